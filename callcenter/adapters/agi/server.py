@@ -1,0 +1,141 @@
+"""FastAGI server on panoramisk's route table, with a guarded header read.
+
+panoramisk's own handler loops on ``reader.read()`` until it sees the blank
+line ending the ``agi_*`` headers; a client that closes first makes that loop
+spin without ever yielding, freezing the whole event loop (AMI included).
+Here the headers are read with a deadline and a size limit; a client that
+closes early, sends garbage or stalls is logged and dropped.
+
+Every route returns a ``Status``; the server sets ``CC_STATUS`` from it (or
+``FAIL`` when the route raised), so the dialplan always has a branch to take.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from panoramisk.fast_agi import Application
+
+from callcenter.adapters.agi.session import AgiHangup, AgiSession
+from callcenter.adapters.agi.variables import Route, Status, Var
+from callcenter.config import AgiSettings
+
+log = logging.getLogger(__name__)
+
+RouteHandler = Callable[[AgiSession], Awaitable[Status]]
+HEADER_LIMIT = 16 * 1024
+
+
+def parse_headers(block: bytes) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in block.decode("utf-8", errors="replace").splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key.startswith("agi_"):
+            headers[key] = value
+    return headers
+
+
+class FastAgiServer:
+    def __init__(self, settings: AgiSettings) -> None:
+        self.settings = settings
+        self._app = Application()
+        self._server: asyncio.Server | None = None
+        self._sessions: set[asyncio.Task[None]] = set()
+        self.dropped = 0
+        self.served = 0
+
+    def add_route(self, route: Route, handler: RouteHandler) -> None:
+        self._app.add_route(route.value, handler)
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self._handle, self.settings.host, self.settings.port, limit=HEADER_LIMIT
+        )
+        log.info("FastAGI listening on %s:%d", self.settings.host, self.settings.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in list(self._sessions):
+            task.cancel()
+        if self._sessions:
+            await asyncio.gather(*self._sessions, return_exceptions=True)
+
+    @property
+    def active(self) -> int:
+        return len(self._sessions)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._sessions.add(task)
+        peer = writer.get_extra_info("peername")
+        try:
+            headers = await self._read_headers(reader, peer)
+            if headers is not None:
+                await self._dispatch(AgiSession(headers, reader, writer))
+        finally:
+            self._sessions.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _read_headers(
+        self, reader: asyncio.StreamReader, peer: object
+    ) -> dict[str, str] | None:
+        try:
+            block = await asyncio.wait_for(
+                reader.readuntil(b"\n\n"), self.settings.header_timeout
+            )
+        except asyncio.IncompleteReadError:
+            reason = "closed before the end of the AGI headers"
+        except asyncio.LimitOverrunError:
+            reason = f"sent more than {HEADER_LIMIT} bytes without ending the AGI headers"
+        except TimeoutError:
+            reason = f"sent no complete AGI headers in {self.settings.header_timeout}s"
+        except ConnectionError as exc:
+            reason = f"connection error: {exc}"
+        else:
+            headers = parse_headers(block)
+            if "agi_network_script" in headers:
+                return headers
+            reason = "sent headers without agi_network_script"
+        self.dropped += 1
+        log.warning("FastAGI client %s dropped: %s", peer, reason)
+        return None
+
+    async def _dispatch(self, session: AgiSession) -> None:
+        script = session.header("network_script").split("?", 1)[0].strip("/")
+        route = self._app._route.get(script)
+        if route is None:
+            log.error("FastAGI: no route %r (channel %s)", script, session.channel)
+            await self._finish(session, Status.FAIL, f"no route {script}")
+            return
+        self.served += 1
+        try:
+            status = await route(session)
+        except AgiHangup:
+            log.info("FastAGI %s: caller hung up on %s", script, session.channel)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("FastAGI route %s failed on %s", script, session.channel)
+            await self._finish(session, Status.FAIL, type(exc).__name__)
+            return
+        await self._finish(session, status, "")
+
+    @staticmethod
+    async def _finish(session: AgiSession, status: Status, reason: str) -> None:
+        if session.hung_up:
+            return
+        try:
+            if reason:
+                await session.set_variable(Var.REASON, reason)
+            await session.set_variable(Var.STATUS, status.value)
+        except (AgiHangup, ConnectionError):
+            pass

@@ -1,0 +1,162 @@
+"""One FastAGI conversation with Asterisk about one channel.
+
+Commands go out one line at a time; results are parsed with panoramisk's
+parser. Asterisk may slip a ``HANGUP`` line in front of any result when the
+caller hangs up; we note it and keep reading, so results never shift by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from callcenter.adapters.agi.variables import Var
+
+log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+# "200 result=12 (timeout) endpos=1234": the value may be empty, data optional.
+_RESULT = re.compile(r"^200 result=(?P<result>\S*)(?:\s+\((?P<data>[^)]*)\))?")
+
+
+class AgiHangup(Exception):
+    """The channel is gone; nothing more can be played or read on it."""
+
+
+class AgiError(Exception):
+    """Asterisk refused a command (bad syntax, unknown command, app error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgiResult:
+    code: int
+    result: str
+    data: str
+    line: str
+
+    @property
+    def timed_out(self) -> bool:
+        return self.data == "timeout"
+
+
+def quote(value: str) -> str:
+    """One AGI argument: control characters dropped, quotes and backslashes escaped."""
+    clean = _UNSAFE.sub("", value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{clean}"'
+
+
+class AgiSession:
+    def __init__(
+        self,
+        headers: Mapping[str, str],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        command_timeout: float = 3600.0,
+    ) -> None:
+        self.headers = dict(headers)
+        self._reader = reader
+        self._writer = writer
+        self._command_timeout = command_timeout
+        self.hung_up = False
+        self.status_set = False
+
+    # -- headers -----------------------------------------------------------------
+    def header(self, name: str) -> str:
+        return self.headers.get(f"agi_{name}", "")
+
+    @property
+    def channel(self) -> str:
+        return self.header("channel")
+
+    @property
+    def unique_id(self) -> str:
+        return self.header("uniqueid")
+
+    @property
+    def caller_id(self) -> str:
+        return self.header("callerid")
+
+    @property
+    def args(self) -> list[str]:
+        found = []
+        index = 1
+        while f"agi_arg_{index}" in self.headers:
+            found.append(self.headers[f"agi_arg_{index}"])
+            index += 1
+        return found
+
+    # -- raw command -------------------------------------------------------------
+    async def command(self, line: str) -> AgiResult:
+        if "\n" in line or "\r" in line:
+            raise ValueError("an AGI command is one line")
+        self._writer.write(line.encode() + b"\n")
+        await self._writer.drain()
+        while True:
+            raw = await asyncio.wait_for(self._reader.readline(), self._command_timeout)
+            if not raw:
+                self.hung_up = True
+                raise AgiHangup(f"connection closed during {line.split(' ', 1)[0]}")
+            text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if text == "HANGUP":
+                self.hung_up = True
+                continue
+            code = int(text[:3]) if text[:3].isdigit() else 0
+            if code == 100:
+                continue
+            if code == 520:
+                # The usage text follows, ending with a line starting "520 End".
+                while raw and not raw.startswith(b"520 End"):
+                    raw = await self._reader.readline()
+            return self._check(line, code, text)
+
+    def _check(self, line: str, code: int, text: str) -> AgiResult:
+        verb = line.split(" ", 1)[0]
+        if code == 511:
+            self.hung_up = True
+            raise AgiHangup(f"channel hung up ({verb})")
+        match = _RESULT.match(text) if code == 200 else None
+        if match is None:
+            raise AgiError(f"{line!r} refused: {text}")
+        result, data = match["result"], match["data"] or ""
+        if data == "hangup" or (result == "-1" and self.hung_up):
+            self.hung_up = True
+            raise AgiHangup(f"channel hung up ({verb})")
+        return AgiResult(code, result, data, text)
+
+    # -- commands ------------------------------------------------------------------
+    async def answer(self) -> None:
+        await self.command("ANSWER")
+
+    async def hangup(self) -> None:
+        try:
+            await self.command("HANGUP")
+        except AgiHangup:
+            pass
+
+    async def set_variable(self, name: Var | str, value: str | int) -> None:
+        await self.command(f"SET VARIABLE {name} {quote(str(value))}")
+        if name == Var.STATUS:
+            self.status_set = True
+
+    async def get_variable(self, name: str) -> str | None:
+        result = await self.command(f"GET VARIABLE {quote(name)}")
+        return result.data if result.result == "1" else None
+
+    async def get_data(self, prompt: str, timeout_ms: int, max_digits: int) -> tuple[str, bool]:
+        """Play ``prompt`` and collect digits; returns (digits, timed_out)."""
+        result = await self.command(f"GET DATA {quote(prompt)} {timeout_ms} {max_digits}")
+        digits = result.result if result.result not in ("-1",) else ""
+        return digits, result.timed_out
+
+    async def stream_file(self, prompt: str, escape_digits: str = "") -> str:
+        result = await self.command(f"STREAM FILE {quote(prompt)} {quote(escape_digits)}")
+        return chr(int(result.result)) if result.result.isdigit() and result.result != "0" else ""
+
+    async def exec(self, app: str, args: str = "") -> str:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", app):
+            raise ValueError(f"not an application name: {app!r}")
+        result = await self.command(f"EXEC {app} {quote(args)}")
+        return result.result

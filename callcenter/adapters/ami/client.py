@@ -1,0 +1,298 @@
+"""AMI link over panoramisk: login, reconnect with backoff, a ping watchdog,
+resynchronisation after every login, typed events, actions with timeouts.
+
+panoramisk traps handled here (see LAB.md):
+- its pinger never checks the reply, so a half-open socket goes unnoticed:
+  our watchdog awaits each Ping and aborts the transport when none comes;
+- after a reconnect it re-sends actions that had no reply (an Originate could
+  be placed twice): we fail those actions instead and let the caller decide;
+- exceptions in event callbacks vanish in un-awaited tasks: every handler
+  runs under our own guard that logs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from panoramisk import Manager
+from panoramisk.actions import Action
+
+from callcenter.adapters.ami.events import AmiEvent, normalise, parse_event
+from callcenter.config import AmiSettings
+
+log = logging.getLogger(__name__)
+# panoramisk logs every failed reconnect attempt; we report the link's state ourselves.
+logging.getLogger("panoramisk").setLevel(logging.ERROR)
+
+E = TypeVar("E", bound=AmiEvent)
+Handler = Callable[[Any], "Awaitable[None] | None"]
+ConnectHook = Callable[[], Awaitable[None]]
+
+
+class AmiError(Exception):
+    """Asterisk answered an action with an error."""
+
+
+class AmiNotConnected(AmiError):
+    """There is no logged-in AMI link right now."""
+
+
+class AmiTimeout(AmiError):
+    """Asterisk did not answer an action in time."""
+
+
+@dataclass(frozen=True, slots=True)
+class AmiResponse:
+    success: bool
+    headers: dict[str, str | list[str]]
+    events: list[AmiEvent | dict[str, str | list[str]]] = field(default_factory=list)
+
+    def get(self, key: str, default: str = "") -> str:
+        value = self.headers.get(key.lower().replace("-", "").replace("_", ""), default)
+        return value[-1] if isinstance(value, list) else value
+
+    @property
+    def message(self) -> str:
+        return self.get("message")
+
+
+class _Everything:
+    """Stands for panoramisk's forgetable_actions: nothing is re-sent after a reconnect."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+class _Manager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager with our backoff, watchdog and login handling."""
+
+    def __init__(self, client: AmiClient, **config: Any) -> None:
+        self._client = client
+        super().__init__(**config)
+        self.forgetable_actions = _Everything()
+
+    @property
+    def reconnect_timeout(self) -> float:
+        return self._client._next_backoff()
+
+    @reconnect_timeout.setter
+    def reconnect_timeout(self, _value: float) -> None:
+        pass
+
+    def ping(self) -> None:  # panoramisk's unchecked pinger; ours is the watchdog
+        pass
+
+    def login(self, future: asyncio.Future[Any]) -> bool:
+        ok = bool(super().login(future))
+        if not ok:
+            log.error("AMI login refused for user %r; retrying", self.config["username"])
+            if self.protocol is not None:
+                self.protocol.transport.abort()
+        return ok
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # panoramisk's version, minus its fixed delay and its error log per attempt.
+        self._connected = False
+        self._client._on_disconnect()
+        self.loop.call_later(self.reconnect_timeout, self.connect)
+
+
+class AmiClient:
+    def __init__(self, settings: AmiSettings, secret: str) -> None:
+        self.settings = settings
+        self._secret = secret
+        self._handlers: dict[type[AmiEvent], list[Handler]] = defaultdict(list)
+        self._any_handlers: list[Handler] = []
+        self._connect_hooks: list[ConnectHook] = []
+        self._manager: _Manager | None = None
+        self._logged_in = asyncio.Event()
+        self._attempt = 0
+        self._watchdog: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.logins = 0
+        self.last_ping_rtt: float | None = None
+
+    # -- wiring --------------------------------------------------------------
+    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None] | None]) -> None:
+        self._handlers[event_type].append(handler)
+
+    def subscribe_all(self, handler: Callable[[AmiEvent], Awaitable[None] | None]) -> None:
+        self._any_handlers.append(handler)
+
+    def on_connected(self, hook: ConnectHook) -> None:
+        """Run ``hook`` after every (re)login, before events are trusted again."""
+        self._connect_hooks.append(hook)
+
+    # -- life ----------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._logged_in.is_set()
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._manager = _Manager(
+            self,
+            loop=loop,
+            host=self.settings.host,
+            port=self.settings.port,
+            username=self.settings.username,
+            secret=self._secret,
+            events="on",
+            ping_delay=3600,
+            on_login=self._on_login,
+        )
+        self._manager.register_event("*", self._on_message)
+        self._manager.connect()
+        self._watchdog = asyncio.create_task(self._watch(), name="ami-watchdog")
+
+    async def wait_connected(self, timeout: float) -> None:
+        await asyncio.wait_for(self._logged_in.wait(), timeout)
+
+    async def stop(self) -> None:
+        if self._watchdog:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        for task in list(self._tasks):
+            task.cancel()
+        if self._manager is not None:
+            manager, self._manager = self._manager, None
+            manager.connection_lost = lambda exc: None  # no reconnect after stop
+            manager.close()
+        self._logged_in.clear()
+
+    def drop_link(self) -> None:
+        """Abort the socket (used by the watchdog; tests use it to simulate a cut)."""
+        protocol = getattr(self._manager, "protocol", None)
+        if protocol is not None and not protocol.closed:
+            protocol.transport.abort()
+
+    # -- actions ---------------------------------------------------------------
+    async def action(self, name: str, timeout: float | None = None, **headers: Any) -> AmiResponse:
+        """Send one action; raise AmiNotConnected, AmiTimeout or AmiError."""
+        response = await self._send({"Action": name, **headers}, timeout, as_list=None)
+        if not response.success:
+            raise AmiError(f"{name} failed: {response.message or response.headers}")
+        return response
+
+    async def action_list(
+        self, name: str, timeout: float | None = None, **headers: Any
+    ) -> AmiResponse:
+        """An action whose answer is a list of events ending in ``...Complete``."""
+        return await self._send({"Action": name, **headers}, timeout, as_list=None)
+
+    async def command(self, cli: str, timeout: float | None = None) -> str:
+        response = await self._send({"Action": "Command", "Command": cli}, timeout, None)
+        output = response.headers.get("output", "")
+        return "\n".join(output) if isinstance(output, list) else output
+
+    async def ping(self, timeout: float | None = None) -> float:
+        started = time.perf_counter()
+        await self.action("Ping", timeout=timeout or self.settings.ping_timeout)
+        return time.perf_counter() - started
+
+    async def _send(
+        self, data: dict[str, Any], timeout: float | None, as_list: bool | None
+    ) -> AmiResponse:
+        manager = self._manager
+        protocol = getattr(manager, "protocol", None)
+        if manager is None or protocol is None or protocol.closed or not self.connected:
+            raise AmiNotConnected(f"AMI is not connected ({data['Action']} not sent)")
+        action = Action(data, as_list=as_list)
+        future = manager.send_action(action)
+        try:
+            result = await asyncio.wait_for(
+                asyncio.shield(future), timeout or self.settings.action_timeout
+            )
+        except TimeoutError:
+            protocol.responses.pop(action.id, None)
+            raise AmiTimeout(f"no answer to {data['Action']} in time") from None
+        return _to_response(result)
+
+    # -- connection events ---------------------------------------------------
+    def _next_backoff(self) -> float:
+        delay = min(self.settings.reconnect_max, self.settings.reconnect_min * 2**self._attempt)
+        self._attempt += 1
+        return delay
+
+    def _on_disconnect(self) -> None:
+        if self._logged_in.is_set():
+            log.warning("AMI link lost")
+        self._logged_in.clear()
+        manager = self._manager
+        if manager is None:
+            return
+        while manager.awaiting_actions:
+            action = manager.awaiting_actions.popleft()
+            if not action.future.done():
+                action.future.set_exception(AmiNotConnected("AMI link lost before the answer"))
+
+    def _on_login(self, _manager: Manager) -> None:
+        self._spawn(self._after_login(), "ami-resync")
+
+    async def _after_login(self) -> None:
+        self._attempt = 0
+        self.logins += 1
+        log.info("AMI logged in (login #%d); resynchronising", self.logins)
+        self._logged_in.set()
+        for hook in self._connect_hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("AMI resynchronisation hook %r failed", hook)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.ping_interval)
+            if not self.connected:
+                continue
+            try:
+                self.last_ping_rtt = await self.ping()
+            except AmiNotConnected:
+                continue
+            except AmiTimeout:
+                log.warning("AMI ping unanswered in %.1fs: dropping the link", self.settings.ping_timeout)
+                self.drop_link()
+
+    # -- event dispatch --------------------------------------------------------
+    def _on_message(self, _manager: Manager, message: Any) -> None:
+        event = parse_event(message)
+        if event is None:
+            return
+        for handler in (*self._handlers.get(type(event), ()), *self._any_handlers):
+            try:
+                result = handler(event)
+            except Exception:
+                log.exception("AMI handler %r failed on %s", handler, event.event)
+                continue
+            if asyncio.iscoroutine(result):
+                self._spawn(result, f"ami-{event.event}")
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("AMI task %s failed", task.get_name(), exc_info=task.exception())
+
+
+def _to_response(result: Any) -> AmiResponse:
+    if isinstance(result, list):
+        first, rest = result[0], result[1:]
+        events: list[AmiEvent | dict[str, str | list[str]]] = []
+        for message in rest:
+            typed = parse_event(message)
+            events.append(typed if typed is not None else normalise(message))
+        return AmiResponse(bool(first.success), normalise(first), events)
+    return AmiResponse(bool(result.success), normalise(result))

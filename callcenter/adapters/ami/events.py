@@ -1,0 +1,282 @@
+"""The AMI event table: every Asterisk event the controller consumes, typed.
+
+This is the one place that knows AMI header names. Everything past the AMI
+adapter sees these frozen dataclasses, never a raw panoramisk ``Message``.
+A field's header is its name without underscores, compared case-insensitively
+and ignoring ``-`` (``cause_txt`` reads ``Cause-txt``); ``header(...)`` names
+it explicitly where that rule does not fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, ClassVar
+
+Headers = Mapping[str, "str | list[str]"]
+
+
+def norm(key: str) -> str:
+    return key.lower().replace("-", "").replace("_", "")
+
+
+def header(name: str, default: Any = "") -> Any:
+    return field(default=default, metadata={"header": name})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmiEvent:
+    event: ClassVar[str] = ""
+    # Every header as received (normalised keys), for logs and rare fields.
+    raw: Mapping[str, str | list[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    def get(self, key: str, default: str = "") -> str:
+        value = self.raw.get(norm(key), default)
+        return value[-1] if isinstance(value, list) else value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelEvent(AmiEvent):
+    """Events carrying Asterisk's standard channel snapshot."""
+
+    channel: str = ""
+    channel_state: int = 0
+    channel_state_desc: str = ""
+    caller_id_num: str = ""
+    caller_id_name: str = ""
+    connected_line_num: str = ""
+    connected_line_name: str = ""
+    context: str = ""
+    exten: str = ""
+    priority: int = 0
+    unique_id: str = ""
+    linked_id: str = ""
+
+
+# -- connection life ---------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FullyBooted(AmiEvent):
+    event = "FullyBooted"
+    status: str = ""
+    uptime: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shutdown(AmiEvent):
+    event = "Shutdown"
+    shutdown: str = ""
+    restart: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reload(AmiEvent):
+    event = "Reload"
+    module: str = ""
+    status: str = ""
+
+
+# -- channels ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Newchannel(ChannelEvent):
+    event = "Newchannel"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Newstate(ChannelEvent):
+    event = "Newstate"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewCallerid(ChannelEvent):
+    event = "NewCallerid"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hangup(ChannelEvent):
+    event = "Hangup"
+    cause: int = 0
+    cause_txt: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoreShowChannel(ChannelEvent):
+    """One row of the CoreShowChannels list (resynchronisation)."""
+
+    event = "CoreShowChannel"
+    application: str = ""
+    application_data: str = ""
+    duration: str = ""
+    bridge_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialBegin(ChannelEvent):
+    event = "DialBegin"
+    dest_channel: str = ""
+    dest_unique_id: str = ""
+    dest_caller_id_num: str = ""
+    dial_string: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialEnd(ChannelEvent):
+    event = "DialEnd"
+    dest_channel: str = ""
+    dest_unique_id: str = ""
+    dial_status: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BridgeEnter(ChannelEvent):
+    event = "BridgeEnter"
+    bridge_unique_id: str = ""
+    bridge_num_channels: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BridgeLeave(ChannelEvent):
+    event = "BridgeLeave"
+    bridge_unique_id: str = ""
+    bridge_num_channels: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VarSet(ChannelEvent):
+    event = "VarSet"
+    variable: str = ""
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DTMFEnd(ChannelEvent):
+    event = "DTMFEnd"
+    digit: str = ""
+    duration_ms: int = 0
+    direction: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserEvent(ChannelEvent):
+    """``UserEvent(Name,key: value)`` from the dialplan; fields via ``get``."""
+
+    event = "UserEvent"
+    user_event: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OriginateResponse(AmiEvent):
+    event = "OriginateResponse"
+    action_id: str = ""
+    response: str = ""
+    channel: str = ""
+    unique_id: str = ""
+    reason: int = 0
+
+
+# -- devices and endpoints ---------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceStateChange(AmiEvent):
+    event = "DeviceStateChange"
+    device: str = ""
+    state: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactStatus(AmiEvent):
+    event = "ContactStatus"
+    uri: str = ""
+    contact_status: str = ""
+    aor: str = ""
+    endpoint_name: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactList(AmiEvent):
+    """One row of PJSIPShowContacts (resynchronisation)."""
+
+    event = "ContactList"
+    uri: str = ""
+    aor: str = header("Aor")
+    endpoint: str = ""
+    status: str = ""
+
+
+# -- recording -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MixMonitorStart(ChannelEvent):
+    event = "MixMonitorStart"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MixMonitorStop(ChannelEvent):
+    event = "MixMonitorStop"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MixMonitorMute(ChannelEvent):
+    event = "MixMonitorMute"
+    direction: str = ""
+    state: str = ""
+
+
+EVENTS: dict[str, type[AmiEvent]] = {
+    cls.event: cls
+    for cls in (
+        FullyBooted, Shutdown, Reload,
+        Newchannel, Newstate, NewCallerid, Hangup, CoreShowChannel,
+        DialBegin, DialEnd, BridgeEnter, BridgeLeave, VarSet, DTMFEnd, UserEvent,
+        OriginateResponse,
+        DeviceStateChange, ContactStatus, ContactList,
+        MixMonitorStart, MixMonitorStop, MixMonitorMute,
+    )
+}  # fmt: skip
+
+
+def _converter(kind: Any) -> Callable[[str], Any]:
+    if kind is int:
+        return lambda text: int(text) if text.strip().lstrip("-").isdigit() else 0
+    if kind is float:
+
+        def to_float(text: str) -> float:
+            try:
+                return float(text)
+            except ValueError:
+                return 0.0
+
+        return to_float
+    return str
+
+
+@cache
+def _plan(cls: type[AmiEvent]) -> tuple[tuple[str, str, Callable[[str], Any]], ...]:
+    hints = typing.get_type_hints(cls)
+    plan = []
+    for item in dataclasses.fields(cls):
+        if item.name == "raw":
+            continue
+        key = norm(item.metadata.get("header", item.name))
+        plan.append((item.name, key, _converter(hints[item.name])))
+    return tuple(plan)
+
+
+def normalise(headers: Headers) -> dict[str, str | list[str]]:
+    return {norm(key): value for key, value in headers.items()}
+
+
+def parse_event(headers: Headers) -> AmiEvent | None:
+    """Turn one AMI event's headers into its typed event; None if not in the table."""
+    raw = normalise(headers)
+    name = raw.get("event")
+    cls = EVENTS.get(name) if isinstance(name, str) else None
+    if cls is None:
+        return None
+    kwargs: dict[str, Any] = {"raw": raw}
+    for attr, key, convert in _plan(cls):
+        value = raw.get(key)
+        if value is None:
+            continue
+        kwargs[attr] = convert(value[-1] if isinstance(value, list) else value)
+    return cls(**kwargs)

@@ -1,0 +1,58 @@
+"""Agents' softphone accounts in the database."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.adapters.db.models import AgentRow
+from callcenter.core.model import SipAccount
+
+
+class DuplicateAgent(Exception):
+    pass
+
+
+class AgentRepository:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def add(self, username: str, display_name: str, extension: str, password: str) -> SipAccount:
+        row = AgentRow(
+            username=username,
+            display_name=display_name,
+            extension=extension,
+            sip_password=password,
+            active=True,
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            raise DuplicateAgent(
+                f"an agent with username {username!r} or extension {extension!r} exists"
+            ) from None
+        return _account(row)
+
+    def accounts(self) -> list[SipAccount]:
+        with self._sessions() as session:
+            rows = session.scalars(select(AgentRow).where(AgentRow.active).order_by(AgentRow.id))
+            return [_account(row) for row in rows]
+
+    def remove(self, username: str) -> bool:
+        with self._sessions.begin() as session:
+            row = session.scalars(select(AgentRow).where(AgentRow.username == username)).first()
+            if row is None:
+                return False
+            session.delete(row)
+            return True
+
+
+def _account(row: AgentRow) -> SipAccount:
+    return SipAccount(
+        username=row.username,
+        password=row.sip_password,
+        display_name=row.display_name,
+        extension=row.extension,
+    )

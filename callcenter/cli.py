@@ -1,0 +1,191 @@
+"""The `callcenter` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import sys
+from typing import Any
+
+import click
+
+from callcenter.adapters.db.agents import DuplicateAgent
+from callcenter.adapters.db.migrate import current, upgrade
+from callcenter.adapters.pbx.provider import ProviderError
+from callcenter.adapters.pbx.render import RenderError
+from callcenter.bootstrap import Controller, build_pbx, build_storage
+from callcenter.config import NAME_PATTERN, ConfigError, Settings, load_settings
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+class Context:
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+            setup_logging(self._settings.log.level)
+        return self._settings
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option("--config", "config_path", envvar="CALLCENTER_CONFIG", default=None,
+              help="TOML configuration file (default /etc/callcenter/callcenter.toml).")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """On-premise call center: controller, Asterisk provisioning, administration."""
+    ctx.obj = Context(config_path)
+
+
+# -- pbx ---------------------------------------------------------------------
+@main.group()
+def pbx() -> None:
+    """Provision and run the project's Asterisk."""
+
+
+def _accounts(settings: Settings) -> list[Any]:
+    storage = build_storage(settings)
+    try:
+        upgrade(settings.database_url)
+        return storage.agents.accounts()
+    finally:
+        storage.engine.dispose()
+
+
+@pbx.command("up")
+@pass_context
+def pbx_up(ctx: Context) -> None:
+    """Build (once) and start Asterisk with the project's configuration."""
+    settings = ctx.settings
+    try:
+        click.echo(build_pbx(settings).up(_accounts(settings)))
+    except (ProviderError, RenderError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@pbx.command("down")
+@pass_context
+def pbx_down(ctx: Context) -> None:
+    """Stop the Asterisk that `up` started."""
+    click.echo(build_pbx(ctx.settings).down())
+
+
+@pbx.command("status")
+@pass_context
+def pbx_status(ctx: Context) -> None:
+    """Say whether Asterisk runs and whether AMI answers."""
+    status = build_pbx(ctx.settings).status()
+    for line in status.lines():
+        click.echo(line)
+    if not (status.running and status.ami_answers):
+        sys.exit(1)
+
+
+@pbx.command("cli")
+@click.argument("command", nargs=-1, required=True)
+@pass_context
+def pbx_cli(ctx: Context, command: tuple[str, ...]) -> None:
+    """Run an Asterisk CLI command, e.g. `callcenter pbx cli core show channels`."""
+    try:
+        click.echo(build_pbx(ctx.settings).cli(" ".join(command)), nl=False)
+    except ProviderError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+# -- db ------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(ctx: Context) -> None:
+    """Apply every migration not yet applied."""
+    ctx.settings.state_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(ctx.settings.database_url)
+    click.echo(f"database at revision {current(ctx.settings.database_url)}")
+
+
+# -- agents --------------------------------------------------------------------
+@main.group()
+def agent() -> None:
+    """Agents and their softphone accounts."""
+
+
+@agent.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Name shown to callers and on the wallboard.")
+@click.option("--extension", required=True, help="The agent's internal number.")
+@click.option("--password", default=None, help="SIP password (generated when omitted).")
+@pass_context
+def agent_add(
+    ctx: Context, username: str, display_name: str, extension: str, password: str | None
+) -> None:
+    """Create an agent with a PJSIP account for their softphone."""
+    import re
+
+    if not re.match(NAME_PATTERN, username):
+        raise click.BadParameter(f"must match {NAME_PATTERN}", param_hint="USERNAME")
+    if not extension.isdigit():
+        raise click.BadParameter("digits only", param_hint="--extension")
+    settings = ctx.settings
+    storage = build_storage(settings)
+    upgrade(settings.database_url)
+    try:
+        account = storage.agents.add(
+            username, display_name, extension, password or secrets.token_urlsafe(12)
+        )
+    except DuplicateAgent as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        storage.engine.dispose()
+    pbx_supervisor = build_pbx(settings)
+    if pbx_supervisor.running_pid() is not None:
+        pbx_supervisor.render(_accounts(settings))
+        pbx_supervisor.cli("module reload res_pjsip.so")
+    click.echo(f"agent {account.username} (extension {account.extension})")
+    click.echo(f"softphone: user {account.username}, password {account.password}")
+
+
+@agent.command("list")
+@pass_context
+def agent_list(ctx: Context) -> None:
+    for account in _accounts(ctx.settings):
+        click.echo(f"{account.username}\t{account.extension}\t{account.display_name}")
+
+
+# -- controller --------------------------------------------------------------
+@main.command("run")
+@pass_context
+def run(ctx: Context) -> None:
+    """Run the controller in the foreground (AMI + FastAGI)."""
+    settings = ctx.settings
+    upgrade(settings.database_url)
+    try:
+        controller = Controller(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    asyncio.run(controller.run_forever())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Typed configuration: one TOML file plus environment variables, validated once.
+
+Sources, later ones winning: built-in defaults, the TOML file
+(``--config`` / ``CALLCENTER_CONFIG`` / ``/etc/callcenter/callcenter.toml``),
+then environment variables ``CALLCENTER_<SECTION>__<KEY>`` (e.g.
+``CALLCENTER_AMI__PORT=5039``). A bad value stops start-up with a message
+naming the key and the file it came from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG_FILE = Path("/etc/callcenter/callcenter.toml")
+NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _loopback(value: str) -> str:
+    if not ipaddress.ip_address(value).is_loopback:
+        raise ValueError(f"{value} is not a loopback address; this link must stay on loopback")
+    return value
+
+
+class AmiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = Field("callcenter", pattern=NAME_PATTERN)
+    # Empty: read the secret generated at install from the state directory.
+    secret: str = ""
+    ping_interval: float = Field(2.0, gt=0)
+    ping_timeout: float = Field(1.5, gt=0)
+    action_timeout: float = Field(5.0, gt=0)
+    reconnect_min: float = Field(0.2, gt=0)
+    reconnect_max: float = Field(5.0, gt=0)
+
+    _check_host = field_validator("host")(_loopback)
+
+
+class AgiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(4573, ge=1, le=65535)
+    # A FastAGI client must send its whole agi_* header block within this time.
+    header_timeout: float = Field(2.0, gt=0)
+
+    _check_host = field_validator("host")(_loopback)
+
+
+class SipSettings(_Section):
+    bind: str = "0.0.0.0"
+    port: int = Field(5060, ge=1, le=65535)
+    # Address phones should send media to; empty lets Asterisk pick.
+    external_address: str = ""
+
+    @field_validator("bind")
+    @classmethod
+    def _ip(cls, value: str) -> str:
+        ipaddress.ip_address(value)
+        return value
+
+
+class PbxSettings(_Section):
+    # auto: the system Asterisk if one is installed, else the Debian unstable root.
+    provider: Literal["auto", "system", "chroot"] = "auto"
+    root: Path = Path("/var/cache/callcenter/asterisk-root")
+    start_timeout: float = Field(30.0, gt=0)
+
+
+class DatabaseSettings(_Section):
+    # Empty: SQLite file in the state directory.
+    url: str = ""
+
+
+class TrunkSettings(_Section):
+    """An inbound SIP trunk: calls from `match` (IP or CIDR) enter the call center."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    match: list[str] = Field(min_length=1)
+    # Where to send outbound calls (host[:port]); empty for inbound-only trunks.
+    contact: str = ""
+    username: str = ""
+    password: str = ""
+
+    @field_validator("match")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            ipaddress.ip_network(value, strict=False)
+        return values
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CALLCENTER_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    state_dir: Path = Path("/var/lib/callcenter")
+    site_dir: Path = Path("/etc/callcenter")
+    ami: AmiSettings = AmiSettings()
+    agi: AgiSettings = AgiSettings()
+    sip: SipSettings = SipSettings()
+    pbx: PbxSettings = PbxSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    trunks: list[TrunkSettings] = []
+    log: LogSettings = LogSettings()
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.state_dir / 'callcenter.db'}"
+
+    @property
+    def pbx_dir(self) -> Path:
+        """The running Asterisk's own tree: rendered configs, spool, logs, astdb."""
+        return self.state_dir / "pbx"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file (passed as init values).
+        return (env_settings, init_settings)
+
+
+def _format_errors(error: ValidationError, origin: str) -> str:
+    lines = [f"configuration error ({origin}):"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {key}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def config_file_path(explicit: str | Path | None = None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get("CALLCENTER_CONFIG")
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read, merge and validate the configuration, or raise ConfigError."""
+    file = config_file_path(path)
+    data: dict[str, Any] = {}
+    if file is not None:
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file {file} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"configuration file {file} is not valid TOML: {exc}") from None
+    origin = f"file {file} and CALLCENTER_* environment" if file else "CALLCENTER_* environment"
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, origin)) from None

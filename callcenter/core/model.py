@@ -1,0 +1,15 @@
+"""Plain domain records shared by the core and the services (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SipAccount:
+    """An agent's softphone account: one PJSIP endpoint with one contact."""
+
+    username: str
+    password: str
+    display_name: str
+    extension: str

@@ -1,0 +1,10 @@
+"""Where the project's own files are: Asterisk templates, dialplan, deploy scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ASTERISK_TEMPLATES = PROJECT_DIR / "asterisk"
+DIALPLAN_DIR = PROJECT_DIR / "dialplan"
+DEPLOY_DIR = PROJECT_DIR / "deploy"

@@ -1,0 +1,81 @@
+"""Keeps the ChannelTable in step with Asterisk: events, then a full re-read
+after every AMI login (events sent while the link was down are lost)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+from callcenter.adapters.ami import events as ev
+from callcenter.adapters.ami.client import AmiClient
+from callcenter.core.channels import Channel, ChannelTable, endpoint_of
+
+log = logging.getLogger(__name__)
+
+
+def _channel(event: ev.ChannelEvent) -> Channel:
+    return Channel(
+        unique_id=event.unique_id,
+        name=event.channel,
+        state=event.channel_state_desc,
+        caller_num=event.caller_id_num,
+        linked_id=event.linked_id,
+    )
+
+
+class PbxView:
+    def __init__(self, ami: AmiClient) -> None:
+        self.ami = ami
+        self.table = ChannelTable()
+        self.resyncs = 0
+        self.last_resync: float | None = None
+
+    def subscribe(self) -> None:
+        """Every AMI event this view consumes, in one place."""
+        self.ami.subscribe(ev.Newchannel, self._on_channel)
+        self.ami.subscribe(ev.Newstate, self._on_channel)
+        self.ami.subscribe(ev.NewCallerid, self._on_channel)
+        self.ami.subscribe(ev.Hangup, self._on_hangup)
+        self.ami.subscribe(ev.BridgeEnter, self._on_bridge_enter)
+        self.ami.subscribe(ev.BridgeLeave, self._on_bridge_leave)
+        self.ami.subscribe(ev.ContactStatus, self._on_contact)
+        self.ami.on_connected(self.resync)
+
+    def _on_channel(self, event: ev.ChannelEvent) -> None:
+        self.table.upsert(_channel(event))
+
+    def _on_hangup(self, event: ev.Hangup) -> None:
+        self.table.remove(event.unique_id)
+
+    def _on_bridge_enter(self, event: ev.BridgeEnter) -> None:
+        self.table.set_bridge(event.unique_id, event.bridge_unique_id)
+
+    def _on_bridge_leave(self, event: ev.BridgeLeave) -> None:
+        self.table.set_bridge(event.unique_id, "")
+
+    def _on_contact(self, event: ev.ContactStatus) -> None:
+        self.table.set_contact(event.endpoint_name or event.aor, event.contact_status)
+
+    async def resync(self) -> None:
+        channels = await self.ami.action_list("CoreShowChannels")
+        snapshot = []
+        for item in channels.events:
+            if isinstance(item, ev.CoreShowChannel):
+                snapshot.append(replace(_channel(item), bridge_id=item.bridge_id))
+        self.table.replace_channels(snapshot)
+        contacts = await self.ami.action_list("PJSIPShowContacts")
+        found: dict[str, str] = {}
+        for item in contacts.events:
+            if isinstance(item, ev.ContactList) and item.status not in ("Unavailable",):
+                found[item.endpoint or item.aor] = item.status
+        self.table.replace_contacts(found)
+        self.resyncs += 1
+        self.last_resync = time.time()
+        log.info(
+            "resynchronised: %d channels, %d registered phones", len(snapshot), len(found)
+        )
+
+    def agent_endpoints_busy(self) -> set[str]:
+        return {e for c in self.table.channels() if (e := endpoint_of(c.name))}
+
