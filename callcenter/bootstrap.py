@@ -24,6 +24,7 @@ from callcenter.adapters.pbx.secrets import read_secret
 from callcenter.adapters.pbx.supervisor import PbxSupervisor
 from callcenter.config import ConfigError, Settings
 from callcenter.core.model import SipAccount
+from callcenter.services.calls import CallLog
 from callcenter.services.directory import AgentDirectory
 from callcenter.services.pbx_view import PbxView
 
@@ -68,12 +69,16 @@ class Controller:
         self.agi = FastAgiServer(settings.agi)
         self.view = PbxView(self.ami)
         self.directory = AgentDirectory(self.storage.agents)
-        self.inbound = InboundRoutes(self.view, self.directory)
+        self.calls = CallLog(self.ami)
+        self.inbound = InboundRoutes(self.view, self.directory, self.calls)
         self._tasks: list[asyncio.Task[None]] = []
         self._wire()
 
     def _wire(self) -> None:
+        # After every AMI login: agents' endpoints first, then the picture of Asterisk.
+        self.ami.on_connected(self._sync_agents)
         self.view.subscribe()
+        self.calls.subscribe()
         self.directory.on_change(self._publish_agents)
         self.agi.add_route(Route.INBOUND, self.inbound.inbound)
         self.agi.add_route(Route.DIAL_RESULT, self.inbound.dial_result)
@@ -82,6 +87,9 @@ class Controller:
         renderer = Renderer(self.settings, self.pbx.layout())
         if renderer.render_agents(accounts):
             await self.ami.command("module reload res_pjsip.so")
+
+    async def _sync_agents(self) -> None:
+        await self._publish_agents(self.directory.accounts())
 
     async def start(self) -> None:
         self.directory.load()

@@ -65,6 +65,8 @@ class SipSettings(_Section):
     port: int = Field(5060, ge=1, le=65535)
     # Address phones should send media to; empty lets Asterisk pick.
     external_address: str = ""
+    rtp_start: int = Field(10000, ge=1024, le=65535)
+    rtp_end: int = Field(20000, ge=1024, le=65535)
 
     @field_validator("bind")
     @classmethod

@@ -138,8 +138,8 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
             if external
             else ""
         ),
-        "RTP_START": "10000",
-        "RTP_END": "20000",
+        "RTP_START": str(settings.sip.rtp_start),
+        "RTP_END": str(settings.sip.rtp_end),
     }
 
 

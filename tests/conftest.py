@@ -1,0 +1,35 @@
+"""Fixtures shared by every test layer: databases (SQLite and a real PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from callcenter.adapters.db.migrate import upgrade
+from tests.support.postgres import PostgresCluster
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[tuple[PostgresCluster, str]]:
+    cluster = PostgresCluster()
+    url = cluster.start()
+    try:
+        yield cluster, url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database of each kind the product supports."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'callcenter.db'}"
+        upgrade(url)
+        yield url
+        return
+    cluster, url = request.getfixturevalue("postgres")
+    cluster.reset(url)
+    upgrade(url)
+    yield url

@@ -1,0 +1,207 @@
+"""SIPp callers for end-to-end tests: scenarios built per test, run to completion.
+
+A caller scenario is a list of steps after the call is answered: press keypad
+digits (RFC 2833 pcaps shipped with sip-tester), pause, then hang up (or wait
+for the far end's BYE). SIPp's file-based pcap paths cannot take per-call
+fields, so the steps are rendered into the XML here.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.procs import stop_process
+
+PCAP_DIR = Path("/usr/share/sip-tester")
+PCAP_NAMES = {"*": "star", "#": "pound"}
+
+_HEADERS = """      From: "[field0]" <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>{peer}
+      Call-ID: [call_id]
+      CSeq: {cseq} {method}
+      Contact: sip:[field1]@[local_ip]:[local_port]
+      Max-Forwards: 70"""
+
+INVITE = """  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+{headers}
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+      a=sendrecv
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="{final}" rtd="true"/>
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+{ack_headers}
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+
+BYE = """  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+{headers}
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+"""
+
+# Wait for the far end to hang up, answering its BYE.
+AWAIT_BYE = """  <recv request="BYE" timeout="{timeout}"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+
+
+def digit_step(digit: str) -> str:
+    name = PCAP_NAMES.get(digit, digit)
+    pcap = PCAP_DIR / f"dtmf_2833_{name}.pcap"
+    if not pcap.exists():
+        raise ValueError(f"no DTMF pcap for {digit!r}")
+    return f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n  <pause milliseconds="250"/>\n'
+
+
+def caller_scenario(steps: list[str | int], end: str = "bye", final: int = 200) -> str:
+    """Steps: a str of keypad digits to press, or an int of milliseconds to wait.
+
+    ``end``: "bye" hangs up after the steps; "await" waits for the far end's BYE.
+    ``final``: the final response expected to the INVITE (200, or e.g. 486).
+    """
+    headers = _HEADERS.format(peer="", cseq=1, method="INVITE")
+    ack = _HEADERS.format(peer="[peer_tag_param]", cseq=1, method="ACK")
+    body = [INVITE.format(headers=headers, ack_headers=ack, final=final)]
+    if final == 200:
+        for step in steps:
+            if isinstance(step, int):
+                body.append(f'  <pause milliseconds="{step}"/>\n')
+            else:
+                body.extend(digit_step(digit) for digit in step)
+        if end == "bye":
+            body.append(BYE.format(headers=_HEADERS.format(peer="[peer_tag_param]", cseq=2, method="BYE")))
+        else:
+            body.append(AWAIT_BYE.format(timeout=600000))
+    return (
+        '<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
+        '<scenario name="callcenter caller">\n' + "".join(body) + "</scenario>\n"
+    )
+
+
+@dataclass
+class SippResult:
+    returncode: int
+    successful: int
+    failed: int
+    log: str
+
+
+@dataclass
+class SippCaller:
+    """One SIPp process placing ``calls`` calls at ``rate`` per second."""
+
+    workdir: Path
+    target: str  # host:port of Asterisk
+    address: str = "127.0.0.2"
+    port: int = 5070
+    media_port: int = 6000
+    service: str = "5000"
+
+    def _prepare(
+        self, scenario: str, callers: list[tuple[str, str]], calls: int | None,
+        rate: float, timeout: float, name: str,
+    ) -> list[str]:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        xml = self.workdir / f"{name}.xml"
+        xml.write_text(scenario)
+        inf = self.workdir / f"{name}.csv"
+        with inf.open("w", newline="") as handle:
+            handle.write("SEQUENTIAL\n")
+            writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+            for caller in callers:
+                writer.writerow(caller)
+        count = calls if calls is not None else len(callers)
+        return [
+            "sipp", self.target, "-sf", str(xml), "-inf", str(inf),
+            "-i", self.address, "-p", str(self.port), "-mp", str(self.media_port),
+            "-s", self.service, "-m", str(count), "-r", str(rate), "-rp", "1000",
+            "-timeout", str(int(timeout)), "-timeout_error", "-nostdin",
+            "-trace_err", "-error_file", str(self.workdir / f"{name}_errors.log"),
+            "-trace_stat", "-stf", str(self.workdir / f"{name}_stat.csv"), "-fd", "1",
+        ]  # fmt: skip
+
+    def start(
+        self, scenario: str, callers: list[tuple[str, str]], calls: int | None = None,
+        rate: float = 1.0, timeout: float = 120, name: str = "caller",
+    ) -> subprocess.Popen[bytes]:
+        """Start in the background; the scenario itself must end every call."""
+        argv = self._prepare(scenario, callers, calls, rate, timeout, name)
+        with (self.workdir / f"{name}.out").open("wb") as log:
+            return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, cwd=self.workdir)
+
+    def finish(self, process: subprocess.Popen[bytes], timeout: float = 120,
+               name: str = "caller") -> SippResult:
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            stop_process(process)
+        successful, failed = read_counts(self.workdir / f"{name}_stat.csv")
+        text = (self.workdir / f"{name}.out").read_text(errors="replace")
+        errors = self.workdir / f"{name}_errors.log"
+        if errors.exists():
+            text += "\n" + errors.read_text(errors="replace")
+        return SippResult(process.returncode, successful, failed, text)
+
+    def run(
+        self, scenario: str, callers: list[tuple[str, str]], calls: int | None = None,
+        rate: float = 1.0, timeout: float = 120, name: str = "caller",
+    ) -> SippResult:
+        """Place the calls and wait until every one has ended."""
+        process = self.start(scenario, callers, calls, rate, timeout, name)
+        return self.finish(process, timeout + 30, name)
+
+
+def read_counts(stat: Path) -> tuple[int, int]:
+    """(successful, failed) calls from the last line of a SIPp -trace_stat file."""
+    if not stat.exists():
+        return 0, 0
+    rows = list(csv.reader(stat.read_text().splitlines(), delimiter=";"))
+    if len(rows) < 2:
+        return 0, 0
+    header, last = rows[0], rows[-1]
+    values = dict(zip(header, last, strict=False))
+    return int(values.get("SuccessfulCall(C)", 0)), int(values.get("FailedCall(C)", 0))
