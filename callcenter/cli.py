@@ -46,9 +46,20 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
+def prepare_database(settings: Settings) -> None:
+    """Create the state directory and bring the schema up to date."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+
+
 @click.group()
-@click.option("--config", "config_path", envvar="CALLCENTER_CONFIG", default=None,
-              help="TOML configuration file (default /etc/callcenter/callcenter.toml).")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="CALLCENTER_CONFIG",
+    default=None,
+    help="TOML configuration file (default /etc/callcenter/callcenter.toml).",
+)
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """On-premise call center: controller, Asterisk provisioning, administration."""
@@ -62,9 +73,9 @@ def pbx() -> None:
 
 
 def _accounts(settings: Settings) -> list[Any]:
+    prepare_database(settings)
     storage = build_storage(settings)
     try:
-        upgrade(settings.database_url)
         return storage.agents.accounts()
     finally:
         storage.engine.dispose()
@@ -120,8 +131,7 @@ def db() -> None:
 @pass_context
 def db_upgrade(ctx: Context) -> None:
     """Apply every migration not yet applied."""
-    ctx.settings.state_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(ctx.settings.database_url)
+    prepare_database(ctx.settings)
     click.echo(f"database at revision {current(ctx.settings.database_url)}")
 
 
@@ -133,7 +143,9 @@ def agent() -> None:
 
 @agent.command("add")
 @click.argument("username")
-@click.option("--name", "display_name", required=True, help="Name shown to callers and on the wallboard.")
+@click.option(
+    "--name", "display_name", required=True, help="Name shown to callers and on the wallboard."
+)
 @click.option("--extension", required=True, help="The agent's internal number.")
 @click.option("--password", default=None, help="SIP password (generated when omitted).")
 @pass_context
@@ -148,8 +160,8 @@ def agent_add(
     if not extension.isdigit():
         raise click.BadParameter("digits only", param_hint="--extension")
     settings = ctx.settings
+    prepare_database(settings)
     storage = build_storage(settings)
-    upgrade(settings.database_url)
     try:
         account = storage.agents.add(
             username, display_name, extension, password or secrets.token_urlsafe(12)
@@ -179,12 +191,30 @@ def agent_list(ctx: Context) -> None:
 def run(ctx: Context) -> None:
     """Run the controller in the foreground (AMI + FastAGI)."""
     settings = ctx.settings
-    upgrade(settings.database_url)
+    prepare_database(settings)
     try:
         controller = Controller(settings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     asyncio.run(controller.run_forever())
+
+
+@main.command("demo")
+@click.option("--calls", default=6, show_default=True, help="Simulated calls to place.")
+@click.option(
+    "--linger",
+    type=float,
+    default=None,
+    help="Seconds to keep running after the calls (default: until Ctrl-C).",
+)
+@pass_context
+def demo(ctx: Context, calls: int, linger: float | None) -> None:
+    """Start the call center with simulated callers and agents you can watch."""
+    from callcenter.demo import run_demo
+
+    settings = ctx.settings
+    prepare_database(settings)
+    sys.exit(run_demo(settings, calls, linger))
 
 
 if __name__ == "__main__":

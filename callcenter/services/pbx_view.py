@@ -72,10 +72,7 @@ class PbxView:
         self.table.replace_contacts(found)
         self.resyncs += 1
         self.last_resync = time.time()
-        log.info(
-            "resynchronised: %d channels, %d registered phones", len(snapshot), len(found)
-        )
+        log.info("resynchronised: %d channels, %d registered phones", len(snapshot), len(found))
 
     def agent_endpoints_busy(self) -> set[str]:
         return {e for c in self.table.channels() if (e := endpoint_of(c.name))}
-

@@ -20,9 +20,9 @@ from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.supervisor import PbxSupervisor
 from callcenter.config import Settings
 from callcenter.core.model import SipAccount
-from tests.support.baresip import Softphone
+from callcenter.simulate.sipp import SippCaller
+from callcenter.simulate.softphone import Softphone
 from tests.support.controller import ControllerThread
-from tests.support.sipp import SippCaller
 
 SIP_PORT = 15060
 
@@ -87,8 +87,12 @@ class CallCenter:
         address = f"127.0.0.{self._next_address}"
         self._next_address += 1
         phone = Softphone(
-            account.username, account.password, address, f"127.0.0.1:{SIP_PORT}",
-            self.workdir / account.username, auto_answer=auto_answer,
+            account.username,
+            account.password,
+            address,
+            f"127.0.0.1:{SIP_PORT}",
+            self.workdir / account.username,
+            auto_answer=auto_answer,
         )
         self.phones.append(phone)
         phone.start()
@@ -96,8 +100,13 @@ class CallCenter:
         return phone
 
     def caller(self, address: str = "127.0.0.2", port: int = 5070) -> SippCaller:
-        return SippCaller(self.workdir / f"sipp-{address}-{port}", f"127.0.0.1:{SIP_PORT}",
-                          address=address, port=port, media_port=port + 1000)
+        return SippCaller(
+            self.workdir / f"sipp-{address}-{port}",
+            f"127.0.0.1:{SIP_PORT}",
+            address=address,
+            port=port,
+            media_port=port + 1000,
+        )
 
     def stop(self) -> None:
         for phone in self.phones:
@@ -118,8 +127,9 @@ def e2e_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def callcenter(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
-    settings = pbx.settings.model_copy(update={"database": pbx.settings.database.model_copy(
-        update={"url": e2e_database})})
+    settings = pbx.settings.model_copy(
+        update={"database": pbx.settings.database.model_copy(update={"url": e2e_database})}
+    )
     thread = ControllerThread(settings)
     thread.start()
     center = CallCenter(pbx, tmp_path, thread)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from callcenter.simulate.procs import wait_for
+from callcenter.simulate.sipp import caller_scenario
 from tests.e2e.conftest import CallCenter
-from tests.support.procs import wait_for
-from tests.support.sipp import caller_scenario
 
 
 @pytest.mark.e2e
@@ -15,13 +15,17 @@ def test_caller_digit_reaches_registered_agent(callcenter: CallCenter) -> None:
     account = callcenter.add_agent("agent1", "1001", "Alice Agent")
     phone = callcenter.softphone(account)
     view = callcenter.controller.view
-    wait_for(lambda: callcenter.thread.call(lambda: view.table.registered("agent1")), 10,
-             "the controller to see agent1 registered")
+    wait_for(
+        lambda: callcenter.thread.call(lambda: view.table.registered("agent1")),
+        10,
+        "the controller to see agent1 registered",
+    )
 
     caller = callcenter.caller()
     # Answered by the IVR; press 7 for the menu; talk; press 5 to the agent; hang up.
-    sipp = caller.start(caller_scenario([1000, "7", 3000, "5", 1500]),
-                        [("Bob Caller", "+15551234567")])
+    sipp = caller.start(
+        caller_scenario([1000, "7", 3000, "5", 1500]), [("Bob Caller", "+15551234567")]
+    )
 
     incoming = phone.wait_event("CALL_INCOMING", 15)
     assert incoming["peerdisplayname"] == "Bob Caller"

@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.procs import wait_for
+from callcenter.simulate.procs import wait_for
 
 
 def _bin(name: str) -> str:
@@ -26,24 +26,57 @@ class PostgresCluster:
     directory: Path | None = None
 
     def _as_postgres(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["runuser", "-u", "postgres", "--", *argv],
-                              capture_output=True, text=True, check=check, cwd="/")
+        return subprocess.run(
+            ["runuser", "-u", "postgres", "--", *argv],
+            capture_output=True,
+            text=True,
+            check=check,
+            cwd="/",
+        )
 
     def start(self) -> str:
         self.directory = Path(tempfile.mkdtemp(prefix="cc-pg-"))
         os.chmod(self.directory, 0o755)
         shutil.chown(self.directory, "postgres", "postgres")
         data = self.directory / "data"
-        self._as_postgres([_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                           "--no-sync", "-E", "UTF8"])
-        self._as_postgres([
-            _bin("pg_ctl"), "-D", str(data), "-l", str(self.directory / "log"), "-w", "-o",
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.directory} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off", "start",
-        ])
-        wait_for(lambda: self._as_postgres(
-            [_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], check=False
-        ).returncode == 0, 20, "postgres ready")
+        self._as_postgres(
+            [
+                _bin("initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
+        )
+        self._as_postgres(
+            [
+                _bin("pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(self.directory / "log"),
+                "-w",
+                "-o",
+                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.directory} -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off",
+                "start",
+            ]
+        )
+        wait_for(
+            lambda: (
+                self._as_postgres(
+                    [_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], check=False
+                ).returncode
+                == 0
+            ),
+            20,
+            "postgres ready",
+        )
         self._psql("postgres", "CREATE DATABASE callcenter")
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/callcenter"
 
@@ -53,13 +86,30 @@ class PostgresCluster:
 
     def _psql(self, database: str, sql: str) -> None:
         psql = shutil.which("psql") or _bin("psql")
-        self._as_postgres([psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                           "-d", database, "-v", "ON_ERROR_STOP=1", "-c", sql])
+        self._as_postgres(
+            [
+                psql,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ]
+        )
 
     def stop(self) -> None:
         if self.directory is None:
             return
-        self._as_postgres([_bin("pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast",
-                           "-w", "stop"], check=False)
+        self._as_postgres(
+            [_bin("pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast", "-w", "stop"],
+            check=False,
+        )
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory = None

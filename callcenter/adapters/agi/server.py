@@ -88,9 +88,7 @@ class FastAgiServer:
         self, reader: asyncio.StreamReader, peer: object
     ) -> dict[str, str] | None:
         try:
-            block = await asyncio.wait_for(
-                reader.readuntil(b"\n\n"), self.settings.header_timeout
-            )
+            block = await asyncio.wait_for(reader.readuntil(b"\n\n"), self.settings.header_timeout)
         except asyncio.IncompleteReadError:
             reason = "closed before the end of the AGI headers"
         except asyncio.LimitOverrunError:

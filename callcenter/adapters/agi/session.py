@@ -8,6 +8,7 @@ caller hangs up; we note it and keep reading, so results never shift by one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Mapping
@@ -131,10 +132,8 @@ class AgiSession:
         await self.command("ANSWER")
 
     async def hangup(self) -> None:
-        try:
+        with contextlib.suppress(AgiHangup):
             await self.command("HANGUP")
-        except AgiHangup:
-            pass
 
     async def set_variable(self, name: Var | str, value: str | int) -> None:
         await self.command(f"SET VARIABLE {name} {quote(str(value))}")

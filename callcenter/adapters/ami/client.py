@@ -75,6 +75,7 @@ class _Manager(Manager):  # type: ignore[misc]
 
     def __init__(self, client: AmiClient, **config: Any) -> None:
         self._client = client
+        self.stopped = False
         super().__init__(**config)
         self.forgetable_actions = _Everything()
 
@@ -101,7 +102,8 @@ class _Manager(Manager):  # type: ignore[misc]
         # panoramisk's version, minus its fixed delay and its error log per attempt.
         self._connected = False
         self._client._on_disconnect()
-        self.loop.call_later(self.reconnect_timeout, self.connect)
+        if not self.stopped:
+            self.loop.call_later(self.reconnect_timeout, self.connect)
 
 
 class AmiClient:
@@ -120,7 +122,9 @@ class AmiClient:
         self.last_ping_rtt: float | None = None
 
     # -- wiring --------------------------------------------------------------
-    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None] | None]) -> None:
+    def subscribe(
+        self, event_type: type[E], handler: Callable[[E], Awaitable[None] | None]
+    ) -> None:
         self._handlers[event_type].append(handler)
 
     def subscribe_all(self, handler: Callable[[AmiEvent], Awaitable[None] | None]) -> None:
@@ -164,7 +168,7 @@ class AmiClient:
             task.cancel()
         if self._manager is not None:
             manager, self._manager = self._manager, None
-            manager.connection_lost = lambda exc: None  # no reconnect after stop
+            manager.stopped = True  # no reconnect after stop
             manager.close()
         self._logged_in.clear()
 
@@ -218,7 +222,7 @@ class AmiClient:
 
     # -- connection events ---------------------------------------------------
     def _next_backoff(self) -> float:
-        delay = min(self.settings.reconnect_max, self.settings.reconnect_min * 2**self._attempt)
+        delay = min(self.settings.reconnect_max, self.settings.reconnect_min * 2.0**self._attempt)
         self._attempt += 1
         return delay
 
@@ -258,7 +262,9 @@ class AmiClient:
             except AmiNotConnected:
                 continue
             except AmiTimeout:
-                log.warning("AMI ping unanswered in %.1fs: dropping the link", self.settings.ping_timeout)
+                log.warning(
+                    "AMI ping unanswered in %.1fs: dropping the link", self.settings.ping_timeout
+                )
                 self.drop_link()
 
     # -- event dispatch --------------------------------------------------------

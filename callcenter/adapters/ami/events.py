@@ -13,7 +13,6 @@ import dataclasses
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, ClassVar
 
 Headers = Mapping[str, "str | list[str]"]
@@ -250,8 +249,19 @@ def _converter(kind: Any) -> Callable[[str], Any]:
     return str
 
 
-@cache
-def _plan(cls: type[AmiEvent]) -> tuple[tuple[str, str, Callable[[str], Any]], ...]:
+_Plan = tuple[tuple[str, str, Callable[[str], Any]], ...]
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(cls: type[AmiEvent]) -> _Plan:
+    """Which attribute reads which header, with what converter (computed once per class)."""
+    plan = _PLANS.get(cls.event)
+    if plan is None:
+        plan = _PLANS[cls.event] = _make_plan(cls)
+    return plan
+
+
+def _make_plan(cls: type[AmiEvent]) -> _Plan:
     hints = typing.get_type_hints(cls)
     plan = []
     for item in dataclasses.fields(cls):

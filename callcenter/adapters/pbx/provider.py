@@ -88,7 +88,7 @@ class ChrootProvider:
         (self.root / INNER_DIR.lstrip("/")).mkdir(parents=True, exist_ok=True)
         # Each step execs the next, so the PID we get is Asterisk's own.
         script = (
-            'set -e; root=$1; pbx=$2; shift 2; '
+            "set -e; root=$1; pbx=$2; shift 2; "
             'mount --bind /dev "$root/dev"; '
             'mount -t proc proc "$root/proc"; '
             f'mount --bind "$pbx" "$root{INNER_DIR}"; '

@@ -9,6 +9,7 @@ process's private namespace, leaves nothing mounted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -117,7 +118,9 @@ class PbxSupervisor:
         if pid is not None:
             if changed:
                 self.cli("core reload")
-                return f"asterisk already running (pid {pid}); reloaded {len(changed)} changed files"
+                return (
+                    f"asterisk already running (pid {pid}); reloaded {len(changed)} changed files"
+                )
             return f"asterisk already running (pid {pid}); configuration unchanged"
         return self._start()
 
@@ -132,8 +135,7 @@ class PbxSupervisor:
             if process.poll() is not None:
                 self.pid_file.unlink(missing_ok=True)
                 raise ProviderError(
-                    f"asterisk exited with {process.returncode} during start-up:\n"
-                    + self._tail()
+                    f"asterisk exited with {process.returncode} during start-up:\n" + self._tail()
                 )
             if asyncio.run(probe_ami(self.settings, secret, 1.0)) is not None:
                 self.cli("core waitfullybooted")
@@ -143,7 +145,9 @@ class PbxSupervisor:
                 )
             time.sleep(0.2)
         self._stop_pid(process.pid)
-        raise ProviderError(f"asterisk did not answer AMI within the start timeout:\n{self._tail()}")
+        raise ProviderError(
+            f"asterisk did not answer AMI within the start timeout:\n{self._tail()}"
+        )
 
     def down(self) -> str:
         pid = self.running_pid()
@@ -170,10 +174,8 @@ class PbxSupervisor:
 
     @staticmethod
     def _reap(pid: int) -> None:
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
 
     def status(self) -> PbxStatus:
         pid = self.running_pid()

@@ -1,7 +1,7 @@
 """agents
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 11:33:30.441787
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
-revision = '0001'
+revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -6,6 +6,7 @@ Asterisk sees distinct peers and audio never goes to eth0 (LAB.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.procs import stop_process, wait_for
+from callcenter.simulate.procs import stop_process, wait_for
 
 MODULES = ("g711.so", "ausine.so", "aufile.so", "account.so", "menu.so", "ctrl_tcp.so")
 
@@ -73,12 +74,13 @@ class Softphone:
 
     def start(self) -> None:
         self._write_config()
-        log = open(self.workdir / "baresip.log", "wb")
-        self.process = subprocess.Popen(
-            ["baresip", "-f", str(self.workdir)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )
-        log.close()
+        with (self.workdir / "baresip.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                ["baresip", "-f", str(self.workdir)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self._sock = wait_for(self._connect, 10, f"baresip ctrl_tcp on {self.address}")  # type: ignore[assignment]
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
@@ -170,9 +172,7 @@ class Softphone:
 
     def stop(self) -> None:
         if self._sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._sock.close()
-            except OSError:
-                pass
         if self.process is not None:
             stop_process(self.process)

@@ -13,12 +13,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.procs import stop_process
+from callcenter.simulate.procs import stop_process
 
 PCAP_DIR = Path("/usr/share/sip-tester")
 PCAP_NAMES = {"*": "star", "#": "pound"}
 
-_HEADERS = """      From: "[field0]" <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+_TAG = "tag=[pid]SIPpTag00[call_number]"
+_HEADERS = """      From: "[field0]" <sip:[field1]@[local_ip]:[local_port]>;{tag}
       To: <sip:[service]@[remote_ip]:[remote_port]>{peer}
       Call-ID: [call_id]
       CSeq: {cseq} {method}
@@ -91,7 +92,8 @@ def digit_step(digit: str) -> str:
     pcap = PCAP_DIR / f"dtmf_2833_{name}.pcap"
     if not pcap.exists():
         raise ValueError(f"no DTMF pcap for {digit!r}")
-    return f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n  <pause milliseconds="250"/>\n'
+    play = f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>'
+    return f'  {play}\n  <pause milliseconds="250"/>\n'
 
 
 def caller_scenario(steps: list[str | int], end: str = "bye", final: int = 200) -> str:
@@ -100,8 +102,8 @@ def caller_scenario(steps: list[str | int], end: str = "bye", final: int = 200) 
     ``end``: "bye" hangs up after the steps; "await" waits for the far end's BYE.
     ``final``: the final response expected to the INVITE (200, or e.g. 486).
     """
-    headers = _HEADERS.format(peer="", cseq=1, method="INVITE")
-    ack = _HEADERS.format(peer="[peer_tag_param]", cseq=1, method="ACK")
+    headers = _HEADERS.format(tag=_TAG, peer="", cseq=1, method="INVITE")
+    ack = _HEADERS.format(tag=_TAG, peer="[peer_tag_param]", cseq=1, method="ACK")
     body = [INVITE.format(headers=headers, ack_headers=ack, final=final)]
     if final == 200:
         for step in steps:
@@ -110,7 +112,11 @@ def caller_scenario(steps: list[str | int], end: str = "bye", final: int = 200) 
             else:
                 body.extend(digit_step(digit) for digit in step)
         if end == "bye":
-            body.append(BYE.format(headers=_HEADERS.format(peer="[peer_tag_param]", cseq=2, method="BYE")))
+            body.append(
+                BYE.format(
+                    headers=_HEADERS.format(tag=_TAG, peer="[peer_tag_param]", cseq=2, method="BYE")
+                )
+            )
         else:
             body.append(AWAIT_BYE.format(timeout=600000))
     return (
@@ -139,8 +145,13 @@ class SippCaller:
     service: str = "5000"
 
     def _prepare(
-        self, scenario: str, callers: list[tuple[str, str]], calls: int | None,
-        rate: float, timeout: float, name: str,
+        self,
+        scenario: str,
+        callers: list[tuple[str, str]],
+        calls: int | None,
+        rate: float,
+        timeout: float,
+        name: str,
     ) -> list[str]:
         self.workdir.mkdir(parents=True, exist_ok=True)
         xml = self.workdir / f"{name}.xml"
@@ -162,17 +173,28 @@ class SippCaller:
         ]  # fmt: skip
 
     def start(
-        self, scenario: str, callers: list[tuple[str, str]], calls: int | None = None,
-        rate: float = 1.0, timeout: float = 120, name: str = "caller",
+        self,
+        scenario: str,
+        callers: list[tuple[str, str]],
+        calls: int | None = None,
+        rate: float = 1.0,
+        timeout: float = 120,
+        name: str = "caller",
     ) -> subprocess.Popen[bytes]:
         """Start in the background; the scenario itself must end every call."""
         argv = self._prepare(scenario, callers, calls, rate, timeout, name)
         with (self.workdir / f"{name}.out").open("wb") as log:
-            return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, cwd=self.workdir)
+            return subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.workdir,
+            )
 
-    def finish(self, process: subprocess.Popen[bytes], timeout: float = 120,
-               name: str = "caller") -> SippResult:
+    def finish(
+        self, process: subprocess.Popen[bytes], timeout: float = 120, name: str = "caller"
+    ) -> SippResult:
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -187,8 +209,13 @@ class SippCaller:
         return SippResult(process.returncode, successful, failed, text)
 
     def run(
-        self, scenario: str, callers: list[tuple[str, str]], calls: int | None = None,
-        rate: float = 1.0, timeout: float = 120, name: str = "caller",
+        self,
+        scenario: str,
+        callers: list[tuple[str, str]],
+        calls: int | None = None,
+        rate: float = 1.0,
+        timeout: float = 120,
+        name: str = "caller",
     ) -> SippResult:
         """Place the calls and wait until every one has ended."""
         process = self.start(scenario, callers, calls, rate, timeout, name)

@@ -10,7 +10,9 @@ import time
 from collections.abc import Callable
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str, step: float = 0.05) -> object:
+def wait_for(
+    condition: Callable[[], object], timeout: float, what: str, step: float = 0.05
+) -> object:
     """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:

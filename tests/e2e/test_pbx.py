@@ -1,0 +1,92 @@
+"""`callcenter pbx up|down|status` through the real command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from callcenter.config import load_settings
+
+pytestmark = pytest.mark.e2e
+
+
+def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "callcenter.cli", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _asterisks_for(conf_dir: Path) -> list[int]:
+    """PIDs of Asterisk processes started for this state directory."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            root = os.readlink(f"/proc/{entry}/root")
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if (
+            cmdline
+            and cmdline[0].endswith(b"asterisk")
+            and (root != "/" or any(str(conf_dir).encode() in part for part in cmdline))
+        ):
+            found.append(int(entry))
+    return found
+
+
+def test_up_twice_is_fast_and_leaves_one_asterisk_and_down_leaves_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "callcenter.toml"
+    config.write_text(
+        f'state_dir = "{tmp_path / "state"}"\n'
+        f'site_dir = "{tmp_path / "site"}"\n'
+        "[ami]\nport = 16038\n[agi]\nport = 16573\n"
+        '[sip]\nbind = "127.0.0.1"\nport = 16060\nrtp_start = 23000\nrtp_end = 23999\n'
+    )
+    settings = load_settings(config)
+    before = set(_asterisks_for(settings.pbx_dir))
+
+    started = time.monotonic()
+    first = _cli(config, "pbx", "up")
+    first_s = time.monotonic() - started
+    assert first.returncode == 0, first.stderr
+    assert "asterisk started" in first.stdout
+    try:
+        started = time.monotonic()
+        second = _cli(config, "pbx", "up")
+        second_s = time.monotonic() - started
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stdout
+        ours = set(_asterisks_for(settings.pbx_dir)) - before
+        assert len(ours) == 1, ours
+        assert second_s < 5.0, f"second up took {second_s:.1f}s (first {first_s:.1f}s)"
+
+        status = _cli(config, "pbx", "status")
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "ami: answers" in status.stdout
+
+        # The generated AMI secret is private and not a shipped default.
+        secret_file = settings.state_dir / "secrets" / "ami.secret"
+        assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+        assert len(secret_file.read_text().strip()) >= 24
+    finally:
+        down = _cli(config, "pbx", "down")
+    assert down.returncode == 0, down.stderr
+    assert "stopped" in down.stdout
+    assert set(_asterisks_for(settings.pbx_dir)) - before == set()
+    mounts = Path("/proc/mounts").read_text()
+    assert str(settings.pbx.root) not in mounts
+    assert str(settings.pbx_dir) not in mounts
+    after = _cli(config, "pbx", "status")
+    assert after.returncode == 1
+    assert "not running" in after.stdout
