@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Set up everything the call center needs on a fresh Debian 12 machine (as root).
+#
+#   bash deploy/setup.sh          the call center: SIP tools, the Asterisk root, a venv
+#   bash deploy/setup.sh --test   the same plus what the tests need (PostgreSQL, Chromium)
+#
+# Idempotent: installed packages, the cached Asterisk root and the venv are reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-run}
+[ "$(id -u)" = 0 ] || { echo "setup: run as root" >&2; exit 1; }
+
+packages=(debootstrap sip-tester baresip-core python3 python3-venv
+          util-linux ca-certificates)
+if [ "$mode" = "--test" ]; then
+  packages+=(postgresql chromium chromium-driver)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Asterisk: the system's own if installed, else a cached Debian unstable root.
+root=${CALLCENTER_ASTERISK_ROOT:-/var/cache/callcenter/asterisk-root}
+if ! command -v asterisk >/dev/null; then
+  bash deploy/asterisk-root.sh "$root"
+fi
+
+# The controller's virtualenv.
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+extras=""
+[ "$mode" = "--test" ] && extras="[test]"
+stamp=".venv/.installed$extras"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e ".$extras"
+  touch "$stamp"
+fi
+echo "setup: ready (venv .venv, Asterisk $(command -v asterisk || echo "root $root"))"
