@@ -12,21 +12,37 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.adapters.agi.routes import InboundRoutes
+from callcenter.adapters.agi.routes import AgentFeatureRoute, CallRoutes
 from callcenter.adapters.agi.server import FastAgiServer
 from callcenter.adapters.agi.variables import Global, Route
 from callcenter.adapters.ami.client import AmiClient, AmiError
+from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.adapters.db.agents import AgentRepository
+from callcenter.adapters.db.config import ConfigRepository
+from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.render import Renderer
 from callcenter.adapters.pbx.secrets import read_secret
 from callcenter.adapters.pbx.supervisor import PbxSupervisor
 from callcenter.config import ConfigError, Settings
+from callcenter.core.acd.estimate import HandleTimes
+from callcenter.core.acd.router import Router
+from callcenter.core.hours import load_schedule
 from callcenter.core.model import SipAccount
-from callcenter.services.calls import CallLog
+from callcenter.services.acd import Acd
+from callcenter.services.agents import AgentService
 from callcenter.services.directory import AgentDirectory
+from callcenter.services.flows import FlowDirectory
+from callcenter.services.live import CallBook
+from callcenter.services.notify import Notifier
 from callcenter.services.pbx_view import PbxView
+from callcenter.services.queue_log import QueueLog
+from callcenter.services.queues import QueueDirectory
+from callcenter.services.recording import Recordings
+from callcenter.services.records import RecordWriter
+from callcenter.services.recovery import Recovery
+from callcenter.services.timers import Timers
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +52,16 @@ class Storage:
     engine: Engine
     sessions: sessionmaker[Session]
     agents: AgentRepository
+    config: ConfigRepository
+    customers: CustomerRepository
 
 
 def build_storage(settings: Settings) -> Storage:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
-    return Storage(engine, sessions, AgentRepository(sessions))
+    return Storage(engine, sessions, AgentRepository(sessions), ConfigRepository(sessions),
+                   CustomerRepository(sessions))  # fmt: skip
 
 
 def build_pbx(settings: Settings) -> PbxSupervisor:
@@ -65,34 +84,84 @@ class Controller:
         self.settings = settings
         self.storage = build_storage(settings)
         self.pbx = build_pbx(settings)
+        layout = self.pbx.layout()
         self.ami = AmiClient(settings.ami, ami_secret(settings))
+        self.pbx_port = AmiPbx(self.ami)
         self.agi = FastAgiServer(settings.agi)
+        self.notifier = Notifier()
+        self.timers = Timers()
         self.view = PbxView(self.ami)
+        self.calls = CallBook()
+        self.queues = QueueDirectory()
+        self.flows = FlowDirectory()
+        self.router = Router({})
+        self.handle_times = HandleTimes()
         self.directory = AgentDirectory(self.storage.agents)
-        self.calls = CallLog(self.ami)
-        self.inbound = InboundRoutes(self.view, self.directory, self.calls)
+        self.agents = AgentService(self.router, self.pbx_port, self.view, self.notifier,
+                                   self.timers)  # fmt: skip
+        self.acd = Acd(self.router, self.agents, self.pbx_port, self.notifier, self.calls,
+                       self.queues, self.timers, self.handle_times)  # fmt: skip
+        self.recordings = Recordings(
+            self.pbx_port, self.notifier, self.calls,
+            inner_root=f"{layout.inner_dir}/spool/recordings",
+            host_root=layout.host_dir / "spool" / "recordings",
+        )  # fmt: skip
+        self.records = RecordWriter(self.storage.sessions)
+        self.queue_log = QueueLog(self.pbx_port, self.notifier)
+        self.recovery = Recovery(self.pbx_port, self.calls, self.acd, self.agents, self.notifier,
+                                 self.storage.config.call, self.timers.clock)  # fmt: skip
+        self.routes = CallRoutes(self.acd, self.calls, self.flows, self.queues, self.notifier,
+                                 self.recordings, self.storage.customers, self.timers.clock)  # fmt: skip
+        self.agent_features = AgentFeatureRoute(self.agents, self.timers.clock)
         self._tasks: list[asyncio.Task[None]] = []
         self._wire()
 
     def _wire(self) -> None:
-        # After every AMI login: agents' endpoints first, then the picture of Asterisk.
+        # After every AMI login: agents' endpoints first, then the picture of
+        # Asterisk, then the calls and agents rebuilt from it (recovery).
         self.ami.on_connected(self._sync_agents)
         self.view.subscribe()
-        self.calls.subscribe()
+        self.acd.subscribe(self.ami)
+        self.view.on_endpoint_change(self.agents.maybe_available)
+        self.view.on_resync(self.recovery.run)
+        self.notifier.subscribe_all(self.records.submit)
         self.directory.on_change(self._publish_agents)
-        self.agi.add_route(Route.INBOUND, self.inbound.inbound)
-        self.agi.add_route(Route.DIAL_RESULT, self.inbound.dial_result)
+        self.agi.add_route(Route.INBOUND, self.routes.inbound)
+        self.agi.add_route(Route.DIAL_RESULT, self.routes.dial_result)
+        self.agi.add_route(Route.ANNOUNCE, self.routes.announce)
+        self.agi.add_route(Route.AGENT_FEATURE, self.agent_features.handle)
 
     async def _publish_agents(self, accounts: list[SipAccount]) -> None:
         renderer = Renderer(self.settings, self.pbx.layout())
         if renderer.render_agents(accounts):
             await self.ami.command("module reload res_pjsip.so")
+        await self.reload_config()
 
     async def _sync_agents(self) -> None:
         await self._publish_agents(self.directory.accounts())
 
+    async def reload_config(self) -> None:
+        """Re-read queues, business hours, flows and agents' skills (no restart needed)."""
+        config = self.storage.config
+        queues, schedules, flows, skills, statuses, static = await asyncio.gather(
+            asyncio.to_thread(config.queues),
+            asyncio.to_thread(config.schedule_documents),
+            asyncio.to_thread(config.flow_documents),
+            asyncio.to_thread(config.agent_skills),
+            asyncio.to_thread(config.agent_statuses),
+            asyncio.to_thread(config.static_contacts),
+        )
+        loaded_schedules = {name: load_schedule(doc, source=f"schedule {name}")
+                            for name, doc in schedules.items()}  # fmt: skip
+        self.queues.load(queues, loaded_schedules)
+        self.router.set_queues({name: q.to_config() for name, q in queues.items()})
+        self.flows.load(flows, queues=set(queues), schedules=set(loaded_schedules))
+        self.agents.load(skills, statuses, static, time.time())
+
     async def start(self) -> None:
         self.directory.load()
+        await self.reload_config()
+        self.records.start()
         await self.agi.start()
         await self.ami.start()
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
@@ -102,8 +171,10 @@ class Controller:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self.timers.cancel_all()
         await self.agi.stop()
         await self.ami.stop()
+        await asyncio.to_thread(self.records.stop)
         self.storage.engine.dispose()
 
     async def _heartbeat(self) -> None:

@@ -16,10 +16,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 DEFAULT_CONFIG_FILE = Path("/etc/callcenter/callcenter.toml")
-NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+# Names that become PJSIP sections and dialplan extensions: at least two characters,
+# because the dialplan pattern for agent endpoints (_[a-z].) needs two.
+NAME_PATTERN = r"^[a-z][a-z0-9_-]{1,31}$"
 
 
 class ConfigError(Exception):
@@ -172,6 +179,10 @@ def load_settings(path: str | Path | None = None) -> Settings:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"configuration file {file} does not exist") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"configuration file {file} is not UTF-8 text") from None
+        except OSError as exc:
+            raise ConfigError(f"configuration file {file} cannot be read: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"configuration file {file} is not valid TOML: {exc}") from None
     origin = f"file {file} and CALLCENTER_* environment" if file else "CALLCENTER_* environment"
@@ -179,3 +190,6 @@ def load_settings(path: str | Path | None = None) -> Settings:
         return Settings(**data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, origin)) from None
+    except SettingsError as exc:
+        # A CALLCENTER_* variable holding a value that is not valid JSON.
+        raise ConfigError(f"configuration error (CALLCENTER_* environment): {exc}") from None

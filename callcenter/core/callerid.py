@@ -23,7 +23,7 @@ class CallerId:
 
 def vet_number(raw: str) -> tuple[str, bool]:
     text = raw.strip()
-    if text in ("", "unknown", "anonymous", "<unknown>"):
+    if text.lower() in ("", "unknown", "anonymous", "<unknown>", "restricted", "private"):
         return "", True
     compact = re.sub(r"[\s().-]", "", text)
     if _NUMBER.match(compact):
@@ -37,7 +37,7 @@ def vet_name(raw: str) -> str:
         category = unicodedata.category(char)
         if category[0] in "LN" or char in " .'-&":
             kept.append(char)
-    return " ".join("".join(kept).split())[:MAX_NAME]
+    return " ".join("".join(kept).split())[:MAX_NAME].rstrip()
 
 
 def vet_caller_id(number: str, name: str) -> CallerId:

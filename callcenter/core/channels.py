@@ -11,6 +11,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+# Contact statuses that mean the phone cannot be reached (pjsip_options.c and
+# the contact life cycle); anything else counts as registered.
+GONE = frozenset({"Removed", "Unreachable", "NonQualified-Removed", "Unavailable"})
+
 _PJSIP_CHANNEL = re.compile(r"^PJSIP/(?P<endpoint>[^/]+)-[0-9a-f]+$")
 
 
@@ -68,13 +72,13 @@ class ChannelTable:
 
     # -- phones ------------------------------------------------------------------
     def set_contact(self, endpoint: str, status: str) -> None:
-        if status in ("Removed", "Unreachable", "NonQualified-Removed"):
+        if status in GONE:
             self._contacts.pop(endpoint, None)
         else:
             self._contacts[endpoint] = status
 
     def replace_contacts(self, contacts: dict[str, str]) -> None:
-        self._contacts = dict(contacts)
+        self._contacts = {e: s for e, s in contacts.items() if s not in GONE}
 
     def registered(self, endpoint: str) -> bool:
         return endpoint in self._contacts

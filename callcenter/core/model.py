@@ -13,3 +13,5 @@ class SipAccount:
     password: str
     display_name: str
     extension: str
+    # A fixed contact for phones that do not register (sip:user@host:port).
+    static_contact: str = ""

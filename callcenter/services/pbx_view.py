@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from callcenter.adapters.ami import events as ev
@@ -30,10 +31,25 @@ class PbxView:
         self.table = ChannelTable()
         self.resyncs = 0
         self.last_resync: float | None = None
+        self._endpoint_listeners: list[Callable[[str], Awaitable[None]]] = []
+        self._resync_listeners: list[Callable[[], Awaitable[None]]] = []
+
+    def on_endpoint_change(self, listener: Callable[[str], Awaitable[None]]) -> None:
+        """Called when a phone's channels or registration change (it may have become free)."""
+        self._endpoint_listeners.append(listener)
+
+    def on_resync(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Called after each full re-read of Asterisk, in registration order."""
+        self._resync_listeners.append(listener)
+
+    async def _endpoint_changed(self, endpoint: str | None) -> None:
+        if endpoint:
+            for listener in self._endpoint_listeners:
+                await listener(endpoint)
 
     def subscribe(self) -> None:
         """Every AMI event this view consumes, in one place."""
-        self.ami.subscribe(ev.Newchannel, self._on_channel)
+        self.ami.subscribe(ev.Newchannel, self._on_new_channel)
         self.ami.subscribe(ev.Newstate, self._on_channel)
         self.ami.subscribe(ev.NewCallerid, self._on_channel)
         self.ami.subscribe(ev.Hangup, self._on_hangup)
@@ -45,8 +61,13 @@ class PbxView:
     def _on_channel(self, event: ev.ChannelEvent) -> None:
         self.table.upsert(_channel(event))
 
-    def _on_hangup(self, event: ev.Hangup) -> None:
+    def _on_new_channel(self, event: ev.Newchannel) -> Awaitable[None]:
+        self.table.upsert(_channel(event))
+        return self._endpoint_changed(endpoint_of(event.channel))
+
+    def _on_hangup(self, event: ev.Hangup) -> Awaitable[None]:
         self.table.remove(event.unique_id)
+        return self._endpoint_changed(endpoint_of(event.channel))
 
     def _on_bridge_enter(self, event: ev.BridgeEnter) -> None:
         self.table.set_bridge(event.unique_id, event.bridge_unique_id)
@@ -54,8 +75,10 @@ class PbxView:
     def _on_bridge_leave(self, event: ev.BridgeLeave) -> None:
         self.table.set_bridge(event.unique_id, "")
 
-    def _on_contact(self, event: ev.ContactStatus) -> None:
-        self.table.set_contact(event.endpoint_name or event.aor, event.contact_status)
+    def _on_contact(self, event: ev.ContactStatus) -> Awaitable[None]:
+        endpoint = event.endpoint_name or event.aor
+        self.table.set_contact(endpoint, event.contact_status)
+        return self._endpoint_changed(endpoint)
 
     async def resync(self) -> None:
         channels = await self.ami.action_list("CoreShowChannels")
@@ -67,12 +90,17 @@ class PbxView:
         contacts = await self.ami.action_list("PJSIPShowContacts")
         found: dict[str, str] = {}
         for item in contacts.events:
-            if isinstance(item, ev.ContactList) and item.status not in ("Unavailable",):
+            if isinstance(item, ev.ContactList):
                 found[item.endpoint or item.aor] = item.status
         self.table.replace_contacts(found)
         self.resyncs += 1
         self.last_resync = time.time()
         log.info("resynchronised: %d channels, %d registered phones", len(snapshot), len(found))
+        for listener in self._resync_listeners:
+            try:
+                await listener()
+            except Exception:
+                log.exception("after-resync listener %r failed", listener)
 
     def agent_endpoints_busy(self) -> set[str]:
         return {e for c in self.table.channels() if (e := endpoint_of(c.name))}

@@ -6,61 +6,189 @@ Each handler returns the Status the dialplan branches on; the server sets it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from callcenter.adapters.agi.ivr_runner import IvrRunner
 from callcenter.adapters.agi.session import AgiSession
-from callcenter.adapters.agi.variables import Status, Var
+from callcenter.adapters.agi.variables import Status, Var, inherited
+from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.core.callerid import vet_caller_id
+from callcenter.core.channels import endpoint_of
+from callcenter.core.events import CallEntered, IvrFinished
 from callcenter.core.ids import new_call_id
-from callcenter.services.calls import CallLog
-from callcenter.services.directory import AgentDirectory
-from callcenter.services.pbx_view import PbxView
+from callcenter.core.ivr.engine import IvrSession
+from callcenter.core.ivr.events import Enqueue, Voicemail
+from callcenter.services.acd import Acd, Decision
+from callcenter.services.agents import AgentError, AgentService
+from callcenter.services.flows import FlowDirectory
+from callcenter.services.live import CallBook, CallState, LiveCall
+from callcenter.services.notify import Notifier
+from callcenter.services.queues import QueueDirectory
+from callcenter.services.recording import Recordings
 
 log = logging.getLogger(__name__)
 
+Clock = Callable[[], float]
 
-class InboundRoutes:
-    """The entry route: answer, take one keypad choice, connect to a free agent."""
+
+class CallRoutes:
+    """A caller's path: IVR, then a queue (or voicemail, or goodbye)."""
 
     def __init__(
-        self, view: PbxView, directory: AgentDirectory, calls: CallLog, ring_timeout: int = 20
+        self,
+        acd: Acd,
+        calls: CallBook,
+        flows: FlowDirectory,
+        queues: QueueDirectory,
+        notifier: Notifier,
+        recordings: Recordings,
+        customers: CustomerRepository,
+        clock: Clock,
     ) -> None:
-        self.view = view
-        self.directory = directory
+        self.acd = acd
         self.calls = calls
-        self.ring_timeout = ring_timeout
+        self.flows = flows
+        self.queues = queues
+        self.notifier = notifier
+        self.recordings = recordings
+        self.runner = IvrRunner(customers)
+        self.clock = clock
 
-    async def inbound(self, session: AgiSession) -> Status:
-        caller = vet_caller_id(session.header("callerid"), session.header("calleridname"))
-        call_id = new_call_id()
-        trace = self.calls.open(call_id, session.unique_id, session.channel, caller.number)
-        log.info("call %s from %r on %s", call_id, caller.number, session.channel)
-        await session.set_variable(Var.CALL_ID, call_id)
-        await session.set_variable(Var.CALLER, caller.number)
-        await session.set_variable("CALLERID(num)", caller.number or "anonymous")
-        await session.set_variable("CALLERID(name)", caller.name or caller.number or "anonymous")
-        await session.answer()
-        digits, timed_out = await session.get_data("beep", 5000, 1)
-        trace.choice = digits
-        trace.events.append("timeout" if timed_out and not digits else f"digit {digits}")
-        await session.set_variable(Var.CHOICE, digits)
-        agent = self._free_agent()
-        if agent is None:
-            trace.events.append("no free agent: fallback")
+    async def inbound(self, agi: AgiSession) -> Status:
+        now = self.clock()
+        caller = vet_caller_id(agi.header("callerid"), agi.header("calleridname"))
+        dialled = "".join(ch for ch in (await agi.get_variable(Var.DIALLED) or "") if ch in "+0123456789")
+        flow = self.flows.for_number(dialled)
+        call = LiveCall(
+            call_id=new_call_id(now), unique_id=agi.unique_id, channel=agi.channel,
+            caller=caller.number, caller_name=caller.name, dialled=dialled, entered_at=now,
+        )  # fmt: skip
+        self.calls.add(call)
+        self.notifier.publish(
+            CallEntered(at=now, call_id=call.call_id, unique_id=call.unique_id,
+                        caller=caller.number, caller_name=caller.name, dialled=dialled,
+                        flow=flow.name if flow else "")  # fmt: skip
+        )
+        log.info("call %s from %r on %s (flow %s)", call.call_id, caller.number, agi.channel,
+                 flow.name if flow else None)  # fmt: skip
+        await agi.set_variable(Var.CALL_ID, call.call_id)
+        await agi.set_variable("CALLERID(num)", caller.number or "anonymous")
+        await agi.set_variable("CALLERID(name)", caller.name or caller.number or "anonymous")
+        if flow is None:
+            return self._ivr_failed(call, "no IVR flow")
+        await agi.answer()
+        open_now = self.queues.schedule_open(flow.hours, now) if flow.hours else None
+        ivr = IvrSession(flow, caller=caller.number, open_now=open_now,
+                         data={"dnis": dialled} if dialled else None)  # fmt: skip
+        run = await self.runner.run(agi, ivr)
+        call.data, call.path = dict(ivr.data), tuple(ivr.path)
+        call.customer_id = run.customer.id if run.customer else None
+        self.notifier.publish(
+            IvrFinished(at=self.clock(), call_id=call.call_id, path=call.path, data=call.data,
+                        outcome=ivr.outcome or "failed", customer_id=call.customer_id)  # fmt: skip
+        )
+        final = run.final
+        if isinstance(final, Enqueue):
+            await agi.set_variable(inherited(Var.REC_FILE),
+                                   self.recordings.asterisk_path(call.call_id, call.entered_at))  # fmt: skip
+            call.recording = self.recordings.relative_path(call.call_id, call.entered_at)
+            settings = self.queues.get(final.queue)
+            if settings is not None:
+                await agi.set_variable(Var.MOH, settings.moh)
+            decision = await self.acd.enqueue(call, final.queue, final.priority,
+                                              dict(final.skills), self.clock())  # fmt: skip
+            if decision.status is Status.WAIT and settings is not None and settings.announce.on_entry:
+                await self.say_position(agi, call)
+            return await self._apply(agi, call, decision)
+        if isinstance(final, Voicemail):
+            call.state = CallState.VOICEMAIL
+            await agi.set_variable(Var.VM_BOX, final.box)
+            return Status.VOICEMAIL
+        call.state = CallState.ENDED
+        return Status.HANGUP
+
+    def _ivr_failed(self, call: LiveCall, reason: str) -> Status:
+        log.error("call %s: %s; falling back", call.call_id, reason)
+        call.state = CallState.FALLBACK
+        return Status.FALLBACK
+
+    async def _apply(self, agi: AgiSession, call: LiveCall, decision: Decision) -> Status:
+        if decision.status is Status.CONNECT:
+            await agi.set_variable(Var.TARGET, decision.target)
+            await agi.set_variable(Var.RING_TIMEOUT, str(int(decision.ring_timeout)))
+        elif decision.status is Status.VOICEMAIL:
+            await agi.set_variable(Var.VM_BOX, decision.target)
+        if decision.prompt:
+            await agi.stream_file(decision.prompt)
+        return decision.status
+
+    async def say_position(self, agi: AgiSession, call: LiveCall) -> None:
+        settings = self.queues.get(call.queue)
+        if settings is None or call.state is not CallState.WAITING:
+            return
+        position, estimate = self.acd.announcement(call, self.clock())
+        if settings.announce.position:
+            if position <= 1:
+                await agi.stream_file("queue-youarenext")
+            else:
+                await agi.stream_file("queue-thereare")
+                await agi.command(f'SAY NUMBER {position - 1} ""')
+                await agi.stream_file("queue-callswaiting")
+        if settings.announce.estimate and estimate is not None and estimate >= 60:
+            minutes = max(1, round(estimate / 60))
+            await agi.stream_file("queue-holdtime")
+            await agi.command(f'SAY NUMBER {minutes} ""')
+            await agi.stream_file("queue-minutes" if minutes > 1 else "queue-minute")
+
+    async def dial_result(self, agi: AgiSession) -> Status:
+        args = agi.args
+        dial_status = args[0] if args else ""
+        call = self.calls.by_unique_id(agi.unique_id)
+        if call is None:
+            return Status.HANGUP if dial_status == "ANSWER" else Status.FALLBACK
+        decision = await self.acd.dial_result(call, dial_status, self.clock())
+        return await self._apply(agi, call, decision)
+
+    async def announce(self, agi: AgiSession) -> Status:
+        call = self.calls.by_unique_id(agi.unique_id)
+        if call is None:
             return Status.FALLBACK
-        trace.target = agent
-        await session.set_variable(Var.TARGET, agent)
-        await session.set_variable(Var.RING_TIMEOUT, str(self.ring_timeout))
-        trace.events.append(f"connect {agent}")
-        return Status.CONNECT
+        await self.say_position(agi, call)
+        return Status.WAIT
 
-    async def dial_result(self, session: AgiSession) -> Status:
-        dial_status = (session.args or [""])[0]
-        call_id = await session.get_variable(Var.CALL_ID) or ""
-        log.info("call %s: dial ended %s", call_id, dial_status)
-        return Status.HANGUP if dial_status == "ANSWER" else Status.FALLBACK
 
-    def _free_agent(self) -> str | None:
-        for endpoint in sorted(self.directory.endpoints()):
-            if self.view.table.idle(endpoint):
-                return endpoint
-        return None
+class AgentFeatureRoute:
+    """*1 log in, *2 pause (*2N with reason N), *3 ready, *4 log out, from the agent's phone."""
+
+    REASONS = {"": "break", "1": "break", "2": "lunch", "3": "meeting", "4": "training",
+               "5": "admin"}  # fmt: skip
+
+    def __init__(self, agents: AgentService, clock: Clock) -> None:
+        self.agents = agents
+        self.clock = clock
+
+    async def handle(self, agi: AgiSession) -> Status:
+        agent = endpoint_of(agi.channel) or ""
+        code = (agi.args or [""])[0]
+        now = self.clock()
+        try:
+            if code == "*1":
+                await self.agents.login(agent, now)
+                prompt = "agent-loginok"
+            elif code.startswith("*2"):
+                reason = self.REASONS.get(code[2:], f"reason-{code[2:]}")
+                await self.agents.pause(agent, reason, now)
+                prompt = "beep"
+            elif code == "*3":
+                await self.agents.ready(agent, now)
+                prompt = "agent-loginok"
+            elif code == "*4":
+                await self.agents.logout(agent, now)
+                prompt = "agent-loggedoff"
+            else:
+                prompt = "pbx-invalid"
+        except AgentError as exc:
+            log.info("feature %s from %s refused: %s", code, agent, exc)
+            prompt = "pbx-invalid"
+        await agi.stream_file(prompt)
+        return Status.HANGUP

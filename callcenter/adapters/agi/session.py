@@ -20,7 +20,12 @@ log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 # "200 result=12 (timeout) endpos=1234": the value may be empty, data optional.
-_RESULT = re.compile(r"^200 result=(?P<result>\S*)(?:\s+\((?P<data>[^)]*)\))?")
+_RESULT = re.compile(
+    r"^200 result=(?P<result>\S*)(?:\s+\((?P<data>.*)\))?(?:\s+endpos=-?\d+)?\s*$"
+)
+
+
+USAGE_TIMEOUT = 5.0
 
 
 class AgiHangup(Exception):
@@ -107,10 +112,10 @@ class AgiSession:
             code = int(text[:3]) if text[:3].isdigit() else 0
             if code == 100:
                 continue
-            if code == 520:
-                # The usage text follows, ending with a line starting "520 End".
+            if text.startswith("520-"):
+                # A usage text follows, ending with a line starting "520 End".
                 while raw and not raw.startswith(b"520 End"):
-                    raw = await self._reader.readline()
+                    raw = await asyncio.wait_for(self._reader.readline(), USAGE_TIMEOUT)
             return self._check(line, code, text)
 
     def _check(self, line: str, code: int, text: str) -> AgiResult:

@@ -12,18 +12,31 @@ from enum import StrEnum
 class Var(StrEnum):
     # Set by every FastAGI route before it ends; the dialplan branches on it.
     STATUS = "CC_STATUS"
-    # Our id for the call, set on entry and carried to the agent leg.
-    CALL_ID = "CC_CALL_ID"
-    # The agent endpoint a caller is connected to (controller-chosen, validated).
-    TARGET = "CC_TARGET"
-    # Seconds the agent's phone rings before the call returns to the queue.
-    RING_TIMEOUT = "CC_RING_TIMEOUT"
-    # Caller ID as the controller vetted it (digits and + only).
-    CALLER = "CC_CALLER"
-    # The digit(s) the caller chose in the IVR.
-    CHOICE = "CC_CHOICE"
-    # Why a route ended in FAIL, for the logs.
+    # Why a route ended in FAIL or a caller fell back, for the logs.
     REASON = "CC_REASON"
+    # Our id for the call, set on entry.
+    CALL_ID = "CC_CALL_ID"
+    # The number the caller dialled, filtered to digits and + by the dialplan.
+    DIALLED = "CC_DIALLED"
+    # The agent endpoint to ring (controller-chosen; the dialplan re-checks its form).
+    TARGET = "CC_TARGET"
+    # Seconds the agent's phone rings before the call returns to the line.
+    RING_TIMEOUT = "CC_RING_TIMEOUT"
+    # Music-on-hold class while waiting and ringing.
+    MOH = "CC_MOH"
+    # Where MixMonitor writes the call's recording (inherited by the agent leg).
+    REC_FILE = "CC_REC_FILE"
+    # The voicemail box a caller is sent to.
+    VM_BOX = "CC_VM_BOX"
+    # A sound to play before saying goodbye (controller-chosen from configuration).
+    PROMPT = "CC_PROMPT"
+    # Scratch: the heartbeat value read in the waiting loop.
+    BEAT = "CC_BEAT"
+
+
+def inherited(var: Var) -> str:
+    """The name that makes Asterisk copy a variable to every channel the call creates."""
+    return f"__{var.value}"
 
 
 class Global(StrEnum):
@@ -31,19 +44,37 @@ class Global(StrEnum):
 
     AGI_URL = "CC_AGI"  # agi://127.0.0.1:4573
     FALLBACK_QUEUE = "CC_FALLBACK_QUEUE"
-    HEARTBEAT = "CC_HEARTBEAT"  # epoch seconds, refreshed by the controller
+    HEARTBEAT = "CC_HEARTBEAT"  # epoch seconds, refreshed by the controller every second
+    HEARTBEAT_GRACE = "CC_HEARTBEAT_GRACE"  # seconds of silence before callers fall back
 
 
 class Status(StrEnum):
-    """Values of CC_STATUS; the dialplan has a branch for each."""
+    """Values of CC_STATUS; the dialplan's cc-route has an extension for each."""
 
-    CONNECT = "CONNECT"  # dial CC_TARGET
-    HANGUP = "HANGUP"  # the call is over (caller gone, or IVR said goodbye)
+    CONNECT = "CONNECT"  # ring CC_TARGET
+    WAIT = "WAIT"  # wait in line (music, announcements) until the controller moves the call
+    VOICEMAIL = "VOICEMAIL"  # leave a message in CC_VM_BOX
+    HANGUP = "HANGUP"  # the call is over
     FALLBACK = "FALLBACK"  # send the caller to the plain Asterisk queue
     FAIL = "FAIL"  # the route broke; the dialplan takes its safe path
 
 
-# Every route and the dialplan extension that invokes it.
 class Route(StrEnum):
-    INBOUND = "inbound"
-    DIAL_RESULT = "dial-result"
+    """FastAGI routes and the dialplan context that invokes each."""
+
+    INBOUND = "inbound"  # cc-entry: the IVR, then queue or connect
+    DIAL_RESULT = "dial-result"  # cc-connect: the agent answered, or did not
+    ANNOUNCE = "announce"  # cc-announce: position and expected wait
+    AGENT_FEATURE = "agent-feature"  # cc-agents: *1..*4 from an agent's phone
+
+
+class Context(StrEnum):
+    """Dialplan contexts the controller sends channels to or recognises."""
+
+    WAIT = "cc-wait"
+    ANNOUNCE = "cc-announce"
+    CONNECT = "cc-connect"
+    FALLBACK = "cc-fallback"
+    VOICEMAIL = "cc-voicemail"
+    GOODBYE = "cc-goodbye"
+    ENTRY = "cc-entry"

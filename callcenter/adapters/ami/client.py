@@ -102,8 +102,36 @@ class _Manager(Manager):  # type: ignore[misc]
         # panoramisk's version, minus its fixed delay and its error log per attempt.
         self._connected = False
         self._client._on_disconnect()
-        if not self.stopped:
-            self.loop.call_later(self.reconnect_timeout, self.connect)
+        self._schedule_reconnect()
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        if self.stopped:
+            # A connection that completes after stop() is closed, never used.
+            with contextlib.suppress(Exception):
+                f.result()[0].close()
+            return
+        if f.exception() is not None:
+            # panoramisk would log and call_later itself; we keep the handle.
+            self._schedule_reconnect()
+            return
+        super().connection_made(f)
+
+    def _schedule_reconnect(self) -> None:
+        if self.stopped:
+            return
+        self.reconnect_handle = self.loop.call_later(self.reconnect_timeout, self.connect)
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        if self.stopped:
+            return None
+        return super().connect(*args, **kwargs)
+
+    def shutdown(self) -> None:
+        self.stopped = True
+        handle = getattr(self, "reconnect_handle", None)
+        if handle is not None:
+            handle.cancel()
+        self.close()
 
 
 class AmiClient:
@@ -118,6 +146,7 @@ class AmiClient:
         self._attempt = 0
         self._watchdog: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._in_flight: set[asyncio.Future[Any]] = set()
         self.logins = 0
         self.last_ping_rtt: float | None = None
 
@@ -168,8 +197,7 @@ class AmiClient:
             task.cancel()
         if self._manager is not None:
             manager, self._manager = self._manager, None
-            manager.stopped = True  # no reconnect after stop
-            manager.close()
+            manager.shutdown()  # no reconnect after stop
         self._logged_in.clear()
 
     def drop_link(self) -> None:
@@ -181,7 +209,10 @@ class AmiClient:
     # -- actions ---------------------------------------------------------------
     async def action(self, name: str, timeout: float | None = None, **headers: Any) -> AmiResponse:
         """Send one action; raise AmiNotConnected, AmiTimeout or AmiError."""
-        response = await self._send({"Action": name, **headers}, timeout, as_list=None)
+        # as_list=False: one reply, whatever its text says (panoramisk would
+        # otherwise wait for more after "Added interface to queue" or an async
+        # Originate's "successfully queued").
+        response = await self._send({"Action": name, **headers}, timeout, as_list=False)
         if not response.success:
             raise AmiError(f"{name} failed: {response.message or response.headers}")
         return response
@@ -210,7 +241,8 @@ class AmiClient:
         if manager is None or protocol is None or protocol.closed or not self.connected:
             raise AmiNotConnected(f"AMI is not connected ({data['Action']} not sent)")
         action = Action(data, as_list=as_list)
-        future = manager.send_action(action)
+        future = manager.send_action(action, as_list=as_list)
+        self._in_flight.add(future)
         try:
             result = await asyncio.wait_for(
                 asyncio.shield(future), timeout or self.settings.action_timeout
@@ -218,6 +250,8 @@ class AmiClient:
         except TimeoutError:
             protocol.responses.pop(action.id, None)
             raise AmiTimeout(f"no answer to {data['Action']} in time") from None
+        finally:
+            self._in_flight.discard(future)
         return _to_response(result)
 
     # -- connection events ---------------------------------------------------
@@ -233,10 +267,12 @@ class AmiClient:
         manager = self._manager
         if manager is None:
             return
-        while manager.awaiting_actions:
-            action = manager.awaiting_actions.popleft()
-            if not action.future.done():
-                action.future.set_exception(AmiNotConnected("AMI link lost before the answer"))
+        manager.awaiting_actions.clear()
+        # Actions still waiting for an answer fail now, rather than at their timeout;
+        # they are never re-sent (an Originate must not be placed twice).
+        for future in list(self._in_flight):
+            if not future.done():
+                future.set_exception(AmiNotConnected("AMI link lost before the answer"))
 
     def _on_login(self, _manager: Manager) -> None:
         self._spawn(self._after_login(), "ami-resync")
@@ -261,15 +297,17 @@ class AmiClient:
                 self.last_ping_rtt = await self.ping()
             except AmiNotConnected:
                 continue
-            except AmiTimeout:
-                log.warning(
-                    "AMI ping unanswered in %.1fs: dropping the link", self.settings.ping_timeout
-                )
+            except AmiError as exc:
+                log.warning("AMI ping failed (%s): dropping the link", exc)
                 self.drop_link()
 
     # -- event dispatch --------------------------------------------------------
     def _on_message(self, _manager: Manager, message: Any) -> None:
-        event = parse_event(message)
+        try:
+            event = parse_event(message)
+        except Exception:
+            log.exception("AMI event not understood: %r", message)
+            return
         if event is None:
             return
         for handler in (*self._handlers.get(type(event), ()), *self._any_handlers):

@@ -236,7 +236,14 @@ EVENTS: dict[str, type[AmiEvent]] = {
 
 def _converter(kind: Any) -> Callable[[str], Any]:
     if kind is int:
-        return lambda text: int(text) if text.strip().lstrip("-").isdigit() else 0
+
+        def to_int(text: str) -> int:
+            try:
+                return int(text.strip(), 10) if text.strip().isascii() else 0
+            except ValueError:
+                return 0
+
+        return to_int
     if kind is float:
 
         def to_float(text: str) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +37,19 @@ class AgentRepository:
             ) from None
         return _account(row)
 
+    def upsert(self, session: Session, username: str, display_name: str, extension: str,
+               password: str, static_contact: str = "") -> None:  # fmt: skip
+        """Create or update an agent inside the caller's transaction (site files)."""
+        row = session.scalars(select(AgentRow).where(AgentRow.username == username)).first()
+        if row is None:
+            row = AgentRow(username=username, sip_password=password or secrets.token_urlsafe(12),
+                           active=True)  # fmt: skip
+            session.add(row)
+        elif password:
+            row.sip_password = password
+        row.display_name, row.extension, row.static_contact = display_name, extension, static_contact
+        session.flush()
+
     def accounts(self) -> list[SipAccount]:
         with self._sessions() as session:
             rows = session.scalars(select(AgentRow).where(AgentRow.active).order_by(AgentRow.id))
@@ -55,4 +70,5 @@ def _account(row: AgentRow) -> SipAccount:
         password=row.sip_password,
         display_name=row.display_name,
         extension=row.extension,
+        static_contact=row.static_contact,
     )

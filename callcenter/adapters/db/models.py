@@ -1,14 +1,29 @@
 """SQLAlchemy 2 models: the tables of the call center.
 
 Schema changes go through Alembic migrations (``migrations/versions``);
-``callcenter db upgrade`` applies them.
+``callcenter db upgrade`` applies them. Instants are stored as epoch seconds
+(float): arithmetic and interval bucketing read the same on SQLite and
+PostgreSQL.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, MetaData, String, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -19,9 +34,12 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+Json = dict[str, Any]
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {Json: JSON, list[Any]: JSON}
 
 
 class AgentRow(Base):
@@ -35,3 +53,172 @@ class AgentRow(Base):
     sip_password: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # A fixed contact (sip:user@host:port) for phones that do not register.
+    static_contact: Mapped[str] = mapped_column(String(128), default="")
+
+
+class SkillRow(Base):
+    __tablename__ = "skills"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    description: Mapped[str] = mapped_column(String(120), default="")
+
+
+class AgentSkillRow(Base):
+    __tablename__ = "agent_skills"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+
+
+class QueueRow(Base):
+    """A queue's settings; `settings` holds the validated QueueSettings document."""
+
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    settings: Mapped[Json] = mapped_column(JSON)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ScheduleRow(Base):
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    document: Mapped[Json] = mapped_column(JSON)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class IvrFlowRow(Base):
+    __tablename__ = "ivr_flows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    document: Mapped[Json] = mapped_column(JSON)
+    # Dialled numbers routed to this flow; the flow named "main" takes the rest.
+    numbers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    account: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # PBKDF2 hash of the phone PIN; never the PIN itself.
+    pin_hash: Mapped[str] = mapped_column(String(200), default="")
+    tier: Mapped[str] = mapped_column(String(16), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class CustomerNumberRow(Base):
+    __tablename__ = "customer_numbers"
+
+    number: Mapped[str] = mapped_column(String(24), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+
+
+class CallRow(Base):
+    """One call's life, summarised; call_events holds every step."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unique_id: Mapped[str] = mapped_column(String(64), index=True)
+    direction: Mapped[str] = mapped_column(String(12), default="inbound")
+    caller_number: Mapped[str] = mapped_column(String(24), default="")
+    caller_name: Mapped[str] = mapped_column(String(40), default="")
+    dialled: Mapped[str] = mapped_column(String(24), default="")
+    flow: Mapped[str] = mapped_column(String(32), default="")
+    ivr_path: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    data: Mapped[Json] = mapped_column(JSON, default=dict)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    queue: Mapped[str] = mapped_column(String(32), default="", index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    requirements: Mapped[Json] = mapped_column(JSON, default=dict)
+    entered_at: Mapped[float] = mapped_column(Float, index=True)
+    enqueued_at: Mapped[float | None] = mapped_column(Float)
+    answered_at: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+    agent: Mapped[str] = mapped_column(String(32), default="", index=True)
+    outcome: Mapped[str] = mapped_column(String(24), default="")
+    offers: Mapped[int] = mapped_column(Integer, default=0)
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    wrapup_seconds: Mapped[float | None] = mapped_column(Float)
+    disposition: Mapped[str] = mapped_column(String(32), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class CallEventRow(Base):
+    __tablename__ = "call_events"
+    __table_args__ = (Index("ix_call_events_call_at", "call_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(24))
+    agent: Mapped[str] = mapped_column(String(32), default="")
+    detail: Mapped[Json] = mapped_column(JSON, default=dict)
+
+
+class WaitEstimateRow(Base):
+    """Every wait estimate given to a caller, and later what the wait really was."""
+
+    __tablename__ = "wait_estimates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(32), index=True)
+    queue: Mapped[str] = mapped_column(String(32))
+    at: Mapped[float] = mapped_column(Float)
+    position: Mapped[int] = mapped_column(Integer)
+    estimate_seconds: Mapped[float | None] = mapped_column(Float)
+    # Seconds from this estimate until an agent answered; None if never answered.
+    actual_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class RecordingRow(Base):
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(32), index=True)
+    agent: Mapped[str] = mapped_column(String(32), default="")
+    queue: Mapped[str] = mapped_column(String(32), default="")
+    caller_number: Mapped[str] = mapped_column(String(24), default="")
+    # Relative to the recordings folder; generated by the controller, never by a caller.
+    path: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+    # Muted (paused) intervals in seconds from the start: [[from, to], ...].
+    mutes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+
+
+class AgentStatusRow(Base):
+    """Each agent's current state, kept so a restarted controller resumes it."""
+
+    __tablename__ = "agent_status"
+
+    agent: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    since: Mapped[float] = mapped_column(Float)
+    pending_pause: Mapped[str | None] = mapped_column(String(32))
+    call_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class AgentStateLogRow(Base):
+    __tablename__ = "agent_state_log"
+    __table_args__ = (Index("ix_agent_state_log_agent_at", "agent", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    at: Mapped[float] = mapped_column(Float)
+    call_id: Mapped[str | None] = mapped_column(String(32))

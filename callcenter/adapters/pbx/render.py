@@ -10,10 +10,11 @@ content changes, so the caller knows whether Asterisk needs a reload.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from callcenter.adapters.agi.variables import Global, Var
 from callcenter.config import NAME_PATTERN, Settings, TrunkSettings
@@ -43,9 +44,14 @@ class PbxLayout:
 
     def host_path(self, inner: str) -> Path:
         """Translate a path Asterisk reports into one the controller can open."""
-        if not inner.startswith(self.inner_dir):
+        path = PurePosixPath(posixpath.normpath(inner))
+        try:
+            relative = path.relative_to(posixpath.normpath(self.inner_dir))
+        except ValueError:
+            raise ValueError(f"{inner} is outside the PBX directory") from None
+        if ".." in relative.parts or not path.is_absolute():
             raise ValueError(f"{inner} is outside the PBX directory")
-        return self.host_dir / inner[len(self.inner_dir) :].lstrip("/")
+        return self.host_dir / relative
 
 
 def fill(template: str, values: Mapping[str, str], source: str) -> str:
@@ -82,6 +88,8 @@ def agents_conf(accounts: Iterable[SipAccount]) -> str:
             f"password = {_check(account.password, f'agent {name} password')}",
             "",
             f"[{name}](agent-aor)",
+            *([f"contact = {_check(account.static_contact, 'contact')}"]
+              if account.static_contact else []),
             "",
         ]
     return "\n".join(lines)
@@ -114,7 +122,10 @@ def globals_conf(settings: Settings) -> str:
     values = {
         Global.AGI_URL: f"agi://{settings.agi.host}:{settings.agi.port}",
         Global.FALLBACK_QUEUE: "cc-fallback",
+        Global.HEARTBEAT_GRACE: "4",
+        # Defaults for channel variables the controller normally sets per call.
         Var.RING_TIMEOUT: "20",
+        Var.MOH: "default",
     }
     return "".join(f"{key} = {value}\n" for key, value in values.items())
 

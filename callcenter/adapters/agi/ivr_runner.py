@@ -1,0 +1,152 @@
+"""Carry out the IVR engine's actions on a channel over FastAGI.
+
+The engine (core/ivr) decides; this module plays, reads keys, looks customers
+up and calls self-service endpoints. A slow or failing endpoint never strands
+the caller: every fetch has a deadline (music plays meanwhile) and its
+failure is a result the flow has a branch for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from callcenter.adapters.agi.session import AgiHangup, AgiSession
+from callcenter.adapters.db.customers import Customer, CustomerRepository
+from callcenter.core.ivr.engine import IvrSession
+from callcenter.core.ivr.events import (
+    Action,
+    CallerHungUp,
+    Collect,
+    Digits,
+    Done,
+    Enqueue,
+    Fetch,
+    FetchResult,
+    Hangup,
+    Lookup,
+    LookupResult,
+    NoInput,
+    Play,
+    Result,
+    Say,
+    Verify,
+    VerifyResult,
+    Voicemail,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+Final = Enqueue | Voicemail | Hangup
+
+
+@dataclass
+class IvrRun:
+    final: Final
+    customer: Customer | None = None
+    steps: list[str] = field(default_factory=list)
+
+
+class IvrRunner:
+    def __init__(self, customers: CustomerRepository) -> None:
+        self.customers = customers
+
+    async def run(self, agi: AgiSession, ivr: IvrSession) -> IvrRun:
+        customer: Customer | None = None
+        action: Action = ivr.start()
+        while not isinstance(action, Enqueue | Voicemail | Hangup):
+            try:
+                result, customer = await self._execute(agi, action, customer)
+            except AgiHangup:
+                result = CallerHungUp()
+            action = ivr.feed(result)
+        return IvrRun(action, customer)
+
+    async def _execute(
+        self, agi: AgiSession, action: Action, customer: Customer | None
+    ) -> tuple[Result, Customer | None]:
+        if isinstance(action, Play):
+            for prompt in action.prompts:
+                await agi.stream_file(prompt)
+            return Done(), customer
+        if isinstance(action, Collect):
+            return await self._collect(agi, action.prompts, action.max_digits, action.timeout), customer
+        if isinstance(action, Say):
+            for prompt in action.prompts:
+                await agi.stream_file(prompt)
+            await self._say(agi, action)
+            return Done(), customer
+        if isinstance(action, Lookup):
+            return await self._lookup(action)
+        if isinstance(action, Verify):
+            typed = await self._collect(agi, action.prompts, action.digits, action.timeout)
+            ok = (
+                isinstance(typed, Digits)
+                and customer is not None
+                and action.field == "pin"
+                and await asyncio.to_thread(self.customers.check_pin, customer.id, typed.value)
+            )
+            return VerifyResult(ok), customer
+        if isinstance(action, Fetch):
+            return await self._fetch(agi, action), customer
+        raise TypeError(f"not an action the runner knows: {action!r}")
+
+    @staticmethod
+    async def _collect(agi: AgiSession, prompts: tuple[str, ...], max_digits: int,
+                       timeout: float) -> Result:  # fmt: skip
+        # GET DATA plays "a&b&c" in turn, any key interrupting, '#' ending early.
+        digits, _ = await agi.get_data("&".join(prompts) or "silence/1", int(timeout * 1000),
+                                       max_digits)  # fmt: skip
+        return Digits(digits) if digits else NoInput()
+
+    @staticmethod
+    async def _say(agi: AgiSession, action: Say) -> None:
+        if action.kind == "digits":
+            await agi.command(f"SAY DIGITS {action.value} \"\"")
+            return
+        whole, _, decimals = action.value.partition(".")
+        await agi.command(f"SAY NUMBER {whole} \"\"")
+        if decimals:
+            await agi.stream_file("letters/dot")
+            await agi.command(f"SAY DIGITS {decimals} \"\"")
+
+    async def _lookup(self, action: Lookup) -> tuple[Result, Customer | None]:
+        find = self.customers.by_number if action.source == "caller_number" else self.customers.by_account
+        try:
+            customer = await asyncio.to_thread(find, action.key)
+        except Exception:
+            log.exception("customer lookup failed")
+            return LookupResult(False, error=True), None
+        if customer is None:
+            return LookupResult(False), None
+        return LookupResult(True, customer.fields()), customer
+
+    async def _fetch(self, agi: AgiSession, action: Fetch) -> Result:
+        await agi.exec("StartMusicOnHold", "")
+        try:
+            body = await asyncio.wait_for(asyncio.to_thread(_get, action.url, action.timeout),
+                                          action.timeout + 0.5)  # fmt: skip
+            document = json.loads(body)
+        except (TimeoutError, OSError, ValueError, urllib.error.URLError) as exc:
+            log.info("self-service fetch failed: %s", type(exc).__name__)
+            return FetchResult(False)
+        finally:
+            await agi.exec("StopMusicOnHold", "")
+        if not isinstance(document, dict):
+            return FetchResult(False)
+        fields = {str(k): str(v) for k, v in document.items() if isinstance(v, str | int | float)}
+        return FetchResult(True, fields)
+
+
+def _get(url: str, timeout: float) -> bytes:
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http/https only, checked at load)
+        data: bytes = response.read(MAX_BODY + 1)
+    if len(data) > MAX_BODY:
+        raise ValueError("answer too large")
+    return data

@@ -1,0 +1,114 @@
+"""The Pbx port over AMI: each service-level command is one or two AMI actions."""
+
+from __future__ import annotations
+
+import logging
+
+from callcenter.adapters.ami import events as ev
+from callcenter.adapters.ami.client import AmiClient, AmiError, AmiNotConnected, AmiTimeout
+from callcenter.services.ports import LiveChannel, PbxUnavailable, QueueMember
+
+log = logging.getLogger(__name__)
+
+
+class AmiPbx:
+    def __init__(self, ami: AmiClient) -> None:
+        self.ami = ami
+
+    async def _do(self, name: str, **headers: str) -> None:
+        try:
+            await self.ami.action(name, **headers)
+        except (AmiNotConnected, AmiTimeout) as exc:
+            raise PbxUnavailable(str(exc)) from exc
+
+    async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
+        await self._do("Redirect", Channel=channel, Context=context, Exten=exten,
+                       Priority=str(priority))  # fmt: skip
+
+    async def set_var(self, channel: str, name: str, value: str) -> None:
+        await self._do("Setvar", Channel=channel, Variable=name, Value=value)
+
+    async def get_var(self, channel: str, name: str) -> str | None:
+        try:
+            response = await self.ami.action("Getvar", Channel=channel, Variable=name)
+        except AmiError:
+            return None
+        return response.get("value") or None
+
+    async def set_global(self, name: str, value: str) -> None:
+        await self._do("Setvar", Variable=name, Value=value)
+
+    async def hangup(self, channel: str) -> None:
+        try:
+            await self.ami.action("Hangup", Channel=channel, Cause="16")
+        except AmiError as exc:
+            log.info("hangup %s: %s", channel, exc)
+
+    async def channels(self) -> list[LiveChannel]:
+        try:
+            response = await self.ami.action_list("CoreShowChannels")
+        except (AmiNotConnected, AmiTimeout) as exc:
+            raise PbxUnavailable(str(exc)) from exc
+        return [
+            LiveChannel(
+                unique_id=item.unique_id, name=item.channel, state=item.channel_state_desc,
+                context=item.context, exten=item.exten, application=item.application,
+                caller_num=item.caller_id_num, linked_id=item.linked_id, bridge_id=item.bridge_id,
+            )  # fmt: skip
+            for item in response.events
+            if isinstance(item, ev.CoreShowChannel)
+        ]
+
+    async def queue_members(self, queue: str) -> list[QueueMember]:
+        try:
+            response = await self.ami.action_list("QueueStatus", Queue=queue)
+        except (AmiNotConnected, AmiTimeout) as exc:
+            raise PbxUnavailable(str(exc)) from exc
+        members = []
+        for item in response.events:
+            if isinstance(item, dict) and item.get("event") == "QueueMember":
+                members.append(
+                    QueueMember(
+                        interface=str(item.get("stateinterface") or item.get("location", "")),
+                        name=str(item.get("name", "")),
+                        paused=str(item.get("paused", "0")) == "1",
+                    )
+                )
+        return members
+
+    async def queue_add(self, queue: str, interface: str, name: str, paused: bool) -> None:
+        try:
+            await self.ami.action("QueueAdd", Queue=queue, Interface=interface, MemberName=name,
+                                  StateInterface=interface, Paused="true" if paused else "false")  # fmt: skip
+        except AmiError as exc:
+            if "Already there" not in str(exc):
+                raise PbxUnavailable(str(exc)) from exc
+
+    async def queue_remove(self, queue: str, interface: str) -> None:
+        try:
+            await self.ami.action("QueueRemove", Queue=queue, Interface=interface)
+        except AmiError as exc:
+            if "Not there" not in str(exc):
+                raise PbxUnavailable(str(exc)) from exc
+
+    async def queue_pause(self, queue: str, interface: str, paused: bool, reason: str) -> None:
+        await self._do("QueuePause", Queue=queue, Interface=interface,
+                       Paused="true" if paused else "false", Reason=reason)  # fmt: skip
+
+    async def queue_log(
+        self, queue: str, unique_id: str, agent: str, event: str, fields: list[str]
+    ) -> None:
+        # One line of Asterisk's standard queue_log, for the reporting tools that read it.
+        await self._do("QueueLog", Queue=queue, UniqueID=unique_id or "NONE",
+                       Interface=agent or "NONE", Event=event,
+                       Message="|".join(f.replace("|", "/") for f in fields))  # fmt: skip
+
+    async def mute_recording(self, channel: str, muted: bool) -> None:
+        await self._do("MixMonitorMute", Channel=channel, Direction="both",
+                       State="1" if muted else "0")  # fmt: skip
+
+    async def reload(self, module: str) -> None:
+        try:
+            await self.ami.command(f"module reload {module}")
+        except (AmiNotConnected, AmiTimeout) as exc:
+            raise PbxUnavailable(str(exc)) from exc

@@ -1,0 +1,136 @@
+"""The call center's configuration in the database: skills, agents' skills,
+queues, business hours, IVR flows. Documents are validated before they are
+stored and again when they are read, so a bad row never reaches the ACD."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.adapters.db.models import (
+    AgentRow,
+    AgentSkillRow,
+    AgentStatusRow,
+    CallRow,
+    IvrFlowRow,
+    QueueRow,
+    ScheduleRow,
+    SkillRow,
+)
+from callcenter.core.acd.agent_state import AgentStatus
+from callcenter.core.acd.model import AgentState
+from callcenter.core.queues import QueueSettings
+
+
+class ConfigRepository:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    # -- skills ------------------------------------------------------------------------
+    def skills(self) -> list[str]:
+        with self._sessions() as session:
+            return list(session.scalars(select(SkillRow.name).order_by(SkillRow.name)))
+
+    def ensure_skills(self, session: Session, names: set[str]) -> dict[str, int]:
+        existing = {row.name: row.id for row in session.scalars(select(SkillRow))}
+        for name in sorted(names - set(existing)):
+            row = SkillRow(name=name, description="")
+            session.add(row)
+            session.flush()
+            existing[name] = row.id
+        return existing
+
+    def set_agent_skills(self, session: Session, username: str, levels: Mapping[str, int]) -> None:
+        agent = session.scalars(select(AgentRow).where(AgentRow.username == username)).one()
+        ids = self.ensure_skills(session, set(levels))
+        session.execute(delete(AgentSkillRow).where(AgentSkillRow.agent_id == agent.id))
+        for skill, level in levels.items():
+            session.add(AgentSkillRow(agent_id=agent.id, skill_id=ids[skill], level=level))
+
+    def agent_skills(self) -> dict[str, dict[str, int]]:
+        """Every active agent (even with no skills) and their skill levels."""
+        with self._sessions() as session:
+            agents: dict[str, dict[str, int]] = {
+                name: {} for name in session.scalars(select(AgentRow.username).where(AgentRow.active))
+            }
+            rows = session.execute(
+                select(AgentRow.username, SkillRow.name, AgentSkillRow.level)
+                .join(AgentSkillRow, AgentSkillRow.agent_id == AgentRow.id)
+                .join(SkillRow, SkillRow.id == AgentSkillRow.skill_id)
+                .where(AgentRow.active)
+            )
+            for username, skill, level in rows:
+                agents[username][skill] = level
+            return agents
+
+    def static_contacts(self) -> set[str]:
+        with self._sessions() as session:
+            return set(session.scalars(
+                select(AgentRow.username).where(AgentRow.static_contact != "")
+            ))  # fmt: skip
+
+    # -- queues, schedules, flows ---------------------------------------------------------
+    def queues(self) -> dict[str, QueueSettings]:
+        with self._sessions() as session:
+            return {
+                row.name: QueueSettings.model_validate(row.settings)
+                for row in session.scalars(select(QueueRow))
+            }
+
+    def upsert_queue(self, session: Session, settings: QueueSettings) -> None:
+        row = session.scalars(select(QueueRow).where(QueueRow.name == settings.name)).first()
+        document = settings.model_dump(mode="json")
+        if row is None:
+            session.add(QueueRow(name=settings.name, settings=document, updated_at=time.time()))
+        else:
+            row.settings, row.updated_at = document, time.time()
+
+    def schedule_documents(self) -> dict[str, dict[str, Any]]:
+        with self._sessions() as session:
+            return {row.name: dict(row.document) for row in session.scalars(select(ScheduleRow))}
+
+    def upsert_schedule(self, session: Session, name: str, document: Mapping[str, Any]) -> None:
+        row = session.scalars(select(ScheduleRow).where(ScheduleRow.name == name)).first()
+        if row is None:
+            session.add(ScheduleRow(name=name, document=dict(document), updated_at=time.time()))
+        else:
+            row.document, row.updated_at = dict(document), time.time()
+
+    def flow_documents(self) -> dict[str, tuple[dict[str, Any], list[str]]]:
+        with self._sessions() as session:
+            return {
+                row.name: (dict(row.document), [str(n) for n in row.numbers])
+                for row in session.scalars(select(IvrFlowRow))
+            }
+
+    def upsert_flow(
+        self, session: Session, name: str, document: Mapping[str, Any], numbers: list[str]
+    ) -> None:
+        row = session.scalars(select(IvrFlowRow).where(IvrFlowRow.name == name)).first()
+        if row is None:
+            session.add(IvrFlowRow(name=name, document=dict(document), numbers=numbers,
+                                   updated_at=time.time()))  # fmt: skip
+        else:
+            row.document, row.numbers, row.updated_at = dict(document), numbers, time.time()
+
+    # -- runtime state ---------------------------------------------------------------------
+    def agent_statuses(self) -> dict[str, AgentStatus]:
+        with self._sessions() as session:
+            return {
+                row.agent: AgentStatus(
+                    state=AgentState(row.state), since=row.since, reason=row.reason,
+                    pending_pause=row.pending_pause, call_id=row.call_id,
+                )  # fmt: skip
+                for row in session.scalars(select(AgentStatusRow))
+            }
+
+    def call(self, call_id: str) -> CallRow | None:
+        with self._sessions() as session:
+            row = session.get(CallRow, call_id)
+            if row is not None:
+                session.expunge(row)
+            return row

@@ -1,0 +1,172 @@
+"""Domain events: what happened to calls and agents, as the services report it.
+
+Services publish them on the Notifier; the call records, the queue_log, the
+console's live updates and the CRM webhooks each subscribe. Times are epoch
+seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallEntered(Event):
+    call_id: str
+    unique_id: str
+    caller: str
+    caller_name: str
+    dialled: str
+    flow: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrFinished(Event):
+    call_id: str
+    path: tuple[str, ...]
+    data: dict[str, str]
+    outcome: str  # queued | voicemail | hangup | caller-hangup | failed
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallQueued(Event):
+    call_id: str
+    unique_id: str
+    queue: str
+    priority: int
+    extra: dict[str, int]  # skill requirements the IVR added to the queue's own
+    caller: str
+    position: int
+    estimate: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitAnnounced(Event):
+    call_id: str
+    queue: str
+    position: int
+    estimate: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallOffered(Event):
+    call_id: str
+    unique_id: str
+    queue: str
+    agent: str
+    wait: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRingNoAnswer(Event):
+    call_id: str
+    unique_id: str
+    queue: str
+    agent: str
+    ring_seconds: float
+    status: str  # Asterisk's DIALSTATUS: NOANSWER, BUSY, CHANUNAVAIL, ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallAnswered(Event):
+    call_id: str
+    unique_id: str
+    queue: str
+    agent: str
+    wait: float
+    ring_seconds: float
+    agent_channel: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallAbandoned(Event):
+    call_id: str
+    unique_id: str
+    queue: str
+    wait: float
+    position: int
+    while_ringing: str = ""  # the agent whose phone was ringing, if any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallOverflowed(Event):
+    call_id: str
+    unique_id: str
+    queue: str
+    reason: str  # max-wait | unstaffed | closed
+    action: str  # queue | voicemail | hangup
+    target: str
+    wait: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallCompleted(Event):
+    call_id: str
+    unique_id: str
+    queue: str
+    agent: str
+    wait: float
+    talk: float
+    ended_by: str  # agent | caller
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallEnded(Event):
+    """The caller's channel is gone, whatever the reason; closes the call record."""
+
+    call_id: str
+    unique_id: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallFellBack(Event):
+    """The call went to the plain Asterisk queue (controller unreachable or failed)."""
+
+    call_id: str
+    unique_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentStateChanged(Event):
+    agent: str
+    state: str
+    reason: str = ""
+    call_id: str | None = None
+    previous: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingStarted(Event):
+    call_id: str
+    agent: str
+    queue: str
+    path: str
+    caller: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingMuted(Event):
+    call_id: str
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingStopped(Event):
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallDataChanged(Event):
+    """Something was attached to a call (e.g. a wrap-up disposition)."""
+
+    call_id: str
+    changes: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,111 @@
+"""A queue's settings as administrators write them, validated (pure).
+
+The routing part becomes the ACD core's QueueConfig; the rest (what the
+waiting caller hears, overflow, business hours) is used by the services.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from callcenter.core.acd.model import QueueConfig, RelaxStep, Strategy
+
+NAME = r"^[a-z][a-z0-9_-]{0,31}$"
+SOUND = r"^[A-Za-z0-9_][A-Za-z0-9_/-]{0,79}$"
+
+Levels = dict[str, int]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_levels(levels: Levels) -> Levels:
+    for skill, level in levels.items():
+        if not 1 <= level <= 5:
+            raise ValueError(f"skill {skill!r}: level {level} is not between 1 and 5")
+    return levels
+
+
+class Relax(_Strict):
+    after: float = Field(gt=0, description="seconds of waiting after which this step applies")
+    requirements: Levels = {}
+
+    _levels = field_validator("requirements")(_check_levels)
+
+
+class Overflow(_Strict):
+    """Where a caller goes: another queue, a voicemail box, or a goodbye."""
+
+    action: Literal["queue", "voicemail", "hangup"] = "voicemail"
+    target: str = ""
+    prompt: str = Field("", pattern=r"^$|" + SOUND[1:])
+
+    @model_validator(mode="after")
+    def _target(self) -> Overflow:
+        if self.action in ("queue", "voicemail") and not self.target:
+            raise ValueError(f"overflow to {self.action} needs a target")
+        return self
+
+
+class Announce(_Strict):
+    on_entry: bool = True
+    # Seconds between announcements while waiting; 0 turns periodic ones off.
+    interval: float = Field(45.0, ge=0)
+    position: bool = True
+    estimate: bool = True
+
+
+class QueueSettings(_Strict):
+    name: str = Field(pattern=NAME)
+    requirements: Levels = {}
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    weight: float = Field(1.0, gt=0)
+    relax: list[Relax] = []
+    default_priority: int = Field(0, ge=0, le=100)
+    wrapup: float = Field(0.0, ge=0, le=3600)
+    ring_timeout: float = Field(15.0, ge=5, le=120)
+    service_level_target: float = Field(20.0, gt=0)
+    max_wait: float | None = Field(None, gt=0)
+    on_max_wait: Overflow = Overflow(action="hangup", prompt="vm-nobodyavail")
+    # Nobody logged in with the needed skills: announce and go elsewhere, never an endless wait.
+    on_unstaffed: Overflow = Overflow(action="hangup", prompt="vm-nobodyavail")
+    schedule: str = ""
+    on_closed: Overflow = Overflow(action="hangup", prompt="vm-nobodyavail")
+    # Stop taking new callers this many seconds before closing.
+    closing_margin: float = Field(0.0, ge=0)
+    moh: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    announce: Announce = Announce()
+    voicemail_box: str = ""
+
+    _levels = field_validator("requirements")(_check_levels)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QueueSettings:
+        self.to_config()  # the ACD core's own checks (relax steps may only loosen, ...)
+        for overflow in (self.on_max_wait, self.on_unstaffed, self.on_closed):
+            if overflow.action == "queue" and overflow.target == self.name:
+                raise ValueError("a queue cannot overflow into itself")
+        return self
+
+    def to_config(self) -> QueueConfig:
+        return QueueConfig(
+            name=self.name,
+            requirements=dict(self.requirements),
+            strategy=self.strategy,
+            weight=self.weight,
+            relax=tuple(RelaxStep(step.after, dict(step.requirements)) for step in self.relax),
+            wrapup=self.wrapup,
+            ring_timeout=self.ring_timeout,
+            max_wait=self.max_wait,
+            service_level_target=self.service_level_target,
+        )
+
+    def overflow_targets(self) -> set[str]:
+        return {
+            o.target
+            for o in (self.on_max_wait, self.on_unstaffed, self.on_closed)
+            if o.action == "queue"
+        }

@@ -1,0 +1,94 @@
+"""Calls in progress, as the controller tracks them (in memory; the database
+keeps the record). Looked up by our call id, Asterisk's unique id or channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class CallState(StrEnum):
+    IVR = "ivr"
+    WAITING = "waiting"
+    RINGING = "ringing"
+    TALKING = "talking"
+    VOICEMAIL = "voicemail"
+    FALLBACK = "fallback"
+    ENDED = "ended"
+
+
+@dataclass(slots=True)
+class LiveCall:
+    call_id: str
+    unique_id: str
+    channel: str
+    caller: str
+    caller_name: str
+    dialled: str
+    entered_at: float
+    state: CallState = CallState.IVR
+    data: dict[str, str] = field(default_factory=dict)
+    path: tuple[str, ...] = ()
+    customer_id: int | None = None
+    queue: str = ""
+    priority: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+    enqueued_at: float | None = None
+    agent: str = ""
+    agent_channel: str = ""
+    offered_at: float | None = None
+    answered_at: float | None = None
+    offers: int = 0
+    recording: str = ""
+    muted_since: float | None = None
+
+    def wait(self, now: float) -> float:
+        if self.enqueued_at is None:
+            return 0.0
+        return max(0.0, (self.answered_at or now) - self.enqueued_at)
+
+
+class CallBook:
+    def __init__(self) -> None:
+        self._calls: dict[str, LiveCall] = {}
+        self._by_unique: dict[str, str] = {}
+        self._by_agent_channel: dict[str, str] = {}
+
+    def add(self, call: LiveCall) -> None:
+        self._calls[call.call_id] = call
+        self._by_unique[call.unique_id] = call.call_id
+
+    def get(self, call_id: str) -> LiveCall | None:
+        return self._calls.get(call_id)
+
+    def by_unique_id(self, unique_id: str) -> LiveCall | None:
+        call_id = self._by_unique.get(unique_id)
+        return self._calls.get(call_id) if call_id else None
+
+    def by_agent_channel(self, channel: str) -> LiveCall | None:
+        call_id = self._by_agent_channel.get(channel)
+        return self._calls.get(call_id) if call_id else None
+
+    def set_agent_channel(self, call: LiveCall, channel: str) -> None:
+        if call.agent_channel:
+            self._by_agent_channel.pop(call.agent_channel, None)
+        call.agent_channel = channel
+        if channel:
+            self._by_agent_channel[channel] = call.call_id
+
+    def remove(self, call_id: str) -> LiveCall | None:
+        call = self._calls.pop(call_id, None)
+        if call is not None:
+            self._by_unique.pop(call.unique_id, None)
+            if call.agent_channel:
+                self._by_agent_channel.pop(call.agent_channel, None)
+        return call
+
+    def all(self) -> list[LiveCall]:
+        return list(self._calls.values())
+
+    def in_state(self, *states: CallState) -> list[LiveCall]:
+        return [call for call in self._calls.values() if call.state in states]
+
+    def __len__(self) -> int:
+        return len(self._calls)

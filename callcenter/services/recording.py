@@ -1,0 +1,69 @@
+"""Recording every queued call (MixMonitor, both parties) and pausing it for
+card payments. File names are made here from our own call id and the date,
+never from anything a caller sent."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from callcenter.core import events as ev
+from callcenter.services.live import CallBook, CallState
+from callcenter.services.notify import Notifier
+from callcenter.services.ports import Pbx
+
+
+class RecordingError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Recordings:
+    def __init__(self, pbx: Pbx, notifier: Notifier, calls: CallBook, inner_root: str,
+                 host_root: Path) -> None:  # fmt: skip
+        self.pbx = pbx
+        self.notifier = notifier
+        self.calls = calls
+        self.inner_root = inner_root  # the recordings folder as Asterisk sees it
+        self.host_root = host_root  # the same folder for the controller and the console
+        notifier.subscribe(ev.CallAnswered, self._answered)
+        notifier.subscribe(ev.CallEnded, self._ended)
+
+    @staticmethod
+    def relative_path(call_id: str, entered_at: float) -> str:
+        if not call_id.isalnum():
+            raise ValueError(f"not a call id: {call_id!r}")
+        return time.strftime("%Y/%m/%d/", time.gmtime(entered_at)) + f"{call_id}.wav"
+
+    def asterisk_path(self, call_id: str, entered_at: float) -> str:
+        return f"{self.inner_root}/{self.relative_path(call_id, entered_at)}"
+
+    def host_path(self, relative: str) -> Path:
+        path = (self.host_root / relative).resolve()
+        if not path.is_relative_to(self.host_root.resolve()):
+            raise RecordingError("bad-path", "recording path outside the recordings folder")
+        return path
+
+    def _answered(self, e: ev.CallAnswered) -> None:
+        call = self.calls.get(e.call_id)
+        if call is None or not call.recording:
+            return
+        self.notifier.publish(
+            ev.RecordingStarted(at=e.at, call_id=e.call_id, agent=e.agent, queue=e.queue,
+                                path=call.recording, caller=call.caller)  # fmt: skip
+        )
+
+    def _ended(self, e: ev.CallEnded) -> None:
+        self.notifier.publish(ev.RecordingStopped(at=e.at, call_id=e.call_id))
+
+    async def mute(self, call_id: str, muted: bool, now: float) -> None:
+        """Pause (muted) or resume the recording of a call in progress."""
+        call = self.calls.get(call_id)
+        if call is None or call.state is not CallState.TALKING or not call.agent_channel:
+            raise RecordingError("not-talking", f"call {call_id} is not in conversation")
+        if (call.muted_since is not None) == muted:
+            return
+        await self.pbx.mute_recording(call.agent_channel, muted)
+        call.muted_since = now if muted else None
+        self.notifier.publish(ev.RecordingMuted(at=now, call_id=call_id, muted=muted))

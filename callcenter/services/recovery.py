@@ -1,0 +1,138 @@
+"""Rebuild the controller's view from Asterisk and the database.
+
+Runs after every AMI login (start, reconnect, Asterisk restart), once the
+channel table has been re-read: callers found waiting are put back in line
+with their original place, calls found ringing or talking are re-attached to
+their agents, calls the controller knew but Asterisk no longer has are
+closed, and agents whose call vanished are released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from callcenter.adapters.agi.variables import Context, Var
+from callcenter.adapters.db.models import CallRow
+from callcenter.core.acd.model import AgentState
+from callcenter.core.channels import endpoint_of
+from callcenter.core.events import CallEnded
+from callcenter.services.acd import Acd
+from callcenter.services.agents import AgentService
+from callcenter.services.live import CallBook, CallState, LiveCall
+from callcenter.services.notify import Notifier
+from callcenter.services.ports import LiveChannel, Pbx, PbxUnavailable
+
+log = logging.getLogger(__name__)
+
+WAITING_CONTEXTS = {Context.WAIT.value, Context.ANNOUNCE.value}
+CallLoader = Callable[[str], "CallRow | None"]
+
+
+class Recovery:
+    def __init__(
+        self,
+        pbx: Pbx,
+        calls: CallBook,
+        acd: Acd,
+        agents: AgentService,
+        notifier: Notifier,
+        load_call: CallLoader,
+        clock: Callable[[], float],
+    ) -> None:
+        self.pbx = pbx
+        self.calls = calls
+        self.acd = acd
+        self.agents = agents
+        self.notifier = notifier
+        self.load_call = load_call
+        self.clock = clock
+        self.runs = 0
+        self.adopted: list[str] = []
+
+    async def run(self) -> None:
+        try:
+            channels = await self.pbx.channels()
+        except PbxUnavailable as exc:
+            log.warning("recovery postponed: %s", exc)
+            return
+        now = self.clock()
+        live = {c.unique_id: c for c in channels}
+        self._drop_vanished(live, now)
+        by_bridge: dict[str, list[LiveChannel]] = {}
+        for channel in channels:
+            if channel.bridge_id:
+                by_bridge.setdefault(channel.bridge_id, []).append(channel)
+        for channel in channels:
+            await self._adopt(channel, by_bridge, now)
+        await self._release_idle_agents(channels, now)
+        try:
+            await self.agents.resync_fallback()
+        except PbxUnavailable as exc:
+            log.warning("fallback queue not re-synchronised: %s", exc)
+        self.runs += 1
+
+    def _drop_vanished(self, live: dict[str, LiveChannel], now: float) -> None:
+        for call in self.calls.all():
+            if call.unique_id in live or call.state is CallState.IVR:
+                continue
+            log.warning("call %s vanished from Asterisk while %s", call.call_id, call.state)
+            if call.state is CallState.WAITING:
+                self.acd.router.remove_call(call.call_id)
+            self.calls.remove(call.call_id)
+            self.notifier.publish(CallEnded(at=now, call_id=call.call_id,
+                                            unique_id=call.unique_id, outcome="dropped"))  # fmt: skip
+
+    async def _adopt(
+        self, channel: LiveChannel, by_bridge: dict[str, list[LiveChannel]], now: float
+    ) -> None:
+        if self.calls.by_unique_id(channel.unique_id) is not None:
+            return
+        if channel.context not in WAITING_CONTEXTS | {Context.CONNECT.value}:
+            return
+        call_id = await self.pbx.get_var(channel.name, Var.CALL_ID)
+        if not call_id or not call_id.isalnum():
+            return
+        row = await asyncio.to_thread(self.load_call, call_id)
+        if row is None or not row.queue:
+            return
+        call = LiveCall(
+            call_id=row.id, unique_id=channel.unique_id, channel=channel.name,
+            caller=row.caller_number, caller_name=row.caller_name, dialled=row.dialled,
+            entered_at=row.entered_at, data=dict(row.data), path=tuple(row.ivr_path),
+            customer_id=row.customer_id, queue=row.queue, priority=row.priority,
+            extra=dict(row.requirements), enqueued_at=row.enqueued_at or now, offers=row.offers,
+        )  # fmt: skip
+        self.calls.add(call)
+        self.adopted.append(call.call_id)
+        if channel.context in WAITING_CONTEXTS:
+            call.state = CallState.WAITING
+            self.acd.router.enqueue(call.call_id, call.queue, call.priority,
+                                    call.enqueued_at or now, call.extra)  # fmt: skip
+            settings = self.acd.queues.get(call.queue)
+            if settings is not None:
+                self.acd._arm(call, settings, now)
+            log.info("recovered waiting call %s in %s", call.call_id, call.queue)
+            return
+        # In cc-connect: ringing or talking to an agent.
+        call.agent = row.agent
+        partner = [c for c in by_bridge.get(channel.bridge_id, []) if c.unique_id != channel.unique_id]
+        if channel.bridge_id and partner:
+            call.state = CallState.TALKING
+            call.answered_at = row.answered_at or now
+            self.calls.set_agent_channel(call, partner[0].name)
+            call.agent = endpoint_of(partner[0].name) or call.agent
+        else:
+            call.state = CallState.RINGING
+            call.offered_at = now
+        log.info("recovered %s call %s with %s", call.state, call.call_id, call.agent)
+
+    async def _release_idle_agents(self, channels: list[LiveChannel], now: float) -> None:
+        busy = {endpoint_of(c.name) for c in channels}
+        for agent, status in list(self.agents.statuses.items()):
+            if status.state in (AgentState.RINGING, AgentState.ON_CALL) and agent not in busy:
+                log.info("agent %s was %s but has no call: releasing", agent, status.state)
+                await self.agents.call_ended(agent, 0.0, now)
+            else:
+                await self.agents.maybe_available(agent)

@@ -1,0 +1,149 @@
+"""A site definition file: skills, agents' skills, queues, business hours, IVR
+flows and customers, validated as a whole and written in one transaction.
+
+    callcenter site load site.toml
+
+Every problem in the file is reported with where it is; nothing is written
+unless everything is valid.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.adapters.db.agents import AgentRepository
+from callcenter.adapters.db.config import ConfigRepository
+from callcenter.adapters.db.customers import CustomerRepository
+from callcenter.core.hours import ScheduleError, load_schedule
+from callcenter.core.ivr.errors import FlowError
+from callcenter.core.ivr.schema import load_flow
+from callcenter.core.queues import QueueSettings
+
+NAME = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
+class SiteError(Exception):
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"{source}: " + "; ".join(problems))
+        self.source = source
+        self.problems = problems
+
+
+class AgentEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(pattern=NAME)
+    name: str = Field(min_length=1, max_length=80)
+    extension: str = Field(pattern=r"^[0-9]{2,8}$")
+    password: str = Field("", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
+    skills: dict[str, int] = {}
+    static_contact: str = Field("", pattern=r"^$|^sip:[A-Za-z0-9_.-]+@[0-9.]+(:[0-9]+)?$")
+
+
+class CustomerEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=120)
+    account: str = Field("", pattern=r"^[A-Za-z0-9_-]{0,32}$")
+    pin: str = Field("", pattern=r"^[0-9]{0,12}$")
+    tier: str = Field("", max_length=16)
+    numbers: list[str] = []
+    notes: str = ""
+
+
+class FlowEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    file: str = ""
+    numbers: list[str] = []
+    document: dict[str, Any] = {}
+
+
+@dataclass
+class Site:
+    agents: list[AgentEntry] = field(default_factory=list)
+    queues: list[QueueSettings] = field(default_factory=list)
+    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    flows: dict[str, tuple[dict[str, Any], list[str]]] = field(default_factory=dict)
+    customers: list[CustomerEntry] = field(default_factory=list)
+
+
+def parse_site(data: dict[str, Any], base: Path, source: str) -> Site:
+    """Validate everything; raise SiteError listing every problem found."""
+    problems: list[str] = []
+    site = Site()
+
+    def each(kind: str, items: Any, model: Any) -> list[Any]:
+        out = []
+        for index, item in enumerate(items or []):
+            try:
+                out.append(model.model_validate(item))
+            except ValidationError as exc:
+                for error in exc.errors():
+                    where = ".".join(str(p) for p in error["loc"])
+                    problems.append(f"{kind}[{index}].{where}: {error['msg']}")
+        return out
+
+    site.agents = each("agents", data.get("agents"), AgentEntry)
+    site.queues = each("queues", data.get("queues"), QueueSettings)
+    site.customers = each("customers", data.get("customers"), CustomerEntry)
+    for name, document in (data.get("schedules") or {}).items():
+        try:
+            load_schedule(document, source=f"schedules.{name}")
+            site.schedules[name] = document
+        except (ScheduleError, ValueError) as exc:
+            problems.append(str(exc))
+    queue_names = {q.name for q in site.queues}
+    for queue in site.queues:
+        for target in queue.overflow_targets() - queue_names:
+            problems.append(f"queue {queue.name}: overflows to unknown queue {target!r}")
+        if queue.schedule and queue.schedule not in site.schedules:
+            problems.append(f"queue {queue.name}: unknown schedule {queue.schedule!r}")
+    for name, entry_data in (data.get("flows") or {}).items():
+        try:
+            entry = FlowEntry.model_validate(entry_data)
+            document = entry.document or tomllib.loads((base / entry.file).read_text())
+            load_flow(document, queues=queue_names, schedules=set(site.schedules),
+                      source=f"flows.{name}")  # fmt: skip
+            site.flows[name] = (document, entry.numbers)
+        except (ValidationError, FlowError, OSError, tomllib.TOMLDecodeError) as exc:
+            problems.append(str(exc))
+    if problems:
+        raise SiteError(source, problems)
+    return site
+
+
+def load_site_file(path: Path) -> Site:
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SiteError(str(path), [str(exc)]) from None
+    return parse_site(data, path.parent, str(path))
+
+
+def apply_site(site: Site, sessions: sessionmaker[Session]) -> dict[str, int]:
+    """Write the site into the database in one transaction; returns counts."""
+    config = ConfigRepository(sessions)
+    agents = AgentRepository(sessions)
+    customers = CustomerRepository(sessions)
+    with sessions.begin() as session:
+        for entry in site.agents:
+            agents.upsert(session, entry.username, entry.name, entry.extension, entry.password,
+                          entry.static_contact)  # fmt: skip
+            config.set_agent_skills(session, entry.username, entry.skills)
+        for name, document in site.schedules.items():
+            config.upsert_schedule(session, name, document)
+        for queue in site.queues:
+            config.upsert_queue(session, queue)
+        for name, (document, numbers) in site.flows.items():
+            config.upsert_flow(session, name, document, numbers)
+        for entry in site.customers:
+            customers.add(session, entry.name, entry.account, entry.pin, entry.tier,
+                          entry.numbers, entry.notes)  # fmt: skip
+    return {"agents": len(site.agents), "queues": len(site.queues),
+            "schedules": len(site.schedules), "flows": len(site.flows),
+            "customers": len(site.customers)}  # fmt: skip
+
