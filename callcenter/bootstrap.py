@@ -60,8 +60,13 @@ def build_storage(settings: Settings) -> Storage:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
-    return Storage(engine, sessions, AgentRepository(sessions), ConfigRepository(sessions),
-                   CustomerRepository(sessions))  # fmt: skip
+    return Storage(
+        engine,
+        sessions,
+        AgentRepository(sessions),
+        ConfigRepository(sessions),
+        CustomerRepository(sessions),
+    )
 
 
 def build_pbx(settings: Settings) -> PbxSupervisor:
@@ -97,21 +102,47 @@ class Controller:
         self.router = Router({})
         self.handle_times = HandleTimes()
         self.directory = AgentDirectory(self.storage.agents)
-        self.agents = AgentService(self.router, self.pbx_port, self.view, self.notifier,
-                                   self.timers)  # fmt: skip
-        self.acd = Acd(self.router, self.agents, self.pbx_port, self.notifier, self.calls,
-                       self.queues, self.timers, self.handle_times)  # fmt: skip
+        self.agents = AgentService(
+            self.router, self.pbx_port, self.view, self.notifier, self.timers
+        )
+        self.acd = Acd(
+            self.router,
+            self.agents,
+            self.pbx_port,
+            self.notifier,
+            self.calls,
+            self.queues,
+            self.timers,
+            self.handle_times,
+        )
         self.recordings = Recordings(
-            self.pbx_port, self.notifier, self.calls,
+            self.pbx_port,
+            self.notifier,
+            self.calls,
             inner_root=f"{layout.inner_dir}/spool/recordings",
             host_root=layout.host_dir / "spool" / "recordings",
-        )  # fmt: skip
+        )
         self.records = RecordWriter(self.storage.sessions)
         self.queue_log = QueueLog(self.pbx_port, self.notifier)
-        self.recovery = Recovery(self.pbx_port, self.calls, self.acd, self.agents, self.notifier,
-                                 self.storage.config.call, self.timers.clock)  # fmt: skip
-        self.routes = CallRoutes(self.acd, self.calls, self.flows, self.queues, self.notifier,
-                                 self.recordings, self.storage.customers, self.timers.clock)  # fmt: skip
+        self.recovery = Recovery(
+            self.pbx_port,
+            self.calls,
+            self.acd,
+            self.agents,
+            self.notifier,
+            self.storage.config.call,
+            self.timers.clock,
+        )
+        self.routes = CallRoutes(
+            self.acd,
+            self.calls,
+            self.flows,
+            self.queues,
+            self.notifier,
+            self.recordings,
+            self.storage.customers,
+            self.timers.clock,
+        )
         self.agent_features = AgentFeatureRoute(self.agents, self.timers.clock)
         self._tasks: list[asyncio.Task[None]] = []
         self._wire()
@@ -140,6 +171,11 @@ class Controller:
     async def _sync_agents(self) -> None:
         await self._publish_agents(self.directory.accounts())
 
+    async def reload(self) -> None:
+        """Everything from the database again: agents' accounts, then the rest."""
+        await asyncio.to_thread(self.directory.load)
+        await self._sync_agents()
+
     async def reload_config(self) -> None:
         """Re-read queues, business hours, flows and agents' skills (no restart needed)."""
         config = self.storage.config
@@ -151,10 +187,17 @@ class Controller:
             asyncio.to_thread(config.agent_statuses),
             asyncio.to_thread(config.static_contacts),
         )
-        loaded_schedules = {name: load_schedule(doc, source=f"schedule {name}")
-                            for name, doc in schedules.items()}  # fmt: skip
+        loaded_schedules = {
+            name: load_schedule(doc, source=f"schedule {name}", name=name)
+            for name, doc in schedules.items()
+        }
+        try:
+            self.router.set_queues({name: q.to_config() for name, q in queues.items()})
+        except ValueError as exc:
+            # A queue removed while callers still wait in it: keep the old set until they leave.
+            log.error("queue configuration not applied: %s", exc)
+            return
         self.queues.load(queues, loaded_schedules)
-        self.router.set_queues({name: q.to_config() for name, q in queues.items()})
         self.flows.load(flows, queues=set(queues), schedules=set(loaded_schedules))
         self.agents.load(skills, statuses, static, time.time())
 
@@ -192,10 +235,16 @@ class Controller:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        # SIGHUP: the site definition changed (callcenter site load sends it).
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         await self.start()
-        log.info("controller running; AMI %s:%d, FastAGI %s:%d",
-                 self.settings.ami.host, self.settings.ami.port,
-                 self.settings.agi.host, self.settings.agi.port)  # fmt: skip
+        log.info(
+            "controller running; AMI %s:%d, FastAGI %s:%d",
+            self.settings.ami.host,
+            self.settings.ami.port,
+            self.settings.agi.host,
+            self.settings.agi.port,
+        )
         await stop.wait()
         log.info("controller stopping")
         await self.stop()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -183,6 +184,57 @@ def agent_add(
 def agent_list(ctx: Context) -> None:
     for account in _accounts(ctx.settings):
         click.echo(f"{account.username}\t{account.extension}\t{account.display_name}")
+
+
+# -- site --------------------------------------------------------------------
+@main.group()
+def site() -> None:
+    """The site's definition: skills, agents' skills, queues, hours, IVR flows, customers."""
+
+
+@site.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def site_load(ctx: Context, path: Path) -> None:
+    """Validate a site file and write it to the database (all or nothing)."""
+    from callcenter.services.site import SiteError, apply_site, load_site_file
+
+    try:
+        definition = load_site_file(path)
+    except SiteError as exc:
+        lines = "\n".join(f"  {problem}" for problem in exc.problems)
+        raise click.ClickException(f"{exc.source} is not valid:\n{lines}") from None
+    settings = ctx.settings
+    prepare_database(settings)
+    storage = build_storage(settings)
+    try:
+        counts = apply_site(definition, storage.sessions)
+    finally:
+        storage.engine.dispose()
+    click.echo("loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    click.echo("a running controller picks the changes up on its next reload")
+
+
+# -- prompts -----------------------------------------------------------------
+@main.group()
+def prompt() -> None:
+    """The site's own prompts (played as custom/NAME)."""
+
+
+@prompt.command("say")
+@click.argument("name")
+@click.argument("text")
+@click.option("--voice", default="en-us", show_default=True)
+@pass_context
+def prompt_say(ctx: Context, name: str, text: str, voice: str) -> None:
+    """Make prompt NAME by speaking TEXT (espeak-ng); `pbx up` publishes it."""
+    from callcenter.adapters.pbx.prompts import PromptError, speak
+
+    try:
+        path = speak(ctx.settings.site_dir, name, text, voice)
+    except PromptError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"prompt custom/{name}: {path}")
 
 
 # -- controller --------------------------------------------------------------

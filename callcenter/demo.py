@@ -1,8 +1,11 @@
 """`callcenter demo`: the call center on its embedded defaults, with simulated
 callers (SIPp) and agents (baresip softphones) a newcomer can watch.
 
-Everything the demo starts (Asterisk if it was not running, the controller,
-softphones, SIPp) is stopped by PID when it ends.
+It loads the demo site (examples/demo: three agents, two queues, a menu),
+speaks the menu prompt with espeak-ng, starts Asterisk and the controller,
+registers the agents' softphones, logs them in, and places calls that press
+1 (sales) or 2 (support). Everything it started (Asterisk if it was not
+running, the controller, softphones, SIPp) is stopped by PID when it ends.
 """
 
 from __future__ import annotations
@@ -16,19 +19,25 @@ from pathlib import Path
 
 import click
 
-from callcenter.bootstrap import Controller, build_pbx
+from callcenter.adapters.pbx.prompts import PromptError, speak
+from callcenter.bootstrap import Controller, build_pbx, build_storage
 from callcenter.config import Settings, TrunkSettings
-from callcenter.core.model import SipAccount
-from callcenter.services.calls import CallTrace
+from callcenter.core import events as ev
+from callcenter.paths import PROJECT_DIR
+from callcenter.services.site import apply_site, load_site_file
 from callcenter.simulate.sipp import SippCaller, caller_scenario
 from callcenter.simulate.softphone import Softphone
 
-DEMO_AGENTS = (("demo-alice", "Alice (demo)", "1101"), ("demo-bob", "Bob (demo)", "1102"))
-DEMO_CALLERS = [
-    ("Carol Customer", "+15550100"), ("Dave Customer", "+15550101"),
-    ("Erin Customer", "+15550102"), ("Frank Customer", "+15550103"),
-    ("Grace Customer", "+15550104"), ("Heidi Customer", "+15550105"),
-]  # fmt: skip
+DEMO_SITE = PROJECT_DIR / "examples" / "demo" / "site.toml"
+WELCOME = "Welcome to the demo call center. For sales, press 1. For support, press 2."
+CALLERS = [
+    ("Carol Customer", "+15550100"),
+    ("Dave Customer", "+15550101"),
+    ("Erin Customer", "+15550102"),
+    ("Frank Customer", "+15550103"),
+    ("Grace Customer", "+15550104"),
+    ("Heidi Customer", "+15550105"),
+]
 CALLER_ADDRESS = "127.0.0.2"
 
 
@@ -39,17 +48,23 @@ def demo_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"trunks": [*others, trunk]})
 
 
-def _describe(trace: CallTrace) -> str:
-    steps = [f"call {trace.call_id[-6:]} from {trace.caller or 'anonymous'}"]
-    if trace.choice:
-        steps.append(f"pressed {trace.choice}")
-    if trace.target:
-        steps.append(f"rang {trace.target}")
-    if trace.dial_status:
-        steps.append("answered" if trace.dial_status == "ANSWER" else trace.dial_status.lower())
-    if trace.ended is not None:
-        steps.append(f"ended after {trace.ended - trace.started:.1f}s")
-    return " -> ".join(steps)
+def describe(event: ev.Event) -> str | None:
+    """One line a person can follow, for the events worth watching."""
+    if isinstance(event, ev.CallQueued):
+        wait = f", expected wait {event.estimate:.0f}s" if event.estimate is not None else ""
+        return f"{event.caller} joined {event.queue} (position {event.position}{wait})"
+    if isinstance(event, ev.CallOffered):
+        return f"  ringing {event.agent} for a {event.queue} call after {event.wait:.1f}s"
+    if isinstance(event, ev.CallAnswered):
+        return f"  {event.agent} answered ({event.queue}, waited {event.wait:.1f}s)"
+    if isinstance(event, ev.CallCompleted):
+        return f"  {event.agent} finished a {event.queue} call: talked {event.talk:.1f}s"
+    if isinstance(event, ev.CallAbandoned):
+        return f"  a caller gave up in {event.queue} after {event.wait:.1f}s"
+    if isinstance(event, ev.AgentStateChanged) and event.state in ("ready", "paused"):
+        reason = f" ({event.reason})" if event.reason else ""
+        return f"  {event.agent} is {event.state}{reason}"
+    return None
 
 
 class Demo:
@@ -59,39 +74,58 @@ class Demo:
         self.linger = linger
         self.workdir = Path(tempfile.mkdtemp(prefix="callcenter-demo-"))
         self.phones: list[Softphone] = []
-        self.started_pbx = False
+        self.started = time.monotonic()
+
+    def _say(self, line: str) -> None:
+        click.echo(f"[{time.monotonic() - self.started:6.1f}s] {line}")
 
     async def run(self) -> int:
+        self._prepare_site()
         pbx = build_pbx(self.settings)
-        self.started_pbx = pbx.running_pid() is None
+        started_pbx = pbx.running_pid() is None
         controller: Controller | None = None
         try:
-            click.echo(await asyncio.to_thread(pbx.up, []))
+            self._say(await asyncio.to_thread(pbx.up, []))
             controller = Controller(self.settings)
+            controller.notifier.subscribe_all(self._show)
             await controller.start()
             await controller.ami.wait_connected(15)
-            accounts = [await self._agent(controller, *agent) for agent in DEMO_AGENTS]
-            await asyncio.to_thread(self._start_phones, accounts)
-            click.echo(f"agents ready: {', '.join(a.username for a in accounts)} (softphones)")
-            failed = await self._place_calls(controller)
+            await controller.reload()
+            await asyncio.to_thread(self._start_phones, controller)
+            for agent in sorted(controller.agents.statuses):
+                if agent.startswith("demo-"):
+                    await controller.agents.ready(agent, time.time())
+            failed = await self._place_calls()
             if self.linger is None or self.linger > 0:
-                await self._serve(controller)
+                await self._serve()
             return 1 if failed else 0
         finally:
             for phone in self.phones:
                 phone.stop()
             if controller is not None:
                 await controller.stop()
-            if self.started_pbx:
-                click.echo(pbx.down())
+            if started_pbx:
+                self._say(pbx.down())
 
-    @staticmethod
-    async def _agent(controller: Controller, username: str, name: str, ext: str) -> SipAccount:
-        return controller.directory.get(username) or await controller.directory.add(
-            username, name, ext
-        )
+    def _prepare_site(self) -> None:
+        try:
+            speak(self.settings.site_dir, "cc-demo-welcome", WELCOME)
+        except PromptError as exc:
+            self._say(f"no spoken menu ({exc}); callers will hear silence before the beep")
+        storage = build_storage(self.settings)
+        try:
+            counts = apply_site(load_site_file(DEMO_SITE), storage.sessions)
+        finally:
+            storage.engine.dispose()
+        self._say("demo site loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
-    def _start_phones(self, accounts: list[SipAccount]) -> None:
+    def _show(self, event: ev.Event) -> None:
+        line = describe(event)
+        if line:
+            self._say(line)
+
+    def _start_phones(self, controller: Controller) -> None:
+        accounts = [a for a in controller.directory.accounts() if a.username.startswith("demo-")]
         for index, account in enumerate(accounts):
             phone = Softphone(
                 account.username,
@@ -104,39 +138,42 @@ class Demo:
             self.phones.append(phone)
             phone.start()
             phone.wait_registered()
+        self._say(f"softphones registered: {', '.join(a.username for a in accounts)}")
 
-    async def _place_calls(self, controller: Controller) -> int:
-        click.echo(f"placing {self.calls} simulated calls (each presses a key, talks, hangs up)")
-        caller = SippCaller(
-            self.workdir / "callers", f"127.0.0.1:{self.settings.sip.port}", address=CALLER_ADDRESS
-        )
-        callers = (DEMO_CALLERS * (self.calls // len(DEMO_CALLERS) + 1))[: self.calls]
-        process = caller.start(caller_scenario([800, "1", 3000]), callers, rate=0.5)
-        printed: dict[str, str] = {}
-        started = time.monotonic()
-        while process.poll() is None and time.monotonic() - started < 120:
-            self._print_new(controller, printed)
-            await asyncio.sleep(0.5)
-        result = await asyncio.to_thread(caller.finish, process, 5)
-        await asyncio.sleep(0.5)
-        self._print_new(controller, printed)
-        click.echo(f"done: {result.successful} calls completed, {result.failed} failed")
-        return result.failed
+    async def _place_calls(self) -> int:
+        self._say(f"placing {self.calls} simulated calls: half press 1 (sales), half 2 (support)")
+        callers = (CALLERS * (self.calls // len(CALLERS) + 1))[: self.calls]
+        runs = []
+        for index, digit in enumerate("12"):
+            group = callers[index::2]
+            if not group:
+                continue
+            caller = SippCaller(
+                self.workdir / f"callers-{digit}",
+                f"127.0.0.1:{self.settings.sip.port}",
+                address=CALLER_ADDRESS,
+                port=5070 + 2 * index,
+                media_port=6000 + 100 * index,
+            )
+            process = caller.start(
+                caller_scenario([1500, digit, 20000], end="bye"), group, rate=0.4, timeout=180
+            )
+            runs.append((caller, process))
+        failed = 0
+        for caller, process in runs:
+            # finish() waits for SIPp to end its calls (bounded by its own timeout).
+            result = await asyncio.to_thread(caller.finish, process, 240)
+            failed += result.failed
+        await asyncio.sleep(1)
+        self._say(f"all calls done: {failed} failed")
+        return failed
 
-    @staticmethod
-    def _print_new(controller: Controller, printed: dict[str, str]) -> None:
-        for trace in list(controller.calls.traces.values()):
-            line = _describe(trace)
-            if trace.ended is not None and printed.get(trace.call_id) != line:
-                printed[trace.call_id] = line
-                click.echo(f"  {time.strftime('%H:%M:%S')} {line}")
-
-    async def _serve(self, controller: Controller) -> None:
+    async def _serve(self) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        click.echo(
+        self._say(
             f"the call center keeps running (SIP on port {self.settings.sip.port}); "
             + ("Ctrl-C stops it" if self.linger is None else f"stopping in {self.linger:.0f}s")
         )

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-run}
 [ "$(id -u)" = 0 ] || { echo "setup: run as root" >&2; exit 1; }
 
-packages=(debootstrap sip-tester baresip-core python3 python3-venv
+packages=(debootstrap sip-tester baresip-core espeak-ng sox python3 python3-venv
           util-linux ca-certificates)
 if [ "$mode" = "--test" ]; then
   packages+=(postgresql chromium chromium-driver)

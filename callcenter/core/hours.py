@@ -128,10 +128,17 @@ class Schedule(BaseModel):
         return ZoneInfo(self.timezone)
 
 
-def load_schedule(data: Mapping[str, Any], *, source: str = "") -> Schedule:
-    """Validate one schedule document; errors name the source and the field."""
+def load_schedule(
+    data: Mapping[str, Any], *, source: str = "", name: str | None = None
+) -> Schedule:
+    """Validate one schedule document; errors name the source and the field.
+
+    ``name`` fills in the document's name when it is stored under one
+    elsewhere (a ``[schedules.office]`` table need not repeat "office").
+    """
+    document = {"name": name, **data} if name is not None else dict(data)
     try:
-        return Schedule.model_validate(dict(data))
+        return Schedule.model_validate(document)
     except ValidationError as exc:
         where = source or "schedule"
         lines = [
@@ -148,7 +155,7 @@ def load_schedules(data: Mapping[str, Any], *, source: str = "") -> dict[str, Sc
         if not isinstance(table, Mapping):
             raise ScheduleError(f"{source or 'schedules'}: {name}: expected a table")
         where = f"{source}: {name}" if source else name
-        schedules[name] = load_schedule({"name": name, **table}, source=where)
+        schedules[name] = load_schedule(table, source=where, name=name)
     return schedules
 
 

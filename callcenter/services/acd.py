@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
-
 from collections.abc import Awaitable
+from dataclasses import dataclass
 
 from callcenter.adapters.agi.variables import Context, Status, Var
 from callcenter.adapters.ami import events as ev
@@ -108,8 +107,14 @@ class Acd:
         if call.state is CallState.WAITING:
             self._forget_waiting(call)
         call.state = CallState.FALLBACK
-        self.notifier.publish(CallFellBack(at=now, call_id=call.call_id, unique_id=call.unique_id,
-                                           reason=event.get("Reason") or "unknown"))  # fmt: skip
+        self.notifier.publish(
+            CallFellBack(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                reason=event.get("Reason") or "unknown",
+            )
+        )
 
     # -- callers joining ---------------------------------------------------------
     async def enqueue(
@@ -137,21 +142,28 @@ class Acd:
         self.router.enqueue(call.call_id, settings.name, priority, call.enqueued_at, extra)
         if not self._staffed(call, settings, now):
             self.router.remove_call(call.call_id)
-            return await self._overflow(call, settings, settings.on_unstaffed, "unstaffed", now, hops)
+            return await self._overflow(
+                call, settings, settings.on_unstaffed, "unstaffed", now, hops
+            )
         call.state = CallState.WAITING
         position, estimate = self.position_and_estimate(call, now)
         self.notifier.publish(
             CallQueued(
-                at=now, call_id=call.call_id, unique_id=call.unique_id, queue=settings.name,
-                priority=priority, extra=dict(extra), caller=call.caller, position=position,
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=settings.name,
+                priority=priority,
+                extra=dict(extra),
+                caller=call.caller,
+                position=position,
                 estimate=estimate,
-            )  # fmt: skip
+            )
         )
         assignment = self.router.offer_call(call.call_id, now)
         if assignment is not None:
             await self._offered(call, assignment, now)
-            return Decision(Status.CONNECT, assignment.agent_id,
-                            ring_timeout=settings.ring_timeout)  # fmt: skip
+            return Decision(Status.CONNECT, assignment.agent_id, ring_timeout=settings.ring_timeout)
         self._arm(call, settings, now)
         return Decision(Status.WAIT)
 
@@ -168,11 +180,17 @@ class Acd:
 
     def _arm(self, call: LiveCall, settings: QueueSettings, now: float) -> None:
         if settings.max_wait is not None and call.enqueued_at is not None:
-            self.timers.at(call.enqueued_at + settings.max_wait, ("max-wait", call.call_id),
-                           lambda: self._max_wait(call.call_id))  # fmt: skip
+            self.timers.at(
+                call.enqueued_at + settings.max_wait,
+                ("max-wait", call.call_id),
+                lambda: self._max_wait(call.call_id),
+            )
         if settings.announce.interval > 0:
-            self.timers.at(now + settings.announce.interval, ("announce", call.call_id),
-                           lambda: self._announce(call.call_id))  # fmt: skip
+            self.timers.at(
+                now + settings.announce.interval,
+                ("announce", call.call_id),
+                lambda: self._announce(call.call_id),
+            )
         self._arm_relax()
 
     def _arm_relax(self) -> None:
@@ -200,18 +218,33 @@ class Acd:
     ) -> Decision:
         self.notifier.publish(
             CallOverflowed(
-                at=now, call_id=call.call_id, unique_id=call.unique_id, queue=settings.name,
-                reason=reason, action=overflow.action, target=overflow.target,
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=settings.name,
+                reason=reason,
+                action=overflow.action,
+                target=overflow.target,
                 wait=call.wait(now),
-            )  # fmt: skip
+            )
         )
-        log.info("call %s: %s in %s -> %s %s", call.call_id, reason, settings.name,
-                 overflow.action, overflow.target)  # fmt: skip
+        log.info(
+            "call %s: %s in %s -> %s %s",
+            call.call_id,
+            reason,
+            settings.name,
+            overflow.action,
+            overflow.target,
+        )
         if overflow.action == "queue" and hops < MAX_OVERFLOW_HOPS:
             target = self.queues.get(overflow.target)
             if target is not None:
                 return await self._join(
-                    call, target, max(call.priority, target.default_priority), call.extra, now,
+                    call,
+                    target,
+                    max(call.priority, target.default_priority),
+                    call.extra,
+                    now,
                     hops + 1,
                 )
         if overflow.action == "voicemail":
@@ -236,8 +269,9 @@ class Acd:
         """Move a caller who is already waiting, as a decision says (AMI, not AGI)."""
         try:
             if decision.status is Status.CONNECT:
-                await self.pbx.set_var(call.channel, Var.RING_TIMEOUT,
-                                       str(int(decision.ring_timeout)))  # fmt: skip
+                await self.pbx.set_var(
+                    call.channel, Var.RING_TIMEOUT, str(int(decision.ring_timeout))
+                )
                 await self.pbx.redirect(call.channel, Context.CONNECT, decision.target)
             elif decision.status is Status.VOICEMAIL:
                 await self.pbx.set_var(call.channel, Var.VM_BOX, decision.target)
@@ -277,8 +311,9 @@ class Acd:
             await self.agents.offer(assignment.agent_id, call.call_id, now)
         except AgentError as exc:
             log.warning("call %s: %s; back in line", call.call_id, exc)
-            self.router.enqueue(call.call_id, call.queue, call.priority,
-                                call.enqueued_at or now, call.extra)  # fmt: skip
+            self.router.enqueue(
+                call.call_id, call.queue, call.priority, call.enqueued_at or now, call.extra
+            )
             return False
         self.timers.cancel(("announce", call.call_id))
         call.state = CallState.RINGING
@@ -286,16 +321,23 @@ class Acd:
         call.offered_at = now
         call.offers += 1
         self.notifier.publish(
-            CallOffered(at=now, call_id=call.call_id, unique_id=call.unique_id, queue=call.queue,
-                        agent=assignment.agent_id, wait=assignment.wait)  # fmt: skip
+            CallOffered(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                agent=assignment.agent_id,
+                wait=assignment.wait,
+            )
         )
         return True
 
     async def _offer_failed(self, call: LiveCall, now: float) -> None:
         agent = call.agent
         call.agent, call.state = "", CallState.WAITING
-        self.router.enqueue(call.call_id, call.queue, call.priority, call.enqueued_at or now,
-                            call.extra)  # fmt: skip
+        self.router.enqueue(
+            call.call_id, call.queue, call.priority, call.enqueued_at or now, call.extra
+        )
         if agent and self.agents.status(agent).state is AgentState.RINGING:
             await self.agents.call_ended(agent, 0.0, now)
 
@@ -308,22 +350,32 @@ class Acd:
         agent = call.agent
         ring = now - (call.offered_at or now)
         self.notifier.publish(
-            CallRingNoAnswer(at=now, call_id=call.call_id, unique_id=call.unique_id,
-                             queue=call.queue, agent=agent, ring_seconds=ring,
-                             status=dial_status)  # fmt: skip
+            CallRingNoAnswer(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                agent=agent,
+                ring_seconds=ring,
+                status=dial_status,
+            )
         )
         call.agent, call.state = "", CallState.WAITING
         self.calls.set_agent_channel(call, "")
         if agent and self.agents.status(agent).state is AgentState.RINGING:
             await self.agents.not_answered(agent, dial_status, now)
         # Back to the head of the line: the original enqueue time keeps its place.
-        self.router.enqueue(call.call_id, call.queue, call.priority, call.enqueued_at or now,
-                            call.extra)  # fmt: skip
+        self.router.enqueue(
+            call.call_id, call.queue, call.priority, call.enqueued_at or now, call.extra
+        )
         assignment = self.router.offer_call(call.call_id, now)
         settings = self.queues.get(call.queue)
         if assignment is not None and await self._offered(call, assignment, now):
-            return Decision(Status.CONNECT, assignment.agent_id,
-                            ring_timeout=settings.ring_timeout if settings else 15.0)  # fmt: skip
+            return Decision(
+                Status.CONNECT,
+                assignment.agent_id,
+                ring_timeout=settings.ring_timeout if settings else 15.0,
+            )
         if settings is not None:
             self._arm(call, settings, now)
         return Decision(Status.WAIT)
@@ -343,10 +395,15 @@ class Acd:
         await self.agents.answered(call.agent, now)
         self.notifier.publish(
             CallAnswered(
-                at=now, call_id=call.call_id, unique_id=call.unique_id, queue=call.queue,
-                agent=call.agent, wait=call.wait(now), ring_seconds=now - (call.offered_at or now),
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                agent=call.agent,
+                wait=call.wait(now),
+                ring_seconds=now - (call.offered_at or now),
                 agent_channel=call.agent_channel,
-            )  # fmt: skip
+            )
         )
 
     async def channel_gone(self, unique_id: str, channel: str, now: float) -> None:
@@ -363,14 +420,26 @@ class Acd:
             position = self.router.calls_ahead(call.call_id, now) + 1
             self._forget_waiting(call)
             self.notifier.publish(
-                CallAbandoned(at=now, call_id=call.call_id, unique_id=call.unique_id,
-                              queue=call.queue, wait=call.wait(now), position=position)  # fmt: skip
+                CallAbandoned(
+                    at=now,
+                    call_id=call.call_id,
+                    unique_id=call.unique_id,
+                    queue=call.queue,
+                    wait=call.wait(now),
+                    position=position,
+                )
             )
         elif call.state is CallState.RINGING:
             self.notifier.publish(
-                CallAbandoned(at=now, call_id=call.call_id, unique_id=call.unique_id,
-                              queue=call.queue, wait=call.wait(now), position=1,
-                              while_ringing=call.agent)  # fmt: skip
+                CallAbandoned(
+                    at=now,
+                    call_id=call.call_id,
+                    unique_id=call.unique_id,
+                    queue=call.queue,
+                    wait=call.wait(now),
+                    position=1,
+                    while_ringing=call.agent,
+                )
             )
             if self.agents.status(call.agent).state is AgentState.RINGING:
                 await self.agents.call_ended(call.agent, 0.0, now)
@@ -394,17 +463,25 @@ class Acd:
             return
         call.state = CallState.ENDED
         self.notifier.publish(
-            CallCompleted(at=now, call_id=call.call_id, unique_id=call.unique_id,
-                          queue=call.queue, agent=call.agent, wait=call.wait(now),
-                          talk=now - call.answered_at, ended_by=ended_by)  # fmt: skip
+            CallCompleted(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                agent=call.agent,
+                wait=call.wait(now),
+                talk=now - call.answered_at,
+                ended_by=ended_by,
+            )
         )
 
     def _end(self, call: LiveCall, now: float) -> None:
         outcome = call.state.value
         self._forget_waiting(call)
         self.calls.remove(call.call_id)
-        self.notifier.publish(CallEnded(at=now, call_id=call.call_id, unique_id=call.unique_id,
-                                        outcome=outcome))  # fmt: skip
+        self.notifier.publish(
+            CallEnded(at=now, call_id=call.call_id, unique_id=call.unique_id, outcome=outcome)
+        )
 
     def _forget_waiting(self, call: LiveCall) -> None:
         self.router.remove_call(call.call_id)
@@ -433,8 +510,11 @@ class Acd:
     def announcement(self, call: LiveCall, now: float) -> tuple[int, float | None]:
         """Position and estimate to tell the caller now; logged for accuracy reports."""
         position, estimate = self.position_and_estimate(call, now)
-        self.notifier.publish(WaitAnnounced(at=now, call_id=call.call_id, queue=call.queue,
-                                            position=position, estimate=estimate))  # fmt: skip
+        self.notifier.publish(
+            WaitAnnounced(
+                at=now, call_id=call.call_id, queue=call.queue, position=position, estimate=estimate
+            )
+        )
         return position, estimate
 
     async def _announce(self, call_id: str) -> None:
@@ -447,5 +527,6 @@ class Acd:
         except PbxUnavailable as exc:
             log.info("call %s: announcement skipped (%s)", call_id, exc)
         if settings is not None and settings.announce.interval > 0:
-            self.timers.after(settings.announce.interval, ("announce", call_id),
-                              lambda: self._announce(call_id))  # fmt: skip
+            self.timers.after(
+                settings.announce.interval, ("announce", call_id), lambda: self._announce(call_id)
+            )

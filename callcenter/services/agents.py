@@ -108,6 +108,8 @@ class AgentService:
         status = self.status(agent)
         if status.state is AgentState.LOGGED_OUT:
             return await self.login(agent, now)
+        if status.state is AgentState.READY:
+            return status
         return await self._apply(agent, AgentEvent.UNPAUSE, now)
 
     # -- what calls do to agents ------------------------------------------------------
@@ -160,9 +162,13 @@ class AgentService:
             await self._sync_fallback(agent, before, after)
             self.notifier.publish(
                 AgentStateChanged(
-                    at=now, agent=agent, state=after.state.value, reason=after.reason,
-                    call_id=after.call_id or before.call_id, previous=before.state.value,
-                )  # fmt: skip
+                    at=now,
+                    agent=agent,
+                    state=after.state.value,
+                    reason=after.reason,
+                    call_id=after.call_id or before.call_id,
+                    previous=before.state.value,
+                )
             )
             log.info("agent %s: %s -> %s %s", agent, before.state, after.state, after.reason)
         if after.state is AgentState.READY:
@@ -189,11 +195,13 @@ class AgentService:
             if after.state is AgentState.LOGGED_OUT:
                 await self.pbx.queue_remove(FALLBACK_QUEUE, interface)
             elif before.state is AgentState.LOGGED_OUT:
-                await self.pbx.queue_add(FALLBACK_QUEUE, interface, agent,
-                                         paused=after.state is AgentState.PAUSED)  # fmt: skip
+                await self.pbx.queue_add(
+                    FALLBACK_QUEUE, interface, agent, paused=after.state is AgentState.PAUSED
+                )
             elif (after.state is AgentState.PAUSED) != (before.state is AgentState.PAUSED):
-                await self.pbx.queue_pause(FALLBACK_QUEUE, interface,
-                                           after.state is AgentState.PAUSED, after.reason)  # fmt: skip
+                await self.pbx.queue_pause(
+                    FALLBACK_QUEUE, interface, after.state is AgentState.PAUSED, after.reason
+                )
         except PbxUnavailable as exc:
             # Re-synchronised on the next AMI login (resync_fallback).
             log.warning("fallback queue not updated for %s: %s", agent, exc)

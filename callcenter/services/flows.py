@@ -34,8 +34,9 @@ class FlowDirectory:
         errors: dict[str, str] = {}
         for name, (document, dialled) in documents.items():
             try:
-                flows[name] = load_flow(document, queues=queues, schedules=schedules,
-                                        source=f"flow {name}")  # fmt: skip
+                flows[name] = load_flow(
+                    document, queues=queues, schedules=schedules, source=f"flow {name}"
+                )
             except FlowError as exc:
                 errors[name] = str(exc)
                 log.error("IVR flow %s refused: %s", name, exc)

@@ -52,7 +52,8 @@ class CallBook:
     def __init__(self) -> None:
         self._calls: dict[str, LiveCall] = {}
         self._by_unique: dict[str, str] = {}
-        self._by_agent_channel: dict[str, str] = {}
+        # Kept past the caller's end: the agent's leg may outlive the caller's.
+        self._by_agent_channel: dict[str, LiveCall] = {}
 
     def add(self, call: LiveCall) -> None:
         self._calls[call.call_id] = call
@@ -66,22 +67,19 @@ class CallBook:
         return self._calls.get(call_id) if call_id else None
 
     def by_agent_channel(self, channel: str) -> LiveCall | None:
-        call_id = self._by_agent_channel.get(channel)
-        return self._calls.get(call_id) if call_id else None
+        return self._by_agent_channel.get(channel)
 
     def set_agent_channel(self, call: LiveCall, channel: str) -> None:
         if call.agent_channel:
             self._by_agent_channel.pop(call.agent_channel, None)
         call.agent_channel = channel
         if channel:
-            self._by_agent_channel[channel] = call.call_id
+            self._by_agent_channel[channel] = call
 
     def remove(self, call_id: str) -> LiveCall | None:
         call = self._calls.pop(call_id, None)
         if call is not None:
             self._by_unique.pop(call.unique_id, None)
-            if call.agent_channel:
-                self._by_agent_channel.pop(call.agent_channel, None)
         return call
 
     def all(self) -> list[LiveCall]:

@@ -13,6 +13,7 @@ from callcenter.services.ports import Pbx, PbxUnavailable
 
 log = logging.getLogger(__name__)
 
+
 class QueueLog:
     def __init__(self, pbx: Pbx, notifier: Notifier) -> None:
         self.pbx = pbx
@@ -26,7 +27,9 @@ class QueueLog:
         notifier.subscribe(ev.AgentStateChanged, self._agent)
         notifier.subscribe(ev.CallEnded, self._ended)
 
-    async def _write(self, queue: str, unique_id: str, agent: str, event: str, *fields: object) -> None:
+    async def _write(
+        self, queue: str, unique_id: str, agent: str, event: str, *fields: object
+    ) -> None:
         try:
             await self.pbx.queue_log(queue, unique_id, agent, event, [str(f) for f in fields])
         except PbxUnavailable as exc:
@@ -37,17 +40,38 @@ class QueueLog:
         await self._write(e.queue, e.unique_id, "NONE", "ENTERQUEUE", "", e.caller, e.position)
 
     async def _answered(self, e: ev.CallAnswered) -> None:
-        await self._write(e.queue, e.unique_id, e.agent, "CONNECT", round(e.wait),
-                          e.agent_channel, round(e.ring_seconds))  # fmt: skip
+        await self._write(
+            e.queue,
+            e.unique_id,
+            e.agent,
+            "CONNECT",
+            round(e.wait),
+            e.agent_channel,
+            round(e.ring_seconds),
+        )
 
     async def _completed(self, e: ev.CallCompleted) -> None:
         kind = "COMPLETEAGENT" if e.ended_by == "agent" else "COMPLETECALLER"
-        await self._write(e.queue, e.unique_id, e.agent, kind, round(e.wait), round(e.talk),
-                          self._positions.get(e.call_id, 1))  # fmt: skip
+        await self._write(
+            e.queue,
+            e.unique_id,
+            e.agent,
+            kind,
+            round(e.wait),
+            round(e.talk),
+            self._positions.get(e.call_id, 1),
+        )
 
     async def _abandoned(self, e: ev.CallAbandoned) -> None:
-        await self._write(e.queue, e.unique_id, "NONE", "ABANDON", e.position,
-                          self._positions.get(e.call_id, e.position), round(e.wait))  # fmt: skip
+        await self._write(
+            e.queue,
+            e.unique_id,
+            "NONE",
+            "ABANDON",
+            e.position,
+            self._positions.get(e.call_id, e.position),
+            round(e.wait),
+        )
 
     async def _overflowed(self, e: ev.CallOverflowed) -> None:
         kind = {"max-wait": "EXITWITHTIMEOUT", "unstaffed": "EXITEMPTY"}.get(e.reason)
@@ -56,7 +80,9 @@ class QueueLog:
             await self._write(e.queue, e.unique_id, "NONE", kind, position, position, round(e.wait))
 
     async def _no_answer(self, e: ev.CallRingNoAnswer) -> None:
-        await self._write(e.queue, e.unique_id, e.agent, "RINGNOANSWER", round(e.ring_seconds * 1000))
+        await self._write(
+            e.queue, e.unique_id, e.agent, "RINGNOANSWER", round(e.ring_seconds * 1000)
+        )
 
     async def _agent(self, e: ev.AgentStateChanged) -> None:
         if e.previous == "logged_out":

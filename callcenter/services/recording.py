@@ -20,8 +20,9 @@ class RecordingError(Exception):
 
 
 class Recordings:
-    def __init__(self, pbx: Pbx, notifier: Notifier, calls: CallBook, inner_root: str,
-                 host_root: Path) -> None:  # fmt: skip
+    def __init__(
+        self, pbx: Pbx, notifier: Notifier, calls: CallBook, inner_root: str, host_root: Path
+    ) -> None:
         self.pbx = pbx
         self.notifier = notifier
         self.calls = calls
@@ -50,8 +51,14 @@ class Recordings:
         if call is None or not call.recording:
             return
         self.notifier.publish(
-            ev.RecordingStarted(at=e.at, call_id=e.call_id, agent=e.agent, queue=e.queue,
-                                path=call.recording, caller=call.caller)  # fmt: skip
+            ev.RecordingStarted(
+                at=e.at,
+                call_id=e.call_id,
+                agent=e.agent,
+                queue=e.queue,
+                path=call.recording,
+                caller=call.caller,
+            )
         )
 
     def _ended(self, e: ev.CallEnded) -> None:

@@ -113,16 +113,20 @@ class RecordWriter:
                     session.flush()
         except SQLAlchemyError as exc:
             self.failures += 1
-            log.error("call records: database write failed (%s); %d events kept for retry",
-                      type(exc).__name__, len(batch))  # fmt: skip
+            log.error(
+                "call records: database write failed (%s); %d events kept for retry",
+                type(exc).__name__,
+                len(batch),
+            )
             return False
         self.written += len(batch)
         return True
 
     # -- one handler per event ---------------------------------------------------------
     @staticmethod
-    def _event(session: Session, call_id: str, at: float, kind: str, agent: str = "",
-               **detail: Any) -> None:  # fmt: skip
+    def _event(
+        session: Session, call_id: str, at: float, kind: str, agent: str = "", **detail: Any
+    ) -> None:
         session.add(CallEventRow(call_id=call_id, at=at, kind=kind, agent=agent, detail=detail))
 
     @staticmethod
@@ -130,14 +134,26 @@ class RecordWriter:
         session.execute(update(CallRow).where(CallRow.id == call_id).values(**values))
 
     def _entered(self, session: Session, e: ev.CallEntered) -> None:
-        session.add(CallRow(id=e.call_id, unique_id=e.unique_id, caller_number=e.caller,
-                            caller_name=e.caller_name, dialled=e.dialled, flow=e.flow,
-                            entered_at=e.at, ivr_path=[], data={}, requirements={}))  # fmt: skip
+        session.add(
+            CallRow(
+                id=e.call_id,
+                unique_id=e.unique_id,
+                caller_number=e.caller,
+                caller_name=e.caller_name,
+                dialled=e.dialled,
+                flow=e.flow,
+                entered_at=e.at,
+                ivr_path=[],
+                data={},
+                requirements={},
+            )
+        )
         self._event(session, e.call_id, e.at, "entered", caller=e.caller, dialled=e.dialled)
 
     def _ivr(self, session: Session, e: ev.IvrFinished) -> None:
-        self._call(session, e.call_id, ivr_path=list(e.path), data=dict(e.data),
-                   customer_id=e.customer_id)  # fmt: skip
+        self._call(
+            session, e.call_id, ivr_path=list(e.path), data=dict(e.data), customer_id=e.customer_id
+        )
         if e.outcome != "queued":
             self._call(session, e.call_id, outcome=f"ivr-{e.outcome}")
         self._event(session, e.call_id, e.at, "ivr", path=list(e.path), outcome=e.outcome)
@@ -147,22 +163,51 @@ class RecordWriter:
         if call is not None:
             call.queue, call.priority, call.requirements = e.queue, e.priority, e.extra
             call.enqueued_at = call.enqueued_at or e.at
-        session.add(WaitEstimateRow(call_id=e.call_id, queue=e.queue, at=e.at,
-                                    position=e.position, estimate_seconds=e.estimate))  # fmt: skip
-        self._event(session, e.call_id, e.at, "queued", queue=e.queue, priority=e.priority,
-                    position=e.position, estimate=e.estimate)  # fmt: skip
+        session.add(
+            WaitEstimateRow(
+                call_id=e.call_id,
+                queue=e.queue,
+                at=e.at,
+                position=e.position,
+                estimate_seconds=e.estimate,
+            )
+        )
+        self._event(
+            session,
+            e.call_id,
+            e.at,
+            "queued",
+            queue=e.queue,
+            priority=e.priority,
+            position=e.position,
+            estimate=e.estimate,
+        )
 
     def _announced(self, session: Session, e: ev.WaitAnnounced) -> None:
-        session.add(WaitEstimateRow(call_id=e.call_id, queue=e.queue, at=e.at,
-                                    position=e.position, estimate_seconds=e.estimate))  # fmt: skip
+        session.add(
+            WaitEstimateRow(
+                call_id=e.call_id,
+                queue=e.queue,
+                at=e.at,
+                position=e.position,
+                estimate_seconds=e.estimate,
+            )
+        )
 
     def _offered(self, session: Session, e: ev.CallOffered) -> None:
         self._call(session, e.call_id, offers=CallRow.offers + 1, agent=e.agent)
         self._event(session, e.call_id, e.at, "offered", e.agent, queue=e.queue)
 
     def _no_answer(self, session: Session, e: ev.CallRingNoAnswer) -> None:
-        self._event(session, e.call_id, e.at, "ring-no-answer", e.agent,
-                    ring_seconds=round(e.ring_seconds, 3), status=e.status)  # fmt: skip
+        self._event(
+            session,
+            e.call_id,
+            e.at,
+            "ring-no-answer",
+            e.agent,
+            ring_seconds=round(e.ring_seconds, 3),
+            status=e.status,
+        )
 
     def _answered(self, session: Session, e: ev.CallAnswered) -> None:
         self._call(session, e.call_id, answered_at=e.at, agent=e.agent, wait_seconds=e.wait)
@@ -171,24 +216,56 @@ class RecordWriter:
             .where(WaitEstimateRow.call_id == e.call_id)
             .values(actual_seconds=e.at - WaitEstimateRow.at)
         )
-        self._event(session, e.call_id, e.at, "answered", e.agent, queue=e.queue,
-                    wait=round(e.wait, 3), ring_seconds=round(e.ring_seconds, 3))  # fmt: skip
+        self._event(
+            session,
+            e.call_id,
+            e.at,
+            "answered",
+            e.agent,
+            queue=e.queue,
+            wait=round(e.wait, 3),
+            ring_seconds=round(e.ring_seconds, 3),
+        )
 
     def _abandoned(self, session: Session, e: ev.CallAbandoned) -> None:
         self._call(session, e.call_id, outcome="abandoned", wait_seconds=e.wait)
-        self._event(session, e.call_id, e.at, "abandoned", e.while_ringing, queue=e.queue,
-                    wait=round(e.wait, 3), position=e.position)  # fmt: skip
+        self._event(
+            session,
+            e.call_id,
+            e.at,
+            "abandoned",
+            e.while_ringing,
+            queue=e.queue,
+            wait=round(e.wait, 3),
+            position=e.position,
+        )
 
     def _overflowed(self, session: Session, e: ev.CallOverflowed) -> None:
         if e.action != "queue":
             self._call(session, e.call_id, outcome=f"{e.reason}-{e.action}", wait_seconds=e.wait)
-        self._event(session, e.call_id, e.at, "overflow", queue=e.queue, reason=e.reason,
-                    action=e.action, target=e.target, wait=round(e.wait, 3))  # fmt: skip
+        self._event(
+            session,
+            e.call_id,
+            e.at,
+            "overflow",
+            queue=e.queue,
+            reason=e.reason,
+            action=e.action,
+            target=e.target,
+            wait=round(e.wait, 3),
+        )
 
     def _completed(self, session: Session, e: ev.CallCompleted) -> None:
         self._call(session, e.call_id, outcome="completed", talk_seconds=e.talk)
-        self._event(session, e.call_id, e.at, "completed", e.agent, talk=round(e.talk, 3),
-                    ended_by=e.ended_by)  # fmt: skip
+        self._event(
+            session,
+            e.call_id,
+            e.at,
+            "completed",
+            e.agent,
+            talk=round(e.talk, 3),
+            ended_by=e.ended_by,
+        )
 
     def _ended(self, session: Session, e: ev.CallEnded) -> None:
         call = session.get(CallRow, e.call_id)
@@ -209,12 +286,24 @@ class RecordWriter:
             row = AgentStatusRow(agent=e.agent, state=e.state, since=e.at)
             session.add(row)
         row.state, row.reason, row.since, row.call_id = e.state, e.reason, e.at, e.call_id
-        session.add(AgentStateLogRow(agent=e.agent, state=e.state, reason=e.reason, at=e.at,
-                                     call_id=e.call_id))  # fmt: skip
+        session.add(
+            AgentStateLogRow(
+                agent=e.agent, state=e.state, reason=e.reason, at=e.at, call_id=e.call_id
+            )
+        )
 
     def _recording_started(self, session: Session, e: ev.RecordingStarted) -> None:
-        session.add(RecordingRow(call_id=e.call_id, agent=e.agent, queue=e.queue, path=e.path,
-                                 caller_number=e.caller, started_at=e.at, mutes=[]))  # fmt: skip
+        session.add(
+            RecordingRow(
+                call_id=e.call_id,
+                agent=e.agent,
+                queue=e.queue,
+                path=e.path,
+                caller_number=e.caller,
+                started_at=e.at,
+                mutes=[],
+            )
+        )
 
     def _recording_muted(self, session: Session, e: ev.RecordingMuted) -> None:
         row = self._recording(session, e.call_id)
@@ -247,6 +336,7 @@ class RecordWriter:
     @staticmethod
     def _recording(session: Session, call_id: str) -> RecordingRow | None:
         return session.scalars(
-            select(RecordingRow).where(RecordingRow.call_id == call_id)
+            select(RecordingRow)
+            .where(RecordingRow.call_id == call_id)
             .order_by(RecordingRow.id.desc())
-        ).first()  # fmt: skip
+        ).first()

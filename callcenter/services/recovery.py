@@ -81,8 +81,9 @@ class Recovery:
             if call.state is CallState.WAITING:
                 self.acd.router.remove_call(call.call_id)
             self.calls.remove(call.call_id)
-            self.notifier.publish(CallEnded(at=now, call_id=call.call_id,
-                                            unique_id=call.unique_id, outcome="dropped"))  # fmt: skip
+            self.notifier.publish(
+                CallEnded(at=now, call_id=call.call_id, unique_id=call.unique_id, outcome="dropped")
+            )
 
     async def _adopt(
         self, channel: LiveChannel, by_bridge: dict[str, list[LiveChannel]], now: float
@@ -98,18 +99,29 @@ class Recovery:
         if row is None or not row.queue:
             return
         call = LiveCall(
-            call_id=row.id, unique_id=channel.unique_id, channel=channel.name,
-            caller=row.caller_number, caller_name=row.caller_name, dialled=row.dialled,
-            entered_at=row.entered_at, data=dict(row.data), path=tuple(row.ivr_path),
-            customer_id=row.customer_id, queue=row.queue, priority=row.priority,
-            extra=dict(row.requirements), enqueued_at=row.enqueued_at or now, offers=row.offers,
-        )  # fmt: skip
+            call_id=row.id,
+            unique_id=channel.unique_id,
+            channel=channel.name,
+            caller=row.caller_number,
+            caller_name=row.caller_name,
+            dialled=row.dialled,
+            entered_at=row.entered_at,
+            data=dict(row.data),
+            path=tuple(row.ivr_path),
+            customer_id=row.customer_id,
+            queue=row.queue,
+            priority=row.priority,
+            extra=dict(row.requirements),
+            enqueued_at=row.enqueued_at or now,
+            offers=row.offers,
+        )
         self.calls.add(call)
         self.adopted.append(call.call_id)
         if channel.context in WAITING_CONTEXTS:
             call.state = CallState.WAITING
-            self.acd.router.enqueue(call.call_id, call.queue, call.priority,
-                                    call.enqueued_at or now, call.extra)  # fmt: skip
+            self.acd.router.enqueue(
+                call.call_id, call.queue, call.priority, call.enqueued_at or now, call.extra
+            )
             settings = self.acd.queues.get(call.queue)
             if settings is not None:
                 self.acd._arm(call, settings, now)
@@ -117,7 +129,9 @@ class Recovery:
             return
         # In cc-connect: ringing or talking to an agent.
         call.agent = row.agent
-        partner = [c for c in by_bridge.get(channel.bridge_id, []) if c.unique_id != channel.unique_id]
+        partner = [
+            c for c in by_bridge.get(channel.bridge_id, []) if c.unique_id != channel.unique_id
+        ]
         if channel.bridge_id and partner:
             call.state = CallState.TALKING
             call.answered_at = row.answered_at or now

@@ -92,7 +92,7 @@ def parse_site(data: dict[str, Any], base: Path, source: str) -> Site:
     site.customers = each("customers", data.get("customers"), CustomerEntry)
     for name, document in (data.get("schedules") or {}).items():
         try:
-            load_schedule(document, source=f"schedules.{name}")
+            load_schedule(document, source=f"schedules.{name}", name=name)
             site.schedules[name] = document
         except (ScheduleError, ValueError) as exc:
             problems.append(str(exc))
@@ -106,8 +106,9 @@ def parse_site(data: dict[str, Any], base: Path, source: str) -> Site:
         try:
             entry = FlowEntry.model_validate(entry_data)
             document = entry.document or tomllib.loads((base / entry.file).read_text())
-            load_flow(document, queues=queue_names, schedules=set(site.schedules),
-                      source=f"flows.{name}")  # fmt: skip
+            load_flow(
+                document, queues=queue_names, schedules=set(site.schedules), source=f"flows.{name}"
+            )
             site.flows[name] = (document, entry.numbers)
         except (ValidationError, FlowError, OSError, tomllib.TOMLDecodeError) as exc:
             problems.append(str(exc))
@@ -131,8 +132,14 @@ def apply_site(site: Site, sessions: sessionmaker[Session]) -> dict[str, int]:
     customers = CustomerRepository(sessions)
     with sessions.begin() as session:
         for entry in site.agents:
-            agents.upsert(session, entry.username, entry.name, entry.extension, entry.password,
-                          entry.static_contact)  # fmt: skip
+            agents.upsert(
+                session,
+                entry.username,
+                entry.name,
+                entry.extension,
+                entry.password,
+                entry.static_contact,
+            )
             config.set_agent_skills(session, entry.username, entry.skills)
         for name, document in site.schedules.items():
             config.upsert_schedule(session, name, document)
@@ -140,10 +147,20 @@ def apply_site(site: Site, sessions: sessionmaker[Session]) -> dict[str, int]:
             config.upsert_queue(session, queue)
         for name, (document, numbers) in site.flows.items():
             config.upsert_flow(session, name, document, numbers)
-        for entry in site.customers:
-            customers.add(session, entry.name, entry.account, entry.pin, entry.tier,
-                          entry.numbers, entry.notes)  # fmt: skip
-    return {"agents": len(site.agents), "queues": len(site.queues),
-            "schedules": len(site.schedules), "flows": len(site.flows),
-            "customers": len(site.customers)}  # fmt: skip
-
+        for customer in site.customers:
+            customers.add(
+                session,
+                customer.name,
+                customer.account,
+                customer.pin,
+                customer.tier,
+                customer.numbers,
+                customer.notes,
+            )
+    return {
+        "agents": len(site.agents),
+        "queues": len(site.queues),
+        "schedules": len(site.schedules),
+        "flows": len(site.flows),
+        "customers": len(site.customers),
+    }

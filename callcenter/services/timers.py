@@ -24,7 +24,9 @@ class Timers:
         delay = max(0.0, when - self.clock())
         self._handles[key] = loop.call_later(delay, self._fire, key, action)
 
-    def after(self, delay: float, key: Hashable, action: Callable[[], Awaitable[None] | None]) -> None:
+    def after(
+        self, delay: float, key: Hashable, action: Callable[[], Awaitable[None] | None]
+    ) -> None:
         self.at(self.clock() + delay, key, action)
 
     def cancel(self, key: Hashable) -> None:

@@ -260,8 +260,13 @@ async def headers_without_script(port: int) -> None:
     writer.close()
 
 
-ABUSE = [close_at_once, garbage_then_close, garbage_and_stall, flood_without_newline,
-         headers_without_script]  # fmt: skip
+ABUSE = [
+    close_at_once,
+    garbage_then_close,
+    garbage_and_stall,
+    flood_without_newline,
+    headers_without_script,
+]
 
 
 @pytest.mark.parametrize("client", ABUSE, ids=lambda f: f.__name__)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +22,7 @@ from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.supervisor import PbxSupervisor
 from callcenter.config import Settings
 from callcenter.core.model import SipAccount
+from callcenter.services.site import apply_site, parse_site
 from callcenter.simulate.sipp import SippCaller
 from callcenter.simulate.softphone import Softphone
 from tests.support.controller import ControllerThread
@@ -77,6 +80,20 @@ class CallCenter:
     def controller(self):  # type: ignore[no-untyped-def]
         assert self.thread.controller is not None
         return self.thread.controller
+
+    def load_site(self, data: dict[str, Any]) -> None:
+        """Write a site definition to the database and have the controller reload it."""
+        apply_site(parse_site(data, Path("."), "test site"), self.controller.storage.sessions)
+        self.thread.run(self.controller.reload())
+
+    def account(self, username: str) -> SipAccount:
+        account = self.controller.directory.get(username)
+        assert account is not None, username
+        return account
+
+    def login(self, *agents: str) -> None:
+        for agent in agents:
+            self.thread.run(self.controller.agents.login(agent, time.time()))
 
     def add_agent(self, username: str, extension: str, name: str = "") -> SipAccount:
         return self.thread.run(

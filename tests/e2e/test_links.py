@@ -13,6 +13,7 @@ import pytest
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.sipp import caller_scenario
 from tests.e2e.conftest import CallCenter, Pbx
+from tests.e2e.sites import one_queue_site
 
 pytestmark = pytest.mark.e2e
 
@@ -64,8 +65,9 @@ def test_fastagi_garbage_is_dropped_while_ami_keeps_answering(callcenter: CallCe
     assert max(rtts) < 0.100, f"AMI ping took {max(rtts) * 1000:.1f} ms during the abuse"
 
     # The FastAGI server still serves real calls afterwards.
-    account = callcenter.add_agent("agent1", "1001")
-    phone = callcenter.softphone(account, auto_answer=True)
+    callcenter.load_site(one_queue_site("agent1"))
+    phone = callcenter.softphone(callcenter.account("agent1"), auto_answer=True)
+    callcenter.login("agent1")
     result = callcenter.caller().run(caller_scenario([500, "1", 1500]), [("Eve", "5550001")])
     assert (result.successful, result.failed) == (1, 0), result.log
     assert phone.event_types().count("CALL_ESTABLISHED") == 1
@@ -75,11 +77,12 @@ def test_controller_reconnects_and_resynchronises_after_asterisk_restart(
     callcenter: CallCenter, pbx: Pbx
 ) -> None:
     controller = callcenter.controller
-    account = callcenter.add_agent("agent1", "1001")
-    phone = callcenter.softphone(account, auto_answer=True)
+    callcenter.load_site(one_queue_site("agent1"))
+    phone = callcenter.softphone(callcenter.account("agent1"), auto_answer=True)
+    callcenter.login("agent1")
     view = controller.view
     get = callcenter.thread.call
-    wait_for(lambda: get(lambda: view.table.registered("agent1")), 10, "agent1 registered")
+    wait_for(lambda: get(lambda: controller.agents.available("agent1")), 10, "agent1 ready")
     logins_before = get(lambda: controller.ami.logins)
     resyncs_before = get(lambda: view.resyncs)
 
@@ -109,7 +112,7 @@ def test_controller_reconnects_and_resynchronises_after_asterisk_restart(
     channels = {c.unique_id for c in get(lambda: view.table.channels())}
     assert not channels & stale
     # And the call center works again, end to end.
-    wait_for(lambda: get(lambda: view.table.registered("agent1")), 70, "agent1 registered again")
+    wait_for(lambda: get(lambda: controller.agents.available("agent1")), 70, "agent1 ready again")
     established = phone.event_types().count("CALL_ESTABLISHED")
     result = callcenter.caller(port=5072).run(
         caller_scenario([500, "2", 1500]), [("Dan", "5550002")]

@@ -175,29 +175,71 @@ def test_user_event_custom_headers_through_get() -> None:
 @pytest.mark.parametrize(
     ("headers", "kind", "fields"),
     [
-        ({"Event": "FullyBooted", "Status": "Fully Booted", "Uptime": "12"},
-         ev.FullyBooted, {"status": "Fully Booted", "uptime": 12}),
-        ({"Event": "Shutdown", "Shutdown": "Cleanly", "Restart": "True"},
-         ev.Shutdown, {"shutdown": "Cleanly", "restart": "True"}),
-        ({"Event": "Newchannel", "Channel": "PJSIP/sipp-00000001", "ChannelState": "0",
-          "ChannelStateDesc": "Down", "Uniqueid": "1.1"},
-         ev.Newchannel, {"channel_state": 0, "channel_state_desc": "Down", "unique_id": "1.1"}),
-        ({"Event": "BridgeEnter", "Uniqueid": "1.2", "BridgeUniqueid": "b-1",
-          "BridgeNumChannels": "2"},
-         ev.BridgeEnter, {"bridge_unique_id": "b-1", "bridge_num_channels": 2}),
-        ({"Event": "DTMFEnd", "Digit": "#", "DurationMs": "120", "Direction": "Received"},
-         ev.DTMFEnd, {"digit": "#", "duration_ms": 120, "direction": "Received"}),
-        ({"Event": "OriginateResponse", "ActionID": "o-1", "Response": "Failure",
-          "Channel": "PJSIP/agent1", "Reason": "5", "Uniqueid": "<null>"},
-         ev.OriginateResponse, {"action_id": "o-1", "response": "Failure", "reason": 5}),
-        ({"Event": "DeviceStateChange", "Device": "PJSIP/agent1", "State": "INUSE"},
-         ev.DeviceStateChange, {"device": "PJSIP/agent1", "state": "INUSE"}),
-        ({"Event": "VarSet", "Variable": "CC_STATUS", "Value": "CONNECT"},
-         ev.VarSet, {"variable": "CC_STATUS", "value": "CONNECT"}),
-        ({"Event": "MixMonitorMute", "Direction": "both", "State": "1"},
-         ev.MixMonitorMute, {"direction": "both", "state": "1"}),
+        (
+            {"Event": "FullyBooted", "Status": "Fully Booted", "Uptime": "12"},
+            ev.FullyBooted,
+            {"status": "Fully Booted", "uptime": 12},
+        ),
+        (
+            {"Event": "Shutdown", "Shutdown": "Cleanly", "Restart": "True"},
+            ev.Shutdown,
+            {"shutdown": "Cleanly", "restart": "True"},
+        ),
+        (
+            {
+                "Event": "Newchannel",
+                "Channel": "PJSIP/sipp-00000001",
+                "ChannelState": "0",
+                "ChannelStateDesc": "Down",
+                "Uniqueid": "1.1",
+            },
+            ev.Newchannel,
+            {"channel_state": 0, "channel_state_desc": "Down", "unique_id": "1.1"},
+        ),
+        (
+            {
+                "Event": "BridgeEnter",
+                "Uniqueid": "1.2",
+                "BridgeUniqueid": "b-1",
+                "BridgeNumChannels": "2",
+            },
+            ev.BridgeEnter,
+            {"bridge_unique_id": "b-1", "bridge_num_channels": 2},
+        ),
+        (
+            {"Event": "DTMFEnd", "Digit": "#", "DurationMs": "120", "Direction": "Received"},
+            ev.DTMFEnd,
+            {"digit": "#", "duration_ms": 120, "direction": "Received"},
+        ),
+        (
+            {
+                "Event": "OriginateResponse",
+                "ActionID": "o-1",
+                "Response": "Failure",
+                "Channel": "PJSIP/agent1",
+                "Reason": "5",
+                "Uniqueid": "<null>",
+            },
+            ev.OriginateResponse,
+            {"action_id": "o-1", "response": "Failure", "reason": 5},
+        ),
+        (
+            {"Event": "DeviceStateChange", "Device": "PJSIP/agent1", "State": "INUSE"},
+            ev.DeviceStateChange,
+            {"device": "PJSIP/agent1", "state": "INUSE"},
+        ),
+        (
+            {"Event": "VarSet", "Variable": "CC_STATUS", "Value": "CONNECT"},
+            ev.VarSet,
+            {"variable": "CC_STATUS", "value": "CONNECT"},
+        ),
+        (
+            {"Event": "MixMonitorMute", "Direction": "both", "State": "1"},
+            ev.MixMonitorMute,
+            {"direction": "both", "state": "1"},
+        ),
     ],
-)  # fmt: skip
+)
 def test_other_events(headers: dict[str, str], kind: type, fields: dict[str, object]) -> None:
     event = parse_event(headers)
     assert type(event) is kind
@@ -294,8 +336,20 @@ HEADER_VALUES = st.one_of(st.text(max_size=30), st.lists(st.text(max_size=10), m
     name=st.sampled_from(sorted(EVENTS)),
     headers=st.dictionaries(
         st.sampled_from(
-            ["Channel", "Cause", "Priority", "ChannelState", "Uniqueid", "BridgeNumChannels",
-             "DurationMs", "Uptime", "Reason", "Status", "Foo-Bar", "x_y"]
+            [
+                "Channel",
+                "Cause",
+                "Priority",
+                "ChannelState",
+                "Uniqueid",
+                "BridgeNumChannels",
+                "DurationMs",
+                "Uptime",
+                "Reason",
+                "Status",
+                "Foo-Bar",
+                "x_y",
+            ]
         ),
         st.one_of(
             st.from_regex(r"\A-?[0-9]{1,6}\Z", fullmatch=True),
@@ -303,7 +357,7 @@ HEADER_VALUES = st.one_of(st.text(max_size=30), st.lists(st.text(max_size=10), m
             st.lists(st.from_regex(r"\A[0-9]{1,3}\Z", fullmatch=True), min_size=1, max_size=3),
         ),
     ),
-)  # fmt: skip
+)
 def test_any_known_event_parses_to_its_class(name: str, headers: dict[str, object]) -> None:
     event = parse_event({"Event": name, **headers})  # type: ignore[dict-item]
     assert type(event) is EVENTS[name]

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-from pydantic_settings import SettingsError
 
 from callcenter import config
 from callcenter.config import ConfigError, load_settings

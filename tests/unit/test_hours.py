@@ -131,6 +131,13 @@ def test_load_schedules_names_them_by_table() -> None:
         load_schedules({"c": 3})
 
 
+def test_the_name_can_come_from_outside_the_document() -> None:
+    assert load_schedule({"timezone": "UTC"}, name="office").name == "office"
+    assert load_schedule({"name": "own", "timezone": "UTC"}, name="office").name == "own"
+    with pytest.raises(ScheduleError, match="name: Field required"):
+        load_schedule({"timezone": "UTC"})
+
+
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         is_open(OFFICE, datetime(2025, 7, 7, 9, 0))

@@ -42,6 +42,7 @@ from callcenter.core.ivr.events import (
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+KEYS = "0123456789*#"
 Final = Enqueue | Voicemail | Hangup
 
 
@@ -64,6 +65,8 @@ class IvrRunner:
                 result, customer = await self._execute(agi, action, customer)
             except AgiHangup:
                 result = CallerHungUp()
+            # A ProtocolError here is our bug; the route's FAIL sends the caller
+            # to the fallback queue rather than leaving them in silence.
             action = ivr.feed(result)
         return IvrRun(action, customer)
 
@@ -75,7 +78,10 @@ class IvrRunner:
                 await agi.stream_file(prompt)
             return Done(), customer
         if isinstance(action, Collect):
-            return await self._collect(agi, action.prompts, action.max_digits, action.timeout), customer
+            result = await self._collect(
+                agi, action.prompts, action.max_digits, action.timeout, action.terminator
+            )
+            return result, customer
         if isinstance(action, Say):
             for prompt in action.prompts:
                 await agi.stream_file(prompt)
@@ -97,26 +103,51 @@ class IvrRunner:
         raise TypeError(f"not an action the runner knows: {action!r}")
 
     @staticmethod
-    async def _collect(agi: AgiSession, prompts: tuple[str, ...], max_digits: int,
-                       timeout: float) -> Result:  # fmt: skip
-        # GET DATA plays "a&b&c" in turn, any key interrupting, '#' ending early.
-        digits, _ = await agi.get_data("&".join(prompts) or "silence/1", int(timeout * 1000),
-                                       max_digits)  # fmt: skip
-        return Digits(digits) if digits else NoInput()
+    async def _collect(
+        agi: AgiSession,
+        prompts: tuple[str, ...],
+        max_digits: int,
+        timeout: float,
+        terminator: str | None = "#",
+    ) -> Result:
+        if terminator == "#":
+            # GET DATA plays "a&b&c" in turn, any key interrupting, '#' ending early.
+            digits, _ = await agi.get_data(
+                "&".join(prompts) or "silence/1", int(timeout * 1000), max_digits
+            )
+            return Digits(digits) if digits else NoInput()
+        # Another terminator (or none): '#' is an ordinary key, so read key by key.
+        typed = ""
+        for prompt in prompts:
+            typed = await agi.stream_file(prompt, KEYS)
+            if typed:
+                break
+        while len(typed) < max_digits and (not terminator or not typed.endswith(terminator)):
+            key = await agi.wait_for_digit(int(timeout * 1000))
+            if not key:
+                break
+            typed += key
+        if terminator and typed.endswith(terminator):
+            typed = typed[: -len(terminator)]
+        return Digits(typed) if typed else NoInput()
 
     @staticmethod
     async def _say(agi: AgiSession, action: Say) -> None:
         if action.kind == "digits":
-            await agi.command(f"SAY DIGITS {action.value} \"\"")
+            await agi.command(f'SAY DIGITS {action.value} ""')
             return
         whole, _, decimals = action.value.partition(".")
-        await agi.command(f"SAY NUMBER {whole} \"\"")
+        await agi.command(f'SAY NUMBER {whole} ""')
         if decimals:
             await agi.stream_file("letters/dot")
-            await agi.command(f"SAY DIGITS {decimals} \"\"")
+            await agi.command(f'SAY DIGITS {decimals} ""')
 
     async def _lookup(self, action: Lookup) -> tuple[Result, Customer | None]:
-        find = self.customers.by_number if action.source == "caller_number" else self.customers.by_account
+        find = (
+            self.customers.by_number
+            if action.source == "caller_number"
+            else self.customers.by_account
+        )
         try:
             customer = await asyncio.to_thread(find, action.key)
         except Exception:
@@ -129,8 +160,9 @@ class IvrRunner:
     async def _fetch(self, agi: AgiSession, action: Fetch) -> Result:
         await agi.exec("StartMusicOnHold", "")
         try:
-            body = await asyncio.wait_for(asyncio.to_thread(_get, action.url, action.timeout),
-                                          action.timeout + 0.5)  # fmt: skip
+            body = await asyncio.wait_for(
+                asyncio.to_thread(_get, action.url, action.timeout), action.timeout + 0.5
+            )
             document = json.loads(body)
         except (TimeoutError, OSError, ValueError, urllib.error.URLError) as exc:
             log.info("self-service fetch failed: %s", type(exc).__name__)
@@ -145,7 +177,7 @@ class IvrRunner:
 
 def _get(url: str, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http/https only, checked at load)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         data: bytes = response.read(MAX_BODY + 1)
     if len(data) > MAX_BODY:
         raise ValueError("answer too large")

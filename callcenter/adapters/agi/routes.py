@@ -57,20 +57,38 @@ class CallRoutes:
     async def inbound(self, agi: AgiSession) -> Status:
         now = self.clock()
         caller = vet_caller_id(agi.header("callerid"), agi.header("calleridname"))
-        dialled = "".join(ch for ch in (await agi.get_variable(Var.DIALLED) or "") if ch in "+0123456789")
+        dialled = "".join(
+            ch for ch in (await agi.get_variable(Var.DIALLED) or "") if ch in "+0123456789"
+        )
         flow = self.flows.for_number(dialled)
         call = LiveCall(
-            call_id=new_call_id(now), unique_id=agi.unique_id, channel=agi.channel,
-            caller=caller.number, caller_name=caller.name, dialled=dialled, entered_at=now,
-        )  # fmt: skip
+            call_id=new_call_id(now),
+            unique_id=agi.unique_id,
+            channel=agi.channel,
+            caller=caller.number,
+            caller_name=caller.name,
+            dialled=dialled,
+            entered_at=now,
+        )
         self.calls.add(call)
         self.notifier.publish(
-            CallEntered(at=now, call_id=call.call_id, unique_id=call.unique_id,
-                        caller=caller.number, caller_name=caller.name, dialled=dialled,
-                        flow=flow.name if flow else "")  # fmt: skip
+            CallEntered(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                caller=caller.number,
+                caller_name=caller.name,
+                dialled=dialled,
+                flow=flow.name if flow else "",
+            )
         )
-        log.info("call %s from %r on %s (flow %s)", call.call_id, caller.number, agi.channel,
-                 flow.name if flow else None)  # fmt: skip
+        log.info(
+            "call %s from %r on %s (flow %s)",
+            call.call_id,
+            caller.number,
+            agi.channel,
+            flow.name if flow else None,
+        )
         await agi.set_variable(Var.CALL_ID, call.call_id)
         await agi.set_variable("CALLERID(num)", caller.number or "anonymous")
         await agi.set_variable("CALLERID(name)", caller.name or caller.number or "anonymous")
@@ -78,26 +96,43 @@ class CallRoutes:
             return self._ivr_failed(call, "no IVR flow")
         await agi.answer()
         open_now = self.queues.schedule_open(flow.hours, now) if flow.hours else None
-        ivr = IvrSession(flow, caller=caller.number, open_now=open_now,
-                         data={"dnis": dialled} if dialled else None)  # fmt: skip
+        ivr = IvrSession(
+            flow,
+            caller=caller.number,
+            open_now=open_now,
+            data={"dnis": dialled} if dialled else None,
+        )
         run = await self.runner.run(agi, ivr)
         call.data, call.path = dict(ivr.data), tuple(ivr.path)
         call.customer_id = run.customer.id if run.customer else None
         self.notifier.publish(
-            IvrFinished(at=self.clock(), call_id=call.call_id, path=call.path, data=call.data,
-                        outcome=ivr.outcome or "failed", customer_id=call.customer_id)  # fmt: skip
+            IvrFinished(
+                at=self.clock(),
+                call_id=call.call_id,
+                path=call.path,
+                data=call.data,
+                outcome=ivr.outcome or "failed",
+                customer_id=call.customer_id,
+            )
         )
         final = run.final
         if isinstance(final, Enqueue):
-            await agi.set_variable(inherited(Var.REC_FILE),
-                                   self.recordings.asterisk_path(call.call_id, call.entered_at))  # fmt: skip
+            await agi.set_variable(
+                inherited(Var.REC_FILE),
+                self.recordings.asterisk_path(call.call_id, call.entered_at),
+            )
             call.recording = self.recordings.relative_path(call.call_id, call.entered_at)
             settings = self.queues.get(final.queue)
             if settings is not None:
                 await agi.set_variable(Var.MOH, settings.moh)
-            decision = await self.acd.enqueue(call, final.queue, final.priority,
-                                              dict(final.skills), self.clock())  # fmt: skip
-            if decision.status is Status.WAIT and settings is not None and settings.announce.on_entry:
+            decision = await self.acd.enqueue(
+                call, final.queue, final.priority, dict(final.skills), self.clock()
+            )
+            if (
+                decision.status is Status.WAIT
+                and settings is not None
+                and settings.announce.on_entry
+            ):
                 await self.say_position(agi, call)
             return await self._apply(agi, call, decision)
         if isinstance(final, Voicemail):
@@ -160,8 +195,14 @@ class CallRoutes:
 class AgentFeatureRoute:
     """*1 log in, *2 pause (*2N with reason N), *3 ready, *4 log out, from the agent's phone."""
 
-    REASONS = {"": "break", "1": "break", "2": "lunch", "3": "meeting", "4": "training",
-               "5": "admin"}  # fmt: skip
+    REASONS = {
+        "": "break",
+        "1": "break",
+        "2": "lunch",
+        "3": "meeting",
+        "4": "training",
+        "5": "admin",
+    }
 
     def __init__(self, agents: AgentService, clock: Clock) -> None:
         self.agents = agents

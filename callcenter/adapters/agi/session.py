@@ -20,9 +20,7 @@ log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 # "200 result=12 (timeout) endpos=1234": the value may be empty, data optional.
-_RESULT = re.compile(
-    r"^200 result=(?P<result>\S*)(?:\s+\((?P<data>.*)\))?(?:\s+endpos=-?\d+)?\s*$"
-)
+_RESULT = re.compile(r"^200 result=(?P<result>\S*)(?:\s+\((?P<data>.*)\))?(?:\s+endpos=-?\d+)?\s*$")
 
 
 USAGE_TIMEOUT = 5.0
@@ -157,6 +155,10 @@ class AgiSession:
 
     async def stream_file(self, prompt: str, escape_digits: str = "") -> str:
         result = await self.command(f"STREAM FILE {quote(prompt)} {quote(escape_digits)}")
+        return chr(int(result.result)) if result.result.isdigit() and result.result != "0" else ""
+
+    async def wait_for_digit(self, timeout_ms: int) -> str:
+        result = await self.command(f"WAIT FOR DIGIT {timeout_ms}")
         return chr(int(result.result)) if result.result.isdigit() and result.result != "0" else ""
 
     async def exec(self, app: str, args: str = "") -> str:

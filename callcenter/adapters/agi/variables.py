@@ -26,6 +26,8 @@ class Var(StrEnum):
     MOH = "CC_MOH"
     # Where MixMonitor writes the call's recording (inherited by the agent leg).
     REC_FILE = "CC_REC_FILE"
+    # Set once MixMonitor runs on the caller, so a second ring does not start another.
+    RECORDING = "CC_RECORDING"
     # The voicemail box a caller is sent to.
     VM_BOX = "CC_VM_BOX"
     # A sound to play before saying goodbye (controller-chosen from configuration).

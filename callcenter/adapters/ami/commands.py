@@ -17,13 +17,14 @@ class AmiPbx:
 
     async def _do(self, name: str, **headers: str) -> None:
         try:
-            await self.ami.action(name, **headers)
+            await self.ami.action(name, None, **headers)
         except (AmiNotConnected, AmiTimeout) as exc:
             raise PbxUnavailable(str(exc)) from exc
 
     async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
-        await self._do("Redirect", Channel=channel, Context=context, Exten=exten,
-                       Priority=str(priority))  # fmt: skip
+        await self._do(
+            "Redirect", Channel=channel, Context=context, Exten=exten, Priority=str(priority)
+        )
 
     async def set_var(self, channel: str, name: str, value: str) -> None:
         await self._do("Setvar", Channel=channel, Variable=name, Value=value)
@@ -51,10 +52,16 @@ class AmiPbx:
             raise PbxUnavailable(str(exc)) from exc
         return [
             LiveChannel(
-                unique_id=item.unique_id, name=item.channel, state=item.channel_state_desc,
-                context=item.context, exten=item.exten, application=item.application,
-                caller_num=item.caller_id_num, linked_id=item.linked_id, bridge_id=item.bridge_id,
-            )  # fmt: skip
+                unique_id=item.unique_id,
+                name=item.channel,
+                state=item.channel_state_desc,
+                context=item.context,
+                exten=item.exten,
+                application=item.application,
+                caller_num=item.caller_id_num,
+                linked_id=item.linked_id,
+                bridge_id=item.bridge_id,
+            )
             for item in response.events
             if isinstance(item, ev.CoreShowChannel)
         ]
@@ -78,8 +85,14 @@ class AmiPbx:
 
     async def queue_add(self, queue: str, interface: str, name: str, paused: bool) -> None:
         try:
-            await self.ami.action("QueueAdd", Queue=queue, Interface=interface, MemberName=name,
-                                  StateInterface=interface, Paused="true" if paused else "false")  # fmt: skip
+            await self.ami.action(
+                "QueueAdd",
+                Queue=queue,
+                Interface=interface,
+                MemberName=name,
+                StateInterface=interface,
+                Paused="true" if paused else "false",
+            )
         except AmiError as exc:
             if "Already there" not in str(exc):
                 raise PbxUnavailable(str(exc)) from exc
@@ -92,20 +105,31 @@ class AmiPbx:
                 raise PbxUnavailable(str(exc)) from exc
 
     async def queue_pause(self, queue: str, interface: str, paused: bool, reason: str) -> None:
-        await self._do("QueuePause", Queue=queue, Interface=interface,
-                       Paused="true" if paused else "false", Reason=reason)  # fmt: skip
+        await self._do(
+            "QueuePause",
+            Queue=queue,
+            Interface=interface,
+            Paused="true" if paused else "false",
+            Reason=reason,
+        )
 
     async def queue_log(
         self, queue: str, unique_id: str, agent: str, event: str, fields: list[str]
     ) -> None:
         # One line of Asterisk's standard queue_log, for the reporting tools that read it.
-        await self._do("QueueLog", Queue=queue, UniqueID=unique_id or "NONE",
-                       Interface=agent or "NONE", Event=event,
-                       Message="|".join(f.replace("|", "/") for f in fields))  # fmt: skip
+        await self._do(
+            "QueueLog",
+            Queue=queue,
+            UniqueID=unique_id or "NONE",
+            Interface=agent or "NONE",
+            Event=event,
+            Message="|".join(f.replace("|", "/") for f in fields),
+        )
 
     async def mute_recording(self, channel: str, muted: bool) -> None:
-        await self._do("MixMonitorMute", Channel=channel, Direction="both",
-                       State="1" if muted else "0")  # fmt: skip
+        await self._do(
+            "MixMonitorMute", Channel=channel, Direction="both", State="1" if muted else "0"
+        )
 
     async def reload(self, module: str) -> None:
         try:

@@ -224,14 +224,30 @@ class MixMonitorMute(ChannelEvent):
 EVENTS: dict[str, type[AmiEvent]] = {
     cls.event: cls
     for cls in (
-        FullyBooted, Shutdown, Reload,
-        Newchannel, Newstate, NewCallerid, Hangup, CoreShowChannel,
-        DialBegin, DialEnd, BridgeEnter, BridgeLeave, VarSet, DTMFEnd, UserEvent,
+        FullyBooted,
+        Shutdown,
+        Reload,
+        Newchannel,
+        Newstate,
+        NewCallerid,
+        Hangup,
+        CoreShowChannel,
+        DialBegin,
+        DialEnd,
+        BridgeEnter,
+        BridgeLeave,
+        VarSet,
+        DTMFEnd,
+        UserEvent,
         OriginateResponse,
-        DeviceStateChange, ContactStatus, ContactList,
-        MixMonitorStart, MixMonitorStop, MixMonitorMute,
+        DeviceStateChange,
+        ContactStatus,
+        ContactList,
+        MixMonitorStart,
+        MixMonitorStop,
+        MixMonitorMute,
     )
-}  # fmt: skip
+}
 
 
 def _converter(kind: Any) -> Callable[[str], Any]:

@@ -37,17 +37,29 @@ class AgentRepository:
             ) from None
         return _account(row)
 
-    def upsert(self, session: Session, username: str, display_name: str, extension: str,
-               password: str, static_contact: str = "") -> None:  # fmt: skip
+    def upsert(
+        self,
+        session: Session,
+        username: str,
+        display_name: str,
+        extension: str,
+        password: str,
+        static_contact: str = "",
+    ) -> None:
         """Create or update an agent inside the caller's transaction (site files)."""
         row = session.scalars(select(AgentRow).where(AgentRow.username == username)).first()
         if row is None:
-            row = AgentRow(username=username, sip_password=password or secrets.token_urlsafe(12),
-                           active=True)  # fmt: skip
+            row = AgentRow(
+                username=username, sip_password=password or secrets.token_urlsafe(12), active=True
+            )
             session.add(row)
         elif password:
             row.sip_password = password
-        row.display_name, row.extension, row.static_contact = display_name, extension, static_contact
+        row.display_name, row.extension, row.static_contact = (
+            display_name,
+            extension,
+            static_contact,
+        )
         session.flush()
 
     def accounts(self) -> list[SipAccount]:

@@ -55,7 +55,8 @@ class ConfigRepository:
         """Every active agent (even with no skills) and their skill levels."""
         with self._sessions() as session:
             agents: dict[str, dict[str, int]] = {
-                name: {} for name in session.scalars(select(AgentRow.username).where(AgentRow.active))
+                name: {}
+                for name in session.scalars(select(AgentRow.username).where(AgentRow.active))
             }
             rows = session.execute(
                 select(AgentRow.username, SkillRow.name, AgentSkillRow.level)
@@ -69,9 +70,9 @@ class ConfigRepository:
 
     def static_contacts(self) -> set[str]:
         with self._sessions() as session:
-            return set(session.scalars(
-                select(AgentRow.username).where(AgentRow.static_contact != "")
-            ))  # fmt: skip
+            return set(
+                session.scalars(select(AgentRow.username).where(AgentRow.static_contact != ""))
+            )
 
     # -- queues, schedules, flows ---------------------------------------------------------
     def queues(self) -> dict[str, QueueSettings]:
@@ -112,8 +113,11 @@ class ConfigRepository:
     ) -> None:
         row = session.scalars(select(IvrFlowRow).where(IvrFlowRow.name == name)).first()
         if row is None:
-            session.add(IvrFlowRow(name=name, document=dict(document), numbers=numbers,
-                                   updated_at=time.time()))  # fmt: skip
+            session.add(
+                IvrFlowRow(
+                    name=name, document=dict(document), numbers=numbers, updated_at=time.time()
+                )
+            )
         else:
             row.document, row.numbers, row.updated_at = dict(document), numbers, time.time()
 
@@ -122,9 +126,12 @@ class ConfigRepository:
         with self._sessions() as session:
             return {
                 row.agent: AgentStatus(
-                    state=AgentState(row.state), since=row.since, reason=row.reason,
-                    pending_pause=row.pending_pause, call_id=row.call_id,
-                )  # fmt: skip
+                    state=AgentState(row.state),
+                    since=row.since,
+                    reason=row.reason,
+                    pending_pause=row.pending_pause,
+                    call_id=row.call_id,
+                )
                 for row in session.scalars(select(AgentStatusRow))
             }
 

@@ -27,16 +27,29 @@ class Customer:
     def fields(self) -> dict[str, str]:
         """What the IVR may attach to the call (never the PIN hash); the flow's
         lookup node prefixes the keys (e.g. customer_name)."""
-        return {"id": str(self.id), "name": self.name, "account": self.account,
-                "tier": self.tier, "found": "1"}  # fmt: skip
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "account": self.account,
+            "tier": self.tier,
+            "found": "1",
+        }
 
 
 class CustomerRepository:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def add(self, session: Session, name: str, account: str | None, pin: str, tier: str,
-            numbers: list[str], notes: str = "") -> int:  # fmt: skip
+    def add(
+        self,
+        session: Session,
+        name: str,
+        account: str | None,
+        pin: str,
+        tier: str,
+        numbers: list[str],
+        notes: str = "",
+    ) -> int:
         row = None
         if account:
             row = session.scalars(select(CustomerRow).where(CustomerRow.account == account)).first()
@@ -81,5 +94,6 @@ class CustomerRepository:
         numbers = session.scalars(
             select(CustomerNumberRow.number).where(CustomerNumberRow.customer_id == row.id)
         )
-        return Customer(row.id, row.name, row.account or "", row.tier, tuple(numbers),
-                        bool(row.pin_hash))  # fmt: skip
+        return Customer(
+            row.id, row.name, row.account or "", row.tier, tuple(numbers), bool(row.pin_hash)
+        )

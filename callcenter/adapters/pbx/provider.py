@@ -92,22 +92,42 @@ class ChrootProvider:
             'mount --bind /dev "$root/dev"; '
             'mount -t proc proc "$root/proc"; '
             f'mount --bind "$pbx" "$root{INNER_DIR}"; '
+            'mkdir -p "$root/usr/share/asterisk/sounds/custom"; '
+            'mount --bind "$pbx/sounds" "$root/usr/share/asterisk/sounds/custom"; '
             'exec chroot "$root" "$@"'
         )
         argv = [
-            "unshare", "--mount", "--propagation", "private", "--",
-            "sh", "-c", script, "sh", str(self.root), str(layout.host_dir),
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(self.root),
+            str(layout.host_dir),
             *_asterisk_argv(f"{INNER_DIR}/etc/asterisk.conf"),
-        ]  # fmt: skip
+        ]
         return subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True
         )
 
     def cli_argv(self, layout: PbxLayout, pid: int, command: str) -> list[str]:
         return [
-            "nsenter", "-t", str(pid), "-m", "chroot", str(self.root),
-            "/usr/sbin/asterisk", "-C", f"{INNER_DIR}/etc/asterisk.conf", "-rx", command,
-        ]  # fmt: skip
+            "nsenter",
+            "-t",
+            str(pid),
+            "-m",
+            "chroot",
+            str(self.root),
+            "/usr/sbin/asterisk",
+            "-C",
+            f"{INNER_DIR}/etc/asterisk.conf",
+            "-rx",
+            command,
+        ]
 
 
 class SystemProvider:
@@ -152,8 +172,11 @@ class SystemProvider:
     def start(self, layout: PbxLayout, output: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             _asterisk_argv(f"{layout.host_dir}/etc/asterisk.conf"),
-            stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True,
-        )  # fmt: skip
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+        )
 
     def cli_argv(self, layout: PbxLayout, pid: int, command: str) -> list[str]:
         return [SYSTEM_ASTERISK, "-C", f"{layout.host_dir}/etc/asterisk.conf", "-rx", command]

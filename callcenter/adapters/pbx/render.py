@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from callcenter.adapters.agi.variables import Global, Var
+from callcenter.adapters.pbx.prompts import prompt_files
 from callcenter.config import NAME_PATTERN, Settings, TrunkSettings
 from callcenter.core.model import SipAccount
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
@@ -88,8 +90,11 @@ def agents_conf(accounts: Iterable[SipAccount]) -> str:
             f"password = {_check(account.password, f'agent {name} password')}",
             "",
             f"[{name}](agent-aor)",
-            *([f"contact = {_check(account.static_contact, 'contact')}"]
-              if account.static_contact else []),
+            *(
+                [f"contact = {_check(account.static_contact, 'contact')}"]
+                if account.static_contact
+                else []
+            ),
             "",
         ]
     return "\n".join(lines)
@@ -173,6 +178,7 @@ class Renderer:
         self._write("generated/globals.conf", globals_conf(self.settings))
         self._write("generated/pjsip_agents.conf", agents_conf(accounts))
         self._write("generated/pjsip_trunks.conf", trunks_conf(self.settings.trunks))
+        self._mirror_sounds()
         return self.changed
 
     def render_agents(self, accounts: Iterable[SipAccount]) -> bool:
@@ -192,6 +198,23 @@ class Renderer:
             (base / name).mkdir(parents=True, exist_ok=True)
             os.chown(base / name, self.layout.uid, self.layout.gid)
         os.chmod(base, 0o755)
+
+    def _mirror_sounds(self) -> None:
+        """The site's prompts, played as custom/<name> (mounted there for Asterisk)."""
+        target = self.layout.host_dir / "sounds"
+        target.mkdir(parents=True, exist_ok=True)
+        os.chown(target, 0, self.layout.gid)
+        os.chmod(target, 0o755)
+        wanted = {path.name: path for path in prompt_files(self.settings.site_dir)}
+        for name, path in wanted.items():
+            copy = target / name
+            if not copy.exists() or copy.read_bytes() != path.read_bytes():
+                shutil.copyfile(path, copy)
+                os.chmod(copy, 0o644)
+                self.changed.append(f"sounds/{name}")
+        for stale in target.iterdir():
+            if stale.name not in wanted:
+                stale.unlink()
 
     def _mirror(self, source: Path, target: str) -> None:
         wanted = {path.name: path for path in source.glob("*.conf")} if source.is_dir() else {}

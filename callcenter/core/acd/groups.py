@@ -10,6 +10,9 @@ only loosen (model.py refuses configs that tighten), hence within a group:
   group heads only.
 * the calls sharing an agent with some other call form a prefix of the group
   in age order, which makes counting "calls ahead" a binary search.
+* every stage requires at least the skills of the loosest stage (the group's
+  ``floor``), so an agent lacking one of those never gets a call from the group
+  and the router can skip it without looking at its head.
 
 Calls are kept in a plain sorted list: new calls append at the end, the head
 leaves from the front, and a re-enqueued call (ring-no-answer) inserts near
@@ -44,6 +47,7 @@ class Group:
     afters: list[float] = field(default_factory=list)
     stages: list[Items] = field(default_factory=list)
     calls: list[tuple[float, str]] = field(default_factory=list)  # (enqueued_at, call_id)
+    floor: frozenset[str] = frozenset()  # skills every stage requires
 
     def configure(self, config: QueueConfig) -> None:
         """Precompute every stage's requirements (the rule itself lives in model.py)."""
@@ -51,6 +55,7 @@ class Group:
         self.weight = config.weight
         self.afters = [-math.inf, *(step.after for step in config.relax)]
         self.stages = [tuple(sorted(config.requirements_at(a, extra).items())) for a in self.afters]
+        self.floor = frozenset(skill for skill, _ in self.stages[-1])
 
     def add(self, enqueued_at: float, call_id: str) -> None:
         bisect.insort(self.calls, (enqueued_at, call_id))

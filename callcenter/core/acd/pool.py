@@ -28,6 +28,7 @@ def meets_items(skills: Mapping[str, int], items: Items) -> bool:
 @dataclass(slots=True)
 class _Agent:
     skills: Mapping[str, int]
+    held: frozenset[str]  # the skill names, for quick subset tests
     logged_in: bool = False
     available: bool = False
     since: float = 0.0
@@ -73,10 +74,10 @@ class AgentPool:
         levels = checked_levels(f"agent {agent_id!r}", skills)
         agent = self._agents.get(agent_id)
         if agent is None:
-            self._agents[agent_id] = _Agent(levels)
+            self._agents[agent_id] = _Agent(levels, frozenset(levels))
             return
         self._unindex(agent_id, agent)
-        agent.skills = levels
+        agent.skills, agent.held = levels, frozenset(levels)
         self._index(agent_id, agent)
 
     def remove(self, agent_id: str) -> bool:
@@ -105,6 +106,9 @@ class AgentPool:
 
     def skills(self, agent_id: str) -> Mapping[str, int]:
         return self._get(agent_id).skills
+
+    def held(self, agent_id: str) -> frozenset[str]:
+        return self._get(agent_id).held
 
     def is_available(self, agent_id: str) -> bool:
         return self._get(agent_id).available

@@ -8,10 +8,13 @@ nothing more to the router.
 Who deserves an agent first (``offer_agent``): the highest priority, then the
 largest weighted wait ``(now - enqueued_at) * queue.weight``, then the earliest
 ``enqueued_at``, then the smallest call id. Which agent a call gets
-(``offer_call``): per the queue's strategy, then longest idle, then agent id.
+(``offer_call``): per the queue's strategy, then longest idle, then agent id;
+"most proficient" sums the agent's levels over the call's current
+requirements (a call relaxed to "anyone" thus goes to the longest idle).
 
-Cost: a decision looks at one head per group (groups.py) plus the available
-agents holding the call's rarest required skill, never at every waiting call.
+Cost: ``offer_agent`` looks at the head of each group (groups.py) whose floor
+skills the agent holds; ``offer_call`` at the available agents holding the
+call's rarest required skill. Neither ever scans the waiting calls.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -55,7 +59,8 @@ class Router:
         self._agents = AgentPool()
         self._calls: dict[str, _Call] = {}
         self._groups: dict[GroupKey, Group] = {}
-        self._by_priority: dict[int, list[Group]] = {}
+        # priority -> group floor (groups.py) -> groups: decisions skip whole buckets.
+        self._by_priority: dict[int, dict[frozenset[str], list[Group]]] = {}
         self._priorities: list[int] = []  # descending
         self._relax: list[tuple[float, str, int]] = []  # heap of (time, call id, token)
         self._tokens = itertools.count()
@@ -74,7 +79,9 @@ class Router:
             raise ValueError(f"calls are still waiting in removed queue(s) {orphaned}")
         self._queues = dict(queues)
         for group in self._groups.values():
+            self._unfile(group)
             group.configure(self._queues[group.queue])
+            self._file(group)
         # Every waiting call's requirements may have changed, either way: make
         # them all due now, so the service's timer re-offers them at once.
         self._relax = [
@@ -159,21 +166,29 @@ class Router:
     # --- decisions -----------------------------------------------------------
 
     def offer_agent(self, agent_id: str, now: float) -> Assignment | None:
-        """The agent just became available: the most deserving call it may take."""
+        """The agent just became available: the most deserving call it may take.
+
+        None if there is none, or if the agent is not available (a stale event).
+        """
         self._tick(now)
         if not self._agents.is_available(agent_id):
             return None
-        skills = self._agents.skills(agent_id)
+        skills, held = self._agents.skills(agent_id), self._agents.held(agent_id)
         for priority in self._priorities:
             best: tuple[float, float, str] | None = None
-            for group in self._by_priority[priority]:
-                enqueued_at, call_id = group.calls[0]
-                wait = now - enqueued_at
-                if not meets_items(skills, group.requirements(wait)):
+            for floor, groups in self._by_priority[priority].items():
+                if not floor <= held:
                     continue
-                rank = (-wait * group.weight, enqueued_at, call_id)
-                if best is None or rank < best:
-                    best = rank
+                for group in groups:
+                    enqueued_at, call_id = group.calls[0]
+                    wait = now - enqueued_at
+                    rank = (-wait * group.weight, enqueued_at, call_id)
+                    # The router's hot loop: rank first (heads that lose on rank
+                    # need no skill test), and the stage lookup inlined.
+                    if best is not None and rank >= best:
+                        continue
+                    if meets_items(skills, group.stages[bisect_right(group.afters, wait) - 1]):
+                        best = rank
             if best is not None:
                 return self._assign(self._calls[best[2]], agent_id, now)
         return None
@@ -255,10 +270,9 @@ class Router:
         shared = self._first_shared_stage(group, mine) if ahead else None
         if shared is None:
             return 0
-        loosest = shared
 
         def shares_an_agent(enqueued_at: float, _call_id: str) -> bool:
-            return group.stage(now - enqueued_at) >= loosest
+            return group.stage(now - enqueued_at) >= shared
 
         return min(ahead, group.prefix(shares_an_agent))
 
@@ -289,29 +303,36 @@ class Router:
 
     def _schedule_relax(self, call: _Call, after: float) -> None:
         at = call.group.next_relax(call.enqueued_at, after)
+        # Entries of calls that left the line stay until their time comes and are
+        # skipped then: the heap holds at most the calls that arrived within the
+        # longest relax delay, and no decision ever pays for a clean-up.
         if at is not None:
             heapq.heappush(self._relax, (at, call.call_id, call.token))
-        # Entries of calls that left line are dropped lazily; compact when they dominate.
-        if len(self._relax) > 2 * len(self._calls) + 64:
-            self._relax = [entry for entry in self._relax if self._live(entry)]
-            heapq.heapify(self._relax)
 
     def _new_group(self, key: GroupKey) -> Group:
         queue, priority, extra = key
         group = Group(queue, priority, extra)
         group.configure(self._queues[queue])
         self._groups[key] = group
-        if priority not in self._by_priority:
-            self._by_priority[priority] = []
-            self._priorities = sorted(self._by_priority, reverse=True)
-        self._by_priority[priority].append(group)
+        self._file(group)
         return group
 
     def _drop_group(self, group: Group) -> None:
         del self._groups[(group.queue, group.priority, group.extra)]
-        peers = self._by_priority[group.priority]
-        peers.remove(group)
-        if not peers:
+        self._unfile(group)
+
+    def _file(self, group: Group) -> None:
+        if group.priority not in self._by_priority:
+            self._by_priority[group.priority] = {}
+            self._priorities = sorted(self._by_priority, reverse=True)
+        self._by_priority[group.priority].setdefault(group.floor, []).append(group)
+
+    def _unfile(self, group: Group) -> None:
+        buckets = self._by_priority[group.priority]
+        buckets[group.floor].remove(group)
+        if not buckets[group.floor]:
+            del buckets[group.floor]
+        if not buckets:
             del self._by_priority[group.priority]
             self._priorities = sorted(self._by_priority, reverse=True)
 

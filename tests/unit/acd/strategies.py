@@ -17,7 +17,9 @@ SKILLS = ("a", "b", "c", "d")
 levels = st.integers(1, 5)
 skill_maps = st.dictionaries(st.sampled_from(SKILLS), levels, max_size=4)
 needs = st.dictionaries(st.sampled_from(SKILLS), levels, max_size=3)
-extras = st.one_of(st.just({}), st.dictionaries(st.sampled_from(SKILLS), levels, max_size=1))
+extras: st.SearchStrategy[dict[str, int]] = st.one_of(
+    st.just({}), st.dictionaries(st.sampled_from(SKILLS), levels, max_size=1)
+)
 times = st.integers(0, 40).map(lambda t: 5.0 * t)  # coarse, so weighted waits tie often
 
 

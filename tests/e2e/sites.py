@@ -1,0 +1,69 @@
+"""Site definitions the end-to-end tests load (the same format as `callcenter site load`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def menu_flow(
+    choices: dict[str, str],
+    nodes: dict[str, Any],
+    *,
+    prompt: str = "beep",
+    timeout: float = 4.0,
+    retries: int = 1,
+) -> dict[str, Any]:
+    """A one-menu flow: a beep, then a key picks a node; no key or a wrong one: goodbye."""
+    return {
+        "name": "main",
+        "start": "welcome",
+        "provided_keys": ["dnis"],
+        "nodes": {
+            "welcome": {
+                "type": "menu",
+                "prompts": [prompt],
+                "timeout": timeout,
+                "retries": retries,
+                "invalid_prompt": "beep",
+                "noinput_prompt": "beep",
+                "choices": choices,
+                "on_fail": "bye",
+            },
+            "bye": {"type": "hangup", "reason": "no-choice"},
+            **nodes,
+        },
+    }
+
+
+def queue_node(
+    queue: str, priority: int = 0, skills: dict[str, int] | None = None
+) -> dict[str, Any]:
+    return {"type": "queue", "queue": queue, "priority": priority, "skills": skills or {}}
+
+
+def quiet_queue(name: str, **settings: Any) -> dict[str, Any]:
+    """A queue without announcements (tests time their calls precisely)."""
+    return {"name": name, "announce": {"on_entry": False, "interval": 0}, **settings}
+
+
+def one_queue_site(*agents: str, queue: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Agents with skill `support` 3, one queue needing it, and a menu: any of 1-9 joins it."""
+    return {
+        "agents": [
+            {
+                "username": name,
+                "name": name.title(),
+                "extension": str(1001 + i),
+                "skills": {"support": 3},
+            }
+            for i, name in enumerate(agents)
+        ],
+        "queues": [queue or quiet_queue("support", requirements={"support": 1})],
+        "flows": {
+            "main": {
+                "document": menu_flow(
+                    {str(d): "support" for d in range(1, 10)}, {"support": queue_node("support")}
+                )
+            }
+        },
+    }
