@@ -21,10 +21,17 @@ from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.render import Renderer
-from callcenter.adapters.pbx.secrets import read_secret
+from callcenter.adapters.pbx.secrets import ensure_secret, read_secret
 from callcenter.adapters.pbx.supervisor import PbxSupervisor
+from callcenter.adapters.web.app import create_app
+from callcenter.adapters.web.bridge import LoopBridge
+from callcenter.adapters.web.context import WebContext
+from callcenter.adapters.web.hub import Hub
+from callcenter.adapters.web.live import publish_event
+from callcenter.adapters.web.server import WebServer
 from callcenter.config import ConfigError, Settings
 from callcenter.core.acd.estimate import HandleTimes
 from callcenter.core.acd.router import Router
@@ -144,6 +151,9 @@ class Controller:
             self.timers.clock,
         )
         self.agent_features = AgentFeatureRoute(self.agents, self.timers.clock)
+        self.users = UserRepository(self.storage.sessions)
+        self.hub = Hub()
+        self.web: WebServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._wire()
 
@@ -156,6 +166,7 @@ class Controller:
         self.view.on_endpoint_change(self.agents.maybe_available)
         self.view.on_resync(self.recovery.run)
         self.notifier.subscribe_all(self.records.submit)
+        self.notifier.subscribe_all(lambda event: publish_event(self.hub, event))
         self.directory.on_change(self._publish_agents)
         self.agi.add_route(Route.INBOUND, self.routes.inbound)
         self.agi.add_route(Route.DIAL_RESULT, self.routes.dial_result)
@@ -208,6 +219,21 @@ class Controller:
         await self.agi.start()
         await self.ami.start()
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
+        if self.settings.web.enabled:
+            self._start_web()
+
+    def _start_web(self) -> None:
+        context = WebContext(
+            self,
+            LoopBridge(asyncio.get_running_loop()),
+            self.hub,
+            self.storage.sessions,
+            self.timers.clock,
+        )
+        secret = ensure_secret(self.settings.state_dir, "web")
+        app = create_app(context, secret)
+        self.web = WebServer(app, self.settings.web.host, self.settings.web.port, self.hub)
+        self.web.start()
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -215,6 +241,8 @@ class Controller:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.timers.cancel_all()
+        if self.web is not None:
+            await asyncio.to_thread(self.web.stop)
         await self.agi.stop()
         await self.ami.stop()
         await asyncio.to_thread(self.records.stop)

@@ -215,6 +215,63 @@ def site_load(ctx: Context, path: Path) -> None:
     click.echo("a running controller picks the changes up on its next reload")
 
 
+# -- console users -----------------------------------------------------------
+@main.group()
+def user() -> None:
+    """Console users (agent, supervisor, admin). No default user is ever shipped."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), required=True)
+@click.option("--agent", "agent_name", default="", help="For role agent: the agent they work as.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_context
+def user_add(ctx: Context, username: str, role: str, agent_name: str, password_stdin: bool) -> None:
+    """Create a console user (the first admin is made this way)."""
+    from callcenter.adapters.db.users import UserError, UserRepository
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = ctx.settings
+    prepare_database(settings)
+    storage = build_storage(settings)
+    try:
+        created = UserRepository(storage.sessions).add(username, password, role, agent_name)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        storage.engine.dispose()
+    click.echo(f"user {created.username} ({created.role}) created")
+
+
+@main.group()
+def token() -> None:
+    """API tokens for machine clients (a TV wallboard, a CRM)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), default="supervisor")
+@pass_context
+def token_create(ctx: Context, name: str, role: str) -> None:
+    """Create a token; it is shown once (only its hash is stored)."""
+    from callcenter.adapters.db.users import UserError, UserRepository
+
+    settings = ctx.settings
+    prepare_database(settings)
+    storage = build_storage(settings)
+    try:
+        value = UserRepository(storage.sessions).create_token(name, role)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        storage.engine.dispose()
+    click.echo(value)
+
+
 # -- prompts -----------------------------------------------------------------
 @main.group()
 def prompt() -> None:

@@ -112,6 +112,20 @@ class TrunkSettings(_Section):
         return values
 
 
+class WebSettings(_Section):
+    """The console. It is behind a login; bind it to loopback if only this machine needs it."""
+
+    enabled: bool = True
+    host: str = "0.0.0.0"
+    port: int = Field(8080, ge=0, le=65535)
+
+    @field_validator("host")
+    @classmethod
+    def _ip(cls, value: str) -> str:
+        ipaddress.ip_address(value)
+        return value
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -129,6 +143,7 @@ class Settings(BaseSettings):
     pbx: PbxSettings = PbxSettings()
     database: DatabaseSettings = DatabaseSettings()
     trunks: list[TrunkSettings] = []
+    web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
 
     @property

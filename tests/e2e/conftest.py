@@ -39,6 +39,7 @@ def test_settings(root: Path, database_url: str = "") -> Settings:
         sip={"bind": "127.0.0.1", "port": SIP_PORT, "rtp_start": 21000, "rtp_end": 22999},
         database={"url": database_url},
         trunks=[{"name": "sipp", "match": ["127.0.0.2", "127.0.0.3"]}],
+        web={"host": "127.0.0.1", "port": 0},
         log={"level": "DEBUG"},
     )
 

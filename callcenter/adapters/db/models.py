@@ -226,3 +226,44 @@ class AgentStateLogRow(Base):
     reason: Mapped[str] = mapped_column(String(32), default="")
     at: Mapped[float] = mapped_column(Float)
     call_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class UserRow(Base):
+    """A console user: agent, supervisor or admin. Passwords are salted hashes."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    # For role agent: the agent (PJSIP endpoint) this user works as.
+    agent: Mapped[str] = mapped_column(String(32), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class ApiTokenRow(Base):
+    """A token for machine clients (a TV wallboard, a CRM); only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_used_at: Mapped[float | None] = mapped_column(Float)
+
+
+class AuditRow(Base):
+    """Who played or downloaded which recording, and other sensitive acts."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[Json] = mapped_column(JSON, default=dict)

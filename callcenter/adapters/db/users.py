@@ -1,0 +1,139 @@
+"""Console users, API tokens and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from callcenter.adapters.db.models import ApiTokenRow, AuditRow, UserRow
+
+ROLES = ("agent", "supervisor", "admin")
+
+
+class UserError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    role: str
+    agent: str
+    active: bool
+
+
+def _user(row: UserRow) -> User:
+    return User(row.id, row.username, row.role, row.agent, row.active)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserRepository:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def add(self, username: str, password: str, role: str, agent: str = "") -> User:
+        if role not in ROLES:
+            raise UserError("bad-role", f"role must be one of {', '.join(ROLES)}")
+        if len(password) < 10:
+            raise UserError("weak-password", "passwords need at least 10 characters")
+        if role == "agent" and not agent:
+            raise UserError("no-agent", "an agent user needs the agent it works as")
+        row = UserRow(
+            username=username,
+            password_hash=generate_password_hash(password),
+            role=role,
+            agent=agent,
+            active=True,
+            created_at=time.time(),
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            raise UserError("exists", f"user {username!r} exists") from None
+        return _user(row)
+
+    def set_password(self, username: str, password: str) -> None:
+        if len(password) < 10:
+            raise UserError("weak-password", "passwords need at least 10 characters")
+        with self._sessions.begin() as session:
+            row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+            if row is None:
+                raise UserError("unknown", f"no user {username!r}")
+            row.password_hash = generate_password_hash(password)
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        with self._sessions() as session:
+            row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+            if row is None or not row.active:
+                # Same work either way, so timing does not tell which usernames exist.
+                check_password_hash(generate_password_hash("x"), password)
+                return None
+            return _user(row) if check_password_hash(row.password_hash, password) else None
+
+    def get(self, user_id: int) -> User | None:
+        with self._sessions() as session:
+            row = session.get(UserRow, user_id)
+            return _user(row) if row is not None and row.active else None
+
+    def all(self) -> list[User]:
+        with self._sessions() as session:
+            return [_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
+
+    def count(self) -> int:
+        with self._sessions() as session:
+            return len(list(session.scalars(select(UserRow.id))))
+
+    # -- tokens ---------------------------------------------------------------------
+    def create_token(self, name: str, role: str) -> str:
+        if role not in ROLES:
+            raise UserError("bad-role", f"role must be one of {', '.join(ROLES)}")
+        token = secrets.token_urlsafe(32)
+        try:
+            with self._sessions.begin() as session:
+                session.add(
+                    ApiTokenRow(
+                        name=name, token_hash=_digest(token), role=role, created_at=time.time()
+                    )
+                )
+        except IntegrityError:
+            raise UserError("exists", f"token {name!r} exists") from None
+        return token
+
+    def token_role(self, token: str) -> tuple[str, str] | None:
+        """(name, role) for a valid token."""
+        with self._sessions.begin() as session:
+            row = session.scalars(
+                select(ApiTokenRow).where(ApiTokenRow.token_hash == _digest(token))
+            ).first()
+            if row is None:
+                return None
+            row.last_used_at = time.time()
+            return row.name, row.role
+
+    # -- audit ------------------------------------------------------------------------
+    def audit(self, actor: str, action: str, target: str, **detail: object) -> None:
+        with self._sessions.begin() as session:
+            session.add(
+                AuditRow(at=time.time(), actor=actor, action=action, target=target, detail=detail)
+            )
+
+    def audit_entries(self, limit: int = 200) -> list[AuditRow]:
+        with self._sessions() as session:
+            rows = list(session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)))
+            for row in rows:
+                session.expunge(row)
+            return rows

@@ -1,0 +1,112 @@
+"""/api/agents: agents, their states, and state changes (login, pause, ready, logout)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from apiflask import APIBlueprint, abort
+from pydantic import BaseModel, Field
+
+from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.context import web
+from callcenter.services.agents import AgentError
+
+api = APIBlueprint("agents", __name__, url_prefix="/api/agents", tag="Agents")
+
+STATUS = {"unknown-agent": 404, "illegal-transition": 409}
+
+
+class AgentOut(BaseModel):
+    agent: str
+    name: str
+    state: str
+    reason: str
+    since: float
+    phone_registered: bool
+    available: bool
+    skills: dict[str, int]
+    call_id: str | None
+
+
+class AgentList(BaseModel):
+    agents: list[AgentOut]
+
+
+class StateChange(BaseModel):
+    action: Literal["login", "logout", "ready", "pause"]
+    reason: str = Field("", max_length=32, pattern=r"^[a-z0-9 _-]*$")
+
+
+def _snapshot() -> list[AgentOut]:
+    controller = web().controller
+    agents, table = controller.agents, controller.view.table
+    out = []
+    for name, status in sorted(agents.statuses.items()):
+        account = controller.directory.get(name)
+        out.append(
+            AgentOut(
+                agent=name,
+                name=account.display_name if account else name,
+                state=status.state.value,
+                reason=status.reason,
+                since=status.since,
+                phone_registered=table.registered(name) or name in agents.static_contacts,
+                available=agents.available(name),
+                skills=dict(agents.skills.get(name, {})),
+                call_id=status.call_id,
+            )
+        )
+    return out
+
+
+@api.get("")
+@api.output(AgentList)
+@api.doc(summary="Every agent with state, pause reason and time in state")
+@requires("supervisor")
+def list_agents() -> AgentList:
+    return AgentList(agents=web().bridge.call(_snapshot))
+
+
+@api.get("/<string:agent>")
+@api.output(AgentOut)
+@api.doc(summary="One agent (agents may read only themselves)")
+@requires("agent")
+def get_agent(agent: str) -> AgentOut:
+    who = principal()
+    assert who is not None
+    if not who.may_act_for(agent):
+        abort(403, "agents may only see themselves")
+    return _one(agent)
+
+
+def _one(agent: str) -> AgentOut:
+    for item in web().bridge.call(_snapshot):
+        if item.agent == agent:
+            return item
+    abort(404, f"no agent {agent!r}")
+
+
+@api.post("/<string:agent>/state")
+@api.input(StateChange)
+@api.output(AgentOut)
+@api.doc(summary="Log in, pause (with a reason), make ready, or log out an agent")
+@requires("agent")
+def change_state(agent: str, json_data: StateChange) -> AgentOut:
+    who = principal()
+    assert who is not None
+    if not who.may_act_for(agent):
+        abort(403, "agents may only change their own state")
+    context = web()
+    service = context.controller.agents
+    now = context.clock()
+    actions = {
+        "login": lambda: service.login(agent, now),
+        "logout": lambda: service.logout(agent, now),
+        "ready": lambda: service.ready(agent, now),
+        "pause": lambda: service.pause(agent, json_data.reason or "break", now),
+    }
+    try:
+        context.bridge.run(actions[json_data.action]())
+    except AgentError as exc:
+        abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    return _one(agent)

@@ -1,0 +1,96 @@
+"""/api/calls: calls in progress, and pausing a call's recording (card payments)."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint, abort
+from pydantic import BaseModel
+
+from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.context import web
+from callcenter.services.recording import RecordingError
+
+api = APIBlueprint("calls", __name__, url_prefix="/api/calls", tag="Calls")
+
+
+class LiveCallOut(BaseModel):
+    call_id: str
+    state: str
+    caller: str
+    caller_name: str
+    queue: str
+    priority: int
+    agent: str
+    entered_at: float
+    enqueued_at: float | None
+    answered_at: float | None
+    wait: float
+    data: dict[str, str]
+    recording_paused: bool
+
+
+class LiveCallList(BaseModel):
+    calls: list[LiveCallOut]
+
+
+class RecordingChange(BaseModel):
+    paused: bool
+
+
+def _calls() -> list[LiveCallOut]:
+    context = web()
+    now = context.clock()
+    return [
+        LiveCallOut(
+            call_id=c.call_id,
+            state=c.state.value,
+            caller=c.caller,
+            caller_name=c.caller_name,
+            queue=c.queue,
+            priority=c.priority,
+            agent=c.agent,
+            entered_at=c.entered_at,
+            enqueued_at=c.enqueued_at,
+            answered_at=c.answered_at,
+            wait=c.wait(now),
+            data=dict(c.data),
+            recording_paused=c.muted_since is not None,
+        )
+        for c in context.controller.calls.all()
+    ]
+
+
+@api.get("")
+@api.output(LiveCallList)
+@api.doc(summary="Calls in progress (agents see only their own)")
+@requires("agent")
+def list_calls() -> LiveCallList:
+    who = principal()
+    assert who is not None
+    calls = web().bridge.call(_calls)
+    if not who.at_least("supervisor"):
+        calls = [c for c in calls if c.agent == who.agent]
+    return LiveCallList(calls=calls)
+
+
+@api.post("/<string:call_id>/recording")
+@api.input(RecordingChange)
+@api.output(LiveCallOut)
+@api.doc(summary="Pause or resume a call's recording (e.g. while a card number is read)")
+@requires("agent")
+def pause_recording(call_id: str, json_data: RecordingChange) -> LiveCallOut:
+    who = principal()
+    assert who is not None
+    context = web()
+    calls = {c.call_id: c for c in context.bridge.call(_calls)}
+    call = calls.get(call_id)
+    if call is None:
+        abort(404, f"no call {call_id!r} in progress")
+    if not who.may_act_for(call.agent):
+        abort(403, "only the agent on the call, or a supervisor")
+    try:
+        context.bridge.run(
+            context.controller.recordings.mute(call_id, json_data.paused, context.clock())
+        )
+    except RecordingError as exc:
+        abort(409, str(exc), extra_data={"code": exc.code})
+    return {c.call_id: c for c in context.bridge.call(_calls)}[call_id]

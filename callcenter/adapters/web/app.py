@@ -1,0 +1,76 @@
+"""The console's Flask (APIFlask) application: pages, JSON API, live events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask
+from flask import Response, request, stream_with_context
+
+from callcenter.adapters.web import auth
+from callcenter.adapters.web.api_agents import api as agents_api
+from callcenter.adapters.web.api_calls import api as calls_api
+from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.context import WebContext, web
+from callcenter.adapters.web.pages import pages
+
+TOPICS = {"agents", "calls", "queues", "wallboard", "desktop"}
+
+
+def create_app(context: WebContext, secret_key: str) -> APIFlask:
+    app = APIFlask(
+        __name__,
+        title="Call center API",
+        version="1",
+        docs_path="/api/docs",
+        spec_path="/api/openapi.json",
+    )
+    app.config.update(
+        SECRET_KEY=secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.security_schemes = {
+        "BearerAuth": {"type": "http", "scheme": "bearer"},
+        "SessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+    }
+    app.extensions["callcenter"] = context
+    auth.install(app, context.controller.users)
+    app.register_blueprint(pages)
+    app.register_blueprint(agents_api)
+    app.register_blueprint(calls_api)
+
+    @app.get("/api/health")
+    @app.doc(summary="Is the controller up and talking to Asterisk (no login needed)")
+    def health() -> dict[str, Any]:
+        controller = web().controller
+        return {
+            "ami": controller.ami.connected,
+            "calls": web().bridge.call(lambda: len(controller.calls)),
+        }
+
+    @app.get("/api/events")
+    @app.doc(summary="Server-sent events: live changes (topics: agents, calls, queues, wallboard)")
+    @requires("agent")
+    def events() -> Response:
+        who = principal()
+        assert who is not None
+        wanted = set(request.args.get("topics", "agents,calls,queues").split(",")) & TOPICS
+        client = web().hub.connect(who.role, who.agent, wanted)
+        response = Response(
+            stream_with_context(web().hub.stream(client)), mimetype="text/event-stream"
+        )
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Accel-Buffering"] = "no"
+        return response
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
