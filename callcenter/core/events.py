@@ -142,6 +142,7 @@ class AgentStateChanged(Event):
     reason: str = ""
     call_id: str | None = None
     previous: str = ""
+    previous_seconds: float = 0.0  # time spent in the previous state
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

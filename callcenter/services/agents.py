@@ -168,6 +168,7 @@ class AgentService:
                     reason=after.reason,
                     call_id=after.call_id or before.call_id,
                     previous=before.state.value,
+                    previous_seconds=max(0.0, now - before.since),
                 )
             )
             log.info("agent %s: %s -> %s %s", agent, before.state, after.state, after.reason)

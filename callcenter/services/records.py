@@ -286,6 +286,12 @@ class RecordWriter:
             row = AgentStatusRow(agent=e.agent, state=e.state, since=e.at)
             session.add(row)
         row.state, row.reason, row.since, row.call_id = e.state, e.reason, e.at, e.call_id
+        if e.previous == "wrap_up" and e.call_id:
+            # Wrap-up belongs to the call it followed (AHT = talk + wrap-up).
+            self._call(session, e.call_id, wrapup_seconds=e.previous_seconds)
+            self._event(
+                session, e.call_id, e.at, "wrapup", e.agent, seconds=round(e.previous_seconds, 3)
+            )
         session.add(
             AgentStateLogRow(
                 agent=e.agent, state=e.state, reason=e.reason, at=e.at, call_id=e.call_id

@@ -267,3 +267,16 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[Json] = mapped_column(JSON, default=dict)
+
+
+class SiteSettingRow(Base):
+    """Site-wide settings edited from the console (dispositions, CRM hooks, retention...).
+
+    Each value is a JSON document validated by the service that owns its key.
+    """
+
+    __tablename__ = "site_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Json] = mapped_column(JSON)
+    updated_at: Mapped[float] = mapped_column(Float)

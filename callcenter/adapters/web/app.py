@@ -7,7 +7,15 @@ from typing import Any
 from apiflask import APIFlask
 from flask import Response, request, stream_with_context
 
-from callcenter.adapters.web import auth
+from callcenter.adapters.web import (
+    area_admin,
+    area_desktop,
+    area_recordings,
+    area_reports,
+    area_supervisor,
+    area_wallboard,
+    auth,
+)
 from callcenter.adapters.web.api_agents import api as agents_api
 from callcenter.adapters.web.api_calls import api as calls_api
 from callcenter.adapters.web.auth import principal, requires
@@ -41,6 +49,16 @@ def create_app(context: WebContext, secret_key: str) -> APIFlask:
     app.register_blueprint(pages)
     app.register_blueprint(agents_api)
     app.register_blueprint(calls_api)
+    for area in (
+        area_wallboard,
+        area_desktop,
+        area_supervisor,
+        area_recordings,
+        area_reports,
+        area_admin,
+    ):
+        app.register_blueprint(area.pages)
+        app.register_blueprint(area.api)
 
     @app.get("/api/health")
     @app.doc(summary="Is the controller up and talking to Asterisk (no login needed)")

@@ -57,19 +57,5 @@ def home() -> Any:
     who = principal()
     assert who is not None
     if who.at_least("supervisor"):
-        return redirect(url_for("pages.wallboard"))
-    return redirect(url_for("pages.desktop"))
-
-
-@pages.get("/wallboard")
-@requires("supervisor", page=True)
-def wallboard() -> Any:
-    return render_template("wallboard.html")
-
-
-@pages.get("/desktop")
-@requires("agent", page=True)
-def desktop() -> Any:
-    who = principal()
-    assert who is not None
-    return render_template("desktop.html", agent=who.agent)
+        return redirect(url_for("wallboard.page"))
+    return redirect(url_for("desktop.page"))
