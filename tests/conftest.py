@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from callcenter.adapters.db.migrate import upgrade
+from tests.support.postgres import PostgresCluster
+
 # The same examples on every run, so CI results do not depend on luck; local
 # exploration can still use `--hypothesis-profile=explore`.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("explore", deadline=None)
 settings.load_profile("ci")
-
-from callcenter.adapters.db.migrate import upgrade
-from tests.support.postgres import PostgresCluster
 
 
 @pytest.fixture(scope="session")

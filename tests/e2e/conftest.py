@@ -7,6 +7,7 @@ softphones and SIPp callers, all stopped by PID when the test ends.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -27,16 +28,27 @@ from callcenter.simulate.sipp import SippCaller
 from callcenter.simulate.softphone import Softphone
 from tests.support.controller import ControllerThread
 
-SIP_PORT = 15060
+# Several people (or CI jobs) may run the end-to-end suite on one machine at
+# once: each picks a port base (CALLCENTER_TEST_PORT_BASE) so their Asterisks,
+# controllers and consoles never collide.
+PORT_BASE = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000"))
+SIP_PORT = PORT_BASE + 60
+CALLER_PORT = PORT_BASE - 9930  # SIPp callers' own SIP port (5070 by default)
+PHONE_PORT = PORT_BASE - 9920  # softphones' SIP port, each on its own address (5080)
 
 
 def test_settings(root: Path, database_url: str = "") -> Settings:
     return Settings(
         state_dir=root / "state",
         site_dir=root / "site",
-        ami={"port": 15038},
-        agi={"port": 14573},
-        sip={"bind": "127.0.0.1", "port": SIP_PORT, "rtp_start": 21000, "rtp_end": 22999},
+        ami={"port": PORT_BASE + 38},
+        agi={"port": PORT_BASE + 573},
+        sip={
+            "bind": "127.0.0.1",
+            "port": SIP_PORT,
+            "rtp_start": PORT_BASE + 6000,
+            "rtp_end": PORT_BASE + 7999,
+        },
         database={"url": database_url},
         trunks=[{"name": "sipp", "match": ["127.0.0.2", "127.0.0.3"]}],
         web={"host": "127.0.0.1", "port": 0},
@@ -111,13 +123,15 @@ class CallCenter:
             f"127.0.0.1:{SIP_PORT}",
             self.workdir / account.username,
             auto_answer=auto_answer,
+            sip_port=PHONE_PORT,
+            ctrl_port=PORT_BASE - 10556,
         )
         self.phones.append(phone)
         phone.start()
         phone.wait_registered()
         return phone
 
-    def caller(self, address: str = "127.0.0.2", port: int = 5070) -> SippCaller:
+    def caller(self, address: str = "127.0.0.2", port: int = CALLER_PORT) -> SippCaller:
         return SippCaller(
             self.workdir / f"sipp-{address}-{port}",
             f"127.0.0.1:{SIP_PORT}",

@@ -12,7 +12,7 @@ import pytest
 
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.sipp import caller_scenario
-from tests.e2e.conftest import CallCenter, Pbx
+from tests.e2e.conftest import CALLER_PORT, CallCenter, Pbx
 from tests.e2e.sites import one_queue_site
 
 pytestmark = pytest.mark.e2e
@@ -114,7 +114,7 @@ def test_controller_reconnects_and_resynchronises_after_asterisk_restart(
     # And the call center works again, end to end.
     wait_for(lambda: get(lambda: controller.agents.available("agent1")), 70, "agent1 ready again")
     established = phone.event_types().count("CALL_ESTABLISHED")
-    result = callcenter.caller(port=5072).run(
+    result = callcenter.caller(port=CALLER_PORT + 2).run(
         caller_scenario([500, "2", 1500]), [("Dan", "5550002")]
     )
     assert (result.successful, result.failed) == (1, 0), result.log

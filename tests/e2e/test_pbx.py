@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.config import load_settings
+from tests.e2e.conftest import PORT_BASE
 
 pytestmark = pytest.mark.e2e
 
@@ -50,8 +51,10 @@ def test_up_twice_is_fast_and_leaves_one_asterisk_and_down_leaves_nothing(tmp_pa
     config.write_text(
         f'state_dir = "{tmp_path / "state"}"\n'
         f'site_dir = "{tmp_path / "site"}"\n'
-        "[ami]\nport = 16038\n[agi]\nport = 16573\n"
-        '[sip]\nbind = "127.0.0.1"\nport = 16060\nrtp_start = 23000\nrtp_end = 23999\n'
+        f"[ami]\nport = {PORT_BASE + 1038}\n[agi]\nport = {PORT_BASE + 1573}\n"
+        f'[sip]\nbind = "127.0.0.1"\nport = {PORT_BASE + 1060}\n'
+        f"rtp_start = {PORT_BASE + 8000}\nrtp_end = {PORT_BASE + 8999}\n"
+        "[web]\nenabled = false\n"
     )
     settings = load_settings(config)
     before = set(_asterisks_for(settings.pbx_dir))

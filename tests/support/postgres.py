@@ -22,7 +22,7 @@ def _bin(name: str) -> str:
 
 @dataclass
 class PostgresCluster:
-    port: int = 15432
+    port: int = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000")) + 432
     directory: Path | None = None
 
     def _as_postgres(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
