@@ -168,10 +168,27 @@ class Controller:
         self.notifier.subscribe_all(self.records.submit)
         self.notifier.subscribe_all(lambda event: publish_event(self.hub, event))
         self.directory.on_change(self._publish_agents)
+        self._wire_wallboard()
+        self._wire_desktop()
+        self._wire_supervisor()
+        self._wire_reports()
         self.agi.add_route(Route.INBOUND, self.routes.inbound)
         self.agi.add_route(Route.DIAL_RESULT, self.routes.dial_result)
         self.agi.add_route(Route.ANNOUNCE, self.routes.announce)
         self.agi.add_route(Route.AGENT_FEATURE, self.agent_features.handle)
+
+    # -- console areas: each builds and joins its own services here -----------------
+    def _wire_wallboard(self) -> None:
+        pass
+
+    def _wire_desktop(self) -> None:
+        pass
+
+    def _wire_supervisor(self) -> None:
+        pass
+
+    def _wire_reports(self) -> None:
+        pass
 
     async def _publish_agents(self, accounts: list[SipAccount]) -> None:
         renderer = Renderer(self.settings, self.pbx.layout())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
@@ -136,6 +137,8 @@ class Settings(BaseSettings):
     )
 
     state_dir: Path = Path("/var/lib/callcenter")
+    # IANA zone for "today", reports and business-hours display; empty: the machine's.
+    timezone: str = ""
     site_dir: Path = Path("/etc/callcenter")
     ami: AmiSettings = AmiSettings()
     agi: AgiSettings = AgiSettings()
@@ -145,6 +148,13 @@ class Settings(BaseSettings):
     trunks: list[TrunkSettings] = []
     web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value:
+            zoneinfo.ZoneInfo(value)
+        return value
 
     @property
     def database_url(self) -> str:

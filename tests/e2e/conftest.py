@@ -17,15 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from callcenter.adapters.db.agents import AgentRepository
+from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.supervisor import PbxSupervisor
 from callcenter.config import Settings
 from callcenter.core.model import SipAccount
 from callcenter.services.site import apply_site, parse_site
+from callcenter.simulate.procs import wait_for
 from callcenter.simulate.sipp import SippCaller
 from callcenter.simulate.softphone import Softphone
+from tests.e2e.browser import browser  # noqa: F401  (a fixture for console tests)
 from tests.support.controller import ControllerThread
 
 # Several people (or CI jobs) may run the end-to-end suite on one machine at
@@ -81,11 +86,17 @@ def pbx() -> Iterator[Pbx]:
 
 @dataclass
 class CallCenter:
-    """A running controller on a fresh database, plus the peers a test starts."""
+    """A controller on a fresh database, plus the peers a test starts.
+
+    The `callcenter` fixture starts the controller at once; `callcenter_later`
+    hands it over unstarted (`start()`), for tests that need Asterisk and the
+    database before any in-process controller runs.
+    """
 
     pbx: Pbx
     workdir: Path
     thread: ControllerThread
+    database_url: str = ""
     phones: list[Softphone] = field(default_factory=list)
     _next_address: int = 10
 
@@ -94,12 +105,35 @@ class CallCenter:
         assert self.thread.controller is not None
         return self.thread.controller
 
+    @property
+    def settings(self) -> Settings:
+        return self.thread.settings
+
+    def start(self) -> None:
+        self.thread.start()
+
     def load_site(self, data: dict[str, Any]) -> None:
         """Write a site definition to the database and have the controller reload it."""
         apply_site(parse_site(data, Path("."), "test site"), self.controller.storage.sessions)
         self.thread.run(self.controller.reload())
 
+    def write_site(self, data: dict[str, Any]) -> None:
+        """Write a site definition to the database only (no controller needed)."""
+        engine = make_engine(self.settings.database_url)
+        try:
+            apply_site(parse_site(data, Path("."), "test site"), make_sessions(engine))
+        finally:
+            engine.dispose()
+
     def account(self, username: str) -> SipAccount:
+        if self.thread.controller is None:
+            engine = make_engine(self.settings.database_url)
+            try:
+                found = {a.username: a for a in AgentRepository(make_sessions(engine)).accounts()}
+            finally:
+                engine.dispose()
+            assert username in found, username
+            return found[username]
         account = self.controller.directory.get(username)
         assert account is not None, username
         return account
@@ -107,6 +141,31 @@ class CallCenter:
     def login(self, *agents: str) -> None:
         for agent in agents:
             self.thread.run(self.controller.agents.login(agent, time.time()))
+
+    def get(self, getter: Any, timeout: float = 10) -> Any:
+        """Read something off the controller on its own loop: ``get(lambda c: ...)``."""
+        controller = self.controller
+        return self.thread.call(lambda: getter(controller), timeout)
+
+    def wait_available(self, *agents: str, timeout: float = 10) -> None:
+        for agent in agents:
+            wait_for(
+                lambda agent=agent: self.get(lambda c: c.agents.available(agent)),
+                timeout,
+                f"{agent} ready and registered",
+            )
+
+    def wait_no_calls(self, timeout: float = 10) -> None:
+        """Nothing left in the controller's CallBook."""
+        wait_for(lambda: self.get(lambda c: len(c.calls)) == 0, timeout, "an empty CallBook")
+
+    def rows(self, model: Any, *where: Any, order_by: Any = None) -> list[Any]:
+        """Rows of a table, once every event submitted so far is written."""
+        assert self.controller.records.flush(10), "call records not written in 10 s"
+        with self.controller.storage.sessions() as session:
+            query = select(model).where(*where)
+            query = query.order_by(order_by if order_by is not None else model.id)
+            return list(session.scalars(query))
 
     def add_agent(self, username: str, extension: str, name: str = "") -> SipAccount:
         return self.thread.run(
@@ -123,15 +182,19 @@ class CallCenter:
             f"127.0.0.1:{SIP_PORT}",
             self.workdir / account.username,
             auto_answer=auto_answer,
-            sip_port=PHONE_PORT,
-            ctrl_port=PORT_BASE - 10556,
         )
         self.phones.append(phone)
         phone.start()
         phone.wait_registered()
         return phone
 
-    def caller(self, address: str = "127.0.0.2", port: int = CALLER_PORT) -> SippCaller:
+    @property
+    def base_url(self) -> str:
+        web = self.controller.web
+        assert web is not None, "the console is not enabled"
+        return f"http://127.0.0.1:{web.port}"
+
+    def caller(self, address: str = "127.0.0.2", port: int = 5070) -> SippCaller:
         return SippCaller(
             self.workdir / f"sipp-{address}-{port}",
             f"127.0.0.1:{SIP_PORT}",
@@ -157,14 +220,27 @@ def e2e_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+def _center(pbx: Pbx, database_url: str, workdir: Path) -> CallCenter:
+    settings = pbx.settings.model_copy(
+        update={"database": pbx.settings.database.model_copy(update={"url": database_url})}
+    )
+    return CallCenter(pbx, workdir, ControllerThread(settings), database_url)
+
+
 @pytest.fixture
 def callcenter(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
-    settings = pbx.settings.model_copy(
-        update={"database": pbx.settings.database.model_copy(update={"url": e2e_database})}
-    )
-    thread = ControllerThread(settings)
-    thread.start()
-    center = CallCenter(pbx, tmp_path, thread)
+    center = _center(pbx, e2e_database, tmp_path)
+    center.start()
+    try:
+        yield center
+    finally:
+        center.stop()
+
+
+@pytest.fixture
+def callcenter_later(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
+    """Like `callcenter`, but the in-process controller starts when the test says."""
+    center = _center(pbx, e2e_database, tmp_path)
     try:
         yield center
     finally:
