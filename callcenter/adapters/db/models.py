@@ -280,3 +280,122 @@ class SiteSettingRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Json] = mapped_column(JSON)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class CampaignRow(Base):
+    """An outbound campaign; `settings` holds its validated CampaignSettings document."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    settings: Mapped[Json] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="paused")  # running | paused | done
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class LeadRow(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        Index("ix_leads_campaign_due", "campaign_id", "status", "next_attempt_at"),
+        Index("ix_leads_campaign_phone", "campaign_id", "phone", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(24))  # E.164
+    first_name: Mapped[str] = mapped_column(String(64), default="")
+    last_name: Mapped[str] = mapped_column(String(64), default="")
+    account: Mapped[str] = mapped_column(String(32), default="")
+    timezone: Mapped[str] = mapped_column(String(48), default="")
+    data: Mapped[Json] = mapped_column(JSON, default=dict)
+    # new | scheduled | dialing | done | dnc | invalid | exhausted
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Float, default=0.0)
+    last_attempt_at: Mapped[float | None] = mapped_column(Float)
+    last_outcome: Mapped[str] = mapped_column(String(24), default="")
+    last_abandoned_at: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class DncRow(Base):
+    """Do-not-call numbers: scope "site" or "campaign:<name>"."""
+
+    __tablename__ = "dnc"
+    __table_args__ = (Index("ix_dnc_scope_number", "scope", "number", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(48))
+    number: Mapped[str] = mapped_column(String(24))
+    added_at: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DialAttemptRow(Base):
+    """One row per dial attempt: the proof that every rule was checked."""
+
+    __tablename__ = "dial_attempts"
+    __table_args__ = (Index("ix_dial_attempts_campaign_at", "campaign_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    lead_id: Mapped[int | None] = mapped_column(Integer)
+    callback_id: Mapped[int | None] = mapped_column(Integer)
+    call_id: Mapped[str] = mapped_column(String(32), default="")
+    number: Mapped[str] = mapped_column(String(24))
+    at: Mapped[float] = mapped_column(Float)
+    lead_local_time: Mapped[str] = mapped_column(String(40), default="")
+    dnc_check: Mapped[str] = mapped_column(String(24), default="")
+    hours_check: Mapped[str] = mapped_column(String(24), default="")
+    dialled: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_at: Mapped[float | None] = mapped_column(Float)
+    amd_result: Mapped[str] = mapped_column(String(16), default="")
+    amd_cause: Mapped[str] = mapped_column(String(48), default="")
+    agent_connected_at: Mapped[float | None] = mapped_column(Float)
+    answer_to_agent_seconds: Mapped[float | None] = mapped_column(Float)
+    agent: Mapped[str] = mapped_column(String(32), default="")
+    outcome: Mapped[str] = mapped_column(String(24), default="")
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CallbackRow(Base):
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # keep-place | scheduled
+    origin_call_id: Mapped[str] = mapped_column(String(32), default="")
+    queue: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(24))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    extra: Mapped[Json] = mapped_column(JSON, default=dict)
+    data: Mapped[Json] = mapped_column(JSON, default=dict)
+    requested_at: Mapped[float] = mapped_column(Float)
+    # The original place in line (keep-place) or the booked time (scheduled).
+    enqueued_at: Mapped[float] = mapped_column(Float)
+    due_at: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    # pending | dialing | done | failed | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    booked_by: Mapped[str] = mapped_column(String(32), default="")
+    last_outcome: Mapped[str] = mapped_column(String(24), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class LeadImportRow(Base):
+    """A CSV import's progress and its bad rows (line numbers and reasons)."""
+
+    __tablename__ = "lead_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    good: Mapped[int] = mapped_column(Integer, default=0)
+    bad: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="running")
