@@ -8,6 +8,7 @@ import logging
 import signal
 import time
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +22,8 @@ from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.recording_archive import RecordingArchive
+from callcenter.adapters.db.site_settings import SiteSettings
 from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.render import Renderer
@@ -37,8 +40,14 @@ from callcenter.core.acd.estimate import HandleTimes
 from callcenter.core.acd.router import Router
 from callcenter.core.hours import load_schedule
 from callcenter.core.model import SipAccount
+from callcenter.scheduler.retention_job import add_retention_job
+from callcenter.scheduler.runner import JobScheduler, site_zone
 from callcenter.services.acd import Acd
+from callcenter.services.admin import Admin
 from callcenter.services.agents import AgentService
+from callcenter.services.desktop import Desktop
+from callcenter.services.desktop_records import DesktopRecords
+from callcenter.services.desktop_settings import DesktopSettingsStore
 from callcenter.services.directory import AgentDirectory
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.live import CallBook
@@ -49,7 +58,13 @@ from callcenter.services.queues import QueueDirectory
 from callcenter.services.recording import Recordings
 from callcenter.services.records import RecordWriter
 from callcenter.services.recovery import Recovery
+from callcenter.services.reports import Reports, SiteZone
+from callcenter.services.retention import Retention
+from callcenter.services.supervision import Supervision
 from callcenter.services.timers import Timers
+from callcenter.services.wallboard import Wallboard
+from callcenter.services.wallboard_history import CallEventHistory
+from callcenter.services.webhooks import WebhookDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -179,16 +194,73 @@ class Controller:
 
     # -- console areas: each builds and joins its own services here -----------------
     def _wire_wallboard(self) -> None:
-        pass
+        # Every domain event updates the board; each picture goes to the console's
+        # hub once, which hands the same bytes to every open wallboard.
+        zone = ZoneInfo(self.settings.timezone) if self.settings.timezone else None
+        self.wallboard = Wallboard(
+            self.agents,
+            self.directory,
+            self.calls,
+            self.queues,
+            CallEventHistory(self.storage.sessions).since,
+            self.timers.clock,
+            zone,
+        )
+        self.notifier.subscribe_all(self.wallboard.on_event)
+        self.wallboard.on_publish(lambda board: self.hub.publish("wallboard", board.payload()))
 
     def _wire_desktop(self) -> None:
-        pass
+        # Screen pops and wrap-up (services/desktop.py); CRM webhooks get every
+        # call event, and follow the settings whenever an administrator saves them.
+        self.desktop_settings = DesktopSettingsStore(self.storage.sessions)
+        self.webhooks = WebhookDispatcher()
+        self.desktop_settings.on_change(lambda s: self.webhooks.configure(s.crm.webhooks))
+        self.desktop = Desktop(
+            self.calls,
+            self.agents,
+            self.notifier,
+            DesktopRecords(self.storage.sessions, self.storage.customers),
+            self.desktop_settings,
+            self.hub.publish,
+            self.timers.clock,
+            ZoneInfo(self.settings.timezone) if self.settings.timezone else None,
+        )
+        self.notifier.subscribe_all(self.webhooks.submit)
 
     def _wire_supervisor(self) -> None:
-        pass
+        # Listen / whisper / barge: calls to the supervisor's phone, followed over AMI;
+        # after a reconnect, open sessions are checked against Asterisk's channels.
+        self.supervision = Supervision(
+            self.pbx_port, self.directory, self.view.table, self.calls, self.timers
+        )
+        self.supervision.subscribe(self.ami)
+        self.view.on_resync(self.supervision.resync)
+        self.supervision.on_change(
+            lambda session: self.hub.publish("agents", {"type": "SpySession", **session.as_dict()})
+        )
+        # Recordings: search and playback (console), deletion after the retention period.
+        self.recording_archive = RecordingArchive(self.storage.sessions)
+        self.retention = Retention(
+            self.recording_archive,
+            self.recordings,
+            SiteSettings(self.storage.sessions),
+            self.users,
+            self.timers.clock,
+        )
+        self.scheduler = JobScheduler(site_zone(self.settings.timezone))
+        add_retention_job(self.scheduler, self.retention)
 
     def _wire_reports(self) -> None:
-        pass
+        # Reports and administration read and write the database from the
+        # console's threads; an admin's save then calls reload() on the loop.
+        config = self.storage.config
+        self.reports = Reports(
+            self.storage.sessions,
+            lambda: {name: q.service_level_target for name, q in config.queues().items()},
+            SiteZone.from_setting(self.settings.timezone),
+            self.timers.clock,
+        )
+        self.admin = Admin(self.storage.sessions, self.users)
 
     async def _publish_agents(self, accounts: list[SipAccount]) -> None:
         renderer = Renderer(self.settings, self.pbx.layout())
@@ -233,6 +305,9 @@ class Controller:
         self.directory.load()
         await self.reload_config()
         self.records.start()
+        self.scheduler.start()  # supervisor area: timed jobs (recordings retention)
+        await self.wallboard.start()  # wallboard: today so far, from the database
+        await asyncio.to_thread(self.desktop_settings.load)  # desktop: CRM settings, webhooks
         await self.agi.start()
         await self.ami.start()
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
@@ -258,10 +333,13 @@ class Controller:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.timers.cancel_all()
+        await self.scheduler.stop()  # supervisor area: timed jobs (recordings retention)
+        self.wallboard.stop()  # wallboard: its push and wake-up timers
         if self.web is not None:
             await asyncio.to_thread(self.web.stop)
         await self.agi.stop()
         await self.ami.stop()
+        await asyncio.to_thread(self.webhooks.stop)  # desktop: webhook workers
         await asyncio.to_thread(self.records.stop)
         self.storage.engine.dispose()
 

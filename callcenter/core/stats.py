@@ -11,7 +11,11 @@ Definitions (shown on the console's pages):
 - Offered: legs that entered the queue in the period.
 - Answered: legs an agent answered. Abandoned: the caller hung up while
   waiting or while an agent's phone rang. Overflowed: moved on by a rule
-  (maximum wait, nobody staffed, closing).
+  while waiting (maximum wait). A caller turned away on arrival (queue
+  closed, nobody staffed) never entered the queue: no leg, not offered.
+- Wait: the time a leg spent in its queue, from entering it to being
+  answered, abandoned or moved on (a caller who overflows from A to B starts
+  a new wait in B; a ring-no-answer puts them back in the same leg).
 - Service level: legs answered within the queue's target, divided by offered
   legs, leaving out legs still waiting that have not yet reached the target
   (their outcome is not known yet).
@@ -59,34 +63,38 @@ def fold_legs(events: Iterable[CallEventRecord]) -> list[Leg]:
     """Turn call events (in time order per call) into queue legs."""
     legs: list[Leg] = []
     current: dict[str, Leg] = {}
-    last: dict[str, Leg] = {}  # the leg that talked, for wrap-up that comes later
+    # The leg each agent talked on, per call: wrap-up comes after the talk and
+    # belongs to that leg even if the call has since moved on.
+    talked: dict[tuple[str, str], Leg] = {}
     for e in events:
         leg = current.get(e.call_id)
         if e.kind == "queued":
             queue = str(e.detail.get("queue", ""))
-            if leg is not None and leg.queue == queue:
+            if leg is not None and leg.queue == queue and leg.outcome == "waiting":
                 continue  # back in line after ring-no-answer: same leg
             if leg is not None and leg.outcome == "waiting":
-                leg.outcome = "overflowed"
+                leg.outcome, leg.wait = "overflowed", e.at - leg.offered_at
             leg = Leg(e.call_id, queue, e.at)
             legs.append(leg)
             current[e.call_id] = leg
+        elif e.kind == "wrapup":
+            spoke = talked.get((e.call_id, e.agent))
+            if spoke is not None:
+                spoke.wrapup += float(e.detail.get("seconds", 0.0))
         elif leg is None:
-            if e.kind == "wrapup" and e.call_id in last:
-                last[e.call_id].wrapup += float(e.detail.get("seconds", 0.0))
             continue
-        elif e.kind == "answered":
+        elif e.kind == "answered" and leg.outcome == "waiting":
+            # The leg's own wait: the event's "wait" counts from the caller's
+            # first queue, which is not this leg's wait after an overflow.
             leg.outcome, leg.agent, leg.answered_at = "answered", e.agent, e.at
-            leg.wait = float(e.detail.get("wait", e.at - leg.offered_at))
-            last[e.call_id] = leg
+            leg.wait = e.at - leg.offered_at
+            talked[(e.call_id, e.agent)] = leg
         elif e.kind == "abandoned" and leg.outcome == "waiting":
             leg.outcome, leg.wait = "abandoned", e.at - leg.offered_at
         elif e.kind == "overflow" and leg.outcome == "waiting":
             leg.outcome, leg.wait = "overflowed", e.at - leg.offered_at
         elif e.kind == "completed" and leg.outcome == "answered":
             leg.talk, leg.ended = float(e.detail.get("talk", 0.0)), True
-        elif e.kind == "wrapup" and leg.outcome == "answered":
-            leg.wrapup += float(e.detail.get("seconds", 0.0))
         elif e.kind in ("ended", "fallback") and leg.outcome == "waiting":
             leg.outcome, leg.wait = "dropped", e.at - leg.offered_at
     return legs

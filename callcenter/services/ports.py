@@ -13,6 +13,14 @@ class PbxUnavailable(Exception):
     """Asterisk cannot be reached right now; the action was not carried out."""
 
 
+class OriginateUncertain(Exception):
+    """An Originate went out but its answer never came (link lost, timeout).
+
+    Asterisk may or may not be placing the call: whoever asked must wait for
+    the call's own events, and never send the Originate again.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class LiveChannel:
     """A channel as Asterisk reports it when asked (resynchronisation)."""
@@ -33,6 +41,34 @@ class QueueMember:
     interface: str
     name: str
     paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Origination:
+    """A call the controller places: ring ``endpoint``; once answered, run ``context``.
+
+    ``action_id`` and ``channel_id`` are ours, so Asterisk's later events
+    (OriginateResponse, Hangup) can be matched to the request.
+    """
+
+    endpoint: str  # a PJSIP endpoint (already validated by the caller)
+    context: str
+    exten: str
+    action_id: str
+    channel_id: str  # becomes the new channel's unique id
+    caller_id: str
+    ring_seconds: int
+    variables: tuple[tuple[str, str], ...] = ()
+
+
+class Originator(Protocol):
+    """Placing calls from the controller, and ending them."""
+
+    async def originate(self, request: Origination) -> None:
+        """Raise PbxUnavailable (nothing placed) or OriginateUncertain (maybe placed)."""
+        ...
+
+    async def hangup(self, channel: str) -> None: ...
 
 
 class Pbx(Protocol):

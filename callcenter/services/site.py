@@ -9,17 +9,19 @@ unless everything is valid.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.customers import CustomerRepository
+from callcenter.core.acd.model import checked_levels
 from callcenter.core.hours import ScheduleError, load_schedule
 from callcenter.core.ivr.errors import FlowError
 from callcenter.core.ivr.schema import load_flow
@@ -43,6 +45,16 @@ class AgentEntry(BaseModel):
     password: str = Field("", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
     skills: dict[str, int] = {}
     static_contact: str = Field("", pattern=r"^$|^sip:[A-Za-z0-9_.-]+@[0-9.]+(:[0-9]+)?$")
+
+    @field_validator("skills")
+    @classmethod
+    def _levels(cls, skills: dict[str, int]) -> dict[str, int]:
+        # The router refuses a level outside 1..5 when the site is reloaded;
+        # refuse it here, where the file (or the admin's form) is still at hand.
+        for skill in skills:
+            if not re.fullmatch(NAME, skill):
+                raise ValueError(f"bad skill name {skill!r} (lower-case letters, digits, _ -)")
+        return dict(checked_levels("skills", skills))
 
 
 class CustomerEntry(BaseModel):

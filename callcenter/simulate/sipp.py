@@ -96,10 +96,13 @@ def digit_step(digit: str) -> str:
     return f'  {play}\n  <pause milliseconds="250"/>\n'
 
 
-def caller_scenario(steps: list[str | int], end: str = "bye", final: int = 200) -> str:
+def caller_scenario(
+    steps: list[str | int], end: str = "bye", final: int = 200, await_ms: int = 600_000
+) -> str:
     """Steps: a str of keypad digits to press, or an int of milliseconds to wait.
 
-    ``end``: "bye" hangs up after the steps; "await" waits for the far end's BYE.
+    ``end``: "bye" hangs up after the steps; "await" waits for the far end's BYE
+    (at most ``await_ms``; a call still up then counts as failed).
     ``final``: the final response expected to the INVITE (200, or e.g. 486).
     """
     headers = _HEADERS.format(tag=_TAG, peer="", cseq=1, method="INVITE")
@@ -118,7 +121,7 @@ def caller_scenario(steps: list[str | int], end: str = "bye", final: int = 200) 
                 )
             )
         else:
-            body.append(AWAIT_BYE.format(timeout=600000))
+            body.append(AWAIT_BYE.format(timeout=await_ms))
     return (
         '<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
         '<scenario name="callcenter caller">\n' + "".join(body) + "</scenario>\n"

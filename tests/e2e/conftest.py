@@ -7,8 +7,11 @@ softphones and SIPp callers, all stopped by PID when the test ends.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,13 +25,13 @@ from sqlalchemy import select
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.migrate import upgrade
-from callcenter.adapters.pbx.provider import choose_provider
+from callcenter.adapters.pbx.provider import ProviderError, choose_provider
 from callcenter.adapters.pbx.supervisor import PbxSupervisor
 from callcenter.config import Settings
 from callcenter.core.model import SipAccount
 from callcenter.services.site import apply_site, parse_site
-from callcenter.simulate.procs import wait_for
-from callcenter.simulate.sipp import SippCaller
+from callcenter.simulate.procs import stop_process, wait_for
+from callcenter.simulate.sipp import SippCaller, SippResult, caller_scenario
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.browser import browser  # noqa: F401  (a fixture for console tests)
 from tests.support.controller import ControllerThread
@@ -61,6 +64,11 @@ def test_settings(root: Path, database_url: str = "") -> Settings:
     )
 
 
+def active_channels(pbx: Pbx) -> int:
+    found = re.search(r"^(\d+) active channel", pbx.cli("core show channels count"), re.M)
+    return int(found.group(1)) if found else 0
+
+
 @dataclass
 class Pbx:
     root: Path
@@ -84,6 +92,36 @@ def pbx() -> Iterator[Pbx]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+KEY_SECONDS = 0.4  # one keypad digit in a caller scenario: its RTP events, then 250 ms
+
+
+@dataclass
+class PlacedCall:
+    """One SIPp caller running a scripted call (see CallCenter.place_call)."""
+
+    sipp: SippCaller
+    process: subprocess.Popen[bytes]
+    started: float
+    script_seconds: float
+
+    def wait_listening(self) -> None:
+        """Wait until the script has reached its last step.
+
+        SIPp aborts a call that gets the far end's BYE while it is still in a
+        pause or playing keys, so an agent must not hang up before that. The
+        script's length is known (its pauses and keys), so this is a deadline.
+        """
+        remaining = self.started + 1.0 + self.script_seconds - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+
+    def ended(self) -> bool:
+        return self.process.poll() is not None
+
+    def finish(self, timeout: float = 30) -> SippResult:
+        return self.sipp.finish(self.process, timeout)
+
+
 @dataclass
 class CallCenter:
     """A controller on a fresh database, plus the peers a test starts.
@@ -98,6 +136,7 @@ class CallCenter:
     thread: ControllerThread
     database_url: str = ""
     phones: list[Softphone] = field(default_factory=list)
+    placed: list[PlacedCall] = field(default_factory=list)
     _next_address: int = 10
 
     @property
@@ -203,10 +242,34 @@ class CallCenter:
             media_port=port + 1000,
         )
 
+    def place_call(
+        self,
+        steps: list[str | int],
+        number: str,
+        name: str = "Caller",
+        end: str = "await",
+        address: str = "127.0.0.2",
+        port: int = 5070,
+    ) -> PlacedCall:
+        """Start one SIPp call that runs ``steps`` once answered (see caller_scenario)."""
+        sipp = self.caller(address, port)
+        process = sipp.start(caller_scenario(steps, end=end), [(name, number)])
+        script = sum(s / 1000 if isinstance(s, int) else KEY_SECONDS * len(s) for s in steps)
+        placed = PlacedCall(sipp, process, time.monotonic(), script)
+        self.placed.append(placed)
+        return placed
+
     def stop(self) -> None:
+        for placed in self.placed:
+            stop_process(placed.process)
         for phone in self.phones:
             phone.stop()
         self.thread.stop()
+        # A failed test may leave calls behind (SIPp stopped by signal sends no
+        # BYE); the next test gets an Asterisk without them.
+        with contextlib.suppress(ProviderError):
+            if active_channels(self.pbx) > 0:
+                self.pbx.cli("channel request hangup all")
 
 
 @pytest.fixture(params=["sqlite"])

@@ -67,3 +67,28 @@ def one_queue_site(*agents: str, queue: dict[str, Any] | None = None) -> dict[st
             }
         },
     }
+
+
+def agent(username: str, extension: int, **skills: int) -> dict[str, Any]:
+    return {
+        "username": username,
+        "name": username.title(),
+        "extension": str(extension),
+        "skills": skills,
+    }
+
+
+def site(
+    agents: list[dict[str, Any]],
+    queues: list[dict[str, Any]],
+    choices: dict[str, str],
+    nodes: dict[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    """Agents, queues and a one-menu flow (see menu_flow)."""
+    return {
+        "agents": agents,
+        "queues": queues,
+        "flows": {"main": {"document": menu_flow(choices, nodes)}},
+        **extra,
+    }

@@ -34,6 +34,8 @@ class Var(StrEnum):
     PROMPT = "CC_PROMPT"
     # Scratch: the heartbeat value read in the waiting loop.
     BEAT = "CC_BEAT"
+    # How a supervisor's phone spies on an agent (cc-spy): listen, whisper or barge.
+    SPY_MODE = "CC_SPY_MODE"
 
 
 def inherited(var: Var) -> str:
@@ -80,3 +82,4 @@ class Context(StrEnum):
     VOICEMAIL = "cc-voicemail"
     GOODBYE = "cc-goodbye"
     ENTRY = "cc-entry"
+    SPY = "cc-spy"  # a supervisor's phone, once answered: ChanSpy on the agent (exten)

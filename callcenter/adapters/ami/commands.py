@@ -6,7 +6,13 @@ import logging
 
 from callcenter.adapters.ami import events as ev
 from callcenter.adapters.ami.client import AmiClient, AmiError, AmiNotConnected, AmiTimeout
-from callcenter.services.ports import LiveChannel, PbxUnavailable, QueueMember
+from callcenter.services.ports import (
+    LiveChannel,
+    OriginateUncertain,
+    Origination,
+    PbxUnavailable,
+    QueueMember,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,4 +141,33 @@ class AmiPbx:
         try:
             await self.ami.command(f"module reload {module}")
         except (AmiNotConnected, AmiTimeout) as exc:
+            raise PbxUnavailable(str(exc)) from exc
+
+    async def originate(self, request: Origination) -> None:
+        """One asynchronous Originate, sent at most once.
+
+        The AMI client never re-sends an action after a reconnect; here an
+        action whose answer did not come is reported as uncertain rather than
+        failed, so nobody retries a call that may already be ringing.
+        """
+        if not self.ami.connected:
+            raise PbxUnavailable("AMI is not connected (Originate not sent)")
+        headers: dict[str, str | list[str]] = {
+            "Channel": f"PJSIP/{request.endpoint}",
+            "Context": request.context,
+            "Exten": request.exten,
+            "Priority": "1",
+            "Async": "true",
+            "ActionID": request.action_id,
+            "ChannelId": request.channel_id,
+            "CallerID": request.caller_id,
+            "Timeout": str(request.ring_seconds * 1000),
+        }
+        if request.variables:
+            headers["Variable"] = [f"{name}={value}" for name, value in request.variables]
+        try:
+            await self.ami.action("Originate", None, **headers)
+        except (AmiNotConnected, AmiTimeout) as exc:
+            raise OriginateUncertain(str(exc)) from exc
+        except AmiError as exc:  # Asterisk answered with an error: nothing was placed
             raise PbxUnavailable(str(exc)) from exc

@@ -67,6 +67,16 @@ class AgentRepository:
             rows = session.scalars(select(AgentRow).where(AgentRow.active).order_by(AgentRow.id))
             return [_account(row) for row in rows]
 
+    def find(self, session: Session, username: str) -> AgentRow | None:
+        return session.scalars(select(AgentRow).where(AgentRow.username == username)).first()
+
+    def by_extension(self, session: Session, extension: str) -> AgentRow | None:
+        return session.scalars(select(AgentRow).where(AgentRow.extension == extension)).first()
+
+    def listing(self, session: Session) -> list[AgentRow]:
+        """Every agent, active or not, without detaching (read inside a session)."""
+        return list(session.scalars(select(AgentRow).order_by(AgentRow.username)))
+
     def remove(self, username: str) -> bool:
         with self._sessions.begin() as session:
             row = session.scalars(select(AgentRow).where(AgentRow.username == username)).first()

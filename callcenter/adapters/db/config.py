@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -26,6 +27,13 @@ from callcenter.core.acd.model import AgentState
 from callcenter.core.queues import QueueSettings
 
 
+@dataclass
+class SiteDocuments:
+    queues: dict[str, dict[str, Any]]
+    schedules: dict[str, dict[str, Any]]
+    flows: dict[str, tuple[dict[str, Any], list[str]]]
+
+
 class ConfigRepository:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -34,6 +42,21 @@ class ConfigRepository:
     def skills(self) -> list[str]:
         with self._sessions() as session:
             return list(session.scalars(select(SkillRow.name).order_by(SkillRow.name)))
+
+    def skill_descriptions(self) -> dict[str, str]:
+        with self._sessions() as session:
+            rows = session.scalars(select(SkillRow).order_by(SkillRow.name))
+            return {row.name: row.description for row in rows}
+
+    def skill_names(self, session: Session) -> set[str]:
+        return set(session.scalars(select(SkillRow.name)))
+
+    def upsert_skill(self, session: Session, name: str, description: str) -> None:
+        row = session.scalars(select(SkillRow).where(SkillRow.name == name)).first()
+        if row is None:
+            session.add(SkillRow(name=name, description=description))
+        else:
+            row.description = description
 
     def ensure_skills(self, session: Session, names: set[str]) -> dict[str, int]:
         existing = {row.name: row.id for row in session.scalars(select(SkillRow))}
@@ -67,6 +90,18 @@ class ConfigRepository:
             for username, skill, level in rows:
                 agents[username][skill] = level
             return agents
+
+    def all_agent_skills(self, session: Session) -> dict[str, dict[str, int]]:
+        """Skill levels of every agent, active or not (administration)."""
+        rows = session.execute(
+            select(AgentRow.username, SkillRow.name, AgentSkillRow.level)
+            .join(AgentSkillRow, AgentSkillRow.agent_id == AgentRow.id)
+            .join(SkillRow, SkillRow.id == AgentSkillRow.skill_id)
+        )
+        levels: dict[str, dict[str, int]] = {}
+        for username, skill, level in rows:
+            levels.setdefault(username, {})[skill] = level
+        return levels
 
     def static_contacts(self) -> set[str]:
         with self._sessions() as session:
@@ -120,6 +155,20 @@ class ConfigRepository:
             )
         else:
             row.document, row.numbers, row.updated_at = dict(document), numbers, time.time()
+
+    def site_documents(self, session: Session) -> SiteDocuments:
+        """Queues, schedules and flows as stored, read inside the caller's transaction
+        (administration validates a change against the rest of the site before writing)."""
+        return SiteDocuments(
+            queues={row.name: dict(row.settings) for row in session.scalars(select(QueueRow))},
+            schedules={
+                row.name: dict(row.document) for row in session.scalars(select(ScheduleRow))
+            },
+            flows={
+                row.name: (dict(row.document), [str(n) for n in row.numbers])
+                for row in session.scalars(select(IvrFlowRow))
+            },
+        )
 
     # -- runtime state ---------------------------------------------------------------------
     def agent_statuses(self) -> dict[str, AgentStatus]:

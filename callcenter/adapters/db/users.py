@@ -75,6 +75,27 @@ class UserRepository:
                 raise UserError("unknown", f"no user {username!r}")
             row.password_hash = generate_password_hash(password)
 
+    def set_active(self, username: str, active: bool) -> User:
+        """(De)activate a user; the last active admin cannot be deactivated (no lock-out)."""
+        with self._sessions.begin() as session:
+            row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+            if row is None:
+                raise UserError("unknown", f"no user {username!r}")
+            if not active and row.role == "admin" and row.active:
+                admins = session.scalars(
+                    select(UserRow.id).where(UserRow.role == "admin", UserRow.active)
+                ).all()
+                if len(admins) <= 1:
+                    raise UserError("last-admin", "the last active admin cannot be deactivated")
+            row.active = active
+            return _user(row)
+
+    def find(self, username: str) -> User | None:
+        """A user by name, active or not (administration)."""
+        with self._sessions() as session:
+            row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+            return _user(row) if row is not None else None
+
     def authenticate(self, username: str, password: str) -> User | None:
         with self._sessions() as session:
             row = session.scalars(select(UserRow).where(UserRow.username == username)).first()

@@ -1,22 +1,320 @@
-"""The console's recordings area: its pages and its /api routes.
+"""The console's recordings area: search, play, download; retention; the audit log.
 
-(Scaffold: filled in by the recordings work.)
+Recordings are looked up by their database id only; the file's path comes
+from the row and is resolved by ``Recordings.host_path``, which refuses
+anything outside the recordings folder. Every playback and download is
+written to the audit log. Supervisors and admins only.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from typing import Any
 
-from apiflask import APIBlueprint
-from flask import render_template
+from apiflask import APIBlueprint, abort
+from flask import Response, render_template, request, send_file
+from pydantic import BaseModel, Field, model_validator
 
-from callcenter.adapters.web.auth import requires
+from callcenter.adapters.db.recording_archive import Recording, RecordingFilter
+from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.context import web
+from callcenter.services.recording import RecordingError
+from callcenter.services.retention import RetentionError, RetentionReport
 
 api = APIBlueprint("recordings_api", __name__, url_prefix="/api", tag="Recordings")
 pages = APIBlueprint("recordings", __name__, enable_openapi=False)
 
+NAME = r"^([a-z][a-z0-9_-]{0,31})?$"
+RETENTION_STATUS = {"bad-settings": 422, "running": 409}
 
+
+# -- site-local days ------------------------------------------------------------------------
+def site_zone() -> dt.tzinfo | None:
+    """The site's zone (settings.timezone); None: the machine's own."""
+    name = web().controller.settings.timezone
+    return zoneinfo.ZoneInfo(name) if name else None
+
+
+def day_start(day: dt.date, zone: dt.tzinfo | None) -> float:
+    """Epoch seconds of local midnight starting ``day``."""
+    if zone is None:
+        return dt.datetime.combine(day, dt.time()).timestamp()
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).timestamp()
+
+
+def today(zone: dt.tzinfo | None) -> dt.date:
+    return dt.datetime.now(zone).date()
+
+
+# -- schemas ----------------------------------------------------------------------------------
+class RecordingSearch(BaseModel):
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None  # inclusive
+    agent: str = Field("", pattern=NAME)
+    queue: str = Field("", pattern=NAME)
+    caller: str = Field("", max_length=24, pattern=r"^[0-9+*#]*$")
+    page: int = Field(1, ge=1, le=100_000)
+    per_page: int = Field(25, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RecordingSearch:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("date_from is after date_to")
+        return self
+
+
+class RecordingOut(BaseModel):
+    id: int
+    call_id: str
+    agent: str
+    queue: str
+    caller: str
+    started_at: float
+    ended_at: float | None
+    duration: float | None
+    paused: list[list[float | None]]  # [[from, to], ...] seconds from the start
+
+
+class RecordingPage(BaseModel):
+    items: list[RecordingOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class RetentionIn(BaseModel):
+    retention_days: int
+
+
+class RetentionOut(BaseModel):
+    retention_days: int
+    next_run: float | None
+    last_run: dict[str, Any] | None
+
+
+class RetentionRunOut(BaseModel):
+    started_at: float
+    retention_days: int
+    cutoff: float
+    removed: list[int]
+    files_deleted: int
+    strays_deleted: list[str]
+    errors: list[str]
+
+
+class AuditQuery(BaseModel):
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: float
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
+class AuditOut(BaseModel):
+    entries: list[AuditEntry]
+
+
+def _out(item: Recording) -> RecordingOut:
+    return RecordingOut(
+        id=item.id,
+        call_id=item.call_id,
+        agent=item.agent,
+        queue=item.queue,
+        caller=item.caller_number,
+        started_at=item.started_at,
+        ended_at=item.ended_at,
+        duration=item.duration,
+        paused=item.mutes,
+    )
+
+
+def _run_out(report: RetentionReport) -> RetentionRunOut:
+    return RetentionRunOut(
+        started_at=report.started_at,
+        retention_days=report.retention_days,
+        cutoff=report.cutoff,
+        removed=report.removed,
+        files_deleted=report.files_deleted,
+        strays_deleted=report.strays_deleted,
+        errors=report.errors,
+    )
+
+
+# -- pages ------------------------------------------------------------------------------------
 @pages.get("/recordings")
 @requires("supervisor", page=True)
 def page() -> Any:
-    return render_template("recordings.html")
+    controller = web().controller
+    return render_template(
+        "recordings.html",
+        facets=controller.recording_archive.facets(),
+        today=today(site_zone()),
+        week=dt.timedelta(days=6),  # the form opens on the last seven days
+        zone=controller.settings.timezone,  # dates are shown in the site's time
+    )
+
+
+# -- search -----------------------------------------------------------------------------------
+@api.get("/recordings")
+@api.input(RecordingSearch, location="query")
+@api.output(RecordingPage)
+@api.doc(summary="Search recordings by date range (site time), agent, queue, caller number")
+@requires("supervisor")
+def search(query_data: RecordingSearch) -> RecordingPage:
+    zone = site_zone()
+    found = RecordingFilter(
+        since=day_start(query_data.date_from, zone) if query_data.date_from else None,
+        until=(
+            day_start(query_data.date_to + dt.timedelta(days=1), zone)
+            if query_data.date_to
+            else None
+        ),
+        agent=query_data.agent,
+        queue=query_data.queue,
+        caller=query_data.caller,
+    )
+    offset = (query_data.page - 1) * query_data.per_page
+    items, total = web().controller.recording_archive.search(found, offset, query_data.per_page)
+    return RecordingPage(
+        items=[_out(i) for i in items],
+        total=total,
+        page=query_data.page,
+        per_page=query_data.per_page,
+    )
+
+
+@api.get("/recordings/<int:recording_id>")
+@api.output(RecordingOut)
+@api.doc(summary="One recording's details")
+@requires("supervisor")
+def get_recording(recording_id: int) -> RecordingOut:
+    return _out(_find(recording_id))
+
+
+def _find(recording_id: int) -> Recording:
+    found = web().controller.recording_archive.get(recording_id)
+    if found is None:
+        abort(404, f"no recording {recording_id}")
+    return found
+
+
+# -- the audio itself -------------------------------------------------------------------------
+@api.get("/recordings/<int:recording_id>/audio")
+@api.doc(summary="The recording as WAV, for the browser's player (HTTP ranges supported)")
+@requires("supervisor")
+def audio(recording_id: int) -> Response:
+    # A player asks for the file in ranges (and again on every seek): one
+    # playback is counted when it starts from the beginning.
+    span = request.range.ranges[0] if request.range and request.range.ranges else None
+    audited = span is None or span[0] == 0
+    return _serve(recording_id, "recording.played" if audited else "", attachment=False)
+
+
+@api.get("/recordings/<int:recording_id>/download")
+@api.doc(summary="The recording as a WAV file to save")
+@requires("supervisor")
+def download(recording_id: int) -> Response:
+    return _serve(recording_id, "recording.downloaded", attachment=True)
+
+
+def _serve(recording_id: int, action: str, attachment: bool) -> Response:
+    recording = _find(recording_id)
+    try:
+        path = web().controller.recordings.host_path(recording.path)
+    except RecordingError:
+        abort(404, f"recording {recording_id} has no file in the recordings folder")
+    if path.suffix != ".wav" or not path.is_file():
+        abort(404, f"recording {recording_id}: the file is gone")
+    if action:
+        who = principal()
+        assert who is not None
+        web().controller.users.audit(
+            who.name, action, f"recording:{recording_id}", call_id=recording.call_id
+        )
+    response = send_file(
+        path,
+        mimetype="audio/wav",
+        as_attachment=attachment,
+        download_name=f"call-{recording.call_id}.wav",
+        conditional=True,
+        etag=True,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# -- retention --------------------------------------------------------------------------------
+@api.get("/recordings/retention")
+@api.output(RetentionOut)
+@api.doc(summary="How long recordings are kept, and the last retention run")
+@requires("supervisor")
+def retention_settings() -> RetentionOut:
+    return _retention_out()
+
+
+def _retention_out() -> RetentionOut:
+    controller = web().controller
+    try:
+        days = controller.retention.settings().retention_days
+    except RetentionError as exc:
+        abort(500, str(exc), extra_data={"code": exc.code})
+    last = controller.retention.last
+    return RetentionOut(
+        retention_days=days,
+        next_run=controller.scheduler.next_run("recordings-retention"),
+        last_run=_run_out(last).model_dump() if last is not None else None,
+    )
+
+
+@api.put("/recordings/retention")
+@api.input(RetentionIn)
+@api.output(RetentionOut)
+@api.doc(summary="Set how many days recordings are kept (1 to 36500)")
+@requires("admin")
+def set_retention(json_data: RetentionIn) -> RetentionOut:
+    who = principal()
+    assert who is not None
+    try:
+        web().controller.retention.configure(json_data.model_dump(), who.name)
+    except RetentionError as exc:
+        abort(RETENTION_STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    return _retention_out()
+
+
+@api.post("/recordings/retention/run")
+@api.output(RetentionRunOut)
+@api.doc(summary="Delete the recordings older than the retention period now")
+@requires("admin")
+def run_retention() -> RetentionRunOut:
+    who = principal()
+    assert who is not None
+    try:
+        report = web().controller.retention.run(who.name)
+    except RetentionError as exc:
+        abort(RETENTION_STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    return _run_out(report)
+
+
+# -- the audit log ----------------------------------------------------------------------------
+@api.get("/audit")
+@api.input(AuditQuery, location="query")
+@api.output(AuditOut)
+@api.doc(summary="The audit log, newest first (recording playbacks, downloads, deletions...)")
+@requires("admin")
+def audit_log(query_data: AuditQuery) -> AuditOut:
+    rows = web().controller.users.audit_entries(query_data.limit)
+    return AuditOut(
+        entries=[
+            AuditEntry(
+                id=r.id, at=r.at, actor=r.actor, action=r.action, target=r.target, detail=r.detail
+            )
+            for r in rows
+        ]
+    )

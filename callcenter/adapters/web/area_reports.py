@@ -1,22 +1,290 @@
-"""The console's reports area: its pages and its /api routes.
-
-(Scaffold: filled in by the reports work.)
-"""
+"""The console's reports area: interval reports per queue and per agent, as a
+page, as JSON and as CSV (the same filters and the very same numbers)."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from typing import Any
 
-from apiflask import APIBlueprint
-from flask import render_template
+from apiflask import APIBlueprint, abort
+from flask import Response, render_template
+from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.adapters.web.auth import requires
+from callcenter.adapters.web.context import web
+from callcenter.core import stats
+from callcenter.services import reports as service
+from callcenter.services.reports import Period, Report, ReportInputError, Reports
 
-api = APIBlueprint("reports_api", __name__, url_prefix="/api", tag="Reports")
+api = APIBlueprint("reports_api", __name__, url_prefix="/api/reports", tag="Reports")
 pages = APIBlueprint("reports", __name__, enable_openapi=False)
+
+WHEN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$"
+NAME = r"^$|^[a-z][a-z0-9_-]{0,31}$"
+WHEN_HELP = (
+    "YYYY-MM-DD or YYYY-MM-DDTHH:MM in the site's time zone; "
+    "a bare date as 'to' means the end of that day"
+)
+
+
+# -- the API's models ------------------------------------------------------------
+class ReportQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from", pattern=WHEN, description=f"Start: {WHEN_HELP}")
+    to: str = Field(pattern=WHEN, description=f"End (exclusive): {WHEN_HELP}")
+    interval: int = Field(60, description="Minutes per interval: 15, 30 or 60")
+
+
+class QueueQuery(ReportQuery):
+    queue: str = Field("", pattern=NAME, description="Only this queue (default: all)")
+
+
+class AgentQuery(ReportQuery):
+    agent: str = Field("", pattern=NAME, description="Only this agent (default: all)")
+
+
+class QueueFigures(BaseModel):
+    offered: int
+    answered: int
+    answered_within_target: int
+    abandoned: int
+    overflowed: int
+    waiting: int
+    handled: int
+    service_level: float | None = Field(description="answered within target / offered (0-1)")
+    asa_seconds: float | None
+    aht_seconds: float | None = Field(description="(talk + wrap-up) / handled")
+    abandon_rate: float | None
+
+
+class AgentFigures(BaseModel):
+    offered: int
+    answered: int
+    missed: int = Field(description="rang, not answered")
+    abandoned: int = Field(description="the caller hung up while this agent's phone rang")
+    handled: int
+    talk_seconds: float | None
+    wrapup_seconds: float | None
+    aht_seconds: float | None
+    ready_seconds: float | None
+    ringing_seconds: float | None
+    on_call_seconds: float | None
+    wrap_up_seconds: float | None
+    paused_seconds: float | None
+    occupancy: float | None = Field(description="(ringing + on call + wrap-up) / (that + ready)")
+
+
+class Interval(BaseModel):
+    start: str = Field(description="local time with its UTC offset")
+    end: str
+
+
+class QueueInterval(Interval, QueueFigures):
+    pass
+
+
+class AgentInterval(Interval, AgentFigures):
+    pass
+
+
+class QueueSeries(BaseModel):
+    queue: str
+    target_seconds: float
+    intervals: list[QueueInterval]
+    totals: QueueFigures
+
+
+class AgentSeries(BaseModel):
+    agent: str
+    intervals: list[AgentInterval]
+    totals: AgentFigures
+
+
+class ReportPeriod(BaseModel):
+    start: str
+    end: str
+    timezone: str
+    interval: int
+
+
+class QueueReport(BaseModel):
+    period: ReportPeriod
+    queues: list[QueueSeries]
+    totals: QueueFigures
+
+
+class AgentReport(BaseModel):
+    period: ReportPeriod
+    agents: list[AgentSeries]
+    totals: AgentFigures
+
+
+# -- helpers -------------------------------------------------------------------
+def _service() -> Reports:
+    found: Reports = web().controller.reports
+    return found
+
+
+def _period(query: ReportQuery) -> Period:
+    try:
+        return _service().period(query.from_, query.to, query.interval)
+    except ReportInputError as exc:
+        abort(422, "Validation error", detail={"query": {exc.field: [exc.message]}})
+
+
+def _when(report: Report, at: float) -> str:
+    return report.zone.local(at).isoformat(timespec="minutes")
+
+
+def _head(report: Report) -> dict[str, Any]:
+    p = report.period
+    return {
+        "start": _when(report, p.since),
+        "end": _when(report, p.until),
+        "timezone": report.zone.name,
+        "interval": p.minutes,
+    }
+
+
+def _lines(report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
+    for series in report.series:
+        for line in series.lines:
+            yield (
+                series.name,
+                {
+                    "start": _when(report, line.start),
+                    "end": _when(report, line.end),
+                    **line.figures,
+                },
+            )
+
+
+def _queue_json(report: Report) -> QueueReport:
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for name, row in _lines(report):
+        lines.setdefault(name, []).append(row)
+    return QueueReport.model_validate(
+        {
+            "period": _head(report),
+            "queues": [
+                {"queue": s.name, "target_seconds": s.target, "intervals": lines[s.name],
+                 "totals": s.totals}
+                for s in report.series
+            ],
+            "totals": report.totals,
+        }
+    )  # fmt: skip
+
+
+def _agent_json(report: Report) -> AgentReport:
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for name, row in _lines(report):
+        lines.setdefault(name, []).append(row)
+    return AgentReport.model_validate(
+        {
+            "period": _head(report),
+            "agents": [
+                {"agent": s.name, "intervals": lines[s.name], "totals": s.totals}
+                for s in report.series
+            ],
+            "totals": report.totals,
+        }
+    )
+
+
+def csv_text(report: Report, who: str, columns: tuple[str, ...]) -> str:
+    """One row per interval, a totals row per queue/agent, and one for all of them."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; quotes what needs it
+    writer.writerow((who, "start", "end", *columns))
+
+    def cells(name: str, start: str, end: str, figures: dict[str, Any]) -> list[Any]:
+        return [name, start, end, *("" if figures[c] is None else figures[c] for c in columns)]
+
+    for name, row in _lines(report):
+        writer.writerow(cells(name, row["start"], row["end"], row))
+    start, end = _when(report, report.period.since), _when(report, report.period.until)
+    for series in report.series:
+        writer.writerow(cells(series.name, start, end, series.totals))
+    writer.writerow(cells("(all)", start, end, report.totals))
+    return out.getvalue()
+
+
+def _csv(report: Report, kind: str, columns: tuple[str, ...], query: ReportQuery) -> Response:
+    name = f"{kind}-{query.from_}-{query.to}.csv".replace(":", "")
+    return Response(
+        csv_text(report, kind.rstrip("s"), columns),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+QUEUE_COLUMNS = tuple(QueueFigures.model_fields)
+AGENT_COLUMNS = tuple(AgentFigures.model_fields)
+CSV_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "CSV, one row per interval", "content": {"text/csv": {}}}
+}
+
+
+# -- routes (the role check comes first: a stranger learns nothing from validation) ------
+@api.get("/queues")
+@requires("supervisor")
+@api.input(QueueQuery, location="query", arg_name="query")
+@api.output(QueueReport)
+@api.doc(summary="Queue figures per interval: offered, answered, abandoned, SL, ASA, AHT")
+def queues(query: QueueQuery) -> QueueReport:
+    return _queue_json(_service().queues(_period(query), query.queue))
+
+
+@api.get("/queues.csv")
+@requires("supervisor")
+@api.input(QueueQuery, location="query", arg_name="query")
+@api.doc(summary="The queue report as CSV (same filters)", responses=CSV_DOC)
+def queues_csv(query: QueueQuery) -> Response:
+    return _csv(_service().queues(_period(query), query.queue), "queues", QUEUE_COLUMNS, query)
+
+
+@api.get("/agents")
+@requires("supervisor")
+@api.input(AgentQuery, location="query", arg_name="query")
+@api.output(AgentReport)
+@api.doc(summary="Agent figures per interval: calls, handle time, state times, occupancy")
+def agents(query: AgentQuery) -> AgentReport:
+    return _agent_json(_service().agents(_period(query), query.agent))
+
+
+@api.get("/agents.csv")
+@requires("supervisor")
+@api.input(AgentQuery, location="query", arg_name="query")
+@api.doc(summary="The agent report as CSV (same filters)", responses=CSV_DOC)
+def agents_csv(query: AgentQuery) -> Response:
+    return _csv(_service().agents(_period(query), query.agent), "agents", AGENT_COLUMNS, query)
+
+
+# -- the page --------------------------------------------------------------------
+def definitions() -> list[str]:
+    """The standard definitions, word for word from core/stats.py and services/reports.py."""
+    text = (stats.__doc__ or "").split("Definitions", 1)[-1].split("\n", 1)[-1]
+    text += "\n" + (service.__doc__ or "").split("Where a figure lands:", 1)[-1]
+    items: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("- "):
+            items.append(line[2:].strip())
+        elif line.startswith("  ") and items:
+            items[-1] += " " + line.strip()
+    return items
 
 
 @pages.get("/reports")
 @requires("supervisor", page=True)
 def page() -> Any:
-    return render_template("reports.html")
+    controller = web().controller
+    return render_template(
+        "reports.html",
+        queues=sorted(controller.storage.config.queues()),
+        agents=sorted(a.username for a in controller.storage.agents.accounts()),
+        timezone=_service().zone.name,
+        definitions=definitions(),
+    )

@@ -1,22 +1,266 @@
-"""The console's supervisor area: its pages and its /api routes.
+"""The console's supervisor area: every agent and their call; listen, whisper, barge.
 
-(Scaffold: filled in by the supervisor work.)
+A supervisor spies from their own phone: their console user's ``agent``
+field names a PJSIP endpoint (an agent account of its own, with a softphone
+registered to it). The controller calls that phone, which then runs ChanSpy
+on the agent's call. Agents' states are forced through /api/agents/<a>/state.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, NoReturn
 
-from apiflask import APIBlueprint
+from apiflask import APIBlueprint, abort
 from flask import render_template
+from pydantic import BaseModel, Field
 
-from callcenter.adapters.web.auth import requires
+from callcenter.adapters.agi.routes import AgentFeatureRoute
+from callcenter.adapters.web.area_recordings import day_start, site_zone, today
+from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.context import web
+from callcenter.config import NAME_PATTERN
+from callcenter.services.live import CallState
+from callcenter.services.supervision import SpyError, SpyMode, SpySession
 
-api = APIBlueprint("supervisor_api", __name__, url_prefix="/api", tag="Supervisor")
+api = APIBlueprint("supervisor_api", __name__, url_prefix="/api/supervisor", tag="Supervisor")
 pages = APIBlueprint("supervisor", __name__, enable_openapi=False)
 
+# The same reasons an agent's phone offers (*2N), so reports see one vocabulary.
+PAUSE_REASONS = tuple(dict.fromkeys(AgentFeatureRoute.REASONS.values()))
+SPY_STATUS = {
+    "no-phone": 400,
+    "self": 400,
+    "unknown-phone": 400,
+    "unknown-agent": 404,
+    "unknown-session": 404,
+    "busy": 409,
+    "phone-busy": 409,
+    "phone-offline": 409,
+    "not-on-call": 409,
+    "uncertain": 502,
+    "pbx-unavailable": 503,
+}
 
+
+class CallNow(BaseModel):
+    call_id: str
+    state: str
+    caller: str
+    caller_name: str
+    queue: str
+    since: float | None  # answered (talking) or offered (ringing)
+
+
+class BoardAgent(BaseModel):
+    agent: str
+    name: str
+    state: str
+    reason: str
+    since: float
+    phone_registered: bool
+    on_phone: bool  # any channel on the agent's phone (a call the controller did not route too)
+    call: CallNow | None
+
+
+class SpyOut(BaseModel):
+    id: str
+    supervisor: str
+    phone: str
+    agent: str
+    mode: str
+    call_id: str
+    state: str
+    started_at: float
+    answered_at: float | None
+    ended_at: float | None
+    reason: str
+
+
+class BoardOut(BaseModel):
+    now: float
+    phone: str  # this user's phone for listening ("" if none)
+    agents: list[BoardAgent]
+    spy: list[SpyOut]
+
+
+class SpyIn(BaseModel):
+    agent: str = Field(pattern=NAME_PATTERN)
+    mode: Literal["listen", "whisper", "barge"]
+
+
+class SpyList(BaseModel):
+    sessions: list[SpyOut]
+
+
+class AgentCallOut(BaseModel):
+    call_id: str
+    entered_at: float
+    answered_at: float | None
+    ended_at: float | None
+    caller: str
+    caller_name: str
+    queue: str
+    outcome: str
+    wait: float | None
+    talk: float | None
+    disposition: str
+    recording_id: int | None
+
+
+class AgentCallsOut(BaseModel):
+    agent: str
+    day: str
+    calls: list[AgentCallOut]
+
+
+def _spy_out(session: SpySession) -> SpyOut:
+    return SpyOut.model_validate(session.as_dict())
+
+
+def _board(phone: str) -> BoardOut:
+    """Read on the controller's loop: agents, their calls and open spy sessions."""
+    controller = web().controller
+    agents, table = controller.agents, controller.view.table
+    calls = {c.agent: c for c in controller.calls.in_state(CallState.RINGING, CallState.TALKING)}
+    board = []
+    for name, status in sorted(agents.statuses.items()):
+        account = controller.directory.get(name)
+        call = calls.get(name)
+        board.append(
+            BoardAgent(
+                agent=name,
+                name=account.display_name if account else name,
+                state=status.state.value,
+                reason=status.reason,
+                since=status.since,
+                phone_registered=table.registered(name) or name in agents.static_contacts,
+                on_phone=bool(table.on_endpoint(name)),
+                call=CallNow(
+                    call_id=call.call_id,
+                    state=call.state.value,
+                    caller=call.caller,
+                    caller_name=call.caller_name,
+                    queue=call.queue,
+                    since=call.answered_at or call.offered_at,
+                )
+                if call is not None
+                else None,
+            )
+        )
+    sessions = [_spy_out(s) for s in controller.supervision.sessions()]
+    return BoardOut(now=web().clock(), phone=phone, agents=board, spy=sessions)
+
+
+# -- the page -----------------------------------------------------------------------------
 @pages.get("/supervisor")
 @requires("supervisor", page=True)
 def page() -> Any:
-    return render_template("supervisor.html")
+    who = principal()
+    assert who is not None
+    return render_template("supervisor.html", reasons=PAUSE_REASONS, phone=who.agent)
+
+
+# -- agents and their calls -----------------------------------------------------------------
+@api.get("/agents")
+@api.output(BoardOut)
+@api.doc(summary="Every agent with state, reason, time in state and the call they are on")
+@requires("supervisor")
+def board() -> BoardOut:
+    who = principal()
+    assert who is not None
+    return web().bridge.call(lambda: _board(who.agent))
+
+
+@api.get("/agents/<string:agent>/calls")
+@api.output(AgentCallsOut)
+@api.doc(summary="An agent's calls today (site time), newest first")
+@requires("supervisor")
+def agent_calls(agent: str) -> AgentCallsOut:
+    controller = web().controller
+    if controller.directory.get(agent) is None:
+        abort(404, f"no agent {agent!r}")
+    zone = site_zone()
+    day = today(zone)
+    calls = controller.recording_archive.agent_calls(agent, day_start(day, zone))
+    return AgentCallsOut(
+        agent=agent,
+        day=day.isoformat(),
+        calls=[
+            AgentCallOut(
+                call_id=c.call_id,
+                entered_at=c.entered_at,
+                answered_at=c.answered_at,
+                ended_at=c.ended_at,
+                caller=c.caller_number,
+                caller_name=c.caller_name,
+                queue=c.queue,
+                outcome=c.outcome,
+                wait=c.wait_seconds,
+                talk=c.talk_seconds,
+                disposition=c.disposition,
+                recording_id=c.recording_id,
+            )
+            for c in calls
+        ],
+    )
+
+
+# -- listen, whisper, barge -------------------------------------------------------------------
+@api.post("/spy")
+@api.input(SpyIn)
+@api.output(SpyOut, status_code=202)
+@api.doc(summary="Ring your own phone; once answered it listens, whispers or barges in")
+@requires("supervisor")
+def start_spy(json_data: SpyIn) -> SpyOut:
+    who = principal()
+    assert who is not None
+    context = web()
+    supervision = context.controller.supervision
+    mode = SpyMode(json_data.mode)
+    try:
+        session = context.bridge.run(
+            supervision.start(who.name, who.agent, json_data.agent, mode, context.clock())
+        )
+    except SpyError as exc:
+        if exc.session is not None and exc.code == "uncertain":
+            _audit_spy(who.name, exc.session)  # it may ring: the attempt is on record
+        _spy_failed(exc)
+    _audit_spy(who.name, session)
+    return _spy_out(session)
+
+
+def _audit_spy(actor: str, session: SpySession) -> None:
+    web().controller.users.audit(
+        actor, "spy.started", f"agent:{session.agent}", mode=session.mode, session=session.id
+    )
+
+
+def _spy_failed(exc: SpyError) -> NoReturn:
+    extra: dict[str, Any] = {"code": exc.code}
+    if exc.session is not None:
+        extra["session"] = _spy_out(exc.session).model_dump()
+    abort(SPY_STATUS.get(exc.code, 400), str(exc), extra_data=extra)
+
+
+@api.get("/spy")
+@api.output(SpyList)
+@api.doc(summary="Spy sessions: open ones and the latest ended")
+@requires("supervisor")
+def list_spy() -> SpyList:
+    supervision = web().controller.supervision
+    return SpyList(
+        sessions=web().bridge.call(lambda: [_spy_out(s) for s in supervision.sessions()])
+    )
+
+
+@api.delete("/spy/<string:session_id>")
+@api.output(SpyOut, status_code=202)
+@api.doc(summary="Hang up the supervisor's phone of a spy session")
+@requires("supervisor")
+def stop_spy(session_id: str) -> SpyOut:
+    context = web()
+    try:
+        session = context.bridge.run(context.controller.supervision.stop(session_id))
+    except SpyError as exc:
+        _spy_failed(exc)
+    return _spy_out(session)

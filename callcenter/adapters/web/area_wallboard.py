@@ -1,22 +1,59 @@
-"""The console's wallboard area: its pages and its /api routes.
+"""The console's wallboard: the big-screen page and GET /api/wallboard.
 
-(Scaffold: filled in by the wallboard work.)
+The page loads the whole picture from the API, then follows pushes on the
+"wallboard" event topic (services/wallboard.py computes each picture once for
+every open board). The figures' definitions shown on the page are read from
+core/stats.py's docstring, the one place they are written.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from apiflask import APIBlueprint
 from flask import render_template
 
 from callcenter.adapters.web.auth import requires
+from callcenter.adapters.web.context import web
+from callcenter.core import stats
+from callcenter.services.wallboard_snapshot import WallboardOut
 
 api = APIBlueprint("wallboard_api", __name__, url_prefix="/api", tag="Wallboard")
 pages = APIBlueprint("wallboard", __name__, enable_openapi=False)
 
 
+def definitions(doc: str | None = stats.__doc__) -> list[str]:
+    """The bullet points under "Definitions" in core/stats.py's docstring, one string each."""
+    text = (doc or "").split("Definitions", 1)[-1]
+    items: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("- "):
+            items.append(line[2:].strip())
+        elif items and line.startswith("  ") and line.strip():
+            items[-1] += " " + line.strip()
+        elif items and not line.strip():
+            break
+    return [re.sub(r"\s+", " ", item) for item in items]
+
+
 @pages.get("/wallboard")
 @requires("supervisor", page=True)
 def page() -> Any:
-    return render_template("wallboard.html")
+    return render_template("wallboard.html", definitions=definitions())
+
+
+@api.get("/wallboard")
+@api.output(WallboardOut)
+@api.doc(
+    summary="The live wallboard: queues' figures, agents' states, today's charts",
+    description=(
+        "The same picture the page shows and the 'wallboard' event topic pushes "
+        "(pushes carry only the chart points from series.start on). Rates are 0-1, "
+        "times in seconds, instants in epoch seconds. Supervisor role or a token."
+    ),
+)
+@requires("supervisor")
+def board() -> WallboardOut:
+    context = web()
+    return context.bridge.call(context.controller.wallboard.snapshot)

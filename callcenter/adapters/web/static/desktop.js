@@ -1,0 +1,209 @@
+// The agent desktop: state buttons, the live screen pop, and wrap-up.
+// Every value shown comes from /api/desktop/current or a live message; text is
+// always set with textContent (caller names come from the phone network).
+(() => {
+  const root = document.getElementById('desktop');
+  if (!root) return;
+  const agent = root.dataset.agent;
+  const $ = (id) => document.getElementById(id);
+  const PHASES = {
+    ringing: 'Ringing:', talking: 'On call with', 'wrap-up': 'Wrap-up:',
+    'after-call': 'Last call, not wrapped up:', ended: 'Call:',
+  };
+  const MATCHED = {
+    ivr: 'identified in the IVR', account: 'by the account entered',
+    'caller-number': 'by the calling number',
+  };
+  const WRAP_PHASES = new Set(['talking', 'wrap-up', 'after-call', 'ended']);
+
+  let offset = 0; // server clock minus browser clock, ms
+  let since = null; // when the agent's current state began (server epoch seconds)
+  let pop = null; // the call on screen
+  let refreshTimer = null;
+
+  const serverNow = () => (Date.now() + offset) / 1000;
+  const pad = (n) => String(n).padStart(2, '0');
+  function duration(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+  }
+  const say = (id, text) => { $(id).textContent = text || ''; };
+
+  function setState(state, reason, startedAt) {
+    const badge = $('state');
+    badge.textContent = state.replace('_', ' ');
+    badge.dataset.state = state;
+    say('state-reason', reason ? `(${reason})` : '');
+    since = startedAt;
+    $('btn-ready').disabled = state === 'ready';
+    $('btn-logout').disabled = state === 'logged_out';
+    tick();
+  }
+
+  function fill(list, pairs) {
+    list.replaceChildren();
+    for (const [label, value] of pairs) {
+      if (value === '' || value === null || value === undefined) continue;
+      const dt = document.createElement('dt');
+      const dd = document.createElement('dd');
+      dt.textContent = label;
+      dd.textContent = value;
+      list.append(dt, dd);
+    }
+  }
+
+  function waited(call) {
+    if (call.enqueued_at === null) return null;
+    const end = call.answered_at || (call.phase === 'ringing' ? serverNow() : null);
+    return end === null ? call.wait_seconds : end - call.enqueued_at;
+  }
+
+  function renderHistory(rows) {
+    const body = $('history');
+    body.replaceChildren();
+    for (const row of rows) {
+      const tr = document.createElement('tr');
+      const cells = [row.when, row.queue, row.agent, row.outcome,
+        row.disposition_label || row.disposition, row.notes];
+      for (const text of cells) {
+        const td = document.createElement('td');
+        td.textContent = text || '';
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+    $('history-none').hidden = rows.length > 0;
+  }
+
+  function renderPop(call) {
+    const fresh = !pop || pop.call_id !== call.call_id;
+    pop = call;
+    $('no-call').hidden = true;
+    $('pop').hidden = false;
+    root.dataset.callId = call.call_id;
+    say('pop-phase', PHASES[call.phase] || `${call.phase}:`);
+    say('pop-caller', call.caller_name && call.caller_name !== call.caller
+      ? `${call.caller_name} (${call.caller || 'no number'})` : (call.caller || 'unknown number'));
+    const customer = call.customer;
+    say('customer-name', customer ? customer.name : 'Caller not in the customer records');
+    fill($('who'), customer ? [
+      ['Account', customer.account], ['Tier', customer.tier],
+      ['Numbers', customer.numbers.join(', ')], ['Matched', MATCHED[call.matched_by] || ''],
+      ['Calling from', call.caller],
+    ] : [['Calling from', call.caller], ['Name shown', call.caller_name]]);
+    say('customer-notes', customer ? customer.notes : '');
+    const link = $('crm-link');
+    link.hidden = !call.crm_url;
+    if (call.crm_url) link.href = call.crm_url; else link.removeAttribute('href');
+    fill($('why'), [
+      ['Queue', call.queue], ['Dialled', call.dialled],
+      ['IVR path', call.ivr_path.join(' → ')],
+    ]);
+    const wait = document.createElement('dd');
+    wait.id = 'waited';
+    const label = document.createElement('dt');
+    label.textContent = call.answered_at ? 'Waited' : 'Waiting';
+    $('why').append(label, wait);
+    fill($('ivr'), call.ivr_data.map((e) => [e.key, e.value]));
+    $('ivr-none').hidden = call.ivr_data.length > 0;
+    renderHistory(call.history);
+    $('wrapup').hidden = !WRAP_PHASES.has(call.phase);
+    if (fresh) {
+      $('disposition').value = call.disposition || '';
+      $('notes').value = call.notes || '';
+      say('wrapup-status', '');
+    }
+    tick();
+  }
+
+  function clearPop() {
+    pop = null;
+    delete root.dataset.callId;
+    $('pop').hidden = true;
+    $('no-call').hidden = false;
+  }
+
+  function tick() {
+    say('in-state', since === null ? '–' : duration(serverNow() - since));
+    const cell = $('waited');
+    if (pop && cell) {
+      const seconds = waited(pop);
+      cell.textContent = seconds === null ? '' : duration(seconds);
+    }
+  }
+
+  async function refresh() {
+    try {
+      const desk = await api('/api/desktop/current');
+      offset = desk.now * 1000 - Date.now();
+      setState(desk.state, desk.reason, desk.since);
+      if (desk.call) renderPop(desk.call); else clearPop();
+      say('desk-error', '');
+    } catch (error) {
+      say('desk-error', `Could not load the desktop: ${error.message}`);
+    }
+  }
+
+  // Several messages arrive together around a call; one snapshot covers them.
+  function refreshSoon() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, 150);
+  }
+
+  function onMessage(topic, message) {
+    if (message.agent !== agent) return;
+    if (topic === 'desktop' && message.type === 'ScreenPop') {
+      renderPop(message.pop);
+    } else if (topic === 'agents' && message.type === 'AgentStateChanged') {
+      setState(message.state, message.reason, message.at);
+      refreshSoon();
+    } else if (topic === 'desktop') {
+      refreshSoon();
+    }
+  }
+
+  async function changeState(action, reason = '') {
+    say('desk-error', '');
+    try {
+      const status = await api(`/api/agents/${encodeURIComponent(agent)}/state`, {
+        method: 'POST', body: JSON.stringify({ action, reason }),
+      });
+      setState(status.state, status.reason, status.since);
+    } catch (error) {
+      say('desk-error', `Could not ${action}: ${error.message}`);
+    }
+  }
+
+  $('btn-ready').addEventListener('click', () => changeState('ready'));
+  $('btn-pause').addEventListener('click', () => changeState('pause', $('pause-reason').value));
+  $('btn-logout').addEventListener('click', () => changeState('logout'));
+
+  $('wrapup').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!pop) return;
+    const disposition = $('disposition').value;
+    if (!disposition) {
+      say('wrapup-status', 'Choose a disposition first.');
+      $('disposition').focus();
+      return;
+    }
+    $('btn-save').disabled = true;
+    try {
+      const saved = await api(`/api/desktop/calls/${encodeURIComponent(pop.call_id)}/wrapup`, {
+        method: 'POST', body: JSON.stringify({ disposition, notes: $('notes').value }),
+      });
+      say('wrapup-status', `Saved: ${saved.disposition_label}`);
+      say('desk-status', `Wrap-up saved for the call from ${pop.caller || 'an unknown number'}: ${saved.disposition_label}.`);
+      refreshSoon();
+    } catch (error) {
+      say('wrapup-status', `Not saved: ${error.message}`);
+    } finally {
+      $('btn-save').disabled = false;
+    }
+  });
+
+  live(['desktop', 'agents'], onMessage, refresh);
+  setInterval(tick, 1000);
+})();

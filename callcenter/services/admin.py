@@ -1,0 +1,311 @@
+"""Administration: agents, skills, queues, business hours, IVR flows, console users.
+
+Validation is the site file's own (services/site.py): AgentEntry and
+QueueSettings check one item; parse_site (load_schedule, load_flow and its
+cross-checks) checks the whole site as it would be after the change. A save
+runs in one transaction that reads the site, validates, and writes: a refused
+change raises AdminError listing every problem, and nothing is written.
+
+A problem already in the stored site (a flow loaded from an older file that
+names a skill nobody has, say) does not block unrelated saves: only problems
+the change would add are refused.
+
+The caller (the console) reloads the controller after a successful save.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.adapters.db.agents import AgentRepository
+from callcenter.adapters.db.config import ConfigRepository, SiteDocuments
+from callcenter.adapters.db.models import AgentRow
+from callcenter.adapters.db.users import User, UserError, UserRepository
+from callcenter.core.ivr.nodes import QueueNode
+from callcenter.core.ivr.schema import load_flow
+from callcenter.core.queues import QueueSettings
+from callcenter.services.site import NAME, AgentEntry, SiteError, parse_site
+
+STATUS = {"invalid": 422, "exists": 409, "conflict": 409, "unknown": 404}
+
+
+class AdminError(Exception):
+    """A refused change; ``code`` is stable (invalid, exists, conflict, unknown)."""
+
+    def __init__(self, code: str, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.code = code
+        self.problems = problems
+
+
+class SkillEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=NAME)
+    description: str = Field("", max_length=120)
+
+
+class UserEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,32}$")
+    role: Literal["agent", "supervisor", "admin"]
+    agent: str = Field("", pattern=r"^$|" + NAME[1:], description="the agent a user works as")
+    password: str = Field("", max_length=200, description="empty: one is generated")
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    username: str
+    name: str
+    extension: str
+    active: bool
+    static_contact: str
+    skills: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SkillInfo:
+    name: str
+    description: str
+    agents: int
+    queues: list[str]
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Admin:
+    def __init__(self, sessions: sessionmaker[Session], users: UserRepository) -> None:
+        self._sessions = sessions
+        self._agents = AgentRepository(sessions)
+        self._config = ConfigRepository(sessions)
+        self._users = users
+
+    @contextmanager
+    def _saving(self) -> Iterator[Session]:
+        # One transaction: an AdminError (or anything else) inside rolls it all back.
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- agents ------------------------------------------------------------------------
+    def agents(self) -> list[AgentInfo]:
+        with self._sessions() as session:
+            skills = self._config.all_agent_skills(session)
+            return [
+                AgentInfo(r.username, r.display_name, r.extension, r.active, r.static_contact,
+                          skills.get(r.username, {}))
+                for r in self._agents.listing(session)
+            ]  # fmt: skip
+
+    def save_agent(self, entry: AgentEntry, create: bool) -> str:
+        """Create or update an agent; returns the SIP password if it was set (shown once)."""
+        password = entry.password or (new_password() if create else "")
+        with self._saving() as session:
+            row = self._agents.find(session, entry.username)
+            if create and row is not None:
+                raise AdminError("exists", [f"username: agent {entry.username!r} exists"])
+            if not create and row is None:
+                raise AdminError("unknown", [f"no agent {entry.username!r}"])
+            other = self._agents.by_extension(session, entry.extension)
+            if other is not None and other.username != entry.username:
+                raise AdminError(
+                    "conflict",
+                    [f"extension: {entry.extension} is already agent {other.username!r}'s"],
+                )
+            self._known_skills(session, "skills", entry.skills)
+            self._agents.upsert(
+                session, entry.username, entry.name, entry.extension, password,
+                entry.static_contact,
+            )  # fmt: skip
+            self._config.set_agent_skills(session, entry.username, entry.skills)
+        return password
+
+    def set_agent_active(self, username: str, active: bool) -> None:
+        with self._saving() as session:
+            self._agent_row(session, username).active = active
+
+    def reset_agent_password(self, username: str) -> str:
+        password = new_password()
+        with self._saving() as session:
+            self._agent_row(session, username).sip_password = password
+        return password
+
+    def _agent_row(self, session: Session, username: str) -> AgentRow:
+        row = self._agents.find(session, username)
+        if row is None:
+            raise AdminError("unknown", [f"no agent {username!r}"])
+        return row
+
+    def _known_skills(self, session: Session, where: str, levels: dict[str, int]) -> None:
+        known = self._config.skill_names(session)
+        unknown = sorted(set(levels) - known)
+        if unknown:
+            raise AdminError("invalid", [_unknown_skills(where, unknown, known)])
+
+    # -- skills ------------------------------------------------------------------------
+    def skills(self) -> list[SkillInfo]:
+        with self._sessions() as session:
+            descriptions = self._config.skill_descriptions()
+            holders: dict[str, int] = {}
+            for levels in self._config.all_agent_skills(session).values():
+                for skill in levels:
+                    holders[skill] = holders.get(skill, 0) + 1
+            queues = self._config.site_documents(session).queues
+        return [
+            SkillInfo(name, text, holders.get(name, 0),
+                      sorted(q for q, doc in queues.items() if name in _queue_skills(doc)))
+            for name, text in descriptions.items()
+        ]  # fmt: skip
+
+    def save_skill(self, entry: SkillEntry) -> None:
+        with self._saving() as session:
+            self._config.upsert_skill(session, entry.name, entry.description)
+
+    # -- queues, business hours, flows: validated against the whole site ------------------
+    def documents(self) -> SiteDocuments:
+        with self._sessions() as session:
+            return self._config.site_documents(session)
+
+    def save_queue(self, settings: QueueSettings, create: bool) -> None:
+        with self._saving() as session:
+            docs = self._config.site_documents(session)
+            _check_presence("queue", settings.name, settings.name in docs.queues, create)
+            queues = {**docs.queues, settings.name: settings.model_dump(mode="json")}
+            self._refuse_new_problems(session, docs, replace(docs, queues=queues))
+            self._config.upsert_queue(session, settings)
+
+    def save_schedule(self, name: str, document: dict[str, Any]) -> None:
+        document = {k: v for k, v in document.items() if k != "name"}  # the key names it
+        with self._saving() as session:
+            docs = self._config.site_documents(session)
+            schedules = {**docs.schedules, name: document}
+            self._refuse_new_problems(session, docs, replace(docs, schedules=schedules))
+            self._config.upsert_schedule(session, name, document)
+
+    def save_flow(self, name: str, document: dict[str, Any], numbers: list[str]) -> None:
+        with self._saving() as session:
+            docs = self._config.site_documents(session)
+            flows = {**docs.flows, name: (document, numbers)}
+            self._refuse_new_problems(session, docs, replace(docs, flows=flows))
+            self._config.upsert_flow(session, name, document, numbers)
+
+    def _refuse_new_problems(
+        self, session: Session, now: SiteDocuments, then: SiteDocuments
+    ) -> None:
+        known = self._config.skill_names(session)
+        before = set(site_problems(now, known))
+        added = [p for p in site_problems(then, known) if p not in before]
+        if added:
+            raise AdminError("invalid", added)
+
+    # -- console users ---------------------------------------------------------------------
+    def users(self) -> list[User]:
+        return self._users.all()
+
+    def add_user(self, entry: UserEntry) -> str:
+        if entry.agent:
+            with self._sessions() as session:
+                row = self._agents.find(session, entry.agent)
+                if row is None or not row.active:
+                    raise AdminError("invalid", [f"agent: no active agent {entry.agent!r}"])
+        password = entry.password or new_password()
+        try:
+            self._users.add(entry.username, password, entry.role, entry.agent)
+        except UserError as exc:
+            raise _user_error(exc) from None
+        return password
+
+    def reset_user_password(self, username: str, password: str) -> str:
+        password = password or new_password()
+        try:
+            self._users.set_password(username, password)
+        except UserError as exc:
+            raise _user_error(exc) from None
+        return password
+
+    def set_user_active(self, username: str, active: bool) -> User:
+        try:
+            return self._users.set_active(username, active)
+        except UserError as exc:
+            raise _user_error(exc) from None
+
+
+# -- the whole-site check ---------------------------------------------------------------
+def site_problems(docs: SiteDocuments, skills: set[str]) -> list[str]:
+    """Everything wrong with the site: parse_site's findings, unknown skills, numbers twice."""
+    data = {
+        "queues": [docs.queues[name] for name in sorted(docs.queues)],
+        "schedules": docs.schedules,
+        "flows": {n: {"document": d, "numbers": nums} for n, (d, nums) in docs.flows.items()},
+    }
+    problems: list[str] = []
+    try:
+        parse_site(data, Path("."), "site")
+    except SiteError as exc:
+        problems += exc.problems
+    for name, document in sorted(docs.queues.items()):
+        unknown = sorted(_queue_skills(document) - skills)
+        if unknown:
+            problems.append(_unknown_skills(f"queue {name}", unknown, skills))
+    for name, (document, _) in sorted(docs.flows.items()):
+        unknown = sorted(_flow_skills(document) - skills)
+        if unknown:
+            problems.append(_unknown_skills(f"flow {name}", unknown, skills))
+    routed: dict[str, str] = {}
+    for name, (_, numbers) in sorted(docs.flows.items()):
+        for number in numbers:
+            if number in routed:
+                problems.append(f"flow {name}: number {number} is already flow {routed[number]}'s")
+            routed.setdefault(number, name)
+    return problems
+
+
+def _queue_skills(document: dict[str, Any]) -> set[str]:
+    found = set(document.get("requirements") or {})
+    for step in document.get("relax") or []:
+        found |= set(step.get("requirements") or {}) if isinstance(step, dict) else set()
+    return found
+
+
+def _flow_skills(document: dict[str, Any]) -> set[str]:
+    try:
+        flow = load_flow(document)
+    except ValueError:
+        return set()  # parse_site has reported what is wrong with it
+    return {s for node in flow.nodes.values() if isinstance(node, QueueNode) for s in node.skills}
+
+
+def _unknown_skills(where: str, unknown: list[str], known: set[str]) -> str:
+    listed = ", ".join(sorted(known)) or "none yet"
+    names = ", ".join(map(repr, unknown))
+    return f"{where}: unknown skill {names} (known: {listed}; add it under Skills first)"
+
+
+def _check_presence(kind: str, name: str, exists: bool, create: bool) -> None:
+    if create and exists:
+        raise AdminError("exists", [f"name: {kind} {name!r} exists"])
+    if not create and not exists:
+        raise AdminError("unknown", [f"no {kind} {name!r}"])
+
+
+USER_ERRORS = {  # UserError code -> (AdminError code, the field at fault)
+    "exists": ("exists", "username"),
+    "unknown": ("unknown", "username"),
+    "last-admin": ("conflict", "active"),
+    "weak-password": ("invalid", "password"),
+    "bad-role": ("invalid", "role"),
+    "no-agent": ("invalid", "agent"),
+}
+
+
+def _user_error(exc: UserError) -> AdminError:
+    code, where = USER_ERRORS.get(exc.code, ("invalid", "user"))
+    return AdminError(code, [f"{where}: {exc}"])

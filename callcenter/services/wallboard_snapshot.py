@@ -1,0 +1,92 @@
+"""What the wallboard shows, as one document: GET /api/wallboard and the live pushes.
+
+Clocks that tick (time in state, longest wait) are sent as start times
+(epoch seconds): the page counts them up itself, so nothing needs a push per
+second. A pushed update has the same shape; its series holds only the points
+from ``series.start`` on (the ones that changed), the GET holds them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from callcenter.core.stats import Figures
+
+
+class FiguresOut(BaseModel):
+    offered: int = Field(description="legs that entered the queue (decided ones, see below)")
+    answered: int
+    answered_within_target: int
+    abandoned: int
+    overflowed: int
+    waiting: int = Field(description="legs offered in the period still waiting")
+    handled: int = Field(description="answered legs whose conversation has ended")
+    target_seconds: float
+    service_level: float | None = Field(
+        description="answered within target / offered, 0-1; null when nothing was offered"
+    )
+    asa_seconds: float | None = Field(description="average speed of answer")
+    aht_seconds: float | None = Field(description="average handle time (talk + wrap-up)")
+    abandon_rate: float | None = Field(description="abandoned / offered, 0-1")
+
+    @classmethod
+    def of(cls, figures: Figures) -> FiguresOut:
+        return cls.model_validate(figures.as_dict())
+
+
+class AgentCounts(BaseModel):
+    """Logged-in agents whose skills meet the queue's requirements (after relaxation)."""
+
+    ready: int
+    ringing: int
+    on_call: int
+    wrap_up: int
+    paused: int
+
+
+class QueueBoard(BaseModel):
+    queue: str
+    target_seconds: float = Field(description="the queue's service level target")
+    waiting: int = Field(description="callers in the queue not yet talking to an agent")
+    longest_wait_since: float | None = Field(
+        description="when the caller waiting longest joined a queue (epoch s); null: nobody"
+    )
+    today: FiguresOut = Field(description="legs offered since local midnight")
+    last_30_min: FiguresOut = Field(description="legs offered in the last 30 minutes")
+    agents: AgentCounts
+
+
+class AgentBoard(BaseModel):
+    agent: str
+    name: str
+    state: str = Field(description="logged_out | ready | ringing | on_call | wrap_up | paused")
+    reason: str = Field(description="pause reason")
+    since: float = Field(description="in this state since (epoch s)")
+    call_id: str | None
+    queue: str = Field(description="the queue of the call the agent is on, if any")
+
+
+class QueueSeries(BaseModel):
+    queue: str
+    service_level: list[float | None] = Field(
+        description="the day's service level so far, at the end of each minute"
+    )
+    waiting: list[int] = Field(description="most callers waiting at once in each minute")
+
+
+class Series(BaseModel):
+    start: int = Field(description="minute of the day of the first point sent (0 = midnight)")
+    queues: list[QueueSeries]
+
+
+class WallboardOut(BaseModel):
+    at: float = Field(description="server time of this picture (epoch s)")
+    day_start: float = Field(description="local midnight that starts 'today' (epoch s)")
+    queues: list[QueueBoard]
+    agents: list[AgentBoard]
+    series: Series
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump()

@@ -1,0 +1,214 @@
+"""Agents that always answer, for load: one SIPp UAS process answers every
+agent's calls.
+
+Softphones (baresip) are too heavy to run by the dozen. An agent endpoint with
+a static contact (``sip:agent7@127.0.0.3:5090``, AgentEntry.static_contact)
+needs no registration, so one SIPp process listening there can be the phone
+of every agent: Asterisk puts the agent's name in the request URI, which is
+all a measurement needs to tell agents apart.
+
+Each call: 180 Ringing, answer after ``ring_ms``, then either hang up with a
+BYE after ``talk_ms`` (``end="bye"``) or wait for the far end's BYE
+(``end="await"``). Asterisk qualifies static contacts with OPTIONS; the
+scenario answers them (a contact that stops answering turns Unreachable and a
+plain Asterisk queue stops ringing it).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from callcenter.simulate.procs import stop_process
+from callcenter.simulate.sipp import SippResult, read_counts
+
+_LOCAL_TAG = "tag=[pid]SIPpTag01[call_number]"
+
+# A qualify (OPTIONS) starts a "call" of its own: answer it and end there.
+_RECV_INVITE = """  <recv request="OPTIONS" optional="true" next="options"/>
+  <recv request="INVITE" crlf="true" rrs="true">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="peer"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="me"/>
+    </action>
+  </recv>
+"""
+
+_OPTIONS = """  <label id="options"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];{tag}
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+    ]]>
+  </send>
+  <label id="done"/>
+"""
+
+_RINGING = """  <send>
+    <![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];{tag}
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+
+_ANSWER = """  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];{tag}
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=agent 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+      a=sendrecv
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true"/>
+"""
+
+_HANG_UP = """  <send retrans="500">
+    <![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$me];{tag}
+      To: [$peer]
+      Call-ID: [call_id]
+      CSeq: 1 BYE
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true" next="done"/>
+"""
+
+_AWAIT_BYE = """  <recv request="BYE" timeout="{timeout}"/>
+  <send next="done">
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+
+
+def agent_scenario(
+    ring_ms: int = 100, talk_ms: int = 1000, end: str = "bye", await_ms: int = 600_000
+) -> str:
+    """The UAS scenario for one agent call (see the module docstring)."""
+    if end not in ("bye", "await"):
+        raise ValueError(f"end must be 'bye' or 'await', not {end!r}")
+    body = [_RECV_INVITE, _RINGING.format(tag=_LOCAL_TAG)]
+    if ring_ms > 0:
+        body.append(f'  <pause milliseconds="{ring_ms}"/>\n')
+    body.append(_ANSWER.format(tag=_LOCAL_TAG))
+    if end == "bye":
+        if talk_ms > 0:
+            body.append(f'  <pause milliseconds="{talk_ms}"/>\n')
+        body.append(_HANG_UP.format(tag=_LOCAL_TAG))
+    else:
+        body.append(_AWAIT_BYE.format(timeout=await_ms))
+    body.append(_OPTIONS.format(tag=_LOCAL_TAG))
+    return (
+        '<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
+        '<scenario name="callcenter agents">\n' + "".join(body) + "</scenario>\n"
+    )
+
+
+@dataclass
+class SippAgents:
+    """One SIPp UAS on ``address:port`` answering the calls of every agent whose
+    static contact points there."""
+
+    workdir: Path
+    address: str = "127.0.0.3"
+    port: int = 5090
+    media_port: int = 7000
+    name: str = "agents"
+    process: subprocess.Popen[bytes] | None = None
+
+    def contact(self, username: str) -> str:
+        """The static contact to give an agent (AgentEntry.static_contact)."""
+        return f"sip:{username}@{self.address}:{self.port}"
+
+    def start(self, scenario: str) -> subprocess.Popen[bytes]:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        xml = self.workdir / f"{self.name}.xml"
+        xml.write_text(scenario)
+        argv = [
+            "sipp",
+            "-sf",
+            str(xml),
+            "-i",
+            self.address,
+            "-p",
+            str(self.port),
+            "-mp",
+            str(self.media_port),
+            "-aa",
+            "-nostdin",
+            "-trace_err",
+            "-error_file",
+            str(self.workdir / f"{self.name}_errors.log"),
+            "-trace_stat",
+            "-stf",
+            str(self.workdir / f"{self.name}_stat.csv"),
+            "-fd",
+            "1",
+        ]
+        with (self.workdir / f"{self.name}.out").open("wb") as log:
+            self.process = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.workdir,
+            )
+        return self.process
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> SippResult:
+        """Stop the UAS (by PID); its counts as of its last statistics dump."""
+        if self.process is not None:
+            stop_process(self.process)
+        successful, failed = read_counts(self.workdir / f"{self.name}_stat.csv")
+        text = ""
+        for suffix in (".out", "_errors.log"):
+            path = self.workdir / f"{self.name}{suffix}"
+            if path.exists():
+                text += path.read_text(errors="replace")
+        code = self.process.returncode if self.process is not None else 0
+        return SippResult(code if code is not None else -1, successful, failed, text)
