@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import secrets
 import signal
 import tempfile
 import time
@@ -19,12 +21,14 @@ from pathlib import Path
 
 import click
 
+from callcenter.adapters.db.users import UserError, UserRepository
 from callcenter.adapters.pbx.prompts import PromptError, speak
 from callcenter.bootstrap import Controller, build_pbx, build_storage
 from callcenter.config import Settings, TrunkSettings
 from callcenter.core import events as ev
 from callcenter.paths import PROJECT_DIR
 from callcenter.services.site import apply_site, load_site_file
+from callcenter.simulate.procs import stop_process
 from callcenter.simulate.sipp import SippCaller, caller_scenario
 from callcenter.simulate.softphone import Softphone
 
@@ -39,6 +43,8 @@ CALLERS = [
     ("Heidi Customer", "+15550105"),
 ]
 CALLER_ADDRESS = "127.0.0.2"
+SUPERVISOR = "demo-supervisor"
+TRICKLE_SECONDS = 20.0  # while the demo lingers, a new caller this often
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -75,6 +81,8 @@ class Demo:
         self.workdir = Path(tempfile.mkdtemp(prefix="callcenter-demo-"))
         self.phones: list[Softphone] = []
         self.started = time.monotonic()
+        # One password per demo run, shown on screen; never a shipped default.
+        self.password = secrets.token_urlsafe(9)
 
     def _say(self, line: str) -> None:
         click.echo(f"[{time.monotonic() - self.started:6.1f}s] {line}")
@@ -95,6 +103,7 @@ class Demo:
             for agent in sorted(controller.agents.statuses):
                 if agent.startswith("demo-"):
                     await controller.agents.ready(agent, time.time())
+            await asyncio.to_thread(self._console_logins, controller)
             failed = await self._place_calls()
             if self.linger is None or self.linger > 0:
                 await self._serve()
@@ -118,6 +127,28 @@ class Demo:
         finally:
             storage.engine.dispose()
         self._say("demo site loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+    def _console_logins(self, controller: Controller) -> None:
+        """A supervisor and one login per demo agent, all with this run's password."""
+        users = UserRepository(controller.storage.sessions)
+        logins = [(SUPERVISOR, "supervisor", "")] + [
+            (name, "agent", name)
+            for name in sorted(controller.agents.statuses)
+            if name.startswith("demo-")
+        ]
+        for username, role, agent in logins:
+            try:
+                users.add(username, self.password, role, agent)
+            except UserError:
+                users.set_password(username, self.password)
+        if controller.web is None:
+            return
+        host, port = self.settings.web.host, controller.web.port
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        self._say(
+            f"console: http://{shown}:{port}/  (wallboard for {SUPERVISOR}, desktop for "
+            f"{', '.join(n for n, _, _ in logins[1:])}; password for all: {self.password})"
+        )
 
     def _show(self, event: ev.Event) -> None:
         line = describe(event)
@@ -177,8 +208,35 @@ class Demo:
             f"the call center keeps running (SIP on port {self.settings.sip.port}); "
             + ("Ctrl-C stops it" if self.linger is None else f"stopping in {self.linger:.0f}s")
         )
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), self.linger)
+        trickle = asyncio.create_task(self._trickle())
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.linger)
+        finally:
+            trickle.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await trickle
+
+    async def _trickle(self) -> None:
+        """Keep the wallboard moving: one more caller every TRICKLE_SECONDS."""
+        caller = SippCaller(
+            self.workdir / "trickle",
+            f"127.0.0.1:{self.settings.sip.port}",
+            address=CALLER_ADDRESS,
+            port=5074,
+            media_port=6200,
+        )
+        for number, (name, phone) in enumerate(itertools.cycle(CALLERS)):
+            await asyncio.sleep(TRICKLE_SECONDS)
+            digit = "12"[number % 2]
+            process = caller.start(
+                caller_scenario([1500, digit, 20000], end="bye"), [(name, phone)], timeout=60
+            )
+            try:
+                await asyncio.to_thread(caller.finish, process, 90)
+            except asyncio.CancelledError:
+                stop_process(process)  # the thread waiting on it then returns at once
+                raise
 
 
 def run_demo(settings: Settings, calls: int, linger: float | None) -> int:

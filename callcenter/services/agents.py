@@ -129,6 +129,16 @@ class AgentService:
             self.timers.at(now + wrapup, ("wrapup", agent), lambda: self._wrapup_done(agent))
         return status
 
+    def resume_wrapup(self, agent: str, now: float, longest: float) -> None:
+        """A wrap-up found with no timer (the controller restarted): it ends at
+        most ``longest`` seconds after it began, and never before now."""
+        status = self.statuses.get(agent)
+        if status is None or status.state is not AgentState.WRAP_UP:
+            return
+        if not self.timers.pending(("wrapup", agent)):
+            when = max(now, status.since + longest)
+            self.timers.at(when, ("wrapup", agent), lambda: self._wrapup_done(agent))
+
     async def _wrapup_done(self, agent: str) -> None:
         status = self.statuses.get(agent)
         if status is not None and status.state is AgentState.WRAP_UP:

@@ -26,6 +26,9 @@ from callcenter.services.ports import LiveChannel, Pbx, PbxUnavailable
 
 log = logging.getLogger(__name__)
 
+# A wrap-up the controller finds after a restart has lost its queue's timer:
+# it ends this long after it began (at once if that is already past).
+RECOVERED_WRAPUP_SECONDS = 30.0
 WAITING_CONTEXTS = {Context.WAIT.value, Context.ANNOUNCE.value}
 CallLoader = Callable[[str], "CallRow | None"]
 
@@ -148,5 +151,7 @@ class Recovery:
             if status.state in (AgentState.RINGING, AgentState.ON_CALL) and agent not in busy:
                 log.info("agent %s was %s but has no call: releasing", agent, status.state)
                 await self.agents.call_ended(agent, 0.0, now)
+            elif status.state is AgentState.WRAP_UP:
+                self.agents.resume_wrapup(agent, now, RECOVERED_WRAPUP_SECONDS)
             else:
                 await self.agents.maybe_available(agent)
