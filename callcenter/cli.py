@@ -272,6 +272,25 @@ def token_create(ctx: Context, name: str, role: str) -> None:
     click.echo(value)
 
 
+@token.command("revoke")
+@click.argument("name")
+@pass_context
+def token_revoke(ctx: Context, name: str) -> None:
+    """Revoke the token called NAME (machine clients using it get 401 from then on)."""
+    from callcenter.adapters.db.users import UserRepository
+
+    settings = ctx.settings
+    prepare_database(settings)
+    storage = build_storage(settings)
+    try:
+        revoked = UserRepository(storage.sessions).revoke_token(name)
+    finally:
+        storage.engine.dispose()
+    if not revoked:
+        raise click.ClickException(f"no token {name!r}")
+    click.echo(f"token {name} revoked")
+
+
 # -- prompts -----------------------------------------------------------------
 @main.group()
 def prompt() -> None:

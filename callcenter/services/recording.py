@@ -41,6 +41,9 @@ class Recordings:
         return f"{self.inner_root}/{self.relative_path(call_id, entered_at)}"
 
     def host_path(self, relative: str) -> Path:
+        # Stored paths are relative (relative_path); a NUL byte would make resolve() raise.
+        if "\x00" in relative or Path(relative).is_absolute():
+            raise RecordingError("bad-path", "recording path is not relative to the folder")
         path = (self.host_root / relative).resolve()
         if not path.is_relative_to(self.host_root.resolve()):
             raise RecordingError("bad-path", "recording path outside the recordings folder")

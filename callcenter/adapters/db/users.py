@@ -134,6 +134,15 @@ class UserRepository:
             raise UserError("exists", f"token {name!r} exists") from None
         return token
 
+    def revoke_token(self, name: str) -> bool:
+        """Delete the token called ``name``: it is refused from the next request on."""
+        with self._sessions.begin() as session:
+            row = session.scalars(select(ApiTokenRow).where(ApiTokenRow.name == name)).first()
+            if row is None:
+                return False
+            session.delete(row)
+            return True
+
     def token_role(self, token: str) -> tuple[str, str] | None:
         """(name, role) for a valid token."""
         with self._sessions.begin() as session:

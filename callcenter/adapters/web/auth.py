@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from callcenter.adapters.db.users import User, UserRepository
 
 RANK = {"agent": 1, "supervisor": 2, "admin": 3}
+CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -71,8 +72,19 @@ def install(app: Any, users: UserRepository) -> None:
         if current_user.is_authenticated:
             user = current_user.user
             g.principal = Principal(user.username, user.role, user.agent, "session")
-            if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-                csrf.protect()  # cookie-authenticated changes need the CSRF token
+
+    @app.before_request
+    def check_access() -> Any:
+        # The role check runs before anything reads the request (input validation
+        # included): a stranger learns nothing from a route but 401/403.
+        access = access_of(app.view_functions.get(request.endpoint or ""))
+        refused = _refusal(access) if access is not None else None
+        if refused is not None:
+            return refused
+        who = principal()
+        if who is not None and who.via == "session" and request.method in CHANGES:
+            csrf.protect()  # cookie-authenticated changes need the CSRF token
+        return None
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> Any:
@@ -84,21 +96,45 @@ def principal() -> Principal | None:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What a view needs, as recorded on it by ``requires``."""
+
+    role: str
+    page: bool  # anonymous visitors are sent to the login page instead of a 401
+
+
+def access_of(view: object) -> Access | None:
+    """The ``requires`` of a view (decorators above it copy it along with __dict__)."""
+    found = getattr(view, "access", None)
+    return found if isinstance(found, Access) else None
+
+
+def _refusal(access: Access) -> Any:
+    who = principal()
+    if who is None:
+        if access.page:
+            return redirect(url_for("pages.login", next=request.path))
+        abort(401, "log in or send a Bearer token")
+    if not who.at_least(access.role):
+        abort(403, f"needs the {access.role} role")
+    return None
+
+
 def requires(role: str, page: bool = False) -> Callable[[F], F]:
-    """Refuse anyone below ``role``: 401 (or the login page) if unknown, 403 if too low."""
+    """Refuse anyone below ``role``: 401 (or the login page) if unknown, 403 if too low.
+
+    Checked before the request is read (``check_access``), and again by the view itself.
+    """
+    access = Access(role, page)
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            who = principal()
-            if who is None:
-                if page:
-                    return redirect(url_for("pages.login", next=request.path))
-                abort(401, "log in or send a Bearer token")
-            if not who.at_least(role):
-                abort(403, f"needs the {role} role")
-            return view(*args, **kwargs)
+            refused = _refusal(access)
+            return refused if refused is not None else view(*args, **kwargs)
 
+        wrapper.access = access  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate

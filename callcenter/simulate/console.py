@@ -1,0 +1,136 @@
+"""The console on a real controller with no Asterisk behind it (tests, benchmarks).
+
+Everything is the product's own composition (bootstrap.Controller, the web
+app factory, a migrated SQLite database in a folder of the caller's), except
+that the AMI link points at a loopback port where nothing listens: the
+controller runs as it does while Asterisk is down (actions on the PBX fail
+with PbxUnavailable, which the services already handle). Good for what the
+console does on its own: roles, CSRF, tokens, validation, live pushes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from apiflask import APIFlask
+
+from callcenter.adapters.db.migrate import upgrade
+from callcenter.adapters.web.app import create_app
+from callcenter.adapters.web.bridge import LoopBridge
+from callcenter.adapters.web.context import WebContext
+from callcenter.adapters.web.server import WebServer
+from callcenter.bootstrap import Controller
+from callcenter.config import Settings
+from callcenter.services.site import apply_site, parse_site
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on (right now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _layout_only_root(root: Path) -> Path:
+    """The two things a PBX layout is read from (no Asterisk is ever started from it)."""
+    (root / "usr/lib/lab/asterisk/modules").mkdir(parents=True, exist_ok=True)
+    (root / "etc").mkdir(exist_ok=True)
+    (root / "etc/passwd").write_text("asterisk:x:0:0::/:/bin/false\n")
+    return root
+
+
+def console_settings(root: Path, timezone: str = "") -> Settings:
+    return Settings(
+        state_dir=root / "state",
+        site_dir=root / "site",
+        timezone=timezone,
+        ami={"port": free_port(), "secret": "no-asterisk-here", "reconnect_max": 30.0},
+        agi={"port": free_port()},
+        pbx={"provider": "chroot", "root": _layout_only_root(root / "no-asterisk")},
+        database={"url": f"sqlite:///{root / 'callcenter.db'}"},
+        web={"enabled": False, "host": "127.0.0.1", "port": 0},
+    )
+
+
+class Console:
+    """A started controller (own loop thread) and its console app; a context manager."""
+
+    def __init__(self, root: Path, secret_key: str = "console-lab-secret") -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.settings = console_settings(root)
+        upgrade(self.settings.database_url)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="controller")
+        self._thread.daemon = True
+        self._thread.start()
+        self.controller: Controller = self.run(self._build())
+        self.context = WebContext(
+            self.controller,
+            LoopBridge(self.loop),
+            self.controller.hub,
+            self.controller.storage.sessions,
+            self.controller.timers.clock,
+        )
+        self.app: APIFlask = create_app(self.context, secret_key)
+        self.server: WebServer | None = None
+
+    async def _build(self) -> Controller:
+        controller = Controller(self.settings)
+        await controller.start()
+        return controller
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        """Run a coroutine on the controller's loop."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def call(self, fn: Callable[[], T], timeout: float = 10) -> T:
+        """Run a plain function on the controller's loop."""
+
+        async def wrapper() -> T:
+            return fn()
+
+        return self.run(wrapper(), timeout)
+
+    def load_site(self, data: dict[str, Any]) -> None:
+        """Write a site definition (``callcenter site load`` format) and apply it.
+
+        As the controller does on SIGHUP, minus the PJSIP reload (no Asterisk here).
+        """
+        apply_site(parse_site(data, Path("."), "console lab"), self.controller.storage.sessions)
+        self.controller.directory.load()
+        self.run(self.controller.reload_config())
+
+    def serve(self, port: int = 0) -> str:
+        """Serve the app over HTTP on loopback (the product's server); its base URL."""
+        self.server = WebServer(self.app, "127.0.0.1", port, self.controller.hub)
+        self.server.start()
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        if self._thread.is_alive():
+            self.run(self.controller.stop())
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+        self.loop.close()
+
+    def __enter__(self) -> Console:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
