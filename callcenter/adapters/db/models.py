@@ -399,3 +399,8 @@ class LeadImportRow(Base):
     bad: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="running")
+    # Progress bar: bytes of the uploaded file read so far, of its size.
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    read_bytes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    encoding: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    warning: Mapped[str] = mapped_column(Text, default="", server_default="")
