@@ -118,7 +118,7 @@ class Admin:
             if other is not None and other.username != entry.username:
                 raise AdminError(
                     "conflict",
-                    [f"extension: {entry.extension} is already agent {other.username!r}'s"],
+                    [f"extension: {entry.extension} is taken by agent {other.username!r}"],
                 )
             self._known_skills(session, "skills", entry.skills)
             self._agents.upsert(

@@ -1,6 +1,10 @@
-"""The console's admin area: its pages and its /api routes.
+"""The console's admin area: agents, skills, queues, business hours, IVR flows
+and console users, as a page and as /api/admin routes (admins only).
 
-(Scaffold: filled in by the admin work.)
+Each change is validated by the admin service (services/admin.py) and written
+in one transaction, or refused with every problem named and nothing written.
+Then it is audited, and the controller reloads: new agents' PJSIP endpoints
+are published and queues, flows and skills re-read, with no restart.
 """
 
 from __future__ import annotations
@@ -10,13 +14,333 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import render_template
 
+from callcenter.adapters.web import admin_apply as change
+from callcenter.adapters.web.admin_schemas import (
+    SCHEDULE_NAME,
+    USERNAME,
+    ActiveIn,
+    AgentIn,
+    AgentList,
+    AgentOut,
+    AgentSaved,
+    FlowIn,
+    FlowList,
+    FlowOut,
+    FlowSaved,
+    PasswordIn,
+    QueueList,
+    QueueSaved,
+    ScheduleIn,
+    ScheduleList,
+    ScheduleOut,
+    ScheduleSaved,
+    SkillIn,
+    SkillList,
+    SkillOut,
+    SkillSaved,
+    UserList,
+    UserOut,
+    UserSaved,
+)
 from callcenter.adapters.web.auth import requires
+from callcenter.adapters.web.context import web
+from callcenter.core.queues import QueueSettings
+from callcenter.services.admin import Admin, AdminError, SkillEntry, UserEntry
+from callcenter.services.site import NAME
 
-api = APIBlueprint("admin_api", __name__, url_prefix="/api", tag="Admin")
+# What a refused change answers (besides the shared 400/401/403), for the OpenAPI document.
+REFUSED = "The change does not fit the site; every problem is listed (nothing saved)"
+CHECK: dict[int, str] = {422: REFUSED}
+FIND: dict[int, str] = {404: "No such item", 422: "Not a valid name"}
+FIND_CHECK: dict[int, str] = {**FIND, 422: "Not a valid name, or a weak password"}
+FIND_CONFLICT: dict[int, str] = {**FIND, 409: "The last active admin cannot be disabled"}
+SAVE_NEW: dict[int, str] = {409: "The name (or extension) is taken", 422: REFUSED}
+SAVE: dict[int, str] = {**SAVE_NEW, 404: "No such item"}
+
+api = APIBlueprint("admin_api", __name__, url_prefix="/api/admin", tag="Admin")
 pages = APIBlueprint("admin", __name__, enable_openapi=False)
+
+
+def _admin() -> Admin:
+    found: Admin = web().controller.admin
+    return found
 
 
 @pages.get("/admin")
 @requires("admin", page=True)
 def page() -> Any:
     return render_template("admin.html")
+
+
+# -- agents ----------------------------------------------------------------------------
+def _agent(username: str) -> AgentOut:
+    for info in _admin().agents():
+        if info.username == username:
+            return AgentOut(
+                username=info.username, name=info.name, extension=info.extension,
+                active=info.active, static_contact=info.static_contact, skills=info.skills,
+            )  # fmt: skip
+    raise AssertionError(f"agent {username} was just saved")
+
+
+@api.get("/agents")
+@requires("admin")
+@api.output(AgentList)
+@api.doc(summary="Every agent, active or not, with skills (no passwords)")
+def agents() -> AgentList:
+    return AgentList(agents=[_agent(info.username) for info in _admin().agents()])
+
+
+def _save_agent(entry: AgentIn, create: bool) -> AgentSaved:
+    with change.refusing():
+        password = _admin().save_agent(entry, create)
+    agent = _agent(entry.username)
+    change.audit(
+        "agent.created" if create else "agent.updated", f"agent:{entry.username}",
+        name=entry.name, extension=entry.extension, skills=entry.skills,
+        static_contact=entry.static_contact, password_set=bool(password),
+    )  # fmt: skip
+    return AgentSaved(agent=agent, password=password, **change.reload().model_dump())
+
+
+@api.post("/agents")
+@requires("admin")
+@api.input(AgentIn, arg_name="entry")
+@api.output(AgentSaved, status_code=201)
+@api.doc(
+    summary="Add an agent: SIP account and skills (password generated if empty)", responses=SAVE_NEW
+)
+def add_agent(entry: AgentIn) -> AgentSaved:
+    return _save_agent(entry, create=True)
+
+
+@api.put("/agents/<username>")
+@requires("admin")
+@api.input(AgentIn, arg_name="entry")
+@api.output(AgentSaved)
+@api.doc(summary="Change an agent (an empty password keeps the current one)", responses=SAVE)
+def update_agent(username: str, entry: AgentIn) -> AgentSaved:
+    if entry.username != change.checked(NAME, username, "username"):
+        change.refuse(AdminError("invalid", ["username: renaming an agent is not supported"]))
+    return _save_agent(entry, create=False)
+
+
+@api.put("/agents/<username>/active")
+@requires("admin")
+@api.input(ActiveIn, arg_name="body")
+@api.output(AgentSaved)
+@api.doc(
+    summary="Enable or disable an agent (a disabled agent's phone cannot register)", responses=FIND
+)
+def set_agent_active(username: str, body: ActiveIn) -> AgentSaved:
+    with change.refusing():
+        _admin().set_agent_active(change.checked(NAME, username, "username"), body.active)
+    change.audit("agent.enabled" if body.active else "agent.disabled", f"agent:{username}")
+    return AgentSaved(agent=_agent(username), password="", **change.reload().model_dump())
+
+
+@api.post("/agents/<username>/password")
+@requires("admin")
+@api.output(AgentSaved)
+@api.doc(summary="Give an agent a new generated SIP password (shown once)", responses=FIND)
+def reset_agent_password(username: str) -> AgentSaved:
+    with change.refusing():
+        password = _admin().reset_agent_password(change.checked(NAME, username, "username"))
+    change.audit("agent.password-reset", f"agent:{username}")
+    return AgentSaved(agent=_agent(username), password=password, **change.reload().model_dump())
+
+
+# -- skills ----------------------------------------------------------------------------
+def _skill(name: str) -> SkillOut:
+    info = next(s for s in _admin().skills() if s.name == name)
+    return SkillOut(
+        name=info.name, description=info.description, agents=info.agents, queues=info.queues
+    )
+
+
+@api.get("/skills")
+@requires("admin")
+@api.output(SkillList)
+@api.doc(summary="Every skill, how many agents have it and which queues ask for it")
+def skills() -> SkillList:
+    return SkillList(skills=[_skill(info.name) for info in _admin().skills()])
+
+
+@api.put("/skills/<name>")
+@requires("admin")
+@api.input(SkillIn, arg_name="body")
+@api.output(SkillSaved)
+@api.doc(summary="Add a skill or change its description", responses=CHECK)
+def save_skill(name: str, body: SkillIn) -> SkillSaved:
+    entry = SkillEntry(name=change.checked(NAME, name, "name"), description=body.description)
+    with change.refusing():
+        _admin().save_skill(entry)
+    change.audit("skill.saved", f"skill:{name}", description=body.description)
+    return SkillSaved(skill=_skill(name), **change.reload().model_dump())
+
+
+# -- queues ----------------------------------------------------------------------------
+@api.get("/queues")
+@requires("admin")
+@api.output(QueueList)
+@api.doc(summary="Every queue's settings document")
+def queues() -> QueueList:
+    documents = _admin().documents().queues
+    return QueueList(queues=[documents[name] for name in sorted(documents)])
+
+
+def _save_queue(settings: QueueSettings, create: bool) -> QueueSaved:
+    with change.refusing():
+        _admin().save_queue(settings, create)
+    document = settings.model_dump(mode="json")
+    change.audit("queue.created" if create else "queue.updated", f"queue:{settings.name}",
+                 settings=document)  # fmt: skip
+    return QueueSaved(queue=document, **change.reload().model_dump())
+
+
+@api.post("/queues")
+@requires("admin")
+@api.input(QueueSettings, arg_name="settings")
+@api.output(QueueSaved, status_code=201)
+@api.doc(
+    summary="Add a queue: requirements, relaxation steps, SL target, weight, overflow",
+    responses=SAVE_NEW,
+)
+def add_queue(settings: QueueSettings) -> QueueSaved:
+    return _save_queue(settings, create=True)
+
+
+@api.put("/queues/<name>")
+@requires("admin")
+@api.input(QueueSettings, arg_name="settings")
+@api.output(QueueSaved)
+@api.doc(
+    summary="Replace a queue's settings (checked against the whole site first)", responses=SAVE
+)
+def update_queue(name: str, settings: QueueSettings) -> QueueSaved:
+    if settings.name != change.checked(NAME, name, "name"):
+        change.refuse(AdminError("invalid", ["name: renaming a queue is not supported"]))
+    return _save_queue(settings, create=False)
+
+
+# -- business hours --------------------------------------------------------------------
+@api.get("/schedules")
+@requires("admin")
+@api.output(ScheduleList)
+@api.doc(summary="Business hours and holidays, one document per schedule")
+def schedules() -> ScheduleList:
+    documents = _admin().documents().schedules
+    return ScheduleList(
+        schedules=[ScheduleOut(name=n, document=documents[n]) for n in sorted(documents)]
+    )
+
+
+@api.put("/schedules/<name>")
+@requires("admin")
+@api.input(ScheduleIn, arg_name="body")
+@api.output(ScheduleSaved)
+@api.doc(
+    summary="Add or replace a schedule: weekly windows, holidays, closed and special days",
+    responses=CHECK,
+)
+def save_schedule(name: str, body: ScheduleIn) -> ScheduleSaved:
+    with change.refusing():
+        _admin().save_schedule(change.checked(SCHEDULE_NAME, name, "name"), body.document)
+    change.audit("schedule.saved", f"schedule:{name}", document=body.document)
+    saved = ScheduleOut(name=name, document=_admin().documents().schedules[name])
+    return ScheduleSaved(schedule=saved, **change.reload().model_dump())
+
+
+# -- IVR flows -------------------------------------------------------------------------
+@api.get("/flows")
+@requires("admin")
+@api.output(FlowList)
+@api.doc(summary="IVR flows: their documents and the dialled numbers that start them")
+def flows() -> FlowList:
+    documents = _admin().documents().flows
+    return FlowList(
+        flows=[
+            FlowOut(name=name, document=documents[name][0], numbers=documents[name][1])
+            for name in sorted(documents)
+        ]
+    )
+
+
+@api.put("/flows/<name>")
+@requires("admin")
+@api.input(FlowIn, arg_name="body")
+@api.output(FlowSaved)
+@api.doc(
+    summary="Add or replace an IVR flow (the whole graph is checked before saving)", responses=CHECK
+)
+def save_flow(name: str, body: FlowIn) -> FlowSaved:
+    with change.refusing():
+        _admin().save_flow(change.checked(NAME, name, "name"), body.document, body.numbers)
+    change.audit("flow.saved", f"flow:{name}", document=body.document, numbers=body.numbers)
+    saved = FlowOut(name=name, document=body.document, numbers=body.numbers)
+    return FlowSaved(flow=saved, **change.reload().model_dump())
+
+
+# -- console users ---------------------------------------------------------------------
+def _user(username: str) -> UserOut:
+    found = web().controller.users.find(username)
+    assert found is not None
+    return UserOut(username=found.username, role=found.role, agent=found.agent,
+                   active=found.active)  # fmt: skip
+
+
+@api.get("/users")
+@requires("admin")
+@api.output(UserList)
+@api.doc(summary="Console users and their roles (no passwords)")
+def users() -> UserList:
+    return UserList(
+        users=[
+            UserOut(username=u.username, role=u.role, agent=u.agent, active=u.active)
+            for u in _admin().users()
+        ]
+    )
+
+
+@api.post("/users")
+@requires("admin")
+@api.input(UserEntry, arg_name="entry")
+@api.output(UserSaved, status_code=201)
+@api.doc(summary="Add a console user (agent users name the agent they work as)", responses=SAVE_NEW)
+def add_user(entry: UserEntry) -> UserSaved:
+    with change.refusing():
+        password = _admin().add_user(entry)
+    change.audit("user.created", f"user:{entry.username}", role=entry.role, agent=entry.agent)
+    return UserSaved(user=_user(entry.username), password=password)
+
+
+@api.post("/users/<username>/password")
+@requires("admin")
+@api.input(PasswordIn, arg_name="body")
+@api.output(UserSaved)
+@api.doc(
+    summary="Set a user's password (empty: a new one is generated and shown once)",
+    responses=FIND_CHECK,
+)
+def reset_user_password(username: str, body: PasswordIn) -> UserSaved:
+    with change.refusing():
+        password = _admin().reset_user_password(
+            change.checked(USERNAME, username, "username"), body.password
+        )
+    change.audit("user.password-reset", f"user:{username}")
+    return UserSaved(user=_user(username), password=password)
+
+
+@api.put("/users/<username>/active")
+@requires("admin")
+@api.input(ActiveIn, arg_name="body")
+@api.output(UserSaved)
+@api.doc(
+    summary="Enable or disable a console user (the last admin stays enabled)",
+    responses=FIND_CONFLICT,
+)
+def set_user_active(username: str, body: ActiveIn) -> UserSaved:
+    with change.refusing():
+        _admin().set_user_active(change.checked(USERNAME, username, "username"), body.active)
+    change.audit("user.enabled" if body.active else "user.disabled", f"user:{username}")
+    return UserSaved(user=_user(username))

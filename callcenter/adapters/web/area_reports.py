@@ -286,5 +286,6 @@ def page() -> Any:
         queues=sorted(controller.storage.config.queues()),
         agents=sorted(a.username for a in controller.storage.agents.accounts()),
         timezone=_service().zone.name,
+        today=_service().zone.local(web().clock()).date().isoformat(),  # the site's today
         definitions=definitions(),
     )

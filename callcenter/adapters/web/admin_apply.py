@@ -1,0 +1,69 @@
+"""What every admin change does after the admin service accepted it: write the
+audit log, then have the controller reload so the change is live at once.
+
+A refused change (AdminError, or a path name that is not a name) becomes an
+HTTP error naming every problem; nothing was written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+from apiflask import abort
+
+from callcenter.adapters.web.admin_schemas import Applied
+from callcenter.adapters.web.auth import principal
+from callcenter.adapters.web.context import web
+from callcenter.services.admin import STATUS, AdminError
+
+log = logging.getLogger(__name__)
+
+
+def refuse(exc: AdminError) -> NoReturn:
+    # One problem per line: a schedule's checks come back as lines of one message.
+    problems = [line for problem in exc.problems for line in problem.splitlines() if line]
+    abort(
+        STATUS.get(exc.code, 422),
+        "; ".join(problems),
+        extra_data={"code": exc.code, "problems": problems},
+    )
+
+
+@contextmanager
+def refusing() -> Iterator[None]:
+    """Inside: an AdminError from the admin service becomes the refusal above."""
+    try:
+        yield
+    except AdminError as exc:
+        refuse(exc)
+
+
+def checked(pattern: str, value: str, what: str) -> str:
+    """A name taken from the URL, held to the same pattern as in a document."""
+    if not re.fullmatch(pattern, value):
+        problem = f"{what}: {value[:40]!r} is not a valid name"
+        abort(422, problem, extra_data={"code": "invalid", "problems": [problem]})
+    return value
+
+
+def audit(action: str, target: str, **detail: Any) -> None:
+    """One audit row per change, by whoever made it (never a password in ``detail``)."""
+    who = principal()
+    assert who is not None
+    web().controller.users.audit(who.name, f"admin.{action}", target, **detail)
+
+
+def reload() -> Applied:
+    """Agents' endpoints re-rendered and PJSIP reloaded, queues/flows/skills re-read."""
+    context = web()
+    try:
+        context.bridge.run(context.controller.reload())
+    except Exception as exc:  # the change is saved; say why it is not live yet
+        log.exception("reload after an admin change failed")
+        reason = str(exc) or type(exc).__name__
+        return Applied(applied=False, warning=f"saved, but not live yet: {reason}")
+    return Applied(applied=True)

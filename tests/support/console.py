@@ -1,0 +1,113 @@
+"""The console's Flask app over a real database, without Asterisk.
+
+``ConsoleRig`` stands in for the Controller only where the admin and reports
+areas reach it: the real admin, user and report services over a migrated
+database, a real event loop behind the bridge, and a ``reload`` that counts
+its calls (with Asterisk, it re-renders PJSIP endpoints and re-reads queues;
+tests/e2e/test_admin.py checks that part for real).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.adapters.db.agents import AgentRepository
+from callcenter.adapters.db.config import ConfigRepository
+from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.users import UserRepository
+from callcenter.adapters.web.app import create_app
+from callcenter.adapters.web.bridge import LoopBridge
+from callcenter.adapters.web.context import WebContext
+from callcenter.adapters.web.hub import Hub
+from callcenter.services.admin import Admin
+from callcenter.services.reports import Reports, SiteZone
+
+
+@dataclass
+class ConsoleRig:
+    sessions: sessionmaker[Session]
+    users: UserRepository
+    admin: Admin
+    reports: Reports
+    storage: Any
+    settings: Any
+    clock_at: float = field(default_factory=time.time)
+    reloads: int = 0
+    reload_error: Exception | None = None
+    app: Any = None
+
+    async def reload(self) -> None:
+        self.reloads += 1
+        if self.reload_error is not None:
+            raise self.reload_error
+
+    def token(self, role: str) -> dict[str, str]:
+        """Authorization headers of a fresh API token with ``role``."""
+        token = self.users.create_token(f"{role}-{secrets.token_hex(4)}", role)
+        return {"Authorization": f"Bearer {token}"}
+
+    def client(self) -> FlaskClient:
+        client: FlaskClient = self.app.test_client()
+        return client
+
+
+def login(client: FlaskClient, username: str, password: str, page: str | None = "/admin") -> str:
+    """Log in through the form (with its CSRF token); returns ``page``'s CSRF token."""
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert token, form
+    sent = {"username": username, "password": password, "csrf_token": token.group(1)}
+    response = client.post("/login", data=sent)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    if page is None:
+        return ""
+    html = client.get(page).get_data(as_text=True)
+    meta = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert meta, html
+    return meta.group(1)
+
+
+@contextmanager
+def console(database_url: str, timezone: str = "") -> Iterator[ConsoleRig]:
+    engine = make_engine(database_url)
+    sessions = make_sessions(engine)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="console-loop", daemon=True)
+    thread.start()
+    users = UserRepository(sessions)
+    config = ConfigRepository(sessions)
+    rig = ConsoleRig(
+        sessions=sessions,
+        users=users,
+        admin=Admin(sessions, users),
+        reports=Reports(
+            sessions,
+            lambda: {n: q.service_level_target for n, q in config.queues().items()},
+            SiteZone.from_setting(timezone),
+            lambda: rig.clock_at,
+        ),
+        storage=SimpleNamespace(config=config, agents=AgentRepository(sessions)),
+        settings=SimpleNamespace(timezone=timezone),
+    )
+    context = WebContext(rig, LoopBridge(loop), Hub(), sessions, lambda: rig.clock_at)  # type: ignore[arg-type]
+    rig.app = create_app(context, secrets.token_hex(16))
+    rig.app.config["TESTING"] = True
+    try:
+        yield rig
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        engine.dispose()
