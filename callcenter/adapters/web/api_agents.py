@@ -16,7 +16,7 @@ api = APIBlueprint("agents", __name__, url_prefix="/api/agents", tag="Agents")
 STATUS = {"unknown-agent": 404, "illegal-transition": 409}
 
 
-class AgentOut(BaseModel):
+class AgentStateOut(BaseModel):
     agent: str
     name: str
     state: str
@@ -28,8 +28,8 @@ class AgentOut(BaseModel):
     call_id: str | None
 
 
-class AgentList(BaseModel):
-    agents: list[AgentOut]
+class AgentStateList(BaseModel):
+    agents: list[AgentStateOut]
 
 
 class StateChange(BaseModel):
@@ -37,14 +37,14 @@ class StateChange(BaseModel):
     reason: str = Field("", max_length=32, pattern=r"^[a-z0-9 _-]*$")
 
 
-def _snapshot() -> list[AgentOut]:
+def _snapshot() -> list[AgentStateOut]:
     controller = web().controller
     agents, table = controller.agents, controller.view.table
     out = []
     for name, status in sorted(agents.statuses.items()):
         account = controller.directory.get(name)
         out.append(
-            AgentOut(
+            AgentStateOut(
                 agent=name,
                 name=account.display_name if account else name,
                 state=status.state.value,
@@ -60,18 +60,18 @@ def _snapshot() -> list[AgentOut]:
 
 
 @api.get("")
-@api.output(AgentList)
+@api.output(AgentStateList)
 @api.doc(summary="Every agent with state, pause reason and time in state")
 @requires("supervisor")
-def list_agents() -> AgentList:
-    return AgentList(agents=web().bridge.call(_snapshot))
+def list_agents() -> AgentStateList:
+    return AgentStateList(agents=web().bridge.call(_snapshot))
 
 
 @api.get("/<string:agent>")
-@api.output(AgentOut)
+@api.output(AgentStateOut)
 @api.doc(summary="One agent (agents may read only themselves)")
 @requires("agent")
-def get_agent(agent: str) -> AgentOut:
+def get_agent(agent: str) -> AgentStateOut:
     who = principal()
     assert who is not None
     if not who.may_act_for(agent):
@@ -79,7 +79,7 @@ def get_agent(agent: str) -> AgentOut:
     return _one(agent)
 
 
-def _one(agent: str) -> AgentOut:
+def _one(agent: str) -> AgentStateOut:
     for item in web().bridge.call(_snapshot):
         if item.agent == agent:
             return item
@@ -88,10 +88,13 @@ def _one(agent: str) -> AgentOut:
 
 @api.post("/<string:agent>/state")
 @api.input(StateChange)
-@api.output(AgentOut)
-@api.doc(summary="Log in, pause (with a reason), make ready, or log out an agent")
+@api.output(AgentStateOut)
+@api.doc(
+    summary="Log in, pause (with a reason), make ready, or log out an agent",
+    responses={409: "Not allowed from the agent's current state"},
+)
 @requires("agent")
-def change_state(agent: str, json_data: StateChange) -> AgentOut:
+def change_state(agent: str, json_data: StateChange) -> AgentStateOut:
     who = principal()
     assert who is not None
     if not who.may_act_for(agent):

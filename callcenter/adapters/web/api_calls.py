@@ -75,7 +75,10 @@ def list_calls() -> LiveCallList:
 @api.post("/<string:call_id>/recording")
 @api.input(RecordingChange)
 @api.output(LiveCallOut)
-@api.doc(summary="Pause or resume a call's recording (e.g. while a card number is read)")
+@api.doc(
+    summary="Pause or resume a call's recording (e.g. while a card number is read)",
+    responses={409: "The call is not in conversation"},
+)
 @requires("agent")
 def pause_recording(call_id: str, json_data: RecordingChange) -> LiveCallOut:
     who = principal()

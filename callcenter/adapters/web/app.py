@@ -15,6 +15,7 @@ from callcenter.adapters.web import (
     area_supervisor,
     area_wallboard,
     auth,
+    errors,
 )
 from callcenter.adapters.web.api_agents import api as agents_api
 from callcenter.adapters.web.api_calls import api as calls_api
@@ -46,6 +47,7 @@ def create_app(context: WebContext, secret_key: str) -> APIFlask:
     }
     app.extensions["callcenter"] = context
     auth.install(app, context.controller.users)
+    errors.install(app)
     app.register_blueprint(pages)
     app.register_blueprint(agents_api)
     app.register_blueprint(calls_api)

@@ -108,6 +108,7 @@ def page() -> Any:
 @api.doc(
     summary="An agent's state and screen pop (the call ringing, on, or waiting for wrap-up)",
     description="Agents read their own desktop; supervisors may pass ?agent=NAME.",
+    responses={400: "This user works as no agent and passed no ?agent=", 404: "No such agent"},
 )
 @requires("agent")
 def current() -> Desk:

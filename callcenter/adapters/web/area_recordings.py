@@ -276,7 +276,10 @@ def _retention_out() -> RetentionOut:
 @api.put("/recordings/retention")
 @api.input(RetentionIn)
 @api.output(RetentionOut)
-@api.doc(summary="Set how many days recordings are kept (1 to 36500)")
+@api.doc(
+    summary="Set how many days recordings are kept (1 to 36500)",
+    responses={409: "A retention run is under way"},
+)
 @requires("admin")
 def set_retention(json_data: RetentionIn) -> RetentionOut:
     who = principal()
@@ -290,7 +293,10 @@ def set_retention(json_data: RetentionIn) -> RetentionOut:
 
 @api.post("/recordings/retention/run")
 @api.output(RetentionRunOut)
-@api.doc(summary="Delete the recordings older than the retention period now")
+@api.doc(
+    summary="Delete the recordings older than the retention period now",
+    responses={409: "A retention run is under way", 422: "The stored settings are unusable"},
+)
 @requires("admin")
 def run_retention() -> RetentionRunOut:
     who = principal()

@@ -209,7 +209,15 @@ def agent_calls(agent: str) -> AgentCallsOut:
 @api.post("/spy")
 @api.input(SpyIn)
 @api.output(SpyOut, status_code=202)
-@api.doc(summary="Ring your own phone; once answered it listens, whispers or barges in")
+@api.doc(
+    summary="Ring your own phone; once answered it listens, whispers or barges in",
+    responses={
+        404: "No such agent",
+        409: "The agent is not on a call, or a phone is busy or offline",
+        502: "Asterisk did not confirm the call (it may still ring)",
+        503: "Asterisk is not connected",
+    },
+)
 @requires("supervisor")
 def start_spy(json_data: SpyIn) -> SpyOut:
     who = principal()
@@ -255,7 +263,10 @@ def list_spy() -> SpyList:
 
 @api.delete("/spy/<string:session_id>")
 @api.output(SpyOut, status_code=202)
-@api.doc(summary="Hang up the supervisor's phone of a spy session")
+@api.doc(
+    summary="Hang up the supervisor's phone of a spy session",
+    responses={502: "Asterisk did not confirm the hangup", 503: "Asterisk is not connected"},
+)
 @requires("supervisor")
 def stop_spy(session_id: str) -> SpyOut:
     context = web()
