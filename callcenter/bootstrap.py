@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.adapters.agi.outbound_routes import OutboundRoutes
 from callcenter.adapters.agi.routes import AgentFeatureRoute, CallRoutes
 from callcenter.adapters.agi.server import FastAgiServer
 from callcenter.adapters.agi.variables import Global, Route
@@ -21,6 +22,7 @@ from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.customers import CustomerRepository
+from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.recording_archive import RecordingArchive
 from callcenter.adapters.db.site_settings import SiteSettings
@@ -28,6 +30,7 @@ from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.render import Renderer
 from callcenter.adapters.pbx.secrets import ensure_secret, read_secret
+from callcenter.adapters.pbx.spoken import SpokenPrompts
 from callcenter.adapters.pbx.supervisor import PbxSupervisor
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
@@ -48,6 +51,8 @@ from callcenter.services.agents import AgentService
 from callcenter.services.desktop import Desktop
 from callcenter.services.desktop_records import DesktopRecords
 from callcenter.services.desktop_settings import DesktopSettingsStore
+from callcenter.services.dialer import Dialer
+from callcenter.services.dialer_calls import DialerCalls
 from callcenter.services.directory import AgentDirectory
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.live import CallBook
@@ -187,6 +192,7 @@ class Controller:
         self._wire_desktop()
         self._wire_supervisor()
         self._wire_reports()
+        self._wire_outbound()
         self.agi.add_route(Route.INBOUND, self.routes.inbound)
         self.agi.add_route(Route.DIAL_RESULT, self.routes.dial_result)
         self.agi.add_route(Route.ANNOUNCE, self.routes.announce)
@@ -262,6 +268,29 @@ class Controller:
         )
         self.admin = Admin(self.storage.sessions, self.users)
 
+    def _wire_outbound(self) -> None:
+        # Campaigns: the dialer's loop places calls through the first trunk that has a
+        # contact; answered calls come back over FastAGI (dialplan/outbound.conf).
+        store = DialerStore(self.storage.sessions)
+        self.dialer_calls = DialerCalls(
+            store, self.agents, self.calls, self.notifier, self.recordings, self.timers
+        )
+        self.dialer_calls.subscribe(self.ami)
+        trunk = next((t.name for t in self.settings.trunks if t.contact), "")
+        self.dialer = Dialer(
+            store,
+            self.agents,
+            self.queues,
+            self.pbx_port,
+            self.dialer_calls,
+            self.timers,
+            trunk,
+            SpokenPrompts(self.settings, self.pbx.layout()).make,
+        )
+        outbound = OutboundRoutes(self.dialer_calls)
+        self.agi.add_route(Route.OUTBOUND_ANSWERED, outbound.answered)
+        self.agi.add_route(Route.OUTBOUND_RESULT, outbound.result)
+
     async def _publish_agents(self, accounts: list[SipAccount]) -> None:
         renderer = Renderer(self.settings, self.pbx.layout())
         if renderer.render_agents(accounts):
@@ -311,6 +340,7 @@ class Controller:
         await self.agi.start()
         await self.ami.start()
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
+        self.dialer.start()  # outbound: each running campaign's loop
         if self.settings.web.enabled:
             self._start_web()
 
@@ -332,6 +362,7 @@ class Controller:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.dialer.stop()  # outbound: no new calls placed
         self.timers.cancel_all()
         await self.scheduler.stop()  # supervisor area: timed jobs (recordings retention)
         self.wallboard.stop()  # wallboard: its push and wake-up timers

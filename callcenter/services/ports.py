@@ -59,6 +59,8 @@ class Origination:
     caller_id: str
     ring_seconds: int
     variables: tuple[tuple[str, str], ...] = ()
+    # A trunk (configured name): ``endpoint`` is then a number dialled through it.
+    via: str = ""
 
 
 class Originator(Protocol):

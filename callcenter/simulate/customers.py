@@ -143,8 +143,10 @@ class Customers:
     def start(self, max_calls: int = 1000) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         voices = self.workdir / "voices"
-        human = greeting_pcap(HUMAN, voices / "human.pcap")
-        machine = greeting_pcap(MACHINE, voices / "machine.pcap")
+        # Silence after the words: AMD decides on the silence that follows a
+        # greeting, and hears nothing at all once the RTP stream stops.
+        human = greeting_pcap(HUMAN, voices / "human.pcap", trailing_silence=4.0)
+        machine = greeting_pcap(MACHINE, voices / "machine.pcap", trailing_silence=4.0)
         scenario = self.workdir / "customers.xml"
         scenario.write_text(customer_scenario(human, machine, self.address))
         argv = [

@@ -43,6 +43,12 @@ PORT_BASE = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000"))
 SIP_PORT = PORT_BASE + 60
 CALLER_PORT = PORT_BASE - 9930  # SIPp callers' own SIP port (5070 by default)
 PHONE_PORT = PORT_BASE - 9920  # softphones' SIP port, each on its own address (5080)
+# Simulated customers (callcenter/simulate/customers.py) for outbound calls: one
+# SIPp server on its own address, reached through the "customers" trunk.
+CUSTOMER_ADDRESS = "127.0.0.5"
+CUSTOMER_PORT = PORT_BASE - 9901  # 5099
+CUSTOMER_MEDIA_PORT = PORT_BASE - 9800  # 5200
+
 
 
 def test_settings(root: Path, database_url: str = "") -> Settings:
@@ -58,7 +64,14 @@ def test_settings(root: Path, database_url: str = "") -> Settings:
             "rtp_end": PORT_BASE + 7999,
         },
         database={"url": database_url},
-        trunks=[{"name": "sipp", "match": ["127.0.0.2", "127.0.0.3"]}],
+        trunks=[
+            {"name": "sipp", "match": ["127.0.0.2", "127.0.0.3"]},
+            {
+                "name": "customers",
+                "match": [CUSTOMER_ADDRESS],
+                "contact": f"{CUSTOMER_ADDRESS}:{CUSTOMER_PORT}",
+            },
+        ],
         web={"host": "127.0.0.1", "port": 0},
         log={"level": "DEBUG"},
     )
@@ -221,6 +234,9 @@ class CallCenter:
             f"127.0.0.1:{SIP_PORT}",
             self.workdir / account.username,
             auto_answer=auto_answer,
+            # Other suites on this machine use the same addresses: our own ports.
+            sip_port=PHONE_PORT,
+            ctrl_port=PHONE_PORT - 5,  # baresip takes sip_port + 1 for TLS
         )
         self.phones.append(phone)
         phone.start()

@@ -36,6 +36,12 @@ class Var(StrEnum):
     BEAT = "CC_BEAT"
     # How a supervisor's phone spies on an agent (cc-spy): listen, whisper or barge.
     SPY_MODE = "CC_SPY_MODE"
+    # Outbound (dialplan/outbound.conf): "1" runs AMD() on the customer's greeting.
+    AMD = "CC_AMD"
+    # Outbound: the campaign's identification message, set at Originate (abandoned calls).
+    ID_PROMPT = "CC_ID_PROMPT"
+    # Outbound: "1" waits for the end of a machine's greeting before CC_PROMPT.
+    AFTER_GREETING = "CC_AFTER_GREETING"
 
 
 def inherited(var: Var) -> str:
@@ -70,6 +76,8 @@ class Route(StrEnum):
     DIAL_RESULT = "dial-result"  # cc-connect: the agent answered, or did not
     ANNOUNCE = "announce"  # cc-announce: position and expected wait
     AGENT_FEATURE = "agent-feature"  # cc-agents: *1..*4 from an agent's phone
+    OUTBOUND_ANSWERED = "outbound-answered"  # cc-outbound: a customer answered (AMD verdict)
+    OUTBOUND_RESULT = "outbound-result"  # cc-outbound-agent: the reserved agent answered or not
 
 
 class Context(StrEnum):
@@ -83,3 +91,4 @@ class Context(StrEnum):
     GOODBYE = "cc-goodbye"
     ENTRY = "cc-entry"
     SPY = "cc-spy"  # a supervisor's phone, once answered: ChanSpy on the agent (exten)
+    OUTBOUND = "cc-outbound"  # a customer the dialer called, once answered

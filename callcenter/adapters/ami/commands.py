@@ -153,7 +153,7 @@ class AmiPbx:
         if not self.ami.connected:
             raise PbxUnavailable("AMI is not connected (Originate not sent)")
         headers: dict[str, str | list[str]] = {
-            "Channel": f"PJSIP/{request.endpoint}",
+            "Channel": f"PJSIP/{request.endpoint}" + (f"@{request.via}" if request.via else ""),
             "Context": request.context,
             "Exten": request.exten,
             "Priority": "1",

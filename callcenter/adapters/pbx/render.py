@@ -199,6 +199,12 @@ class Renderer:
             os.chown(base / name, self.layout.uid, self.layout.gid)
         os.chmod(base, 0o755)
 
+    def publish_sounds(self) -> list[str]:
+        """Only the site's prompts (a prompt made while Asterisk runs); what changed."""
+        self.changed = []
+        self._mirror_sounds()
+        return self.changed
+
     def _mirror_sounds(self) -> None:
         """The site's prompts, played as custom/<name> (mounted there for Asterisk)."""
         target = self.layout.host_dir / "sounds"

@@ -19,6 +19,7 @@ from callcenter.adapters.web import (
 )
 from callcenter.adapters.web.api_agents import api as agents_api
 from callcenter.adapters.web.api_calls import api as calls_api
+from callcenter.adapters.web.api_dialer import api as outbound_api
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import WebContext, web
 from callcenter.adapters.web.pages import pages
@@ -51,6 +52,7 @@ def create_app(context: WebContext, secret_key: str) -> APIFlask:
     app.register_blueprint(pages)
     app.register_blueprint(agents_api)
     app.register_blueprint(calls_api)
+    app.register_blueprint(outbound_api)  # outbound: preview dialing
     for area in (
         area_wallboard,
         area_desktop,

@@ -1,0 +1,37 @@
+"""FastAGI routes of outbound calls (dialplan/outbound.conf): ask the dialer, tell Asterisk."""
+
+from __future__ import annotations
+
+from callcenter.adapters.agi.session import AgiSession
+from callcenter.adapters.agi.variables import Status, Var, inherited
+from callcenter.services.dialer_calls import DialerCalls
+from callcenter.services.dialer_model import OutboundDecision
+
+
+class OutboundRoutes:
+    def __init__(self, calls: DialerCalls) -> None:
+        self.calls = calls
+
+    async def answered(self, agi: AgiSession) -> Status:
+        """cc-outbound: the customer answered; AMD (if run) has decided."""
+        amd = await agi.get_variable("AMDSTATUS") or ""
+        cause = await agi.get_variable("AMDCAUSE") or ""
+        decision = await self.calls.answered(agi.unique_id, agi.channel, amd, cause)
+        return await self._apply(agi, decision)
+
+    async def result(self, agi: AgiSession) -> Status:
+        """cc-outbound-agent: Dial() to the agent ended (DIALSTATUS in the first argument)."""
+        dial_status = (agi.args or [""])[0]
+        decision = await self.calls.agent_result(agi.unique_id, dial_status)
+        return await self._apply(agi, decision)
+
+    @staticmethod
+    async def _apply(agi: AgiSession, decision: OutboundDecision) -> Status:
+        if decision.status is Status.CONNECT:
+            await agi.set_variable(Var.TARGET, decision.target)
+            await agi.set_variable(Var.RING_TIMEOUT, str(decision.ring_timeout))
+            if decision.recording:
+                await agi.set_variable(inherited(Var.REC_FILE), decision.recording)
+        await agi.set_variable(Var.PROMPT, decision.prompt)
+        await agi.set_variable(Var.AFTER_GREETING, "1" if decision.after_greeting else "")
+        return decision.status

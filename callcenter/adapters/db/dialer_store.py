@@ -1,0 +1,193 @@
+"""What the dialer reads and writes: campaigns, due leads, DNC lists, the audit rows.
+
+Every method is one short transaction, called from the event loop through
+``asyncio.to_thread``. A lead is claimed (status ``dialing``) with a
+conditional update, so two ticks never dial the same lead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.adapters.db.models import (
+    CallRow,
+    CampaignRow,
+    DialAttemptRow,
+    DncRow,
+    LeadRow,
+)
+from callcenter.core.outbound.retry import TABLE, LeadState
+
+DUE_STATUSES = tuple(sorted(TABLE["dial"]))  # the lead states a dial may start from
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRecord:
+    id: int
+    name: str
+    settings: dict[str, Any]
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRecord:
+    id: int
+    campaign_id: int
+    phone: str
+    first_name: str
+    last_name: str
+    account: str
+    timezone: str
+    data: dict[str, Any]
+    state: LeadState
+
+    @property
+    def attempts(self) -> int:
+        return self.state.attempts
+
+    @classmethod
+    def of(cls, row: LeadRow) -> LeadRecord:
+        state = LeadState(
+            status=row.status,  # type: ignore[arg-type]  # the column holds LeadStatus values
+            attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at,
+            last_attempt_at=row.last_attempt_at,
+            last_outcome=row.last_outcome,
+            last_abandoned_at=row.last_abandoned_at,
+        )
+        return cls(
+            row.id,
+            row.campaign_id,
+            row.phone,
+            row.first_name,
+            row.last_name,
+            row.account,
+            row.timezone,
+            dict(row.data or {}),
+            state,
+        )
+
+
+class DialerStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    # -- campaigns and leads -----------------------------------------------------------
+    def campaigns(self, status: str | None = "running") -> list[CampaignRecord]:
+        with self._sessions() as session:
+            query = select(CampaignRow).order_by(CampaignRow.id)
+            if status is not None:
+                query = query.where(CampaignRow.status == status)
+            return [
+                CampaignRecord(r.id, r.name, dict(r.settings or {}), r.status)
+                for r in session.scalars(query)
+            ]
+
+    def due_leads(self, campaign_id: int, now: float, limit: int) -> list[LeadRecord]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(LeadRow)
+                .where(
+                    LeadRow.campaign_id == campaign_id,
+                    LeadRow.status.in_(DUE_STATUSES),
+                    LeadRow.next_attempt_at <= now,
+                )
+                .order_by(LeadRow.next_attempt_at, LeadRow.id)
+                .limit(limit)
+            )
+            return [LeadRecord.of(r) for r in rows]
+
+    def claim(self, lead_id: int) -> bool:
+        """Take a due lead (status ``dialing``) for one attempt or a preview; False if
+        someone else did. The attempt itself is counted when the call is placed."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(LeadRow)
+                .where(LeadRow.id == lead_id, LeadRow.status.in_(DUE_STATUSES))
+                .values(status="dialing")
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def lead(self, lead_id: int) -> LeadRecord | None:
+        with self._sessions() as session:
+            row = session.get(LeadRow, lead_id)
+            return LeadRecord.of(row) if row is not None else None
+
+    def save_lead(self, lead_id: int, state: LeadState) -> None:
+        with self._sessions.begin() as session:
+            session.execute(update(LeadRow).where(LeadRow.id == lead_id).values(**asdict(state)))
+
+    def dnc_scopes(self, number: str, campaign: str) -> list[str]:
+        """The DNC lists (site, campaign:<name>) that hold ``number``."""
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(DncRow.scope).where(
+                        DncRow.number == number,
+                        DncRow.scope.in_(("site", f"campaign:{campaign}")),
+                    )
+                )
+            )
+
+    # -- the audit -----------------------------------------------------------------------
+    def add_attempt(self, row: DialAttemptRow, call: CallRow | None) -> int:
+        """One audit row (and the call's record, when it is dialled), written together."""
+        with self._sessions.begin() as session:
+            session.add(row)
+            if call is not None:
+                session.add(call)
+            session.flush()
+            return row.id
+
+    def finish_attempt(
+        self, attempt_id: int, call_id: str, end: dict[str, Any], ended_at: float
+    ) -> None:
+        """The attempt's result; a call that never reached an agent is closed here too
+        (a connected one is closed by the call records from the ACD's events)."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(DialAttemptRow).where(DialAttemptRow.id == attempt_id).values(**end)
+            )
+            if call_id and not end.get("agent_connected_at"):
+                session.execute(
+                    update(CallRow)
+                    .where(CallRow.id == call_id, CallRow.outcome == "")
+                    .values(outcome=end.get("outcome", ""), ended_at=ended_at)
+                )
+
+    def sample(self, campaign_id: int, name: str, since: float) -> DialSample:
+        """What pacing learns from the campaign's calls since ``since`` (the rule's window)."""
+        row = DialAttemptRow
+        live = row.outcome.in_(("connected", "abandoned"))
+        with self._sessions() as session:
+            dials, connects, abandoned, answer = session.execute(
+                select(
+                    func.count(row.id),
+                    func.coalesce(func.sum(case((live, 1), else_=0)), 0),
+                    func.coalesce(func.sum(case((row.abandoned, 1), else_=0)), 0),
+                    func.avg(row.answered_at - row.at),
+                ).where(row.campaign_id == campaign_id, row.at >= since, row.dialled)
+            ).one()
+            handle = session.execute(
+                select(
+                    func.avg(CallRow.talk_seconds + func.coalesce(CallRow.wrapup_seconds, 0))
+                ).where(
+                    CallRow.flow == f"campaign:{name}"[:32],
+                    CallRow.entered_at >= since,
+                    CallRow.talk_seconds.is_not(None),
+                )
+            ).scalar()
+        return DialSample(int(dials), int(connects), int(abandoned), answer, handle)
+
+
+@dataclass(frozen=True, slots=True)
+class DialSample:
+    dials: int
+    connects: int  # answered by a person (connected or abandoned)
+    abandoned: int
+    mean_answer_seconds: float | None
+    mean_handle_seconds: float | None

@@ -1,0 +1,382 @@
+"""The outbound dialer: each running campaign's loop, and placing one call.
+
+Once a second, for each running campaign: the agents who work it (those whose
+skills meet its queue's requirements) and are free; the leads that are due;
+the compliance check of each lead at dial time (core/outbound/compliance.py),
+whose result is the attempt's audit row even when the call is not placed;
+then one asynchronous Originate per call through the outbound trunk.
+
+- progressive: one call per free agent, the agent held (RINGING) first;
+- predictive: more calls than free agents (pacing), agents taken at answer;
+- preview: nothing automatic; an agent asks for a lead and clicks dial
+  (``preview`` / ``dial_preview``), and is held while reading it.
+
+What happens once the customer answers is in dialer_calls.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from callcenter.adapters.agi.variables import Context, Var
+from callcenter.adapters.db.dialer_store import DialerStore, LeadRecord
+from callcenter.adapters.db.models import CallRow, DialAttemptRow
+from callcenter.core.acd.model import AgentState
+from callcenter.core.ids import new_call_id
+from callcenter.core.outbound import retry
+from callcenter.core.outbound.compliance import DialCheck, LeadFacts, check_dial
+from callcenter.core.outbound.pacing import AbandonStats, PacingInput, pace
+from callcenter.core.outbound.settings import CampaignSettingsError, load_settings
+from callcenter.services.agents import AgentError, AgentService
+from callcenter.services.dialer_calls import DialerCalls
+from callcenter.services.dialer_model import Attempt, Campaign
+from callcenter.services.ports import OriginateUncertain, Origination, Originator, PbxUnavailable
+from callcenter.services.queues import QueueDirectory
+from callcenter.services.timers import Timers
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+UNCERTAIN_GRACE = 15.0  # an Originate nobody confirmed: given up after ring time + this
+BUSY = frozenset({AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP})
+DEFAULT_HANDLE = 120.0  # seconds of talk and wrap-up, until the campaign has its own
+DEFAULT_ANSWER = 10.0  # seconds from dialling to an answer AMD has heard
+MakePrompt = Callable[[str, str], Awaitable[str]]  # (name, text) -> playable prompt
+
+
+class DialerError(Exception):
+    """A dialer request that cannot be carried out; ``code`` is stable, no HTTP here."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Dialer:
+    def __init__(
+        self,
+        store: DialerStore,
+        agents: AgentService,
+        queues: QueueDirectory,
+        originator: Originator,
+        calls: DialerCalls,
+        timers: Timers,
+        trunk: str,
+        make_prompt: MakePrompt,
+    ) -> None:
+        self.store = store
+        self.agents = agents
+        self.queues = queues
+        self.originator = originator
+        self.calls = calls
+        self.timers = timers
+        self.trunk = trunk
+        self.make_prompt = make_prompt
+        self.campaigns: dict[int, Campaign] = {}
+        self.previews: dict[str, tuple[Campaign, LeadRecord, str]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._tick_lock = asyncio.Lock()
+        calls.free_agent = self._free_for
+
+    def _free_for(self, attempt: Attempt) -> str:
+        free = self.free_agents(attempt.campaign)
+        return free[0] if free else ""
+
+    # -- life ----------------------------------------------------------------------------
+    def start(self) -> None:
+        if not self.trunk:
+            log.warning("dialer idle: no [[trunks]] entry has a contact for outbound calls")
+        self._task = asyncio.create_task(self._run(), name="dialer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("dialer tick failed")
+            await asyncio.sleep(TICK_SECONDS)
+
+    # -- one pass over the running campaigns -----------------------------------------------
+    async def tick(self) -> None:
+        if not self.trunk:
+            return  # no trunk with a contact: nowhere to dial (logged at start)
+        async with self._tick_lock:
+            for campaign in await self._load_campaigns():
+                if campaign.settings.mode != "preview":
+                    await self._pace(campaign)
+
+    async def _load_campaigns(self) -> list[Campaign]:
+        running = []
+        for record in await asyncio.to_thread(self.store.campaigns):
+            known = self.campaigns.get(record.id)
+            try:
+                settings = load_settings(record.settings, source=f"campaign {record.name}")
+            except CampaignSettingsError as exc:
+                log.error("campaign %s not dialled: %s", record.name, exc)
+                continue
+            if known is None or known.settings != settings:
+                known = Campaign(record.id, record.name, settings)
+                await self._prompts(known)
+                self.campaigns[record.id] = known
+            running.append(known)
+        return running
+
+    async def _prompts(self, campaign: Campaign) -> None:
+        """The campaign's spoken messages (text to speech, published to Asterisk)."""
+        who = campaign.name.replace("-", " ").replace("_", " ")
+        back = " ".join(campaign.settings.caller_id.lstrip("+")) or "the number on your display"
+        try:
+            campaign.id_prompt = await self.make_prompt(
+                f"cc-id-{campaign.name}",
+                f"This call was from {who}. We are sorry, nobody was free to talk to you. "
+                f"To stop these calls, call us back on {back} and ask to be removed.",
+            )
+            campaign.machine_prompt = await self.make_prompt(
+                f"cc-msg-{campaign.name}",
+                f"Hello, this is {who}. Please call us back on {back}. Thank you.",
+            )
+        except Exception as exc:
+            # Without the message an abandoned call hears nothing: still hung up, logged.
+            log.error("campaign %s: prompts not made (%s)", campaign.name, exc)
+
+    def campaign_agents(self, campaign: Campaign) -> list[str]:
+        """Agents whose skills meet the campaign queue's requirements (all, without a queue)."""
+        queue = self.queues.get(campaign.settings.queue) if campaign.settings.queue else None
+        needs = dict(queue.requirements) if queue is not None else {}
+        return sorted(
+            agent
+            for agent, skills in self.agents.skills.items()
+            if all(skills.get(skill, 0) >= level for skill, level in needs.items())
+        )
+
+    def free_agents(self, campaign: Campaign) -> list[str]:
+        """Ready, registered, on no call and not held: longest idle first."""
+        free = [a for a in self.campaign_agents(campaign) if self.agents.available(a)]
+        return sorted(free, key=lambda a: self.agents.status(a).since)
+
+    async def _pace(self, campaign: Campaign) -> None:
+        free = self.free_agents(campaign)
+        decision = pace(await self._figures(campaign, free))
+        wanted = decision.dial
+        if wanted <= 0:
+            return
+        log.debug("campaign %s: %s", campaign.name, decision.reason)
+        now = self.timers.clock()
+        leads = await asyncio.to_thread(self.store.due_leads, campaign.id, now, wanted * 2)
+        for lead in leads:
+            if wanted <= 0:
+                break
+            agent = ""
+            if decision.used == "progressive":  # a person who answers finds their agent
+                free = [a for a in free if self.agents.available(a)]
+                if not free:
+                    break
+                agent = free.pop(0)
+            if await self.dial(campaign, lead, agent):
+                wanted -= 1
+
+    async def _figures(self, campaign: Campaign, free: list[str]) -> PacingInput:
+        settings = campaign.settings
+        since = self.timers.clock() - settings.abandon_window_seconds
+        sample = await asyncio.to_thread(self.store.sample, campaign.id, campaign.name, since)
+        busy = sum(
+            1
+            for agent in self.campaign_agents(campaign)
+            if self.agents.statuses[agent].state in BUSY and agent not in free
+        )
+        ringing = [a for a in self.calls.attempts.values() if a.campaign.id == campaign.id]
+        return PacingInput(
+            mode=settings.mode,
+            free_agents=len(free),
+            busy_agents=busy,
+            in_flight=sum(1 for a in ringing if a.answered_at is None and not a.agent),
+            dials=sample.dials,
+            connects=sample.connects,
+            mean_handle_seconds=sample.mean_handle_seconds or DEFAULT_HANDLE,
+            mean_answer_seconds=sample.mean_answer_seconds or DEFAULT_ANSWER,
+            abandons=AbandonStats(sample.connects, sample.abandoned),
+            cap_pct=settings.abandon_cap_pct,
+            max_dial_ratio=settings.max_dial_ratio,
+        )
+
+    # -- one lead ----------------------------------------------------------------------------
+    async def dial(
+        self, campaign: Campaign, lead: LeadRecord, agent: str = "", held: str = ""
+    ) -> bool:
+        """Check, audit and (if allowed) dial one lead; True if a call was placed.
+
+        ``held``: the call id the agent is already held for (preview; the lead
+        is then claimed already).
+        """
+        if not held and not await asyncio.to_thread(self.store.claim, lead.id):
+            return False
+        now = self.timers.clock()
+        check = await self._check(campaign, lead, now, agent_reserved=bool(held))
+        if not check.ok:
+            await self._blocked(campaign, lead, check, now)
+            if held:
+                await self.calls.release(agent, held)
+            return False
+        call_id = held or new_call_id(now)
+        if agent and not held and not await self._hold(agent, call_id, now):
+            await asyncio.to_thread(self.store.save_lead, lead.id, lead.state)  # back as it was
+            return False
+        dialled = retry.dial(lead.state, now)
+        await asyncio.to_thread(self.store.save_lead, lead.id, dialled)
+        attempt = Attempt(call_id, campaign, lead, check.number, 0, now, dialled, agent=agent)
+        attempt.audit_id = await asyncio.to_thread(
+            self.store.add_attempt,
+            self._audit_row(campaign, lead, check, call_id, now),
+            self._call_row(attempt, now),
+        )
+        self.calls.attempts[call_id] = attempt
+        await self._originate(attempt)
+        return True
+
+    async def _check(
+        self, campaign: Campaign, lead: LeadRecord, now: float, agent_reserved: bool
+    ) -> DialCheck:
+        facts = LeadFacts(lead.phone, lead.timezone, lead.state.last_abandoned_at)
+        listed = await asyncio.to_thread(self.store.dnc_scopes, lead.phone, campaign.name)
+        return check_dial(
+            facts,
+            campaign.settings,
+            campaign=campaign.name,
+            listed_in=listed,
+            now=now,
+            agent_reserved=agent_reserved,
+        )
+
+    async def _blocked(
+        self, campaign: Campaign, lead: LeadRecord, check: DialCheck, now: float
+    ) -> None:
+        log.info("lead %s not dialled: %s", lead.id, check.detail)
+        row = self._audit_row(campaign, lead, check, "", now)
+        row.outcome = check.reason
+        await asyncio.to_thread(self.store.add_attempt, row, None)
+        refused = retry.refuse(lead.state, check, now)
+        await asyncio.to_thread(self.store.save_lead, lead.id, refused)
+
+    @staticmethod
+    def _audit_row(
+        campaign: Campaign, lead: LeadRecord, check: DialCheck, call_id: str, now: float
+    ) -> DialAttemptRow:
+        return DialAttemptRow(
+            campaign_id=campaign.id,
+            lead_id=lead.id,
+            call_id=call_id,
+            at=now,
+            **{**check.audit(), "dialled": bool(call_id)},
+        )
+
+    @staticmethod
+    def _call_row(attempt: Attempt, now: float) -> CallRow:
+        lead = attempt.lead
+        return CallRow(
+            id=attempt.call_id,
+            unique_id=attempt.call_id,
+            direction="outbound",
+            caller_number=attempt.number,
+            caller_name=f"{lead.first_name} {lead.last_name}".strip()[:40],
+            dialled=attempt.number,
+            flow=f"campaign:{attempt.campaign.name}"[:32],
+            queue=attempt.campaign.settings.queue,
+            entered_at=now,
+            agent=attempt.agent,
+            ivr_path=[],
+            data={"campaign": attempt.campaign.name, "lead_id": str(lead.id)},
+            requirements={},
+        )
+
+    async def _hold(self, agent: str, call_id: str, now: float) -> bool:
+        try:
+            await self.agents.offer(agent, call_id, now)
+        except AgentError as exc:  # the ACD took the agent first
+            log.info("agent %s not held for %s: %s", agent, call_id, exc)
+            return False
+        return True
+
+    async def _originate(self, attempt: Attempt) -> None:
+        settings = attempt.campaign.settings
+        request = Origination(
+            endpoint=attempt.number,
+            via=self.trunk,
+            context=Context.OUTBOUND,
+            exten="s",
+            action_id=attempt.call_id,
+            channel_id=attempt.call_id,
+            caller_id=f'"{attempt.campaign.name[:20]}" <{settings.caller_id or "anonymous"}>',
+            ring_seconds=settings.ring_seconds,
+            variables=(
+                (Var.CALL_ID.value, attempt.call_id),
+                (Var.AMD.value, "1" if settings.amd else "0"),
+                (Var.ID_PROMPT.value, attempt.campaign.id_prompt),
+            ),
+        )
+        log.info(
+            "dialling %s for %s (lead %s)", attempt.number, attempt.campaign.name, attempt.lead.id
+        )
+        try:
+            await self.originator.originate(request)
+        except PbxUnavailable as exc:
+            log.warning("call %s not placed: %s", attempt.call_id, exc)
+            await self.calls.finish(attempt)  # no reason: failed
+        except OriginateUncertain as exc:
+            log.warning(
+                "call %s uncertain (%s): waiting for Asterisk's events", attempt.call_id, exc
+            )
+            self.timers.after(
+                settings.ring_seconds + UNCERTAIN_GRACE,
+                ("dial-uncertain", attempt.call_id),
+                lambda: self.calls.give_up(attempt.call_id),
+            )
+
+    # -- preview -------------------------------------------------------------------------------
+    async def preview(self, agent: str) -> tuple[Campaign, LeadRecord]:
+        """The next lead for ``agent`` in a preview campaign they work; the agent is held."""
+        if agent in self.previews:
+            campaign, lead, _ = self.previews[agent]
+            return campaign, lead
+        if not self.agents.available(agent):
+            raise DialerError("agent-busy", f"{agent} is not ready (or the phone is not free)")
+        now = self.timers.clock()
+        for campaign in self.campaigns.values():
+            if campaign.settings.mode != "preview" or agent not in self.campaign_agents(campaign):
+                continue
+            for lead in await asyncio.to_thread(self.store.due_leads, campaign.id, now, 10):
+                if not await asyncio.to_thread(self.store.claim, lead.id):
+                    continue
+                call_id = new_call_id(now)
+                if not await self._hold(agent, call_id, now):
+                    await asyncio.to_thread(self.store.save_lead, lead.id, lead.state)
+                    raise DialerError("agent-busy", f"{agent} was just given another call")
+                self.previews[agent] = (campaign, lead, call_id)
+                return campaign, lead
+        raise DialerError("no-lead", f"no lead is due in a preview campaign {agent} works")
+
+    async def dial_preview(self, agent: str) -> str:
+        """The agent clicked dial: check and place the previewed call; returns its call id."""
+        held = self.previews.pop(agent, None)
+        if held is None:
+            raise DialerError("no-preview", f"{agent} has no lead in preview")
+        campaign, lead, call_id = held
+        if not await self.dial(campaign, lead, agent, held=call_id):
+            raise DialerError("not-dialled", "the lead may not be called now (see its audit row)")
+        return call_id
+
+    async def skip_preview(self, agent: str) -> None:
+        held = self.previews.pop(agent, None)
+        if held is None:
+            raise DialerError("no-preview", f"{agent} has no lead in preview")
+        _, lead, call_id = held
+        await asyncio.to_thread(self.store.save_lead, lead.id, lead.state)  # due again
+        await self.calls.release(agent, call_id)

@@ -1,0 +1,277 @@
+"""Dialled calls from Originate to hangup: answer, AMD verdict, agent, outcome.
+
+- OriginateResponse: Success is the customer's answer; Failure carries why
+  (busy, no answer, ...) and ends the attempt.
+- the ``outbound-answered`` route (after AMD): a machine gets the campaign's
+  action; a person gets the agent held for the call, or (predictive) the
+  first campaign agent free within the grace period; nobody: the
+  identification message, and the call counts as abandoned;
+- the ``outbound-result`` route: the agent's phone did not answer in time:
+  abandoned too;
+- once the agent answers, the call is an ordinary call of the ACD (CallBook,
+  agent on call, wrap-up, recording, call records);
+- Hangup of the customer's channel ends the attempt: the audit row is
+  completed and the lead is rescheduled per the campaign's retry rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable
+from typing import Any
+
+from callcenter.adapters.agi.variables import Status
+from callcenter.adapters.ami import events as ev
+from callcenter.adapters.ami.client import AmiClient
+from callcenter.adapters.db.dialer_store import DialerStore
+from callcenter.core import events as ce
+from callcenter.core.acd.model import AgentState
+from callcenter.core.outbound import retry
+from callcenter.services.agents import AgentError, AgentService
+from callcenter.services.dialer_model import AMD_VERDICTS, Attempt, OutboundDecision
+from callcenter.services.live import CallBook, CallState, LiveCall
+from callcenter.services.notify import Notifier
+from callcenter.services.recording import Recordings
+from callcenter.services.timers import Timers
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+MIN_RING = 1  # seconds the agent's phone rings at least (it answers by itself)
+ORIGINATE_WAIT = 1.0  # after an unanswered channel's Hangup, for OriginateResponse
+
+
+class DialerCalls:
+    def __init__(
+        self,
+        store: DialerStore,
+        agents: AgentService,
+        calls: CallBook,
+        notifier: Notifier,
+        recordings: Recordings,
+        timers: Timers,
+    ) -> None:
+        self.store = store
+        self.agents = agents
+        self.calls = calls
+        self.notifier = notifier
+        self.recordings = recordings
+        self.timers = timers
+        self.attempts: dict[str, Attempt] = {}
+        # Set by the Dialer: a free agent of the attempt's campaign, or "".
+        self.free_agent: Callable[[Attempt], str] = lambda attempt: ""
+        notifier.subscribe(ce.CallAnswered, self._agent_answered)
+
+    def subscribe(self, ami: AmiClient) -> None:
+        """Every AMI event the dialer consumes, in one place."""
+        ami.subscribe(ev.OriginateResponse, self._originate_response)
+        ami.subscribe(ev.Hangup, self._hangup)
+
+    # -- what Asterisk reports ----------------------------------------------------------------
+    def _originate_response(self, event: ev.OriginateResponse) -> Any:
+        attempt = self.attempts.get(event.action_id)
+        if attempt is None:
+            return None
+        self.timers.cancel(("dial-uncertain", attempt.call_id))
+        self.timers.cancel(("dial-end", attempt.call_id))
+        if event.response == "Success":
+            attempt.answered_at = attempt.answered_at or self.timers.clock()
+            attempt.channel = event.channel
+            return None
+        attempt.originate_reason = event.reason
+        return self.finish(attempt)
+
+    def _hangup(self, event: ev.Hangup) -> Any:
+        attempt = self.attempts.get(event.unique_id)
+        if attempt is None:
+            return None
+        if attempt.answered_at is not None:
+            return self.finish(attempt)
+        # Never answered: OriginateResponse, close behind, may say more than the cause.
+        attempt.cause = event.cause
+        self.timers.after(
+            ORIGINATE_WAIT, ("dial-end", attempt.call_id), lambda: self.finish(attempt)
+        )
+        return None
+
+    def _agent_answered(self, event: ce.CallAnswered) -> None:
+        attempt = self.attempts.get(event.call_id)
+        if attempt is not None and attempt.connected_at is None:
+            attempt.connected_at = event.at
+
+    # -- the customer answered: AMD's verdict ---------------------------------------------------
+    async def answered(
+        self, unique_id: str, channel: str, amd: str, cause: str
+    ) -> OutboundDecision:
+        attempt = self.attempts.get(unique_id)
+        if attempt is None or attempt.ended:
+            log.warning("answered call %s is not a dial attempt", unique_id)
+            return OutboundDecision(Status.HANGUP)
+        now = self.timers.clock()
+        attempt.channel = channel or attempt.channel
+        attempt.answered_at = attempt.answered_at or now
+        attempt.greeted_at = now
+        attempt.amd = AMD_VERDICTS.get(amd, "")
+        attempt.amd_cause = "".join(c for c in cause if c.isalnum() or c in "-_")[:48]
+        action = attempt.campaign.settings.amd_action
+        if attempt.amd == "HANGUP":
+            return OutboundDecision(Status.HANGUP)
+        if attempt.amd == "MACHINE" and action == "message":
+            prompt = attempt.campaign.machine_prompt
+            return OutboundDecision(Status.HANGUP, prompt=prompt, after_greeting=bool(prompt))
+        if attempt.amd == "MACHINE" and action != "agent":
+            return OutboundDecision(Status.HANGUP)
+        return await self._connect(attempt, now)
+
+    async def _connect(self, attempt: Attempt, now: float) -> OutboundDecision:
+        grace = attempt.campaign.settings.agent_grace_seconds
+        deadline = now + grace
+        # Predictive: no agent held; one who becomes free soon enough will do.
+        while not attempt.agent and self.timers.clock() < deadline - MIN_RING:
+            attempt.agent = await self._take_agent(attempt)
+            if not attempt.agent:
+                await asyncio.sleep(POLL_SECONDS)
+        if not attempt.agent or not self.agents.phone_free(attempt.agent):
+            return self._abandon(attempt, "no agent free")
+        ring = max(MIN_RING, math.ceil(deadline - self.timers.clock()))
+        call = self._live_call(attempt)
+        self.calls.add(call)
+        self.notifier.publish(
+            ce.CallOffered(
+                at=self.timers.clock(),
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                agent=attempt.agent,
+                wait=0.0,
+            )
+        )
+        return OutboundDecision(
+            Status.CONNECT,
+            target=attempt.agent,
+            ring_timeout=ring,
+            recording=self.recordings.asterisk_path(call.call_id, call.entered_at),
+        )
+
+    async def _take_agent(self, attempt: Attempt) -> str:
+        agent = self.free_agent(attempt)
+        if not agent:
+            return ""
+        try:
+            await self.agents.offer(agent, attempt.call_id, self.timers.clock())
+        except AgentError:
+            return ""
+        return agent
+
+    def _live_call(self, attempt: Attempt) -> LiveCall:
+        lead = attempt.lead
+        data = {k: str(v) for k, v in lead.data.items()}
+        data.update(
+            campaign=attempt.campaign.name,
+            lead_id=str(lead.id),
+            first_name=lead.first_name,
+            last_name=lead.last_name,
+            account=lead.account,
+        )
+        return LiveCall(
+            call_id=attempt.call_id,
+            unique_id=attempt.call_id,
+            channel=attempt.channel,
+            caller=attempt.number,
+            caller_name=f"{lead.first_name} {lead.last_name}".strip(),
+            dialled=attempt.number,
+            entered_at=attempt.placed_at,
+            state=CallState.RINGING,
+            data=data,
+            queue=attempt.campaign.settings.queue,
+            enqueued_at=attempt.answered_at,
+            agent=attempt.agent,
+            offered_at=self.timers.clock(),
+            offers=1,
+            recording=self.recordings.relative_path(attempt.call_id, attempt.placed_at),
+        )
+
+    def _abandon(self, attempt: Attempt, why: str) -> OutboundDecision:
+        """Nobody to take a live customer: the identification message, then goodbye."""
+        log.info("call %s not connected: %s", attempt.call_id, why)
+        if attempt.amd == "MACHINE":  # a machine passed to an agent: nothing owed
+            return OutboundDecision(Status.HANGUP)
+        return OutboundDecision(Status.HANGUP, prompt=attempt.campaign.id_prompt)
+
+    # -- the agent's phone answered, or not -------------------------------------------------------
+    async def agent_result(self, unique_id: str, dial_status: str) -> OutboundDecision:
+        attempt = self.attempts.get(unique_id)
+        if dial_status == "ANSWER" or attempt is None:
+            return OutboundDecision(Status.HANGUP)  # the agent hung up first: done
+        now = self.timers.clock()
+        call = self.calls.get(attempt.call_id)
+        agent = attempt.agent
+        if call is not None and call.state is CallState.RINGING:
+            call.state = CallState.ENDED
+            self.notifier.publish(
+                ce.CallRingNoAnswer(
+                    at=now,
+                    call_id=call.call_id,
+                    unique_id=call.unique_id,
+                    queue=call.queue,
+                    agent=agent,
+                    ring_seconds=now - (call.offered_at or now),
+                    status=dial_status,
+                )
+            )
+        status = self.agents.statuses.get(agent)
+        if status is not None and status.state is AgentState.RINGING:
+            await self.agents.not_answered(agent, dial_status, now)
+        return self._abandon(attempt, f"agent {agent} did not answer ({dial_status})")
+
+    # -- the end -----------------------------------------------------------------------------------
+    async def give_up(self, call_id: str) -> None:
+        """An Originate Asterisk never confirmed, and no channel showed up for it."""
+        attempt = self.attempts.get(call_id)
+        if attempt is not None and attempt.answered_at is None:
+            await self.finish(attempt)
+
+    async def finish(self, attempt: Attempt) -> None:
+        if attempt.ended:
+            return
+        attempt.ended = True
+        if attempt.answered_at is not None and attempt.greeted_at is None:
+            # Gone before the answered route ran: hung up while AMD listened.
+            attempt.amd = "HANGUP" if attempt.campaign.settings.amd else attempt.amd
+        self.attempts.pop(attempt.call_id, None)
+        now = self.timers.clock()
+        await self.release(attempt.agent, attempt.call_id)
+        await self._write(attempt, now)
+
+    async def release(self, agent: str, call_id: str) -> None:
+        """Let an agent held for ``call_id`` go (nobody answered, or a preview skipped)."""
+        status = self.agents.statuses.get(agent)
+        if status is None or status.state is not AgentState.RINGING or status.call_id != call_id:
+            return
+        await self.agents.call_ended(agent, 0.0, self.timers.clock())
+
+    async def _write(self, attempt: Attempt, now: float) -> None:
+        outcome = attempt.outcome()
+        connected, answered = attempt.connected_at, attempt.answered_at
+        end = {
+            "answered_at": answered,
+            "amd_result": attempt.amd,
+            "amd_cause": attempt.amd_cause,
+            "agent_connected_at": connected,
+            "answer_to_agent_seconds": (
+                round(connected - answered, 3) if connected and answered else None
+            ),
+            "agent": attempt.agent if connected else "",
+            "outcome": outcome,
+            "abandoned": outcome == "abandoned",
+        }
+        lead = retry.finish(attempt.lead_state, outcome, attempt.campaign.settings.retry, now)
+        log.info(
+            "call %s, lead %s: %s, lead %s", attempt.call_id, attempt.lead.id, outcome, lead.status
+        )
+        await asyncio.to_thread(
+            self.store.finish_attempt, attempt.audit_id, attempt.call_id, end, now
+        )
+        await asyncio.to_thread(self.store.save_lead, attempt.lead.id, lead)
