@@ -20,6 +20,7 @@ from callcenter.adapters.agi.variables import Global, Route
 from callcenter.adapters.ami.client import AmiClient, AmiError
 from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.adapters.db.agents import AgentRepository
+from callcenter.adapters.db.campaigns import CampaignRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.adapters.db.dialer_store import DialerStore
@@ -48,6 +49,7 @@ from callcenter.scheduler.runner import JobScheduler, site_zone
 from callcenter.services.acd import Acd
 from callcenter.services.admin import Admin
 from callcenter.services.agents import AgentService
+from callcenter.services.campaigns import Campaigns
 from callcenter.services.desktop import Desktop
 from callcenter.services.desktop_records import DesktopRecords
 from callcenter.services.desktop_settings import DesktopSettingsStore
@@ -55,6 +57,7 @@ from callcenter.services.dialer import Dialer
 from callcenter.services.dialer_calls import DialerCalls
 from callcenter.services.directory import AgentDirectory
 from callcenter.services.flows import FlowDirectory
+from callcenter.services.lead_import import LeadImports
 from callcenter.services.live import CallBook
 from callcenter.services.notify import Notifier
 from callcenter.services.pbx_view import PbxView
@@ -192,6 +195,7 @@ class Controller:
         self._wire_desktop()
         self._wire_supervisor()
         self._wire_reports()
+        self._wire_campaigns()
         self._wire_outbound()
         self.agi.add_route(Route.INBOUND, self.routes.inbound)
         self.agi.add_route(Route.DIAL_RESULT, self.routes.dial_result)
@@ -291,6 +295,14 @@ class Controller:
         self.agi.add_route(Route.OUTBOUND_ANSWERED, outbound.answered)
         self.agi.add_route(Route.OUTBOUND_RESULT, outbound.result)
 
+    def _wire_campaigns(self) -> None:
+        # Campaign administration: settings, leads by API and CSV import (its own
+        # thread, progress in lead_imports), DNC lists, progress figures.
+        repository = CampaignRepository(self.storage.sessions)
+        self.campaigns = Campaigns(repository, self.timers.clock)
+        folder = self.settings.state_dir / "imports"
+        self.lead_imports = LeadImports(repository, self.campaigns, folder, self.timers.clock)
+
     async def _publish_agents(self, accounts: list[SipAccount]) -> None:
         renderer = Renderer(self.settings, self.pbx.layout())
         if renderer.render_agents(accounts):
@@ -337,6 +349,7 @@ class Controller:
         self.scheduler.start()  # supervisor area: timed jobs (recordings retention)
         await self.wallboard.start()  # wallboard: today so far, from the database
         await asyncio.to_thread(self.desktop_settings.load)  # desktop: CRM settings, webhooks
+        await asyncio.to_thread(self.lead_imports.recover)  # campaigns: cut-short imports
         await self.agi.start()
         await self.ami.start()
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
@@ -371,6 +384,7 @@ class Controller:
         await self.agi.stop()
         await self.ami.stop()
         await asyncio.to_thread(self.webhooks.stop)  # desktop: webhook workers
+        await asyncio.to_thread(self.lead_imports.stop)  # campaigns: imports at a batch end
         await asyncio.to_thread(self.records.stop)
         self.storage.engine.dispose()
 

@@ -9,6 +9,7 @@ from flask import Response, request, stream_with_context
 
 from callcenter.adapters.web import (
     area_admin,
+    area_campaigns,
     area_desktop,
     area_recordings,
     area_reports,
@@ -60,6 +61,7 @@ def create_app(context: WebContext, secret_key: str) -> APIFlask:
         area_recordings,
         area_reports,
         area_admin,
+        area_campaigns,
     ):
         app.register_blueprint(area.pages)
         app.register_blueprint(area.api)
