@@ -13,10 +13,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from callcenter.simulate.dtmf import key_pcap
 from callcenter.simulate.procs import stop_process
-
-PCAP_DIR = Path("/usr/share/sip-tester")
-PCAP_NAMES = {"*": "star", "#": "pound"}
 
 _TAG = "tag=[pid]SIPpTag00[call_number]"
 _HEADERS = """      From: "[field0]" <sip:[field1]@[local_ip]:[local_port]>;{tag}
@@ -87,11 +85,9 @@ AWAIT_BYE = """  <recv request="BYE" timeout="{timeout}"/>
 """
 
 
-def digit_step(digit: str) -> str:
-    name = PCAP_NAMES.get(digit, digit)
-    pcap = PCAP_DIR / f"dtmf_2833_{name}.pcap"
-    if not pcap.exists():
-        raise ValueError(f"no DTMF pcap for {digit!r}")
+def digit_step(digit: str, press: int = 0) -> str:
+    """One key press, the ``press``-th of the call (its RTP numbering follows the last)."""
+    pcap = key_pcap(digit, press)
     play = f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>'
     return f'  {play}\n  <pause milliseconds="250"/>\n'
 
@@ -109,11 +105,14 @@ def caller_scenario(
     ack = _HEADERS.format(tag=_TAG, peer="[peer_tag_param]", cseq=1, method="ACK")
     body = [INVITE.format(headers=headers, ack_headers=ack, final=final)]
     if final == 200:
+        presses = 0
         for step in steps:
             if isinstance(step, int):
                 body.append(f'  <pause milliseconds="{step}"/>\n')
-            else:
-                body.extend(digit_step(digit) for digit in step)
+                continue
+            for digit in step:
+                body.append(digit_step(digit, presses))
+                presses += 1
         if end == "bye":
             body.append(
                 BYE.format(

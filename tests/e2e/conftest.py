@@ -50,7 +50,6 @@ CUSTOMER_PORT = PORT_BASE - 9901  # 5099
 CUSTOMER_MEDIA_PORT = PORT_BASE - 9800  # 5200
 
 
-
 def test_settings(root: Path, database_url: str = "") -> Settings:
     return Settings(
         state_dir=root / "state",
@@ -249,7 +248,7 @@ class CallCenter:
         assert web is not None, "the console is not enabled"
         return f"http://127.0.0.1:{web.port}"
 
-    def caller(self, address: str = "127.0.0.2", port: int = 5070) -> SippCaller:
+    def caller(self, address: str = "127.0.0.2", port: int = CALLER_PORT) -> SippCaller:
         return SippCaller(
             self.workdir / f"sipp-{address}-{port}",
             f"127.0.0.1:{SIP_PORT}",
@@ -265,7 +264,7 @@ class CallCenter:
         name: str = "Caller",
         end: str = "await",
         address: str = "127.0.0.2",
-        port: int = 5070,
+        port: int = CALLER_PORT,
     ) -> PlacedCall:
         """Start one SIPp call that runs ``steps`` once answered (see caller_scenario)."""
         sipp = self.caller(address, port)

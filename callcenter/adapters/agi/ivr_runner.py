@@ -65,6 +65,10 @@ class IvrRunner:
                 result, customer = await self._execute(agi, action, customer)
             except AgiHangup:
                 result = CallerHungUp()
+            if agi.hung_up:
+                # Asterisk said HANGUP while a command that is allowed on a dead
+                # channel ran (EXEC, e.g. after a slow fetch): the caller is gone.
+                result = CallerHungUp()
             # A ProtocolError here is our bug; the route's FAIL sends the caller
             # to the fallback queue rather than leaving them in silence.
             action = ivr.feed(result)

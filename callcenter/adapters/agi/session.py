@@ -24,6 +24,8 @@ _RESULT = re.compile(r"^200 result=(?P<result>\S*)(?:\s+\((?P<data>.*)\))?(?:\s+
 
 
 USAGE_TIMEOUT = 5.0
+# Commands whose -1 result can mean "the caller hung up meanwhile".
+_MAY_HANG_UP = frozenset({"GET", "STREAM", "CONTROL", "WAIT", "SAY", "EXEC", "RECORD"})
 
 
 class AgiHangup(Exception):
@@ -114,7 +116,23 @@ class AgiSession:
                 # A usage text follows, ending with a line starting "520 End".
                 while raw and not raw.startswith(b"520 End"):
                     raw = await asyncio.wait_for(self._reader.readline(), USAGE_TIMEOUT)
-            return self._check(line, code, text)
+            result = self._check(line, code, text)
+            if result.result == "-1" and line.split(" ", 1)[0] in _MAY_HANG_UP:
+                await self._confirm_alive(line)
+            return result
+
+    async def _confirm_alive(self, line: str) -> None:
+        """A -1 from a command that plays or reads keys: the caller may be gone.
+
+        Asterisk sends its HANGUP line only after that result, so a hang-up in
+        the middle of GET DATA would pass as "no keys" (a retry prompt, or an
+        IVR going on to queue a dead channel). Ask for the channel's status:
+        a dead channel answers 511, which raises AgiHangup.
+        """
+        status = await self.command("CHANNEL STATUS")
+        if status.result == "-1":
+            self.hung_up = True
+            raise AgiHangup(f"channel hung up ({line.split(' ', 1)[0]})")
 
     def _check(self, line: str, code: int, text: str) -> AgiResult:
         verb = line.split(" ", 1)[0]
