@@ -46,6 +46,15 @@ class AgentEntry(BaseModel):
     skills: dict[str, int] = {}
     static_contact: str = Field("", pattern=r"^$|^sip:[A-Za-z0-9_.-]+@[0-9.]+(:[0-9]+)?$")
 
+    @field_validator("name")
+    @classmethod
+    def _config_safe(cls, name: str) -> str:
+        # The name goes into the agent's PJSIP endpoint (its caller ID): a line
+        # break, ';' or '[' there would break the whole generated config.
+        if re.search(r"[\x00-\x1f\x7f;\[\]]", name):
+            raise ValueError("may not hold ; [ ] or control characters (line breaks, tabs)")
+        return name
+
     @field_validator("skills")
     @classmethod
     def _levels(cls, skills: dict[str, int]) -> dict[str, int]:

@@ -40,6 +40,8 @@ def test_a_good_agent_passes_and_an_empty_password_means_generate_or_keep() -> N
         ({"username": "Alice;x"}, "username"),
         ({"extension": "12a"}, "extension"),
         ({"name": ""}, "name"),
+        ({"name": "Ann\n[evil]\ntype=endpoint"}, "may not hold ; [ ] or control characters"),
+        ({"name": "Ann; x"}, "may not hold ; [ ]"),
         ({"static_contact": "sip:x@evil.example;transport=tcp"}, "static_contact"),
         ({"role": "admin"}, "Extra inputs are not permitted"),
     ],
