@@ -48,7 +48,14 @@ def _fail(exc: DialerError) -> None:
 
 @api.get("/preview/<string:agent>")
 @api.output(PreviewOut)
-@api.doc(summary="The lead shown to the agent (the next due one of their preview campaigns)")
+@api.doc(
+    summary="The lead shown to the agent (the next due one of their preview campaigns)",
+    responses={
+        400: "Refused by a dialing rule (the message says which)",
+        404: "No lead to show",
+        409: "The agent is busy, or has no lead in preview",
+    },
+)
 @requires("agent")
 def preview(agent: str) -> PreviewOut:
     _agent(agent)
@@ -72,7 +79,14 @@ def preview(agent: str) -> PreviewOut:
 
 @api.post("/preview/<string:agent>/dial")
 @api.output(DialOut)
-@api.doc(summary="Dial the lead in preview (checked again: do-not-call, hours) to the agent")
+@api.doc(
+    summary="Dial the lead in preview (checked again: do-not-call, hours) to the agent",
+    responses={
+        400: "Refused by a dialing rule (the message says which)",
+        404: "No lead to show",
+        409: "The agent is busy, or has no lead in preview",
+    },
+)
 @requires("agent")
 def dial(agent: str) -> DialOut:
     _agent(agent)
@@ -86,7 +100,14 @@ def dial(agent: str) -> DialOut:
 
 @api.post("/preview/<string:agent>/skip")
 @api.output(DialOut, status_code=200)
-@api.doc(summary="Put the lead back (due again) and free the agent")
+@api.doc(
+    summary="Put the lead back (due again) and free the agent",
+    responses={
+        400: "Refused by a dialing rule (the message says which)",
+        404: "No lead to show",
+        409: "The agent is busy, or has no lead in preview",
+    },
+)
 @requires("agent")
 def skip(agent: str) -> DialOut:
     _agent(agent)
