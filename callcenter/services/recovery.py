@@ -17,7 +17,7 @@ from callcenter.adapters.agi.variables import Context, Var
 from callcenter.adapters.db.models import CallRow
 from callcenter.core.acd.model import AgentState
 from callcenter.core.channels import endpoint_of
-from callcenter.core.events import CallEnded
+from callcenter.core.events import CallEnded, CallFellBack
 from callcenter.services.acd import Acd
 from callcenter.services.agents import AgentService
 from callcenter.services.live import CallBook, CallState, LiveCall
@@ -93,7 +93,10 @@ class Recovery:
     ) -> None:
         if self.calls.by_unique_id(channel.unique_id) is not None:
             return
-        if channel.context not in WAITING_CONTEXTS | {Context.CONNECT.value}:
+        if channel.context not in WAITING_CONTEXTS | {
+            Context.CONNECT.value,
+            Context.FALLBACK.value,
+        }:
             return
         call_id = await self.pbx.get_var(channel.name, Var.CALL_ID)
         if not call_id or not call_id.isalnum():
@@ -120,6 +123,26 @@ class Recovery:
         )
         self.calls.add(call)
         self.adopted.append(call.call_id)
+        partner = [
+            c for c in by_bridge.get(channel.bridge_id, []) if c.unique_id != channel.unique_id
+        ]
+        if channel.context == Context.FALLBACK.value:
+            # Sent to the plain queue while the controller was away: say so in its
+            # record, and follow it (waiting there, or talking to an agent).
+            if row.outcome != "fallback":
+                reason = await self.pbx.get_var(channel.name, Var.REASON) or ""
+                self.notifier.publish(
+                    CallFellBack(
+                        at=now,
+                        call_id=call.call_id,
+                        unique_id=call.unique_id,
+                        reason=reason if reason.replace("-", "").isalnum() else "unknown",
+                    )
+                )
+            if not (channel.bridge_id and partner):
+                call.state = CallState.FALLBACK
+                log.info("recovered call %s waiting in the fallback queue", call.call_id)
+                return
         if channel.context in WAITING_CONTEXTS:
             call.state = CallState.WAITING
             self.acd.router.enqueue(
@@ -130,11 +153,8 @@ class Recovery:
                 self.acd._arm(call, settings, now)
             log.info("recovered waiting call %s in %s", call.call_id, call.queue)
             return
-        # In cc-connect: ringing or talking to an agent.
+        # In cc-connect (or the fallback queue): ringing or talking to an agent.
         call.agent = row.agent
-        partner = [
-            c for c in by_bridge.get(channel.bridge_id, []) if c.unique_id != channel.unique_id
-        ]
         if channel.bridge_id and partner:
             call.state = CallState.TALKING
             call.answered_at = row.answered_at or now

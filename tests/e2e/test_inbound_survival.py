@@ -1,0 +1,214 @@
+"""No lost calls: the controller is killed (SIGKILL) while callers wait.
+
+The controller that dies runs as its own process (`callcenter run`), so the
+kill is real: its AMI and FastAGI sockets vanish at once. The waiting callers
+notice the silent heartbeat and move to the plain Asterisk fallback queue,
+whose members the controller kept in step; a call arriving meanwhile finds
+no FastAGI server and goes there too. Agents are baresip softphones in
+manual answer mode. Then a controller starts again (in-process, to look
+inside it) and its view is compared with what Asterisk shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from callcenter.adapters.db.models import CallEventRow, CallRow
+from callcenter.config import Settings
+from callcenter.core.acd.model import AgentState
+from callcenter.services.agents import FALLBACK_QUEUE
+from callcenter.services.live import CallState
+from callcenter.simulate.procs import stop_process, wait_for
+from callcenter.simulate.softphone import Softphone
+from tests.e2e.conftest import CALLER_PORT, CallCenter, Pbx, PlacedCall
+from tests.support.controller import ControllerThread
+
+pytestmark = pytest.mark.e2e
+
+
+def controller_process(settings: Settings, workdir: Path) -> subprocess.Popen[bytes]:
+    """`callcenter run` with the test's settings (passed as CALLCENTER_* variables)."""
+    env = dict(os.environ)
+    for key, value in settings.model_dump(mode="json").items():
+        if value is not None:
+            text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+            env[f"CALLCENTER_{key.upper()}"] = text
+    env["CALLCENTER_WEB"] = json.dumps({"enabled": False})
+    config = workdir / "controller.toml"
+    config.write_text("")
+    log = (workdir / "controller.log").open("wb")
+    command = [sys.executable, "-m", "callcenter.cli", "--config", str(config), "run"]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_running(workdir: Path, process: subprocess.Popen[bytes]) -> None:
+    log = workdir / "controller.log"
+    wait_for(
+        lambda: process.poll() is None and "controller running" in log.read_text(errors="replace"),
+        30,
+        "the controller process running",
+    )
+    time.sleep(2.0)  # its AMI login and first resynchronisation
+
+
+def channels(pbx: Pbx) -> dict[str, str]:
+    """Asterisk's channels: name -> dialplan context."""
+    found = {}
+    for line in pbx.cli("core show channels concise").splitlines():
+        fields = line.split("!")
+        if len(fields) > 2:
+            found[fields[0]] = fields[1]
+    return found
+
+
+def fallback_callers(pbx: Pbx) -> int:
+    found = re.search(
+        rf"^{FALLBACK_QUEUE} has (\d+) call", pbx.cli(f"queue show {FALLBACK_QUEUE}"), re.M
+    )
+    return int(found.group(1)) if found else 0
+
+
+def incoming_from(phone: Softphone, number: str, timeout: float, after: int = 0) -> None:
+    event = phone.wait_event("CALL_INCOMING", timeout, after=after)
+    assert number in event["peeruri"], (number, event)
+
+
+def answer(phone: Softphone, number: str, timeout: float = 15) -> None:
+    seen = len(phone.events)
+    incoming_from(phone, number, timeout, after=seen)
+    phone.accept()
+    phone.wait_event("CALL_ESTABLISHED", 5, after=seen)
+
+
+def hang_up_then_answer(phone: Softphone, number: str, timeout: float = 15) -> None:
+    """The agent ends the call in progress, then takes the next one ringing."""
+    seen = len(phone.events)
+    phone.hangup()
+    phone.wait_event("CALL_CLOSED", 5, after=seen)
+    answer(phone, number, timeout)
+
+
+def call_row(center: CallCenter, number: str) -> CallRow:
+    (row,) = center.rows(CallRow, CallRow.caller_number == number)
+    assert isinstance(row, CallRow)
+    return row
+
+
+def test_waiting_callers_reach_agents_through_the_fallback_queue_when_the_controller_dies(
+    callcenter: CallCenter, pbx: Pbx, tmp_path: Path
+) -> None:
+    center = callcenter
+    center.load_site(
+        {
+            "agents": [
+                {"username": "ann", "name": "Ann", "extension": "1001", "skills": {"support": 3}},
+                {"username": "bob", "name": "Bob", "extension": "1002", "skills": {"support": 3}},
+            ],
+            "queues": [
+                {
+                    "name": "support",
+                    "requirements": {"support": 1},
+                    "announce": {"on_entry": False, "interval": 0},
+                }
+            ],
+            "flows": {
+                "main": {
+                    "document": {
+                        "name": "main",
+                        "start": "support",
+                        "nodes": {"support": {"type": "queue", "queue": "support"}},
+                    }
+                }
+            },
+        }
+    )
+    ann = center.softphone(center.account("ann"))
+    bob = center.softphone(center.account("bob"))
+    center.login("ann")  # ann first: the longest idle takes the first call
+    center.login("bob")
+    center.wait_available("ann", "bob")
+    # This controller stops cleanly; the one that dies is a process of its own.
+    settings = center.settings
+    center.thread.stop()
+    process = controller_process(settings, tmp_path)
+    placed: dict[str, PlacedCall] = {}
+
+    def call(number: str, index: int) -> None:
+        placed[number] = center.place_call([500], number, number, port=CALLER_PORT + 10 * index)
+
+    try:
+        wait_running(tmp_path, process)
+        call("5553001", 0)
+        answer(ann, "5553001")
+        call("5553002", 1)
+        answer(bob, "5553002")
+        call("5553003", 2)
+        call("5553004", 3)
+        wait_for(
+            lambda: list(channels(pbx).values()).count("cc-wait") == 2, 15, "two callers waiting"
+        )
+
+        process.send_signal(signal.SIGKILL)
+        process.wait(5)
+        # The heartbeat falls silent: both waiting callers move to the fallback queue.
+        wait_for(lambda: fallback_callers(pbx) == 2, 15, "two callers in the fallback queue")
+        # A call arriving now finds no controller at all and goes there too.
+        call("5553005", 4)
+        wait_for(lambda: fallback_callers(pbx) == 3, 15, "the new caller in the fallback queue")
+        # Agents freed by their callers get the fallback queue's callers, in order.
+        hang_up_then_answer(ann, "5553003")
+        hang_up_then_answer(bob, "5553004")
+        assert fallback_callers(pbx) == 1
+    finally:
+        stop_process(process)
+
+    # A controller again: its view is rebuilt from Asterisk and the database.
+    center.thread = ControllerThread(settings)
+    center.start()
+    view = center.controller.view
+    wait_for(lambda: center.get(lambda c: c.recovery.runs) >= 1, 15, "a recovery run")
+    asterisk = channels(pbx)
+    seen = {c.name for c in center.get(lambda c: view.table.channels())}
+    assert seen == set(asterisk), (seen, asterisk)
+    assert center.get(lambda c: len(c.calls.in_state(CallState.WAITING))) == 0
+    assert list(asterisk.values()).count("cc-wait") == 0
+    for agent in ("ann", "bob"):
+        assert center.get(lambda c, a=agent: c.agents.status(a).state) is AgentState.ON_CALL
+    # The calls the fallback queue connected are known again, with their agents.
+    talking = {
+        (call.caller, call.agent)
+        for call in center.get(lambda c: c.calls.in_state(CallState.TALKING))
+    }
+    assert talking == {("5553003", "ann"), ("5553004", "bob")}
+
+    # The caller who arrived while the controller was down reaches an agent too.
+    hang_up_then_answer(ann, "5553005")
+    assert fallback_callers(pbx) == 0
+    # ann's fallback call ended: the controller saw it and released her from that call.
+    bob.hangup()
+    wait_for(
+        lambda: center.get(lambda c: c.agents.status("bob").state) is not AgentState.ON_CALL,
+        10,
+        "bob released after his fallback call",
+    )
+    ann.hangup()
+    for number, caller in placed.items():
+        result = caller.finish(20)
+        assert (result.successful, result.failed) == (1, 0), (number, result.log)
+
+    for number in ("5553003", "5553004"):
+        row = call_row(center, number)
+        kinds = [e.kind for e in center.rows(CallEventRow, CallEventRow.call_id == row.id)]
+        assert "fallback" in kinds, (number, kinds)
+        assert row.outcome == "completed", row.outcome  # seen to its end after the restart
+    for number in ("5553001", "5553002"):
+        assert call_row(center, number).agent in ("ann", "bob")
