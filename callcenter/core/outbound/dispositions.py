@@ -4,6 +4,9 @@ An attempt answered by a person (or by something AMD could not tell from a
 person) that is not connected to an agent within the campaign's grace time
 (2 s) is *abandoned*: it counts against the campaign's abandon cap, gets the
 identification message, and the lead is left alone for the quiet period.
+
+``answered_at`` is when the callee's greeting is complete, as TCPA counts the
+2 s: the moment AMD gives its verdict, or the answer itself when AMD is off.
 """
 
 from __future__ import annotations

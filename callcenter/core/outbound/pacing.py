@@ -23,6 +23,7 @@ Pure and deterministic; the bench (bench/dialer_simulation.py) drives it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -34,6 +35,7 @@ BAND = 0.25  # start backing off when the measured rate is within this share of 
 MIN_SAMPLE = 30  # dials before the connect rate is trusted
 CONFIDENCE_Z = 1.645  # one-sided 95 %
 MAX_CALLS = 500  # never more calls in flight than this, whatever the figures say
+GRID = 200  # rates are used in steps of 0.005
 
 Used = Literal["preview", "progressive", "predictive", "hold"]
 
@@ -63,6 +65,7 @@ class PacingInput:
     abandons: AbandonStats
     cap_pct: float = 3.0
     max_dial_ratio: float = 3.0  # calls per agent expected available
+    grace_seconds: float = 2.0  # a connect may wait this long for an agent (not an abandon)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +124,17 @@ def finishing_share(mean_answer_seconds: float, mean_handle_seconds: float) -> f
 
 
 def _predictive(state: PacingInput, progressive: int, target_pct: float) -> PacingDecision:
-    p = round(connect_rate(state.dials, state.connects), 3)
-    q = round(finishing_share(state.mean_answer_seconds, state.mean_handle_seconds), 3)
+    # Coarse steps, each rounded the cautious way, so decisions repeat and are cached.
+    p = math.ceil(connect_rate(state.dials, state.connects) * GRID) / GRID
+    q = (
+        math.floor(
+            finishing_share(
+                state.mean_answer_seconds + state.grace_seconds, state.mean_handle_seconds
+            )
+            * GRID
+        )
+        / GRID
+    )
     expected_agents = state.free_agents + state.busy_agents * q
     ceiling = min(MAX_CALLS, math.floor(state.max_dial_ratio * expected_agents))
     limit = max(0, ceiling - state.in_flight)
@@ -149,7 +161,7 @@ def _most_calls(
 ) -> tuple[int, float, float]:
     """Largest n in [floor, limit] with E[(X - A)+] <= target x E[X]; X over in_flight + n calls."""
     agents = _binomial(busy, q)
-    x = _binomial(in_flight, p)
+    x: Sequence[float] = _binomial(in_flight, p)
     best = (floor, 0.0, 0.0)
     for n in range(limit + 1):
         if n > 0:
@@ -163,7 +175,9 @@ def _most_calls(
     return best
 
 
-def _excess(x: list[float], agents: list[float], free: int, expected: float) -> tuple[float, float]:
+def _excess(
+    x: Sequence[float], agents: Sequence[float], free: int, expected: float
+) -> tuple[float, float]:
     # E[(X - k)+] = sum over j > k of P(X >= j): one pass of tail sums serves every k.
     tails = [0.0] * (len(x) + 1)
     for j in range(len(x) - 1, -1, -1):
@@ -175,14 +189,15 @@ def _excess(x: list[float], agents: list[float], free: int, expected: float) -> 
     return expected, excess
 
 
-def _binomial(n: int, p: float) -> list[float]:
-    pmf = [1.0]
+@lru_cache(maxsize=4096)
+def _binomial(n: int, p: float) -> tuple[float, ...]:
+    pmf: Sequence[float] = (1.0,)
     for _ in range(n):
         pmf = _add_call(pmf, p)
-    return pmf
+    return tuple(pmf)
 
 
-def _add_call(pmf: list[float], p: float) -> list[float]:
+def _add_call(pmf: Sequence[float], p: float) -> list[float]:
     grown = [v * (1 - p) for v in pmf] + [0.0]
     for i, v in enumerate(pmf):
         grown[i + 1] += v * p

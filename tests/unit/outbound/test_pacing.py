@@ -135,7 +135,7 @@ def test_overdial_keeps_expected_abandons_within_target(state: PacingInput) -> N
         allowed = decision.target_abandon_pct / 100 * decision.expected_connects
         assert decision.expected_abandons <= allowed + 1e-9
         expected_agents = state.free_agents + state.busy_agents * finishing_share(
-            state.mean_answer_seconds, state.mean_handle_seconds
+            state.mean_answer_seconds + state.grace_seconds, state.mean_handle_seconds
         )
         assert decision.dial + state.in_flight <= state.max_dial_ratio * expected_agents + 1e-9
 
