@@ -172,6 +172,12 @@ class Softphone:
 
     def stop(self) -> None:
         if self._sock is not None:
+            # Shut down before closing: close() alone sends nothing while the
+            # reader thread is still in recv(), so baresip would close first and
+            # its side would sit in TIME_WAIT, keeping the next softphone on
+            # this address from listening on the same control port for a minute.
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 self._sock.close()
         if self.process is not None:

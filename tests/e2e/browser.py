@@ -1,10 +1,11 @@
 """A real headless Chromium (Debian's chromium + chromium-driver) for console tests.
 
-Screenshots go to artifacts/ at the repository root (CI keeps them).
+Screenshots go to tests/artifacts/ (or $CALLCENTER_TEST_ARTIFACTS; CI keeps them).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -14,7 +15,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ARTIFACTS = Path(
+    os.environ.get("CALLCENTER_TEST_ARTIFACTS") or Path(__file__).resolve().parents[1] / "artifacts"
+)
 FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -44,7 +47,7 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 
 def screenshot(driver: webdriver.Chrome, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
