@@ -180,7 +180,7 @@ class Dialer:
                 free = [a for a in free if self.agents.available(a)]
                 if not free:
                     break
-                agent = free.pop(0)
+                agent = free[0]  # still free if the lead is refused (not dialled)
             if await self.dial(campaign, lead, agent):
                 wanted -= 1
 

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
 MIN_RING = 1  # seconds the agent's phone rings at least (it answers by itself)
-ORIGINATE_WAIT = 1.0  # after an unanswered channel's Hangup, for OriginateResponse
+ORIGINATE_WAIT = 2.0  # an unanswered call's Hangup and OriginateResponse: for the other
 
 
 class DialerCalls:
@@ -75,13 +75,12 @@ class DialerCalls:
         if attempt is None:
             return None
         self.timers.cancel(("dial-uncertain", attempt.call_id))
-        self.timers.cancel(("dial-end", attempt.call_id))
         if event.response == "Success":
             attempt.answered_at = attempt.answered_at or self.timers.clock()
             attempt.channel = event.channel
             return None
         attempt.originate_reason = event.reason
-        return self.finish(attempt)
+        return self._unanswered(attempt)
 
     def _hangup(self, event: ev.Hangup) -> Any:
         attempt = self.attempts.get(event.unique_id)
@@ -89,8 +88,15 @@ class DialerCalls:
             return None
         if attempt.answered_at is not None:
             return self.finish(attempt)
-        # Never answered: OriginateResponse, close behind, may say more than the cause.
         attempt.cause = event.cause
+        return self._unanswered(attempt)
+
+    def _unanswered(self, attempt: Attempt) -> Any:
+        """Never answered: the hangup cause and Originate's reason both say why (the
+        cause says more: a busy line's reason is 0); whichever comes second ends it."""
+        if attempt.cause is not None and attempt.originate_reason is not None:
+            self.timers.cancel(("dial-end", attempt.call_id))
+            return self.finish(attempt)
         self.timers.after(
             ORIGINATE_WAIT, ("dial-end", attempt.call_id), lambda: self.finish(attempt)
         )
@@ -269,7 +275,14 @@ class DialerCalls:
         }
         lead = retry.finish(attempt.lead_state, outcome, attempt.campaign.settings.retry, now)
         log.info(
-            "call %s, lead %s: %s, lead %s", attempt.call_id, attempt.lead.id, outcome, lead.status
+            "call %s, lead %s: %s (cause %s, reason %s, amd %s), lead %s",
+            attempt.call_id,
+            attempt.lead.id,
+            outcome,
+            attempt.cause,
+            attempt.originate_reason,
+            attempt.amd or "-",
+            lead.status,
         )
         await asyncio.to_thread(
             self.store.finish_attempt, attempt.audit_id, attempt.call_id, end, now

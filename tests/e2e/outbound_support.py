@@ -63,6 +63,12 @@ def zone_in_hours(avoid: str = "") -> str:
     pytest.skip("no zone inside calling hours now")
 
 
+def zone_elsewhere(here: str) -> str:
+    """A zone whose clock is at least two hours from ``here``'s (in calling hours if any is)."""
+    far = [z for z in ZONES if abs(_minutes(local_now(z)) - _minutes(local_now(here))) >= 120]
+    return next((z for z in far if 9 <= local_now(z).hour < 20), far[0])
+
+
 def _minutes(moment: datetime) -> int:
     return moment.hour * 60 + moment.minute
 
@@ -139,6 +145,23 @@ class Outbound:
     def attempts(self, campaign_id: int) -> list[DialAttemptRow]:
         return self.center.rows(DialAttemptRow, DialAttemptRow.campaign_id == campaign_id)
 
+    def history(self, campaign_id: int, dials: int, connects: int) -> None:
+        """Audit rows of calls placed an hour ago: the sample predictive pacing learns from."""
+        at = time.time() - 3600
+        with self.center.controller.storage.sessions.begin() as session:
+            for index in range(dials):
+                answered = index < connects
+                session.add(
+                    DialAttemptRow(
+                        campaign_id=campaign_id,
+                        number="+12125550000",
+                        at=at,
+                        dialled=True,
+                        answered_at=at + 8 if answered else None,
+                        outcome="connected" if answered else "no-answer",
+                    )
+                )
+
     def make_due(self, lead_id: int) -> None:
         """Time passes: the lead's retry is due now (the rule's delay is minutes)."""
         with self.center.controller.storage.sessions.begin() as session:
@@ -175,12 +198,19 @@ class Outbound:
         wait_for(lambda: active_channels(self.center.pbx) == 0, 20, "no channels left")
         self.center.wait_available(*self.phones)  # wrap-up over: its time is on the record
 
-    def customer_calls(self) -> int:
-        """Calls the simulated customers received (SIPp's own statistics)."""
+    def customer_calls(self, expected: int) -> int:
+        """Calls the simulated customers received (SIPp's statistics, written each second)."""
         stat = self.customers.workdir / "customers_stat.csv"
-        with stat.open() as handle:
-            rows = list(csv.DictReader(handle, delimiter=";"))
-        return int(rows[-1]["IncomingCall(C)"]) if rows else 0
+
+        def count() -> int:
+            with stat.open() as handle:
+                rows = list(csv.DictReader(handle, delimiter=";"))
+            return int(rows[-1]["IncomingCall(C)"]) if rows else 0
+
+        deadline = time.monotonic() + 3.0
+        while count() != expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return count()
 
 
 def outbound_fixture(center: CallCenter, workdir: Path) -> Iterator[Outbound]:
