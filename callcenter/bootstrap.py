@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.adapters.agi.callback_routes import CallbackRoutes
 from callcenter.adapters.agi.outbound_routes import OutboundRoutes
 from callcenter.adapters.agi.routes import AgentFeatureRoute, CallRoutes
 from callcenter.adapters.agi.server import FastAgiServer
@@ -20,6 +21,7 @@ from callcenter.adapters.agi.variables import Global, Route
 from callcenter.adapters.ami.client import AmiClient, AmiError
 from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.adapters.db.agents import AgentRepository
+from callcenter.adapters.db.callbacks import CallbackRepository
 from callcenter.adapters.db.campaigns import CampaignRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.customers import CustomerRepository
@@ -49,6 +51,8 @@ from callcenter.scheduler.runner import JobScheduler, site_zone
 from callcenter.services.acd import Acd
 from callcenter.services.admin import Admin
 from callcenter.services.agents import AgentService
+from callcenter.services.callback_dialer import CallbackDialer
+from callcenter.services.callbacks import Callbacks
 from callcenter.services.campaigns import Campaigns
 from callcenter.services.desktop import Desktop
 from callcenter.services.desktop_records import DesktopRecords
@@ -196,6 +200,7 @@ class Controller:
         self._wire_supervisor()
         self._wire_reports()
         self._wire_campaigns()
+        self._wire_callbacks()
         self._wire_outbound()
         self.agi.add_route(Route.INBOUND, self.routes.inbound)
         self.agi.add_route(Route.DIAL_RESULT, self.routes.dial_result)
@@ -295,6 +300,32 @@ class Controller:
         self.agi.add_route(Route.OUTBOUND_ANSWERED, outbound.answered)
         self.agi.add_route(Route.OUTBOUND_RESULT, outbound.result)
 
+    def _wire_callbacks(self) -> None:
+        # Callbacks: kept places and booked times hold places in the ACD's line;
+        # when one gets its agent, the callback dialer rings the customer through
+        # the first trunk with a contact (dialplan/callback.conf: AMD, then cc-connect).
+        repo = CallbackRepository(self.storage.sessions)
+        dnc = DialerStore(self.storage.sessions)
+
+        def dnc_scopes(number: str) -> list[str]:
+            return dnc.dnc_scopes(number, "")
+
+        self.callbacks = Callbacks(
+            repo, self.acd, self.calls, self.queues, self.notifier, self.timers,
+            self.scheduler, dnc_scopes, self.recordings.relative_path,
+        )  # fmt: skip
+        trunk = next((t.name for t in self.settings.trunks if t.contact), "")
+        self.callback_dialer = CallbackDialer(
+            self.callbacks, repo, self.acd, self.pbx_port, lambda: trunk,
+            self.recordings.asterisk_path, dnc_scopes,
+        )  # fmt: skip
+        self.callback_dialer.subscribe(self.ami)
+        self.callback_routes = CallbackRoutes(
+            self.callbacks, self.callback_dialer, self.acd, self.timers.clock
+        )
+        self.routes.callback_offer = self.callback_routes.offer
+        self.agi.add_route(Route.CALLBACK_ANSWER, self.callback_routes.answered)
+
     def _wire_campaigns(self) -> None:
         # Campaign administration: settings, leads by API and CSV import (its own
         # thread, progress in lead_imports), DNC lists, progress figures.
@@ -348,6 +379,7 @@ class Controller:
         self.records.start()
         self.scheduler.start()  # supervisor area: timed jobs (recordings retention)
         await self.wallboard.start()  # wallboard: today so far, from the database
+        await self.callbacks.restore()  # callbacks: kept places back in line, jobs re-armed
         await asyncio.to_thread(self.desktop_settings.load)  # desktop: CRM settings, webhooks
         await asyncio.to_thread(self.lead_imports.recover)  # campaigns: cut-short imports
         await self.agi.start()

@@ -171,3 +171,30 @@ class CallDataChanged(Event):
 
     call_id: str
     changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackRequested(Event):
+    """A caller kept their place (keep-place), or a callback was booked (scheduled)."""
+
+    call_id: str  # the call it belongs to (keep-place: the caller's; scheduled: the booking call)
+    callback_id: int
+    kind: str  # keep-place | scheduled
+    queue: str
+    number: str
+    due_at: float
+    booked_by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackAttempted(Event):
+    """One try at a callback: dialled (and what came of it) or refused before dialling."""
+
+    call_id: str
+    callback_id: int
+    attempt: int
+    number: str
+    agent: str
+    outcome: str  # reached | machine | no-answer | busy | failed | dnc | out-of-hours
+    next_status: str  # done | pending | failed | dnc
+    retry_at: float | None = None

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callcenter.core.acd.model import QueueConfig, RelaxStep, Strategy
+from callcenter.core.callbacks.policy import CallbackSettings
 
 NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 SOUND = r"^[A-Za-z0-9_][A-Za-z0-9_/-]{0,79}$"
@@ -79,6 +80,8 @@ class QueueSettings(_Strict):
     moh: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,32}$")
     announce: Announce = Announce()
     voicemail_box: str = ""
+    # Keep-my-place and scheduled callbacks (core/callbacks/policy.py).
+    callback: CallbackSettings = CallbackSettings()
 
     _levels = field_validator("requirements")(_check_levels)
 

@@ -9,12 +9,15 @@ several times over.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zoneinfo
 from collections.abc import Awaitable, Callable
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 
 Job = Callable[[], Awaitable[None]]
 GRACE_SECONDS = 6 * 3600
@@ -45,6 +48,18 @@ class JobScheduler:
             name=job_id,
             replace_existing=True,
         )
+
+    def once(self, job_id: str, job: Job, at: float) -> None:
+        """Run ``job`` once at ``at`` (epoch seconds); a time already past runs at once
+        (within the grace period). Replaces a job with that id."""
+        when = datetime.fromtimestamp(at, UTC)
+        self._scheduler.add_job(
+            job, DateTrigger(run_date=when), id=job_id, name=job_id, replace_existing=True
+        )
+
+    def cancel(self, job_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(job_id)
 
     def next_run(self, job_id: str) -> float | None:
         job = self._scheduler.get_job(job_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from callcenter.adapters.agi.variables import Context, Status, Var
@@ -77,6 +77,8 @@ class Acd:
         self.queues = queues
         self.timers = timers
         self.handle_times = handle_times
+        # A callback's turn (services/callbacks.py): reserve the agent, then dial the customer.
+        self.callback_turn: Callable[[LiveCall, str], Awaitable[None]] | None = None
         agents.on_available(self.agent_available)
 
     def subscribe(self, ami: AmiClient) -> None:
@@ -147,25 +149,30 @@ class Acd:
             )
         call.state = CallState.WAITING
         position, estimate = self.position_and_estimate(call, now)
-        self.notifier.publish(
-            CallQueued(
-                at=now,
-                call_id=call.call_id,
-                unique_id=call.unique_id,
-                queue=settings.name,
-                priority=priority,
-                extra=dict(extra),
-                caller=call.caller,
-                position=position,
-                estimate=estimate,
-            )
-        )
+        self._publish_queued(call, now, position, estimate)
         assignment = self.router.offer_call(call.call_id, now)
         if assignment is not None:
             await self._offered(call, assignment, now)
             return Decision(Status.CONNECT, assignment.agent_id, ring_timeout=settings.ring_timeout)
         self._arm(call, settings, now)
         return Decision(Status.WAIT)
+
+    def _publish_queued(
+        self, call: LiveCall, at: float, position: int, estimate: float | None
+    ) -> None:
+        self.notifier.publish(
+            CallQueued(
+                at=at,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                priority=call.priority,
+                extra=dict(call.extra),
+                caller=call.caller,
+                position=position,
+                estimate=estimate,
+            )
+        )
 
     def _staffed(self, call: LiveCall, settings: QueueSettings, now: float) -> bool:
         """Someone logged in could take this call now or after every relaxation."""
@@ -283,6 +290,34 @@ class Acd:
         except PbxUnavailable as exc:
             log.warning("call %s: could not move the caller (%s)", call.call_id, exc)
 
+    # -- callbacks: places in line with nobody on the line ---------------------------------
+    def keep_place(self, call: LiveCall) -> None:
+        """The caller hangs up but keeps their place: no announcements, no maximum wait."""
+        self.timers.cancel(("max-wait", call.call_id))
+        self.timers.cancel(("announce", call.call_id))
+        self.calls.detach(call)
+
+    async def line_up(self, call: LiveCall, now: float, joined: bool = False) -> None:
+        """A callback takes its place in line, with its own enqueue time and priority;
+        ``joined``: it enters the queue for the first time (a scheduled callback)."""
+        call.state, call.agent = CallState.WAITING, ""
+        enqueued_at = call.enqueued_at or now
+        self.router.enqueue(call.call_id, call.queue, call.priority, enqueued_at, call.extra)
+        if joined:
+            position = self.router.calls_ahead(call.call_id, now) + 1
+            self._publish_queued(call, enqueued_at, position, None)
+        assignment = self.router.offer_call(call.call_id, now)
+        if assignment is not None:
+            await self._connect_waiting(assignment, now)
+        self._arm_relax()
+
+    async def release_reserved(self, call: LiveCall, now: float) -> None:
+        """The callback's customer was not reached: the agent reserved for it is free again."""
+        agent, call.agent, call.state = call.agent, "", CallState.WAITING
+        self.router.remove_call(call.call_id)
+        if agent and self.agents.status(agent).state is AgentState.RINGING:
+            await self.agents.call_ended(agent, 0.0, now)
+
     # -- offering calls to agents ----------------------------------------------------------
     async def agent_available(self, agent: str) -> None:
         now = self.timers.clock()
@@ -298,6 +333,9 @@ class Acd:
         settings = self.queues.get(call.queue)
         ring = settings.ring_timeout if settings else 15.0
         if not await self._offered(call, assignment, now):
+            return
+        if call.virtual and self.callback_turn is not None:
+            await self.callback_turn(call, assignment.agent_id)
             return
         try:
             await self.pbx.set_var(call.channel, Var.RING_TIMEOUT, str(int(ring)))
@@ -519,7 +557,7 @@ class Acd:
 
     async def _announce(self, call_id: str) -> None:
         call = self.calls.get(call_id)
-        if call is None or call.state is not CallState.WAITING:
+        if call is None or call.state is not CallState.WAITING or call.virtual:
             return
         settings = self.queues.get(call.queue)
         try:

@@ -41,6 +41,13 @@ class LiveCall:
     offers: int = 0
     recording: str = ""
     muted_since: float | None = None
+    # A callback's id (services/callbacks.py). While its customer is not on the
+    # line (channel ""), the call holds a place in line with no channel: virtual.
+    callback_id: int | None = None
+
+    @property
+    def virtual(self) -> bool:
+        return self.callback_id is not None and not self.channel
 
     def wait(self, now: float) -> float:
         if self.enqueued_at is None:
@@ -57,7 +64,8 @@ class CallBook:
 
     def add(self, call: LiveCall) -> None:
         self._calls[call.call_id] = call
-        self._by_unique[call.unique_id] = call.call_id
+        if call.unique_id:
+            self._by_unique[call.unique_id] = call.call_id
 
     def get(self, call_id: str) -> LiveCall | None:
         return self._calls.get(call_id)
@@ -75,6 +83,17 @@ class CallBook:
         call.agent_channel = channel
         if channel:
             self._by_agent_channel[channel] = call
+
+    def attach(self, call: LiveCall, unique_id: str, channel: str) -> None:
+        """The call's customer leg is now this channel (a callback answered)."""
+        self._by_unique.pop(call.unique_id, None)
+        call.unique_id, call.channel = unique_id, channel
+        if unique_id:
+            self._by_unique[unique_id] = call.call_id
+
+    def detach(self, call: LiveCall) -> None:
+        """The caller's channel leaves, the call stays (kept place in line)."""
+        self.attach(call, "", "")
 
     def remove(self, call_id: str) -> LiveCall | None:
         call = self._calls.pop(call_id, None)

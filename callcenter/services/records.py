@@ -62,6 +62,8 @@ class RecordWriter:
             ev.RecordingMuted: self._recording_muted,
             ev.RecordingStopped: self._recording_stopped,
             ev.CallDataChanged: self._data_changed,
+            ev.CallbackRequested: self._callback_requested,
+            ev.CallbackAttempted: self._callback_attempted,
         }
 
     # -- life ------------------------------------------------------------------------
@@ -332,6 +334,41 @@ class RecordWriter:
         offset = round(e.at - row.started_at, 3)
         if row.mutes and row.mutes[-1][1] is None:
             row.mutes = [*row.mutes[:-1], [row.mutes[-1][0], offset]]
+
+    def _callback_requested(self, session: Session, e: ev.CallbackRequested) -> None:
+        call = session.get(CallRow, e.call_id) if e.call_id else None
+        if call is not None and e.kind == "keep-place":
+            call.data = {**(call.data or {}), "callback": e.kind, "callback.number": e.number}
+        self._event(
+            session,
+            e.call_id,
+            e.at,
+            "callback",
+            callback_id=e.callback_id,
+            callback_kind=e.kind,
+            number=e.number,
+            due_at=e.due_at,
+            booked_by=e.booked_by,
+        )
+
+    def _callback_attempted(self, session: Session, e: ev.CallbackAttempted) -> None:
+        session.execute(
+            update(CallRow)
+            .where(CallRow.id == e.call_id, CallRow.flow == "callback")
+            .values(direction="callback")
+        )
+        self._event(
+            session,
+            e.call_id,
+            e.at,
+            "callback-attempt",
+            e.agent,
+            callback_id=e.callback_id,
+            attempt=e.attempt,
+            outcome=e.outcome,
+            next_status=e.next_status,
+            retry_at=e.retry_at,
+        )
 
     def _data_changed(self, session: Session, e: ev.CallDataChanged) -> None:
         allowed = {k: v for k, v in e.changes.items() if k in ("disposition", "notes")}

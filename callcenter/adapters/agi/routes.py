@@ -6,7 +6,7 @@ Each handler returns the Status the dialplan branches on; the server sets it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from callcenter.adapters.agi.ivr_runner import IvrRunner
 from callcenter.adapters.agi.session import AgiSession
@@ -53,6 +53,10 @@ class CallRoutes:
         self.recordings = recordings
         self.runner = IvrRunner(customers)
         self.clock = clock
+        # The keep-my-place offer (adapters/agi/callback_routes.py), after announcements.
+        self.callback_offer: Callable[[AgiSession, LiveCall], Awaitable[Status | None]] | None = (
+            None
+        )
 
     async def inbound(self, agi: AgiSession) -> Status:
         now = self.clock()
@@ -134,6 +138,9 @@ class CallRoutes:
                 and settings.announce.on_entry
             ):
                 await self.say_position(agi, call)
+                taken = await self._offer_callback(agi, call)
+                if taken is not None:
+                    return taken
             return await self._apply(agi, call, decision)
         if isinstance(final, Voicemail):
             call.state = CallState.VOICEMAIL
@@ -189,7 +196,10 @@ class CallRoutes:
         if call is None:
             return Status.FALLBACK
         await self.say_position(agi, call)
-        return Status.WAIT
+        return await self._offer_callback(agi, call) or Status.WAIT
+
+    async def _offer_callback(self, agi: AgiSession, call: LiveCall) -> Status | None:
+        return await self.callback_offer(agi, call) if self.callback_offer else None
 
 
 class AgentFeatureRoute:

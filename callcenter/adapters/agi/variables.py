@@ -76,6 +76,7 @@ class Route(StrEnum):
     DIAL_RESULT = "dial-result"  # cc-connect: the agent answered, or did not
     ANNOUNCE = "announce"  # cc-announce: position and expected wait
     AGENT_FEATURE = "agent-feature"  # cc-agents: *1..*4 from an agent's phone
+    CALLBACK_ANSWER = "callback-answer"  # cc-callback: the customer answered, AMD has listened
     OUTBOUND_ANSWERED = "outbound-answered"  # cc-outbound: a customer answered (AMD verdict)
     OUTBOUND_RESULT = "outbound-result"  # cc-outbound-agent: the reserved agent answered or not
 
@@ -91,4 +92,5 @@ class Context(StrEnum):
     GOODBYE = "cc-goodbye"
     ENTRY = "cc-entry"
     SPY = "cc-spy"  # a supervisor's phone, once answered: ChanSpy on the agent (exten)
+    CALLBACK = "cc-callback"  # a callback's customer, once answered: AMD, then the agent
     OUTBOUND = "cc-outbound"  # a customer the dialer called, once answered

@@ -1,0 +1,135 @@
+"""Callbacks over FastAGI: the keep-my-place offer to a waiting caller, and the
+customer's answer when the callback rings them (after AMD in cc-callback).
+
+The caller's keys decide everything here; nothing they type reaches the
+dialplan: a number they key in is read as a phone number (E.164 or national)
+and refused otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from callcenter.adapters.agi.session import AgiSession
+from callcenter.adapters.agi.variables import Status, Var
+from callcenter.core.callbacks.policy import CallbackSettings, offer_callback
+from callcenter.core.outbound.numbers import BadNumber, normalise
+from callcenter.services.acd import Acd
+from callcenter.services.callback_dialer import CallbackDialer
+from callcenter.services.callbacks import CallbackError, Callbacks
+from callcenter.services.live import CallState, LiveCall
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+# Asterisk's own sounds (core set): "to call back ... press <key>".
+OFFER = ("vm-tocallback", "vm-press")
+CONFIRM = ("telephone-number",)  # then the digits, then:
+IF_CORRECT = ("if-correct-press",)  # 1; any other key: enter another number
+ENTER = "vm-enter-num-to-call"  # followed by #
+BAD_NUMBER = "check-number-dial-again"
+THANKS = ("auth-thankyou", "goodbye")
+CONFIRM_SECONDS = 8.0
+
+
+class CallbackRoutes:
+    def __init__(
+        self,
+        callbacks: Callbacks,
+        dialer: CallbackDialer,
+        acd: Acd,
+        clock: Clock,
+    ) -> None:
+        self.callbacks = callbacks
+        self.dialer = dialer
+        self.acd = acd
+        self.clock = clock
+
+    # -- keep my place ----------------------------------------------------------------------
+    async def offer(self, agi: AgiSession, call: LiveCall) -> Status | None:
+        """Offer the callback if the wait is long; HANGUP when the caller took it."""
+        settings = self.acd.queues.get(call.queue)
+        if settings is None or call.state is not CallState.WAITING:
+            return None
+        rules = settings.callback
+        _, estimate = self.acd.position_and_estimate(call, self.clock())
+        if not offer_callback(rules, estimate):
+            return None
+        if await self._prompt(agi, OFFER, rules.key) != rules.key:
+            pressed = await _say_digits(agi, rules.key, rules.key)
+            if pressed != rules.key and await agi.wait_for_digit(3000) != rules.key:
+                return None
+        number = await self._number(agi, call.caller, rules)
+        if number is None or call.state is not CallState.WAITING:
+            return None  # no valid number, or an agent came meanwhile: keep waiting
+        try:
+            await self.callbacks.keep_place(call, number, self.clock())
+        except CallbackError as exc:
+            log.info("call %s: callback refused: %s", call.call_id, exc.message)
+            return None
+        await self._prompt(agi, THANKS, "")
+        return Status.HANGUP
+
+    async def _number(self, agi: AgiSession, caller: str, rules: CallbackSettings) -> str | None:
+        number = _valid(caller, rules.region)
+        if number is not None:
+            await self._prompt(agi, CONFIRM, "12")
+            key = await _say_digits(agi, number.lstrip("+"), "12")
+            key = key or await self._prompt(agi, IF_CORRECT, "12")
+            key = key or await _say_digits(agi, "1", "12")
+            key = key or await self._key(agi, "12")
+            if key == "1":
+                return number
+        for _ in range(2):  # enter another number: two tries
+            typed, _ = await agi.get_data(ENTER, int(CONFIRM_SECONDS * 1000), 20)
+            entered = _valid(typed.rstrip("#"), rules.region)
+            if entered is not None:
+                return entered
+            await agi.stream_file(BAD_NUMBER)
+        return None
+
+    async def _key(self, agi: AgiSession, wanted: str) -> str:
+        """Wait for one of ``wanted``, ignoring other keys, at most CONFIRM_SECONDS."""
+        deadline = time.monotonic() + CONFIRM_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            key = await agi.wait_for_digit(int(left * 1000))
+            if not key or key in wanted:
+                return key
+        return ""
+
+    @staticmethod
+    async def _prompt(agi: AgiSession, prompts: tuple[str, ...], escape: str) -> str:
+        for prompt in prompts:
+            key = await agi.stream_file(prompt, escape)
+            if key:
+                return key
+        return ""
+
+    # -- the callback rings the customer -------------------------------------------------------
+    async def answered(self, agi: AgiSession) -> Status:
+        args = agi.args
+        amd_status = args[0] if args else ""
+        amd_cause = args[1] if len(args) > 1 else ""
+        answer = await self.dialer.answered(agi.unique_id, agi.channel, amd_status, amd_cause)
+        if answer.connect_to:
+            await agi.set_variable(Var.TARGET, answer.connect_to)
+            await agi.set_variable(Var.RING_TIMEOUT, str(int(answer.ring_timeout)))
+            return Status.CONNECT
+        if answer.wait:
+            return Status.WAIT
+        return Status.HANGUP
+
+
+def _valid(raw: str, region: str) -> str | None:
+    try:
+        return normalise(raw, region) if raw else None
+    except BadNumber:
+        return None
+
+
+async def _say_digits(agi: AgiSession, digits: str, escape: str) -> str:
+    result = await agi.command(f'SAY DIGITS {digits} "{escape}"')
+    return chr(int(result.result)) if result.result.isdigit() and result.result != "0" else ""
