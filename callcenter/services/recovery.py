@@ -78,7 +78,7 @@ class Recovery:
 
     def _drop_vanished(self, live: dict[str, LiveChannel], now: float) -> None:
         for call in self.calls.all():
-            if call.unique_id in live or call.state is CallState.IVR:
+            if call.unique_id in live or call.state is CallState.IVR or call.virtual:
                 continue
             log.warning("call %s vanished from Asterisk while %s", call.call_id, call.state)
             if call.state is CallState.WAITING:
