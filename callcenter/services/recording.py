@@ -74,6 +74,7 @@ class Recordings:
             raise RecordingError("not-talking", f"call {call_id} is not in conversation")
         if (call.muted_since is not None) == muted:
             return
-        await self.pbx.mute_recording(call.agent_channel, muted)
+        # MixMonitor runs on the caller's (customer's) channel, not the agent's.
+        await self.pbx.mute_recording(call.channel, muted)
         call.muted_since = now if muted else None
         self.notifier.publish(ev.RecordingMuted(at=now, call_id=call_id, muted=muted))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,9 +94,10 @@ def digit_step(digit: str, press: int = 0) -> str:
 
 
 def caller_scenario(
-    steps: list[str | int], end: str = "bye", final: int = 200, await_ms: int = 600_000
+    steps: Sequence[str | int | Path], end: str = "bye", final: int = 200, await_ms: int = 600_000
 ) -> str:
-    """Steps: a str of keypad digits to press, or an int of milliseconds to wait.
+    """Steps: a str of keypad digits to press, an int of milliseconds to wait, or
+    the Path of an RTP pcap to start playing (e.g. speech from voices.py).
 
     ``end``: "bye" hangs up after the steps; "await" waits for the far end's BYE
     (at most ``await_ms``; a call still up then counts as failed).
@@ -109,6 +111,9 @@ def caller_scenario(
         for step in steps:
             if isinstance(step, int):
                 body.append(f'  <pause milliseconds="{step}"/>\n')
+                continue
+            if isinstance(step, Path):  # audio: plays on while the steps after it run
+                body.append(f'  <nop><action><exec play_pcap_audio="{step}"/></action></nop>\n')
                 continue
             for digit in step:
                 body.append(digit_step(digit, presses))
