@@ -8,7 +8,7 @@ the page polls its progress.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from apiflask import APIBlueprint, abort
 from flask import render_template, request
@@ -138,9 +138,11 @@ class CountOut(BaseModel):
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _fail(exc: CampaignError) -> NoReturn:
-    extra = {"code": exc.code, "problems": exc.problems}
-    abort(STATUS.get(exc.code, 400), str(exc), extra_data=extra)
+@api.errorhandler(CampaignError)
+def refused(exc: CampaignError) -> tuple[dict[str, Any], int]:
+    """Domain errors, in the shape of every other API error, plus their code and problems."""
+    body = {"message": str(exc), "detail": {}, "code": exc.code, "problems": exc.problems}
+    return body, STATUS.get(exc.code, 400)
 
 
 def _campaign_out(campaign: Campaign) -> CampaignOut:
@@ -215,10 +217,7 @@ def list_campaigns() -> CampaignList:
 )
 @requires("supervisor")
 def create_campaign(json_data: CampaignIn) -> CampaignOut:
-    try:
-        campaign = web().controller.campaigns.create(json_data.name, json_data.settings)
-    except CampaignError as exc:
-        _fail(exc)
+    campaign = web().controller.campaigns.create(json_data.name, json_data.settings)
     web().controller.users.audit(_who(), "campaign.created", f"campaign:{campaign.id}")
     return _campaign_out(campaign)
 
@@ -228,10 +227,7 @@ def create_campaign(json_data: CampaignIn) -> CampaignOut:
 @api.doc(summary="One campaign", responses=FIND)
 @requires("supervisor")
 def get_campaign(campaign_id: int) -> CampaignOut:
-    try:
-        return _campaign_out(web().controller.campaigns.get(campaign_id))
-    except CampaignError as exc:
-        _fail(exc)
+    return _campaign_out(web().controller.campaigns.get(campaign_id))
 
 
 @api.put("/campaigns/<int:campaign_id>/settings")
@@ -240,10 +236,7 @@ def get_campaign(campaign_id: int) -> CampaignOut:
 @api.doc(summary="Replace a campaign's settings (validated as a whole)", responses=ERRORS)
 @requires("supervisor")
 def set_settings(campaign_id: int, json_data: SettingsIn) -> CampaignOut:
-    try:
-        campaign = web().controller.campaigns.configure(campaign_id, json_data.settings)
-    except CampaignError as exc:
-        _fail(exc)
+    campaign = web().controller.campaigns.configure(campaign_id, json_data.settings)
     web().controller.users.audit(_who(), "campaign.settings", f"campaign:{campaign_id}")
     return _campaign_out(campaign)
 
@@ -254,10 +247,7 @@ def set_settings(campaign_id: int, json_data: SettingsIn) -> CampaignOut:
 @api.doc(summary="Run, pause or close a campaign", responses=FIND)
 @requires("supervisor")
 def set_status(campaign_id: int, json_data: StatusIn) -> CampaignOut:
-    try:
-        campaign = web().controller.campaigns.set_status(campaign_id, json_data.status)
-    except CampaignError as exc:
-        _fail(exc)
+    campaign = web().controller.campaigns.set_status(campaign_id, json_data.status)
     web().controller.users.audit(
         _who(), "campaign.status", f"campaign:{campaign_id}", status=json_data.status
     )
@@ -271,10 +261,7 @@ def set_status(campaign_id: int, json_data: StatusIn) -> CampaignOut:
 )
 @requires("supervisor")
 def progress(campaign_id: int) -> ProgressOut:
-    try:
-        found = web().controller.campaigns.progress(campaign_id)
-    except CampaignError as exc:
-        _fail(exc)
+    found = web().controller.campaigns.progress(campaign_id)
     figures = found.figures
     return ProgressOut(
         campaign=_campaign_out(found.campaign),
@@ -298,10 +285,7 @@ def progress(campaign_id: int) -> ProgressOut:
 @api.doc(summary="Add leads (bad ones refused by index with the reason)", responses=ERRORS)
 @requires("supervisor")
 def add_leads(campaign_id: int, json_data: LeadsIn) -> LeadsOut:
-    try:
-        added = web().controller.campaigns.add_leads(campaign_id, json_data.leads)
-    except CampaignError as exc:
-        _fail(exc)
+    added = web().controller.campaigns.add_leads(campaign_id, json_data.leads)
     return LeadsOut(added=added.added, refused=added.refused)
 
 
@@ -316,10 +300,7 @@ def add_leads(campaign_id: int, json_data: LeadsIn) -> LeadsOut:
 def upload(campaign_id: int, query_data: UploadQuery) -> ImportOut:
     request.max_content_length = MAX_UPLOAD
     imports = web().controller.lead_imports
-    try:
-        import_id = imports.start(campaign_id, request.stream, query_data.filename)
-    except CampaignError as exc:
-        _fail(exc)
+    import_id = imports.start(campaign_id, request.stream, query_data.filename)
     web().controller.users.audit(
         _who(), "campaign.import", f"campaign:{campaign_id}", import_id=import_id
     )
@@ -341,10 +322,7 @@ def list_imports(query_data: ImportQuery) -> ImportList:
 @api.doc(summary="An import's progress, counts and bad rows (line, reason)", responses=FIND)
 @requires("supervisor")
 def get_import(import_id: int) -> ImportOut:
-    try:
-        return _import_out(web().controller.lead_imports.status(import_id))
-    except CampaignError as exc:
-        _fail(exc)
+    return _import_out(web().controller.lead_imports.status(import_id))
 
 
 # -- do not call ------------------------------------------------------------------------------
@@ -355,10 +333,7 @@ def get_import(import_id: int) -> ImportOut:
 @requires("supervisor")
 def dnc_list(query_data: DncQuery) -> DncOut:
     campaigns = web().controller.campaigns
-    try:
-        scope, _ = campaigns.dnc_scope(query_data.campaign_id)
-    except CampaignError as exc:
-        _fail(exc)
+    scope, _ = campaigns.dnc_scope(query_data.campaign_id)
     offset = (query_data.page - 1) * query_data.per_page
     rows, total = campaigns.repository.dnc(scope, offset, query_data.per_page)
     numbers = [{"number": n, "added_at": at, "source": src} for n, at, src in rows]
@@ -375,10 +350,7 @@ def dnc_list(query_data: DncQuery) -> DncOut:
 @requires("supervisor")
 def dnc_add(json_data: DncIn) -> CountOut:
     source = json_data.source or _who()
-    try:
-        count = web().controller.campaigns.add_dnc(json_data.campaign_id, json_data.numbers, source)
-    except CampaignError as exc:
-        _fail(exc)
+    count = web().controller.campaigns.add_dnc(json_data.campaign_id, json_data.numbers, source)
     web().controller.users.audit(
         _who(), "dnc.added", f"campaign:{json_data.campaign_id or 'site'}", count=count
     )
@@ -392,9 +364,6 @@ def dnc_add(json_data: DncIn) -> CountOut:
 @requires("supervisor")
 def dnc_remove(json_data: DncRemove) -> CountOut:
     campaigns = web().controller.campaigns
-    try:
-        removed = campaigns.remove_dnc(json_data.campaign_id, json_data.number)
-    except CampaignError as exc:
-        _fail(exc)
+    removed = campaigns.remove_dnc(json_data.campaign_id, json_data.number)
     web().controller.users.audit(_who(), "dnc.removed", json_data.number[:40])
     return CountOut(count=int(removed))
