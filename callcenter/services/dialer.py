@@ -98,6 +98,11 @@ class Dialer:
                 await self._task
 
     async def _run(self) -> None:
+        # Leads left "dialing" by a controller that stopped mid-call: due again (the
+        # compliance check runs again before any dial; their audit rows stay open).
+        stale = await asyncio.to_thread(self.store.release_stale, self.timers.clock())
+        if stale:
+            log.warning("dialer: %d leads left dialing by the last run are due again", stale)
         while True:
             try:
                 await self.tick()
@@ -116,8 +121,9 @@ class Dialer:
 
     async def _load_campaigns(self) -> list[Campaign]:
         running = []
+        loaded, self.campaigns = self.campaigns, {}  # a paused campaign is gone (preview too)
         for record in await asyncio.to_thread(self.store.campaigns):
-            known = self.campaigns.get(record.id)
+            known = loaded.get(record.id)
             try:
                 settings = load_settings(record.settings, source=f"campaign {record.name}")
             except CampaignSettingsError as exc:

@@ -112,10 +112,15 @@ class DialerStore:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def lead(self, lead_id: int) -> LeadRecord | None:
-        with self._sessions() as session:
-            row = session.get(LeadRow, lead_id)
-            return LeadRecord.of(row) if row is not None else None
+    def release_stale(self, now: float) -> int:
+        """Leads still ``dialing`` from a run that ended: due again; how many."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(LeadRow)
+                .where(LeadRow.status == "dialing")
+                .values(status="scheduled", next_attempt_at=now)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     def save_lead(self, lead_id: int, state: LeadState) -> None:
         with self._sessions.begin() as session:
