@@ -111,6 +111,7 @@
     renderHistory(call.history);
     $('wrapup').hidden = !WRAP_PHASES.has(call.phase);
     if (fresh) {
+      say('desk-status', ''); // the last call's "wrap-up saved" belongs to that call
       $('disposition').value = call.disposition || '';
       $('notes').value = call.notes || '';
       say('wrapup-status', '');

@@ -120,11 +120,16 @@
       parts.push(svg('line', { class: 'grid', x1: L, x2: W - R, y1: y(v), y2: y(v) }));
       parts.push(svg('text', { class: 'axis', x: L - 4, y: y(v) + 4, 'text-anchor': 'end' }, label(v)));
     }
-    for (let h = 0; h <= 24; h += 3) parts.push(svg('text', { class: 'axis', x: x(h * 60), y: H - 4, 'text-anchor': 'middle' }, `${String(h).padStart(2, '0')}h`));
+    for (let h = 0; h <= 24; h += 3) parts.push(svg('text', { class: 'axis', x: x(h * 60), y: H - 4, 'text-anchor': h === 24 ? 'end' : 'middle' }, `${String(h).padStart(2, '0')}h`));
     lines.forEach((points, i) => {
       let run = [];
+      const colour = COLOURS[i % COLOURS.length];
       const flush = () => {
-        if (run.length) parts.push(svg('polyline', { stroke: COLOURS[i % COLOURS.length], points: run.join(' ') }));
+        // A lone point (e.g. the first minute with calls) draws no line: show it as a dot.
+        if (run.length === 1) {
+          const [cx, cy] = run[0].split(',');
+          parts.push(svg('circle', { cx, cy, r: 3, fill: colour }));
+        } else if (run.length) parts.push(svg('polyline', { stroke: colour, points: run.join(' ') }));
         run = [];
       };
       points.forEach((v, m) => (v === null ? flush() : run.push(`${x(m).toFixed(1)},${y(v).toFixed(1)}`)));
