@@ -14,7 +14,7 @@ mode=${1:-run}
 packages=(debootstrap sip-tester baresip-core espeak-ng sox python3 python3-venv
           util-linux ca-certificates)
 if [ "$mode" = "--test" ]; then
-  packages+=(postgresql chromium chromium-driver)
+  packages+=(postgresql chromium chromium-driver wireshark-common)  # dumpcap: bench/inbound_paths.py
 fi
 
 missing=()
