@@ -116,9 +116,13 @@ class LeadImports:
     def _store(self, upload: IO[bytes]) -> tuple[Path, int]:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"import-{uuid.uuid4().hex}.csv"
-        with path.open("wb") as out:
-            shutil.copyfileobj(upload, out, 1 << 16)
-            size = out.tell()
+        try:
+            with path.open("wb") as out:
+                shutil.copyfileobj(upload, out, 1 << 16)
+                size = out.tell()
+        except BaseException:  # the sender went away, or sent too much: keep nothing
+            path.unlink(missing_ok=True)
+            raise
         if size > MAX_UPLOAD:
             path.unlink()
             raise CampaignError("invalid", f"the file is larger than {MAX_UPLOAD} bytes")

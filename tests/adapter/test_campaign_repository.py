@@ -116,3 +116,32 @@ def test_running_imports_left_behind_are_marked_interrupted(
     new = imports.start(campaign.id, io.BytesIO(b"phone\n2125550100\n"), "new.csv")
     imports.wait(new, 30)
     assert imports.status(new).good == 1
+
+
+class Broken(io.RawIOBase):
+    """An upload whose sender goes away half-way."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.sent:
+            raise ConnectionResetError("the sender went away")
+        self.sent = len(buffer)
+        buffer[:] = b"x" * len(buffer)
+        return len(buffer)
+
+
+def test_an_upload_cut_short_leaves_no_file_and_no_import(
+    repository: CampaignRepository, tmp_path: Path
+) -> None:
+    campaigns = Campaigns(repository, time.time)
+    campaign = campaigns.create("cut", {})
+    imports = LeadImports(repository, campaigns, tmp_path / "imports", time.time)
+    with pytest.raises(ConnectionResetError):
+        imports.start(campaign.id, io.BufferedReader(Broken()), "cut.csv")
+    assert list((tmp_path / "imports").iterdir()) == []
+    assert repository.imports(campaign.id) == []
