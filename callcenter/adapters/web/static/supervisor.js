@@ -16,6 +16,7 @@
   let offset = 0; // server clock minus ours, so "time in state" does not depend on the PC's clock
   let board = null;
   let openSpy = null;
+  let ringing = false; // the message says "your phone is ringing"
   const chosenReason = {}; // kept across re-renders, which live events cause at any moment
 
   const el = (tag, props = {}, ...children) => {
@@ -58,6 +59,10 @@
     body.replaceChildren(...board.agents.map(row));
     document.getElementById('sv-updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
     spyBox.hidden = openSpy === null;
+    if (ringing && (openSpy === null || openSpy.state === 'active')) {
+      ringing = false; // answered (the box says so) or over: the prompt is stale
+      say('');
+    }
     if (openSpy) {
       const verb = { listen: 'Listening to', whisper: 'Whispering to', barge: 'Barged in on' }[openSpy.mode];
       spyText.textContent = openSpy.state === 'active'
@@ -154,6 +159,7 @@
         method: 'POST', body: JSON.stringify({ agent: agent.agent, mode }),
       });
       say(`Your phone ${session.phone} is ringing: answer it to ${mode}.`);
+      ringing = true;
     } catch (error) {
       say(`Could not ${mode}: ${error.message}`, true);
     }
