@@ -347,6 +347,7 @@ def main() -> None:
     args = parser.parse_args()
     rules = load_settings({"mode": "predictive", "abandon_rule": args.rule})
     wall = time.perf_counter()
+    cpu = time.process_time()
     results = {}
     for mode in ("progressive", "predictive"):
         started = time.perf_counter()
@@ -376,6 +377,12 @@ def main() -> None:
             "goal_occupancy_ratio_at_least": 1.3,
             "goal_met": ratio >= 1.3 and predictive["abandon_rate_pct"] < cap,
             "wall_seconds": round(time.perf_counter() - wall, 2),
+            "cpu_seconds": round(time.process_time() - cpu, 2),
+            "simulated_agent_hours_per_cpu_second": round(
+                (progressive["agent_hours"] + predictive["agent_hours"])
+                / max(time.process_time() - cpu, 1e-9),
+                1,
+            ),
             "python": platform.python_version(),
         }
     )

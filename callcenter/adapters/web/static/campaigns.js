@@ -152,6 +152,7 @@
   });
 
   figures();
+  setInterval(() => { if (!document.hidden) figures(); }, 5000);  // the dialer moves them
   request(`/api/lead-imports?campaign_id=${id}`).then((found) => {
     if (found.imports.length) {
       showImport(found.imports[0]);
