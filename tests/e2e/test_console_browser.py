@@ -473,3 +473,39 @@ def test_supervisor_finds_and_plays_a_recording_and_agents_cannot_reach_it(
     assert "5550400" not in browser.page_source
     audited = [e.actor for e in console.controller.users.audit_entries()]
     assert "bob" not in audited
+
+
+def test_desktop_keeps_working_after_the_controller_restarts(
+    console: CallCenter,  # noqa: F811
+    browser: webdriver.Chrome,
+) -> None:
+    console.load_site(DESK_SITE)
+    amy = console.softphone(console.account("amy"))
+    add_user(console, "alice", "agent", agent="amy")
+    log_in(browser, console.base_url, "alice", PASSWORD)
+    poll(lambda: desk_state(browser) == "logged_out", 10, "the desktop loaded")
+    browser.find_element(By.ID, "btn-ready").click()
+    poll(lambda: desk_state(browser) == "ready", 5, "ready on the desktop")
+    browser.execute_script("window.sameDocument = 'yes';")
+
+    restart(console)
+    console.wait_available("amy")  # the new controller knows amy was ready
+    Select(browser.find_element(By.ID, "pause-reason")).select_by_value("training")
+    browser.find_element(By.ID, "btn-pause").click()  # a change made from the page...
+    poll(lambda: desk_state(browser) == "paused", 5, "paused on the desktop")
+    assert text(browser, "#state-reason") == "(training)"
+    status = console.get(lambda c: c.agents.status("amy"))  # ...reaches the new controller
+    assert (status.state.value, status.reason) == ("paused", "training")
+    console.thread.run(console.controller.agents.ready("amy", time.time()))
+    poll(lambda: desk_state(browser) == "ready", 5, "a change pushed by the new controller")
+
+    placed = console.place_call(CALLER_KEYS, NUMBER, "Carol")
+    amy.wait_event("CALL_INCOMING", 20)
+    poll(lambda: pop_shows(browser, "Ringing:"), 5, "the screen pop after the restart")
+    assert text(browser, "#customer-name") == "Carol Customer"
+    assert browser.execute_script("return window.sameDocument") == "yes"  # never reloaded
+    amy.accept()
+    amy.wait_event("CALL_ESTABLISHED", 5)
+    placed.wait_listening()
+    amy.hangup()
+    assert placed.finish(15).successful == 1
