@@ -324,6 +324,7 @@ class Controller:
             self.callbacks, self.callback_dialer, self.acd, self.timers.clock
         )
         self.routes.callback_offer = self.callback_routes.offer
+        self.routes.callback_booking = self.callback_routes.book
         self.agi.add_route(Route.CALLBACK_ANSWER, self.callback_routes.answered)
 
     def _wire_campaigns(self) -> None:

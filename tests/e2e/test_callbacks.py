@@ -58,6 +58,19 @@ def person_number(last_digit: str = "1") -> str:
     return PERSON[zone][:-1] + last_digit
 
 
+# Key 1: wait in the queue. Key 2: book a callback (key 1 there: now, 2: in an hour).
+NODES: dict[str, Any] = {
+    "support": queue_node("support"),
+    "later": {
+        "type": "callback",
+        "queue": "support",
+        "prompts": ["beep"],
+        "choices": {"1": 0, "2": 60},
+        "timeout": 6,
+    },
+}
+
+
 def callback_site(**callback: Any) -> dict[str, Any]:
     rules = {
         "enabled": True,
@@ -77,9 +90,7 @@ def callback_site(**callback: Any) -> dict[str, Any]:
                 "callback": rules,
             }
         ],
-        "flows": {
-            "main": {"document": menu_flow({"1": "support"}, {"support": queue_node("support")})}
-        },
+        "flows": {"main": {"document": menu_flow({"1": "support", "2": "later"}, NODES)}},
     }
 
 
@@ -242,3 +253,21 @@ def test_a_voicemail_greeting_is_not_reached(callcenter: CallCenter, outbound: O
     assert [a.outcome for a in attempts] == ["machine", "machine"]
     assert alice_call(center) == ("", "")  # alice never got the machine
     center.wait_available("alice")
+
+
+def test_a_callback_booked_in_the_ivr(callcenter: CallCenter, outbound: Outbound) -> None:
+    center = callcenter
+    phone = start_alice(center, callback_site())
+    number = person_number("0")
+    one: list[str | int] = ["1", 400]
+    booker = caller(center, ["2", 1500, "1", 1500, *(one * 12)], number, 0)
+    wait_for(booker.ended, 40, "the caller booked and was sent off")
+    call_id = wait_talking_to(center, number, timeout=60)
+    facts = center.get(lambda c: c.desktop.live_facts(call_id))
+    assert facts.data["callback"] == "scheduled" and facts.data["callback.booked_for"]
+    phone.hangup()
+    center.wait_no_calls(20)
+    (row,) = center.rows(CallbackRow)
+    assert (row.kind, row.booked_by, row.status) == ("scheduled", "ivr", "done")
+    origin = center.rows(CallRow, CallRow.id == row.origin_call_id)[0]
+    assert origin.outcome == "ivr-callback"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from callcenter.adapters.agi.session import AgiSession
 from callcenter.adapters.agi.variables import Status, Var
 from callcenter.core.callbacks.policy import CallbackSettings, offer_callback
+from callcenter.core.ivr.events import BookCallback
 from callcenter.core.outbound.numbers import BadNumber, normalise
 from callcenter.services.acd import Acd
 from callcenter.services.callback_dialer import CallbackDialer
@@ -107,6 +108,33 @@ class CallbackRoutes:
             if key:
                 return key
         return ""
+
+    # -- booked in the IVR (a callback node) ----------------------------------------------------
+    async def book(self, agi: AgiSession, call: LiveCall, choice: BookCallback) -> Status:
+        settings = self.acd.queues.get(choice.queue)
+        if settings is None:
+            return Status.FALLBACK
+        number = await self._number(agi, call.caller, settings.callback)
+        if number is None:
+            await self._prompt(agi, ("vm-goodbye",), "")
+            return Status.HANGUP
+        now = self.clock()
+        try:
+            await self.callbacks.book(
+                choice.queue,
+                number,
+                now + choice.after_minutes * 60,
+                now,
+                booked_by="ivr",
+                origin_call_id=call.call_id,
+                data=dict(call.data),
+            )
+        except CallbackError as exc:
+            log.info("call %s: callback not booked: %s", call.call_id, exc.message)
+            await self._prompt(agi, ("vm-goodbye",), "")
+            return Status.HANGUP
+        await self._prompt(agi, THANKS, "")
+        return Status.HANGUP
 
     # -- the callback rings the customer -------------------------------------------------------
     async def answered(self, agi: AgiSession) -> Status:

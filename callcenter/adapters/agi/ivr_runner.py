@@ -20,6 +20,7 @@ from callcenter.adapters.db.customers import Customer, CustomerRepository
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import (
     Action,
+    BookCallback,
     CallerHungUp,
     Collect,
     Digits,
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 KEYS = "0123456789*#"
-Final = Enqueue | Voicemail | Hangup
+Final = Enqueue | BookCallback | Voicemail | Hangup
 
 
 @dataclass
@@ -60,7 +61,7 @@ class IvrRunner:
     async def run(self, agi: AgiSession, ivr: IvrSession) -> IvrRun:
         customer: Customer | None = None
         action: Action = ivr.start()
-        while not isinstance(action, Enqueue | Voicemail | Hangup):
+        while not isinstance(action, Enqueue | BookCallback | Voicemail | Hangup):
             try:
                 result, customer = await self._execute(agi, action, customer)
             except AgiHangup:

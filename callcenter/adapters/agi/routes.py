@@ -17,7 +17,7 @@ from callcenter.core.channels import endpoint_of
 from callcenter.core.events import CallEntered, IvrFinished
 from callcenter.core.ids import new_call_id
 from callcenter.core.ivr.engine import IvrSession
-from callcenter.core.ivr.events import Enqueue, Voicemail
+from callcenter.core.ivr.events import BookCallback, Enqueue, Voicemail
 from callcenter.services.acd import Acd, Decision
 from callcenter.services.agents import AgentError, AgentService
 from callcenter.services.flows import FlowDirectory
@@ -57,6 +57,10 @@ class CallRoutes:
         self.callback_offer: Callable[[AgiSession, LiveCall], Awaitable[Status | None]] | None = (
             None
         )
+        # The IVR's callback node: book the callback, say goodbye.
+        self.callback_booking: (
+            Callable[[AgiSession, LiveCall, BookCallback], Awaitable[Status]] | None
+        ) = None
 
     async def inbound(self, agi: AgiSession) -> Status:
         now = self.clock()
@@ -142,6 +146,9 @@ class CallRoutes:
                 if taken is not None:
                     return taken
             return await self._apply(agi, call, decision)
+        if isinstance(final, BookCallback) and self.callback_booking is not None:
+            call.state = CallState.ENDED
+            return await self.callback_booking(agi, call, final)
         if isinstance(final, Voicemail):
             call.state = CallState.VOICEMAIL
             await agi.set_variable(Var.VM_BOX, final.box)

@@ -19,6 +19,7 @@ from callcenter.adapters.web import (
     errors,
 )
 from callcenter.adapters.web.api_agents import api as agents_api
+from callcenter.adapters.web.api_callbacks import api as callbacks_api
 from callcenter.adapters.web.api_calls import api as calls_api
 from callcenter.adapters.web.api_dialer import api as outbound_api
 from callcenter.adapters.web.auth import principal, requires
@@ -54,6 +55,7 @@ def create_app(context: WebContext, secret_key: str) -> APIFlask:
     app.register_blueprint(agents_api)
     app.register_blueprint(calls_api)
     app.register_blueprint(outbound_api)  # outbound: preview dialing
+    app.register_blueprint(callbacks_api)  # callbacks booked from the desktop
     for area in (
         area_wallboard,
         area_desktop,

@@ -11,7 +11,7 @@ from difflib import get_close_matches
 
 from callcenter.core.ivr.errors import Problem
 from callcenter.core.ivr.flow import Flow
-from callcenter.core.ivr.nodes import HOURS_OPEN, INPUT_NODES, QueueNode
+from callcenter.core.ivr.nodes import HOURS_OPEN, INPUT_NODES, CallbackNode, QueueNode
 
 
 def check_flow(
@@ -65,7 +65,7 @@ def _queues(flow: Flow, queues: Collection[str] | None) -> Iterator[Problem]:
     if queues is None:
         return
     for name, node in flow.nodes.items():
-        if isinstance(node, QueueNode) and node.queue not in queues:
+        if isinstance(node, QueueNode | CallbackNode) and node.queue not in queues:
             yield Problem(name, "queue", _missing(node.queue, queues, "queue"))
 
 

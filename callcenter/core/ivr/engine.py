@@ -18,6 +18,7 @@ from callcenter.core.ivr.errors import ProtocolError
 from callcenter.core.ivr.events import (
     ANSWERS,
     Action,
+    BookCallback,
     CallerHungUp,
     Collect,
     Digits,
@@ -42,6 +43,7 @@ from callcenter.core.ivr.nodes import (
     CALLER_NUMBER,
     HOURS_OPEN,
     BranchNode,
+    CallbackNode,
     CollectNode,
     FetchNode,
     HangupNode,
@@ -57,7 +59,12 @@ from callcenter.core.ivr.nodes import (
 
 MAX_STEPS = 200  # node visits and re-prompts per call; far above any sane flow
 
-OUTCOMES: Mapping[type[Action], str] = {Enqueue: "queued", Voicemail: "voicemail", Hangup: "hangup"}
+OUTCOMES: Mapping[type[Action], str] = {
+    Enqueue: "queued",
+    BookCallback: "callback",
+    Voicemail: "voicemail",
+    Hangup: "hangup",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +182,7 @@ class IvrSession:
         self._node, self._attempt = name, 1
         node = self.flow.nodes[name]
         match node:
-            case MenuNode():
+            case MenuNode() | CallbackNode():
                 return Collect(tuple(node.prompts), 1, node.timeout, None)
             case CollectNode():
                 return Collect(tuple(node.prompts), node.max_digits, node.timeout, node.terminator)
@@ -238,7 +245,9 @@ class IvrSession:
                 return self._menu_choice(node, value)
             case CollectNode(), Digits(value=value) if value:
                 return self._collected(node, value)
-            case MenuNode() | CollectNode(), Digits() | NoInput():
+            case CallbackNode(), Digits(value=value) if value:
+                return self._callback_choice(node, value)
+            case MenuNode() | CollectNode() | CallbackNode(), Digits() | NoInput():
                 return self._retry(node, node.noinput_prompt, "ivr-no-input")
             case VerifyNode(), VerifyResult(ok=ok):
                 return self._verified(node, ok)
@@ -256,6 +265,13 @@ class IvrSession:
             return _Goto(node.choices[value])
         return self._retry(node, node.invalid_prompt, "ivr-invalid-input")
 
+    def _callback_choice(self, node: CallbackNode, value: str) -> _Step:
+        if len(value) == 1 and vet.keypad(value) and value in node.choices:
+            minutes = node.choices[value]
+            self.data["callback.after_minutes"] = str(minutes)
+            return BookCallback(node.queue, minutes)
+        return self._retry(node, node.invalid_prompt, "ivr-invalid-input")
+
     def _collected(self, node: CollectNode, value: str) -> _Step:
         if node.terminator and value.endswith(node.terminator):
             value = value[: -len(node.terminator)]
@@ -264,13 +280,15 @@ class IvrSession:
             return _Goto(node.next)
         return self._retry(node, node.invalid_prompt, "ivr-invalid-input")
 
-    def _retry(self, node: MenuNode | CollectNode, notice: str | None, reason: str) -> _Step:
+    def _retry(
+        self, node: MenuNode | CollectNode | CallbackNode, notice: str | None, reason: str
+    ) -> _Step:
         if self._attempt > node.retries:
             return _Goto(node.on_fail) if node.on_fail else Hangup(reason)
         if not self._again():
             return Hangup("ivr-step-limit")
         prompts = (*([notice] if notice else []), *node.prompts)
-        if isinstance(node, MenuNode):
+        if isinstance(node, MenuNode | CallbackNode):
             return Collect(prompts, 1, node.timeout, None)
         return Collect(prompts, node.max_digits, node.timeout, node.terminator)
 

@@ -84,6 +84,14 @@ class Enqueue:
 
 
 @dataclass(frozen=True, slots=True)
+class BookCallback:
+    """The caller wants a callback in ``after_minutes`` from the queue's agents."""
+
+    queue: str
+    after_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
 class Voicemail:
     box: str
 
@@ -93,8 +101,10 @@ class Hangup:
     reason: str
 
 
-Action = Play | Collect | Say | Lookup | Verify | Fetch | Enqueue | Voicemail | Hangup
-FINAL_ACTIONS = (Enqueue, Voicemail, Hangup)
+Action = (
+    Play | Collect | Say | Lookup | Verify | Fetch | Enqueue | BookCallback | Voicemail | Hangup
+)
+FINAL_ACTIONS = (Enqueue, BookCallback, Voicemail, Hangup)
 
 
 # -- results ----------------------------------------------------------------------

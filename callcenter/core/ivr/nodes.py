@@ -207,6 +207,29 @@ class QueueNode(_Node):
         return [(f"priority_if.{i}.key", rule.key) for i, rule in enumerate(self.priority_if)]
 
 
+Minutes = Annotated[int, Field(ge=0, le=10080)]
+
+
+class CallbackNode(_Node):
+    """Book a callback: a key per delay (minutes from now); the call center calls back."""
+
+    type: Literal["callback"]
+    queue: Name
+    prompts: NonEmptyPrompts
+    choices: Annotated[dict[KeypadKey, Minutes], Field(min_length=1)]
+    timeout: Seconds = 5.0
+    retries: Retries = 2
+    invalid_prompt: Prompt | None = None
+    noinput_prompt: Prompt | None = None
+    on_fail: NodeName | None = None
+
+    def targets(self) -> list[Edge]:
+        return _edges(on_fail=self.on_fail)
+
+    def writes(self, name: str) -> list[str]:
+        return ["callback.after_minutes"]
+
+
 class VoicemailNode(_Node):
     type: Literal["voicemail"]
     box: Mailbox
@@ -245,6 +268,7 @@ Node = Annotated[
     | SayNode
     | PlayNode
     | QueueNode
+    | CallbackNode
     | VoicemailNode
     | HangupNode
     | BranchNode,
@@ -259,9 +283,10 @@ NODE_TYPES = (
     "say",
     "play",
     "queue",
+    "callback",
     "voicemail",
     "hangup",
     "branch",
 )
 # Nodes that wait for the caller's keys: a loop must pass through one of them.
-INPUT_NODES = (MenuNode, CollectNode, VerifyNode)
+INPUT_NODES = (MenuNode, CollectNode, VerifyNode, CallbackNode)

@@ -98,6 +98,7 @@
     link.hidden = !call.crm_url;
     if (call.crm_url) link.href = call.crm_url; else link.removeAttribute('href');
     fill($('why'), [
+      ['Callback', callbackReason(call)],
       ['Queue', call.queue], ['Dialled', call.dialled],
       ['IVR path', call.ivr_path.join(' → ')],
     ]);
@@ -115,8 +116,18 @@
       $('disposition').value = call.disposition || '';
       $('notes').value = call.notes || '';
       say('wrapup-status', '');
+      $('cb-number').value = call.caller || '';
+      say('callback-status', '');
     }
     tick();
+  }
+
+  // A callback's screen pop says so, and why: kept their place, or booked for a time.
+  function callbackReason(call) {
+    const data = Object.fromEntries(call.ivr_data.map((e) => [e.key, e.value]));
+    if (data.callback === 'keep-place') return `kept their place in line; calling ${data['callback.number'] || ''}`;
+    if (data.callback === 'scheduled') return `booked for ${data['callback.booked_for'] || 'now'}; calling ${data['callback.number'] || ''}`;
+    return '';
   }
 
   function clearPop() {
@@ -202,6 +213,30 @@
       say('wrapup-status', `Not saved: ${error.message}`);
     } finally {
       $('btn-save').disabled = false;
+    }
+  });
+
+  $('callback').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!pop) return;
+    const when = new Date($('cb-at').value);
+    if (Number.isNaN(when.getTime())) {
+      say('callback-status', 'Choose a date and time first.');
+      return;
+    }
+    $('btn-callback').disabled = true;
+    try {
+      const booked = await api('/api/callbacks', {
+        method: 'POST',
+        body: JSON.stringify({
+          queue: pop.queue, number: $('cb-number').value, at: when.toISOString(), call_id: pop.call_id,
+        }),
+      });
+      say('callback-status', `Booked: ${booked.number} at ${new Date(booked.due_at * 1000).toLocaleString()}`);
+    } catch (error) {
+      say('callback-status', `Not booked: ${error.message}`);
+    } finally {
+      $('btn-callback').disabled = false;
     }
   });
 

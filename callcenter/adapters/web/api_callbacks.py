@@ -1,0 +1,153 @@
+"""/api/callbacks: book a callback at a time (an agent from the desktop), list and cancel them.
+
+The number is read as a phone number (E.164, or national in the queue's
+callback region) and the time must come with its UTC offset, so a booking
+means one instant whatever the browser's zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NoReturn
+
+from apiflask import APIBlueprint, abort
+from flask import request
+from pydantic import BaseModel, Field, field_validator
+
+from callcenter.adapters.web.auth import Principal, principal, requires
+from callcenter.adapters.web.context import web
+from callcenter.core.outbound.numbers import BadNumber, normalise
+from callcenter.services.callbacks import CallbackError
+
+api = APIBlueprint("callbacks", __name__, url_prefix="/api/callbacks", tag="Callbacks")
+
+STATUS = {
+    "unknown-queue": 404,
+    "unknown-callback": 404,
+    "not-pending": 409,
+    "bad-time": 422,
+    "bad-number": 422,
+    "dnc": 422,
+}
+STATUSES = ("", "pending", "dialing", "done", "failed", "dnc", "cancelled")
+
+
+class BookIn(BaseModel):
+    queue: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    number: str = Field(min_length=3, max_length=40)
+    at: datetime = Field(description="When to call, ISO 8601 with its UTC offset")
+    call_id: str = Field("", pattern=r"^[0-9a-f]{0,32}$", description="The call it follows up")
+    notes: str = Field("", max_length=500)
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("the time needs its UTC offset, e.g. 2026-11-24T15:30:00+01:00")
+        return value
+
+
+class CallbackOut(BaseModel):
+    id: int
+    kind: str
+    queue: str
+    number: str
+    due_at: float
+    status: str
+    attempts: int
+    max_attempts: int
+    last_outcome: str
+    booked_by: str
+    origin_call_id: str
+    notes: str
+
+
+class CallbackList(BaseModel):
+    callbacks: list[CallbackOut]
+
+
+def _who() -> Principal:
+    who = principal()
+    assert who is not None  # @requires ran first
+    return who
+
+
+def _fail(code: str, message: str) -> NoReturn:
+    abort(STATUS.get(code, 400), message, extra_data={"code": code})
+
+
+def _out(callback: Any) -> CallbackOut:
+    return CallbackOut.model_validate(callback.as_dict())
+
+
+@api.post("")
+@api.input(BookIn)
+@api.output(CallbackOut, status_code=201)
+@api.doc(
+    summary="Book a callback at a time",
+    description="The call center calls the number at that time, when an agent of the queue "
+    "is free, within the number's calling hours and never if it is on the do-not-call list.",
+    responses={404: "No such queue", 422: "Bad number, bad time, or a do-not-call number"},
+)
+@requires("agent")
+def book(json_data: BookIn) -> CallbackOut:
+    controller = web().controller
+    queue = controller.queues.get(json_data.queue)
+    if queue is None:
+        _fail("unknown-queue", f"no queue {json_data.queue!r}")
+    try:
+        number = normalise(json_data.number, queue.callback.region)
+    except BadNumber as exc:
+        _fail("bad-number", str(exc))
+    who = _who()
+    data = _call_data(json_data.call_id)
+    try:
+        callback = web().bridge.run(
+            controller.callbacks.book(
+                json_data.queue,
+                number,
+                json_data.at.timestamp(),
+                controller.timers.clock(),
+                booked_by=who.agent or who.name,
+                origin_call_id=json_data.call_id,
+                data=data,
+                notes=json_data.notes,
+            )
+        )
+    except CallbackError as exc:
+        _fail(exc.code, exc.message)
+    return _out(callback)
+
+
+def _call_data(call_id: str) -> dict[str, str]:
+    """What the caller told the IVR on the call being followed up, for the next screen pop."""
+    if not call_id:
+        return {}
+    desktop = web().controller.desktop
+    facts = web().bridge.call(lambda: desktop.live_facts(call_id))
+    return dict(facts.data) if facts is not None else {}
+
+
+@api.get("")
+@api.output(CallbackList)
+@api.doc(summary="Recent callbacks, newest first (?status=pending to filter)")
+@requires("agent")
+def recent() -> CallbackList:
+    status = request.args.get("status", "")
+    if status not in STATUSES:
+        abort(400, f"status must be one of {', '.join(s for s in STATUSES if s)}")
+    rows = web().controller.callbacks.repo.recent(status, 200)
+    return CallbackList(callbacks=[_out(row) for row in rows])
+
+
+@api.delete("/<int:callback_id>")
+@api.output(CallbackOut)
+@api.doc(
+    summary="Cancel a pending callback", responses={404: "No such callback", 409: "Not pending"}
+)
+@requires("supervisor")
+def cancel(callback_id: int) -> CallbackOut:
+    try:
+        return _out(web().bridge.run(web().controller.callbacks.cancel(callback_id)))
+    except CallbackError as exc:
+        _fail(exc.code, exc.message)
