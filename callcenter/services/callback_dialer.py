@@ -33,7 +33,7 @@ from callcenter.core.callbacks.policy import (
     outcome_of_amd,
     outcome_of_originate,
 )
-from callcenter.core.events import CallbackAttempted, CallEnded
+from callcenter.core.events import CallbackAttempted
 from callcenter.core.outbound.numbers import is_e164
 from callcenter.services.acd import Acd
 from callcenter.services.callbacks import Callbacks
@@ -100,7 +100,7 @@ class CallbackDialer:
         if callback is None or queue is None or callback.status not in ("pending", "dialing"):
             log.warning("call %s: callback %s is gone; releasing", call.call_id, call.callback_id)
             await self.acd.release_reserved(call, self.timers.clock())
-            self.acd.calls.remove(call.call_id)
+            self.callbacks.end_place(call, "callback-gone", self.timers.clock())
             return
         settings = queue.callback
         now = self.timers.clock()
@@ -290,11 +290,7 @@ class CallbackDialer:
         if step.retry_at is not None:
             self.callbacks.requeue_at(call, step.retry_at)
             return
-        self.acd.calls.remove(call.call_id)
-        call.state = CallState.ENDED
-        self.notifier.publish(
-            CallEnded(at=now, call_id=call.call_id, unique_id="", outcome=f"callback-{step.status}")
-        )
+        self.callbacks.end_place(call, f"callback-{step.status}", now)
 
     async def _record(
         self, dialling: Dialling, outcome: Outcome, status: str, retry_at: float | None, now: float

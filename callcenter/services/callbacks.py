@@ -21,7 +21,7 @@ from typing import Protocol
 
 from callcenter.adapters.db.callbacks import Callback, CallbackRepository, NewCallback
 from callcenter.core.callbacks.policy import StartAction, on_start
-from callcenter.core.events import CallbackRequested, CallEntered
+from callcenter.core.events import CallbackRequested, CallEnded, CallEntered
 from callcenter.core.ids import new_call_id
 from callcenter.services.acd import Acd
 from callcenter.services.live import CallBook, CallState, LiveCall
@@ -158,9 +158,17 @@ class Callbacks:
         self.timers.cancel(("callback", callback_id))
         for call in self.calls.all():
             if call.callback_id == callback_id and call.virtual:
-                self.acd.router.remove_call(call.call_id)
-                self.calls.remove(call.call_id)
+                self.end_place(call, "callback-cancelled", self.timers.clock())
         return callback
+
+    def end_place(self, call: LiveCall, outcome: str, now: float) -> None:
+        """The callback is over without a conversation: its place leaves the line."""
+        self.acd.router.remove_call(call.call_id)
+        self.calls.remove(call.call_id)
+        call.state = CallState.ENDED
+        self.notifier.publish(
+            CallEnded(at=now, call_id=call.call_id, unique_id="", outcome=outcome)
+        )
 
     def _arm(self, callback: Callback) -> None:
         # A coroutine function (not a lambda): APScheduler awaits it on the loop.

@@ -191,6 +191,10 @@ def test_kept_place_is_called_back_in_order(callcenter: CallCenter, outbound: Ou
     legs = fold_legs(CallEventRecord(e.call_id, e.at, e.kind, e.agent, e.detail) for e in events)
     answered = {leg.call_id: leg.outcome for leg in legs}
     assert answered[done.origin_call_id] == "answered"  # in the queue's service level
+    reports = center.controller.reports
+    day = reports.zone.local(time.time()).strftime("%Y-%m-%d")
+    totals = reports.queues(reports.period(day, day, 60), "support").totals
+    assert (totals["offered"], totals["answered"], totals["abandoned"]) == (4, 4, 0)
 
 
 def book(center: CallCenter, number: str, after: float) -> int:
@@ -209,16 +213,39 @@ def test_scheduled_callback_fires_after_a_restart(
     phone = start_alice(center, callback_site())
     number = person_number("2")
     callback_id = book(center, number, after=6)
+    # A place kept earlier (its caller waited since a minute ago) is in the database too.
+    kept_number = person_number("3")
+    kept_id = keep_place_row(center, kept_number, enqueued_at=time.time() - 60)
     center.thread.stop()  # the controller goes down before the booked time
     time.sleep(8)  # the booked time passes while nobody runs
     center.thread = ControllerThread(center.settings)
-    center.start()  # alice's login and the booking come back from the database
+    center.start()  # alice's login, the kept place and the booking come back from the database
+    wait_talking_to(center, kept_number, timeout=60)  # the older place first
+    phone.hangup()
     wait_talking_to(center, number, timeout=60)
     phone.hangup()
     center.wait_no_calls(20)
-    (row,) = center.rows(CallbackRow, CallbackRow.id == callback_id)
-    assert (row.status, row.attempts, row.last_outcome) == ("done", 1, "reached")
-    assert outbound.customer_calls(1) == 1
+    for done_id in (callback_id, kept_id):
+        (row,) = center.rows(CallbackRow, CallbackRow.id == done_id)
+        assert (row.status, row.attempts, row.last_outcome) == ("done", 1, "reached")
+    assert outbound.customer_calls(2) == 2
+
+
+def keep_place_row(center: CallCenter, number: str, enqueued_at: float) -> int:
+    with center.controller.storage.sessions.begin() as session:
+        row = CallbackRow(
+            kind="keep-place",
+            origin_call_id="1a2b3c4d5e6f7a8b9",
+            queue="support",
+            number=number,
+            requested_at=enqueued_at + 20,
+            enqueued_at=enqueued_at,
+            due_at=enqueued_at + 20,
+            data={"callback": "keep-place", "menu.welcome": "1"},
+        )
+        session.add(row)
+        session.flush()
+        return int(row.id)
 
 
 def test_a_do_not_call_number_is_not_dialled(callcenter: CallCenter, outbound: Outbound) -> None:

@@ -22,8 +22,6 @@ class CallbackSettings(BaseModel):
     # Offer "press KEY to be called back" when the estimated wait is at least this long.
     offer_after_estimate: float = Field(120.0, ge=0)
     key: str = Field("5", pattern=r"^[0-9]$")
-    # customer: reserve the agent, ring the customer, then the agent. agent: the other way.
-    dial_first: Literal["customer", "agent"] = "customer"
     max_attempts: int = Field(3, ge=1, le=10)
     retry_delay: float = Field(300.0, ge=5, le=86400)
     ring_seconds: int = Field(30, ge=15, le=120)  # TCPA: ring at least 15 s
