@@ -41,7 +41,7 @@ class Channel:
 class ChannelTable:
     def __init__(self) -> None:
         self._channels: dict[str, Channel] = {}
-        self._contacts: dict[str, str] = {}  # endpoint -> contact status
+        self._contacts: dict[str, dict[str, str]] = {}  # endpoint -> contact URI -> status
 
     # -- channels --------------------------------------------------------------
     def upsert(self, channel: Channel) -> None:
@@ -71,14 +71,21 @@ class ChannelTable:
         return [c for c in self._channels.values() if c.endpoint == endpoint]
 
     # -- phones ------------------------------------------------------------------
-    def set_contact(self, endpoint: str, status: str) -> None:
+    def set_contact(self, endpoint: str, status: str, uri: str = "") -> None:
+        # A phone that registers again from a new contact URI (baresip picks a new
+        # one each start) leaves the old contact to be removed or to fail its
+        # qualify later: only that contact is gone, not the phone.
+        contacts = self._contacts.setdefault(endpoint, {})
         if status in GONE:
-            self._contacts.pop(endpoint, None)
+            contacts.pop(uri, None)
         else:
-            self._contacts[endpoint] = status
+            contacts[uri] = status
+        if not contacts:
+            del self._contacts[endpoint]
 
     def replace_contacts(self, contacts: dict[str, str]) -> None:
-        self._contacts = {e: s for e, s in contacts.items() if s not in GONE}
+        """Every contact at once: endpoint -> status (one contact each)."""
+        self._contacts = {e: {"": s} for e, s in contacts.items() if s not in GONE}
 
     def registered(self, endpoint: str) -> bool:
         return endpoint in self._contacts

@@ -77,7 +77,7 @@ class PbxView:
 
     def _on_contact(self, event: ev.ContactStatus) -> Awaitable[None]:
         endpoint = event.endpoint_name or event.aor
-        self.table.set_contact(endpoint, event.contact_status)
+        self.table.set_contact(endpoint, event.contact_status, event.uri)
         return self._endpoint_changed(endpoint)
 
     async def resync(self) -> None:
@@ -88,11 +88,11 @@ class PbxView:
                 snapshot.append(replace(_channel(item), bridge_id=item.bridge_id))
         self.table.replace_channels(snapshot)
         contacts = await self.ami.action_list("PJSIPShowContacts")
-        found: dict[str, str] = {}
+        self.table.replace_contacts({})  # then each contact by its URI, as events name them
         for item in contacts.events:
             if isinstance(item, ev.ContactList):
-                found[item.endpoint or item.aor] = item.status
-        self.table.replace_contacts(found)
+                self.table.set_contact(item.endpoint or item.aor, item.status, item.uri)
+        found = self.table.registered_endpoints()
         self.resyncs += 1
         self.last_resync = time.time()
         log.info("resynchronised: %d channels, %d registered phones", len(snapshot), len(found))

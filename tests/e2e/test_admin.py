@@ -68,7 +68,11 @@ def uptime(callcenter: CallCenter) -> int:
 
 def take_a_call(callcenter: CallCenter, phone: Softphone, number: str) -> None:
     """A SIPp caller presses 1 for support; the agent's phone rings and answers."""
-    callcenter.wait_available("newbie", timeout=15)
+    try:
+        callcenter.wait_available("newbie", timeout=15)
+    except AssertionError as exc:  # say what the controller and Asterisk saw
+        status = callcenter.get(lambda c: (c.agents.status("newbie"), c.view.table.registered("newbie")))
+        raise AssertionError(f"{exc}: {status}\n{callcenter.pbx.cli('pjsip show aor newbie')}") from None
     caller = callcenter.caller()
     sipp = caller.start(caller_scenario([1000, "1", 3000]), [("Caller", number)])
     seen = len(phone.events)
@@ -81,6 +85,7 @@ def take_a_call(callcenter: CallCenter, phone: Softphone, number: str) -> None:
     assert (result.successful, result.failed) == (1, 0), result.log
 
 
+@pytest.mark.parametrize("e2e_database", ["sqlite", "postgresql"], indirect=True)
 def test_an_agent_added_over_the_api_registers_and_takes_calls_without_a_restart(
     callcenter: CallCenter,
 ) -> None:

@@ -113,6 +113,18 @@ def test_unreachable_then_reachable_again() -> None:
     assert table.registered("agent1")
 
 
+def test_an_old_contact_going_away_leaves_the_phone_registered_by_its_new_one() -> None:
+    old, new = "sip:agent1-0xaaa@127.0.0.10:5080", "sip:agent1-0xbbb@127.0.0.10:5080"
+    table = ChannelTable()
+    table.set_contact("agent1", "Reachable", old)
+    table.set_contact("agent1", "Created", new)  # the softphone restarted: a new contact URI
+    table.set_contact("agent1", "Unreachable", old)  # the old one fails its qualify...
+    table.set_contact("agent1", "Removed", old)  # ... and is removed
+    assert table.registered("agent1")
+    table.set_contact("agent1", "Removed", new)
+    assert not table.registered("agent1")
+
+
 def test_removing_an_unknown_contact_is_harmless() -> None:
     table = ChannelTable()
     table.set_contact("ghost", "Removed")
