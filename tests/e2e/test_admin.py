@@ -71,11 +71,11 @@ def take_a_call(callcenter: CallCenter, phone: Softphone, number: str) -> None:
     try:
         callcenter.wait_available("newbie", timeout=15)
     except AssertionError as exc:  # say what the controller and Asterisk saw
-        seen = callcenter.get(
+        found = callcenter.get(
             lambda c: (c.agents.status("newbie"), c.view.table.registered("newbie"))
         )
         aor = callcenter.pbx.cli("pjsip show aor newbie")
-        raise AssertionError(f"{exc}: {seen}\n{aor}") from None
+        raise AssertionError(f"{exc}: {found}\n{aor}") from None
     caller = callcenter.caller()
     sipp = caller.start(caller_scenario([1000, "1", 3000]), [("Caller", number)])
     seen = len(phone.events)
