@@ -1,0 +1,68 @@
+"""The admin service on SQLite and PostgreSQL: a refused change writes nothing,
+an accepted one is read back whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.users import UserRepository
+from callcenter.core.queues import QueueSettings
+from callcenter.services.admin import Admin, AdminError, SkillEntry
+from callcenter.services.site import AgentEntry
+from tests.e2e.sites import menu_flow, queue_node
+
+
+@pytest.fixture
+def admin(database_url: str) -> Iterator[Admin]:
+    engine = make_engine(database_url)
+    sessions = make_sessions(engine)
+    service = Admin(sessions, UserRepository(sessions))
+    service.save_skill(SkillEntry(name="support", description="Support"))
+    service.save_agent(
+        AgentEntry(username="alice", name="Alice", extension="1001", skills={"support": 3}), True
+    )
+    service.save_queue(QueueSettings(name="support", requirements={"support": 1}), True)
+    try:
+        yield service
+    finally:
+        engine.dispose()
+
+
+def test_a_refused_agent_change_leaves_the_agent_whole(admin: Admin) -> None:
+    before = admin.agents()
+    bad = AgentEntry(username="alice", name="Changed", extension="1002", skills={"ghost": 1})
+    with pytest.raises(AdminError) as refused:
+        admin.save_agent(bad, create=False)
+    assert refused.value.code == "invalid"
+    assert admin.agents() == before
+
+
+def test_a_refused_queue_or_flow_leaves_the_site_as_it_was(admin: Admin) -> None:
+    before = admin.documents()
+    with pytest.raises(AdminError) as refused:
+        admin.save_queue(QueueSettings(name="support", requirements={"billing": 1}), create=False)
+    assert "unknown skill 'billing'" in refused.value.problems[0]
+    ghost = menu_flow({"1": "q"}, {"q": queue_node("ghost")})
+    with pytest.raises(AdminError):
+        admin.save_flow("main", ghost, ["100"])
+    with pytest.raises(AdminError):
+        admin.save_schedule("office", {"timezone": "Nowhere/Atlantis"})
+    assert admin.documents() == before
+
+
+def test_accepted_changes_are_read_back(admin: Admin) -> None:
+    admin.save_queue(
+        QueueSettings(name="support", requirements={"support": 2}, wrapup=10, weight=3), False
+    )
+    admin.save_schedule("office", {"timezone": "Europe/Paris", "weekly": {"mon": ["08:00-18:00"]}})
+    flow = menu_flow({"1": "support"}, {"support": queue_node("support")})
+    admin.save_flow("main", flow, ["100"])
+    docs = admin.documents()
+    assert docs.queues["support"]["requirements"] == {"support": 2}
+    assert docs.queues["support"]["wrapup"] == 10 and docs.queues["support"]["weight"] == 3
+    assert docs.schedules["office"]["timezone"] == "Europe/Paris"
+    assert docs.flows["main"] == (flow, ["100"])
+    assert [(s.name, s.agents, s.queues) for s in admin.skills()] == [("support", 1, ["support"])]
