@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from selenium import webdriver
 from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
+from tests.e2e.browser import ARTIFACTS
 from tests.e2e.conftest import PORT_BASE, CallCenter, Pbx
 from tests.support.controller import ControllerThread
 
@@ -51,6 +53,12 @@ def pause(center: CallCenter, name: str) -> None:
 
 def ready(center: CallCenter, name: str) -> None:
     center.thread.run(center.controller.agents.ready(name, time.time()))
+
+
+def record_figures(name: str, figures: dict[str, object]) -> None:
+    """Keep what a test measured (lags, waits) beside the screenshots, one JSON file each."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{name}.json").write_text(json.dumps(figures, indent=1) + "\n")
 
 
 def add_user(center: CallCenter, username: str, role: str, agent: str = "") -> None:

@@ -35,6 +35,7 @@ from tests.e2e.console import (
     pause,
     poll,
     ready,
+    record_figures,
     restart,
     text,
     tile_field,
@@ -124,6 +125,7 @@ def test_supervisor_watches_the_wallboard_follow_calls_and_agents(
     hang_up(second, ben)
     poll(lambda: tile_field(browser, "support", "agents_on_call") == "0", 10, "calls over")
     poll(lambda: tile_field(browser, "support", "aht") != NONE, 5, "AHT shown")
+    record_figures("wallboard-lags", {"page_behind_controller_seconds": lags})
     assert max(lags) < PUSH_DEADLINE, lags
 
 
@@ -366,6 +368,7 @@ def test_agent_sees_the_screen_pop_wraps_up_and_finds_the_note_on_the_next_call(
     again.wait_listening()
     amy.hangup()
     assert again.finish(15).successful == 1
+    record_figures("desktop-lags", {"screen_pop_after_phone_rang_seconds": pop_lag})
     assert pop_lag < PUSH_DEADLINE, pop_lag
 
     # The CRM's webhook got the first call's life, signed.

@@ -12,6 +12,7 @@ numbers the page shows. Counts must match exactly; times within tolerances.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from tests.e2e.console import (
     pause,
     poll,
     ready,
+    record_figures,
     text,
     tile_field,
 )
@@ -216,6 +218,13 @@ def test_every_wallboard_figure_equals_what_the_callers_and_agents_saw(
         return dict(push) if same else None
 
     pushed = poll(pushed_same, 5, "the last push carrying the same figures")
+    record_figures(
+        "wallboard-truth",
+        {
+            name: {"counted": dataclasses.asdict(tally), "shown": queue_of(board, name)["today"]}
+            for name, tally in (("sales", sales), ("backup", backup))
+        },
+    )
     for name, tally in (("sales", sales), ("backup", backup)):
         got = queue_of(board, name)
         assert got["waiting"] == 0 and got["longest_wait_since"] is None
