@@ -10,12 +10,15 @@ A problem already in the stored site (a flow loaded from an older file that
 names a skill nobody has, say) does not block unrelated saves: only problems
 the change would add are refused.
 
-The caller (the console) reloads the controller after a successful save.
+Each change may carry an ``Audit`` note: its row is written in the same
+transaction, so the log holds every change made and none refused. The caller
+(the console) reloads the controller after a successful save.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -27,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.config import ConfigRepository, SiteDocuments
-from callcenter.adapters.db.models import AgentRow
+from callcenter.adapters.db.models import AgentRow, AuditRow
 from callcenter.adapters.db.users import User, UserError, UserRepository
 from callcenter.core.ivr.nodes import QueueNode
 from callcenter.core.ivr.schema import load_flow
@@ -44,6 +47,16 @@ class AdminError(Exception):
         super().__init__("; ".join(problems))
         self.code = code
         self.problems = problems
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who changed what; written in the change's own transaction."""
+
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 class SkillEntry(BaseModel):
@@ -90,10 +103,16 @@ class Admin:
         self._users = users
 
     @contextmanager
-    def _saving(self) -> Iterator[Session]:
-        # One transaction: an AdminError (or anything else) inside rolls it all back.
+    def _saving(self, audit: Audit | None) -> Iterator[Session]:
+        # One transaction: an AdminError (or anything else) inside rolls it all back,
+        # and the audit row is written with the change or not at all.
         with self._sessions.begin() as session:
             yield session
+            if audit is not None:
+                session.add(
+                    AuditRow(at=time.time(), actor=audit.actor, action=audit.action,
+                             target=audit.target, detail=audit.detail)
+                )  # fmt: skip
 
     # -- agents ------------------------------------------------------------------------
     def agents(self) -> list[AgentInfo]:
@@ -105,10 +124,10 @@ class Admin:
                 for r in self._agents.listing(session)
             ]  # fmt: skip
 
-    def save_agent(self, entry: AgentEntry, create: bool) -> str:
+    def save_agent(self, entry: AgentEntry, create: bool, audit: Audit | None = None) -> str:
         """Create or update an agent; returns the SIP password if it was set (shown once)."""
         password = entry.password or (new_password() if create else "")
-        with self._saving() as session:
+        with self._saving(audit) as session:
             row = self._agents.find(session, entry.username)
             if create and row is not None:
                 raise AdminError("exists", [f"username: agent {entry.username!r} exists"])
@@ -128,13 +147,13 @@ class Admin:
             self._config.set_agent_skills(session, entry.username, entry.skills)
         return password
 
-    def set_agent_active(self, username: str, active: bool) -> None:
-        with self._saving() as session:
+    def set_agent_active(self, username: str, active: bool, audit: Audit | None = None) -> None:
+        with self._saving(audit) as session:
             self._agent_row(session, username).active = active
 
-    def reset_agent_password(self, username: str) -> str:
+    def reset_agent_password(self, username: str, audit: Audit | None = None) -> str:
         password = new_password()
-        with self._saving() as session:
+        with self._saving(audit) as session:
             self._agent_row(session, username).sip_password = password
         return password
 
@@ -165,8 +184,8 @@ class Admin:
             for name, text in descriptions.items()
         ]  # fmt: skip
 
-    def save_skill(self, entry: SkillEntry) -> None:
-        with self._saving() as session:
+    def save_skill(self, entry: SkillEntry, audit: Audit | None = None) -> None:
+        with self._saving(audit) as session:
             self._config.upsert_skill(session, entry.name, entry.description)
 
     # -- queues, business hours, flows: validated against the whole site ------------------
@@ -174,24 +193,28 @@ class Admin:
         with self._sessions() as session:
             return self._config.site_documents(session)
 
-    def save_queue(self, settings: QueueSettings, create: bool) -> None:
-        with self._saving() as session:
+    def save_queue(self, settings: QueueSettings, create: bool, audit: Audit | None = None) -> None:
+        with self._saving(audit) as session:
             docs = self._config.site_documents(session)
             _check_presence("queue", settings.name, settings.name in docs.queues, create)
             queues = {**docs.queues, settings.name: settings.model_dump(mode="json")}
             self._refuse_new_problems(session, docs, replace(docs, queues=queues))
             self._config.upsert_queue(session, settings)
 
-    def save_schedule(self, name: str, document: dict[str, Any]) -> None:
+    def save_schedule(
+        self, name: str, document: dict[str, Any], audit: Audit | None = None
+    ) -> None:
         document = {k: v for k, v in document.items() if k != "name"}  # the key names it
-        with self._saving() as session:
+        with self._saving(audit) as session:
             docs = self._config.site_documents(session)
             schedules = {**docs.schedules, name: document}
             self._refuse_new_problems(session, docs, replace(docs, schedules=schedules))
             self._config.upsert_schedule(session, name, document)
 
-    def save_flow(self, name: str, document: dict[str, Any], numbers: list[str]) -> None:
-        with self._saving() as session:
+    def save_flow(
+        self, name: str, document: dict[str, Any], numbers: list[str], audit: Audit | None = None
+    ) -> None:
+        with self._saving(audit) as session:
             docs = self._config.site_documents(session)
             flows = {**docs.flows, name: (document, numbers)}
             self._refuse_new_problems(session, docs, replace(docs, flows=flows))

@@ -10,7 +10,7 @@ import pytest
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.users import UserRepository
 from callcenter.core.queues import QueueSettings
-from callcenter.services.admin import Admin, AdminError, SkillEntry
+from callcenter.services.admin import Admin, AdminError, Audit, SkillEntry
 from callcenter.services.site import AgentEntry
 from tests.e2e.sites import menu_flow, queue_node
 
@@ -51,6 +51,20 @@ def test_a_refused_queue_or_flow_leaves_the_site_as_it_was(admin: Admin) -> None
     with pytest.raises(AdminError):
         admin.save_schedule("office", {"timezone": "Nowhere/Atlantis"})
     assert admin.documents() == before
+
+
+def test_the_audit_row_is_written_with_the_change_or_not_at_all(admin: Admin) -> None:
+    users = UserRepository(admin._sessions)
+    before = len(users.audit_entries())
+    note = Audit("boss", "admin.queue.updated", "queue:support", {"why": "test"})
+    with pytest.raises(AdminError):
+        admin.save_queue(QueueSettings(name="support", requirements={"x": 1}), False, note)
+    assert len(users.audit_entries()) == before
+    admin.save_queue(QueueSettings(name="support", wrapup=5), False, note)
+    row = users.audit_entries(1)[0]
+    assert (row.actor, row.action, row.target, row.detail) == (
+        "boss", "admin.queue.updated", "queue:support", {"why": "test"},
+    )  # fmt: skip
 
 
 def test_accepted_changes_are_read_back(admin: Admin) -> None:

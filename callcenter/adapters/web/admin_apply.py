@@ -1,5 +1,5 @@
-"""What every admin change does after the admin service accepted it: write the
-audit log, then have the controller reload so the change is live at once.
+"""What every admin change carries and does: its audit row (by whoever makes
+it), and, once saved, a controller reload so the change is live at once.
 
 A refused change (AdminError, or a path name that is not a name) becomes an
 HTTP error naming every problem; nothing was written.
@@ -18,7 +18,7 @@ from apiflask import abort
 from callcenter.adapters.web.admin_schemas import Applied
 from callcenter.adapters.web.auth import principal
 from callcenter.adapters.web.context import web
-from callcenter.services.admin import STATUS, AdminError
+from callcenter.services.admin import STATUS, AdminError, Audit
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,17 @@ def checked(pattern: str, value: str, what: str) -> str:
     return value
 
 
-def audit(action: str, target: str, **detail: Any) -> None:
-    """One audit row per change, by whoever made it (never a password in ``detail``)."""
+def note(action: str, target: str, **detail: Any) -> Audit:
+    """The audit row of a change, by whoever makes it (never a password in ``detail``)."""
     who = principal()
     assert who is not None
-    web().controller.users.audit(who.name, f"admin.{action}", target, **detail)
+    return Audit(who.name, f"admin.{action}", target, detail)
+
+
+def audit(action: str, target: str, **detail: Any) -> None:
+    """Write the audit row now (console users: their store keeps its own transactions)."""
+    row = note(action, target, **detail)
+    web().controller.users.audit(row.actor, row.action, row.target, **row.detail)
 
 
 def reload() -> Applied:

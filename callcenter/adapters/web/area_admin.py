@@ -3,8 +3,9 @@ and console users, as a page and as /api/admin routes (admins only).
 
 Each change is validated by the admin service (services/admin.py) and written
 in one transaction, or refused with every problem named and nothing written.
-Then it is audited, and the controller reloads: new agents' PJSIP endpoints
-are published and queues, flows and skills re-read, with no restart.
+Its audit row is written in the same transaction (console users: right after,
+as their store keeps its own). Then the controller reloads: new agents' PJSIP
+endpoints are published and queues, flows and skills re-read, with no restart.
 """
 
 from __future__ import annotations
@@ -92,14 +93,14 @@ def agents() -> AgentList:
 
 
 def _save_agent(entry: AgentIn, create: bool) -> AgentSaved:
-    with change.refusing():
-        password = _admin().save_agent(entry, create)
-    agent = _agent(entry.username)
-    change.audit(
+    audit = change.note(
         "agent.created" if create else "agent.updated", f"agent:{entry.username}",
         name=entry.name, extension=entry.extension, skills=entry.skills,
-        static_contact=entry.static_contact, password_set=bool(password),
+        static_contact=entry.static_contact, password_set=create or bool(entry.password),
     )  # fmt: skip
+    with change.refusing():
+        password = _admin().save_agent(entry, create, audit)
+    agent = _agent(entry.username)
     return AgentSaved(agent=agent, password=password, **change.reload().model_dump())
 
 
@@ -134,8 +135,10 @@ def update_agent(username: str, entry: AgentIn) -> AgentSaved:
 )
 def set_agent_active(username: str, body: ActiveIn) -> AgentSaved:
     with change.refusing():
-        _admin().set_agent_active(change.checked(NAME, username, "username"), body.active)
-    change.audit("agent.enabled" if body.active else "agent.disabled", f"agent:{username}")
+        _admin().set_agent_active(
+            change.checked(NAME, username, "username"), body.active,
+            change.note("agent.enabled" if body.active else "agent.disabled", f"agent:{username}"),
+        )  # fmt: skip
     return AgentSaved(agent=_agent(username), password="", **change.reload().model_dump())
 
 
@@ -145,8 +148,10 @@ def set_agent_active(username: str, body: ActiveIn) -> AgentSaved:
 @api.doc(summary="Give an agent a new generated SIP password (shown once)", responses=FIND)
 def reset_agent_password(username: str) -> AgentSaved:
     with change.refusing():
-        password = _admin().reset_agent_password(change.checked(NAME, username, "username"))
-    change.audit("agent.password-reset", f"agent:{username}")
+        password = _admin().reset_agent_password(
+            change.checked(NAME, username, "username"),
+            change.note("agent.password-reset", f"agent:{username}"),
+        )
     return AgentSaved(agent=_agent(username), password=password, **change.reload().model_dump())
 
 
@@ -174,8 +179,9 @@ def skills() -> SkillList:
 def save_skill(name: str, body: SkillIn) -> SkillSaved:
     entry = SkillEntry(name=change.checked(NAME, name, "name"), description=body.description)
     with change.refusing():
-        _admin().save_skill(entry)
-    change.audit("skill.saved", f"skill:{name}", description=body.description)
+        _admin().save_skill(
+            entry, change.note("skill.saved", f"skill:{name}", description=body.description)
+        )
     return SkillSaved(skill=_skill(name), **change.reload().model_dump())
 
 
@@ -190,11 +196,11 @@ def queues() -> QueueList:
 
 
 def _save_queue(settings: QueueSettings, create: bool) -> QueueSaved:
-    with change.refusing():
-        _admin().save_queue(settings, create)
     document = settings.model_dump(mode="json")
-    change.audit("queue.created" if create else "queue.updated", f"queue:{settings.name}",
-                 settings=document)  # fmt: skip
+    audit = change.note("queue.created" if create else "queue.updated", f"queue:{settings.name}",
+                        settings=document)  # fmt: skip
+    with change.refusing():
+        _admin().save_queue(settings, create, audit)
     return QueueSaved(queue=document, **change.reload().model_dump())
 
 
@@ -245,8 +251,10 @@ def schedules() -> ScheduleList:
 )
 def save_schedule(name: str, body: ScheduleIn) -> ScheduleSaved:
     with change.refusing():
-        _admin().save_schedule(change.checked(SCHEDULE_NAME, name, "name"), body.document)
-    change.audit("schedule.saved", f"schedule:{name}", document=body.document)
+        _admin().save_schedule(
+            change.checked(SCHEDULE_NAME, name, "name"), body.document,
+            change.note("schedule.saved", f"schedule:{name}", document=body.document),
+        )  # fmt: skip
     saved = ScheduleOut(name=name, document=_admin().documents().schedules[name])
     return ScheduleSaved(schedule=saved, **change.reload().model_dump())
 
@@ -275,8 +283,11 @@ def flows() -> FlowList:
 )
 def save_flow(name: str, body: FlowIn) -> FlowSaved:
     with change.refusing():
-        _admin().save_flow(change.checked(NAME, name, "name"), body.document, body.numbers)
-    change.audit("flow.saved", f"flow:{name}", document=body.document, numbers=body.numbers)
+        _admin().save_flow(
+            change.checked(NAME, name, "name"), body.document, body.numbers,
+            change.note("flow.saved", f"flow:{name}", document=body.document,
+                        numbers=body.numbers),
+        )  # fmt: skip
     saved = FlowOut(name=name, document=body.document, numbers=body.numbers)
     return FlowSaved(flow=saved, **change.reload().model_dump())
 
