@@ -57,6 +57,13 @@ def note(action: str, target: str, **detail: Any) -> Audit:
     return Audit(who.name, f"admin.{action}", target, detail)
 
 
+def same_name(pattern: str, in_path: str, in_body: str, field: str) -> None:
+    """An update names its item in the URL and in the body: the same, or refused."""
+    if in_body != checked(pattern, in_path, field):
+        problem = f"{field}: {in_body!r} is not {in_path!r}; renaming is not supported"
+        refuse(AdminError("invalid", [problem]))
+
+
 def audit(action: str, target: str, **detail: Any) -> None:
     """Write the audit row now (console users: their store keeps its own transactions)."""
     row = note(action, target, **detail)

@@ -46,7 +46,7 @@ from callcenter.adapters.web.admin_schemas import (
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.context import web
 from callcenter.core.queues import QueueSettings
-from callcenter.services.admin import Admin, AdminError, SkillEntry, UserEntry
+from callcenter.services.admin import Admin, SkillEntry, UserEntry
 from callcenter.services.site import NAME
 
 # What a refused change answers (besides the shared 400/401/403), for the OpenAPI document.
@@ -121,8 +121,7 @@ def add_agent(entry: AgentIn) -> AgentSaved:
 @api.output(AgentSaved)
 @api.doc(summary="Change an agent (an empty password keeps the current one)", responses=SAVE)
 def update_agent(username: str, entry: AgentIn) -> AgentSaved:
-    if entry.username != change.checked(NAME, username, "username"):
-        change.refuse(AdminError("invalid", ["username: renaming an agent is not supported"]))
+    change.same_name(NAME, username, entry.username, "username")
     return _save_agent(entry, create=False)
 
 
@@ -224,8 +223,7 @@ def add_queue(settings: QueueSettings) -> QueueSaved:
     summary="Replace a queue's settings (checked against the whole site first)", responses=SAVE
 )
 def update_queue(name: str, settings: QueueSettings) -> QueueSaved:
-    if settings.name != change.checked(NAME, name, "name"):
-        change.refuse(AdminError("invalid", ["name: renaming a queue is not supported"]))
+    change.same_name(NAME, name, settings.name, "name")
     return _save_queue(settings, create=False)
 
 
