@@ -326,6 +326,7 @@ class Controller:
         self.routes.callback_offer = self.callback_routes.offer
         self.routes.callback_booking = self.callback_routes.book
         self.agi.add_route(Route.CALLBACK_ANSWER, self.callback_routes.answered)
+        self.agi.add_route(Route.CALLBACK_AGENT_RESULT, self.callback_routes.agent_result)
 
     def _wire_campaigns(self) -> None:
         # Campaign administration: settings, leads by API and CSV import (its own

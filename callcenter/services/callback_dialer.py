@@ -51,8 +51,13 @@ class Dialling:
     callback: Callback
     attempt: int
     attempt_id: int
-    channel_id: str
+    channel_id: str  # ours: the customer's channel, or (agent first) the agent's
     settings: CallbackSettings
+    agent_channel: str = ""  # agent first: the agent's channel once they answered
+
+    @property
+    def agent_first(self) -> bool:
+        return self.settings.dial_first == "agent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,9 @@ class CallbackDialer:
         self.timers = acd.timers
         self.notifier = acd.notifier
         self._dialling: dict[str, Dialling] = {}  # by our channel id (= action id)
+        # Agent first, in conversation: the agent's channel id -> agent, and its queue.
+        self._talking: dict[str, str] = {}
+        self._queue_of: dict[str, str] = {}
         acd.callback_turn = self.turn
 
     def subscribe(self, ami: AmiClient) -> None:
@@ -141,29 +149,9 @@ class CallbackDialer:
         dialling = Dialling(call, callback, attempt, attempt_id, channel_id, settings)
         self._dialling[channel_id] = dialling
         try:
-            # PJSIP/<number>@<trunk>: the number is checked E.164 again, the trunk is configured.
             if not is_e164(callback.number):
                 raise ValueError(f"{callback.number!r} is not an E.164 number")
-            endpoint = f"{callback.number}@{self.trunk()}"
-            await self.originator.originate(
-                Origination(
-                    endpoint=endpoint,
-                    context=Context.CALLBACK,
-                    exten="s",
-                    action_id=channel_id,
-                    channel_id=channel_id,
-                    caller_id=f'"Callback" <{call.dialled or "callcenter"}>',
-                    ring_seconds=settings.ring_seconds,
-                    variables=(
-                        (Var.CALL_ID.value, call.call_id),
-                        (Var.MOH.value, self._moh(call)),
-                        (
-                            inherited(Var.REC_FILE),
-                            self.asterisk_path(call.call_id, call.entered_at),
-                        ),
-                    ),
-                )
-            )
+            await self.originator.originate(self._origination(dialling))
         except OriginateUncertain as exc:
             log.warning(
                 "callback %d: Originate uncertain (%s); waiting for events", callback.id, exc
@@ -180,13 +168,50 @@ class CallbackDialer:
             call.agent,
         )
         self.timers.after(
-            settings.ring_seconds + ANSWER_GRACE,
+            settings.ring_seconds + self._agent_ring(call) + ANSWER_GRACE,
             ("callback-silent", channel_id),
             lambda: self._attempt_over(channel_id, Outcome.FAILED),
         )
 
-    def _recording(self, call: LiveCall) -> str:
-        return self.asterisk_path(call.call_id, call.entered_at)
+    def _origination(self, dialling: Dialling) -> Origination:
+        call, number, trunk = dialling.call, dialling.callback.number, self.trunk()
+        variables = (
+            (inherited(Var.CALL_ID), call.call_id),
+            (Var.MOH.value, self._moh(call)),
+            (inherited(Var.REC_FILE), self.asterisk_path(call.call_id, call.entered_at)),
+        )
+        if dialling.agent_first:
+            # The agent's phone first; cc-callback-agent then rings PJSIP/<number>@<trunk>.
+            return Origination(
+                endpoint=call.agent,
+                context=Context.CALLBACK_AGENT,
+                exten="s",
+                action_id=dialling.channel_id,
+                channel_id=dialling.channel_id,
+                caller_id=f'"Callback" <{number}>',
+                ring_seconds=int(self._agent_ring(call)),
+                variables=(
+                    *variables,
+                    (Var.CB_NUMBER.value, number),
+                    (Var.CB_TRUNK.value, trunk),
+                    (Var.RING_TIMEOUT.value, str(dialling.settings.ring_seconds)),
+                ),
+            )
+        # PJSIP/<number>@<trunk>: the number was checked E.164, the trunk is configured.
+        return Origination(
+            endpoint=f"{number}@{trunk}",
+            context=Context.CALLBACK,
+            exten="s",
+            action_id=dialling.channel_id,
+            channel_id=dialling.channel_id,
+            caller_id=f'"Callback" <{call.dialled or "callcenter"}>',
+            ring_seconds=dialling.settings.ring_seconds,
+            variables=variables,
+        )
+
+    def _agent_ring(self, call: LiveCall) -> float:
+        queue = self.acd.queues.get(call.queue)
+        return queue.ring_timeout if queue is not None else 15.0
 
     def _moh(self, call: LiveCall) -> str:
         queue = self.acd.queues.get(call.queue)
@@ -194,22 +219,64 @@ class CallbackDialer:
 
     # -- what comes back ----------------------------------------------------------------------
     def _on_originate_response(self, event: ev.OriginateResponse) -> Awaitable[None] | None:
-        if event.action_id in self._dialling and event.response != "Success":
-            return self._attempt_over(event.action_id, outcome_of_originate(event.reason))
-        return None
+        dialling = self._dialling.get(event.action_id)
+        if dialling is None:
+            return None
+        if event.response == "Success":
+            dialling.agent_channel = event.channel
+            return None
+        missed = Outcome.AGENT_MISSED if dialling.agent_first else None
+        return self._attempt_over(event.action_id, missed or outcome_of_originate(event.reason))
 
     def _on_hangup(self, event: ev.Hangup) -> Awaitable[None] | None:
-        if event.unique_id in self._dialling:
+        dialling = self._dialling.get(event.unique_id)
+        if dialling is not None:
+            if dialling.agent_first:
+                # Before the agent answered: missed; after: they gave up on the ringing.
+                gone = Outcome.FAILED if dialling.agent_channel else Outcome.AGENT_MISSED
+                return self._attempt_over(event.unique_id, gone)
             return self._attempt_over(event.unique_id, Outcome.NO_ANSWER)
+        agent = self._talking.pop(event.unique_id, None)
+        if agent is not None:
+            return self._agent_first_ended(event.unique_id, agent)
         return None
 
+    async def _agent_first_ended(self, channel_id: str, agent: str) -> None:
+        """Agent first: the agent's channel was the call's; its end frees the agent."""
+        status = self.acd.agents.statuses.get(agent)
+        if status is None or status.state is not AgentState.ON_CALL:
+            return
+        now = self.timers.clock()
+        queue = self._queue_of.pop(channel_id, "")
+        settings = self.acd.queues.get(queue)
+        wrapup = settings.wrapup if settings else 0.0
+        self.acd.handle_times.record(queue, agent, now - status.since + wrapup)
+        await self.acd.agents.call_ended(agent, wrapup, now)
+
+    async def agent_result(self, channel_id: str, dial_status: str) -> None:
+        """Agent first: the Dial to the customer ended without a person put through."""
+        outcome = {"NOANSWER": Outcome.NO_ANSWER, "BUSY": Outcome.BUSY}.get(
+            dial_status, Outcome.FAILED
+        )
+        await self._attempt_over(channel_id, outcome)
+
+    def _find(self, channel_id: str, call_id: str) -> Dialling | None:
+        found = self._dialling.get(channel_id)
+        if found is None and call_id:  # agent first: the customer's leg is Dial's, not ours
+            found = next(
+                (d for d in self._dialling.values() if d.agent_first and d.call.call_id == call_id),
+                None,
+            )
+        return found
+
     async def answered(
-        self, channel_id: str, channel: str, amd_status: str, amd_cause: str
+        self, channel_id: str, channel: str, amd_status: str, amd_cause: str, call_id: str = ""
     ) -> Answer:
         """The customer picked up and AMD has listened (the callback-answer route)."""
-        dialling = self._dialling.get(channel_id)
+        dialling = self._find(channel_id, call_id)
         if dialling is None:
             return Answer()
+        channel_id = dialling.channel_id
         outcome = outcome_of_amd(amd_status)
         await asyncio.to_thread(
             self.repo.attempt_result,
@@ -224,6 +291,8 @@ class CallbackDialer:
         self._dialling.pop(channel_id)
         self.timers.cancel(("callback-silent", channel_id))
         call, now = dialling.call, self.timers.clock()
+        if dialling.agent_first:
+            return await self._put_through(dialling, now)
         self.acd.calls.attach(call, channel_id, channel)
         await asyncio.to_thread(
             self.repo.update, dialling.callback.id, status="done", last_outcome="reached"
@@ -232,10 +301,25 @@ class CallbackDialer:
         agent = call.agent
         if call.state is CallState.RINGING and agent and self._still_reserved(agent, call):
             await asyncio.to_thread(self.repo.attempt_result, dialling.attempt_id, agent=agent)
-            return Answer(agent, dialling.settings.ring_seconds)
+            return Answer(agent, self._agent_ring(call))
         await self.acd.release_reserved(call, now)
         await self.acd.line_up(call, now)
         return Answer(wait=True)
+
+    async def _put_through(self, dialling: Dialling, now: float) -> Answer:
+        """Agent first: the agent is on the line already; the customer joins them."""
+        call = dialling.call
+        self.acd.calls.attach(call, dialling.channel_id, dialling.agent_channel)
+        self.acd.calls.set_agent_channel(call, dialling.agent_channel)
+        self._talking[dialling.channel_id] = call.agent
+        self._queue_of[dialling.channel_id] = call.queue
+        await asyncio.to_thread(
+            self.repo.update, dialling.callback.id, status="done", last_outcome="reached"
+        )
+        await asyncio.to_thread(self.repo.attempt_result, dialling.attempt_id, agent=call.agent)
+        await self._record(dialling, Outcome.REACHED, "done", None, now)
+        await self.acd.agent_answered(dialling.channel_id, now)
+        return Answer(call.agent, self._agent_ring(call))
 
     def _still_reserved(self, agent: str, call: LiveCall) -> bool:
         status = self.acd.agents.statuses.get(agent)
@@ -262,12 +346,17 @@ class CallbackDialer:
         dialling: Dialling | None = None,
     ) -> None:
         now = self.timers.clock()
+        if outcome is Outcome.AGENT_MISSED and dialling is not None:
+            attempts -= 1  # the customer's phone never rang
+            await self.acd.agents.not_answered(call.agent, "NOANSWER", now)
+            await asyncio.to_thread(self.repo.attempt_result, dialling.attempt_id, dialled=False)
         await self.acd.release_reserved(call, now)
         step = after_attempt(outcome, attempts, settings, now, reopens_at)
         await asyncio.to_thread(
             self.repo.update,
             callback.id,
             status=step.status,
+            attempts=attempts,
             last_outcome=outcome.value,
             due_at=step.retry_at if step.retry_at is not None else callback.due_at,
         )

@@ -298,3 +298,26 @@ def test_a_callback_booked_in_the_ivr(callcenter: CallCenter, outbound: Outbound
     assert (row.kind, row.booked_by, row.status) == ("scheduled", "ivr", "done")
     origin = center.rows(CallRow, CallRow.id == row.origin_call_id)[0]
     assert origin.outcome == "ivr-callback"
+
+
+def test_agent_first_rings_the_agent_then_the_customer(
+    callcenter: CallCenter, outbound: Outbound
+) -> None:
+    center = callcenter
+    phone = start_alice(center, callback_site(dial_first="agent"))
+    number = person_number("1")
+    callback_id = book(center, number, after=1)
+    call_id = wait_talking_to(center, number, timeout=60)
+    facts = center.get(lambda c: c.desktop.live_facts(call_id))
+    assert facts.data["callback"] == "scheduled"
+    phone.hangup()
+    center.wait_available("alice", timeout=20)  # the agent's own leg ended: free again
+    center.wait_no_calls(20)
+    (row,) = center.rows(CallbackRow, CallbackRow.id == callback_id)
+    assert (row.status, row.attempts, row.last_outcome) == ("done", 1, "reached")
+    (attempt,) = center.rows(DialAttemptRow, DialAttemptRow.callback_id == callback_id)
+    assert attempt.dialled and attempt.amd_result in ("HUMAN", "NOTSURE")
+    call = center.rows(CallRow, CallRow.id == call_id)[0]
+    assert call.outcome == "completed" and call.agent == "alice"
+    assert center.rows(RecordingRow, RecordingRow.call_id == call_id)
+    assert outbound.customer_calls(1) == 1

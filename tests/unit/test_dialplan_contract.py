@@ -15,6 +15,7 @@ import pytest
 from callcenter.adapters.agi import variables
 from callcenter.adapters.agi.variables import Global, Route, Status, Var
 from callcenter.config import NAME_PATTERN
+from callcenter.core.outbound.numbers import E164
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
 _CONTEXT = re.compile(r"^\[(?P<name>[^\]]+)\]", re.M)
@@ -110,7 +111,8 @@ def test_dialplan_target_check_matches_the_controller_pattern() -> None:
     text = "\n".join(_strip_comments(p.read_text()) for p in dialplan_files())
     patterns = {m["pattern"] for m in _REGEX_CHECK.finditer(text)}
     assert patterns, "the dialplan should re-check the target it dials"
-    assert patterns == {NAME_PATTERN}
+    # Agent endpoints and trunks by name; a callback's number as E.164 (+ in brackets).
+    assert patterns == {NAME_PATTERN, E164.pattern.replace("\\+", "[+]")}
 
 
 def test_names_follow_the_convention() -> None:

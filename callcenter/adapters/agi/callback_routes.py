@@ -141,13 +141,22 @@ class CallbackRoutes:
         args = agi.args
         amd_status = args[0] if args else ""
         amd_cause = args[1] if len(args) > 1 else ""
-        answer = await self.dialer.answered(agi.unique_id, agi.channel, amd_status, amd_cause)
+        call_id = await agi.get_variable(Var.CALL_ID) or ""
+        answer = await self.dialer.answered(
+            agi.unique_id, agi.channel, amd_status, amd_cause, call_id
+        )
         if answer.connect_to:
             await agi.set_variable(Var.TARGET, answer.connect_to)
             await agi.set_variable(Var.RING_TIMEOUT, str(int(answer.ring_timeout)))
             return Status.CONNECT
         if answer.wait:
             return Status.WAIT
+        return Status.HANGUP
+
+    async def agent_result(self, agi: AgiSession) -> Status:
+        """Agent first: the Dial to the customer is over (cc-callback-agent)."""
+        args = agi.args
+        await self.dialer.agent_result(agi.unique_id, args[0] if args else "")
         return Status.HANGUP
 
 

@@ -36,6 +36,10 @@ class Var(StrEnum):
     BEAT = "CC_BEAT"
     # How a supervisor's phone spies on an agent (cc-spy): listen, whisper or barge.
     SPY_MODE = "CC_SPY_MODE"
+    # A callback rung agent first (dialplan/callback.conf): the customer's E.164 number
+    # and the trunk to reach it; the dialplan checks both forms again before Dial.
+    CB_NUMBER = "CC_CB_NUMBER"
+    CB_TRUNK = "CC_CB_TRUNK"
     # Outbound (dialplan/outbound.conf): "1" runs AMD() on the customer's greeting.
     AMD = "CC_AMD"
     # Outbound: the campaign's identification message, set at Originate (abandoned calls).
@@ -77,6 +81,7 @@ class Route(StrEnum):
     ANNOUNCE = "announce"  # cc-announce: position and expected wait
     AGENT_FEATURE = "agent-feature"  # cc-agents: *1..*4 from an agent's phone
     CALLBACK_ANSWER = "callback-answer"  # cc-callback: the customer answered, AMD has listened
+    CALLBACK_AGENT_RESULT = "callback-agent-result"  # cc-callback-agent: the customer's Dial ended
     OUTBOUND_ANSWERED = "outbound-answered"  # cc-outbound: a customer answered (AMD verdict)
     OUTBOUND_RESULT = "outbound-result"  # cc-outbound-agent: the reserved agent answered or not
 
@@ -93,4 +98,5 @@ class Context(StrEnum):
     ENTRY = "cc-entry"
     SPY = "cc-spy"  # a supervisor's phone, once answered: ChanSpy on the agent (exten)
     CALLBACK = "cc-callback"  # a callback's customer, once answered: AMD, then the agent
+    CALLBACK_AGENT = "cc-callback-agent"  # agent first: the agent answered; ring the customer
     OUTBOUND = "cc-outbound"  # a customer the dialer called, once answered

@@ -22,6 +22,9 @@ class CallbackSettings(BaseModel):
     # Offer "press KEY to be called back" when the estimated wait is at least this long.
     offer_after_estimate: float = Field(120.0, ge=0)
     key: str = Field("5", pattern=r"^[0-9]$")
+    # customer: reserve the agent, ring the customer (AMD), then the agent.
+    # agent: ring the reserved agent first, who then hears the customer's phone ring.
+    dial_first: Literal["customer", "agent"] = "customer"
     max_attempts: int = Field(3, ge=1, le=10)
     retry_delay: float = Field(300.0, ge=5, le=86400)
     ring_seconds: int = Field(30, ge=15, le=120)  # TCPA: ring at least 15 s
@@ -54,6 +57,9 @@ class Outcome(StrEnum):
     DNC = "dnc"  # on a do-not-call list: never dialled
     OUT_OF_HOURS = "out-of-hours"  # outside the callee's calling hours: not dialled now
     INVALID = "invalid"  # not a dialable number: never dialled
+    AGENT_MISSED = (
+        "agent-missed"  # agent first: the agent did not answer; the customer was not rung
+    )
 
 
 # OriginateResponse "Reason" codes (Asterisk's AST_CONTROL_* of the failed leg).
@@ -98,6 +104,8 @@ def after_attempt(
         return Next("dnc")
     if outcome is Outcome.INVALID:
         return Next("failed")
+    if outcome is Outcome.AGENT_MISSED:
+        return Next("pending", now)  # not the customer's attempt: back in line at once
     if outcome is Outcome.OUT_OF_HOURS:
         return Next("pending", max(reopens_at, now))
     if attempts >= settings.max_attempts:
