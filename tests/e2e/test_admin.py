@@ -6,14 +6,16 @@ controller reloads; a baresip softphone registers with exactly those
 credentials; the agent logs in to the console as the user the admin made for
 them, goes ready, and takes a SIPp caller's call. A bad queue
 document is then refused with a message naming the problem, and the old
-queue still routes the next call to the same agent. Disabling the agent takes
-the endpoint out of Asterisk at once.
+queue still routes the next call to the same agent; the reports API counts
+both calls. Disabling the agent takes the endpoint out of Asterisk at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -140,6 +142,17 @@ def test_an_agent_added_over_the_api_registers_and_takes_calls_without_a_restart
         assert said in json.dumps(body), body
     assert callcenter.get(lambda c: c.queues.get("support")) == before
     take_a_call(callcenter, phone, "+15550002222")
+
+    # The reports count both calls: offered, answered, handled by the new agent.
+    assert callcenter.controller.records.flush(10)
+    today = callcenter.controller.reports.zone.local(time.time()).date()
+    query = f"from={today - dt.timedelta(days=1)}&to={today}&interval=60"
+    status, queues = api("GET", f"/api/reports/queues?{query}&queue=support")
+    assert status == 200, queues
+    totals = queues["totals"]
+    assert (totals["offered"], totals["answered"], totals["abandoned"]) == (2, 2, 0), totals
+    status, agents = api("GET", f"/api/reports/agents?{query}&agent=newbie")
+    assert agents["totals"]["answered"] == 2 and agents["totals"]["offered"] >= 2, agents
 
     # Disabled: the endpoint leaves Asterisk, the agent leaves the router.
     status, body = api("PUT", "/api/admin/agents/newbie/active", {"active": False})
