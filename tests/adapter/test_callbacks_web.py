@@ -91,3 +91,8 @@ def test_a_do_not_call_number_cannot_be_booked(console: Console, agent: FlaskCli
         "/api/callbacks", json={"queue": "support", "number": "+13125550109", "at": later(5)}
     )
     assert answer.status_code == 422 and answer.get_json()["code"] == "dnc"
+
+
+def test_the_desktop_has_the_booking_form(agent: FlaskClient) -> None:
+    page = agent.get("/desktop").get_data(as_text=True)
+    assert 'id="callback"' in page and 'id="cb-at"' in page and 'type="datetime-local"' in page
