@@ -206,6 +206,7 @@ def book(center: CallCenter, number: str, after: float) -> int:
     return int(callback.id)
 
 
+@pytest.mark.parametrize("e2e_database", ["sqlite", "postgresql"], indirect=True)
 def test_scheduled_callback_fires_after_a_restart(
     callcenter: CallCenter, outbound: Outbound
 ) -> None:
