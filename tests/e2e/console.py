@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from selenium import webdriver
@@ -79,6 +79,18 @@ def poll(what: Callable[[], T | None], timeout: float, message: str, step: float
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s: {message} (last: {last!r})")
         time.sleep(step)
+
+
+def fetch_json(driver: webdriver.Chrome, path: str) -> dict[str, Any]:
+    """GET a JSON document with the page's own session (what the page itself would see)."""
+    return dict(
+        driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0], {credentials: 'same-origin', cache: 'no-store'})"
+            ".then(r => r.json()).then(done);",
+            path,
+        )
+    )
 
 
 def text(driver: webdriver.Chrome, css: str) -> str:

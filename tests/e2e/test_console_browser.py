@@ -25,6 +25,7 @@ from callcenter.adapters.db.models import CallRow
 from callcenter.services.desktop_settings import CrmSettings, DesktopSettings, Webhook
 from callcenter.services.live import CallState
 from callcenter.services.webhooks import SIGNATURE_HEADER, sign
+from callcenter.simulate.softphone import Softphone
 from tests.e2e.browser import log_in, screenshot
 from tests.e2e.conftest import CALLER_PORT, CallCenter, PlacedCall
 from tests.e2e.console import (
@@ -32,6 +33,7 @@ from tests.e2e.console import (
     add_user,
     agent_state,
     console,  # noqa: F401  (fixture)
+    fetch_json,
     pause,
     poll,
     ready,
@@ -293,6 +295,17 @@ def desk_state(driver: webdriver.Chrome) -> str:
     return str(driver.execute_script("return document.getElementById('state').dataset.state"))
 
 
+def open_desktop(driver: webdriver.Chrome, center: CallCenter) -> Softphone:
+    """amy's softphone; her user (alice) logs in to the desktop and clicks Ready."""
+    phone = center.softphone(center.account("amy"))
+    add_user(center, "alice", "agent", agent="amy")
+    log_in(driver, center.base_url, "alice", PASSWORD)
+    poll(lambda: desk_state(driver) == "logged_out", 10, "the desktop loaded")
+    driver.find_element(By.ID, "btn-ready").click()
+    poll(lambda: desk_state(driver) == "ready", 5, "ready on the desktop")
+    return phone
+
+
 def pop_shows(driver: webdriver.Chrome, phase: str) -> bool:
     return (
         driver.execute_script("return !document.getElementById('pop').hidden")
@@ -314,12 +327,7 @@ def test_agent_sees_the_screen_pop_wraps_up_and_finds_the_note_on_the_next_call(
             )
         )
     )
-    amy = console.softphone(console.account("amy"))
-    add_user(console, "alice", "agent", agent="amy")
-    log_in(browser, console.base_url, "alice", PASSWORD)
-    poll(lambda: desk_state(browser) == "logged_out", 10, "the desktop loaded")
-    browser.find_element(By.ID, "btn-ready").click()
-    poll(lambda: desk_state(browser) == "ready", 5, "ready on the desktop")
+    amy = open_desktop(browser, console)
     console.wait_available("amy")
 
     placed = console.place_call(CALLER_KEYS, NUMBER, "Carol", end="await")
@@ -466,8 +474,14 @@ def test_supervisor_finds_and_plays_a_recording_and_agents_cannot_reach_it(
     assert 2.5 <= loaded["duration"] <= 30, loaded
     assert loaded["error"] is None
     screenshot(browser, "recordings")
-    played = [e for e in console.controller.users.audit_entries() if e.action == "recording.played"]
-    assert [(e.actor, e.target) for e in played] == [("sue", f"recording:{recording.id}")]
+    # The audit log, as an administrator reads it (GET /api/audit), has the playback.
+    browser.delete_all_cookies()
+    add_user(console, "ada", "admin")
+    log_in(browser, console.base_url, "ada", PASSWORD)
+    entries = fetch_json(browser, "/api/audit")["entries"]
+    played = [e for e in entries if e["action"] == "recording.played"]
+    assert [(e["actor"], e["target"]) for e in played] == [("sue", f"recording:{recording.id}")]
+    assert played[0]["detail"]["call_id"] == recording.call_id
 
     # An agent (here ben's user) reaches neither the page nor the audio nor the list.
     browser.delete_all_cookies()
@@ -488,12 +502,7 @@ def test_desktop_keeps_working_after_the_controller_restarts(
     browser: webdriver.Chrome,
 ) -> None:
     console.load_site(DESK_SITE)
-    amy = console.softphone(console.account("amy"))
-    add_user(console, "alice", "agent", agent="amy")
-    log_in(browser, console.base_url, "alice", PASSWORD)
-    poll(lambda: desk_state(browser) == "logged_out", 10, "the desktop loaded")
-    browser.find_element(By.ID, "btn-ready").click()
-    poll(lambda: desk_state(browser) == "ready", 5, "ready on the desktop")
+    amy = open_desktop(browser, console)
     browser.execute_script("window.sameDocument = 'yes';")
 
     restart(console)

@@ -27,6 +27,7 @@ from tests.e2e.console import (
     PASSWORD,
     add_user,
     console,  # noqa: F401  (fixture)
+    fetch_json,
     pause,
     poll,
     ready,
@@ -95,13 +96,7 @@ def answer_and_talk(phone: Softphone, placed: PlacedCall, seen: int) -> tuple[fl
 
 
 def board_json(driver: webdriver.Chrome) -> dict[str, Any]:
-    return dict(
-        driver.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "fetch('/api/wallboard', {credentials: 'same-origin', cache: 'no-store'})"
-            ".then(r => r.json()).then(done);"
-        )
-    )
+    return fetch_json(driver, "/api/wallboard")
 
 
 def listen_to_pushes(driver: webdriver.Chrome) -> None:
