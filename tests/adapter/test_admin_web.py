@@ -30,6 +30,7 @@ ROUTES = [
     ("PUT", "/api/admin/queues/support"),
     ("GET", "/api/admin/schedules"),
     ("PUT", "/api/admin/schedules/office"),
+    ("GET", "/api/admin/schedules/office/preview"),
     ("GET", "/api/admin/flows"),
     ("PUT", "/api/admin/flows/main"),
     ("GET", "/api/admin/users"),
@@ -250,6 +251,24 @@ def test_schedules_report_each_problem_on_its_own_line(rig: ConsoleRig, api: Api
     assert status == 200, body
     assert body["schedule"] == {"name": "office", "document": good}
     assert api("GET", "/api/admin/schedules")[1]["schedules"][0]["name"] == "office"
+
+
+def test_a_schedule_preview_shows_the_days_ahead(rig: ConsoleRig, api: Api) -> None:
+    weekdays = ("mon", "tue", "wed", "thu", "fri")
+    office = {"timezone": "Europe/Paris", "country": "FR", "closed": ["2026-12-24"],
+              "weekly": {d: ["08:00-18:00"] for d in weekdays}}  # fmt: skip
+    assert api("PUT", "/api/admin/schedules/office", {"document": office})[0] == 200
+    rig.clock_at = 1798016400.0  # 2026-12-23 09:00 UTC, 10:00 in Paris
+    status, body = api("GET", "/api/admin/schedules/office/preview?days=3")
+    assert status == 200, body
+    assert body["open_now"] is True and body["next_change"] == "2026-12-23T18:00+01:00"
+    assert [(d["day"], d["windows"], d["holiday"]) for d in body["days"]] == [
+        ("2026-12-23", ["08:00-18:00"], ""),
+        ("2026-12-24", [], "closed"),
+        ("2026-12-25", [], "Christmas Day"),
+    ]
+    assert api("GET", "/api/admin/schedules/nope/preview")[0] == 404
+    assert api("GET", "/api/admin/schedules/office/preview?days=0")[0] == 422
 
 
 def test_a_failed_reload_is_reported_and_the_change_kept(rig: ConsoleRig, api: Api) -> None:

@@ -118,6 +118,25 @@ class ScheduleSaved(Applied):
     schedule: ScheduleOut
 
 
+class PreviewQuery(_In):
+    days: int = Field(14, ge=1, le=60, description="how many days ahead, from today")
+
+
+class PreviewDay(BaseModel):
+    day: str = Field(description="YYYY-MM-DD in the schedule's time zone")
+    windows: list[str] = Field(description="opening windows; none: closed all day")
+    holiday: str = Field(description="public holiday's name, 'closed' (extra date) or empty")
+    special: bool = Field(description="special hours replace the week's on this date")
+
+
+class SchedulePreview(BaseModel):
+    name: str
+    timezone: str
+    open_now: bool
+    next_change: str | None = Field(description="when it next opens or closes (local time)")
+    days: list[PreviewDay]
+
+
 class FlowIn(_In):
     document: dict[str, Any] = Field(description="the IVR flow: start node and nodes")
     numbers: list[str] = Field([], max_length=100, description="dialled numbers that start it")

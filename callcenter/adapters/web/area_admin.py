@@ -10,6 +10,7 @@ endpoints are published and queues, flows and skills re-read, with no restart.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from apiflask import APIBlueprint
@@ -29,11 +30,14 @@ from callcenter.adapters.web.admin_schemas import (
     FlowOut,
     FlowSaved,
     PasswordIn,
+    PreviewDay,
+    PreviewQuery,
     QueueList,
     QueueSaved,
     ScheduleIn,
     ScheduleList,
     ScheduleOut,
+    SchedulePreview,
     ScheduleSaved,
     SkillIn,
     SkillList,
@@ -45,8 +49,10 @@ from callcenter.adapters.web.admin_schemas import (
 )
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.context import web
+from callcenter.core import hours_preview
+from callcenter.core.hours import load_schedule
 from callcenter.core.queues import QueueSettings
-from callcenter.services.admin import Admin, SkillEntry, UserEntry
+from callcenter.services.admin import Admin, AdminError, SkillEntry, UserEntry
 from callcenter.services.site import NAME
 
 # What a refused change answers (besides the shared 400/401/403), for the OpenAPI document.
@@ -255,6 +261,31 @@ def save_schedule(name: str, body: ScheduleIn) -> ScheduleSaved:
         )  # fmt: skip
     saved = ScheduleOut(name=name, document=_admin().documents().schedules[name])
     return ScheduleSaved(schedule=saved, **change.reload().model_dump())
+
+
+@api.get("/schedules/<name>/preview")
+@requires("admin")
+@api.input(PreviewQuery, location="query", arg_name="query")
+@api.output(SchedulePreview)
+@api.doc(summary="A schedule day by day: open now?, next change, holidays", responses=FIND)
+def preview_schedule(name: str, query: PreviewQuery) -> SchedulePreview:
+    document = _admin().documents().schedules.get(change.checked(SCHEDULE_NAME, name, "name"))
+    if document is None:
+        change.refuse(AdminError("unknown", [f"no schedule {name!r}"]))
+    schedule = load_schedule(document, source=f"schedule {name}", name=name)
+    seen = hours_preview.preview(schedule, datetime.fromtimestamp(web().clock(), UTC), query.days)
+    return SchedulePreview(
+        name=name, timezone=schedule.timezone, open_now=seen.open_now,
+        next_change=(
+            seen.next_change.astimezone(schedule.zone).isoformat(timespec="minutes")
+            if seen.next_change else None
+        ),
+        days=[
+            PreviewDay(day=d.day.isoformat(), windows=list(d.windows), holiday=d.holiday,
+                       special=d.special)
+            for d in seen.days
+        ],
+    )  # fmt: skip
 
 
 # -- IVR flows -------------------------------------------------------------------------

@@ -303,9 +303,29 @@
       return [`admin-schedule-${s.name}`, [
         s.name, d.timezone || '', weekly || 'closed all week',
         d.country ? `${d.country}${d.subdivision ? `-${d.subdivision}` : ''}` : '–', dates || '–',
-        button('Edit', () => showSchedule(s.name, d), `Edit schedule ${s.name}`),
+        el('span', {},
+          button('Edit', () => showSchedule(s.name, d), `Edit schedule ${s.name}`),
+          button('Next 14 days', () => previewSchedule(s.name), `Preview schedule ${s.name}`)),
       ]];
     }), 'No business hours yet: queues without a schedule are always open.');
+  }
+
+  async function previewSchedule(name) {
+    const box = $('admin-schedule-message');
+    let p;
+    try {
+      p = await request(`/api/admin/schedules/${encodeURIComponent(name)}/preview?days=14`);
+    } catch (error) {
+      failed(box, error);
+      return;
+    }
+    $('admin-schedule-preview').hidden = false;
+    $('admin-schedule-preview-title').textContent = `${p.name}: the next ${p.days.length} days (${p.timezone})`;
+    const change = p.next_change ? ` until ${p.next_change.replace('T', ' ')}` : '';
+    $('admin-schedule-preview-now').textContent = `${p.open_now ? 'Open' : 'Closed'} now${change}.`;
+    fill('admin-schedule-preview-table', p.days.map((d) => [`admin-schedule-day-${d.day}`, [
+      d.day, d.windows.join(', ') || 'closed', d.holiday || (d.special ? 'special hours' : ''),
+    ]]), 'No days.');
   }
 
   // -- users --------------------------------------------------------------------------------
