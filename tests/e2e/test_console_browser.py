@@ -526,3 +526,32 @@ def test_desktop_keeps_working_after_the_controller_restarts(
     placed.wait_listening()
     amy.hangup()
     assert placed.finish(15).successful == 1
+
+
+# -- logging in and out ----------------------------------------------------------------------
+
+
+def test_login_refuses_a_wrong_password_follows_next_and_logs_out(
+    console: CallCenter,  # noqa: F811
+    browser: webdriver.Chrome,
+) -> None:
+    add_user(console, "sue", "supervisor")
+    browser.get(f"{console.base_url}/recordings")  # not logged in: sent to the login page
+    poll(lambda: "/login?next=" in browser.current_url, 5, "the login page")
+    browser.find_element(By.NAME, "username").send_keys("sue")
+    browser.find_element(By.NAME, "password").send_keys("not the password")
+    browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
+    poll(lambda: text(browser, "form.login .error") == "Unknown user or wrong password.", 5, "")
+    assert not browser.find_elements(By.CSS_SELECTOR, "nav.top")
+
+    browser.find_element(By.NAME, "username").clear()
+    browser.find_element(By.NAME, "username").send_keys("sue")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
+    poll(lambda: browser.current_url.endswith("/recordings"), 5, "back where sue was going")
+    assert "sue (supervisor)" in text(browser, "nav.top .who")
+
+    browser.find_element(By.CSS_SELECTOR, "nav.top .logout button").click()
+    poll(lambda: "/login" in browser.current_url, 5, "logged out")
+    browser.get(f"{console.base_url}/wallboard")
+    poll(lambda: "/login?next=" in browser.current_url, 5, "the wallboard needs a login again")
