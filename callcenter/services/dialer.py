@@ -120,10 +120,10 @@ class Dialer:
                     await self._pace(campaign)
 
     async def _load_campaigns(self) -> list[Campaign]:
-        running = []
-        loaded, self.campaigns = self.campaigns, {}  # a paused campaign is gone (preview too)
+        """The running campaigns (a paused one leaves the dialer, preview included)."""
+        current: dict[int, Campaign] = {}
         for record in await asyncio.to_thread(self.store.campaigns):
-            known = loaded.get(record.id)
+            known = self.campaigns.get(record.id)
             try:
                 settings = load_settings(record.settings, source=f"campaign {record.name}")
             except CampaignSettingsError as exc:
@@ -132,9 +132,9 @@ class Dialer:
             if known is None or known.settings != settings:
                 known = Campaign(record.id, record.name, settings)
                 await self._prompts(known)
-                self.campaigns[record.id] = known
-            running.append(known)
-        return running
+            current[record.id] = known
+        self.campaigns = current
+        return list(current.values())
 
     async def _prompts(self, campaign: Campaign) -> None:
         """The campaign's spoken messages (text to speech, published to Asterisk)."""
@@ -199,12 +199,18 @@ class Dialer:
             for agent in self.campaign_agents(campaign)
             if self.agents.statuses[agent].state in BUSY and agent not in free
         )
-        ringing = [a for a in self.calls.attempts.values() if a.campaign.id == campaign.id]
+        unheld = [
+            a
+            for a in self.calls.attempts.values()
+            if a.campaign.id == campaign.id and not a.agent and not a.ended
+        ]
+        # Answered and still being heard by AMD: a free agent is as good as theirs.
+        answered = sum(1 for a in unheld if a.answered_at is not None)
         return PacingInput(
             mode=settings.mode,
-            free_agents=len(free),
+            free_agents=max(0, len(free) - answered),
             busy_agents=busy,
-            in_flight=sum(1 for a in ringing if a.answered_at is None and not a.agent),
+            in_flight=len(unheld) - answered,
             dials=sample.dials,
             connects=sample.connects,
             mean_handle_seconds=sample.mean_handle_seconds or DEFAULT_HANDLE,

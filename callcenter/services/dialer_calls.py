@@ -113,8 +113,9 @@ class DialerCalls:
     ) -> OutboundDecision:
         attempt = self.attempts.get(unique_id)
         if attempt is None or attempt.ended:
+            # Not ours (a restart lost it): FAIL says the identification message.
             log.warning("answered call %s is not a dial attempt", unique_id)
-            return OutboundDecision(Status.HANGUP)
+            return OutboundDecision(Status.FAIL)
         now = self.timers.clock()
         attempt.channel = channel or attempt.channel
         attempt.answered_at = attempt.answered_at or now

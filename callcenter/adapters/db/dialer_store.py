@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.adapters.db.campaigns import Campaign
 from callcenter.adapters.db.models import (
     CallRow,
     CampaignRow,
@@ -23,14 +24,6 @@ from callcenter.adapters.db.models import (
 from callcenter.core.outbound.retry import TABLE, LeadState
 
 DUE_STATUSES = tuple(sorted(TABLE["dial"]))  # the lead states a dial may start from
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignRecord:
-    id: int
-    name: str
-    settings: dict[str, Any]
-    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,15 +70,11 @@ class DialerStore:
         self._sessions = sessions
 
     # -- campaigns and leads -----------------------------------------------------------
-    def campaigns(self, status: str | None = "running") -> list[CampaignRecord]:
+    def campaigns(self) -> list[Campaign]:
+        """The running campaigns."""
         with self._sessions() as session:
-            query = select(CampaignRow).order_by(CampaignRow.id)
-            if status is not None:
-                query = query.where(CampaignRow.status == status)
-            return [
-                CampaignRecord(r.id, r.name, dict(r.settings or {}), r.status)
-                for r in session.scalars(query)
-            ]
+            query = select(CampaignRow).where(CampaignRow.status == "running")
+            return [Campaign.of(row) for row in session.scalars(query.order_by(CampaignRow.id))]
 
     def due_leads(self, campaign_id: int, now: float, limit: int) -> list[LeadRecord]:
         with self._sessions() as session:

@@ -5,18 +5,25 @@ While a lead is shown, the agent is held for it (no other call reaches them).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from apiflask import APIBlueprint, abort
 from pydantic import BaseModel
 
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import web
-from callcenter.services.dialer import DialerError
+from callcenter.services.dialer import Dialer, DialerError
 
 api = APIBlueprint("outbound", __name__, url_prefix="/api/outbound", tag="Outbound")
 
 STATUS = {"agent-busy": 409, "no-lead": 404, "no-preview": 409, "not-dialled": 409}
+ANSWERS = {
+    400: "Refused by a dialing rule (the message says which)",
+    404: "No lead to show",
+    409: "The agent is busy, or has no lead in preview",
+}
+T = TypeVar("T")
 
 
 class PreviewOut(BaseModel):
@@ -35,35 +42,28 @@ class DialOut(BaseModel):
     call_id: str
 
 
-def _agent(agent: str) -> None:
+def _act(agent: str, action: Callable[[Dialer], Coroutine[Any, Any, T]]) -> T:
+    """Run ``action`` on the dialer for ``agent`` (agents act for themselves only)."""
     who = principal()
     assert who is not None
     if not who.may_act_for(agent):
         abort(403, "agents may only work their own previews")
-
-
-def _fail(exc: DialerError) -> None:
-    abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    context = web()
+    try:
+        return context.bridge.run(action(context.controller.dialer))
+    except DialerError as exc:
+        abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
 
 
 @api.get("/preview/<string:agent>")
 @api.output(PreviewOut)
 @api.doc(
     summary="The lead shown to the agent (the next due one of their preview campaigns)",
-    responses={
-        400: "Refused by a dialing rule (the message says which)",
-        404: "No lead to show",
-        409: "The agent is busy, or has no lead in preview",
-    },
+    responses=ANSWERS,
 )
 @requires("agent")
 def preview(agent: str) -> PreviewOut:
-    _agent(agent)
-    context = web()
-    try:
-        campaign, lead = context.bridge.run(context.controller.dialer.preview(agent))
-    except DialerError as exc:
-        _fail(exc)
+    campaign, lead = _act(agent, lambda dialer: dialer.preview(agent))
     return PreviewOut(
         campaign=campaign.name,
         lead_id=lead.id,
@@ -81,39 +81,17 @@ def preview(agent: str) -> PreviewOut:
 @api.output(DialOut)
 @api.doc(
     summary="Dial the lead in preview (checked again: do-not-call, hours) to the agent",
-    responses={
-        400: "Refused by a dialing rule (the message says which)",
-        404: "No lead to show",
-        409: "The agent is busy, or has no lead in preview",
-    },
+    responses=ANSWERS,
 )
 @requires("agent")
 def dial(agent: str) -> DialOut:
-    _agent(agent)
-    context = web()
-    try:
-        call_id = context.bridge.run(context.controller.dialer.dial_preview(agent))
-    except DialerError as exc:
-        _fail(exc)
-    return DialOut(call_id=call_id)
+    return DialOut(call_id=_act(agent, lambda dialer: dialer.dial_preview(agent)))
 
 
 @api.post("/preview/<string:agent>/skip")
 @api.output(DialOut, status_code=200)
-@api.doc(
-    summary="Put the lead back (due again) and free the agent",
-    responses={
-        400: "Refused by a dialing rule (the message says which)",
-        404: "No lead to show",
-        409: "The agent is busy, or has no lead in preview",
-    },
-)
+@api.doc(summary="Put the lead back (due again) and free the agent", responses=ANSWERS)
 @requires("agent")
 def skip(agent: str) -> DialOut:
-    _agent(agent)
-    context = web()
-    try:
-        context.bridge.run(context.controller.dialer.skip_preview(agent))
-    except DialerError as exc:
-        _fail(exc)
+    _act(agent, lambda dialer: dialer.skip_preview(agent))
     return DialOut(call_id="")
