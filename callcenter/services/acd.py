@@ -186,7 +186,8 @@ class Acd:
         )
 
     def _arm(self, call: LiveCall, settings: QueueSettings, now: float) -> None:
-        if settings.max_wait is not None and call.enqueued_at is not None:
+        # A customer the call center called back is never turned away for waiting too long.
+        if settings.max_wait is not None and call.enqueued_at is not None and not call.callback_id:
             self.timers.at(
                 call.enqueued_at + settings.max_wait,
                 ("max-wait", call.call_id),
