@@ -50,9 +50,16 @@ from callcenter.adapters.web.admin_schemas import (
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.context import web
 from callcenter.core import hours_preview
-from callcenter.core.hours import load_schedule
+from callcenter.core.hours import ScheduleError, load_schedule
 from callcenter.core.queues import QueueSettings
-from callcenter.services.admin import Admin, AdminError, SkillEntry, UserEntry
+from callcenter.services.admin import (
+    Admin,
+    AdminError,
+    AgentInfo,
+    SkillEntry,
+    SkillInfo,
+    UserEntry,
+)
 from callcenter.services.site import NAME
 
 # What a refused change answers (besides the shared 400/401/403), for the OpenAPI document.
@@ -80,14 +87,17 @@ def page() -> Any:
 
 
 # -- agents ----------------------------------------------------------------------------
+def _agent_out(info: AgentInfo) -> AgentOut:
+    return AgentOut(
+        username=info.username, name=info.name, extension=info.extension,
+        active=info.active, static_contact=info.static_contact, skills=info.skills,
+    )  # fmt: skip
+
+
 def _agent(username: str) -> AgentOut:
-    for info in _admin().agents():
-        if info.username == username:
-            return AgentOut(
-                username=info.username, name=info.name, extension=info.extension,
-                active=info.active, static_contact=info.static_contact, skills=info.skills,
-            )  # fmt: skip
-    raise AssertionError(f"agent {username} was just saved")
+    found = next((info for info in _admin().agents() if info.username == username), None)
+    assert found is not None, f"agent {username} was just saved"
+    return _agent_out(found)
 
 
 @api.get("/agents")
@@ -95,7 +105,7 @@ def _agent(username: str) -> AgentOut:
 @api.output(AgentList)
 @api.doc(summary="Every agent, active or not, with skills (no passwords)")
 def agents() -> AgentList:
-    return AgentList(agents=[_agent(info.username) for info in _admin().agents()])
+    return AgentList(agents=[_agent_out(info) for info in _admin().agents()])
 
 
 def _save_agent(entry: AgentIn, create: bool) -> AgentSaved:
@@ -161,11 +171,14 @@ def reset_agent_password(username: str) -> AgentSaved:
 
 
 # -- skills ----------------------------------------------------------------------------
-def _skill(name: str) -> SkillOut:
-    info = next(s for s in _admin().skills() if s.name == name)
+def _skill_out(info: SkillInfo) -> SkillOut:
     return SkillOut(
         name=info.name, description=info.description, agents=info.agents, queues=info.queues
     )
+
+
+def _skill(name: str) -> SkillOut:
+    return _skill_out(next(s for s in _admin().skills() if s.name == name))
 
 
 @api.get("/skills")
@@ -173,7 +186,7 @@ def _skill(name: str) -> SkillOut:
 @api.output(SkillList)
 @api.doc(summary="Every skill, how many agents have it and which queues ask for it")
 def skills() -> SkillList:
-    return SkillList(skills=[_skill(info.name) for info in _admin().skills()])
+    return SkillList(skills=[_skill_out(info) for info in _admin().skills()])
 
 
 @api.put("/skills/<name>")
@@ -272,7 +285,10 @@ def preview_schedule(name: str, query: PreviewQuery) -> SchedulePreview:
     document = _admin().documents().schedules.get(change.checked(SCHEDULE_NAME, name, "name"))
     if document is None:
         change.refuse(AdminError("unknown", [f"no schedule {name!r}"]))
-    schedule = load_schedule(document, source=f"schedule {name}", name=name)
+    try:
+        schedule = load_schedule(document, source=f"schedule {name}", name=name)
+    except ScheduleError as exc:  # stored before today's checks: say what to fix
+        change.refuse(AdminError("invalid", [str(exc)]))
     seen = hours_preview.preview(schedule, datetime.fromtimestamp(web().clock(), UTC), query.days)
     return SchedulePreview(
         name=name, timezone=schedule.timezone, open_now=seen.open_now,
