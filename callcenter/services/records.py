@@ -336,7 +336,9 @@ class RecordWriter:
             row.mutes = [*row.mutes[:-1], [row.mutes[-1][0], offset]]
 
     def _callback_requested(self, session: Session, e: ev.CallbackRequested) -> None:
-        call = session.get(CallRow, e.call_id) if e.call_id else None
+        if not e.call_id:
+            return  # booked with no call to follow up: the callbacks table is its record
+        call = session.get(CallRow, e.call_id)
         if call is not None and e.kind == "keep-place":
             call.data = {**(call.data or {}), "callback": e.kind, "callback.number": e.number}
         self._event(
