@@ -186,8 +186,14 @@ def test_kept_place_is_called_back_in_order(callcenter: CallCenter, outbound: Ou
     assert row.wait_seconds is not None and row.wait_seconds > 5  # counted from the first enqueue
     assert center.rows(RecordingRow, RecordingRow.call_id == done.origin_call_id)
     events = center.rows(CallEventRow, order_by=CallEventRow.at)
-    kinds = [e.kind for e in events if e.call_id == done.origin_call_id]
+    mine = [e for e in events if e.call_id == done.origin_call_id]
+    kinds = [e.kind for e in mine]
     assert kinds.index("callback") < kinds.index("callback-attempt") < kinds.index("answered")
+    # From the agent's reservation to the customer talking to them: ring, AMD, agent's ring.
+    reserved = [e.at for e in mine if e.kind == "offered"][-1]
+    joined = next(e.at for e in mine if e.kind == "answered")
+    print(f"callback: agent reserved -> customer talking to the agent: {joined - reserved:.1f} s")
+    assert 0 < joined - reserved < 30
     legs = fold_legs(CallEventRecord(e.call_id, e.at, e.kind, e.agent, e.detail) for e in events)
     answered = {leg.call_id: leg.outcome for leg in legs}
     assert answered[done.origin_call_id] == "answered"  # in the queue's service level
