@@ -111,6 +111,20 @@ class Run:
         missing = max(0, self.calls - self.successful - self.sipp_failed)
         return self.sipp_failed + missing + self.not_connected + self.slow + self.fallbacks
 
+    def failure_detail(self) -> str:
+        """Why calls failed, when some did (one line; empty otherwise)."""
+        if not self.failures:
+            return ""
+        missing = max(0, self.calls - self.successful - self.sipp_failed)
+        parts = {
+            "sipp_failed": self.sipp_failed,
+            "sipp_missing": missing,
+            "no_agent": self.not_connected,
+            "over_sla": self.slow,
+            "fallback": self.fallbacks,
+        }
+        return "         failed: " + ", ".join(f"{k} {v}" for k, v in parts.items() if v)
+
     def row(self) -> str:
         def pair(values: list[float]) -> str:
             return f"{_fmt(ms(percentile(values, 50)))}/{_fmt(ms(percentile(values, 95)))}"
@@ -211,6 +225,7 @@ def ladder(lab: Lab, plan: Plan) -> tuple[list[Run], dict[str, float | None]]:
             runs.append(run)
             print(run.row(), flush=True)
             if run.failures:
+                print(run.failure_detail(), flush=True)
                 alive.discard(path)
             else:
                 best[path] = rate
@@ -244,6 +259,8 @@ def main() -> int:
         }
         for run in backlog.values():
             print(run.row(), flush=True)
+            if run.failures:
+                print(run.failure_detail(), flush=True)
         if args.keep:
             print(f"kept {lab.root}")
     report = summary(plan, runs, best, backlog, time.monotonic() - started)
