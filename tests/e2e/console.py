@@ -20,6 +20,7 @@ from tests.support.controller import ControllerThread
 
 T = TypeVar("T")
 WEB_PORT = PORT_BASE + 81
+PUSH_DEADLINE = 2.5  # s: a page shows a change this soon after the controller (or a phone) knows it
 PASSWORD = "correct horse battery staple"
 
 

@@ -62,7 +62,7 @@ def test_supervisor_listens_in_forces_a_state_and_finds_the_call(
     browser.get(f"{console.base_url}/supervisor")
     poll(lambda: row_state(browser, "amy") == "ready", 10, "amy ready on the page")
 
-    placed = console.place_call([800, "1", 2000], "5550600", "Listened")
+    placed = console.place_call([800, "1"], "5550600", "Listened")
     amy.wait_event("CALL_INCOMING", 20)
     amy.accept()
     amy.wait_event("CALL_ESTABLISHED", 5)
