@@ -17,7 +17,7 @@ from callcenter.core.acd.model import AgentState
 from callcenter.services.live import CallState
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
-from tests.e2e.conftest import CallCenter
+from tests.e2e.conftest import CALLER_PORT, CallCenter
 from tests.e2e.sites import agent, queue_node, quiet_queue, site
 
 pytestmark = pytest.mark.e2e
@@ -118,15 +118,17 @@ def test_high_priority_call_is_offered_before_a_longer_waiting_low_priority_one(
     callcenter.login("solo")
     callcenter.wait_available("solo")
     # The agent is busy with a first call.
-    first = callcenter.place_call([800, "5"], "5550200", "First", port=5070)
+    first = callcenter.place_call([800, "5"], "5550200", "First", port=CALLER_PORT)
     incoming_from(phone, "5550200", 10)
     phone.accept()
     phone.wait_event("CALL_ESTABLISHED", 5)
 
     # A low-priority caller, then (later) a high-priority one, both wait.
-    low = callcenter.place_call([800, "1"], "5550201", "Low", port=5080)
+    low = callcenter.place_call([800, "1"], "5550201", "Low", port=CALLER_PORT + 10)
     wait_for(lambda: waiting(callcenter) == 1, 10, "the low-priority caller waiting")
-    high = callcenter.place_call([800, "9"], "5550209", "High", address="127.0.0.3", port=5090)
+    high = callcenter.place_call(
+        [800, "9"], "5550209", "High", address="127.0.0.3", port=CALLER_PORT + 20
+    )
     wait_for(lambda: waiting(callcenter) == 2, 10, "both callers waiting")
     assert phone.event_types().count("CALL_INCOMING") == 1
 
