@@ -159,6 +159,10 @@ def test_every_wallboard_figure_equals_what_the_callers_and_agents_saw(
     sales.offered += 2
     poll(lambda: queue_of(board_json(browser), "sales")["waiting"] == 2, 10, "two waiting")
     poll(lambda: tile_field(browser, "sales", "waiting") == "2", 5, "two waiting shown")
+    # The longest wait is the quitter's, who joined KEYS after their call began.
+    longest = queue_of(board_json(browser), "sales")["longest_wait_since"]
+    joined = time.time() - (time.monotonic() - (quitter.started + KEYS))
+    assert longest == pytest.approx(joined, abs=WAIT_TOLERANCE)
     result = quitter.finish(20)
     assert (result.successful, result.failed) == (1, 0), result.log
     sales.abandoned += 1
