@@ -166,6 +166,7 @@ class Controller:
             self.notifier,
             self.storage.config.call,
             self.timers.clock,
+            open_calls=self.storage.config.open_calls,
         )
         self.routes = CallRoutes(
             self.acd,

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 RECOVERED_WRAPUP_SECONDS = 30.0
 WAITING_CONTEXTS = {Context.WAIT.value, Context.ANNOUNCE.value}
 CallLoader = Callable[[str], "CallRow | None"]
+OpenCalls = Callable[[float], list[tuple[str, str]]]  # entered since -> (call id, unique id)
+OPEN_CALLS_LOOKBACK = 2 * 86400.0  # seconds: how far back unclosed call records are looked for
 
 
 class Recovery:
@@ -43,6 +45,7 @@ class Recovery:
         notifier: Notifier,
         load_call: CallLoader,
         clock: Callable[[], float],
+        open_calls: OpenCalls | None = None,
     ) -> None:
         self.pbx = pbx
         self.calls = calls
@@ -51,6 +54,7 @@ class Recovery:
         self.notifier = notifier
         self.load_call = load_call
         self.clock = clock
+        self.open_calls = open_calls
         self.runs = 0
         self.adopted: list[str] = []
 
@@ -69,6 +73,8 @@ class Recovery:
                 by_bridge.setdefault(channel.bridge_id, []).append(channel)
         for channel in channels:
             await self._adopt(channel, by_bridge, now)
+        if self.runs == 0 and self.open_calls is not None:
+            await self._close_unobserved(live, now)
         await self._release_idle_agents(channels, now)
         try:
             await self.agents.resync_fallback()
@@ -164,6 +170,24 @@ class Recovery:
             call.state = CallState.RINGING
             call.offered_at = now
         log.info("recovered %s call %s with %s", call.state, call.call_id, call.agent)
+
+    async def _close_unobserved(self, live: dict[str, LiveChannel], now: float) -> None:
+        """At start: close the records of calls that ended while no controller ran.
+
+        Their end was not seen, so it is recorded as now, with the outcome
+        "unobserved" (when the record has none yet); the ones still in
+        Asterisk were adopted above and are left alone.
+        """
+        assert self.open_calls is not None
+        for call_id, unique_id in await asyncio.to_thread(
+            self.open_calls, now - OPEN_CALLS_LOOKBACK
+        ):
+            if unique_id in live or self.calls.get(call_id) is not None:
+                continue
+            log.info("call %s ended while the controller was away", call_id)
+            self.notifier.publish(
+                CallEnded(at=now, call_id=call_id, unique_id=unique_id, outcome="unobserved")
+            )
 
     async def _release_idle_agents(self, channels: list[LiveChannel], now: float) -> None:
         busy = {endpoint_of(c.name) for c in channels}

@@ -184,6 +184,14 @@ class ConfigRepository:
                 for row in session.scalars(select(AgentStatusRow))
             }
 
+    def open_calls(self, since: float) -> list[tuple[str, str]]:
+        """(call id, unique id) of the calls entered since then whose record is not closed."""
+        with self._sessions() as session:
+            query = select(CallRow.id, CallRow.unique_id).where(
+                CallRow.ended_at.is_(None), CallRow.entered_at >= since
+            )
+            return [(call_id, unique_id) for call_id, unique_id in session.execute(query)]
+
     def call(self, call_id: str) -> CallRow | None:
         with self._sessions() as session:
             row = session.get(CallRow, call_id)
