@@ -12,13 +12,14 @@ own (AMI 18038, FastAGI 18573, SIP 18060, RTP 26000-26999, agents on
 The answer-rate model is the customers' own, by the number's last digit:
 0-3 a person answers after 1-3 s, 4-5 an answering machine (AMD; the campaign
 hangs up), 6 busy, 7 rings out (15 s), 8-9 a person after 5 s. The lead list
-cycles the digits, so both modes get the same mix, in the same order. Agents
+mixes them so that ``--live-share`` of the leads are people (the rest: 40 %
+machines, 15 % busy, 45 % no answer); both modes get the same list. Agents
 answer at once (static contacts, one SIPp UAS) and end each call after
 ``--talk`` seconds. Retries are an hour away, so each lead is dialled once.
 
 Predictive pacing trusts its connect rate only after 30 dials: both campaigns
-start with the same recorded past (40 dials, 24 answered by a person, none
-abandoned: the model's 60 %), written as audit rows an hour old.
+start with the same recorded past (40 dials, the live share of them answered
+by a person, none abandoned), written as audit rows an hour old.
 
 Occupancy = agents' talk time / (agents x the run's length, first dial to the
 last call's end). Abandon rate = abandoned / answered by a person.
@@ -61,7 +62,7 @@ from callcenter.simulate.procs import wait_for  # noqa: E402
 AGENT_HOST, AGENT_PORT = "127.0.0.81", 18090
 CUSTOMER_HOST, CUSTOMER_PORT = "127.0.0.82", 18099
 ALL_DAY = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-PAST_DIALS, PAST_CONNECTS = 40, 24
+PAST_DIALS = 40
 
 
 def lab_settings(root: Path) -> Settings:
@@ -84,13 +85,35 @@ def lab_settings(root: Path) -> Settings:
     )
 
 
-def leads(count: int) -> list[str]:
-    """Numbers whose last digits cycle 0-9: the customers' behaviours in a fixed mix."""
-    return [f"+1212555{2000 + index:04d}" for index in range(count)]
+# The customers' behaviours by last digit; people alternate quick (0-3) and late (8-9).
+PERSON, MACHINE, BUSY, NO_ANSWER = "01238", "45", "6", "7"
+SLOTS = 20  # the mix repeats every 20 leads
+
+
+def leads(count: int, live_share: float) -> list[str]:
+    """Numbers whose last digits give ``live_share`` people; the rest machines (40 %),
+    busy lines (15 %) and no answer (45 %), spread evenly over the list."""
+    people = round(SLOTS * live_share)
+    rest = SLOTS - people
+    machines, busy = round(rest * 0.40), round(rest * 0.15)
+    kinds = [PERSON] * people + [MACHINE] * machines + [BUSY] * busy
+    kinds += [NO_ANSWER] * (SLOTS - len(kinds))
+    # Interleave: slot i takes the kind whose share of the slots so far lags most.
+    order: list[str] = []
+    counts = {kind: kinds.count(kind) for kind in (PERSON, MACHINE, BUSY, NO_ANSWER)}
+    for slot in range(SLOTS):
+        lag = {k: n * (slot + 1) / SLOTS - order.count(k) for k, n in counts.items() if n}
+        order.append(max(lag, key=lambda k: lag[k]))
+    numbers = []
+    for index in range(count):
+        digits = order[index % SLOTS]
+        digit = digits[(index // SLOTS) % len(digits)]
+        numbers.append(f"+1212555{index:03d}{digit}")
+    return numbers
 
 
 class DialerLab:
-    def __init__(self, agents: int, talk_seconds: float) -> None:
+    def __init__(self, agents: int, talk_seconds: float, past_connects: int) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-dialer-"))
         self.settings = lab_settings(self.root)
         self.supervisor = PbxSupervisor(self.settings, choose_provider(self.settings.pbx))
@@ -101,6 +124,7 @@ class DialerLab:
             self.root / "customers", CUSTOMER_HOST, CUSTOMER_PORT, CUSTOMER_PORT + 100
         )
         self.talk_ms = int(talk_seconds * 1000)
+        self.past_connects = past_connects
 
     def __enter__(self) -> DialerLab:
         try:
@@ -183,7 +207,7 @@ class DialerLab:
             for number in numbers:
                 session.add(LeadRow(campaign_id=row.id, phone=number, created_at=now, data={}))
             for index in range(PAST_DIALS):
-                answered = index < PAST_CONNECTS
+                answered = index < self.past_connects
                 session.add(
                     DialAttemptRow(
                         campaign_id=row.id,
@@ -268,20 +292,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--agents", type=int, default=6)
     parser.add_argument("--leads", type=int, default=60)
-    parser.add_argument("--talk", type=float, default=8.0, help="seconds each agent talks")
+    parser.add_argument("--talk", type=float, default=20.0, help="seconds each agent talks")
+    parser.add_argument("--live-share", type=float, default=0.3, help="leads that are people")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per mode at most")
     args = parser.parse_args()
-    numbers = leads(args.leads)
+    numbers = leads(args.leads, args.live_share)
+    past_connects = round(PAST_DIALS * args.live_share)
     report: dict[str, Any] = {
         "benchmark": "dialer_real",
         "agents": args.agents,
         "leads": args.leads,
         "talk_seconds_per_call": args.talk,
         "past_dials_seeded": PAST_DIALS,
-        "past_person_answers_seeded": PAST_CONNECTS,
+        "past_person_answers_seeded": past_connects,
+        "live_share_of_leads": args.live_share,
         "machine": platform.node(),
     }
-    with DialerLab(args.agents, args.talk) as lab:
+    with DialerLab(args.agents, args.talk, past_connects) as lab:
         for mode in ("progressive", "predictive"):
             figures = lab.run(f"bench-{mode}", mode, numbers, args.timeout)
             print(f"{mode}: " + ", ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
