@@ -29,6 +29,8 @@ from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.core import events as ce
 from callcenter.core.acd.model import AgentState
 from callcenter.core.outbound import retry
+from callcenter.core.outbound.compliance import campaign_scope
+from callcenter.core.outbound.dispositions import AgentDisposition, Outcome
 from callcenter.services.agents import AgentError, AgentService
 from callcenter.services.dialer_model import AMD_VERDICTS, Attempt, OutboundDecision
 from callcenter.services.live import CallBook, CallState, LiveCall
@@ -40,6 +42,14 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
 MIN_RING = 1  # seconds the agent's phone rings at least (it answers by itself)
+WRAPPING_KEPT = 1000  # connected calls remembered for a late disposition
+# Wrap-up codes the outbound core acts on (a callback needs a time: booked by callbacks).
+DISPOSITIONS: dict[str, AgentDisposition] = {
+    "completed": "completed",
+    "do-not-call": "do-not-call",
+    "wrong-number": "wrong-number",
+    "retry": "retry",
+}
 ORIGINATE_WAIT = 2.0  # an unanswered call's Hangup and OriginateResponse: for the other
 
 
@@ -60,9 +70,12 @@ class DialerCalls:
         self.recordings = recordings
         self.timers = timers
         self.attempts: dict[str, Attempt] = {}
+        # Connected calls whose agent may still give a disposition in wrap-up.
+        self._wrapping: dict[str, Attempt] = {}
         # Set by the Dialer: a free agent of the attempt's campaign, or "".
         self.free_agent: Callable[[Attempt], str] = lambda attempt: ""
         notifier.subscribe(ce.CallAnswered, self._agent_answered)
+        notifier.subscribe(ce.CallDataChanged, self._disposition)
 
     def subscribe(self, ami: AmiClient) -> None:
         """Every AMI event the dialer consumes, in one place."""
@@ -106,6 +119,20 @@ class DialerCalls:
         attempt = self.attempts.get(event.call_id)
         if attempt is not None and attempt.connected_at is None:
             attempt.connected_at = event.at
+
+    async def _disposition(self, event: ce.CallDataChanged) -> None:
+        """The agent's wrap-up code; the core's own codes change what becomes of the lead."""
+        code = str(event.changes.get("disposition", ""))
+        if code not in DISPOSITIONS:
+            return
+        live = self.attempts.get(event.call_id)
+        if live is not None:  # the customer's hangup is not in yet: applied with it
+            live.disposition = code
+            return
+        attempt = self._wrapping.pop(event.call_id, None)
+        if attempt is not None:
+            attempt.disposition = code
+            await self._save_lead(attempt, "connected", event.at)
 
     # -- the customer answered: AMD's verdict ---------------------------------------------------
     async def answered(
@@ -274,7 +301,20 @@ class DialerCalls:
             "outcome": outcome,
             "abandoned": outcome == "abandoned",
         }
-        lead = retry.finish(attempt.lead_state, outcome, attempt.campaign.settings.retry, now)
+        if outcome == "connected":
+            self._wrapping[attempt.call_id] = attempt
+            while len(self._wrapping) > WRAPPING_KEPT:
+                self._wrapping.pop(next(iter(self._wrapping)))
+        await asyncio.to_thread(
+            self.store.finish_attempt, attempt.audit_id, attempt.call_id, end, now
+        )
+        await self._save_lead(attempt, outcome, now)
+
+    async def _save_lead(self, attempt: Attempt, outcome: Outcome, now: float) -> None:
+        code = attempt.disposition if outcome == "connected" else ""
+        disposition = DISPOSITIONS.get(code)
+        rules = attempt.campaign.settings.retry
+        lead = retry.finish(attempt.lead_state, outcome, rules, now, disposition=disposition)
         log.info(
             "call %s, lead %s: %s (cause %s, reason %s, amd %s), lead %s",
             attempt.call_id,
@@ -285,7 +325,7 @@ class DialerCalls:
             attempt.amd or "-",
             lead.status,
         )
-        await asyncio.to_thread(
-            self.store.finish_attempt, attempt.audit_id, attempt.call_id, end, now
-        )
         await asyncio.to_thread(self.store.save_lead, attempt.lead.id, lead)
+        if disposition == "do-not-call":
+            scope = campaign_scope(attempt.campaign.name)
+            await asyncio.to_thread(self.store.add_dnc, scope, attempt.number, now)

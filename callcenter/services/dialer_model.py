@@ -48,6 +48,7 @@ class Attempt:
     connected_at: float | None = None
     cause: int | None = None  # Q.850 cause of a channel that was never answered
     originate_reason: int | None = None
+    disposition: str = ""  # the agent's wrap-up code, once given
     ended: bool = False
 
     def outcome(self) -> Outcome:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.adapters.db.campaigns import Campaign
+from callcenter.adapters.db.campaigns import Campaign, CampaignRepository
 from callcenter.adapters.db.models import (
     CallRow,
     CampaignRow,
@@ -126,6 +126,10 @@ class DialerStore:
                     )
                 )
             )
+
+    def add_dnc(self, scope: str, number: str, now: float) -> None:
+        """An agent's do-not-call disposition: the number goes on the campaign's list."""
+        CampaignRepository(self._sessions).add_dnc(scope, [number], "agent disposition", now)
 
     # -- the audit -----------------------------------------------------------------------
     def add_attempt(self, row: DialAttemptRow, call: CallRow | None) -> int:
