@@ -56,7 +56,11 @@ def _expect(role: str, route: Route, answer: Answer) -> str | None:
     assert route.access is not None
     status, body = answer.status, answer.body
     if RANK[role] < RANK[route.access.role]:
-        return None if status == 403 else f"{route}: {status} {body[:120]}, wanted 403"
+        if status != 403:
+            return f"{route}: {status} {body[:120]}, wanted 403"
+        if route.access.page and "not for your role" not in body:
+            return f"{route}: a page refused with {body[:120]}, wanted the HTML refusal page"
+        return None
     if status in (401, 403) or status >= 500 or CSRF_REFUSAL in body:
         return f"{route}: {status} {body[:160]} for {role}, who may use it"
     return None

@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from apiflask import abort
-from flask import g, redirect, request, url_for
+from flask import g, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -117,7 +117,10 @@ def _refusal(access: Access) -> Any:
             return redirect(url_for("pages.login", next=request.path))
         abort(401, "log in or send a Bearer token")
     if not who.at_least(access.role):
-        abort(403, f"needs the {access.role} role")
+        message = f"needs the {access.role} role; you are logged in as {who.role}"
+        if access.page:  # a person in a browser: a page, not a JSON error
+            return render_template("forbidden.html", message=message), 403
+        abort(403, message)
     return None
 
 
