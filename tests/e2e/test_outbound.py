@@ -15,9 +15,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from callcenter.adapters.db.models import CallRow, RecordingRow
 from callcenter.simulate.procs import wait_for
+from tests.e2e.browser import log_in
 from tests.e2e.conftest import CallCenter
 from tests.e2e.outbound_support import (
     Outbound,
@@ -263,3 +267,27 @@ def test_dnc_and_out_of_hours_leads_are_never_dialled(outbound: Outbound) -> Non
     opens = datetime.fromtimestamp(later.next_attempt_at, ZoneInfo(elsewhere))
     assert opens.strftime("%H:%M") == window["mon"][0].split("-")[0]
     assert outbound.customer_calls(1) == 1  # the customers' side: one call, no other
+
+
+def test_preview_on_the_desktop_in_a_browser(outbound: Outbound, browser: webdriver.Chrome) -> None:
+    center = outbound.center
+    outbound.site("agent1")
+    center.controller.users.add("amy", "correct horse battery", "agent", agent="agent1")
+    zone = zone_in_hours()
+    campaign = outbound.campaign(
+        "look", [("+12125550132", zone)], mode="preview", windows=window_around(zone)
+    )
+    wait_for(lambda: center.get(lambda c: campaign in c.dialer.campaigns), 10, "campaign loaded")
+    log_in(browser, center.base_url, "amy", "correct horse battery")
+    browser.get(f"{center.base_url}/desktop")
+    wait = WebDriverWait(browser, 10)
+    wait.until(lambda d: d.find_element(By.ID, "preview-next").is_enabled())
+    browser.find_element(By.ID, "preview-next").click()
+    wait.until(lambda d: "+12125550132" in d.find_element(By.ID, "preview-lead").text)
+    assert "upgrade" in browser.find_element(By.ID, "preview-lead").text  # the lead's own data
+    browser.find_element(By.ID, "preview-dial").click()
+    wait.until(lambda d: "Dialling" in d.find_element(By.ID, "preview-status").text)
+    outbound.work(lambda: outbound.leads(campaign)["+12125550132"].status == "done")
+    outbound.settle(campaign)
+    [row] = outbound.attempts(campaign)
+    assert (row.outcome, row.agent) == ("connected", "agent1")

@@ -1,0 +1,55 @@
+// Outbound preview on the agent desktop: the next lead of the agent's preview
+// campaigns, then Dial or Skip (/api/outbound/preview). Values go in with
+// textContent only (lead fields come from imported files).
+(() => {
+  const root = document.getElementById('desktop');
+  const panel = document.getElementById('preview');
+  if (!root || !panel) return;
+  const agent = encodeURIComponent(root.dataset.agent);
+  const $ = (id) => document.getElementById(id);
+  const base = `/api/outbound/preview/${agent}`;
+
+  function show(lead) {
+    const list = $('preview-lead');
+    list.replaceChildren();
+    const name = `${lead.first_name} ${lead.last_name}`.trim();
+    const pairs = [['Campaign', lead.campaign], ['Name', name], ['Number', lead.phone],
+      ['Account', lead.account], ['Time zone', lead.timezone], ['Earlier attempts', lead.attempts],
+      ...Object.entries(lead.data || {})];
+    for (const [label, value] of pairs) {
+      if (value === '' || value === null || value === undefined) continue;
+      const dt = document.createElement('dt');
+      const dd = document.createElement('dd');
+      dt.textContent = label;
+      dd.textContent = String(value);
+      list.append(dt, dd);
+    }
+    $('preview-dial').disabled = false;
+    $('preview-skip').disabled = false;
+  }
+
+  function idle(message) {
+    $('preview-lead').replaceChildren();
+    $('preview-dial').disabled = true;
+    $('preview-skip').disabled = true;
+    $('preview-status').textContent = message || '';
+  }
+
+  async function act(action) {
+    $('preview-status').textContent = '';
+    try {
+      if (action === 'next') show(await api(base));
+      else {
+        await api(`${base}/${action}`, { method: 'POST', body: '{}' });
+        idle(action === 'dial' ? 'Dialling: the call comes to your phone when they answer.' : 'Lead put back.');
+      }
+    } catch (error) {
+      idle(error.message);
+    }
+  }
+
+  $('preview-next').addEventListener('click', () => act('next'));
+  $('preview-dial').addEventListener('click', () => act('dial'));
+  $('preview-skip').addEventListener('click', () => act('skip'));
+  idle('');
+})();
