@@ -31,6 +31,7 @@ from callcenter.core.callbacks.policy import (
     after_attempt,
     dial_check,
     outcome_of_amd,
+    outcome_of_cause,
     outcome_of_originate,
 )
 from callcenter.core.events import CallbackAttempted
@@ -43,6 +44,7 @@ from callcenter.services.ports import OriginateUncertain, Origination, Originato
 log = logging.getLogger(__name__)
 
 ANSWER_GRACE = 60.0  # seconds past the ring time before a silent attempt counts as failed
+CAUSE_WAIT = 2.0  # seconds an uninformative Originate failure waits for the channel's Hangup
 
 
 @dataclass(slots=True)
@@ -225,8 +227,18 @@ class CallbackDialer:
         if event.response == "Success":
             dialling.agent_channel = event.channel
             return None
-        missed = Outcome.AGENT_MISSED if dialling.agent_first else None
-        return self._attempt_over(event.action_id, missed or outcome_of_originate(event.reason))
+        if dialling.agent_first:
+            return self._attempt_over(event.action_id, Outcome.AGENT_MISSED)
+        outcome = outcome_of_originate(event.reason)
+        if outcome is Outcome.FAILED:
+            # Reason 0 says nothing: the channel's Hangup (its cause) follows; wait for it.
+            self.timers.after(
+                CAUSE_WAIT,
+                ("callback-silent", event.action_id),
+                lambda: self._attempt_over(event.action_id, Outcome.FAILED),
+            )
+            return None
+        return self._attempt_over(event.action_id, outcome)
 
     def _on_hangup(self, event: ev.Hangup) -> Awaitable[None] | None:
         dialling = self._dialling.get(event.unique_id)
@@ -235,7 +247,7 @@ class CallbackDialer:
                 # Before the agent answered: missed; after: they gave up on the ringing.
                 gone = Outcome.FAILED if dialling.agent_channel else Outcome.AGENT_MISSED
                 return self._attempt_over(event.unique_id, gone)
-            return self._attempt_over(event.unique_id, Outcome.NO_ANSWER)
+            return self._attempt_over(event.unique_id, outcome_of_cause(event.cause))
         agent = self._talking.pop(event.unique_id, None)
         if agent is not None:
             return self._agent_first_ended(event.unique_id, agent)
@@ -352,6 +364,7 @@ class CallbackDialer:
             await asyncio.to_thread(self.repo.attempt_result, dialling.attempt_id, dialled=False)
         await self.acd.release_reserved(call, now)
         step = after_attempt(outcome, attempts, settings, now, reopens_at)
+        log.info("callback %d: %s after %d attempts: %s", callback.id, outcome, attempts, step)
         await asyncio.to_thread(
             self.repo.update,
             callback.id,

@@ -328,3 +328,23 @@ def test_agent_first_rings_the_agent_then_the_customer(
     assert call.outcome == "completed" and call.agent == "alice"
     assert center.rows(RecordingRow, RecordingRow.call_id == call_id)
     assert outbound.customer_calls(1) == 1
+
+
+def test_a_busy_number_is_retried_then_given_up(callcenter: CallCenter, outbound: Outbound) -> None:
+    center = callcenter
+    start_alice(center, callback_site())
+    busy = person_number("6")  # the simulated customer answers 486 Busy Here
+    callback_id = book(center, busy, after=1)
+    wait_for(
+        lambda: center.rows(CallbackRow, CallbackRow.id == callback_id)[0].status == "failed",
+        60,
+        "two busy answers, then given up",
+    )
+    (row,) = center.rows(CallbackRow, CallbackRow.id == callback_id)
+    assert (row.attempts, row.last_outcome) == (2, "busy")
+    attempts = center.rows(DialAttemptRow, DialAttemptRow.callback_id == callback_id)
+    assert [(a.dialled, a.outcome) for a in attempts] == [(True, "busy"), (True, "busy")]
+    assert attempts[1].at - attempts[0].at >= 5  # the queue's retry delay
+    center.wait_available("alice")
+    ended = center.rows(CallRow, CallRow.direction == "callback")
+    assert [c.outcome for c in ended] == ["callback-failed"]

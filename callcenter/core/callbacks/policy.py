@@ -75,6 +75,16 @@ def outcome_of_originate(reason: int) -> Outcome:
     return _ORIGINATE_REASONS.get(reason, Outcome.FAILED)
 
 
+# Q.850 causes in the Hangup of a customer's leg that never answered.
+_CAUSES = {17: Outcome.BUSY, 18: Outcome.NO_ANSWER, 19: Outcome.NO_ANSWER, 16: Outcome.NO_ANSWER}
+
+
+def outcome_of_cause(cause: int) -> Outcome:
+    """Asterisk's OriginateResponse often says only "failed" (reason 0); the hangup
+    cause of the channel tells busy from no answer."""
+    return _CAUSES.get(cause, Outcome.FAILED)
+
+
 def outcome_of_amd(status: str) -> Outcome:
     """AMDSTATUS: HUMAN and NOTSURE go to the agent (a person must not be dropped);
     MACHINE is not a reached customer; HANGUP means they hung up while it listened."""

@@ -18,6 +18,7 @@ from callcenter.core.callbacks.policy import (
     offer_callback,
     on_start,
     outcome_of_amd,
+    outcome_of_cause,
     outcome_of_originate,
 )
 from callcenter.core.queues import QueueSettings
@@ -73,6 +74,13 @@ def test_originate_failure_reasons() -> None:
     assert outcome_of_originate(3) is Outcome.NO_ANSWER
     assert outcome_of_originate(5) is Outcome.BUSY
     assert outcome_of_originate(8) is Outcome.FAILED
+
+
+def test_hangup_causes_tell_busy_from_no_answer() -> None:
+    # Asterisk 22 answered a 486 with OriginateResponse reason 0 and Hangup cause 17.
+    assert outcome_of_cause(17) is Outcome.BUSY
+    assert outcome_of_cause(19) is Outcome.NO_ANSWER
+    assert outcome_of_cause(34) is Outcome.FAILED  # no circuit
 
 
 def test_retries_are_limited_and_a_machine_is_not_reached() -> None:
