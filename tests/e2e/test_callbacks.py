@@ -348,3 +348,18 @@ def test_a_busy_number_is_retried_then_given_up(callcenter: CallCenter, outbound
     center.wait_available("alice")
     ended = center.rows(CallRow, CallRow.direction == "callback")
     assert [c.outcome for c in ended] == ["callback-failed"]
+
+
+def test_nobody_answers(callcenter: CallCenter, outbound: Outbound) -> None:
+    center = callcenter
+    start_alice(center, callback_site(max_attempts=1, ring_seconds=15))
+    silent = person_number("7")  # the simulated customer lets it ring
+    callback_id = book(center, silent, after=1)
+    wait_for(
+        lambda: center.rows(CallbackRow, CallbackRow.id == callback_id)[0].status == "failed",
+        60,
+        "the ringing given up",
+    )
+    (row,) = center.rows(CallbackRow, CallbackRow.id == callback_id)
+    assert (row.attempts, row.last_outcome) == (1, "no-answer")
+    center.wait_available("alice")
