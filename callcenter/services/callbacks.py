@@ -81,6 +81,8 @@ class Callbacks:
         settings = self.queues.get(call.queue)
         if settings is None or call.state is not CallState.WAITING or call.enqueued_at is None:
             raise CallbackError("not-waiting", f"call {call.call_id} is not waiting in a queue")
+        if "site" in await asyncio.to_thread(self.dnc_scopes, number):
+            raise CallbackError("dnc", f"{number} is on the do-not-call list")  # no false promise
         data = {**call.data, "callback": "keep-place", "callback.number": number}
         callback = await asyncio.to_thread(
             self.repo.add,
@@ -99,6 +101,9 @@ class Callbacks:
                 booked_by="caller",
             ),
         )
+        if call.state is not CallState.WAITING:  # an agent came while the row was written
+            await asyncio.to_thread(self.repo.update, callback.id, status="cancelled")
+            raise CallbackError("not-waiting", f"call {call.call_id} is with an agent already")
         call.callback_id, call.data = callback.id, data
         self.acd.keep_place(call)
         self._requested(callback, call.call_id, now)
