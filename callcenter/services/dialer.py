@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 UNCERTAIN_GRACE = 15.0  # an Originate nobody confirmed: given up after ring time + this
 BUSY = frozenset({AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP})
+HANDLE_SAMPLE_SECONDS = 8 * 3600.0  # handle times: the last shift is enough
 DEFAULT_HANDLE = 120.0  # seconds of talk and wrap-up, until the campaign has its own
 DEFAULT_ANSWER = 10.0  # seconds from dialling to an answer AMD has heard
 MakePrompt = Callable[[str, str], Awaitable[str]]  # (name, text) -> playable prompt
@@ -192,8 +193,12 @@ class Dialer:
 
     async def _figures(self, campaign: Campaign, free: list[str]) -> PacingInput:
         settings = campaign.settings
-        since = self.timers.clock() - settings.abandon_window_seconds
-        sample = await asyncio.to_thread(self.store.sample, campaign.id, campaign.name, since)
+        now = self.timers.clock()
+        since = now - settings.abandon_window_seconds
+        recent = now - HANDLE_SAMPLE_SECONDS
+        sample = await asyncio.to_thread(
+            self.store.sample, campaign.id, campaign.name, since, max(since, recent)
+        )
         busy = sum(
             1
             for agent in self.campaign_agents(campaign)

@@ -157,8 +157,11 @@ class DialerStore:
                     .values(outcome=end.get("outcome", ""), ended_at=ended_at)
                 )
 
-    def sample(self, campaign_id: int, name: str, since: float) -> DialSample:
-        """What pacing learns from the campaign's calls since ``since`` (the rule's window)."""
+    def sample(
+        self, campaign_id: int, name: str, since: float, handle_since: float | None = None
+    ) -> DialSample:
+        """What pacing learns from the campaign's dials since ``since`` (the rule's window)
+        and from its talk and wrap-up times since ``handle_since`` (default: the same)."""
         row = DialAttemptRow
         live = row.outcome.in_(("connected", "abandoned"))
         with self._sessions() as session:
@@ -175,7 +178,7 @@ class DialerStore:
                     func.avg(CallRow.talk_seconds + func.coalesce(CallRow.wrapup_seconds, 0))
                 ).where(
                     CallRow.flow == f"campaign:{name}"[:32],
-                    CallRow.entered_at >= since,
+                    CallRow.entered_at >= (since if handle_since is None else handle_since),
                     CallRow.talk_seconds.is_not(None),
                 )
             ).scalar()
