@@ -193,6 +193,8 @@ class Controller:
         self.acd.subscribe(self.ami)
         self.view.on_endpoint_change(self.agents.maybe_available)
         self.view.on_resync(self.recovery.run)
+        self._voicemail_reload_due = False
+        self.view.on_resync(self._reload_voicemail)
         self.notifier.subscribe_all(self.records.submit)
         self.notifier.subscribe_all(lambda event: publish_event(self.hub, event))
         self.directory.on_change(self._publish_agents)
@@ -343,6 +345,23 @@ class Controller:
             await self.ami.command("module reload res_pjsip.so")
         await self.reload_config()
 
+    async def _publish_voicemail(self, boxes: set[str]) -> None:
+        """The queues' voicemail boxes into Asterisk (reloaded now, or once AMI is back)."""
+        secret = ensure_secret(self.settings.state_dir, "voicemail")
+        renderer = Renderer(self.settings, self.pbx.layout())
+        changed = await asyncio.to_thread(renderer.render_voicemail, boxes, secret)
+        self._voicemail_reload_due = self._voicemail_reload_due or changed
+        await self._reload_voicemail()
+
+    async def _reload_voicemail(self) -> None:
+        if not self._voicemail_reload_due or not self.ami.connected:
+            return  # after the next (re)connect: the resync calls this again
+        try:
+            await self.ami.command("voicemail reload")
+            self._voicemail_reload_due = False
+        except Exception as exc:  # the link dropped meanwhile: retried on resync
+            log.warning("voicemail boxes not reloaded yet: %s", exc)
+
     async def _sync_agents(self) -> None:
         await self._publish_agents(self.directory.accounts())
 
@@ -373,6 +392,7 @@ class Controller:
             log.error("queue configuration not applied: %s", exc)
             return
         self.queues.load(queues, loaded_schedules)
+        await self._publish_voicemail({box for q in queues.values() for box in q.voicemail_boxes()})
         self.flows.load(flows, queues=set(queues), schedules=set(loaded_schedules))
         self.agents.load(skills, statuses, static, time.time())
 

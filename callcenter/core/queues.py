@@ -15,6 +15,8 @@ from callcenter.core.callbacks.policy import CallbackSettings
 
 NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 SOUND = r"^[A-Za-z0-9_][A-Za-z0-9_/-]{0,79}$"
+# A queue name or a voicemail box: both go into Asterisk configuration and dialplan as is.
+TARGET = r"^$|^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 
 Levels = dict[str, int]
 
@@ -41,7 +43,7 @@ class Overflow(_Strict):
     """Where a caller goes: another queue, a voicemail box, or a goodbye."""
 
     action: Literal["queue", "voicemail", "hangup"] = "voicemail"
-    target: str = ""
+    target: str = Field("", pattern=TARGET)
     prompt: str = Field("", pattern=r"^$|" + SOUND[1:])
 
     @model_validator(mode="after")
@@ -79,7 +81,7 @@ class QueueSettings(_Strict):
     closing_margin: float = Field(0.0, ge=0)
     moh: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,32}$")
     announce: Announce = Announce()
-    voicemail_box: str = ""
+    voicemail_box: str = Field("", pattern=TARGET)
     # Keep-my-place and scheduled callbacks (core/callbacks/policy.py).
     callback: CallbackSettings = CallbackSettings()
 
@@ -92,6 +94,12 @@ class QueueSettings(_Strict):
             if overflow.action == "queue" and overflow.target == self.name:
                 raise ValueError("a queue cannot overflow into itself")
         return self
+
+    def voicemail_boxes(self) -> set[str]:
+        """Every voicemail box this queue may send callers to."""
+        overflows = (self.on_max_wait, self.on_unstaffed, self.on_closed)
+        boxes = {o.target for o in overflows if o.action == "voicemail"}
+        return boxes | ({self.voicemail_box} if self.voicemail_box else set())
 
     def to_config(self) -> QueueConfig:
         return QueueConfig(

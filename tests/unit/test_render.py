@@ -286,3 +286,37 @@ def test_a_refused_value_leaves_the_previous_file(tmp_path: Path) -> None:
     with pytest.raises(RenderError):
         renderer.render_agents([SipAccount("agent3", "pw\n[x]", "Eve", "1003")])
     assert agents.read_text() == before
+
+
+def test_voicemail_boxes_get_stable_pins_of_their_own() -> None:
+    from callcenter.adapters.pbx.render import voicemail_conf
+
+    text = voicemail_conf(["support", "100", "support"], "install-secret")
+    lines = [line for line in text.splitlines() if "=>" in line]
+    assert [line.split(" => ")[0] for line in lines] == ["100", "support"]
+    pins = [line.split(" => ")[1].split(",")[0] for line in lines]
+    assert all(len(pin) == 8 and pin.isdigit() for pin in pins) and pins[0] != pins[1]
+    assert voicemail_conf(["100", "support"], "install-secret") == text
+    assert voicemail_conf(["100", "support"], "another-install") != text
+
+
+def test_a_voicemail_box_that_could_break_the_config_is_refused() -> None:
+    import pydantic
+
+    from callcenter.adapters.pbx.render import voicemail_conf
+    from callcenter.core.queues import QueueSettings
+
+    with pytest.raises(RenderError):
+        voicemail_conf(["1,2\n[evil]"], "s")
+    with pytest.raises(pydantic.ValidationError, match="target"):
+        QueueSettings.model_validate(
+            {"name": "q", "on_max_wait": {"action": "voicemail", "target": "a b;c"}}
+        )
+    queue = QueueSettings.model_validate(
+        {
+            "name": "q",
+            "voicemail_box": "200",
+            "on_max_wait": {"action": "voicemail", "target": "q1"},
+        }
+    )
+    assert queue.voicemail_boxes() == {"200", "q1"}

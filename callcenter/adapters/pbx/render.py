@@ -9,6 +9,8 @@ content changes, so the caller knows whether Asterisk needs a reload.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import posixpath
 import re
@@ -100,6 +102,26 @@ def agents_conf(accounts: Iterable[SipAccount]) -> str:
     return "\n".join(lines)
 
 
+_BOX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+def voicemail_conf(boxes: Iterable[str], secret: str) -> str:
+    """The queues' voicemail boxes (context ``callcenter``).
+
+    Messages are read from the spool by the controller, never with
+    VoiceMailMain; each box still gets a PIN of its own, derived from an
+    install secret so the file only changes when the boxes do.
+    """
+    lines = ["; generated from the queues' overflow settings: one box per target", ""]
+    for box in sorted(set(boxes)):
+        if not _BOX.match(box):
+            raise RenderError(f"voicemail box {box!r} must match {_BOX.pattern}")
+        digest = hmac.new(secret.encode(), box.encode(), hashlib.sha256).hexdigest()
+        pin = str(int(digest[:15], 16))[-8:].rjust(8, "0")
+        lines.append(f"{box} => {pin},{box}")
+    return "\n".join(lines) + "\n"
+
+
 def trunks_conf(trunks: Iterable[TrunkSettings]) -> str:
     lines = ["; generated from the configuration's [[trunks]]", ""]
     for trunk in trunks:
@@ -185,6 +207,13 @@ class Renderer:
         """Rewrite only the agents' endpoints; True when they changed."""
         self.changed = []
         self._write("generated/pjsip_agents.conf", agents_conf(accounts))
+        return bool(self.changed)
+
+    def render_voicemail(self, boxes: Iterable[str], secret: str) -> bool:
+        """Rewrite the voicemail boxes; True when they changed."""
+        self.changed = []
+        self._make_dirs()
+        self._write("generated/voicemail_boxes.conf", voicemail_conf(boxes, secret))
         return bool(self.changed)
 
     def _make_dirs(self) -> None:
