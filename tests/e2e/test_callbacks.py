@@ -255,17 +255,22 @@ def keep_place_row(center: CallCenter, number: str, enqueued_at: float) -> int:
         return int(row.id)
 
 
+def wait_status(
+    center: CallCenter, callback_id: int, status: str, timeout: float, what: str
+) -> None:
+    def now() -> str:
+        return str(center.rows(CallbackRow, CallbackRow.id == callback_id)[0].status)
+
+    wait_for(lambda: now() == status, timeout, what)
+
+
 def test_a_do_not_call_number_is_not_dialled(callcenter: CallCenter, outbound: Outbound) -> None:
     center = callcenter
     start_alice(center, callback_site())
     number = person_number("3")
     callback_id = book(center, number, after=2)
     outbound.dnc(number)  # listed after the booking: the dial-time check must catch it
-    wait_for(
-        lambda: center.rows(CallbackRow, CallbackRow.id == callback_id)[0].status == "dnc",
-        30,
-        "the callback refused at dial time",
-    )
+    wait_status(center, callback_id, "dnc", 30, "the callback refused at dial time")
     (attempt,) = center.rows(DialAttemptRow, DialAttemptRow.callback_id == callback_id)
     assert not attempt.dialled and attempt.dnc_check == "listed-site"
     center.wait_available("alice")  # the reserved agent is free again
@@ -277,11 +282,7 @@ def test_a_voicemail_greeting_is_not_reached(callcenter: CallCenter, outbound: O
     start_alice(center, callback_site())
     machine = person_number("4")  # the simulated customer answers with a machine's greeting
     callback_id = book(center, machine, after=1)
-    wait_for(
-        lambda: center.rows(CallbackRow, CallbackRow.id == callback_id)[0].status == "failed",
-        90,
-        "two machine answers, then given up",
-    )
+    wait_status(center, callback_id, "failed", 90, "two machine answers, then given up")
     attempts = center.rows(DialAttemptRow, DialAttemptRow.callback_id == callback_id)
     assert [a.amd_result for a in attempts] == ["MACHINE", "MACHINE"]
     assert [a.outcome for a in attempts] == ["machine", "machine"]
@@ -335,11 +336,7 @@ def test_a_busy_number_is_retried_then_given_up(callcenter: CallCenter, outbound
     start_alice(center, callback_site())
     busy = person_number("6")  # the simulated customer answers 486 Busy Here
     callback_id = book(center, busy, after=1)
-    wait_for(
-        lambda: center.rows(CallbackRow, CallbackRow.id == callback_id)[0].status == "failed",
-        60,
-        "two busy answers, then given up",
-    )
+    wait_status(center, callback_id, "failed", 60, "two busy answers, then given up")
     (row,) = center.rows(CallbackRow, CallbackRow.id == callback_id)
     assert (row.attempts, row.last_outcome) == (2, "busy")
     attempts = center.rows(DialAttemptRow, DialAttemptRow.callback_id == callback_id)
@@ -355,11 +352,7 @@ def test_nobody_answers(callcenter: CallCenter, outbound: Outbound) -> None:
     start_alice(center, callback_site(max_attempts=1, ring_seconds=15))
     silent = person_number("7")  # the simulated customer lets it ring
     callback_id = book(center, silent, after=1)
-    wait_for(
-        lambda: center.rows(CallbackRow, CallbackRow.id == callback_id)[0].status == "failed",
-        60,
-        "the ringing given up",
-    )
+    wait_status(center, callback_id, "failed", 60, "the ringing given up")
     (row,) = center.rows(CallbackRow, CallbackRow.id == callback_id)
     assert (row.attempts, row.last_outcome) == (1, "no-answer")
     center.wait_available("alice")
