@@ -26,13 +26,11 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
-# Asterisk's own sounds (core set): "to call back ... press <key>".
-OFFER = ("vm-tocallback", "vm-press")
+# Asterisk's own sounds (core set); the offer and thanks are the queue's settings.
 CONFIRM = ("telephone-number",)  # then the digits, then:
 IF_CORRECT = ("if-correct-press",)  # 1; any other key: enter another number
 ENTER = "vm-enter-num-to-call"  # followed by #
 BAD_NUMBER = "check-number-dial-again"
-THANKS = ("auth-thankyou", "goodbye")
 CONFIRM_SECONDS = 8.0
 
 
@@ -59,7 +57,7 @@ class CallbackRoutes:
         _, estimate = self.acd.position_and_estimate(call, self.clock())
         if not offer_callback(rules, estimate):
             return None
-        if await self._prompt(agi, OFFER, rules.key) != rules.key:
+        if await self._prompt(agi, rules.offer_prompts, rules.key) != rules.key:
             pressed = await _say_digits(agi, rules.key, rules.key)
             if pressed != rules.key and await agi.wait_for_digit(3000) != rules.key:
                 return None
@@ -71,7 +69,7 @@ class CallbackRoutes:
         except CallbackError as exc:
             log.info("call %s: callback refused: %s", call.call_id, exc.message)
             return None
-        await self._prompt(agi, THANKS, "")
+        await self._prompt(agi, rules.thanks_prompts, "")
         return Status.HANGUP
 
     async def _number(self, agi: AgiSession, caller: str, rules: CallbackSettings) -> str | None:
@@ -133,7 +131,7 @@ class CallbackRoutes:
             log.info("call %s: callback not booked: %s", call.call_id, exc.message)
             await self._prompt(agi, ("vm-goodbye",), "")
             return Status.HANGUP
-        await self._prompt(agi, THANKS, "")
+        await self._prompt(agi, settings.callback.thanks_prompts, "")
         return Status.HANGUP
 
     # -- the callback rings the customer -------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.core.hours import DAY_MINUTES, WEEKDAYS, Window
+from callcenter.core.ivr.fields import Prompt
 from callcenter.core.outbound.compliance import DialCheck, LeadFacts, check_dial
 from callcenter.core.outbound.settings import CampaignSettings
 
@@ -30,6 +31,10 @@ class CallbackSettings(BaseModel):
     ring_seconds: int = Field(30, ge=15, le=120)  # TCPA: ring at least 15 s
     # ISO country whose national numbers callers key in.
     region: str = Field("US", pattern=r"^[A-Z]{2}$")
+    # What the waiting caller hears (sound names; the site may record its own, e.g.
+    # "to be called back and keep your place, press"), then the key is said.
+    offer_prompts: tuple[Prompt, ...] = Field(("vm-tocallback", "vm-press"), min_length=1)
+    thanks_prompts: tuple[Prompt, ...] = ("auth-thankyou", "goodbye")
 
 
 def offer_callback(settings: CallbackSettings, estimate: float | None) -> bool:

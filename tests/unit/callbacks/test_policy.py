@@ -54,6 +54,10 @@ def test_queue_settings_carry_callback_rules_and_refuse_bad_ones() -> None:
         QueueSettings(name="support", callback={"key": "#"})  # said with SAY DIGITS: digits only
     with pytest.raises(ValidationError):
         QueueSettings(name="support", callback={"ring_seconds": 10})  # under the 15 s floor
+    own = QueueSettings(name="support", callback={"offer_prompts": ["custom/keep-your-place"]})
+    assert own.callback.offer_prompts == ("custom/keep-your-place",)
+    with pytest.raises(ValidationError):
+        QueueSettings(name="support", callback={"offer_prompts": ["../../etc/passwd"]})
 
 
 @pytest.mark.parametrize(
