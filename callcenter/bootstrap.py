@@ -298,6 +298,7 @@ class Controller:
             self.timers,
             trunk,
             SpokenPrompts(self.settings, self.pbx.layout()).make,
+            frozenset(t.name for t in self.settings.trunks if t.contact),
         )
         outbound = OutboundRoutes(self.dialer_calls)
         self.agi.add_route(Route.OUTBOUND_ANSWERED, outbound.answered)

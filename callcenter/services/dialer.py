@@ -67,6 +67,7 @@ class Dialer:
         timers: Timers,
         trunk: str,
         make_prompt: MakePrompt,
+        trunks: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.agents = agents
@@ -75,6 +76,7 @@ class Dialer:
         self.calls = calls
         self.timers = timers
         self.trunk = trunk
+        self.trunks = trunks or frozenset({trunk} - {""})  # those with a contact
         self.make_prompt = make_prompt
         self.campaigns: dict[int, Campaign] = {}
         self.previews: dict[str, tuple[Campaign, LeadRecord, str]] = {}
@@ -117,8 +119,21 @@ class Dialer:
             return  # no trunk with a contact: nowhere to dial (logged at start)
         async with self._tick_lock:
             for campaign in await self._load_campaigns():
+                if not self._trunk_known(campaign):
+                    continue
                 if campaign.settings.mode != "preview":
                     await self._pace(campaign)
+
+    def _trunk_known(self, campaign: Campaign) -> bool:
+        chosen = campaign.settings.trunk
+        if chosen and chosen not in self.trunks:
+            log.error(
+                "campaign %s: trunk %r is not a [[trunks]] entry with a contact; not dialling",
+                campaign.name,
+                chosen,
+            )
+            return False
+        return True
 
     async def _load_campaigns(self) -> list[Campaign]:
         """The running campaigns (a paused one leaves the dialer, preview included)."""
@@ -142,14 +157,17 @@ class Dialer:
         who = campaign.name.replace("-", " ").replace("_", " ")
         back = " ".join(campaign.settings.caller_id.lstrip("+")) or "the number on your display"
         try:
+            settings = campaign.settings
             campaign.id_prompt = await self.make_prompt(
                 f"cc-id-{campaign.name}",
-                f"This call was from {who}. We are sorry, nobody was free to talk to you. "
+                settings.identification_text
+                or f"This call was from {who}. We are sorry, nobody was free to talk to you. "
                 f"To stop these calls, call us back on {back} and ask to be removed.",
             )
             campaign.machine_prompt = await self.make_prompt(
                 f"cc-msg-{campaign.name}",
-                f"Hello, this is {who}. Please call us back on {back}. Thank you.",
+                settings.machine_message_text
+                or f"Hello, this is {who}. Please call us back on {back}. Thank you.",
             )
         except Exception as exc:
             # Without the message an abandoned call hears nothing: still hung up, logged.
@@ -326,7 +344,7 @@ class Dialer:
         settings = attempt.campaign.settings
         request = Origination(
             endpoint=attempt.number,
-            via=self.trunk,
+            via=settings.trunk or self.trunk,
             context=Context.OUTBOUND,
             exten="s",
             action_id=attempt.call_id,
@@ -368,6 +386,8 @@ class Dialer:
         now = self.timers.clock()
         for campaign in self.campaigns.values():
             if campaign.settings.mode != "preview" or agent not in self.campaign_agents(campaign):
+                continue
+            if not self._trunk_known(campaign):
                 continue
             for lead in await asyncio.to_thread(self.store.due_leads, campaign.id, now, 10):
                 if not await asyncio.to_thread(self.store.claim, lead.id):

@@ -48,6 +48,9 @@ def _caller_id(number: str) -> str:
     return number
 
 
+# Spoken by text to speech: one line of printable text, no control characters.
+SpokenText = Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
 DayWindow = Annotated[WindowField, AfterValidator(_same_day), PlainSerializer(str)]
 ZoneName = Annotated[str, AfterValidator(check_zone)]
 
@@ -89,6 +92,12 @@ class CampaignSettings(BaseModel):
     amd_action: AmdAction = "hangup"
     ring_seconds: int = Field(20, ge=15, le=120)  # TCPA: let it ring at least 15 s
     max_dial_ratio: float = Field(3.0, ge=1, le=10)  # predictive: calls per available agent
+    # The [[trunks]] entry to dial through; empty: the first one with a contact.
+    trunk: str = Field("", pattern=r"^([a-z][a-z0-9_-]{0,31})?$")
+    # What an abandoned call hears (who called, how to opt out) and what is left on a
+    # machine; empty: a text built from the campaign's name and caller id.
+    identification_text: SpokenText = ""
+    machine_message_text: SpokenText = ""
     retry: RetryRules = Field(default_factory=RetryRules)
 
     @property

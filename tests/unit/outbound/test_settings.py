@@ -21,7 +21,12 @@ def test_defaults_follow_the_rules() -> None:
 
 def test_document_round_trips() -> None:
     rules = load_settings(
-        {"mode": "predictive", "windows": {"mon": ["09:00-12:00", "13:00-18:00"]}}
+        {
+            "mode": "predictive",
+            "windows": {"mon": ["09:00-12:00", "13:00-18:00"]},
+            "trunk": "carrier-b",
+            "identification_text": "This was Acme Energy; call 0800 123 to opt out.",
+        }
     )
     again = load_settings(rules.document())
     assert again == rules
@@ -40,6 +45,9 @@ def test_document_round_trips() -> None:
         ({"retry": {"max_attempts": 0}}, "retry.max_attempts"),
         ({"surprise": 1}, "surprise"),
         ({"abandon_cap_pct": 50}, "abandon_cap_pct"),
+        ({"trunk": "Bad Trunk"}, "trunk"),
+        ({"identification_text": "line one\nline two"}, "identification_text"),
+        ({"machine_message_text": "x" * 501}, "machine_message_text"),
     ],
 )
 def test_bad_documents_name_the_field(document: dict[str, object], named: str) -> None:
