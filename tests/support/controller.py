@@ -4,6 +4,8 @@ need to look inside it (its view of Asterisk, its route traces)."""
 from __future__ import annotations
 
 import asyncio
+import io
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -55,7 +57,22 @@ class ControllerThread:
 
     def stop(self) -> None:
         if self.controller is not None and self._thread.is_alive():
-            self.run(self.controller.stop())
+            try:
+                self.run(self.controller.stop())
+            except TimeoutError:
+                self._report_stuck()
+                raise
+
+    def _report_stuck(self) -> None:
+        """What the controller's tasks were waiting for when stop() timed out."""
+        try:
+            tasks = list(asyncio.all_tasks(self.loop))
+        except RuntimeError:  # the loop changed its task set meanwhile
+            return
+        for task in tasks:
+            stack = io.StringIO()
+            task.print_stack(file=stack)
+            print(f"controller task still running at stop: {stack.getvalue()}", file=sys.stderr)
         if self._thread.is_alive():
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(10)
