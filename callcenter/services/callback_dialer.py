@@ -306,10 +306,10 @@ class CallbackDialer:
         if dialling.agent_first:
             return await self._put_through(dialling, now)
         self.acd.calls.attach(call, channel_id, channel)
+        await self._record(dialling, Outcome.REACHED, "done", None, now)
         await asyncio.to_thread(
             self.repo.update, dialling.callback.id, status="done", last_outcome="reached"
         )
-        await self._record(dialling, Outcome.REACHED, "done", None, now)
         agent = call.agent
         if call.state is CallState.RINGING and agent and self._still_reserved(agent, call):
             await asyncio.to_thread(self.repo.attempt_result, dialling.attempt_id, agent=agent)
@@ -325,11 +325,11 @@ class CallbackDialer:
         self.acd.calls.set_agent_channel(call, dialling.agent_channel)
         self._talking[dialling.channel_id] = call.agent
         self._queue_of[dialling.channel_id] = call.queue
+        await asyncio.to_thread(self.repo.attempt_result, dialling.attempt_id, agent=call.agent)
+        await self._record(dialling, Outcome.REACHED, "done", None, now)
         await asyncio.to_thread(
             self.repo.update, dialling.callback.id, status="done", last_outcome="reached"
         )
-        await asyncio.to_thread(self.repo.attempt_result, dialling.attempt_id, agent=call.agent)
-        await self._record(dialling, Outcome.REACHED, "done", None, now)
         await self.acd.agent_answered(dialling.channel_id, now)
         return Answer(call.agent, self._agent_ring(call))
 
@@ -365,6 +365,8 @@ class CallbackDialer:
         await self.acd.release_reserved(call, now)
         step = after_attempt(outcome, attempts, settings, now, reopens_at)
         log.info("callback %d: %s after %d attempts: %s", callback.id, outcome, attempts, step)
+        if dialling is not None:  # the attempt's audit row first: the status is the last word
+            await self._record(dialling, outcome, step.status, step.retry_at, now)
         await asyncio.to_thread(
             self.repo.update,
             callback.id,
@@ -373,9 +375,7 @@ class CallbackDialer:
             last_outcome=outcome.value,
             due_at=step.retry_at if step.retry_at is not None else callback.due_at,
         )
-        if dialling is not None:
-            await self._record(dialling, outcome, step.status, step.retry_at, now)
-        else:
+        if dialling is None:
             self.notifier.publish(
                 CallbackAttempted(
                     at=now,
