@@ -4,6 +4,13 @@ Writes happen on a writer thread with its own queue, so the event loop never
 waits on the database. If the database goes away, the writer keeps the
 events, retries with backoff and logs; nothing is dropped while the
 controller lives.
+
+The writer shares the interpreter (and its lock) with the event loop, so it
+is kept cheap: SQL Core statements on one connection per batch of events, no
+ORM objects; rows nothing in the batch reads back (call events, wait
+estimates, the agent state log, new calls) are gathered and sent with one
+executemany per table, before any statement that touches that table, so every
+table sees its rows in the events' order (records_rows.py).
 """
 
 from __future__ import annotations
@@ -15,23 +22,33 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.adapters.db.models import (
-    AgentStateLogRow,
-    AgentStatusRow,
-    CallEventRow,
-    CallRow,
-    RecordingRow,
-    WaitEstimateRow,
-)
 from callcenter.core import events as ev
+from callcenter.services.records_rows import KEY, Rows, by_key, table
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
+
+CALLS = table("calls")
+EVENTS = table("call_events")
+WAITS = table("wait_estimates")
+STATUS = table("agent_status")
+STATE_LOG = table("agent_state_log")
+RECORDINGS = table("recordings")
+# Gathered (rows.add) and sent at the end in this order: calls first, their rows after.
+GATHERED = (CALLS, EVENTS, WAITS, STATE_LOG)
+
+# Changes that read the row they change; the rest are plain Rows.update.
+_FIRST = CALLS.c.enqueued_at
+QUEUED = by_key(CALLS, "id").values(
+    enqueued_at=case((_FIRST.is_(None) | (_FIRST == 0), bindparam("at_")), else_=_FIRST)
+)
+OFFERED = by_key(CALLS, "id").values(offers=CALLS.c.offers + 1)
+ANSWERED = by_key(WAITS, "call_id").values(actual_seconds=bindparam("at_") - WAITS.c.at)
 
 
 class RecordWriter:
@@ -44,7 +61,7 @@ class RecordWriter:
         self.recordings_dir = recordings_dir
         self.written = 0
         self.failures = 0
-        self._handlers: dict[type[ev.Event], Callable[[Session, Any], None]] = {
+        self._handlers: dict[type[ev.Event], Callable[[Rows, Any], None]] = {
             ev.CallEntered: self._entered,
             ev.IvrFinished: self._ivr,
             ev.CallQueued: self._queued,
@@ -110,9 +127,10 @@ class RecordWriter:
     def _write(self, batch: list[ev.Event]) -> bool:
         try:
             with self._sessions.begin() as session:
+                rows = Rows(session.connection(), GATHERED)
                 for event in batch:
-                    self._handlers[type(event)](session, event)
-                    session.flush()
+                    self._handlers[type(event)](rows, event)
+                rows.finish()
         except SQLAlchemyError as exc:
             self.failures += 1
             log.error(
@@ -127,55 +145,74 @@ class RecordWriter:
     # -- one handler per event ---------------------------------------------------------
     @staticmethod
     def _event(
-        session: Session, call_id: str, at: float, kind: str, agent: str = "", **detail: Any
+        rows: Rows, call_id: str, at: float, kind: str, agent: str = "", **detail: Any
     ) -> None:
-        session.add(CallEventRow(call_id=call_id, at=at, kind=kind, agent=agent, detail=detail))
+        rows.add(EVENTS, call_id=call_id, at=at, kind=kind, agent=agent, detail=detail)
 
     @staticmethod
-    def _call(session: Session, call_id: str, **values: Any) -> None:
-        session.execute(update(CallRow).where(CallRow.id == call_id).values(**values))
+    def _call(rows: Rows, call_id: str, **values: Any) -> None:
+        rows.update(CALLS, "id", call_id, **values)
 
-    def _entered(self, session: Session, e: ev.CallEntered) -> None:
-        session.add(
-            CallRow(
-                id=e.call_id,
-                unique_id=e.unique_id,
-                caller_number=e.caller,
-                caller_name=e.caller_name,
-                dialled=e.dialled,
-                flow=e.flow,
-                entered_at=e.at,
-                ivr_path=[],
-                data={},
-                requirements={},
-            )
-        )
-        self._event(session, e.call_id, e.at, "entered", caller=e.caller, dialled=e.dialled)
+    @staticmethod
+    def _call_column(rows: Rows, call_id: str, column: str) -> tuple[bool, Any]:
+        """(whether the call's row exists, its ``column``)."""
+        found = rows.execute(CALLS, select(CALLS.c[column]).where(CALLS.c.id == call_id)).first()
+        return (False, None) if found is None else (True, found[0])
 
-    def _ivr(self, session: Session, e: ev.IvrFinished) -> None:
-        self._call(
-            session, e.call_id, ivr_path=list(e.path), data=dict(e.data), customer_id=e.customer_id
+    @staticmethod
+    def _wait_estimate(rows: Rows, e: ev.CallQueued | ev.WaitAnnounced) -> None:
+        rows.add(
+            WAITS,
+            call_id=e.call_id,
+            queue=e.queue,
+            at=e.at,
+            position=e.position,
+            estimate_seconds=e.estimate,
         )
+
+    def _entered(self, rows: Rows, e: ev.CallEntered) -> None:
+        rows.add(
+            CALLS,
+            id=e.call_id,
+            unique_id=e.unique_id,
+            caller_number=e.caller,
+            caller_name=e.caller_name,
+            dialled=e.dialled,
+            flow=e.flow,
+            entered_at=e.at,
+            ivr_path=[],
+            data={},
+            requirements={},
+        )
+        self._event(rows, e.call_id, e.at, "entered", caller=e.caller, dialled=e.dialled)
+
+    def _ivr(self, rows: Rows, e: ev.IvrFinished) -> None:
+        values: dict[str, Any] = {
+            "ivr_path": list(e.path),
+            "data": dict(e.data),
+            "customer_id": e.customer_id,
+        }
         if e.outcome != "queued":
-            self._call(session, e.call_id, outcome=f"ivr-{e.outcome}")
-        self._event(session, e.call_id, e.at, "ivr", path=list(e.path), outcome=e.outcome)
+            values["outcome"] = f"ivr-{e.outcome}"
+        self._call(rows, e.call_id, **values)
+        self._event(rows, e.call_id, e.at, "ivr", path=list(e.path), outcome=e.outcome)
 
-    def _queued(self, session: Session, e: ev.CallQueued) -> None:
-        call = session.get(CallRow, e.call_id)
-        if call is not None:
-            call.queue, call.priority, call.requirements = e.queue, e.priority, e.extra
-            call.enqueued_at = call.enqueued_at or e.at
-        session.add(
-            WaitEstimateRow(
-                call_id=e.call_id,
-                queue=e.queue,
-                at=e.at,
-                position=e.position,
-                estimate_seconds=e.estimate,
-            )
+    def _queued(self, rows: Rows, e: ev.CallQueued) -> None:
+        # The first time queued stays (a transfer to another queue keeps it).
+        rows.execute(
+            CALLS,
+            QUEUED,
+            {
+                KEY: e.call_id,
+                "at_": e.at,
+                "queue": e.queue,
+                "priority": e.priority,
+                "requirements": e.extra,
+            },
         )
+        self._wait_estimate(rows, e)
         self._event(
-            session,
+            rows,
             e.call_id,
             e.at,
             "queued",
@@ -185,24 +222,16 @@ class RecordWriter:
             estimate=e.estimate,
         )
 
-    def _announced(self, session: Session, e: ev.WaitAnnounced) -> None:
-        session.add(
-            WaitEstimateRow(
-                call_id=e.call_id,
-                queue=e.queue,
-                at=e.at,
-                position=e.position,
-                estimate_seconds=e.estimate,
-            )
-        )
+    def _announced(self, rows: Rows, e: ev.WaitAnnounced) -> None:
+        self._wait_estimate(rows, e)
 
-    def _offered(self, session: Session, e: ev.CallOffered) -> None:
-        self._call(session, e.call_id, offers=CallRow.offers + 1, agent=e.agent)
-        self._event(session, e.call_id, e.at, "offered", e.agent, queue=e.queue)
+    def _offered(self, rows: Rows, e: ev.CallOffered) -> None:
+        rows.execute(CALLS, OFFERED, {KEY: e.call_id, "agent": e.agent})
+        self._event(rows, e.call_id, e.at, "offered", e.agent, queue=e.queue)
 
-    def _no_answer(self, session: Session, e: ev.CallRingNoAnswer) -> None:
+    def _no_answer(self, rows: Rows, e: ev.CallRingNoAnswer) -> None:
         self._event(
-            session,
+            rows,
             e.call_id,
             e.at,
             "ring-no-answer",
@@ -211,15 +240,11 @@ class RecordWriter:
             status=e.status,
         )
 
-    def _answered(self, session: Session, e: ev.CallAnswered) -> None:
-        self._call(session, e.call_id, answered_at=e.at, agent=e.agent, wait_seconds=e.wait)
-        session.execute(
-            update(WaitEstimateRow)
-            .where(WaitEstimateRow.call_id == e.call_id)
-            .values(actual_seconds=e.at - WaitEstimateRow.at)
-        )
+    def _answered(self, rows: Rows, e: ev.CallAnswered) -> None:
+        self._call(rows, e.call_id, answered_at=e.at, agent=e.agent, wait_seconds=e.wait)
+        rows.execute(WAITS, ANSWERED, {KEY: e.call_id, "at_": e.at})
         self._event(
-            session,
+            rows,
             e.call_id,
             e.at,
             "answered",
@@ -229,10 +254,10 @@ class RecordWriter:
             ring_seconds=round(e.ring_seconds, 3),
         )
 
-    def _abandoned(self, session: Session, e: ev.CallAbandoned) -> None:
-        self._call(session, e.call_id, outcome="abandoned", wait_seconds=e.wait)
+    def _abandoned(self, rows: Rows, e: ev.CallAbandoned) -> None:
+        self._call(rows, e.call_id, outcome="abandoned", wait_seconds=e.wait)
         self._event(
-            session,
+            rows,
             e.call_id,
             e.at,
             "abandoned",
@@ -242,11 +267,11 @@ class RecordWriter:
             position=e.position,
         )
 
-    def _overflowed(self, session: Session, e: ev.CallOverflowed) -> None:
+    def _overflowed(self, rows: Rows, e: ev.CallOverflowed) -> None:
         if e.action != "queue":
-            self._call(session, e.call_id, outcome=f"{e.reason}-{e.action}", wait_seconds=e.wait)
+            self._call(rows, e.call_id, outcome=f"{e.reason}-{e.action}", wait_seconds=e.wait)
         self._event(
-            session,
+            rows,
             e.call_id,
             e.at,
             "overflow",
@@ -257,10 +282,10 @@ class RecordWriter:
             wait=round(e.wait, 3),
         )
 
-    def _completed(self, session: Session, e: ev.CallCompleted) -> None:
-        self._call(session, e.call_id, outcome="completed", talk_seconds=e.talk)
+    def _completed(self, rows: Rows, e: ev.CallCompleted) -> None:
+        self._call(rows, e.call_id, outcome="completed", talk_seconds=e.talk)
         self._event(
-            session,
+            rows,
             e.call_id,
             e.at,
             "completed",
@@ -269,40 +294,40 @@ class RecordWriter:
             ended_by=e.ended_by,
         )
 
-    def _ended(self, session: Session, e: ev.CallEnded) -> None:
-        call = session.get(CallRow, e.call_id)
-        if call is None:
+    def _ended(self, rows: Rows, e: ev.CallEnded) -> None:
+        found, outcome = self._call_column(rows, e.call_id, "outcome")
+        if not found:
             return
-        call.ended_at = e.at
-        if not call.outcome:
-            call.outcome = {"ivr": "ivr-hangup", "waiting": "abandoned"}.get(e.outcome, e.outcome)
-        self._event(session, e.call_id, e.at, "ended", outcome=call.outcome)
+        values: dict[str, Any] = {"ended_at": e.at}
+        if not outcome:
+            outcome = {"ivr": "ivr-hangup", "waiting": "abandoned"}.get(e.outcome, e.outcome)
+            values["outcome"] = outcome
+        self._call(rows, e.call_id, **values)
+        self._event(rows, e.call_id, e.at, "ended", outcome=outcome)
 
-    def _fell_back(self, session: Session, e: ev.CallFellBack) -> None:
-        self._call(session, e.call_id, outcome="fallback")
-        self._event(session, e.call_id, e.at, "fallback", reason=e.reason)
+    def _fell_back(self, rows: Rows, e: ev.CallFellBack) -> None:
+        self._call(rows, e.call_id, outcome="fallback")
+        self._event(rows, e.call_id, e.at, "fallback", reason=e.reason)
 
-    def _agent(self, session: Session, e: ev.AgentStateChanged) -> None:
-        row = session.get(AgentStatusRow, e.agent)
-        if row is None:
-            row = AgentStatusRow(agent=e.agent, state=e.state, since=e.at)
-            session.add(row)
-        row.state, row.reason, row.since, row.call_id = e.state, e.reason, e.at, e.call_id
+    def _agent(self, rows: Rows, e: ev.AgentStateChanged) -> None:
+        now = {"state": e.state, "reason": e.reason, "since": e.at, "call_id": e.call_id}
+        changed = rows.update(STATUS, "agent", e.agent, **now)
+        if changed.rowcount == 0:
+            rows.execute(STATUS, STATUS.insert().values(agent=e.agent, **now))
         if e.previous == "wrap_up" and e.call_id:
             # Wrap-up belongs to the call it followed (AHT = talk + wrap-up).
-            self._call(session, e.call_id, wrapup_seconds=e.previous_seconds)
+            self._call(rows, e.call_id, wrapup_seconds=e.previous_seconds)
             self._event(
-                session, e.call_id, e.at, "wrapup", e.agent, seconds=round(e.previous_seconds, 3)
+                rows, e.call_id, e.at, "wrapup", e.agent, seconds=round(e.previous_seconds, 3)
             )
-        session.add(
-            AgentStateLogRow(
-                agent=e.agent, state=e.state, reason=e.reason, at=e.at, call_id=e.call_id
-            )
+        rows.add(
+            STATE_LOG, agent=e.agent, state=e.state, reason=e.reason, at=e.at, call_id=e.call_id
         )
 
-    def _recording_started(self, session: Session, e: ev.RecordingStarted) -> None:
-        session.add(
-            RecordingRow(
+    def _recording_started(self, rows: Rows, e: ev.RecordingStarted) -> None:
+        rows.execute(
+            RECORDINGS,
+            RECORDINGS.insert().values(
                 call_id=e.call_id,
                 agent=e.agent,
                 queue=e.queue,
@@ -310,11 +335,11 @@ class RecordWriter:
                 caller_number=e.caller,
                 started_at=e.at,
                 mutes=[],
-            )
+            ),
         )
 
-    def _recording_muted(self, session: Session, e: ev.RecordingMuted) -> None:
-        row = self._recording(session, e.call_id)
+    def _recording_muted(self, rows: Rows, e: ev.RecordingMuted) -> None:
+        row = self._recording(rows, e.call_id)
         if row is None:
             return
         offset = round(e.at - row.started_at, 3)
@@ -323,26 +348,31 @@ class RecordWriter:
             mutes.append([offset, None])
         elif mutes and mutes[-1][1] is None:
             mutes[-1][1] = offset
-        row.mutes = mutes
-        self._event(session, e.call_id, e.at, "recording-muted" if e.muted else "recording-resumed")
+        self._set_recording(rows, row.id, mutes=mutes)
+        self._event(rows, e.call_id, e.at, "recording-muted" if e.muted else "recording-resumed")
 
-    def _recording_stopped(self, session: Session, e: ev.RecordingStopped) -> None:
-        row = self._recording(session, e.call_id)
+    def _recording_stopped(self, rows: Rows, e: ev.RecordingStopped) -> None:
+        row = self._recording(rows, e.call_id)
         if row is None or row.ended_at is not None:
             return
-        row.ended_at = e.at
+        values: dict[str, Any] = {"ended_at": e.at}
         offset = round(e.at - row.started_at, 3)
         if row.mutes and row.mutes[-1][1] is None:
-            row.mutes = [*row.mutes[:-1], [row.mutes[-1][0], offset]]
+            values["mutes"] = [*row.mutes[:-1], [row.mutes[-1][0], offset]]
+        self._set_recording(rows, row.id, **values)
 
-    def _callback_requested(self, session: Session, e: ev.CallbackRequested) -> None:
+    def _callback_requested(self, rows: Rows, e: ev.CallbackRequested) -> None:
         if not e.call_id:
             return  # booked with no call to follow up: the callbacks table is its record
-        call = session.get(CallRow, e.call_id)
-        if call is not None and e.kind == "keep-place":
-            call.data = {**(call.data or {}), "callback": e.kind, "callback.number": e.number}
+        found, data = self._call_column(rows, e.call_id, "data")
+        if found and e.kind == "keep-place":
+            self._call(
+                rows,
+                e.call_id,
+                data={**(data or {}), "callback": e.kind, "callback.number": e.number},
+            )
         self._event(
-            session,
+            rows,
             e.call_id,
             e.at,
             "callback",
@@ -353,14 +383,15 @@ class RecordWriter:
             booked_by=e.booked_by,
         )
 
-    def _callback_attempted(self, session: Session, e: ev.CallbackAttempted) -> None:
-        session.execute(
-            update(CallRow)
-            .where(CallRow.id == e.call_id, CallRow.flow == "callback")
-            .values(direction="callback")
+    def _callback_attempted(self, rows: Rows, e: ev.CallbackAttempted) -> None:
+        rows.execute(
+            CALLS,
+            update(CALLS)
+            .where(CALLS.c.id == e.call_id, CALLS.c.flow == "callback")
+            .values(direction="callback"),
         )
         self._event(
-            session,
+            rows,
             e.call_id,
             e.at,
             "callback-attempt",
@@ -372,16 +403,23 @@ class RecordWriter:
             retry_at=e.retry_at,
         )
 
-    def _data_changed(self, session: Session, e: ev.CallDataChanged) -> None:
+    def _data_changed(self, rows: Rows, e: ev.CallDataChanged) -> None:
         allowed = {k: v for k, v in e.changes.items() if k in ("disposition", "notes")}
         if allowed:
-            self._call(session, e.call_id, **allowed)
-        self._event(session, e.call_id, e.at, "data", **e.changes)
+            self._call(rows, e.call_id, **allowed)
+        self._event(rows, e.call_id, e.at, "data", **e.changes)
 
     @staticmethod
-    def _recording(session: Session, call_id: str) -> RecordingRow | None:
-        return session.scalars(
-            select(RecordingRow)
-            .where(RecordingRow.call_id == call_id)
-            .order_by(RecordingRow.id.desc())
+    def _recording(rows: Rows, call_id: str) -> Any:
+        """The call's latest recording row (id, started_at, ended_at, mutes), or None."""
+        r = RECORDINGS.c
+        return rows.execute(
+            RECORDINGS,
+            select(r.id, r.started_at, r.ended_at, r.mutes)
+            .where(r.call_id == call_id)
+            .order_by(r.id.desc()),
         ).first()
+
+    @staticmethod
+    def _set_recording(rows: Rows, recording_id: int, **values: Any) -> None:
+        rows.update(RECORDINGS, "id", recording_id, **values)

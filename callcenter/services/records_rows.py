@@ -1,0 +1,74 @@
+"""One batch of call-record writes on one connection (services/records.py).
+
+Rows that nothing in the batch reads back are gathered per table and sent with
+one executemany; before any other statement on a table its gathered rows go
+first, and at the end every table's, so each table receives its rows and
+changes in the order the events came. Statements are built once and given
+their values as parameters (building and keying a statement costs more than
+running it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Executable,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    update,
+)
+
+from callcenter.adapters.db.models import Base
+
+KEY = "key_"  # the parameter naming the row in Rows.update
+
+
+def table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def by_key(on: Table, column: str) -> Update:
+    """UPDATE ``on`` WHERE ``column`` = :key_; SET from the parameters given at execution."""
+    return update(on).where(on.c[column] == bindparam(KEY))
+
+
+class Rows:
+    def __init__(self, connection: Connection, order: tuple[Table, ...]) -> None:
+        """``order``: the gathered tables, in the order they are sent at the end."""
+        self.connection = connection
+        self._gathered: dict[Table, list[dict[str, Any]]] = {t: [] for t in order}
+        self._inserts = {t: insert(t) for t in order}
+        self._updates: dict[tuple[Table, str], Update] = {}
+
+    def add(self, into: Table, **values: Any) -> None:
+        """A new row for ``into``, sent later (``into`` must be one of the gathered tables)."""
+        self._gathered[into].append(values)
+
+    def execute(
+        self, on: Table, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> CursorResult[Any]:
+        """Run ``statement`` (on table ``on``) after that table's gathered rows."""
+        self.send(on)
+        return self.connection.execute(statement, parameters)
+
+    def update(self, on: Table, column: str, key: Any, **values: Any) -> CursorResult[Any]:
+        """Set ``values`` on the rows of ``on`` whose ``column`` is ``key``."""
+        statement = self._updates.get((on, column))
+        if statement is None:
+            statement = self._updates[(on, column)] = by_key(on, column)
+        return self.execute(on, statement, {KEY: key, **values})
+
+    def send(self, into: Table) -> None:
+        rows = self._gathered.get(into)
+        if rows:
+            self._gathered[into] = []
+            self.connection.execute(self._inserts[into], rows)
+
+    def finish(self) -> None:
+        for gathered in list(self._gathered):
+            self.send(gathered)
