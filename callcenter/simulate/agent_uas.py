@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.simulate.procs import stop_process
-from callcenter.simulate.sipp import SippResult, read_counts
+from callcenter.simulate.sipp import SDP, SippResult, read_counts
 
 _LOCAL_TAG = "tag=[pid]SIPpTag01[call_number]"
 
@@ -35,62 +35,35 @@ _RECV_INVITE = """  <recv request="OPTIONS" optional="true" next="options"/>
   </recv>
 """
 
-_OPTIONS = """  <label id="options"/>
-  <send>
+# A response to the request just received: 200 to a qualify, 180 or 200 (with SDP) to INVITE.
+_REPLY = """  <send{retrans}>
     <![CDATA[
-      SIP/2.0 200 OK
+      SIP/2.0 {status}
       [last_Via:]
       [last_From:]
       [last_To:];{tag}
       [last_Call-ID:]
       [last_CSeq:]
       Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Length: 0
-    ]]>
-  </send>
-  <label id="done"/>
-"""
-
-_RINGING = """  <send>
-    <![CDATA[
-      SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];{tag}
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Length: 0
-    ]]>
+{body}    ]]>
   </send>
 """
-
-_ANSWER = """  <send retrans="500">
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];{tag}
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
+_NO_BODY = "      Content-Length: 0\n"
+_SDP_BODY = f"""      Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=agent 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=sendrecv
-    ]]>
-  </send>
-  <recv request="ACK" crlf="true"/>
+{SDP.format(origin="agent")}
 """
+_OPTIONS = (
+    '  <label id="options"/>\n'
+    + _REPLY.format(retrans="", status="200 OK", tag=_LOCAL_TAG, body=_NO_BODY)
+    + '  <label id="done"/>\n'
+)
+_RINGING = _REPLY.format(retrans="", status="180 Ringing", tag=_LOCAL_TAG, body=_NO_BODY)
+_ANSWER = (
+    _REPLY.format(retrans=' retrans="500"', status="200 OK", tag=_LOCAL_TAG, body=_SDP_BODY)
+    + '  <recv request="ACK" crlf="true"/>\n'
+)
 
 _HANG_UP = """  <send retrans="500">
     <![CDATA[
@@ -129,17 +102,17 @@ def agent_scenario(
     """The UAS scenario for one agent call (see the module docstring)."""
     if end not in ("bye", "await"):
         raise ValueError(f"end must be 'bye' or 'await', not {end!r}")
-    body = [_RECV_INVITE, _RINGING.format(tag=_LOCAL_TAG)]
+    body = [_RECV_INVITE, _RINGING]
     if ring_ms > 0:
         body.append(f'  <pause milliseconds="{ring_ms}"/>\n')
-    body.append(_ANSWER.format(tag=_LOCAL_TAG))
+    body.append(_ANSWER)
     if end == "bye":
         if talk_ms > 0:
             body.append(f'  <pause milliseconds="{talk_ms}"/>\n')
         body.append(_HANG_UP.format(tag=_LOCAL_TAG))
     else:
         body.append(_AWAIT_BYE.format(timeout=await_ms))
-    body.append(_OPTIONS.format(tag=_LOCAL_TAG))
+    body.append(_OPTIONS)
     return (
         '<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
         '<scenario name="callcenter agents">\n' + "".join(body) + "</scenario>\n"

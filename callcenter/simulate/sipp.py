@@ -25,6 +25,18 @@ _HEADERS = """      From: "[field0]" <sip:[field1]@[local_ip]:[local_port]>;{tag
       Contact: sip:[field1]@[local_ip]:[local_port]
       Max-Forwards: 70"""
 
+# The audio offer (or answer) of every simulated party: PCMU and RFC 4733 keys.
+SDP = """      v=0
+      o={origin} 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+      a=sendrecv"""
+
 INVITE = """  <send retrans="500">
     <![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
@@ -33,16 +45,7 @@ INVITE = """  <send retrans="500">
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=sendrecv
+{sdp}
     ]]>
   </send>
   <recv response="100" optional="true"/>
@@ -105,7 +108,9 @@ def caller_scenario(
     """
     headers = _HEADERS.format(tag=_TAG, peer="", cseq=1, method="INVITE")
     ack = _HEADERS.format(tag=_TAG, peer="[peer_tag_param]", cseq=1, method="ACK")
-    body = [INVITE.format(headers=headers, ack_headers=ack, final=final)]
+    body = [
+        INVITE.format(headers=headers, ack_headers=ack, final=final, sdp=SDP.format(origin="user1"))
+    ]
     if final == 200:
         presses = 0
         for step in steps:
