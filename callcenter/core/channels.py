@@ -41,6 +41,9 @@ class Channel:
 class ChannelTable:
     def __init__(self) -> None:
         self._channels: dict[str, Channel] = {}
+        # endpoint -> unique ids of its channels (insertion-ordered): asked on every
+        # routing decision, so not a scan of every channel.
+        self._by_endpoint: dict[str, dict[str, None]] = {}
         self._contacts: dict[str, dict[str, str]] = {}  # endpoint -> contact URI -> status
 
     # -- channels --------------------------------------------------------------
@@ -48,7 +51,10 @@ class ChannelTable:
         old = self._channels.get(channel.unique_id)
         if old is not None and not channel.bridge_id:
             channel = replace(channel, bridge_id=old.bridge_id)
+        if old is not None and old.endpoint != channel.endpoint:
+            self._unindex(old)
         self._channels[channel.unique_id] = channel
+        self._index(channel)
 
     def set_bridge(self, unique_id: str, bridge_id: str) -> None:
         old = self._channels.get(unique_id)
@@ -56,10 +62,30 @@ class ChannelTable:
             self._channels[unique_id] = replace(old, bridge_id=bridge_id)
 
     def remove(self, unique_id: str) -> Channel | None:
-        return self._channels.pop(unique_id, None)
+        channel = self._channels.pop(unique_id, None)
+        if channel is not None:
+            self._unindex(channel)
+        return channel
 
     def replace_channels(self, channels: Iterable[Channel]) -> None:
         self._channels = {channel.unique_id: channel for channel in channels}
+        self._by_endpoint = {}
+        for channel in self._channels.values():
+            self._index(channel)
+
+    def _index(self, channel: Channel) -> None:
+        endpoint = channel.endpoint
+        if endpoint is not None:
+            self._by_endpoint.setdefault(endpoint, {})[channel.unique_id] = None
+
+    def _unindex(self, channel: Channel) -> None:
+        endpoint = channel.endpoint
+        if endpoint is None or endpoint not in self._by_endpoint:
+            return
+        ids = self._by_endpoint[endpoint]
+        ids.pop(channel.unique_id, None)
+        if not ids:
+            del self._by_endpoint[endpoint]
 
     def get(self, unique_id: str) -> Channel | None:
         return self._channels.get(unique_id)
@@ -68,7 +94,9 @@ class ChannelTable:
         return list(self._channels.values())
 
     def on_endpoint(self, endpoint: str) -> list[Channel]:
-        return [c for c in self._channels.values() if c.endpoint == endpoint]
+        """The endpoint's channels (in no particular order)."""
+        ids = self._by_endpoint.get(endpoint)
+        return [self._channels[u] for u in ids] if ids else []
 
     # -- phones ------------------------------------------------------------------
     def set_contact(self, endpoint: str, status: str, uri: str = "") -> None:

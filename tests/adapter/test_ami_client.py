@@ -8,6 +8,7 @@ backoff, and that an action is never sent twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -375,6 +376,25 @@ async def test_stop_during_backoff_stays_stopped(fake: FakeAmi, client: AmiClien
     await asyncio.sleep(FAST["reconnect_max"] * 2)
     assert fake.connections == 1
     assert not client.connected
+
+
+async def test_stop_ends_the_watchdog_even_if_a_ping_swallows_the_cancel(
+    client: AmiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.11's asyncio.wait_for returns the answer instead of raising when the
+    cancellation lands as the answer arrives; stop() must still end the watchdog."""
+    pinging = asyncio.Event()
+
+    async def ping_that_swallows_cancel(timeout: float | None = None) -> float:
+        pinging.set()
+        with contextlib.suppress(asyncio.CancelledError):  # as wait_for does, there
+            await asyncio.sleep(10)
+        return 0.001
+
+    await connect(client)
+    monkeypatch.setattr(client, "ping", ping_that_swallows_cancel)
+    await asyncio.wait_for(pinging.wait(), 5)
+    await asyncio.wait_for(client.stop(), 2)
 
 
 async def test_async_originate_returns_on_queued(fake: FakeAmi, client: AmiClient) -> None:

@@ -193,3 +193,35 @@ def test_table_matches_a_plain_dict_model(ops: list[tuple[str, str, str]]) -> No
         else:
             table.set_bridge(uid, arg)
     assert {c.unique_id: (c.endpoint, c.bridge_id) for c in table.channels()} == model
+
+
+_NAMES = st.sampled_from(
+    ["PJSIP/a-00000001", "PJSIP/a-00000002", "PJSIP/b-00000003", "Local/1@x-00000001;1", "PJSIP/b"]
+)
+_OPS = st.lists(
+    st.tuples(st.sampled_from(["upsert", "remove", "bridge", "replace"]), st.sampled_from("123"),
+              _NAMES),
+    max_size=30,
+)  # fmt: skip
+
+
+@given(_OPS)
+@settings(max_examples=200, deadline=None)
+def test_channels_by_endpoint_agree_with_a_scan_of_every_channel(
+    ops: list[tuple[str, str, str]],
+) -> None:
+    table = ChannelTable()
+    for op, uid, name in ops:
+        if op == "upsert":  # a channel may be renamed (masquerade)
+            table.upsert(chan(uid, name))
+        elif op == "remove":
+            table.remove(uid)
+        elif op == "bridge":
+            table.set_bridge(uid, "b1")
+        else:
+            table.replace_channels([chan(uid, name), chan("9", "PJSIP/a-00000009")])
+        for endpoint in ("a", "b", "x"):
+            scan = {c.unique_id: c for c in table.channels() if c.endpoint == endpoint}
+            found = table.on_endpoint(endpoint)
+            assert {c.unique_id: c for c in found} == scan
+            assert len(found) == len(scan)

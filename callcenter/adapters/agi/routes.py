@@ -65,9 +65,10 @@ class CallRoutes:
     async def inbound(self, agi: AgiSession) -> Status:
         now = self.clock()
         caller = vet_caller_id(agi.header("callerid"), agi.header("calleridname"))
-        dialled = "".join(
-            ch for ch in (await agi.get_variable(Var.DIALLED) or "") if ch in "+0123456789"
-        )
+        # The dialled number comes as the route's argument (no round trip); a site
+        # dialplan calling the route without it is asked for the variable.
+        given = agi.args[0] if agi.args else await agi.get_variable(Var.DIALLED)
+        dialled = "".join(ch for ch in (given or "") if ch in "+0123456789")
         flow = self.flows.for_number(dialled)
         call = LiveCall(
             call_id=new_call_id(now),
@@ -98,8 +99,13 @@ class CallRoutes:
             flow.name if flow else None,
         )
         await agi.set_variable(Var.CALL_ID, call.call_id)
-        await agi.set_variable("CALLERID(num)", caller.number or "anonymous")
-        await agi.set_variable("CALLERID(name)", caller.name or caller.number or "anonymous")
+        # The vetted caller ID replaces what the trunk sent, where they differ (each
+        # SET is a round trip before the caller hears anything).
+        number, name = caller.number or "anonymous", caller.name or caller.number or "anonymous"
+        if number != agi.header("callerid"):
+            await agi.set_variable("CALLERID(num)", number)
+        if name != agi.header("calleridname"):
+            await agi.set_variable("CALLERID(name)", name)
         if flow is None:
             return self._ivr_failed(call, "no IVR flow")
         await agi.answer()

@@ -145,6 +145,7 @@ class AmiClient:
         self._logged_in = asyncio.Event()
         self._attempt = 0
         self._watchdog: asyncio.Task[None] | None = None
+        self._stopping = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._in_flight: set[asyncio.Future[Any]] = set()
         self.logins = 0
@@ -183,12 +184,17 @@ class AmiClient:
         )
         self._manager.register_event("*", self._on_message)
         self._manager.connect()
+        self._stopping = False
         self._watchdog = asyncio.create_task(self._watch(), name="ami-watchdog")
 
     async def wait_connected(self, timeout: float) -> None:
         await asyncio.wait_for(self._logged_in.wait(), timeout)
 
     async def stop(self) -> None:
+        # The flag as well as cancel(): on Python 3.11 asyncio.wait_for swallows a
+        # cancellation that lands as its awaited future completes (a ping's answer
+        # arriving as stop() runs), and the watchdog would go on sleeping.
+        self._stopping = True
         if self._watchdog:
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -289,7 +295,7 @@ class AmiClient:
                 log.exception("AMI resynchronisation hook %r failed", hook)
 
     async def _watch(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.settings.ping_interval)
             if not self.connected:
                 continue

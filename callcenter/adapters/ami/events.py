@@ -143,13 +143,6 @@ class BridgeLeave(ChannelEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class VarSet(ChannelEvent):
-    event = "VarSet"
-    variable: str = ""
-    value: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class DTMFEnd(ChannelEvent):
     event = "DTMFEnd"
     digit: str = ""
@@ -236,7 +229,6 @@ EVENTS: dict[str, type[AmiEvent]] = {
         DialEnd,
         BridgeEnter,
         BridgeLeave,
-        VarSet,
         DTMFEnd,
         UserEvent,
         OriginateResponse,
@@ -301,11 +293,16 @@ def normalise(headers: Headers) -> dict[str, str | list[str]]:
 
 def parse_event(headers: Headers) -> AmiEvent | None:
     """Turn one AMI event's headers into its typed event; None if not in the table."""
-    raw = normalise(headers)
-    name = raw.get("event")
+    # The name first, before any other header is read: many events are not in the table.
+    name = headers.get("Event")
+    raw: dict[str, str | list[str]] | None = None
+    if name is None:  # a mapping that is not case-insensitive, with another spelling
+        raw = normalise(headers)
+        name = raw.get("event")
     cls = EVENTS.get(name) if isinstance(name, str) else None
     if cls is None:
         return None
+    raw = raw if raw is not None else normalise(headers)
     kwargs: dict[str, Any] = {"raw": raw}
     for attr, key, convert in _plan(cls):
         value = raw.get(key)
