@@ -182,6 +182,38 @@ def test_amd_hears_the_machine_and_the_campaign_leaves_a_message(outbound: Outbo
     )
 
 
+def test_amd_hears_the_machine_and_the_campaign_passes_it_to_an_agent(
+    outbound: Outbound,
+) -> None:
+    center = outbound.center
+    outbound.site("agent1")
+    zone = zone_in_hours()
+    campaign = outbound.campaign(
+        "handoff",
+        [("+12125550154", zone)],
+        mode="progressive",
+        amd_action="agent",
+        windows=window_around(zone),
+    )
+    outbound.work(
+        lambda: all(
+            lead.status != "dialing" and lead.attempts for lead in outbound.leads(campaign).values()
+        ),
+        timeout=120,
+    )
+    outbound.settle(campaign)
+    [machine] = outbound.attempts(campaign)
+    # The machine reaches the agent (not counted as abandoned: a machine is no person
+    # left waiting), and the call is recorded like any connected call.
+    assert (machine.amd_result, machine.outcome, machine.agent) == (
+        "MACHINE",
+        "connected",
+        "agent1",
+    )
+    assert machine.agent_connected_at is not None and not machine.abandoned
+    _recorded(center, machine.call_id)
+
+
 def test_busy_and_unanswered_leads_are_retried_per_the_rules(outbound: Outbound) -> None:
     outbound.site("agent1", "agent2")
     zone = zone_in_hours()
