@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.simulate.procs import stop_process
-from callcenter.simulate.sipp import SDP, SippResult, read_counts
+from callcenter.simulate.sipp import AWAIT_BYE, SDP, SippResult, read_counts
 
 _LOCAL_TAG = "tag=[pid]SIPpTag01[call_number]"
 
@@ -81,20 +81,6 @@ _HANG_UP = """  <send retrans="500">
   <recv response="200" crlf="true" next="done"/>
 """
 
-_AWAIT_BYE = """  <recv request="BYE" timeout="{timeout}"/>
-  <send next="done">
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-"""
-
 
 def agent_scenario(
     ring_ms: int = 100, talk_ms: int = 1000, end: str = "bye", await_ms: int = 600_000
@@ -111,7 +97,7 @@ def agent_scenario(
             body.append(f'  <pause milliseconds="{talk_ms}"/>\n')
         body.append(_HANG_UP.format(tag=_LOCAL_TAG))
     else:
-        body.append(_AWAIT_BYE.format(timeout=await_ms))
+        body.append(AWAIT_BYE.format(timeout=await_ms, then=' next="done"'))
     body.append(_OPTIONS)
     return (
         '<?xml version="1.0" encoding="ISO-8859-1" ?>\n'

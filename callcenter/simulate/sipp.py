@@ -73,9 +73,9 @@ BYE = """  <send retrans="500">
   <recv response="200" crlf="true"/>
 """
 
-# Wait for the far end to hang up, answering its BYE.
+# Wait for the far end to hang up, answering its BYE (``then``: e.g. ' next="done"').
 AWAIT_BYE = """  <recv request="BYE" timeout="{timeout}"/>
-  <send>
+  <send{then}>
     <![CDATA[
       SIP/2.0 200 OK
       [last_Via:]
@@ -130,7 +130,7 @@ def caller_scenario(
                 )
             )
         else:
-            body.append(AWAIT_BYE.format(timeout=await_ms))
+            body.append(AWAIT_BYE.format(timeout=await_ms, then=""))
     return (
         '<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
         '<scenario name="callcenter caller">\n' + "".join(body) + "</scenario>\n"
