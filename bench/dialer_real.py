@@ -50,8 +50,8 @@ from sqlalchemy import func, select, update  # noqa: E402
 from bench.inbound_lab import ControllerLoop  # noqa: E402
 from callcenter.adapters.db.migrate import upgrade  # noqa: E402
 from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, LeadRow  # noqa: E402
+from callcenter.adapters.pbx.asterisk import AsteriskProcess  # noqa: E402
 from callcenter.adapters.pbx.provider import choose_provider  # noqa: E402
-from callcenter.adapters.pbx.supervisor import PbxSupervisor  # noqa: E402
 from callcenter.config import Settings  # noqa: E402
 from callcenter.core.outbound.settings import load_settings  # noqa: E402
 from callcenter.services.site import apply_site, parse_site  # noqa: E402
@@ -116,7 +116,7 @@ class DialerLab:
     def __init__(self, agents: int, talk_seconds: float, past_connects: int) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-dialer-"))
         self.settings = lab_settings(self.root)
-        self.supervisor = PbxSupervisor(self.settings, choose_provider(self.settings.pbx))
+        self.asterisk = AsteriskProcess(self.settings, choose_provider(self.settings.pbx))
         self.loop = ControllerLoop(self.settings)
         self.agents = [f"agent{n:02d}" for n in range(1, agents + 1)]
         self.uas = SippAgents(self.root / "agents", AGENT_HOST, AGENT_PORT, AGENT_PORT + 100)
@@ -140,7 +140,7 @@ class DialerLab:
     def _set_up(self) -> None:
         logging.basicConfig(filename=self.root / "controller.log", level=logging.WARNING)
         upgrade(self.settings.database_url)
-        self.supervisor.up([])
+        self.asterisk.up([])
         self.uas.start(agent_scenario(ring_ms=100, talk_ms=self.talk_ms))
         self.customers.start(max_calls=100_000)
         self.loop.start()
@@ -284,7 +284,7 @@ class DialerLab:
             with contextlib.suppress(Exception):
                 peer.stop()
         with contextlib.suppress(Exception):
-            self.supervisor.down()
+            self.asterisk.down()
         shutil.rmtree(self.root, ignore_errors=True)
 
 

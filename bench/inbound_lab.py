@@ -5,7 +5,7 @@ Everything lives in a temporary directory on ports of its own (AMI 17038,
 FastAGI 17573, SIP 17060, RTP 24000-25999, peers on 127.0.0.71-73), so it
 neither collides with the test suite nor touches an installed call center.
 ``Lab`` is a context manager: whatever happens, every process it started is
-stopped by PID (Asterisk through PbxSupervisor.down()) and the directory is
+stopped by PID (Asterisk through AsteriskProcess.down()) and the directory is
 removed.
 
 The two doors:
@@ -41,8 +41,8 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from callcenter.adapters.db.migrate import upgrade
+from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
-from callcenter.adapters.pbx.supervisor import PbxSupervisor
 from callcenter.bootstrap import Controller
 from callcenter.config import Settings
 from callcenter.core.events import Event
@@ -239,7 +239,7 @@ class Lab:
         self.keep = keep
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-"))
         self.settings = bench_settings(self.root)
-        self.supervisor = PbxSupervisor(self.settings, choose_provider(self.settings.pbx))
+        self.asterisk = AsteriskProcess(self.settings, choose_provider(self.settings.pbx))
         self.controller_loop = ControllerLoop(self.settings)
         self.uas: dict[str, SippAgents] = {}
         self.agents: dict[str, list[str]] = {}
@@ -273,8 +273,8 @@ class Lab:
         (site_asterisk / "pjsip_local.conf").write_text(PJSIP_LOCAL)
         (site_asterisk / "extensions_bench.conf").write_text(EXTENSIONS_BENCH)
         upgrade(self.settings.database_url)
-        self.supervisor.up([])
-        self.asterisk_pid = self.supervisor.running_pid()
+        self.asterisk.up([])
+        self.asterisk_pid = self.asterisk.running_pid()
         rendered = self.settings.pbx_dir / "etc" / "queues.conf"
         with rendered.open("a") as handle:
             handle.write(PLAIN_QUEUE_CONF)
@@ -318,7 +318,7 @@ class Lab:
         return self.controller_loop.controller
 
     def cli(self, command: str) -> str:
-        return self.supervisor.cli(command)
+        return self.asterisk.cli(command)
 
     # -- agents ---------------------------------------------------------------------------
     def staff(self, prefix: str) -> None:
@@ -390,7 +390,7 @@ class Lab:
             with contextlib.suppress(Exception):
                 uas.stop()
         with contextlib.suppress(Exception):
-            self.supervisor.down()
+            self.asterisk.down()
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
 

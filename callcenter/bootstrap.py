@@ -17,24 +17,28 @@ from callcenter.adapters.agi.callback_routes import CallbackRoutes
 from callcenter.adapters.agi.outbound_routes import OutboundRoutes
 from callcenter.adapters.agi.routes import AgentFeatureRoute, CallRoutes
 from callcenter.adapters.agi.server import FastAgiServer
-from callcenter.adapters.agi.variables import Global, Route
 from callcenter.adapters.ami.client import AmiClient, AmiError
 from callcenter.adapters.ami.commands import AmiPbx
+from callcenter.adapters.ami.pbx_view import PbxView
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.callbacks import CallbackRepository
 from callcenter.adapters.db.campaigns import CampaignRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.customers import CustomerRepository
+from callcenter.adapters.db.desktop_records import DesktopRecords
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.recording_archive import RecordingArchive
+from callcenter.adapters.db.records_writer import RecordWriter
 from callcenter.adapters.db.site_settings import SiteSettings
 from callcenter.adapters.db.users import UserRepository
+from callcenter.adapters.db.wallboard_history import CallEventHistory
+from callcenter.adapters.http.webhooks import WebhookDispatcher
+from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.render import Renderer
 from callcenter.adapters.pbx.secrets import ensure_secret, read_secret
 from callcenter.adapters.pbx.spoken import SpokenPrompts
-from callcenter.adapters.pbx.supervisor import PbxSupervisor
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
 from callcenter.adapters.web.context import WebContext
@@ -44,39 +48,35 @@ from callcenter.adapters.web.server import WebServer
 from callcenter.config import ConfigError, Settings
 from callcenter.core.acd.estimate import HandleTimes
 from callcenter.core.acd.router import Router
+from callcenter.core.calls.live import CallBook
+from callcenter.core.dialplan import Global, Route
 from callcenter.core.hours import load_schedule
 from callcenter.core.model import SipAccount
 from callcenter.scheduler.retention_job import add_retention_job
 from callcenter.scheduler.runner import JobScheduler, site_zone
-from callcenter.services.acd import Acd
-from callcenter.services.admin import Admin
 from callcenter.services.agents import AgentService
-from callcenter.services.callback_dialer import CallbackDialer
-from callcenter.services.callbacks import Callbacks
-from callcenter.services.campaigns import Campaigns
-from callcenter.services.desktop import Desktop
-from callcenter.services.desktop_records import DesktopRecords
-from callcenter.services.desktop_settings import DesktopSettingsStore
-from callcenter.services.dialer import Dialer
-from callcenter.services.dialer_calls import DialerCalls
+from callcenter.services.callbacks.dialer import CallbackDialer
+from callcenter.services.callbacks.places import Callbacks
+from callcenter.services.console.admin import Admin
+from callcenter.services.console.desktop import Desktop
+from callcenter.services.console.desktop_settings import DesktopSettingsStore
+from callcenter.services.console.reports import Reports, SiteZone
+from callcenter.services.console.retention import Retention
+from callcenter.services.console.supervision import Supervision
+from callcenter.services.console.wallboard import Wallboard
 from callcenter.services.directory import AgentDirectory
 from callcenter.services.flows import FlowDirectory
-from callcenter.services.lead_import import LeadImports
-from callcenter.services.live import CallBook
+from callcenter.services.inbound.acd import Acd
+from callcenter.services.inbound.queue_log import QueueLog
+from callcenter.services.inbound.recording import Recordings
+from callcenter.services.inbound.recovery import Recovery
 from callcenter.services.notify import Notifier
-from callcenter.services.pbx_view import PbxView
-from callcenter.services.queue_log import QueueLog
+from callcenter.services.outbound.campaigns import Campaigns
+from callcenter.services.outbound.dialer import Dialer
+from callcenter.services.outbound.dialer_calls import DialerCalls
+from callcenter.services.outbound.lead_import import LeadImports
 from callcenter.services.queues import QueueDirectory
-from callcenter.services.recording import Recordings
-from callcenter.services.records import RecordWriter
-from callcenter.services.recovery import Recovery
-from callcenter.services.reports import Reports, SiteZone
-from callcenter.services.retention import Retention
-from callcenter.services.supervision import Supervision
 from callcenter.services.timers import Timers
-from callcenter.services.wallboard import Wallboard
-from callcenter.services.wallboard_history import CallEventHistory
-from callcenter.services.webhooks import WebhookDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ def build_storage(settings: Settings) -> Storage:
     )
 
 
-def build_pbx(settings: Settings) -> PbxSupervisor:
-    return PbxSupervisor(settings, choose_provider(settings.pbx))
+def build_pbx(settings: Settings) -> AsteriskProcess:
+    return AsteriskProcess(settings, choose_provider(settings.pbx))
 
 
 def ami_secret(settings: Settings) -> str:
@@ -228,7 +228,7 @@ class Controller:
         self.wallboard.on_publish(lambda board: self.hub.publish("wallboard", board.payload()))
 
     def _wire_desktop(self) -> None:
-        # Screen pops and wrap-up (services/desktop.py); CRM webhooks get every
+        # Screen pops and wrap-up (services/console/desktop.py); CRM webhooks get every
         # call event, and follow the settings whenever an administrator saves them.
         self.desktop_settings = DesktopSettingsStore(self.storage.sessions)
         self.webhooks = WebhookDispatcher()

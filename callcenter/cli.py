@@ -171,10 +171,10 @@ def agent_add(
         raise click.ClickException(str(exc)) from None
     finally:
         storage.engine.dispose()
-    pbx_supervisor = build_pbx(settings)
-    if pbx_supervisor.running_pid() is not None:
-        pbx_supervisor.render(_accounts(settings))
-        pbx_supervisor.cli("module reload res_pjsip.so")
+    asterisk = build_pbx(settings)
+    if asterisk.running_pid() is not None:
+        asterisk.render(_accounts(settings))
+        asterisk.cli("module reload res_pjsip.so")
     click.echo(f"agent {account.username} (extension {account.extension})")
     click.echo(f"softphone: user {account.username}, password {account.password}")
 

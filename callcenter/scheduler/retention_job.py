@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from callcenter.scheduler.runner import JobScheduler
-from callcenter.services.retention import Retention, RetentionError
+from callcenter.services.console.retention import Retention, RetentionError
 
 log = logging.getLogger(__name__)
 

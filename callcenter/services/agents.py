@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
+from callcenter.adapters.ami.pbx_view import PbxView
 from callcenter.core.acd.agent_state import AgentStatus, IllegalTransition, transition
 from callcenter.core.acd.agent_state import Event as AgentEvent
 from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
 from callcenter.core.events import AgentStateChanged
 from callcenter.services.notify import Notifier
-from callcenter.services.pbx_view import PbxView
 from callcenter.services.ports import Pbx, PbxUnavailable
 from callcenter.services.timers import Timers
 

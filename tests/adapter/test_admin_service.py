@@ -10,7 +10,7 @@ import pytest
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.users import UserRepository
 from callcenter.core.queues import QueueSettings
-from callcenter.services.admin import Admin, AdminError, Audit, SkillEntry
+from callcenter.services.console.admin import Admin, AdminError, Audit, SkillEntry
 from callcenter.services.site import AgentEntry
 from tests.e2e.sites import menu_flow, queue_node
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from callcenter.adapters.db.migrate import upgrade
-from callcenter.services.admin import AdminError
+from callcenter.services.console.admin import AdminError
 from callcenter.services.site import AgentEntry
 from tests.e2e.sites import menu_flow, queue_node
 from tests.support.console import ConsoleRig, console, login

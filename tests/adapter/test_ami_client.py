@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from callcenter.adapters.ami import events as ev
 from callcenter.adapters.ami.client import (
     AmiClient,
     AmiError,
@@ -24,6 +23,7 @@ from callcenter.adapters.ami.client import (
     AmiTimeout,
 )
 from callcenter.config import AmiSettings
+from callcenter.core import pbx_events as ev
 from tests.adapter.fake_ami import FakeAmi
 
 FAST = {

@@ -13,8 +13,8 @@ from callcenter.adapters.db.campaigns import CampaignExists, CampaignRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.models import DialAttemptRow
 from callcenter.core.outbound.leads_csv import LeadIn
-from callcenter.services.campaigns import CampaignError, Campaigns
-from callcenter.services.lead_import import LeadImports
+from callcenter.services.outbound.campaigns import CampaignError, Campaigns
+from callcenter.services.outbound.lead_import import LeadImports
 
 NOW = 1_800_000_000.0
 

@@ -17,9 +17,9 @@ import pytest
 
 from callcenter.adapters.agi.server import FastAgiServer, parse_headers
 from callcenter.adapters.agi.session import AgiSession
-from callcenter.adapters.agi.variables import Route, Status, Var
 from callcenter.config import AgiSettings
 from callcenter.core.callerid import vet_caller_id
+from callcenter.core.dialplan import Route, Status, Var
 from tests.adapter.trace_replay import Trace, all_traces, load, replay
 
 HOST = "127.0.0.1"

@@ -13,7 +13,7 @@ import pytest
 
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.core.queues import QueueSettings
-from callcenter.services.reports import queue_report
+from callcenter.services.console.reports import queue_report
 from tests.support.console import ConsoleRig, console, login
 from tests.unit.test_reports import NOW, PARIS, TARGETS, period, records
 from tests.unit.test_reports_db import stored

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.migrate import upgrade
+from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import ProviderError, choose_provider
-from callcenter.adapters.pbx.supervisor import PbxSupervisor
 from callcenter.config import Settings
 from callcenter.core.model import SipAccount
 from callcenter.services.site import apply_site, parse_site
@@ -85,22 +85,22 @@ def active_channels(pbx: Pbx) -> int:
 class Pbx:
     root: Path
     settings: Settings
-    supervisor: PbxSupervisor
+    asterisk: AsteriskProcess
 
     def cli(self, command: str) -> str:
-        return self.supervisor.cli(command)
+        return self.asterisk.cli(command)
 
 
 @pytest.fixture(scope="session")
 def pbx() -> Iterator[Pbx]:
     root = Path(tempfile.mkdtemp(prefix="cc-e2e-"))
     settings = test_settings(root)
-    supervisor = PbxSupervisor(settings, choose_provider(settings.pbx))
-    supervisor.up([])
+    asterisk = AsteriskProcess(settings, choose_provider(settings.pbx))
+    asterisk.up([])
     try:
-        yield Pbx(root, settings, supervisor)
+        yield Pbx(root, settings, asterisk)
     finally:
-        supervisor.down()
+        asterisk.down()
         shutil.rmtree(root, ignore_errors=True)
 
 

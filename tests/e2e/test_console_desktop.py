@@ -24,8 +24,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from callcenter.adapters.db.models import CallRow
-from callcenter.services.desktop_settings import CrmSettings, DesktopSettings, Webhook
-from callcenter.services.webhooks import SIGNATURE_HEADER, sign
+from callcenter.adapters.http.webhooks import SIGNATURE_HEADER, sign
+from callcenter.services.console.desktop_settings import CrmSettings, DesktopSettings, Webhook
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.browser import log_in, screenshot
 from tests.e2e.conftest import CallCenter

@@ -25,8 +25,8 @@ import pytest
 from callcenter.adapters.db.models import CallEventRow, CallRow
 from callcenter.config import Settings
 from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.live import CallState
 from callcenter.services.agents import FALLBACK_QUEUE
-from callcenter.services.live import CallState
 from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CALLER_PORT, CallCenter, Pbx, PlacedCall

@@ -93,7 +93,7 @@ def test_controller_reconnects_and_resynchronises_after_asterisk_restart(
     wait_for(lambda: len(get(lambda: view.table.channels())) == 2, 5, "2 channels seen")
     stale = {c.unique_id for c in get(lambda: view.table.channels())}
 
-    pid = pbx.supervisor.running_pid()
+    pid = pbx.asterisk.running_pid()
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not get(lambda: controller.ami.connected), 10, "the controller to notice")
@@ -102,7 +102,7 @@ def test_controller_reconnects_and_resynchronises_after_asterisk_restart(
     phone.wait_event("CALL_CLOSED", 10)
 
     started = time.monotonic()
-    pbx.supervisor.up([])
+    pbx.asterisk.up([])
     wait_for(lambda: get(lambda: view.resyncs) > resyncs_before, 15, "a resynchronisation")
     reconnect_s = time.monotonic() - started
     assert get(lambda: controller.ami.logins) == logins_before + 1

@@ -31,8 +31,8 @@ from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
 from callcenter.adapters.web.context import WebContext
 from callcenter.adapters.web.hub import Hub
-from callcenter.services.admin import Admin
-from callcenter.services.reports import Reports, SiteZone
+from callcenter.services.console.admin import Admin
+from callcenter.services.console.reports import Reports, SiteZone
 
 
 @dataclass

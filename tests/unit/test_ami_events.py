@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callcenter.adapters.ami import events as ev
-from callcenter.adapters.ami.events import EVENTS, parse_event
+from callcenter.adapters.ami.parse import parse_event
+from callcenter.core import pbx_events as ev
+from callcenter.core.pbx_events import EVENTS
 
 # Header blocks as Asterisk 22 sends them (panoramisk hands them over as a mapping).
 HANGUP = {

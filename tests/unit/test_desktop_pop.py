@@ -5,7 +5,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from callcenter.adapters.db.models import CallRow
-from callcenter.services.desktop_pop import (
+from callcenter.core.calls.live import CallState, LiveCall
+from callcenter.services.console.desktop_pop import (
     CallFacts,
     CustomerCard,
     CustomerLookups,
@@ -13,8 +14,7 @@ from callcenter.services.desktop_pop import (
     find_customer,
     visible_data,
 )
-from callcenter.services.desktop_settings import CrmSettings, DesktopSettings
-from callcenter.services.live import CallState, LiveCall
+from callcenter.services.console.desktop_settings import CrmSettings, DesktopSettings
 
 PARIS = ZoneInfo("Europe/Paris")
 T0 = 1_750_000_000.0  # 2025-06-15 17:06:40 in Paris

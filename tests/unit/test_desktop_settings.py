@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.models import SiteSettingRow
 from callcenter.adapters.db.site_settings import SiteSettings
-from callcenter.services.desktop_settings import (
+from callcenter.services.console.desktop_settings import (
     CrmSettings,
     DesktopSettings,
     DesktopSettingsStore,

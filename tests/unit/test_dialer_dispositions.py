@@ -8,12 +8,12 @@ from typing import Any
 
 from callcenter.adapters.db.dialer_store import LeadRecord
 from callcenter.core import events as ce
+from callcenter.core.calls.live import CallBook
 from callcenter.core.outbound.retry import LeadState
 from callcenter.core.outbound.settings import load_settings
-from callcenter.services.dialer_calls import DialerCalls
-from callcenter.services.dialer_model import Attempt, Campaign
-from callcenter.services.live import CallBook
 from callcenter.services.notify import Notifier
+from callcenter.services.outbound.dialer_calls import DialerCalls
+from callcenter.services.outbound.dialer_model import Attempt, Campaign
 from callcenter.services.timers import Timers
 
 

@@ -7,7 +7,7 @@ import pytest
 from callcenter.adapters.db.dialer_store import LeadRecord
 from callcenter.core.outbound.retry import LeadState
 from callcenter.core.outbound.settings import load_settings
-from callcenter.services.dialer_model import Attempt, Campaign
+from callcenter.services.outbound.dialer_model import Attempt, Campaign
 
 
 def attempt(**seen: object) -> Attempt:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.adapters.agi import variables
-from callcenter.adapters.agi.variables import Global, Route, Status, Var
 from callcenter.config import NAME_PATTERN
+from callcenter.core import dialplan as variables
+from callcenter.core.dialplan import Global, Route, Status, Var
 from callcenter.core.outbound.numbers import E164
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select, text
 
 from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.records_rows import table
+from callcenter.adapters.db.records_writer import RecordWriter
 from callcenter.core import events as ev
-from callcenter.services.records import RecordWriter
-from callcenter.services.records_rows import table
 
 T = 1_760_000_000.0
 TABLES = ("calls", "call_events", "wait_estimates", "agent_status", "agent_state_log", "recordings")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.adapters.agi.variables import Global, Var
 from callcenter.adapters.pbx import render
 from callcenter.adapters.pbx.render import (
     PbxLayout,
@@ -20,6 +19,7 @@ from callcenter.adapters.pbx.render import (
     trunks_conf,
 )
 from callcenter.config import Settings, TrunkSettings
+from callcenter.core.dialplan import Global, Var
 from callcenter.core.model import SipAccount
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 

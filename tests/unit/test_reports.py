@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from callcenter.core.stats import CallEventRecord, spans_from_log
-from callcenter.services.reports import (
+from callcenter.services.console.reports import (
     Period,
     ReportInputError,
     SiteZone,

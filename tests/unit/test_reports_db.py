@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.models import AgentStateLogRow, CallEventRow
 from callcenter.core.stats import spans_from_log
-from callcenter.services.reports import Reports, agent_report, queue_report
+from callcenter.services.console.reports import Reports, agent_report, queue_report
 from tests.unit.test_reports import (
     CALL_EVENTS,
     NOW,

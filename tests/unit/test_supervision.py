@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from callcenter.adapters.ami import events as ev
 from callcenter.adapters.ami.client import AmiError, AmiNotConnected, AmiTimeout
 from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.config import NAME_PATTERN
+from callcenter.core import pbx_events as ev
+from callcenter.core.calls.live import CallBook, CallState, LiveCall
 from callcenter.core.channels import Channel, ChannelTable
 from callcenter.paths import DIALPLAN_DIR
-from callcenter.services.live import CallBook, CallState, LiveCall
+from callcenter.services.console.supervision import SpyError, SpyMode, SpyState, Supervision
 from callcenter.services.ports import OriginateUncertain, Origination, PbxUnavailable
-from callcenter.services.supervision import SpyError, SpyMode, SpyState, Supervision
 from callcenter.services.timers import Timers
 
 NOW = 1_750_000_000.0

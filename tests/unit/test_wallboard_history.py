@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.records_writer import RecordWriter
+from callcenter.adapters.db.wallboard_history import CallEventHistory
 from callcenter.core.stats import fold_legs
-from callcenter.services.records import RecordWriter
-from callcenter.services.wallboard_history import CallEventHistory
-from callcenter.services.wallboard_legs import record_of
+from callcenter.services.console.wallboard_legs import record_of
 from tests.unit.wallboard_support import T0, a_morning, entered, rig
 
 

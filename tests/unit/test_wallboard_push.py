@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from callcenter.services.live import CallState
-from callcenter.services.wallboard_snapshot import WallboardOut
+from callcenter.core.calls.live import CallState
+from callcenter.services.console.wallboard_snapshot import WallboardOut
 from tests.unit.wallboard_support import T0, a_morning, live_call, queued, rig
 
 

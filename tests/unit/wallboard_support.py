@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from callcenter.core import events as ev
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.live import CallBook, CallState, LiveCall
 from callcenter.core.model import SipAccount
 from callcenter.core.queues import QueueSettings
 from callcenter.core.stats import CallEventRecord
-from callcenter.services.live import CallBook, CallState, LiveCall
+from callcenter.services.console.wallboard import Wallboard
 from callcenter.services.queues import QueueDirectory
-from callcenter.services.wallboard import Wallboard
 
 PARIS = ZoneInfo("Europe/Paris")
 # 2026-01-15 09:00 in Paris (UTC+1): 540 minutes after local midnight.

@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable
 
 from callcenter.adapters.agi.session import AgiSession
-from callcenter.adapters.agi.variables import Status, Var
 from callcenter.core.callbacks.policy import CallbackSettings, offer_callback
+from callcenter.core.calls.live import CallState, LiveCall
+from callcenter.core.dialplan import Status, Var
 from callcenter.core.ivr.events import BookCallback
 from callcenter.core.outbound.numbers import BadNumber, normalise
-from callcenter.services.acd import Acd
-from callcenter.services.callback_dialer import CallbackDialer
-from callcenter.services.callbacks import CallbackError, Callbacks
-from callcenter.services.live import CallState, LiveCall
+from callcenter.services.callbacks.dialer import CallbackDialer
+from callcenter.services.callbacks.places import CallbackError, Callbacks
+from callcenter.services.inbound.acd import Acd
 
 log = logging.getLogger(__name__)
 

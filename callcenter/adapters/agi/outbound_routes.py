@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from callcenter.adapters.agi.session import AgiSession
-from callcenter.adapters.agi.variables import Status, Var, inherited
-from callcenter.services.dialer_calls import DialerCalls
-from callcenter.services.dialer_model import OutboundDecision
+from callcenter.core.dialplan import Status, Var, inherited
+from callcenter.services.outbound.dialer_calls import DialerCalls
+from callcenter.services.outbound.dialer_model import OutboundDecision
 
 
 class OutboundRoutes:

@@ -10,21 +10,21 @@ from collections.abc import Awaitable, Callable
 
 from callcenter.adapters.agi.ivr_runner import IvrRunner
 from callcenter.adapters.agi.session import AgiSession
-from callcenter.adapters.agi.variables import Status, Var, inherited
 from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.core.callerid import vet_caller_id
+from callcenter.core.calls.live import CallBook, CallState, LiveCall
 from callcenter.core.channels import endpoint_of
+from callcenter.core.dialplan import Status, Var, inherited
 from callcenter.core.events import CallEntered, IvrFinished
 from callcenter.core.ids import new_call_id
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import BookCallback, Enqueue, Voicemail
-from callcenter.services.acd import Acd, Decision
 from callcenter.services.agents import AgentError, AgentService
 from callcenter.services.flows import FlowDirectory
-from callcenter.services.live import CallBook, CallState, LiveCall
+from callcenter.services.inbound.acd import Acd, Decision
+from callcenter.services.inbound.recording import Recordings
 from callcenter.services.notify import Notifier
 from callcenter.services.queues import QueueDirectory
-from callcenter.services.recording import Recordings
 
 log = logging.getLogger(__name__)
 

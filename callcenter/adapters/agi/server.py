@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from panoramisk.fast_agi import Application
 
 from callcenter.adapters.agi.session import AgiHangup, AgiSession
-from callcenter.adapters.agi.variables import Route, Status, Var
 from callcenter.config import AgiSettings
+from callcenter.core.dialplan import Route, Status, Var
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from callcenter.adapters.agi.variables import Var
+from callcenter.core.dialplan import Var
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 from panoramisk import Manager
 from panoramisk.actions import Action
 
-from callcenter.adapters.ami.events import AmiEvent, normalise, parse_event
+from callcenter.adapters.ami.parse import normalise, parse_event
 from callcenter.config import AmiSettings
+from callcenter.core.pbx_events import AmiEvent
 
 log = logging.getLogger(__name__)
 # panoramisk logs every failed reconnect attempt; we report the link's state ourselves.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from callcenter.adapters.ami import events as ev
 from callcenter.adapters.ami.client import AmiClient, AmiError, AmiNotConnected, AmiTimeout
+from callcenter.core import pbx_events as ev
 from callcenter.services.ports import (
     LiveChannel,
     OriginateUncertain,

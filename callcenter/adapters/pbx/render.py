@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from callcenter.adapters.agi.variables import Global, Var
 from callcenter.adapters.pbx.prompts import prompt_files
 from callcenter.config import NAME_PATTERN, Settings, TrunkSettings
+from callcenter.core.dialplan import Global, Var
 from callcenter.core.model import SipAccount
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 

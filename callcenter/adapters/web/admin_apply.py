@@ -18,7 +18,7 @@ from apiflask import abort
 from callcenter.adapters.web.admin_schemas import Applied
 from callcenter.adapters.web.auth import principal
 from callcenter.adapters.web.context import web
-from callcenter.services.admin import STATUS, AdminError, Audit
+from callcenter.services.console.admin import STATUS, AdminError, Audit
 
 log = logging.getLogger(__name__)
 

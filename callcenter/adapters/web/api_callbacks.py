@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 from callcenter.adapters.web.auth import Principal, principal, requires
 from callcenter.adapters.web.context import web
 from callcenter.core.outbound.numbers import BadNumber, normalise
-from callcenter.services.callbacks import CallbackError
+from callcenter.services.callbacks.places import CallbackError
 
 api = APIBlueprint("callbacks", __name__, url_prefix="/api/callbacks", tag="Callbacks")
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import web
-from callcenter.services.recording import RecordingError
+from callcenter.services.inbound.recording import RecordingError
 
 api = APIBlueprint("calls", __name__, url_prefix="/api/calls", tag="Calls")
 

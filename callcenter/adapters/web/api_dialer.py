@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import web
-from callcenter.services.dialer import Dialer, DialerError
+from callcenter.services.outbound.dialer import Dialer, DialerError
 
 api = APIBlueprint("outbound", __name__, url_prefix="/api/outbound", tag="Outbound")
 

@@ -1,7 +1,7 @@
 """The console's admin area: agents, skills, queues, business hours, IVR flows
 and console users, as a page and as /api/admin routes (admins only).
 
-Each change is validated by the admin service (services/admin.py) and written
+Each change is validated by the admin service (services/console/admin.py) and written
 in one transaction, or refused with every problem named and nothing written.
 Its audit row is written in the same transaction (console users: right after,
 as their store keeps its own). Then the controller reloads: new agents' PJSIP
@@ -52,7 +52,7 @@ from callcenter.adapters.web.context import web
 from callcenter.core import hours_preview
 from callcenter.core.hours import ScheduleError, load_schedule
 from callcenter.core.queues import QueueSettings
-from callcenter.services.admin import (
+from callcenter.services.console.admin import (
     Admin,
     AdminError,
     AgentInfo,

@@ -18,8 +18,8 @@ from callcenter.adapters.db.campaigns import Campaign, LeadImport
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import web
 from callcenter.core.outbound.settings import CAMPAIGN_NAME
-from callcenter.services.campaigns import CampaignError
-from callcenter.services.lead_import import MAX_UPLOAD
+from callcenter.services.outbound.campaigns import CampaignError
+from callcenter.services.outbound.lead_import import MAX_UPLOAD
 
 api = APIBlueprint("campaigns_api", __name__, url_prefix="/api", tag="Campaigns")
 pages = APIBlueprint("campaigns", __name__, enable_openapi=False)

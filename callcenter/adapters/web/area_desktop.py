@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from callcenter.adapters.web.auth import Principal, principal, requires
 from callcenter.adapters.web.context import web
-from callcenter.services.desktop import NOTES_MAX, Desk, Desktop, DesktopError, WrapUp
-from callcenter.services.desktop_pop import ScreenPop
-from callcenter.services.desktop_settings import (
+from callcenter.services.console.desktop import NOTES_MAX, Desk, Desktop, DesktopError, WrapUp
+from callcenter.services.console.desktop_pop import ScreenPop
+from callcenter.services.console.desktop_settings import (
     DesktopSettings,
     Disposition,
     merge_webhooks,

@@ -19,8 +19,8 @@ from pydantic import BaseModel, Field, model_validator
 from callcenter.adapters.db.recording_archive import Recording, RecordingFilter
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import web
-from callcenter.services.recording import RecordingError
-from callcenter.services.retention import RetentionError, RetentionReport
+from callcenter.services.console.retention import RetentionError, RetentionReport
+from callcenter.services.inbound.recording import RecordingError
 
 api = APIBlueprint("recordings_api", __name__, url_prefix="/api", tag="Recordings")
 pages = APIBlueprint("recordings", __name__, enable_openapi=False)

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.context import web
 from callcenter.core import stats
-from callcenter.services import reports as service
-from callcenter.services.reports import Period, Report, ReportInputError, Reports
+from callcenter.services.console import reports as service
+from callcenter.services.console.reports import Period, Report, ReportInputError, Reports
 
 api = APIBlueprint("reports_api", __name__, url_prefix="/api/reports", tag="Reports")
 pages = APIBlueprint("reports", __name__, enable_openapi=False)
@@ -265,7 +265,7 @@ def agents_csv(query: AgentQuery) -> Response:
 
 # -- the page --------------------------------------------------------------------
 def definitions() -> list[str]:
-    """The standard definitions, word for word from core/stats.py and services/reports.py."""
+    """The standard definitions, word for word from core/stats.py and console/reports.py."""
     text = (stats.__doc__ or "").split("Definitions", 1)[-1].split("\n", 1)[-1]
     text += "\n" + (service.__doc__ or "").split("Where a figure lands:", 1)[-1]
     items: list[str] = []

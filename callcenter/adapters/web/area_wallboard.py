@@ -1,7 +1,7 @@
 """The console's wallboard: the big-screen page and GET /api/wallboard.
 
 The page loads the whole picture from the API, then follows pushes on the
-"wallboard" event topic (services/wallboard.py computes each picture once for
+"wallboard" event topic (services/console/wallboard.py computes each picture once for
 every open board). The figures' definitions shown on the page are read from
 core/stats.py's docstring, the one place they are written.
 """
@@ -17,7 +17,7 @@ from flask import render_template
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.context import web
 from callcenter.core import stats
-from callcenter.services.wallboard_snapshot import WallboardOut
+from callcenter.services.console.wallboard_snapshot import WallboardOut
 
 api = APIBlueprint("wallboard_api", __name__, url_prefix="/api", tag="Wallboard")
 pages = APIBlueprint("wallboard", __name__, enable_openapi=False)

@@ -6,8 +6,8 @@ import asyncio
 import functools
 import time
 
+from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.scheduler.runner import JobScheduler
-from callcenter.services.live import CallBook, LiveCall
 
 
 def call(unique_id: str = "u1") -> LiveCall:

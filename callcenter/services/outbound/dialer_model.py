@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callcenter.adapters.agi.variables import Status
 from callcenter.adapters.db.dialer_store import LeadRecord
+from callcenter.core.dialplan import Status
 from callcenter.core.outbound import dispositions
 from callcenter.core.outbound.dispositions import AmdResult, Outcome
 from callcenter.core.outbound.retry import LeadState

@@ -41,7 +41,7 @@ class LiveCall:
     offers: int = 0
     recording: str = ""
     muted_since: float | None = None
-    # A callback's id (services/callbacks.py). While its customer is not on the
+    # A callback's id (services/callbacks/places.py). While its customer is not on the
     # line (channel ""), the call holds a place in line with no channel: virtual.
     callback_id: int | None = None
 

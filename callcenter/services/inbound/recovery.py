@@ -13,14 +13,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from callcenter.adapters.agi.variables import Context, Var
 from callcenter.adapters.db.models import CallRow
 from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.live import CallBook, CallState, LiveCall
 from callcenter.core.channels import endpoint_of
+from callcenter.core.dialplan import Context, Var
 from callcenter.core.events import CallEnded, CallFellBack
-from callcenter.services.acd import Acd
 from callcenter.services.agents import AgentService
-from callcenter.services.live import CallBook, CallState, LiveCall
+from callcenter.services.inbound.acd import Acd
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import LiveChannel, Pbx, PbxUnavailable
 

@@ -21,18 +21,18 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from callcenter.adapters.agi.variables import Context, Var
 from callcenter.adapters.db.dialer_store import DialerStore, LeadRecord
 from callcenter.adapters.db.models import CallRow, DialAttemptRow
 from callcenter.core.acd.model import AgentState
+from callcenter.core.dialplan import Context, Var
 from callcenter.core.ids import new_call_id
 from callcenter.core.outbound import retry
 from callcenter.core.outbound.compliance import DialCheck, LeadFacts, check_dial
 from callcenter.core.outbound.pacing import AbandonStats, PacingInput, pace
 from callcenter.core.outbound.settings import CampaignSettingsError, load_settings
 from callcenter.services.agents import AgentError, AgentService
-from callcenter.services.dialer_calls import DialerCalls
-from callcenter.services.dialer_model import Attempt, Campaign
+from callcenter.services.outbound.dialer_calls import DialerCalls
+from callcenter.services.outbound.dialer_model import Attempt, Campaign
 from callcenter.services.ports import OriginateUncertain, Origination, Originator, PbxUnavailable
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.timers import Timers

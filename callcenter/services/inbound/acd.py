@@ -15,12 +15,13 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from callcenter.adapters.agi.variables import Context, Status, Var
-from callcenter.adapters.ami import events as ev
 from callcenter.adapters.ami.client import AmiClient
+from callcenter.core import pbx_events as ev
 from callcenter.core.acd.estimate import AgentLoad, HandleTimes, estimate_wait
 from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Assignment, Router
+from callcenter.core.calls.live import CallBook, CallState, LiveCall
+from callcenter.core.dialplan import Context, Status, Var
 from callcenter.core.events import (
     CallAbandoned,
     CallAnswered,
@@ -35,7 +36,6 @@ from callcenter.core.events import (
 )
 from callcenter.core.queues import Overflow, QueueSettings
 from callcenter.services.agents import AgentError, AgentService
-from callcenter.services.live import CallBook, CallState, LiveCall
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import Pbx, PbxUnavailable
 from callcenter.services.queues import QueueDirectory
@@ -77,7 +77,7 @@ class Acd:
         self.queues = queues
         self.timers = timers
         self.handle_times = handle_times
-        # A callback's turn (services/callbacks.py): reserve the agent, then dial the customer.
+        # A callback's turn (callbacks/places.py): reserve the agent, then dial the customer.
         self.callback_turn: Callable[[LiveCall, str], Awaitable[None]] | None = None
         agents.on_available(self.agent_available)
 

@@ -24,13 +24,12 @@ from typing import Protocol
 
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState, meets
+from callcenter.core.calls.live import CallBook, CallState, LiveCall
 from callcenter.core.events import Event
 from callcenter.core.model import SipAccount
 from callcenter.core.stats import CallEventRecord
-from callcenter.services.live import CallBook, CallState, LiveCall
-from callcenter.services.queues import QueueDirectory
-from callcenter.services.wallboard_legs import LegBook, add_figures, record_of
-from callcenter.services.wallboard_series import (
+from callcenter.services.console.wallboard_legs import LegBook, add_figures, record_of
+from callcenter.services.console.wallboard_series import (
     MINUTE,
     PeakSeries,
     local_midnight,
@@ -39,7 +38,7 @@ from callcenter.services.wallboard_series import (
     service_level_series,
     waiting_peaks,
 )
-from callcenter.services.wallboard_snapshot import (
+from callcenter.services.console.wallboard_snapshot import (
     AgentBoard,
     AgentCounts,
     FiguresOut,
@@ -48,6 +47,7 @@ from callcenter.services.wallboard_snapshot import (
     Series,
     WallboardOut,
 )
+from callcenter.services.queues import QueueDirectory
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from callcenter.core import events as ev
-from callcenter.services.desktop_settings import Webhook
+from callcenter.services.console.desktop_settings import Webhook
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from callcenter.adapters.db.recording_archive import Recording
-from callcenter.services.recording import RecordingError
+from callcenter.services.inbound.recording import RecordingError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Archive(Protocol):
 
 
 class Files(Protocol):
-    """Where recordings live (``Recordings`` from services/recording.py)."""
+    """Where recordings live (``Recordings`` from services/inbound/recording.py)."""
 
     host_root: Path
 

@@ -1,7 +1,8 @@
 """The AMI event table: every Asterisk event the controller consumes, typed.
 
-This is the one place that knows AMI header names. Everything past the AMI
-adapter sees these frozen dataclasses, never a raw panoramisk ``Message``.
+This is the one place that names AMI events and their headers. Parsing lives
+in the AMI adapter (adapters/ami/parse.py); everything past it sees these
+frozen dataclasses, never a raw panoramisk ``Message``.
 A field's header is its name without underscores, compared case-insensitively
 and ignoring ``-`` (``cause_txt`` reads ``Cause-txt``); ``header(...)`` names
 it explicitly where that rule does not fit.
@@ -9,9 +10,7 @@ it explicitly where that rule does not fit.
 
 from __future__ import annotations
 
-import dataclasses
-import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -240,73 +239,3 @@ EVENTS: dict[str, type[AmiEvent]] = {
         MixMonitorMute,
     )
 }
-
-
-def _converter(kind: Any) -> Callable[[str], Any]:
-    if kind is int:
-
-        def to_int(text: str) -> int:
-            try:
-                return int(text.strip(), 10) if text.strip().isascii() else 0
-            except ValueError:
-                return 0
-
-        return to_int
-    if kind is float:
-
-        def to_float(text: str) -> float:
-            try:
-                return float(text)
-            except ValueError:
-                return 0.0
-
-        return to_float
-    return str
-
-
-_Plan = tuple[tuple[str, str, Callable[[str], Any]], ...]
-_PLANS: dict[str, _Plan] = {}
-
-
-def _plan(cls: type[AmiEvent]) -> _Plan:
-    """Which attribute reads which header, with what converter (computed once per class)."""
-    plan = _PLANS.get(cls.event)
-    if plan is None:
-        plan = _PLANS[cls.event] = _make_plan(cls)
-    return plan
-
-
-def _make_plan(cls: type[AmiEvent]) -> _Plan:
-    hints = typing.get_type_hints(cls)
-    plan = []
-    for item in dataclasses.fields(cls):
-        if item.name == "raw":
-            continue
-        key = norm(item.metadata.get("header", item.name))
-        plan.append((item.name, key, _converter(hints[item.name])))
-    return tuple(plan)
-
-
-def normalise(headers: Headers) -> dict[str, str | list[str]]:
-    return {norm(key): value for key, value in headers.items()}
-
-
-def parse_event(headers: Headers) -> AmiEvent | None:
-    """Turn one AMI event's headers into its typed event; None if not in the table."""
-    # The name first, before any other header is read: many events are not in the table.
-    name = headers.get("Event")
-    raw: dict[str, str | list[str]] | None = None
-    if name is None:  # a mapping that is not case-insensitive, with another spelling
-        raw = normalise(headers)
-        name = raw.get("event")
-    cls = EVENTS.get(name) if isinstance(name, str) else None
-    if cls is None:
-        return None
-    raw = raw if raw is not None else normalise(headers)
-    kwargs: dict[str, Any] = {"raw": raw}
-    for attr, key, convert in _plan(cls):
-        value = raw.get(key)
-        if value is None:
-            continue
-        kwargs[attr] = convert(value[-1] if isinstance(value, list) else value)
-    return cls(**kwargs)

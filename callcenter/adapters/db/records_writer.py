@@ -26,8 +26,8 @@ from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.adapters.db.records_rows import KEY, Rows, by_key, table
 from callcenter.core import events as ev
-from callcenter.services.records_rows import KEY, Rows, by_key, table
 
 log = logging.getLogger(__name__)
 

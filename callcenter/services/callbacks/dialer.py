@@ -20,10 +20,9 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from callcenter.adapters.agi.variables import Context, Var, inherited
-from callcenter.adapters.ami import events as ev
 from callcenter.adapters.ami.client import AmiClient
 from callcenter.adapters.db.callbacks import Attempt, Callback, CallbackRepository
+from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
 from callcenter.core.callbacks.policy import (
     CallbackSettings,
@@ -34,11 +33,12 @@ from callcenter.core.callbacks.policy import (
     outcome_of_cause,
     outcome_of_originate,
 )
+from callcenter.core.calls.live import CallState, LiveCall
+from callcenter.core.dialplan import Context, Var, inherited
 from callcenter.core.events import CallbackAttempted
 from callcenter.core.outbound.numbers import is_e164
-from callcenter.services.acd import Acd
-from callcenter.services.callbacks import Callbacks
-from callcenter.services.live import CallState, LiveCall
+from callcenter.services.callbacks.places import Callbacks
+from callcenter.services.inbound.acd import Acd
 from callcenter.services.ports import OriginateUncertain, Origination, Originator, PbxUnavailable
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from callcenter.adapters.db.campaigns import CampaignRepository, LeadImport
 from callcenter.core.outbound.leads_csv import BadRow, CsvFileError, LeadIn, LeadReader
-from callcenter.services.campaigns import CampaignError, Campaigns
+from callcenter.services.outbound.campaigns import CampaignError, Campaigns
 
 log = logging.getLogger(__name__)
 

@@ -23,12 +23,12 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from callcenter.adapters.agi.variables import Context, Var
-from callcenter.adapters.ami import events as ev
 from callcenter.adapters.ami.client import AmiClient
 from callcenter.config import NAME_PATTERN
+from callcenter.core import pbx_events as ev
+from callcenter.core.calls.live import CallBook, CallState
 from callcenter.core.channels import ChannelTable
-from callcenter.services.live import CallBook, CallState
+from callcenter.core.dialplan import Context, Var
 from callcenter.services.ports import (
     OriginateUncertain,
     Origination,

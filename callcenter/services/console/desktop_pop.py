@@ -17,8 +17,8 @@ from datetime import datetime, tzinfo
 from pydantic import BaseModel
 
 from callcenter.adapters.db.models import CallRow
-from callcenter.services.desktop_settings import DesktopSettings, render_pop_url
-from callcenter.services.live import LiveCall
+from callcenter.core.calls.live import LiveCall
+from callcenter.services.console.desktop_settings import DesktopSettings, render_pop_url
 
 # Keys ending in one of these words are never shown (a collect node may store a PIN).
 # "verify.<node>" is the engine's own did-it-match flag ("1"/"0"), never the secret.

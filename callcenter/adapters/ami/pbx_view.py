@@ -8,8 +8,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from callcenter.adapters.ami import events as ev
 from callcenter.adapters.ami.client import AmiClient
+from callcenter.core import pbx_events as ev
 from callcenter.core.channels import Channel, ChannelTable, endpoint_of
 
 log = logging.getLogger(__name__)

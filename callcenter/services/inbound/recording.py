@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from callcenter.core import events as ev
-from callcenter.services.live import CallBook, CallState
+from callcenter.core.calls.live import CallBook, CallState
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import Pbx
 

@@ -75,7 +75,7 @@ async def probe_ami(settings: Settings, secret: str, timeout: float) -> float | 
         await client.stop()
 
 
-class PbxSupervisor:
+class AsteriskProcess:
     def __init__(self, settings: Settings, provider: AsteriskProvider) -> None:
         self.settings = settings
         self.provider = provider

@@ -22,20 +22,20 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from callcenter.adapters.agi.variables import Status
-from callcenter.adapters.ami import events as ev
 from callcenter.adapters.ami.client import AmiClient
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.core import events as ce
+from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.live import CallBook, CallState, LiveCall
+from callcenter.core.dialplan import Status
 from callcenter.core.outbound import retry
 from callcenter.core.outbound.compliance import campaign_scope
 from callcenter.core.outbound.dispositions import AgentDisposition, Outcome
 from callcenter.services.agents import AgentError, AgentService
-from callcenter.services.dialer_model import AMD_VERDICTS, Attempt, OutboundDecision
-from callcenter.services.live import CallBook, CallState, LiveCall
+from callcenter.services.inbound.recording import Recordings
 from callcenter.services.notify import Notifier
-from callcenter.services.recording import Recordings
+from callcenter.services.outbound.dialer_model import AMD_VERDICTS, Attempt, OutboundDecision
 from callcenter.services.timers import Timers
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Either way the callback becomes a place in the ACD's line with nobody on the
 line (a *virtual* call: LiveCall with a callback id and no channel), ordered
 with live callers by its enqueue time and priority. When the router gives it
-an agent, the dialer (services/callback_dialer.py) calls the customer.
+an agent, the dialer (services/callbacks/dialer.py) calls the customer.
 
 The database holds every callback, so a restarted controller puts kept places
 back in line and re-arms scheduled ones (``restore``); the scheduler runs the
@@ -21,10 +21,10 @@ from typing import Protocol
 
 from callcenter.adapters.db.callbacks import Callback, CallbackRepository, NewCallback
 from callcenter.core.callbacks.policy import StartAction, on_start
+from callcenter.core.calls.live import CallBook, CallState, LiveCall
 from callcenter.core.events import CallbackRequested, CallEnded, CallEntered
 from callcenter.core.ids import new_call_id
-from callcenter.services.acd import Acd
-from callcenter.services.live import CallBook, CallState, LiveCall
+from callcenter.services.inbound.acd import Acd
 from callcenter.services.notify import Notifier
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.timers import Timers

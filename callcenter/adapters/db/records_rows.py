@@ -1,4 +1,4 @@
-"""One batch of call-record writes on one connection (services/records.py).
+"""One batch of call-record writes on one connection (adapters/db/records_writer.py).
 
 Rows that nothing in the batch reads back are gathered per table and sent with
 one executemany; before any other statement on a table its gathered rows go

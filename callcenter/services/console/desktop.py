@@ -18,13 +18,18 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from callcenter.adapters.db.desktop_records import DesktopRecords
 from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.live import CallBook
 from callcenter.core.events import CallDataChanged, CallOffered
 from callcenter.services.agents import AgentError, AgentService
-from callcenter.services.desktop_pop import CallFacts, ScreenPop, assemble_pop, find_customer
-from callcenter.services.desktop_records import DesktopRecords
-from callcenter.services.desktop_settings import DesktopSettingsStore
-from callcenter.services.live import CallBook
+from callcenter.services.console.desktop_pop import (
+    CallFacts,
+    ScreenPop,
+    assemble_pop,
+    find_customer,
+)
+from callcenter.services.console.desktop_settings import DesktopSettingsStore
 from callcenter.services.notify import Notifier
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.customers import Customer, CustomerRepository
 from callcenter.adapters.db.models import CallRow, CustomerRow
-from callcenter.services.desktop_pop import CallFacts, CustomerCard, CustomerLookups
+from callcenter.services.console.desktop_pop import CallFacts, CustomerCard, CustomerLookups
 
 HISTORY_LIMIT = 10
 
