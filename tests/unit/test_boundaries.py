@@ -1,0 +1,147 @@
+"""The layers' rules, checked on every import of the package (docs/ARCHITECTURE.md).
+
+- ``callcenter/core`` is pure: no I/O library, nothing from outside core.
+- ``callcenter/services`` speak to ports: no adapter, no SQLAlchemy, no Flask,
+  no panoramisk, no HTTP client, no composition root.
+
+Imports under ``if TYPE_CHECKING:`` count too: a type is a dependency.
+``ALLOWED`` lists crossings still to be removed; it only ever shrinks.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "callcenter"
+
+IO_LIBRARIES = (
+    "asyncio",
+    "sqlalchemy",
+    "alembic",
+    "flask",
+    "apiflask",
+    "werkzeug",
+    "panoramisk",
+    "psycopg2",
+    "socket",
+    "subprocess",
+    "http",
+    "urllib.request",
+    "requests",
+    "threading",
+    "apscheduler",
+)
+SERVICES_FORBIDDEN = (
+    "callcenter.adapters",
+    "callcenter.bootstrap",
+    "callcenter.runtime",
+    "callcenter.cli",
+    "callcenter.simulate",
+    "sqlalchemy",
+    "alembic",
+    "flask",
+    "apiflask",
+    "werkzeug",
+    "panoramisk",
+    "psycopg2",
+    "http",
+    "urllib.request",
+    "requests",
+    "socket",
+    "subprocess",
+)
+
+# (importing module, imported module): crossings that remain. Empty is the goal.
+ALLOWED: set[tuple[str, str]] = {
+    ("callcenter.services.agents", "callcenter.adapters"),
+    ("callcenter.services.callbacks.dialer", "callcenter.adapters"),
+    ("callcenter.services.callbacks.places", "callcenter.adapters"),
+    ("callcenter.services.console.admin", "callcenter.adapters"),
+    ("callcenter.services.console.admin", "sqlalchemy"),
+    ("callcenter.services.console.desktop", "callcenter.adapters"),
+    ("callcenter.services.console.desktop_pop", "callcenter.adapters"),
+    ("callcenter.services.console.desktop_settings", "callcenter.adapters"),
+    ("callcenter.services.console.desktop_settings", "sqlalchemy"),
+    ("callcenter.services.console.reports", "callcenter.adapters"),
+    ("callcenter.services.console.reports", "sqlalchemy"),
+    ("callcenter.services.console.retention", "callcenter.adapters"),
+    ("callcenter.services.console.supervision", "callcenter.adapters"),
+    ("callcenter.services.directory", "callcenter.adapters"),
+    ("callcenter.services.inbound.acd", "callcenter.adapters"),
+    ("callcenter.services.inbound.recovery", "callcenter.adapters"),
+    ("callcenter.services.outbound.campaigns", "callcenter.adapters"),
+    ("callcenter.services.outbound.dialer", "callcenter.adapters"),
+    ("callcenter.services.outbound.dialer_calls", "callcenter.adapters"),
+    ("callcenter.services.outbound.dialer_model", "callcenter.adapters"),
+    ("callcenter.services.outbound.lead_import", "callcenter.adapters"),
+    ("callcenter.services.site", "callcenter.adapters"),
+    ("callcenter.services.site", "sqlalchemy"),
+}
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append(node.module)
+            found.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _matches(name: str, prefixes: tuple[str, ...]) -> str | None:
+    for prefix in prefixes:
+        if name == prefix or name.startswith(prefix + "."):
+            return prefix
+    return None
+
+
+def _crossings(layer: str) -> set[tuple[str, str]]:
+    crossings = set()
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        module = _module(path)
+        for name in _imports(path):
+            if layer == "core":
+                outside = name.startswith("callcenter") and not _matches(name, ("callcenter.core",))
+                bad = _matches(name, IO_LIBRARIES) or (name if outside else None)
+            else:
+                bad = _matches(name, SERVICES_FORBIDDEN)
+            if bad:
+                crossings.add((module, bad))
+    return crossings
+
+
+def test_core_does_no_io_and_imports_only_core() -> None:
+    found = _crossings("core")
+    assert found <= ALLOWED, sorted(found - ALLOWED)
+
+
+def test_services_import_no_adapter_and_no_io_library() -> None:
+    found = _crossings("services")
+    assert found <= ALLOWED, sorted(found - ALLOWED)
+
+
+def test_the_allowlist_names_only_crossings_that_still_exist() -> None:
+    # A removed crossing leaves the list at once, so the list can only shrink.
+    stale = ALLOWED - _crossings("core") - _crossings("services")
+    assert not stale, sorted(stale)
+
+
+def test_the_checker_sees_a_crossing(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from callcenter.adapters.db.models import CallRow\n"
+        "def f():\n    import sqlalchemy.orm\n"
+    )
+    names = _imports(sample)
+    assert _matches("callcenter.adapters.db.models", SERVICES_FORBIDDEN)
+    assert "callcenter.adapters.db.models" in names and "sqlalchemy.orm" in names
