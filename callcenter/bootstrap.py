@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.adapters.agi.agent_features import AgentFeatureRoute
 from callcenter.adapters.agi.callback_routes import CallbackRoutes
 from callcenter.adapters.agi.outbound_routes import OutboundRoutes
-from callcenter.adapters.agi.routes import AgentFeatureRoute, CallRoutes
+from callcenter.adapters.agi.routes import CallRoutes
 from callcenter.adapters.agi.server import FastAgiServer
 from callcenter.adapters.ami.client import AmiClient, AmiError
 from callcenter.adapters.ami.commands import AmiPbx

@@ -13,13 +13,11 @@ from callcenter.adapters.agi.session import AgiSession
 from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.core.callerid import vet_caller_id
 from callcenter.core.calls.live import CallBook, CallState, LiveCall
-from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import Status, Var, inherited
 from callcenter.core.events import CallEntered, IvrFinished
 from callcenter.core.ids import new_call_id
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import BookCallback, Enqueue, Voicemail
-from callcenter.services.agents import AgentError, AgentService
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd, Decision
 from callcenter.services.inbound.recording import Recordings
@@ -213,46 +211,3 @@ class CallRoutes:
 
     async def _offer_callback(self, agi: AgiSession, call: LiveCall) -> Status | None:
         return await self.callback_offer(agi, call) if self.callback_offer else None
-
-
-class AgentFeatureRoute:
-    """*1 log in, *2 pause (*2N with reason N), *3 ready, *4 log out, from the agent's phone."""
-
-    REASONS = {
-        "": "break",
-        "1": "break",
-        "2": "lunch",
-        "3": "meeting",
-        "4": "training",
-        "5": "admin",
-    }
-
-    def __init__(self, agents: AgentService, clock: Clock) -> None:
-        self.agents = agents
-        self.clock = clock
-
-    async def handle(self, agi: AgiSession) -> Status:
-        agent = endpoint_of(agi.channel) or ""
-        code = (agi.args or [""])[0]
-        now = self.clock()
-        try:
-            if code == "*1":
-                await self.agents.login(agent, now)
-                prompt = "agent-loginok"
-            elif code.startswith("*2"):
-                reason = self.REASONS.get(code[2:], f"reason-{code[2:]}")
-                await self.agents.pause(agent, reason, now)
-                prompt = "beep"
-            elif code == "*3":
-                await self.agents.ready(agent, now)
-                prompt = "agent-loginok"
-            elif code == "*4":
-                await self.agents.logout(agent, now)
-                prompt = "agent-loggedoff"
-            else:
-                prompt = "pbx-invalid"
-        except AgentError as exc:
-            log.info("feature %s from %s refused: %s", code, agent, exc)
-            prompt = "pbx-invalid"
-        await agi.stream_file(prompt)
-        return Status.HANGUP

@@ -14,7 +14,7 @@ from apiflask import APIBlueprint, abort
 from flask import render_template
 from pydantic import BaseModel, Field
 
-from callcenter.adapters.agi.routes import AgentFeatureRoute
+from callcenter.adapters.agi.agent_features import AgentFeatureRoute
 from callcenter.adapters.web.area_recordings import day_start, site_zone, today
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import web
