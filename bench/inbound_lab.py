@@ -43,9 +43,9 @@ from typing import Any, TypeVar
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
-from callcenter.bootstrap import Controller
 from callcenter.config import Settings
 from callcenter.core.events import Event
+from callcenter.runtime import Controller
 from callcenter.services.site import apply_site, parse_site
 from callcenter.simulate.agent_uas import SippAgents, agent_scenario
 from callcenter.simulate.procs import wait_for

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import signal
-import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -15,10 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.agi.agent_features import AgentFeatureRoute
 from callcenter.adapters.agi.callback_routes import CallbackRoutes
+from callcenter.adapters.agi.ivr_runner import IvrRunner
 from callcenter.adapters.agi.outbound_routes import OutboundRoutes
 from callcenter.adapters.agi.routes import CallRoutes
 from callcenter.adapters.agi.server import FastAgiServer
-from callcenter.adapters.ami.client import AmiClient, AmiError
+from callcenter.adapters.ami.client import AmiClient
 from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.adapters.ami.pbx_view import PbxView
 from callcenter.adapters.db.agents import AgentRepository
@@ -37,12 +34,9 @@ from callcenter.adapters.db.wallboard_history import CallEventHistory
 from callcenter.adapters.http.webhooks import WebhookDispatcher
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
-from callcenter.adapters.pbx.render import Renderer
-from callcenter.adapters.pbx.secrets import ensure_secret, read_secret
+from callcenter.adapters.pbx.publisher import PbxConfigPublisher
+from callcenter.adapters.pbx.secrets import read_secret
 from callcenter.adapters.pbx.spoken import SpokenPrompts
-from callcenter.adapters.web.app import create_app
-from callcenter.adapters.web.bridge import LoopBridge
-from callcenter.adapters.web.context import WebContext
 from callcenter.adapters.web.hub import Hub
 from callcenter.adapters.web.live import publish_event
 from callcenter.adapters.web.server import WebServer
@@ -50,14 +44,14 @@ from callcenter.config import ConfigError, Settings
 from callcenter.core.acd.estimate import HandleTimes
 from callcenter.core.acd.router import Router
 from callcenter.core.calls.live import CallBook
-from callcenter.core.dialplan import Global, Route
-from callcenter.core.hours import load_schedule
+from callcenter.core.dialplan import Route
 from callcenter.core.model import SipAccount
 from callcenter.scheduler.retention_job import add_retention_job
 from callcenter.scheduler.runner import JobScheduler, site_zone
 from callcenter.services.agents import AgentService
 from callcenter.services.callbacks.dialer import CallbackDialer
 from callcenter.services.callbacks.places import Callbacks
+from callcenter.services.configuration import SiteConfiguration
 from callcenter.services.console.admin import Admin
 from callcenter.services.console.desktop import Desktop
 from callcenter.services.console.desktop_settings import DesktopSettingsStore
@@ -68,9 +62,13 @@ from callcenter.services.console.wallboard import Wallboard
 from callcenter.services.directory import AgentDirectory
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
+from callcenter.services.inbound.arrival import Inbound
+from callcenter.services.inbound.offering import Offering
 from callcenter.services.inbound.queue_log import QueueLog
+from callcenter.services.inbound.queueing import Queueing
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.inbound.recovery import Recovery
+from callcenter.services.inbound.wait_timers import WaitTimers
 from callcenter.services.notify import Notifier
 from callcenter.services.outbound.campaigns import Campaigns
 from callcenter.services.outbound.dialer import Dialer
@@ -78,6 +76,7 @@ from callcenter.services.outbound.dialer_calls import DialerCalls
 from callcenter.services.outbound.lead_import import LeadImports
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.timers import Timers
+from callcenter.subscriptions import ami_table, subscribe
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ def build_storage(settings: Settings) -> Storage:
     )
 
 
-def build_pbx(settings: Settings) -> AsteriskProcess:
+def build_asterisk(settings: Settings) -> AsteriskProcess:
     return AsteriskProcess(settings, choose_provider(settings.pbx))
 
 
@@ -117,16 +116,17 @@ def ami_secret(settings: Settings) -> str:
     return secret
 
 
-class Controller:
-    """The running call center: AMI link, FastAGI server and the services."""
+class CallCenter:
+    """Every part of the running call center, built through its constructor and
+    joined here. Starting, stopping and reloading are callcenter/runtime.py's."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.storage = build_storage(settings)
-        self.pbx = build_pbx(settings)
-        layout = self.pbx.layout()
+        self.asterisk = build_asterisk(settings)
+        layout = self.asterisk.layout()
         self.ami = AmiClient(settings.ami, ami_secret(settings))
-        self.pbx_port = AmiPbx(self.ami)
+        self.pbx = AmiPbx(self.ami)
         self.agi = FastAgiServer(settings.agi)
         self.notifier = Notifier()
         self.timers = Timers()
@@ -137,30 +137,30 @@ class Controller:
         self.router = Router({})
         self.handle_times = HandleTimes()
         self.directory = AgentDirectory(self.storage.agents)
+        self.pbx_config = PbxConfigPublisher(settings, layout, self.ami)
         self.agents = AgentService(
-            self.router, self.pbx_port, self.view, self.notifier, self.timers
+            self.router, self.pbx, self.view.table, self.notifier, self.timers
         )
-        self.acd = Acd(
+        self.configuration = SiteConfiguration(
+            self.storage.config,
             self.router,
-            self.agents,
-            self.pbx_port,
-            self.notifier,
-            self.calls,
             self.queues,
-            self.timers,
-            self.handle_times,
+            self.flows,
+            self.agents,
+            self.pbx_config.publish_voicemail,
         )
+        self._build_acd()
         self.recordings = Recordings(
-            self.pbx_port,
+            self.pbx,
             self.notifier,
             self.calls,
             inner_root=f"{layout.inner_dir}/spool/recordings",
             host_root=layout.host_dir / "spool" / "recordings",
         )
         self.records = RecordWriter(self.storage.sessions)
-        self.queue_log = QueueLog(self.pbx_port, self.notifier)
+        self.queue_log = QueueLog(self.pbx, self.notifier)
         self.recovery = Recovery(
-            self.pbx_port,
+            self.pbx,
             self.calls,
             self.acd,
             self.agents,
@@ -169,53 +169,45 @@ class Controller:
             self.timers.clock,
             open_calls=self.storage.config.open_calls,
         )
-        self.routes = CallRoutes(
-            self.acd,
-            self.calls,
-            self.flows,
-            self.queues,
-            self.notifier,
-            self.recordings,
-            self.storage.customers,
-            self.timers.clock,
-        )
-        self.agent_features = AgentFeatureRoute(self.agents, self.timers.clock)
         self.users = UserRepository(self.storage.sessions)
         self.hub = Hub()
         self.web: WebServer | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._build_console()
+        self._build_callbacks()
+        self._build_inbound()
+        self._build_outbound()
         self._wire()
 
-    def _wire(self) -> None:
-        # After every AMI login: agents' endpoints first, then the picture of
-        # Asterisk, then the calls and agents rebuilt from it (recovery).
-        self.ami.on_connected(self._sync_agents)
-        self.view.subscribe()
-        self.acd.subscribe(self.ami)
-        self.view.on_endpoint_change(self.agents.maybe_available)
-        self.view.on_resync(self.recovery.run)
-        self._voicemail_reload_due = False
-        self.view.on_resync(self._reload_voicemail)
-        self.notifier.subscribe_all(self.records.submit)
-        self.notifier.subscribe_all(lambda event: publish_event(self.hub, event))
-        self.directory.on_change(self._publish_agents)
-        self._wire_wallboard()
-        self._wire_desktop()
-        self._wire_supervisor()
-        self._wire_reports()
-        self._wire_campaigns()
-        self._wire_callbacks()
-        self._wire_outbound()
-        self.agi.add_route(Route.INBOUND, self.routes.inbound)
-        self.agi.add_route(Route.DIAL_RESULT, self.routes.dial_result)
-        self.agi.add_route(Route.ANNOUNCE, self.routes.announce)
-        self.agi.add_route(Route.AGENT_FEATURE, self.agent_features.handle)
+    def _build_acd(self) -> None:
+        # The ACD by concern: the line, offering to agents, the line's clocks.
+        wait_timers = WaitTimers(self.timers, self.router)
+        queueing = Queueing(
+            self.router, self.agents, self.calls, self.queues, self.notifier,
+            self.handle_times, wait_timers,
+        )  # fmt: skip
+        offering = Offering(
+            self.router, self.agents, self.pbx, self.calls, self.queues, self.notifier,
+            queueing, wait_timers, self.handle_times,
+        )  # fmt: skip
+        self.acd = Acd(
+            self.router, queueing, offering, wait_timers, self.agents, self.pbx,
+            self.notifier, self.calls, self.queues, self.timers,
+        )  # fmt: skip
 
-    # -- console areas: each builds and joins its own services here -----------------
-    def _wire_wallboard(self) -> None:
+    def _build_inbound(self) -> None:
+        # The inbound use case behind the FastAGI routes of dialplan/route.conf.
+        self.inbound = Inbound(
+            self.acd, self.calls, self.flows, self.queues, self.notifier,
+            self.recordings, self.callbacks, self.timers.clock,
+        )  # fmt: skip
+        self.routes = CallRoutes(self.inbound, IvrRunner(self.storage.customers))
+        self.agent_features = AgentFeatureRoute(self.agents, self.timers.clock)
+
+    # -- console areas: each builds its own services here ------------------------------------
+    def _build_console(self) -> None:
+        zone = ZoneInfo(self.settings.timezone) if self.settings.timezone else None
         # Every domain event updates the board; each picture goes to the console's
         # hub once, which hands the same bytes to every open wallboard.
-        zone = ZoneInfo(self.settings.timezone) if self.settings.timezone else None
         self.wallboard = Wallboard(
             self.agents,
             self.directory,
@@ -225,15 +217,10 @@ class Controller:
             self.timers.clock,
             zone,
         )
-        self.notifier.subscribe_all(self.wallboard.on_event)
-        self.wallboard.on_publish(lambda board: self.hub.publish("wallboard", board.payload()))
-
-    def _wire_desktop(self) -> None:
-        # Screen pops and wrap-up (services/console/desktop.py); CRM webhooks get every
-        # call event, and follow the settings whenever an administrator saves them.
+        # Screen pops and wrap-up; CRM webhooks get every call event, and follow the
+        # settings whenever an administrator saves them.
         self.desktop_settings = DesktopSettingsStore(self.storage.sessions)
         self.webhooks = WebhookDispatcher()
-        self.desktop_settings.on_change(lambda s: self.webhooks.configure(s.crm.webhooks))
         self.desktop = Desktop(
             self.calls,
             self.agents,
@@ -242,22 +229,13 @@ class Controller:
             self.desktop_settings,
             self.hub.publish,
             self.timers.clock,
-            ZoneInfo(self.settings.timezone) if self.settings.timezone else None,
+            zone,
         )
-        self.notifier.subscribe_all(self.webhooks.submit)
-
-    def _wire_supervisor(self) -> None:
-        # Listen / whisper / barge: calls to the supervisor's phone, followed over AMI;
-        # after a reconnect, open sessions are checked against Asterisk's channels.
+        # Listen / whisper / barge: calls to the supervisor's phone, followed over AMI.
         self.supervision = Supervision(
-            self.pbx_port, self.directory, self.view.table, self.calls, self.timers
+            self.pbx, self.directory, self.view.table, self.calls, self.timers
         )
-        self.supervision.subscribe(self.ami)
-        self.view.on_resync(self.supervision.resync)
-        self.supervision.on_change(
-            lambda session: self.hub.publish("agents", {"type": "SpySession", **session.as_dict()})
-        )
-        # Recordings: search and playback (console), deletion after the retention period.
+        # Recordings: search and playback, deletion after the retention period.
         self.recording_archive = RecordingArchive(self.storage.sessions)
         self.retention = Retention(
             self.recording_archive,
@@ -268,10 +246,8 @@ class Controller:
         )
         self.scheduler = JobScheduler(site_zone(self.settings.timezone))
         add_retention_job(self.scheduler, self.retention)
-
-    def _wire_reports(self) -> None:
-        # Reports and administration read and write the database from the
-        # console's threads; an admin's save then calls reload() on the loop.
+        # Reports and administration read and write the database from the console's
+        # threads; an admin's save then reloads the configuration on the loop.
         config = self.storage.config
         self.reports = Reports(
             self.storage.sessions,
@@ -280,35 +256,17 @@ class Controller:
             self.timers.clock,
         )
         self.admin = Admin(self.storage.sessions, self.users)
+        # Campaign administration: settings, leads by API and CSV import (its own
+        # thread, progress in lead_imports), DNC lists, progress figures.
+        repository = CampaignRepository(self.storage.sessions)
+        self.campaigns = Campaigns(repository, self.timers.clock)
+        folder = self.settings.state_dir / "imports"
+        self.lead_imports = LeadImports(repository, self.campaigns, folder, self.timers.clock)
 
-    def _wire_outbound(self) -> None:
-        # Campaigns: the dialer's loop places calls through the first trunk that has a
-        # contact; answered calls come back over FastAGI (dialplan/outbound.conf).
-        store = DialerStore(self.storage.sessions)
-        self.dialer_calls = DialerCalls(
-            store, self.agents, self.calls, self.notifier, self.recordings, self.timers
-        )
-        self.dialer_calls.subscribe(self.ami)
-        trunk = next((t.name for t in self.settings.trunks if t.contact), "")
-        self.dialer = Dialer(
-            store,
-            self.agents,
-            self.queues,
-            self.pbx_port,
-            self.dialer_calls,
-            self.timers,
-            trunk,
-            SpokenPrompts(self.settings, self.pbx.layout()).make,
-            frozenset(t.name for t in self.settings.trunks if t.contact),
-        )
-        outbound = OutboundRoutes(self.dialer_calls)
-        self.agi.add_route(Route.OUTBOUND_ANSWERED, outbound.answered)
-        self.agi.add_route(Route.OUTBOUND_RESULT, outbound.result)
-
-    def _wire_callbacks(self) -> None:
-        # Callbacks: kept places and booked times hold places in the ACD's line;
-        # when one gets its agent, the callback dialer rings the customer through
-        # the first trunk with a contact (dialplan/callback.conf: AMD, then cc-connect).
+    def _build_callbacks(self) -> None:
+        # Kept places and booked times hold places in the ACD's line; when one gets its
+        # agent, the callback dialer rings the customer through the first trunk with a
+        # contact (dialplan/callback.conf: AMD, then cc-connect).
         repo = CallbackRepository(self.storage.sessions)
         dnc = DialerStore(self.storage.sessions)
 
@@ -321,155 +279,81 @@ class Controller:
         )  # fmt: skip
         trunk = next((t.name for t in self.settings.trunks if t.contact), "")
         self.callback_dialer = CallbackDialer(
-            self.callbacks, repo, self.acd, self.pbx_port, lambda: trunk,
+            self.callbacks, repo, self.acd, self.agents, self.calls, self.queues,
+            self.notifier, self.timers, self.pbx, lambda: trunk,
             self.recordings.asterisk_path, dnc_scopes,
         )  # fmt: skip
-        self.callback_dialer.subscribe(self.ami)
-        self.callback_routes = CallbackRoutes(
-            self.callbacks, self.callback_dialer, self.acd, self.timers.clock
+        self.acd.hand_callbacks_to(self.callback_dialer.turn)
+        self.callback_routes = CallbackRoutes(self.callback_dialer)
+
+    def _build_outbound(self) -> None:
+        # Campaigns: the dialer's loop places calls through the campaign's trunk;
+        # answered calls come back over FastAGI (dialplan/outbound.conf).
+        store = DialerStore(self.storage.sessions)
+        self.dialer_calls = DialerCalls(
+            store, self.agents, self.calls, self.notifier, self.recordings, self.timers
         )
-        self.routes.callback_offer = self.callback_routes.offer
-        self.routes.callback_booking = self.callback_routes.book
-        self.agi.add_route(Route.CALLBACK_ANSWER, self.callback_routes.answered)
-        self.agi.add_route(Route.CALLBACK_AGENT_RESULT, self.callback_routes.agent_result)
+        trunk = next((t.name for t in self.settings.trunks if t.contact), "")
+        self.dialer = Dialer(
+            store,
+            self.agents,
+            self.queues,
+            self.pbx,
+            self.dialer_calls,
+            self.timers,
+            trunk,
+            SpokenPrompts(self.settings, self.asterisk.layout()).make,
+            frozenset(t.name for t in self.settings.trunks if t.contact),
+        )
+        self.outbound_routes = OutboundRoutes(self.dialer_calls)
 
-    def _wire_campaigns(self) -> None:
-        # Campaign administration: settings, leads by API and CSV import (its own
-        # thread, progress in lead_imports), DNC lists, progress figures.
-        repository = CampaignRepository(self.storage.sessions)
-        self.campaigns = Campaigns(repository, self.timers.clock)
-        folder = self.settings.state_dir / "imports"
-        self.lead_imports = LeadImports(repository, self.campaigns, folder, self.timers.clock)
-
-    async def _publish_agents(self, accounts: list[SipAccount]) -> None:
-        renderer = Renderer(self.settings, self.pbx.layout())
-        if renderer.render_agents(accounts):
-            await self.ami.command("module reload res_pjsip.so")
-        await self.reload_config()
-
-    async def _publish_voicemail(self, boxes: set[str]) -> None:
-        """The queues' voicemail boxes into Asterisk (reloaded now, or once AMI is back)."""
-        secret = ensure_secret(self.settings.state_dir, "voicemail")
-        renderer = Renderer(self.settings, self.pbx.layout())
-        changed = await asyncio.to_thread(renderer.render_voicemail, boxes, secret)
-        self._voicemail_reload_due = self._voicemail_reload_due or changed
-        await self._reload_voicemail()
-
-    async def _reload_voicemail(self) -> None:
-        if not self._voicemail_reload_due or not self.ami.connected:
-            return  # after the next (re)connect: the resync calls this again
-        try:
-            await self.ami.command("voicemail reload")
-            self._voicemail_reload_due = False
-        except Exception as exc:  # the link dropped meanwhile: retried on resync
-            log.warning("voicemail boxes not reloaded yet: %s", exc)
+    def _wire(self) -> None:
+        # Asterisk's events: one table (callcenter/subscriptions.py).
+        subscribe(
+            self.ami,
+            ami_table(
+                self.view, self.acd, self.callback_dialer, self.dialer_calls, self.supervision
+            ),
+        )
+        # After every AMI login: agents' endpoints first, then the picture of Asterisk,
+        # then what follows it in this order: calls and agents rebuilt (recovery), voicemail
+        # boxes reloaded if due, spy sessions checked against the channels.
+        self.ami.on_connected(self._sync_agents)
+        self.ami.on_connected(self.view.resync)
+        self.view.on_resync(self.recovery.run)
+        self.view.on_resync(self.pbx_config.after_resync)
+        self.view.on_resync(self.supervision.resync)
+        self.view.on_endpoint_change(self.agents.maybe_available)
+        self.agents.on_available(self.acd.agent_available)
+        self.directory.on_change(self._agents_changed)
+        # Domain events: records, the console's live pushes, the wallboard, webhooks.
+        self.notifier.subscribe_all(self.records.submit)
+        self.notifier.subscribe_all(lambda event: publish_event(self.hub, event))
+        self.notifier.subscribe_all(self.wallboard.on_event)
+        self.notifier.subscribe_all(self.webhooks.submit)
+        self.wallboard.on_publish(lambda board: self.hub.publish("wallboard", board.payload()))
+        self.desktop_settings.on_change(lambda s: self.webhooks.configure(s.crm.webhooks))
+        self.supervision.on_change(
+            lambda session: self.hub.publish("agents", {"type": "SpySession", **session.as_dict()})
+        )
+        # FastAGI routes (each context of dialplan/ names its route: core/dialplan.py).
+        routes = {
+            Route.INBOUND: self.routes.arrived,
+            Route.DIAL_RESULT: self.routes.dial_result,
+            Route.ANNOUNCE: self.routes.announce,
+            Route.AGENT_FEATURE: self.agent_features.handle,
+            Route.CALLBACK_ANSWER: self.callback_routes.answered,
+            Route.CALLBACK_AGENT_RESULT: self.callback_routes.agent_result,
+            Route.OUTBOUND_ANSWERED: self.outbound_routes.answered,
+            Route.OUTBOUND_RESULT: self.outbound_routes.result,
+        }
+        for route, handler in routes.items():
+            self.agi.add_route(route, handler)
 
     async def _sync_agents(self) -> None:
-        await self._publish_agents(self.directory.accounts())
+        await self._agents_changed(self.directory.accounts())
 
-    async def reload(self) -> None:
-        """Everything from the database again: agents' accounts, then the rest."""
-        await asyncio.to_thread(self.directory.load)
-        await self._sync_agents()
-
-    async def reload_config(self) -> None:
-        """Re-read queues, business hours, flows and agents' skills (no restart needed)."""
-        config = self.storage.config
-        queues, schedules, flows, skills, statuses, static = await asyncio.gather(
-            asyncio.to_thread(config.queues),
-            asyncio.to_thread(config.schedule_documents),
-            asyncio.to_thread(config.flow_documents),
-            asyncio.to_thread(config.agent_skills),
-            asyncio.to_thread(config.agent_statuses),
-            asyncio.to_thread(config.static_contacts),
-        )
-        loaded_schedules = {
-            name: load_schedule(doc, source=f"schedule {name}", name=name)
-            for name, doc in schedules.items()
-        }
-        try:
-            self.router.set_queues({name: q.to_config() for name, q in queues.items()})
-        except ValueError as exc:
-            # A queue removed while callers still wait in it: keep the old set until they leave.
-            log.error("queue configuration not applied: %s", exc)
-            return
-        self.queues.load(queues, loaded_schedules)
-        await self._publish_voicemail({box for q in queues.values() for box in q.voicemail_boxes()})
-        self.flows.load(flows, queues=set(queues), schedules=set(loaded_schedules))
-        self.agents.load(skills, statuses, static, time.time())
-
-    async def start(self) -> None:
-        self.directory.load()
-        await self.reload_config()
-        self.records.start()
-        self.scheduler.start()  # supervisor area: timed jobs (recordings retention)
-        await self.wallboard.start()  # wallboard: today so far, from the database
-        await self.callbacks.restore()  # callbacks: kept places back in line, jobs re-armed
-        await asyncio.to_thread(self.desktop_settings.load)  # desktop: CRM settings, webhooks
-        await asyncio.to_thread(self.lead_imports.recover)  # campaigns: cut-short imports
-        await self.agi.start()
-        await self.ami.start()
-        self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
-        self.dialer.start()  # outbound: each running campaign's loop
-        if self.settings.web.enabled:
-            self._start_web()
-
-    def _start_web(self) -> None:
-        context = WebContext(
-            self,
-            LoopBridge(asyncio.get_running_loop()),
-            self.hub,
-            self.storage.sessions,
-            self.timers.clock,
-        )
-        secret = ensure_secret(self.settings.state_dir, "web")
-        app = create_app(context, secret)
-        self.web = WebServer(app, self.settings.web.host, self.settings.web.port, self.hub)
-        self.web.start()
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.dialer.stop()  # outbound: no new calls placed
-        self.timers.cancel_all()
-        await self.scheduler.stop()  # supervisor area: timed jobs (recordings retention)
-        self.wallboard.stop()  # wallboard: its push and wake-up timers
-        if self.web is not None:
-            await asyncio.to_thread(self.web.stop)
-        await self.agi.stop()
-        await self.ami.stop()
-        await asyncio.to_thread(self.webhooks.stop)  # desktop: webhook workers
-        await asyncio.to_thread(self.lead_imports.stop)  # campaigns: imports at a batch end
-        await asyncio.to_thread(self.records.stop)
-        self.storage.engine.dispose()
-
-    async def _heartbeat(self) -> None:
-        """Tell the dialplan the controller is alive (waiting callers fall back without it)."""
-        while True:
-            if self.ami.connected:
-                with contextlib.suppress(AmiError):
-                    await self.ami.action(
-                        "Setvar", Variable=Global.HEARTBEAT.value, Value=str(int(time.time()))
-                    )
-            await asyncio.sleep(1.0)
-
-    async def run_forever(self) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        # SIGHUP: the site definition changed (callcenter site load sends it).
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
-        await self.start()
-        log.info(
-            "controller running; AMI %s:%d, FastAGI %s:%d",
-            self.settings.ami.host,
-            self.settings.ami.port,
-            self.settings.agi.host,
-            self.settings.agi.port,
-        )
-        await stop.wait()
-        log.info("controller stopping")
-        await self.stop()
+    async def _agents_changed(self, accounts: list[SipAccount]) -> None:
+        # An agent added or removed: their endpoint, then their skills and state.
+        await self.pbx_config.publish_agents(accounts)
+        await self.configuration.reload()

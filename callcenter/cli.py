@@ -15,8 +15,9 @@ from callcenter.adapters.db.agents import DuplicateAgent
 from callcenter.adapters.db.migrate import current, upgrade
 from callcenter.adapters.pbx.provider import ProviderError
 from callcenter.adapters.pbx.render import RenderError
-from callcenter.bootstrap import Controller, build_pbx, build_storage
+from callcenter.bootstrap import build_asterisk, build_storage
 from callcenter.config import NAME_PATTERN, ConfigError, Settings, load_settings
+from callcenter.runtime import Controller
 
 
 def setup_logging(level: str) -> None:
@@ -88,7 +89,7 @@ def pbx_up(ctx: Context) -> None:
     """Build (once) and start Asterisk with the project's configuration."""
     settings = ctx.settings
     try:
-        click.echo(build_pbx(settings).up(_accounts(settings)))
+        click.echo(build_asterisk(settings).up(_accounts(settings)))
     except (ProviderError, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -97,14 +98,14 @@ def pbx_up(ctx: Context) -> None:
 @pass_context
 def pbx_down(ctx: Context) -> None:
     """Stop the Asterisk that `up` started."""
-    click.echo(build_pbx(ctx.settings).down())
+    click.echo(build_asterisk(ctx.settings).down())
 
 
 @pbx.command("status")
 @pass_context
 def pbx_status(ctx: Context) -> None:
     """Say whether Asterisk runs and whether AMI answers."""
-    status = build_pbx(ctx.settings).status()
+    status = build_asterisk(ctx.settings).status()
     for line in status.lines():
         click.echo(line)
     if not (status.running and status.ami_answers):
@@ -117,7 +118,7 @@ def pbx_status(ctx: Context) -> None:
 def pbx_cli(ctx: Context, command: tuple[str, ...]) -> None:
     """Run an Asterisk CLI command, e.g. `callcenter pbx cli core show channels`."""
     try:
-        click.echo(build_pbx(ctx.settings).cli(" ".join(command)), nl=False)
+        click.echo(build_asterisk(ctx.settings).cli(" ".join(command)), nl=False)
     except ProviderError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -171,7 +172,7 @@ def agent_add(
         raise click.ClickException(str(exc)) from None
     finally:
         storage.engine.dispose()
-    asterisk = build_pbx(settings)
+    asterisk = build_asterisk(settings)
     if asterisk.running_pid() is not None:
         asterisk.render(_accounts(settings))
         asterisk.cli("module reload res_pjsip.so")

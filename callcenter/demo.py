@@ -23,10 +23,11 @@ import click
 
 from callcenter.adapters.db.users import UserError, UserRepository
 from callcenter.adapters.pbx.prompts import PromptError, speak
-from callcenter.bootstrap import Controller, build_pbx, build_storage
+from callcenter.bootstrap import build_asterisk, build_storage
 from callcenter.config import Settings, TrunkSettings
 from callcenter.core import events as ev
 from callcenter.paths import PROJECT_DIR
+from callcenter.runtime import Controller
 from callcenter.services.site import apply_site, load_site_file
 from callcenter.simulate.procs import stop_process
 from callcenter.simulate.sipp import SippCaller, caller_scenario
@@ -89,7 +90,7 @@ class Demo:
 
     async def run(self) -> int:
         self._prepare_site()
-        pbx = build_pbx(self.settings)
+        pbx = build_asterisk(self.settings)
         started_pbx = pbx.running_pid() is None
         controller: Controller | None = None
         try:

@@ -6,6 +6,7 @@ A test checks that each ``CC_*`` name the dialplan uses is declared here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -100,3 +101,13 @@ class Context(StrEnum):
     CALLBACK = "cc-callback"  # a callback's customer, once answered: AMD, then the agent
     CALLBACK_AGENT = "cc-callback-agent"  # agent first: the agent answered; ring the customer
     OUTBOUND = "cc-outbound"  # a customer the dialer called, once answered
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the dialplan should do with a caller next (CC_STATUS and what it needs)."""
+
+    status: Status
+    target: str = ""  # agent endpoint (CONNECT) or voicemail box (VOICEMAIL)
+    prompt: str = ""  # a sound to play first
+    ring_timeout: float = 0.0

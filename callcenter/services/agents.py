@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-from callcenter.adapters.ami.pbx_view import PbxView
 from callcenter.core.acd.agent_state import AgentStatus, IllegalTransition, transition
 from callcenter.core.acd.agent_state import Event as AgentEvent
 from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
+from callcenter.core.channels import ChannelTable
 from callcenter.core.events import AgentStateChanged
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import Pbx, PbxUnavailable
@@ -41,13 +41,13 @@ class AgentService:
         self,
         router: Router,
         pbx: Pbx,
-        view: PbxView,
+        channels: ChannelTable,
         notifier: Notifier,
         timers: Timers,
     ) -> None:
         self.router = router
         self.pbx = pbx
-        self.view = view
+        self.channels = channels
         self.notifier = notifier
         self.timers = timers
         self.statuses: dict[str, AgentStatus] = {}
@@ -86,7 +86,7 @@ class AgentService:
 
     def phone_free(self, agent: str) -> bool:
         """The agent's phone can ring now: registered (or fixed) and on no call."""
-        table = self.view.table
+        table = self.channels
         reachable = agent in self.static_contacts or table.registered(agent)
         return reachable and not table.on_endpoint(agent)
 

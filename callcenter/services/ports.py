@@ -1,12 +1,22 @@
-"""What the services need from the outside world, as protocols.
+"""What the services need from the PBX, as protocols.
 
-The AMI adapter implements ``Pbx``; tests of services can hand in a fake.
+The AMI adapter implements ``Pbx``, ``Originator`` and ``PbxEvents``; the
+FastAGI adapter implements ``CallerLine``. Tests of services hand in fakes.
+Storage ports are in services/repositories.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from callcenter.core.callbacks.policy import CallbackSettings
+from callcenter.core.dialplan import Decision, Status
+from callcenter.core.ivr.engine import IvrSession
+from callcenter.core.ivr.events import BookCallback, Enqueue, Voicemail
+from callcenter.core.ivr.events import Hangup as IvrHangup
+from callcenter.core.queues import Announce
 
 
 class PbxUnavailable(Exception):
@@ -101,3 +111,62 @@ class Pbx(Protocol):
     async def mute_recording(self, channel: str, muted: bool) -> None: ...
 
     async def reload(self, module: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IvrEnd:
+    """How a caller's IVR ended: its last action, and the customer it identified."""
+
+    final: Enqueue | BookCallback | Voicemail | IvrHangup
+    customer_id: int | None = None
+
+
+class CallerLine(Protocol):
+    """A caller's channel while the controller has it (FastAGI): what the inbound
+    use case (services/inbound/arrival.py) asks of it. Every method is one step
+    the caller hears or the dialplan sees; none decides anything."""
+
+    async def identify(self, call_id: str, number: str, name: str) -> None:
+        """Tag the channel with our call id and the vetted caller ID."""
+        ...
+
+    async def answer(self) -> None: ...
+
+    async def run_ivr(self, ivr: IvrSession) -> IvrEnd: ...
+
+    async def prepare_queue(self, recording: str, moh: str | None) -> None:
+        """Where the recording goes (inherited by the agent's leg) and the music in line."""
+        ...
+
+    async def say_position(
+        self, position: int, estimate: float | None, announce: Announce
+    ) -> None: ...
+
+    async def wants_callback(self, rules: CallbackSettings) -> bool:
+        """Offer keep-my-place; True when the caller pressed the key."""
+        ...
+
+    async def callback_number(self, caller: str, rules: CallbackSettings) -> str | None:
+        """The number to call back, confirmed or keyed in (E.164), or None."""
+        ...
+
+    async def play(self, prompts: tuple[str, ...]) -> None: ...
+
+    async def carry_out(self, decision: Decision) -> Status:
+        """Hand the decision to the dialplan (variables, a prompt) and say its status."""
+        ...
+
+
+class PbxEvents(Protocol):
+    """Asterisk's events (core/pbx_events.py) to handlers, and the link's (re)logins."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def subscribe(
+        self, event_type: type[Any], handler: Callable[[Any], Awaitable[None] | None]
+    ) -> None: ...
+
+    def on_connected(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """``hook`` runs after every (re)login, before events are trusted again."""
+        ...

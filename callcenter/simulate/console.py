@@ -25,8 +25,8 @@ from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
 from callcenter.adapters.web.context import WebContext
 from callcenter.adapters.web.server import WebServer
-from callcenter.bootstrap import Controller
 from callcenter.config import Settings
+from callcenter.runtime import Controller
 from callcenter.services.site import apply_site, parse_site
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from callcenter.core.calls.live import CallState
+from callcenter.core.calls.state import CallState
 from tests.e2e.browser import log_in, screenshot
 from tests.e2e.conftest import CALLER_PORT, CallCenter, PlacedCall
 from tests.e2e.console import (

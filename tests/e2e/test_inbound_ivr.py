@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from callcenter.adapters.db.models import CallEventRow, CallRow
-from callcenter.core.calls.live import CallState
+from callcenter.core.calls.state import CallState
 from callcenter.simulate.procs import wait_for
 from tests.e2e.conftest import CallCenter, PlacedCall
 from tests.e2e.sites import agent, queue_node, quiet_queue

@@ -14,7 +14,7 @@ import pytest
 
 from callcenter.adapters.db.models import AgentStateLogRow, CallEventRow, CallRow, WaitEstimateRow
 from callcenter.core.acd.model import AgentState
-from callcenter.core.calls.live import CallState
+from callcenter.core.calls.state import CallState
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CALLER_PORT, CallCenter

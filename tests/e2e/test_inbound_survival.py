@@ -25,7 +25,7 @@ import pytest
 from callcenter.adapters.db.models import CallEventRow, CallRow
 from callcenter.config import Settings
 from callcenter.core.acd.model import AgentState
-from callcenter.core.calls.live import CallState
+from callcenter.core.calls.state import CallState
 from callcenter.services.agents import FALLBACK_QUEUE
 from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.softphone import Softphone

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.adapters.db.models import CallEventRow, CallRow, RecordingRow
-from callcenter.core.calls.live import CallState
+from callcenter.core.calls.state import CallState
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.sipp import caller_scenario
 from callcenter.simulate.softphone import Softphone

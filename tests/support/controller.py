@@ -10,8 +10,8 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from callcenter.bootstrap import Controller
 from callcenter.config import Settings
+from callcenter.runtime import Controller
 
 T = TypeVar("T")
 

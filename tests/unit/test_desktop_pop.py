@@ -5,7 +5,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from callcenter.adapters.db.models import CallRow
-from callcenter.core.calls.live import CallState, LiveCall
+from callcenter.core.calls.live import LiveCall
+from callcenter.core.calls.state import CallState
 from callcenter.services.console.desktop_pop import (
     CallFacts,
     CustomerCard,

@@ -13,7 +13,8 @@ from callcenter.adapters.ami.client import AmiError, AmiNotConnected, AmiTimeout
 from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.config import NAME_PATTERN
 from callcenter.core import pbx_events as ev
-from callcenter.core.calls.live import CallBook, CallState, LiveCall
+from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.state import CallState
 from callcenter.core.channels import Channel, ChannelTable
 from callcenter.paths import DIALPLAN_DIR
 from callcenter.services.console.supervision import SpyError, SpyMode, SpyState, Supervision
@@ -62,8 +63,10 @@ def originator() -> FakeOriginator:
 @pytest.fixture
 def supervision(originator: FakeOriginator, table: ChannelTable) -> Iterator[Supervision]:
     calls = CallBook()
-    call = LiveCall("c1", "1700.0", "PJSIP/sipp-0", "+15551234", "Bob", "5000", NOW - 60)
-    call.state, call.agent = CallState.TALKING, "agent1"
+    call = LiveCall(
+        "c1", "1700.0", "PJSIP/sipp-0", "+15551234", "Bob", "5000", NOW - 60, CallState.TALKING
+    )
+    call.agent = "agent1"
     calls.add(call)
     directory = Directory(agent1=object(), agent10=object(), sup1=object())
     ids = iter(f"cc-spy-{n}" for n in range(100))

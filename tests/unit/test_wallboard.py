@@ -8,7 +8,7 @@ import pytest
 
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
-from callcenter.core.calls.live import CallState
+from callcenter.core.calls.state import CallState
 from callcenter.core.stats import fold_legs, queue_figures
 from callcenter.services.console.wallboard_legs import record_of
 from callcenter.services.console.wallboard_snapshot import QueueBoard, WallboardOut

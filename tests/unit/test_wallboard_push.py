@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from callcenter.core.calls.live import CallState
+from callcenter.core.calls.state import CallState
 from callcenter.services.console.wallboard_snapshot import WallboardOut
 from tests.unit.wallboard_support import T0, a_morning, live_call, queued, rig
 

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from callcenter.core import events as ev
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
-from callcenter.core.calls.live import CallBook, CallState, LiveCall
+from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.state import CallState
 from callcenter.core.model import SipAccount
 from callcenter.core.queues import QueueSettings
 from callcenter.core.stats import CallEventRecord

@@ -7,7 +7,8 @@ panoramisk traps handled here (see LAB.md):
 - after a reconnect it re-sends actions that had no reply (an Originate could
   be placed twice): we fail those actions instead and let the caller decide;
 - exceptions in event callbacks vanish in un-awaited tasks: every handler
-  runs under our own guard that logs them.
+  runs under our own guard that logs them (adapters/ami/dispatch.py, which
+  also keeps each call's events and their handlers in order).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from panoramisk import Manager
 from panoramisk.actions import Action
 
+from callcenter.adapters.ami.dispatch import OrderedDispatch
 from callcenter.adapters.ami.parse import normalise, parse_event
 from callcenter.config import AmiSettings
 from callcenter.core.pbx_events import AmiEvent
@@ -139,8 +140,7 @@ class AmiClient:
     def __init__(self, settings: AmiSettings, secret: str) -> None:
         self.settings = settings
         self._secret = secret
-        self._handlers: dict[type[AmiEvent], list[Handler]] = defaultdict(list)
-        self._any_handlers: list[Handler] = []
+        self._dispatch = OrderedDispatch()
         self._connect_hooks: list[ConnectHook] = []
         self._manager: _Manager | None = None
         self._logged_in = asyncio.Event()
@@ -156,10 +156,10 @@ class AmiClient:
     def subscribe(
         self, event_type: type[E], handler: Callable[[E], Awaitable[None] | None]
     ) -> None:
-        self._handlers[event_type].append(handler)
+        self._dispatch.subscribe(event_type, handler)
 
     def subscribe_all(self, handler: Callable[[AmiEvent], Awaitable[None] | None]) -> None:
-        self._any_handlers.append(handler)
+        self._dispatch.subscribe_all(handler)
 
     def on_connected(self, hook: ConnectHook) -> None:
         """Run ``hook`` after every (re)login, before events are trusted again."""
@@ -202,6 +202,7 @@ class AmiClient:
                 await self._watchdog
         for task in list(self._tasks):
             task.cancel()
+        await self._dispatch.stop()
         if self._manager is not None:
             manager, self._manager = self._manager, None
             manager.shutdown()  # no reconnect after stop
@@ -315,16 +316,8 @@ class AmiClient:
         except Exception:
             log.exception("AMI event not understood: %r", message)
             return
-        if event is None:
-            return
-        for handler in (*self._handlers.get(type(event), ()), *self._any_handlers):
-            try:
-                result = handler(event)
-            except Exception:
-                log.exception("AMI handler %r failed on %s", handler, event.event)
-                continue
-            if asyncio.iscoroutine(result):
-                self._spawn(result, f"ami-{event.event}")
+        if event is not None:
+            self._dispatch.dispatch(event)
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(coro)

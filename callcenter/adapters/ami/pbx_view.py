@@ -47,35 +47,24 @@ class PbxView:
             for listener in self._endpoint_listeners:
                 await listener(endpoint)
 
-    def subscribe(self) -> None:
-        """Every AMI event this view consumes, in one place."""
-        self.ami.subscribe(ev.Newchannel, self._on_new_channel)
-        self.ami.subscribe(ev.Newstate, self._on_channel)
-        self.ami.subscribe(ev.NewCallerid, self._on_channel)
-        self.ami.subscribe(ev.Hangup, self._on_hangup)
-        self.ami.subscribe(ev.BridgeEnter, self._on_bridge_enter)
-        self.ami.subscribe(ev.BridgeLeave, self._on_bridge_leave)
-        self.ami.subscribe(ev.ContactStatus, self._on_contact)
-        self.ami.on_connected(self.resync)
-
-    def _on_channel(self, event: ev.ChannelEvent) -> None:
+    def on_channel(self, event: ev.ChannelEvent) -> None:
         self.table.upsert(_channel(event))
 
-    def _on_new_channel(self, event: ev.Newchannel) -> Awaitable[None]:
+    def on_new_channel(self, event: ev.Newchannel) -> Awaitable[None]:
         self.table.upsert(_channel(event))
         return self._endpoint_changed(endpoint_of(event.channel))
 
-    def _on_hangup(self, event: ev.Hangup) -> Awaitable[None]:
+    def on_hangup(self, event: ev.Hangup) -> Awaitable[None]:
         self.table.remove(event.unique_id)
         return self._endpoint_changed(endpoint_of(event.channel))
 
-    def _on_bridge_enter(self, event: ev.BridgeEnter) -> None:
+    def on_bridge_enter(self, event: ev.BridgeEnter) -> None:
         self.table.set_bridge(event.unique_id, event.bridge_unique_id)
 
-    def _on_bridge_leave(self, event: ev.BridgeLeave) -> None:
+    def on_bridge_leave(self, event: ev.BridgeLeave) -> None:
         self.table.set_bridge(event.unique_id, "")
 
-    def _on_contact(self, event: ev.ContactStatus) -> Awaitable[None]:
+    def on_contact(self, event: ev.ContactStatus) -> Awaitable[None]:
         endpoint = event.endpoint_name or event.aor
         self.table.set_contact(endpoint, event.contact_status, event.uri)
         return self._endpoint_changed(endpoint)

@@ -19,7 +19,7 @@ from callcenter.adapters.web.area_recordings import day_start, site_zone, today
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import web
 from callcenter.config import NAME_PATTERN
-from callcenter.core.calls.live import CallState
+from callcenter.core.calls.state import CallState
 from callcenter.services.console.supervision import SpyError, SpyMode, SpySession
 
 api = APIBlueprint("supervisor_api", __name__, url_prefix="/api/supervisor", tag="Supervisor")

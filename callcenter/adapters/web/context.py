@@ -13,7 +13,7 @@ from callcenter.adapters.web.bridge import LoopBridge
 from callcenter.adapters.web.hub import Hub
 
 if TYPE_CHECKING:
-    from callcenter.bootstrap import Controller
+    from callcenter.runtime import Controller
 
 
 @dataclass

@@ -4,17 +4,8 @@ keeps the record). Looked up by our call id, Asterisk's unique id or channel."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-
-class CallState(StrEnum):
-    IVR = "ivr"
-    WAITING = "waiting"
-    RINGING = "ringing"
-    TALKING = "talking"
-    VOICEMAIL = "voicemail"
-    FALLBACK = "fallback"
-    ENDED = "ended"
+from callcenter.core.calls.state import BEGIN, CallState
 
 
 @dataclass(slots=True)
@@ -44,6 +35,10 @@ class LiveCall:
     # A callback's id (services/callbacks/places.py). While its customer is not on the
     # line (channel ""), the call holds a place in line with no channel: virtual.
     callback_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.state not in BEGIN:
+            raise ValueError(f"call {self.call_id} cannot begin {self.state}")
 
     @property
     def virtual(self) -> bool:

@@ -20,7 +20,6 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from callcenter.adapters.ami.client import AmiClient
 from callcenter.adapters.db.callbacks import Attempt, Callback, CallbackRepository
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
@@ -33,13 +32,18 @@ from callcenter.core.callbacks.policy import (
     outcome_of_cause,
     outcome_of_originate,
 )
-from callcenter.core.calls.live import CallState, LiveCall
+from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.state import CallState
 from callcenter.core.dialplan import Context, Var, inherited
 from callcenter.core.events import CallbackAttempted
 from callcenter.core.outbound.numbers import is_e164
+from callcenter.services.agents import AgentService
 from callcenter.services.callbacks.places import Callbacks
 from callcenter.services.inbound.acd import Acd
+from callcenter.services.notify import Notifier
 from callcenter.services.ports import OriginateUncertain, Origination, Originator, PbxUnavailable
+from callcenter.services.queues import QueueDirectory
+from callcenter.services.timers import Timers
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,11 @@ class CallbackDialer:
         callbacks: Callbacks,
         repo: CallbackRepository,
         acd: Acd,
+        agents: AgentService,
+        calls: CallBook,
+        queues: QueueDirectory,
+        notifier: Notifier,
+        timers: Timers,
         originator: Originator,
         trunk: Callable[[], str],
         asterisk_path: Callable[[str, float], str],
@@ -85,28 +94,25 @@ class CallbackDialer:
         self.callbacks = callbacks
         self.repo = repo
         self.acd = acd
+        self.agents = agents
+        self.calls = calls
+        self.queues = queues
         self.originator = originator
         self.trunk = trunk
         self.asterisk_path = asterisk_path
         self.dnc_scopes = dnc_scopes
-        self.timers = acd.timers
-        self.notifier = acd.notifier
+        self.timers = timers
+        self.notifier = notifier
         self._dialling: dict[str, Dialling] = {}  # by our channel id (= action id)
         # Agent first, in conversation: the agent's channel id -> agent, and its queue.
         self._talking: dict[str, str] = {}
         self._queue_of: dict[str, str] = {}
-        acd.callback_turn = self.turn
-
-    def subscribe(self, ami: AmiClient) -> None:
-        """Every AMI event the callback dialer consumes, in one place."""
-        ami.subscribe(ev.OriginateResponse, self._on_originate_response)
-        ami.subscribe(ev.Hangup, self._on_hangup)
 
     # -- the turn has come ------------------------------------------------------------------
     async def turn(self, call: LiveCall, agent: str) -> None:
         assert call.callback_id is not None
         callback = await asyncio.to_thread(self.repo.get, call.callback_id)
-        queue = self.acd.queues.get(call.queue)
+        queue = self.queues.get(call.queue)
         if callback is None or queue is None or callback.status not in ("pending", "dialing"):
             log.warning("call %s: callback %s is gone; releasing", call.call_id, call.callback_id)
             await self.acd.release_reserved(call, self.timers.clock())
@@ -212,15 +218,15 @@ class CallbackDialer:
         )
 
     def _agent_ring(self, call: LiveCall) -> float:
-        queue = self.acd.queues.get(call.queue)
+        queue = self.queues.get(call.queue)
         return queue.ring_timeout if queue is not None else 15.0
 
     def _moh(self, call: LiveCall) -> str:
-        queue = self.acd.queues.get(call.queue)
+        queue = self.queues.get(call.queue)
         return queue.moh if queue is not None else "default"
 
     # -- what comes back ----------------------------------------------------------------------
-    def _on_originate_response(self, event: ev.OriginateResponse) -> Awaitable[None] | None:
+    def on_originate_response(self, event: ev.OriginateResponse) -> Awaitable[None] | None:
         dialling = self._dialling.get(event.action_id)
         if dialling is None:
             return None
@@ -240,7 +246,7 @@ class CallbackDialer:
             return None
         return self._attempt_over(event.action_id, outcome)
 
-    def _on_hangup(self, event: ev.Hangup) -> Awaitable[None] | None:
+    def on_hangup(self, event: ev.Hangup) -> Awaitable[None] | None:
         dialling = self._dialling.get(event.unique_id)
         if dialling is not None:
             if dialling.agent_first:
@@ -255,15 +261,12 @@ class CallbackDialer:
 
     async def _agent_first_ended(self, channel_id: str, agent: str) -> None:
         """Agent first: the agent's channel was the call's; its end frees the agent."""
-        status = self.acd.agents.statuses.get(agent)
+        status = self.agents.statuses.get(agent)
         if status is None or status.state is not AgentState.ON_CALL:
             return
         now = self.timers.clock()
         queue = self._queue_of.pop(channel_id, "")
-        settings = self.acd.queues.get(queue)
-        wrapup = settings.wrapup if settings else 0.0
-        self.acd.handle_times.record(queue, agent, now - status.since + wrapup)
-        await self.acd.agents.call_ended(agent, wrapup, now)
+        await self.acd.agent_done(agent, queue, now - status.since, now)
 
     async def agent_result(self, channel_id: str, dial_status: str) -> None:
         """Agent first: the Dial to the customer ended without a person put through."""
@@ -305,7 +308,7 @@ class CallbackDialer:
         call, now = dialling.call, self.timers.clock()
         if dialling.agent_first:
             return await self._put_through(dialling, now)
-        self.acd.calls.attach(call, channel_id, channel)
+        self.calls.attach(call, channel_id, channel)
         await self._record(dialling, Outcome.REACHED, "done", None, now)
         await asyncio.to_thread(
             self.repo.update, dialling.callback.id, status="done", last_outcome="reached"
@@ -321,8 +324,8 @@ class CallbackDialer:
     async def _put_through(self, dialling: Dialling, now: float) -> Answer:
         """Agent first: the agent is on the line already; the customer joins them."""
         call = dialling.call
-        self.acd.calls.attach(call, dialling.channel_id, dialling.agent_channel)
-        self.acd.calls.set_agent_channel(call, dialling.agent_channel)
+        self.calls.attach(call, dialling.channel_id, dialling.agent_channel)
+        self.calls.set_agent_channel(call, dialling.agent_channel)
         self._talking[dialling.channel_id] = call.agent
         self._queue_of[dialling.channel_id] = call.queue
         await asyncio.to_thread(self.repo.attempt_result, dialling.attempt_id, agent=call.agent)
@@ -334,7 +337,7 @@ class CallbackDialer:
         return Answer(call.agent, self._agent_ring(call))
 
     def _still_reserved(self, agent: str, call: LiveCall) -> bool:
-        status = self.acd.agents.statuses.get(agent)
+        status = self.agents.statuses.get(agent)
         return status is not None and status.state is AgentState.RINGING
 
     async def _attempt_over(self, channel_id: str, outcome: Outcome) -> None:
@@ -360,7 +363,7 @@ class CallbackDialer:
         now = self.timers.clock()
         if outcome is Outcome.AGENT_MISSED and dialling is not None:
             attempts -= 1  # the customer's phone never rang
-            await self.acd.agents.not_answered(call.agent, "NOANSWER", now)
+            await self.agents.not_answered(call.agent, "NOANSWER", now)
             await asyncio.to_thread(self.repo.attempt_result, dialling.attempt_id, dialled=False)
         await self.acd.release_reserved(call, now)
         step = after_attempt(outcome, attempts, settings, now, reopens_at)

@@ -21,7 +21,8 @@ from typing import Protocol
 
 from callcenter.adapters.db.callbacks import Callback, CallbackRepository, NewCallback
 from callcenter.core.callbacks.policy import StartAction, on_start
-from callcenter.core.calls.live import CallBook, CallState, LiveCall
+from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.events import CallbackRequested, CallEnded, CallEntered
 from callcenter.core.ids import new_call_id
 from callcenter.services.inbound.acd import Acd
@@ -168,9 +169,9 @@ class Callbacks:
 
     def end_place(self, call: LiveCall, outcome: str, now: float) -> None:
         """The callback is over without a conversation: its place leaves the line."""
-        self.acd.router.remove_call(call.call_id)
+        self.acd.leave_line(call)
         self.calls.remove(call.call_id)
-        call.state = CallState.ENDED
+        advance(call, CallEvent.END)
         self.notifier.publish(
             CallEnded(at=now, call_id=call.call_id, unique_id="", outcome=outcome)
         )

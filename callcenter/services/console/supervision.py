@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from callcenter.adapters.ami.client import AmiClient
 from callcenter.config import NAME_PATTERN
 from callcenter.core import pbx_events as ev
-from callcenter.core.calls.live import CallBook, CallState
+from callcenter.core.calls.live import CallBook
+from callcenter.core.calls.state import CallState
 from callcenter.core.channels import ChannelTable
 from callcenter.core.dialplan import Context, Var
 from callcenter.services.ports import (
@@ -115,11 +115,6 @@ class Supervision:
         self.new_id = new_id
         self._sessions: dict[str, SpySession] = {}
         self._listeners: list[Listener] = []
-
-    def subscribe(self, ami: AmiClient) -> None:
-        """Every AMI event this service consumes, in one place."""
-        ami.subscribe(ev.OriginateResponse, self.originate_response)
-        ami.subscribe(ev.Hangup, self.hangup)
 
     def on_change(self, listener: Listener) -> None:
         self._listeners.append(listener)

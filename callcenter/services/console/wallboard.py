@@ -24,7 +24,8 @@ from typing import Protocol
 
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState, meets
-from callcenter.core.calls.live import CallBook, CallState, LiveCall
+from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.state import CallState
 from callcenter.core.events import Event
 from callcenter.core.model import SipAccount
 from callcenter.core.stats import CallEventRecord

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from callcenter.core import events as ev
-from callcenter.core.calls.live import CallBook, CallState
+from callcenter.core.calls.live import CallBook
+from callcenter.core.calls.state import CallState
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import Pbx
 

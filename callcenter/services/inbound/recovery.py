@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 from callcenter.adapters.db.models import CallRow
 from callcenter.core.acd.model import AgentState
-from callcenter.core.calls.live import CallBook, CallState, LiveCall
+from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import Context, Var
 from callcenter.core.events import CallEnded, CallFellBack
@@ -88,8 +89,9 @@ class Recovery:
                 continue
             log.warning("call %s vanished from Asterisk while %s", call.call_id, call.state)
             if call.state is CallState.WAITING:
-                self.acd.router.remove_call(call.call_id)
+                self.acd.leave_line(call)
             self.calls.remove(call.call_id)
+            advance(call, CallEvent.END)
             self.notifier.publish(
                 CallEnded(at=now, call_id=call.call_id, unique_id=call.unique_id, outcome="dropped")
             )
@@ -110,6 +112,17 @@ class Recovery:
         row = await asyncio.to_thread(self.load_call, call_id)
         if row is None or not row.queue:
             return
+        partner = [
+            c for c in by_bridge.get(channel.bridge_id, []) if c.unique_id != channel.unique_id
+        ]
+        bridged = bool(channel.bridge_id and partner)
+        in_fallback = channel.context == Context.FALLBACK.value
+        if in_fallback and not bridged:
+            state = CallState.FALLBACK
+        elif channel.context in WAITING_CONTEXTS:
+            state = CallState.WAITING
+        else:  # in cc-connect (or the fallback queue): ringing or talking to an agent
+            state = CallState.TALKING if bridged else CallState.RINGING
         call = LiveCall(
             call_id=row.id,
             unique_id=channel.unique_id,
@@ -118,6 +131,7 @@ class Recovery:
             caller_name=row.caller_name,
             dialled=row.dialled,
             entered_at=row.entered_at,
+            state=state,
             data=dict(row.data),
             path=tuple(row.ivr_path),
             customer_id=row.customer_id,
@@ -129,45 +143,31 @@ class Recovery:
         )
         self.calls.add(call)
         self.adopted.append(call.call_id)
-        partner = [
-            c for c in by_bridge.get(channel.bridge_id, []) if c.unique_id != channel.unique_id
-        ]
-        if channel.context == Context.FALLBACK.value:
+        if in_fallback and row.outcome != "fallback":
             # Sent to the plain queue while the controller was away: say so in its
             # record, and follow it (waiting there, or talking to an agent).
-            if row.outcome != "fallback":
-                reason = await self.pbx.get_var(channel.name, Var.REASON) or ""
-                self.notifier.publish(
-                    CallFellBack(
-                        at=now,
-                        call_id=call.call_id,
-                        unique_id=call.unique_id,
-                        reason=reason if reason.replace("-", "").isalnum() else "unknown",
-                    )
+            reason = await self.pbx.get_var(channel.name, Var.REASON) or ""
+            self.notifier.publish(
+                CallFellBack(
+                    at=now,
+                    call_id=call.call_id,
+                    unique_id=call.unique_id,
+                    reason=reason if reason.replace("-", "").isalnum() else "unknown",
                 )
-            if not (channel.bridge_id and partner):
-                call.state = CallState.FALLBACK
-                log.info("recovered call %s waiting in the fallback queue", call.call_id)
-                return
-        if channel.context in WAITING_CONTEXTS:
-            call.state = CallState.WAITING
-            self.acd.router.enqueue(
-                call.call_id, call.queue, call.priority, call.enqueued_at or now, call.extra
             )
-            settings = self.acd.queues.get(call.queue)
-            if settings is not None:
-                self.acd._arm(call, settings, now)
+        if state is CallState.FALLBACK:
+            log.info("recovered call %s waiting in the fallback queue", call.call_id)
+            return
+        if state is CallState.WAITING:
+            self.acd.readmit(call, now)
             log.info("recovered waiting call %s in %s", call.call_id, call.queue)
             return
-        # In cc-connect (or the fallback queue): ringing or talking to an agent.
         call.agent = row.agent
-        if channel.bridge_id and partner:
-            call.state = CallState.TALKING
+        if state is CallState.TALKING:
             call.answered_at = row.answered_at or now
             self.calls.set_agent_channel(call, partner[0].name)
             call.agent = endpoint_of(partner[0].name) or call.agent
         else:
-            call.state = CallState.RINGING
             call.offered_at = now
         log.info("recovered %s call %s with %s", call.state, call.call_id, call.agent)
 

@@ -22,12 +22,12 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from callcenter.adapters.ami.client import AmiClient
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.core import events as ce
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
-from callcenter.core.calls.live import CallBook, CallState, LiveCall
+from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.dialplan import Status
 from callcenter.core.outbound import retry
 from callcenter.core.outbound.compliance import campaign_scope
@@ -77,13 +77,8 @@ class DialerCalls:
         notifier.subscribe(ce.CallAnswered, self._agent_answered)
         notifier.subscribe(ce.CallDataChanged, self._disposition)
 
-    def subscribe(self, ami: AmiClient) -> None:
-        """Every AMI event the dialer consumes, in one place."""
-        ami.subscribe(ev.OriginateResponse, self._originate_response)
-        ami.subscribe(ev.Hangup, self._hangup)
-
     # -- what Asterisk reports ----------------------------------------------------------------
-    def _originate_response(self, event: ev.OriginateResponse) -> Any:
+    def on_originate_response(self, event: ev.OriginateResponse) -> Any:
         attempt = self.attempts.get(event.action_id)
         if attempt is None:
             return None
@@ -95,7 +90,7 @@ class DialerCalls:
         attempt.originate_reason = event.reason
         return self._unanswered(attempt)
 
-    def _hangup(self, event: ev.Hangup) -> Any:
+    def on_hangup(self, event: ev.Hangup) -> Any:
         attempt = self.attempts.get(event.unique_id)
         if attempt is None:
             return None
@@ -243,7 +238,7 @@ class DialerCalls:
         call = self.calls.get(attempt.call_id)
         agent = attempt.agent
         if call is not None and call.state is CallState.RINGING:
-            call.state = CallState.ENDED
+            advance(call, CallEvent.END)
             self.notifier.publish(
                 ce.CallRingNoAnswer(
                     at=now,

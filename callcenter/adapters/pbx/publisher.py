@@ -1,0 +1,52 @@
+"""Configuration that follows the database into the running Asterisk: agents'
+PJSIP endpoints and the queues' voicemail boxes, rendered and reloaded.
+
+A reload due while the AMI link is down is done on the next resynchronisation
+(``after_resync`` is called then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from callcenter.adapters.ami.client import AmiClient
+from callcenter.adapters.pbx.render import PbxLayout, Renderer
+from callcenter.adapters.pbx.secrets import ensure_secret
+from callcenter.config import Settings
+from callcenter.core.model import SipAccount
+
+log = logging.getLogger(__name__)
+
+
+class PbxConfigPublisher:
+    def __init__(self, settings: Settings, layout: PbxLayout, ami: AmiClient) -> None:
+        self.settings = settings
+        self.layout = layout
+        self.ami = ami
+        self._voicemail_reload_due = False
+
+    async def publish_agents(self, accounts: list[SipAccount]) -> None:
+        """Agents' endpoints into Asterisk (PJSIP reloaded when they changed)."""
+        if self._renderer().render_agents(accounts):
+            await self.ami.command("module reload res_pjsip.so")
+
+    async def publish_voicemail(self, boxes: set[str]) -> None:
+        """The queues' voicemail boxes into Asterisk (reloaded now, or once AMI is back)."""
+        secret = ensure_secret(self.settings.state_dir, "voicemail")
+        changed = await asyncio.to_thread(self._renderer().render_voicemail, boxes, secret)
+        self._voicemail_reload_due = self._voicemail_reload_due or changed
+        await self.after_resync()
+
+    def _renderer(self) -> Renderer:
+        # One per change: a renderer collects what it changed, and changes may overlap.
+        return Renderer(self.settings, self.layout)
+
+    async def after_resync(self) -> None:
+        if not self._voicemail_reload_due or not self.ami.connected:
+            return  # after the next (re)connect: the resync calls this again
+        try:
+            await self.ami.command("voicemail reload")
+            self._voicemail_reload_due = False
+        except Exception as exc:  # the link dropped meanwhile: retried on resync
+            log.warning("voicemail boxes not reloaded yet: %s", exc)

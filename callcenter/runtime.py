@@ -1,0 +1,121 @@
+"""The call center running: start, stop, reload, and the heartbeat.
+
+What is built and how it is joined is callcenter/bootstrap.py's; this module
+only says in which order the parts start and stop, and what runs on its own
+(the heartbeat the dialplan watches, the console's web server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+
+from callcenter.adapters.ami.client import AmiError
+from callcenter.adapters.pbx.secrets import ensure_secret
+from callcenter.adapters.web.app import create_app
+from callcenter.adapters.web.bridge import LoopBridge
+from callcenter.adapters.web.context import WebContext
+from callcenter.adapters.web.server import WebServer
+from callcenter.bootstrap import CallCenter
+from callcenter.config import Settings
+from callcenter.core.dialplan import Global
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 1.0
+
+
+class Controller(CallCenter):
+    """A CallCenter with a life: ``start``, ``stop``, ``reload``, ``run_forever``."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.directory.load()
+        await self.configuration.reload()
+        self.records.start()
+        self.scheduler.start()  # timed jobs (recordings retention, booked callbacks)
+        await self.wallboard.start()  # wallboard: today so far, from the database
+        await self.callbacks.restore()  # callbacks: kept places back in line, jobs re-armed
+        await asyncio.to_thread(self.desktop_settings.load)  # desktop: CRM settings, webhooks
+        await asyncio.to_thread(self.lead_imports.recover)  # campaigns: cut-short imports
+        await self.agi.start()
+        await self.ami.start()
+        self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
+        self.dialer.start()  # outbound: each running campaign's loop
+        if self.settings.web.enabled:
+            self._start_web()
+
+    def _start_web(self) -> None:
+        context = WebContext(
+            self,
+            LoopBridge(asyncio.get_running_loop()),
+            self.hub,
+            self.storage.sessions,
+            self.timers.clock,
+        )
+        secret = ensure_secret(self.settings.state_dir, "web")
+        app = create_app(context, secret)
+        self.web = WebServer(app, self.settings.web.host, self.settings.web.port, self.hub)
+        self.web.start()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.dialer.stop()  # outbound: no new calls placed
+        self.timers.cancel_all()
+        await self.scheduler.stop()
+        self.wallboard.stop()  # wallboard: its push and wake-up timers
+        if self.web is not None:
+            await asyncio.to_thread(self.web.stop)
+        await self.agi.stop()
+        await self.ami.stop()
+        await asyncio.to_thread(self.webhooks.stop)  # desktop: webhook workers
+        await asyncio.to_thread(self.lead_imports.stop)  # campaigns: imports at a batch end
+        await asyncio.to_thread(self.records.stop)
+        self.storage.engine.dispose()
+
+    async def reload(self) -> None:
+        """Everything from the database again: agents' accounts, then the rest."""
+        await asyncio.to_thread(self.directory.load)
+        await self._sync_agents()
+
+    async def reload_config(self) -> None:
+        """Re-read queues, business hours, flows and agents' skills (no restart needed)."""
+        await self.configuration.reload()
+
+    async def _heartbeat(self) -> None:
+        """Tell the dialplan the controller is alive (waiting callers fall back without it)."""
+        while True:
+            if self.ami.connected:
+                with contextlib.suppress(AmiError):
+                    await self.ami.action(
+                        "Setvar", Variable=Global.HEARTBEAT.value, Value=str(int(time.time()))
+                    )
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def run_forever(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        # SIGHUP: the site definition changed (callcenter site load sends it).
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        await self.start()
+        log.info(
+            "controller running; AMI %s:%d, FastAGI %s:%d",
+            self.settings.ami.host,
+            self.settings.ami.port,
+            self.settings.agi.host,
+            self.settings.agi.port,
+        )
+        await stop.wait()
+        log.info("controller stopping")
+        await self.stop()

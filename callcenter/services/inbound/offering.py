@@ -1,0 +1,197 @@
+"""Offering callers to agents: the router's choice, the agent held, the phone rung,
+and what comes back (answered, not answered, a leg gone).
+
+A caller offered right when they join is connected by the FastAGI route (the
+Decision goes back to the dialplan); a caller who waits is moved later with
+one AMI Redirect, so the time from an agent becoming free to their phone
+ringing is one decision plus one AMI round trip. A callback's place has no
+caller on the line: its turn goes to the callback dialer instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from callcenter.core.acd.estimate import HandleTimes
+from callcenter.core.acd.model import AgentState
+from callcenter.core.acd.router import Assignment, Router
+from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.state import CallEvent, CallState, advance
+from callcenter.core.dialplan import Context, Decision, Status, Var
+from callcenter.core.events import CallAnswered, CallOffered, CallRingNoAnswer
+from callcenter.services.agents import AgentError, AgentService
+from callcenter.services.inbound.queueing import Queueing
+from callcenter.services.inbound.wait_timers import WaitTimers
+from callcenter.services.notify import Notifier
+from callcenter.services.ports import Pbx, PbxUnavailable
+from callcenter.services.queues import QueueDirectory
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RING = 15.0
+CallbackTurn = Callable[[LiveCall, str], Awaitable[None]]
+
+
+class Offering:
+    def __init__(
+        self,
+        router: Router,
+        agents: AgentService,
+        pbx: Pbx,
+        calls: CallBook,
+        queues: QueueDirectory,
+        notifier: Notifier,
+        queueing: Queueing,
+        wait_timers: WaitTimers,
+        handle_times: HandleTimes,
+    ) -> None:
+        self.router = router
+        self.agents = agents
+        self.pbx = pbx
+        self.calls = calls
+        self.queues = queues
+        self.notifier = notifier
+        self.queueing = queueing
+        self.wait_timers = wait_timers
+        self.handle_times = handle_times
+        self._callback_turn: CallbackTurn | None = None
+
+    def hand_callbacks_to(self, turn: CallbackTurn) -> None:
+        """A callback's place got its agent: ``turn`` calls the customer (callback dialer)."""
+        self._callback_turn = turn
+
+    def ring_timeout(self, queue: str) -> float:
+        settings = self.queues.get(queue)
+        return settings.ring_timeout if settings else DEFAULT_RING
+
+    # -- choosing and holding an agent -------------------------------------------------
+    async def offer(self, call: LiveCall, now: float) -> Decision | None:
+        """The best free agent for a caller on the line now, if any: ring them."""
+        assignment = self.router.offer_call(call.call_id, now)
+        if assignment is None or not await self.hold_agent(call, assignment, now):
+            return None
+        return Decision(
+            Status.CONNECT, assignment.agent_id, ring_timeout=self.ring_timeout(call.queue)
+        )
+
+    async def hold_agent(self, call: LiveCall, assignment: Assignment, now: float) -> bool:
+        try:
+            await self.agents.offer(assignment.agent_id, call.call_id, now)
+        except AgentError as exc:
+            log.warning("call %s: %s; back in line", call.call_id, exc)
+            self.queueing.requeue(call, now)
+            return False
+        self.wait_timers.ringing(call.call_id)
+        advance(call, CallEvent.OFFER)
+        call.agent = assignment.agent_id
+        call.offered_at = now
+        call.offers += 1
+        self.notifier.publish(
+            CallOffered(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                agent=assignment.agent_id,
+                wait=assignment.wait,
+            )
+        )
+        return True
+
+    # -- an agent free, a caller waiting -------------------------------------------------
+    async def ring_waiting(self, assignment: Assignment, now: float) -> None:
+        call = self.calls.get(assignment.call_id)
+        if call is None or call.state is not CallState.WAITING:
+            return
+        if not await self.hold_agent(call, assignment, now):
+            return
+        if call.virtual and self._callback_turn is not None:
+            await self._callback_turn(call, assignment.agent_id)
+            return
+        try:
+            await self.pbx.set_var(
+                call.channel, Var.RING_TIMEOUT, str(int(self.ring_timeout(call.queue)))
+            )
+            await self.pbx.redirect(call.channel, Context.CONNECT, assignment.agent_id)
+        except PbxUnavailable as exc:
+            log.warning("call %s: offer to %s failed (%s)", call.call_id, assignment.agent_id, exc)
+            await self._release(call, now, keep_in_line=True)
+
+    async def release_reserved(self, call: LiveCall, now: float) -> None:
+        """A callback's customer was not reached: the agent held for it is free again,
+        and the place leaves the router until it is lined up again."""
+        await self._release(call, now, keep_in_line=False)
+
+    async def _release(self, call: LiveCall, now: float, keep_in_line: bool) -> None:
+        agent, call.agent = call.agent, ""
+        if call.state is CallState.RINGING:
+            advance(call, CallEvent.RETURN)
+        if keep_in_line:
+            self.queueing.requeue(call, now)
+        else:
+            self.router.remove_call(call.call_id)
+        if agent and self.agents.status(agent).state is AgentState.RINGING:
+            await self.agents.call_ended(agent, 0.0, now)
+
+    # -- what comes back from the agent's phone ------------------------------------------
+    async def not_answered(self, call: LiveCall, dial_status: str, now: float) -> None:
+        """The ring ended without an answer: the agent pays for it, the caller keeps first place."""
+        agent = call.agent
+        self.notifier.publish(
+            CallRingNoAnswer(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                agent=agent,
+                ring_seconds=now - (call.offered_at or now),
+                status=dial_status,
+            )
+        )
+        call.agent = ""
+        advance(call, CallEvent.RETURN)
+        self.calls.set_agent_channel(call, "")
+        if agent and self.agents.status(agent).state is AgentState.RINGING:
+            await self.agents.not_answered(agent, dial_status, now)
+        self.queueing.requeue(call, now)
+
+    def leg_started(self, caller_unique_id: str, agent_channel: str) -> None:
+        call = self.calls.by_unique_id(caller_unique_id)
+        if call is not None and call.state is CallState.RINGING:
+            self.calls.set_agent_channel(call, agent_channel)
+
+    async def answered(self, caller_unique_id: str, now: float) -> None:
+        call = self.calls.by_unique_id(caller_unique_id)
+        if call is None or call.state is not CallState.RINGING:
+            return
+        advance(call, CallEvent.ANSWER)
+        call.answered_at = now
+        self.wait_timers.answered(call.call_id)
+        await self.agents.answered(call.agent, now)
+        self.notifier.publish(
+            CallAnswered(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                agent=call.agent,
+                wait=call.wait(now),
+                ring_seconds=now - (call.offered_at or now),
+                agent_channel=call.agent_channel,
+            )
+        )
+
+    async def agent_leg_gone(self, call: LiveCall, now: float) -> None:
+        agent = call.agent
+        self.calls.set_agent_channel(call, "")
+        if not agent or self.agents.status(agent).state is not AgentState.ON_CALL:
+            return
+        await self.agent_done(agent, call.queue, now - (call.answered_at or now), now)
+
+    async def agent_done(self, agent: str, queue: str, talk: float, now: float) -> None:
+        """An agent's conversation is over: its handle time counts, wrap-up begins."""
+        settings = self.queues.get(queue)
+        wrapup = settings.wrapup if settings else 0.0
+        self.handle_times.record(queue, agent, talk + wrapup)
+        await self.agents.call_ended(agent, wrapup, now)

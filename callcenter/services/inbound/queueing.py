@@ -1,0 +1,196 @@
+"""The line: callers join a queue (or overflow out of it), keep their place,
+leave it, and are told their position and expected wait.
+
+No PBX here: joining is a decision plus domain events. Whether an agent takes
+the caller at once is the offering's business (services/inbound/offering.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from callcenter.core.acd.estimate import AgentLoad, HandleTimes, estimate_wait
+from callcenter.core.acd.model import AgentState
+from callcenter.core.acd.router import Router
+from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.state import CallEvent, advance
+from callcenter.core.dialplan import Decision, Status
+from callcenter.core.events import CallAbandoned, CallOverflowed, CallQueued, WaitAnnounced
+from callcenter.core.queues import Overflow, QueueSettings
+from callcenter.services.agents import AgentService
+from callcenter.services.inbound.wait_timers import WaitTimers
+from callcenter.services.notify import Notifier
+from callcenter.services.queues import QueueDirectory
+
+log = logging.getLogger(__name__)
+
+MAX_OVERFLOW_HOPS = 3
+BUSY_FLOOR = 5.0  # a busy agent is expected to stay busy at least this long
+
+
+class Queueing:
+    def __init__(
+        self,
+        router: Router,
+        agents: AgentService,
+        calls: CallBook,
+        queues: QueueDirectory,
+        notifier: Notifier,
+        handle_times: HandleTimes,
+        wait_timers: WaitTimers,
+    ) -> None:
+        self.router = router
+        self.agents = agents
+        self.calls = calls
+        self.queues = queues
+        self.notifier = notifier
+        self.handle_times = handle_times
+        self.wait_timers = wait_timers
+
+    # -- joining -------------------------------------------------------------------------
+    def join(
+        self,
+        call: LiveCall,
+        settings: QueueSettings,
+        priority: int,
+        extra: dict[str, int],
+        now: float,
+        hops: int = 0,
+    ) -> Decision | None:
+        """None: the caller is in line (in ``call.queue``); else where they go instead."""
+        if not self.queues.accepting(settings, now):
+            return self.overflow(call, settings, settings.on_closed, "closed", now, hops)
+        call.queue, call.priority, call.extra = settings.name, priority, dict(extra)
+        call.enqueued_at = call.enqueued_at or now
+        self.router.enqueue(call.call_id, settings.name, priority, call.enqueued_at, extra)
+        if not self._staffed(call, settings, now):
+            self.router.remove_call(call.call_id)
+            return self.overflow(call, settings, settings.on_unstaffed, "unstaffed", now, hops)
+        advance(call, CallEvent.QUEUE)
+        position, estimate = self.position_and_estimate(call, now)
+        self.publish_queued(call, now, position, estimate)
+        return None
+
+    def publish_queued(
+        self, call: LiveCall, at: float, position: int, estimate: float | None
+    ) -> None:
+        self.notifier.publish(
+            CallQueued(
+                at=at,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                priority=call.priority,
+                extra=dict(call.extra),
+                caller=call.caller,
+                position=position,
+                estimate=estimate,
+            )
+        )
+
+    def _staffed(self, call: LiveCall, settings: QueueSettings, now: float) -> bool:
+        """Someone logged in could take this call now or after every relaxation."""
+        if self.router.eligible_staffed(call.call_id, now):
+            return True
+        last = settings.to_config().requirements_at(math.inf, call.extra)
+        return any(
+            all(skills.get(s, 0) >= level for s, level in last.items())
+            for agent, skills in self.agents.skills.items()
+            if self.agents.statuses[agent].state is not AgentState.LOGGED_OUT
+        )
+
+    def overflow(
+        self,
+        call: LiveCall,
+        settings: QueueSettings,
+        overflow: Overflow,
+        reason: str,
+        now: float,
+        hops: int,
+    ) -> Decision | None:
+        self.notifier.publish(
+            CallOverflowed(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=settings.name,
+                reason=reason,
+                action=overflow.action,
+                target=overflow.target,
+                wait=call.wait(now),
+            )
+        )
+        log.info(
+            "call %s: %s in %s -> %s %s",
+            call.call_id,
+            reason,
+            settings.name,
+            overflow.action,
+            overflow.target,
+        )
+        if overflow.action == "queue" and hops < MAX_OVERFLOW_HOPS:
+            target = self.queues.get(overflow.target)
+            if target is not None:
+                priority = max(call.priority, target.default_priority)
+                return self.join(call, target, priority, call.extra, now, hops + 1)
+        if overflow.action == "voicemail":
+            advance(call, CallEvent.VOICEMAIL)
+            return Decision(Status.VOICEMAIL, overflow.target, overflow.prompt)
+        advance(call, CallEvent.END)
+        return Decision(Status.HANGUP, prompt=overflow.prompt)
+
+    # -- places in line ------------------------------------------------------------------
+    def requeue(self, call: LiveCall, now: float) -> None:
+        """Back in the router's line with the call's original enqueue time (its place)."""
+        self.router.enqueue(
+            call.call_id, call.queue, call.priority, call.enqueued_at or now, call.extra
+        )
+
+    def leave(self, call: LiveCall) -> None:
+        """Out of the line: no more offers, no more timers."""
+        self.router.remove_call(call.call_id)
+        self.wait_timers.cancel(call.call_id)
+
+    def abandoned(self, call: LiveCall, now: float, while_ringing: str = "") -> None:
+        position = 1 if while_ringing else self.router.calls_ahead(call.call_id, now) + 1
+        self.notifier.publish(
+            CallAbandoned(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                wait=call.wait(now),
+                position=position,
+                while_ringing=while_ringing,
+            )
+        )
+
+    # -- what the waiting caller hears ---------------------------------------------------
+    def position_and_estimate(self, call: LiveCall, now: float) -> tuple[int, float | None]:
+        ahead = self.router.calls_ahead(call.call_id, now)
+        loads = []
+        for agent in self.router.eligible_staffed(call.call_id, now):
+            status = self.agents.statuses.get(agent)
+            if status is None or status.state is AgentState.PAUSED:
+                continue
+            handle = self.handle_times.for_agent(agent, call.queue)
+            if self.agents.available(agent):
+                loads.append(AgentLoad(0.0, handle))
+            elif status.state is AgentState.WRAP_UP:
+                settings = self.queues.get(call.queue)
+                left = (settings.wrapup if settings else 0.0) - (now - status.since)
+                loads.append(AgentLoad(max(left, 1.0), handle))
+            else:
+                loads.append(AgentLoad(max(handle - (now - status.since), BUSY_FLOOR), handle))
+        return ahead + 1, estimate_wait(ahead, loads)
+
+    def announcement(self, call: LiveCall, now: float) -> tuple[int, float | None]:
+        """Position and estimate to tell the caller now; logged for accuracy reports."""
+        position, estimate = self.position_and_estimate(call, now)
+        self.notifier.publish(
+            WaitAnnounced(
+                at=now, call_id=call.call_id, queue=call.queue, position=position, estimate=estimate
+            )
+        )
+        return position, estimate

@@ -1,0 +1,69 @@
+"""Every AMI event the controller reads, and who reads it: the one table.
+
+For one event, the handlers run in the order listed, each finished (awaited)
+before the next starts; the events of one call are handled one after another
+(adapters/ami/dispatch.py). So when a channel hangs up, the channel table
+forgets it first, then the ACD ends the call or frees the agent, then the
+callback dialer, the outbound dialer and the supervisors' listening
+sessions see it, in that order.
+
+Domain events (core/events.py) go through the Notifier; this table is only
+Asterisk's side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from callcenter.adapters.ami.pbx_view import PbxView
+from callcenter.core import pbx_events as ev
+from callcenter.services.callbacks.dialer import CallbackDialer
+from callcenter.services.console.supervision import Supervision
+from callcenter.services.inbound.acd import Acd
+from callcenter.services.outbound.dialer_calls import DialerCalls
+from callcenter.services.ports import PbxEvents
+
+Handler = Callable[[Any], "Awaitable[None] | None"]
+Table = Mapping[type[ev.AmiEvent], tuple[Handler, ...]]
+
+
+def ami_table(
+    view: PbxView,
+    acd: Acd,
+    callback_dialer: CallbackDialer,
+    dialer_calls: DialerCalls,
+    supervision: Supervision,
+) -> Table:
+    return {
+        # The picture of Asterisk: channels, bridges, phones' contacts.
+        ev.Newchannel: (view.on_new_channel,),
+        ev.Newstate: (view.on_channel,),
+        ev.NewCallerid: (view.on_channel,),
+        ev.BridgeEnter: (view.on_bridge_enter,),
+        ev.BridgeLeave: (view.on_bridge_leave,),
+        ev.ContactStatus: (view.on_contact,),
+        # A queued caller's agent leg: ringing, answered; the dialplan's fallback notice.
+        ev.DialBegin: (acd.on_dial_begin,),
+        ev.DialEnd: (acd.on_dial_end,),
+        ev.UserEvent: (acd.on_user_event,),
+        # Calls the controller placed (callbacks, campaigns, a supervisor's phone).
+        ev.OriginateResponse: (
+            callback_dialer.on_originate_response,
+            dialer_calls.on_originate_response,
+            supervision.originate_response,
+        ),
+        ev.Hangup: (
+            view.on_hangup,
+            acd.on_hangup,
+            callback_dialer.on_hangup,
+            dialer_calls.on_hangup,
+            supervision.hangup,
+        ),
+    }
+
+
+def subscribe(events: PbxEvents, table: Table) -> None:
+    for kind, handlers in table.items():
+        for handler in handlers:
+            events.subscribe(kind, handler)
