@@ -76,7 +76,7 @@ from callcenter.services.outbound.dialer_calls import DialerCalls
 from callcenter.services.outbound.lead_import import LeadImports
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.timers import Timers
-from callcenter.subscriptions import ami_table, subscribe
+from callcenter.subscriptions import ami_table, domain_table, subscribe, subscribe_domain
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class CallCenter:
             host_root=layout.host_dir / "spool" / "recordings",
         )
         self.records = RecordWriter(self.storage.sessions)
-        self.queue_log = QueueLog(self.pbx, self.notifier)
+        self.queue_log = QueueLog(self.pbx)
         self.recovery = Recovery(
             self.pbx,
             self.calls,
@@ -326,7 +326,13 @@ class CallCenter:
         self.view.on_endpoint_change(self.agents.maybe_available)
         self.agents.on_available(self.acd.agent_available)
         self.directory.on_change(self._agents_changed)
-        # Domain events: records, the console's live pushes, the wallboard, webhooks.
+        # Domain events: who acts on which (callcenter/subscriptions.py), then the
+        # subscribers of every event: records, the console's live pushes, the
+        # wallboard, webhooks.
+        subscribe_domain(
+            self.notifier,
+            domain_table(self.recordings, self.queue_log, self.desktop, self.dialer_calls),
+        )
         self.notifier.subscribe_all(self.records.submit)
         self.notifier.subscribe_all(lambda event: publish_event(self.hub, event))
         self.notifier.subscribe_all(self.wallboard.on_event)

@@ -7,8 +7,9 @@ forgets it first, then the ACD ends the call or frees the agent, then the
 callback dialer, the outbound dialer and the supervisors' listening
 sessions see it, in that order.
 
-Domain events (core/events.py) go through the Notifier; this table is only
-Asterisk's side.
+The second table is the domain events' (core/events.py, published on the
+Notifier): who acts on what the services report, besides the subscribers
+that take every event (records, console pushes, wallboard, webhooks).
 """
 
 from __future__ import annotations
@@ -17,15 +18,21 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from callcenter.adapters.ami.pbx_view import PbxView
+from callcenter.core import events as ce
 from callcenter.core import pbx_events as ev
 from callcenter.services.callbacks.dialer import CallbackDialer
+from callcenter.services.console.desktop import Desktop
 from callcenter.services.console.supervision import Supervision
 from callcenter.services.inbound.acd import Acd
+from callcenter.services.inbound.queue_log import QueueLog
+from callcenter.services.inbound.recording import Recordings
+from callcenter.services.notify import Notifier
 from callcenter.services.outbound.dialer_calls import DialerCalls
 from callcenter.services.ports import PbxEvents
 
 Handler = Callable[[Any], "Awaitable[None] | None"]
 Table = Mapping[type[ev.AmiEvent], tuple[Handler, ...]]
+DomainTable = Mapping[type[ce.Event], tuple[Handler, ...]]
 
 
 def ami_table(
@@ -67,3 +74,30 @@ def subscribe(events: PbxEvents, table: Table) -> None:
     for kind, handlers in table.items():
         for handler in handlers:
             events.subscribe(kind, handler)
+
+
+def domain_table(
+    recordings: Recordings, queue_log: QueueLog, desktop: Desktop, dialer_calls: DialerCalls
+) -> DomainTable:
+    return {
+        ce.CallQueued: (queue_log.queued,),
+        ce.CallOffered: (desktop.on_call_offered,),
+        ce.CallRingNoAnswer: (queue_log.no_answer,),
+        ce.CallAnswered: (
+            recordings.on_call_answered,
+            queue_log.answered,
+            dialer_calls.on_call_answered,
+        ),
+        ce.CallCompleted: (queue_log.completed,),
+        ce.CallAbandoned: (queue_log.abandoned,),
+        ce.CallOverflowed: (queue_log.overflowed,),
+        ce.CallEnded: (recordings.on_call_ended, queue_log.ended),
+        ce.CallDataChanged: (dialer_calls.on_call_data,),
+        ce.AgentStateChanged: (queue_log.agent_changed,),
+    }
+
+
+def subscribe_domain(notifier: Notifier, table: DomainTable) -> None:
+    for kind, handlers in table.items():
+        for handler in handlers:
+            notifier.subscribe(kind, handler)

@@ -110,10 +110,9 @@ class Desktop:
         self.publish = publish
         self.clock = clock
         self.zone = zone
-        notifier.subscribe(CallOffered, self._offered)
 
     # -- the screen pop ------------------------------------------------------------
-    def _offered(self, event: CallOffered) -> Awaitable[None] | None:
+    def on_call_offered(self, event: CallOffered) -> Awaitable[None] | None:
         # Snapshot now, on the loop: the call may move on while the database answers.
         facts = self.live_facts(event.call_id)
         if facts is None:

@@ -8,24 +8,15 @@ from __future__ import annotations
 import logging
 
 from callcenter.core import events as ev
-from callcenter.services.notify import Notifier
 from callcenter.services.ports import Pbx, PbxUnavailable
 
 log = logging.getLogger(__name__)
 
 
 class QueueLog:
-    def __init__(self, pbx: Pbx, notifier: Notifier) -> None:
+    def __init__(self, pbx: Pbx) -> None:
         self.pbx = pbx
         self._positions: dict[str, int] = {}
-        notifier.subscribe(ev.CallQueued, self._queued)
-        notifier.subscribe(ev.CallAnswered, self._answered)
-        notifier.subscribe(ev.CallCompleted, self._completed)
-        notifier.subscribe(ev.CallAbandoned, self._abandoned)
-        notifier.subscribe(ev.CallOverflowed, self._overflowed)
-        notifier.subscribe(ev.CallRingNoAnswer, self._no_answer)
-        notifier.subscribe(ev.AgentStateChanged, self._agent)
-        notifier.subscribe(ev.CallEnded, self._ended)
 
     async def _write(
         self, queue: str, unique_id: str, agent: str, event: str, *fields: object
@@ -35,11 +26,11 @@ class QueueLog:
         except PbxUnavailable as exc:
             log.warning("queue_log %s not written: %s", event, exc)
 
-    async def _queued(self, e: ev.CallQueued) -> None:
+    async def queued(self, e: ev.CallQueued) -> None:
         self._positions.setdefault(e.call_id, e.position)
         await self._write(e.queue, e.unique_id, "NONE", "ENTERQUEUE", "", e.caller, e.position)
 
-    async def _answered(self, e: ev.CallAnswered) -> None:
+    async def answered(self, e: ev.CallAnswered) -> None:
         await self._write(
             e.queue,
             e.unique_id,
@@ -50,7 +41,7 @@ class QueueLog:
             round(e.ring_seconds),
         )
 
-    async def _completed(self, e: ev.CallCompleted) -> None:
+    async def completed(self, e: ev.CallCompleted) -> None:
         kind = "COMPLETEAGENT" if e.ended_by == "agent" else "COMPLETECALLER"
         await self._write(
             e.queue,
@@ -62,7 +53,7 @@ class QueueLog:
             self._positions.get(e.call_id, 1),
         )
 
-    async def _abandoned(self, e: ev.CallAbandoned) -> None:
+    async def abandoned(self, e: ev.CallAbandoned) -> None:
         await self._write(
             e.queue,
             e.unique_id,
@@ -73,18 +64,18 @@ class QueueLog:
             round(e.wait),
         )
 
-    async def _overflowed(self, e: ev.CallOverflowed) -> None:
+    async def overflowed(self, e: ev.CallOverflowed) -> None:
         kind = {"max-wait": "EXITWITHTIMEOUT", "unstaffed": "EXITEMPTY"}.get(e.reason)
         if kind is not None:
             position = self._positions.get(e.call_id, 1)
             await self._write(e.queue, e.unique_id, "NONE", kind, position, position, round(e.wait))
 
-    async def _no_answer(self, e: ev.CallRingNoAnswer) -> None:
+    async def no_answer(self, e: ev.CallRingNoAnswer) -> None:
         await self._write(
             e.queue, e.unique_id, e.agent, "RINGNOANSWER", round(e.ring_seconds * 1000)
         )
 
-    async def _agent(self, e: ev.AgentStateChanged) -> None:
+    async def agent_changed(self, e: ev.AgentStateChanged) -> None:
         if e.previous == "logged_out":
             await self._write("NONE", "NONE", e.agent, "ADDMEMBER", "")
         if e.state == "logged_out":
@@ -94,5 +85,5 @@ class QueueLog:
         elif e.previous == "paused" and e.state != "paused":
             await self._write("NONE", "NONE", e.agent, "UNPAUSE", "")
 
-    def _ended(self, e: ev.CallEnded) -> None:
+    def ended(self, e: ev.CallEnded) -> None:
         self._positions.pop(e.call_id, None)

@@ -29,8 +29,6 @@ class Recordings:
         self.calls = calls
         self.inner_root = inner_root  # the recordings folder as Asterisk sees it
         self.host_root = host_root  # the same folder for the controller and the console
-        notifier.subscribe(ev.CallAnswered, self._answered)
-        notifier.subscribe(ev.CallEnded, self._ended)
 
     @staticmethod
     def relative_path(call_id: str, entered_at: float) -> str:
@@ -50,7 +48,7 @@ class Recordings:
             raise RecordingError("bad-path", "recording path outside the recordings folder")
         return path
 
-    def _answered(self, e: ev.CallAnswered) -> None:
+    def on_call_answered(self, e: ev.CallAnswered) -> None:
         call = self.calls.get(e.call_id)
         if call is None or not call.recording:
             return
@@ -65,7 +63,7 @@ class Recordings:
             )
         )
 
-    def _ended(self, e: ev.CallEnded) -> None:
+    def on_call_ended(self, e: ev.CallEnded) -> None:
         self.notifier.publish(ev.RecordingStopped(at=e.at, call_id=e.call_id))
 
     async def mute(self, call_id: str, muted: bool, now: float) -> None:

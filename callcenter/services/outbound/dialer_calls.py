@@ -74,8 +74,6 @@ class DialerCalls:
         self._wrapping: dict[str, Attempt] = {}
         # Set by the Dialer: a free agent of the attempt's campaign, or "".
         self.free_agent: Callable[[Attempt], str] = lambda attempt: ""
-        notifier.subscribe(ce.CallAnswered, self._agent_answered)
-        notifier.subscribe(ce.CallDataChanged, self._disposition)
 
     # -- what Asterisk reports ----------------------------------------------------------------
     def on_originate_response(self, event: ev.OriginateResponse) -> Any:
@@ -110,12 +108,12 @@ class DialerCalls:
         )
         return None
 
-    def _agent_answered(self, event: ce.CallAnswered) -> None:
+    def on_call_answered(self, event: ce.CallAnswered) -> None:
         attempt = self.attempts.get(event.call_id)
         if attempt is not None and attempt.connected_at is None:
             attempt.connected_at = event.at
 
-    async def _disposition(self, event: ce.CallDataChanged) -> None:
+    async def on_call_data(self, event: ce.CallDataChanged) -> None:
         """The agent's wrap-up code; the core's own codes change what becomes of the lead."""
         code = str(event.changes.get("disposition", ""))
         if code not in DISPOSITIONS:
