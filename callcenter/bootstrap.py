@@ -74,6 +74,7 @@ from callcenter.services.outbound.campaigns import Campaigns
 from callcenter.services.outbound.dialer import Dialer
 from callcenter.services.outbound.dialer_calls import DialerCalls
 from callcenter.services.outbound.lead_import import LeadImports
+from callcenter.services.outbound.staff import CampaignStaff
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.timers import Timers
 from callcenter.subscriptions import ami_table, domain_table, subscribe, subscribe_domain
@@ -290,8 +291,9 @@ class CallCenter:
         # Campaigns: the dialer's loop places calls through the campaign's trunk;
         # answered calls come back over FastAGI (dialplan/outbound.conf).
         store = DialerStore(self.storage.sessions)
+        staff = CampaignStaff(self.agents, self.queues)
         self.dialer_calls = DialerCalls(
-            store, self.agents, self.calls, self.notifier, self.recordings, self.timers
+            store, self.agents, self.calls, self.notifier, self.recordings, self.timers, staff
         )
         trunk = next((t.name for t in self.settings.trunks if t.contact), "")
         self.dialer = Dialer(
@@ -300,6 +302,7 @@ class CallCenter:
             self.queues,
             self.pbx,
             self.dialer_calls,
+            staff,
             self.timers,
             trunk,
             SpokenPrompts(self.settings, self.asterisk.layout()).make,

@@ -33,6 +33,7 @@ from callcenter.core.outbound.settings import CampaignSettingsError, load_settin
 from callcenter.services.agents import AgentError, AgentService
 from callcenter.services.outbound.dialer_calls import DialerCalls
 from callcenter.services.outbound.dialer_model import Attempt, Campaign
+from callcenter.services.outbound.staff import CampaignStaff
 from callcenter.services.ports import OriginateUncertain, Origination, Originator, PbxUnavailable
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.timers import Timers
@@ -64,12 +65,14 @@ class Dialer:
         queues: QueueDirectory,
         originator: Originator,
         calls: DialerCalls,
+        staff: CampaignStaff,
         timers: Timers,
         trunk: str,
         make_prompt: MakePrompt,
         trunks: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
+        self.staff = staff
         self.agents = agents
         self.queues = queues
         self.originator = originator
@@ -82,11 +85,6 @@ class Dialer:
         self.previews: dict[str, tuple[Campaign, LeadRecord, str]] = {}
         self._task: asyncio.Task[None] | None = None
         self._tick_lock = asyncio.Lock()
-        calls.free_agent = self._free_for
-
-    def _free_for(self, attempt: Attempt) -> str:
-        free = self.free_agents(attempt.campaign)
-        return free[0] if free else ""
 
     # -- life ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -173,23 +171,8 @@ class Dialer:
             # Without the message an abandoned call hears nothing: still hung up, logged.
             log.error("campaign %s: prompts not made (%s)", campaign.name, exc)
 
-    def campaign_agents(self, campaign: Campaign) -> list[str]:
-        """Agents whose skills meet the campaign queue's requirements (all, without a queue)."""
-        queue = self.queues.get(campaign.settings.queue) if campaign.settings.queue else None
-        needs = dict(queue.requirements) if queue is not None else {}
-        return sorted(
-            agent
-            for agent, skills in self.agents.skills.items()
-            if all(skills.get(skill, 0) >= level for skill, level in needs.items())
-        )
-
-    def free_agents(self, campaign: Campaign) -> list[str]:
-        """Ready, registered, on no call and not held: longest idle first."""
-        free = [a for a in self.campaign_agents(campaign) if self.agents.available(a)]
-        return sorted(free, key=lambda a: self.agents.status(a).since)
-
     async def _pace(self, campaign: Campaign) -> None:
-        free = self.free_agents(campaign)
+        free = self.staff.free(campaign)
         decision = pace(await self._figures(campaign, free))
         wanted = decision.dial
         if wanted <= 0:
@@ -219,7 +202,7 @@ class Dialer:
         )
         busy = sum(
             1
-            for agent in self.campaign_agents(campaign)
+            for agent in self.staff.of(campaign)
             if self.agents.statuses[agent].state in BUSY and agent not in free
         )
         unheld = [
@@ -385,7 +368,7 @@ class Dialer:
             raise DialerError("agent-busy", f"{agent} is not ready (or the phone is not free)")
         now = self.timers.clock()
         for campaign in self.campaigns.values():
-            if campaign.settings.mode != "preview" or agent not in self.campaign_agents(campaign):
+            if campaign.settings.mode != "preview" or agent not in self.staff.of(campaign):
                 continue
             if not self._trunk_known(campaign):
                 continue

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable
 from typing import Any
 
 from callcenter.adapters.db.dialer_store import DialerStore
@@ -36,6 +35,7 @@ from callcenter.services.agents import AgentError, AgentService
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.notify import Notifier
 from callcenter.services.outbound.dialer_model import AMD_VERDICTS, Attempt, OutboundDecision
+from callcenter.services.outbound.staff import CampaignStaff
 from callcenter.services.timers import Timers
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class DialerCalls:
         notifier: Notifier,
         recordings: Recordings,
         timers: Timers,
+        staff: CampaignStaff,
     ) -> None:
         self.store = store
         self.agents = agents
@@ -69,11 +70,10 @@ class DialerCalls:
         self.notifier = notifier
         self.recordings = recordings
         self.timers = timers
+        self.staff = staff
         self.attempts: dict[str, Attempt] = {}
         # Connected calls whose agent may still give a disposition in wrap-up.
         self._wrapping: dict[str, Attempt] = {}
-        # Set by the Dialer: a free agent of the attempt's campaign, or "".
-        self.free_agent: Callable[[Attempt], str] = lambda attempt: ""
 
     # -- what Asterisk reports ----------------------------------------------------------------
     def on_originate_response(self, event: ev.OriginateResponse) -> Any:
@@ -183,7 +183,7 @@ class DialerCalls:
         )
 
     async def _take_agent(self, attempt: Attempt) -> str:
-        agent = self.free_agent(attempt)
+        agent = self.staff.first_free(attempt.campaign)
         if not agent:
             return ""
         try:
