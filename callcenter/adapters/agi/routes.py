@@ -1,17 +1,27 @@
-"""FastAGI routes of an inbound call: translate the request, ask the use case.
+"""FastAGI routes of an inbound call, and the caller's line they hand over.
 
-Each handler returns the Status the dialplan branches on; the server sets it.
-The use case is services/inbound/arrival.py; the caller's channel is handed
-to it as a CallerLine (adapters/agi/caller_line.py).
+Each route translates the request and asks the use case
+(services/inbound/arrival.py), which decides; the route returns the Status
+the dialplan branches on (the server sets it). ``AgiCallerLine`` is the
+CallerLine port over the FastAGI session: what the caller hears and keys.
+Nothing here decides. The caller's keys are read as digits only; a number
+they key in is read as a phone number (E.164 or national) and refused
+otherwise, so nothing they type reaches the dialplan.
 """
 
 from __future__ import annotations
 
-from callcenter.adapters.agi.caller_line import AgiCallerLine
+import time
+
 from callcenter.adapters.agi.ivr_runner import IvrRunner
 from callcenter.adapters.agi.session import AgiSession
-from callcenter.core.dialplan import Status, Var
+from callcenter.core.callbacks.policy import CallbackSettings
+from callcenter.core.dialplan import Decision, Status, Var, inherited
+from callcenter.core.ivr.engine import IvrSession
+from callcenter.core.outbound.numbers import BadNumber, normalise
+from callcenter.core.queues import Announce
 from callcenter.services.inbound.arrival import Arrival, Inbound
+from callcenter.services.ports import IvrEnd
 
 
 class CallRoutes:
@@ -41,3 +51,118 @@ class CallRoutes:
 
     async def announce(self, agi: AgiSession) -> Status:
         return await self.inbound.announce(self._line(agi), agi.unique_id)
+
+
+# Asterisk's own sounds (core set); the offer and thanks are the queue's settings.
+CONFIRM = ("telephone-number",)  # then the digits, then:
+IF_CORRECT = ("if-correct-press",)  # 1; any other key: enter another number
+ENTER = "vm-enter-num-to-call"  # followed by #
+BAD_NUMBER = "check-number-dial-again"
+CONFIRM_SECONDS = 8.0
+
+
+class AgiCallerLine:
+    def __init__(self, agi: AgiSession, runner: IvrRunner) -> None:
+        self.agi = agi
+        self.runner = runner
+
+    async def identify(self, call_id: str, number: str, name: str) -> None:
+        await self.agi.set_variable(Var.CALL_ID, call_id)
+        # The vetted caller ID replaces what the trunk sent, where they differ (each
+        # SET is a round trip before the caller hears anything).
+        if number != self.agi.header("callerid"):
+            await self.agi.set_variable("CALLERID(num)", number)
+        if name != self.agi.header("calleridname"):
+            await self.agi.set_variable("CALLERID(name)", name)
+
+    async def answer(self) -> None:
+        await self.agi.answer()
+
+    async def run_ivr(self, ivr: IvrSession) -> IvrEnd:
+        run = await self.runner.run(self.agi, ivr)
+        return IvrEnd(run.final, run.customer.id if run.customer else None)
+
+    async def prepare_queue(self, recording: str, moh: str | None) -> None:
+        await self.agi.set_variable(inherited(Var.REC_FILE), recording)
+        if moh is not None:
+            await self.agi.set_variable(Var.MOH, moh)
+
+    async def say_position(self, position: int, estimate: float | None, announce: Announce) -> None:
+        agi = self.agi
+        if announce.position:
+            if position <= 1:
+                await agi.stream_file("queue-youarenext")
+            else:
+                await agi.stream_file("queue-thereare")
+                await agi.command(f'SAY NUMBER {position - 1} ""')
+                await agi.stream_file("queue-callswaiting")
+        if announce.estimate and estimate is not None and estimate >= 60:
+            minutes = max(1, round(estimate / 60))
+            await agi.stream_file("queue-holdtime")
+            await agi.command(f'SAY NUMBER {minutes} ""')
+            await agi.stream_file("queue-minutes" if minutes > 1 else "queue-minute")
+
+    async def wants_callback(self, rules: CallbackSettings) -> bool:
+        if await self._prompt(rules.offer_prompts, rules.key) == rules.key:
+            return True
+        pressed = await self._say_digits(rules.key, rules.key)
+        return pressed == rules.key or await self.agi.wait_for_digit(3000) == rules.key
+
+    async def callback_number(self, caller: str, rules: CallbackSettings) -> str | None:
+        number = _valid(caller, rules.region)
+        if number is not None:
+            await self._prompt(CONFIRM, "12")
+            key = await self._say_digits(number.lstrip("+"), "12")
+            key = key or await self._prompt(IF_CORRECT, "12")
+            key = key or await self._say_digits("1", "12")
+            key = key or await self._key("12")
+            if key == "1":
+                return number
+        for _ in range(2):  # enter another number: two tries
+            typed, _ = await self.agi.get_data(ENTER, int(CONFIRM_SECONDS * 1000), 20)
+            entered = _valid(typed.rstrip("#"), rules.region)
+            if entered is not None:
+                return entered
+            await self.agi.stream_file(BAD_NUMBER)
+        return None
+
+    async def play(self, prompts: tuple[str, ...]) -> None:
+        await self._prompt(prompts, "")
+
+    async def carry_out(self, decision: Decision) -> Status:
+        if decision.status is Status.CONNECT:
+            await self.agi.set_variable(Var.TARGET, decision.target)
+            await self.agi.set_variable(Var.RING_TIMEOUT, str(int(decision.ring_timeout)))
+        elif decision.status is Status.VOICEMAIL:
+            await self.agi.set_variable(Var.VM_BOX, decision.target)
+        if decision.prompt:
+            await self.agi.stream_file(decision.prompt)
+        return decision.status
+
+    # -- keys ------------------------------------------------------------------------------
+    async def _key(self, wanted: str) -> str:
+        """Wait for one of ``wanted``, ignoring other keys, at most CONFIRM_SECONDS."""
+        deadline = time.monotonic() + CONFIRM_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            key = await self.agi.wait_for_digit(int(left * 1000))
+            if not key or key in wanted:
+                return key
+        return ""
+
+    async def _prompt(self, prompts: tuple[str, ...], escape: str) -> str:
+        for prompt in prompts:
+            key = await self.agi.stream_file(prompt, escape)
+            if key:
+                return key
+        return ""
+
+    async def _say_digits(self, digits: str, escape: str) -> str:
+        result = await self.agi.command(f'SAY DIGITS {digits} "{escape}"')
+        return chr(int(result.result)) if result.result.isdigit() and result.result != "0" else ""
+
+
+def _valid(raw: str, region: str) -> str | None:
+    try:
+        return normalise(raw, region) if raw else None
+    except BadNumber:
+        return None
