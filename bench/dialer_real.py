@@ -47,7 +47,6 @@ from typing import Any  # noqa: E402
 
 from sqlalchemy import func, select, update  # noqa: E402
 
-from bench.inbound_lab import ControllerLoop  # noqa: E402
 from callcenter.adapters.db.migrate import upgrade  # noqa: E402
 from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, LeadRow  # noqa: E402
 from callcenter.adapters.pbx.asterisk import AsteriskProcess  # noqa: E402
@@ -57,6 +56,7 @@ from callcenter.core.outbound.settings import load_settings  # noqa: E402
 from callcenter.services.site import apply_site, parse_site  # noqa: E402
 from callcenter.simulate.agent_uas import SippAgents, agent_scenario  # noqa: E402
 from callcenter.simulate.customers import Customers  # noqa: E402
+from callcenter.simulate.loop_thread import ControllerThread  # noqa: E402
 from callcenter.simulate.procs import wait_for  # noqa: E402
 
 AGENT_HOST, AGENT_PORT = "127.0.0.81", 18090
@@ -117,7 +117,7 @@ class DialerLab:
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-dialer-"))
         self.settings = lab_settings(self.root)
         self.asterisk = AsteriskProcess(self.settings, choose_provider(self.settings.pbx))
-        self.loop = ControllerLoop(self.settings)
+        self.loop = ControllerThread(self.settings)
         self.agents = [f"agent{n:02d}" for n in range(1, agents + 1)]
         self.uas = SippAgents(self.root / "agents", AGENT_HOST, AGENT_PORT, AGENT_PORT + 100)
         self.customers = Customers(
@@ -143,7 +143,7 @@ class DialerLab:
         self.asterisk.up([])
         self.uas.start(agent_scenario(ring_ms=100, talk_ms=self.talk_ms))
         self.customers.start(max_calls=100_000)
-        self.loop.start()
+        self.loop.start(connect=20)
         site = {
             "agents": [
                 {

@@ -155,7 +155,7 @@ def run_load(lab: Lab, path: str, phase: str, rate: float, calls: int, await_s: 
     callers = [("Bench Caller", f"+1555{index:07d}") for index in range(calls)]
     scenario = caller_scenario([500, "1"], end="await", await_ms=await_s * 1000)
     capture = Capture(lab.root / "captures" / f"{name}.pcap", CAPTURE_FILTER)
-    events_before = Counter(lab.controller_loop.call(lambda: dict(lab.controller_loop.events)))
+    events_before = Counter(lab.controller_loop.call(lambda: dict(lab.events)))
     cpu_before, started = lab.cpu_seconds(), time.monotonic()
     capture.start()
     try:
@@ -176,7 +176,7 @@ def run_load(lab: Lab, path: str, phase: str, rate: float, calls: int, await_s: 
         * (cpu_after["bench_process"] - cpu_before["bench_process"])
         / run.seconds,
     }
-    events = Counter(lab.controller_loop.call(lambda: dict(lab.controller_loop.events)))
+    events = Counter(lab.controller_loop.call(lambda: dict(lab.events)))
     run.fallbacks = events["CallFellBack"] - events_before["CallFellBack"]
     run.successful, run.sipp_failed = result.successful, result.failed
     found = timelines(capture.datagrams(), HOSTS[path], ASTERISK, AGENT_HOST)
