@@ -198,7 +198,6 @@ class Controller:
         self.view.on_resync(self._reload_voicemail)
         self.notifier.subscribe_all(self.records.submit)
         self.notifier.subscribe_all(lambda event: publish_event(self.hub, event))
-        self.directory.on_change(self._publish_agents)
         self._wire_wallboard()
         self._wire_desktop()
         self._wire_supervisor()

@@ -218,11 +218,6 @@ class CallCenter:
             query = query.order_by(order_by if order_by is not None else model.id)
             return list(session.scalars(query))
 
-    def add_agent(self, username: str, extension: str, name: str = "") -> SipAccount:
-        return self.thread.run(
-            self.controller.directory.add(username, name or username.title(), extension)
-        )
-
     def softphone(self, account: SipAccount, auto_answer: bool = False) -> Softphone:
         address = f"127.0.0.{self._next_address}"
         self._next_address += 1
