@@ -179,7 +179,9 @@ class Controller:
             self.storage.customers,
             self.timers.clock,
         )
-        self.agent_features = AgentFeatureRoute(self.agents, self.timers.clock)
+        self.agent_features = AgentFeatureRoute(
+            self.agents, self.timers.clock, lambda: self.desktop_settings.current.pause_reasons
+        )
         self.users = UserRepository(self.storage.sessions)
         self.hub = Hub()
         self.web: WebServer | None = None
