@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from asterisk.config import Category, Config, Item, ParseError
 
-from callcenter.adapters.pbx.render import PbxLayout, Renderer
+from callcenter.adapters.pbx.render import Renderer
 from callcenter.config import Settings
 from callcenter.core.dialplan import Context, Global, Var
 from callcenter.core.model import SipAccount
+from tests.unit.test_render import layout_for
 
 NOT_PARSED = {
     "extensions.conf": "#include of globals and the dialplan",
@@ -36,7 +37,14 @@ Sections = dict[str, dict[str, list[str]]]
 @pytest.fixture(scope="module")
 def etc(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``callcenter pbx up``'s rendering (the voicemail boxes too), without Asterisk."""
-    root = tmp_path_factory.mktemp("render")
+    with pytest.MonkeyPatch.context() as env:
+        for name in list(os.environ):
+            if name.upper().startswith("CALLCENTER_"):  # settings of this machine's own
+                env.delenv(name)
+        return render(tmp_path_factory.mktemp("render"))
+
+
+def render(root: Path) -> Path:
     settings = Settings(
         state_dir=root / "state",
         site_dir=root / "site",
@@ -53,15 +61,7 @@ def etc(tmp_path_factory: pytest.TempPathFactory) -> Path:
             }
         ],
     )
-    layout = PbxLayout(
-        host_dir=root / "state" / "pbx",
-        inner_dir="/srv/callcenter",
-        mod_dir="/usr/lib/x86_64-linux-gnu/asterisk/modules",
-        data_dir="/usr/share/asterisk",
-        run_user="asterisk",
-        uid=os.getuid(),
-        gid=os.getgid(),
-    )
+    layout = layout_for(root)
     renderer = Renderer(settings, layout)
     renderer.render("Zm9vYmFy", [SipAccount("agent1", "s3cret-A", "Alice Smith", "1001")])
     renderer.render_voicemail(["support"], "install-secret")
