@@ -36,26 +36,24 @@ the last line.
 
 from __future__ import annotations
 
+import _checkout  # noqa: F401  first: this checkout's code (bench/_checkout.py)
+
+# isort: split
+import argparse
+import contextlib
+import json
+import logging
+import os
+import platform
+import shutil
 import sys
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
-
-from bench.console_bare_loop import BareLoop  # noqa: E402
-from bench.console_lab import ConsoleLab  # noqa: E402
+from bench.console_bare_loop import BareLoop
+from bench.console_lab import ConsoleLab
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -28,36 +28,34 @@ Prints human-readable lines, then one JSON object as the last line.
 
 from __future__ import annotations
 
+import _checkout  # noqa: F401  first: this checkout's code (bench/_checkout.py)
+
+# isort: split
+import argparse
+import contextlib
+import json
+import logging
+import platform
+import shutil
 import sys
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from sqlalchemy import func, select, update
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
-
-from sqlalchemy import func, select, update  # noqa: E402
-
-from bench.inbound_lab import ControllerLoop  # noqa: E402
-from callcenter.adapters.db.migrate import upgrade  # noqa: E402
-from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, LeadRow  # noqa: E402
-from callcenter.adapters.pbx.asterisk import AsteriskProcess  # noqa: E402
-from callcenter.adapters.pbx.provider import choose_provider  # noqa: E402
-from callcenter.config import Settings  # noqa: E402
-from callcenter.core.outbound.settings import load_settings  # noqa: E402
-from callcenter.services.site import apply_site, parse_site  # noqa: E402
-from callcenter.simulate.agent_uas import SippAgents, agent_scenario  # noqa: E402
-from callcenter.simulate.customers import Customers  # noqa: E402
-from callcenter.simulate.procs import wait_for  # noqa: E402
+from callcenter.adapters.db.migrate import upgrade
+from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, LeadRow
+from callcenter.adapters.pbx.asterisk import AsteriskProcess
+from callcenter.adapters.pbx.provider import choose_provider
+from callcenter.config import Settings
+from callcenter.core.outbound.settings import load_settings
+from callcenter.services.site import apply_site, parse_site
+from callcenter.simulate.agent_uas import SippAgents, agent_scenario
+from callcenter.simulate.customers import Customers
+from callcenter.simulate.loop_thread import ControllerThread
+from callcenter.simulate.procs import wait_for
 
 AGENT_HOST, AGENT_PORT = "127.0.0.81", 18090
 CUSTOMER_HOST, CUSTOMER_PORT = "127.0.0.82", 18099
@@ -117,7 +115,7 @@ class DialerLab:
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-dialer-"))
         self.settings = lab_settings(self.root)
         self.asterisk = AsteriskProcess(self.settings, choose_provider(self.settings.pbx))
-        self.loop = ControllerLoop(self.settings)
+        self.loop = ControllerThread(self.settings)
         self.agents = [f"agent{n:02d}" for n in range(1, agents + 1)]
         self.uas = SippAgents(self.root / "agents", AGENT_HOST, AGENT_PORT, AGENT_PORT + 100)
         self.customers = Customers(
@@ -143,7 +141,7 @@ class DialerLab:
         self.asterisk.up([])
         self.uas.start(agent_scenario(ring_ms=100, talk_ms=self.talk_ms))
         self.customers.start(max_calls=100_000)
-        self.loop.start()
+        self.loop.start(connect=20)
         site = {
             "agents": [
                 {

@@ -29,28 +29,24 @@ Prints human-readable lines, then one JSON object as the last line.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import _checkout  # noqa: F401  first: this checkout's code (bench/_checkout.py)
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# isort: split
+import argparse
+import heapq
+import json
+import math
+import platform
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-import argparse  # noqa: E402
-import heapq  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import time  # noqa: E402
-from collections import deque  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from functools import lru_cache  # noqa: E402
-
-from callcenter.core.outbound.dispositions import AmdResult, Attempt, outcome_of  # noqa: E402
-from callcenter.core.outbound.pacing import AbandonStats, PacingInput, pace  # noqa: E402
-from callcenter.core.outbound.retry import LeadState, dial, finish  # noqa: E402
-from callcenter.core.outbound.settings import (  # noqa: E402
+from callcenter.core.outbound.dispositions import AmdResult, Attempt, outcome_of
+from callcenter.core.outbound.pacing import AbandonStats, PacingInput, pace
+from callcenter.core.outbound.retry import LeadState, dial, finish
+from callcenter.core.outbound.settings import (
     CampaignSettings,
     Mode,
     load_settings,

@@ -26,19 +26,16 @@ remove that step).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
@@ -48,10 +45,9 @@ from callcenter.core.events import Event
 from callcenter.runtime import Controller
 from callcenter.services.site import apply_site, parse_site
 from callcenter.simulate.agent_uas import SippAgents, agent_scenario
+from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.sipp import SippCaller
-
-T = TypeVar("T")
 
 AMI_PORT = 17038
 AGI_PORT = 17573
@@ -173,63 +169,6 @@ def site(agents: dict[str, str], menu_timeout: float = 4.0) -> dict[str, Any]:
     }
 
 
-class ControllerLoop:
-    """The controller on its own event loop thread (as `callcenter run` would run it)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.loop = asyncio.new_event_loop()
-        self.controller: Controller | None = None
-        self.events: Counter[str] = Counter()
-        self._thread = threading.Thread(target=self._run, name="controller", daemon=True)
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.controller = Controller(self.settings)
-            self.controller.notifier.subscribe_all(self._count)
-            self.loop.run_until_complete(self.controller.start())
-        except BaseException as exc:  # handed to the starting thread
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
-
-    def _count(self, event: Event) -> None:
-        self.events[type(event).__name__] += 1
-
-    def start(self, timeout: float = 20) -> Controller:
-        self._thread.start()
-        self._ready.wait(timeout)
-        if self._error is not None:
-            raise self._error
-        assert self.controller is not None
-        self.run(self.controller.ami.wait_connected(timeout))
-        return self.controller
-
-    def run(self, coro: Awaitable[T], timeout: float = 30) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)  # type: ignore[arg-type]
-
-    def call(self, fn: Any, timeout: float = 10) -> Any:
-        async def wrapper() -> Any:
-            return fn()
-
-        return self.run(wrapper(), timeout)
-
-    def stop(self) -> None:
-        if self.controller is not None and self._thread.is_alive():
-            with contextlib.suppress(Exception):
-                self.run(self.controller.stop())
-        if self._thread.is_alive():
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(10)
-        if not self._thread.is_alive():
-            self.loop.close()
-
-
 class Lab:
     """Asterisk + controller + SIPp agents, torn down whatever happens."""
 
@@ -240,7 +179,8 @@ class Lab:
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-"))
         self.settings = bench_settings(self.root)
         self.asterisk = AsteriskProcess(self.settings, choose_provider(self.settings.pbx))
-        self.controller_loop = ControllerLoop(self.settings)
+        self.events: Counter[str] = Counter()  # controller events by type, counted on its loop
+        self.controller_loop = ControllerThread(self.settings, self._count_events)
         self.uas: dict[str, SippAgents] = {}
         self.agents: dict[str, list[str]] = {}
         self.asterisk_pid: int | None = None
@@ -296,7 +236,7 @@ class Lab:
         for prefix, uas in self.uas.items():
             if not uas.running():
                 raise RuntimeError(f"SIPp agents {prefix} exited: {uas.stop().log}")
-        self.controller_loop.start()
+        self.controller_loop.start(connect=20)
         apply_site(
             parse_site(site(contacts), Path("."), "bench site"), self.controller.storage.sessions
         )
@@ -311,6 +251,13 @@ class Lab:
             if len(fields) >= 4 and fields[0] == "Contact:" and "Avail" in fields:
                 avail.add(fields[1].split("/", 1)[0])
         return names <= avail
+
+    def _count_events(self, controller: Controller) -> None:
+        """Counts the controller's events by type from before it starts (on its loop)."""
+        controller.notifier.subscribe_all(self._count)
+
+    def _count(self, event: Event) -> None:
+        self.events[type(event).__name__] += 1
 
     @property
     def controller(self) -> Controller:

@@ -48,21 +48,18 @@ Prints a table, then one JSON object as the last line.
 
 from __future__ import annotations
 
+import _checkout  # noqa: F401  first: this checkout's code (bench/_checkout.py)
+
+# isort: split
+import argparse
+import json
+import platform
 import sys
-from pathlib import Path
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-
-from bench.inbound_lab import (  # noqa: E402
+from bench.inbound_lab import (
     AGENT_HOST,
     ASTERISK,
     OURS_CALLER,
@@ -70,15 +67,15 @@ from bench.inbound_lab import (  # noqa: E402
     SIP_PORT,
     Lab,
 )
-from bench.inbound_metrics import (  # noqa: E402
+from bench.inbound_metrics import (
     agent_free_to_ring,
     ms,
     percentile,
     timelines,
 )
-from callcenter.simulate.capture import Capture  # noqa: E402
-from callcenter.simulate.procs import stop_process  # noqa: E402
-from callcenter.simulate.sipp import caller_scenario  # noqa: E402
+from callcenter.simulate.capture import Capture
+from callcenter.simulate.procs import stop_process
+from callcenter.simulate.sipp import caller_scenario
 
 PATHS = ("ours", "plain")
 SLA = 2.0  # seconds of post-dial delay or queue-to-agent latency that count as failure
@@ -155,7 +152,7 @@ def run_load(lab: Lab, path: str, phase: str, rate: float, calls: int, await_s: 
     callers = [("Bench Caller", f"+1555{index:07d}") for index in range(calls)]
     scenario = caller_scenario([500, "1"], end="await", await_ms=await_s * 1000)
     capture = Capture(lab.root / "captures" / f"{name}.pcap", CAPTURE_FILTER)
-    events_before = Counter(lab.controller_loop.call(lambda: dict(lab.controller_loop.events)))
+    events_before = Counter(lab.controller_loop.call(lambda: dict(lab.events)))
     cpu_before, started = lab.cpu_seconds(), time.monotonic()
     capture.start()
     try:
@@ -176,7 +173,7 @@ def run_load(lab: Lab, path: str, phase: str, rate: float, calls: int, await_s: 
         * (cpu_after["bench_process"] - cpu_before["bench_process"])
         / run.seconds,
     }
-    events = Counter(lab.controller_loop.call(lambda: dict(lab.controller_loop.events)))
+    events = Counter(lab.controller_loop.call(lambda: dict(lab.events)))
     run.fallbacks = events["CallFellBack"] - events_before["CallFellBack"]
     run.successful, run.sipp_failed = result.successful, result.failed
     found = timelines(capture.datagrams(), HOSTS[path], ASTERISK, AGENT_HOST)

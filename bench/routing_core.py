@@ -24,22 +24,18 @@ Prints human-readable lines, then one JSON object as the last line.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import _checkout  # noqa: F401  first: this checkout's code (bench/_checkout.py)
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# isort: split
+import json
+import platform
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-import json  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Mapping  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-from callcenter.core.acd.model import QueueConfig, RelaxStep, Strategy, meets  # noqa: E402
-from callcenter.core.acd.router import Assignment, Router  # noqa: E402
+from callcenter.core.acd.model import QueueConfig, RelaxStep, Strategy, meets
+from callcenter.core.acd.router import Assignment, Router
 
 SEED = 20_240_601
 AGENTS = 1_000

@@ -28,33 +28,31 @@ Prints human-readable lines, then one JSON object as the last line.
 
 from __future__ import annotations
 
+from _checkout import ROOT  # first: this checkout's code (bench/_checkout.py)
+
+# isort: split
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import os
+import platform
+import subprocess
 import sys
+import tempfile
+import time
+import tracemalloc
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-from typing import Any  # noqa: E402
-
-from callcenter.adapters.db.migrate import upgrade  # noqa: E402
-from callcenter.adapters.pbx.secrets import ensure_secret  # noqa: E402
-from callcenter.config import Settings  # noqa: E402
-from callcenter.core.calls.live import LiveCall  # noqa: E402
-from callcenter.core.dialplan import Status  # noqa: E402
-from callcenter.runtime import Controller  # noqa: E402
-from callcenter.services.site import apply_site, parse_site  # noqa: E402
+from callcenter.adapters.db.migrate import upgrade
+from callcenter.adapters.pbx.secrets import ensure_secret
+from callcenter.config import Settings
+from callcenter.core.calls.live import LiveCall
+from callcenter.core.dialplan import Status
+from callcenter.runtime import Controller
+from callcenter.services.site import apply_site, parse_site
 
 QUEUE = "support"
 SITE = {

@@ -31,6 +31,7 @@ from callcenter.adapters.db.records_writer import RecordWriter
 from callcenter.adapters.db.site_settings import SiteSettings
 from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.db.wallboard_history import CallEventHistory
+from callcenter.adapters.http.fetch import fetch_json
 from callcenter.adapters.http.webhooks import WebhookDispatcher
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
@@ -201,8 +202,10 @@ class CallCenter:
             self.acd, self.calls, self.flows, self.queues, self.notifier,
             self.recordings, self.callbacks, self.timers.clock,
         )  # fmt: skip
-        self.routes = CallRoutes(self.inbound, IvrRunner(self.storage.customers))
-        self.agent_features = AgentFeatureRoute(self.agents, self.timers.clock)
+        self.routes = CallRoutes(self.inbound, IvrRunner(self.storage.customers, fetch_json))
+        self.agent_features = AgentFeatureRoute(
+            self.agents, self.timers.clock, lambda: self.desktop_settings.current.pause_reasons
+        )
 
     # -- console areas: each builds its own services here ------------------------------------
     def _build_console(self) -> None:
@@ -328,7 +331,6 @@ class CallCenter:
         self.view.on_resync(self.supervision.resync)
         self.view.on_endpoint_change(self.agents.maybe_available)
         self.agents.on_available(self.acd.agent_available)
-        self.directory.on_change(self._agents_changed)
         # Domain events: who acts on which (callcenter/subscriptions.py), then the
         # subscribers of every event: records, the console's live pushes, the
         # wallboard, webhooks.

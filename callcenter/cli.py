@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console as RichConsole
 
 from callcenter.adapters.db.agents import DuplicateAgent
 from callcenter.adapters.db.migrate import current, upgrade
@@ -88,10 +89,17 @@ def _accounts(settings: Settings) -> list[Any]:
 def pbx_up(ctx: Context) -> None:
     """Build (once) and start Asterisk with the project's configuration."""
     settings = ctx.settings
+    pbx = build_asterisk(settings)
     try:
-        click.echo(build_asterisk(settings).up(_accounts(settings)))
+        accounts = _accounts(settings)
+        pbx.provider.prepare()  # building the Asterisk root (once) prints its own steps
+        # Start-up waits for AMI to answer (up to pbx.start_timeout): a spinner on a
+        # terminal's stderr meanwhile, nothing when stderr is a file or a pipe.
+        with RichConsole(stderr=True).status("starting Asterisk (or reloading what changed)"):
+            said = pbx.up(accounts)
     except (ProviderError, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
+    click.echo(said)
 
 
 @pbx.command("down")

@@ -1,31 +1,19 @@
 """Agents' accounts: the database is the truth, Asterisk's PJSIP endpoints follow.
 
-Adding or removing an agent re-renders the generated endpoints file and
-reloads PJSIP, so a change takes effect without restarting anything.
+The controller's reload reads them again and re-renders the generated
+endpoints file (reloading PJSIP), so a change takes effect without a restart.
 """
 
 from __future__ import annotations
 
-import logging
-import secrets
-from collections.abc import Awaitable, Callable
-
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.core.model import SipAccount
-
-log = logging.getLogger(__name__)
-
-Publisher = Callable[[list[SipAccount]], Awaitable[None]]
 
 
 class AgentDirectory:
     def __init__(self, repository: AgentRepository) -> None:
         self._repository = repository
         self._accounts: dict[str, SipAccount] = {}
-        self._publishers: list[Publisher] = []
-
-    def on_change(self, publisher: Publisher) -> None:
-        self._publishers.append(publisher)
 
     def load(self) -> None:
         self._accounts = {a.username: a for a in self._repository.accounts()}
@@ -33,22 +21,5 @@ class AgentDirectory:
     def accounts(self) -> list[SipAccount]:
         return list(self._accounts.values())
 
-    def endpoints(self) -> list[str]:
-        return list(self._accounts)
-
     def get(self, username: str) -> SipAccount | None:
         return self._accounts.get(username)
-
-    async def add(
-        self, username: str, display_name: str, extension: str, password: str | None = None
-    ) -> SipAccount:
-        account = self._repository.add(
-            username, display_name, extension, password or secrets.token_urlsafe(12)
-        )
-        self._accounts[username] = account
-        await self._publish()
-        return account
-
-    async def _publish(self) -> None:
-        for publisher in self._publishers:
-            await publisher(self.accounts())

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.simulate.procs import stop_process
-from callcenter.simulate.sipp import AWAIT_BYE, SDP, SippResult, read_counts
+from callcenter.simulate.sipp import AWAIT_BYE, SDP, SippResult, launch_sipp, sipp_result
 
 _LOCAL_TAG = "tag=[pid]SIPpTag01[call_number]"
 
@@ -122,38 +122,8 @@ class SippAgents:
         return f"sip:{username}@{self.address}:{self.port}"
 
     def start(self, scenario: str) -> subprocess.Popen[bytes]:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        xml = self.workdir / f"{self.name}.xml"
-        xml.write_text(scenario)
-        argv = [
-            "sipp",
-            "-sf",
-            str(xml),
-            "-i",
-            self.address,
-            "-p",
-            str(self.port),
-            "-mp",
-            str(self.media_port),
-            "-aa",
-            "-nostdin",
-            "-trace_err",
-            "-error_file",
-            str(self.workdir / f"{self.name}_errors.log"),
-            "-trace_stat",
-            "-stf",
-            str(self.workdir / f"{self.name}_stat.csv"),
-            "-fd",
-            "1",
-        ]
-        with (self.workdir / f"{self.name}.out").open("wb") as log:
-            self.process = subprocess.Popen(
-                argv,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=self.workdir,
-            )
+        options = ["-i", self.address, "-p", str(self.port), "-mp", str(self.media_port), "-aa"]
+        self.process = launch_sipp(self.workdir, self.name, scenario, options)
         return self.process
 
     def running(self) -> bool:
@@ -163,11 +133,5 @@ class SippAgents:
         """Stop the UAS (by PID); its counts as of its last statistics dump."""
         if self.process is not None:
             stop_process(self.process)
-        successful, failed = read_counts(self.workdir / f"{self.name}_stat.csv")
-        text = ""
-        for suffix in (".out", "_errors.log"):
-            path = self.workdir / f"{self.name}{suffix}"
-            if path.exists():
-                text += path.read_text(errors="replace")
         code = self.process.returncode if self.process is not None else 0
-        return SippResult(code if code is not None else -1, successful, failed, text)
+        return sipp_result(self.workdir, self.name, code)

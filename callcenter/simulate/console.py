@@ -10,10 +10,8 @@ console does on its own: roles, CSRF, tokens, validation, live pushes.
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -28,6 +26,7 @@ from callcenter.adapters.web.server import WebServer
 from callcenter.config import Settings
 from callcenter.runtime import Controller
 from callcenter.services.site import apply_site, parse_site
+from callcenter.simulate.loop_thread import ControllerThread
 
 T = TypeVar("T")
 
@@ -67,14 +66,11 @@ class Console:
         root.mkdir(parents=True, exist_ok=True)
         self.settings = console_settings(root)
         upgrade(self.settings.database_url)
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="controller")
-        self._thread.daemon = True
-        self._thread.start()
-        self.controller: Controller = self.run(self._build())
+        self.thread = ControllerThread(self.settings)
+        self.controller: Controller = self.thread.start(connect=None)
         self.context = WebContext(
             self.controller,
-            LoopBridge(self.loop),
+            LoopBridge(self.thread.loop),
             self.controller.hub,
             self.controller.storage.sessions,
             self.controller.timers.clock,
@@ -82,22 +78,9 @@ class Console:
         self.app: APIFlask = create_app(self.context, secret_key)
         self.server: WebServer | None = None
 
-    async def _build(self) -> Controller:
-        controller = Controller(self.settings)
-        await controller.start()
-        return controller
-
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         """Run a coroutine on the controller's loop."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def call(self, fn: Callable[[], T], timeout: float = 10) -> T:
-        """Run a plain function on the controller's loop."""
-
-        async def wrapper() -> T:
-            return fn()
-
-        return self.run(wrapper(), timeout)
+        return self.thread.run(coro, timeout)
 
     def load_site(self, data: dict[str, Any]) -> None:
         """Write a site definition (``callcenter site load`` format) and apply it.
@@ -118,11 +101,7 @@ class Console:
         if self.server is not None:
             self.server.stop()
             self.server = None
-        if self._thread.is_alive():
-            self.run(self.controller.stop())
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(10)
-        self.loop.close()
+        self.thread.stop()
 
     def __enter__(self) -> Console:
         return self

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.simulate.procs import stop_process
+from callcenter.simulate.sipp import launch_sipp
 from callcenter.simulate.voices import greeting_pcap
 
 HUMAN = "Hello?"
@@ -147,17 +148,10 @@ class Customers:
         # greeting, and hears nothing at all once the RTP stream stops.
         human = greeting_pcap(HUMAN, voices / "human.pcap", trailing_silence=4.0)
         machine = greeting_pcap(MACHINE, voices / "machine.pcap", trailing_silence=4.0)
-        scenario = self.workdir / "customers.xml"
-        scenario.write_text(customer_scenario(human, machine, self.address))
-        argv = [
-            "sipp", "-sf", str(scenario), "-i", self.address, "-p", str(self.port),
-            "-mp", str(self.media_port), "-m", str(max_calls), "-nostdin",
-            "-trace_err", "-error_file", str(self.workdir / "customers_errors.log"),
-            "-trace_stat", "-stf", str(self.workdir / "customers_stat.csv"), "-fd", "1",
-        ]  # fmt: skip
-        with (self.workdir / "customers.out").open("wb") as log:
-            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, cwd=self.workdir)  # fmt: skip
+        scenario = customer_scenario(human, machine, self.address)
+        options = ["-i", self.address, "-p", str(self.port), "-mp", str(self.media_port)]
+        options += ["-m", str(max_calls)]
+        self.process = launch_sipp(self.workdir, "customers", scenario, options)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -156,18 +156,17 @@ class SippCaller:
     media_port: int = 6000
     service: str = "5000"
 
-    def _prepare(
+    def start(
         self,
         scenario: str,
         callers: list[tuple[str, str]],
-        calls: int | None,
-        rate: float,
-        timeout: float,
-        name: str,
-    ) -> list[str]:
+        calls: int | None = None,
+        rate: float = 1.0,
+        timeout: float = 120,
+        name: str = "caller",
+    ) -> subprocess.Popen[bytes]:
+        """Start in the background; the scenario itself must end every call."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        xml = self.workdir / f"{name}.xml"
-        xml.write_text(scenario)
         inf = self.workdir / f"{name}.csv"
         with inf.open("w", newline="") as handle:
             handle.write("SEQUENTIAL\n")
@@ -175,11 +174,7 @@ class SippCaller:
             for caller in callers:
                 writer.writerow(caller)
         count = calls if calls is not None else len(callers)
-        return [
-            "sipp",
-            self.target,
-            "-sf",
-            str(xml),
+        options = [
             "-inf",
             str(inf),
             "-i",
@@ -199,36 +194,8 @@ class SippCaller:
             "-timeout",
             str(int(timeout)),
             "-timeout_error",
-            "-nostdin",
-            "-trace_err",
-            "-error_file",
-            str(self.workdir / f"{name}_errors.log"),
-            "-trace_stat",
-            "-stf",
-            str(self.workdir / f"{name}_stat.csv"),
-            "-fd",
-            "1",
         ]
-
-    def start(
-        self,
-        scenario: str,
-        callers: list[tuple[str, str]],
-        calls: int | None = None,
-        rate: float = 1.0,
-        timeout: float = 120,
-        name: str = "caller",
-    ) -> subprocess.Popen[bytes]:
-        """Start in the background; the scenario itself must end every call."""
-        argv = self._prepare(scenario, callers, calls, rate, timeout, name)
-        with (self.workdir / f"{name}.out").open("wb") as log:
-            return subprocess.Popen(
-                argv,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=self.workdir,
-            )
+        return launch_sipp(self.workdir, name, scenario, options, target=self.target)
 
     def finish(
         self, process: subprocess.Popen[bytes], timeout: float = 120, name: str = "caller"
@@ -239,12 +206,7 @@ class SippCaller:
             pass
         finally:
             stop_process(process)
-        successful, failed = read_counts(self.workdir / f"{name}_stat.csv")
-        text = (self.workdir / f"{name}.out").read_text(errors="replace")
-        errors = self.workdir / f"{name}_errors.log"
-        if errors.exists():
-            text += "\n" + errors.read_text(errors="replace")
-        return SippResult(process.returncode, successful, failed, text)
+        return sipp_result(self.workdir, name, process.returncode)
 
     def run(
         self,
@@ -258,6 +220,32 @@ class SippCaller:
         """Place the calls and wait until every one has ended."""
         process = self.start(scenario, callers, calls, rate, timeout, name)
         return self.finish(process, timeout + 30, name)
+
+
+def launch_sipp(
+    workdir: Path, name: str, scenario: str, options: list[str], target: str = ""
+) -> subprocess.Popen[bytes]:
+    """Start SIPp on ``scenario`` in the background, with ``options`` (and ``target``,
+    for a UAC). Its files in ``workdir`` are named after ``name``: the scenario (.xml),
+    its output (.out), errors (_errors.log) and statistics (_stat.csv)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    xml = workdir / f"{name}.xml"
+    xml.write_text(scenario)
+    argv = ["sipp", *([target] if target else []), "-sf", str(xml), *options]
+    argv += ["-nostdin", "-trace_err", "-error_file", str(workdir / f"{name}_errors.log")]
+    argv += ["-trace_stat", "-stf", str(workdir / f"{name}_stat.csv"), "-fd", "1"]
+    with (workdir / f"{name}.out").open("wb") as log:
+        return subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir
+        )
+
+
+def sipp_result(workdir: Path, name: str, returncode: int | None) -> SippResult:
+    """A SIPp run's counts (as of its last statistics dump) and its output and errors."""
+    successful, failed = read_counts(workdir / f"{name}_stat.csv")
+    files = [workdir / f"{name}{suffix}" for suffix in (".out", "_errors.log")]
+    text = "\n".join(path.read_text(errors="replace") for path in files if path.exists())
+    return SippResult(returncode if returncode is not None else -1, successful, failed, text)
 
 
 def read_counts(stat: Path) -> tuple[int, int]:

@@ -30,11 +30,11 @@ from callcenter.adapters.pbx.provider import ProviderError, choose_provider
 from callcenter.config import Settings
 from callcenter.core.model import SipAccount
 from callcenter.services.site import apply_site, parse_site
+from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.sipp import SippCaller, SippResult, caller_scenario
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.browser import browser  # noqa: F401  (a fixture for console tests)
-from tests.support.controller import ControllerThread
 
 # Several people (or CI jobs) may run the end-to-end suite on one machine at
 # once: each picks a port base (CALLCENTER_TEST_PORT_BASE) so their Asterisks,
@@ -217,11 +217,6 @@ class CallCenter:
             query = select(model).where(*where)
             query = query.order_by(order_by if order_by is not None else model.id)
             return list(session.scalars(query))
-
-    def add_agent(self, username: str, extension: str, name: str = "") -> SipAccount:
-        return self.thread.run(
-            self.controller.directory.add(username, name or username.title(), extension)
-        )
 
     def softphone(self, account: SipAccount, auto_answer: bool = False) -> Softphone:
         address = f"127.0.0.{self._next_address}"

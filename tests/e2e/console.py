@@ -14,9 +14,9 @@ from selenium import webdriver
 from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
+from callcenter.simulate.loop_thread import ControllerThread
 from tests.e2e.browser import ARTIFACTS
 from tests.e2e.conftest import PORT_BASE, CallCenter, Pbx
-from tests.support.controller import ControllerThread
 
 T = TypeVar("T")
 WEB_PORT = PORT_BASE + 81

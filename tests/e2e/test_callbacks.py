@@ -26,12 +26,12 @@ from callcenter.adapters.db.models import (
     RecordingRow,
 )
 from callcenter.core.stats import CallEventRecord, fold_legs
+from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CALLER_PORT, CallCenter, PlacedCall
 from tests.e2e.outbound_support import Outbound, outbound_fixture, zone_in_hours
 from tests.e2e.sites import agent, menu_flow, queue_node
-from tests.support.controller import ControllerThread
 
 pytestmark = pytest.mark.e2e
 

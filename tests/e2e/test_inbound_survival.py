@@ -27,10 +27,10 @@ from callcenter.config import Settings
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.state import CallState
 from callcenter.services.agents import FALLBACK_QUEUE
+from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CALLER_PORT, CallCenter, Pbx, PlacedCall
-from tests.support.controller import ControllerThread
 
 pytestmark = pytest.mark.e2e
 

@@ -9,10 +9,8 @@ tests/e2e/test_admin.py checks that part for real).
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +31,7 @@ from callcenter.adapters.web.context import WebContext
 from callcenter.adapters.web.hub import Hub
 from callcenter.services.console.admin import Admin
 from callcenter.services.console.reports import Reports, SiteZone
+from callcenter.simulate.loop_thread import LoopThread
 
 
 @dataclass
@@ -83,9 +82,8 @@ def login(client: FlaskClient, username: str, password: str, page: str | None = 
 def console(database_url: str, timezone: str = "") -> Iterator[ConsoleRig]:
     engine = make_engine(database_url)
     sessions = make_sessions(engine)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="console-loop", daemon=True)
-    thread.start()
+    loop = LoopThread("console-loop")
+    loop.start()
     users = UserRepository(sessions)
     config = ConfigRepository(sessions)
     rig = ConsoleRig(
@@ -101,13 +99,11 @@ def console(database_url: str, timezone: str = "") -> Iterator[ConsoleRig]:
         storage=SimpleNamespace(config=config, agents=AgentRepository(sessions)),
         settings=SimpleNamespace(timezone=timezone),
     )
-    context = WebContext(rig, LoopBridge(loop), Hub(), sessions, lambda: rig.clock_at)  # type: ignore[arg-type]
+    context = WebContext(rig, LoopBridge(loop.loop), Hub(), sessions, lambda: rig.clock_at)  # type: ignore[arg-type]
     rig.app = create_app(context, secrets.token_hex(16))
     rig.app.config["TESTING"] = True
     try:
         yield rig
     finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
+        loop.stop(5)
         engine.dispose()

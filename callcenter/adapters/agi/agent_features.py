@@ -1,13 +1,14 @@
-"""Agents' feature codes from their own phone (dialplan cc-agents): *1..*4."""
+"""Agents' feature codes from their own phone (dialplan cc-agents): *1..*4, *2N."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from callcenter.adapters.agi.session import AgiSession
 from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import Status
+from callcenter.core.pause_reasons import reason_for_code
 from callcenter.services.agents import AgentError, AgentService
 
 log = logging.getLogger(__name__)
@@ -16,20 +17,15 @@ Clock = Callable[[], float]
 
 
 class AgentFeatureRoute:
-    """*1 log in, *2 pause (*2N with reason N), *3 ready, *4 log out, from the agent's phone."""
+    """*1 log in, *2 pause (*2N: with the N-th of ``reasons()``, the administrator's
+    current list), *3 ready, *4 log out, from the agent's phone."""
 
-    REASONS = {
-        "": "break",
-        "1": "break",
-        "2": "lunch",
-        "3": "meeting",
-        "4": "training",
-        "5": "admin",
-    }
-
-    def __init__(self, agents: AgentService, clock: Clock) -> None:
+    def __init__(
+        self, agents: AgentService, clock: Clock, reasons: Callable[[], Sequence[str]]
+    ) -> None:
         self.agents = agents
         self.clock = clock
+        self.reasons = reasons
 
     async def handle(self, agi: AgiSession) -> Status:
         agent = endpoint_of(agi.channel) or ""
@@ -39,8 +35,7 @@ class AgentFeatureRoute:
             if code == "*1":
                 await self.agents.login(agent, now)
                 prompt = "agent-loginok"
-            elif code.startswith("*2"):
-                reason = self.REASONS.get(code[2:], f"reason-{code[2:]}")
+            elif (reason := reason_for_code(code, self.reasons())) is not None:
                 await self.agents.pause(agent, reason, now)
                 prompt = "beep"
             elif code == "*3":
@@ -49,7 +44,7 @@ class AgentFeatureRoute:
             elif code == "*4":
                 await self.agents.logout(agent, now)
                 prompt = "agent-loggedoff"
-            else:
+            else:  # an unknown code, or *2N past the end of the reasons
                 prompt = "pbx-invalid"
         except AgentError as exc:
             log.info("feature %s from %s refused: %s", code, agent, exc)

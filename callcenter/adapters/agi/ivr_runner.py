@@ -1,18 +1,16 @@
 """Carry out the IVR engine's actions on a channel over FastAGI.
 
 The engine (core/ivr) decides; this module plays, reads keys, looks customers
-up and calls self-service endpoints. A slow or failing endpoint never strands
-the caller: every fetch has a deadline (music plays meanwhile) and its
-failure is a result the flow has a branch for.
+up and calls self-service endpoints (through ``fetch``, adapters/http/fetch.py).
+A slow or failing endpoint never strands the caller: every fetch has a deadline
+(music plays meanwhile) and its failure is a result the flow has a branch for.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import urllib.error
-import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from callcenter.adapters.agi.session import AgiHangup, AgiSession
@@ -42,9 +40,10 @@ from callcenter.core.ivr.events import (
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 64 * 1024
 KEYS = "0123456789*#"
 Final = Enqueue | BookCallback | Voicemail | Hangup
+# (url, timeout in s) -> the JSON document there, or None without a usable answer.
+JsonFetch = Callable[[str, float], Awaitable[object]]
 
 
 @dataclass
@@ -55,8 +54,9 @@ class IvrRun:
 
 
 class IvrRunner:
-    def __init__(self, customers: CustomerRepository) -> None:
+    def __init__(self, customers: CustomerRepository, fetch: JsonFetch) -> None:
         self.customers = customers
+        self.fetch = fetch
 
     async def run(self, agi: AgiSession, ivr: IvrSession) -> IvrRun:
         customer: Customer | None = None
@@ -165,25 +165,10 @@ class IvrRunner:
     async def _fetch(self, agi: AgiSession, action: Fetch) -> Result:
         await agi.exec("StartMusicOnHold", "")
         try:
-            body = await asyncio.wait_for(
-                asyncio.to_thread(_get, action.url, action.timeout), action.timeout + 0.5
-            )
-            document = json.loads(body)
-        except (TimeoutError, OSError, ValueError, urllib.error.URLError) as exc:
-            log.info("self-service fetch failed: %s", type(exc).__name__)
-            return FetchResult(False)
+            document = await self.fetch(action.url, action.timeout)
         finally:
             await agi.exec("StopMusicOnHold", "")
         if not isinstance(document, dict):
             return FetchResult(False)
         fields = {str(k): str(v) for k, v in document.items() if isinstance(v, str | int | float)}
         return FetchResult(True, fields)
-
-
-def _get(url: str, timeout: float) -> bytes:
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        data: bytes = response.read(MAX_BODY + 1)
-    if len(data) > MAX_BODY:
-        raise ValueError("answer too large")
-    return data

@@ -67,7 +67,6 @@ class AgiSession:
         self._writer = writer
         self._command_timeout = command_timeout
         self.hung_up = False
-        self.status_set = False
 
     # -- headers -----------------------------------------------------------------
     def header(self, name: str) -> str:
@@ -158,8 +157,6 @@ class AgiSession:
 
     async def set_variable(self, name: Var | str, value: str | int) -> None:
         await self.command(f"SET VARIABLE {name} {quote(str(value))}")
-        if name == Var.STATUS:
-            self.status_set = True
 
     async def get_variable(self, name: str) -> str | None:
         result = await self.command(f"GET VARIABLE {quote(name)}")

@@ -90,6 +90,3 @@ class PbxView:
                 await listener()
             except Exception:
                 log.exception("after-resync listener %r failed", listener)
-
-    def agent_endpoints_busy(self) -> set[str]:
-        return {e for c in self.table.channels() if (e := endpoint_of(c.name))}

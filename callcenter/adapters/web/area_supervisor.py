@@ -14,7 +14,6 @@ from apiflask import APIBlueprint, abort
 from flask import render_template
 from pydantic import BaseModel, Field
 
-from callcenter.adapters.agi.agent_features import AgentFeatureRoute
 from callcenter.adapters.web.area_recordings import day_start, site_zone, today
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import web
@@ -25,8 +24,6 @@ from callcenter.services.console.supervision import SpyError, SpyMode, SpySessio
 api = APIBlueprint("supervisor_api", __name__, url_prefix="/api/supervisor", tag="Supervisor")
 pages = APIBlueprint("supervisor", __name__, enable_openapi=False)
 
-# The same reasons an agent's phone offers (*2N), so reports see one vocabulary.
-PAUSE_REASONS = tuple(dict.fromkeys(AgentFeatureRoute.REASONS.values()))
 SPY_STATUS = {
     "no-phone": 400,
     "self": 400,
@@ -157,7 +154,9 @@ def _board(phone: str) -> BoardOut:
 def page() -> Any:
     who = principal()
     assert who is not None
-    return render_template("supervisor.html", reasons=PAUSE_REASONS, phone=who.agent)
+    # The administrator's pause reasons, the same an agent's phone picks from (*2N).
+    reasons = list(web().controller.desktop_settings.current.pause_reasons)
+    return render_template("supervisor.html", reasons=reasons, phone=who.agent)
 
 
 # -- agents and their calls -----------------------------------------------------------------

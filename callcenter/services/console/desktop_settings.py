@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.models import SiteSettingRow
 from callcenter.core.ivr import template
+from callcenter.core.pause_reasons import DEFAULT_PAUSE_REASONS
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ PAUSE_KEY, DISPOSITIONS_KEY, CRM_KEY = "pause_reasons", "dispositions", "crm"
 POP_PLACEHOLDERS = frozenset(
     {"caller", "call_id", "queue", "customer_account", "customer_id", "dialled"}
 )
-DEFAULT_PAUSE_REASONS = ("break", "lunch", "meeting", "training", "admin")
 DEFAULT_DISPOSITIONS = (
     ("resolved", "Resolved"),
     ("follow-up", "Follow-up needed"),

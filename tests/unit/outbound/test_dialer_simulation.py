@@ -15,6 +15,9 @@ BENCH = Path(__file__).resolve().parents[3] / "bench" / "dialer_simulation.py"
 
 
 def _bench() -> ModuleType:
+    # Its first import, bench/_checkout.py, is found beside it when it runs as a script.
+    if str(BENCH.parent) not in sys.path:
+        sys.path.append(str(BENCH.parent))
     spec = importlib.util.spec_from_file_location("dialer_simulation", BENCH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
