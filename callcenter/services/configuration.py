@@ -58,9 +58,16 @@ class SiteConfiguration:
         self.flows = flows
         self.agents = agents
         self.publish_voicemail = publish_voicemail
+        # One reload at a time: applied in the order they began, so the last one
+        # to start (after the latest change) is the last applied.
+        self._lock = asyncio.Lock()
 
     async def reload(self) -> None:
         """Re-read queues, business hours, flows and agents' skills, and apply them."""
+        async with self._lock:
+            await self._reload()
+
+    async def _reload(self) -> None:
         source = self.source
         queues, schedules, flows, skills, statuses, static = await asyncio.gather(
             asyncio.to_thread(source.queues),

@@ -144,6 +144,8 @@ class AmiClient:
         self._connect_hooks: list[ConnectHook] = []
         self._manager: _Manager | None = None
         self._logged_in = asyncio.Event()
+        # Set once the hooks after a login have run (the picture of Asterisk is re-read).
+        self._synced = asyncio.Event()
         self._attempt = 0
         self._watchdog: asyncio.Task[None] | None = None
         self._stopping = False
@@ -189,7 +191,8 @@ class AmiClient:
         self._watchdog = asyncio.create_task(self._watch(), name="ami-watchdog")
 
     async def wait_connected(self, timeout: float) -> None:
-        await asyncio.wait_for(self._logged_in.wait(), timeout)
+        """Logged in, and every after-login hook (resynchronisation) has run."""
+        await asyncio.wait_for(self._synced.wait(), timeout)
 
     async def stop(self) -> None:
         # The flag as well as cancel(): on Python 3.11 asyncio.wait_for swallows a
@@ -207,6 +210,7 @@ class AmiClient:
             manager, self._manager = self._manager, None
             manager.shutdown()  # no reconnect after stop
         self._logged_in.clear()
+        self._synced.clear()
 
     def drop_link(self) -> None:
         """Abort the socket (used by the watchdog; tests use it to simulate a cut)."""
@@ -272,6 +276,7 @@ class AmiClient:
         if self._logged_in.is_set():
             log.warning("AMI link lost")
         self._logged_in.clear()
+        self._synced.clear()
         manager = self._manager
         if manager is None:
             return
@@ -295,6 +300,8 @@ class AmiClient:
                 await hook()
             except Exception:
                 log.exception("AMI resynchronisation hook %r failed", hook)
+        if self._logged_in.is_set():
+            self._synced.set()
 
     async def _watch(self) -> None:
         while not self._stopping:
