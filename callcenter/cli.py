@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 
-from callcenter.adapters.db.agents import DuplicateAgent
 from callcenter.adapters.db.migrate import current, upgrade
 from callcenter.adapters.pbx.provider import ProviderError
 from callcenter.adapters.pbx.render import RenderError
 from callcenter.bootstrap import Controller, build_pbx, build_storage
 from callcenter.config import NAME_PATTERN, ConfigError, Settings, load_settings
+from callcenter.core.model import DuplicateAgent
 
 
 def setup_logging(level: str) -> None:
@@ -229,7 +229,8 @@ def user() -> None:
 @pass_context
 def user_add(ctx: Context, username: str, role: str, agent_name: str, password_stdin: bool) -> None:
     """Create a console user (the first admin is made this way)."""
-    from callcenter.adapters.db.users import UserError, UserRepository
+    from callcenter.adapters.db.users import UserRepository
+    from callcenter.core.users import UserError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -258,7 +259,8 @@ def token() -> None:
 @pass_context
 def token_create(ctx: Context, name: str, role: str) -> None:
     """Create a token; it is shown once (only its hash is stored)."""
-    from callcenter.adapters.db.users import UserError, UserRepository
+    from callcenter.adapters.db.users import UserRepository
+    from callcenter.core.users import UserError
 
     settings = ctx.settings
     prepare_database(settings)

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import click
 
-from callcenter.adapters.db.users import UserError, UserRepository
+from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.pbx.prompts import PromptError, speak
 from callcenter.bootstrap import Controller, build_pbx, build_storage
 from callcenter.config import Settings, TrunkSettings
 from callcenter.core import events as ev
+from callcenter.core.users import UserError
 from callcenter.paths import PROJECT_DIR
 from callcenter.services.site import apply_site, load_site_file
 from callcenter.simulate.procs import stop_process

@@ -15,3 +15,7 @@ class SipAccount:
     extension: str
     # A fixed contact for phones that do not register (sip:user@host:port).
     static_contact: str = ""
+
+
+class DuplicateAgent(Exception):
+    """An agent with this username or extension exists already."""

@@ -10,8 +10,8 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
-from callcenter.adapters.db.agents import AgentRepository
 from callcenter.core.model import SipAccount
+from callcenter.services.repositories import AgentRepository
 
 log = logging.getLogger(__name__)
 

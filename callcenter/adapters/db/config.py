@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.adapters.db.call_records import call_record
 from callcenter.adapters.db.models import (
     AgentRow,
     AgentSkillRow,
@@ -24,6 +25,7 @@ from callcenter.adapters.db.models import (
 )
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.record import CallRecord
 from callcenter.core.queues import QueueSettings
 
 
@@ -192,9 +194,7 @@ class ConfigRepository:
             )
             return [(call_id, unique_id) for call_id, unique_id in session.execute(query)]
 
-    def call(self, call_id: str) -> CallRow | None:
+    def call(self, call_id: str) -> CallRecord | None:
         with self._sessions() as session:
             row = session.get(CallRow, call_id)
-            if row is not None:
-                session.expunge(row)
-            return row
+            return call_record(row) if row is not None else None

@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from callcenter.adapters.ami.client import AmiClient
-from callcenter.adapters.db.callbacks import Attempt, Callback, CallbackRepository
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
 from callcenter.core.callbacks.policy import (
@@ -33,6 +32,7 @@ from callcenter.core.callbacks.policy import (
     outcome_of_cause,
     outcome_of_originate,
 )
+from callcenter.core.callbacks.records import Attempt, Callback
 from callcenter.core.calls.live import CallState, LiveCall
 from callcenter.core.dialplan import Context, Var, inherited
 from callcenter.core.events import CallbackAttempted
@@ -40,6 +40,7 @@ from callcenter.core.outbound.numbers import is_e164
 from callcenter.services.callbacks.places import Callbacks
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.ports import OriginateUncertain, Origination, Originator, PbxUnavailable
+from callcenter.services.repositories import CallbackRepository
 
 log = logging.getLogger(__name__)
 

@@ -31,10 +31,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.config import ConfigRepository, SiteDocuments
 from callcenter.adapters.db.models import AgentRow, AuditRow
-from callcenter.adapters.db.users import User, UserError, UserRepository
+from callcenter.adapters.db.users import UserRepository
 from callcenter.core.ivr.nodes import QueueNode
 from callcenter.core.ivr.schema import load_flow
 from callcenter.core.queues import QueueSettings
+from callcenter.core.users import User, UserError
 from callcenter.services.site import NAME, AgentEntry, SiteError, parse_site
 
 STATUS = {"invalid": 422, "exists": 409, "conflict": 409, "unknown": 404}

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from typing import Any
 
 from callcenter.adapters.ami.client import AmiClient
-from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.core import events as ce
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
@@ -36,6 +35,7 @@ from callcenter.services.agents import AgentError, AgentService
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.notify import Notifier
 from callcenter.services.outbound.dialer_model import AMD_VERDICTS, Attempt, OutboundDecision
+from callcenter.services.repositories import DialerStore
 from callcenter.services.timers import Timers
 
 log = logging.getLogger(__name__)
