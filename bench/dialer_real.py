@@ -50,11 +50,12 @@ from sqlalchemy import func, select, update  # noqa: E402
 from bench.inbound_lab import ControllerLoop  # noqa: E402
 from callcenter.adapters.db.migrate import upgrade  # noqa: E402
 from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, LeadRow  # noqa: E402
+from callcenter.adapters.db.site_config import apply_site  # noqa: E402
 from callcenter.adapters.pbx.asterisk import AsteriskProcess  # noqa: E402
 from callcenter.adapters.pbx.provider import choose_provider  # noqa: E402
 from callcenter.config import Settings  # noqa: E402
 from callcenter.core.outbound.settings import load_settings  # noqa: E402
-from callcenter.services.site import apply_site, parse_site  # noqa: E402
+from callcenter.services.site import parse_site  # noqa: E402
 from callcenter.simulate.agent_uas import SippAgents, agent_scenario  # noqa: E402
 from callcenter.simulate.customers import Customers  # noqa: E402
 from callcenter.simulate.procs import wait_for  # noqa: E402

@@ -49,12 +49,13 @@ import tracemalloc  # noqa: E402
 from typing import Any  # noqa: E402
 
 from callcenter.adapters.db.migrate import upgrade  # noqa: E402
+from callcenter.adapters.db.site_config import apply_site  # noqa: E402
 from callcenter.adapters.pbx.secrets import ensure_secret  # noqa: E402
 from callcenter.bootstrap import Controller  # noqa: E402
 from callcenter.config import Settings  # noqa: E402
 from callcenter.core.calls.live import LiveCall  # noqa: E402
 from callcenter.core.dialplan import Status  # noqa: E402
-from callcenter.services.site import apply_site, parse_site  # noqa: E402
+from callcenter.services.site import parse_site  # noqa: E402
 
 QUEUE = "support"
 SITE = {

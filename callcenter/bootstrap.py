@@ -31,6 +31,7 @@ from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.recording_archive import RecordingArchive
 from callcenter.adapters.db.records_writer import RecordWriter
+from callcenter.adapters.db.site_config import SiteConfigStore
 from callcenter.adapters.db.site_settings import SiteSettings
 from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.db.wallboard_history import CallEventHistory
@@ -279,7 +280,7 @@ class Controller:
             SiteZone.from_setting(self.settings.timezone),
             self.timers.clock,
         )
-        self.admin = Admin(self.storage.sessions, self.users)
+        self.admin = Admin(SiteConfigStore(self.storage.sessions), self.users)
 
     def _wire_outbound(self) -> None:
         # Campaigns: the dialer's loop places calls through the first trunk that has a

@@ -197,7 +197,8 @@ def site() -> None:
 @pass_context
 def site_load(ctx: Context, path: Path) -> None:
     """Validate a site file and write it to the database (all or nothing)."""
-    from callcenter.services.site import SiteError, apply_site, load_site_file
+    from callcenter.adapters.db.site_config import apply_site
+    from callcenter.services.site import SiteError, load_site_file
 
     try:
         definition = load_site_file(path)

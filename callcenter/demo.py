@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.pbx.prompts import PromptError, speak
 from callcenter.bootstrap import Controller, build_pbx, build_storage
@@ -28,7 +29,7 @@ from callcenter.config import Settings, TrunkSettings
 from callcenter.core import events as ev
 from callcenter.core.users import UserError
 from callcenter.paths import PROJECT_DIR
-from callcenter.services.site import apply_site, load_site_file
+from callcenter.services.site import load_site_file
 from callcenter.simulate.procs import stop_process
 from callcenter.simulate.sipp import SippCaller, caller_scenario
 from callcenter.simulate.softphone import Softphone

@@ -12,12 +12,13 @@ call them through ``asyncio.to_thread``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from callcenter.core.callbacks.records import Attempt, Callback, NewCallback
 from callcenter.core.calls.record import CallRecord
-from callcenter.core.model import SipAccount
+from callcenter.core.model import AgentRecord, SipAccount
 from callcenter.core.outbound.leads_csv import LeadIn
 from callcenter.core.outbound.records import (
     Campaign,
@@ -28,7 +29,10 @@ from callcenter.core.outbound.records import (
     NewDialAttempt,
 )
 from callcenter.core.outbound.retry import LeadState
+from callcenter.core.queues import QueueSettings
 from callcenter.core.recordings import Recording
+from callcenter.core.site import SiteDocuments
+from callcenter.core.users import User
 
 if TYPE_CHECKING:  # the desktop's own types; desktop_pop imports its settings, which import this
     from callcenter.services.console.desktop_pop import CallFacts, CustomerCard, CustomerLookups
@@ -139,7 +143,7 @@ class DialerStore(Protocol):
     ) -> DialSample: ...
 
 
-# -- agents, the audit log --------------------------------------------------------------------
+# -- agents, users, the site's configuration --------------------------------------------------
 class AgentRepository(Protocol):
     def accounts(self) -> list[SipAccount]:
         """The active agents' accounts."""
@@ -150,8 +154,83 @@ class AgentRepository(Protocol):
         ...
 
 
+class UserRepository(Protocol):
+    def all(self) -> list[User]: ...
+
+    def add(self, username: str, password: str, role: str, agent: str = "") -> User:
+        """Raises UserError (core/users.py)."""
+        ...
+
+    def set_password(self, username: str, password: str) -> None: ...
+
+    def set_active(self, username: str, active: bool) -> User: ...
+
+
 class Auditor(Protocol):
     def audit(self, actor: str, action: str, target: str, **detail: object) -> None: ...
+
+
+class SiteConfig(Protocol):
+    """The site's configuration inside one transaction (administration)."""
+
+    def agents(self) -> list[AgentRecord]:
+        """Every agent, active or not."""
+        ...
+
+    def agent(self, username: str) -> AgentRecord | None: ...
+
+    def agent_with_extension(self, extension: str) -> AgentRecord | None: ...
+
+    def upsert_agent(
+        self,
+        username: str,
+        display_name: str,
+        extension: str,
+        password: str,
+        static_contact: str = "",
+    ) -> None:
+        """Create or update; an empty password keeps the agent's (a new one gets one)."""
+        ...
+
+    def set_agent_active(self, username: str, active: bool) -> bool:
+        """False if there is no such agent."""
+        ...
+
+    def set_agent_password(self, username: str, password: str) -> bool:
+        """False if there is no such agent."""
+        ...
+
+    def agent_skills(self) -> dict[str, dict[str, int]]:
+        """Skill levels of every agent, active or not."""
+        ...
+
+    def set_agent_skills(self, username: str, levels: Mapping[str, int]) -> None: ...
+
+    def skill_names(self) -> set[str]: ...
+
+    def skill_descriptions(self) -> dict[str, str]: ...
+
+    def upsert_skill(self, name: str, description: str) -> None: ...
+
+    def site_documents(self) -> SiteDocuments: ...
+
+    def upsert_queue(self, settings: QueueSettings) -> None: ...
+
+    def upsert_schedule(self, name: str, document: Mapping[str, Any]) -> None: ...
+
+    def upsert_flow(self, name: str, document: Mapping[str, Any], numbers: list[str]) -> None: ...
+
+    def audit(self, actor: str, action: str, target: str, detail: dict[str, Any]) -> None: ...
+
+
+class SiteConfigStore(Protocol):
+    def reading(self) -> AbstractContextManager[SiteConfig]:
+        """The configuration for reading (nothing written)."""
+        ...
+
+    def writing(self) -> AbstractContextManager[SiteConfig]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        ...
 
 
 class SiteSettings(Protocol):

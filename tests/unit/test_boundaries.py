@@ -56,8 +56,6 @@ SERVICES_FORBIDDEN = (
 ALLOWED: set[tuple[str, str]] = {
     ("callcenter.services.agents", "callcenter.adapters"),
     ("callcenter.services.callbacks.dialer", "callcenter.adapters"),
-    ("callcenter.services.console.admin", "callcenter.adapters"),
-    ("callcenter.services.console.admin", "sqlalchemy"),
     ("callcenter.services.console.desktop_settings", "callcenter.adapters"),
     ("callcenter.services.console.desktop_settings", "sqlalchemy"),
     ("callcenter.services.console.reports", "callcenter.adapters"),
@@ -65,8 +63,6 @@ ALLOWED: set[tuple[str, str]] = {
     ("callcenter.services.console.supervision", "callcenter.adapters"),
     ("callcenter.services.inbound.acd", "callcenter.adapters"),
     ("callcenter.services.outbound.dialer_calls", "callcenter.adapters"),
-    ("callcenter.services.site", "callcenter.adapters"),
-    ("callcenter.services.site", "sqlalchemy"),
 }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -27,13 +26,7 @@ from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.record import CallRecord
 from callcenter.core.queues import QueueSettings
-
-
-@dataclass
-class SiteDocuments:
-    queues: dict[str, dict[str, Any]]
-    schedules: dict[str, dict[str, Any]]
-    flows: dict[str, tuple[dict[str, Any], list[str]]]
+from callcenter.core.site import SiteDocuments
 
 
 class ConfigRepository:
@@ -45,10 +38,9 @@ class ConfigRepository:
         with self._sessions() as session:
             return list(session.scalars(select(SkillRow.name).order_by(SkillRow.name)))
 
-    def skill_descriptions(self) -> dict[str, str]:
-        with self._sessions() as session:
-            rows = session.scalars(select(SkillRow).order_by(SkillRow.name))
-            return {row.name: row.description for row in rows}
+    def skill_descriptions(self, session: Session) -> dict[str, str]:
+        rows = session.scalars(select(SkillRow).order_by(SkillRow.name))
+        return {row.name: row.description for row in rows}
 
     def skill_names(self, session: Session) -> set[str]:
         return set(session.scalars(select(SkillRow.name)))
