@@ -232,7 +232,7 @@ class Controller:
     def _wire_desktop(self) -> None:
         # Screen pops and wrap-up (services/console/desktop.py); CRM webhooks get every
         # call event, and follow the settings whenever an administrator saves them.
-        self.desktop_settings = DesktopSettingsStore(self.storage.sessions)
+        self.desktop_settings = DesktopSettingsStore(SiteSettings(self.storage.sessions))
         self.webhooks = WebhookDispatcher()
         self.desktop_settings.on_change(lambda s: self.webhooks.configure(s.crm.webhooks))
         self.desktop = Desktop(

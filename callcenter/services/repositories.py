@@ -240,6 +240,14 @@ class SiteSettings(Protocol):
 
     def set(self, key: str, value: dict[str, Any]) -> None: ...
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The stored documents among ``keys``, as stored, read together."""
+        ...
+
+    def set_many(self, values: Mapping[str, dict[str, Any]]) -> None:
+        """Every document in one transaction."""
+        ...
+
 
 # -- recordings, reports, the desktop ---------------------------------------------------------
 class RecordingArchive(Protocol):
