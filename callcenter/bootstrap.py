@@ -31,6 +31,7 @@ from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.recording_archive import RecordingArchive
 from callcenter.adapters.db.records_writer import RecordWriter
+from callcenter.adapters.db.report_queries import ReportQueries
 from callcenter.adapters.db.site_config import SiteConfigStore
 from callcenter.adapters.db.site_settings import SiteSettings
 from callcenter.adapters.db.users import UserRepository
@@ -275,7 +276,7 @@ class Controller:
         # console's threads; an admin's save then calls reload() on the loop.
         config = self.storage.config
         self.reports = Reports(
-            self.storage.sessions,
+            ReportQueries(self.storage.sessions),
             lambda: {name: q.service_level_target for name, q in config.queues().items()},
             SiteZone.from_setting(self.settings.timezone),
             self.timers.clock,

@@ -32,6 +32,7 @@ from callcenter.core.outbound.retry import LeadState
 from callcenter.core.queues import QueueSettings
 from callcenter.core.recordings import Recording
 from callcenter.core.site import SiteDocuments
+from callcenter.core.stats import CallEventRecord
 from callcenter.core.users import User
 
 if TYPE_CHECKING:  # the desktop's own types; desktop_pop imports its settings, which import this
@@ -259,6 +260,18 @@ class RecordingArchive(Protocol):
 
     def referenced(self, paths: Iterable[str]) -> set[str]:
         """Which of these relative paths a recording still points to."""
+        ...
+
+
+class ReportQueries(Protocol):
+    def call_events(
+        self, since: float, until: float, kinds: tuple[str, ...]
+    ) -> list[CallEventRecord]:
+        """Every event of the calls that had an event of ``kinds`` in [since, until)."""
+        ...
+
+    def state_rows(self, since: float, until: float) -> list[tuple[str, str, float]]:
+        """Each agent's state changes in [since, until), led by its state at ``since``."""
         ...
 
 

@@ -56,8 +56,6 @@ SERVICES_FORBIDDEN = (
 ALLOWED: set[tuple[str, str]] = {
     ("callcenter.services.agents", "callcenter.adapters"),
     ("callcenter.services.callbacks.dialer", "callcenter.adapters"),
-    ("callcenter.services.console.reports", "callcenter.adapters"),
-    ("callcenter.services.console.reports", "sqlalchemy"),
     ("callcenter.services.console.supervision", "callcenter.adapters"),
     ("callcenter.services.inbound.acd", "callcenter.adapters"),
     ("callcenter.services.outbound.dialer_calls", "callcenter.adapters"),
