@@ -47,11 +47,12 @@ from sqlalchemy import func, select, update
 
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, LeadRow
+from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.config import Settings
 from callcenter.core.outbound.settings import load_settings
-from callcenter.services.site import apply_site, parse_site
+from callcenter.services.site import parse_site
 from callcenter.simulate.agent_uas import SippAgents, agent_scenario
 from callcenter.simulate.customers import Customers
 from callcenter.simulate.loop_thread import ControllerThread

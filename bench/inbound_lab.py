@@ -38,12 +38,13 @@ from types import TracebackType
 from typing import Any
 
 from callcenter.adapters.db.migrate import upgrade
+from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.config import Settings
 from callcenter.core.events import Event
 from callcenter.runtime import Controller
-from callcenter.services.site import apply_site, parse_site
+from callcenter.services.site import parse_site
 from callcenter.simulate.agent_uas import SippAgents, agent_scenario
 from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import wait_for

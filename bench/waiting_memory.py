@@ -47,12 +47,13 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.adapters.db.migrate import upgrade
+from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.pbx.secrets import ensure_secret
 from callcenter.config import Settings
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.dialplan import Status
 from callcenter.runtime import Controller
-from callcenter.services.site import apply_site, parse_site
+from callcenter.services.site import parse_site
 
 QUEUE = "support"
 SITE = {

@@ -28,6 +28,8 @@ from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.recording_archive import RecordingArchive
 from callcenter.adapters.db.records_writer import RecordWriter
+from callcenter.adapters.db.report_queries import ReportQueries
+from callcenter.adapters.db.site_config import SiteConfigStore
 from callcenter.adapters.db.site_settings import SiteSettings
 from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.db.wallboard_history import CallEventHistory
@@ -223,7 +225,7 @@ class CallCenter:
         )
         # Screen pops and wrap-up; CRM webhooks get every call event, and follow the
         # settings whenever an administrator saves them.
-        self.desktop_settings = DesktopSettingsStore(self.storage.sessions)
+        self.desktop_settings = DesktopSettingsStore(SiteSettings(self.storage.sessions))
         self.webhooks = WebhookDispatcher()
         self.desktop = Desktop(
             self.calls,
@@ -254,12 +256,12 @@ class CallCenter:
         # threads; an admin's save then reloads the configuration on the loop.
         config = self.storage.config
         self.reports = Reports(
-            self.storage.sessions,
+            ReportQueries(self.storage.sessions),
             lambda: {name: q.service_level_target for name, q in config.queues().items()},
             SiteZone.from_setting(self.settings.timezone),
             self.timers.clock,
         )
-        self.admin = Admin(self.storage.sessions, self.users)
+        self.admin = Admin(SiteConfigStore(self.storage.sessions), self.users)
         # Campaign administration: settings, leads by API and CSV import (its own
         # thread, progress in lead_imports), DNC lists, progress figures.
         repository = CampaignRepository(self.storage.sessions)

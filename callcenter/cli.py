@@ -12,12 +12,12 @@ from typing import Any
 import click
 from rich.console import Console as RichConsole
 
-from callcenter.adapters.db.agents import DuplicateAgent
 from callcenter.adapters.db.migrate import current, upgrade
 from callcenter.adapters.pbx.provider import ProviderError
 from callcenter.adapters.pbx.render import RenderError
 from callcenter.bootstrap import build_asterisk, build_storage
 from callcenter.config import NAME_PATTERN, ConfigError, Settings, load_settings
+from callcenter.core.model import DuplicateAgent
 from callcenter.runtime import Controller
 
 
@@ -206,7 +206,8 @@ def site() -> None:
 @pass_context
 def site_load(ctx: Context, path: Path) -> None:
     """Validate a site file and write it to the database (all or nothing)."""
-    from callcenter.services.site import SiteError, apply_site, load_site_file
+    from callcenter.adapters.db.site_config import apply_site
+    from callcenter.services.site import SiteError, load_site_file
 
     try:
         definition = load_site_file(path)
@@ -238,7 +239,8 @@ def user() -> None:
 @pass_context
 def user_add(ctx: Context, username: str, role: str, agent_name: str, password_stdin: bool) -> None:
     """Create a console user (the first admin is made this way)."""
-    from callcenter.adapters.db.users import UserError, UserRepository
+    from callcenter.adapters.db.users import UserRepository
+    from callcenter.core.users import UserError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -267,7 +269,8 @@ def token() -> None:
 @pass_context
 def token_create(ctx: Context, name: str, role: str) -> None:
     """Create a token; it is shown once (only its hash is stored)."""
-    from callcenter.adapters.db.users import UserError, UserRepository
+    from callcenter.adapters.db.users import UserRepository
+    from callcenter.core.users import UserError
 
     settings = ctx.settings
     prepare_database(settings)

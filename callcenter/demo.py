@@ -21,14 +21,16 @@ from pathlib import Path
 
 import click
 
-from callcenter.adapters.db.users import UserError, UserRepository
+from callcenter.adapters.db.site_config import apply_site
+from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.pbx.prompts import PromptError, speak
 from callcenter.bootstrap import build_asterisk, build_storage
 from callcenter.config import Settings, TrunkSettings
 from callcenter.core import events as ev
+from callcenter.core.users import UserError
 from callcenter.paths import PROJECT_DIR
 from callcenter.runtime import Controller
-from callcenter.services.site import apply_site, load_site_file
+from callcenter.services.site import load_site_file
 from callcenter.simulate.procs import stop_process
 from callcenter.simulate.sipp import SippCaller, caller_scenario
 from callcenter.simulate.softphone import Softphone

@@ -15,3 +15,18 @@ class SipAccount:
     extension: str
     # A fixed contact for phones that do not register (sip:user@host:port).
     static_contact: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord:
+    """An agent as administration sees it: the account without its password."""
+
+    username: str
+    display_name: str
+    extension: str
+    active: bool
+    static_contact: str = ""
+
+
+class DuplicateAgent(Exception):
+    """An agent with this username or extension exists already."""

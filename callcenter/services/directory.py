@@ -6,8 +6,8 @@ endpoints file (reloading PJSIP), so a change takes effect without a restart.
 
 from __future__ import annotations
 
-from callcenter.adapters.db.agents import AgentRepository
 from callcenter.core.model import SipAccount
+from callcenter.services.repositories import AgentRepository
 
 
 class AgentDirectory:

@@ -1,5 +1,6 @@
 """A site definition file: skills, agents' skills, queues, business hours, IVR
-flows and customers, validated as a whole and written in one transaction.
+flows and customers, validated as a whole (adapters/db/site_config.py writes it
+in one transaction).
 
     callcenter site load site.toml
 
@@ -16,11 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.adapters.db.agents import AgentRepository
-from callcenter.adapters.db.config import ConfigRepository
-from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.core.acd.model import checked_levels
 from callcenter.core.hours import ScheduleError, load_schedule
 from callcenter.core.ivr.errors import FlowError
@@ -144,44 +141,3 @@ def load_site_file(path: Path) -> Site:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SiteError(str(path), [str(exc)]) from None
     return parse_site(data, path.parent, str(path))
-
-
-def apply_site(site: Site, sessions: sessionmaker[Session]) -> dict[str, int]:
-    """Write the site into the database in one transaction; returns counts."""
-    config = ConfigRepository(sessions)
-    agents = AgentRepository(sessions)
-    customers = CustomerRepository(sessions)
-    with sessions.begin() as session:
-        for entry in site.agents:
-            agents.upsert(
-                session,
-                entry.username,
-                entry.name,
-                entry.extension,
-                entry.password,
-                entry.static_contact,
-            )
-            config.set_agent_skills(session, entry.username, entry.skills)
-        for name, document in site.schedules.items():
-            config.upsert_schedule(session, name, document)
-        for queue in site.queues:
-            config.upsert_queue(session, queue)
-        for name, (document, numbers) in site.flows.items():
-            config.upsert_flow(session, name, document, numbers)
-        for customer in site.customers:
-            customers.add(
-                session,
-                customer.name,
-                customer.account,
-                customer.pin,
-                customer.tier,
-                customer.numbers,
-                customer.notes,
-            )
-    return {
-        "agents": len(site.agents),
-        "queues": len(site.queues),
-        "schedules": len(site.schedules),
-        "flows": len(site.flows),
-        "customers": len(site.customers),
-    }

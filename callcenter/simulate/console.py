@@ -19,13 +19,14 @@ from typing import Any, TypeVar
 from apiflask import APIFlask
 
 from callcenter.adapters.db.migrate import upgrade
+from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
 from callcenter.adapters.web.context import WebContext
 from callcenter.adapters.web.server import WebServer
 from callcenter.config import Settings
 from callcenter.runtime import Controller
-from callcenter.services.site import apply_site, parse_site
+from callcenter.services.site import parse_site
 from callcenter.simulate.loop_thread import ControllerThread
 
 T = TypeVar("T")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.site_config import SiteConfigStore
 from callcenter.adapters.db.users import UserRepository
 from callcenter.core.queues import QueueSettings
 from callcenter.services.console.admin import Admin, AdminError, Audit, SkillEntry
@@ -16,19 +18,23 @@ from tests.e2e.sites import menu_flow, queue_node
 
 
 @pytest.fixture
-def admin(database_url: str) -> Iterator[Admin]:
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(database_url)
-    sessions = make_sessions(engine)
-    service = Admin(sessions, UserRepository(sessions))
+    try:
+        yield make_sessions(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def admin(sessions: sessionmaker[Session]) -> Admin:
+    service = Admin(SiteConfigStore(sessions), UserRepository(sessions))
     service.save_skill(SkillEntry(name="support", description="Support"))
     service.save_agent(
         AgentEntry(username="alice", name="Alice", extension="1001", skills={"support": 3}), True
     )
     service.save_queue(QueueSettings(name="support", requirements={"support": 1}), True)
-    try:
-        yield service
-    finally:
-        engine.dispose()
+    return service
 
 
 def test_a_refused_agent_change_leaves_the_agent_whole(admin: Admin) -> None:
@@ -53,8 +59,10 @@ def test_a_refused_queue_or_flow_leaves_the_site_as_it_was(admin: Admin) -> None
     assert admin.documents() == before
 
 
-def test_the_audit_row_is_written_with_the_change_or_not_at_all(admin: Admin) -> None:
-    users = UserRepository(admin._sessions)
+def test_the_audit_row_is_written_with_the_change_or_not_at_all(
+    admin: Admin, sessions: sessionmaker[Session]
+) -> None:
+    users = UserRepository(sessions)
     before = len(users.audit_entries())
     note = Audit("boss", "admin.queue.updated", "queue:support", {"why": "test"})
     with pytest.raises(AdminError):

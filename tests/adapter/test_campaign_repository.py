@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.adapters.db.campaigns import CampaignExists, CampaignRepository
+from callcenter.adapters.db.campaigns import CampaignRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.models import DialAttemptRow
 from callcenter.core.outbound.leads_csv import LeadIn
+from callcenter.core.outbound.records import CampaignExists
 from callcenter.services.outbound.campaigns import CampaignError, Campaigns
 from callcenter.services.outbound.lead_import import LeadImports
 

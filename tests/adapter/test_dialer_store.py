@@ -10,8 +10,10 @@ import pytest
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.migrate import upgrade
-from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, DncRow, LeadRow
+from callcenter.adapters.db.models import CallRow, CampaignRow, DncRow, LeadRow
+from callcenter.core.calls.record import CallRecord
 from callcenter.core.outbound import retry
+from callcenter.core.outbound.records import NewDialAttempt
 
 
 @pytest.fixture
@@ -60,10 +62,16 @@ def test_dnc_scopes_are_the_site_and_the_campaign_only(store: DialerStore) -> No
 
 def test_audit_rows_calls_and_the_pacing_sample(store: DialerStore) -> None:
     def attempt(call_id: str) -> int:
-        row = DialAttemptRow(campaign_id=1, lead_id=1, call_id=call_id, number="+1", at=10.0)
-        row.dialled = True
-        call = CallRow(id=call_id, unique_id=call_id, direction="outbound", entered_at=10.0)
-        call.flow, call.ivr_path, call.data, call.requirements = "campaign:spring", [], {}, {}
+        row = NewDialAttempt(
+            campaign_id=1, lead_id=1, call_id=call_id, number="+1", at=10.0, dialled=True
+        )
+        call = CallRecord(
+            id=call_id,
+            unique_id=call_id,
+            direction="outbound",
+            entered_at=10.0,
+            flow="campaign:spring",
+        )
         return store.add_attempt(row, call)
 
     store.finish_attempt(attempt("c1"), "c1", {"outcome": "busy"}, 12.0)

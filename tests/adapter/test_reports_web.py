@@ -14,9 +14,9 @@ import pytest
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.core.queues import QueueSettings
 from callcenter.services.console.reports import queue_report
+from tests.adapter.test_reports_db import stored
 from tests.support.console import ConsoleRig, console, login
 from tests.unit.test_reports import NOW, PARIS, TARGETS, period, records
-from tests.unit.test_reports_db import stored
 
 QUERY = "from=2026-01-15T09:00&to=2026-01-15T10:00&interval=30"
 PAGE_IDS = (

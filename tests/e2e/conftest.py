@@ -25,11 +25,12 @@ from sqlalchemy import select
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.migrate import upgrade
+from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import ProviderError, choose_provider
 from callcenter.config import Settings
 from callcenter.core.model import SipAccount
-from callcenter.services.site import apply_site, parse_site
+from callcenter.services.site import parse_site
 from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.sipp import SippCaller, SippResult, caller_scenario

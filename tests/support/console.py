@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.report_queries import ReportQueries
+from callcenter.adapters.db.site_config import SiteConfigStore
 from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
@@ -89,9 +91,9 @@ def console(database_url: str, timezone: str = "") -> Iterator[ConsoleRig]:
     rig = ConsoleRig(
         sessions=sessions,
         users=users,
-        admin=Admin(sessions, users),
+        admin=Admin(SiteConfigStore(sessions), users),
         reports=Reports(
-            sessions,
+            ReportQueries(sessions),
             lambda: {n: q.service_level_target for n, q in config.queues().items()},
             SiteZone.from_setting(timezone),
             lambda: rig.clock_at,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from callcenter.adapters.db.models import CallRow
 from callcenter.core.calls.live import LiveCall
+from callcenter.core.calls.record import CallRecord
 from callcenter.core.calls.state import CallState
 from callcenter.services.console.desktop_pop import (
     CallFacts,
@@ -53,7 +53,7 @@ def live_call(**changes: object) -> LiveCall:
     return call
 
 
-def row(call_id: str, at: float, **values: object) -> CallRow:
+def row(call_id: str, at: float, **values: object) -> CallRecord:
     defaults: dict[str, object] = {
         "caller_number": "+15550001111",
         "queue": "support",
@@ -64,7 +64,7 @@ def row(call_id: str, at: float, **values: object) -> CallRow:
         "wait_seconds": 12.0,
         "talk_seconds": 95.0,
     }
-    return CallRow(id=call_id, unique_id=call_id, entered_at=at, **{**defaults, **values})
+    return CallRecord(id=call_id, unique_id=call_id, entered_at=at, **{**defaults, **values})
 
 
 def lookups(*customers: CustomerCard) -> CustomerLookups:
@@ -173,7 +173,7 @@ def test_facts_from_a_finished_calls_row() -> None:
         disposition="resolved",
         notes="ok",
     )
-    facts = CallFacts.from_row(stored)
+    facts = CallFacts.from_record(stored)
     assert (facts.wait, facts.state, facts.customer_id) == (20.0, "ended", 7)
     assert (facts.disposition, facts.notes, dict(facts.data)) == (
         "resolved",

@@ -6,9 +6,9 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from callcenter.adapters.db.dialer_store import LeadRecord
 from callcenter.core import events as ce
 from callcenter.core.calls.live import CallBook
+from callcenter.core.outbound.records import LeadRecord
 from callcenter.core.outbound.retry import LeadState
 from callcenter.core.outbound.settings import load_settings
 from callcenter.services.notify import Notifier

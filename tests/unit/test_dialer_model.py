@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callcenter.adapters.db.dialer_store import LeadRecord
+from callcenter.core.outbound.records import LeadRecord
 from callcenter.core.outbound.retry import LeadState
 from callcenter.core.outbound.settings import load_settings
 from callcenter.services.outbound.dialer_model import Attempt, Campaign

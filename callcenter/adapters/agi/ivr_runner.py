@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from callcenter.adapters.agi.session import AgiHangup, AgiSession
-from callcenter.adapters.db.customers import Customer, CustomerRepository
+from callcenter.adapters.db.customers import CustomerRepository
+from callcenter.core.customers import Customer
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import (
     Action,

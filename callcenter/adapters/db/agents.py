@@ -9,11 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.models import AgentRow
-from callcenter.core.model import SipAccount
-
-
-class DuplicateAgent(Exception):
-    pass
+from callcenter.core.model import DuplicateAgent, SipAccount
 
 
 class AgentRepository:

@@ -6,70 +6,13 @@ of a callback's status is written before the controller acts on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.models import CallbackRow, DialAttemptRow
-
-PENDING = ("pending", "dialing")
-
-
-@dataclass(frozen=True, slots=True)
-class Callback:
-    id: int
-    kind: str  # keep-place | scheduled
-    origin_call_id: str
-    queue: str
-    number: str
-    priority: int
-    extra: dict[str, int]
-    data: dict[str, str]
-    requested_at: float
-    enqueued_at: float
-    due_at: float
-    attempts: int
-    max_attempts: int
-    status: str
-    booked_by: str = ""
-    last_outcome: str = ""
-    notes: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-
-@dataclass(frozen=True, slots=True)
-class NewCallback:
-    kind: str
-    queue: str
-    number: str
-    requested_at: float
-    enqueued_at: float
-    due_at: float
-    max_attempts: int
-    origin_call_id: str = ""
-    priority: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
-    data: dict[str, str] = field(default_factory=dict)
-    booked_by: str = ""
-    notes: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One dial attempt (or a refusal to dial), for the audit table."""
-
-    callback_id: int
-    call_id: str
-    number: str
-    at: float
-    local_time: str
-    dnc_check: str
-    hours_check: str
-    dialled: bool
+from callcenter.core.callbacks.records import PENDING, Attempt, Callback, NewCallback
 
 
 def _record(row: CallbackRow) -> Callback:
@@ -169,25 +112,3 @@ class CallbackRepository:
             session.execute(
                 update(DialAttemptRow).where(DialAttemptRow.id == attempt_id).values(**values)
             )
-
-    def attempts_of(self, callback_id: int) -> list[dict[str, Any]]:
-        with self._sessions() as session:
-            rows = session.scalars(
-                select(DialAttemptRow)
-                .where(DialAttemptRow.callback_id == callback_id)
-                .order_by(DialAttemptRow.id)
-            )
-            return [
-                {
-                    "at": r.at,
-                    "number": r.number,
-                    "local_time": r.lead_local_time,
-                    "dnc_check": r.dnc_check,
-                    "hours_check": r.hours_check,
-                    "dialled": r.dialled,
-                    "amd_result": r.amd_result,
-                    "outcome": r.outcome,
-                    "agent": r.agent,
-                }
-                for r in rows
-            ]

@@ -7,7 +7,6 @@ Every method is one short transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -22,73 +21,30 @@ from callcenter.adapters.db.models import (
     LeadRow,
 )
 from callcenter.core.outbound.leads_csv import LeadIn
+from callcenter.core.outbound.records import Campaign, CampaignExists, Figures, LeadImport
 
 
-class CampaignExists(Exception):
-    pass
+def campaign_record(row: CampaignRow) -> Campaign:
+    return Campaign(row.id, row.name, dict(row.settings or {}), row.status, row.created_at)
 
 
-@dataclass(frozen=True, slots=True)
-class Campaign:
-    id: int
-    name: str
-    settings: dict[str, Any]
-    status: str
-    created_at: float
-
-    @classmethod
-    def of(cls, row: CampaignRow) -> Campaign:
-        return cls(row.id, row.name, dict(row.settings or {}), row.status, row.created_at)
-
-
-@dataclass(frozen=True, slots=True)
-class LeadImport:
-    id: int
-    campaign_id: int
-    filename: str
-    started_at: float
-    finished_at: float | None
-    rows: int
-    good: int
-    bad: int
-    errors: list[Any]
-    status: str
-    size_bytes: int
-    read_bytes: int
-    encoding: str
-    warning: str
-
-    @classmethod
-    def of(cls, row: LeadImportRow) -> LeadImport:
-        return cls(
-            row.id,
-            row.campaign_id,
-            row.filename,
-            row.started_at,
-            row.finished_at,
-            row.rows,
-            row.good,
-            row.bad,
-            list(row.errors or []),
-            row.status,
-            row.size_bytes,
-            row.read_bytes,
-            row.encoding,
-            row.warning,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """A campaign's progress: leads by status, and attempts since a time."""
-
-    leads: dict[str, int] = field(default_factory=dict)
-    attempts: int = 0
-    dialled: int = 0
-    live_answered: int = 0
-    connected: int = 0
-    abandoned: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
+def lead_import_record(row: LeadImportRow) -> LeadImport:
+    return LeadImport(
+        row.id,
+        row.campaign_id,
+        row.filename,
+        row.started_at,
+        row.finished_at,
+        row.rows,
+        row.good,
+        row.bad,
+        list(row.errors or []),
+        row.status,
+        row.size_bytes,
+        row.read_bytes,
+        row.encoding,
+        row.warning,
+    )
 
 
 class CampaignRepository:
@@ -102,19 +58,19 @@ class CampaignRepository:
                 row = CampaignRow(name=name, settings=settings, status="paused", created_at=now)
                 session.add(row)
                 session.flush()
-                return Campaign.of(row)
+                return campaign_record(row)
         except IntegrityError:
             raise CampaignExists(name) from None
 
     def all(self) -> list[Campaign]:
         with self._sessions() as session:
             rows = session.scalars(select(CampaignRow).order_by(CampaignRow.name))
-            return [Campaign.of(r) for r in rows]
+            return [campaign_record(r) for r in rows]
 
     def get(self, campaign_id: int) -> Campaign | None:
         with self._sessions() as session:
             row = session.get(CampaignRow, campaign_id)
-            return Campaign.of(row) if row is not None else None
+            return campaign_record(row) if row is not None else None
 
     def update(self, campaign_id: int, **values: Any) -> bool:
         with self._sessions.begin() as session:
@@ -180,7 +136,7 @@ class CampaignRepository:
     def get_import(self, import_id: int) -> LeadImport | None:
         with self._sessions() as session:
             row = session.get(LeadImportRow, import_id)
-            return LeadImport.of(row) if row is not None else None
+            return lead_import_record(row) if row is not None else None
 
     def imports(self, campaign_id: int, limit: int = 20) -> list[LeadImport]:
         with self._sessions() as session:
@@ -190,12 +146,12 @@ class CampaignRepository:
                 .order_by(LeadImportRow.id.desc())
                 .limit(limit)
             )
-            return [LeadImport.of(r) for r in rows]
+            return [lead_import_record(r) for r in rows]
 
     def running_imports(self) -> list[LeadImport]:
         with self._sessions() as session:
             rows = session.scalars(select(LeadImportRow).where(LeadImportRow.status == "running"))
-            return [LeadImport.of(r) for r in rows]
+            return [lead_import_record(r) for r in rows]
 
     # -- do not call --------------------------------------------------------------------------
     def add_dnc(self, scope: str, numbers: Iterable[str], source: str, now: float) -> int:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.adapters.db.call_records import call_record
 from callcenter.adapters.db.models import (
     AgentRow,
     AgentSkillRow,
@@ -24,14 +24,9 @@ from callcenter.adapters.db.models import (
 )
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.record import CallRecord
 from callcenter.core.queues import QueueSettings
-
-
-@dataclass
-class SiteDocuments:
-    queues: dict[str, dict[str, Any]]
-    schedules: dict[str, dict[str, Any]]
-    flows: dict[str, tuple[dict[str, Any], list[str]]]
+from callcenter.core.site import SiteDocuments
 
 
 class ConfigRepository:
@@ -43,10 +38,9 @@ class ConfigRepository:
         with self._sessions() as session:
             return list(session.scalars(select(SkillRow.name).order_by(SkillRow.name)))
 
-    def skill_descriptions(self) -> dict[str, str]:
-        with self._sessions() as session:
-            rows = session.scalars(select(SkillRow).order_by(SkillRow.name))
-            return {row.name: row.description for row in rows}
+    def skill_descriptions(self, session: Session) -> dict[str, str]:
+        rows = session.scalars(select(SkillRow).order_by(SkillRow.name))
+        return {row.name: row.description for row in rows}
 
     def skill_names(self, session: Session) -> set[str]:
         return set(session.scalars(select(SkillRow.name)))
@@ -192,9 +186,7 @@ class ConfigRepository:
             )
             return [(call_id, unique_id) for call_id, unique_id in session.execute(query)]
 
-    def call(self, call_id: str) -> CallRow | None:
+    def call(self, call_id: str) -> CallRecord | None:
         with self._sessions() as session:
             row = session.get(CallRow, call_id)
-            if row is not None:
-                session.expunge(row)
-            return row
+            return call_record(row) if row is not None else None

@@ -6,34 +6,12 @@ the caller typed against the hash and never keeps the PIN itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from callcenter.adapters.db.models import CustomerNumberRow, CustomerRow
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    id: int
-    name: str
-    account: str
-    tier: str
-    numbers: tuple[str, ...]
-    has_pin: bool
-
-    def fields(self) -> dict[str, str]:
-        """What the IVR may attach to the call (never the PIN hash); the flow's
-        lookup node prefixes the keys (e.g. customer_name)."""
-        return {
-            "id": str(self.id),
-            "name": self.name,
-            "account": self.account,
-            "tier": self.tier,
-            "found": "1",
-        }
+from callcenter.core.customers import Customer
 
 
 class CustomerRepository:

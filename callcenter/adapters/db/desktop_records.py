@@ -9,8 +9,11 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.adapters.db.customers import Customer, CustomerRepository
+from callcenter.adapters.db.call_records import call_record
+from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.adapters.db.models import CallRow, CustomerRow
+from callcenter.core.calls.record import CallRecord
+from callcenter.core.customers import Customer
 from callcenter.services.console.desktop_pop import CallFacts, CustomerCard, CustomerLookups
 
 HISTORY_LIMIT = 10
@@ -29,11 +32,11 @@ class DesktopRecords:
     def call(self, call_id: str) -> CallFacts | None:
         with self._sessions() as session:
             row = session.get(CallRow, call_id)
-            return CallFacts.from_row(row) if row is not None else None
+            return CallFacts.from_record(call_record(row)) if row is not None else None
 
     def earlier_calls(
         self, facts: CallFacts, customer: CustomerCard | None, limit: int = HISTORY_LIMIT
-    ) -> list[CallRow]:
+    ) -> list[CallRecord]:
         """This customer's earlier calls (by record or by their own numbers); with
         no customer, the earlier calls from the same number. Newest first."""
         if customer is not None:
@@ -54,7 +57,7 @@ class DesktopRecords:
                 .order_by(CallRow.entered_at.desc())
                 .limit(limit)
             )
-            return list(rows)
+            return [call_record(row) for row in rows]
 
     def last_unwrapped(self, agent: str, since: float) -> CallFacts | None:
         """The agent's latest answered call still without a disposition (after-call work
@@ -71,7 +74,7 @@ class DesktopRecords:
                 .order_by(CallRow.entered_at.desc())
                 .limit(1)
             ).first()
-            return CallFacts.from_row(row) if row is not None else None
+            return CallFacts.from_record(call_record(row)) if row is not None else None
 
     def _card(self, customer: Customer | None) -> CustomerCard | None:
         if customer is None:

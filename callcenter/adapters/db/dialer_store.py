@@ -7,13 +7,14 @@ conditional update, so two ticks never dial the same lead.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.adapters.db.campaigns import Campaign, CampaignRepository
+from callcenter.adapters.db.call_records import call_row
+from callcenter.adapters.db.campaigns import CampaignRepository, campaign_record
 from callcenter.adapters.db.models import (
     CallRow,
     CampaignRow,
@@ -21,48 +22,38 @@ from callcenter.adapters.db.models import (
     DncRow,
     LeadRow,
 )
+from callcenter.core.calls.record import CallRecord
+from callcenter.core.outbound.records import (
+    Campaign,
+    DialSample,
+    LeadRecord,
+    NewDialAttempt,
+)
 from callcenter.core.outbound.retry import TABLE, LeadState
 
 DUE_STATUSES = tuple(sorted(TABLE["dial"]))  # the lead states a dial may start from
 
 
-@dataclass(frozen=True, slots=True)
-class LeadRecord:
-    id: int
-    campaign_id: int
-    phone: str
-    first_name: str
-    last_name: str
-    account: str
-    timezone: str
-    data: dict[str, Any]
-    state: LeadState
-
-    @property
-    def attempts(self) -> int:
-        return self.state.attempts
-
-    @classmethod
-    def of(cls, row: LeadRow) -> LeadRecord:
-        state = LeadState(
-            status=row.status,  # type: ignore[arg-type]  # the column holds LeadStatus values
-            attempts=row.attempts,
-            next_attempt_at=row.next_attempt_at,
-            last_attempt_at=row.last_attempt_at,
-            last_outcome=row.last_outcome,
-            last_abandoned_at=row.last_abandoned_at,
-        )
-        return cls(
-            row.id,
-            row.campaign_id,
-            row.phone,
-            row.first_name,
-            row.last_name,
-            row.account,
-            row.timezone,
-            dict(row.data or {}),
-            state,
-        )
+def lead_record(row: LeadRow) -> LeadRecord:
+    state = LeadState(
+        status=row.status,  # type: ignore[arg-type]  # the column holds LeadStatus values
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_attempt_at=row.last_attempt_at,
+        last_outcome=row.last_outcome,
+        last_abandoned_at=row.last_abandoned_at,
+    )
+    return LeadRecord(
+        row.id,
+        row.campaign_id,
+        row.phone,
+        row.first_name,
+        row.last_name,
+        row.account,
+        row.timezone,
+        dict(row.data or {}),
+        state,
+    )
 
 
 class DialerStore:
@@ -74,7 +65,7 @@ class DialerStore:
         """The running campaigns."""
         with self._sessions() as session:
             query = select(CampaignRow).where(CampaignRow.status == "running")
-            return [Campaign.of(row) for row in session.scalars(query.order_by(CampaignRow.id))]
+            return [campaign_record(row) for row in session.scalars(query.order_by(CampaignRow.id))]
 
     def due_leads(self, campaign_id: int, now: float, limit: int) -> list[LeadRecord]:
         with self._sessions() as session:
@@ -88,7 +79,7 @@ class DialerStore:
                 .order_by(LeadRow.next_attempt_at, LeadRow.id)
                 .limit(limit)
             )
-            return [LeadRecord.of(r) for r in rows]
+            return [lead_record(r) for r in rows]
 
     def claim(self, lead_id: int) -> bool:
         """Take a due lead (status ``dialing``) for one attempt or a preview; False if
@@ -132,12 +123,24 @@ class DialerStore:
         CampaignRepository(self._sessions).add_dnc(scope, [number], "agent disposition", now)
 
     # -- the audit -----------------------------------------------------------------------
-    def add_attempt(self, row: DialAttemptRow, call: CallRow | None) -> int:
+    def add_attempt(self, attempt: NewDialAttempt, call: CallRecord | None) -> int:
         """One audit row (and the call's record, when it is dialled), written together."""
+        row = DialAttemptRow(
+            campaign_id=attempt.campaign_id,
+            lead_id=attempt.lead_id,
+            call_id=attempt.call_id,
+            at=attempt.at,
+            number=attempt.number,
+            lead_local_time=attempt.lead_local_time,
+            dnc_check=attempt.dnc_check,
+            hours_check=attempt.hours_check,
+            dialled=attempt.dialled,
+            outcome=attempt.outcome,
+        )
         with self._sessions.begin() as session:
             session.add(row)
             if call is not None:
-                session.add(call)
+                session.add(call_row(call))
             session.flush()
             return row.id
 
@@ -183,12 +186,3 @@ class DialerStore:
                 )
             ).scalar()
         return DialSample(int(dials), int(connects), int(abandoned), answer, handle)
-
-
-@dataclass(frozen=True, slots=True)
-class DialSample:
-    dials: int
-    connects: int  # answered by a person (connected or abandoned)
-    abandoned: int
-    mean_answer_seconds: float | None
-    mean_handle_seconds: float | None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,23 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from callcenter.adapters.db.models import ApiTokenRow, AuditRow, UserRow
-
-ROLES = ("agent", "supervisor", "admin")
-
-
-class UserError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    id: int
-    username: str
-    role: str
-    agent: str
-    active: bool
+from callcenter.core.users import ROLES, User, UserError
 
 
 def _user(row: UserRow) -> User:

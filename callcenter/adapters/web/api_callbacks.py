@@ -136,7 +136,7 @@ def recent() -> CallbackList:
     status = request.args.get("status", "")
     if status not in STATUSES:
         abort(400, f"status must be one of {', '.join(s for s in STATUSES if s)}")
-    rows = web().controller.callbacks.repo.recent(status, 200)
+    rows = web().controller.callbacks.recent(status, 200)
     return CallbackList(callbacks=[_out(row) for row in rows])
 
 

@@ -14,9 +14,9 @@ from apiflask import APIBlueprint, abort
 from flask import render_template, request
 from pydantic import BaseModel, Field
 
-from callcenter.adapters.db.campaigns import Campaign, LeadImport
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import web
+from callcenter.core.outbound.records import Campaign, LeadImport
 from callcenter.core.outbound.settings import CAMPAIGN_NAME
 from callcenter.services.outbound.campaigns import CampaignError
 from callcenter.services.outbound.lead_import import MAX_UPLOAD
@@ -313,7 +313,7 @@ def upload(campaign_id: int, query_data: UploadQuery) -> ImportOut:
 @api.doc(summary="A campaign's latest imports, newest first")
 @requires("supervisor")
 def list_imports(query_data: ImportQuery) -> ImportList:
-    found = web().controller.campaigns.repository.imports(query_data.campaign_id)
+    found = web().controller.lead_imports.recent(query_data.campaign_id)
     return ImportList(imports=[_import_out(i) for i in found])
 
 
@@ -335,7 +335,7 @@ def dnc_list(query_data: DncQuery) -> DncOut:
     campaigns = web().controller.campaigns
     scope, _ = campaigns.dnc_scope(query_data.campaign_id)
     offset = (query_data.page - 1) * query_data.per_page
-    rows, total = campaigns.repository.dnc(scope, offset, query_data.per_page)
+    rows, total = campaigns.dnc(scope, offset, query_data.per_page)
     numbers = [{"number": n, "added_at": at, "source": src} for n, at, src in rows]
     return DncOut(scope=scope, numbers=numbers, total=total)
 

@@ -16,9 +16,9 @@ from apiflask import APIBlueprint, abort
 from flask import Response, render_template, request, send_file
 from pydantic import BaseModel, Field, model_validator
 
-from callcenter.adapters.db.recording_archive import Recording, RecordingFilter
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.context import web
+from callcenter.core.recordings import Recording, RecordingFilter
 from callcenter.services.console.retention import RetentionError, RetentionReport
 from callcenter.services.inbound.recording import RecordingError
 

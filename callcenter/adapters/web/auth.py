@@ -13,7 +13,8 @@ from flask import g, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from callcenter.adapters.db.users import User, UserRepository
+from callcenter.adapters.db.users import UserRepository
+from callcenter.core.users import User
 
 RANK = {"agent": 1, "supervisor": 2, "admin": 3}
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})

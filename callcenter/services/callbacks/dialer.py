@@ -20,7 +20,6 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from callcenter.adapters.db.callbacks import Attempt, Callback, CallbackRepository
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
 from callcenter.core.callbacks.policy import (
@@ -32,6 +31,7 @@ from callcenter.core.callbacks.policy import (
     outcome_of_cause,
     outcome_of_originate,
 )
+from callcenter.core.callbacks.records import Attempt, Callback
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallState
 from callcenter.core.dialplan import Context, Var, inherited
@@ -43,6 +43,7 @@ from callcenter.services.inbound.acd import Acd
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import OriginateUncertain, Origination, Originator, PbxUnavailable
 from callcenter.services.queues import QueueDirectory
+from callcenter.services.repositories import CallbackRepository
 from callcenter.services.timers import Timers
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from callcenter.adapters.db.callbacks import Callback, CallbackRepository, NewCallback
 from callcenter.core.callbacks.policy import StartAction, on_start
+from callcenter.core.callbacks.records import Callback, NewCallback
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.events import CallbackRequested, CallEnded, CallEntered
@@ -28,6 +28,7 @@ from callcenter.core.ids import new_call_id
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.notify import Notifier
 from callcenter.services.queues import QueueDirectory
+from callcenter.services.repositories import CallbackRepository
 from callcenter.services.timers import Timers
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,10 @@ class Callbacks:
         self._arm(callback)
         self._requested(callback, origin_call_id, now)
         return callback
+
+    def recent(self, status: str = "", limit: int = 100) -> list[Callback]:
+        """The latest callbacks (with ``status``, if given), newest first; blocking."""
+        return self.repo.recent(status, limit)
 
     async def cancel(self, callback_id: int) -> Callback:
         callback = await asyncio.to_thread(self.repo.get, callback_id)

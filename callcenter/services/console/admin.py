@@ -18,7 +18,6 @@ transaction, so the log holds every change made and none refused. The caller
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -26,15 +25,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.adapters.db.agents import AgentRepository
-from callcenter.adapters.db.config import ConfigRepository, SiteDocuments
-from callcenter.adapters.db.models import AgentRow, AuditRow
-from callcenter.adapters.db.users import User, UserError, UserRepository
 from callcenter.core.ivr.nodes import QueueNode
 from callcenter.core.ivr.schema import load_flow
 from callcenter.core.queues import QueueSettings
+from callcenter.core.site import SiteDocuments
+from callcenter.core.users import User, UserError
+from callcenter.services.repositories import SiteConfig, SiteConfigStore, UserRepository
 from callcenter.services.site import NAME, AgentEntry, SiteError, parse_site
 
 STATUS = {"invalid": 422, "exists": 409, "conflict": 409, "unknown": 404}
@@ -96,88 +93,78 @@ def new_password() -> str:
 
 
 class Admin:
-    def __init__(self, sessions: sessionmaker[Session], users: UserRepository) -> None:
-        self._sessions = sessions
-        self._agents = AgentRepository(sessions)
-        self._config = ConfigRepository(sessions)
+    def __init__(self, config: SiteConfigStore, users: UserRepository) -> None:
+        self._config = config
         self._users = users
 
     @contextmanager
-    def _saving(self, audit: Audit | None) -> Iterator[Session]:
+    def _saving(self, audit: Audit | None) -> Iterator[SiteConfig]:
         # One transaction: an AdminError (or anything else) inside rolls it all back,
         # and the audit row is written with the change or not at all.
-        with self._sessions.begin() as session:
-            yield session
+        with self._config.writing() as config:
+            yield config
             if audit is not None:
-                session.add(
-                    AuditRow(at=time.time(), actor=audit.actor, action=audit.action,
-                             target=audit.target, detail=audit.detail)
-                )  # fmt: skip
+                config.audit(audit.actor, audit.action, audit.target, audit.detail)
 
     # -- agents ------------------------------------------------------------------------
     def agents(self) -> list[AgentInfo]:
-        with self._sessions() as session:
-            skills = self._config.all_agent_skills(session)
+        with self._config.reading() as config:
+            skills = config.agent_skills()
             return [
                 AgentInfo(r.username, r.display_name, r.extension, r.active, r.static_contact,
                           skills.get(r.username, {}))
-                for r in self._agents.listing(session)
+                for r in config.agents()
             ]  # fmt: skip
 
     def save_agent(self, entry: AgentEntry, create: bool, audit: Audit | None = None) -> str:
         """Create or update an agent; returns the SIP password if it was set (shown once)."""
         password = entry.password or (new_password() if create else "")
-        with self._saving(audit) as session:
-            row = self._agents.find(session, entry.username)
-            if create and row is not None:
+        with self._saving(audit) as config:
+            found = config.agent(entry.username)
+            if create and found is not None:
                 raise AdminError("exists", [f"username: agent {entry.username!r} exists"])
-            if not create and row is None:
+            if not create and found is None:
                 raise AdminError("unknown", [f"no agent {entry.username!r}"])
-            other = self._agents.by_extension(session, entry.extension)
+            other = config.agent_with_extension(entry.extension)
             if other is not None and other.username != entry.username:
                 raise AdminError(
                     "conflict",
                     [f"extension: {entry.extension} is taken by agent {other.username!r}"],
                 )
-            self._known_skills(session, "skills", entry.skills)
-            self._agents.upsert(
-                session, entry.username, entry.name, entry.extension, password,
-                entry.static_contact,
-            )  # fmt: skip
-            self._config.set_agent_skills(session, entry.username, entry.skills)
+            self._known_skills(config, "skills", entry.skills)
+            config.upsert_agent(
+                entry.username, entry.name, entry.extension, password, entry.static_contact
+            )
+            config.set_agent_skills(entry.username, entry.skills)
         return password
 
     def set_agent_active(self, username: str, active: bool, audit: Audit | None = None) -> None:
-        with self._saving(audit) as session:
-            self._agent_row(session, username).active = active
+        with self._saving(audit) as config:
+            if not config.set_agent_active(username, active):
+                raise _no_agent(username)
 
     def reset_agent_password(self, username: str, audit: Audit | None = None) -> str:
         password = new_password()
-        with self._saving(audit) as session:
-            self._agent_row(session, username).sip_password = password
+        with self._saving(audit) as config:
+            if not config.set_agent_password(username, password):
+                raise _no_agent(username)
         return password
 
-    def _agent_row(self, session: Session, username: str) -> AgentRow:
-        row = self._agents.find(session, username)
-        if row is None:
-            raise AdminError("unknown", [f"no agent {username!r}"])
-        return row
-
-    def _known_skills(self, session: Session, where: str, levels: dict[str, int]) -> None:
-        known = self._config.skill_names(session)
+    def _known_skills(self, config: SiteConfig, where: str, levels: dict[str, int]) -> None:
+        known = config.skill_names()
         unknown = sorted(set(levels) - known)
         if unknown:
             raise AdminError("invalid", [_unknown_skills(where, unknown, known)])
 
     # -- skills ------------------------------------------------------------------------
     def skills(self) -> list[SkillInfo]:
-        with self._sessions() as session:
-            descriptions = self._config.skill_descriptions()
+        with self._config.reading() as config:
+            descriptions = config.skill_descriptions()
             holders: dict[str, int] = {}
-            for levels in self._config.all_agent_skills(session).values():
+            for levels in config.agent_skills().values():
                 for skill in levels:
                     holders[skill] = holders.get(skill, 0) + 1
-            queues = self._config.site_documents(session).queues
+            queues = config.site_documents().queues
         return [
             SkillInfo(name, text, holders.get(name, 0),
                       sorted(q for q, doc in queues.items() if name in _queue_skills(doc)))
@@ -185,45 +172,45 @@ class Admin:
         ]  # fmt: skip
 
     def save_skill(self, entry: SkillEntry, audit: Audit | None = None) -> None:
-        with self._saving(audit) as session:
-            self._config.upsert_skill(session, entry.name, entry.description)
+        with self._saving(audit) as config:
+            config.upsert_skill(entry.name, entry.description)
 
     # -- queues, business hours, flows: validated against the whole site ------------------
     def documents(self) -> SiteDocuments:
-        with self._sessions() as session:
-            return self._config.site_documents(session)
+        with self._config.reading() as config:
+            return config.site_documents()
 
     def save_queue(self, settings: QueueSettings, create: bool, audit: Audit | None = None) -> None:
-        with self._saving(audit) as session:
-            docs = self._config.site_documents(session)
+        with self._saving(audit) as config:
+            docs = config.site_documents()
             _check_presence("queue", settings.name, settings.name in docs.queues, create)
             queues = {**docs.queues, settings.name: settings.model_dump(mode="json")}
-            self._refuse_new_problems(session, docs, replace(docs, queues=queues))
-            self._config.upsert_queue(session, settings)
+            self._refuse_new_problems(config, docs, replace(docs, queues=queues))
+            config.upsert_queue(settings)
 
     def save_schedule(
         self, name: str, document: dict[str, Any], audit: Audit | None = None
     ) -> None:
         document = {k: v for k, v in document.items() if k != "name"}  # the key names it
-        with self._saving(audit) as session:
-            docs = self._config.site_documents(session)
+        with self._saving(audit) as config:
+            docs = config.site_documents()
             schedules = {**docs.schedules, name: document}
-            self._refuse_new_problems(session, docs, replace(docs, schedules=schedules))
-            self._config.upsert_schedule(session, name, document)
+            self._refuse_new_problems(config, docs, replace(docs, schedules=schedules))
+            config.upsert_schedule(name, document)
 
     def save_flow(
         self, name: str, document: dict[str, Any], numbers: list[str], audit: Audit | None = None
     ) -> None:
-        with self._saving(audit) as session:
-            docs = self._config.site_documents(session)
+        with self._saving(audit) as config:
+            docs = config.site_documents()
             flows = {**docs.flows, name: (document, numbers)}
-            self._refuse_new_problems(session, docs, replace(docs, flows=flows))
-            self._config.upsert_flow(session, name, document, numbers)
+            self._refuse_new_problems(config, docs, replace(docs, flows=flows))
+            config.upsert_flow(name, document, numbers)
 
     def _refuse_new_problems(
-        self, session: Session, now: SiteDocuments, then: SiteDocuments
+        self, config: SiteConfig, now: SiteDocuments, then: SiteDocuments
     ) -> None:
-        known = self._config.skill_names(session)
+        known = config.skill_names()
         before = set(site_problems(now, known))
         added = [p for p in site_problems(then, known) if p not in before]
         if added:
@@ -235,9 +222,9 @@ class Admin:
 
     def add_user(self, entry: UserEntry) -> str:
         if entry.agent:
-            with self._sessions() as session:
-                row = self._agents.find(session, entry.agent)
-                if row is None or not row.active:
+            with self._config.reading() as config:
+                found = config.agent(entry.agent)
+                if found is None or not found.active:
                     raise AdminError("invalid", [f"agent: no active agent {entry.agent!r}"])
         password = entry.password or new_password()
         try:
@@ -310,6 +297,10 @@ def _unknown_skills(where: str, unknown: list[str], known: set[str]) -> str:
     listed = ", ".join(sorted(known)) or "none yet"
     names = ", ".join(map(repr, unknown))
     return f"{where}: unknown skill {names} (known: {listed}; add it under Skills first)"
+
+
+def _no_agent(username: str) -> AdminError:
+    return AdminError("unknown", [f"no agent {username!r}"])
 
 
 def _check_presence(kind: str, name: str, exists: bool, create: bool) -> None:

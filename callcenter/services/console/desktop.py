@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from callcenter.adapters.db.desktop_records import DesktopRecords
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.live import CallBook
 from callcenter.core.events import CallDataChanged, CallOffered
@@ -31,6 +30,7 @@ from callcenter.services.console.desktop_pop import (
 )
 from callcenter.services.console.desktop_settings import DesktopSettingsStore
 from callcenter.services.notify import Notifier
+from callcenter.services.repositories import DesktopRecords
 
 log = logging.getLogger(__name__)
 

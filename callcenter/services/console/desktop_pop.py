@@ -1,7 +1,7 @@
 """The screen pop, assembled (pure): who is calling, why, and what happened before.
 
-Inputs are plain facts (a live call or a calls row, the matched customer, the
-earlier calls' rows); the output is what the agent's desktop shows, so the
+Inputs are plain facts (a live call or a stored call record, the matched customer,
+the earlier calls' records); the output is what the agent's desktop shows, so the
 caller never has to repeat what they told the IVR. Nothing secret goes in: the
 customer card has no PIN hash, and IVR entries whose key names a secret are
 left out even if a flow stored one.
@@ -16,8 +16,8 @@ from datetime import datetime, tzinfo
 
 from pydantic import BaseModel
 
-from callcenter.adapters.db.models import CallRow
 from callcenter.core.calls.live import LiveCall
+from callcenter.core.calls.record import CallRecord
 from callcenter.services.console.desktop_settings import DesktopSettings, render_pop_url
 
 # Keys ending in one of these words are never shown (a collect node may store a PIN).
@@ -27,7 +27,7 @@ _SECRET_KEY = re.compile(r"(^|[._-])(pin|pass|password|passcode|secret|cvv|cvc|o
 
 @dataclass(frozen=True, slots=True)
 class CallFacts:
-    """What is known of one call, from the live CallBook or from the calls table."""
+    """What is known of one call, from the live CallBook or from its stored record."""
 
     call_id: str
     caller: str
@@ -39,7 +39,7 @@ class CallFacts:
     enqueued_at: float | None
     answered_at: float | None
     wait: float
-    state: str  # the live call's state, or "ended" for a call only in the table
+    state: str  # the live call's state, or "ended" for a call only on record
     data: Mapping[str, str] = field(default_factory=dict)
     path: tuple[str, ...] = ()
     customer_id: int | None = None
@@ -66,7 +66,7 @@ class CallFacts:
         )
 
     @classmethod
-    def from_row(cls, row: CallRow) -> CallFacts:
+    def from_record(cls, row: CallRecord) -> CallFacts:
         wait = row.wait_seconds
         if wait is None and row.enqueued_at is not None and row.answered_at is not None:
             wait = row.answered_at - row.enqueued_at
@@ -188,7 +188,7 @@ def format_when(at: float, zone: tzinfo | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def past_call(row: CallRow, settings: DesktopSettings, zone: tzinfo | None) -> PastCall:
+def past_call(row: CallRecord, settings: DesktopSettings, zone: tzinfo | None) -> PastCall:
     return PastCall(
         call_id=row.id,
         entered_at=row.entered_at,
@@ -221,7 +221,7 @@ def assemble_pop(
     phase: str,
     customer: CustomerCard | None,
     matched_by: str,
-    earlier: Sequence[CallRow],
+    earlier: Sequence[CallRecord],
     settings: DesktopSettings,
     zone: tzinfo | None,
 ) -> ScreenPop:

@@ -1,7 +1,7 @@
 """The agent desktop's site settings: pause reasons, disposition codes, CRM hooks.
 
-Kept in the site_settings table, one JSON object per key (SiteSettings stores
-objects, so the lists are wrapped):
+Kept in the site settings, one JSON object per key (services/repositories.py's
+SiteSettings stores objects, so the lists are wrapped):
 
     "pause_reasons": {"reasons": ["break", "lunch", ...]}
     "dispositions":  {"codes": [{"code": "resolved", "label": "Resolved"}, ...]}
@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.adapters.db.models import SiteSettingRow
 from callcenter.core.ivr import template
 from callcenter.core.pause_reasons import DEFAULT_PAUSE_REASONS
+from callcenter.services.repositories import SiteSettings
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +148,8 @@ Listener = Callable[[DesktopSettings], None]
 class DesktopSettingsStore:
     """The settings as last loaded or saved, and the one way to change them."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+    def __init__(self, storage: SiteSettings) -> None:
+        self._storage = storage
         self._current = DesktopSettings()
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()  # one save at a time (console threads)
@@ -165,26 +163,15 @@ class DesktopSettingsStore:
         self._listeners.append(listener)
 
     def load(self) -> DesktopSettings:
-        """Read the table; a stored document that no longer validates is logged
+        """Read the stored settings; a document that no longer validates is logged
         and replaced by the defaults for its part (the desktop keeps working)."""
-        with self._sessions() as session:
-            stored = {
-                key: row.value
-                for key in (PAUSE_KEY, DISPOSITIONS_KEY, CRM_KEY)
-                if (row := session.get(SiteSettingRow, key)) is not None
-            }
+        stored = self._storage.get_many((PAUSE_KEY, DISPOSITIONS_KEY, CRM_KEY))
         self._set(self._parse(stored))
         return self._current
 
     def save(self, settings: DesktopSettings) -> DesktopSettings:
-        with self._lock, self._sessions.begin() as session:
-            now = time.time()
-            for key, value in self._documents(settings).items():
-                row = session.get(SiteSettingRow, key)
-                if row is None:
-                    session.add(SiteSettingRow(key=key, value=value, updated_at=now))
-                else:
-                    row.value, row.updated_at = value, now
+        with self._lock:
+            self._storage.set_many(self._documents(settings))
         self._set(settings)
         return settings
 

@@ -1,4 +1,4 @@
-"""Interval reports per queue and per agent, computed from the database.
+"""Interval reports per queue and per agent, computed from the stored history.
 
 Every figure comes from core/stats.py (the same definitions as the
 wallboard): call_events -> fold_legs -> queue_figures for queues, and
@@ -26,12 +26,9 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, sessionmaker
-
-from callcenter.adapters.db.models import AgentStateLogRow, CallEventRow
 from callcenter.core import stats
 from callcenter.core.stats import CallEventRecord, Figures, Leg, StateSpan
+from callcenter.services.repositories import ReportQueries
 
 INTERVALS = (15, 30, 60)
 MAX_DAYS = 31
@@ -342,59 +339,17 @@ def agent_report(
     return Report(period, zone, series, grand.row())
 
 
-# -- the database -----------------------------------------------------------------
-def call_events(
-    session: Session, since: float, until: float, kinds: tuple[str, ...]
-) -> list[CallEventRecord]:
-    """Every event of the calls that had an event of ``kinds`` in [since, until)."""
-    wanted = (
-        select(CallEventRow.call_id)
-        .where(CallEventRow.kind.in_(kinds), CallEventRow.at >= since, CallEventRow.at < until)
-        .distinct()
-    )
-    rows = session.execute(
-        select(CallEventRow.call_id, CallEventRow.at, CallEventRow.kind, CallEventRow.agent,
-               CallEventRow.detail)
-        .where(CallEventRow.call_id.in_(wanted))
-        .order_by(CallEventRow.call_id, CallEventRow.at, CallEventRow.id)
-    )  # fmt: skip
-    return [
-        CallEventRecord(c, at, kind, agent or "", detail or {})
-        for c, at, kind, agent, detail in rows
-    ]
-
-
-def state_rows(session: Session, since: float, until: float) -> list[tuple[str, str, float]]:
-    """Each agent's state changes in [since, until), led by the state it was in at ``since``."""
-    before = (
-        select(AgentStateLogRow.agent, func.max(AgentStateLogRow.at).label("at"))
-        .where(AgentStateLogRow.at < since)
-        .group_by(AgentStateLogRow.agent)
-        .subquery()
-    )
-    leading = and_(AgentStateLogRow.agent == before.c.agent, AgentStateLogRow.at == before.c.at)
-    rows = session.execute(
-        select(AgentStateLogRow.agent, AgentStateLogRow.state, AgentStateLogRow.at)
-        .outerjoin(before, leading)
-        .where(or_(and_(AgentStateLogRow.at >= since, AgentStateLogRow.at < until),
-                   before.c.agent.is_not(None)))
-        .order_by(AgentStateLogRow.agent, AgentStateLogRow.at, AgentStateLogRow.id)
-    )  # fmt: skip
-    # The state held at ``since`` starts there, not when it was entered.
-    return [(agent, state, max(at, since)) for agent, state, at in rows]
-
-
 class Reports:
-    """Reports over the database; runs in the console's threads, never on the loop."""
+    """Reports over the stored history; runs in the console's threads, never on the loop."""
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        history: ReportQueries,
         targets: Callable[[], Mapping[str, float]],
         zone: SiteZone,
         clock: Callable[[], float],
     ) -> None:
-        self._sessions = sessions
+        self._history = history
         self._targets = targets
         self.zone = zone
         self._clock = clock
@@ -403,14 +358,12 @@ class Reports:
         return parse_period(from_text, to_text, minutes, self.zone)
 
     def queues(self, period: Period, queue: str = "") -> Report:
-        with self._sessions() as session:
-            events = call_events(session, period.since, period.until, ("queued",))
+        events = self._history.call_events(period.since, period.until, ("queued",))
         return queue_report(events, self._targets(), period, self.zone, self._clock(), queue)
 
     def agents(self, period: Period, agent: str = "") -> Report:
         now = self._clock()
-        with self._sessions() as session:
-            events = call_events(session, period.since, period.until, AGENT_KINDS)
-            rows = state_rows(session, period.since, min(period.until, now))
+        events = self._history.call_events(period.since, period.until, AGENT_KINDS)
+        rows = self._history.state_rows(period.since, min(period.until, now))
         spans = stats.spans_from_log(rows, min(period.until, now))
         return agent_report(events, spans, period, self.zone, agent)

@@ -17,15 +17,16 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from callcenter.adapters.db.recording_archive import Recording
+from callcenter.core.recordings import Recording
 from callcenter.services.inbound.recording import RecordingError
+from callcenter.services.repositories import Auditor, RecordingArchive, SiteSettings
 
 log = logging.getLogger(__name__)
 
@@ -45,30 +46,12 @@ class RetentionError(Exception):
         self.code = code
 
 
-class Archive(Protocol):
-    def started_before(self, cutoff: float, limit: int) -> list[Recording]: ...
-
-    def delete(self, ids: Iterable[int]) -> int: ...
-
-    def referenced(self, paths: Iterable[str]) -> set[str]: ...
-
-
 class Files(Protocol):
     """Where recordings live (``Recordings`` from services/inbound/recording.py)."""
 
     host_root: Path
 
     def host_path(self, relative: str) -> Path: ...
-
-
-class SettingsStore(Protocol):
-    def get(self, key: str) -> dict[str, Any] | None: ...
-
-    def set(self, key: str, value: dict[str, Any]) -> None: ...
-
-
-class Auditor(Protocol):
-    def audit(self, actor: str, action: str, target: str, **detail: object) -> None: ...
 
 
 @dataclass(slots=True)
@@ -98,9 +81,9 @@ def cutoff_of(now: float, days: int) -> float:
 class Retention:
     def __init__(
         self,
-        archive: Archive,
+        archive: RecordingArchive,
         files: Files,
-        settings: SettingsStore,
+        settings: SiteSettings,
         auditor: Auditor,
         clock: Callable[[], float],
     ) -> None:

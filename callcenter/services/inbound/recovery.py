@@ -13,9 +13,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from callcenter.adapters.db.models import CallRow
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.record import CallRecord
 from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import Context, Var
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # it ends this long after it began (at once if that is already past).
 RECOVERED_WRAPUP_SECONDS = 30.0
 WAITING_CONTEXTS = {Context.WAIT.value, Context.ANNOUNCE.value}
-CallLoader = Callable[[str], "CallRow | None"]
+CallLoader = Callable[[str], "CallRecord | None"]
 OpenCalls = Callable[[float], list[tuple[str, str]]]  # entered since -> (call id, unique id)
 OPEN_CALLS_LOOKBACK = 2 * 86400.0  # seconds: how far back unclosed call records are looked for
 

@@ -10,15 +10,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from callcenter.adapters.db.campaigns import Campaign, CampaignExists, CampaignRepository, Figures
 from callcenter.core.outbound.compliance import SITE_SCOPE, campaign_scope
 from callcenter.core.outbound.leads_csv import LeadIn, lead_from_fields
 from callcenter.core.outbound.numbers import BadNumber, normalise
+from callcenter.core.outbound.records import Campaign, CampaignExists, Figures
 from callcenter.core.outbound.settings import (
     CampaignSettings,
     CampaignSettingsError,
     load_settings,
 )
+from callcenter.services.repositories import CampaignRepository
 
 Status = Literal["running", "paused", "done"]
 MAX_API_LEADS = 1000
@@ -134,6 +135,10 @@ class Campaigns:
         if bad:
             raise CampaignError("invalid", "bad numbers, nothing added", bad)
         return self.repository.add_dnc(scope, clean, source, self.clock())
+
+    def dnc(self, scope: str, offset: int, limit: int) -> tuple[list[tuple[str, float, str]], int]:
+        """One page of a DNC list, by number: (number, added at, source); and the total."""
+        return self.repository.dnc(scope, offset, limit)
 
     def remove_dnc(self, campaign_id: int | None, number: str) -> bool:
         scope, region = self.dnc_scope(campaign_id)

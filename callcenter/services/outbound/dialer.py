@@ -21,14 +21,14 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from callcenter.adapters.db.dialer_store import DialerStore, LeadRecord
-from callcenter.adapters.db.models import CallRow, DialAttemptRow
 from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.record import CallRecord
 from callcenter.core.dialplan import Context, Var
 from callcenter.core.ids import new_call_id
 from callcenter.core.outbound import retry
 from callcenter.core.outbound.compliance import DialCheck, LeadFacts, check_dial
 from callcenter.core.outbound.pacing import AbandonStats, PacingInput, pace
+from callcenter.core.outbound.records import LeadRecord, NewDialAttempt
 from callcenter.core.outbound.settings import CampaignSettingsError, load_settings
 from callcenter.services.agents import AgentError, AgentService
 from callcenter.services.outbound.dialer_calls import DialerCalls
@@ -36,6 +36,7 @@ from callcenter.services.outbound.dialer_model import Attempt, Campaign
 from callcenter.services.outbound.staff import CampaignStaff
 from callcenter.services.ports import OriginateUncertain, Origination, Originator, PbxUnavailable
 from callcenter.services.queues import QueueDirectory
+from callcenter.services.repositories import DialerStore
 from callcenter.services.timers import Timers
 
 log = logging.getLogger(__name__)
@@ -278,28 +279,33 @@ class Dialer:
         self, campaign: Campaign, lead: LeadRecord, check: DialCheck, now: float
     ) -> None:
         log.info("lead %s not dialled: %s", lead.id, check.detail)
-        row = self._audit_row(campaign, lead, check, "", now)
-        row.outcome = check.reason
+        row = self._audit_row(campaign, lead, check, "", now, outcome=check.reason)
         await asyncio.to_thread(self.store.add_attempt, row, None)
         refused = retry.refuse(lead.state, check, now)
         await asyncio.to_thread(self.store.save_lead, lead.id, refused)
 
     @staticmethod
     def _audit_row(
-        campaign: Campaign, lead: LeadRecord, check: DialCheck, call_id: str, now: float
-    ) -> DialAttemptRow:
-        return DialAttemptRow(
+        campaign: Campaign,
+        lead: LeadRecord,
+        check: DialCheck,
+        call_id: str,
+        now: float,
+        outcome: str = "",
+    ) -> NewDialAttempt:
+        return NewDialAttempt(
             campaign_id=campaign.id,
             lead_id=lead.id,
             call_id=call_id,
             at=now,
+            outcome=outcome,
             **{**check.audit(), "dialled": bool(call_id)},
         )
 
     @staticmethod
-    def _call_row(attempt: Attempt, now: float) -> CallRow:
+    def _call_row(attempt: Attempt, now: float) -> CallRecord:
         lead = attempt.lead
-        return CallRow(
+        return CallRecord(
             id=attempt.call_id,
             unique_id=attempt.call_id,
             direction="outbound",
@@ -310,9 +316,7 @@ class Dialer:
             queue=attempt.campaign.settings.queue,
             entered_at=now,
             agent=attempt.agent,
-            ivr_path=[],
             data={"campaign": attempt.campaign.name, "lead_id": str(lead.id)},
-            requirements={},
         )
 
     async def _hold(self, agent: str, call_id: str, now: float) -> bool:

@@ -21,7 +21,6 @@ import logging
 import math
 from typing import Any
 
-from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.core import events as ce
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
@@ -36,6 +35,7 @@ from callcenter.services.inbound.recording import Recordings
 from callcenter.services.notify import Notifier
 from callcenter.services.outbound.dialer_model import AMD_VERDICTS, Attempt, OutboundDecision
 from callcenter.services.outbound.staff import CampaignStaff
+from callcenter.services.repositories import DialerStore
 from callcenter.services.timers import Timers
 
 log = logging.getLogger(__name__)

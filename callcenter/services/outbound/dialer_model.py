@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callcenter.adapters.db.dialer_store import LeadRecord
 from callcenter.core.dialplan import Status
 from callcenter.core.outbound import dispositions
 from callcenter.core.outbound.dispositions import AmdResult, Outcome
+from callcenter.core.outbound.records import LeadRecord
 from callcenter.core.outbound.retry import LeadState
 from callcenter.core.outbound.settings import CampaignSettings
 

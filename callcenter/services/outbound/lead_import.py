@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from callcenter.adapters.db.campaigns import CampaignRepository, LeadImport
 from callcenter.core.outbound.leads_csv import BadRow, CsvFileError, LeadIn, LeadReader
+from callcenter.core.outbound.records import LeadImport
 from callcenter.services.outbound.campaigns import CampaignError, Campaigns
+from callcenter.services.repositories import CampaignRepository
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,10 @@ class LeadImports:
         self._threads[import_id] = thread
         thread.start()
         return import_id
+
+    def recent(self, campaign_id: int) -> list[LeadImport]:
+        """The campaign's latest imports, newest first."""
+        return self.repository.imports(campaign_id)
 
     def status(self, import_id: int) -> LeadImport:
         found = self.repository.get_import(import_id)

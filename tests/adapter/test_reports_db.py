@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.models import AgentStateLogRow, CallEventRow
+from callcenter.adapters.db.report_queries import ReportQueries
 from callcenter.core.stats import spans_from_log
 from callcenter.services.console.reports import Reports, agent_report, queue_report
 from tests.unit.test_reports import (
@@ -40,7 +41,7 @@ def stored(url: str) -> sessionmaker[Session]:
 def test_reports_read_from_the_database_match_the_fold(database_url: str) -> None:
     sessions = stored(database_url)
     try:
-        reports = Reports(sessions, lambda: TARGETS, PARIS, lambda: NOW)
+        reports = Reports(ReportQueries(sessions), lambda: TARGETS, PARIS, lambda: NOW)
         from_db = reports.queues(period())
         expected = queue_report(records(), TARGETS, period(), PARIS, NOW)
         assert [(s.name, [ln.figures for ln in s.lines]) for s in from_db.series] == [

@@ -1,0 +1,271 @@
+"""What a repository must do, whoever implements it.
+
+Each check takes a *world*: the repository under test and the few hooks it
+needs to arrange data the service side never writes (a campaign, a lead, a
+DNC entry) and to read back what it never reads (an audit row, a call's
+record). tests/unit/test_fakes.py runs every check on the in-memory fakes;
+tests/adapter/test_repository_contracts.py runs the same checks on the
+SQLAlchemy repositories over SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from callcenter.core.callbacks.records import Attempt, NewCallback
+from callcenter.core.calls.record import CallRecord
+from callcenter.core.outbound import retry
+from callcenter.core.outbound.records import NewDialAttempt
+from callcenter.services.repositories import CallbackRepository, CallRecords, DialerStore
+
+
+# -- the dialer's store -------------------------------------------------------------------------
+@dataclass
+class DialerWorld:
+    store: DialerStore
+    campaign: Callable[[str, str], int]  # (name, status) -> campaign id
+    lead: Callable[[int, str, float], int]  # (campaign id, phone, due at) -> lead id
+    listed: Callable[[str, str], None]  # (scope, number): put on a DNC list
+    attempt: Callable[[int], dict[str, Any]]  # an audit row's columns
+    call: Callable[[str], CallRecord | None]  # a call's stored record
+
+
+def _two_campaigns(world: DialerWorld) -> int:
+    spring = world.campaign("spring", "running")
+    world.campaign("autumn", "paused")
+    world.lead(spring, "+12125550100", 0.0)
+    world.lead(spring, "+12125550101", 500.0)
+    return spring
+
+
+def running_campaigns_and_due_leads(world: DialerWorld) -> None:
+    spring = _two_campaigns(world)
+    store = world.store
+    assert [c.name for c in store.campaigns()] == ["spring"]
+    assert [lead.phone for lead in store.due_leads(spring, 100.0, 10)] == ["+12125550100"]
+    assert [lead.phone for lead in store.due_leads(spring, 1000.0, 10)] == [
+        "+12125550100",
+        "+12125550101",
+    ]
+    assert len(store.due_leads(spring, 1000.0, 1)) == 1
+    [lead] = store.due_leads(spring, 100.0, 10)
+    assert (lead.campaign_id, lead.state, lead.attempts) == (spring, retry.LeadState(), 0)
+
+
+def a_lead_is_claimed_once_and_its_state_saved(world: DialerWorld) -> None:
+    spring = _two_campaigns(world)
+    store = world.store
+    [lead] = store.due_leads(spring, 100.0, 10)
+    assert store.claim(lead.id) and not store.claim(lead.id)
+    assert store.due_leads(spring, 100.0, 10) == []
+    dialled = retry.dial(lead.state, 100.0)
+    store.save_lead(lead.id, dialled)
+    assert store.release_stale(200.0) == 1  # a run that stopped mid-call
+    assert store.release_stale(200.0) == 0
+    [again] = store.due_leads(spring, 200.0, 10)
+    assert (again.state.status, again.attempts, again.state.next_attempt_at) == (
+        "scheduled",
+        1,
+        200.0,
+    )
+    assert again.state.last_attempt_at == 100.0
+
+
+def dnc_scopes_are_the_site_and_the_campaign_only(world: DialerWorld) -> None:
+    world.listed("site", "+12125550100")
+    world.listed("campaign:autumn", "+12125550101")
+    store = world.store
+    assert store.dnc_scopes("+12125550100", "spring") == ["site"]
+    assert store.dnc_scopes("+12125550101", "spring") == []
+    assert store.dnc_scopes("+12125550101", "autumn") == ["campaign:autumn"]
+    store.add_dnc("campaign:spring", "+12125550101", 5.0)  # an agent's disposition
+    assert store.dnc_scopes("+12125550101", "spring") == ["campaign:spring"]
+
+
+def audit_rows_calls_and_the_pacing_sample(world: DialerWorld) -> None:
+    spring = _two_campaigns(world)
+    store = world.store
+
+    def attempt(call_id: str) -> int:
+        row = NewDialAttempt(
+            campaign_id=spring, lead_id=1, call_id=call_id, number="+1", at=10.0, dialled=True
+        )
+        call = CallRecord(
+            id=call_id, unique_id=call_id, direction="outbound", entered_at=10.0,
+            flow="campaign:spring", data={"campaign": "spring"},
+        )  # fmt: skip
+        return store.add_attempt(row, call)
+
+    assert world.call("c1") is None
+    first = attempt("c1")
+    assert world.call("c1") == CallRecord(
+        id="c1", unique_id="c1", direction="outbound", entered_at=10.0,
+        flow="campaign:spring", data={"campaign": "spring"},
+    )  # fmt: skip
+    store.finish_attempt(first, "c1", {"outcome": "busy"}, 12.0)
+    done = {"outcome": "connected", "answered_at": 18.0, "agent_connected_at": 19.0}
+    store.finish_attempt(attempt("c2"), "c2", done, 40.0)
+    lost = {"outcome": "abandoned", "answered_at": 14.0, "abandoned": True}
+    store.finish_attempt(attempt("c3"), "c3", lost, 20.0)
+    refused = NewDialAttempt(
+        campaign_id=spring, lead_id=2, call_id="", number="+2", at=11.0,
+        hours_check="closed", outcome="outside-hours",
+    )  # fmt: skip
+    blocked = store.add_attempt(refused, None)
+
+    row = world.attempt(first)
+    assert (row["campaign_id"], row["call_id"], row["dialled"], row["outcome"]) == (
+        spring,
+        "c1",
+        True,
+        "busy",
+    )
+    row = world.attempt(blocked)
+    assert (row["dialled"], row["hours_check"], row["outcome"], row["answered_at"]) == (
+        False,
+        "closed",
+        "outside-hours",
+        None,
+    )
+    sample = store.sample(spring, "spring", 0.0)
+    assert (sample.dials, sample.connects, sample.abandoned) == (3, 2, 1)
+    assert sample.mean_answer_seconds == pytest.approx(6.0)
+    assert sample.mean_handle_seconds is None  # no talk time recorded yet
+    assert store.sample(spring, "spring", 11.0).dials == 0  # outside the window
+    # Calls that reached no agent are closed here; a connected one by the call records.
+    closed = {c: world.call(c) for c in ("c1", "c2", "c3")}
+    assert {c: (r.outcome, r.ended_at) for c, r in closed.items() if r is not None} == {
+        "c1": ("busy", 12.0),
+        "c2": ("", None),
+        "c3": ("abandoned", 20.0),
+    }
+
+
+DIALER_STORE = [
+    running_campaigns_and_due_leads,
+    a_lead_is_claimed_once_and_its_state_saved,
+    dnc_scopes_are_the_site_and_the_campaign_only,
+    audit_rows_calls_and_the_pacing_sample,
+]
+
+
+# -- callbacks --------------------------------------------------------------------------------
+@dataclass
+class CallbackWorld:
+    repo: CallbackRepository
+    attempt: Callable[[int], dict[str, Any]]  # an audit row's columns
+
+
+def _book(repo: CallbackRepository, number: str, kind: str = "scheduled") -> int:
+    new = NewCallback(
+        kind=kind, queue="support", number=number, requested_at=100.0, enqueued_at=90.0,
+        due_at=200.0, max_attempts=3, origin_call_id="c9", priority=2, extra={"fr": 2},
+        data={"callback": kind}, booked_by="alice", notes="after lunch",
+    )  # fmt: skip
+    return repo.add(new).id
+
+
+def a_callback_is_added_and_read_back(world: CallbackWorld) -> None:
+    repo = world.repo
+    callback_id = _book(repo, "+33612345678")
+    found = repo.get(callback_id)
+    assert found is not None
+    assert found.as_dict() == {
+        "id": callback_id, "kind": "scheduled", "origin_call_id": "c9", "queue": "support",
+        "number": "+33612345678", "priority": 2, "extra": {"fr": 2},
+        "data": {"callback": "scheduled"}, "requested_at": 100.0, "enqueued_at": 90.0,
+        "due_at": 200.0, "attempts": 0, "max_attempts": 3, "status": "pending",
+        "booked_by": "alice", "last_outcome": "", "notes": "after lunch",
+    }  # fmt: skip
+    assert repo.get(callback_id + 1000) is None
+
+
+def pending_and_recent_follow_the_status(world: CallbackWorld) -> None:
+    repo = world.repo
+    first, second, third = (_book(repo, f"+3361234567{n}") for n in range(3))
+    repo.update(first, status="dialing", attempts=1)
+    repo.update(second, status="done", last_outcome="reached")
+    repo.update(third + 1000, status="done")  # no such callback: nothing happens
+    assert [c.id for c in repo.pending()] == [first, third]
+    found = repo.get(first)
+    assert found is not None and (found.status, found.attempts) == ("dialing", 1)
+    assert [c.id for c in repo.recent()] == [third, second, first]
+    assert [c.id for c in repo.recent("done")] == [second]
+    assert [c.id for c in repo.recent(limit=2)] == [third, second]
+
+
+def each_attempt_has_its_audit_row(world: CallbackWorld) -> None:
+    repo = world.repo
+    callback_id = _book(repo, "+33612345678")
+
+    def attempt(dialled: bool) -> int:
+        return repo.attempt(
+            Attempt(callback_id, "c1" if dialled else "", "+33612345678", 300.0,
+                    "2026-01-05T09:00+01:00 CET", "clear", "open" if dialled else "closed",
+                    dialled)
+        )  # fmt: skip
+
+    dialled, refused = attempt(True), attempt(False)
+    assert dialled != refused
+    row = world.attempt(dialled)
+    assert (row["callback_id"], row["call_id"], row["lead_local_time"], row["outcome"]) == (
+        callback_id,
+        "c1",
+        "2026-01-05T09:00+01:00 CET",
+        "",
+    )
+    assert world.attempt(refused)["outcome"] == "not-dialled"
+    repo.attempt_result(dialled, agent="alice", amd_result="HUMAN", outcome="reached")
+    row = world.attempt(dialled)
+    assert (row["agent"], row["amd_result"], row["outcome"], row["dialled"]) == (
+        "alice",
+        "HUMAN",
+        "reached",
+        True,
+    )
+
+
+CALLBACK_REPOSITORY = [
+    a_callback_is_added_and_read_back,
+    pending_and_recent_follow_the_status,
+    each_attempt_has_its_audit_row,
+]
+
+
+# -- call records (recovery) ------------------------------------------------------------------
+@dataclass
+class CallRecordsWorld:
+    records: CallRecords
+    store: Callable[[CallRecord], None]  # what the call records writer would have written
+
+
+WAITING = CallRecord(
+    id="c1", unique_id="1700.1", entered_at=1000.0, caller_number="+15550001111",
+    caller_name="CAROL", dialled="5000", flow="main", ivr_path=("welcome", "support"),
+    data={"account": "123456"}, customer_id=7, queue="support", priority=2,
+    requirements={"fr": 2}, enqueued_at=1010.0, offers=1,
+)  # fmt: skip
+
+
+def a_call_record_is_read_back_whole(world: CallRecordsWorld) -> None:
+    world.store(WAITING)
+    assert world.records.call("c1") == WAITING
+    assert world.records.call("nope") is None
+
+
+def open_calls_are_the_unclosed_ones_entered_since(world: CallRecordsWorld) -> None:
+    world.store(WAITING)
+    world.store(CallRecord(id="c2", unique_id="1700.2", entered_at=1001.0, ended_at=1100.0))
+    world.store(CallRecord(id="c3", unique_id="1600.3", entered_at=500.0))
+    assert world.records.open_calls(900.0) == [("c1", "1700.1")]
+    assert sorted(world.records.open_calls(0.0)) == [("c1", "1700.1"), ("c3", "1600.3")]
+
+
+CALL_RECORDS = [
+    a_call_record_is_read_back_whole,
+    open_calls_are_the_unclosed_ones_entered_since,
+]
