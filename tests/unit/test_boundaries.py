@@ -53,7 +53,6 @@ SERVICES_FORBIDDEN = (
 )
 
 
-
 def _imports(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(), str(path))
     found = []
