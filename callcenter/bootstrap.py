@@ -298,7 +298,14 @@ class CallCenter:
         store = DialerStore(self.storage.sessions)
         staff = CampaignStaff(self.agents, self.queues)
         self.dialer_calls = DialerCalls(
-            store, self.agents, self.calls, self.notifier, self.recordings, self.timers, staff
+            store,
+            self.agents,
+            self.calls,
+            self.notifier,
+            self.recordings,
+            self.timers,
+            staff,
+            self.acd,
         )
         trunk = next((t.name for t in self.settings.trunks if t.contact), "")
         self.dialer = Dialer(

@@ -35,7 +35,9 @@ class Store:
 
 def connected_call(notifier: Notifier, store: Store) -> tuple[DialerCalls, Attempt]:
     agents = SimpleNamespace(statuses={})
-    calls = DialerCalls(store, agents, CallBook(), notifier, None, Timers(lambda: 100.0), None)  # type: ignore[arg-type]
+    calls = DialerCalls(
+        store, agents, CallBook(), notifier, None, Timers(lambda: 100.0), None, None
+    )  # type: ignore[arg-type]
     notifier.subscribe(ce.CallDataChanged, calls.on_call_data)  # as callcenter/subscriptions.py
     campaign = Campaign(1, "spring", load_settings({}))
     lead = LeadRecord(7, 1, "+12125550100", "", "", "", "", {}, LeadState())

@@ -191,11 +191,14 @@ class Acd:
     # -- what the dialplan reports after ringing an agent ---------------------------------
     async def dial_result(self, call: LiveCall, dial_status: str, now: float) -> Decision:
         if dial_status == "ANSWER":
-            # The agent hung up first; the caller is still on the line.
-            self._completed(call, "agent", now)
+            self.agent_hung_up(call, now)
             return Decision(Status.HANGUP)
         await self.offering.not_answered(call, dial_status, now)
         return await self._offer_or_wait(call, now)
+
+    def agent_hung_up(self, call: LiveCall, now: float) -> None:
+        """The agent ended the conversation; the caller is still on the line."""
+        self._completed(call, "agent", now)
 
     # -- places with nobody on the line (callbacks) and found after a restart ---------------
     def keep_place(self, call: LiveCall) -> None:

@@ -31,6 +31,7 @@ from callcenter.core.outbound import retry
 from callcenter.core.outbound.compliance import campaign_scope
 from callcenter.core.outbound.dispositions import AgentDisposition, Outcome
 from callcenter.services.agents import AgentError, AgentService
+from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.notify import Notifier
 from callcenter.services.outbound.dialer_model import AMD_VERDICTS, Attempt, OutboundDecision
@@ -63,8 +64,10 @@ class DialerCalls:
         recordings: Recordings,
         timers: Timers,
         staff: CampaignStaff,
+        acd: Acd,
     ) -> None:
         self.store = store
+        self.acd = acd
         self.agents = agents
         self.calls = calls
         self.notifier = notifier
@@ -230,10 +233,14 @@ class DialerCalls:
     # -- the agent's phone answered, or not -------------------------------------------------------
     async def agent_result(self, unique_id: str, dial_status: str) -> OutboundDecision:
         attempt = self.attempts.get(unique_id)
-        if dial_status == "ANSWER" or attempt is None:
-            return OutboundDecision(Status.HANGUP)  # the agent hung up first: done
+        if attempt is None:
+            return OutboundDecision(Status.HANGUP)
         now = self.timers.clock()
         call = self.calls.get(attempt.call_id)
+        if dial_status == "ANSWER":  # the agent hung up first: done
+            if call is not None:
+                self.acd.agent_hung_up(call, now)
+            return OutboundDecision(Status.HANGUP)
         agent = attempt.agent
         if call is not None and call.state is CallState.RINGING:
             advance(call, CallEvent.END)
