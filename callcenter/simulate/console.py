@@ -23,7 +23,6 @@ from apiflask import APIFlask
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
-from callcenter.adapters.web.context import WebContext
 from callcenter.adapters.web.server import WebServer
 from callcenter.bootstrap import Controller
 from callcenter.config import Settings
@@ -72,14 +71,8 @@ class Console:
         self._thread.daemon = True
         self._thread.start()
         self.controller: Controller = self.run(self._build())
-        self.context = WebContext(
-            self.controller,
-            LoopBridge(self.loop),
-            self.controller.hub,
-            self.controller.storage.sessions,
-            self.controller.timers.clock,
-        )
-        self.app: APIFlask = create_app(self.context, secret_key)
+        self.services = self.controller.console_services(LoopBridge(self.loop))
+        self.app: APIFlask = create_app(self.services, secret_key)
         self.server: WebServer | None = None
 
     async def _build(self) -> Controller:

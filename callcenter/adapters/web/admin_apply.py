@@ -17,7 +17,7 @@ from apiflask import abort
 
 from callcenter.adapters.web.admin_schemas import Applied
 from callcenter.adapters.web.auth import principal
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.services.console.admin import STATUS, AdminError, Audit
 
 log = logging.getLogger(__name__)
@@ -67,14 +67,14 @@ def same_name(pattern: str, in_path: str, in_body: str, field: str) -> None:
 def audit(action: str, target: str, **detail: Any) -> None:
     """Write the audit row now (console users: their store keeps its own transactions)."""
     row = note(action, target, **detail)
-    web().controller.users.audit(row.actor, row.action, row.target, **row.detail)
+    services().users.audit(row.actor, row.action, row.target, **row.detail)
 
 
 def reload() -> Applied:
     """Agents' endpoints re-rendered and PJSIP reloaded, queues/flows/skills re-read."""
-    context = web()
+    console = services()
     try:
-        context.bridge.run(context.controller.reload())
+        console.bridge.run(console.reload())
     except Exception as exc:  # the change is saved; say why it is not live yet
         log.exception("reload after an admin change failed")
         reason = str(exc) or type(exc).__name__

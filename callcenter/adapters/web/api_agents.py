@@ -8,7 +8,7 @@ from apiflask import APIBlueprint, abort
 from pydantic import BaseModel, Field
 
 from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.services.agents import AgentError
 
 api = APIBlueprint("agents", __name__, url_prefix="/api/agents", tag="Agents")
@@ -38,11 +38,11 @@ class StateChange(BaseModel):
 
 
 def _snapshot() -> list[AgentStateOut]:
-    controller = web().controller
-    agents, table = controller.agents, controller.view.table
+    found = services()
+    agents, table = found.agents, found.phones
     out = []
     for name, status in sorted(agents.statuses.items()):
-        account = controller.directory.get(name)
+        account = found.directory.get(name)
         out.append(
             AgentStateOut(
                 agent=name,
@@ -64,7 +64,7 @@ def _snapshot() -> list[AgentStateOut]:
 @api.doc(summary="Every agent with state, pause reason and time in state")
 @requires("supervisor")
 def list_agents() -> AgentStateList:
-    return AgentStateList(agents=web().bridge.call(_snapshot))
+    return AgentStateList(agents=services().bridge.call(_snapshot))
 
 
 @api.get("/<string:agent>")
@@ -80,7 +80,7 @@ def get_agent(agent: str) -> AgentStateOut:
 
 
 def _one(agent: str) -> AgentStateOut:
-    for item in web().bridge.call(_snapshot):
+    for item in services().bridge.call(_snapshot):
         if item.agent == agent:
             return item
     abort(404, f"no agent {agent!r}")
@@ -99,9 +99,9 @@ def change_state(agent: str, json_data: StateChange) -> AgentStateOut:
     assert who is not None
     if not who.may_act_for(agent):
         abort(403, "agents may only change their own state")
-    context = web()
-    service = context.controller.agents
-    now = context.clock()
+    console = services()
+    service = console.agents
+    now = console.clock()
     actions = {
         "login": lambda: service.login(agent, now),
         "logout": lambda: service.logout(agent, now),
@@ -109,7 +109,7 @@ def change_state(agent: str, json_data: StateChange) -> AgentStateOut:
         "pause": lambda: service.pause(agent, json_data.reason or "break", now),
     }
     try:
-        context.bridge.run(actions[json_data.action]())
+        console.bridge.run(actions[json_data.action]())
     except AgentError as exc:
         abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
     return _one(agent)

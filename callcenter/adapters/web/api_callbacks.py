@@ -15,7 +15,7 @@ from flask import request
 from pydantic import BaseModel, Field, field_validator
 
 from callcenter.adapters.web.auth import Principal, principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.core.outbound.numbers import BadNumber, normalise
 from callcenter.services.callbacks.places import CallbackError
 
@@ -91,8 +91,8 @@ def _out(callback: Any) -> CallbackOut:
 )
 @requires("agent")
 def book(json_data: BookIn) -> CallbackOut:
-    controller = web().controller
-    queue = controller.queues.get(json_data.queue)
+    console = services()
+    queue = console.queues.get(json_data.queue)
     if queue is None:
         _fail("unknown-queue", f"no queue {json_data.queue!r}")
     try:
@@ -102,12 +102,12 @@ def book(json_data: BookIn) -> CallbackOut:
     who = _who()
     data = _call_data(json_data.call_id)
     try:
-        callback = web().bridge.run(
-            controller.callbacks.book(
+        callback = services().bridge.run(
+            console.callbacks.book(
                 json_data.queue,
                 number,
                 json_data.at.timestamp(),
-                controller.timers.clock(),
+                services().clock(),
                 booked_by=who.agent or who.name,
                 origin_call_id=json_data.call_id,
                 data=data,
@@ -123,8 +123,8 @@ def _call_data(call_id: str) -> dict[str, str]:
     """What the caller told the IVR on the call being followed up, for the next screen pop."""
     if not call_id:
         return {}
-    desktop = web().controller.desktop
-    facts = web().bridge.call(lambda: desktop.live_facts(call_id))
+    desktop = services().desktop
+    facts = services().bridge.call(lambda: desktop.live_facts(call_id))
     return dict(facts.data) if facts is not None else {}
 
 
@@ -136,7 +136,7 @@ def recent() -> CallbackList:
     status = request.args.get("status", "")
     if status not in STATUSES:
         abort(400, f"status must be one of {', '.join(s for s in STATUSES if s)}")
-    rows = web().controller.callbacks.repo.recent(status, 200)
+    rows = services().callback_records.recent(status, 200)
     return CallbackList(callbacks=[_out(row) for row in rows])
 
 
@@ -148,6 +148,6 @@ def recent() -> CallbackList:
 @requires("supervisor")
 def cancel(callback_id: int) -> CallbackOut:
     try:
-        return _out(web().bridge.run(web().controller.callbacks.cancel(callback_id)))
+        return _out(services().bridge.run(services().callbacks.cancel(callback_id)))
     except CallbackError as exc:
         _fail(exc.code, exc.message)

@@ -12,7 +12,7 @@ from apiflask import APIBlueprint, abort
 from pydantic import BaseModel
 
 from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.services.outbound.dialer import Dialer, DialerError
 
 api = APIBlueprint("outbound", __name__, url_prefix="/api/outbound", tag="Outbound")
@@ -48,9 +48,9 @@ def _act(agent: str, action: Callable[[Dialer], Coroutine[Any, Any, T]]) -> T:
     assert who is not None
     if not who.may_act_for(agent):
         abort(403, "agents may only work their own previews")
-    context = web()
+    console = services()
     try:
-        return context.bridge.run(action(context.controller.dialer))
+        return console.bridge.run(action(console.dialer))
     except DialerError as exc:
         abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
 

@@ -23,13 +23,13 @@ from callcenter.adapters.web.api_callbacks import api as callbacks_api
 from callcenter.adapters.web.api_calls import api as calls_api
 from callcenter.adapters.web.api_dialer import api as outbound_api
 from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import WebContext, web
 from callcenter.adapters.web.pages import pages
+from callcenter.adapters.web.services import ConsoleServices
 
 TOPICS = {"agents", "calls", "queues", "wallboard", "desktop"}
 
 
-def create_app(context: WebContext, secret_key: str) -> APIFlask:
+def create_app(console: ConsoleServices, secret_key: str) -> APIFlask:
     app = APIFlask(
         __name__,
         title="Call center API",
@@ -48,8 +48,8 @@ def create_app(context: WebContext, secret_key: str) -> APIFlask:
         "BearerAuth": {"type": "http", "scheme": "bearer"},
         "SessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
     }
-    app.extensions["callcenter"] = context
-    auth.install(app, context.controller.users)
+    app.extensions["callcenter"] = console
+    auth.install(app, console.users)
     errors.install(app)
     app.register_blueprint(pages)
     app.register_blueprint(agents_api)
@@ -71,10 +71,9 @@ def create_app(context: WebContext, secret_key: str) -> APIFlask:
     @app.get("/api/health")
     @app.doc(summary="Is the controller up and talking to Asterisk (no login needed)")
     def health() -> dict[str, Any]:
-        controller = web().controller
         return {
-            "ami": controller.ami.connected,
-            "calls": web().bridge.call(lambda: len(controller.calls)),
+            "ami": console.ami_connected(),
+            "calls": console.bridge.call(lambda: len(console.calls)),
         }
 
     @app.get("/api/events")
@@ -84,9 +83,9 @@ def create_app(context: WebContext, secret_key: str) -> APIFlask:
         who = principal()
         assert who is not None
         wanted = set(request.args.get("topics", "agents,calls,queues").split(",")) & TOPICS
-        client = web().hub.connect(who.role, who.agent, wanted)
+        client = console.hub.connect(who.role, who.agent, wanted)
         response = Response(
-            stream_with_context(web().hub.stream(client)), mimetype="text/event-stream"
+            stream_with_context(console.hub.stream(client)), mimetype="text/event-stream"
         )
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"

@@ -48,7 +48,7 @@ from callcenter.adapters.web.admin_schemas import (
     UserSaved,
 )
 from callcenter.adapters.web.auth import requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.core import hours_preview
 from callcenter.core.hours import ScheduleError, load_schedule
 from callcenter.core.queues import QueueSettings
@@ -76,7 +76,7 @@ pages = APIBlueprint("admin", __name__, enable_openapi=False)
 
 
 def _admin() -> Admin:
-    found: Admin = web().controller.admin
+    found: Admin = services().admin
     return found
 
 
@@ -289,7 +289,9 @@ def preview_schedule(name: str, query: PreviewQuery) -> SchedulePreview:
         schedule = load_schedule(document, source=f"schedule {name}", name=name)
     except ScheduleError as exc:  # stored before today's checks: say what to fix
         change.refuse(AdminError("invalid", [str(exc)]))
-    seen = hours_preview.preview(schedule, datetime.fromtimestamp(web().clock(), UTC), query.days)
+    seen = hours_preview.preview(
+        schedule, datetime.fromtimestamp(services().clock(), UTC), query.days
+    )
     return SchedulePreview(
         name=name, timezone=schedule.timezone, open_now=seen.open_now,
         next_change=(
@@ -339,7 +341,7 @@ def save_flow(name: str, body: FlowIn) -> FlowSaved:
 
 # -- console users ---------------------------------------------------------------------
 def _user(username: str) -> UserOut:
-    found = web().controller.users.find(username)
+    found = services().users.find(username)
     assert found is not None
     return UserOut(username=found.username, role=found.role, agent=found.agent,
                    active=found.active)  # fmt: skip

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from callcenter.adapters.db.campaigns import Campaign, LeadImport
 from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.core.outbound.settings import CAMPAIGN_NAME
 from callcenter.services.outbound.campaigns import CampaignError
 from callcenter.services.outbound.lead_import import MAX_UPLOAD
@@ -187,14 +187,14 @@ def _who() -> str:
 @pages.get("/campaigns")
 @requires("supervisor", page=True)
 def page() -> Any:
-    return render_template("campaigns.html", campaigns=web().controller.campaigns.all())
+    return render_template("campaigns.html", campaigns=services().campaigns.all())
 
 
 @pages.get("/campaigns/<int:campaign_id>")
 @requires("supervisor", page=True)
 def campaign_page(campaign_id: int) -> Any:
     try:
-        campaign = web().controller.campaigns.get(campaign_id)
+        campaign = services().campaigns.get(campaign_id)
     except CampaignError:
         abort(404, f"no campaign {campaign_id}")
     return render_template("campaign.html", campaign=campaign)
@@ -206,7 +206,7 @@ def campaign_page(campaign_id: int) -> Any:
 @api.doc(summary="Every campaign with its settings")
 @requires("supervisor")
 def list_campaigns() -> CampaignList:
-    return CampaignList(campaigns=[_campaign_out(c) for c in web().controller.campaigns.all()])
+    return CampaignList(campaigns=[_campaign_out(c) for c in services().campaigns.all()])
 
 
 @api.post("/campaigns")
@@ -217,8 +217,8 @@ def list_campaigns() -> CampaignList:
 )
 @requires("supervisor")
 def create_campaign(json_data: CampaignIn) -> CampaignOut:
-    campaign = web().controller.campaigns.create(json_data.name, json_data.settings)
-    web().controller.users.audit(_who(), "campaign.created", f"campaign:{campaign.id}")
+    campaign = services().campaigns.create(json_data.name, json_data.settings)
+    services().users.audit(_who(), "campaign.created", f"campaign:{campaign.id}")
     return _campaign_out(campaign)
 
 
@@ -227,7 +227,7 @@ def create_campaign(json_data: CampaignIn) -> CampaignOut:
 @api.doc(summary="One campaign", responses=FIND)
 @requires("supervisor")
 def get_campaign(campaign_id: int) -> CampaignOut:
-    return _campaign_out(web().controller.campaigns.get(campaign_id))
+    return _campaign_out(services().campaigns.get(campaign_id))
 
 
 @api.put("/campaigns/<int:campaign_id>/settings")
@@ -236,8 +236,8 @@ def get_campaign(campaign_id: int) -> CampaignOut:
 @api.doc(summary="Replace a campaign's settings (validated as a whole)", responses=ERRORS)
 @requires("supervisor")
 def set_settings(campaign_id: int, json_data: SettingsIn) -> CampaignOut:
-    campaign = web().controller.campaigns.configure(campaign_id, json_data.settings)
-    web().controller.users.audit(_who(), "campaign.settings", f"campaign:{campaign_id}")
+    campaign = services().campaigns.configure(campaign_id, json_data.settings)
+    services().users.audit(_who(), "campaign.settings", f"campaign:{campaign_id}")
     return _campaign_out(campaign)
 
 
@@ -247,8 +247,8 @@ def set_settings(campaign_id: int, json_data: SettingsIn) -> CampaignOut:
 @api.doc(summary="Run, pause or close a campaign", responses=FIND)
 @requires("supervisor")
 def set_status(campaign_id: int, json_data: StatusIn) -> CampaignOut:
-    campaign = web().controller.campaigns.set_status(campaign_id, json_data.status)
-    web().controller.users.audit(
+    campaign = services().campaigns.set_status(campaign_id, json_data.status)
+    services().users.audit(
         _who(), "campaign.status", f"campaign:{campaign_id}", status=json_data.status
     )
     return _campaign_out(campaign)
@@ -261,7 +261,7 @@ def set_status(campaign_id: int, json_data: StatusIn) -> CampaignOut:
 )
 @requires("supervisor")
 def progress(campaign_id: int) -> ProgressOut:
-    found = web().controller.campaigns.progress(campaign_id)
+    found = services().campaigns.progress(campaign_id)
     figures = found.figures
     return ProgressOut(
         campaign=_campaign_out(found.campaign),
@@ -285,7 +285,7 @@ def progress(campaign_id: int) -> ProgressOut:
 @api.doc(summary="Add leads (bad ones refused by index with the reason)", responses=ERRORS)
 @requires("supervisor")
 def add_leads(campaign_id: int, json_data: LeadsIn) -> LeadsOut:
-    added = web().controller.campaigns.add_leads(campaign_id, json_data.leads)
+    added = services().campaigns.add_leads(campaign_id, json_data.leads)
     return LeadsOut(added=added.added, refused=added.refused)
 
 
@@ -299,9 +299,9 @@ def add_leads(campaign_id: int, json_data: LeadsIn) -> LeadsOut:
 @requires("supervisor")
 def upload(campaign_id: int, query_data: UploadQuery) -> ImportOut:
     request.max_content_length = MAX_UPLOAD
-    imports = web().controller.lead_imports
+    imports = services().lead_imports
     import_id = imports.start(campaign_id, request.stream, query_data.filename)
-    web().controller.users.audit(
+    services().users.audit(
         _who(), "campaign.import", f"campaign:{campaign_id}", import_id=import_id
     )
     return _import_out(imports.status(import_id))
@@ -313,7 +313,7 @@ def upload(campaign_id: int, query_data: UploadQuery) -> ImportOut:
 @api.doc(summary="A campaign's latest imports, newest first")
 @requires("supervisor")
 def list_imports(query_data: ImportQuery) -> ImportList:
-    found = web().controller.campaigns.repository.imports(query_data.campaign_id)
+    found = services().campaign_records.imports(query_data.campaign_id)
     return ImportList(imports=[_import_out(i) for i in found])
 
 
@@ -322,7 +322,7 @@ def list_imports(query_data: ImportQuery) -> ImportList:
 @api.doc(summary="An import's progress, counts and bad rows (line, reason)", responses=FIND)
 @requires("supervisor")
 def get_import(import_id: int) -> ImportOut:
-    return _import_out(web().controller.lead_imports.status(import_id))
+    return _import_out(services().lead_imports.status(import_id))
 
 
 # -- do not call ------------------------------------------------------------------------------
@@ -332,10 +332,10 @@ def get_import(import_id: int) -> ImportOut:
 @api.doc(summary="A do-not-call list: the site's, or a campaign's", responses=FIND)
 @requires("supervisor")
 def dnc_list(query_data: DncQuery) -> DncOut:
-    campaigns = web().controller.campaigns
-    scope, _ = campaigns.dnc_scope(query_data.campaign_id)
+    console = services()
+    scope, _ = console.campaigns.dnc_scope(query_data.campaign_id)
     offset = (query_data.page - 1) * query_data.per_page
-    rows, total = campaigns.repository.dnc(scope, offset, query_data.per_page)
+    rows, total = console.campaign_records.dnc(scope, offset, query_data.per_page)
     numbers = [{"number": n, "added_at": at, "source": src} for n, at, src in rows]
     return DncOut(scope=scope, numbers=numbers, total=total)
 
@@ -350,8 +350,8 @@ def dnc_list(query_data: DncQuery) -> DncOut:
 @requires("supervisor")
 def dnc_add(json_data: DncIn) -> CountOut:
     source = json_data.source or _who()
-    count = web().controller.campaigns.add_dnc(json_data.campaign_id, json_data.numbers, source)
-    web().controller.users.audit(
+    count = services().campaigns.add_dnc(json_data.campaign_id, json_data.numbers, source)
+    services().users.audit(
         _who(), "dnc.added", f"campaign:{json_data.campaign_id or 'site'}", count=count
     )
     return CountOut(count=count)
@@ -363,7 +363,7 @@ def dnc_add(json_data: DncIn) -> CountOut:
 @api.doc(summary="Take a number off a DNC list", responses=ERRORS)
 @requires("supervisor")
 def dnc_remove(json_data: DncRemove) -> CountOut:
-    campaigns = web().controller.campaigns
+    campaigns = services().campaigns
     removed = campaigns.remove_dnc(json_data.campaign_id, json_data.number)
-    web().controller.users.audit(_who(), "dnc.removed", json_data.number[:40])
+    services().users.audit(_who(), "dnc.removed", json_data.number[:40])
     return CountOut(count=int(removed))

@@ -15,7 +15,7 @@ from flask import render_template, request
 from pydantic import BaseModel, Field, ValidationError
 
 from callcenter.adapters.web.auth import Principal, principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.services.console.desktop import NOTES_MAX, Desk, Desktop, DesktopError, WrapUp
 from callcenter.services.console.desktop_pop import ScreenPop
 from callcenter.services.console.desktop_settings import (
@@ -75,7 +75,7 @@ class SettingsOut(BaseModel):
 
 
 def _desktop() -> Desktop:
-    return web().controller.desktop
+    return services().desktop
 
 
 def _who() -> Principal:
@@ -92,7 +92,7 @@ def _fail(exc: DesktopError) -> NoReturn:
 @pages.get("/desktop")
 @requires("agent", page=True)
 def page() -> Any:
-    settings = web().controller.desktop_settings.current
+    settings = services().desktop_settings.current
     return render_template(
         "desktop.html",
         agent=_who().agent,
@@ -119,7 +119,7 @@ def current() -> Desk:
     if not who.may_act_for(agent):
         abort(403, "agents may only see their own desktop")
     try:
-        return web().bridge.run(_desktop().desk(agent))
+        return services().bridge.run(_desktop().desk(agent))
     except DesktopError as exc:
         _fail(exc)
 
@@ -130,7 +130,7 @@ def current() -> Desk:
 @requires("agent")
 def call_pop(call_id: str) -> ScreenPop:
     try:
-        return web().bridge.run(_desktop().pop(call_id, _who()))
+        return services().bridge.run(_desktop().pop(call_id, _who()))
     except DesktopError as exc:
         _fail(exc)
 
@@ -144,16 +144,16 @@ def call_pop(call_id: str) -> ScreenPop:
 )
 @requires("agent")
 def wrap_up(call_id: str, json_data: WrapUpIn) -> WrapUp:
-    context = web()
+    console = services()
     try:
-        saved = context.bridge.run(
+        saved = console.bridge.run(
             _desktop().wrap_up(call_id, _who(), json_data.disposition, json_data.notes)
         )
     except DesktopError as exc:
         _fail(exc)
     # Read-your-writes: the call records are written by a thread of their own,
     # and the page reloads its snapshot from them right after saving.
-    context.controller.records.flush(5.0)
+    console.flush_records(5.0)
     return saved
 
 
@@ -176,7 +176,7 @@ def _settings_out(settings: DesktopSettings) -> SettingsOut:
 @api.doc(summary="Pause reasons, disposition codes and CRM hooks (webhook secrets are hidden)")
 @requires("admin")
 def get_settings() -> SettingsOut:
-    return _settings_out(web().controller.desktop_settings.current)
+    return _settings_out(services().desktop_settings.current)
 
 
 @api.put("/settings")
@@ -188,7 +188,7 @@ def get_settings() -> SettingsOut:
 )
 @requires("admin")
 def put_settings(json_data: SettingsIn) -> SettingsOut:
-    store = web().controller.desktop_settings
+    store = services().desktop_settings
     document = json_data.model_dump()
     document["crm"]["webhooks"] = merge_webhooks(
         document["crm"]["webhooks"], store.current.crm.webhooks

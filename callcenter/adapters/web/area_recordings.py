@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from callcenter.adapters.db.recording_archive import Recording, RecordingFilter
 from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
+from callcenter.scheduler.retention_job import JOB_ID as RETENTION_JOB
 from callcenter.services.console.retention import RetentionError, RetentionReport
 from callcenter.services.inbound.recording import RecordingError
 
@@ -32,7 +33,7 @@ RETENTION_STATUS = {"bad-settings": 422, "running": 409}
 # -- site-local days ------------------------------------------------------------------------
 def site_zone() -> dt.tzinfo | None:
     """The site's zone (settings.timezone); None: the machine's own."""
-    name = web().controller.settings.timezone
+    name = services().timezone
     return zoneinfo.ZoneInfo(name) if name else None
 
 
@@ -150,13 +151,13 @@ def _run_out(report: RetentionReport) -> RetentionRunOut:
 @pages.get("/recordings")
 @requires("supervisor", page=True)
 def page() -> Any:
-    controller = web().controller
+    console = services()
     return render_template(
         "recordings.html",
-        facets=controller.recording_archive.facets(),
+        facets=console.recording_archive.facets(),
         today=today(site_zone()),
         week=dt.timedelta(days=6),  # the form opens on the last seven days
-        zone=controller.settings.timezone,  # dates are shown in the site's time
+        zone=console.timezone,  # dates are shown in the site's time
     )
 
 
@@ -180,7 +181,7 @@ def search(query_data: RecordingSearch) -> RecordingPage:
         caller=query_data.caller,
     )
     offset = (query_data.page - 1) * query_data.per_page
-    items, total = web().controller.recording_archive.search(found, offset, query_data.per_page)
+    items, total = services().recording_archive.search(found, offset, query_data.per_page)
     return RecordingPage(
         items=[_out(i) for i in items],
         total=total,
@@ -198,7 +199,7 @@ def get_recording(recording_id: int) -> RecordingOut:
 
 
 def _find(recording_id: int) -> Recording:
-    found = web().controller.recording_archive.get(recording_id)
+    found = services().recording_archive.get(recording_id)
     if found is None:
         abort(404, f"no recording {recording_id}")
     return found
@@ -226,7 +227,7 @@ def download(recording_id: int) -> Response:
 def _serve(recording_id: int, action: str, attachment: bool) -> Response:
     recording = _find(recording_id)
     try:
-        path = web().controller.recordings.host_path(recording.path)
+        path = services().recordings.host_path(recording.path)
     except RecordingError:
         abort(404, f"recording {recording_id} has no file in the recordings folder")
     if path.suffix != ".wav" or not path.is_file():
@@ -234,7 +235,7 @@ def _serve(recording_id: int, action: str, attachment: bool) -> Response:
     if action:
         who = principal()
         assert who is not None
-        web().controller.users.audit(
+        services().users.audit(
             who.name, action, f"recording:{recording_id}", call_id=recording.call_id
         )
     response = send_file(
@@ -260,15 +261,15 @@ def retention_settings() -> RetentionOut:
 
 
 def _retention_out() -> RetentionOut:
-    controller = web().controller
+    console = services()
     try:
-        days = controller.retention.settings().retention_days
+        days = console.retention.settings().retention_days
     except RetentionError as exc:
         abort(500, str(exc), extra_data={"code": exc.code})
-    last = controller.retention.last
+    last = console.retention.last
     return RetentionOut(
         retention_days=days,
-        next_run=controller.scheduler.next_run("recordings-retention"),
+        next_run=console.next_run(RETENTION_JOB),
         last_run=_run_out(last).model_dump() if last is not None else None,
     )
 
@@ -285,7 +286,7 @@ def set_retention(json_data: RetentionIn) -> RetentionOut:
     who = principal()
     assert who is not None
     try:
-        web().controller.retention.configure(json_data.model_dump(), who.name)
+        services().retention.configure(json_data.model_dump(), who.name)
     except RetentionError as exc:
         abort(RETENTION_STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
     return _retention_out()
@@ -302,7 +303,7 @@ def run_retention() -> RetentionRunOut:
     who = principal()
     assert who is not None
     try:
-        report = web().controller.retention.run(who.name)
+        report = services().retention.run(who.name)
     except RetentionError as exc:
         abort(RETENTION_STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
     return _run_out(report)
@@ -315,7 +316,7 @@ def run_retention() -> RetentionRunOut:
 @api.doc(summary="The audit log, newest first (recording playbacks, downloads, deletions...)")
 @requires("admin")
 def audit_log(query_data: AuditQuery) -> AuditOut:
-    rows = web().controller.users.audit_entries(query_data.limit)
+    rows = services().users.audit_entries(query_data.limit)
     return AuditOut(
         entries=[
             AuditEntry(

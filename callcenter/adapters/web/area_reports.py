@@ -13,7 +13,7 @@ from flask import Response, render_template
 from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.adapters.web.auth import requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.core import stats
 from callcenter.services.console import reports as service
 from callcenter.services.console.reports import Period, Report, ReportInputError, Reports
@@ -123,7 +123,7 @@ class AgentReport(BaseModel):
 
 # -- helpers -------------------------------------------------------------------
 def _service() -> Reports:
-    found: Reports = web().controller.reports
+    found: Reports = services().reports
     return found
 
 
@@ -280,12 +280,12 @@ def definitions() -> list[str]:
 @pages.get("/reports")
 @requires("supervisor", page=True)
 def page() -> Any:
-    controller = web().controller
+    console = services()
     return render_template(
         "reports.html",
-        queues=sorted(controller.storage.config.queues()),
-        agents=sorted(a.username for a in controller.storage.agents.accounts()),
+        queues=sorted(console.queue_names()),
+        agents=sorted(console.agent_names()),
         timezone=_service().zone.name,
-        today=_service().zone.local(web().clock()).date().isoformat(),  # the site's today
+        today=_service().zone.local(services().clock()).date().isoformat(),  # the site's today
         definitions=definitions(),
     )

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from callcenter.adapters.agi.agent_features import AgentFeatureRoute
 from callcenter.adapters.web.area_recordings import day_start, site_zone, today
 from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.config import NAME_PATTERN
 from callcenter.core.calls.live import CallState
 from callcenter.services.console.supervision import SpyError, SpyMode, SpySession
@@ -119,12 +119,12 @@ def _spy_out(session: SpySession) -> SpyOut:
 
 def _board(phone: str) -> BoardOut:
     """Read on the controller's loop: agents, their calls and open spy sessions."""
-    controller = web().controller
-    agents, table = controller.agents, controller.view.table
-    calls = {c.agent: c for c in controller.calls.in_state(CallState.RINGING, CallState.TALKING)}
+    console = services()
+    agents, table = console.agents, console.phones
+    calls = {c.agent: c for c in console.calls.in_state(CallState.RINGING, CallState.TALKING)}
     board = []
     for name, status in sorted(agents.statuses.items()):
-        account = controller.directory.get(name)
+        account = console.directory.get(name)
         call = calls.get(name)
         board.append(
             BoardAgent(
@@ -147,8 +147,8 @@ def _board(phone: str) -> BoardOut:
                 else None,
             )
         )
-    sessions = [_spy_out(s) for s in controller.supervision.sessions()]
-    return BoardOut(now=web().clock(), phone=phone, agents=board, spy=sessions)
+    sessions = [_spy_out(s) for s in console.supervision.sessions()]
+    return BoardOut(now=services().clock(), phone=phone, agents=board, spy=sessions)
 
 
 # -- the page -----------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def page() -> Any:
 def board() -> BoardOut:
     who = principal()
     assert who is not None
-    return web().bridge.call(lambda: _board(who.agent))
+    return services().bridge.call(lambda: _board(who.agent))
 
 
 @api.get("/agents/<string:agent>/calls")
@@ -176,12 +176,12 @@ def board() -> BoardOut:
 @api.doc(summary="An agent's calls today (site time), newest first")
 @requires("supervisor")
 def agent_calls(agent: str) -> AgentCallsOut:
-    controller = web().controller
-    if controller.directory.get(agent) is None:
+    console = services()
+    if console.directory.get(agent) is None:
         abort(404, f"no agent {agent!r}")
     zone = site_zone()
     day = today(zone)
-    calls = controller.recording_archive.agent_calls(agent, day_start(day, zone))
+    calls = console.recording_archive.agent_calls(agent, day_start(day, zone))
     return AgentCallsOut(
         agent=agent,
         day=day.isoformat(),
@@ -222,12 +222,12 @@ def agent_calls(agent: str) -> AgentCallsOut:
 def start_spy(json_data: SpyIn) -> SpyOut:
     who = principal()
     assert who is not None
-    context = web()
-    supervision = context.controller.supervision
+    console = services()
+    supervision = console.supervision
     mode = SpyMode(json_data.mode)
     try:
-        session = context.bridge.run(
-            supervision.start(who.name, who.agent, json_data.agent, mode, context.clock())
+        session = console.bridge.run(
+            supervision.start(who.name, who.agent, json_data.agent, mode, console.clock())
         )
     except SpyError as exc:
         if exc.session is not None and exc.code == "uncertain":
@@ -238,7 +238,7 @@ def start_spy(json_data: SpyIn) -> SpyOut:
 
 
 def _audit_spy(actor: str, session: SpySession) -> None:
-    web().controller.users.audit(
+    services().users.audit(
         actor, "spy.started", f"agent:{session.agent}", mode=session.mode, session=session.id
     )
 
@@ -255,9 +255,9 @@ def _spy_failed(exc: SpyError) -> NoReturn:
 @api.doc(summary="Spy sessions: open ones and the latest ended")
 @requires("supervisor")
 def list_spy() -> SpyList:
-    supervision = web().controller.supervision
+    supervision = services().supervision
     return SpyList(
-        sessions=web().bridge.call(lambda: [_spy_out(s) for s in supervision.sessions()])
+        sessions=services().bridge.call(lambda: [_spy_out(s) for s in supervision.sessions()])
     )
 
 
@@ -269,9 +269,9 @@ def list_spy() -> SpyList:
 )
 @requires("supervisor")
 def stop_spy(session_id: str) -> SpyOut:
-    context = web()
+    console = services()
     try:
-        session = context.bridge.run(context.controller.supervision.stop(session_id))
+        session = console.bridge.run(console.supervision.stop(session_id))
     except SpyError as exc:
         _spy_failed(exc)
     return _spy_out(session)

@@ -15,7 +15,7 @@ from apiflask import APIBlueprint
 from flask import render_template
 
 from callcenter.adapters.web.auth import requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.core import stats
 from callcenter.services.console.wallboard_snapshot import WallboardOut
 
@@ -55,5 +55,5 @@ def page() -> Any:
 )
 @requires("supervisor")
 def board() -> WallboardOut:
-    context = web()
-    return context.bridge.call(context.controller.wallboard.snapshot)
+    console = services()
+    return console.bridge.call(console.wallboard)
