@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from callcenter.adapters.db.config import SiteDocuments
-from callcenter.adapters.web.admin_schemas import AgentIn, FlowIn, ScheduleIn
+from callcenter.adapters.web.areas.admin_schemas import AgentIn, FlowIn, ScheduleIn
 from callcenter.core.queues import QueueSettings
 from callcenter.services.console.admin import SkillEntry, UserEntry, site_problems
 from tests.e2e.sites import menu_flow, queue_node

@@ -16,8 +16,8 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import render_template
 
-from callcenter.adapters.web import admin_apply as change
-from callcenter.adapters.web.admin_schemas import (
+from callcenter.adapters.web.areas import admin_apply as change
+from callcenter.adapters.web.areas.admin_schemas import (
     SCHEDULE_NAME,
     USERNAME,
     ActiveIn,

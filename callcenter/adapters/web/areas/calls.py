@@ -9,7 +9,7 @@ from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.services import services
 from callcenter.services.inbound.recording import RecordingError
 
-api = APIBlueprint("calls", __name__, url_prefix="/api/calls", tag="Calls")
+api = APIBlueprint("calls_api", __name__, url_prefix="/api/calls", tag="Calls")
 
 
 class LiveCallOut(BaseModel):

@@ -15,7 +15,7 @@ from flask import render_template
 from pydantic import BaseModel, Field
 
 from callcenter.adapters.agi.agent_features import AgentFeatureRoute
-from callcenter.adapters.web.area_recordings import day_start, site_zone, today
+from callcenter.adapters.web.areas.recordings import day_start, site_zone, today
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.services import services
 from callcenter.config import NAME_PATTERN

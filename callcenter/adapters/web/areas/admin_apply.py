@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from apiflask import abort
 
-from callcenter.adapters.web.admin_schemas import Applied
+from callcenter.adapters.web.areas.admin_schemas import Applied
 from callcenter.adapters.web.auth import principal
 from callcenter.adapters.web.services import services
 from callcenter.services.console.admin import STATUS, AdminError, Audit

@@ -15,7 +15,7 @@ from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.services import services
 from callcenter.services.outbound.dialer import Dialer, DialerError
 
-api = APIBlueprint("outbound", __name__, url_prefix="/api/outbound", tag="Outbound")
+api = APIBlueprint("outbound_api", __name__, url_prefix="/api/outbound", tag="Outbound")
 
 STATUS = {"agent-busy": 409, "no-lead": 404, "no-preview": 409, "not-dialled": 409}
 ANSWERS = {

@@ -19,7 +19,7 @@ from callcenter.adapters.web.services import services
 from callcenter.core.outbound.numbers import BadNumber, normalise
 from callcenter.services.callbacks.places import CallbackError
 
-api = APIBlueprint("callbacks", __name__, url_prefix="/api/callbacks", tag="Callbacks")
+api = APIBlueprint("callbacks_api", __name__, url_prefix="/api/callbacks", tag="Callbacks")
 
 STATUS = {
     "unknown-queue": 404,

@@ -11,7 +11,7 @@ from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.services import services
 from callcenter.services.agents import AgentError
 
-api = APIBlueprint("agents", __name__, url_prefix="/api/agents", tag="Agents")
+api = APIBlueprint("agents_api", __name__, url_prefix="/api/agents", tag="Agents")
 
 STATUS = {"unknown-agent": 404, "illegal-transition": 409}
 
