@@ -37,8 +37,6 @@ from callcenter.core.ivr.schema import load_flow
 from callcenter.core.queues import QueueSettings
 from callcenter.services.site import NAME, AgentEntry, SiteError, parse_site
 
-STATUS = {"invalid": 422, "exists": 409, "conflict": 409, "unknown": 404}
-
 
 class AdminError(Exception):
     """A refused change; ``code`` is stable (invalid, exists, conflict, unknown)."""

@@ -9,11 +9,8 @@ from pydantic import BaseModel, Field
 
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.services import services
-from callcenter.services.agents import AgentError
 
 api = APIBlueprint("agents_api", __name__, url_prefix="/api/agents", tag="Agents")
-
-STATUS = {"unknown-agent": 404, "illegal-transition": 409}
 
 
 class AgentStateOut(BaseModel):
@@ -108,8 +105,5 @@ def change_state(agent: str, json_data: StateChange) -> AgentStateOut:
         "ready": lambda: service.ready(agent, now),
         "pause": lambda: service.pause(agent, json_data.reason or "break", now),
     }
-    try:
-        console.bridge.run(actions[json_data.action]())
-    except AgentError as exc:
-        abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    console.bridge.run(actions[json_data.action]())
     return _one(agent)

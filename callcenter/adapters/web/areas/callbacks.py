@@ -8,7 +8,7 @@ means one instant whatever the browser's zone.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from apiflask import APIBlueprint, abort
 from flask import request
@@ -21,14 +21,6 @@ from callcenter.services.callbacks.places import CallbackError
 
 api = APIBlueprint("callbacks_api", __name__, url_prefix="/api/callbacks", tag="Callbacks")
 
-STATUS = {
-    "unknown-queue": 404,
-    "unknown-callback": 404,
-    "not-pending": 409,
-    "bad-time": 422,
-    "bad-number": 422,
-    "dnc": 422,
-}
 STATUSES = ("", "pending", "dialing", "done", "failed", "dnc", "cancelled")
 
 
@@ -72,10 +64,6 @@ def _who() -> Principal:
     return who
 
 
-def _fail(code: str, message: str) -> NoReturn:
-    abort(STATUS.get(code, 400), message, extra_data={"code": code})
-
-
 def _out(callback: Any) -> CallbackOut:
     return CallbackOut.model_validate(callback.as_dict())
 
@@ -94,28 +82,24 @@ def book(json_data: BookIn) -> CallbackOut:
     console = services()
     queue = console.queues.get(json_data.queue)
     if queue is None:
-        _fail("unknown-queue", f"no queue {json_data.queue!r}")
+        raise CallbackError("unknown-queue", f"no queue {json_data.queue!r}")
     try:
         number = normalise(json_data.number, queue.callback.region)
     except BadNumber as exc:
-        _fail("bad-number", str(exc))
+        raise CallbackError("bad-number", str(exc)) from None
     who = _who()
-    data = _call_data(json_data.call_id)
-    try:
-        callback = services().bridge.run(
-            console.callbacks.book(
-                json_data.queue,
-                number,
-                json_data.at.timestamp(),
-                services().clock(),
-                booked_by=who.agent or who.name,
-                origin_call_id=json_data.call_id,
-                data=data,
-                notes=json_data.notes,
-            )
+    callback = console.bridge.run(
+        console.callbacks.book(
+            json_data.queue,
+            number,
+            json_data.at.timestamp(),
+            console.clock(),
+            booked_by=who.agent or who.name,
+            origin_call_id=json_data.call_id,
+            data=_call_data(json_data.call_id),
+            notes=json_data.notes,
         )
-    except CallbackError as exc:
-        _fail(exc.code, exc.message)
+    )
     return _out(callback)
 
 
@@ -147,7 +131,5 @@ def recent() -> CallbackList:
 )
 @requires("supervisor")
 def cancel(callback_id: int) -> CallbackOut:
-    try:
-        return _out(services().bridge.run(services().callbacks.cancel(callback_id)))
-    except CallbackError as exc:
-        _fail(exc.code, exc.message)
+    console = services()
+    return _out(console.bridge.run(console.callbacks.cancel(callback_id)))

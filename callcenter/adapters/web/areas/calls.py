@@ -7,7 +7,6 @@ from pydantic import BaseModel
 
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.services import services
-from callcenter.services.inbound.recording import RecordingError
 
 api = APIBlueprint("calls_api", __name__, url_prefix="/api/calls", tag="Calls")
 
@@ -90,8 +89,5 @@ def pause_recording(call_id: str, json_data: RecordingChange) -> LiveCallOut:
         abort(404, f"no call {call_id!r} in progress")
     if not who.may_act_for(call.agent):
         abort(403, "only the agent on the call, or a supervisor")
-    try:
-        console.bridge.run(console.recordings.mute(call_id, json_data.paused, console.clock()))
-    except RecordingError as exc:
-        abort(409, str(exc), extra_data={"code": exc.code})
+    console.bridge.run(console.recordings.mute(call_id, json_data.paused, console.clock()))
     return {c.call_id: c for c in console.bridge.call(_calls)}[call_id]

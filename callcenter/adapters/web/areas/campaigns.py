@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from apiflask import APIBlueprint, abort
+from apiflask import APIBlueprint
 from flask import render_template, request
 from pydantic import BaseModel, Field
 
@@ -18,13 +18,11 @@ from callcenter.adapters.db.campaigns import Campaign, LeadImport
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.services import services
 from callcenter.core.outbound.settings import CAMPAIGN_NAME
-from callcenter.services.outbound.campaigns import CampaignError
 from callcenter.services.outbound.lead_import import MAX_UPLOAD
 
 api = APIBlueprint("campaigns_api", __name__, url_prefix="/api", tag="Campaigns")
 pages = APIBlueprint("campaigns", __name__, enable_openapi=False)
 
-STATUS = {"not-found": 404, "exists": 409, "busy": 409, "invalid": 422}
 ERRORS = {404: "No such campaign or import", 409: "Exists, or busy", 422: "Refused: see problems"}
 FIND = {404: ERRORS[404]}
 
@@ -138,13 +136,6 @@ class CountOut(BaseModel):
 
 
 # -- helpers ----------------------------------------------------------------------------------
-@api.errorhandler(CampaignError)
-def refused(exc: CampaignError) -> tuple[dict[str, Any], int]:
-    """Domain errors, in the shape of every other API error, plus their code and problems."""
-    body = {"message": str(exc), "detail": {}, "code": exc.code, "problems": exc.problems}
-    return body, STATUS.get(exc.code, 400)
-
-
 def _campaign_out(campaign: Campaign) -> CampaignOut:
     return CampaignOut(
         id=campaign.id,
@@ -193,10 +184,7 @@ def page() -> Any:
 @pages.get("/campaigns/<int:campaign_id>")
 @requires("supervisor", page=True)
 def campaign_page(campaign_id: int) -> Any:
-    try:
-        campaign = services().campaigns.get(campaign_id)
-    except CampaignError:
-        abort(404, f"no campaign {campaign_id}")
+    campaign = services().campaigns.get(campaign_id)
     return render_template("campaign.html", campaign=campaign)
 
 

@@ -8,7 +8,7 @@ statuses here.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from apiflask import APIBlueprint, abort
 from flask import render_template, request
@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from callcenter.adapters.web.auth import Principal, principal, requires
 from callcenter.adapters.web.services import services
-from callcenter.services.console.desktop import NOTES_MAX, Desk, Desktop, DesktopError, WrapUp
+from callcenter.services.console.desktop import NOTES_MAX, Desk, Desktop, WrapUp
 from callcenter.services.console.desktop_pop import ScreenPop
 from callcenter.services.console.desktop_settings import (
     DesktopSettings,
@@ -26,14 +26,6 @@ from callcenter.services.console.desktop_settings import (
 
 api = APIBlueprint("desktop_api", __name__, url_prefix="/api/desktop", tag="Desktop")
 pages = APIBlueprint("desktop", __name__, enable_openapi=False)
-
-STATUS = {
-    "unknown-agent": 404,
-    "unknown-call": 404,
-    "not-yours": 403,
-    "unknown-disposition": 422,
-    "notes-too-long": 422,
-}
 
 
 class WrapUpIn(BaseModel):
@@ -84,10 +76,6 @@ def _who() -> Principal:
     return who
 
 
-def _fail(exc: DesktopError) -> NoReturn:
-    abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
-
-
 # -- the page -----------------------------------------------------------------------
 @pages.get("/desktop")
 @requires("agent", page=True)
@@ -118,10 +106,7 @@ def current() -> Desk:
         abort(400, "this user works as no agent; pass ?agent=NAME")
     if not who.may_act_for(agent):
         abort(403, "agents may only see their own desktop")
-    try:
-        return services().bridge.run(_desktop().desk(agent))
-    except DesktopError as exc:
-        _fail(exc)
+    return services().bridge.run(_desktop().desk(agent))
 
 
 @api.get("/calls/<string:call_id>")
@@ -129,10 +114,7 @@ def current() -> Desk:
 @api.doc(summary="One call's screen pop (its agent, or a supervisor)")
 @requires("agent")
 def call_pop(call_id: str) -> ScreenPop:
-    try:
-        return services().bridge.run(_desktop().pop(call_id, _who()))
-    except DesktopError as exc:
-        _fail(exc)
+    return services().bridge.run(_desktop().pop(call_id, _who()))
 
 
 @api.post("/calls/<string:call_id>/wrapup")
@@ -145,12 +127,9 @@ def call_pop(call_id: str) -> ScreenPop:
 @requires("agent")
 def wrap_up(call_id: str, json_data: WrapUpIn) -> WrapUp:
     console = services()
-    try:
-        saved = console.bridge.run(
-            _desktop().wrap_up(call_id, _who(), json_data.disposition, json_data.notes)
-        )
-    except DesktopError as exc:
-        _fail(exc)
+    saved = console.bridge.run(
+        console.desktop.wrap_up(call_id, _who(), json_data.disposition, json_data.notes)
+    )
     # Read-your-writes: the call records are written by a thread of their own,
     # and the page reloads its snapshot from them right after saving.
     console.flush_records(5.0)

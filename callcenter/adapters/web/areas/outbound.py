@@ -13,11 +13,10 @@ from pydantic import BaseModel
 
 from callcenter.adapters.web.auth import principal, requires
 from callcenter.adapters.web.services import services
-from callcenter.services.outbound.dialer import Dialer, DialerError
+from callcenter.services.outbound.dialer import Dialer
 
 api = APIBlueprint("outbound_api", __name__, url_prefix="/api/outbound", tag="Outbound")
 
-STATUS = {"agent-busy": 409, "no-lead": 404, "no-preview": 409, "not-dialled": 409}
 ANSWERS = {
     400: "Refused by a dialing rule (the message says which)",
     404: "No lead to show",
@@ -49,10 +48,7 @@ def _act(agent: str, action: Callable[[Dialer], Coroutine[Any, Any, T]]) -> T:
     if not who.may_act_for(agent):
         abort(403, "agents may only work their own previews")
     console = services()
-    try:
-        return console.bridge.run(action(console.dialer))
-    except DialerError as exc:
-        abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    return console.bridge.run(action(console.dialer))
 
 
 @api.get("/preview/<string:agent>")

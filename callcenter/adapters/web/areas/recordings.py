@@ -27,7 +27,6 @@ api = APIBlueprint("recordings_api", __name__, url_prefix="/api", tag="Recording
 pages = APIBlueprint("recordings", __name__, enable_openapi=False)
 
 NAME = r"^([a-z][a-z0-9_-]{0,31})?$"
-RETENTION_STATUS = {"bad-settings": 422, "running": 409}
 
 
 # -- site-local days ------------------------------------------------------------------------
@@ -264,7 +263,7 @@ def _retention_out() -> RetentionOut:
     console = services()
     try:
         days = console.retention.settings().retention_days
-    except RetentionError as exc:
+    except RetentionError as exc:  # the stored settings are unusable: our fault, not the request's
         abort(500, str(exc), extra_data={"code": exc.code})
     last = console.retention.last
     return RetentionOut(
@@ -285,10 +284,7 @@ def _retention_out() -> RetentionOut:
 def set_retention(json_data: RetentionIn) -> RetentionOut:
     who = principal()
     assert who is not None
-    try:
-        services().retention.configure(json_data.model_dump(), who.name)
-    except RetentionError as exc:
-        abort(RETENTION_STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    services().retention.configure(json_data.model_dump(), who.name)
     return _retention_out()
 
 
@@ -302,11 +298,7 @@ def set_retention(json_data: RetentionIn) -> RetentionOut:
 def run_retention() -> RetentionRunOut:
     who = principal()
     assert who is not None
-    try:
-        report = services().retention.run(who.name)
-    except RetentionError as exc:
-        abort(RETENTION_STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
-    return _run_out(report)
+    return _run_out(services().retention.run(who.name))
 
 
 # -- the audit log ----------------------------------------------------------------------------

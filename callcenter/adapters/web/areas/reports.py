@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from apiflask import APIBlueprint, abort
+from apiflask import APIBlueprint
 from flask import Response, render_template
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,7 +16,7 @@ from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.services import services
 from callcenter.core import stats
 from callcenter.services.console import reports as service
-from callcenter.services.console.reports import Period, Report, ReportInputError, Reports
+from callcenter.services.console.reports import Period, Report, Reports
 
 api = APIBlueprint("reports_api", __name__, url_prefix="/api/reports", tag="Reports")
 pages = APIBlueprint("reports", __name__, enable_openapi=False)
@@ -128,10 +128,7 @@ def _service() -> Reports:
 
 
 def _period(query: ReportQuery) -> Period:
-    try:
-        return _service().period(query.from_, query.to, query.interval)
-    except ReportInputError as exc:
-        abort(422, "Validation error", detail={"query": {exc.field: [exc.message]}})
+    return _service().period(query.from_, query.to, query.interval)
 
 
 def _when(report: Report, at: float) -> str:

@@ -8,7 +8,7 @@ on the agent's call. Agents' states are forced through /api/agents/<a>/state.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from apiflask import APIBlueprint, abort
 from flask import render_template
@@ -27,19 +27,6 @@ pages = APIBlueprint("supervisor", __name__, enable_openapi=False)
 
 # The same reasons an agent's phone offers (*2N), so reports see one vocabulary.
 PAUSE_REASONS = tuple(dict.fromkeys(AgentFeatureRoute.REASONS.values()))
-SPY_STATUS = {
-    "no-phone": 400,
-    "self": 400,
-    "unknown-phone": 400,
-    "unknown-agent": 404,
-    "unknown-session": 404,
-    "busy": 409,
-    "phone-busy": 409,
-    "phone-offline": 409,
-    "not-on-call": 409,
-    "uncertain": 502,
-    "pbx-unavailable": 503,
-}
 
 
 class CallNow(BaseModel):
@@ -232,7 +219,7 @@ def start_spy(json_data: SpyIn) -> SpyOut:
     except SpyError as exc:
         if exc.session is not None and exc.code == "uncertain":
             _audit_spy(who.name, exc.session)  # it may ring: the attempt is on record
-        _spy_failed(exc)
+        raise
     _audit_spy(who.name, session)
     return _spy_out(session)
 
@@ -241,13 +228,6 @@ def _audit_spy(actor: str, session: SpySession) -> None:
     services().users.audit(
         actor, "spy.started", f"agent:{session.agent}", mode=session.mode, session=session.id
     )
-
-
-def _spy_failed(exc: SpyError) -> NoReturn:
-    extra: dict[str, Any] = {"code": exc.code}
-    if exc.session is not None:
-        extra["session"] = _spy_out(exc.session).model_dump()
-    abort(SPY_STATUS.get(exc.code, 400), str(exc), extra_data=extra)
 
 
 @api.get("/spy")
@@ -270,8 +250,4 @@ def list_spy() -> SpyList:
 @requires("supervisor")
 def stop_spy(session_id: str) -> SpyOut:
     console = services()
-    try:
-        session = console.bridge.run(console.supervision.stop(session_id))
-    except SpyError as exc:
-        _spy_failed(exc)
-    return _spy_out(session)
+    return _spy_out(console.bridge.run(console.supervision.stop(session_id)))
