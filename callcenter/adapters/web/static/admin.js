@@ -2,11 +2,6 @@
 // /api/admin. The server checks everything; a refused change is shown with
 // every problem it named, and the form keeps what was typed.
 (() => {
-  const el = (tag, props = {}, ...children) => {
-    const node = Object.assign(document.createElement(tag), props);
-    for (const child of children) node.append(child);
-    return node;
-  };
   const $ = (id) => document.getElementById(id);
   const button = (text, onclick, label) => el('button', { type: 'button', textContent: text, onclick, ariaLabel: label || text });
 

@@ -1,5 +1,4 @@
 // Campaigns pages: create, settings, status, CSV import with a progress bar, DNC.
-// Uses request() and describeError() from apierrors.js.
 (function () {
   const $ = (selector) => document.querySelector(selector);
   const say = (id, text, bad = false) => {
@@ -36,22 +35,13 @@
     try {
       const found = await request(`/api/campaigns/${id}/progress`);
       $('#cp-status').textContent = found.campaign.status;
-      const rows = [
+      fillDefinitions($('#cp-figures'), [
         ['Leads', Object.entries(found.leads).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
         ['Attempts', found.attempts], ['Answered by a person', found.live_answered],
         ['Connected to an agent', found.connected],
         ['Abandoned', `${found.abandoned} (${found.abandon_rate_pct} % of live answers; cap ${found.abandon_cap_pct} %)`],
         ['Over', `${Math.round(found.window_seconds / 3600)} hours`],
-      ];
-      const list = $('#cp-figures');
-      list.replaceChildren();
-      for (const [name, value] of rows) {
-        const term = document.createElement('dt');
-        term.textContent = name;
-        const detail = document.createElement('dd');
-        detail.textContent = String(value);
-        list.append(term, detail);
-      }
+      ]);
     } catch (error) {
       say('#cp-import-message', describeError(error), true);
     }
