@@ -22,7 +22,7 @@ from callcenter.adapters.web.areas import (
     supervisor,
     wallboard,
 )
-from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.auth import requester, requires
 from callcenter.adapters.web.services import ConsoleServices
 
 TOPICS = {"agents", "calls", "queues", "wallboard", "desktop"}
@@ -80,8 +80,7 @@ def create_app(console: ConsoleServices, secret_key: str) -> APIFlask:
     @app.doc(summary="Server-sent events: live changes (topics: agents, calls, queues, wallboard)")
     @requires("agent")
     def events() -> Response:
-        who = principal()
-        assert who is not None
+        who = requester()
         wanted = set(request.args.get("topics", "agents,calls,queues").split(",")) & TOPICS
         client = console.hub.connect(who.role, who.agent, wanted)
         response = Response(

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from callcenter.adapters.web.areas.admin_schemas import Applied
-from callcenter.adapters.web.auth import principal
+from callcenter.adapters.web.auth import requester
 from callcenter.adapters.web.services import services
 from callcenter.services.console.admin import AdminError, Audit
 
@@ -28,9 +28,7 @@ def checked(pattern: str, value: str, what: str) -> str:
 
 def note(action: str, target: str, **detail: Any) -> Audit:
     """The audit row of a change, by whoever makes it (never a password in ``detail``)."""
-    who = principal()
-    assert who is not None
-    return Audit(who.name, f"admin.{action}", target, detail)
+    return Audit(requester().name, f"admin.{action}", target, detail)
 
 
 def same_name(pattern: str, in_path: str, in_body: str, field: str) -> None:

@@ -7,7 +7,7 @@ from typing import Literal
 from apiflask import APIBlueprint, abort
 from pydantic import BaseModel, Field
 
-from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.auth import acting_for, requires
 from callcenter.adapters.web.services import services
 
 api = APIBlueprint("agents_api", __name__, url_prefix="/api/agents", tag="Agents")
@@ -69,10 +69,7 @@ def list_agents() -> AgentStateList:
 @api.doc(summary="One agent (agents may read only themselves)")
 @requires("agent")
 def get_agent(agent: str) -> AgentStateOut:
-    who = principal()
-    assert who is not None
-    if not who.may_act_for(agent):
-        abort(403, "agents may only see themselves")
+    acting_for(agent, "agents may only see themselves")
     return _one(agent)
 
 
@@ -92,10 +89,7 @@ def _one(agent: str) -> AgentStateOut:
 )
 @requires("agent")
 def change_state(agent: str, json_data: StateChange) -> AgentStateOut:
-    who = principal()
-    assert who is not None
-    if not who.may_act_for(agent):
-        abort(403, "agents may only change their own state")
+    acting_for(agent, "agents may only change their own state")
     console = services()
     service = console.agents
     now = console.clock()

@@ -14,7 +14,7 @@ from apiflask import APIBlueprint, abort
 from flask import request
 from pydantic import BaseModel, Field, field_validator
 
-from callcenter.adapters.web.auth import Principal, principal, requires
+from callcenter.adapters.web.auth import requester, requires
 from callcenter.adapters.web.services import services
 from callcenter.core.outbound.numbers import BadNumber, normalise
 from callcenter.services.callbacks.places import CallbackError
@@ -58,12 +58,6 @@ class CallbackList(BaseModel):
     callbacks: list[CallbackOut]
 
 
-def _who() -> Principal:
-    who = principal()
-    assert who is not None  # @requires ran first
-    return who
-
-
 def _out(callback: Any) -> CallbackOut:
     return CallbackOut.model_validate(callback.as_dict())
 
@@ -87,7 +81,7 @@ def book(json_data: BookIn) -> CallbackOut:
         number = normalise(json_data.number, queue.callback.region)
     except BadNumber as exc:
         raise CallbackError("bad-number", str(exc)) from None
-    who = _who()
+    who = requester()
     callback = console.bridge.run(
         console.callbacks.book(
             json_data.queue,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint, abort
 from pydantic import BaseModel
 
-from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.auth import acting_for, requester, requires
 from callcenter.adapters.web.services import services
 
 api = APIBlueprint("calls_api", __name__, url_prefix="/api/calls", tag="Calls")
@@ -63,8 +63,7 @@ def _calls() -> list[LiveCallOut]:
 @api.doc(summary="Calls in progress (agents see only their own)")
 @requires("agent")
 def list_calls() -> LiveCallList:
-    who = principal()
-    assert who is not None
+    who = requester()
     calls = services().bridge.call(_calls)
     if not who.at_least("supervisor"):
         calls = [c for c in calls if c.agent == who.agent]
@@ -80,14 +79,11 @@ def list_calls() -> LiveCallList:
 )
 @requires("agent")
 def pause_recording(call_id: str, json_data: RecordingChange) -> LiveCallOut:
-    who = principal()
-    assert who is not None
     console = services()
     calls = {c.call_id: c for c in console.bridge.call(_calls)}
     call = calls.get(call_id)
     if call is None:
         abort(404, f"no call {call_id!r} in progress")
-    if not who.may_act_for(call.agent):
-        abort(403, "only the agent on the call, or a supervisor")
+    acting_for(call.agent, "only the agent on the call, or a supervisor")
     console.bridge.run(console.recordings.mute(call_id, json_data.paused, console.clock()))
     return {c.call_id: c for c in console.bridge.call(_calls)}[call_id]

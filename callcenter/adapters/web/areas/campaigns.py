@@ -15,7 +15,7 @@ from flask import render_template, request
 from pydantic import BaseModel, Field
 
 from callcenter.adapters.db.campaigns import Campaign, LeadImport
-from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.auth import requester, requires
 from callcenter.adapters.web.services import services
 from callcenter.core.outbound.settings import CAMPAIGN_NAME
 from callcenter.services.outbound.lead_import import MAX_UPLOAD
@@ -168,10 +168,8 @@ def _import_out(found: LeadImport) -> ImportOut:
     )
 
 
-def _who() -> str:
-    who = principal()
-    assert who is not None
-    return who.name
+def _audit(action: str, target: str, **detail: object) -> None:
+    services().users.audit(requester().name, action, target, **detail)
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -206,7 +204,7 @@ def list_campaigns() -> CampaignList:
 @requires("supervisor")
 def create_campaign(json_data: CampaignIn) -> CampaignOut:
     campaign = services().campaigns.create(json_data.name, json_data.settings)
-    services().users.audit(_who(), "campaign.created", f"campaign:{campaign.id}")
+    _audit("campaign.created", f"campaign:{campaign.id}")
     return _campaign_out(campaign)
 
 
@@ -225,7 +223,7 @@ def get_campaign(campaign_id: int) -> CampaignOut:
 @requires("supervisor")
 def set_settings(campaign_id: int, json_data: SettingsIn) -> CampaignOut:
     campaign = services().campaigns.configure(campaign_id, json_data.settings)
-    services().users.audit(_who(), "campaign.settings", f"campaign:{campaign_id}")
+    _audit("campaign.settings", f"campaign:{campaign_id}")
     return _campaign_out(campaign)
 
 
@@ -236,9 +234,7 @@ def set_settings(campaign_id: int, json_data: SettingsIn) -> CampaignOut:
 @requires("supervisor")
 def set_status(campaign_id: int, json_data: StatusIn) -> CampaignOut:
     campaign = services().campaigns.set_status(campaign_id, json_data.status)
-    services().users.audit(
-        _who(), "campaign.status", f"campaign:{campaign_id}", status=json_data.status
-    )
+    _audit("campaign.status", f"campaign:{campaign_id}", status=json_data.status)
     return _campaign_out(campaign)
 
 
@@ -289,9 +285,7 @@ def upload(campaign_id: int, query_data: UploadQuery) -> ImportOut:
     request.max_content_length = MAX_UPLOAD
     imports = services().lead_imports
     import_id = imports.start(campaign_id, request.stream, query_data.filename)
-    services().users.audit(
-        _who(), "campaign.import", f"campaign:{campaign_id}", import_id=import_id
-    )
+    _audit("campaign.import", f"campaign:{campaign_id}", import_id=import_id)
     return _import_out(imports.status(import_id))
 
 
@@ -337,11 +331,9 @@ def dnc_list(query_data: DncQuery) -> DncOut:
 )
 @requires("supervisor")
 def dnc_add(json_data: DncIn) -> CountOut:
-    source = json_data.source or _who()
+    source = json_data.source or requester().name
     count = services().campaigns.add_dnc(json_data.campaign_id, json_data.numbers, source)
-    services().users.audit(
-        _who(), "dnc.added", f"campaign:{json_data.campaign_id or 'site'}", count=count
-    )
+    _audit("dnc.added", f"campaign:{json_data.campaign_id or 'site'}", count=count)
     return CountOut(count=count)
 
 
@@ -353,5 +345,5 @@ def dnc_add(json_data: DncIn) -> CountOut:
 def dnc_remove(json_data: DncRemove) -> CountOut:
     campaigns = services().campaigns
     removed = campaigns.remove_dnc(json_data.campaign_id, json_data.number)
-    services().users.audit(_who(), "dnc.removed", json_data.number[:40])
+    _audit("dnc.removed", json_data.number[:40])
     return CountOut(count=int(removed))

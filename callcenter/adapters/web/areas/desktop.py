@@ -14,7 +14,7 @@ from apiflask import APIBlueprint, abort
 from flask import render_template, request
 from pydantic import BaseModel, Field, ValidationError
 
-from callcenter.adapters.web.auth import Principal, principal, requires
+from callcenter.adapters.web.auth import acting_for, requester, requires
 from callcenter.adapters.web.services import services
 from callcenter.services.console.desktop import NOTES_MAX, Desk, Desktop, WrapUp
 from callcenter.services.console.desktop_pop import ScreenPop
@@ -70,12 +70,6 @@ def _desktop() -> Desktop:
     return services().desktop
 
 
-def _who() -> Principal:
-    who = principal()
-    assert who is not None  # @requires ran first
-    return who
-
-
 # -- the page -----------------------------------------------------------------------
 @pages.get("/desktop")
 @requires("agent", page=True)
@@ -83,7 +77,7 @@ def page() -> Any:
     settings = services().desktop_settings.current
     return render_template(
         "desktop.html",
-        agent=_who().agent,
+        agent=requester().agent,
         pause_reasons=settings.pause_reasons,
         dispositions=settings.dispositions,
         notes_max=NOTES_MAX,
@@ -100,12 +94,11 @@ def page() -> Any:
 )
 @requires("agent")
 def current() -> Desk:
-    who = _who()
+    who = requester()
     agent = request.args.get("agent") or who.agent
     if not agent:
         abort(400, "this user works as no agent; pass ?agent=NAME")
-    if not who.may_act_for(agent):
-        abort(403, "agents may only see their own desktop")
+    acting_for(agent, "agents may only see their own desktop")
     return services().bridge.run(_desktop().desk(agent))
 
 
@@ -114,7 +107,7 @@ def current() -> Desk:
 @api.doc(summary="One call's screen pop (its agent, or a supervisor)")
 @requires("agent")
 def call_pop(call_id: str) -> ScreenPop:
-    return services().bridge.run(_desktop().pop(call_id, _who()))
+    return services().bridge.run(_desktop().pop(call_id, requester()))
 
 
 @api.post("/calls/<string:call_id>/wrapup")
@@ -128,7 +121,7 @@ def call_pop(call_id: str) -> ScreenPop:
 def wrap_up(call_id: str, json_data: WrapUpIn) -> WrapUp:
     console = services()
     saved = console.bridge.run(
-        console.desktop.wrap_up(call_id, _who(), json_data.disposition, json_data.notes)
+        console.desktop.wrap_up(call_id, requester(), json_data.disposition, json_data.notes)
     )
     # Read-your-writes: the call records are written by a thread of their own,
     # and the page reloads its snapshot from them right after saving.

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from callcenter.adapters.web.auth import SessionUser, principal, requires
+from callcenter.adapters.web.auth import SessionUser, requester, requires
 from callcenter.adapters.web.services import services
 
 pages = APIBlueprint("pages", __name__, enable_openapi=False)
@@ -54,8 +54,7 @@ def logout() -> Any:
 @pages.get("/")
 @requires("agent", page=True)
 def home() -> Any:
-    who = principal()
-    assert who is not None
+    who = requester()
     if who.at_least("supervisor"):
         return redirect(url_for("wallboard.page"))
     return redirect(url_for("desktop.page"))

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from apiflask import APIBlueprint, abort
+from apiflask import APIBlueprint
 from pydantic import BaseModel
 
-from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.auth import acting_for, requires
 from callcenter.adapters.web.services import services
 from callcenter.services.outbound.dialer import Dialer
 
@@ -43,10 +43,7 @@ class DialOut(BaseModel):
 
 def _act(agent: str, action: Callable[[Dialer], Coroutine[Any, Any, T]]) -> T:
     """Run ``action`` on the dialer for ``agent`` (agents act for themselves only)."""
-    who = principal()
-    assert who is not None
-    if not who.may_act_for(agent):
-        abort(403, "agents may only work their own previews")
+    acting_for(agent, "agents may only work their own previews")
     console = services()
     return console.bridge.run(action(console.dialer))
 

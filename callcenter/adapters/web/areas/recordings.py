@@ -17,7 +17,7 @@ from flask import Response, render_template, request, send_file
 from pydantic import BaseModel, Field, model_validator
 
 from callcenter.adapters.db.recording_archive import Recording, RecordingFilter
-from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.auth import requester, requires
 from callcenter.adapters.web.services import services
 from callcenter.scheduler.retention_job import JOB_ID as RETENTION_JOB
 from callcenter.services.console.retention import RetentionError, RetentionReport
@@ -232,8 +232,7 @@ def _serve(recording_id: int, action: str, attachment: bool) -> Response:
     if path.suffix != ".wav" or not path.is_file():
         abort(404, f"recording {recording_id}: the file is gone")
     if action:
-        who = principal()
-        assert who is not None
+        who = requester()
         services().users.audit(
             who.name, action, f"recording:{recording_id}", call_id=recording.call_id
         )
@@ -282,8 +281,7 @@ def _retention_out() -> RetentionOut:
 )
 @requires("admin")
 def set_retention(json_data: RetentionIn) -> RetentionOut:
-    who = principal()
-    assert who is not None
+    who = requester()
     services().retention.configure(json_data.model_dump(), who.name)
     return _retention_out()
 
@@ -296,8 +294,7 @@ def set_retention(json_data: RetentionIn) -> RetentionOut:
 )
 @requires("admin")
 def run_retention() -> RetentionRunOut:
-    who = principal()
-    assert who is not None
+    who = requester()
     return _run_out(services().retention.run(who.name))
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from callcenter.adapters.agi.agent_features import AgentFeatureRoute
 from callcenter.adapters.web.areas.recordings import day_start, site_zone, today
-from callcenter.adapters.web.auth import principal, requires
+from callcenter.adapters.web.auth import requester, requires
 from callcenter.adapters.web.services import services
 from callcenter.config import NAME_PATTERN
 from callcenter.core.calls.live import CallState
@@ -142,8 +142,7 @@ def _board(phone: str) -> BoardOut:
 @pages.get("/supervisor")
 @requires("supervisor", page=True)
 def page() -> Any:
-    who = principal()
-    assert who is not None
+    who = requester()
     return render_template("supervisor.html", reasons=PAUSE_REASONS, phone=who.agent)
 
 
@@ -153,8 +152,7 @@ def page() -> Any:
 @api.doc(summary="Every agent with state, reason, time in state and the call they are on")
 @requires("supervisor")
 def board() -> BoardOut:
-    who = principal()
-    assert who is not None
+    who = requester()
     return services().bridge.call(lambda: _board(who.agent))
 
 
@@ -207,8 +205,7 @@ def agent_calls(agent: str) -> AgentCallsOut:
 )
 @requires("supervisor")
 def start_spy(json_data: SpyIn) -> SpyOut:
-    who = principal()
-    assert who is not None
+    who = requester()
     console = services()
     supervision = console.supervision
     mode = SpyMode(json_data.mode)
