@@ -16,6 +16,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import render_template
 
+from callcenter.adapters.db.users import User
 from callcenter.adapters.web.areas import admin_apply as change
 from callcenter.adapters.web.areas.admin_schemas import (
     SCHEDULE_NAME,
@@ -88,10 +89,7 @@ def page() -> Any:
 
 # -- agents ----------------------------------------------------------------------------
 def _agent_out(info: AgentInfo) -> AgentOut:
-    return AgentOut(
-        username=info.username, name=info.name, extension=info.extension,
-        active=info.active, static_contact=info.static_contact, skills=info.skills,
-    )  # fmt: skip
+    return AgentOut.model_validate(info, from_attributes=True)
 
 
 def _agent(username: str) -> AgentOut:
@@ -169,9 +167,7 @@ def reset_agent_password(username: str) -> AgentSaved:
 
 # -- skills ----------------------------------------------------------------------------
 def _skill_out(info: SkillInfo) -> SkillOut:
-    return SkillOut(
-        name=info.name, description=info.description, agents=info.agents, queues=info.queues
-    )
+    return SkillOut.model_validate(info, from_attributes=True)
 
 
 def _skill(name: str) -> SkillOut:
@@ -333,11 +329,14 @@ def save_flow(name: str, body: FlowIn) -> FlowSaved:
 
 
 # -- console users ---------------------------------------------------------------------
+def _user_out(user: User) -> UserOut:
+    return UserOut.model_validate(user, from_attributes=True)
+
+
 def _user(username: str) -> UserOut:
     found = services().users.find(username)
     assert found is not None
-    return UserOut(username=found.username, role=found.role, agent=found.agent,
-                   active=found.active)  # fmt: skip
+    return _user_out(found)
 
 
 @api.get("/users")
@@ -345,12 +344,7 @@ def _user(username: str) -> UserOut:
 @api.output(UserList)
 @api.doc(summary="Console users and their roles (no passwords)")
 def users() -> UserList:
-    return UserList(
-        users=[
-            UserOut(username=u.username, role=u.role, agent=u.agent, active=u.active)
-            for u in _admin().users()
-        ]
-    )
+    return UserList(users=[_user_out(u) for u in _admin().users()])
 
 
 @api.post("/users")

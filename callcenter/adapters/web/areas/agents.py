@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from apiflask import APIBlueprint, abort
 from pydantic import BaseModel, Field
 
 from callcenter.adapters.web.auth import acting_for, requires
 from callcenter.adapters.web.services import services
+from callcenter.core.acd.agent_state import AgentStatus
 
 api = APIBlueprint("agents_api", __name__, url_prefix="/api/agents", tag="Agents")
 
 
-class AgentStateOut(BaseModel):
+class AgentSeen(BaseModel):
+    """What every view of an agent shows (this API, the supervisor's board)."""
+
     agent: str
     name: str
     state: str
     reason: str
     since: float
     phone_registered: bool
+
+
+class AgentStateOut(AgentSeen):
     available: bool
     skills: dict[str, int]
     call_id: str | None
@@ -34,26 +40,32 @@ class StateChange(BaseModel):
     reason: str = Field("", max_length=32, pattern=r"^[a-z0-9 _-]*$")
 
 
+def seen(name: str, status: AgentStatus) -> dict[str, Any]:
+    """An agent's AgentSeen fields (read on the controller's loop)."""
+    console = services()
+    account = console.directory.get(name)
+    return {
+        "agent": name,
+        "name": account.display_name if account else name,
+        "state": status.state.value,
+        "reason": status.reason,
+        "since": status.since,
+        "phone_registered": console.phones.registered(name)
+        or name in console.agents.static_contacts,
+    }
+
+
 def _snapshot() -> list[AgentStateOut]:
-    found = services()
-    agents, table = found.agents, found.phones
-    out = []
-    for name, status in sorted(agents.statuses.items()):
-        account = found.directory.get(name)
-        out.append(
-            AgentStateOut(
-                agent=name,
-                name=account.display_name if account else name,
-                state=status.state.value,
-                reason=status.reason,
-                since=status.since,
-                phone_registered=table.registered(name) or name in agents.static_contacts,
-                available=agents.available(name),
-                skills=dict(agents.skills.get(name, {})),
-                call_id=status.call_id,
-            )
+    agents = services().agents
+    return [
+        AgentStateOut(
+            **seen(name, status),
+            available=agents.available(name),
+            skills=dict(agents.skills.get(name, {})),
+            call_id=status.call_id,
         )
-    return out
+        for name, status in sorted(agents.statuses.items())
+    ]
 
 
 @api.get("")

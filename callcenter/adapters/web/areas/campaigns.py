@@ -8,6 +8,7 @@ the page polls its progress.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Literal
 
 from apiflask import APIBlueprint
@@ -137,35 +138,13 @@ class CountOut(BaseModel):
 
 # -- helpers ----------------------------------------------------------------------------------
 def _campaign_out(campaign: Campaign) -> CampaignOut:
-    return CampaignOut(
-        id=campaign.id,
-        name=campaign.name,
-        status=campaign.status,
-        settings=campaign.settings,
-        created_at=campaign.created_at,
-    )
+    return CampaignOut.model_validate(campaign, from_attributes=True)
 
 
 def _import_out(found: LeadImport) -> ImportOut:
-    size = max(found.size_bytes, 1)
-    done = found.status != "running"
-    return ImportOut(
-        id=found.id,
-        campaign_id=found.campaign_id,
-        filename=found.filename,
-        status=found.status,
-        started_at=found.started_at,
-        finished_at=found.finished_at,
-        rows=found.rows,
-        good=found.good,
-        bad=found.bad,
-        size_bytes=found.size_bytes,
-        read_bytes=found.read_bytes,
-        percent=100.0 if done else round(min(100.0, 100.0 * found.read_bytes / size), 1),
-        encoding=found.encoding,
-        warning=found.warning,
-        errors=found.errors,
-    )
+    read = 100.0 * found.read_bytes / max(found.size_bytes, 1)
+    percent = 100.0 if found.status != "running" else round(min(100.0, read), 1)
+    return ImportOut.model_validate({**asdict(found), "percent": percent})
 
 
 def _audit(action: str, target: str, **detail: object) -> None:

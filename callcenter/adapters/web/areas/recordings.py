@@ -9,7 +9,6 @@ written to the audit log. Supervisors and admins only.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
 from apiflask import APIBlueprint, abort
@@ -18,6 +17,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from callcenter.adapters.db.recording_archive import Recording, RecordingFilter
 from callcenter.adapters.web.auth import requester, requires
+from callcenter.adapters.web.days import day_start, site_zone, today
 from callcenter.adapters.web.services import services
 from callcenter.scheduler.retention_job import JOB_ID as RETENTION_JOB
 from callcenter.services.console.retention import RetentionError, RetentionReport
@@ -27,24 +27,6 @@ api = APIBlueprint("recordings_api", __name__, url_prefix="/api", tag="Recording
 pages = APIBlueprint("recordings", __name__, enable_openapi=False)
 
 NAME = r"^([a-z][a-z0-9_-]{0,31})?$"
-
-
-# -- site-local days ------------------------------------------------------------------------
-def site_zone() -> dt.tzinfo | None:
-    """The site's zone (settings.timezone); None: the machine's own."""
-    name = services().timezone
-    return zoneinfo.ZoneInfo(name) if name else None
-
-
-def day_start(day: dt.date, zone: dt.tzinfo | None) -> float:
-    """Epoch seconds of local midnight starting ``day``."""
-    if zone is None:
-        return dt.datetime.combine(day, dt.time()).timestamp()
-    return dt.datetime.combine(day, dt.time(), tzinfo=zone).timestamp()
-
-
-def today(zone: dt.tzinfo | None) -> dt.date:
-    return dt.datetime.now(zone).date()
 
 
 # -- schemas ----------------------------------------------------------------------------------
@@ -135,15 +117,7 @@ def _out(item: Recording) -> RecordingOut:
 
 
 def _run_out(report: RetentionReport) -> RetentionRunOut:
-    return RetentionRunOut(
-        started_at=report.started_at,
-        retention_days=report.retention_days,
-        cutoff=report.cutoff,
-        removed=report.removed,
-        files_deleted=report.files_deleted,
-        strays_deleted=report.strays_deleted,
-        errors=report.errors,
-    )
+    return RetentionRunOut.model_validate(report, from_attributes=True)
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -306,11 +280,4 @@ def run_retention() -> RetentionRunOut:
 @requires("admin")
 def audit_log(query_data: AuditQuery) -> AuditOut:
     rows = services().users.audit_entries(query_data.limit)
-    return AuditOut(
-        entries=[
-            AuditEntry(
-                id=r.id, at=r.at, actor=r.actor, action=r.action, target=r.target, detail=r.detail
-            )
-            for r in rows
-        ]
-    )
+    return AuditOut(entries=[AuditEntry.model_validate(r, from_attributes=True) for r in rows])

@@ -15,11 +15,12 @@ from flask import render_template
 from pydantic import BaseModel, Field
 
 from callcenter.adapters.agi.agent_features import AgentFeatureRoute
-from callcenter.adapters.web.areas.recordings import day_start, site_zone, today
+from callcenter.adapters.web.areas.agents import AgentSeen, seen
 from callcenter.adapters.web.auth import requester, requires
+from callcenter.adapters.web.days import day_start, site_zone, today
 from callcenter.adapters.web.services import services
 from callcenter.config import NAME_PATTERN
-from callcenter.core.calls.live import CallState
+from callcenter.core.calls.live import CallState, LiveCall
 from callcenter.services.console.supervision import SpyError, SpyMode, SpySession
 
 api = APIBlueprint("supervisor_api", __name__, url_prefix="/api/supervisor", tag="Supervisor")
@@ -38,13 +39,7 @@ class CallNow(BaseModel):
     since: float | None  # answered (talking) or offered (ringing)
 
 
-class BoardAgent(BaseModel):
-    agent: str
-    name: str
-    state: str
-    reason: str
-    since: float
-    phone_registered: bool
+class BoardAgent(AgentSeen):
     on_phone: bool  # any channel on the agent's phone (a call the controller did not route too)
     call: CallNow | None
 
@@ -104,36 +99,31 @@ def _spy_out(session: SpySession) -> SpyOut:
     return SpyOut.model_validate(session.as_dict())
 
 
+def _call_now(call: LiveCall | None) -> CallNow | None:
+    if call is None:
+        return None
+    return CallNow(
+        call_id=call.call_id,
+        state=call.state.value,
+        caller=call.caller,
+        caller_name=call.caller_name,
+        queue=call.queue,
+        since=call.answered_at or call.offered_at,
+    )
+
+
 def _board(phone: str) -> BoardOut:
     """Read on the controller's loop: agents, their calls and open spy sessions."""
     console = services()
-    agents, table = console.agents, console.phones
     calls = {c.agent: c for c in console.calls.in_state(CallState.RINGING, CallState.TALKING)}
-    board = []
-    for name, status in sorted(agents.statuses.items()):
-        account = console.directory.get(name)
-        call = calls.get(name)
-        board.append(
-            BoardAgent(
-                agent=name,
-                name=account.display_name if account else name,
-                state=status.state.value,
-                reason=status.reason,
-                since=status.since,
-                phone_registered=table.registered(name) or name in agents.static_contacts,
-                on_phone=bool(table.on_endpoint(name)),
-                call=CallNow(
-                    call_id=call.call_id,
-                    state=call.state.value,
-                    caller=call.caller,
-                    caller_name=call.caller_name,
-                    queue=call.queue,
-                    since=call.answered_at or call.offered_at,
-                )
-                if call is not None
-                else None,
-            )
+    board = [
+        BoardAgent(
+            **seen(name, status),
+            on_phone=bool(console.phones.on_endpoint(name)),
+            call=_call_now(calls.get(name)),
         )
+        for name, status in sorted(console.agents.statuses.items())
+    ]
     sessions = [_spy_out(s) for s in console.supervision.sessions()]
     return BoardOut(now=services().clock(), phone=phone, agents=board, spy=sessions)
 
