@@ -123,6 +123,20 @@ function svg(tag, attrs = {}, text = undefined) {
   return node;
 }
 
+// -- forms -------------------------------------------------------------------------------
+// A form's submit runs ``action`` in the page; an error (a refusal) goes to ``refused``.
+function onSubmit(form, action, refused) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    try {
+      await action(event);
+    } catch (error) {
+      refused(error);
+    }
+  });
+}
+
 // A <dl> of label/value pairs; pairs with no value are left out.
 function fillDefinitions(list, pairs) {
   list.replaceChildren();
