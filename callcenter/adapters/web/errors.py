@@ -42,11 +42,11 @@ STATUS: dict[type[Exception], dict[str, int]] = {
         "unknown-agent": 404, "unknown-call": 404, "not-yours": 403,
         "unknown-disposition": 422, "notes-too-long": 422, "*": 400,
     },
-    RecordingError: {"not-talking": 409, "*": 400},
+    RecordingError: {"not-talking": 409, "bad-path": 404, "*": 400},
     DialerError: {"no-lead": 404, "agent-busy": 409, "no-preview": 409, "not-dialled": 409,
                   "*": 400},
     CallbackError: {
-        "unknown-queue": 404, "unknown-callback": 404, "not-pending": 409,
+        "unknown-queue": 404, "unknown-callback": 404, "not-pending": 409, "not-waiting": 409,
         "bad-time": 422, "bad-number": 422, "dnc": 422, "*": 400,
     },
     SpyError: {
