@@ -77,8 +77,7 @@ pages = APIBlueprint("admin", __name__, enable_openapi=False)
 
 
 def _admin() -> Admin:
-    found: Admin = services().admin
-    return found
+    return services().admin
 
 
 @pages.get("/admin")

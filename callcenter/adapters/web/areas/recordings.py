@@ -201,7 +201,7 @@ def _serve(recording_id: int, action: str, attachment: bool) -> Response:
     recording = _find(recording_id)
     try:
         path = services().recordings.host_path(recording.path)
-    except RecordingError:
+    except RecordingError:  # a stored path out of the folder: no file, named by the recording
         abort(404, f"recording {recording_id} has no file in the recordings folder")
     if path.suffix != ".wav" or not path.is_file():
         abort(404, f"recording {recording_id}: the file is gone")

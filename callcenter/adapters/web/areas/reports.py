@@ -122,8 +122,7 @@ class AgentReport(BaseModel):
 
 # -- helpers -------------------------------------------------------------------
 def _service() -> Reports:
-    found: Reports = services().reports
-    return found
+    return services().reports
 
 
 def _period(query: ReportQuery) -> Period:
