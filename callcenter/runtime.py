@@ -17,8 +17,8 @@ from callcenter.adapters.ami.client import AmiError
 from callcenter.adapters.pbx.secrets import ensure_secret
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
-from callcenter.adapters.web.context import WebContext
 from callcenter.adapters.web.server import WebServer
+from callcenter.adapters.web.services import ConsoleServices
 from callcenter.bootstrap import CallCenter
 from callcenter.config import Settings
 from callcenter.core.dialplan import Global
@@ -51,16 +51,29 @@ class Controller(CallCenter):
         if self.settings.web.enabled:
             self._start_web()
 
+    def console_services(self, bridge: LoopBridge) -> ConsoleServices:
+        """What the console reaches: these services and ports, nothing else."""
+        config, accounts = self.storage.config, self.storage.agents
+        return ConsoleServices(
+            bridge=bridge, hub=self.hub, clock=self.timers.clock,
+            timezone=self.settings.timezone, users=self.users, directory=self.directory,
+            agents=self.agents, calls=self.calls, phones=self.view.table,
+            ami_connected=lambda: self.ami.connected, queues=self.queues,
+            wallboard=self.wallboard.snapshot, desktop=self.desktop,
+            desktop_settings=self.desktop_settings, flush_records=self.records.flush,
+            supervision=self.supervision, recordings=self.recordings,
+            recording_archive=self.recording_archive, retention=self.retention,
+            next_run=self.scheduler.next_run, reports=self.reports,
+            queue_names=lambda: list(config.queues()),
+            agent_names=lambda: [a.username for a in accounts.accounts()],
+            admin=self.admin, reload=self.reload, campaigns=self.campaigns,
+            lead_imports=self.lead_imports, dialer=self.dialer, callbacks=self.callbacks,
+        )  # fmt: skip
+
     def _start_web(self) -> None:
-        context = WebContext(
-            self,
-            LoopBridge(asyncio.get_running_loop()),
-            self.hub,
-            self.storage.sessions,
-            self.timers.clock,
-        )
+        services = self.console_services(LoopBridge(asyncio.get_running_loop()))
         secret = ensure_secret(self.settings.state_dir, "web")
-        app = create_app(context, secret)
+        app = create_app(services, secret)
         self.web = WebServer(app, self.settings.web.host, self.settings.web.port, self.hub)
         self.web.start()
 

@@ -22,7 +22,6 @@ from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
-from callcenter.adapters.web.context import WebContext
 from callcenter.adapters.web.server import WebServer
 from callcenter.config import Settings
 from callcenter.runtime import Controller
@@ -69,14 +68,8 @@ class Console:
         upgrade(self.settings.database_url)
         self.thread = ControllerThread(self.settings)
         self.controller: Controller = self.thread.start(connect=None)
-        self.context = WebContext(
-            self.controller,
-            LoopBridge(self.thread.loop),
-            self.controller.hub,
-            self.controller.storage.sessions,
-            self.controller.timers.clock,
-        )
-        self.app: APIFlask = create_app(self.context, secret_key)
+        self.services = self.controller.console_services(LoopBridge(self.thread.loop))
+        self.app: APIFlask = create_app(self.services, secret_key)
         self.server: WebServer | None = None
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:

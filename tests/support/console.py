@@ -1,10 +1,11 @@
 """The console's Flask app over a real database, without Asterisk.
 
-``ConsoleRig`` stands in for the Controller only where the admin and reports
-areas reach it: the real admin, user and report services over a migrated
-database, a real event loop behind the bridge, and a ``reload`` that counts
-its calls (with Asterisk, it re-renders PJSIP endpoints and re-reads queues;
-tests/e2e/test_admin.py checks that part for real).
+``ConsoleRig`` gives the console only what the admin and reports areas reach:
+the real admin, user and report services over a migrated database, a real
+event loop behind the bridge, and a ``reload`` that counts its calls (with
+Asterisk, it re-renders PJSIP endpoints and re-reads queues;
+tests/e2e/test_admin.py checks that part for real). Every other service is
+absent: a view that reaches one fails the test at once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -29,8 +29,8 @@ from callcenter.adapters.db.site_config import SiteConfigStore
 from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
-from callcenter.adapters.web.context import WebContext
 from callcenter.adapters.web.hub import Hub
+from callcenter.adapters.web.services import ConsoleServices
 from callcenter.services.console.admin import Admin
 from callcenter.services.console.reports import Reports, SiteZone
 from callcenter.simulate.loop_thread import LoopThread
@@ -42,8 +42,6 @@ class ConsoleRig:
     users: UserRepository
     admin: Admin
     reports: Reports
-    storage: Any
-    settings: Any
     clock_at: float = field(default_factory=time.time)
     reloads: int = 0
     reload_error: Exception | None = None
@@ -80,6 +78,37 @@ def login(client: FlaskClient, username: str, password: str, page: str | None = 
     return meta.group(1)
 
 
+class Absent:
+    """A service the rig does not have."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        raise AssertionError(f"the console rig has no {self._name} (asked for .{attribute})")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"the console rig has no {self._name}")
+
+
+def _services(rig: ConsoleRig, loop: LoopThread, timezone: str) -> ConsoleServices:
+    config, agents = ConfigRepository(rig.sessions), AgentRepository(rig.sessions)
+    given: dict[str, Any] = {
+        "bridge": LoopBridge(loop.loop),
+        "hub": Hub(),
+        "clock": lambda: rig.clock_at,
+        "timezone": timezone,
+        "users": rig.users,
+        "admin": rig.admin,
+        "reload": rig.reload,
+        "reports": rig.reports,
+        "queue_names": lambda: list(config.queues()),
+        "agent_names": lambda: [a.username for a in agents.accounts()],
+    }
+    absent: dict[str, Any] = {name: Absent(name) for name in ConsoleServices.__dataclass_fields__}
+    return ConsoleServices(**{**absent, **given})
+
+
 @contextmanager
 def console(database_url: str, timezone: str = "") -> Iterator[ConsoleRig]:
     engine = make_engine(database_url)
@@ -98,11 +127,8 @@ def console(database_url: str, timezone: str = "") -> Iterator[ConsoleRig]:
             SiteZone.from_setting(timezone),
             lambda: rig.clock_at,
         ),
-        storage=SimpleNamespace(config=config, agents=AgentRepository(sessions)),
-        settings=SimpleNamespace(timezone=timezone),
     )
-    context = WebContext(rig, LoopBridge(loop.loop), Hub(), sessions, lambda: rig.clock_at)  # type: ignore[arg-type]
-    rig.app = create_app(context, secrets.token_hex(16))
+    rig.app = create_app(_services(rig, loop, timezone), secrets.token_hex(16))
     rig.app.config["TESTING"] = True
     try:
         yield rig

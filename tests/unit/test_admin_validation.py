@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from callcenter.adapters.web.admin_schemas import AgentIn, FlowIn, ScheduleIn
+from callcenter.adapters.web.areas.admin_schemas import AgentIn, FlowIn, ScheduleIn
 from callcenter.core.queues import QueueSettings
 from callcenter.core.site import SiteDocuments
 from callcenter.services.console.admin import SkillEntry, UserEntry, site_problems

@@ -7,29 +7,43 @@ from typing import Any
 from apiflask import APIFlask
 from flask import Response, request, stream_with_context
 
-from callcenter.adapters.web import (
-    area_admin,
-    area_campaigns,
-    area_desktop,
-    area_recordings,
-    area_reports,
-    area_supervisor,
-    area_wallboard,
-    auth,
-    errors,
+from callcenter.adapters.web import auth, errors
+from callcenter.adapters.web.areas import (
+    admin,
+    agents,
+    callbacks,
+    calls,
+    campaigns,
+    desktop,
+    login,
+    outbound,
+    recordings,
+    reports,
+    supervisor,
+    wallboard,
 )
-from callcenter.adapters.web.api_agents import api as agents_api
-from callcenter.adapters.web.api_callbacks import api as callbacks_api
-from callcenter.adapters.web.api_calls import api as calls_api
-from callcenter.adapters.web.api_dialer import api as outbound_api
-from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import WebContext, web
-from callcenter.adapters.web.pages import pages
+from callcenter.adapters.web.auth import requester, requires
+from callcenter.adapters.web.services import ConsoleServices
 
 TOPICS = {"agents", "calls", "queues", "wallboard", "desktop"}
+# Every area's pages and API (areas/), in the order the API document lists them.
+BLUEPRINTS = (
+    login.pages,
+    agents.api,
+    calls.api,
+    outbound.api,  # preview dialing, from the desktop
+    callbacks.api,  # booked from the desktop
+    wallboard.pages, wallboard.api,
+    desktop.pages, desktop.api,
+    supervisor.pages, supervisor.api,
+    recordings.pages, recordings.api,
+    reports.pages, reports.api,
+    admin.pages, admin.api,
+    campaigns.pages, campaigns.api,
+)  # fmt: skip
 
 
-def create_app(context: WebContext, secret_key: str) -> APIFlask:
+def create_app(console: ConsoleServices, secret_key: str) -> APIFlask:
     app = APIFlask(
         __name__,
         title="Call center API",
@@ -48,45 +62,29 @@ def create_app(context: WebContext, secret_key: str) -> APIFlask:
         "BearerAuth": {"type": "http", "scheme": "bearer"},
         "SessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
     }
-    app.extensions["callcenter"] = context
-    auth.install(app, context.controller.users)
+    app.extensions["callcenter"] = console
+    auth.install(app, console.users)
     errors.install(app)
-    app.register_blueprint(pages)
-    app.register_blueprint(agents_api)
-    app.register_blueprint(calls_api)
-    app.register_blueprint(outbound_api)  # outbound: preview dialing
-    app.register_blueprint(callbacks_api)  # callbacks booked from the desktop
-    for area in (
-        area_wallboard,
-        area_desktop,
-        area_supervisor,
-        area_recordings,
-        area_reports,
-        area_admin,
-        area_campaigns,
-    ):
-        app.register_blueprint(area.pages)
-        app.register_blueprint(area.api)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
 
     @app.get("/api/health")
     @app.doc(summary="Is the controller up and talking to Asterisk (no login needed)")
     def health() -> dict[str, Any]:
-        controller = web().controller
         return {
-            "ami": controller.ami.connected,
-            "calls": web().bridge.call(lambda: len(controller.calls)),
+            "ami": console.ami_connected(),
+            "calls": console.bridge.call(lambda: len(console.calls)),
         }
 
     @app.get("/api/events")
     @app.doc(summary="Server-sent events: live changes (topics: agents, calls, queues, wallboard)")
     @requires("agent")
     def events() -> Response:
-        who = principal()
-        assert who is not None
+        who = requester()
         wanted = set(request.args.get("topics", "agents,calls,queues").split(",")) & TOPICS
-        client = web().hub.connect(who.role, who.agent, wanted)
+        client = console.hub.connect(who.role, who.agent, wanted)
         response = Response(
-            stream_with_context(web().hub.stream(client)), mimetype="text/event-stream"
+            stream_with_context(console.hub.stream(client)), mimetype="text/event-stream"
         )
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"

@@ -97,6 +97,21 @@ def principal() -> Principal | None:
     return found
 
 
+def requester() -> Principal:
+    """Who is asking, in a view guarded by ``requires`` (so someone is)."""
+    who = principal()
+    assert who is not None, "requires() lets nobody unidentified through"
+    return who
+
+
+def acting_for(agent: str, refusal: str) -> Principal:
+    """The requester, if they may act for ``agent`` (agents for themselves only); else 403."""
+    who = requester()
+    if not who.may_act_for(agent):
+        abort(403, refusal)
+    return who
+
+
 @dataclass(frozen=True, slots=True)
 class Access:
     """What a view needs, as recorded on it by ``requires``."""

@@ -1,4 +1,10 @@
-"""Errors every API route shares: unreadable JSON bodies, and their place in the OpenAPI document.
+"""Errors as HTTP answers: the services' refusals, unreadable JSON bodies, the OpenAPI document.
+
+Services refuse with errors that carry a stable ``code`` and know nothing of
+HTTP. ``STATUS`` is the one table of the status each answers with; views let
+those errors through and the handlers registered by ``install`` answer them,
+in the shape of every other API error (message, detail) plus the code and,
+where the error has them, its problems or the spy session it concerns.
 
 A body that is not JSON gets a 400 that says so (Flask's own answer is a bare
 "Bad Request"). The document lists, for every operation, the answers the
@@ -18,6 +24,42 @@ from flask import Request
 from werkzeug.routing import IntegerConverter, Map
 
 from callcenter.adapters.web.auth import access_of
+from callcenter.services.agents import AgentError
+from callcenter.services.callbacks.places import CallbackError
+from callcenter.services.console.admin import AdminError
+from callcenter.services.console.desktop import DesktopError
+from callcenter.services.console.reports import ReportInputError
+from callcenter.services.console.retention import RetentionError
+from callcenter.services.console.supervision import SpyError
+from callcenter.services.inbound.recording import RecordingError
+from callcenter.services.outbound.campaigns import CampaignError
+from callcenter.services.outbound.dialer import DialerError
+
+# Each service error's status by its code; "*" answers the codes not listed.
+STATUS: dict[type[Exception], dict[str, int]] = {
+    AgentError: {"unknown-agent": 404, "illegal-transition": 409, "*": 400},
+    DesktopError: {
+        "unknown-agent": 404, "unknown-call": 404, "not-yours": 403,
+        "unknown-disposition": 422, "notes-too-long": 422, "*": 400,
+    },
+    RecordingError: {"not-talking": 409, "bad-path": 404, "*": 400},
+    DialerError: {"no-lead": 404, "agent-busy": 409, "no-preview": 409, "not-dialled": 409,
+                  "*": 400},
+    CallbackError: {
+        "unknown-queue": 404, "unknown-callback": 404, "not-pending": 409, "not-waiting": 409,
+        "bad-time": 422, "bad-number": 422, "dnc": 422, "*": 400,
+    },
+    SpyError: {
+        "no-phone": 400, "self": 400, "unknown-phone": 400,
+        "unknown-agent": 404, "unknown-session": 404,
+        "busy": 409, "phone-busy": 409, "phone-offline": 409, "not-on-call": 409,
+        "uncertain": 502, "pbx-unavailable": 503, "*": 400,
+    },
+    RetentionError: {"bad-settings": 422, "running": 409, "*": 400},
+    CampaignError: {"not-found": 404, "exists": 409, "busy": 409, "invalid": 422, "*": 400},
+    AdminError: {"unknown": 404, "exists": 409, "conflict": 409, "invalid": 422, "*": 422},
+    ReportInputError: {"*": 422},  # a query field at fault: answered as a validation error
+}  # fmt: skip
 
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}}
 SHARED = {
@@ -67,8 +109,34 @@ def document_shared_errors(app: APIFlask, spec: dict[str, Any]) -> dict[str, Any
     return spec
 
 
+def refusal(exc: Exception) -> HTTPError:
+    """The HTTP answer to a service's error (``STATUS``)."""
+    statuses = next(found for kind, found in STATUS.items() if isinstance(exc, kind))
+    code: str = getattr(exc, "code", "")
+    status = statuses.get(code, statuses["*"])
+    if isinstance(exc, ReportInputError):
+        return HTTPError(status, "Validation error", detail={"query": {exc.field: [exc.message]}})
+    message = str(exc)
+    extra: dict[str, Any] = {"code": code}
+    if isinstance(exc, AdminError):
+        # One problem per line: a schedule's checks come back as lines of one problem.
+        lines = [line for problem in exc.problems for line in problem.splitlines() if line]
+        message, extra["problems"] = "; ".join(lines), lines
+    elif isinstance(exc, CampaignError):
+        extra["problems"] = exc.problems
+    elif isinstance(exc, SpyError) and exc.session is not None:
+        extra["session"] = exc.session.as_dict()
+    return HTTPError(status, message, extra_data=extra)
+
+
 def install(app: APIFlask) -> None:
     app.request_class = JsonBodyRequest
+
+    def refused(exc: Exception) -> Any:
+        return app.error_callback(refusal(exc))
+
+    for kind in STATUS:
+        app.register_error_handler(kind, refused)
     app.url_map.converters["int"] = RowId  # before the blueprints' routes are added
 
     @app.spec_processor

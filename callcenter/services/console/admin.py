@@ -34,8 +34,6 @@ from callcenter.core.users import User, UserError
 from callcenter.services.repositories import SiteConfig, SiteConfigStore, UserRepository
 from callcenter.services.site import NAME, AgentEntry, SiteError, parse_site
 
-STATUS = {"invalid": 422, "exists": 409, "conflict": 409, "unknown": 404}
-
 
 class AdminError(Exception):
     """A refused change; ``code`` is stable (invalid, exists, conflict, unknown)."""

@@ -2,11 +2,6 @@
 // /api/admin. The server checks everything; a refused change is shown with
 // every problem it named, and the form keeps what was typed.
 (() => {
-  const el = (tag, props = {}, ...children) => {
-    const node = Object.assign(document.createElement(tag), props);
-    for (const child of children) node.append(child);
-    return node;
-  };
   const $ = (id) => document.getElementById(id);
   const button = (text, onclick, label) => el('button', { type: 'button', textContent: text, onclick, ariaLabel: label || text });
 
@@ -38,6 +33,21 @@
     if (problems.length) box.append(el('ul', {}, ...problems.map((p) => el('li', { textContent: p }))));
   }
   const send = (method, path, body) => request(path, { method, body: JSON.stringify(body ?? {}) });
+  const refusedIn = (box) => (error) => failed(box, error);
+  async function attempt(box, action) {
+    try {
+      await action();
+    } catch (error) {
+      failed(box, error);
+    }
+  }
+  function parseDocument(text) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw Object.assign(new Error('JSON'), { problems: [`the document is not JSON: ${error.message}`] });
+    }
+  }
 
   // -- "skill:level, skill:level" <-> {skill: level} ----------------------------------------
   function levels(text, what) {
@@ -85,17 +95,6 @@
       form.scrollIntoView({ behavior: 'smooth', block: 'start' });
     };
   }
-  function onSubmit(form, box, save) {
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      if (!form.reportValidity()) return;
-      try {
-        await save();
-      } catch (error) {
-        failed(box, error);
-      }
-    });
-  }
 
   // -- agents -------------------------------------------------------------------------------
   const agentForm = $('admin-agent-form');
@@ -115,22 +114,22 @@
           editAgent(`Agent ${a.username}`);
         }, `Edit agent ${a.username}`),
         button(a.active ? 'Disable' : 'Enable', async () => {
-          try {
+          await attempt(agentBox, async () => {
             const r = await send('PUT', `/api/admin/agents/${a.username}/active`, { active: !a.active });
             done(agentBox, `Agent ${a.username} ${r.agent.active ? 'enabled' : 'disabled'}.${applied(r)}`);
-          } catch (error) { failed(agentBox, error); }
+          });
           loadAgents();
         }, `${a.active ? 'Disable' : 'Enable'} agent ${a.username}`),
         button('New password', async () => {
           if (!confirm(`Give ${a.username} a new SIP password? Their phone must be set up again.`)) return;
-          try {
+          await attempt(agentBox, async () => {
             const r = await send('POST', `/api/admin/agents/${a.username}/password`);
             done(agentBox, `New SIP password for ${a.username}:${applied(r)}`, r.password);
-          } catch (error) { failed(agentBox, error); }
+          });
         }, `New SIP password for ${a.username}`)),
     ]]), 'No agents yet.');
   }
-  onSubmit(agentForm, agentBox, async () => {
+  onSubmit(agentForm, async () => {
     const f = agentForm.elements;
     const body = {
       username: f.username.value, name: f.name.value, extension: f.extension.value,
@@ -142,7 +141,7 @@
     f.password.value = '';
     loadAgents();
     loadSkills();
-  });
+  }, refusedIn(agentBox));
 
   // -- skills -------------------------------------------------------------------------------
   const skillForm = $('admin-skill-form');
@@ -158,12 +157,12 @@
       }, `Edit skill ${s.name}`),
     ]]), 'No skills yet: add one before giving it to agents or queues.');
   }
-  onSubmit(skillForm, skillBox, async () => {
+  onSubmit(skillForm, async () => {
     const name = skillForm.elements.name.value;
     const r = await send('PUT', `/api/admin/skills/${encodeURIComponent(name)}`, { description: skillForm.elements.description.value });
     done(skillBox, `Skill ${r.skill.name} saved.`);
     loadSkills();
-  });
+  }, refusedIn(skillBox));
 
   // -- queues -------------------------------------------------------------------------------
   const queueForm = $('admin-queue-form');
@@ -200,12 +199,7 @@
     ]]), 'No queues yet.');
   }
   function queueDocument() {
-    let document;
-    try {
-      document = JSON.parse(queueJson.value || '{}');
-    } catch (error) {
-      throw Object.assign(new Error('JSON'), { problems: [`the document is not JSON: ${error.message}`] });
-    }
+    const document = parseDocument(queueJson.value || '{}');
     const f = queueForm.elements;
     const number = (input) => (input.value === '' ? undefined : Number(input.value));
     const overflow = { ...(document.on_max_wait || {}), action: f.on_max_wait_action.value, target: f.on_max_wait_target.value };
@@ -218,7 +212,7 @@
     for (const key of Object.keys(document)) if (document[key] === undefined) delete document[key];
     return document;
   }
-  onSubmit(queueForm, queueBox, async () => {
+  onSubmit(queueForm, async () => {
     const document = queueDocument();
     const create = queueForm.dataset.mode !== 'edit';
     const r = await send(create ? 'POST' : 'PUT', create ? '/api/admin/queues' : `/api/admin/queues/${document.name}`, document);
@@ -226,7 +220,7 @@
     showQueue(r.queue);
     loadQueues();
     loadSkills();
-  });
+  }, refusedIn(queueBox));
 
   // -- JSON documents: IVR flows and business hours -------------------------------------------
   function documentEditor(kind, textareaId, template, save) {
@@ -234,17 +228,12 @@
     const box = $(`admin-${kind}-message`);
     const textarea = $(textareaId);
     textarea.value = JSON.stringify(template, null, 2);
-    onSubmit(form, box, async () => {
-      let document;
-      try {
-        document = JSON.parse(textarea.value);
-      } catch (error) {
-        throw Object.assign(new Error('JSON'), { problems: [`the document is not JSON: ${error.message}`] });
-      }
+    onSubmit(form, async () => {
+      const document = parseDocument(textarea.value);
       if (kind === 'flow' && document && !document.name) document.name = form.elements.name.value;
       const r = await save(form.elements.name.value, document, form);
       done(box, `Saved.${applied(r)}`);
-    });
+    }, refusedIn(box));
     return (name, document) => {
       form.elements.name.value = name;
       textarea.value = JSON.stringify(document, null, 2);
@@ -338,22 +327,22 @@
       u.username, u.role, u.agent || '–', u.active ? 'yes' : 'no',
       el('span', {},
         button(u.active ? 'Disable' : 'Enable', async () => {
-          try {
+          await attempt(userBox, async () => {
             await send('PUT', `/api/admin/users/${encodeURIComponent(u.username)}/active`, { active: !u.active });
             done(userBox, `User ${u.username} ${u.active ? 'disabled' : 'enabled'}.`);
-          } catch (error) { failed(userBox, error); }
+          });
           loadUsers();
         }, `${u.active ? 'Disable' : 'Enable'} user ${u.username}`),
         button('Reset password', async () => {
           if (!confirm(`Give ${u.username} a new generated password?`)) return;
-          try {
+          await attempt(userBox, async () => {
             const r = await send('POST', `/api/admin/users/${encodeURIComponent(u.username)}/password`, { password: '' });
             done(userBox, `New password for ${u.username}:`, r.password);
-          } catch (error) { failed(userBox, error); }
+          });
         }, `Reset the password of ${u.username}`)),
     ]]), 'No users.');
   }
-  onSubmit(userForm, userBox, async () => {
+  onSubmit(userForm, async () => {
     const f = userForm.elements;
     const r = await send('POST', '/api/admin/users', {
       username: f.username.value, role: f.role.value, agent: f.agent.value, password: f.password.value,
@@ -361,7 +350,7 @@
     done(userBox, `User ${r.user.username} added.${f.password.value ? '' : ' Password:'}`, f.password.value ? '' : r.password);
     userForm.reset();
     loadUsers();
-  });
+  }, refusedIn(userBox));
 
   loadAgents();
   loadSkills();

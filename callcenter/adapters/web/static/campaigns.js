@@ -1,5 +1,4 @@
 // Campaigns pages: create, settings, status, CSV import with a progress bar, DNC.
-// Uses request() and describeError() from apierrors.js.
 (function () {
   const $ = (selector) => document.querySelector(selector);
   const say = (id, text, bad = false) => {
@@ -7,25 +6,21 @@
     element.textContent = text;
     element.classList.toggle('cp-error', bad);
   };
+  const refusedIn = (id) => (error) => say(id, describeError(error), true);
 
   const create = $('#cp-create');
   if (create) {
-    create.addEventListener('submit', async (event) => {
-      event.preventDefault();
+    onSubmit(create, async () => {
       const form = new FormData(create);
       const settings = {};
       for (const key of ['mode', 'queue', 'default_timezone', 'abandon_rule', 'amd_action']) {
         if (form.get(key)) settings[key] = form.get(key);
       }
-      try {
-        const made = await request('/api/campaigns', {
-          method: 'POST', body: JSON.stringify({ name: form.get('name'), settings }),
-        });
-        window.location.href = `/campaigns/${made.id}`;
-      } catch (error) {
-        say('#cp-create-message', describeError(error), true);
-      }
-    });
+      const made = await request('/api/campaigns', {
+        method: 'POST', body: JSON.stringify({ name: form.get('name'), settings }),
+      });
+      window.location.href = `/campaigns/${made.id}`;
+    }, refusedIn('#cp-create-message'));
   }
 
   const holder = $('#cp-campaign');
@@ -36,22 +31,13 @@
     try {
       const found = await request(`/api/campaigns/${id}/progress`);
       $('#cp-status').textContent = found.campaign.status;
-      const rows = [
+      fillDefinitions($('#cp-figures'), [
         ['Leads', Object.entries(found.leads).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
         ['Attempts', found.attempts], ['Answered by a person', found.live_answered],
         ['Connected to an agent', found.connected],
         ['Abandoned', `${found.abandoned} (${found.abandon_rate_pct} % of live answers; cap ${found.abandon_cap_pct} %)`],
         ['Over', `${Math.round(found.window_seconds / 3600)} hours`],
-      ];
-      const list = $('#cp-figures');
-      list.replaceChildren();
-      for (const [name, value] of rows) {
-        const term = document.createElement('dt');
-        term.textContent = name;
-        const detail = document.createElement('dd');
-        detail.textContent = String(value);
-        list.append(term, detail);
-      }
+      ]);
     } catch (error) {
       say('#cp-import-message', describeError(error), true);
     }
@@ -90,21 +76,16 @@
     }
   }
 
-  $('#cp-upload').addEventListener('submit', async (event) => {
-    event.preventDefault();
+  onSubmit($('#cp-upload'), async (event) => {
     const file = event.target.elements.file.files[0];
     if (!file) return;
-    try {
-      const started = await request(
-        `/api/campaigns/${id}/imports?filename=${encodeURIComponent(file.name)}`,
-        { method: 'POST', body: file, headers: { 'Content-Type': 'text/csv' } },
-      );
-      showImport(started);
-      follow(started.id);
-    } catch (error) {
-      say('#cp-import-message', describeError(error), true);
-    }
-  });
+    const started = await request(
+      `/api/campaigns/${id}/imports?filename=${encodeURIComponent(file.name)}`,
+      { method: 'POST', body: file, headers: { 'Content-Type': 'text/csv' } },
+    );
+    showImport(started);
+    follow(started.id);
+  }, refusedIn('#cp-import-message'));
 
   for (const button of document.querySelectorAll('[data-status]')) {
     button.addEventListener('click', async () => {
@@ -119,37 +100,26 @@
     });
   }
 
-  $('#cp-dnc').addEventListener('submit', async (event) => {
-    event.preventDefault();
+  onSubmit($('#cp-dnc'), async (event) => {
     const form = event.target.elements;
     const numbers = form.numbers.value.split('\n').map((n) => n.trim()).filter(Boolean);
     const body = { numbers };
     if (!form.site.checked) body.campaign_id = Number(id);
-    try {
-      const added = await request('/api/dnc', { method: 'POST', body: JSON.stringify(body) });
-      say('#cp-dnc-message', `${added.count} numbers added`);
-      form.numbers.value = '';
-    } catch (error) {
-      say('#cp-dnc-message', describeError(error), true);
-    }
-  });
+    const added = await request('/api/dnc', { method: 'POST', body: JSON.stringify(body) });
+    say('#cp-dnc-message', `${added.count} numbers added`);
+    form.numbers.value = '';
+  }, refusedIn('#cp-dnc-message'));
 
-  $('#cp-settings').addEventListener('submit', async (event) => {
-    event.preventDefault();
+  onSubmit($('#cp-settings'), async (event) => {
     let settings;
     try {
       settings = JSON.parse(event.target.elements.settings.value);
     } catch (error) {
-      say('#cp-settings-message', `not JSON: ${error.message}`, true);
-      return;
+      throw new Error(`not JSON: ${error.message}`);
     }
-    try {
-      await request(`/api/campaigns/${id}/settings`, { method: 'PUT', body: JSON.stringify({ settings }) });
-      say('#cp-settings-message', 'saved');
-    } catch (error) {
-      say('#cp-settings-message', describeError(error), true);
-    }
-  });
+    await request(`/api/campaigns/${id}/settings`, { method: 'PUT', body: JSON.stringify({ settings }) });
+    say('#cp-settings-message', 'saved');
+  }, refusedIn('#cp-settings-message'));
 
   figures();
   setInterval(() => { if (!document.hidden) figures(); }, 5000);  // the dialer moves them

@@ -16,19 +16,11 @@
   };
   const WRAP_PHASES = new Set(['talking', 'wrap-up', 'after-call', 'ended']);
 
-  let offset = 0; // server clock minus browser clock, ms
+  const server = serverClock();
   let since = null; // when the agent's current state began (server epoch seconds)
   let pop = null; // the call on screen
   let refreshTimer = null;
 
-  const serverNow = () => (Date.now() + offset) / 1000;
-  const pad = (n) => String(n).padStart(2, '0');
-  function duration(seconds) {
-    const s = Math.max(0, Math.floor(seconds));
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
-  }
   const say = (id, text) => { $(id).textContent = text || ''; };
 
   function setState(state, reason, startedAt) {
@@ -42,21 +34,9 @@
     tick();
   }
 
-  function fill(list, pairs) {
-    list.replaceChildren();
-    for (const [label, value] of pairs) {
-      if (value === '' || value === null || value === undefined) continue;
-      const dt = document.createElement('dt');
-      const dd = document.createElement('dd');
-      dt.textContent = label;
-      dd.textContent = value;
-      list.append(dt, dd);
-    }
-  }
-
   function waited(call) {
     if (call.enqueued_at === null) return null;
-    const end = call.answered_at || (call.phase === 'ringing' ? serverNow() : null);
+    const end = call.answered_at || (call.phase === 'ringing' ? server.now() : null);
     return end === null ? call.wait_seconds : end - call.enqueued_at;
   }
 
@@ -88,7 +68,7 @@
       ? `${call.caller_name} (${call.caller || 'no number'})` : (call.caller || 'unknown number'));
     const customer = call.customer;
     say('customer-name', customer ? customer.name : 'Caller not in the customer records');
-    fill($('who'), customer ? [
+    fillDefinitions($('who'), customer ? [
       ['Account', customer.account], ['Tier', customer.tier],
       ['Numbers', customer.numbers.join(', ')], ['Matched', MATCHED[call.matched_by] || ''],
       ['Calling from', call.caller],
@@ -97,7 +77,7 @@
     const link = $('crm-link');
     link.hidden = !call.crm_url;
     if (call.crm_url) link.href = call.crm_url; else link.removeAttribute('href');
-    fill($('why'), [
+    fillDefinitions($('why'), [
       ['Callback', callbackReason(call)],
       ['Queue', call.queue], ['Dialled', call.dialled],
       ['IVR path', call.ivr_path.join(' → ')],
@@ -107,7 +87,7 @@
     const label = document.createElement('dt');
     label.textContent = call.answered_at ? 'Waited' : 'Waiting';
     $('why').append(label, wait);
-    fill($('ivr'), call.ivr_data.map((e) => [e.key, e.value]));
+    fillDefinitions($('ivr'), call.ivr_data.map((e) => [e.key, e.value]));
     $('ivr-none').hidden = call.ivr_data.length > 0;
     renderHistory(call.history);
     $('wrapup').hidden = !WRAP_PHASES.has(call.phase);
@@ -138,7 +118,7 @@
   }
 
   function tick() {
-    say('in-state', since === null ? '–' : duration(serverNow() - since));
+    say('in-state', since === null ? DASH : duration(server.now() - since));
     const cell = $('waited');
     if (pop && cell) {
       const seconds = waited(pop);
@@ -149,7 +129,7 @@
   async function refresh() {
     try {
       const desk = await api('/api/desktop/current');
-      offset = desk.now * 1000 - Date.now();
+      server.sync(desk.now);
       setState(desk.state, desk.reason, desk.since);
       if (desk.call) renderPop(desk.call); else clearPop();
       say('desk-error', '');

@@ -10,20 +10,10 @@
   const base = `/api/outbound/preview/${agent}`;
 
   function show(lead) {
-    const list = $('preview-lead');
-    list.replaceChildren();
     const name = `${lead.first_name} ${lead.last_name}`.trim();
-    const pairs = [['Campaign', lead.campaign], ['Name', name], ['Number', lead.phone],
-      ['Account', lead.account], ['Time zone', lead.timezone], ['Earlier attempts', lead.attempts],
-      ...Object.entries(lead.data || {})];
-    for (const [label, value] of pairs) {
-      if (value === '' || value === null || value === undefined) continue;
-      const dt = document.createElement('dt');
-      const dd = document.createElement('dd');
-      dt.textContent = label;
-      dd.textContent = String(value);
-      list.append(dt, dd);
-    }
+    fillDefinitions($('preview-lead'), [['Campaign', lead.campaign], ['Name', name],
+      ['Number', lead.phone], ['Account', lead.account], ['Time zone', lead.timezone],
+      ['Earlier attempts', lead.attempts], ...Object.entries(lead.data || {})]);
     $('preview-dial').disabled = false;
     $('preview-skip').disabled = false;
   }

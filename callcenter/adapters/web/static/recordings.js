@@ -12,20 +12,12 @@
   const PER_PAGE = 25;
   let page = 1;
 
-  const el = (tag, props = {}, ...children) => {
-    const node = Object.assign(document.createElement(tag), props);
-    for (const child of children) node.append(child);
-    return node;
-  };
   const say = (text, isError = false) => {
     message.textContent = text;
     message.classList.toggle('error', isError);
   };
   const when = (epoch) => new Date(epoch * 1000).toLocaleString(undefined, { timeZone: zone });
-  const clock = (seconds) => {
-    const s = Math.max(0, Math.round(seconds));
-    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-  };
+  const clock = (seconds) => duration(seconds, { round: true, hours: 'never' }); // 75:00, not 1:15:00
   const paused = (spans) => spans.map(([from, to]) => `${clock(from)}–${to === null ? 'end' : clock(to)}`).join(', ');
 
   async function search() {

@@ -2,39 +2,18 @@
 // fills the tables, points the CSV links at the same query, and draws the
 // charts as inline SVG. Every number shown comes from the API as it is.
 (() => {
-  const SVG = 'http://www.w3.org/2000/svg';
   const form = document.getElementById('report-form');
   const message = document.getElementById('report-message');
 
-  const el = (tag, props = {}, ...children) => {
-    const node = Object.assign(document.createElement(tag), props);
-    for (const child of children) node.append(child);
-    return node;
-  };
-  const svg = (tag, attrs = {}, text = '') => {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-    if (text) node.textContent = text;
-    return node;
-  };
   const say = (text, isError = false) => {
     message.textContent = text;
     message.classList.toggle('error', isError);
   };
 
   // -- formatting ------------------------------------------------------------------------
-  const dash = '–';
-  const pct = (v) => (v === null || v === undefined ? dash : `${(v * 100).toFixed(1)} %`);
-  const mmss = (v) => {
-    if (v === null || v === undefined) return dash;
-    const s = Math.round(v);
-    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-  };
-  const hms = (v) => {
-    if (v === null || v === undefined) return dash;
-    const s = Math.round(v);
-    return `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
-  };
+  const pct = (v) => percent(v, 1);
+  const mmss = (v) => duration(v, { round: true, hours: 'never' }); // handle times: 75:00
+  const hms = (v) => duration(v, { round: true, hours: 'always' }); // time in a state: 0:05:00
   const slot = (start, oneDay) => (oneDay ? start.slice(11, 16) : start.slice(0, 16).replace('T', ' '));
   const cells = (values) => values.map((v, i) => el(i ? 'td' : 'th', i ? { textContent: v } : { scope: 'row', textContent: v }));
   const row = (values) => el('tr', {}, ...cells(values));
@@ -78,7 +57,7 @@
   // -- tables ------------------------------------------------------------------------------
   const queueCells = (name, f, target) => [
     name, f.offered, f.answered, f.abandoned, f.overflowed, pct(f.service_level),
-    target === null ? dash : `${target} s`, mmss(f.asa_seconds), mmss(f.aht_seconds), pct(f.abandon_rate),
+    target === null ? DASH : `${target} s`, mmss(f.asa_seconds), mmss(f.aht_seconds), pct(f.abandon_rate),
   ];
 
   function fillQueues(report, oneDay) {

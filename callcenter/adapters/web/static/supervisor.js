@@ -13,25 +13,13 @@
     wrap_up: 'Wrap-up', paused: 'Paused',
   };
   const MODES = [['listen', 'Listen'], ['whisper', 'Whisper'], ['barge', 'Barge']];
-  let offset = 0; // server clock minus ours, so "time in state" does not depend on the PC's clock
+  const server = serverClock();
   let board = null;
   let openSpy = null;
   let ringing = false; // the message says "your phone is ringing"
   const chosenReason = {}; // kept across re-renders, which live events cause at any moment
 
-  const el = (tag, props = {}, ...children) => {
-    const node = Object.assign(document.createElement(tag), props);
-    for (const child of children) node.append(child);
-    return node;
-  };
-  const now = () => Date.now() / 1000 + offset;
-  const clock = (seconds) => {
-    const s = Math.max(0, Math.floor(seconds));
-    const h = Math.floor(s / 3600);
-    const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
-    const ss = String(s % 60).padStart(2, '0');
-    return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-  };
+  const clock = (seconds) => duration(seconds, { padMinutes: true }); // mm:ss on this page
   const say = (text, isError = false) => {
     message.textContent = text;
     message.classList.toggle('error', isError);
@@ -44,7 +32,7 @@
       say(`Could not load the agents: ${error.message}`, true);
       return;
     }
-    offset = board.now - Date.now() / 1000;
+    server.sync(board.now);
     openSpy = board.spy.find((s) => s.phone === myPhone && s.state !== 'ended') || null;
     render();
   }
@@ -73,7 +61,7 @@
 
   function row(agent) {
     const call = agent.call;
-    const since = el('td', { className: 'sv-since' }, clock(now() - agent.since));
+    const since = el('td', { className: 'sv-since' }, clock(server.now() - agent.since));
     since.dataset.since = agent.since;
     const state = el('span', { className: 'sv-state' }, LABELS[agent.state] || agent.state);
     state.dataset.state = agent.state;
@@ -98,7 +86,7 @@
     const who = call.caller_name ? `${call.caller_name} ${call.caller}` : call.caller || 'unknown';
     const cell = el('td', { className: 'sv-call' }, el('strong', {}, who), ` · ${call.queue || 'no queue'}`);
     if (call.since) {
-      const since = el('span', { className: 'sv-since' }, clock(now() - call.since));
+      const since = el('span', { className: 'sv-since' }, clock(server.now() - call.since));
       since.dataset.since = call.since;
       cell.append(' · ', since);
     }
@@ -187,14 +175,13 @@
       return;
     }
     document.getElementById('sv-calls-title').textContent = `Calls today (${data.day}): ${agent}`;
-    const seconds = (v) => (v === null ? '–' : clock(v));
     rows.replaceChildren(...data.calls.map((c) => el('tr', {},
       el('td', {}, new Date(c.entered_at * 1000).toLocaleTimeString()),
       el('td', {}, c.caller_name ? `${c.caller_name} ${c.caller}` : c.caller),
       el('td', {}, c.queue),
       el('td', {}, c.outcome || 'in progress'),
-      el('td', {}, seconds(c.wait)),
-      el('td', {}, seconds(c.talk)),
+      el('td', {}, clock(c.wait)),
+      el('td', {}, clock(c.talk)),
       el('td', {}, c.disposition),
       el('td', {}, c.recording_id === null ? '–'
         : el('a', { href: `/recordings#rec-${c.recording_id}`, textContent: 'Play' })))));
@@ -206,7 +193,7 @@
   // Times in state tick every second without asking the server.
   setInterval(() => {
     for (const cell of document.querySelectorAll('.sv-since')) {
-      cell.textContent = clock(now() - Number(cell.dataset.since));
+      cell.textContent = clock(server.now() - Number(cell.dataset.since));
     }
   }, 1000);
 

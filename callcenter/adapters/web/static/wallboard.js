@@ -7,38 +7,25 @@
   const BIG = [['waiting', 'Calls waiting'], ['longest', 'Longest wait'], ['sl_today', 'Service level today'], ['sl_30', 'Service level, last 30 min']];
   const SMALL = [['offered', 'Offered'], ['answered', 'Answered'], ['abandoned', 'Abandoned'], ['overflowed', 'Overflowed'],
     ['within', 'In target'], ['abandon_rate', 'Abandon rate'], ['asa', 'ASA'], ['aht', 'AHT']];
-  const SVG = 'http://www.w3.org/2000/svg';
   const $ = (id) => document.getElementById(id);
   // Event-to-screen times in ms (server's "sent" to this page's DOM update), for the benchmark.
   const stats = (window.wallboardStats = { updates: 0, latencies: [] });
   let board = null; // the picture shown (its series complete)
-  let skew = 0; // server clock minus this clock, in seconds
+  const server = serverClock();
   let source = null;
   let retry = 1000;
   let loading = null; // the snapshot request in flight
   let held = []; // pushes that arrived while it was in flight
 
+  // Elements by attribute (data-*, aria-*, class), unlike common.js's el() by property.
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
     node.append(...children);
     return node;
   }
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
   function put(node, text) { if (node.textContent !== text) node.textContent = text; }
-  const pct = (x) => (x === null ? '–' : `${Math.round(x * 100)} %`);
-  const secs = (x) => (x === null ? '–' : `${Math.round(x)} s`);
-  function clock(seconds) {
-    const s = Math.max(0, Math.floor(seconds));
-    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), two = (n) => String(n).padStart(2, '0');
-    return h ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
-  }
-  const serverNow = () => Date.now() / 1000 + skew;
+  const secs = (x) => (x === null ? DASH : `${Math.round(x)} s`);
 
   function status(state) {
     const node = $('wb-status');
@@ -49,9 +36,9 @@
   // -- queue tiles -------------------------------------------------------------------------
   function tile(queue) {
     const big = el('div', { class: 'wb-big' });
-    for (const [field, label] of BIG) big.append(el('div', { 'data-field': field }, el('span', { class: 'wb-v' }, '–'), el('span', { class: 'wb-l' }, label)));
+    for (const [field, label] of BIG) big.append(el('div', { 'data-field': field }, el('span', { class: 'wb-v' }, DASH), el('span', { class: 'wb-l' }, label)));
     const small = el('dl', { class: 'wb-small' });
-    for (const [field, label] of SMALL) small.append(el('dt', {}, label), el('dd', { 'data-field': field }, '–'));
+    for (const [field, label] of SMALL) small.append(el('dt', {}, label), el('dd', { 'data-field': field }, DASH));
     const staff = el('p', { class: 'wb-staff' });
     STAFF.forEach((state, i) => staff.append(i ? ' · ' : '', `${STATES[state]} `, el('b', { 'data-field': `agents_${state}` }, '0')));
     return el('article', { class: 'wb-tile', 'data-queue': queue, 'aria-label': `Queue ${queue}` }, el('h3', {}, queue), big, small, staff);
@@ -63,13 +50,13 @@
     put(big('waiting'), String(q.waiting));
     Object.assign(field('longest').dataset, { since: q.longest_wait_since ?? '', target: q.target_seconds });
     put(field('sl_today').querySelector('.wb-l'), `Service level today (answered in ${q.target_seconds} s)`);
-    put(big('sl_today'), pct(t.service_level));
-    put(big('sl_30'), pct(q.last_30_min.service_level));
+    put(big('sl_today'), percent(t.service_level));
+    put(big('sl_30'), percent(q.last_30_min.service_level));
     for (const name of ['offered', 'answered', 'abandoned', 'overflowed']) put(field(name), String(t[name]));
     put(field('within'), String(t.answered_within_target));
-    put(field('abandon_rate'), pct(t.abandon_rate));
+    put(field('abandon_rate'), percent(t.abandon_rate));
     put(field('asa'), secs(t.asa_seconds));
-    put(field('aht'), t.aht_seconds === null ? '–' : clock(t.aht_seconds));
+    put(field('aht'), duration(t.aht_seconds));
     for (const state of STAFF) put(field(`agents_${state}`), String(q.agents[state]));
   }
   function renderQueues() {
@@ -155,12 +142,12 @@
 
   // Clocks counted here from the start times the server sent.
   function tick() {
-    const now = serverNow();
-    for (const cell of document.querySelectorAll('#wb-agents td[data-since]')) put(cell, clock(now - Number(cell.dataset.since)));
+    const now = server.now();
+    for (const cell of document.querySelectorAll('#wb-agents td[data-since]')) put(cell, duration(now - Number(cell.dataset.since)));
     for (const box of document.querySelectorAll('[data-field="longest"]')) {
       const since = box.dataset.since === '' ? null : Number(box.dataset.since);
       const waited = since === null ? 0 : now - since;
-      put(box.querySelector('.wb-v'), clock(waited));
+      put(box.querySelector('.wb-v'), duration(waited));
       box.classList.toggle('wb-late', waited > Number(box.dataset.target));
     }
   }
@@ -195,7 +182,7 @@
         if (response.status === 401) { location.assign('/login?next=/wallboard'); return; }
         if (!response.ok) throw new Error(`wallboard: HTTP ${response.status}`);
         board = await response.json();
-        skew = board.at - Date.now() / 1000;
+        server.sync(board.at);
         render();
         status(source && source.readyState === EventSource.OPEN ? 'live' : 'reconnecting');
       } catch (error) {

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from apiflask import APIBlueprint, abort
 from pydantic import BaseModel, Field
 
-from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
-from callcenter.services.agents import AgentError
+from callcenter.adapters.web.auth import acting_for, requires
+from callcenter.adapters.web.services import services
+from callcenter.core.acd.agent_state import AgentStatus
 
-api = APIBlueprint("agents", __name__, url_prefix="/api/agents", tag="Agents")
-
-STATUS = {"unknown-agent": 404, "illegal-transition": 409}
+api = APIBlueprint("agents_api", __name__, url_prefix="/api/agents", tag="Agents")
 
 
-class AgentStateOut(BaseModel):
+class AgentSeen(BaseModel):
+    """What every view of an agent shows (this API, the supervisor's board)."""
+
     agent: str
     name: str
     state: str
     reason: str
     since: float
     phone_registered: bool
+
+
+class AgentStateOut(AgentSeen):
     available: bool
     skills: dict[str, int]
     call_id: str | None
@@ -37,26 +40,32 @@ class StateChange(BaseModel):
     reason: str = Field("", max_length=32, pattern=r"^[a-z0-9 _-]*$")
 
 
+def seen(name: str, status: AgentStatus) -> dict[str, Any]:
+    """An agent's AgentSeen fields (read on the controller's loop)."""
+    console = services()
+    account = console.directory.get(name)
+    return {
+        "agent": name,
+        "name": account.display_name if account else name,
+        "state": status.state.value,
+        "reason": status.reason,
+        "since": status.since,
+        "phone_registered": console.phones.registered(name)
+        or name in console.agents.static_contacts,
+    }
+
+
 def _snapshot() -> list[AgentStateOut]:
-    controller = web().controller
-    agents, table = controller.agents, controller.view.table
-    out = []
-    for name, status in sorted(agents.statuses.items()):
-        account = controller.directory.get(name)
-        out.append(
-            AgentStateOut(
-                agent=name,
-                name=account.display_name if account else name,
-                state=status.state.value,
-                reason=status.reason,
-                since=status.since,
-                phone_registered=table.registered(name) or name in agents.static_contacts,
-                available=agents.available(name),
-                skills=dict(agents.skills.get(name, {})),
-                call_id=status.call_id,
-            )
+    agents = services().agents
+    return [
+        AgentStateOut(
+            **seen(name, status),
+            available=agents.available(name),
+            skills=dict(agents.skills.get(name, {})),
+            call_id=status.call_id,
         )
-    return out
+        for name, status in sorted(agents.statuses.items())
+    ]
 
 
 @api.get("")
@@ -64,7 +73,7 @@ def _snapshot() -> list[AgentStateOut]:
 @api.doc(summary="Every agent with state, pause reason and time in state")
 @requires("supervisor")
 def list_agents() -> AgentStateList:
-    return AgentStateList(agents=web().bridge.call(_snapshot))
+    return AgentStateList(agents=services().bridge.call(_snapshot))
 
 
 @api.get("/<string:agent>")
@@ -72,15 +81,12 @@ def list_agents() -> AgentStateList:
 @api.doc(summary="One agent (agents may read only themselves)")
 @requires("agent")
 def get_agent(agent: str) -> AgentStateOut:
-    who = principal()
-    assert who is not None
-    if not who.may_act_for(agent):
-        abort(403, "agents may only see themselves")
+    acting_for(agent, "agents may only see themselves")
     return _one(agent)
 
 
 def _one(agent: str) -> AgentStateOut:
-    for item in web().bridge.call(_snapshot):
+    for item in services().bridge.call(_snapshot):
         if item.agent == agent:
             return item
     abort(404, f"no agent {agent!r}")
@@ -95,21 +101,15 @@ def _one(agent: str) -> AgentStateOut:
 )
 @requires("agent")
 def change_state(agent: str, json_data: StateChange) -> AgentStateOut:
-    who = principal()
-    assert who is not None
-    if not who.may_act_for(agent):
-        abort(403, "agents may only change their own state")
-    context = web()
-    service = context.controller.agents
-    now = context.clock()
+    acting_for(agent, "agents may only change their own state")
+    console = services()
+    service = console.agents
+    now = console.clock()
     actions = {
         "login": lambda: service.login(agent, now),
         "logout": lambda: service.logout(agent, now),
         "ready": lambda: service.ready(agent, now),
         "pause": lambda: service.pause(agent, json_data.reason or "break", now),
     }
-    try:
-        context.bridge.run(actions[json_data.action]())
-    except AgentError as exc:
-        abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    console.bridge.run(actions[json_data.action]())
     return _one(agent)

@@ -8,23 +8,22 @@ the page polls its progress.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Literal
 
-from apiflask import APIBlueprint, abort
+from apiflask import APIBlueprint
 from flask import render_template, request
 from pydantic import BaseModel, Field
 
-from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.auth import requester, requires
+from callcenter.adapters.web.services import services
 from callcenter.core.outbound.records import Campaign, LeadImport
 from callcenter.core.outbound.settings import CAMPAIGN_NAME
-from callcenter.services.outbound.campaigns import CampaignError
 from callcenter.services.outbound.lead_import import MAX_UPLOAD
 
 api = APIBlueprint("campaigns_api", __name__, url_prefix="/api", tag="Campaigns")
 pages = APIBlueprint("campaigns", __name__, enable_openapi=False)
 
-STATUS = {"not-found": 404, "exists": 409, "busy": 409, "invalid": 422}
 ERRORS = {404: "No such campaign or import", 409: "Exists, or busy", 422: "Refused: see problems"}
 FIND = {404: ERRORS[404]}
 
@@ -138,65 +137,31 @@ class CountOut(BaseModel):
 
 
 # -- helpers ----------------------------------------------------------------------------------
-@api.errorhandler(CampaignError)
-def refused(exc: CampaignError) -> tuple[dict[str, Any], int]:
-    """Domain errors, in the shape of every other API error, plus their code and problems."""
-    body = {"message": str(exc), "detail": {}, "code": exc.code, "problems": exc.problems}
-    return body, STATUS.get(exc.code, 400)
-
-
 def _campaign_out(campaign: Campaign) -> CampaignOut:
-    return CampaignOut(
-        id=campaign.id,
-        name=campaign.name,
-        status=campaign.status,
-        settings=campaign.settings,
-        created_at=campaign.created_at,
-    )
+    return CampaignOut.model_validate(campaign, from_attributes=True)
 
 
 def _import_out(found: LeadImport) -> ImportOut:
-    size = max(found.size_bytes, 1)
-    done = found.status != "running"
-    return ImportOut(
-        id=found.id,
-        campaign_id=found.campaign_id,
-        filename=found.filename,
-        status=found.status,
-        started_at=found.started_at,
-        finished_at=found.finished_at,
-        rows=found.rows,
-        good=found.good,
-        bad=found.bad,
-        size_bytes=found.size_bytes,
-        read_bytes=found.read_bytes,
-        percent=100.0 if done else round(min(100.0, 100.0 * found.read_bytes / size), 1),
-        encoding=found.encoding,
-        warning=found.warning,
-        errors=found.errors,
-    )
+    read = 100.0 * found.read_bytes / max(found.size_bytes, 1)
+    percent = 100.0 if found.status != "running" else round(min(100.0, read), 1)
+    return ImportOut.model_validate({**asdict(found), "percent": percent})
 
 
-def _who() -> str:
-    who = principal()
-    assert who is not None
-    return who.name
+def _audit(action: str, target: str, **detail: object) -> None:
+    services().users.audit(requester().name, action, target, **detail)
 
 
 # -- pages ------------------------------------------------------------------------------------
 @pages.get("/campaigns")
 @requires("supervisor", page=True)
 def page() -> Any:
-    return render_template("campaigns.html", campaigns=web().controller.campaigns.all())
+    return render_template("campaigns.html", campaigns=services().campaigns.all())
 
 
 @pages.get("/campaigns/<int:campaign_id>")
 @requires("supervisor", page=True)
 def campaign_page(campaign_id: int) -> Any:
-    try:
-        campaign = web().controller.campaigns.get(campaign_id)
-    except CampaignError:
-        abort(404, f"no campaign {campaign_id}")
+    campaign = services().campaigns.get(campaign_id)
     return render_template("campaign.html", campaign=campaign)
 
 
@@ -206,7 +171,7 @@ def campaign_page(campaign_id: int) -> Any:
 @api.doc(summary="Every campaign with its settings")
 @requires("supervisor")
 def list_campaigns() -> CampaignList:
-    return CampaignList(campaigns=[_campaign_out(c) for c in web().controller.campaigns.all()])
+    return CampaignList(campaigns=[_campaign_out(c) for c in services().campaigns.all()])
 
 
 @api.post("/campaigns")
@@ -217,8 +182,8 @@ def list_campaigns() -> CampaignList:
 )
 @requires("supervisor")
 def create_campaign(json_data: CampaignIn) -> CampaignOut:
-    campaign = web().controller.campaigns.create(json_data.name, json_data.settings)
-    web().controller.users.audit(_who(), "campaign.created", f"campaign:{campaign.id}")
+    campaign = services().campaigns.create(json_data.name, json_data.settings)
+    _audit("campaign.created", f"campaign:{campaign.id}")
     return _campaign_out(campaign)
 
 
@@ -227,7 +192,7 @@ def create_campaign(json_data: CampaignIn) -> CampaignOut:
 @api.doc(summary="One campaign", responses=FIND)
 @requires("supervisor")
 def get_campaign(campaign_id: int) -> CampaignOut:
-    return _campaign_out(web().controller.campaigns.get(campaign_id))
+    return _campaign_out(services().campaigns.get(campaign_id))
 
 
 @api.put("/campaigns/<int:campaign_id>/settings")
@@ -236,8 +201,8 @@ def get_campaign(campaign_id: int) -> CampaignOut:
 @api.doc(summary="Replace a campaign's settings (validated as a whole)", responses=ERRORS)
 @requires("supervisor")
 def set_settings(campaign_id: int, json_data: SettingsIn) -> CampaignOut:
-    campaign = web().controller.campaigns.configure(campaign_id, json_data.settings)
-    web().controller.users.audit(_who(), "campaign.settings", f"campaign:{campaign_id}")
+    campaign = services().campaigns.configure(campaign_id, json_data.settings)
+    _audit("campaign.settings", f"campaign:{campaign_id}")
     return _campaign_out(campaign)
 
 
@@ -247,10 +212,8 @@ def set_settings(campaign_id: int, json_data: SettingsIn) -> CampaignOut:
 @api.doc(summary="Run, pause or close a campaign", responses=FIND)
 @requires("supervisor")
 def set_status(campaign_id: int, json_data: StatusIn) -> CampaignOut:
-    campaign = web().controller.campaigns.set_status(campaign_id, json_data.status)
-    web().controller.users.audit(
-        _who(), "campaign.status", f"campaign:{campaign_id}", status=json_data.status
-    )
+    campaign = services().campaigns.set_status(campaign_id, json_data.status)
+    _audit("campaign.status", f"campaign:{campaign_id}", status=json_data.status)
     return _campaign_out(campaign)
 
 
@@ -261,7 +224,7 @@ def set_status(campaign_id: int, json_data: StatusIn) -> CampaignOut:
 )
 @requires("supervisor")
 def progress(campaign_id: int) -> ProgressOut:
-    found = web().controller.campaigns.progress(campaign_id)
+    found = services().campaigns.progress(campaign_id)
     figures = found.figures
     return ProgressOut(
         campaign=_campaign_out(found.campaign),
@@ -285,7 +248,7 @@ def progress(campaign_id: int) -> ProgressOut:
 @api.doc(summary="Add leads (bad ones refused by index with the reason)", responses=ERRORS)
 @requires("supervisor")
 def add_leads(campaign_id: int, json_data: LeadsIn) -> LeadsOut:
-    added = web().controller.campaigns.add_leads(campaign_id, json_data.leads)
+    added = services().campaigns.add_leads(campaign_id, json_data.leads)
     return LeadsOut(added=added.added, refused=added.refused)
 
 
@@ -299,11 +262,9 @@ def add_leads(campaign_id: int, json_data: LeadsIn) -> LeadsOut:
 @requires("supervisor")
 def upload(campaign_id: int, query_data: UploadQuery) -> ImportOut:
     request.max_content_length = MAX_UPLOAD
-    imports = web().controller.lead_imports
+    imports = services().lead_imports
     import_id = imports.start(campaign_id, request.stream, query_data.filename)
-    web().controller.users.audit(
-        _who(), "campaign.import", f"campaign:{campaign_id}", import_id=import_id
-    )
+    _audit("campaign.import", f"campaign:{campaign_id}", import_id=import_id)
     return _import_out(imports.status(import_id))
 
 
@@ -313,7 +274,7 @@ def upload(campaign_id: int, query_data: UploadQuery) -> ImportOut:
 @api.doc(summary="A campaign's latest imports, newest first")
 @requires("supervisor")
 def list_imports(query_data: ImportQuery) -> ImportList:
-    found = web().controller.lead_imports.recent(query_data.campaign_id)
+    found = services().lead_imports.recent(query_data.campaign_id)
     return ImportList(imports=[_import_out(i) for i in found])
 
 
@@ -322,7 +283,7 @@ def list_imports(query_data: ImportQuery) -> ImportList:
 @api.doc(summary="An import's progress, counts and bad rows (line, reason)", responses=FIND)
 @requires("supervisor")
 def get_import(import_id: int) -> ImportOut:
-    return _import_out(web().controller.lead_imports.status(import_id))
+    return _import_out(services().lead_imports.status(import_id))
 
 
 # -- do not call ------------------------------------------------------------------------------
@@ -332,10 +293,10 @@ def get_import(import_id: int) -> ImportOut:
 @api.doc(summary="A do-not-call list: the site's, or a campaign's", responses=FIND)
 @requires("supervisor")
 def dnc_list(query_data: DncQuery) -> DncOut:
-    campaigns = web().controller.campaigns
-    scope, _ = campaigns.dnc_scope(query_data.campaign_id)
+    console = services()
+    scope, _ = console.campaigns.dnc_scope(query_data.campaign_id)
     offset = (query_data.page - 1) * query_data.per_page
-    rows, total = campaigns.dnc(scope, offset, query_data.per_page)
+    rows, total = console.campaigns.dnc(scope, offset, query_data.per_page)
     numbers = [{"number": n, "added_at": at, "source": src} for n, at, src in rows]
     return DncOut(scope=scope, numbers=numbers, total=total)
 
@@ -349,11 +310,9 @@ def dnc_list(query_data: DncQuery) -> DncOut:
 )
 @requires("supervisor")
 def dnc_add(json_data: DncIn) -> CountOut:
-    source = json_data.source or _who()
-    count = web().controller.campaigns.add_dnc(json_data.campaign_id, json_data.numbers, source)
-    web().controller.users.audit(
-        _who(), "dnc.added", f"campaign:{json_data.campaign_id or 'site'}", count=count
-    )
+    source = json_data.source or requester().name
+    count = services().campaigns.add_dnc(json_data.campaign_id, json_data.numbers, source)
+    _audit("dnc.added", f"campaign:{json_data.campaign_id or 'site'}", count=count)
     return CountOut(count=count)
 
 
@@ -363,7 +322,7 @@ def dnc_add(json_data: DncIn) -> CountOut:
 @api.doc(summary="Take a number off a DNC list", responses=ERRORS)
 @requires("supervisor")
 def dnc_remove(json_data: DncRemove) -> CountOut:
-    campaigns = web().controller.campaigns
+    campaigns = services().campaigns
     removed = campaigns.remove_dnc(json_data.campaign_id, json_data.number)
-    web().controller.users.audit(_who(), "dnc.removed", json_data.number[:40])
+    _audit("dnc.removed", json_data.number[:40])
     return CountOut(count=int(removed))

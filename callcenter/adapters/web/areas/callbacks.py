@@ -8,27 +8,19 @@ means one instant whatever the browser's zone.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from apiflask import APIBlueprint, abort
 from flask import request
 from pydantic import BaseModel, Field, field_validator
 
-from callcenter.adapters.web.auth import Principal, principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.auth import requester, requires
+from callcenter.adapters.web.services import services
 from callcenter.core.outbound.numbers import BadNumber, normalise
 from callcenter.services.callbacks.places import CallbackError
 
-api = APIBlueprint("callbacks", __name__, url_prefix="/api/callbacks", tag="Callbacks")
+api = APIBlueprint("callbacks_api", __name__, url_prefix="/api/callbacks", tag="Callbacks")
 
-STATUS = {
-    "unknown-queue": 404,
-    "unknown-callback": 404,
-    "not-pending": 409,
-    "bad-time": 422,
-    "bad-number": 422,
-    "dnc": 422,
-}
 STATUSES = ("", "pending", "dialing", "done", "failed", "dnc", "cancelled")
 
 
@@ -66,16 +58,6 @@ class CallbackList(BaseModel):
     callbacks: list[CallbackOut]
 
 
-def _who() -> Principal:
-    who = principal()
-    assert who is not None  # @requires ran first
-    return who
-
-
-def _fail(code: str, message: str) -> NoReturn:
-    abort(STATUS.get(code, 400), message, extra_data={"code": code})
-
-
 def _out(callback: Any) -> CallbackOut:
     return CallbackOut.model_validate(callback.as_dict())
 
@@ -91,31 +73,27 @@ def _out(callback: Any) -> CallbackOut:
 )
 @requires("agent")
 def book(json_data: BookIn) -> CallbackOut:
-    controller = web().controller
-    queue = controller.queues.get(json_data.queue)
+    console = services()
+    queue = console.queues.get(json_data.queue)
     if queue is None:
-        _fail("unknown-queue", f"no queue {json_data.queue!r}")
+        raise CallbackError("unknown-queue", f"no queue {json_data.queue!r}")
     try:
         number = normalise(json_data.number, queue.callback.region)
     except BadNumber as exc:
-        _fail("bad-number", str(exc))
-    who = _who()
-    data = _call_data(json_data.call_id)
-    try:
-        callback = web().bridge.run(
-            controller.callbacks.book(
-                json_data.queue,
-                number,
-                json_data.at.timestamp(),
-                controller.timers.clock(),
-                booked_by=who.agent or who.name,
-                origin_call_id=json_data.call_id,
-                data=data,
-                notes=json_data.notes,
-            )
+        raise CallbackError("bad-number", str(exc)) from None
+    who = requester()
+    callback = console.bridge.run(
+        console.callbacks.book(
+            json_data.queue,
+            number,
+            json_data.at.timestamp(),
+            console.clock(),
+            booked_by=who.agent or who.name,
+            origin_call_id=json_data.call_id,
+            data=_call_data(json_data.call_id),
+            notes=json_data.notes,
         )
-    except CallbackError as exc:
-        _fail(exc.code, exc.message)
+    )
     return _out(callback)
 
 
@@ -123,8 +101,8 @@ def _call_data(call_id: str) -> dict[str, str]:
     """What the caller told the IVR on the call being followed up, for the next screen pop."""
     if not call_id:
         return {}
-    desktop = web().controller.desktop
-    facts = web().bridge.call(lambda: desktop.live_facts(call_id))
+    desktop = services().desktop
+    facts = services().bridge.call(lambda: desktop.live_facts(call_id))
     return dict(facts.data) if facts is not None else {}
 
 
@@ -136,7 +114,7 @@ def recent() -> CallbackList:
     status = request.args.get("status", "")
     if status not in STATUSES:
         abort(400, f"status must be one of {', '.join(s for s in STATUSES if s)}")
-    rows = web().controller.callbacks.recent(status, 200)
+    rows = services().callbacks.recent(status, 200)
     return CallbackList(callbacks=[_out(row) for row in rows])
 
 
@@ -147,7 +125,5 @@ def recent() -> CallbackList:
 )
 @requires("supervisor")
 def cancel(callback_id: int) -> CallbackOut:
-    try:
-        return _out(web().bridge.run(web().controller.callbacks.cancel(callback_id)))
-    except CallbackError as exc:
-        _fail(exc.code, exc.message)
+    console = services()
+    return _out(console.bridge.run(console.callbacks.cancel(callback_id)))

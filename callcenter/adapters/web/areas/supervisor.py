@@ -8,35 +8,23 @@ on the agent's call. Agents' states are forced through /api/agents/<a>/state.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from apiflask import APIBlueprint, abort
 from flask import render_template
 from pydantic import BaseModel, Field
 
-from callcenter.adapters.web.area_recordings import day_start, site_zone, today
-from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.areas.agents import AgentSeen, seen
+from callcenter.adapters.web.auth import requester, requires
+from callcenter.adapters.web.days import day_start, site_zone, today
+from callcenter.adapters.web.services import services
 from callcenter.config import NAME_PATTERN
+from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.state import CallState
 from callcenter.services.console.supervision import SpyError, SpyMode, SpySession
 
 api = APIBlueprint("supervisor_api", __name__, url_prefix="/api/supervisor", tag="Supervisor")
 pages = APIBlueprint("supervisor", __name__, enable_openapi=False)
-
-SPY_STATUS = {
-    "no-phone": 400,
-    "self": 400,
-    "unknown-phone": 400,
-    "unknown-agent": 404,
-    "unknown-session": 404,
-    "busy": 409,
-    "phone-busy": 409,
-    "phone-offline": 409,
-    "not-on-call": 409,
-    "uncertain": 502,
-    "pbx-unavailable": 503,
-}
 
 
 class CallNow(BaseModel):
@@ -48,13 +36,7 @@ class CallNow(BaseModel):
     since: float | None  # answered (talking) or offered (ringing)
 
 
-class BoardAgent(BaseModel):
-    agent: str
-    name: str
-    state: str
-    reason: str
-    since: float
-    phone_registered: bool
+class BoardAgent(AgentSeen):
     on_phone: bool  # any channel on the agent's phone (a call the controller did not route too)
     call: CallNow | None
 
@@ -114,48 +96,42 @@ def _spy_out(session: SpySession) -> SpyOut:
     return SpyOut.model_validate(session.as_dict())
 
 
+def _call_now(call: LiveCall | None) -> CallNow | None:
+    if call is None:
+        return None
+    return CallNow(
+        call_id=call.call_id,
+        state=call.state.value,
+        caller=call.caller,
+        caller_name=call.caller_name,
+        queue=call.queue,
+        since=call.answered_at or call.offered_at,
+    )
+
+
 def _board(phone: str) -> BoardOut:
     """Read on the controller's loop: agents, their calls and open spy sessions."""
-    controller = web().controller
-    agents, table = controller.agents, controller.view.table
-    calls = {c.agent: c for c in controller.calls.in_state(CallState.RINGING, CallState.TALKING)}
-    board = []
-    for name, status in sorted(agents.statuses.items()):
-        account = controller.directory.get(name)
-        call = calls.get(name)
-        board.append(
-            BoardAgent(
-                agent=name,
-                name=account.display_name if account else name,
-                state=status.state.value,
-                reason=status.reason,
-                since=status.since,
-                phone_registered=table.registered(name) or name in agents.static_contacts,
-                on_phone=bool(table.on_endpoint(name)),
-                call=CallNow(
-                    call_id=call.call_id,
-                    state=call.state.value,
-                    caller=call.caller,
-                    caller_name=call.caller_name,
-                    queue=call.queue,
-                    since=call.answered_at or call.offered_at,
-                )
-                if call is not None
-                else None,
-            )
+    console = services()
+    calls = {c.agent: c for c in console.calls.in_state(CallState.RINGING, CallState.TALKING)}
+    board = [
+        BoardAgent(
+            **seen(name, status),
+            on_phone=bool(console.phones.on_endpoint(name)),
+            call=_call_now(calls.get(name)),
         )
-    sessions = [_spy_out(s) for s in controller.supervision.sessions()]
-    return BoardOut(now=web().clock(), phone=phone, agents=board, spy=sessions)
+        for name, status in sorted(console.agents.statuses.items())
+    ]
+    sessions = [_spy_out(s) for s in console.supervision.sessions()]
+    return BoardOut(now=services().clock(), phone=phone, agents=board, spy=sessions)
 
 
 # -- the page -----------------------------------------------------------------------------
 @pages.get("/supervisor")
 @requires("supervisor", page=True)
 def page() -> Any:
-    who = principal()
-    assert who is not None
+    who = requester()
     # The administrator's pause reasons, the same an agent's phone picks from (*2N).
-    reasons = list(web().controller.desktop_settings.current.pause_reasons)
+    reasons = list(services().desktop_settings.current.pause_reasons)
     return render_template("supervisor.html", reasons=reasons, phone=who.agent)
 
 
@@ -165,9 +141,8 @@ def page() -> Any:
 @api.doc(summary="Every agent with state, reason, time in state and the call they are on")
 @requires("supervisor")
 def board() -> BoardOut:
-    who = principal()
-    assert who is not None
-    return web().bridge.call(lambda: _board(who.agent))
+    who = requester()
+    return services().bridge.call(lambda: _board(who.agent))
 
 
 @api.get("/agents/<string:agent>/calls")
@@ -175,12 +150,12 @@ def board() -> BoardOut:
 @api.doc(summary="An agent's calls today (site time), newest first")
 @requires("supervisor")
 def agent_calls(agent: str) -> AgentCallsOut:
-    controller = web().controller
-    if controller.directory.get(agent) is None:
+    console = services()
+    if console.directory.get(agent) is None:
         abort(404, f"no agent {agent!r}")
     zone = site_zone()
     day = today(zone)
-    calls = controller.recording_archive.agent_calls(agent, day_start(day, zone))
+    calls = console.recording_archive.agent_calls(agent, day_start(day, zone))
     return AgentCallsOut(
         agent=agent,
         day=day.isoformat(),
@@ -219,34 +194,26 @@ def agent_calls(agent: str) -> AgentCallsOut:
 )
 @requires("supervisor")
 def start_spy(json_data: SpyIn) -> SpyOut:
-    who = principal()
-    assert who is not None
-    context = web()
-    supervision = context.controller.supervision
+    who = requester()
+    console = services()
+    supervision = console.supervision
     mode = SpyMode(json_data.mode)
     try:
-        session = context.bridge.run(
-            supervision.start(who.name, who.agent, json_data.agent, mode, context.clock())
+        session = console.bridge.run(
+            supervision.start(who.name, who.agent, json_data.agent, mode, console.clock())
         )
     except SpyError as exc:
         if exc.session is not None and exc.code == "uncertain":
             _audit_spy(who.name, exc.session)  # it may ring: the attempt is on record
-        _spy_failed(exc)
+        raise
     _audit_spy(who.name, session)
     return _spy_out(session)
 
 
 def _audit_spy(actor: str, session: SpySession) -> None:
-    web().controller.users.audit(
+    services().users.audit(
         actor, "spy.started", f"agent:{session.agent}", mode=session.mode, session=session.id
     )
-
-
-def _spy_failed(exc: SpyError) -> NoReturn:
-    extra: dict[str, Any] = {"code": exc.code}
-    if exc.session is not None:
-        extra["session"] = _spy_out(exc.session).model_dump()
-    abort(SPY_STATUS.get(exc.code, 400), str(exc), extra_data=extra)
 
 
 @api.get("/spy")
@@ -254,9 +221,9 @@ def _spy_failed(exc: SpyError) -> NoReturn:
 @api.doc(summary="Spy sessions: open ones and the latest ended")
 @requires("supervisor")
 def list_spy() -> SpyList:
-    supervision = web().controller.supervision
+    supervision = services().supervision
     return SpyList(
-        sessions=web().bridge.call(lambda: [_spy_out(s) for s in supervision.sessions()])
+        sessions=services().bridge.call(lambda: [_spy_out(s) for s in supervision.sessions()])
     )
 
 
@@ -268,9 +235,5 @@ def list_spy() -> SpyList:
 )
 @requires("supervisor")
 def stop_spy(session_id: str) -> SpyOut:
-    context = web()
-    try:
-        session = context.bridge.run(context.controller.supervision.stop(session_id))
-    except SpyError as exc:
-        _spy_failed(exc)
-    return _spy_out(session)
+    console = services()
+    return _spy_out(console.bridge.run(console.supervision.stop(session_id)))

@@ -8,15 +8,14 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from apiflask import APIBlueprint, abort
+from apiflask import APIBlueprint
 from flask import Response, render_template
 from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.adapters.web.auth import requires
-from callcenter.adapters.web.context import web
-from callcenter.core import stats
-from callcenter.services.console import reports as service
-from callcenter.services.console.reports import Period, Report, ReportInputError, Reports
+from callcenter.adapters.web.definitions import report_definitions
+from callcenter.adapters.web.services import services
+from callcenter.services.console.reports import Period, Report, Reports
 
 api = APIBlueprint("reports_api", __name__, url_prefix="/api/reports", tag="Reports")
 pages = APIBlueprint("reports", __name__, enable_openapi=False)
@@ -123,15 +122,11 @@ class AgentReport(BaseModel):
 
 # -- helpers -------------------------------------------------------------------
 def _service() -> Reports:
-    found: Reports = web().controller.reports
-    return found
+    return services().reports
 
 
 def _period(query: ReportQuery) -> Period:
-    try:
-        return _service().period(query.from_, query.to, query.interval)
-    except ReportInputError as exc:
-        abort(422, "Validation error", detail={"query": {exc.field: [exc.message]}})
+    return _service().period(query.from_, query.to, query.interval)
 
 
 def _when(report: Report, at: float) -> str:
@@ -161,37 +156,17 @@ def _lines(report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
             )
 
 
-def _queue_json(report: Report) -> QueueReport:
+def _json(report: Report, kind: str) -> dict[str, Any]:
+    """The report as the API gives it; ``kind`` ("queue" or "agent") names each series."""
     lines: dict[str, list[dict[str, Any]]] = {}
     for name, row in _lines(report):
         lines.setdefault(name, []).append(row)
-    return QueueReport.model_validate(
-        {
-            "period": _head(report),
-            "queues": [
-                {"queue": s.name, "target_seconds": s.target, "intervals": lines[s.name],
-                 "totals": s.totals}
-                for s in report.series
-            ],
-            "totals": report.totals,
-        }
-    )  # fmt: skip
-
-
-def _agent_json(report: Report) -> AgentReport:
-    lines: dict[str, list[dict[str, Any]]] = {}
-    for name, row in _lines(report):
-        lines.setdefault(name, []).append(row)
-    return AgentReport.model_validate(
-        {
-            "period": _head(report),
-            "agents": [
-                {"agent": s.name, "intervals": lines[s.name], "totals": s.totals}
-                for s in report.series
-            ],
-            "totals": report.totals,
-        }
-    )
+    series = [
+        {kind: s.name, "intervals": lines[s.name], "totals": s.totals}
+        | ({"target_seconds": s.target} if kind == "queue" else {})
+        for s in report.series
+    ]
+    return {"period": _head(report), f"{kind}s": series, "totals": report.totals}
 
 
 def csv_text(report: Report, who: str, columns: tuple[str, ...]) -> str:
@@ -235,7 +210,9 @@ CSV_DOC: dict[int | str, dict[str, Any]] = {
 @api.output(QueueReport)
 @api.doc(summary="Queue figures per interval: offered, answered, abandoned, SL, ASA, AHT")
 def queues(query: QueueQuery) -> QueueReport:
-    return _queue_json(_service().queues(_period(query), query.queue))
+    return QueueReport.model_validate(
+        _json(_service().queues(_period(query), query.queue), "queue")
+    )
 
 
 @api.get("/queues.csv")
@@ -252,7 +229,9 @@ def queues_csv(query: QueueQuery) -> Response:
 @api.output(AgentReport)
 @api.doc(summary="Agent figures per interval: calls, handle time, state times, occupancy")
 def agents(query: AgentQuery) -> AgentReport:
-    return _agent_json(_service().agents(_period(query), query.agent))
+    return AgentReport.model_validate(
+        _json(_service().agents(_period(query), query.agent), "agent")
+    )
 
 
 @api.get("/agents.csv")
@@ -264,28 +243,15 @@ def agents_csv(query: AgentQuery) -> Response:
 
 
 # -- the page --------------------------------------------------------------------
-def definitions() -> list[str]:
-    """The standard definitions, word for word from core/stats.py and console/reports.py."""
-    text = (stats.__doc__ or "").split("Definitions", 1)[-1].split("\n", 1)[-1]
-    text += "\n" + (service.__doc__ or "").split("Where a figure lands:", 1)[-1]
-    items: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("- "):
-            items.append(line[2:].strip())
-        elif line.startswith("  ") and items:
-            items[-1] += " " + line.strip()
-    return items
-
-
 @pages.get("/reports")
 @requires("supervisor", page=True)
 def page() -> Any:
-    controller = web().controller
+    console = services()
     return render_template(
         "reports.html",
-        queues=sorted(controller.storage.config.queues()),
-        agents=sorted(a.username for a in controller.storage.agents.accounts()),
+        queues=sorted(console.queue_names()),
+        agents=sorted(console.agent_names()),
         timezone=_service().zone.name,
-        today=_service().zone.local(web().clock()).date().isoformat(),  # the site's today
-        definitions=definitions(),
+        today=_service().zone.local(services().clock()).date().isoformat(),  # the site's today
+        definitions=report_definitions(),
     )

@@ -8,15 +8,15 @@ statuses here.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from apiflask import APIBlueprint, abort
 from flask import render_template, request
 from pydantic import BaseModel, Field, ValidationError
 
-from callcenter.adapters.web.auth import Principal, principal, requires
-from callcenter.adapters.web.context import web
-from callcenter.services.console.desktop import NOTES_MAX, Desk, Desktop, DesktopError, WrapUp
+from callcenter.adapters.web.auth import acting_for, requester, requires
+from callcenter.adapters.web.services import services
+from callcenter.services.console.desktop import NOTES_MAX, Desk, Desktop, WrapUp
 from callcenter.services.console.desktop_pop import ScreenPop
 from callcenter.services.console.desktop_settings import (
     DesktopSettings,
@@ -26,14 +26,6 @@ from callcenter.services.console.desktop_settings import (
 
 api = APIBlueprint("desktop_api", __name__, url_prefix="/api/desktop", tag="Desktop")
 pages = APIBlueprint("desktop", __name__, enable_openapi=False)
-
-STATUS = {
-    "unknown-agent": 404,
-    "unknown-call": 404,
-    "not-yours": 403,
-    "unknown-disposition": 422,
-    "notes-too-long": 422,
-}
 
 
 class WrapUpIn(BaseModel):
@@ -75,27 +67,17 @@ class SettingsOut(BaseModel):
 
 
 def _desktop() -> Desktop:
-    return web().controller.desktop
-
-
-def _who() -> Principal:
-    who = principal()
-    assert who is not None  # @requires ran first
-    return who
-
-
-def _fail(exc: DesktopError) -> NoReturn:
-    abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    return services().desktop
 
 
 # -- the page -----------------------------------------------------------------------
 @pages.get("/desktop")
 @requires("agent", page=True)
 def page() -> Any:
-    settings = web().controller.desktop_settings.current
+    settings = services().desktop_settings.current
     return render_template(
         "desktop.html",
-        agent=_who().agent,
+        agent=requester().agent,
         pause_reasons=settings.pause_reasons,
         dispositions=settings.dispositions,
         notes_max=NOTES_MAX,
@@ -112,16 +94,12 @@ def page() -> Any:
 )
 @requires("agent")
 def current() -> Desk:
-    who = _who()
+    who = requester()
     agent = request.args.get("agent") or who.agent
     if not agent:
         abort(400, "this user works as no agent; pass ?agent=NAME")
-    if not who.may_act_for(agent):
-        abort(403, "agents may only see their own desktop")
-    try:
-        return web().bridge.run(_desktop().desk(agent))
-    except DesktopError as exc:
-        _fail(exc)
+    acting_for(agent, "agents may only see their own desktop")
+    return services().bridge.run(_desktop().desk(agent))
 
 
 @api.get("/calls/<string:call_id>")
@@ -129,10 +107,7 @@ def current() -> Desk:
 @api.doc(summary="One call's screen pop (its agent, or a supervisor)")
 @requires("agent")
 def call_pop(call_id: str) -> ScreenPop:
-    try:
-        return web().bridge.run(_desktop().pop(call_id, _who()))
-    except DesktopError as exc:
-        _fail(exc)
+    return services().bridge.run(_desktop().pop(call_id, requester()))
 
 
 @api.post("/calls/<string:call_id>/wrapup")
@@ -144,16 +119,13 @@ def call_pop(call_id: str) -> ScreenPop:
 )
 @requires("agent")
 def wrap_up(call_id: str, json_data: WrapUpIn) -> WrapUp:
-    context = web()
-    try:
-        saved = context.bridge.run(
-            _desktop().wrap_up(call_id, _who(), json_data.disposition, json_data.notes)
-        )
-    except DesktopError as exc:
-        _fail(exc)
+    console = services()
+    saved = console.bridge.run(
+        console.desktop.wrap_up(call_id, requester(), json_data.disposition, json_data.notes)
+    )
     # Read-your-writes: the call records are written by a thread of their own,
     # and the page reloads its snapshot from them right after saving.
-    context.controller.records.flush(5.0)
+    console.flush_records(5.0)
     return saved
 
 
@@ -176,7 +148,7 @@ def _settings_out(settings: DesktopSettings) -> SettingsOut:
 @api.doc(summary="Pause reasons, disposition codes and CRM hooks (webhook secrets are hidden)")
 @requires("admin")
 def get_settings() -> SettingsOut:
-    return _settings_out(web().controller.desktop_settings.current)
+    return _settings_out(services().desktop_settings.current)
 
 
 @api.put("/settings")
@@ -188,7 +160,7 @@ def get_settings() -> SettingsOut:
 )
 @requires("admin")
 def put_settings(json_data: SettingsIn) -> SettingsOut:
-    store = web().controller.desktop_settings
+    store = services().desktop_settings
     document = json_data.model_dump()
     document["crm"]["webhooks"] = merge_webhooks(
         document["crm"]["webhooks"], store.current.crm.webhooks

@@ -8,33 +8,18 @@ core/stats.py's docstring, the one place they are written.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from apiflask import APIBlueprint
 from flask import render_template
 
 from callcenter.adapters.web.auth import requires
-from callcenter.adapters.web.context import web
-from callcenter.core import stats
+from callcenter.adapters.web.definitions import definitions
+from callcenter.adapters.web.services import services
 from callcenter.services.console.wallboard_snapshot import WallboardOut
 
 api = APIBlueprint("wallboard_api", __name__, url_prefix="/api", tag="Wallboard")
 pages = APIBlueprint("wallboard", __name__, enable_openapi=False)
-
-
-def definitions(doc: str | None = stats.__doc__) -> list[str]:
-    """The bullet points under "Definitions" in core/stats.py's docstring, one string each."""
-    text = (doc or "").split("Definitions", 1)[-1]
-    items: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("- "):
-            items.append(line[2:].strip())
-        elif items and line.startswith("  ") and line.strip():
-            items[-1] += " " + line.strip()
-        elif items and not line.strip():
-            break
-    return [re.sub(r"\s+", " ", item) for item in items]
 
 
 @pages.get("/wallboard")
@@ -55,5 +40,5 @@ def page() -> Any:
 )
 @requires("supervisor")
 def board() -> WallboardOut:
-    context = web()
-    return context.bridge.call(context.controller.wallboard.snapshot)
+    console = services()
+    return console.bridge.call(console.wallboard)

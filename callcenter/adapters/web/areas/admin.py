@@ -16,8 +16,8 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import render_template
 
-from callcenter.adapters.web import admin_apply as change
-from callcenter.adapters.web.admin_schemas import (
+from callcenter.adapters.web.areas import admin_apply as change
+from callcenter.adapters.web.areas.admin_schemas import (
     SCHEDULE_NAME,
     USERNAME,
     ActiveIn,
@@ -48,10 +48,11 @@ from callcenter.adapters.web.admin_schemas import (
     UserSaved,
 )
 from callcenter.adapters.web.auth import requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.services import services
 from callcenter.core import hours_preview
 from callcenter.core.hours import ScheduleError, load_schedule
 from callcenter.core.queues import QueueSettings
+from callcenter.core.users import User
 from callcenter.services.console.admin import (
     Admin,
     AdminError,
@@ -76,8 +77,7 @@ pages = APIBlueprint("admin", __name__, enable_openapi=False)
 
 
 def _admin() -> Admin:
-    found: Admin = web().controller.admin
-    return found
+    return services().admin
 
 
 @pages.get("/admin")
@@ -88,10 +88,7 @@ def page() -> Any:
 
 # -- agents ----------------------------------------------------------------------------
 def _agent_out(info: AgentInfo) -> AgentOut:
-    return AgentOut(
-        username=info.username, name=info.name, extension=info.extension,
-        active=info.active, static_contact=info.static_contact, skills=info.skills,
-    )  # fmt: skip
+    return AgentOut.model_validate(info, from_attributes=True)
 
 
 def _agent(username: str) -> AgentOut:
@@ -114,8 +111,7 @@ def _save_agent(entry: AgentIn, create: bool) -> AgentSaved:
         name=entry.name, extension=entry.extension, skills=entry.skills,
         static_contact=entry.static_contact, password_set=create or bool(entry.password),
     )  # fmt: skip
-    with change.refusing():
-        password = _admin().save_agent(entry, create, audit)
+    password = _admin().save_agent(entry, create, audit)
     agent = _agent(entry.username)
     return AgentSaved(agent=agent, password=password, **change.reload().model_dump())
 
@@ -149,11 +145,10 @@ def update_agent(username: str, entry: AgentIn) -> AgentSaved:
     summary="Enable or disable an agent (a disabled agent's phone cannot register)", responses=FIND
 )
 def set_agent_active(username: str, body: ActiveIn) -> AgentSaved:
-    with change.refusing():
-        _admin().set_agent_active(
-            change.checked(NAME, username, "username"), body.active,
-            change.note("agent.enabled" if body.active else "agent.disabled", f"agent:{username}"),
-        )  # fmt: skip
+    _admin().set_agent_active(
+        change.checked(NAME, username, "username"), body.active,
+        change.note("agent.enabled" if body.active else "agent.disabled", f"agent:{username}"),
+    )  # fmt: skip
     return AgentSaved(agent=_agent(username), password="", **change.reload().model_dump())
 
 
@@ -162,19 +157,16 @@ def set_agent_active(username: str, body: ActiveIn) -> AgentSaved:
 @api.output(AgentSaved)
 @api.doc(summary="Give an agent a new generated SIP password (shown once)", responses=FIND)
 def reset_agent_password(username: str) -> AgentSaved:
-    with change.refusing():
-        password = _admin().reset_agent_password(
-            change.checked(NAME, username, "username"),
-            change.note("agent.password-reset", f"agent:{username}"),
-        )
+    password = _admin().reset_agent_password(
+        change.checked(NAME, username, "username"),
+        change.note("agent.password-reset", f"agent:{username}"),
+    )
     return AgentSaved(agent=_agent(username), password=password, **change.reload().model_dump())
 
 
 # -- skills ----------------------------------------------------------------------------
 def _skill_out(info: SkillInfo) -> SkillOut:
-    return SkillOut(
-        name=info.name, description=info.description, agents=info.agents, queues=info.queues
-    )
+    return SkillOut.model_validate(info, from_attributes=True)
 
 
 def _skill(name: str) -> SkillOut:
@@ -196,10 +188,9 @@ def skills() -> SkillList:
 @api.doc(summary="Add a skill or change its description", responses=CHECK)
 def save_skill(name: str, body: SkillIn) -> SkillSaved:
     entry = SkillEntry(name=change.checked(NAME, name, "name"), description=body.description)
-    with change.refusing():
-        _admin().save_skill(
-            entry, change.note("skill.saved", f"skill:{name}", description=body.description)
-        )
+    _admin().save_skill(
+        entry, change.note("skill.saved", f"skill:{name}", description=body.description)
+    )
     return SkillSaved(skill=_skill(name), **change.reload().model_dump())
 
 
@@ -217,8 +208,7 @@ def _save_queue(settings: QueueSettings, create: bool) -> QueueSaved:
     document = settings.model_dump(mode="json")
     audit = change.note("queue.created" if create else "queue.updated", f"queue:{settings.name}",
                         settings=document)  # fmt: skip
-    with change.refusing():
-        _admin().save_queue(settings, create, audit)
+    _admin().save_queue(settings, create, audit)
     return QueueSaved(queue=document, **change.reload().model_dump())
 
 
@@ -267,11 +257,10 @@ def schedules() -> ScheduleList:
     responses=CHECK,
 )
 def save_schedule(name: str, body: ScheduleIn) -> ScheduleSaved:
-    with change.refusing():
-        _admin().save_schedule(
-            change.checked(SCHEDULE_NAME, name, "name"), body.document,
-            change.note("schedule.saved", f"schedule:{name}", document=body.document),
-        )  # fmt: skip
+    _admin().save_schedule(
+        change.checked(SCHEDULE_NAME, name, "name"), body.document,
+        change.note("schedule.saved", f"schedule:{name}", document=body.document),
+    )  # fmt: skip
     saved = ScheduleOut(name=name, document=_admin().documents().schedules[name])
     return ScheduleSaved(schedule=saved, **change.reload().model_dump())
 
@@ -284,12 +273,14 @@ def save_schedule(name: str, body: ScheduleIn) -> ScheduleSaved:
 def preview_schedule(name: str, query: PreviewQuery) -> SchedulePreview:
     document = _admin().documents().schedules.get(change.checked(SCHEDULE_NAME, name, "name"))
     if document is None:
-        change.refuse(AdminError("unknown", [f"no schedule {name!r}"]))
+        raise AdminError("unknown", [f"no schedule {name!r}"])
     try:
         schedule = load_schedule(document, source=f"schedule {name}", name=name)
     except ScheduleError as exc:  # stored before today's checks: say what to fix
-        change.refuse(AdminError("invalid", [str(exc)]))
-    seen = hours_preview.preview(schedule, datetime.fromtimestamp(web().clock(), UTC), query.days)
+        raise AdminError("invalid", [str(exc)]) from None
+    seen = hours_preview.preview(
+        schedule, datetime.fromtimestamp(services().clock(), UTC), query.days
+    )
     return SchedulePreview(
         name=name, timezone=schedule.timezone, open_now=seen.open_now,
         next_change=(
@@ -327,22 +318,24 @@ def flows() -> FlowList:
     summary="Add or replace an IVR flow (the whole graph is checked before saving)", responses=CHECK
 )
 def save_flow(name: str, body: FlowIn) -> FlowSaved:
-    with change.refusing():
-        _admin().save_flow(
-            change.checked(NAME, name, "name"), body.document, body.numbers,
-            change.note("flow.saved", f"flow:{name}", document=body.document,
-                        numbers=body.numbers),
-        )  # fmt: skip
+    _admin().save_flow(
+        change.checked(NAME, name, "name"), body.document, body.numbers,
+        change.note("flow.saved", f"flow:{name}", document=body.document,
+                    numbers=body.numbers),
+    )  # fmt: skip
     saved = FlowOut(name=name, document=body.document, numbers=body.numbers)
     return FlowSaved(flow=saved, **change.reload().model_dump())
 
 
 # -- console users ---------------------------------------------------------------------
+def _user_out(user: User) -> UserOut:
+    return UserOut.model_validate(user, from_attributes=True)
+
+
 def _user(username: str) -> UserOut:
-    found = web().controller.users.find(username)
+    found = services().users.find(username)
     assert found is not None
-    return UserOut(username=found.username, role=found.role, agent=found.agent,
-                   active=found.active)  # fmt: skip
+    return _user_out(found)
 
 
 @api.get("/users")
@@ -350,12 +343,7 @@ def _user(username: str) -> UserOut:
 @api.output(UserList)
 @api.doc(summary="Console users and their roles (no passwords)")
 def users() -> UserList:
-    return UserList(
-        users=[
-            UserOut(username=u.username, role=u.role, agent=u.agent, active=u.active)
-            for u in _admin().users()
-        ]
-    )
+    return UserList(users=[_user_out(u) for u in _admin().users()])
 
 
 @api.post("/users")
@@ -364,8 +352,7 @@ def users() -> UserList:
 @api.output(UserSaved, status_code=201)
 @api.doc(summary="Add a console user (agent users name the agent they work as)", responses=SAVE_NEW)
 def add_user(entry: UserEntry) -> UserSaved:
-    with change.refusing():
-        password = _admin().add_user(entry)
+    password = _admin().add_user(entry)
     change.audit("user.created", f"user:{entry.username}", role=entry.role, agent=entry.agent)
     return UserSaved(user=_user(entry.username), password=password)
 
@@ -379,10 +366,9 @@ def add_user(entry: UserEntry) -> UserSaved:
     responses=FIND_CHECK,
 )
 def reset_user_password(username: str, body: PasswordIn) -> UserSaved:
-    with change.refusing():
-        password = _admin().reset_user_password(
-            change.checked(USERNAME, username, "username"), body.password
-        )
+    password = _admin().reset_user_password(
+        change.checked(USERNAME, username, "username"), body.password
+    )
     change.audit("user.password-reset", f"user:{username}")
     return UserSaved(user=_user(username), password=password)
 
@@ -396,7 +382,6 @@ def reset_user_password(username: str, body: PasswordIn) -> UserSaved:
     responses=FIND_CONFLICT,
 )
 def set_user_active(username: str, body: ActiveIn) -> UserSaved:
-    with change.refusing():
-        _admin().set_user_active(change.checked(USERNAME, username, "username"), body.active)
+    _admin().set_user_active(change.checked(USERNAME, username, "username"), body.active)
     change.audit("user.enabled" if body.active else "user.disabled", f"user:{username}")
     return UserSaved(user=_user(username))

@@ -11,8 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from callcenter.adapters.web.auth import SessionUser, principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.auth import SessionUser, requester, requires
+from callcenter.adapters.web.services import services
 
 pages = APIBlueprint("pages", __name__, enable_openapi=False)
 
@@ -37,7 +37,7 @@ def login() -> Any:
     if not form.validate_on_submit():
         error = "The form was incomplete or has expired; please try again."
         return render_template("login.html", form=form, error=error), 400
-    user = web().controller.users.authenticate(form.username.data, form.password.data)
+    user = services().users.authenticate(form.username.data, form.password.data)
     if user is None:
         error = "Unknown user or wrong password."
         return render_template("login.html", form=form, error=error), 401
@@ -54,8 +54,7 @@ def logout() -> Any:
 @pages.get("/")
 @requires("agent", page=True)
 def home() -> Any:
-    who = principal()
-    assert who is not None
+    who = requester()
     if who.at_least("supervisor"):
         return redirect(url_for("wallboard.page"))
     return redirect(url_for("desktop.page"))

@@ -8,16 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from apiflask import APIBlueprint, abort
+from apiflask import APIBlueprint
 from pydantic import BaseModel
 
-from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
-from callcenter.services.outbound.dialer import Dialer, DialerError
+from callcenter.adapters.web.auth import acting_for, requires
+from callcenter.adapters.web.services import services
+from callcenter.services.outbound.dialer import Dialer
 
-api = APIBlueprint("outbound", __name__, url_prefix="/api/outbound", tag="Outbound")
+api = APIBlueprint("outbound_api", __name__, url_prefix="/api/outbound", tag="Outbound")
 
-STATUS = {"agent-busy": 409, "no-lead": 404, "no-preview": 409, "not-dialled": 409}
 ANSWERS = {
     400: "Refused by a dialing rule (the message says which)",
     404: "No lead to show",
@@ -44,15 +43,9 @@ class DialOut(BaseModel):
 
 def _act(agent: str, action: Callable[[Dialer], Coroutine[Any, Any, T]]) -> T:
     """Run ``action`` on the dialer for ``agent`` (agents act for themselves only)."""
-    who = principal()
-    assert who is not None
-    if not who.may_act_for(agent):
-        abort(403, "agents may only work their own previews")
-    context = web()
-    try:
-        return context.bridge.run(action(context.controller.dialer))
-    except DialerError as exc:
-        abort(STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    acting_for(agent, "agents may only work their own previews")
+    console = services()
+    return console.bridge.run(action(console.dialer))
 
 
 @api.get("/preview/<string:agent>")

@@ -9,16 +9,17 @@ written to the audit log. Supervisors and admins only.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
 from apiflask import APIBlueprint, abort
 from flask import Response, render_template, request, send_file
 from pydantic import BaseModel, Field, model_validator
 
-from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
+from callcenter.adapters.web.auth import requester, requires
+from callcenter.adapters.web.days import day_start, site_zone, today
+from callcenter.adapters.web.services import services
 from callcenter.core.recordings import Recording, RecordingFilter
+from callcenter.scheduler.retention_job import JOB_ID as RETENTION_JOB
 from callcenter.services.console.retention import RetentionError, RetentionReport
 from callcenter.services.inbound.recording import RecordingError
 
@@ -26,25 +27,6 @@ api = APIBlueprint("recordings_api", __name__, url_prefix="/api", tag="Recording
 pages = APIBlueprint("recordings", __name__, enable_openapi=False)
 
 NAME = r"^([a-z][a-z0-9_-]{0,31})?$"
-RETENTION_STATUS = {"bad-settings": 422, "running": 409}
-
-
-# -- site-local days ------------------------------------------------------------------------
-def site_zone() -> dt.tzinfo | None:
-    """The site's zone (settings.timezone); None: the machine's own."""
-    name = web().controller.settings.timezone
-    return zoneinfo.ZoneInfo(name) if name else None
-
-
-def day_start(day: dt.date, zone: dt.tzinfo | None) -> float:
-    """Epoch seconds of local midnight starting ``day``."""
-    if zone is None:
-        return dt.datetime.combine(day, dt.time()).timestamp()
-    return dt.datetime.combine(day, dt.time(), tzinfo=zone).timestamp()
-
-
-def today(zone: dt.tzinfo | None) -> dt.date:
-    return dt.datetime.now(zone).date()
 
 
 # -- schemas ----------------------------------------------------------------------------------
@@ -135,28 +117,20 @@ def _out(item: Recording) -> RecordingOut:
 
 
 def _run_out(report: RetentionReport) -> RetentionRunOut:
-    return RetentionRunOut(
-        started_at=report.started_at,
-        retention_days=report.retention_days,
-        cutoff=report.cutoff,
-        removed=report.removed,
-        files_deleted=report.files_deleted,
-        strays_deleted=report.strays_deleted,
-        errors=report.errors,
-    )
+    return RetentionRunOut.model_validate(report, from_attributes=True)
 
 
 # -- pages ------------------------------------------------------------------------------------
 @pages.get("/recordings")
 @requires("supervisor", page=True)
 def page() -> Any:
-    controller = web().controller
+    console = services()
     return render_template(
         "recordings.html",
-        facets=controller.recording_archive.facets(),
+        facets=console.recording_archive.facets(),
         today=today(site_zone()),
         week=dt.timedelta(days=6),  # the form opens on the last seven days
-        zone=controller.settings.timezone,  # dates are shown in the site's time
+        zone=console.timezone,  # dates are shown in the site's time
     )
 
 
@@ -180,7 +154,7 @@ def search(query_data: RecordingSearch) -> RecordingPage:
         caller=query_data.caller,
     )
     offset = (query_data.page - 1) * query_data.per_page
-    items, total = web().controller.recording_archive.search(found, offset, query_data.per_page)
+    items, total = services().recording_archive.search(found, offset, query_data.per_page)
     return RecordingPage(
         items=[_out(i) for i in items],
         total=total,
@@ -198,7 +172,7 @@ def get_recording(recording_id: int) -> RecordingOut:
 
 
 def _find(recording_id: int) -> Recording:
-    found = web().controller.recording_archive.get(recording_id)
+    found = services().recording_archive.get(recording_id)
     if found is None:
         abort(404, f"no recording {recording_id}")
     return found
@@ -226,15 +200,14 @@ def download(recording_id: int) -> Response:
 def _serve(recording_id: int, action: str, attachment: bool) -> Response:
     recording = _find(recording_id)
     try:
-        path = web().controller.recordings.host_path(recording.path)
-    except RecordingError:
+        path = services().recordings.host_path(recording.path)
+    except RecordingError:  # a stored path out of the folder: no file, named by the recording
         abort(404, f"recording {recording_id} has no file in the recordings folder")
     if path.suffix != ".wav" or not path.is_file():
         abort(404, f"recording {recording_id}: the file is gone")
     if action:
-        who = principal()
-        assert who is not None
-        web().controller.users.audit(
+        who = requester()
+        services().users.audit(
             who.name, action, f"recording:{recording_id}", call_id=recording.call_id
         )
     response = send_file(
@@ -260,15 +233,15 @@ def retention_settings() -> RetentionOut:
 
 
 def _retention_out() -> RetentionOut:
-    controller = web().controller
+    console = services()
     try:
-        days = controller.retention.settings().retention_days
-    except RetentionError as exc:
+        days = console.retention.settings().retention_days
+    except RetentionError as exc:  # the stored settings are unusable: our fault, not the request's
         abort(500, str(exc), extra_data={"code": exc.code})
-    last = controller.retention.last
+    last = console.retention.last
     return RetentionOut(
         retention_days=days,
-        next_run=controller.scheduler.next_run("recordings-retention"),
+        next_run=console.next_run(RETENTION_JOB),
         last_run=_run_out(last).model_dump() if last is not None else None,
     )
 
@@ -282,12 +255,8 @@ def _retention_out() -> RetentionOut:
 )
 @requires("admin")
 def set_retention(json_data: RetentionIn) -> RetentionOut:
-    who = principal()
-    assert who is not None
-    try:
-        web().controller.retention.configure(json_data.model_dump(), who.name)
-    except RetentionError as exc:
-        abort(RETENTION_STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
+    who = requester()
+    services().retention.configure(json_data.model_dump(), who.name)
     return _retention_out()
 
 
@@ -299,13 +268,8 @@ def set_retention(json_data: RetentionIn) -> RetentionOut:
 )
 @requires("admin")
 def run_retention() -> RetentionRunOut:
-    who = principal()
-    assert who is not None
-    try:
-        report = web().controller.retention.run(who.name)
-    except RetentionError as exc:
-        abort(RETENTION_STATUS.get(exc.code, 400), str(exc), extra_data={"code": exc.code})
-    return _run_out(report)
+    who = requester()
+    return _run_out(services().retention.run(who.name))
 
 
 # -- the audit log ----------------------------------------------------------------------------
@@ -315,12 +279,5 @@ def run_retention() -> RetentionRunOut:
 @api.doc(summary="The audit log, newest first (recording playbacks, downloads, deletions...)")
 @requires("admin")
 def audit_log(query_data: AuditQuery) -> AuditOut:
-    rows = web().controller.users.audit_entries(query_data.limit)
-    return AuditOut(
-        entries=[
-            AuditEntry(
-                id=r.id, at=r.at, actor=r.actor, action=r.action, target=r.target, detail=r.detail
-            )
-            for r in rows
-        ]
-    )
+    rows = services().users.audit_entries(query_data.limit)
+    return AuditOut(entries=[AuditEntry.model_validate(r, from_attributes=True) for r in rows])

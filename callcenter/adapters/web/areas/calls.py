@@ -5,11 +5,10 @@ from __future__ import annotations
 from apiflask import APIBlueprint, abort
 from pydantic import BaseModel
 
-from callcenter.adapters.web.auth import principal, requires
-from callcenter.adapters.web.context import web
-from callcenter.services.inbound.recording import RecordingError
+from callcenter.adapters.web.auth import acting_for, requester, requires
+from callcenter.adapters.web.services import services
 
-api = APIBlueprint("calls", __name__, url_prefix="/api/calls", tag="Calls")
+api = APIBlueprint("calls_api", __name__, url_prefix="/api/calls", tag="Calls")
 
 
 class LiveCallOut(BaseModel):
@@ -37,8 +36,8 @@ class RecordingChange(BaseModel):
 
 
 def _calls() -> list[LiveCallOut]:
-    context = web()
-    now = context.clock()
+    console = services()
+    now = console.clock()
     return [
         LiveCallOut(
             call_id=c.call_id,
@@ -55,7 +54,7 @@ def _calls() -> list[LiveCallOut]:
             data=dict(c.data),
             recording_paused=c.muted_since is not None,
         )
-        for c in context.controller.calls.all()
+        for c in console.calls.all()
     ]
 
 
@@ -64,9 +63,8 @@ def _calls() -> list[LiveCallOut]:
 @api.doc(summary="Calls in progress (agents see only their own)")
 @requires("agent")
 def list_calls() -> LiveCallList:
-    who = principal()
-    assert who is not None
-    calls = web().bridge.call(_calls)
+    who = requester()
+    calls = services().bridge.call(_calls)
     if not who.at_least("supervisor"):
         calls = [c for c in calls if c.agent == who.agent]
     return LiveCallList(calls=calls)
@@ -81,19 +79,11 @@ def list_calls() -> LiveCallList:
 )
 @requires("agent")
 def pause_recording(call_id: str, json_data: RecordingChange) -> LiveCallOut:
-    who = principal()
-    assert who is not None
-    context = web()
-    calls = {c.call_id: c for c in context.bridge.call(_calls)}
+    console = services()
+    calls = {c.call_id: c for c in console.bridge.call(_calls)}
     call = calls.get(call_id)
     if call is None:
         abort(404, f"no call {call_id!r} in progress")
-    if not who.may_act_for(call.agent):
-        abort(403, "only the agent on the call, or a supervisor")
-    try:
-        context.bridge.run(
-            context.controller.recordings.mute(call_id, json_data.paused, context.clock())
-        )
-    except RecordingError as exc:
-        abort(409, str(exc), extra_data={"code": exc.code})
-    return {c.call_id: c for c in context.bridge.call(_calls)}[call_id]
+    acting_for(call.agent, "only the agent on the call, or a supervisor")
+    console.bridge.run(console.recordings.mute(call_id, json_data.paused, console.clock()))
+    return {c.call_id: c for c in console.bridge.call(_calls)}[call_id]
