@@ -48,10 +48,10 @@ def test_a_caller_on_an_unanswered_ring_keeps_first_claim(callcenter: CallCenter
     ann = center.softphone(center.account("ann"))
     center.login("ann")
     center.wait_available("ann")
-    stuck = center.place_call([1000, "1"], "+15550101", end="await", port=CALLER_PORT + 2)
+    stuck = center.place_call([1000, "1"], "+15550101", end="await", port=CALLER_PORT + 10)
     assert incoming_from(ann, 0) == "+15550101"
     # A later caller waits: nobody is free.
-    later = center.place_call([1000, "1"], "+15550102", end="await", port=CALLER_PORT + 4)
+    later = center.place_call([1000, "1"], "+15550102", end="await", port=CALLER_PORT + 20)
     wait_for(
         lambda: center.get(lambda c: len(c.calls.in_state(CallState.WAITING))) == 1,
         15,

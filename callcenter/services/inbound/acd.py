@@ -178,10 +178,7 @@ class Acd:
 
     # -- agents ------------------------------------------------------------------------------
     async def agent_available(self, agent: str) -> None:
-        now = self.timers.clock()
-        assignment = self.router.offer_agent(agent, now)
-        if assignment is not None:
-            await self.offering.ring_waiting(assignment, now)
+        if await self.offering.agent_free(agent, self.timers.clock()):
             self.wait_timers.arm_relax(self._relax)
 
     async def agent_done(self, agent: str, queue: str, talk: float, now: float) -> None:

@@ -100,6 +100,68 @@ class Offering:
         return True
 
     # -- an agent free, a caller waiting -------------------------------------------------
+    async def agent_free(self, agent: str, now: float) -> bool:
+        """The most deserving caller for a free agent, rung; False when there is none.
+
+        Callers whose ring on another agent's phone goes unanswered count too: they
+        are weighed with the waiting callers (back in line for this one decision), and
+        if one of them deserves this agent, its unanswered ring is cancelled and it
+        goes to this agent. Nobody is overtaken by a later caller while stuck on a
+        dead ring.
+        """
+        stuck = self._stuck_ringing(agent, now)
+        assignment = self.router.offer_agent(agent, now)
+        moved = None
+        for call in stuck:
+            if assignment is not None and assignment.call_id == call.call_id:
+                moved = call
+            else:
+                self.router.remove_call(call.call_id)
+        if assignment is None:
+            return False
+        if moved is None:
+            await self.ring_waiting(assignment, now)
+            return True
+        await self._cancel_ring(moved, now)
+        await self.ring_waiting(assignment, now)
+        return True
+
+    def _stuck_ringing(self, agent: str, now: float) -> list[LiveCall]:
+        """Callers on the line whose agent's phone rings (seen ringing, not answered)."""
+        stuck = []
+        for call in self.calls.in_state(CallState.RINGING):
+            if call.virtual or call.agent == agent or not call.agent_channel:
+                continue
+            ringing = [
+                c
+                for c in self.agents.channels.on_endpoint(call.agent)
+                if c.name == call.agent_channel
+            ]
+            if ringing and ringing[0].state != "Up":
+                self.queueing.requeue(call, now)
+                stuck.append(call)
+        return stuck
+
+    async def _cancel_ring(self, call: LiveCall, now: float) -> None:
+        """Stop offering ``call`` to its agent (not answered yet): back in line, agent free."""
+        agent = call.agent
+        self.notifier.publish(
+            CallRingNoAnswer(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                agent=agent,
+                ring_seconds=now - (call.offered_at or now),
+                status="CANCEL",
+            )
+        )
+        call.agent = ""
+        advance(call, CallEvent.RETURN)
+        self.calls.set_agent_channel(call, "")
+        if self.agents.status(agent).state is AgentState.RINGING:
+            await self.agents.call_ended(agent, 0.0, now)
+
     async def ring_waiting(self, assignment: Assignment, now: float) -> None:
         call = self.calls.get(assignment.call_id)
         if call is None or call.state is not CallState.WAITING:
