@@ -75,6 +75,10 @@ class SipSettings(_Section):
     external_address: str = ""
     rtp_start: int = Field(10000, ge=1024, le=65535)
     rtp_end: int = Field(20000, ge=1024, le=65535)
+    # How often Asterisk checks that each agent's phone answers (SIP OPTIONS), and how
+    # long it waits: a phone that stops answering is taken out of routing at once.
+    qualify_seconds: int = Field(15, ge=1, le=300)
+    qualify_timeout: float = Field(3.0, gt=0, le=30)
 
     @field_validator("bind")
     @classmethod

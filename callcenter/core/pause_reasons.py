@@ -13,6 +13,9 @@ import re
 from collections.abc import Sequence
 
 DEFAULT_PAUSE_REASONS = ("break", "lunch", "meeting", "training", "admin")
+# Set by the controller, not chosen: the agent's phone stopped answering Asterisk
+# (its contact unreachable or gone) while they were ready.
+PHONE_OFFLINE = "phone-offline"
 PAUSE_CODE = "*2"
 _PLACE = re.compile(r"[0-9]{1,2}")
 

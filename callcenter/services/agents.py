@@ -18,6 +18,7 @@ from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
 from callcenter.core.channels import ChannelTable
 from callcenter.core.events import AgentStateChanged
+from callcenter.core.pause_reasons import PHONE_OFFLINE
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import Pbx, PbxUnavailable
 from callcenter.services.timers import Timers
@@ -54,6 +55,8 @@ class AgentService:
         self.skills: dict[str, dict[str, int]] = {}
         self.static_contacts: set[str] = set()
         self._on_available: list[Available] = []
+        # Whether each agent's phone could be rung when last looked at (None: not yet).
+        self._reachable: dict[str, bool] = {}
 
     def on_available(self, callback: Available) -> None:
         self._on_available.append(callback)
@@ -84,11 +87,14 @@ class AgentService:
             raise AgentError("unknown-agent", f"no agent {agent!r}")
         return status
 
+    def phone_reachable(self, agent: str) -> bool:
+        """Asterisk can ring the agent's phone: a fixed contact, or a registered one
+        that answers its qualify checks (registration expiry and qualify followed live)."""
+        return agent in self.static_contacts or self.channels.registered(agent)
+
     def phone_free(self, agent: str) -> bool:
-        """The agent's phone can ring now: registered (or fixed) and on no call."""
-        table = self.channels
-        reachable = agent in self.static_contacts or table.registered(agent)
-        return reachable and not table.on_endpoint(agent)
+        """The agent's phone can ring now: reachable and on no call."""
+        return self.phone_reachable(agent) and not self.channels.on_endpoint(agent)
 
     def available(self, agent: str) -> bool:
         status = self.statuses.get(agent)
@@ -192,8 +198,26 @@ class AgentService:
         self.router.set_available(agent, self.available(agent), status.since)
 
     async def maybe_available(self, agent: str) -> None:
-        """Re-check an agent's phone and state; offer a call if they are free."""
-        if agent not in self.statuses:
+        """Re-check an agent's phone and state; offer a call if they are free.
+
+        A ready agent whose phone stops being reachable is paused (PHONE_OFFLINE):
+        no call is offered to a phone Asterisk cannot ring, and the agent and their
+        supervisor see why. When the phone answers again, that pause (and only
+        that one, which the controller set) ends by itself.
+        """
+        status = self.statuses.get(agent)
+        if status is None:
+            return
+        reachable = self.phone_reachable(agent)
+        was = self._reachable.get(agent)
+        self._reachable[agent] = reachable
+        if was and not reachable and status.state is AgentState.READY:
+            log.warning("agent %s: phone unreachable; paused", agent)
+            await self.pause(agent, PHONE_OFFLINE, self.timers.clock())
+            return
+        if reachable and status.state is AgentState.PAUSED and status.reason == PHONE_OFFLINE:
+            log.info("agent %s: phone reachable again; ready", agent)
+            await self.ready(agent, self.timers.clock())
             return
         self._sync_router(agent)
         if self.available(agent):

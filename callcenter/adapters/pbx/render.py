@@ -178,6 +178,8 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
         ),
         "RTP_START": str(settings.sip.rtp_start),
         "RTP_END": str(settings.sip.rtp_end),
+        "QUALIFY_SECONDS": str(settings.sip.qualify_seconds),
+        "QUALIFY_TIMEOUT": f"{settings.sip.qualify_timeout:g}",
     }
 
 

@@ -158,11 +158,16 @@ class DialerCalls:
     async def _connect(self, attempt: Attempt, now: float) -> OutboundDecision:
         grace = attempt.campaign.settings.agent_grace_seconds
         deadline = now + grace
-        # Predictive: no agent held; one who becomes free soon enough will do.
-        while not attempt.agent and self.timers.clock() < deadline - MIN_RING:
-            attempt.agent = await self._take_agent(attempt)
+        # Predictive: no agent held; one who becomes free soon enough will do. An agent
+        # held whose phone Asterisk can no longer ring is let go, and another one taken.
+        while self.timers.clock() < deadline - MIN_RING:
+            if attempt.agent and not self.agents.phone_free(attempt.agent):
+                await self._let_go(attempt)
             if not attempt.agent:
-                await asyncio.sleep(POLL_SECONDS)
+                attempt.agent = await self._take_agent(attempt)
+            if attempt.agent:
+                break
+            await asyncio.sleep(POLL_SECONDS)
         if not attempt.agent or not self.agents.phone_free(attempt.agent):
             return self._abandon(attempt, "no agent free")
         ring = max(MIN_RING, math.ceil(deadline - self.timers.clock()))
@@ -184,6 +189,16 @@ class DialerCalls:
             ring_timeout=ring,
             recording=self.recordings.asterisk_path(call.call_id, call.entered_at),
         )
+
+    async def _let_go(self, attempt: Attempt) -> None:
+        """The agent held for the call cannot be rung (their phone is gone): paused."""
+        agent, attempt.agent = attempt.agent, ""
+        log.warning(
+            "call %s: agent %s's phone cannot be rung; another agent", attempt.call_id, agent
+        )
+        status = self.agents.statuses.get(agent)
+        if status is not None and status.state is AgentState.RINGING:
+            await self.agents.not_answered(agent, "CHANUNAVAIL", self.timers.clock())
 
     async def _take_agent(self, attempt: Attempt) -> str:
         agent = self.staff.first_free(attempt.campaign)
