@@ -39,6 +39,7 @@ from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.publisher import PbxConfigPublisher
 from callcenter.adapters.pbx.secrets import read_secret
+from callcenter.adapters.pbx.sounds import SitePrompts
 from callcenter.adapters.pbx.spoken import SpokenPrompts
 from callcenter.adapters.web.hub import Hub
 from callcenter.adapters.web.live import publish_event
@@ -109,6 +110,11 @@ def build_storage(settings: Settings) -> Storage:
 
 def build_asterisk(settings: Settings) -> AsteriskProcess:
     return AsteriskProcess(settings, choose_provider(settings.pbx))
+
+
+def build_prompts(settings: Settings) -> SitePrompts:
+    """Which prompts can be played: the Asterisk in use's sounds and the site's own."""
+    return SitePrompts(choose_provider(settings.pbx), settings.site_dir)
 
 
 def ami_secret(settings: Settings) -> str:
@@ -261,7 +267,9 @@ class CallCenter:
             SiteZone.from_setting(self.settings.timezone),
             self.timers.clock,
         )
-        self.admin = Admin(SiteConfigStore(self.storage.sessions), self.users)
+        # A flow or queue naming a prompt nobody can play is refused (core/prompts.py).
+        prompts = SitePrompts(self.asterisk.provider, self.settings.site_dir)
+        self.admin = Admin(SiteConfigStore(self.storage.sessions), self.users, prompts)
         # Campaign administration: settings, leads by API and CSV import (its own
         # thread, progress in lead_imports), DNC lists, progress figures.
         repository = CampaignRepository(self.storage.sessions)

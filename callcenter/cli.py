@@ -15,7 +15,7 @@ from rich.console import Console as RichConsole
 from callcenter.adapters.db.migrate import current, upgrade
 from callcenter.adapters.pbx.provider import ProviderError
 from callcenter.adapters.pbx.render import RenderError
-from callcenter.bootstrap import build_asterisk, build_storage
+from callcenter.bootstrap import build_asterisk, build_prompts, build_storage
 from callcenter.config import NAME_PATTERN, ConfigError, Settings, load_settings
 from callcenter.core.model import DuplicateAgent
 from callcenter.runtime import Controller
@@ -205,16 +205,28 @@ def site() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
 def site_load(ctx: Context, path: Path) -> None:
-    """Validate a site file and write it to the database (all or nothing)."""
+    """Validate a site file and write it to the database (all or nothing).
+
+    Every prompt a flow or a queue names must be one of Asterisk's sounds or the
+    site's own; without Asterisk's sounds (no Asterisk root built yet) only the
+    site's own are checked, and the command says so.
+    """
     from callcenter.adapters.db.site_config import apply_site
     from callcenter.services.site import SiteError, load_site_file
 
+    settings = ctx.settings
+    prompts = build_prompts(settings)()
+    if prompts.sounds is None:
+        click.echo(
+            f"note: no Asterisk sounds at {prompts.searched} (`callcenter pbx up` builds "
+            "the Asterisk root): only the site's own prompts (custom/...) were checked",
+            err=True,
+        )
     try:
-        definition = load_site_file(path)
+        definition = load_site_file(path, prompts)
     except SiteError as exc:
         lines = "\n".join(f"  {problem}" for problem in exc.problems)
         raise click.ClickException(f"{exc.source} is not valid:\n{lines}") from None
-    settings = ctx.settings
     prepare_database(settings)
     storage = build_storage(settings)
     try:

@@ -114,6 +114,16 @@ class QueueSettings(_Strict):
             service_level_target=self.service_level_target,
         )
 
+    def sounds(self) -> list[tuple[str, str]]:
+        """(field, prompt) pairs of every prompt set for this queue's callers."""
+        overflows = {
+            "on_max_wait": self.on_max_wait,
+            "on_unstaffed": self.on_unstaffed,
+            "on_closed": self.on_closed,
+        }
+        found = [(f"{field}.prompt", o.prompt) for field, o in overflows.items() if o.prompt]
+        return found + [(f"callback.{field}", p) for field, p in self.callback.sounds()]
+
     def overflow_targets(self) -> set[str]:
         return {
             o.target

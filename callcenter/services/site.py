@@ -5,13 +5,16 @@ in one transaction).
     callcenter site load site.toml
 
 Every problem in the file is reported with where it is; nothing is written
-unless everything is valid.
+unless everything is valid. Given the prompts that can be played
+(core/prompts.py, listed by adapters/pbx/sounds.py), a flow or a queue naming
+any other is refused too.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,12 @@ from callcenter.core.acd.model import checked_levels
 from callcenter.core.hours import ScheduleError, load_schedule
 from callcenter.core.ivr.errors import FlowError
 from callcenter.core.ivr.schema import load_flow
+from callcenter.core.prompts import KnownPrompts, missing_prompts
 from callcenter.core.queues import QueueSettings
 
 NAME = r"^[a-z][a-z0-9_-]{0,31}$"
+# The port that says which prompts can be played now (the site's own may change).
+PromptCatalog = Callable[[], KnownPrompts]
 
 
 class SiteError(Exception):
@@ -89,8 +95,13 @@ class Site:
     customers: list[CustomerEntry] = field(default_factory=list)
 
 
-def parse_site(data: dict[str, Any], base: Path, source: str) -> Site:
-    """Validate everything; raise SiteError listing every problem found."""
+def parse_site(
+    data: dict[str, Any], base: Path, source: str, prompts: KnownPrompts | None = None
+) -> Site:
+    """Validate everything; raise SiteError listing every problem found.
+
+    Prompts are checked only when ``prompts`` (those that can be played) is given.
+    """
     problems: list[str] = []
     site = Site()
 
@@ -120,12 +131,19 @@ def parse_site(data: dict[str, Any], base: Path, source: str) -> Site:
             problems.append(f"queue {queue.name}: overflows to unknown queue {target!r}")
         if queue.schedule and queue.schedule not in site.schedules:
             problems.append(f"queue {queue.name}: unknown schedule {queue.schedule!r}")
+        if prompts is not None:
+            for where, why in missing_prompts(queue.sounds(), prompts):
+                problems.append(f"queue {queue.name}: {where}: {why}")
     for name, entry_data in (data.get("flows") or {}).items():
         try:
             entry = FlowEntry.model_validate(entry_data)
             document = entry.document or tomllib.loads((base / entry.file).read_text())
             load_flow(
-                document, queues=queue_names, schedules=set(site.schedules), source=f"flows.{name}"
+                document,
+                queues=queue_names,
+                schedules=set(site.schedules),
+                prompts=prompts,
+                source=f"flows.{name}",
             )
             site.flows[name] = (document, entry.numbers)
         except (ValidationError, FlowError, OSError, tomllib.TOMLDecodeError) as exc:
@@ -135,9 +153,9 @@ def parse_site(data: dict[str, Any], base: Path, source: str) -> Site:
     return site
 
 
-def load_site_file(path: Path) -> Site:
+def load_site_file(path: Path, prompts: KnownPrompts | None = None) -> Site:
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SiteError(str(path), [str(exc)]) from None
-    return parse_site(data, path.parent, str(path))
+    return parse_site(data, path.parent, str(path), prompts)

@@ -15,6 +15,7 @@ from callcenter.core.queues import QueueSettings
 from callcenter.services.console.admin import Admin, AdminError, Audit, SkillEntry
 from callcenter.services.site import AgentEntry
 from tests.e2e.sites import menu_flow, queue_node
+from tests.fakes.prompts import known_prompts
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
 
 @pytest.fixture
 def admin(sessions: sessionmaker[Session]) -> Admin:
-    service = Admin(SiteConfigStore(sessions), UserRepository(sessions))
+    service = Admin(SiteConfigStore(sessions), UserRepository(sessions), known_prompts)
     service.save_skill(SkillEntry(name="support", description="Support"))
     service.save_agent(
         AgentEntry(username="alice", name="Alice", extension="1001", skills={"support": 3}), True
@@ -88,3 +89,48 @@ def test_accepted_changes_are_read_back(admin: Admin) -> None:
     assert docs.schedules["office"]["timezone"] == "Europe/Paris"
     assert docs.flows["main"] == (flow, ["100"])
     assert [(s.name, s.agents, s.queues) for s in admin.skills()] == [("support", 1, ["support"])]
+
+
+def test_a_flow_or_queue_naming_a_prompt_nobody_can_play_is_refused_naming_it(
+    admin: Admin,
+) -> None:
+    before = admin.documents()
+    flow = menu_flow({"1": "support"}, {"support": queue_node("support")})
+    flow["nodes"]["welcome"]["invalid_prompt"] = "option-is-invalid"
+    with pytest.raises(AdminError) as refused:
+        admin.save_flow("main", flow, ["100"])
+    assert refused.value.code == "invalid"
+    assert (
+        "flows.main: node 'welcome', field 'invalid_prompt': no prompt 'option-is-invalid'"
+        in refused.value.problems[0]
+    )
+    closed = QueueSettings.model_validate(
+        {"name": "support", "on_closed": {"action": "hangup", "prompt": "custom/closed"}}
+    )
+    with pytest.raises(AdminError) as refused:
+        admin.save_queue(closed, create=False)
+    assert refused.value.problems == [
+        "queue support: on_closed.prompt: no prompt 'custom/closed': the site has no prompt "
+        "'closed'; record closed.wav into the site's sounds folder, or make it with "
+        "`callcenter prompt say closed TEXT`"
+    ]
+    assert admin.documents() == before
+
+
+def test_a_prompt_gone_since_a_save_does_not_block_unrelated_saves(
+    admin: Admin, sessions: sessionmaker[Session]
+) -> None:
+    closed = QueueSettings.model_validate(
+        {"name": "support", "on_closed": {"action": "hangup", "prompt": "custom/closed"}}
+    )
+    recorded = Admin(
+        SiteConfigStore(sessions), UserRepository(sessions), lambda: known_prompts("closed")
+    )
+    recorded.save_queue(closed, create=False)  # then custom/closed is deleted: like a
+    # skill gone, it blocks neither unrelated saves nor the queue's own other changes
+    admin.save_schedule("office", {"timezone": "Europe/Paris", "weekly": {"mon": ["08:00-18:00"]}})
+    admin.save_queue(closed.model_copy(update={"wrapup": 5.0}), create=False)
+    flow = menu_flow({"1": "support"}, {"support": queue_node("support")})
+    flow["nodes"]["welcome"]["prompts"] = ["custom/closed"]
+    with pytest.raises(AdminError):  # but naming it anew is refused
+        admin.save_flow("main", flow, ["100"])

@@ -34,6 +34,7 @@ from callcenter.adapters.web.services import ConsoleServices
 from callcenter.services.console.admin import Admin
 from callcenter.services.console.reports import Reports, SiteZone
 from callcenter.simulate.loop_thread import LoopThread
+from tests.fakes.prompts import known_prompts
 
 
 @dataclass
@@ -120,7 +121,7 @@ def console(database_url: str, timezone: str = "") -> Iterator[ConsoleRig]:
     rig = ConsoleRig(
         sessions=sessions,
         users=users,
-        admin=Admin(SiteConfigStore(sessions), users),
+        admin=Admin(SiteConfigStore(sessions), users, known_prompts),
         reports=Reports(
             ReportQueries(sessions),
             lambda: {n: q.service_level_target for n, q in config.queues().items()},

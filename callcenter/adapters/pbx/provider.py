@@ -9,6 +9,7 @@ Asterisk process and nothing is left mounted on the host, even after a crash.
 from __future__ import annotations
 
 import glob
+import os
 import pwd
 import shutil
 import subprocess
@@ -37,6 +38,10 @@ class AsteriskProvider(Protocol):
     def start(self, layout: PbxLayout, output: IO[bytes]) -> subprocess.Popen[bytes]: ...
 
     def cli_argv(self, layout: PbxLayout, pid: int, command: str) -> list[str]: ...
+
+    def sounds_folder(self, language: str) -> Path:
+        """Where, on this host, Asterisk's sounds for ``language`` are (may not exist)."""
+        ...
 
 
 def _asterisk_argv(conf: str) -> list[str]:
@@ -129,6 +134,32 @@ class ChrootProvider:
             command,
         ]
 
+    def sounds_folder(self, language: str) -> Path:
+        return path_in_root(self.root, f"/usr/share/asterisk/sounds/{language}")
+
+
+def path_in_root(root: Path, path: str, hops: int = 16) -> Path:
+    """``path`` as Asterisk sees it inside ``root``: a link's absolute target (Debian's
+    sounds/en -> /etc/alternatives/...) is inside the root, not on the host."""
+    current = root
+    parts = list(Path(path).parts[1:])
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            current = current.parent if current != root else root
+            continue
+        candidate = current / part
+        if candidate.is_symlink() and hops > 0:
+            hops -= 1
+            target = Path(os.readlink(candidate))
+            if target.is_absolute():
+                current, parts = root, [*target.parts[1:], *parts]
+            else:
+                parts = [*target.parts, *parts]
+            continue
+        current = candidate
+    return current
+
 
 class SystemProvider:
     """An Asterisk installed on the host by its package manager."""
@@ -180,6 +211,9 @@ class SystemProvider:
 
     def cli_argv(self, layout: PbxLayout, pid: int, command: str) -> list[str]:
         return [SYSTEM_ASTERISK, "-C", f"{layout.host_dir}/etc/asterisk.conf", "-rx", command]
+
+    def sounds_folder(self, language: str) -> Path:
+        return Path(self._directories()["astdatadir"]) / "sounds" / language
 
 
 def choose_provider(settings: PbxSettings) -> AsteriskProvider:

@@ -36,6 +36,12 @@ class CallbackSettings(BaseModel):
     offer_prompts: tuple[Prompt, ...] = Field(("vm-tocallback", "vm-press"), min_length=1)
     thanks_prompts: tuple[Prompt, ...] = ("auth-thankyou", "goodbye")
 
+    def sounds(self) -> list[tuple[str, str]]:
+        """(field, prompt) pairs of every prompt the offer and the thanks play."""
+        return [(f"offer_prompts.{i}", p) for i, p in enumerate(self.offer_prompts)] + [
+            (f"thanks_prompts.{i}", p) for i, p in enumerate(self.thanks_prompts)
+        ]
+
 
 def offer_callback(settings: CallbackSettings, estimate: float | None) -> bool:
     """Offer keep-my-place only when the queue allows it and the wait is long (and known)."""

@@ -1,5 +1,8 @@
 """Checks that need the whole flow: names that must exist, loops, reachability.
 
+Names that must exist: nodes, queues, schedules and (when the known ones are
+given) prompts, core/prompts.py.
+
 Field-level rules (types, ranges, prompt names, keypad keys) are in the
 models; these run after them, on a structurally valid Flow.
 """
@@ -12,10 +15,15 @@ from difflib import get_close_matches
 from callcenter.core.ivr.errors import Problem
 from callcenter.core.ivr.flow import Flow
 from callcenter.core.ivr.nodes import HOURS_OPEN, INPUT_NODES, CallbackNode, QueueNode
+from callcenter.core.prompts import KnownPrompts, missing_prompts
 
 
 def check_flow(
-    flow: Flow, *, queues: Collection[str] | None, schedules: Collection[str] | None
+    flow: Flow,
+    *,
+    queues: Collection[str] | None,
+    schedules: Collection[str] | None,
+    prompts: KnownPrompts | None = None,
 ) -> tuple[list[Problem], list[str]]:
     """(problems that refuse the flow, warnings that do not)."""
     problems = [
@@ -23,6 +31,7 @@ def check_flow(
         *_targets(flow),
         *_queues(flow, queues),
         *_reads(flow),
+        *_prompts(flow, prompts),
     ]
     if not problems:  # loops and reachability only make sense on a complete graph
         problems += _loops_without_input(flow)
@@ -67,6 +76,14 @@ def _queues(flow: Flow, queues: Collection[str] | None) -> Iterator[Problem]:
     for name, node in flow.nodes.items():
         if isinstance(node, QueueNode | CallbackNode) and node.queue not in queues:
             yield Problem(name, "queue", _missing(node.queue, queues, "queue"))
+
+
+def _prompts(flow: Flow, known: KnownPrompts | None) -> Iterator[Problem]:
+    if known is None:
+        return
+    for name, node in flow.nodes.items():
+        for field, why in missing_prompts(node.sounds(), known):
+            yield Problem(name, field, why)
 
 
 def _reads(flow: Flow) -> Iterator[Problem]:

@@ -34,6 +34,8 @@ HOURS_OPEN = "hours.open"  # "1"/"0", set by the engine when the flow has hours
 NonEmptyPrompts = Annotated[Prompts, Field(min_length=1)]
 Value = Annotated[str, Field(max_length=64)]
 Edge = tuple[str, str]  # (field, target node)
+# Every field a node plays sounds from (a test checks no other field names a prompt).
+PROMPT_FIELDS = ("prompts", "invalid_prompt", "noinput_prompt")
 
 
 class _Model(BaseModel):
@@ -52,6 +54,17 @@ class _Node(_Model):
     def writes(self, name: str) -> list[str]:
         """Data keys this node stores; a trailing '*' means "any key with this prefix"."""
         return []
+
+    def sounds(self) -> list[tuple[str, str]]:
+        """(field, prompt) pairs of every prompt this node may play."""
+        found: list[tuple[str, str]] = []
+        for field in PROMPT_FIELDS:
+            value = getattr(self, field, None)
+            if isinstance(value, list):
+                found += [(f"{field}.{i}", prompt) for i, prompt in enumerate(value)]
+            elif isinstance(value, str):
+                found.append((field, value))
+        return found
 
 
 def _edges(**fields: str | None) -> list[Edge]:

@@ -16,6 +16,7 @@ from callcenter.core.ivr.checks import check_flow
 from callcenter.core.ivr.errors import FlowError, Problem
 from callcenter.core.ivr.flow import Flow
 from callcenter.core.ivr.nodes import NODE_TYPES
+from callcenter.core.prompts import KnownPrompts
 
 __all__ = ["Flow", "FlowError", "Problem", "load_flow"]
 
@@ -25,12 +26,13 @@ def load_flow(
     *,
     queues: Collection[str] | None = None,
     schedules: Collection[str] | None = None,
+    prompts: KnownPrompts | None = None,
     source: str = "",
 ) -> Flow:
     """Validate a parsed flow document; FlowError lists everything wrong with it.
 
-    ``queues`` and ``schedules``, when given, are the names that exist; the
-    flow may only refer to those.
+    ``queues``, ``schedules`` and ``prompts``, when given, are the names that
+    exist; the flow may only refer to those.
     """
     label = source or _name_of(data)
     if not isinstance(data, Mapping):
@@ -39,7 +41,7 @@ def load_flow(
         flow = Flow.model_validate(dict(data))
     except ValidationError as exc:
         raise FlowError(label, [_problem(error) for error in exc.errors()]) from None
-    problems, warnings = check_flow(flow, queues=queues, schedules=schedules)
+    problems, warnings = check_flow(flow, queues=queues, schedules=schedules, prompts=prompts)
     if problems:
         raise FlowError(label, problems)
     flow._warnings = tuple(warnings)

@@ -7,8 +7,9 @@ runs in one transaction that reads the site, validates, and writes: a refused
 change raises AdminError listing every problem, and nothing is written.
 
 A problem already in the stored site (a flow loaded from an older file that
-names a skill nobody has, say) does not block unrelated saves: only problems
-the change would add are refused.
+names a skill nobody has, or a prompt since deleted, say) does not block
+unrelated saves: only problems the change would add are refused. Prompts are
+checked against those the ``prompts`` port says can be played at the save.
 
 Each change may carry an ``Audit`` note: its row is written in the same
 transaction, so the log holds every change made and none refused. The caller
@@ -17,6 +18,7 @@ transaction, so the log holds every change made and none refused. The caller
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,11 +30,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.core.ivr.nodes import QueueNode
 from callcenter.core.ivr.schema import load_flow
+from callcenter.core.prompts import KnownPrompts
 from callcenter.core.queues import QueueSettings
 from callcenter.core.site import SiteDocuments
 from callcenter.core.users import User, UserError
 from callcenter.services.repositories import SiteConfig, SiteConfigStore, UserRepository
-from callcenter.services.site import NAME, AgentEntry, SiteError, parse_site
+from callcenter.services.site import NAME, AgentEntry, PromptCatalog, SiteError, parse_site
+
+log = logging.getLogger(__name__)
 
 
 class AdminError(Exception):
@@ -91,9 +96,12 @@ def new_password() -> str:
 
 
 class Admin:
-    def __init__(self, config: SiteConfigStore, users: UserRepository) -> None:
+    def __init__(
+        self, config: SiteConfigStore, users: UserRepository, prompts: PromptCatalog
+    ) -> None:
         self._config = config
         self._users = users
+        self._prompts = prompts
 
     @contextmanager
     def _saving(self, audit: Audit | None) -> Iterator[SiteConfig]:
@@ -209,8 +217,14 @@ class Admin:
         self, config: SiteConfig, now: SiteDocuments, then: SiteDocuments
     ) -> None:
         known = config.skill_names()
-        before = set(site_problems(now, known))
-        added = [p for p in site_problems(then, known) if p not in before]
+        prompts = self._prompts()
+        if prompts.sounds is None:
+            log.warning(
+                "no Asterisk sounds at %s: only the site's own prompts (custom/...) are checked",
+                prompts.searched,
+            )
+        before = set(site_problems(now, known, prompts))
+        added = [p for p in site_problems(then, known, prompts) if p not in before]
         if added:
             raise AdminError("invalid", added)
 
@@ -247,8 +261,11 @@ class Admin:
 
 
 # -- the whole-site check ---------------------------------------------------------------
-def site_problems(docs: SiteDocuments, skills: set[str]) -> list[str]:
-    """Everything wrong with the site: parse_site's findings, unknown skills, numbers twice."""
+def site_problems(
+    docs: SiteDocuments, skills: set[str], prompts: KnownPrompts | None = None
+) -> list[str]:
+    """Everything wrong with the site: parse_site's findings (prompts too, when the
+    known ones are given), unknown skills, numbers twice."""
     data = {
         "queues": [docs.queues[name] for name in sorted(docs.queues)],
         "schedules": docs.schedules,
@@ -256,7 +273,7 @@ def site_problems(docs: SiteDocuments, skills: set[str]) -> list[str]:
     }
     problems: list[str] = []
     try:
-        parse_site(data, Path("."), "site")
+        parse_site(data, Path("."), "site", prompts)
     except SiteError as exc:
         problems += exc.problems
     for name, document in sorted(docs.queues.items()):
