@@ -36,6 +36,7 @@ from callcenter.adapters.db.wallboard_history import CallEventHistory
 from callcenter.adapters.http.fetch import fetch_json
 from callcenter.adapters.http.webhooks import WebhookDispatcher
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
+from callcenter.adapters.pbx.channel_log import ChannelLogFile
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.publisher import PbxConfigPublisher
 from callcenter.adapters.pbx.secrets import read_secret
@@ -175,9 +176,9 @@ class CallCenter:
             self.acd,
             self.agents,
             self.notifier,
-            self.storage.config.call,
+            self.storage.config,
+            ChannelLogFile(layout.host_dir / "log"),
             self.timers.clock,
-            open_calls=self.storage.config.open_calls,
         )
         self.users = UserRepository(self.storage.sessions)
         self.hub = Hub()
@@ -200,8 +201,8 @@ class CallCenter:
             queueing, wait_timers, self.handle_times,
         )  # fmt: skip
         self.acd = Acd(
-            self.router, queueing, offering, wait_timers, self.agents, self.pbx,
-            self.notifier, self.calls, self.queues, self.timers,
+            self.router, queueing, offering, wait_timers, self.agents, self.view.table,
+            self.pbx, self.notifier, self.calls, self.queues, self.timers,
         )  # fmt: skip
 
     def _build_inbound(self) -> None:

@@ -47,7 +47,7 @@ def ami_table(
         ev.Newchannel: (view.on_new_channel,),
         ev.Newstate: (view.on_channel,),
         ev.NewCallerid: (view.on_channel,),
-        ev.BridgeEnter: (view.on_bridge_enter,),
+        ev.BridgeEnter: (view.on_bridge_enter, acd.on_bridge_enter),
         ev.BridgeLeave: (view.on_bridge_leave,),
         ev.ContactStatus: (view.on_contact,),
         # A queued caller's agent leg: ringing, answered; the dialplan's fallback notice.
@@ -80,21 +80,31 @@ def domain_table(
     recordings: Recordings, queue_log: QueueLog, desktop: Desktop, dialer_calls: DialerCalls
 ) -> DomainTable:
     return {
-        ce.CallQueued: (queue_log.queued,),
+        ce.CallQueued: (live(queue_log.queued),),
         ce.CallOffered: (desktop.on_call_offered,),
-        ce.CallRingNoAnswer: (queue_log.no_answer,),
+        ce.CallRingNoAnswer: (live(queue_log.no_answer),),
         ce.CallAnswered: (
-            recordings.on_call_answered,
-            queue_log.answered,
+            live(recordings.on_call_answered),
+            live(queue_log.answered),
             dialer_calls.on_call_answered,
         ),
-        ce.CallCompleted: (queue_log.completed,),
-        ce.CallAbandoned: (queue_log.abandoned,),
-        ce.CallOverflowed: (queue_log.overflowed,),
-        ce.CallEnded: (recordings.on_call_ended, queue_log.ended),
+        ce.CallCompleted: (live(queue_log.completed),),
+        ce.CallAbandoned: (live(queue_log.abandoned),),
+        ce.CallOverflowed: (live(queue_log.overflowed),),
+        ce.CallEnded: (live(recordings.on_call_ended), live(queue_log.ended)),
         ce.CallDataChanged: (dialer_calls.on_call_data,),
-        ce.AgentStateChanged: (queue_log.agent_changed,),
+        ce.AgentStateChanged: (live(queue_log.agent_changed),),
     }
+
+
+def live(handler: Handler) -> Handler:
+    """Only events seen as they happened: a call's recording and Asterisk's queue_log
+    are not acted on again for steps rebuilt after an outage (core/calls/outage.py)."""
+
+    def live_only(event: ce.Event) -> Awaitable[None] | None:
+        return None if event.recovered else handler(event)
+
+    return live_only
 
 
 def subscribe_domain(notifier: Notifier, table: DomainTable) -> None:

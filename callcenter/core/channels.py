@@ -93,6 +93,12 @@ class ChannelTable:
     def channels(self) -> list[Channel]:
         return list(self._channels.values())
 
+    def in_bridge(self, bridge_id: str) -> list[Channel]:
+        """The channels in a bridge (a few; the table is scanned)."""
+        if not bridge_id:
+            return []
+        return [c for c in self._channels.values() if c.bridge_id == bridge_id]
+
     def on_endpoint(self, endpoint: str) -> list[Channel]:
         """The endpoint's channels (in no particular order)."""
         ids = self._by_endpoint.get(endpoint)

@@ -14,6 +14,9 @@ from typing import Any
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
     at: float
+    # Rebuilt after the fact from Asterisk's log (core/calls/outage.py), not seen as it
+    # happened: records take it; what acts on a call now (queue_log, recording) does not.
+    recovered: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -122,6 +122,10 @@ class AgentService:
     async def offer(self, agent: str, call_id: str, now: float) -> AgentStatus:
         return await self._apply(agent, AgentEvent.OFFER, now, call_id=call_id)
 
+    async def found_on_call(self, agent: str, call_id: str, since: float) -> AgentStatus:
+        """The agent talks on a call the controller did not give them (see the state table)."""
+        return await self._apply(agent, AgentEvent.FOUND_ON_CALL, since, call_id=call_id)
+
     async def answered(self, agent: str, now: float) -> AgentStatus:
         return await self._apply(agent, AgentEvent.ANSWER, now)
 

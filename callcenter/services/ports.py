@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from callcenter.core.callbacks.policy import CallbackSettings
+from callcenter.core.calls.outage import CelEvent
 from callcenter.core.dialplan import Decision, Status
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import BookCallback, Enqueue, Voicemail
@@ -169,4 +170,12 @@ class PbxEvents(Protocol):
 
     def on_connected(self, hook: Callable[[], Awaitable[None]]) -> None:
         """``hook`` runs after every (re)login, before events are trusted again."""
+        ...
+
+
+class ChannelLog(Protocol):
+    """Asterisk's own log of every call's channel events (blocking reads)."""
+
+    def since(self, at: float) -> list[CelEvent]:
+        """Every event logged at or after ``at``, oldest first."""
         ...

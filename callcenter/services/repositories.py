@@ -49,6 +49,14 @@ class CallRecords(Protocol):
         """(call id, unique id) of the calls entered since then whose record is not closed."""
         ...
 
+    def by_unique_ids(self, unique_ids: list[str]) -> dict[str, CallRecord]:
+        """The records of these Asterisk channels (callers' unique ids), where there is one."""
+        ...
+
+    def last_event_at(self) -> float | None:
+        """When the records last heard of anything (the latest call event), if ever."""
+        ...
+
 
 # -- callbacks --------------------------------------------------------------------------------
 class CallbackRepository(Protocol):

@@ -74,6 +74,14 @@ class FakeCallRecords:
             if r.ended_at is None and r.entered_at >= since
         ]
 
+    def by_unique_ids(self, unique_ids: list[str]) -> dict[str, CallRecord]:
+        wanted = set(unique_ids)
+        return {r.unique_id: r for r in self.records.values() if r.unique_id in wanted}
+
+    def last_event_at(self) -> float | None:
+        times = [t for r in self.records.values() for t in (r.entered_at, r.ended_at) if t]
+        return max(times, default=None)
+
 
 class FakeCallbackRepository:
     """Callbacks (``CallbackRepository``) and their dial attempts' audit rows."""

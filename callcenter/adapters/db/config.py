@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.call_records import call_record
@@ -16,6 +16,7 @@ from callcenter.adapters.db.models import (
     AgentRow,
     AgentSkillRow,
     AgentStatusRow,
+    CallEventRow,
     CallRow,
     IvrFlowRow,
     QueueRow,
@@ -185,6 +186,20 @@ class ConfigRepository:
                 CallRow.ended_at.is_(None), CallRow.entered_at >= since
             )
             return [(call_id, unique_id) for call_id, unique_id in session.execute(query)]
+
+    def by_unique_ids(self, unique_ids: list[str]) -> dict[str, CallRecord]:
+        found: dict[str, CallRecord] = {}
+        with self._sessions() as session:
+            for start in range(0, len(unique_ids), 500):
+                chunk = unique_ids[start : start + 500]
+                rows = session.scalars(select(CallRow).where(CallRow.unique_id.in_(chunk)))
+                found.update((row.unique_id, call_record(row)) for row in rows)
+        return found
+
+    def last_event_at(self) -> float | None:
+        with self._sessions() as session:
+            at = session.scalar(select(func.max(CallEventRow.at)))
+            return float(at) if at is not None else None
 
     def call(self, call_id: str) -> CallRecord | None:
         with self._sessions() as session:

@@ -225,7 +225,16 @@ class Renderer:
             os.chown(base / name, 0, self.layout.gid)
             os.chmod(base / name, 0o750)
         # Asterisk writes to these as its own user.
-        for name in ("lib", "lib/keys", "spool", "spool/recordings", "log", "run", "cache"):
+        for name in (
+            "lib",
+            "lib/keys",
+            "spool",
+            "spool/recordings",
+            "log",
+            "log/cel-custom",
+            "run",
+            "cache",
+        ):
             (base / name).mkdir(parents=True, exist_ok=True)
             os.chown(base / name, self.layout.uid, self.layout.gid)
         os.chmod(base, 0o755)

@@ -13,6 +13,10 @@ Choices worth knowing:
 * LOGOUT is refused while RINGING or ON_CALL (a caller is at stake; there is no
   "pending logout") and while already LOGGED_OUT (a stale client, worth seeing).
 * WRAP_UP keeps the call id: the wrap-up (disposition, notes) is about that call.
+* FOUND_ON_CALL: the agent is talking on a call the controller did not give
+  them (taken from the fallback queue while it was down, or found bridged
+  after a restart). From any logged-in state; a pause they were in comes back
+  after that call (as a remembered pause).
 * ``since`` changes on every state change, including a new pause reason while
   PAUSED (a new pause period for reporting), but not on pending-only changes.
 """
@@ -45,6 +49,7 @@ class Event(StrEnum):
     UNAVAILABLE = "unavailable"
     HANGUP = "hangup"
     WRAPUP_DONE = "wrapup_done"
+    FOUND_ON_CALL = "found_on_call"
 
 
 class Rule(Enum):
@@ -54,6 +59,7 @@ class Rule(Enum):
     CANCEL_PAUSE = "stay, forget a remembered pause"
     END_CALL = "WRAP_UP if the queue has wrap-up time, else RELEASE"
     RELEASE = "PAUSED with the remembered reason if any, else READY"
+    FOUND = "ON_CALL on that call; a pause becomes a remembered one"
 
 
 TABLE: Final[Mapping[tuple[AgentState, Event], AgentState | Rule]] = {
@@ -77,6 +83,10 @@ TABLE: Final[Mapping[tuple[AgentState, Event], AgentState | Rule]] = {
     (WRAP_UP, Event.PAUSE): Rule.PAUSE_LATER,
     (WRAP_UP, Event.UNPAUSE): Rule.CANCEL_PAUSE,
     (WRAP_UP, Event.LOGOUT): LOGGED_OUT,
+    **{
+        (state, Event.FOUND_ON_CALL): Rule.FOUND
+        for state in (READY, PAUSED, RINGING, ON_CALL, WRAP_UP)
+    },
 }
 
 # Pauses the system imposes; a PAUSE event carries the agent's own reason instead.
@@ -123,7 +133,7 @@ def transition(
         raise IllegalTransition(status.state, event)
     _check_arguments(event, reason, call_id, wrapup)
     if isinstance(target, Rule):
-        return _apply_rule(target, status, now, reason, wrapup)
+        return _apply_rule(target, status, now, reason, wrapup, call_id)
     if target is PAUSED:
         return AgentStatus(PAUSED, now, reason=FORCED_REASONS.get(event, reason))
     if target is RINGING:
@@ -136,15 +146,18 @@ def transition(
 def _check_arguments(event: Event, reason: str, call_id: str | None, wrapup: float) -> None:
     if event is Event.PAUSE and not reason:
         raise ValueError("PAUSE needs a reason (supervisors and reports show it)")
-    if event is Event.OFFER and not call_id:
-        raise ValueError("OFFER needs the id of the call that rings")
+    if event in (Event.OFFER, Event.FOUND_ON_CALL) and not call_id:
+        raise ValueError(f"{event.name} needs the id of the call")
     if wrapup < 0:
         raise ValueError(f"wrapup must be >= 0, got {wrapup}")
 
 
 def _apply_rule(
-    rule: Rule, status: AgentStatus, now: float, reason: str, wrapup: float
+    rule: Rule, status: AgentStatus, now: float, reason: str, wrapup: float, call_id: str | None
 ) -> AgentStatus:
+    if rule is Rule.FOUND:
+        paused = status.reason if status.state is PAUSED else status.pending_pause
+        return AgentStatus(ON_CALL, now, call_id=call_id, pending_pause=paused)
     if rule is Rule.PAUSE_LATER:
         return replace(status, pending_pause=reason)
     if rule is Rule.CANCEL_PAUSE:

@@ -67,6 +67,7 @@ _STEPS: Final[Mapping[tuple[CallState, CallEvent], CallState]] = {
     (WAITING, CallEvent.VOICEMAIL): VOICEMAIL,
     (RINGING, CallEvent.ANSWER): TALKING,
     (RINGING, CallEvent.RETURN): WAITING,
+    (FALLBACK, CallEvent.ANSWER): TALKING,  # an agent took it from the fallback queue
     (TALKING, CallEvent.COMPLETE): ENDED,
 }
 TABLE: Final[Mapping[tuple[CallState, CallEvent], CallState]] = {

@@ -19,8 +19,9 @@ from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallEvent, CallState, advance
+from callcenter.core.channels import ChannelTable, endpoint_of
 from callcenter.core.dialplan import Context, Decision, Status, Var
-from callcenter.core.events import CallCompleted, CallEnded, CallFellBack
+from callcenter.core.events import CallAnswered, CallCompleted, CallEnded, CallFellBack
 from callcenter.core.queues import QueueSettings
 from callcenter.services.agents import AgentService
 from callcenter.services.inbound.offering import CallbackTurn, Offering
@@ -42,6 +43,7 @@ class Acd:
         offering: Offering,
         wait_timers: WaitTimers,
         agents: AgentService,
+        channels: ChannelTable,
         pbx: Pbx,
         notifier: Notifier,
         calls: CallBook,
@@ -53,6 +55,7 @@ class Acd:
         self.offering = offering
         self.wait_timers = wait_timers
         self.agents = agents
+        self.channels = channels
         self.pbx = pbx
         self.notifier = notifier
         self.calls = calls
@@ -85,6 +88,44 @@ class Acd:
                 call_id=call.call_id,
                 unique_id=call.unique_id,
                 reason=event.get("Reason") or "unknown",
+            )
+        )
+
+    async def on_bridge_enter(self, event: ev.BridgeEnter) -> None:
+        """A caller in the fallback queue is put through to an agent by Asterisk's queue."""
+        call = self.calls.by_unique_id(event.unique_id)
+        agent = endpoint_of(event.channel)
+        if agent not in self.agents.statuses:
+            agent = None
+        if call is None and agent is None:
+            return  # neither a caller we follow nor an agent's leg: nothing to learn
+        for other in self.channels.in_bridge(event.bridge_unique_id):
+            if call is not None and call.state is CallState.FALLBACK:
+                if other.endpoint in self.agents.statuses:
+                    await self.fallback_answered(call, other.endpoint or "", other.name)
+                    return
+            elif agent is not None and other.unique_id != event.unique_id:
+                found = self.calls.by_unique_id(other.unique_id)
+                if found is not None and found.state is CallState.FALLBACK:
+                    await self.fallback_answered(found, agent, event.channel)
+                    return
+
+    async def fallback_answered(self, call: LiveCall, agent: str, agent_channel: str) -> None:
+        now = self.timers.clock()
+        advance(call, CallEvent.ANSWER)
+        call.agent, call.answered_at = agent, now
+        self.calls.set_agent_channel(call, agent_channel)
+        await self.agents.found_on_call(agent, call.call_id, now)
+        self.notifier.publish(
+            CallAnswered(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                queue=call.queue,
+                agent=agent,
+                wait=call.wait(now),
+                ring_seconds=0.0,
+                agent_channel=agent_channel,
             )
         )
 
@@ -253,6 +294,9 @@ class Acd:
             return
         call = self.calls.by_agent_channel(channel)
         if call is not None:
+            if call.state is CallState.TALKING:
+                # The agent's leg went first, the caller is still there: the agent hung up.
+                self._completed(call, "agent", now)
             await self.offering.agent_leg_gone(call, now)
 
     async def _caller_gone(self, call: LiveCall, now: float) -> None:

@@ -21,6 +21,8 @@ class QueueLog:
     async def _write(
         self, queue: str, unique_id: str, agent: str, event: str, *fields: object
     ) -> None:
+        if not queue:
+            return  # a caller whose queue was never known (Asterisk's fallback queue logged it)
         try:
             await self.pbx.queue_log(queue, unique_id, agent, event, [str(f) for f in fields])
         except PbxUnavailable as exc:

@@ -1,10 +1,25 @@
-"""Rebuild the controller's view from Asterisk and the database.
+"""Rebuild the controller's view from Asterisk and the database, and the records
+of what happened while it could not watch.
 
 Runs after every AMI login (start, reconnect, Asterisk restart), once the
-channel table has been re-read: callers found waiting are put back in line
-with their original place, calls found ringing or talking are re-attached to
-their agents, calls the controller knew but Asterisk no longer has are
-closed, and agents whose call vanished are released.
+channel table has been re-read, in this order:
+
+1. calls the controller followed that Asterisk no longer has are closed, with
+   their real end from Asterisk's channel event log where it has it;
+2. every caller in our dialplan is adopted: waiting callers go back in line
+   with their original place; callers in the fallback queue whose queue is
+   known are taken back into the ACD (moved back to ``cc-wait``, where the
+   ACD serves them in their original order); callers whose queue is unknown
+   (they came while the controller was down, no IVR ran) stay in the fallback
+   queue and are followed there; calls with an agent are re-attached to the
+   agent, who is on that call from when it was answered;
+3. the records of the period's calls that ended meanwhile are completed from
+   the channel event log (core/calls/outage.py): answered by whom and when,
+   talk time, who hung up, or abandoned, and calls never seen are recorded
+   whole; a record the log cannot account for is closed "unobserved", never
+   with a made-up figure;
+4. agents whose call vanished are released, wrap-ups resumed, and the
+   fallback queues' members follow the agents.
 """
 
 from __future__ import annotations
@@ -15,15 +30,18 @@ from collections.abc import Callable
 
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.outage import CallHistory, Known, completion, history
 from callcenter.core.calls.record import CallRecord
 from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import Context, Var
-from callcenter.core.events import CallEnded, CallFellBack
+from callcenter.core.events import CallEnded
+from callcenter.core.ids import new_call_id
 from callcenter.services.agents import AgentService
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.notify import Notifier
-from callcenter.services.ports import LiveChannel, Pbx, PbxUnavailable
+from callcenter.services.ports import ChannelLog, LiveChannel, Pbx, PbxUnavailable
+from callcenter.services.repositories import CallRecords
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +49,10 @@ log = logging.getLogger(__name__)
 # it ends this long after it began (at once if that is already past).
 RECOVERED_WRAPUP_SECONDS = 30.0
 WAITING_CONTEXTS = {Context.WAIT.value, Context.ANNOUNCE.value}
-CallLoader = Callable[[str], "CallRecord | None"]
-OpenCalls = Callable[[float], list[tuple[str, str]]]  # entered since -> (call id, unique id)
+OURS = WAITING_CONTEXTS | {Context.CONNECT.value, Context.FALLBACK.value}
 OPEN_CALLS_LOOKBACK = 2 * 86400.0  # seconds: how far back unclosed call records are looked for
+LOG_LOOKBACK = 6 * 3600.0  # seconds of channel events read at most (older: "unobserved")
+LOG_MARGIN = 60.0  # seconds read before the last thing the records heard
 
 
 class Recovery:
@@ -44,20 +63,23 @@ class Recovery:
         acd: Acd,
         agents: AgentService,
         notifier: Notifier,
-        load_call: CallLoader,
+        records: CallRecords,
+        channel_log: ChannelLog,
         clock: Callable[[], float],
-        open_calls: OpenCalls | None = None,
     ) -> None:
         self.pbx = pbx
         self.calls = calls
         self.acd = acd
         self.agents = agents
         self.notifier = notifier
-        self.load_call = load_call
+        self.records = records
+        self.channel_log = channel_log
         self.clock = clock
-        self.open_calls = open_calls
         self.runs = 0
         self.adopted: list[str] = []
+        self.completed: list[str] = []  # calls whose records the channel log completed
+        self._done: set[str] = set()  # the same, in the current run
+        self._unseen_after = 0.0
 
     async def run(self) -> None:
         try:
@@ -66,16 +88,17 @@ class Recovery:
             log.warning("recovery postponed: %s", exc)
             return
         now = self.clock()
+        self._done = set()
         live = {c.unique_id: c for c in channels}
-        self._drop_vanished(live, now)
+        told = await self._histories(now)
+        self._drop_vanished(live, told, now)
         by_bridge: dict[str, list[LiveChannel]] = {}
         for channel in channels:
             if channel.bridge_id:
                 by_bridge.setdefault(channel.bridge_id, []).append(channel)
         for channel in channels:
-            await self._adopt(channel, by_bridge, now)
-        if self.runs == 0 and self.open_calls is not None:
-            await self._close_unobserved(live, now)
+            await self._adopt(channel, by_bridge, told, now)
+        await self._complete_ended(live, told, now)
         await self._release_idle_agents(channels, now)
         try:
             await self.agents.resync_fallback()
@@ -83,7 +106,30 @@ class Recovery:
             log.warning("fallback queue not re-synchronised: %s", exc)
         self.runs += 1
 
-    def _drop_vanished(self, live: dict[str, LiveChannel], now: float) -> None:
+    # -- what Asterisk logged ------------------------------------------------------------
+    async def _histories(self, now: float) -> dict[str, CallHistory]:
+        """Inbound calls of the channel log since before the records last heard anything."""
+        last = await asyncio.to_thread(self.records.last_event_at)
+        # A call that came after the records' last word and is not in them went unseen; one
+        # that came before was seen (or belongs to another database: not ours to record).
+        self._unseen_after = last if last is not None else now
+        followed = [c.entered_at for c in self.calls.all()]
+        since = max(now - LOG_LOOKBACK, min([last or now, *followed]) - LOG_MARGIN)
+        events = await asyncio.to_thread(self.channel_log.since, since)
+        return history(events, lambda endpoint: endpoint in self.agents.statuses)
+
+    def _publish_completion(self, told: CallHistory, known: Known) -> None:
+        if known.call_id in self._done:
+            return
+        for event in completion(told, known):
+            self.notifier.publish(event)
+        self._done.add(known.call_id)
+        self.completed.append(known.call_id)
+
+    # -- calls that left while the controller was not looking ---------------------------------
+    def _drop_vanished(
+        self, live: dict[str, LiveChannel], told: dict[str, CallHistory], now: float
+    ) -> None:
         for call in self.calls.all():
             if call.unique_id in live or call.state is CallState.IVR or call.virtual:
                 continue
@@ -91,103 +137,133 @@ class Recovery:
             if call.state is CallState.WAITING:
                 self.acd.leave_line(call)
             self.calls.remove(call.call_id)
-            advance(call, CallEvent.END)
-            self.notifier.publish(
-                CallEnded(at=now, call_id=call.call_id, unique_id=call.unique_id, outcome="dropped")
-            )
-
-    async def _adopt(
-        self, channel: LiveChannel, by_bridge: dict[str, list[LiveChannel]], now: float
-    ) -> None:
-        if self.calls.by_unique_id(channel.unique_id) is not None:
-            return
-        if channel.context not in WAITING_CONTEXTS | {
-            Context.CONNECT.value,
-            Context.FALLBACK.value,
-        }:
-            return
-        call_id = await self.pbx.get_var(channel.name, Var.CALL_ID)
-        if not call_id or not call_id.isalnum():
-            return
-        row = await asyncio.to_thread(self.load_call, call_id)
-        if row is None or not row.queue:
-            return
-        partner = [
-            c for c in by_bridge.get(channel.bridge_id, []) if c.unique_id != channel.unique_id
-        ]
-        bridged = bool(channel.bridge_id and partner)
-        in_fallback = channel.context == Context.FALLBACK.value
-        if in_fallback and not bridged:
-            state = CallState.FALLBACK
-        elif channel.context in WAITING_CONTEXTS:
-            state = CallState.WAITING
-        else:  # in cc-connect (or the fallback queue): ringing or talking to an agent
-            state = CallState.TALKING if bridged else CallState.RINGING
-        call = LiveCall(
-            call_id=row.id,
-            unique_id=channel.unique_id,
-            channel=channel.name,
-            caller=row.caller_number,
-            caller_name=row.caller_name,
-            dialled=row.dialled,
-            entered_at=row.entered_at,
-            state=state,
-            data=dict(row.data),
-            path=tuple(row.ivr_path),
-            customer_id=row.customer_id,
-            queue=row.queue,
-            priority=row.priority,
-            extra=dict(row.requirements),
-            enqueued_at=row.enqueued_at or now,
-            offers=row.offers,
-        )
-        self.calls.add(call)
-        self.adopted.append(call.call_id)
-        if in_fallback and row.outcome != "fallback":
-            # Sent to the plain queue while the controller was away: say so in its
-            # record, and follow it (waiting there, or talking to an agent).
-            reason = await self.pbx.get_var(channel.name, Var.REASON) or ""
-            self.notifier.publish(
-                CallFellBack(
-                    at=now,
-                    call_id=call.call_id,
-                    unique_id=call.unique_id,
-                    reason=reason if reason.replace("-", "").isalnum() else "unknown",
+            found = told.get(call.unique_id)
+            if found is not None and found.ended_at is not None:
+                self._publish_completion(found, _known_live(call))
+            else:
+                self.notifier.publish(
+                    CallEnded(
+                        at=now, call_id=call.call_id, unique_id=call.unique_id, outcome="dropped"
+                    )
                 )
-            )
-        if state is CallState.FALLBACK:
-            log.info("recovered call %s waiting in the fallback queue", call.call_id)
-            return
-        if state is CallState.WAITING:
-            self.acd.readmit(call, now)
-            log.info("recovered waiting call %s in %s", call.call_id, call.queue)
-            return
-        call.agent = row.agent
-        if state is CallState.TALKING:
-            call.answered_at = row.answered_at or now
-            self.calls.set_agent_channel(call, partner[0].name)
-            call.agent = endpoint_of(partner[0].name) or call.agent
-        else:
-            call.offered_at = now
-        log.info("recovered %s call %s with %s", call.state, call.call_id, call.agent)
+            advance(call, CallEvent.END)
 
-    async def _close_unobserved(self, live: dict[str, LiveChannel], now: float) -> None:
-        """At start: close the records of calls that ended while no controller ran.
-
-        Their end was not seen, so it is recorded as now, with the outcome
-        "unobserved" (when the record has none yet); the ones still in
-        Asterisk were adopted above and are left alone.
-        """
-        assert self.open_calls is not None
-        for call_id, unique_id in await asyncio.to_thread(
-            self.open_calls, now - OPEN_CALLS_LOOKBACK
-        ):
-            if unique_id in live or self.calls.get(call_id) is not None:
+    async def _complete_ended(
+        self, live: dict[str, LiveChannel], told: dict[str, CallHistory], now: float
+    ) -> None:
+        """Records of calls that ended unseen: completed from the log, or "unobserved"."""
+        ended = {uid: h for uid, h in told.items() if h.ended_at is not None and uid not in live}
+        records = await asyncio.to_thread(self.records.by_unique_ids, list(ended))
+        for unique_id, found in ended.items():
+            record = records.get(unique_id)
+            if record is None and found.entered_at <= self._unseen_after:
                 continue
-            log.info("call %s ended while the controller was away", call_id)
+            if record is None:
+                log.info("call from %s came and went unseen: recorded", found.caller)
+                self._publish_completion(found, Known(new_call_id(found.entered_at), False))
+            elif record.ended_at is None and record.id not in self._done:
+                log.info("call %s ended while the controller was away", record.id)
+                self._publish_completion(found, _known(record))
+        if self.runs:
+            return
+        for call_id, unique_id in await asyncio.to_thread(
+            self.records.open_calls, now - OPEN_CALLS_LOOKBACK
+        ):
+            if unique_id in live or unique_id in ended or call_id in self._done:
+                continue
+            if self.calls.get(call_id) is not None:
+                continue
+            log.warning("call %s ended unseen and the channel log does not say how", call_id)
             self.notifier.publish(
                 CallEnded(at=now, call_id=call_id, unique_id=unique_id, outcome="unobserved")
             )
+
+    # -- calls still in Asterisk ------------------------------------------------------------
+    async def _adopt(
+        self,
+        channel: LiveChannel,
+        by_bridge: dict[str, list[LiveChannel]],
+        told: dict[str, CallHistory],
+        now: float,
+    ) -> None:
+        if self.calls.by_unique_id(channel.unique_id) is not None or channel.context not in OURS:
+            return
+        call_id = await self.pbx.get_var(channel.name, Var.CALL_ID)
+        record = None
+        if call_id and call_id.isalnum():
+            record = await asyncio.to_thread(self.records.call, call_id)
+        found = told.get(channel.unique_id)
+        unseen = found is not None and found.entered_at > self._unseen_after
+        if record is None and not (unseen and channel.context == Context.FALLBACK.value):
+            return  # not a caller of ours (an agent's leg, a spy, an outbound call)
+        partner = [
+            c for c in by_bridge.get(channel.bridge_id, []) if c.unique_id != channel.unique_id
+        ]
+        agent = endpoint_of(partner[0].name) if partner else None
+        if agent not in self.agents.statuses:
+            agent = None
+        known = _known(record) if record is not None else None
+        if record is None:
+            assert found is not None
+            record = self._unseen(found)
+            known = Known(record.id, recorded=False)
+        known_queue = bool(record.queue)
+        if agent is not None:
+            state = CallState.TALKING
+        elif channel.context in WAITING_CONTEXTS:
+            state = CallState.WAITING
+        elif channel.context == Context.FALLBACK.value:
+            state = CallState.WAITING if known_queue else CallState.FALLBACK
+        else:
+            state = CallState.RINGING
+        call = _live(record, channel, state, now)
+        if found is not None:
+            assert known is not None
+            self._publish_completion(found, known)
+        self.calls.add(call)
+        self.adopted.append(call.call_id)
+        if state is CallState.TALKING:
+            assert agent is not None
+            call.agent = agent
+            call.answered_at = (found.answered_at if found else None) or record.answered_at or now
+            self.calls.set_agent_channel(call, partner[0].name)
+            await self._on_this_call(agent, call)
+        elif state is CallState.WAITING:
+            self.acd.readmit(call, now)
+            if channel.context == Context.FALLBACK.value:
+                await self._back_from_fallback(call)
+        elif state is CallState.RINGING:
+            call.agent, call.offered_at = record.agent, now
+        log.info("recovered %s call %s (%s) %s", state, call.call_id, channel.context, call.agent)
+
+    def _unseen(self, found: CallHistory) -> CallRecord:
+        """A record for a caller who came while the controller was down (written below)."""
+        return CallRecord(
+            id=new_call_id(found.entered_at),
+            unique_id=found.unique_id,
+            entered_at=found.entered_at,
+            caller_number=found.caller,
+            caller_name=found.caller_name,
+            dialled=found.dialled,
+        )
+
+    async def _back_from_fallback(self, call: LiveCall) -> None:
+        """A caller of a known queue left in the plain queue: back to the ACD's line, where
+        they keep their original place (the plain queue would serve them after others)."""
+        try:
+            await self.pbx.redirect(call.channel, Context.WAIT, "s")
+            log.info("call %s taken back from the fallback queue into %s", call.call_id, call.queue)
+        except PbxUnavailable as exc:
+            log.warning("call %s left in the fallback queue: %s", call.call_id, exc)
+
+    async def _on_this_call(self, agent: str, call: LiveCall) -> None:
+        status = self.agents.statuses[agent]
+        if status.state is AgentState.ON_CALL and status.call_id == call.call_id:
+            return
+        if status.state is AgentState.LOGGED_OUT:
+            log.warning("agent %s is on call %s but logged out", agent, call.call_id)
+            return
+        await self.agents.found_on_call(agent, call.call_id, call.answered_at or self.clock())
 
     async def _release_idle_agents(self, channels: list[LiveChannel], now: float) -> None:
         busy = {endpoint_of(c.name) for c in channels}
@@ -199,3 +275,46 @@ class Recovery:
                 self.agents.resume_wrapup(agent, now, RECOVERED_WRAPUP_SECONDS)
             else:
                 await self.agents.maybe_available(agent)
+
+
+def _live(record: CallRecord, channel: LiveChannel, state: CallState, now: float) -> LiveCall:
+    return LiveCall(
+        call_id=record.id,
+        unique_id=channel.unique_id,
+        channel=channel.name,
+        caller=record.caller_number,
+        caller_name=record.caller_name,
+        dialled=record.dialled,
+        entered_at=record.entered_at,
+        state=state,
+        data=dict(record.data),
+        path=tuple(record.ivr_path),
+        customer_id=record.customer_id,
+        queue=record.queue,
+        priority=record.priority,
+        extra=dict(record.requirements),
+        enqueued_at=record.enqueued_at or now,
+        offers=record.offers,
+    )
+
+
+def _known(record: CallRecord) -> Known:
+    return Known(
+        call_id=record.id,
+        queue=record.queue,
+        enqueued_at=record.enqueued_at,
+        fell_back=record.outcome == "fallback",
+        answered_at=record.answered_at,
+        agent=record.agent,
+    )
+
+
+def _known_live(call: LiveCall) -> Known:
+    return Known(
+        call_id=call.call_id,
+        queue=call.queue,
+        enqueued_at=call.enqueued_at,
+        fell_back=call.state is CallState.FALLBACK,
+        answered_at=call.answered_at,
+        agent=call.agent,
+    )

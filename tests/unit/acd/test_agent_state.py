@@ -42,6 +42,12 @@ EXPECTED: dict[tuple[AgentState, Event], AgentState] = {
     (S.WRAP_UP, E.PAUSE): S.WRAP_UP,
     (S.WRAP_UP, E.UNPAUSE): S.WRAP_UP,
     (S.WRAP_UP, E.LOGOUT): S.LOGGED_OUT,
+    # On a call the controller did not give (fallback queue, found after a restart).
+    (S.READY, E.FOUND_ON_CALL): S.ON_CALL,
+    (S.PAUSED, E.FOUND_ON_CALL): S.ON_CALL,
+    (S.RINGING, E.FOUND_ON_CALL): S.ON_CALL,
+    (S.ON_CALL, E.FOUND_ON_CALL): S.ON_CALL,
+    (S.WRAP_UP, E.FOUND_ON_CALL): S.ON_CALL,
 }
 ALL_PAIRS = list(itertools.product(AgentState, Event))
 ILLEGAL = [pair for pair in ALL_PAIRS if pair not in EXPECTED]
@@ -59,14 +65,15 @@ def fire(status: AgentStatus, event: Event, now: float = 50.0, wrapup: float = 0
 
 def test_the_table_holds_exactly_the_legal_pairs() -> None:
     assert set(TABLE) == set(EXPECTED)
-    assert len(EXPECTED) + len(ILLEGAL) == len(AgentState) * len(Event) == 60
+    assert len(EXPECTED) + len(ILLEGAL) == len(AgentState) * len(Event) == 66
 
 
 @pytest.mark.parametrize(("state", "event"), list(EXPECTED))
 def test_legal_transition(state: AgentState, event: Event) -> None:
     after = fire(status_in(state), event)
     assert after.state is EXPECTED[state, event]
-    changed = after.state is not state or (state, event) == (S.PAUSED, E.PAUSE)
+    renewed = {(S.PAUSED, E.PAUSE), (S.ON_CALL, E.FOUND_ON_CALL)}  # a new period, same state
+    changed = after.state is not state or (state, event) in renewed
     assert after.since == (50.0 if changed else 10.0)
 
 
@@ -186,3 +193,13 @@ def test_a_working_day() -> None:
         status = transition(status, event, float(now), **arguments)  # type: ignore[arg-type]
         assert status.state is expected, event
     assert status.since == len(steps)
+
+
+def test_a_paused_agent_found_on_a_call_is_paused_again_after_it() -> None:
+    found = transition(AgentStatus(S.PAUSED, 10.0, reason="lunch"), E.FOUND_ON_CALL, 20.0,
+                       call_id="c9")  # fmt: skip
+    assert (found.state, found.call_id, found.pending_pause, found.since) == (
+        S.ON_CALL, "c9", "lunch", 20.0,
+    )  # fmt: skip
+    after = transition(found, E.HANGUP, 30.0)
+    assert (after.state, after.reason) == (S.PAUSED, "lunch")
