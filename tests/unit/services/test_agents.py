@@ -279,3 +279,17 @@ async def test_loading_keeps_live_states_and_forgets_removed_agents(center: Cent
     assert center.state("agent1") == "ready"
     with pytest.raises(AgentError):
         center.agents.status("agent2")
+
+
+async def test_an_agent_removed_from_the_configuration_no_longer_staffs_a_queue(
+    center: Center,
+) -> None:
+    billing = QueueSettings(
+        name="billing", requirements={"billing": 1}, announce=Announce(on_entry=False, interval=0)
+    )
+    center.configure([billing], {"agent1": {"billing": 1}, "agent2": {"billing": 1}})
+    center.configure([billing], {"agent1": {"billing": 1}})  # agent2 deactivated
+    assert center.agents.skills == {"agent1": {"billing": 1}}
+    # Nobody logged in: the caller is told so (unstaffed), not left to an error.
+    decision = await center.enqueue(center.caller(), "billing")
+    assert decision == Decision(Status.HANGUP, prompt="vm-nobodyavail")
