@@ -61,6 +61,7 @@ from tests.fakes.repositories import FakeCallbackRepository, FakeCallRecords, Fa
 T0 = 1_750_172_400.0
 TRUNK = "carrier"
 RECORDINGS = "/var/spool/asterisk/recordings"
+SETTLE_SECONDS = 5.0  # a safety net: the tasks are in-memory work and thread hops
 E = TypeVar("E", bound=Event)
 
 
@@ -198,9 +199,16 @@ class Center:
         await self.settle()
 
     async def settle(self) -> None:
-        """Let the notifier's asynchronous subscribers (queue_log) run."""
-        for _ in range(5):
-            await asyncio.sleep(0)
+        """Wait for the tasks the services started (the notifier's asynchronous
+        subscribers: queue_log, the dialled calls' lead updates) to finish."""
+        current = asyncio.current_task()
+        while True:
+            pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+            if not pending:
+                return
+            _, still = await asyncio.wait(pending, timeout=SETTLE_SECONDS)
+            if still:
+                raise TimeoutError(f"tasks still running after {SETTLE_SECONDS} s: {still}")
 
     # -- what was published ---------------------------------------------------------------------
     def of(self, kind: type[E]) -> list[E]:
