@@ -26,6 +26,7 @@ from typing import Any, TypeVar, cast
 from callcenter.adapters.ami.client import AmiClient
 from callcenter.adapters.ami.pbx_view import PbxView
 from callcenter.core import pbx_events as ev
+from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.estimate import HandleTimes
 from callcenter.core.acd.router import Router
 from callcenter.core.calls.live import CallBook, LiveCall
@@ -181,13 +182,15 @@ class Center:
         agents: Mapping[str, Mapping[str, int]],
         schedules: Mapping[str, Schedule] | None = None,
         flows: Mapping[str, tuple[Mapping[str, Any], list[str]]] | None = None,
+        statuses: Mapping[str, AgentStatus] | None = None,
     ) -> None:
-        """As SiteConfiguration.reload applies it: router, queues, flows, agents."""
+        """As SiteConfiguration.reload applies it: router, queues, flows, agents
+        (``statuses``: agents' last stored states, used when the agents are new)."""
         by_name = {q.name: q for q in queues}
         self.router.set_queues({name: q.to_config() for name, q in by_name.items()})
         self.queues.load(by_name, dict(schedules or {}))
         self.flows.load(dict(flows or {}), queues=set(by_name), schedules=set(schedules or {}))
-        self.agents.load(agents, {}, set(), self.now)
+        self.agents.load(agents, dict(statuses or {}), set(), self.now)
 
     # -- time ---------------------------------------------------------------------------------
     @property
