@@ -247,7 +247,7 @@ class Center:
         """A caller whose IVR is over, in the call book (as the inbound use case opens it)."""
         n = self.next_id()
         call = LiveCall(
-            call_id=f"call{n}",
+            call_id=f"call{n:04d}",  # sorted in order of arrival, as new_call_id is
             unique_id=f"{T0:.0f}.{n}",
             channel=f"PJSIP/carrier-{n:08x}",
             caller=number,

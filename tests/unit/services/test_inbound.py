@@ -143,6 +143,7 @@ async def test_a_caller_who_waits_is_told_their_place(site: Center) -> None:
     await busy_agent(site)
     first, second = pressing("1"), pressing("1")
     assert await arrives(site, first) == Status.WAIT
+    await site.advance(5)
     assert await arrives(site, second) == Status.WAIT
     [(position, estimate)] = second.heard("say_position")
     assert position == 2 and estimate is not None and estimate > 0
@@ -231,6 +232,7 @@ async def test_the_announcement_s_turn_says_the_place_again(site: Center) -> Non
     await busy_agent(site)
     came = arrival(site)
     await arrives(site, pressing("1"), came)
+    await site.advance(5)
     await arrives(site, pressing("1"))
     line = FakeCallerLine()
     assert await site.inbound.announce(line, came.unique_id) == Status.WAIT
