@@ -4,7 +4,8 @@
 ``advance`` moves it forward and runs every timer that falls due on the way,
 in time order (ties: the order they were set), each awaited to its end before
 the next, so a test never sleeps on wall time and sees one order only. A
-timer's failure is not logged and swallowed as on the loop: it fails the test.
+timer's failure is not logged and swallowed as on the loop: it fails the test,
+and so do timers that keep falling due without end (``TimerLoop``).
 
 ``ManualScheduler`` is the one-shot job scheduler Callbacks use (APScheduler's
 ``once``/``cancel`` in production), its jobs kept on the same timers.
@@ -19,6 +20,13 @@ from collections.abc import Awaitable, Callable, Hashable
 from callcenter.services.timers import Timers
 
 Action = Callable[[], Awaitable[None] | None]
+
+
+MAX_FIRINGS = 10_000  # timers fired by one advance before it is called a loop
+
+
+class TimerLoop(RuntimeError):
+    """Timers kept falling due without the clock moving on: they re-arm in the past."""
 
 
 class ManualTimers(Timers):
@@ -53,7 +61,7 @@ class ManualTimers(Timers):
 
     async def run_until(self, until: float) -> None:
         """Move the clock to ``until``, firing each timer due by then at its own time."""
-        while True:
+        for _ in range(MAX_FIRINGS):
             due = [(when, order, key) for key, (when, order, _) in self._due.items()]
             due = [entry for entry in due if entry[0] <= until]
             if not due:
@@ -64,6 +72,8 @@ class ManualTimers(Timers):
             result = action()
             if inspect.isawaitable(result):
                 await result
+        else:
+            raise TimerLoop(f"{MAX_FIRINGS} timers fired by {until}; the last: {key!r}")
         self.now = max(self.now, until)
 
 

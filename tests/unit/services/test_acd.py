@@ -23,6 +23,7 @@ from callcenter.core.events import (
 from callcenter.core.hours import load_schedule
 from callcenter.core.queues import Announce, Overflow, QueueSettings, Relax
 from tests.fakes.center import Center
+from tests.fakes.clock import TimerLoop
 
 QUIET = Announce(on_entry=False, interval=0)  # no announcements unless a test wants them
 
@@ -569,3 +570,48 @@ async def test_when_the_redirect_fails_the_agent_is_released_and_the_caller_keep
     assert center.state("agent1") == "ready"
     assert call.state is CallState.WAITING
     assert center.router.waiting("support") == [call.call_id]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TimerLoop,
+    reason="bug: two queues overflowing into each other on max wait pass the caller back "
+    "and forth without end (max wait counts from the first enqueue; hops restart at 0)",
+)
+async def test_queues_that_overflow_into_each_other_do_not_pass_a_caller_back_and_forth(
+    center: Center,
+) -> None:
+    center.configure(
+        [
+            queue("support", max_wait=60, on_max_wait=Overflow(action="queue", target="general")),
+            queue("general", max_wait=60, on_max_wait=Overflow(action="queue", target="support")),
+        ],
+        {"agent1": {}},
+    )
+    await center.ready("agent1")
+    await center.agents.pause("agent1", "break", center.now)
+    call = center.caller()
+    await center.enqueue(call, "support")
+    await center.advance(60)
+    assert len(center.of(CallOverflowed)) <= 3  # MAX_OVERFLOW_HOPS
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a caller who falls back while an agent's phone rings leaves the agent ringing",
+)
+async def test_a_fallback_while_the_agent_rings_releases_the_agent(center: Center) -> None:
+    center.configure([queue()], {"agent1": {}})
+    await center.ready("agent1")
+    call = center.caller()
+    await center.enqueue(call, "support")
+    leg = await center.ring(call, "agent1")
+    await center.dial_end(call, leg, "NOANSWER")
+    await center.hangup(*leg)
+    # The dial-result route failed (CC_STATUS empty, DIALSTATUS NOANSWER: FAIL), so
+    # cc-route sends the caller to cc-fallback, which tells the controller.
+    await center.emit(
+        ev.UserEvent(user_event="CcFallback", unique_id=call.unique_id, raw={"reason": "x"})
+    )
+    await center.caller_hangs_up(call)  # later: the fallback queue's call ends
+    assert center.state("agent1") != "ringing"
