@@ -14,7 +14,7 @@ from callcenter.core.callbacks.policy import CallbackSettings
 from callcenter.core.callbacks.records import Callback, NewCallback
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.state import CallState
-from callcenter.core.dialplan import Context, Var, inherited
+from callcenter.core.dialplan import Context, Decision, Status, Var, inherited
 from callcenter.core.events import (
     CallAbandoned,
     CallAnswered,
@@ -530,3 +530,60 @@ async def test_after_a_restart_booked_callbacks_are_armed_and_long_missed_ones_e
     assert [d.channel_id[: len(f"cb{soon.id}a")] for d in site.pbx.originations] == [
         f"cb{soon.id}a"
     ]
+
+
+async def test_agent_first_a_customer_who_does_not_answer_is_tried_again(center: Center) -> None:
+    center.configure([queue(dial_first="agent")], {"agent1": {}})
+    await paused(center, "agent1")
+    call = await waiting(center)
+    callback = await keep_place(center, call)
+    await center.agents.ready("agent1", center.now)
+    dial = last_dial(center)
+    agent_channel = "PJSIP/agent1-00000042"
+    await center.emit(
+        ev.OriginateResponse(
+            action_id=dial.action_id, response="Success", channel=agent_channel,
+            unique_id=dial.channel_id,
+        )
+    )  # fmt: skip
+    await center.callback_dialer.agent_result(dial.channel_id, "NOANSWER")
+    await center.settle()
+    assert center.state("agent1") == "ready"
+    [attempted] = center.of(CallbackAttempted)
+    assert (attempted.outcome, attempted.next_status) == ("no-answer", "pending")
+    stored = center.callback_repo.get(callback.id)
+    assert stored is not None and stored.attempts == 1
+    await center.hangup(agent_channel, dial.channel_id)  # the agent's channel ends
+    assert center.state("agent1") == "ready" and center.of(CallEnded) == []
+
+
+async def test_a_reached_customer_whose_agent_does_not_answer_waits_for_the_next(
+    site: Center,
+) -> None:
+    await paused(site, "agent1", "agent2")
+    call = await waiting(site)
+    callback = await keep_place(site, call)
+    await site.agents.ready("agent1", site.now)
+    await answered(site, "HUMAN")
+    leg = await site.ring(call, "agent1")
+    await site.dial_end(call, leg, "NOANSWER")
+    await site.hangup(*leg)
+    assert await site.ring_ended(call, "NOANSWER") == Decision(Status.WAIT)
+    assert site.agents.status("agent1").reason == "ring-no-answer"
+    stored = site.callback_repo.get(callback.id)
+    assert stored is not None and stored.status == "done"  # the customer was reached
+    await site.agents.ready("agent2", site.now)
+    assert site.pbx.redirects == [(call.channel, Context.CONNECT.value, "agent2")]
+
+
+async def test_a_callback_whose_customer_is_being_called_cannot_be_cancelled(
+    site: Center,
+) -> None:
+    await paused(site, "agent1")
+    call = await waiting(site)
+    callback = await keep_place(site, call)
+    await site.agents.ready("agent1", site.now)  # the customer's phone is ringing
+    with pytest.raises(CallbackError) as refused:
+        await site.callbacks.cancel(callback.id)
+    assert refused.value.code == "not-pending"
+    assert site.calls.get(call.call_id) is call and site.state("agent1") == "ringing"
