@@ -148,7 +148,7 @@ class Center:
         self.staff = CampaignStaff(self.agents, self.queues)
         self.dialer_calls = DialerCalls(
             self.store, self.agents, self.calls, self.notifier, self.recordings, self.timers,
-            self.staff,
+            self.staff, self.acd,
         )  # fmt: skip
         self.prompts_made: list[tuple[str, str]] = []
         self.dialer = Dialer(
