@@ -3,8 +3,6 @@ offering.py, wait_timers.py): who is rung, when, and what is reported."""
 
 from __future__ import annotations
 
-import pytest
-
 from callcenter.core import pbx_events as ev
 from callcenter.core.calls.state import CallState
 from callcenter.core.dialplan import Context, Decision, Status, Var
@@ -23,7 +21,6 @@ from callcenter.core.events import (
 from callcenter.core.hours import load_schedule
 from callcenter.core.queues import Announce, Overflow, QueueSettings, Relax
 from tests.fakes.center import Center
-from tests.fakes.clock import TimerLoop
 
 QUIET = Announce(on_entry=False, interval=0)  # no announcements unless a test wants them
 
@@ -549,17 +546,11 @@ async def test_a_queue_that_does_not_exist_sends_the_caller_to_the_fallback(
     assert await center.enqueue(center.caller(), "nowhere") == Decision(Status.FALLBACK)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="bug: the released agent is offered the same caller again at once, and again",
-)
 async def test_when_the_redirect_fails_the_agent_is_released_and_the_caller_keeps_waiting(
     center: Center,
 ) -> None:
-    # Offering._release requeues the caller, then frees the agent; the agent, free,
-    # is offered the most deserving caller (the same one), whose Redirect fails again:
-    # recursion until RecursionError, the agent left wherever the deepest frame was.
+    # The agent is freed before the caller goes back in line, so the failing Redirect
+    # is not tried again at once (it used to recurse until RecursionError).
     center.configure([queue()], {"agent1": {}})
     await center.ready("agent1")
     await center.agents.pause("agent1", "break", center.now)
@@ -572,12 +563,6 @@ async def test_when_the_redirect_fails_the_agent_is_released_and_the_caller_keep
     assert center.router.waiting("support") == [call.call_id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimerLoop,
-    reason="bug: two queues overflowing into each other on max wait pass the caller back "
-    "and forth without end (max wait counts from the first enqueue; hops restart at 0)",
-)
 async def test_queues_that_overflow_into_each_other_do_not_pass_a_caller_back_and_forth(
     center: Center,
 ) -> None:
@@ -596,10 +581,27 @@ async def test_queues_that_overflow_into_each_other_do_not_pass_a_caller_back_an
     assert len(center.of(CallOverflowed)) <= 3  # MAX_OVERFLOW_HOPS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a caller who falls back while an agent's phone rings leaves the agent ringing",
-)
+async def test_a_caller_passed_back_and_forth_hears_goodbye_after_three_hops(
+    center: Center,
+) -> None:
+    center.configure(
+        [
+            queue("support", max_wait=60, on_max_wait=Overflow(action="queue", target="general")),
+            queue("general", max_wait=60, on_max_wait=Overflow(action="queue", target="support")),
+        ],
+        {"agent1": {}},
+    )
+    await center.ready("agent1")
+    await center.agents.pause("agent1", "break", center.now)
+    call = center.caller()
+    await center.enqueue(call, "support")
+    await center.advance(600)
+    hops = center.of(CallOverflowed)
+    assert [h.queue for h in hops] == ["support", "general", "support", "general"]
+    assert [h.at - hops[0].at for h in hops] == [0, 60, 120, 180]  # each queue's own wait
+    assert center.pbx.redirects[-1] == (call.channel, Context.GOODBYE.value, "s")
+
+
 async def test_a_fallback_while_the_agent_rings_releases_the_agent(center: Center) -> None:
     center.configure([queue()], {"agent1": {}})
     await center.ready("agent1")
