@@ -74,6 +74,7 @@ class AgentService:
         for gone in set(self.skills) - set(agents):
             self.router.remove_agent(gone)
             self.statuses.pop(gone, None)
+            del self.skills[gone]
         for agent, skills in agents.items():
             self.skills[agent] = dict(skills)
             self.router.upsert_agent(agent, skills)

@@ -30,6 +30,10 @@ class LiveCall:
     offered_at: float | None = None
     answered_at: float | None = None
     offers: int = 0
+    # When the caller joined the queue they are in now (its maximum wait counts from
+    # there), and how many times they overflowed from one queue to another.
+    joined_at: float | None = None
+    overflows: int = 0
     recording: str = ""
     muted_since: float | None = None
     # A callback's id (services/callbacks/places.py). While its customer is not on the

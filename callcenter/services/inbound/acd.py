@@ -73,7 +73,7 @@ class Acd:
     async def on_hangup(self, event: ev.Hangup) -> None:
         await self.channel_gone(event.unique_id, event.channel, self.timers.clock())
 
-    def on_user_event(self, event: ev.UserEvent) -> None:
+    async def on_user_event(self, event: ev.UserEvent) -> None:
         if event.user_event != "CcFallback":
             return
         call = self.calls.by_unique_id(event.unique_id)
@@ -81,7 +81,11 @@ class Acd:
             return
         if call.state is CallState.WAITING:
             self.queueing.leave(call)
+        agent = call.agent if call.state is CallState.RINGING else ""
         advance(call, CallEvent.FALL_BACK)
+        if agent and self.agents.status(agent).state is AgentState.RINGING:
+            call.agent = ""  # the plain queue chooses its own agent
+            await self.agents.call_ended(agent, 0.0, self.timers.clock())
         self.notifier.publish(
             CallFellBack(
                 at=self.timers.clock(),

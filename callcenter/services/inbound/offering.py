@@ -177,8 +177,12 @@ class Offering:
             )
             await self.pbx.redirect(call.channel, Context.CONNECT, assignment.agent_id)
         except PbxUnavailable as exc:
+            # The agent is freed first, then the caller goes back in line: offered again
+            # at once, the same Redirect would fail the same way (again and again). The
+            # caller is offered anew when an agent frees up or Asterisk is back (resync).
             log.warning("call %s: offer to %s failed (%s)", call.call_id, assignment.agent_id, exc)
-            await self._release(call, now, keep_in_line=True)
+            await self._release(call, now, keep_in_line=False)
+            self.queueing.requeue(call, now)
 
     async def release_reserved(self, call: LiveCall, now: float) -> None:
         """A callback's customer was not reached: the agent held for it is free again,

@@ -61,6 +61,8 @@ class Queueing:
         """None: the caller is in line (in ``call.queue``); else where they go instead."""
         if not self.queues.accepting(settings, now):
             return self.overflow(call, settings, settings.on_closed, "closed", now, hops)
+        if call.queue != settings.name or call.joined_at is None:
+            call.joined_at = now
         call.queue, call.priority, call.extra = settings.name, priority, dict(extra)
         call.enqueued_at = call.enqueued_at or now
         self.router.enqueue(call.call_id, settings.name, priority, call.enqueued_at, extra)
@@ -129,7 +131,10 @@ class Queueing:
             overflow.action,
             overflow.target,
         )
-        if overflow.action == "queue" and hops < MAX_OVERFLOW_HOPS:
+        call.overflows += 1
+        # Hops in one decision and over the call's life: queues that overflow into each
+        # other pass a caller on at most this often, then the caller hears goodbye.
+        if overflow.action == "queue" and max(hops, call.overflows) <= MAX_OVERFLOW_HOPS:
             target = self.queues.get(overflow.target)
             if target is not None:
                 priority = max(call.priority, target.default_priority)

@@ -32,9 +32,10 @@ class WaitTimers:
         on_announce: OnCall,
     ) -> None:
         # A customer the call center called back is never turned away for waiting too long.
-        if settings.max_wait is not None and call.enqueued_at is not None and not call.callback_id:
+        joined = call.joined_at or call.enqueued_at
+        if settings.max_wait is not None and joined is not None and not call.callback_id:
             self.timers.at(
-                call.enqueued_at + settings.max_wait,
+                joined + settings.max_wait,
                 ("max-wait", call.call_id),
                 lambda: on_max_wait(call.call_id),
             )
