@@ -55,7 +55,7 @@ from callcenter.services.outbound.staff import CampaignStaff
 from callcenter.services.queues import QueueDirectory
 from callcenter.subscriptions import ami_table, domain_table, subscribe, subscribe_domain
 from tests.fakes.clock import ManualScheduler, ManualTimers
-from tests.fakes.pbx import FakeCallerLine, FakePbx, FakePbxEvents
+from tests.fakes.pbx import FakeCallerLine, FakeChannelLog, FakePbx, FakePbxEvents
 from tests.fakes.repositories import FakeCallbackRepository, FakeCallRecords, FakeDialerStore
 
 # Tuesday 17 June 2025, 15:00 UTC: 11:00 in New York, inside every default calling window.
@@ -96,9 +96,10 @@ class Center:
         )
         self.queue_log = QueueLog(self.pbx)
         self.records = FakeCallRecords()
+        self.channel_log = FakeChannelLog()
         self.recovery = Recovery(
-            self.pbx, self.calls, self.acd, self.agents, self.notifier, self.records.call,
-            self.timers.clock, open_calls=self.records.open_calls,
+            self.pbx, self.calls, self.acd, self.agents, self.notifier, self.records,
+            self.channel_log, self.timers.clock,
         )  # fmt: skip
         self.supervision = Supervision(self.pbx, {}, self.channels, self.calls, self.timers)
         self._build_callbacks()
@@ -121,8 +122,8 @@ class Center:
             self.queueing, self.wait_timers, self.handle_times,
         )  # fmt: skip
         self.acd = Acd(
-            self.router, self.queueing, self.offering, self.wait_timers, self.agents, self.pbx,
-            self.notifier, self.calls, self.queues, self.timers,
+            self.router, self.queueing, self.offering, self.wait_timers, self.agents,
+            self.channels, self.pbx, self.notifier, self.calls, self.queues, self.timers,
         )  # fmt: skip
 
     def _build_callbacks(self) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callcenter.core.callbacks.policy import CallbackSettings
+from callcenter.core.calls.outage import CelEvent
 from callcenter.core.dialplan import Decision, Status
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import (
@@ -220,3 +221,13 @@ class FakeCallerLine:
     async def carry_out(self, decision: Decision) -> Status:
         self.steps.append(("carry_out", decision))
         return decision.status
+
+
+class FakeChannelLog:
+    """Asterisk's channel event log (``ChannelLog``): the events a test puts in."""
+
+    def __init__(self) -> None:
+        self.events: list[CelEvent] = []
+
+    def since(self, at: float) -> list[CelEvent]:
+        return sorted((e for e in self.events if e.at >= at), key=lambda e: e.at)

@@ -35,7 +35,7 @@ from callcenter.core.calls.record import CallRecord
 from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import Context, Var
-from callcenter.core.events import CallEnded
+from callcenter.core.events import CallEnded, CallFellBack
 from callcenter.core.ids import new_call_id
 from callcenter.services.agents import AgentService
 from callcenter.services.inbound.acd import Acd
@@ -118,10 +118,12 @@ class Recovery:
         events = await asyncio.to_thread(self.channel_log.since, since)
         return history(events, lambda endpoint: endpoint in self.agents.statuses)
 
-    def _publish_completion(self, told: CallHistory, known: Known) -> None:
+    def _publish_completion(
+        self, told: CallHistory, known: Known, reason: str = "controller-down"
+    ) -> None:
         if known.call_id in self._done:
             return
-        for event in completion(told, known):
+        for event in completion(told, known, reason):
             self.notifier.publish(event)
         self._done.add(known.call_id)
         self.completed.append(known.call_id)
@@ -217,9 +219,16 @@ class Recovery:
         else:
             state = CallState.RINGING
         call = _live(record, channel, state, now)
+        assert known is not None
+        in_fallback = channel.context == Context.FALLBACK.value
+        reason = await self.pbx.get_var(channel.name, Var.REASON) if in_fallback else ""
+        reason = reason if reason and reason.replace("-", "").isalnum() else "controller-down"
         if found is not None:
-            assert known is not None
-            self._publish_completion(found, known)
+            self._publish_completion(found, known, reason)
+        elif in_fallback and not known.fell_back:
+            self.notifier.publish(
+                CallFellBack(at=now, call_id=call.call_id, unique_id=call.unique_id, reason=reason)
+            )
         self.calls.add(call)
         self.adopted.append(call.call_id)
         if state is CallState.TALKING:

@@ -160,12 +160,13 @@ class DialerCalls:
         deadline = now + grace
         # Predictive: no agent held; one who becomes free soon enough will do. An agent
         # held whose phone Asterisk can no longer ring is let go, and another one taken.
-        while self.timers.clock() < deadline - MIN_RING:
+        polls = max(0, math.ceil((grace - MIN_RING) / POLL_SECONDS))
+        for poll in range(polls + 1):
             if attempt.agent and not self.agents.phone_free(attempt.agent):
                 await self._let_go(attempt)
             if not attempt.agent:
                 attempt.agent = await self._take_agent(attempt)
-            if attempt.agent:
+            if attempt.agent or poll == polls or self.timers.clock() >= deadline - MIN_RING:
                 break
             await asyncio.sleep(POLL_SECONDS)
         if not attempt.agent or not self.agents.phone_free(attempt.agent):
@@ -191,14 +192,21 @@ class DialerCalls:
         )
 
     async def _let_go(self, attempt: Attempt) -> None:
-        """The agent held for the call cannot be rung (their phone is gone): paused."""
+        """The agent held for the call cannot take it now: another one will. A phone
+        Asterisk cannot reach pauses its agent; a phone on another call only frees them."""
         agent, attempt.agent = attempt.agent, ""
+        gone = not self.agents.phone_reachable(agent)
         log.warning(
-            "call %s: agent %s's phone cannot be rung; another agent", attempt.call_id, agent
-        )
+            "call %s: agent %s's phone is %s; another agent",
+            attempt.call_id, agent, "unreachable" if gone else "busy",
+        )  # fmt: skip
         status = self.agents.statuses.get(agent)
-        if status is not None and status.state is AgentState.RINGING:
+        if status is None or status.state is not AgentState.RINGING:
+            return
+        if gone:
             await self.agents.not_answered(agent, "CHANUNAVAIL", self.timers.clock())
+        else:
+            await self.agents.call_ended(agent, 0.0, self.timers.clock())
 
     async def _take_agent(self, attempt: Attempt) -> str:
         agent = self.staff.first_free(attempt.campaign)

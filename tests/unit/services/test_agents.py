@@ -10,6 +10,7 @@ from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
 from callcenter.core.dialplan import Decision, Status
 from callcenter.core.events import AgentStateChanged
+from callcenter.core.pause_reasons import PHONE_OFFLINE
 from callcenter.core.queues import Announce, QueueSettings
 from callcenter.services.agents import FALLBACK_QUEUE, AgentError
 from callcenter.services.ports import QueueMember
@@ -196,8 +197,15 @@ async def test_a_phone_that_goes_away_makes_its_agent_unavailable(one: Center) -
     )
     await one.emit(gone)
     assert not one.agents.available("agent1")
-    assert one.state("agent1") == "ready"  # still logged in: it is the phone that is gone
+    # Paused with the reason (the agent and the supervisor see why), not logged out.
+    assert one.state("agent1") == "paused"
+    assert one.agents.status("agent1").reason == PHONE_OFFLINE
     assert await one.enqueue(one.caller(), "support") == Decision(Status.WAIT)
+    back = ev.ContactStatus(
+        endpoint_name="agent1", contact_status="Reachable", uri="sip:agent1@192.0.2.10:5060"
+    )
+    await one.emit(back)  # the pause the controller set ends by itself; the caller rings
+    assert one.state("agent1") == "ringing"
 
 
 async def test_a_fixed_contact_needs_no_registration(center: Center) -> None:

@@ -176,11 +176,22 @@ async def test_a_caller_found_in_the_fallback_queue_is_recorded_as_fallen_back(
     site.pbx.variables[(caller.name, Var.REASON.value)] = "heartbeat"
     stored(site, "fell", caller.unique_id)
     await site.recovery.run()
-    call = site.calls.get("fell")
-    assert call is not None and call.state is CallState.FALLBACK
     [fell] = site.of(CallFellBack)
     assert (fell.call_id, fell.reason) == ("fell", "heartbeat")
-    assert site.router.waiting() == []  # Asterisk's queue has them, not ours
+    # Their queue is known: back into the ACD's line, with their original place.
+    call = site.calls.get("fell")
+    assert call is not None and call.state is CallState.WAITING
+    assert site.router.waiting() == ["fell"]
+    assert (caller.name, Context.WAIT.value, "s") in site.pbx.redirects
+
+
+async def test_a_caller_of_no_known_queue_stays_in_the_fallback_queue(site: Center) -> None:
+    caller = in_asterisk(site, "fell", Context.FALLBACK.value)
+    stored(site, "fell", caller.unique_id, queue="", enqueued_at=None)
+    await site.recovery.run()
+    call = site.calls.get("fell")
+    assert call is not None and call.state is CallState.FALLBACK
+    assert site.router.waiting() == [] and site.pbx.redirects == []
 
 
 async def test_channels_that_are_not_our_queued_callers_are_left_alone(site: Center) -> None:
