@@ -167,7 +167,15 @@ class CallCenter:
             inner_root=f"{layout.inner_dir}/spool/recordings",
             host_root=layout.host_dir / "spool" / "recordings",
         )
-        self.records = RecordWriter(self.storage.sessions)
+        # Call records on their own thread; if the database goes away they wait (memory,
+        # then the journal) and are written in order when it is back.
+        database = settings.database
+        self.records = RecordWriter(
+            self.storage.sessions,
+            memory=database.records_memory,
+            cap=database.records_cap,
+            journal=settings.records_journal,
+        )
         self.queue_log = QueueLog(self.pbx)
         self.recovery = Recovery(
             self.pbx,

@@ -31,6 +31,7 @@ from callcenter.core.outbound.records import (
 from callcenter.core.outbound.retry import LeadState
 from callcenter.core.queues import QueueSettings
 from callcenter.core.recordings import Recording
+from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.core.site import SiteDocuments
 from callcenter.core.stats import CallEventRecord
 from callcenter.core.users import User
@@ -48,6 +49,12 @@ class CallRecords(Protocol):
     def open_calls(self, since: float) -> list[tuple[str, str]]:
         """(call id, unique id) of the calls entered since then whose record is not closed."""
         ...
+
+
+class RecordsLag(Protocol):
+    """How far the call records' writer is behind (any thread; never blocks on the database)."""
+
+    def backlog(self) -> RecordsBacklog: ...
 
 
 # -- callbacks --------------------------------------------------------------------------------
