@@ -234,6 +234,7 @@ class CallCenter:
             self.calls,
             self.queues,
             CallEventHistory(self.storage.sessions).since,
+            self.records,
             self.timers.clock,
             zone,
         )
@@ -368,6 +369,7 @@ class CallCenter:
         self.notifier.subscribe_all(self.wallboard.on_event)
         self.notifier.subscribe_all(self.webhooks.submit)
         self.wallboard.on_publish(lambda board: self.hub.publish("wallboard", board.payload()))
+        self.records.on_change(self.wallboard.changed_soon)  # records behind, caught up
         self.desktop_settings.on_change(lambda s: self.webhooks.configure(s.crm.webhooks))
         self.supervision.on_change(
             lambda session: self.hub.publish("agents", {"type": "SpySession", **session.as_dict()})
