@@ -61,13 +61,17 @@ class Journal:
         """Take up a journal left by an earlier run (its events come first); how many."""
         if not self.path.exists():
             return 0
+        lines = whole = offset = 0
         with self.path.open("r+b") as file:
-            data = file.read()
-            whole = data.rfind(b"\n") + 1
-            if whole < len(data):
+            while chunk := file.read(1 << 20):  # the file may be large: counted in chunks
+                lines += chunk.count(b"\n")
+                if (last := chunk.rfind(b"\n")) >= 0:
+                    whole = offset + last + 1
+                offset += len(chunk)
+            if whole < offset:
                 log.warning("call records journal %s: a cut-short last line dropped", self.path)
                 file.truncate(whole)
-        self.unread = data.count(b"\n", 0, whole)
+        self.unread = lines
         if self.unread == 0:
             self.clear()
         return self.unread
