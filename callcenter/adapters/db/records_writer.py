@@ -108,6 +108,7 @@ class RecordWriter:
         self._settled = 0  # ... and written (or dropped)
         self._since: float | None = None  # the outage's first failure
         self._error = ""
+        self._kind = ""  # the kind of the last failure (adapters/db/failures.py)
         self._watchers: list[Callable[[], None]] = []
         self._stop_by = float("inf")
         self._logged = 0.0  # monotonic time of the last outage log line
@@ -304,6 +305,7 @@ class RecordWriter:
         )
         with self._lock:
             self._since, self._error = None, ""
+        self._kind = ""
         self._held.spill = self._held.journal is not None
         self._notify(force=True)
 
@@ -311,17 +313,18 @@ class RecordWriter:
         self.failures += 1
         failure = describe(exc)
         first = self._since is None
-        changed = failure.text != self._error
+        changed = failure.kind != self._kind  # said again only if it is another trouble
+        self._kind = failure.kind
         with self._lock:
             if first:
                 self._since, self._caught = self._clock(), 0
             self._error = failure.text
-        if not isinstance(exc, SQLAlchemyError):
-            log.exception("call records: writing failed (a bug, not the database)")
         if failure.disk_full and self._held.spill and self._journal_on_full_disk():
             self._held.spill = False
         if first or changed:
             self._logged = time.monotonic()
+            if not isinstance(exc, SQLAlchemyError):
+                log.exception("call records: writing failed (a bug, not the database)")
             log.error("%s", self._explain(failure))
         elif time.monotonic() - self._logged >= REMIND_EVERY:
             self._logged = time.monotonic()
