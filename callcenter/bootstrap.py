@@ -168,7 +168,15 @@ class CallCenter:
             inner_root=f"{layout.inner_dir}/spool/recordings",
             host_root=layout.host_dir / "spool" / "recordings",
         )
-        self.records = RecordWriter(self.storage.sessions)
+        # Call records on their own thread; if the database goes away they wait (memory,
+        # then the journal) and are written in order when it is back.
+        database = settings.database
+        self.records = RecordWriter(
+            self.storage.sessions,
+            memory=database.records_memory,
+            cap=database.records_cap,
+            journal=settings.records_journal,
+        )
         self.queue_log = QueueLog(self.pbx)
         self.recovery = Recovery(
             self.pbx,
@@ -227,6 +235,7 @@ class CallCenter:
             self.calls,
             self.queues,
             CallEventHistory(self.storage.sessions).since,
+            self.records,
             self.timers.clock,
             zone,
         )
@@ -361,6 +370,7 @@ class CallCenter:
         self.notifier.subscribe_all(self.wallboard.on_event)
         self.notifier.subscribe_all(self.webhooks.submit)
         self.wallboard.on_publish(lambda board: self.hub.publish("wallboard", board.payload()))
+        self.records.on_change(self.wallboard.changed_soon)  # records behind, caught up
         self.desktop_settings.on_change(lambda s: self.webhooks.configure(s.crm.webhooks))
         self.supervision.on_change(
             lambda session: self.hub.publish("agents", {"type": "SpySession", **session.as_dict()})

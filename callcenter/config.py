@@ -97,6 +97,13 @@ class PbxSettings(_Section):
 class DatabaseSettings(_Section):
     # Empty: SQLite file in the state directory.
     url: str = ""
+    # Call records the database cannot take yet (stopped, unreachable, disk full) wait
+    # in memory up to this many events, then in <state_dir>/records-journal.jsonl, and
+    # are written in order once it works again (an event holds about 250 bytes).
+    records_memory: int = Field(200_000, ge=100)
+    # With no journal to spill to (it is on the full disk too), memory keeps up to this
+    # many; newer events are then dropped, logged and counted on /api/health.
+    records_cap: int = Field(500_000, ge=100)
 
 
 class TrunkSettings(_Section):
@@ -163,6 +170,11 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.state_dir / 'callcenter.db'}"
+
+    @property
+    def records_journal(self) -> Path:
+        """Where call records wait past [database] records_memory (the database away)."""
+        return self.state_dir / "records-journal.jsonl"
 
     @property
     def pbx_dir(self) -> Path:

@@ -31,6 +31,7 @@ from callcenter.core.outbound.records import (
 from callcenter.core.outbound.retry import LeadState
 from callcenter.core.queues import QueueSettings
 from callcenter.core.recordings import Recording
+from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.core.site import SiteDocuments
 from callcenter.core.stats import CallEventRecord
 from callcenter.core.users import User
@@ -56,6 +57,12 @@ class CallRecords(Protocol):
     def last_event_at(self) -> float | None:
         """When the records last heard of anything (the latest call event), if ever."""
         ...
+
+
+class RecordsLag(Protocol):
+    """How far the call records' writer is behind (any thread; never blocks on the database)."""
+
+    def backlog(self) -> RecordsBacklog: ...
 
 
 # -- callbacks --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ PUBLIC = {
     "static",  # the pages' own CSS and JS
     "pages.login",
     "pages.logout",
-    "health",
+    "health.health",
     "openapi.spec",
     "openapi.docs",
     "openapi.swagger_ui_oauth_redirect",

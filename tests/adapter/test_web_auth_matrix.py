@@ -7,8 +7,11 @@ a route added later is checked by these tests without editing them.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
+from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.auth import RANK, access_of
+from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.simulate.console import Console
 from tests.adapter.console_support import (
     CHANGES,
@@ -149,3 +152,29 @@ def test_bad_tokens_are_refused(console: Console) -> None:
         answer = client.get("/api/wallboard", headers={"Authorization": f"Bearer {value}"})
         assert answer.status_code == 401, (value, answer.status_code)
     assert client.get("/api/wallboard", headers={"Authorization": token}).status_code == 401
+
+
+def test_health_is_public_and_says_when_the_call_records_are_behind(console: Console) -> None:
+    answer = console.app.test_client().get("/api/health")
+    assert answer.status_code == 200
+    health = answer.get_json()
+    assert health["ami"] is False and isinstance(health["calls"], int)
+    assert health["records"]["behind"] is False and health["records"]["last_error"] == ""
+
+    behind = RecordsBacklog(
+        waiting=4200,
+        behind_since=1_760_000_000.0,
+        last_error="database unreachable (OperationalError: connection refused)",
+        journal=200,
+        dropped=3,
+    )
+    app = create_app(replace(console.services, records=lambda: behind), "another-secret")
+    records = app.test_client().get("/api/health").get_json()["records"]
+    assert records == {
+        "behind": True,
+        "waiting": 4200,
+        "since": 1_760_000_000.0,
+        "last_error": "database unreachable (OperationalError: connection refused)",
+        "journal": 200,
+        "dropped": 3,
+    }

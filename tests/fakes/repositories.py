@@ -3,7 +3,8 @@
 For unit tests of the services that use them: Callbacks and CallbackDialer
 (``FakeCallbackRepository``), Dialer and DialerCalls (``FakeDialerStore``;
 its ``dnc_scopes`` also serves Callbacks), Recovery (``FakeCallRecords``:
-``call`` is its call loader, ``open_calls`` its open-calls reader).
+``call`` is its call loader, ``open_calls`` its open-calls reader), the
+wallboard (``FakeRecordsLag``: set ``now`` to the backlog it should report).
 
 Each behaves like the SQLAlchemy class of the same name on what the services
 see; tests/fakes/contracts.py holds the checks both must pass (run on the
@@ -23,6 +24,7 @@ from callcenter.core.callbacks.records import PENDING, Attempt, Callback, NewCal
 from callcenter.core.calls.record import CallRecord
 from callcenter.core.outbound.records import Campaign, DialSample, LeadRecord, NewDialAttempt
 from callcenter.core.outbound.retry import TABLE, LeadState
+from callcenter.core.records_backlog import RecordsBacklog
 
 # The dial_attempts columns a result may set, with a new row's values.
 ATTEMPT_DEFAULTS: dict[str, Any] = {
@@ -81,6 +83,16 @@ class FakeCallRecords:
     def last_event_at(self) -> float | None:
         times = [t for r in self.records.values() for t in (r.entered_at, r.ended_at) if t]
         return max(times, default=None)
+
+
+class FakeRecordsLag:
+    """The records writer's account (``RecordsLag``): whatever the test sets."""
+
+    def __init__(self, now: RecordsBacklog | None = None) -> None:
+        self.now = now or RecordsBacklog()
+
+    def backlog(self) -> RecordsBacklog:
+        return self.now
 
 
 class FakeCallbackRepository:

@@ -53,11 +53,17 @@ class PostgresCluster:
                 "UTF8",
             ]
         )
+        self._run_server()
+        self._psql("postgres", "CREATE DATABASE callcenter")
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/callcenter"
+
+    def _run_server(self) -> None:
+        assert self.directory is not None
         self._as_postgres(
             [
                 _bin("pg_ctl"),
                 "-D",
-                str(data),
+                str(self.directory / "data"),
                 "-l",
                 str(self.directory / "log"),
                 "-w",
@@ -67,18 +73,23 @@ class PostgresCluster:
                 "start",
             ]
         )
-        wait_for(
-            lambda: (
-                self._as_postgres(
-                    [_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], check=False
-                ).returncode
-                == 0
-            ),
-            20,
-            "postgres ready",
-        )
-        self._psql("postgres", "CREATE DATABASE callcenter")
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/callcenter"
+        wait_for(self.ready, 20, "postgres ready")
+
+    def ready(self) -> bool:
+        """The server accepts connections (pg_isready)."""
+        isready = [_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)]
+        return self._as_postgres(isready, check=False).returncode == 0
+
+    def pause(self) -> None:
+        """Stop the server as an outage would (sessions cut), keeping its data: resume()."""
+        assert self.directory is not None
+        data = str(self.directory / "data")
+        self._as_postgres([_bin("pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"])
+
+    def resume(self) -> None:
+        """Start the paused server again and wait until it accepts connections."""
+        if not self.ready():
+            self._run_server()
 
     def reset(self, url: str) -> None:
         """Empty the database between tests (drop and recreate the schema)."""

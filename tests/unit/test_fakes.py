@@ -10,10 +10,20 @@ import pytest
 
 from callcenter.core.callbacks.records import Attempt
 from callcenter.core.outbound.retry import LeadState
-from callcenter.services.repositories import CallbackRepository, CallRecords, DialerStore
+from callcenter.services.repositories import (
+    CallbackRepository,
+    CallRecords,
+    DialerStore,
+    RecordsLag,
+)
 from tests.fakes import contracts
 from tests.fakes.contracts import CallbackWorld, CallRecordsWorld, DialerWorld
-from tests.fakes.repositories import FakeCallbackRepository, FakeCallRecords, FakeDialerStore
+from tests.fakes.repositories import (
+    FakeCallbackRepository,
+    FakeCallRecords,
+    FakeDialerStore,
+    FakeRecordsLag,
+)
 
 
 def dialer_world() -> DialerWorld:
@@ -65,10 +75,12 @@ def test_the_fakes_are_what_the_services_take() -> None:
     dialer: DialerStore = FakeDialerStore()
     callbacks: CallbackRepository = FakeCallbackRepository()
     records: CallRecords = FakeCallRecords()
+    lag: RecordsLag = FakeRecordsLag()
     pairs: list[tuple[object, type[Any]]] = [
         (dialer, DialerStore),
         (callbacks, CallbackRepository),
         (records, CallRecords),
+        (lag, RecordsLag),
     ]
     for fake, protocol in pairs:
         wanted = [name for name in vars(protocol) if not name.startswith("_")]

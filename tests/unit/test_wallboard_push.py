@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from callcenter.core.calls.state import CallState
+from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.services.console.wallboard_snapshot import WallboardOut
 from tests.unit.wallboard_support import T0, a_morning, live_call, queued, rig
 
@@ -56,5 +57,33 @@ async def test_a_waiting_caller_reaching_the_target_is_pushed_without_any_event(
         await wait_until(lambda: len(pushed) == 2, timeout=1.0)
         assert pushed[1].queues[1].today.offered == 1
         assert pushed[1].queues[1].today.service_level == 0.0
+    finally:
+        r.board.stop()
+
+
+async def test_the_records_falling_behind_are_pushed_when_the_writer_says_so() -> None:
+    r = rig()
+    pushed: list[WallboardOut] = []
+    r.board.on_publish(pushed.append)
+    await r.board.start()
+    try:
+        assert not r.board.snapshot().records.behind
+        r.records.now = RecordsBacklog(
+            waiting=120, behind_since=T0 - 30, last_error="database unreachable", journal=20
+        )
+        # The records writer tells from its own thread.
+        await asyncio.to_thread(r.board.changed_soon)
+        await wait_until(lambda: len(pushed) == 1)
+        records = pushed[0].records
+        assert (records.behind, records.waiting, records.since) == (True, 120, T0 - 30)
+        assert (records.last_error, records.journal, records.dropped) == (
+            "database unreachable",
+            20,
+            0,
+        )
+        r.records.now = RecordsBacklog()
+        await asyncio.to_thread(r.board.changed_soon)
+        await wait_until(lambda: len(pushed) == 2)
+        assert not pushed[1].records.behind and pushed[1].records.waiting == 0
     finally:
         r.board.stop()

@@ -17,6 +17,7 @@ from callcenter.core.queues import QueueSettings
 from callcenter.core.stats import CallEventRecord
 from callcenter.services.console.wallboard import Wallboard
 from callcenter.services.queues import QueueDirectory
+from tests.fakes.repositories import FakeRecordsLag
 
 PARIS = ZoneInfo("Europe/Paris")
 # 2026-01-15 09:00 in Paris (UTC+1): 540 minutes after local midnight.
@@ -66,6 +67,7 @@ class Rig:
     calls: CallBook
     board: Wallboard
     history: list[CallEventRecord]
+    records: FakeRecordsLag
 
     def publish(self, event: ev.Event) -> None:
         self.board.on_event(event)
@@ -85,11 +87,12 @@ def rig(
     )
     calls = CallBook()
     stored = list(history or [])
+    records = FakeRecordsLag()
     board = Wallboard(
-        agents, Names(), calls, queues(), lambda since: stored, time.time if real_clock else clock,
-        PARIS,
+        agents, Names(), calls, queues(), lambda since: stored, records,
+        time.time if real_clock else clock, PARIS,
     )  # fmt: skip
-    return Rig(clock, agents, calls, board, stored)
+    return Rig(clock, agents, calls, board, stored, records)
 
 
 def live_call(call_id: str, queue: str, enqueued_at: float, state: CallState) -> LiveCall:

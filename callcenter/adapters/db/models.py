@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -184,6 +185,22 @@ class WaitEstimateRow(Base):
     estimate_seconds: Mapped[float | None] = mapped_column(Float)
     # Seconds from this estimate until an agent answered; None if never answered.
     actual_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class RecordsProgressRow(Base):
+    """How far each records writer got: the last event it wrote, in the same transaction.
+
+    A batch whose commit was answered by an error may have been written all the
+    same; before retrying, the writer skips the events up to ``seq`` (rows of
+    call_events and the state log are keyed by an autoincrement id, so writing
+    them twice would double them). One row per writer (per controller run).
+    """
+
+    __tablename__ = "records_progress"
+
+    writer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[float] = mapped_column(Float)
 
 
 class RecordingRow(Base):

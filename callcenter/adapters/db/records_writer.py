@@ -1,9 +1,26 @@
 """Call records: every domain event becomes rows in the database.
 
 Writes happen on a writer thread with its own queue, so the event loop never
-waits on the database. If the database goes away, the writer keeps the
-events, retries with backoff and logs; nothing is dropped while the
-controller lives.
+waits on the database, and calls are routed from memory whatever the database
+does. If the database goes away (stopped, unreachable, its disk full), the
+writer keeps the events, retries with a backoff and writes them in order once
+it can: nothing is dropped, nothing written twice.
+
+- A batch is one transaction: one that fails is rolled back and retried whole.
+  Each transaction also records the number of its last event
+  (``records_progress``); after a failure the writer first reads that number
+  back and skips the events written already (a commit can succeed and still be
+  answered by an error; call_events and the state log, keyed by autoincrement
+  ids, would otherwise get rows twice).
+- What waits is held in bounded memory (records_held.py): past ``memory``
+  events they spill to a journal file (records_journal.py); with no journal to
+  spill to (its disk is the full one), memory holds up to ``cap`` events and
+  newer ones are dropped, logged and counted: the only loss.
+- ``backlog()`` tells how far behind the records are (the RecordsLag port: the
+  wallboard, GET /api/health); the first failure of an outage is logged with
+  what to do, then a reminder every minute, then the catch-up.
+- At stop, what the database still has not taken is kept in the journal and
+  written first at the next start.
 
 The writer shares the interpreter (and its lock) with the event loop, so it
 is kept cheap: SQL Core statements on one connection per batch of events, no
@@ -16,22 +33,35 @@ table sees its rows in the events' order (records_rows.py).
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import Connection, bindparam, case, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.adapters.db.failures import Failure, describe
+from callcenter.adapters.db.records_held import HeldEvents
+from callcenter.adapters.db.records_journal import Item, Journal
 from callcenter.adapters.db.records_rows import KEY, Rows, by_key, table
 from callcenter.core import events as ev
+from callcenter.core.records_backlog import RecordsBacklog
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
+MEMORY = 200_000  # events held in memory before the journal takes the newer ones
+CAP = 500_000  # events held in memory when there is no journal to spill to
+RETRY_FIRST = 0.5  # seconds before the first retry, doubled up to RETRY_MOST
+RETRY_MOST = 5.0
+REMIND_EVERY = 60.0  # an outage that goes on is logged again this often
+NOTICE_EVERY = 1.0  # watchers hear of a backlog's progress at most this often
 
 CALLS = table("calls")
 EVENTS = table("call_events")
@@ -39,6 +69,7 @@ WAITS = table("wait_estimates")
 STATUS = table("agent_status")
 STATE_LOG = table("agent_state_log")
 RECORDINGS = table("recordings")
+PROGRESS = table("records_progress")
 # Gathered (rows.add) and sent at the end in this order: calls first, their rows after.
 GATHERED = (CALLS, EVENTS, WAITS, STATE_LOG)
 
@@ -52,12 +83,38 @@ ANSWERED = by_key(WAITS, "call_id").values(actual_seconds=bindparam("at_") - WAI
 
 
 class RecordWriter:
-    def __init__(self, sessions: sessionmaker[Session], recordings_dir: str = "") -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        recordings_dir: str = "",
+        *,
+        memory: int = MEMORY,
+        cap: int = CAP,
+        journal: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``journal``: the file events past ``memory`` spill to (None: memory only,
+        up to ``cap``)."""
         self._sessions = sessions
+        self.id = secrets.token_hex(8)  # this run's writer, in records_progress
         self._queue: queue.SimpleQueue[ev.Event | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="record-writer", daemon=True)
-        self._idle = threading.Event()
-        self._idle.set()
+        self._held = HeldEvents(memory, cap, Journal(journal) if journal is not None else None)
+        self._seq = 0
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._submitted = 0  # events of this run submitted ...
+        self._settled = 0  # ... and written (or dropped)
+        self._since: float | None = None  # the outage's first failure
+        self._error = ""
+        self._kind = ""  # the kind of the last failure (adapters/db/failures.py)
+        self._watchers: list[Callable[[], None]] = []
+        self._stop_by = float("inf")
+        self._logged = 0.0  # monotonic time of the last outage log line
+        self._noticed = 0.0  # ... and of the last notice to the watchers
+        self._dropped_logged = 0
+        self._caught = 0  # events written since the outage began
         self.recordings_dir = recordings_dir
         self.written = 0
         self.failures = 0
@@ -85,62 +142,302 @@ class RecordWriter:
 
     # -- life ------------------------------------------------------------------------
     def start(self) -> None:
+        journal = self._held.journal
+        if journal is not None and journal.open_existing():
+            log.warning(
+                "call records: %d events an earlier run could not write (%s) are written first",
+                journal.unread,
+                journal.path,
+            )
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Write what is held (trying until ``timeout``); what the database still has
+        not taken then is kept in the journal for the next start."""
+        self._stop_by = time.monotonic() + max(0.0, timeout - 1.0)
         self._queue.put(None)
         self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error("call records: the writer did not finish within %.0f s", timeout)
 
     def submit(self, event: ev.Event) -> None:
         if type(event) in self._handlers:
-            self._idle.clear()
+            with self._lock:
+                self._submitted += 1
             self._queue.put(event)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted so far is written (tests, shutdown)."""
-        return self._idle.wait(timeout)
+        with self._changed:
+            target = self._submitted
+            return self._changed.wait_for(lambda: self._settled >= target, timeout)
 
+    # -- how far behind ----------------------------------------------------------------
+    def backlog(self) -> RecordsBacklog:
+        """The RecordsLag port: read from any thread, never waits for the database."""
+        with self._lock:
+            since, error = self._since, self._error
+        return RecordsBacklog(
+            waiting=self._queue.qsize() + len(self._held),
+            behind_since=since,
+            last_error=error,
+            journal=self._held.in_journal,
+            dropped=self._held.dropped,
+        )
+
+    def on_change(self, watcher: Callable[[], None]) -> None:
+        """``watcher()`` (on the writer's thread) when the backlog changes: falling behind,
+        catching up, and while behind at most once a second."""
+        self._watchers.append(watcher)
+
+    # -- the writer's thread -------------------------------------------------------------
     def _run(self) -> None:
-        delay = 0.5
-        pending: list[ev.Event] = []
+        stopping = False
+        failed = False  # the last write failed: what did the database keep?
+        delay = RETRY_FIRST
         while True:
-            if not pending:
-                if self._queue.empty():
-                    self._idle.set()
-                item = self._queue.get()
-                if item is None:
+            if not len(self._held):
+                if stopping:
+                    self._finished()
                     return
-                pending.append(item)
-            while len(pending) < BATCH and not self._queue.empty():
-                item = self._queue.get()
-                if item is None:
-                    self._write(pending)
-                    return
-                pending.append(item)
-            if self._write(pending):
-                pending = []
-                delay = 0.5
-            else:
-                time.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                stopping = self._take(self._queue.get())
+            stopping = self._take_queued() or stopping
+            batch = self._held.oldest(BATCH)
+            if not batch:
+                continue
+            if self._write(batch, failed or any(w != self.id for w, _, _ in batch)):
+                self._held.forget(len(batch))
+                self._written(batch)
+                failed, delay = False, RETRY_FIRST
+                continue
+            failed = True
+            if stopping and time.monotonic() >= self._stop_by:
+                self._keep_for_next_run()
+                return
+            stopping = self._pause(delay) or stopping
+            delay = min(delay * 2, RETRY_MOST)
 
-    def _write(self, batch: list[ev.Event]) -> bool:
+    def _take(self, item: ev.Event | None) -> bool:
+        """Hold one event from the queue; True for the stop mark."""
+        if item is None:
+            return True
+        self._seq += 1
+        if not self._held.add((self.id, self._seq, item)):
+            self._settle(1)
+            self._log_dropped()
+        return False
+
+    def _take_queued(self) -> bool:
+        stopping = False
+        while not self._queue.empty():
+            stopping = self._take(self._queue.get()) or stopping
+        return stopping
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait before retrying, holding what arrives meanwhile; True if told to stop."""
+        deadline = min(time.monotonic() + seconds, self._stop_by)
+        stopping = False
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            stopping = self._take(item) or stopping
+        return stopping
+
+    def _settle(self, count: int) -> None:
+        with self._changed:
+            self._settled += count
+            self._changed.notify_all()
+
+    def _write(self, batch: list[Item], check: bool) -> bool:
         try:
             with self._sessions.begin() as session:
-                rows = Rows(session.connection(), GATHERED)
-                for event in batch:
+                connection = session.connection()
+                todo = self._not_written(connection, batch) if check else batch
+                rows = Rows(connection, GATHERED)
+                for _, _, event in todo:
                     self._handlers[type(event)](rows, event)
                 rows.finish()
-        except SQLAlchemyError as exc:
-            self.failures += 1
-            log.error(
-                "call records: database write failed (%s); %d events kept for retry",
-                type(exc).__name__,
-                len(batch),
-            )
+                self._mark(rows, batch)
+        except Exception as exc:
+            self._failed(exc)
             return False
-        self.written += len(batch)
         return True
+
+    def _not_written(self, connection: Connection, batch: list[Item]) -> list[Item]:
+        """The events of ``batch`` the database does not have (a failed commit may have
+        been a commit all the same)."""
+        writers = {writer for writer, _, _ in batch}
+        query = select(PROGRESS.c.writer, PROGRESS.c.seq).where(PROGRESS.c.writer.in_(writers))
+        done: dict[str, int] = {w: s for w, s in connection.execute(query)}
+        todo = [item for item in batch if item[1] > done.get(item[0], -1)]
+        if len(todo) < len(batch):
+            log.warning(
+                "call records: %d events were written before the failure; not written again",
+                len(batch) - len(todo),
+            )
+        return todo
+
+    def _mark(self, rows: Rows, batch: list[Item]) -> None:
+        """Each writer's last event in ``batch``, in the same transaction."""
+        last = {writer: seq for writer, seq, _ in batch}
+        now = self._clock()
+        for writer, seq in last.items():
+            if rows.update(PROGRESS, "writer", writer, seq=seq, at=now).rowcount == 0:
+                rows.execute(PROGRESS, PROGRESS.insert().values(writer=writer, seq=seq, at=now))
+
+    def _written(self, batch: list[Item]) -> None:
+        self.written += len(batch)
+        if self._since is not None:
+            self._caught += len(batch)
+            if len(self._held) or not self._queue.empty():
+                self._notify()
+            else:
+                self._caught_up(self._since)
+        self._settle(sum(1 for writer, _, _ in batch if writer == self.id))
+
+    def _caught_up(self, since: float) -> None:
+        log.warning(
+            "call records caught up: %d events written, %.0f s after the first failure",
+            self._caught,
+            self._clock() - since,
+        )
+        with self._lock:
+            self._since, self._error = None, ""
+        self._kind = ""
+        self._held.spill = self._held.journal is not None
+        self._notify(force=True)
+
+    def _failed(self, exc: Exception) -> None:
+        self.failures += 1
+        failure = describe(exc)
+        first = self._since is None
+        changed = failure.kind != self._kind  # said again only if it is another trouble
+        self._kind = failure.kind
+        with self._lock:
+            if first:
+                self._since, self._caught = self._clock(), 0
+            self._error = failure.text
+        if failure.disk_full and self._held.spill and self._journal_on_full_disk():
+            self._held.spill = False
+        if first or changed:
+            self._logged = time.monotonic()
+            if not isinstance(exc, SQLAlchemyError):
+                log.exception("call records: writing failed (a bug, not the database)")
+            log.error("%s", self._explain(failure))
+        elif time.monotonic() - self._logged >= REMIND_EVERY:
+            self._logged = time.monotonic()
+            log.warning(
+                "call records still behind: %d events waiting (%d in the journal), "
+                "%.0f s since the first failure; last error: %s",
+                len(self._held),
+                self._held.in_journal,
+                self._clock() - (self._since or self._clock()),
+                failure.text,
+            )
+        self._notify(force=first)
+
+    # -- what the log says ---------------------------------------------------------------
+    def _database(self) -> tuple[str, Path | None]:
+        """How to name the database in the log; the SQLite file, if it is one."""
+        url = self._sessions.kw["bind"].url
+        if url.get_backend_name() == "sqlite" and url.database:
+            return f"the SQLite database {url.database}", Path(url.database)
+        return f"the database {url.render_as_string(hide_password=True)}", None
+
+    def _journal_on_full_disk(self) -> bool:
+        """Is the journal on the SQLite database's disk (the one that is full)?"""
+        journal, (_, path) = self._held.journal, self._database()
+        if journal is None or path is None:
+            return False
+        folder = journal.path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # the journal's folder is made at its first line
+        try:
+            return os.stat(folder).st_dev == os.stat(path.parent).st_dev
+        except OSError:
+            return False
+
+    def _explain(self, failure: Failure) -> str:
+        name, path = self._database()
+        held = self._held
+        if held.journal is None:
+            kept = f"in memory (up to {held.cap} events)"
+        elif held.spill:
+            kept = f"in memory (up to {held.memory} events, then in {held.journal.path})"
+        else:
+            kept = (
+                f"in memory only, up to {held.cap} events: the journal {held.journal.path} "
+                "is on the same disk"
+            )
+        waiting = f"{len(held)} events waiting, kept {kept}"
+        if failure.disk_full and path is not None:
+            return (
+                f"call records: {name} cannot grow, its disk is full ({failure.said}). "
+                f"Free space on that disk (see: df -h {path.parent}); {waiting}, and written "
+                "in order once there is room."
+            )
+        if failure.disk_full:
+            return (
+                f"call records: {name} cannot write, its disk is full ({failure.said}). "
+                f"Free space on the database server's disk; {waiting}, and written in order "
+                "once there is room."
+            )
+        return (
+            f"call records: cannot write to {name} ({failure.text}); {waiting}, retried every "
+            f"few seconds and written in order once it works."
+        )
+
+    def _log_dropped(self) -> None:
+        dropped = self._held.dropped
+        if self._dropped_logged and time.monotonic() - self._logged < REMIND_EVERY:
+            return
+        self._logged = time.monotonic()
+        self._dropped_logged = dropped
+        log.error(
+            "call records: %d events held in memory, the most allowed with no journal to "
+            "spill to; newer events are DROPPED (%d so far) until the database takes them",
+            self._held.in_memory,
+            dropped,
+        )
+
+    def _notify(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._noticed < NOTICE_EVERY:
+            return
+        self._noticed = time.monotonic()
+        for watcher in self._watchers:
+            try:
+                watcher()
+            except Exception:
+                log.exception("call records: backlog watcher %r failed", watcher)
+
+    # -- the end -------------------------------------------------------------------------
+    def _finished(self) -> None:
+        """Everything written: this run's progress row is no longer needed."""
+        try:
+            with self._sessions.begin() as session:
+                session.execute(PROGRESS.delete().where(PROGRESS.c.writer == self.id))
+        except SQLAlchemyError as exc:
+            log.info("call records: progress row left (%s)", describe(exc).text)
+
+    def _keep_for_next_run(self) -> None:
+        held = len(self._held)
+        try:
+            kept = self._held.keep_on_disk()
+        except OSError as exc:
+            kept = 0
+            log.error("call records: the journal cannot be written (%s)", exc.strerror or exc)
+        if kept:
+            assert self._held.journal is not None
+            log.error(
+                "call records: the database is still away at stop: %d events kept in %s, "
+                "written at the next start",
+                kept,
+                self._held.journal.path,
+            )
+        if held - kept:
+            log.error("call records: %d events LOST at stop (no journal to keep them)", held - kept)
 
     # -- one handler per event ---------------------------------------------------------
     @staticmethod

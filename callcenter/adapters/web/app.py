@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from apiflask import APIFlask
 from flask import Response, request, stream_with_context
 
@@ -15,6 +13,7 @@ from callcenter.adapters.web.areas import (
     calls,
     campaigns,
     desktop,
+    health,
     login,
     outbound,
     recordings,
@@ -28,6 +27,7 @@ from callcenter.adapters.web.services import ConsoleServices
 TOPICS = {"agents", "calls", "queues", "wallboard", "desktop"}
 # Every area's pages and API (areas/), in the order the API document lists them.
 BLUEPRINTS = (
+    health.api,  # public: monitoring probes
     login.pages,
     agents.api,
     calls.api,
@@ -67,14 +67,6 @@ def create_app(console: ConsoleServices, secret_key: str) -> APIFlask:
     errors.install(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-
-    @app.get("/api/health")
-    @app.doc(summary="Is the controller up and talking to Asterisk (no login needed)")
-    def health() -> dict[str, Any]:
-        return {
-            "ami": console.ami_connected(),
-            "calls": console.bridge.call(lambda: len(console.calls)),
-        }
 
     @app.get("/api/events")
     @app.doc(summary="Server-sent events: live changes (topics: agents, calls, queues, wallboard)")

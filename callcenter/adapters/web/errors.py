@@ -47,7 +47,7 @@ STATUS: dict[type[Exception], dict[str, int]] = {
                   "*": 400},
     CallbackError: {
         "unknown-queue": 404, "unknown-callback": 404, "not-pending": 409, "not-waiting": 409,
-        "bad-time": 422, "bad-number": 422, "dnc": 422, "*": 400,
+        "bad-time": 422, "bad-number": 422, "dnc": 422, "storage": 503, "*": 400,
     },
     SpyError: {
         "no-phone": 400, "self": 400, "unknown-phone": 400,

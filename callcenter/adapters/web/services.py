@@ -27,6 +27,7 @@ from callcenter.adapters.web.hub import Hub
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.state import CallState
 from callcenter.core.channels import Channel
+from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.services.agents import AgentService
 from callcenter.services.callbacks.places import Callbacks
 from callcenter.services.console.admin import Admin
@@ -77,6 +78,7 @@ class ConsoleServices:
     calls: LiveCalls
     phones: Phones
     ami_connected: Callable[[], bool]
+    records: Callable[[], RecordsBacklog]  # how far the call records are behind (any thread)
     queues: QueueDirectory
     # -- areas ----------------------------------------------------------------------
     wallboard: Callable[[], WallboardOut]  # the whole picture now (on the loop)

@@ -49,6 +49,7 @@ from callcenter.services.timers import Timers
 log = logging.getLogger(__name__)
 
 ANSWER_GRACE = 60.0  # seconds past the ring time before a silent attempt counts as failed
+STORAGE_RETRY = 30.0  # seconds before a place whose turn the storage failed is lined up again
 CAUSE_WAIT = 2.0  # seconds an uninformative Originate failure waits for the channel's Hangup
 
 
@@ -112,13 +113,34 @@ class CallbackDialer:
     # -- the turn has come ------------------------------------------------------------------
     async def turn(self, call: LiveCall, agent: str) -> None:
         assert call.callback_id is not None
+        try:
+            ready = await self._ready(call)
+        except Exception as exc:
+            # The storage failed (the database away): no audit row, so no dial. The agent
+            # held for the place is free at once (inbound calls go on reaching them) and
+            # the place comes back in line, its time kept, to try again.
+            now = self.timers.clock()
+            log.warning(
+                "call %s: callback %s not dialled, the storage failed (%s); again in %.0f s",
+                call.call_id, call.callback_id, exc, STORAGE_RETRY,
+            )  # fmt: skip
+            await self.acd.release_reserved(call, now)
+            self.callbacks.requeue_at(call, now + STORAGE_RETRY)
+            return
+        if ready is not None:
+            await self._dial(call, *ready)
+
+    async def _ready(self, call: LiveCall) -> tuple[Callback, CallbackSettings, int] | None:
+        """What storage says before dialling (the callback, the DNC lists; then the audit
+        row and the status written): what to dial, or None if it is not to be dialled."""
+        assert call.callback_id is not None
         callback = await asyncio.to_thread(self.repo.get, call.callback_id)
         queue = self.queues.get(call.queue)
         if callback is None or queue is None or callback.status not in ("pending", "dialing"):
             log.warning("call %s: callback %s is gone; releasing", call.call_id, call.callback_id)
             await self.acd.release_reserved(call, self.timers.clock())
             self.callbacks.end_place(call, "callback-gone", self.timers.clock())
-            return
+            return None
         settings = queue.callback
         now = self.timers.clock()
         listed_in = await asyncio.to_thread(self.dnc_scopes, callback.number)
@@ -146,15 +168,16 @@ class CallbackDialer:
             reopens = verdict.next_allowed_at or now
             log.info("callback %d not dialled: %s", callback.id, verdict.detail)
             await self._finish(call, callback, callback.attempts, outcome, settings, reopens)
-            return
-        await self._dial(call, callback, settings, attempt_id)
+            return None
+        attempt = callback.attempts + 1
+        await asyncio.to_thread(self.repo.update, callback.id, status="dialing", attempts=attempt)
+        return callback, settings, attempt_id
 
     async def _dial(
         self, call: LiveCall, callback: Callback, settings: CallbackSettings, attempt_id: int
     ) -> None:
         attempt = callback.attempts + 1
         channel_id = f"cb{callback.id}a{attempt}x{secrets.token_hex(4)}"
-        await asyncio.to_thread(self.repo.update, callback.id, status="dialing", attempts=attempt)
         dialling = Dialling(call, callback, attempt, attempt_id, channel_id, settings)
         self._dialling[channel_id] = dialling
         try:

@@ -83,26 +83,31 @@ class Callbacks:
         settings = self.queues.get(call.queue)
         if settings is None or call.state is not CallState.WAITING or call.enqueued_at is None:
             raise CallbackError("not-waiting", f"call {call.call_id} is not waiting in a queue")
-        if "site" in await asyncio.to_thread(self.dnc_scopes, number):
-            raise CallbackError("dnc", f"{number} is on the do-not-call list")  # no false promise
         data = {**call.data, "callback": "keep-place", "callback.number": number}
-        callback = await asyncio.to_thread(
-            self.repo.add,
-            NewCallback(
-                kind="keep-place",
-                queue=call.queue,
-                number=number,
-                requested_at=now,
-                enqueued_at=call.enqueued_at,
-                due_at=now,
-                max_attempts=settings.callback.max_attempts,
-                origin_call_id=call.call_id,
-                priority=call.priority,
-                extra=dict(call.extra),
-                data=data,
-                booked_by="caller",
-            ),
+        new = NewCallback(
+            kind="keep-place",
+            queue=call.queue,
+            number=number,
+            requested_at=now,
+            enqueued_at=call.enqueued_at,
+            due_at=now,
+            max_attempts=settings.callback.max_attempts,
+            origin_call_id=call.call_id,
+            priority=call.priority,
+            extra=dict(call.extra),
+            data=data,
+            booked_by="caller",
         )
+        try:
+            listed = "site" in await asyncio.to_thread(self.dnc_scopes, number)
+            callback = None if listed else await asyncio.to_thread(self.repo.add, new)
+        except Exception as exc:
+            # The database is away: no stored callback, so no promise; the caller keeps
+            # waiting on the line (the ACD runs from memory) rather than being hung up on.
+            log.warning("call %s: callback not stored (%s); keeps waiting", call.call_id, exc)
+            raise CallbackError("storage", "the callback cannot be stored now") from exc
+        if callback is None:
+            raise CallbackError("dnc", f"{number} is on the do-not-call list")  # no false promise
         if call.state is not CallState.WAITING:  # an agent came while the row was written
             await asyncio.to_thread(self.repo.update, callback.id, status="cancelled")
             raise CallbackError("not-waiting", f"call {call.call_id} is with an agent already")

@@ -9,12 +9,15 @@ hub sends the same bytes to every open wallboard). Between events the board
 changes by the clock alone in three ways, each woken by a timer rather than a
 tick: a waiting caller reaching the queue's target (service level), a new
 minute (the charts), local midnight (a new day). Times in state and the
-longest wait are sent as start times; the page counts them up.
+longest wait are sent as start times; the page counts them up. The board also
+says when the call records fall behind (the database away): the records
+writer asks for a picture from its own thread (``changed_soon``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from collections import defaultdict
@@ -45,10 +48,12 @@ from callcenter.services.console.wallboard_snapshot import (
     FiguresOut,
     QueueBoard,
     QueueSeries,
+    RecordsOut,
     Series,
     WallboardOut,
 )
 from callcenter.services.queues import QueueDirectory
+from callcenter.services.repositories import RecordsLag
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +85,7 @@ class Wallboard:
         calls: CallBook,
         queues: QueueDirectory,
         history: History,
+        records: RecordsLag,
         clock: Callable[[], float],
         zone: tzinfo | None,
         coalesce: float = 0.15,
@@ -89,6 +95,7 @@ class Wallboard:
         self._calls = calls
         self._queues = queues
         self._history = history
+        self._records = records
         self._clock = clock
         self._zone = zone
         self.coalesce = coalesce
@@ -145,6 +152,14 @@ class Wallboard:
             return
         delay = max(0.0, self._last_push + self.coalesce - self._loop.time())
         self._pending = self._loop.call_later(delay, self._push)
+
+    def changed_soon(self) -> None:
+        """``changed``, from any thread (the records writer's)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody to push to
+            loop.call_soon_threadsafe(self.changed)
 
     def _push(self) -> None:
         assert self._loop is not None
@@ -242,6 +257,7 @@ class Wallboard:
             queues=boards,
             agents=self._agent_rows(),
             series=Series(start=0, queues=series),
+            records=RecordsOut.of(self._records.backlog()),
         )
 
     def _new_day(self, now: float) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.core.stats import Figures
 
 
@@ -81,12 +82,37 @@ class Series(BaseModel):
     queues: list[QueueSeries]
 
 
+class RecordsOut(BaseModel):
+    """Are the call records keeping up with the calls (the database may be away)."""
+
+    behind: bool = Field(description="writing records fails, or is catching up after failing")
+    waiting: int = Field(description="events not written to the database yet")
+    since: float | None = Field(description="when writing first failed (epoch s); null: fine")
+    last_error: str = Field(description="the last failure, short; empty when fine")
+    journal: int = Field(description="of the waiting events, those kept in the journal file")
+    dropped: int = Field(
+        description="events lost since start (memory full with no journal to spill to)"
+    )
+
+    @classmethod
+    def of(cls, backlog: RecordsBacklog) -> RecordsOut:
+        return cls(
+            behind=backlog.behind,
+            waiting=backlog.waiting,
+            since=backlog.behind_since,
+            last_error=backlog.last_error,
+            journal=backlog.journal,
+            dropped=backlog.dropped,
+        )
+
+
 class WallboardOut(BaseModel):
     at: float = Field(description="server time of this picture (epoch s)")
     day_start: float = Field(description="local midnight that starts 'today' (epoch s)")
     queues: list[QueueBoard]
     agents: list[AgentBoard]
     series: Series
+    records: RecordsOut = Field(description="whether the call records keep up (the database)")
 
     def payload(self) -> dict[str, Any]:
         return self.model_dump()

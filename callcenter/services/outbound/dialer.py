@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from callcenter.core.acd.model import AgentState
@@ -47,6 +48,7 @@ BUSY = frozenset({AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP})
 HANDLE_SAMPLE_SECONDS = 8 * 3600.0  # handle times: the last shift is enough
 DEFAULT_HANDLE = 120.0  # seconds of talk and wrap-up, until the campaign has its own
 DEFAULT_ANSWER = 10.0  # seconds from dialling to an answer AMD has heard
+REMIND_SECONDS = 60.0  # ticks that keep failing are logged again this often
 MakePrompt = Callable[[str, str], Awaitable[str]]  # (name, text) -> playable prompt
 
 
@@ -56,6 +58,30 @@ class DialerError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class Failing:
+    """The dialer's ticks failing (the database away): the first failure with its
+    traceback, then one line a minute, then when they work again; never once a second."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._logged = 0.0
+
+    def failed(self, exc: Exception) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if self.count == 1:
+            self._logged = now
+            log.exception("dialer tick failed; no call is placed until it works again")
+        elif now - self._logged >= REMIND_SECONDS:
+            self._logged = now
+            log.error("dialer ticks still failing (%d in a row): %s", self.count, exc)
+
+    def worked(self) -> None:
+        if self.count:
+            log.warning("dialer ticks work again after %d failures", self.count)
+        self.count = 0
 
 
 class Dialer:
@@ -100,17 +126,26 @@ class Dialer:
                 await self._task
 
     async def _run(self) -> None:
+        released = False
+        failing = Failing()
+        while True:
+            try:
+                if not released:
+                    await self._release_stale()
+                    released = True
+                await self.tick()
+            except Exception as exc:
+                failing.failed(exc)
+            else:
+                failing.worked()
+            await asyncio.sleep(TICK_SECONDS)
+
+    async def _release_stale(self) -> None:
         # Leads left "dialing" by a controller that stopped mid-call: due again (the
         # compliance check runs again before any dial; their audit rows stay open).
         stale = await asyncio.to_thread(self.store.release_stale, self.timers.clock())
         if stale:
             log.warning("dialer: %d leads left dialing by the last run are due again", stale)
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("dialer tick failed")
-            await asyncio.sleep(TICK_SECONDS)
 
     # -- one pass over the running campaigns -----------------------------------------------
     async def tick(self) -> None:
@@ -239,16 +274,34 @@ class Dialer:
         if not held and not await asyncio.to_thread(self.store.claim, lead.id):
             return False
         now = self.timers.clock()
+        call_id = held or new_call_id(now)
+        try:
+            attempt = await self._audited(campaign, lead, agent, held, call_id, now)
+        except Exception:
+            # The storage failed halfway (the database away): no audit row, no call; an
+            # agent held for it would wait for nothing, and no inbound call would reach them.
+            if agent:
+                await self.calls.release(agent, call_id)
+            raise
+        if attempt is None:
+            return False
+        self.calls.attempts[call_id] = attempt
+        await self._originate(attempt)
+        return True
+
+    async def _audited(
+        self, campaign: Campaign, lead: LeadRecord, agent: str, held: str, call_id: str, now: float
+    ) -> Attempt | None:
+        """Check the lead, hold the agent, write the audit row: the attempt to dial, or None."""
         check = await self._check(campaign, lead, now, agent_reserved=bool(held))
         if not check.ok:
             await self._blocked(campaign, lead, check, now)
             if held:
                 await self.calls.release(agent, held)
-            return False
-        call_id = held or new_call_id(now)
+            return None
         if agent and not held and not await self._hold(agent, call_id, now):
             await asyncio.to_thread(self.store.save_lead, lead.id, lead.state)  # back as it was
-            return False
+            return None
         dialled = retry.dial(lead.state, now)
         await asyncio.to_thread(self.store.save_lead, lead.id, dialled)
         attempt = Attempt(call_id, campaign, lead, check.number, 0, now, dialled, agent=agent)
@@ -257,9 +310,7 @@ class Dialer:
             self._audit_row(campaign, lead, check, call_id, now),
             self._call_row(attempt, now),
         )
-        self.calls.attempts[call_id] = attempt
-        await self._originate(attempt)
-        return True
+        return attempt
 
     async def _check(
         self, campaign: Campaign, lead: LeadRecord, now: float, agent_reserved: bool
@@ -402,5 +453,7 @@ class Dialer:
         if held is None:
             raise DialerError("no-preview", f"{agent} has no lead in preview")
         _, lead, call_id = held
-        await asyncio.to_thread(self.store.save_lead, lead.id, lead.state)  # due again
-        await self.calls.release(agent, call_id)
+        try:
+            await asyncio.to_thread(self.store.save_lead, lead.id, lead.state)  # due again
+        finally:  # the agent is free even if the database is away
+            await self.calls.release(agent, call_id)

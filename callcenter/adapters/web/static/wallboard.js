@@ -95,6 +95,23 @@
     put($('wb-agents-summary'), `(${shown.length} logged in, ${board.agents.length - shown.length} logged out)`);
   }
 
+  // -- call records: behind while the database is away ------------------------------------
+  function renderRecords() {
+    const r = board.records;
+    const node = $('wb-records');
+    node.hidden = !(r && (r.behind || r.dropped));
+    if (node.hidden) return;
+    const parts = [];
+    if (r.behind) {
+      const journal = r.journal ? ` (${r.journal} in the journal)` : '';
+      parts.push(el('strong', {}, 'Call records behind: '), `${r.waiting} events waiting for the database${journal}, for `,
+        el('time', { 'data-since': r.since }, DASH), '. ');
+    }
+    if (r.dropped) parts.push(el('strong', {}, `${r.dropped} events lost`), ' (no room left to keep them). ');
+    if (r.last_error) parts.push(el('span', { class: 'wb-error' }, r.last_error));
+    node.replaceChildren(...parts);
+  }
+
   // -- charts: one line per queue, the whole day on the x axis -------------------------------
   function chart(node, key, top, label) {
     const W = 640, H = 220, L = 40, R = 6, T = 8, B = 20;
@@ -136,6 +153,7 @@
     renderQueues();
     renderAgents();
     renderCharts();
+    renderRecords();
     put($('wb-updated'), new Date(board.at * 1000).toLocaleTimeString());
     tick();
   }
@@ -144,6 +162,7 @@
   function tick() {
     const now = server.now();
     for (const cell of document.querySelectorAll('#wb-agents td[data-since]')) put(cell, duration(now - Number(cell.dataset.since)));
+    for (const time of document.querySelectorAll('#wb-records time[data-since]')) put(time, duration(now - Number(time.dataset.since)));
     for (const box of document.querySelectorAll('[data-field="longest"]')) {
       const since = box.dataset.since === '' ? null : Number(box.dataset.since);
       const waited = since === null ? 0 : now - since;
