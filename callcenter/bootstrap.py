@@ -68,6 +68,7 @@ from callcenter.services.directory import AgentDirectory
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.arrival import Inbound
+from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.offering import Offering
 from callcenter.services.inbound.queue_log import QueueLog
 from callcenter.services.inbound.queueing import Queueing
@@ -152,13 +153,15 @@ class CallCenter:
         self.agents = AgentService(
             self.router, self.pbx, self.view.table, self.notifier, self.timers
         )
+        self.fallback = FallbackQueues(self.pbx, self.agents, self.queues)
         self.configuration = SiteConfiguration(
             self.storage.config,
             self.router,
             self.queues,
             self.flows,
             self.agents,
-            self.pbx_config.publish_voicemail,
+            self.pbx_config,
+            self.fallback,
         )
         self._build_acd()
         self.recordings = Recordings(
@@ -354,6 +357,7 @@ class CallCenter:
         self.ami.on_connected(self._sync_agents)
         self.ami.on_connected(self.view.resync)
         self.view.on_resync(self.recovery.run)
+        self.view.on_resync(self.fallback.resync)
         self.view.on_resync(self.pbx_config.after_resync)
         self.view.on_resync(self.supervision.resync)
         self.view.on_endpoint_change(self.agents.maybe_available)
@@ -363,7 +367,9 @@ class CallCenter:
         # wallboard, webhooks.
         subscribe_domain(
             self.notifier,
-            domain_table(self.recordings, self.queue_log, self.desktop, self.dialer_calls),
+            domain_table(
+                self.recordings, self.queue_log, self.desktop, self.dialer_calls, self.fallback
+            ),
         )
         self.notifier.subscribe_all(self.records.submit)
         self.notifier.subscribe_all(lambda event: publish_event(self.hub, event))

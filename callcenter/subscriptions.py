@@ -24,6 +24,7 @@ from callcenter.services.callbacks.dialer import CallbackDialer
 from callcenter.services.console.desktop import Desktop
 from callcenter.services.console.supervision import Supervision
 from callcenter.services.inbound.acd import Acd
+from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.queue_log import QueueLog
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.notify import Notifier
@@ -77,7 +78,11 @@ def subscribe(events: PbxEvents, table: Table) -> None:
 
 
 def domain_table(
-    recordings: Recordings, queue_log: QueueLog, desktop: Desktop, dialer_calls: DialerCalls
+    recordings: Recordings,
+    queue_log: QueueLog,
+    desktop: Desktop,
+    dialer_calls: DialerCalls,
+    fallback: FallbackQueues,
 ) -> DomainTable:
     return {
         ce.CallQueued: (live(queue_log.queued),),
@@ -93,7 +98,7 @@ def domain_table(
         ce.CallOverflowed: (live(queue_log.overflowed),),
         ce.CallEnded: (live(recordings.on_call_ended), live(queue_log.ended)),
         ce.CallDataChanged: (dialer_calls.on_call_data,),
-        ce.AgentStateChanged: (live(queue_log.agent_changed),),
+        ce.AgentStateChanged: (live(queue_log.agent_changed), live(fallback.on_agent_state)),
     }
 
 

@@ -31,6 +31,12 @@ class Var(StrEnum):
     RECORDING = "CC_RECORDING"
     # The voicemail box a caller is sent to.
     VM_BOX = "CC_VM_BOX"
+    # Set when the caller joins our line: their queue and their rank (QUEUE_PRIO) in
+    # its plain twin, should the controller go silent (core/acd/fallback.py).
+    QUEUE = "CC_QUEUE"
+    FALLBACK_RANK = "CC_FALLBACK_RANK"
+    # Scratch: the plain queue cc-fallback picks.
+    FALLBACK_TO = "CC_FALLBACK_TO"
     # A sound to play before saying goodbye (controller-chosen from configuration).
     PROMPT = "CC_PROMPT"
     # Scratch: the heartbeat value read in the waiting loop.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from callcenter.core.acd.agent_state import AgentStatus
@@ -21,11 +20,11 @@ from callcenter.core.hours import load_schedule
 from callcenter.core.queues import QueueSettings
 from callcenter.services.agents import AgentService
 from callcenter.services.flows import FlowDirectory
+from callcenter.services.inbound.fallback import FallbackQueues
+from callcenter.services.ports import PbxConfig
 from callcenter.services.queues import QueueDirectory
 
 log = logging.getLogger(__name__)
-
-VoicemailPublisher = Callable[[set[str]], Awaitable[None]]
 
 
 class ConfigSource(Protocol):
@@ -50,14 +49,16 @@ class SiteConfiguration:
         queues: QueueDirectory,
         flows: FlowDirectory,
         agents: AgentService,
-        publish_voicemail: VoicemailPublisher,
+        pbx_config: PbxConfig,
+        fallback: FallbackQueues,
     ) -> None:
         self.source = source
         self.router = router
         self.queues = queues
         self.flows = flows
         self.agents = agents
-        self.publish_voicemail = publish_voicemail
+        self.pbx_config = pbx_config
+        self.fallback = fallback
         # One reload at a time: applied in the order they began, so the last one
         # to start (after the latest change) is the last applied.
         self._lock = asyncio.Lock()
@@ -88,6 +89,10 @@ class SiteConfiguration:
             log.error("queue configuration not applied: %s", exc)
             return
         self.queues.load(queues, loaded_schedules)
-        await self.publish_voicemail({box for q in queues.values() for box in q.voicemail_boxes()})
+        await self.pbx_config.publish_voicemail(
+            {box for q in queues.values() for box in q.voicemail_boxes()}
+        )
+        await self.pbx_config.publish_fallback_queues({n: q.wrapup for n, q in queues.items()})
         self.flows.load(flows, queues=set(queues), schedules=set(loaded_schedules))
         self.agents.load(skills, statuses, static, time.time())
+        await self.fallback.resync()  # members of new queues' twins, of new skills

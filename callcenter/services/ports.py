@@ -7,7 +7,7 @@ Storage ports are in services/repositories.py.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -139,6 +139,10 @@ class CallerLine(Protocol):
         """Where the recording goes (inherited by the agent's leg) and the music in line."""
         ...
 
+    async def tag_fallback(self, queue: str, rank: int) -> None:
+        """Where the caller goes, and their rank there, should the controller fall silent."""
+        ...
+
     async def say_position(
         self, position: int, estimate: float | None, announce: Announce
     ) -> None: ...
@@ -170,6 +174,16 @@ class PbxEvents(Protocol):
 
     def on_connected(self, hook: Callable[[], Awaitable[None]]) -> None:
         """``hook`` runs after every (re)login, before events are trusted again."""
+        ...
+
+
+class PbxConfig(Protocol):
+    """Configuration that follows the queues into the running Asterisk."""
+
+    async def publish_voicemail(self, boxes: set[str]) -> None: ...
+
+    async def publish_fallback_queues(self, wrapups: Mapping[str, float]) -> None:
+        """Each queue's plain twin, with its wrap-up time (core/acd/fallback.py)."""
         ...
 
 

@@ -42,6 +42,7 @@ from callcenter.services.console.supervision import Supervision
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.arrival import Inbound
+from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.offering import Offering
 from callcenter.services.inbound.queue_log import QueueLog
 from callcenter.services.inbound.queueing import Queueing
@@ -101,6 +102,7 @@ class Center:
             self.pbx, self.calls, self.acd, self.agents, self.notifier, self.records,
             self.channel_log, self.timers.clock,
         )  # fmt: skip
+        self.fallback = FallbackQueues(self.pbx, self.agents, self.queues)
         self.supervision = Supervision(self.pbx, {}, self.channels, self.calls, self.timers)
         self._build_callbacks()
         self.inbound = Inbound(
@@ -173,7 +175,9 @@ class Center:
         desktop = cast(Desktop, _NoScreenPops())
         subscribe_domain(
             self.notifier,
-            domain_table(self.recordings, self.queue_log, desktop, self.dialer_calls),
+            domain_table(
+                self.recordings, self.queue_log, desktop, self.dialer_calls, self.fallback
+            ),
         )
 
     # -- the site's configuration -----------------------------------------------------------

@@ -199,6 +199,9 @@ class FakeCallerLine:
             action = ivr.feed(result)
         return IvrEnd(action, self.customer_id)
 
+    async def tag_fallback(self, queue: str, rank: int) -> None:
+        self.steps.append(("tag_fallback", queue, rank))
+
     async def prepare_queue(self, recording: str, moh: str | None) -> None:
         self.steps.append(("prepare_queue", recording, moh))
 

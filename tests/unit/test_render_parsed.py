@@ -27,6 +27,8 @@ NOT_PARSED = {
     "musiconhold.conf": "#tryinclude of the site's classes",
     "voicemail.conf": "#tryinclude of the generated boxes",
     "pjsip.conf": "template headers ([agent-endpoint](!))",
+    "queues.conf": "a template header ([cc-fallback-template](!)) and #tryinclude of the twins",
+    "generated/queues_fallback.conf": "sections from templates ([cc-fallback-support](...))",
     "generated/pjsip_agents.conf": "sections from templates ([agent1](agent-endpoint))",
     "generated/pjsip_trunks.conf": "sections from templates ([carrier](trunk-endpoint))",
 }
@@ -65,6 +67,7 @@ def render(root: Path) -> Path:
     renderer = Renderer(settings, layout)
     renderer.render("Zm9vYmFy", [SipAccount("agent1", "s3cret-A", "Alice Smith", "1001")])
     renderer.render_voicemail(["support"], "install-secret")
+    renderer.render_fallback_queues({"support": 30.0, "sales": 0.5})
     return layout.host_dir / "etc"
 
 
@@ -118,11 +121,19 @@ def test_manager_conf_has_the_controllers_user_on_loopback(etc: Path) -> None:
     assert "!Event: Newexten" in manager["ccuser"]["eventfilter"]
 
 
-def test_queues_conf_holds_the_fallback_queue(etc: Path) -> None:
-    queues = parse(etc / "queues.conf")
-    assert Context.FALLBACK.value in queues
-    assert one(queues, Context.FALLBACK.value, "strategy") == "leastrecent"
-    assert one(queues, "general", "persistentmembers") == "no"
+def test_queues_conf_holds_the_fallback_queue_and_each_queue_s_twin(etc: Path) -> None:
+    # Read as text: the parser refuses template headers (NOT_PARSED).
+    queues = (etc / "queues.conf").read_text().splitlines()
+    assert "[cc-fallback-template](!)" in queues and "strategy = leastrecent" in queues
+    assert "persistentmembers = no" in queues
+    start = queues.index(f"[{Context.FALLBACK.value}](cc-fallback-template)")
+    assert queues[start + 1] == "wrapuptime = 0"
+    assert "#tryinclude generated/queues_fallback.conf" in queues
+    twins = (etc / "generated/queues_fallback.conf").read_text().split("\n\n")[1:]
+    assert [twin.strip().splitlines() for twin in twins] == [
+        ["[cc-fallback-sales](cc-fallback-template)", "wrapuptime = 1"],
+        ["[cc-fallback-support](cc-fallback-template)", "wrapuptime = 30"],
+    ]
 
 
 def test_the_dialplan_has_every_context_the_controller_names(etc: Path) -> None:

@@ -129,6 +129,9 @@ class AgiCallerLine:
     async def play(self, prompts: tuple[str, ...]) -> None:
         await self._prompt(prompts, "")
 
+    async def tag_fallback(self, queue: str, rank: int) -> None:
+        await self.agi.exec("MSet", f"{Var.QUEUE}={queue},{Var.FALLBACK_RANK}={rank}")
+
     async def carry_out(self, decision: Decision) -> Status:
         if decision.status is Status.CONNECT:
             await self.agi.set_variable(Var.TARGET, decision.target)

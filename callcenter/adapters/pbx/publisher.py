@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
 from callcenter.adapters.ami.client import AmiClient
 from callcenter.adapters.pbx.render import PbxLayout, Renderer
@@ -25,6 +26,7 @@ class PbxConfigPublisher:
         self.layout = layout
         self.ami = ami
         self._voicemail_reload_due = False
+        self._queues_reload_due = False
 
     async def publish_agents(self, accounts: list[SipAccount]) -> None:
         """Agents' endpoints into Asterisk (PJSIP reloaded when they changed)."""
@@ -42,11 +44,23 @@ class PbxConfigPublisher:
         # One per change: a renderer collects what it changed, and changes may overlap.
         return Renderer(self.settings, self.layout)
 
+    async def publish_fallback_queues(self, wrapups: Mapping[str, float]) -> None:
+        """The queues' plain twins into Asterisk (core/acd/fallback.py): new ones made,
+        wrap-up times updated; the members (added over AMI) stay."""
+        changed = await asyncio.to_thread(self._renderer().render_fallback_queues, wrapups)
+        self._queues_reload_due = self._queues_reload_due or changed
+        await self.after_resync()
+
     async def after_resync(self) -> None:
-        if not self._voicemail_reload_due or not self.ami.connected:
+        """Reloads that could not be done while the AMI link was down."""
+        if not self.ami.connected:
             return  # after the next (re)connect: the resync calls this again
         try:
-            await self.ami.command("voicemail reload")
-            self._voicemail_reload_due = False
+            if self._voicemail_reload_due:
+                await self.ami.command("voicemail reload")
+                self._voicemail_reload_due = False
+            if self._queues_reload_due:
+                await self.ami.command("queue reload parameters")
+                self._queues_reload_due = False
         except Exception as exc:  # the link dropped meanwhile: retried on resync
-            log.warning("voicemail boxes not reloaded yet: %s", exc)
+            log.warning("Asterisk configuration not reloaded yet: %s", exc)

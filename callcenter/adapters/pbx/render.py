@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from callcenter.adapters.pbx.prompts import prompt_files
 from callcenter.config import NAME_PATTERN, Settings, TrunkSettings
+from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
 from callcenter.core.dialplan import Global, Var
 from callcenter.core.model import SipAccount
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
@@ -122,6 +123,17 @@ def voicemail_conf(boxes: Iterable[str], secret: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def fallback_queues_conf(wrapups: Mapping[str, float]) -> str:
+    """Each queue's plain twin (core/acd/fallback.py), with the queue's wrap-up time."""
+    lines = ["; generated from the queues: each one's plain twin for when the controller is silent"]
+    for queue, wrapup in sorted(wrapups.items()):
+        if not _BOX.match(queue):
+            raise RenderError(f"queue {queue!r} must match {_BOX.pattern}")
+        lines += ["", f"[{fallback_queue(queue)}](cc-fallback-template)"]
+        lines.append(f"wrapuptime = {wrapup_seconds(wrapup)}")
+    return "\n".join(lines) + "\n"
+
+
 def trunks_conf(trunks: Iterable[TrunkSettings]) -> str:
     lines = ["; generated from the configuration's [[trunks]]", ""]
     for trunk in trunks:
@@ -209,6 +221,13 @@ class Renderer:
         """Rewrite only the agents' endpoints; True when they changed."""
         self.changed = []
         self._write("generated/pjsip_agents.conf", agents_conf(accounts))
+        return bool(self.changed)
+
+    def render_fallback_queues(self, wrapups: Mapping[str, float]) -> bool:
+        """Rewrite the queues' plain twins; True when they changed."""
+        self.changed = []
+        self._make_dirs()
+        self._write("generated/queues_fallback.conf", fallback_queues_conf(wrapups))
         return bool(self.changed)
 
     def render_voicemail(self, boxes: Iterable[str], secret: str) -> bool:

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from callcenter.core.acd.fallback import fallback_rank
 from callcenter.core.callbacks.policy import offer_callback
 from callcenter.core.callerid import vet_caller_id
 from callcenter.core.calls.live import CallBook, LiveCall
@@ -155,6 +156,9 @@ class Inbound:
         decision = await self.acd.enqueue(
             call, final.queue, final.priority, dict(final.skills), self.clock()
         )
+        if call.state in (CallState.WAITING, CallState.RINGING) and call.enqueued_at is not None:
+            # In our line: its plain twin, and the caller's place there, for a fallback.
+            await line.tag_fallback(call.queue, fallback_rank(call.priority, call.enqueued_at))
         if decision.status is Status.WAIT and settings is not None and settings.announce.on_entry:
             taken = await self._announce(line, call)
             if taken is not None:

@@ -22,8 +22,12 @@ def support() -> QueueSettings:
 
 
 def fallback(center: Center) -> list[tuple[object, ...]]:
-    """What the fallback queue was asked, in order."""
-    return [a for a in center.pbx.actions if a[0].startswith("queue_") and a[0] != "queue_log"]
+    """What the fallback queue (cc-fallback itself, not the queues' twins) was asked, in order."""
+    return [
+        a
+        for a in center.pbx.actions
+        if a[0].startswith("queue_") and a[0] != "queue_log" and a[1] == FALLBACK_QUEUE
+    ]
 
 
 def changes(center: Center) -> list[tuple[str, str, str]]:

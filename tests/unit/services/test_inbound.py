@@ -118,7 +118,7 @@ async def test_a_caller_who_picks_a_queue_is_rung_through_to_a_free_agent(site: 
     )
     recording = f"{RECORDINGS}/2025/06/17/{call_id}.wav"
     assert [step[0] for step in line.steps] == [
-        "identify", "answer", "ivr", "prepare_queue", "carry_out",
+        "identify", "answer", "ivr", "prepare_queue", "tag_fallback", "carry_out",
     ]  # fmt: skip
     assert line.steps[0] == ("identify", call_id, CALLER, "ADA L")
     assert line.heard("ivr") == [(Collect(("custom/welcome",), 1, 5.0, None),)]

@@ -1,0 +1,43 @@
+"""Asterisk's plain queues that take callers when the controller cannot (pure).
+
+Each of our queues has a plain twin, ``cc-fallback-<queue>``, with the queue's
+own wrap-up time; its members are the logged-in agents who could take the
+queue's calls. A caller whose queue is not known yet (the IVR never ran) goes
+to ``cc-fallback`` itself, which every logged-in agent serves.
+
+Callers keep their order there: the controller tags each caller with a rank
+(Asterisk's QUEUE_PRIO, higher first) made from their priority and the time
+they joined our line, so the plain queue serves them in the order our ACD
+would, whenever each notices the controller's silence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+FALLBACK_QUEUE = "cc-fallback"
+# Ranks must fit Asterisk's int: priority (0-100) weighs 2e7, the arrival second
+# the rest. Arrival counts in a window of 2e7 s (231 days): only callers waiting
+# across the window's turn can be misordered, once in 231 days.
+_WINDOW = 20_000_000
+
+
+def fallback_queue(queue: str) -> str:
+    """The plain queue standing in for ``queue``."""
+    return f"{FALLBACK_QUEUE}-{queue}" if queue else FALLBACK_QUEUE
+
+
+def fallback_rank(priority: int, enqueued_at: float) -> int:
+    """Asterisk's QUEUE_PRIO for a caller: higher priority first, then earlier arrival."""
+    priority = min(max(priority, 0), 100)
+    return priority * _WINDOW + (_WINDOW - 1 - int(enqueued_at) % _WINDOW)
+
+
+def eligible(skills: Mapping[str, int], needs: Mapping[str, int]) -> bool:
+    """Whether an agent with ``skills`` meets a queue's most relaxed requirements."""
+    return all(skills.get(skill, 0) >= level for skill, level in needs.items())
+
+
+def wrapup_seconds(wrapup: float) -> int:
+    return max(0, math.ceil(wrapup))
