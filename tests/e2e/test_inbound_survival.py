@@ -71,10 +71,9 @@ def channels(pbx: Pbx) -> dict[str, str]:
 
 
 def fallback_callers(pbx: Pbx) -> int:
-    found = re.search(
-        rf"^{FALLBACK_QUEUE} has (\d+) call", pbx.cli(f"queue show {FALLBACK_QUEUE}"), re.M
-    )
-    return int(found.group(1)) if found else 0
+    """Callers waiting in the fallback queues (cc-fallback and the queues' twins)."""
+    found = re.findall(rf"^{FALLBACK_QUEUE}\S* has (\d+) call", pbx.cli("queue show"), re.M)
+    return sum(int(n) for n in found)
 
 
 def answer(phone: Softphone, *numbers: str, timeout: float = 15) -> str:

@@ -131,8 +131,8 @@ def test_queues_conf_holds_the_fallback_queue_and_each_queue_s_twin(etc: Path) -
     assert "#tryinclude generated/queues_fallback.conf" in queues
     twins = (etc / "generated/queues_fallback.conf").read_text().split("\n\n")[1:]
     assert [twin.strip().splitlines() for twin in twins] == [
-        ["[cc-fallback-sales](cc-fallback-template)", "wrapuptime = 1"],
-        ["[cc-fallback-support](cc-fallback-template)", "wrapuptime = 30"],
+        ["[cc-fallback-sales](cc-fallback-template)", "wrapuptime = 1", "weight = 1"],
+        ["[cc-fallback-support](cc-fallback-template)", "wrapuptime = 30", "weight = 1"],
     ]
 
 

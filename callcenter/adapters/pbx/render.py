@@ -131,6 +131,7 @@ def fallback_queues_conf(wrapups: Mapping[str, float]) -> str:
             raise RenderError(f"queue {queue!r} must match {_BOX.pattern}")
         lines += ["", f"[{fallback_queue(queue)}](cc-fallback-template)"]
         lines.append(f"wrapuptime = {wrapup_seconds(wrapup)}")
+        lines.append("weight = 1")  # served before cc-fallback's callers (weight 0)
     return "\n".join(lines) + "\n"
 
 
