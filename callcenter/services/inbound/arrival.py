@@ -28,6 +28,7 @@ from callcenter.core.events import CallEntered, IvrFinished
 from callcenter.core.ids import new_call_id
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import BookCallback, Enqueue, Voicemail
+from callcenter.core.ivr.flow import Flow
 from callcenter.services.callbacks.places import CallbackError, Callbacks
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
@@ -78,27 +79,11 @@ class Inbound:
         caller = vet_caller_id(arrival.caller_id, arrival.caller_name)
         dialled = "".join(ch for ch in arrival.dialled if ch in "+0123456789")
         flow = self.flows.for_number(dialled)
-        call = LiveCall(
-            call_id=new_call_id(now),
-            unique_id=arrival.unique_id,
-            channel=arrival.channel,
-            caller=caller.number,
-            caller_name=caller.name,
-            dialled=dialled,
-            entered_at=now,
-        )
-        self.calls.add(call)
-        self.notifier.publish(
-            CallEntered(
-                at=now,
-                call_id=call.call_id,
-                unique_id=call.unique_id,
-                caller=caller.number,
-                caller_name=caller.name,
-                dialled=dialled,
-                flow=flow.name if flow else "",
-            )
-        )
+        call = self.calls.by_unique_id(arrival.unique_id)
+        if call is None or call.state is not CallState.IVR:
+            call = self._open(arrival, caller.number, caller.name, dialled, flow, now)
+        # else: a caller who came while the controller was down, sent back here from the
+        # fallback queue by recovery: same record, and their arrival keeps their place.
         log.info(
             "call %s from %r on %s (flow %s)",
             call.call_id,
@@ -145,6 +130,38 @@ class Inbound:
             return await line.carry_out(Decision(Status.VOICEMAIL, final.box))
         advance(call, CallEvent.END)
         return Status.HANGUP
+
+    def _open(
+        self,
+        arrival: Arrival,
+        number: str,
+        name: str,
+        dialled: str,
+        flow: Flow | None,
+        now: float,
+    ) -> LiveCall:
+        call = LiveCall(
+            call_id=new_call_id(now),
+            unique_id=arrival.unique_id,
+            channel=arrival.channel,
+            caller=number,
+            caller_name=name,
+            dialled=dialled,
+            entered_at=now,
+        )
+        self.calls.add(call)
+        self.notifier.publish(
+            CallEntered(
+                at=now,
+                call_id=call.call_id,
+                unique_id=call.unique_id,
+                caller=number,
+                caller_name=name,
+                dialled=dialled,
+                flow=flow.name if flow else "",
+            )
+        )
+        return call
 
     async def _queue(self, line: CallerLine, call: LiveCall, final: Enqueue) -> Status:
         call.recording = self.recordings.relative_path(call.call_id, call.entered_at)

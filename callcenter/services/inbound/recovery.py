@@ -10,9 +10,10 @@ channel table has been re-read, in this order:
    with their original place; callers in the fallback queue whose queue is
    known are taken back into the ACD (moved back to ``cc-wait``, where the
    ACD serves them in their original order); callers whose queue is unknown
-   (they came while the controller was down, no IVR ran) stay in the fallback
-   queue and are followed there; calls with an agent are re-attached to the
-   agent, who is on that call from when it was answered;
+   (they came while the controller was down, no menu was heard) are taken
+   back through the IVR as the same call, keeping their arrival; calls with
+   an agent are re-attached to the agent, who is on that call from when it
+   was answered;
 3. the records of the period's calls that ended meanwhile are completed from
    the channel event log (core/calls/outage.py): answered by whom and when,
    talk time, who hung up, or abandoned, and calls never seen are recorded
@@ -215,7 +216,7 @@ class Recovery:
         elif channel.context in WAITING_CONTEXTS:
             state = CallState.WAITING
         elif channel.context == Context.FALLBACK.value:
-            state = CallState.WAITING if known_queue else CallState.FALLBACK
+            state = CallState.WAITING if known_queue else CallState.IVR
         else:
             state = CallState.RINGING
         call = _live(record, channel, state, now)
@@ -241,6 +242,9 @@ class Recovery:
             self.acd.readmit(call, now)
             if channel.context == Context.FALLBACK.value:
                 await self._back_from_fallback(call)
+        elif state is CallState.IVR:
+            call.enqueued_at = record.entered_at  # they keep their place by their arrival
+            await self._back_to_ivr(call)
         elif state is CallState.RINGING:
             call.agent, call.offered_at = record.agent, now
         log.info("recovered %s call %s (%s) %s", state, call.call_id, channel.context, call.agent)
@@ -262,6 +266,16 @@ class Recovery:
         try:
             await self.pbx.redirect(call.channel, Context.WAIT, "s")
             log.info("call %s taken back from the fallback queue into %s", call.call_id, call.queue)
+        except PbxUnavailable as exc:
+            log.warning("call %s left in the fallback queue: %s", call.call_id, exc)
+
+    async def _back_to_ivr(self, call: LiveCall) -> None:
+        """A caller who came while the controller was down (no menu was heard, so no queue
+        is known): back to the IVR, as the same call (services/inbound/arrival.py)."""
+        try:
+            await self.pbx.set_var(call.channel, Var.CALL_ID, call.call_id)
+            await self.pbx.redirect(call.channel, Context.ENTRY, "s")
+            log.info("call %s taken back from the fallback queue into the IVR", call.call_id)
         except PbxUnavailable as exc:
             log.warning("call %s left in the fallback queue: %s", call.call_id, exc)
 

@@ -185,13 +185,18 @@ async def test_a_caller_found_in_the_fallback_queue_is_recorded_as_fallen_back(
     assert (caller.name, Context.WAIT.value, "s") in site.pbx.redirects
 
 
-async def test_a_caller_of_no_known_queue_stays_in_the_fallback_queue(site: Center) -> None:
+async def test_a_caller_of_no_known_queue_goes_back_through_the_ivr_as_the_same_call(
+    site: Center,
+) -> None:
     caller = in_asterisk(site, "fell", Context.FALLBACK.value)
     stored(site, "fell", caller.unique_id, queue="", enqueued_at=None)
     await site.recovery.run()
     call = site.calls.get("fell")
-    assert call is not None and call.state is CallState.FALLBACK
-    assert site.router.waiting() == [] and site.pbx.redirects == []
+    assert call is not None and call.state is CallState.IVR
+    assert call.enqueued_at == call.entered_at  # their arrival keeps their place
+    assert site.router.waiting() == []
+    assert site.pbx.redirects == [(caller.name, Context.ENTRY.value, "s")]
+    assert site.pbx.variables[(caller.name, Var.CALL_ID.value)] == "fell"
 
 
 async def test_channels_that_are_not_our_queued_callers_are_left_alone(site: Center) -> None:
