@@ -60,9 +60,10 @@ def fallback_callers(pbx: Pbx) -> int:
     return sum(int(n) for n in found)
 
 
-def answer(phone: Softphone, *numbers: str, timeout: float = 15) -> str:
-    """Take the next call, which must be from one of ``numbers``; returns which."""
-    seen = len(phone.events)
+def answer(phone: Softphone, *numbers: str, timeout: float = 15, after: int | None = None) -> str:
+    """Take the next call, which must be from one of ``numbers``; returns which.
+    ``after``: count events from there (a call may ring before the last one closed)."""
+    seen = len(phone.events) if after is None else after
     event = phone.wait_event("CALL_INCOMING", timeout, after=seen)
     found = [number for number in numbers if f"sip:{number}@" in event["peeruri"]]
     assert found, (numbers, event)
@@ -76,7 +77,7 @@ def hang_up_then_answer(phone: Softphone, *numbers: str, timeout: float = 15) ->
     seen = len(phone.events)
     phone.hangup()
     phone.wait_event("CALL_CLOSED", 5, after=seen)
-    return answer(phone, *numbers, timeout=timeout)
+    return answer(phone, *numbers, timeout=timeout, after=seen)
 
 
 def call_row(center: CallCenter, number: str) -> CallRow:

@@ -259,6 +259,9 @@ def test_a_long_outage_serves_callers_in_order_and_leaves_every_record_right(
         assert center.get(lambda c, a=agent: c.agents.status(a).state) is AgentState.ON_CALL
     line = center.get(lambda c: [c.calls.get(i).caller for i in c.router.waiting("support")])
     assert line == ["5554006", "5554007"]  # arrival order, the one who came meanwhile too
+    board = center.get(lambda c: c.wallboard.snapshot())  # what supervisors see
+    assert [(q.queue, q.waiting) for q in board.queues] == [("support", 2)]
+    assert {(a.agent, a.state) for a in board.agents} == {("ann", "on_call"), ("bob", "on_call")}
 
     side.hang_up(bob, "5554004")
     side.take(bob, "5554006")

@@ -59,8 +59,8 @@ class FallbackQueues:
                 self._known[twin] = {m.interface: m.paused for m in found}
                 for interface in set(members) | set(self._known[twin]):
                     await self._apply(twin, interface, members.get(interface), "")
-        except PbxUnavailable as exc:
-            log.warning("fallback queues not re-synchronised: %s", exc)
+        except PbxUnavailable as exc:  # at start, before the AMI login: done after it
+            log.info("fallback queues not re-synchronised yet: %s", exc)
 
     async def _apply(self, twin: str, interface: str, paused: bool | None, reason: str) -> None:
         known = self._known.setdefault(twin, {})
