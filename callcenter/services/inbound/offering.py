@@ -144,6 +144,13 @@ class Offering:
 
     async def _cancel_ring(self, call: LiveCall, now: float) -> None:
         """Stop offering ``call`` to its agent (not answered yet): back in line, agent free."""
+        agent = self._ring_over(call, "CANCEL", now)
+        if self.agents.status(agent).state is AgentState.RINGING:
+            await self.agents.call_ended(agent, 0.0, now)
+
+    def _ring_over(self, call: LiveCall, status: str, now: float) -> str:
+        """The ring on the agent's phone is over, unanswered: said, and the caller is no
+        longer theirs (back to waiting). Returns the agent."""
         agent = call.agent
         self.notifier.publish(
             CallRingNoAnswer(
@@ -153,14 +160,13 @@ class Offering:
                 queue=call.queue,
                 agent=agent,
                 ring_seconds=now - (call.offered_at or now),
-                status="CANCEL",
+                status=status,
             )
         )
         call.agent = ""
         advance(call, CallEvent.RETURN)
         self.calls.set_agent_channel(call, "")
-        if self.agents.status(agent).state is AgentState.RINGING:
-            await self.agents.call_ended(agent, 0.0, now)
+        return agent
 
     async def ring_waiting(self, assignment: Assignment, now: float) -> None:
         call = self.calls.get(assignment.call_id)
@@ -203,21 +209,7 @@ class Offering:
     # -- what comes back from the agent's phone ------------------------------------------
     async def not_answered(self, call: LiveCall, dial_status: str, now: float) -> None:
         """The ring ended without an answer: the agent pays for it, the caller keeps first place."""
-        agent = call.agent
-        self.notifier.publish(
-            CallRingNoAnswer(
-                at=now,
-                call_id=call.call_id,
-                unique_id=call.unique_id,
-                queue=call.queue,
-                agent=agent,
-                ring_seconds=now - (call.offered_at or now),
-                status=dial_status,
-            )
-        )
-        call.agent = ""
-        advance(call, CallEvent.RETURN)
-        self.calls.set_agent_channel(call, "")
+        agent = self._ring_over(call, dial_status, now)
         if agent and self.agents.status(agent).state is AgentState.RINGING:
             await self.agents.not_answered(agent, dial_status, now)
         self.queueing.requeue(call, now)
