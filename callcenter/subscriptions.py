@@ -55,6 +55,7 @@ def ami_table(
         ev.DialBegin: (acd.on_dial_begin,),
         ev.DialEnd: (acd.on_dial_end,),
         ev.UserEvent: (acd.on_user_event,),
+        ev.AgentComplete: (acd.on_agent_complete,),
         # Calls the controller placed (callbacks, campaigns, a supervisor's phone).
         ev.OriginateResponse: (
             callback_dialer.on_originate_response,

@@ -158,6 +158,18 @@ class UserEvent(ChannelEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AgentComplete(ChannelEvent):
+    """Asterisk's queue (the fallback) ended a member's call; ``reason`` is who hung up
+    (caller, agent or transfer). The channel snapshot is the caller's."""
+
+    event = "AgentComplete"
+    queue: str = ""
+    member_name: str = ""
+    reason: str = ""
+    talk_time: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OriginateResponse(AmiEvent):
     event = "OriginateResponse"
     action_id: str = ""
@@ -230,6 +242,7 @@ EVENTS: dict[str, type[AmiEvent]] = {
         BridgeLeave,
         DTMFEnd,
         UserEvent,
+        AgentComplete,
         OriginateResponse,
         DeviceStateChange,
         ContactStatus,

@@ -95,6 +95,12 @@ class Acd:
             )
         )
 
+    def on_agent_complete(self, event: ev.AgentComplete) -> None:
+        """Asterisk's own queue (the fallback) ended a conversation: its reason says who."""
+        call = self.calls.by_unique_id(event.unique_id)
+        if call is not None and call.state is CallState.TALKING and event.reason == "agent":
+            self._completed(call, "agent", self.timers.clock())
+
     async def on_bridge_enter(self, event: ev.BridgeEnter) -> None:
         """A caller in the fallback queue is put through to an agent by Asterisk's queue."""
         call = self.calls.by_unique_id(event.unique_id)
@@ -298,9 +304,9 @@ class Acd:
             return
         call = self.calls.by_agent_channel(channel)
         if call is not None:
-            if call.state is CallState.TALKING:
-                # The agent's leg went first, the caller is still there: the agent hung up.
-                self._completed(call, "agent", now)
+            # Which leg Asterisk reports gone first says nothing of who hung up (a
+            # caller's BYE can hang the agent's leg up first): the dialplan's step
+            # after Dial (`g`) or the queue's AgentComplete says it.
             await self.offering.agent_leg_gone(call, now)
 
     async def _caller_gone(self, call: LiveCall, now: float) -> None:

@@ -279,6 +279,41 @@ async def test_the_caller_hangs_up_first_the_call_is_completed_by_the_caller(
     assert center.calls.get(call.call_id) is None
 
 
+async def test_the_agent_s_leg_reported_gone_first_does_not_make_the_agent_the_one_who_hung_up(
+    center: Center,
+) -> None:
+    """A caller's BYE hangs the bridged agent leg up too, and Asterisk may report that
+    leg first: only the dialplan's step after Dial (ANSWER) says the agent hung up."""
+    center.configure([queue()], {"agent1": {}})
+    await center.ready("agent1")
+    call = center.caller()
+    await center.enqueue(call, "support")
+    leg = await center.ring(call, "agent1")
+    await center.dial_end(call, leg, "ANSWER")
+    await center.advance(30)
+    await center.hangup(*leg)
+    await center.caller_hangs_up(call)
+    [completed] = center.of(CallCompleted)
+    assert (completed.ended_by, completed.talk) == ("caller", 30.0)
+
+
+async def test_in_the_fallback_queue_asterisk_s_agent_complete_says_who_hung_up(
+    center: Center,
+) -> None:
+    center.configure([queue()], {"agent1": {}})
+    await center.ready("agent1")
+    call = center.caller()
+    await center.enqueue(call, "support")
+    await center.emit(ev.UserEvent(user_event="CcFallback", unique_id=call.unique_id))
+    await center.acd.fallback_answered(call, "agent1", "PJSIP/agent1-0001")
+    await center.advance(20)
+    done = ev.AgentComplete(unique_id=call.unique_id, queue="cc-fallback", reason="agent")
+    await center.emit(done)
+    await center.caller_hangs_up(call)
+    [completed] = center.of(CallCompleted)
+    assert (completed.ended_by, completed.agent, completed.talk) == ("agent", "agent1", 20.0)
+
+
 async def test_at_the_end_of_wrap_up_the_next_waiting_caller_is_rung(center: Center) -> None:
     center.configure([queue(wrapup=20)], {"agent1": {}})
     await center.ready("agent1")
