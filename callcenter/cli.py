@@ -102,6 +102,20 @@ def pbx_up(ctx: Context) -> None:
     click.echo(said)
 
 
+@pbx.command("run")
+@pass_context
+def pbx_run(ctx: Context) -> None:
+    """Render the configuration and run Asterisk in the foreground (for systemd).
+
+    The process becomes Asterisk (same PID); `pbx cli`, `pbx status` and `pbx down`
+    work on it as on one `pbx up` started.
+    """
+    try:
+        build_asterisk(ctx.settings).exec_foreground()
+    except (ProviderError, RenderError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @pbx.command("down")
 @pass_context
 def pbx_down(ctx: Context) -> None:
@@ -129,6 +143,78 @@ def pbx_cli(ctx: Context, command: tuple[str, ...]) -> None:
         click.echo(build_asterisk(ctx.settings).cli(" ".join(command)), nl=False)
     except ProviderError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# -- service -------------------------------------------------------------------
+@main.group()
+def service() -> None:
+    """Run the call center as system services (systemd)."""
+
+
+def _install_paths(ctx: Context) -> Any:
+    from callcenter.adapters.ops.units import InstallPaths
+    from callcenter.adapters.pbx.provider import choose_provider
+    from callcenter.config import config_file_path
+
+    settings = ctx.settings
+    script = Path(sys.executable).parent / "callcenter"
+    command = (str(script),) if script.exists() else (sys.executable, "-m", "callcenter.cli")
+    config = config_file_path(ctx.config_path)
+    return InstallPaths(
+        command=command,
+        config_file=config.absolute() if config else None,
+        state_dir=settings.state_dir.absolute(),
+        provider=choose_provider(settings.pbx).name,
+        root=settings.pbx.root.absolute(),
+        web_port=settings.web.port if settings.web.enabled else 0,
+        sip_port=settings.sip.port,
+    )
+
+
+@service.command("install")
+@click.option("--enable", is_flag=True, help="Also enable and start both services now.")
+@click.option(
+    "--unit-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/etc/systemd/system"),
+    show_default=True,
+)
+@click.option(
+    "--logrotate-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/etc/logrotate.d"),
+    show_default=True,
+)
+@click.option(
+    "--no-user",
+    is_flag=True,
+    help="Leave the service user and the state directory's owners alone (packaging).",
+)
+@pass_context
+def service_install(
+    ctx: Context, enable: bool, unit_dir: Path, logrotate_dir: Path, no_user: bool
+) -> None:
+    """Install the controller's and Asterisk's systemd units and the log rotation.
+
+    The controller runs as the system user `callcenter` (created if absent),
+    Asterisk as `asterisk` (it drops to it after mounting its root); both restart
+    on failure. With systemd running, the units are loaded (and started with --enable).
+    """
+    from callcenter.adapters.ops.install import InstallError, install
+    from callcenter.adapters.ops.units import UnitError
+
+    try:
+        report = install(
+            _install_paths(ctx),
+            enable=enable,
+            unit_dir=unit_dir,
+            logrotate_dir=logrotate_dir,
+            manage_user=not no_user,
+        )
+    except (InstallError, UnitError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.lines():
+        click.echo(line)
 
 
 # -- db ------------------------------------------------------------------------
