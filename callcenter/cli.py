@@ -217,6 +217,76 @@ def service_install(
         click.echo(line)
 
 
+# -- backup and restore ----------------------------------------------------------
+def _backup_install(ctx: Context) -> Any:
+    from callcenter.adapters.ops.backup import Install
+    from callcenter.config import config_file_path
+
+    settings = ctx.settings
+    config = config_file_path(ctx.config_path)
+    return Install(
+        database_url=settings.database_url,
+        state_dir=settings.state_dir.absolute(),
+        site_dir=settings.site_dir.absolute(),
+        config_file=config.absolute() if config else None,
+    )
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--with-recordings", is_flag=True, help="Include the call recordings.")
+@pass_context
+def backup_command(ctx: Context, file: Path, with_recordings: bool) -> None:
+    """Write the database, secrets, state and configuration into FILE (a tar archive,
+    gzip-compressed when FILE ends in .gz or .tgz; mode 0600: it holds secrets)."""
+    from callcenter.adapters.ops.backup import BackupError, backup
+
+    try:
+        manifest = backup(_backup_install(ctx), file, with_recordings=with_recordings)
+    except (BackupError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    size = file.stat().st_size
+    click.echo(
+        f"backup {file}: {manifest.database['kind']} database and "
+        f"{len(manifest.members) - 1} files, {size / 1e6:.1f} MB"
+    )
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite a state directory, database and site files that are not empty.",
+)
+@pass_context
+def restore_command(ctx: Context, file: Path, force: bool) -> None:
+    """Put a backup back: into an empty state directory and database (stop both
+    services first). The configuration says where; existing site files are kept
+    unless --force."""
+    import os
+    import pwd
+
+    from callcenter.adapters.ops.backup import BackupError, restore
+    from callcenter.adapters.ops.install import hand_state_to
+
+    install = _backup_install(ctx)
+    try:
+        manifest, report = restore(install, file, force=force)
+    except (BackupError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("callcenter")
+        except KeyError:
+            pass
+        else:
+            hand_state_to(install.state_dir, "callcenter")
+    for line in report.lines(manifest):
+        click.echo(line)
+    click.echo("`callcenter db upgrade` brings an older backup's schema up to date")
+
+
 # -- db ------------------------------------------------------------------------
 @main.group()
 def db() -> None:
