@@ -116,6 +116,74 @@ def pbx_run(ctx: Context) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+@pbx.command("upgrade")
+@click.option("--rollback", is_flag=True, help="Go back to the root the last upgrade replaced.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The Asterisk root to upgrade (default: [pbx] root).",
+)
+@pass_context
+def pbx_upgrade(ctx: Context, rollback: bool, root: Path | None) -> None:
+    """Rebuild the Asterisk root with current packages and swap it in (ROOT.previous
+    kept); a running Asterisk is restarted on it once `asterisk -V` passes inside it."""
+    from callcenter.adapters.pbx.provider import choose_provider
+    from callcenter.adapters.pbx.upgrade import RootPaths, RootUpgrade, UpgradeError
+
+    settings = ctx.settings
+    ours = root is None or root.absolute() == settings.pbx.root.absolute()
+    if ours and choose_provider(settings.pbx).name != "chroot":
+        raise click.ClickException(
+            "this Asterisk comes from the system's packages: upgrade it with apt"
+        )
+    asterisk = build_asterisk(settings)
+    # Another root than the one in use: swapped, never restarted from here.
+    running = ours and asterisk.running_pid() is not None
+
+    def restart() -> str:
+        return _restart_asterisk(settings)
+
+    upgrade = RootUpgrade(
+        RootPaths((root or settings.pbx.root).absolute()),
+        pbx_dir=settings.pbx_dir if ours else None,
+    )
+    try:
+        with RichConsole(stderr=True).status("upgrading the Asterisk root"):
+            said = (
+                upgrade.rollback(running, restart)
+                if rollback
+                else upgrade.upgrade(running, restart)
+            )
+    except (UpgradeError, ProviderError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in said:
+        click.echo(line)
+
+
+def _restart_asterisk(settings: Settings) -> str:
+    """Restart Asterisk the way it runs: its systemd unit, or `pbx down` then `pbx up`."""
+    import subprocess
+
+    from callcenter.adapters.ops.install import systemd_running
+    from callcenter.adapters.ops.units import ASTERISK_UNIT
+
+    if systemd_running():
+        active = subprocess.run(["systemctl", "is-active", "--quiet", ASTERISK_UNIT], check=False)
+        if active.returncode == 0:
+            done = subprocess.run(
+                ["systemctl", "restart", ASTERISK_UNIT], capture_output=True, text=True
+            )
+            if done.returncode != 0:
+                raise ProviderError(f"systemctl restart {ASTERISK_UNIT}: {done.stderr.strip()}")
+            if not build_asterisk(settings).wait_answering(settings.pbx.start_timeout):
+                raise ProviderError(f"{ASTERISK_UNIT} restarted but AMI does not answer")
+            return f"restarted {ASTERISK_UNIT}"
+    asterisk = build_asterisk(settings)
+    asterisk.down()
+    return asterisk.up(_accounts(settings))
+
+
 @pbx.command("down")
 @pass_context
 def pbx_down(ctx: Context) -> None:

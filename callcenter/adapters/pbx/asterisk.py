@@ -166,6 +166,18 @@ class AsteriskProcess:
             f"asterisk did not answer AMI within the start timeout:\n{self._tail()}"
         )
 
+    def wait_answering(self, timeout: float) -> bool:
+        """Wait until our Asterisk runs and AMI answers (one started by systemd too)."""
+        deadline = time.monotonic() + timeout
+        secret = self.ami_secret()
+        while time.monotonic() < deadline:
+            if self.running_pid() is not None and (
+                asyncio.run(probe_ami(self.settings, secret, 1.0)) is not None
+            ):
+                return True
+            time.sleep(0.2)
+        return False
+
     def down(self) -> str:
         pid = self.running_pid()
         if pid is None:
