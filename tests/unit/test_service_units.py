@@ -81,8 +81,10 @@ def test_asterisk_unit_runs_pbx_run_with_the_capabilities_its_start_needs() -> N
     assert "CAP_NET_BIND_SERVICE" in low["CapabilityBoundingSet"][0].split()
 
 
-def test_units_order_asterisk_before_the_controller() -> None:
+def test_units_order_asterisk_before_the_controller_and_never_give_up() -> None:
     units = render_units(paths())
+    for text in units.values():
+        assert directives(text, "Unit")["StartLimitIntervalSec"] == ["0"]
     assert directives(units[ASTERISK_UNIT], "Unit")["Before"] == [CONTROLLER_UNIT]
     controller = directives(units[CONTROLLER_UNIT], "Unit")
     assert ASTERISK_UNIT in controller["After"][0].split()
