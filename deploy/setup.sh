@@ -14,7 +14,8 @@ mode=${1:-run}
 packages=(debootstrap sip-tester baresip-core espeak-ng sox python3 python3-venv logrotate
           util-linux ca-certificates postgresql-client)
 if [ "$mode" = "--test" ]; then
-  packages+=(postgresql chromium chromium-driver wireshark-common)  # dumpcap: bench/inbound_paths.py
+  # dumpcap (wireshark-common): bench/inbound_paths.py; systemd-analyze: the units' check
+  packages+=(postgresql chromium chromium-driver wireshark-common systemd)
 fi
 
 missing=()
