@@ -254,13 +254,13 @@ def _install_paths(ctx: Context) -> Any:
     show_default=True,
 )
 @click.option(
-    "--no-user",
+    "--files-only",
     is_flag=True,
-    help="Leave the service user and the state directory's owners alone (packaging).",
+    help="Only write the files: no user, no Asterisk root, no systemctl (packaging).",
 )
 @pass_context
 def service_install(
-    ctx: Context, enable: bool, unit_dir: Path, logrotate_dir: Path, no_user: bool
+    ctx: Context, enable: bool, unit_dir: Path, logrotate_dir: Path, files_only: bool
 ) -> None:
     """Install the controller's and Asterisk's systemd units and the log rotation.
 
@@ -271,15 +271,25 @@ def service_install(
     from callcenter.adapters.ops.install import InstallError, install
     from callcenter.adapters.ops.units import UnitError
 
+    settings = ctx.settings
+
+    def prepare() -> None:
+        # Asterisk's root built now, not by its unit (which may write only the state
+        # directory), and the AMI secret made so the controller can start first.
+        asterisk = build_asterisk(settings)
+        asterisk.provider.prepare()
+        asterisk.ami_secret()
+
     try:
         report = install(
             _install_paths(ctx),
             enable=enable,
             unit_dir=unit_dir,
             logrotate_dir=logrotate_dir,
-            manage_user=not no_user,
+            prepare=prepare,
+            files_only=files_only,
         )
-    except (InstallError, UnitError, OSError) as exc:
+    except (InstallError, UnitError, ProviderError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     for line in report.lines():
         click.echo(line)

@@ -39,6 +39,7 @@ def install_paths(tmp_path: Path, config: Path | None = None) -> InstallPaths:
         root=tmp_path / "root",
         web_port=8080,
         sip_port=5060,
+        user="root",  # a user every machine has: the install's own steps run for real
     )
 
 
@@ -46,14 +47,21 @@ def test_install_writes_units_that_systemd_verifies(tmp_path: Path) -> None:
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed")
     run = Recorder()
+    prepared: list[bool] = []
+    paths = install_paths(tmp_path)
+    (paths.state_dir / "secrets").mkdir(parents=True)
+    (paths.state_dir / "secrets" / "ami.secret").write_text("x\n")
     report = install(
-        install_paths(tmp_path),
+        paths,
         enable=True,
         unit_dir=tmp_path / "units",
         logrotate_dir=tmp_path / "logrotate.d",
         run=run,
-        manage_user=False,
+        prepare=lambda: prepared.append(True),
     )
+    assert prepared == [True]  # Asterisk made ready before the units can start
+    # The user exists (no useradd); systemctl only where systemd runs.
+    assert len(run.calls) == (2 if install_module.systemd_running() else 0)
     units = [tmp_path / "units" / CONTROLLER_UNIT, tmp_path / "units" / ASTERISK_UNIT]
     assert set(report.written) == {*units, tmp_path / "logrotate.d" / "callcenter"}
     # verify works on unit files without systemd as PID 1; it warns on stderr (unknown
@@ -67,8 +75,8 @@ def test_install_writes_units_that_systemd_verifies(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
     if install_module.systemd_running():
-        assert run.calls[0][-1] == "daemon-reload"
-        assert run.calls[1][-3:] == ["--now", ASTERISK_UNIT, CONTROLLER_UNIT]
+        assert run.calls[-2][-1] == "daemon-reload"
+        assert run.calls[-1][-3:] == ["--now", ASTERISK_UNIT, CONTROLLER_UNIT]
     else:
         assert run.calls == []
         assert any("systemd is not running" in note for note in report.notes)
@@ -79,7 +87,7 @@ def test_systemd_analyze_catches_a_broken_unit(tmp_path: Path) -> None:
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed")
     install(install_paths(tmp_path), enable=False, unit_dir=tmp_path, run=Recorder(),
-            logrotate_dir=tmp_path / "lr", manage_user=False)  # fmt: skip
+            logrotate_dir=tmp_path / "lr", files_only=True)  # fmt: skip
     unit = tmp_path / CONTROLLER_UNIT
     unit.write_text(unit.read_text().replace("Restart=on-failure", "Restart=sometimes"))
     result = subprocess.run(
@@ -96,7 +104,7 @@ def test_logrotate_rotates_asterisks_logs_and_the_channel_log_stays_readable(
         pytest.skip("logrotate is not installed")
     paths = install_paths(tmp_path)
     install(paths, enable=False, unit_dir=tmp_path / "units", run=Recorder(),
-            logrotate_dir=tmp_path / "logrotate.d", manage_user=False)  # fmt: skip
+            logrotate_dir=tmp_path / "logrotate.d", files_only=True)  # fmt: skip
     logs = paths.state_dir / "pbx" / "log"
     (logs / "cel-custom").mkdir(parents=True)
     (logs / "messages.log").write_text("[2026-12-07 06:00:00] NOTICE hello\n")
@@ -122,6 +130,15 @@ def test_logrotate_rotates_asterisks_logs_and_the_channel_log_stays_readable(
     assert (logs / "cel-custom" / "events.json.1").exists()
     # Recovery still finds the event in the rotated copy (read back by number).
     assert [e.unique_id for e in ChannelLogFile(logs).since(100.0)] == ["1.1"]
+
+
+def test_files_only_touches_nothing_else(tmp_path: Path) -> None:
+    run = Recorder()
+    report = install(install_paths(tmp_path), enable=True, unit_dir=tmp_path / "u",
+                     logrotate_dir=tmp_path / "l", run=run,
+                     prepare=lambda: pytest.fail("prepared"), files_only=True)  # fmt: skip
+    assert run.calls == [] and not (tmp_path / "state").exists()
+    assert len(report.written) == 3
 
 
 def test_service_user_is_made_once_as_a_system_user(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ def test_up_twice_is_fast_and_leaves_one_asterisk_and_down_leaves_nothing(tmp_pa
 def _unit_capabilities(config: Path, tmp_path: Path) -> list[str]:
     """The capability bounding set `service install` writes into Asterisk's unit."""
     units = tmp_path / "units"
-    install = _cli(config, "service", "install", "--no-user", "--unit-dir", str(units),
+    install = _cli(config, "service", "install", "--files-only", "--unit-dir", str(units),
                    "--logrotate-dir", str(tmp_path / "logrotate.d"))  # fmt: skip
     assert install.returncode == 0, install.stderr
     for line in (units / "callcenter-asterisk.service").read_text().splitlines():

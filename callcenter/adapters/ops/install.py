@@ -83,7 +83,7 @@ class InstallReport:
     def lines(self) -> list[str]:
         said = [f"wrote {path}" for path in self.written]
         if self.user_created:
-            said.insert(0, "created system user callcenter")
+            said.insert(0, "created the system user")
         return said + self.notes
 
 
@@ -105,18 +105,27 @@ def install(
     unit_dir: Path = UNIT_DIR,
     logrotate_dir: Path = LOGROTATE_DIR,
     run: Run = _run,
-    manage_user: bool = True,
+    prepare: Callable[[], None] = lambda: None,
+    files_only: bool = False,
 ) -> InstallReport:
+    """The service user, Asterisk ready to start (``prepare``: its root built, the AMI
+    secret made, so neither unit has to write outside the state directory), the state
+    directory handed to the user, the files, then systemd. ``files_only``: the files
+    and nothing else (packaging into a staging directory)."""
     report = InstallReport()
     start = f"systemctl enable --now {ASTERISK_UNIT} {CONTROLLER_UNIT}"
-    if manage_user:
+    if not files_only:
         report.user_created = ensure_service_user(paths.user, paths.state_dir, run)
+        prepare()
         hand_state_to(paths.state_dir, paths.user)
     files = {unit_dir / name: text for name, text in render_units(paths).items()}
     files[logrotate_dir / LOGROTATE_NAME] = render_logrotate(paths)
     for path, text in files.items():
         write_if_changed(path, text)
         report.written.append(path)
+    if files_only:
+        report.notes.append(f"files only: on the target `systemctl daemon-reload`, `{start}`")
+        return report
     if not systemd_running():
         report.notes.append(
             "systemd is not running here: units written, not loaded; "
