@@ -119,8 +119,9 @@ def test_pbx_run_starts_asterisk_within_its_units_capabilities(tmp_path: Path) -
     config.write_text(
         f'state_dir = "{tmp_path / "state"}"\n'
         f'site_dir = "{tmp_path / "site"}"\n'
-        f"[ami]\nport = {PORT_BASE + 2038}\n[agi]\nport = {PORT_BASE + 2573}\n"
-        f'[sip]\nbind = "127.0.0.1"\nport = {PORT_BASE + 2060}\n'
+        # Ports inside this runner's own thousand (others' bases are 1000 apart).
+        f"[ami]\nport = {PORT_BASE + 39}\n[agi]\nport = {PORT_BASE + 574}\n"
+        f'[sip]\nbind = "127.0.0.1"\nport = {PORT_BASE + 61}\n'
         f"rtp_start = {PORT_BASE + 9000}\nrtp_end = {PORT_BASE + 9499}\n"
         "[web]\nenabled = false\n"
     )
