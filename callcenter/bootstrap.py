@@ -35,6 +35,7 @@ from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.db.wallboard_history import CallEventHistory
 from callcenter.adapters.http.fetch import fetch_json
 from callcenter.adapters.http.webhooks import WebhookDispatcher
+from callcenter.adapters.metrics.collector import CallCenterMetrics
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.channel_log import ChannelLogFile
 from callcenter.adapters.pbx.provider import choose_provider
@@ -83,7 +84,14 @@ from callcenter.services.outbound.lead_import import LeadImports
 from callcenter.services.outbound.staff import CampaignStaff
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.timers import Timers
-from callcenter.subscriptions import ami_table, domain_table, subscribe, subscribe_domain
+from callcenter.subscriptions import (
+    ami_table,
+    domain_table,
+    live,
+    metrics_table,
+    subscribe,
+    subscribe_domain,
+)
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +206,12 @@ class CallCenter:
         self._build_callbacks()
         self._build_inbound()
         self._build_outbound()
+        # Prometheus metrics ([metrics] enabled): served by runtime.py on their own thread.
+        self.metrics: CallCenterMetrics | None = None
+        if settings.metrics.enabled:
+            self.metrics = CallCenterMetrics(
+                lambda: self.ami.connected, self.records.backlog, self.timers.clock
+            )
         self._wire()
 
     def _build_acd(self) -> None:
@@ -394,6 +408,16 @@ class CallCenter:
         }
         for route, handler in routes.items():
             self.agi.add_route(route, handler)
+        if self.metrics is not None:
+            self._wire_metrics(self.metrics)
+
+    def _wire_metrics(self, metrics: CallCenterMetrics) -> None:
+        # Domain events (callcenter/subscriptions.py), the wallboard's pictures (queues,
+        # agents), every FastAGI request.
+        subscribe_domain(self.notifier, metrics_table(metrics))
+        self.notifier.subscribe_all(live(metrics.on_event))
+        self.wallboard.on_publish(metrics.on_board)
+        self.agi.on_request(metrics.on_agi_request)
 
     async def _sync_agents(self) -> None:
         await self._agents_changed(self.directory.accounts())

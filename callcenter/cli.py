@@ -102,6 +102,88 @@ def pbx_up(ctx: Context) -> None:
     click.echo(said)
 
 
+@pbx.command("run")
+@pass_context
+def pbx_run(ctx: Context) -> None:
+    """Render the configuration and run Asterisk in the foreground (for systemd).
+
+    The process becomes Asterisk (same PID); `pbx cli`, `pbx status` and `pbx down`
+    work on it as on one `pbx up` started.
+    """
+    try:
+        build_asterisk(ctx.settings).exec_foreground()
+    except (ProviderError, RenderError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@pbx.command("upgrade")
+@click.option("--rollback", is_flag=True, help="Go back to the root the last upgrade replaced.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The Asterisk root to upgrade (default: [pbx] root).",
+)
+@pass_context
+def pbx_upgrade(ctx: Context, rollback: bool, root: Path | None) -> None:
+    """Rebuild the Asterisk root with current packages and swap it in (ROOT.previous
+    kept); a running Asterisk is restarted on it once `asterisk -V` passes inside it."""
+    from callcenter.adapters.pbx.provider import choose_provider
+    from callcenter.adapters.pbx.upgrade import RootPaths, RootUpgrade, UpgradeError
+
+    settings = ctx.settings
+    ours = root is None or root.absolute() == settings.pbx.root.absolute()
+    if ours and choose_provider(settings.pbx).name != "chroot":
+        raise click.ClickException(
+            "this Asterisk comes from the system's packages: upgrade it with apt"
+        )
+    asterisk = build_asterisk(settings)
+    # Another root than the one in use: swapped, never restarted from here.
+    running = ours and asterisk.running_pid() is not None
+
+    def restart() -> str:
+        return _restart_asterisk(settings)
+
+    upgrade = RootUpgrade(
+        RootPaths((root or settings.pbx.root).absolute()),
+        pbx_dir=settings.pbx_dir if ours else None,
+    )
+    try:
+        with RichConsole(stderr=True).status("upgrading the Asterisk root"):
+            said = (
+                upgrade.rollback(running, restart)
+                if rollback
+                else upgrade.upgrade(running, restart)
+            )
+    except (UpgradeError, ProviderError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in said:
+        click.echo(line)
+
+
+def _restart_asterisk(settings: Settings) -> str:
+    """Restart Asterisk the way it runs: its systemd unit, or `pbx down` then `pbx up`."""
+    import subprocess
+
+    from callcenter.adapters.ops.install import systemd_running
+    from callcenter.adapters.ops.units import ASTERISK_UNIT
+
+    if systemd_running():
+        active = subprocess.run(["systemctl", "is-active", "--quiet", ASTERISK_UNIT], check=False)
+        if active.returncode == 0:
+            done = subprocess.run(
+                ["systemctl", "restart", ASTERISK_UNIT], capture_output=True, text=True
+            )
+            if done.returncode != 0:
+                raise ProviderError(f"systemctl restart {ASTERISK_UNIT}: {done.stderr.strip()}")
+            if not build_asterisk(settings).wait_answering(settings.pbx.start_timeout):
+                raise ProviderError(f"{ASTERISK_UNIT} restarted but AMI does not answer")
+            return f"restarted {ASTERISK_UNIT}"
+    asterisk = build_asterisk(settings)
+    asterisk.down()
+    return asterisk.up(_accounts(settings))
+
+
 @pbx.command("down")
 @pass_context
 def pbx_down(ctx: Context) -> None:
@@ -129,6 +211,158 @@ def pbx_cli(ctx: Context, command: tuple[str, ...]) -> None:
         click.echo(build_asterisk(ctx.settings).cli(" ".join(command)), nl=False)
     except ProviderError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# -- service -------------------------------------------------------------------
+@main.group()
+def service() -> None:
+    """Run the call center as system services (systemd)."""
+
+
+def _install_paths(ctx: Context) -> Any:
+    from callcenter.adapters.ops.units import InstallPaths
+    from callcenter.adapters.pbx.provider import choose_provider
+    from callcenter.config import config_file_path
+
+    settings = ctx.settings
+    script = Path(sys.executable).parent / "callcenter"
+    command = (str(script),) if script.exists() else (sys.executable, "-m", "callcenter.cli")
+    config = config_file_path(ctx.config_path)
+    return InstallPaths(
+        command=command,
+        config_file=config.absolute() if config else None,
+        state_dir=settings.state_dir.absolute(),
+        provider=choose_provider(settings.pbx).name,
+        root=settings.pbx.root.absolute(),
+        web_port=settings.web.port if settings.web.enabled else 0,
+        sip_port=settings.sip.port,
+    )
+
+
+@service.command("install")
+@click.option("--enable", is_flag=True, help="Also enable and start both services now.")
+@click.option(
+    "--unit-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/etc/systemd/system"),
+    show_default=True,
+)
+@click.option(
+    "--logrotate-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/etc/logrotate.d"),
+    show_default=True,
+)
+@click.option(
+    "--files-only",
+    is_flag=True,
+    help="Only write the files: no user, no Asterisk root, no systemctl (packaging).",
+)
+@pass_context
+def service_install(
+    ctx: Context, enable: bool, unit_dir: Path, logrotate_dir: Path, files_only: bool
+) -> None:
+    """Install the controller's and Asterisk's systemd units and the log rotation.
+
+    The controller runs as the system user `callcenter` (created if absent),
+    Asterisk as `asterisk` (it drops to it after mounting its root); both restart
+    on failure. With systemd running, the units are loaded (and started with --enable).
+    """
+    from callcenter.adapters.ops.install import InstallError, install
+    from callcenter.adapters.ops.units import UnitError
+
+    settings = ctx.settings
+
+    def prepare() -> None:
+        # Asterisk's root built now, not by its unit (which may write only the state
+        # directory), and the AMI secret made so the controller can start first.
+        asterisk = build_asterisk(settings)
+        asterisk.provider.prepare()
+        asterisk.ami_secret()
+
+    try:
+        report = install(
+            _install_paths(ctx),
+            enable=enable,
+            unit_dir=unit_dir,
+            logrotate_dir=logrotate_dir,
+            prepare=prepare,
+            files_only=files_only,
+        )
+    except (InstallError, UnitError, ProviderError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.lines():
+        click.echo(line)
+
+
+# -- backup and restore ----------------------------------------------------------
+def _backup_install(ctx: Context) -> Any:
+    from callcenter.adapters.ops.backup import Install
+    from callcenter.config import config_file_path
+
+    settings = ctx.settings
+    config = config_file_path(ctx.config_path)
+    return Install(
+        database_url=settings.database_url,
+        state_dir=settings.state_dir.absolute(),
+        site_dir=settings.site_dir.absolute(),
+        config_file=config.absolute() if config else None,
+    )
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--with-recordings", is_flag=True, help="Include the call recordings.")
+@pass_context
+def backup_command(ctx: Context, file: Path, with_recordings: bool) -> None:
+    """Write the database, secrets, state and configuration into FILE (a tar archive,
+    gzip-compressed when FILE ends in .gz or .tgz; mode 0600: it holds secrets)."""
+    from callcenter.adapters.ops.backup import BackupError, backup
+
+    try:
+        manifest = backup(_backup_install(ctx), file, with_recordings=with_recordings)
+    except (BackupError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    size = file.stat().st_size
+    click.echo(
+        f"backup {file}: {manifest.database['kind']} database and "
+        f"{len(manifest.members) - 1} files, {size / 1e6:.1f} MB"
+    )
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite a state directory, database and site files that are not empty.",
+)
+@pass_context
+def restore_command(ctx: Context, file: Path, force: bool) -> None:
+    """Put a backup back: into an empty state directory and database (stop both
+    services first). The configuration says where; existing site files are kept
+    unless --force."""
+    import os
+    import pwd
+
+    from callcenter.adapters.ops.backup import BackupError, restore
+    from callcenter.adapters.ops.install import hand_state_to
+
+    install = _backup_install(ctx)
+    try:
+        manifest, report = restore(install, file, force=force)
+    except (BackupError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("callcenter")
+        except KeyError:
+            pass
+        else:
+            hand_state_to(install.state_dir, "callcenter")
+    for line in report.lines(manifest):
+        click.echo(line)
+    click.echo("`callcenter db upgrade` brings an older backup's schema up to date")
 
 
 # -- db ------------------------------------------------------------------------

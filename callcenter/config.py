@@ -138,6 +138,16 @@ class WebSettings(_Section):
         return value
 
 
+class MetricsSettings(_Section):
+    """Prometheus metrics (GET /metrics), off by default: enabling it opens a port."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=0, le=65535)
+
+    _check_host = field_validator("host")(_loopback)
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -158,6 +168,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     trunks: list[TrunkSettings] = []
     web: WebSettings = WebSettings()
+    metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
 
     @field_validator("timezone")

@@ -13,7 +13,10 @@ import logging
 import signal
 import time
 
+from prometheus_client import CollectorRegistry
+
 from callcenter.adapters.ami.client import AmiError
+from callcenter.adapters.metrics.server import MetricsServer
 from callcenter.adapters.pbx.secrets import ensure_secret
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
@@ -34,6 +37,7 @@ class Controller(CallCenter):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._tasks: list[asyncio.Task[None]] = []
+        self.metrics_server: MetricsServer | None = None
 
     async def start(self) -> None:
         self.directory.load()
@@ -41,6 +45,9 @@ class Controller(CallCenter):
         self.records.start()
         self.scheduler.start()  # timed jobs (recordings retention, booked callbacks)
         await self.wallboard.start()  # wallboard: today so far, from the database
+        if self.metrics is not None:  # metrics: the first picture, then every push
+            self.metrics.on_board(self.wallboard.snapshot())
+            self._start_metrics(self.metrics.registry)
         await self.callbacks.restore()  # callbacks: kept places back in line, jobs re-armed
         await asyncio.to_thread(self.desktop_settings.load)  # desktop: CRM settings, webhooks
         await asyncio.to_thread(self.lead_imports.recover)  # campaigns: cut-short imports
@@ -71,6 +78,11 @@ class Controller(CallCenter):
             lead_imports=self.lead_imports, dialer=self.dialer, callbacks=self.callbacks,
         )  # fmt: skip
 
+    def _start_metrics(self, registry: CollectorRegistry) -> None:
+        metrics = self.settings.metrics
+        self.metrics_server = MetricsServer(registry, metrics.host, metrics.port)
+        self.metrics_server.start()
+
     def _start_web(self) -> None:
         services = self.console_services(LoopBridge(asyncio.get_running_loop()))
         secret = ensure_secret(self.settings.state_dir, "web")
@@ -89,6 +101,8 @@ class Controller(CallCenter):
         self.wallboard.stop()  # wallboard: its push and wake-up timers
         if self.web is not None:
             await asyncio.to_thread(self.web.stop)
+        if self.metrics_server is not None:
+            await asyncio.to_thread(self.metrics_server.stop)
         await self.agi.stop()
         await self.ami.stop()
         await asyncio.to_thread(self.webhooks.stop)  # desktop: webhook workers

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from callcenter.adapters.ami.pbx_view import PbxView
+from callcenter.adapters.metrics.collector import CallCenterMetrics
 from callcenter.core import events as ce
 from callcenter.core import pbx_events as ev
 from callcenter.services.callbacks.dialer import CallbackDialer
@@ -100,6 +101,19 @@ def domain_table(
         ce.CallEnded: (live(recordings.on_call_ended), live(queue_log.ended)),
         ce.CallDataChanged: (dialer_calls.on_call_data,),
         ce.AgentStateChanged: (live(queue_log.agent_changed), live(fallback.on_agent_state)),
+    }
+
+
+def metrics_table(metrics: CallCenterMetrics) -> DomainTable:
+    """What the metrics read ([metrics] enabled), besides counting every call step."""
+    return {
+        ce.CallQueued: (live(metrics.on_queued),),
+        ce.CallRingNoAnswer: (live(metrics.on_ring_no_answer),),
+        ce.AgentStateChanged: (live(metrics.on_agent_state),),
+        ce.CallOffered: (live(metrics.on_offered),),
+        ce.CallAnswered: (metrics.on_call_over,),
+        ce.CallAbandoned: (metrics.on_call_over,),
+        ce.CallEnded: (metrics.on_call_over,),
     }
 
 

@@ -11,10 +11,11 @@ cd "$(dirname "$0")/.."
 mode=${1:-run}
 [ "$(id -u)" = 0 ] || { echo "setup: run as root" >&2; exit 1; }
 
-packages=(debootstrap sip-tester baresip-core espeak-ng sox python3 python3-venv
-          util-linux ca-certificates)
+packages=(debootstrap sip-tester baresip-core espeak-ng sox python3 python3-venv logrotate
+          util-linux ca-certificates postgresql-client)
 if [ "$mode" = "--test" ]; then
-  packages+=(postgresql chromium chromium-driver wireshark-common)  # dumpcap: bench/inbound_paths.py
+  # dumpcap (wireshark-common): bench/inbound_paths.py; systemd-analyze: the units' check
+  packages+=(postgresql chromium chromium-driver wireshark-common systemd)
 fi
 
 missing=()

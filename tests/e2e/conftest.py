@@ -73,6 +73,9 @@ def test_settings(root: Path, database_url: str = "") -> Settings:
             },
         ],
         web={"host": "127.0.0.1", "port": 0},
+        # Every e2e controller serves its metrics (a free port): the adapter sees every
+        # scenario; tests/e2e/test_metrics.py reads them back.
+        metrics={"enabled": True, "port": 0},
         log={"level": "DEBUG"},
     )
 

@@ -26,6 +26,7 @@ from callcenter.services.console.wallboard_snapshot import RecordsOut
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CALLER_PORT, CallCenter, PlacedCall
+from tests.e2e.metrics_support import sample, scrape
 from tests.e2e.sites import one_queue_site
 from tests.support.postgres import PostgresCluster
 
@@ -135,6 +136,9 @@ def test_calls_flow_and_no_record_is_lost_while_postgresql_is_down(
             assert during["behind"] and during["waiting"] > 0, during
             assert during["last_error"].startswith("database unreachable"), during
             assert during["since"] is not None and during["dropped"] == 0
+            metrics = scrape(callcenter)  # Prometheus sees the same backlog
+            assert (sample(metrics, "callcenter_records_backlog") or 0) > 0, metrics
+            assert (sample(metrics, "callcenter_records_lag_seconds") or 0) > 0, metrics
             board = callcenter.get(lambda c: c.wallboard.snapshot().records)
             assert board.behind and board.waiting > 0 and board.since == during["since"]
             assert any(records.behind for records in pushed)
@@ -155,6 +159,9 @@ def test_calls_flow_and_no_record_is_lost_while_postgresql_is_down(
         f"after the database was back; last error: {behind[-1]['last_error']}"
     )
     assert health.last()["waiting"] == 0 and health.last()["dropped"] == 0
+    caught = scrape(callcenter)
+    assert sample(caught, "callcenter_records_backlog") == 0
+    assert sample(caught, "callcenter_records_lag_seconds") == 0
     wait_for(lambda: pushed and not pushed[-1].behind, 5, "the wallboard told it caught up")
 
     # Every call as the SIP side saw it, and as the records say.

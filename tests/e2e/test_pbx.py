@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -95,3 +97,64 @@ def test_up_twice_is_fast_and_leaves_one_asterisk_and_down_leaves_nothing(tmp_pa
     after = _cli(config, "pbx", "status")
     assert after.returncode == 1
     assert "not running" in after.stdout
+
+
+def _unit_capabilities(config: Path, tmp_path: Path) -> list[str]:
+    """The capability bounding set `service install` writes into Asterisk's unit."""
+    units = tmp_path / "units"
+    install = _cli(config, "service", "install", "--files-only", "--unit-dir", str(units),
+                   "--logrotate-dir", str(tmp_path / "logrotate.d"))  # fmt: skip
+    assert install.returncode == 0, install.stderr
+    for line in (units / "callcenter-asterisk.service").read_text().splitlines():
+        if line.startswith("CapabilityBoundingSet="):
+            return line.partition("=")[2].split()
+    raise AssertionError("no CapabilityBoundingSet in the Asterisk unit")
+
+
+def test_pbx_run_starts_asterisk_within_its_units_capabilities(tmp_path: Path) -> None:
+    """What systemd does with the unit, short of systemd: `pbx run` under the unit's
+    capability bounding set and no_new_privs becomes Asterisk (same PID, recorded),
+    answers AMI, runs as its own user, and stops on SIGTERM leaving nothing mounted."""
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv (util-linux) is not installed")
+    config = tmp_path / "callcenter.toml"
+    config.write_text(
+        f'state_dir = "{tmp_path / "state"}"\n'
+        f'site_dir = "{tmp_path / "site"}"\n'
+        # Ports inside this runner's own thousand (others' bases are 1000 apart).
+        f"[ami]\nport = {PORT_BASE + 39}\n[agi]\nport = {PORT_BASE + 574}\n"
+        f'[sip]\nbind = "127.0.0.1"\nport = {PORT_BASE + 61}\n'
+        f"rtp_start = {PORT_BASE + 9000}\nrtp_end = {PORT_BASE + 9499}\n"
+        "[web]\nenabled = false\n"
+    )
+    settings = load_settings(config)
+    caps = _unit_capabilities(config, tmp_path)
+    bounding = ",".join(["-all", *(f"+{c.removeprefix('CAP_').lower()}" for c in caps)])
+    argv = [sys.executable, "-m", "callcenter.cli", "--config", str(config), "pbx", "run"]
+    process = subprocess.Popen(
+        ["setpriv", "--no-new-privs", "--bounding-set", bounding, "--inh-caps", "-all", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status = _cli(config, "pbx", "status")
+        while status.returncode != 0 and time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            time.sleep(0.5)
+            status = _cli(config, "pbx", "status")
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert f"running (pid {process.pid})" in status.stdout  # pbx run became Asterisk
+        uid = next(
+            line.split()[1]
+            for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
+            if line.startswith("Uid:")
+        )
+        assert uid != "0", "Asterisk dropped to its own user"
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # what systemd sends on stop
+    assert process.wait(timeout=30) is not None
+    assert _cli(config, "pbx", "status").returncode == 1
+    assert str(settings.pbx_dir) not in Path("/proc/mounts").read_text()

@@ -31,6 +31,7 @@ IO_LIBRARIES = (
     "requests",
     "threading",
     "apscheduler",
+    "prometheus_client",
 )
 SERVICES_FORBIDDEN = (
     "callcenter.adapters",
@@ -50,6 +51,7 @@ SERVICES_FORBIDDEN = (
     "requests",
     "socket",
     "subprocess",
+    "prometheus_client",  # metrics are an adapter fed by the composition root
 )
 
 

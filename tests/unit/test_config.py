@@ -41,6 +41,9 @@ def test_defaults_without_file_or_environment() -> None:
     assert settings.trunks == []
     assert settings.database_url == f"sqlite:///{settings.state_dir / 'callcenter.db'}"
     assert settings.pbx_dir == settings.state_dir / "pbx"
+    # Metrics open a port: off unless asked for, and then on loopback only.
+    assert not settings.metrics.enabled
+    assert (settings.metrics.host, settings.metrics.port) == ("127.0.0.1", 9464)
 
 
 def test_values_from_the_file(tmp_path: Path) -> None:
@@ -146,6 +149,8 @@ def test_default_file_is_read_when_present(monkeypatch: pytest.MonkeyPatch, tmp_
         ('[sip]\nbind = "not-an-ip"\n', "sip.bind"),
         ("[sip]\nrtp_start = 80\n", "sip.rtp_start"),
         ('[pbx]\nprovider = "docker"\n', "pbx.provider"),
+        ('[metrics]\nhost = "0.0.0.0"\n', "metrics.host"),
+        ("[metrics]\nport = 70000\n", "metrics.port"),
         ('[log]\nlevel = "TRACE"\n', "log.level"),
         ('[[trunks]]\nname = "t"\nmatch = ["300.1.1.1"]\n', "trunks.0.match"),
         ('[[trunks]]\nname = "t"\nmatch = []\n', "trunks.0.match"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from panoramisk.fast_agi import Application
@@ -26,6 +27,7 @@ from callcenter.core.dialplan import Route, Status, Var
 log = logging.getLogger(__name__)
 
 RouteHandler = Callable[[AgiSession], Awaitable[Status]]
+RequestObserver = Callable[[str, str, float], None]
 HEADER_LIMIT = 16 * 1024
 
 
@@ -46,6 +48,12 @@ class FastAgiServer:
         self._sessions: set[asyncio.Task[None]] = set()
         self.dropped = 0
         self.served = 0
+        self._observers: list[RequestObserver] = []
+
+    def on_request(self, observer: RequestObserver) -> None:
+        """``observer(route, outcome, seconds)`` after each request: the Status the
+        dialplan got, ``HANGUP`` (the caller left first) or ``NO_ROUTE``."""
+        self._observers.append(observer)
 
     def add_route(self, route: Route, handler: RouteHandler) -> None:
         self._app.add_route(route.value, handler)
@@ -108,24 +116,35 @@ class FastAgiServer:
 
     async def _dispatch(self, session: AgiSession) -> None:
         script = session.header("network_script").split("?", 1)[0].strip("/")
+        started = time.monotonic()
+        outcome = await self._run(script, session)
+        seconds = time.monotonic() - started
+        for observer in self._observers:
+            try:
+                observer(script, outcome, seconds)
+            except Exception:
+                log.exception("FastAGI request observer failed")
+
+    async def _run(self, script: str, session: AgiSession) -> str:
         route = self._app._route.get(script)
         if route is None:
             log.error("FastAGI: no route %r (channel %s)", script, session.channel)
             await self._finish(session, Status.FAIL, f"no route {script}")
-            return
+            return "NO_ROUTE"
         self.served += 1
         try:
             status = await route(session)
         except AgiHangup:
             log.info("FastAGI %s: caller hung up on %s", script, session.channel)
-            return
+            return "HANGUP"
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("FastAGI route %s failed on %s", script, session.channel)
             await self._finish(session, Status.FAIL, type(exc).__name__)
-            return
+            return Status.FAIL.value
         await self._finish(session, status, "")
+        return str(status.value)
 
     @staticmethod
     async def _finish(session: AgiSession, status: Status, reason: str) -> None:

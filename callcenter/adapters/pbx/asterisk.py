@@ -106,7 +106,7 @@ class AsteriskProcess:
     def ami_secret(self) -> str:
         return self.settings.ami.secret or ensure_secret(self.settings.state_dir, "ami")
 
-    def render(self, accounts: Iterable[SipAccount]) -> list[str]:
+    def render(self, accounts: Iterable[SipAccount] | None) -> list[str]:
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         return Renderer(self.settings, self.layout()).render(self.ami_secret(), accounts)
 
@@ -123,6 +123,23 @@ class AsteriskProcess:
                 )
             return f"asterisk already running (pid {pid}); configuration unchanged"
         return self._start()
+
+    def exec_foreground(self) -> None:
+        """Render the configuration and become Asterisk (`callcenter pbx run`, for a
+        service manager): this process's PID is Asterisk's, recorded like `up` does.
+
+        The agents' endpoints are left as last published: the controller publishes
+        them on every AMI login, so this process never opens the database (it runs
+        as root, the database is the controller's).
+        """
+        self.provider.prepare()
+        pid = self.running_pid()
+        if pid is not None:
+            raise ProviderError(f"asterisk already running (pid {pid}); `pbx down` stops it")
+        self.render(None)
+        argv = self.provider.command(self.layout())
+        self.pid_file.write_text(f"{os.getpid()}\n")
+        os.execvp(argv[0], argv)
 
     def _start(self) -> str:
         started = time.monotonic()
@@ -148,6 +165,18 @@ class AsteriskProcess:
         raise ProviderError(
             f"asterisk did not answer AMI within the start timeout:\n{self._tail()}"
         )
+
+    def wait_answering(self, timeout: float) -> bool:
+        """Wait until our Asterisk runs and AMI answers (one started by systemd too)."""
+        deadline = time.monotonic() + timeout
+        secret = self.ami_secret()
+        while time.monotonic() < deadline:
+            if self.running_pid() is not None and (
+                asyncio.run(probe_ami(self.settings, secret, 1.0)) is not None
+            ):
+                return True
+            time.sleep(0.2)
+        return False
 
     def down(self) -> str:
         pid = self.running_pid()

@@ -26,13 +26,15 @@ class ChannelLogFile:
 
     def since(self, at: float) -> list[CelEvent]:
         """Every event logged at or after ``at`` (epoch seconds), oldest first."""
-        if not self.path.exists():  # no call since Asterisk was set up, or logging is off
+        # Rotated files (events.json.1, ...) hold older lines; newest first until past
+        # ``at``. Just after a rotation only they exist, until Asterisk logs again.
+        files = sorted(self.path.parent.glob(FILE.name + "*"), key=_age)
+        if not files:  # no call since Asterisk was set up, or logging is off
             log.info("no channel event log at %s yet", self.path)
             return []
         found: list[CelEvent] = []
         bad = 0
-        # Rotated files (events.json.1, ...) hold older lines; newest first until past ``at``.
-        for path in sorted(self.path.parent.glob(FILE.name + "*"), key=_age):
+        for path in files:
             lines = path.read_text(errors="replace").splitlines()
             older = False
             for line in lines:

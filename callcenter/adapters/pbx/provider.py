@@ -37,6 +37,10 @@ class AsteriskProvider(Protocol):
 
     def start(self, layout: PbxLayout, output: IO[bytes]) -> subprocess.Popen[bytes]: ...
 
+    def command(self, layout: PbxLayout) -> list[str]:
+        """The command that runs Asterisk in the foreground (its PID is Asterisk's)."""
+        ...
+
     def cli_argv(self, layout: PbxLayout, pid: int, command: str) -> list[str]: ...
 
     def sounds_folder(self, language: str) -> Path:
@@ -89,7 +93,7 @@ class ChrootProvider:
             gid=gid,
         )
 
-    def start(self, layout: PbxLayout, output: IO[bytes]) -> subprocess.Popen[bytes]:
+    def command(self, layout: PbxLayout) -> list[str]:
         (self.root / INNER_DIR.lstrip("/")).mkdir(parents=True, exist_ok=True)
         # Each step execs the next, so the PID we get is Asterisk's own.
         script = (
@@ -101,7 +105,7 @@ class ChrootProvider:
             'mount --bind "$pbx/sounds" "$root/usr/share/asterisk/sounds/custom"; '
             'exec chroot "$root" "$@"'
         )
-        argv = [
+        return [
             "unshare",
             "--mount",
             "--propagation",
@@ -115,8 +119,14 @@ class ChrootProvider:
             str(layout.host_dir),
             *_asterisk_argv(f"{INNER_DIR}/etc/asterisk.conf"),
         ]
+
+    def start(self, layout: PbxLayout, output: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True
+            self.command(layout),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
         )
 
     def cli_argv(self, layout: PbxLayout, pid: int, command: str) -> list[str]:
@@ -200,9 +210,12 @@ class SystemProvider:
             gid=user.pw_gid,
         )
 
+    def command(self, layout: PbxLayout) -> list[str]:
+        return _asterisk_argv(f"{layout.host_dir}/etc/asterisk.conf")
+
     def start(self, layout: PbxLayout, output: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            _asterisk_argv(f"{layout.host_dir}/etc/asterisk.conf"),
+            self.command(layout),
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=output,

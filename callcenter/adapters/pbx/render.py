@@ -203,8 +203,11 @@ class Renderer:
         self.etc = layout.host_dir / "etc"
         self.changed: list[str] = []
 
-    def render(self, ami_secret: str, accounts: Iterable[SipAccount]) -> list[str]:
-        """Write every config file; return the names of those that changed."""
+    def render(self, ami_secret: str, accounts: Iterable[SipAccount] | None) -> list[str]:
+        """Write every config file; return the names of those that changed.
+
+        ``accounts`` None keeps the agents' endpoints as last published (none yet: an
+        empty file); the controller publishes them on every AMI login."""
         self.changed = []
         self._make_dirs()
         values = placeholders(self.settings, self.layout, ami_secret)
@@ -213,7 +216,8 @@ class Renderer:
         self._mirror(DIALPLAN_DIR, "dialplan")
         self._mirror(self.settings.site_dir / "asterisk", "site")
         self._write("generated/globals.conf", globals_conf(self.settings))
-        self._write("generated/pjsip_agents.conf", agents_conf(accounts))
+        if accounts is not None or not (self.etc / "generated/pjsip_agents.conf").exists():
+            self._write("generated/pjsip_agents.conf", agents_conf(accounts or []))
         self._write("generated/pjsip_trunks.conf", trunks_conf(self.settings.trunks))
         self._mirror_sounds()
         return self.changed

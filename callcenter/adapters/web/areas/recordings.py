@@ -30,6 +30,9 @@ NAME = r"^([a-z][a-z0-9_-]{0,31})?$"
 
 
 # -- schemas ----------------------------------------------------------------------------------
+_EPOCH_DAYS = (dt.date(1970, 1, 2), dt.date(9998, 12, 30))
+
+
 class RecordingSearch(BaseModel):
     date_from: dt.date | None = None
     date_to: dt.date | None = None  # inclusive
@@ -41,6 +44,10 @@ class RecordingSearch(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> RecordingSearch:
+        for day in (self.date_from, self.date_to):
+            # A day's local midnight must be an epoch time (year 1 or 9999 overflows).
+            if day is not None and not _EPOCH_DAYS[0] <= day <= _EPOCH_DAYS[1]:
+                raise ValueError(f"dates go from {_EPOCH_DAYS[0]} to {_EPOCH_DAYS[1]}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValueError("date_from is after date_to")
         return self

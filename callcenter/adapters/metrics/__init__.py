@@ -1,0 +1,1 @@
+"""Prometheus metrics: the call center's figures for a scraper, on loopback."""

@@ -1,0 +1,1 @@
+"""Operating the call center on a host: service units, log rotation, backups."""
