@@ -46,8 +46,8 @@ from callcenter.adapters.web.hub import Hub
 from callcenter.adapters.web.live import publish_event
 from callcenter.adapters.web.server import WebServer
 from callcenter.config import ConfigError, Settings
-from callcenter.core.acd.estimate import HandleTimes
 from callcenter.core.acd.router import Router
+from callcenter.core.acd.waits import WaitHistory
 from callcenter.core.calls.live import CallBook
 from callcenter.core.dialplan import Route
 from callcenter.core.model import SipAccount
@@ -147,7 +147,7 @@ class CallCenter:
         self.queues = QueueDirectory()
         self.flows = FlowDirectory()
         self.router = Router({})
-        self.handle_times = HandleTimes()
+        self.wait_history = WaitHistory()
         self.directory = AgentDirectory(self.storage.agents)
         self.pbx_config = PbxConfigPublisher(settings, layout, self.ami)
         self.agents = AgentService(
@@ -205,11 +205,11 @@ class CallCenter:
         wait_timers = WaitTimers(self.timers, self.router)
         queueing = Queueing(
             self.router, self.agents, self.calls, self.queues, self.notifier,
-            self.handle_times, wait_timers,
+            self.wait_history, wait_timers,
         )  # fmt: skip
         offering = Offering(
             self.router, self.agents, self.pbx, self.calls, self.queues, self.notifier,
-            queueing, wait_timers, self.handle_times,
+            queueing, wait_timers, self.wait_history,
         )  # fmt: skip
         self.acd = Acd(
             self.router, queueing, offering, wait_timers, self.agents, self.view.table,
