@@ -34,12 +34,14 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from statistics import NormalDist
 
+from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.estimate import AgentLoad, estimate_wait
+from callcenter.core.acd.model import AgentState
 
 DEFAULT_EXPECTED_TALK = 180.0  # seconds; the prior before a queue's calls are measured
 PRIOR_SIGMA = 0.5  # spread of log talk time before data (a CV of about 0.53)
@@ -204,12 +206,48 @@ class AgentNow:
     elapsed: float  # seconds in that state
     talk: TalkFit
     wrapup: float = 0.0  # wrap-up after each call, seconds
+    # Seconds until the agent may take this caller (a relax step of the queue lets them in).
+    eligible_in: float = 0.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.elapsed) and self.elapsed >= 0):
             raise ValueError(f"elapsed must be a finite number >= 0, got {self.elapsed}")
         if not (math.isfinite(self.wrapup) and self.wrapup >= 0):
             raise ValueError(f"wrapup must be a finite number >= 0, got {self.wrapup}")
+        if not (math.isfinite(self.eligible_in) and self.eligible_in >= 0):
+            raise ValueError(f"eligible_in must be a finite number >= 0, got {self.eligible_in}")
+
+
+_DOING = {
+    AgentState.RINGING: Doing.RINGING,
+    AgentState.ON_CALL: Doing.TALKING,
+    AgentState.WRAP_UP: Doing.WRAP_UP,
+}
+
+
+def agents_now(
+    eligible: Iterable[tuple[str, float]],
+    statuses: Mapping[str, AgentStatus],
+    free: Callable[[str], bool],
+    fit: Callable[[str], TalkFit],
+    wrapup: float,
+    now: float,
+) -> list[AgentNow]:
+    """The eligible agents as the estimate sees them; paused ones are left out
+    (nobody knows when they come back). ``eligible``: (agent, seconds until
+    they may take the caller), as Router.eligible_over_time gives them;
+    ``free``: may the router offer them a call now; ``fit``: an agent's talk
+    times in the caller's queue."""
+    found = []
+    for agent, eligible_in in eligible:
+        status = statuses.get(agent)
+        if status is None or status.state in (AgentState.PAUSED, AgentState.LOGGED_OUT):
+            continue
+        # READY but not free: held for a call about to ring.
+        doing = Doing.FREE if free(agent) else _DOING.get(status.state, Doing.RINGING)
+        elapsed = max(now - status.since, 0.0)
+        found.append(AgentNow(doing, elapsed, fit(agent), wrapup, eligible_in))
+    return found
 
 
 # -- the estimate and its confidence ---------------------------------------------------------
@@ -262,7 +300,7 @@ def estimate(
     if not agents:
         return WaitEstimate(None, None, Why.NOBODY)
     calls = min(agent.talk.calls for agent in agents)
-    free_now = sum(1 for agent in agents if agent.doing is Doing.FREE)
+    free_now = sum(1 for a in agents if a.doing is Doing.FREE and a.eligible_in == 0)
     if ahead < free_now:  # someone takes this caller at once: no model needed
         return WaitEstimate(answer_delay, 0.0)
     draws = _draws(len(agents))
@@ -321,6 +359,10 @@ def _draw_waits(
 
 
 def _free_in(agent: AgentNow, below: float, answer_delay: float, rng: random.Random) -> float:
+    return max(_done_in(agent, below, answer_delay, rng), agent.eligible_in)
+
+
+def _done_in(agent: AgentNow, below: float, answer_delay: float, rng: random.Random) -> float:
     match agent.doing:
         case Doing.FREE:
             return 0.0
@@ -365,7 +407,7 @@ def _deterministic(ahead: float, agents: Sequence[AgentNow], answer_delay: float
                 free_in = _median_left(agent.talk, agent.elapsed) + agent.wrapup
             case Doing.WRAP_UP:
                 free_in = max(agent.wrapup - agent.elapsed, 0.0)
-        loads.append(AgentLoad(free_in, cycle))
+        loads.append(AgentLoad(max(free_in, agent.eligible_in), cycle))
     wait = estimate_wait(round(ahead), loads)
     assert wait is not None  # agents is not empty
     return wait + answer_delay

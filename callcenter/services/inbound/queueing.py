@@ -14,10 +14,9 @@ from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import (
     DEFAULT_EXPECTED_TALK,
-    AgentNow,
-    Doing,
     WaitEstimate,
     WaitHistory,
+    agents_now,
     estimate,
 )
 from callcenter.core.calls.live import CallBook, LiveCall
@@ -187,22 +186,20 @@ class Queueing:
     def position_and_estimate(self, call: LiveCall, now: float) -> tuple[int, WaitEstimate]:
         """The caller's place in line and the estimate of their wait (core/acd/waits.py)."""
         ahead = self.router.calls_ahead(call.call_id, now)
+        expected_ahead = self.router.expected_ahead(call.call_id, now)
         settings = self.queues.get(call.queue)
         expected = settings.expected_talk if settings else DEFAULT_EXPECTED_TALK
         wrapup = settings.wrapup if settings else 0.0
-        agents = []
-        for agent in self.router.eligible_staffed(call.call_id, now):
-            status = self.agents.statuses.get(agent)
-            if status is None or status.state is AgentState.PAUSED:
-                continue  # nobody knows when a paused agent comes back
-            doing = _DOING.get(status.state, Doing.RINGING)  # READY, held for a call
-            if self.agents.available(agent):
-                doing = Doing.FREE
-            fit = self.history.fit(call.queue, expected, agent)
-            elapsed = max(now - status.since, 0.0)
-            agents.append(AgentNow(doing, elapsed, fit, wrapup))
+        agents = agents_now(
+            self.router.eligible_over_time(call.call_id, now),
+            self.agents.statuses,
+            self.agents.available,
+            lambda agent: self.history.fit(call.queue, expected, agent),
+            wrapup,
+            now,
+        )
         wait = estimate(
-            ahead,
+            expected_ahead,
             agents,
             answer_delay=self.history.answer_delay(call.queue),
             abandon_share=min(self.history.abandon_share(call.queue), 0.9),
@@ -226,13 +223,6 @@ class Queueing:
             )
         )
         return position, spoken
-
-
-_DOING = {
-    AgentState.RINGING: Doing.RINGING,
-    AgentState.ON_CALL: Doing.TALKING,
-    AgentState.WRAP_UP: Doing.WRAP_UP,
-}
 
 
 def _words(spoken: SpokenWait) -> str:
