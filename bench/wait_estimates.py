@@ -120,8 +120,8 @@ class Caller:
     queue: str
     arrived: float
     patience: float
-    # (at, ours, reliable, naive) for each estimate made while waiting
-    estimates: list[tuple[float, float, bool, float]] = field(default_factory=list)
+    # (at, ours, reliable, naive, ours' expected error) for each estimate made while waiting
+    estimates: list[tuple[float, float, bool, float, float]] = field(default_factory=list)
     answered: float | None = None
     gone: bool = False
 
@@ -251,7 +251,8 @@ class Day:
         if ours.seconds is None:
             return
         naive = self.naive.estimate(caller.queue, ahead + 1, len(agents))
-        caller.estimates.append((now, ours.seconds, ours.reliable, naive))
+        expected = -1.0 if ours.expected_error is None else ours.expected_error
+        caller.estimates.append((now, ours.seconds, ours.reliable, naive, expected))
 
     def _announce(self, call_id: str, now: float) -> None:
         caller = self.callers[call_id]
@@ -320,21 +321,35 @@ class Day:
 
 
 # -- the report ---------------------------------------------------------------------------
-def judged(callers: list[Caller]) -> dict[str, list[tuple[float, float, bool, float]]]:
-    """Per queue: (ours, actual, reliable, naive) for every estimate of an answered caller."""
-    found: dict[str, list[tuple[float, float, bool, float]]] = defaultdict(list)
+Row = tuple[float, float, bool, float, float]  # ours, actual, reliable, naive, expected error
+
+
+def judged(callers: list[Caller]) -> dict[str, list[Row]]:
+    """Per queue: a Row for every estimate of an answered caller."""
+    found: dict[str, list[Row]] = defaultdict(list)
     for caller in callers:
         if caller.answered is None:
             continue
-        for at, ours, reliable, naive in caller.estimates:
-            found[caller.queue].append((ours, caller.answered - at, reliable, naive))
+        for at, ours, reliable, naive, expected in caller.estimates:
+            found[caller.queue].append((ours, caller.answered - at, reliable, naive, expected))
     return found
 
 
-def figures(rows: list[tuple[float, float, bool, float]]) -> dict[str, Any]:
-    ours = relative_errors([(o, a) for o, a, _, _ in rows])
-    naive = relative_errors([(n, a) for _, a, _, n in rows])
-    told = [(o, a, n) for o, a, r, n in rows if r]
+def by_confidence(rows: list[Row]) -> list[tuple[str, int, float | None, float | None]]:
+    """Actual errors of ours, grouped by the error ours expected of itself."""
+    bands = ((0.0, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.7), (0.7, math.inf))
+    found = []
+    for low, high in bands:
+        errors = relative_errors([(o, a) for o, a, _, _, e in rows if low <= e < high])
+        label = f"{low:.0%}-{high:.0%}" if math.isfinite(high) else f">= {low:.0%}"
+        found.append((label, len(errors), quantile(errors, 0.5), quantile(errors, 0.9)))
+    return found
+
+
+def figures(rows: list[Row]) -> dict[str, Any]:
+    ours = relative_errors([(o, a) for o, a, _, _, _ in rows])
+    naive = relative_errors([(n, a) for _, a, _, n, _ in rows])
+    told = [(o, a, n) for o, a, r, n, _ in rows if r]
     ours_told = relative_errors([(o, a) for o, a, _ in told])
     naive_told = relative_errors([(n, a) for _, a, n in told])
 
@@ -394,6 +409,9 @@ def main() -> None:
             f"{pct(f['told_ours_p90']):>8} {pct(f['told_naive_median']):>7} "
             f"{pct(f['told_naive_p90']):>7}"
         )
+    print("ours by the error it expected of itself (the confidence): estimates, p50, p90")
+    for label, count, median, p90 in by_confidence(every):
+        print(f"  expected {label:>9}: {count:5d}   {pct(median):>7} {pct(p90):>7}")
     ordered = sorted(timings)
     ms = {
         "p50": round(1000 * (quantile(ordered, 0.5) or 0), 3),

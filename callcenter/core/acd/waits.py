@@ -446,6 +446,16 @@ def quantile(ordered: Sequence[float], q: float) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
+class EstimateRecord:
+    """One logged estimate and the wait that followed (wait_estimates)."""
+
+    queue: str
+    estimate: float
+    actual: float
+    reliable: bool | None  # None: logged before the confidence was
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorSummary:
     count: int
     median: float | None  # of |estimate - actual| / actual
