@@ -20,7 +20,7 @@ from callcenter.core.events import (
 )
 from callcenter.core.hours import load_schedule
 from callcenter.core.ivr.events import CallerHungUp, Collect, Digits, Play
-from callcenter.core.queues import Announce, QueueSettings
+from callcenter.core.queues import FEW_MINUTES, Announce, QueueSettings
 from callcenter.services.inbound.arrival import Arrival
 from tests.fakes.center import RECORDINGS, TRUNK, Center
 from tests.fakes.pbx import FakeCallerLine
@@ -221,6 +221,43 @@ async def test_an_agent_freed_during_the_offer_wins_over_the_callback(site: Cent
     await arrives(site, line)
     assert site.of(CallbackRequested) == []
     assert site.state("agent3") == "ringing"
+
+
+async def test_the_figure_told_is_the_estimate_logged(site: Center) -> None:
+    """Four-minute calls measured: a caller behind two agents who just answered
+    hears the estimator's figure in minutes, and that very figure is logged."""
+    for _ in range(10):
+        site.wait_history.talk("support", "agent1", 240.0)
+    await busy_agent(site)
+    line = pressing("1")
+    assert await arrives(site, line) == Status.WAIT
+    [announced] = site.of(WaitAnnounced)
+    assert announced.reliable and announced.estimate is not None
+    assert 200.0 < announced.estimate < 280.0  # the calls that just began, with the ring
+    minutes = round(announced.estimate / 60)
+    assert line.heard("say_position") == [(1, minutes)]
+    assert announced.told == f"{minutes} minutes"
+    [queued] = site.of(CallQueued)[-1:]
+    assert queued.call_id == announced.call_id and queued.reliable
+    assert queued.estimate == pytest.approx(announced.estimate)  # the same moment, same figure
+
+
+async def test_an_unreliable_estimate_is_a_few_minutes_when_the_queue_says_so(
+    center: Center,
+) -> None:
+    few = Announce(unreliable="few_minutes", few_minutes_prompt="custom/few-minutes")
+    center.configure(
+        [support(announce=few)],
+        {"agent1": {"english": 2}, "agent2": {"english": 1}},
+        flows={"main": (MAIN, ["5000"])},
+    )
+    await busy_agent(center)  # nothing measured yet: no figure to stand by
+    line = pressing("1")
+    assert await arrives(center, line) == Status.WAIT
+    assert line.heard("say_position") == [(1, FEW_MINUTES)]
+    [announced] = center.of(WaitAnnounced)
+    assert not announced.reliable and announced.told == "a few minutes"
+    assert announced.estimate is not None  # still made and logged, to be judged
 
 
 async def test_no_announcement_on_entry_when_the_queue_says_so(center: Center) -> None:
