@@ -58,6 +58,7 @@ class WaitAnnounced(Event):
     position: int
     estimate: float | None
     reliable: bool = False
+    why_not: str = ""  # why the product does not stand by the estimate (core/acd/waits.Why)
     told: str = ""  # what the caller heard of the wait: "3 minutes", "a few minutes", ""
 
 

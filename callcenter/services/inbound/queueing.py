@@ -219,6 +219,7 @@ class Queueing:
                 position=position,
                 estimate=wait.seconds,
                 reliable=wait.reliable,
+                why_not=wait.why_not.value,
                 told=_words(spoken),
             )
         )
