@@ -100,6 +100,25 @@ PATIENCE_MEAN = 300.0  # seconds before a caller gives up, exponential
 PAUSE_EVERY = 3600.0  # an agent pauses about this often, for 2-6 minutes
 
 
+@dataclass(frozen=True)
+class Scenario:
+    queues: tuple[QueueSpec, ...]
+    staff: tuple[tuple[dict[str, int], int], ...]
+    patience_mean: float = math.inf  # inf: nobody gives up
+    pause_every: float = math.inf  # inf: nobody pauses
+
+
+SCENARIOS = {
+    # The default: skills, a relax step, abandonment, pauses.
+    "mixed": Scenario(QUEUES, STAFF, PATIENCE_MEAN, PAUSE_EVERY),
+    # Where the estimator's model is exact (one queue, ten agents, no pauses, nobody
+    # gives up): what is left is the randomness of talk times, the floor for any estimate
+    # made from what is known at the moment.
+    "plain": Scenario((QueueSpec("plain", {"plain": 1}, (), 150.0, 200.0, 0.8, 10.0),),
+                      (({"plain": 1}, 10),)),
+}  # fmt: skip
+
+
 def arrival_rate(spec: QueueSpec, at: float) -> float:
     """Calls per second: two peaks (10:30 and 14:30 when the day starts at 8:00)."""
     hour = at / 3600
@@ -112,6 +131,10 @@ def arrival_rate(spec: QueueSpec, at: float) -> float:
 def lognormal(rng: random.Random, mean: float, cv: float) -> float:
     sigma = math.sqrt(math.log(1 + cv * cv))
     return rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
+
+
+def exponential(rng: random.Random, mean: float) -> float:
+    return rng.expovariate(1 / mean) if math.isfinite(mean) else math.inf
 
 
 @dataclass
@@ -142,13 +165,14 @@ class Naive:
 
 
 class Day:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, scenario: Scenario) -> None:
         self.rng = random.Random(seed)
-        self.specs = {q.name: q for q in QUEUES}
+        self.scenario = scenario
+        self.specs = {q.name: q for q in scenario.queues}
         self.router = Router(
             {
                 q.name: QueueConfig(q.name, dict(q.requirements), relax=q.relax, wrapup=q.wrapup)
-                for q in QUEUES
+                for q in scenario.queues
             }
         )
         self.statuses: dict[str, AgentStatus] = {}
@@ -159,19 +183,21 @@ class Day:
         self.seq = itertools.count()
         self.timings: list[float] = []
         self.pause_next: set[str] = set()
-        for index, (skills, count) in enumerate(STAFF):
+        for index, (skills, count) in enumerate(scenario.staff):
             for n in range(count):
                 agent = f"a{index}-{n}"
                 self.router.upsert_agent(agent, skills)
                 self.router.set_logged_in(agent, True)
                 self._state(agent, AgentState.READY, 0.0)
-                self._at(self.rng.expovariate(1 / PAUSE_EVERY), "pause", agent)
-        for spec in QUEUES:
+                self._at(exponential(self.rng, scenario.pause_every), "pause", agent)
+        for spec in scenario.queues:
             self._next_arrival(spec, 0.0)
         self.relax_at: float | None = None
 
     # -- the event loop ---------------------------------------------------------------
     def _at(self, at: float, kind: str, who: str) -> None:
+        if not math.isfinite(at):
+            return  # never
         heapq.heappush(self.events, (at, next(self.seq), kind, who))
 
     def _state(self, agent: str, state: AgentState, now: float, call_id: str | None = None) -> None:
@@ -217,7 +243,7 @@ class Day:
     def _arrive(self, queue: str, now: float) -> None:
         self._next_arrival(self.specs[queue], now)
         call_id = f"c{next(self.seq)}"
-        caller = Caller(call_id, queue, now, self.rng.expovariate(1 / PATIENCE_MEAN))
+        caller = Caller(call_id, queue, now, exponential(self.rng, self.scenario.patience_mean))
         self.callers[call_id] = caller
         self.router.enqueue(call_id, queue, 0, now)
         assignment = self.router.offer_call(call_id, now)
@@ -240,6 +266,7 @@ class Day:
             lambda agent: self.history.fit(caller.queue, DEFAULT_EXPECTED_TALK, agent),
             spec.wrapup,
             now,
+            self.history.pause_fit,
         )
         ours = estimate(
             self.router.expected_ahead(caller.call_id, now),
@@ -250,7 +277,7 @@ class Day:
         self.timings.append(time.perf_counter() - started)
         if ours.seconds is None:
             return
-        naive = self.naive.estimate(caller.queue, ahead + 1, len(agents))
+        naive = self.naive.estimate(caller.queue, ahead + 1, len(eligible))
         expected = -1.0 if ours.expected_error is None else ours.expected_error
         caller.estimates.append((now, ours.seconds, ours.reliable, naive, expected))
 
@@ -313,10 +340,13 @@ class Day:
 
     def _pause_now(self, agent: str, now: float) -> None:
         self._state(agent, AgentState.PAUSED, now)
+        self.statuses[agent] = AgentStatus(AgentState.PAUSED, now, "break")
         self._at(now + self.rng.uniform(120, 360), "unpause", agent)
 
     def _unpause(self, agent: str, now: float) -> None:
-        self._at(now + self.rng.expovariate(1 / PAUSE_EVERY), "pause", agent)
+        status = self.statuses[agent]
+        self.history.paused(status.reason, now - status.since)
+        self._at(now + exponential(self.rng, self.scenario.pause_every), "pause", agent)
         self._free(agent, now)
 
 
@@ -377,11 +407,12 @@ def pct(value: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=5)
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="mixed")
     args = parser.parse_args()
     callers: list[Caller] = []
     timings: list[float] = []
     for day in range(args.days):
-        simulation = Day(SEED + day)
+        simulation = Day(SEED + day, SCENARIOS[args.scenario])
         callers += simulation.run()
         timings += simulation.timings
     rows = judged(callers)
@@ -430,6 +461,7 @@ def main() -> None:
                 "benchmark": "wait_estimates",
                 "python": platform.python_version(),
                 "days": args.days,
+                "scenario": args.scenario,
                 "callers": len(callers),
                 "answered": answered,
                 "gave_up": gave_up,

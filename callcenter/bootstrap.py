@@ -203,7 +203,7 @@ class CallCenter:
     def _build_acd(self) -> None:
         # The ACD by concern: the line, offering to agents, the line's clocks.
         wait_timers = WaitTimers(self.timers, self.router)
-        queueing = Queueing(
+        self.queueing = queueing = Queueing(
             self.router, self.agents, self.calls, self.queues, self.notifier,
             self.wait_history, wait_timers,
         )  # fmt: skip
@@ -368,7 +368,12 @@ class CallCenter:
         subscribe_domain(
             self.notifier,
             domain_table(
-                self.recordings, self.queue_log, self.desktop, self.dialer_calls, self.fallback
+                self.recordings,
+                self.queue_log,
+                self.desktop,
+                self.dialer_calls,
+                self.fallback,
+                self.queueing,
             ),
         )
         self.notifier.subscribe_all(self.records.submit)

@@ -176,7 +176,12 @@ class Center:
         subscribe_domain(
             self.notifier,
             domain_table(
-                self.recordings, self.queue_log, desktop, self.dialer_calls, self.fallback
+                self.recordings,
+                self.queue_log,
+                desktop,
+                self.dialer_calls,
+                self.fallback,
+                self.queueing,
             ),
         )
 

@@ -48,6 +48,7 @@ PRIOR_SIGMA = 0.5  # spread of log talk time before data (a CV of about 0.53)
 PRIOR_WEIGHT = 0.2  # the prior counts as a fifth of a call: data overrules it at once
 MIN_SIGMA = 0.05  # even identical calls are not clockwork
 DEFAULT_ANSWER_DELAY = 3.0  # seconds from an agent freeing up to the caller answered
+PAUSES_KNOWN_AFTER = 3  # pauses of one reason measured before paused agents count
 ALPHA = 0.05  # weight of the newest call once 1/ALPHA calls are known
 PERSONAL_AFTER = 5  # calls in a queue before an agent's own pace is used there
 RELATIVE_FLOOR = 10.0  # relative errors are taken against at least this many seconds
@@ -141,6 +142,7 @@ class WaitHistory:
         self._agent: dict[tuple[str, str], _LogStats] = {}
         self._delay: dict[str, tuple[float, int]] = {}
         self._gave_up: dict[str, _Share] = {}
+        self._pauses: dict[str, _LogStats] = {}
 
     def talk(self, queue: str, agent: str, seconds: float) -> None:
         if not (math.isfinite(seconds) and seconds >= 0):
@@ -160,6 +162,20 @@ class WaitHistory:
 
     def abandoned(self, queue: str) -> None:
         self._gave_up.setdefault(queue, _Share()).add(True)
+
+    def paused(self, reason: str, seconds: float) -> None:
+        """An agent came back from a pause of ``reason`` that lasted ``seconds``."""
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"pause length must be a finite number >= 0, got {seconds}")
+        self._pauses.setdefault(reason, _LogStats()).add(math.log(max(seconds, 1.0)))
+
+    def pause_fit(self, reason: str) -> TalkFit | None:
+        """How long pauses of ``reason`` last; None until PAUSES_KNOWN_AFTER were measured
+        (an agent on a pause of unknown length is left out of estimates)."""
+        stats = self._pauses.get(reason)
+        if stats is None or stats.calls < PAUSES_KNOWN_AFTER:
+            return None
+        return TalkFit(stats.mean, max(math.sqrt(stats.var), MIN_SIGMA), stats.calls)
 
     def calls(self, queue: str) -> int:
         stats = self._queue.get(queue)
@@ -196,6 +212,7 @@ class Doing(StrEnum):
     RINGING = "ringing"  # a call is being offered to them
     TALKING = "talking"
     WRAP_UP = "wrap_up"
+    PAUSED = "paused"  # on a pause whose usual length is known (WaitHistory.pause_fit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +225,7 @@ class AgentNow:
     wrapup: float = 0.0  # wrap-up after each call, seconds
     # Seconds until the agent may take this caller (a relax step of the queue lets them in).
     eligible_in: float = 0.0
+    pause: TalkFit | None = None  # for PAUSED: how long pauses of this reason last
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.elapsed) and self.elapsed >= 0):
@@ -216,6 +234,8 @@ class AgentNow:
             raise ValueError(f"wrapup must be a finite number >= 0, got {self.wrapup}")
         if not (math.isfinite(self.eligible_in) and self.eligible_in >= 0):
             raise ValueError(f"eligible_in must be a finite number >= 0, got {self.eligible_in}")
+        if self.doing is Doing.PAUSED and self.pause is None:
+            raise ValueError("a paused agent counts only with how long such pauses last")
 
 
 _DOING = {
@@ -232,20 +252,29 @@ def agents_now(
     fit: Callable[[str], TalkFit],
     wrapup: float,
     now: float,
+    pause_fit: Callable[[str], TalkFit | None] = lambda reason: None,
 ) -> list[AgentNow]:
-    """The eligible agents as the estimate sees them; paused ones are left out
-    (nobody knows when they come back). ``eligible``: (agent, seconds until
-    they may take the caller), as Router.eligible_over_time gives them;
-    ``free``: may the router offer them a call now; ``fit``: an agent's talk
-    times in the caller's queue."""
+    """The eligible agents as the estimate sees them. ``eligible``: (agent,
+    seconds until they may take the caller), as Router.eligible_over_time gives
+    them; ``free``: may the router offer them a call now; ``fit``: an agent's
+    talk times in the caller's queue; ``pause_fit``: how long pauses of a
+    reason last, None when not known (such paused agents are left out: nobody
+    knows when they come back)."""
     found = []
     for agent, eligible_in in eligible:
         status = statuses.get(agent)
-        if status is None or status.state in (AgentState.PAUSED, AgentState.LOGGED_OUT):
+        if status is None or status.state is AgentState.LOGGED_OUT:
+            continue
+        elapsed = max(now - status.since, 0.0)
+        if status.state is AgentState.PAUSED:
+            pause = pause_fit(status.reason)
+            if pause is not None:
+                found.append(
+                    AgentNow(Doing.PAUSED, elapsed, fit(agent), wrapup, eligible_in, pause)
+                )
             continue
         # READY but not free: held for a call about to ring.
         doing = Doing.FREE if free(agent) else _DOING.get(status.state, Doing.RINGING)
-        elapsed = max(now - status.since, 0.0)
         found.append(AgentNow(doing, elapsed, fit(agent), wrapup, eligible_in))
     return found
 
@@ -336,10 +365,7 @@ def _draw_waits(
 ) -> list[float]:
     rng = random.Random(SEED)
     whole, part = int(ahead), ahead - int(ahead)
-    below = [
-        agent.talk.survived(agent.elapsed) if agent.doing is Doing.TALKING else 0.0
-        for agent in agents
-    ]
+    below = [_survived(agent) for agent in agents]
     waits = []
     for _ in range(draws):
         free = [(_free_in(agent, b, answer_delay, rng), i) for i, (agent, b) in enumerate(
@@ -356,6 +382,15 @@ def _draw_waits(
             heapq.heapreplace(free, (at + busy, index))
         waits.append(free[0][0] + answer_delay)
     return waits
+
+
+def _survived(agent: AgentNow) -> float:
+    """Where the agent's current call (or pause) sits in its distribution."""
+    if agent.doing is Doing.TALKING:
+        return agent.talk.survived(agent.elapsed)
+    if agent.doing is Doing.PAUSED and agent.pause is not None:
+        return agent.pause.survived(agent.elapsed)
+    return 0.0
 
 
 def _free_in(agent: AgentNow, below: float, answer_delay: float, rng: random.Random) -> float:
@@ -375,6 +410,9 @@ def _done_in(agent: AgentNow, below: float, answer_delay: float, rng: random.Ran
             return max(left, 0.0) + agent.wrapup
         case Doing.WRAP_UP:
             return max(agent.wrapup - agent.elapsed, 0.0)
+        case Doing.PAUSED:
+            assert agent.pause is not None  # checked when made
+            return max(agent.pause.draw_total(rng, below) - agent.elapsed, 0.0)
 
 
 def _best_relative(waits: Sequence[float]) -> float:
@@ -407,6 +445,9 @@ def _deterministic(ahead: float, agents: Sequence[AgentNow], answer_delay: float
                 free_in = _median_left(agent.talk, agent.elapsed) + agent.wrapup
             case Doing.WRAP_UP:
                 free_in = max(agent.wrapup - agent.elapsed, 0.0)
+            case Doing.PAUSED:
+                assert agent.pause is not None  # checked when made
+                free_in = _median_left(agent.pause, agent.elapsed)
         loads.append(AgentLoad(max(free_in, agent.eligible_in), cycle))
     wait = estimate_wait(round(ahead), loads)
     assert wait is not None  # agents is not empty

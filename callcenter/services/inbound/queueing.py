@@ -22,7 +22,13 @@ from callcenter.core.acd.waits import (
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallEvent, advance
 from callcenter.core.dialplan import Decision, Status
-from callcenter.core.events import CallAbandoned, CallOverflowed, CallQueued, WaitAnnounced
+from callcenter.core.events import (
+    AgentStateChanged,
+    CallAbandoned,
+    CallOverflowed,
+    CallQueued,
+    WaitAnnounced,
+)
 from callcenter.core.queues import (
     FEW_MINUTES,
     Overflow,
@@ -57,6 +63,7 @@ class Queueing:
         self.queues = queues
         self.notifier = notifier
         self.history = history
+        self._pause_reasons: dict[str, str] = {}  # agent -> reason of the pause they are on
         self.wait_timers = wait_timers
 
     # -- joining -------------------------------------------------------------------------
@@ -182,6 +189,13 @@ class Queueing:
             )
         )
 
+    def on_agent_state(self, e: AgentStateChanged) -> None:
+        """Pauses are measured by reason, so estimates can count agents due back."""
+        if e.previous == "paused" and e.agent in self._pause_reasons:
+            self.history.paused(self._pause_reasons.pop(e.agent), e.previous_seconds)
+        if e.state == "paused":
+            self._pause_reasons[e.agent] = e.reason
+
     # -- what the waiting caller hears ---------------------------------------------------
     def position_and_estimate(self, call: LiveCall, now: float) -> tuple[int, WaitEstimate]:
         """The caller's place in line and the estimate of their wait (core/acd/waits.py)."""
@@ -197,6 +211,7 @@ class Queueing:
             lambda agent: self.history.fit(call.queue, expected, agent),
             wrapup,
             now,
+            self.history.pause_fit,
         )
         wait = estimate(
             expected_ahead,

@@ -261,3 +261,24 @@ def test_median_and_90th_percentile() -> None:
     summary = summarize([(30.0, 20.0), (60.0, 60.0), (100.0, 50.0)])
     assert (summary.count, summary.median, summary.p90) == (3, 0.5, pytest.approx(0.9))
     assert summarize([]).median is None
+
+
+# -- pauses ---------------------------------------------------------------------------------------
+def test_a_paused_agent_counts_once_pauses_of_that_reason_are_known() -> None:
+    history = WaitHistory()
+    statuses = {"away": AgentStatus(AgentState.PAUSED, 0.0, reason="break")}
+    found = agents_now([("away", 0.0)], statuses, lambda a: False, lambda a: STEADY, 0.0, 250.0,
+                       history.pause_fit)  # fmt: skip
+    assert found == []  # nobody knows when they come back
+    for _ in range(3):
+        history.paused("break", 300.0)
+    history.paused("lunch", 3600.0)
+    assert history.pause_fit("lunch") is None  # one lunch measured: still unknown
+    [away] = agents_now([("away", 0.0)], statuses, lambda a: False, lambda a: STEADY, 0.0,
+                        250.0, history.pause_fit)  # fmt: skip
+    assert away.doing is Doing.PAUSED and away.elapsed == 250.0
+    # Five-minute breaks, this one 250 s old: back in about a minute.
+    wait = estimate(0, [away])
+    assert wait.seconds is not None and 40.0 < wait.seconds < 80.0
+    with pytest.raises(ValueError, match="paused"):
+        AgentNow(Doing.PAUSED, 1.0, STEADY)

@@ -260,6 +260,18 @@ async def test_an_unreliable_estimate_is_a_few_minutes_when_the_queue_says_so(
     assert announced.estimate is not None  # still made and logged, to be judged
 
 
+async def test_pauses_are_measured_by_reason(site: Center) -> None:
+    await site.ready("agent2")
+    for _ in range(3):  # three five-minute breaks
+        await site.agents.pause("agent2", "break", site.now)
+        await site.advance(300)
+        await site.agents.ready("agent2", site.now)
+        await site.settle()
+    fit = site.wait_history.pause_fit("break")
+    assert fit is not None and fit.calls == 3 and fit.mean == pytest.approx(300.0, rel=0.01)
+    assert site.wait_history.pause_fit("lunch") is None
+
+
 async def test_no_announcement_on_entry_when_the_queue_says_so(center: Center) -> None:
     center.configure(
         [support(announce=Announce(on_entry=False))],
