@@ -53,7 +53,7 @@ ALPHA = 0.05  # weight of the newest call once 1/ALPHA calls are known
 PERSONAL_AFTER = 5  # calls in a queue before an agent's own pace is used there
 RELATIVE_FLOOR = 10.0  # relative errors are taken against at least this many seconds
 DRAWS = 48  # draws of the wait per estimate (fewer with many agents, see _draws)
-DRAW_BUDGET = 2048  # agents x draws per estimate at most
+DRAW_BUDGET = 2048  # (agents + calls ahead) x draws per estimate at most
 MIN_DRAWS = 16
 SEED = 0x5EED
 
@@ -92,6 +92,8 @@ class TalkFit:
 
     def draw_total(self, rng: random.Random, below: float = 0.0) -> float:
         """A talk time, given that it is longer than the share ``below`` of all calls."""
+        if below <= 0.0:
+            return rng.lognormvariate(self.mu, self.sigma)
         u = below + rng.random() * (1.0 - below)
         u = min(max(u, 1e-12), 1.0 - 1e-12)
         return math.exp(self.mu + self.sigma * _NORMAL.inv_cdf(u))
@@ -332,7 +334,7 @@ def estimate(
     free_now = sum(1 for a in agents if a.doing is Doing.FREE and a.eligible_in == 0)
     if ahead < free_now:  # someone takes this caller at once: no model needed
         return WaitEstimate(answer_delay, 0.0)
-    draws = _draws(len(agents))
+    draws = _draws(len(agents) + math.ceil(ahead))
     if draws == 0:
         seconds = _deterministic(ahead * (1.0 - abandon_share), agents, answer_delay)
         return WaitEstimate(seconds, None, _judge(calls, None, confidence))
@@ -350,9 +352,10 @@ def _judge(calls: int, error: float | None, confidence: Confidence) -> Why:
     return Why.OK
 
 
-def _draws(agents: int) -> int:
-    """Draws for this many agents; 0: too many agents to draw, use expected values."""
-    draws = min(DRAWS, DRAW_BUDGET // agents)
+def _draws(steps: int) -> int:
+    """Draws for this many steps a draw takes (agents + calls ahead); 0: too many to
+    draw in the budget, use expected values."""
+    draws = min(DRAWS, DRAW_BUDGET // steps)
     return draws if draws >= MIN_DRAWS else 0
 
 
