@@ -59,6 +59,11 @@ class CallRecords(Protocol):
         """When the records last heard of anything (the latest call event), if ever."""
         ...
 
+    def recent_talks(self, per_queue: int) -> list[tuple[str, str, float]]:
+        """(queue, agent, talk seconds) of the last ``per_queue`` calls each queue's
+        agents talked on, oldest first: what wait estimates start from after a restart."""
+        ...
+
 
 class RecordsLag(Protocol):
     """How far the call records' writer is behind (any thread; never blocks on the database)."""

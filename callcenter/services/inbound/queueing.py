@@ -189,6 +189,12 @@ class Queueing:
             )
         )
 
+    def learn(self, talks: list[tuple[str, str, float]]) -> None:
+        """Talk times of calls before a restart, oldest first (CallRecords.recent_talks):
+        estimates hold from the first caller after it, not from the prior."""
+        for queue, agent, seconds in talks:
+            self.history.talk(queue, agent, seconds)
+
     def on_agent_state(self, e: AgentStateChanged) -> None:
         """Pauses are measured by reason, so estimates can count agents due back."""
         if e.previous == "paused" and e.agent in self._pause_reasons:
