@@ -320,7 +320,8 @@ def estimate(
     """The wait of a caller with ``ahead`` calls in front of them, and whether to tell it.
 
     ``agents``: everyone staffed who may take this caller, as they are now
-    (paused agents are left out: nobody knows when they return).
+    (``agents_now``: paused agents only when pauses of their reason are known).
+    ``ahead`` may be fractional (Router.expected_ahead).
     """
     if not (math.isfinite(ahead) and ahead >= 0):
         raise ValueError(f"ahead must be a finite number >= 0, got {ahead}")
