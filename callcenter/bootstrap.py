@@ -47,8 +47,8 @@ from callcenter.adapters.web.hub import Hub
 from callcenter.adapters.web.live import publish_event
 from callcenter.adapters.web.server import WebServer
 from callcenter.config import ConfigError, Settings
-from callcenter.core.acd.estimate import HandleTimes
 from callcenter.core.acd.router import Router
+from callcenter.core.acd.waits import WaitHistory
 from callcenter.core.calls.live import CallBook
 from callcenter.core.dialplan import Route
 from callcenter.core.model import SipAccount
@@ -155,7 +155,7 @@ class CallCenter:
         self.queues = QueueDirectory()
         self.flows = FlowDirectory()
         self.router = Router({})
-        self.handle_times = HandleTimes()
+        self.wait_history = WaitHistory()
         self.directory = AgentDirectory(self.storage.agents)
         self.pbx_config = PbxConfigPublisher(settings, layout, self.ami)
         self.agents = AgentService(
@@ -217,13 +217,13 @@ class CallCenter:
     def _build_acd(self) -> None:
         # The ACD by concern: the line, offering to agents, the line's clocks.
         wait_timers = WaitTimers(self.timers, self.router)
-        queueing = Queueing(
+        self.queueing = queueing = Queueing(
             self.router, self.agents, self.calls, self.queues, self.notifier,
-            self.handle_times, wait_timers,
+            self.wait_history, wait_timers,
         )  # fmt: skip
         offering = Offering(
             self.router, self.agents, self.pbx, self.calls, self.queues, self.notifier,
-            queueing, wait_timers, self.handle_times,
+            queueing, wait_timers, self.wait_history,
         )  # fmt: skip
         self.acd = Acd(
             self.router, queueing, offering, wait_timers, self.agents, self.view.table,
@@ -382,7 +382,12 @@ class CallCenter:
         subscribe_domain(
             self.notifier,
             domain_table(
-                self.recordings, self.queue_log, self.desktop, self.dialer_calls, self.fallback
+                self.recordings,
+                self.queue_log,
+                self.desktop,
+                self.dialer_calls,
+                self.fallback,
+                self.queueing,
             ),
         )
         self.notifier.subscribe_all(self.records.submit)

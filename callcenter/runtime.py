@@ -43,6 +43,8 @@ class Controller(CallCenter):
         self.directory.load()
         await self.configuration.reload()
         self.records.start()
+        # Wait estimates start from the calls before this start, not from a prior.
+        self.queueing.learn(await asyncio.to_thread(self.storage.config.recent_talks, 50))
         self.scheduler.start()  # timed jobs (recordings retention, booked callbacks)
         await self.wallboard.start()  # wallboard: today so far, from the database
         if self.metrics is not None:  # metrics: the first picture, then every push

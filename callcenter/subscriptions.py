@@ -27,6 +27,7 @@ from callcenter.services.console.supervision import Supervision
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.queue_log import QueueLog
+from callcenter.services.inbound.queueing import Queueing
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.notify import Notifier
 from callcenter.services.outbound.dialer_calls import DialerCalls
@@ -85,6 +86,7 @@ def domain_table(
     desktop: Desktop,
     dialer_calls: DialerCalls,
     fallback: FallbackQueues,
+    queueing: Queueing,
 ) -> DomainTable:
     return {
         ce.CallQueued: (live(queue_log.queued),),
@@ -100,7 +102,11 @@ def domain_table(
         ce.CallOverflowed: (live(queue_log.overflowed),),
         ce.CallEnded: (live(recordings.on_call_ended), live(queue_log.ended)),
         ce.CallDataChanged: (dialer_calls.on_call_data,),
-        ce.AgentStateChanged: (live(queue_log.agent_changed), live(fallback.on_agent_state)),
+        ce.AgentStateChanged: (
+            live(queue_log.agent_changed),
+            live(fallback.on_agent_state),
+            live(queueing.on_agent_state),
+        ),
     }
 
 

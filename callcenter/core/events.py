@@ -47,7 +47,8 @@ class CallQueued(Event):
     extra: dict[str, int]  # skill requirements the IVR added to the queue's own
     caller: str
     position: int
-    estimate: float | None
+    estimate: float | None  # seconds (core/acd/waits.py), logged with the actual wait
+    reliable: bool = False  # whether the product stands by the estimate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +57,9 @@ class WaitAnnounced(Event):
     queue: str
     position: int
     estimate: float | None
+    reliable: bool = False
+    why_not: str = ""  # why the product does not stand by the estimate (core/acd/waits.Why)
+    told: str = ""  # what the caller heard of the wait: "3 minutes", "a few minutes", ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callcenter.core.acd.model import QueueConfig, RelaxStep, Strategy
+from callcenter.core.acd.waits import DEFAULT_EXPECTED_TALK
 from callcenter.core.callbacks.policy import CallbackSettings
 
 NAME = r"^[a-z][a-z0-9_-]{0,31}$"
@@ -53,12 +54,40 @@ class Overflow(_Strict):
         return self
 
 
+FEW_MINUTES: Literal["few_minutes"] = "few_minutes"
+# What a caller is told of the wait: a number of minutes, "a few minutes", or nothing.
+SpokenWait = int | Literal["few_minutes"] | None
+TELL_MINUTES_FROM = 60.0  # seconds: shorter waits are not spoken (the position is)
+
+
 class Announce(_Strict):
     on_entry: bool = True
     # Seconds between announcements while waiting; 0 turns periodic ones off.
     interval: float = Field(45.0, ge=0)
     position: bool = True
     estimate: bool = True
+    # When the estimate is one the product would not stand by (too few calls measured,
+    # too uncertain, nobody staffed): say nothing of the wait, or play
+    # ``few_minutes_prompt`` (the site's own, e.g. "your wait may be a few minutes").
+    unreliable: Literal["nothing", "few_minutes"] = "nothing"
+    few_minutes_prompt: str = Field("", pattern=r"^$|" + SOUND[1:])
+
+    @model_validator(mode="after")
+    def _few_minutes_said_somehow(self) -> Announce:
+        if self.unreliable == FEW_MINUTES and not self.few_minutes_prompt:
+            raise ValueError("unreliable = 'few_minutes' needs a few_minutes_prompt to play")
+        return self
+
+
+def spoken_wait(announce: Announce, seconds: float | None, reliable: bool) -> SpokenWait:
+    """What the caller hears of an estimate: whole minutes, "a few minutes", or nothing."""
+    if not announce.estimate:
+        return None
+    if not reliable or seconds is None:
+        return FEW_MINUTES if announce.unreliable == "few_minutes" else None
+    if seconds < TELL_MINUTES_FROM:
+        return None
+    return max(1, round(seconds / 60))
 
 
 class QueueSettings(_Strict):
@@ -69,6 +98,8 @@ class QueueSettings(_Strict):
     relax: list[Relax] = []
     default_priority: int = Field(0, ge=0, le=100)
     wrapup: float = Field(0.0, ge=0, le=3600)
+    # Typical talk time, seconds: what wait estimates assume until calls are measured.
+    expected_talk: float = Field(DEFAULT_EXPECTED_TALK, gt=0, le=36000)
     ring_timeout: float = Field(15.0, ge=5, le=120)
     service_level_target: float = Field(20.0, gt=0)
     max_wait: float | None = Field(None, gt=0)
@@ -122,6 +153,8 @@ class QueueSettings(_Strict):
             "on_closed": self.on_closed,
         }
         found = [(f"{field}.prompt", o.prompt) for field, o in overflows.items() if o.prompt]
+        if self.announce.few_minutes_prompt:
+            found.append(("announce.few_minutes_prompt", self.announce.few_minutes_prompt))
         return found + [(f"callback.{field}", p) for field, p in self.callback.sounds()]
 
     def overflow_targets(self) -> set[str]:

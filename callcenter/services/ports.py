@@ -17,7 +17,7 @@ from callcenter.core.dialplan import Decision, Status
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import BookCallback, Enqueue, Voicemail
 from callcenter.core.ivr.events import Hangup as IvrHangup
-from callcenter.core.queues import Announce
+from callcenter.core.queues import Announce, SpokenWait
 
 
 class PbxUnavailable(Exception):
@@ -143,9 +143,7 @@ class CallerLine(Protocol):
         """Where the caller goes, and their rank there, should the controller fall silent."""
         ...
 
-    async def say_position(
-        self, position: int, estimate: float | None, announce: Announce
-    ) -> None: ...
+    async def say_position(self, position: int, wait: SpokenWait, announce: Announce) -> None: ...
 
     async def wants_callback(self, rules: CallbackSettings) -> bool:
         """Offer keep-my-place; True when the caller pressed the key."""

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
+from callcenter.core.acd.waits import EstimateRecord
 from callcenter.core.callbacks.records import Attempt, Callback, NewCallback
 from callcenter.core.calls.record import CallRecord
 from callcenter.core.model import AgentRecord, SipAccount
@@ -56,6 +57,11 @@ class CallRecords(Protocol):
 
     def last_event_at(self) -> float | None:
         """When the records last heard of anything (the latest call event), if ever."""
+        ...
+
+    def recent_talks(self, per_queue: int) -> list[tuple[str, str, float]]:
+        """(queue, agent, talk seconds) of the last ``per_queue`` calls each queue's
+        agents talked on, oldest first: what wait estimates start from after a restart."""
         ...
 
 
@@ -287,6 +293,10 @@ class ReportQueries(Protocol):
 
     def state_rows(self, since: float, until: float) -> list[tuple[str, str, float]]:
         """Each agent's state changes in [since, until), led by its state at ``since``."""
+        ...
+
+    def wait_estimates(self, since: float, until: float) -> list[EstimateRecord]:
+        """Estimates made in [since, until) whose caller then reached an agent."""
         ...
 
 

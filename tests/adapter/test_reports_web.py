@@ -14,7 +14,7 @@ import pytest
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.core.queues import QueueSettings
 from callcenter.services.console.reports import queue_report
-from tests.adapter.test_reports_db import stored
+from tests.adapter.test_reports_db import ESTIMATE_FIGURES, stored
 from tests.support.console import ConsoleRig, console, login
 from tests.unit.test_reports import NOW, PARIS, TARGETS, period, records
 
@@ -23,7 +23,7 @@ PAGE_IDS = (
     "report-form", "report-from", "report-to", "report-interval", "report-queue", "report-agent",
     "report-message", "report-chart-volume", "report-chart-occupancy", "report-queues",
     "report-queue-intervals", "report-queues-csv", "report-agents", "report-agent-intervals",
-    "report-agents-csv", "report-definitions",
+    "report-agents-csv", "report-estimates", "report-definitions",
 )  # fmt: skip
 
 
@@ -85,6 +85,19 @@ def test_json_csv_and_the_pure_report_agree(rig: ConsoleRig) -> None:
 
     agents = client.get(f"/api/reports/agents?{QUERY}&agent=alice", headers=headers).get_json()
     assert [a["agent"] for a in agents["agents"]] == ["alice"]
+
+
+def test_the_accuracy_of_wait_estimates_per_queue(rig: ConsoleRig) -> None:
+    client, headers = rig.client(), rig.token("supervisor")
+    when = "from=2026-01-15T09:00&to=2026-01-15T10:00"
+    body = client.get(f"/api/reports/estimates?{when}", headers=headers).get_json()
+    assert body["queues"] == [{"queue": q} | ESTIMATE_FIGURES[q] for q in ("sales", "support")]
+    assert body["totals"] == ESTIMATE_FIGURES["all"]
+    only = client.get(f"/api/reports/estimates?{when}&queue=sales", headers=headers).get_json()
+    assert [q["queue"] for q in only["queues"]] == ["sales"]
+    nothing = client.get("/api/reports/estimates?from=2026-01-16&to=2026-01-16", headers=headers)
+    assert nothing.get_json()["totals"]["estimates"] == 0
+    assert nothing.get_json()["totals"]["median_error"] is None
 
 
 def test_a_bad_query_names_the_field(rig: ConsoleRig) -> None:

@@ -27,8 +27,8 @@ from callcenter.adapters.ami.client import AmiClient
 from callcenter.adapters.ami.pbx_view import PbxView
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.agent_state import AgentStatus
-from callcenter.core.acd.estimate import HandleTimes
 from callcenter.core.acd.router import Router
+from callcenter.core.acd.waits import WaitHistory
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.dialplan import Decision
 from callcenter.core.events import AgentStateChanged, Event
@@ -89,7 +89,7 @@ class Center:
         self.queues = QueueDirectory()
         self.flows = FlowDirectory()
         self.router = Router({})
-        self.handle_times = HandleTimes()
+        self.wait_history = WaitHistory()
         self.agents = AgentService(self.router, self.pbx, self.channels, self.notifier, self.timers)
         self._build_acd()
         self.recordings = Recordings(
@@ -117,11 +117,11 @@ class Center:
         self.wait_timers = WaitTimers(self.timers, self.router)
         self.queueing = Queueing(
             self.router, self.agents, self.calls, self.queues, self.notifier,
-            self.handle_times, self.wait_timers,
+            self.wait_history, self.wait_timers,
         )  # fmt: skip
         self.offering = Offering(
             self.router, self.agents, self.pbx, self.calls, self.queues, self.notifier,
-            self.queueing, self.wait_timers, self.handle_times,
+            self.queueing, self.wait_timers, self.wait_history,
         )  # fmt: skip
         self.acd = Acd(
             self.router, self.queueing, self.offering, self.wait_timers, self.agents,
@@ -176,7 +176,12 @@ class Center:
         subscribe_domain(
             self.notifier,
             domain_table(
-                self.recordings, self.queue_log, desktop, self.dialer_calls, self.fallback
+                self.recordings,
+                self.queue_log,
+                desktop,
+                self.dialer_calls,
+                self.fallback,
+                self.queueing,
             ),
         )
 

@@ -265,7 +265,33 @@ def open_calls_are_the_unclosed_ones_entered_since(world: CallRecordsWorld) -> N
     assert sorted(world.records.open_calls(0.0)) == [("c1", "1700.1"), ("c3", "1600.3")]
 
 
+def recent_talks_are_the_last_of_each_queue_oldest_first(world: CallRecordsWorld) -> None:
+    def talked(n: int, queue: str, agent: str, at: float, talk: float) -> CallRecord:
+        return CallRecord(
+            id=f"t{n}", unique_id=f"1800.{n}", entered_at=at - 10, queue=queue,
+            answered_at=at, agent=agent, talk_seconds=talk, ended_at=at + talk,
+        )  # fmt: skip
+
+    for record in (
+        talked(1, "sales", "ann", 100.0, 61.0),
+        talked(2, "support", "bob", 110.0, 62.0),
+        talked(3, "sales", "ann", 120.0, 63.0),
+        talked(4, "sales", "cat", 130.0, 64.0),
+        talked(5, "support", "bob", 140.0, 65.0),
+    ):
+        world.store(record)
+    world.store(WAITING)  # no talk yet
+    world.store(CallRecord(id="x", unique_id="1800.9", entered_at=1.0, answered_at=2.0,
+                           talk_seconds=9.0))  # fmt: skip  # no queue (outbound)
+    assert world.records.recent_talks(2) == [
+        ("support", "bob", 62.0), ("sales", "ann", 63.0), ("sales", "cat", 64.0),
+        ("support", "bob", 65.0),
+    ]  # fmt: skip
+    assert len(world.records.recent_talks(10)) == 5
+
+
 CALL_RECORDS = [
     a_call_record_is_read_back_whole,
     open_calls_are_the_unclosed_ones_entered_since,
+    recent_talks_are_the_last_of_each_queue_oldest_first,
 ]

@@ -37,7 +37,7 @@ from callcenter.core.ivr.events import (
     Say,
     Voicemail,
 )
-from callcenter.core.queues import Announce
+from callcenter.core.queues import Announce, SpokenWait
 from callcenter.services.ports import (
     IvrEnd,
     LiveChannel,
@@ -205,8 +205,8 @@ class FakeCallerLine:
     async def prepare_queue(self, recording: str, moh: str | None) -> None:
         self.steps.append(("prepare_queue", recording, moh))
 
-    async def say_position(self, position: int, estimate: float | None, announce: Announce) -> None:
-        self.steps.append(("say_position", position, estimate))
+    async def say_position(self, position: int, wait: SpokenWait, announce: Announce) -> None:
+        self.steps.append(("say_position", position, wait))
 
     async def wants_callback(self, rules: CallbackSettings) -> bool:
         self.steps.append(("offer_callback", rules.key))

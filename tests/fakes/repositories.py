@@ -84,6 +84,18 @@ class FakeCallRecords:
         times = [t for r in self.records.values() for t in (r.entered_at, r.ended_at) if t]
         return max(times, default=None)
 
+    def recent_talks(self, per_queue: int) -> list[tuple[str, str, float]]:
+        talked = sorted(
+            (r.answered_at, r.queue, r.agent, r.talk_seconds)
+            for r in self.records.values()
+            if r.queue and r.answered_at is not None and r.talk_seconds is not None
+        )
+        kept = [
+            row for row in talked
+            if sum(1 for later in talked if later[1] == row[1] and later[0] > row[0]) < per_queue
+        ]  # fmt: skip
+        return [(queue, agent, talk) for _, queue, agent, talk in kept]
+
 
 class FakeRecordsLag:
     """The records writer's account (``RecordsLag``): whatever the test sets."""

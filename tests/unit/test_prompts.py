@@ -113,18 +113,20 @@ def test_no_node_field_names_a_prompt_the_check_would_miss() -> None:
 
 
 # -- queues ------------------------------------------------------------------------------
-def test_a_queue_offers_its_overflow_and_callback_prompts() -> None:
+def test_a_queue_offers_its_overflow_announce_and_callback_prompts() -> None:
     queue = QueueSettings.model_validate(
         {
             "name": "sales",
             "on_closed": {"action": "hangup", "prompt": "custom/closed"},
             "on_unstaffed": {"action": "voicemail", "target": "sales", "prompt": ""},
             "callback": {"offer_prompts": ["custom/keep-your-place"]},
+            "announce": {"unreliable": "few_minutes", "few_minutes_prompt": "custom/few"},
         }
     )
     assert queue.sounds() == [
         ("on_max_wait.prompt", "vm-nobodyavail"),
         ("on_closed.prompt", "custom/closed"),
+        ("announce.few_minutes_prompt", "custom/few"),
         ("callback.offer_prompts.0", "custom/keep-your-place"),
         ("callback.thanks_prompts.0", "auth-thankyou"),
         ("callback.thanks_prompts.1", "goodbye"),

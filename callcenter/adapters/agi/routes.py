@@ -19,7 +19,7 @@ from callcenter.core.callbacks.policy import CallbackSettings
 from callcenter.core.dialplan import Decision, Status, Var, inherited
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.outbound.numbers import BadNumber, normalise
-from callcenter.core.queues import Announce
+from callcenter.core.queues import FEW_MINUTES, Announce, SpokenWait
 from callcenter.services.inbound.arrival import Arrival, Inbound
 from callcenter.services.ports import IvrEnd
 
@@ -87,7 +87,7 @@ class AgiCallerLine:
         if moh is not None:
             await self.agi.set_variable(Var.MOH, moh)
 
-    async def say_position(self, position: int, estimate: float | None, announce: Announce) -> None:
+    async def say_position(self, position: int, wait: SpokenWait, announce: Announce) -> None:
         agi = self.agi
         if announce.position:
             if position <= 1:
@@ -96,11 +96,12 @@ class AgiCallerLine:
                 await agi.stream_file("queue-thereare")
                 await agi.command(f'SAY NUMBER {position - 1} ""')
                 await agi.stream_file("queue-callswaiting")
-        if announce.estimate and estimate is not None and estimate >= 60:
-            minutes = max(1, round(estimate / 60))
+        if wait == FEW_MINUTES:
+            await agi.stream_file(announce.few_minutes_prompt)
+        elif isinstance(wait, int):
             await agi.stream_file("queue-holdtime")
-            await agi.command(f'SAY NUMBER {minutes} ""')
-            await agi.stream_file("queue-minutes" if minutes > 1 else "queue-minute")
+            await agi.command(f'SAY NUMBER {wait} ""')
+            await agi.stream_file("queue-minutes" if wait > 1 else "queue-minute")
 
     async def wants_callback(self, rules: CallbackSettings) -> bool:
         if await self._prompt(rules.offer_prompts, rules.key) == rules.key:

@@ -201,6 +201,27 @@ class ConfigRepository:
             at = session.scalar(select(func.max(CallEventRow.at)))
             return float(at) if at is not None else None
 
+    def recent_talks(self, per_queue: int) -> list[tuple[str, str, float]]:
+        talked = (CallRow.talk_seconds.is_not(None), CallRow.answered_at.is_not(None))
+        found: list[tuple[float, str, str, float]] = []
+        with self._sessions() as session:
+            queues = session.scalars(
+                select(CallRow.queue).where(CallRow.queue != "", *talked).distinct()
+            ).all()
+            for queue in queues:
+                query = (
+                    select(CallRow.answered_at, CallRow.agent, CallRow.talk_seconds)
+                    .where(CallRow.queue == queue, *talked)
+                    .order_by(CallRow.answered_at.desc())
+                    .limit(per_queue)
+                )
+                found += [
+                    (at, queue, agent, talk)
+                    for at, agent, talk in session.execute(query)
+                    if at is not None and talk is not None  # as the query says
+                ]
+        return [(queue, agent, talk) for _, queue, agent, talk in sorted(found)]
+
     def call(self, call_id: str) -> CallRecord | None:
         with self._sessions() as session:
             row = session.get(CallRow, call_id)

@@ -180,11 +180,13 @@ class WaitEstimateRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[str] = mapped_column(String(32), index=True)
     queue: Mapped[str] = mapped_column(String(32))
-    at: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float, index=True)
     position: Mapped[int] = mapped_column(Integer)
     estimate_seconds: Mapped[float | None] = mapped_column(Float)
     # Seconds from this estimate until an agent answered; None if never answered.
     actual_seconds: Mapped[float | None] = mapped_column(Float)
+    # Whether the product stood by the estimate (core/acd/waits.py); None: logged before.
+    reliable: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class RecordsProgressRow(Base):

@@ -465,6 +465,7 @@ class RecordWriter:
             at=e.at,
             position=e.position,
             estimate_seconds=e.estimate,
+            reliable=e.reliable,
         )
 
     def _entered(self, rows: Rows, e: ev.CallEntered) -> None:
@@ -517,6 +518,7 @@ class RecordWriter:
             priority=e.priority,
             position=e.position,
             estimate=e.estimate,
+            reliable=e.reliable,
         )
 
     def _announced(self, rows: Rows, e: ev.WaitAnnounced) -> None:

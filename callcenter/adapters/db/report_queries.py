@@ -1,4 +1,4 @@
-"""What the interval reports read: call events and agents' state changes in a period.
+"""What the reports read: call events, agents' state changes and wait estimates in a period.
 
 Blocking reads: the console runs reports in its own threads, never on the loop.
 """
@@ -8,7 +8,8 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.adapters.db.models import AgentStateLogRow, CallEventRow
+from callcenter.adapters.db.models import AgentStateLogRow, CallEventRow, WaitEstimateRow
+from callcenter.core.acd.waits import EstimateRecord
 from callcenter.core.stats import CallEventRecord
 
 
@@ -57,3 +58,19 @@ class ReportQueries:
             rows = session.execute(query).all()
         # The state held at ``since`` starts there, not when it was entered.
         return [(agent, state, max(at, since)) for agent, state, at in rows]
+
+    def wait_estimates(self, since: float, until: float) -> list[EstimateRecord]:
+        """Estimates made in [since, until) whose caller then reached an agent."""
+        row = WaitEstimateRow
+        query = (
+            select(row.queue, row.estimate_seconds, row.actual_seconds, row.reliable)
+            .where(row.at >= since, row.at < until)
+            .where(row.estimate_seconds.is_not(None), row.actual_seconds.is_not(None))
+            .order_by(row.at, row.id)
+        )
+        with self._sessions() as session:
+            return [
+                EstimateRecord(queue, estimate, actual, reliable)
+                for queue, estimate, actual, reliable in session.execute(query)
+                if estimate is not None and actual is not None  # as the query says
+            ]

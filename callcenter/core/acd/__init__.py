@@ -13,7 +13,6 @@ from callcenter.core.acd.agent_state import (
 )
 from callcenter.core.acd.estimate import (
     AgentLoad,
-    HandleTimes,
     accuracy,
     estimate_wait,
     load_for,
@@ -26,20 +25,24 @@ from callcenter.core.acd.model import (
     Strategy,
 )
 from callcenter.core.acd.router import Assignment, Router
+from callcenter.core.acd.waits import AgentNow, Doing, WaitEstimate, WaitHistory
 
 __all__ = [
     "AgentLoad",
+    "AgentNow",
     "AgentState",
     "AgentStatus",
     "Assignment",
+    "Doing",
     "Event",
-    "HandleTimes",
     "IllegalTransition",
     "QueueConfig",
     "RelaxStep",
     "Requirements",
     "Router",
     "Strategy",
+    "WaitEstimate",
+    "WaitHistory",
     "accuracy",
     "available",
     "estimate_wait",

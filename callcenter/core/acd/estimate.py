@@ -1,8 +1,9 @@
-"""Wait estimates for one caller, handle-time averages and estimate accuracy (pure).
+"""Deterministic wait schedules and the absolute accuracy of estimates (pure).
 
-The estimate is a small simulation rather than Erlang C: Erlang C describes a
-steady state over many callers, while a caller in line wants to know about
-*their* wait given the calls actually ahead and the agents actually staffed.
+The estimate callers hear is core/acd/waits.py: it draws the wait from the
+agents as they are now. This file keeps its expected-value fallback (each
+agent free at a known time, then one call per handle time), used when there
+are too many agents to draw, and the absolute error summary.
 """
 
 from __future__ import annotations
@@ -12,17 +13,13 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypedDict, TypeVar
+from typing import TypedDict
 
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
 
 BUSY_FLOOR = 5.0  # a call running over its average still needs some time to end
 SIMULATE_UP_TO = 1_000  # calls ahead; beyond, count start times instead (same answer)
-DEFAULT_HANDLE_TIME = 180.0
-PERSONAL_AFTER = 3  # samples before an agent's own average is trusted over the queue's
-
-_K = TypeVar("_K", str, tuple[str, str])
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,58 +104,6 @@ def _nth_start(n: int, agents: Sequence[AgentLoad]) -> float:
         else:
             low = middle
     return high
-
-
-class HandleTimes:
-    """Exponentially weighted averages of handle time (talk + hold + wrap-up).
-
-    ``alpha`` is the weight of the newest call: 0.1 follows a shift in call mix
-    within a couple of dozen calls without jumping on one long call.
-    """
-
-    def __init__(self, default: float = DEFAULT_HANDLE_TIME, alpha: float = 0.1) -> None:
-        if not (default > 0 and 0 < alpha <= 1):
-            raise ValueError("default must be > 0 and alpha in (0, 1]")
-        self._default = default
-        self._alpha = alpha
-        self._queue: dict[str, tuple[float, int]] = {}  # average, samples
-        self._agent: dict[str, tuple[float, int]] = {}
-        self._agent_queue: dict[tuple[str, str], tuple[float, int]] = {}
-
-    def record(self, queue: str, agent_id: str, seconds: float) -> None:
-        if not (math.isfinite(seconds) and seconds >= 0):
-            raise ValueError(f"handle time must be a finite number >= 0, got {seconds}")
-        self._update(self._queue, queue, seconds)
-        self._update(self._agent, agent_id, seconds)
-        self._update(self._agent_queue, (agent_id, queue), seconds)
-
-    def for_queue(self, queue: str) -> float:
-        known = self._queue.get(queue)
-        return self._default if known is None else known[0]
-
-    def for_agent(self, agent_id: str, queue: str) -> float:
-        """The agent in this queue, else the queue, else the agent anywhere, else default.
-
-        An agent's own figures count only after PERSONAL_AFTER calls: one
-        unusual call should not make a whole estimate swing.
-        """
-        personal = self._agent_queue.get((agent_id, queue))
-        if personal is not None and personal[1] >= PERSONAL_AFTER:
-            return personal[0]
-        if queue in self._queue:
-            return self._queue[queue][0]
-        overall = self._agent.get(agent_id)
-        if overall is not None and overall[1] >= PERSONAL_AFTER:
-            return overall[0]
-        return self._default
-
-    def _update(self, table: dict[_K, tuple[float, int]], key: _K, seconds: float) -> None:
-        known = table.get(key)
-        if known is None:
-            table[key] = (seconds, 1)
-        else:
-            average, samples = known
-            table[key] = (average + self._alpha * (seconds - average), samples + 1)
 
 
 class Accuracy(TypedDict):

@@ -242,6 +242,19 @@ class Router:
         call = self._waiting(call_id)
         return self._agents.staffed_meeting(call.group.requirements(now - call.enqueued_at))
 
+    def eligible_over_time(self, call_id: str, now: float) -> list[tuple[str, float]]:
+        """Staffed agents who may take the call, each with the seconds from ``now``
+        until they may (0.0: now; later: at a relax step of the call's queue)."""
+        call = self._waiting(call_id)
+        wait = now - call.enqueued_at
+        group = call.group
+        found: dict[str, float] = {}
+        for stage in range(group.stage(wait), len(group.stages)):
+            start = max(group.afters[stage] - wait, 0.0)
+            for agent in self._agents.staffed_meeting(group.stages[stage]):
+                found.setdefault(agent, start)
+        return list(found.items())
+
     def calls_ahead(self, call_id: str, now: float) -> int:
         """Waiting calls more deserving than this one that compete for its agents.
 
@@ -259,6 +272,34 @@ class Router:
             for group in self._groups.values()
             if group.priority >= me.group.priority
         )
+
+    def expected_ahead(self, call_id: str, now: float) -> float:
+        """Calls ahead (as ``calls_ahead``) that are expected to take one of this
+        call's agents: a call of another group counts for the share of its own
+        agents that this call may have too (a sales call ahead that a dozen sales
+        agents may take, two of whom may also take billing, counts 2/12 for a
+        billing caller). For wait estimates; the position told is ``calls_ahead``.
+        """
+        me = self._waiting(call_id)
+        mine = self.eligible_staffed(call_id, now)
+        if not mine:
+            return 0.0
+        my_rank, shared_with_me = _rank(me, now), set(mine)
+        total = 0.0
+        for group in self._groups.values():
+            if group.priority < me.group.priority:
+                continue
+            count = self._competing(group, my_rank, mine, now)
+            if not count:
+                continue
+            if group is me.group:
+                total += count
+                continue
+            head_wait = now - group.calls[0][0]
+            theirs = self._agents.staffed_meeting(group.requirements(head_wait))
+            share = sum(1 for a in theirs if a in shared_with_me) / len(theirs) if theirs else 1.0
+            total += count * share
+        return total
 
     # --- internals -----------------------------------------------------------
 

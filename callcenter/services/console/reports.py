@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from callcenter.core import stats
+from callcenter.core.acd.waits import EstimateRecord, summarize
 from callcenter.core.stats import CallEventRecord, Figures, Leg, StateSpan
 from callcenter.services.repositories import ReportQueries
 
@@ -339,6 +340,39 @@ def agent_report(
     return Report(period, zone, series, grand.row())
 
 
+# -- wait estimates ----------------------------------------------------------------
+def estimate_row(records: list[EstimateRecord]) -> dict[str, Any]:
+    """How far the estimates were from the waits that followed: |estimate - actual| /
+    actual, median and 90th percentile, for all of them and for those the product
+    stood by (the figures callers may have been told)."""
+    every = summarize([(r.estimate, r.actual) for r in records])
+    told = summarize([(r.estimate, r.actual) for r in records if r.reliable])
+    return {
+        "estimates": every.count,
+        "median_error": _r(every.median, 4),
+        "p90_error": _r(every.p90, 4),
+        "reliable": told.count,
+        "reliable_median_error": _r(told.median, 4),
+        "reliable_p90_error": _r(told.p90, 4),
+    }
+
+
+def estimate_report(records: Iterable[EstimateRecord], only: str = "") -> EstimateReport:
+    by_queue: dict[str, list[EstimateRecord]] = defaultdict(list)
+    kept = [r for r in records if not only or r.queue == only]
+    for record in kept:
+        by_queue[record.queue].append(record)
+    return EstimateReport(
+        {name: estimate_row(by_queue[name]) for name in sorted(by_queue)}, estimate_row(kept)
+    )
+
+
+@dataclass
+class EstimateReport:
+    queues: dict[str, dict[str, Any]]
+    totals: dict[str, Any]
+
+
 class Reports:
     """Reports over the stored history; runs in the console's threads, never on the loop."""
 
@@ -367,3 +401,7 @@ class Reports:
         rows = self._history.state_rows(period.since, min(period.until, now))
         spans = stats.spans_from_log(rows, min(period.until, now))
         return agent_report(events, spans, period, self.zone, agent)
+
+    def estimates(self, period: Period, queue: str = "") -> EstimateReport:
+        """The accuracy of the wait estimates made in the period, per queue."""
+        return estimate_report(self._history.wait_estimates(period.since, period.until), queue)

@@ -17,12 +17,13 @@ import logging
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
+from callcenter.core.acd.waits import WaitEstimate
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.channels import ChannelTable, endpoint_of
 from callcenter.core.dialplan import Context, Decision, Status, Var
 from callcenter.core.events import CallAnswered, CallCompleted, CallEnded, CallFellBack
-from callcenter.core.queues import QueueSettings
+from callcenter.core.queues import QueueSettings, SpokenWait
 from callcenter.services.agents import AgentService
 from callcenter.services.inbound.offering import CallbackTurn, Offering
 from callcenter.services.inbound.queueing import Queueing
@@ -262,8 +263,8 @@ class Acd:
         enqueued_at = call.enqueued_at or now
         self.router.enqueue(call.call_id, call.queue, call.priority, enqueued_at, call.extra)
         if joined:
-            position = self.router.calls_ahead(call.call_id, now) + 1
-            self.queueing.publish_queued(call, enqueued_at, position, None)
+            position, wait = self.queueing.position_and_estimate(call, now)
+            self.queueing.publish_queued(call, enqueued_at, position, wait)
         assignment = self.router.offer_call(call.call_id, now)
         if assignment is not None:
             await self.offering.ring_waiting(assignment, now)
@@ -284,10 +285,10 @@ class Acd:
         if settings is not None:
             self._arm(call, settings, now)
 
-    def position_and_estimate(self, call: LiveCall, now: float) -> tuple[int, float | None]:
+    def position_and_estimate(self, call: LiveCall, now: float) -> tuple[int, WaitEstimate]:
         return self.queueing.position_and_estimate(call, now)
 
-    def announcement(self, call: LiveCall, now: float) -> tuple[int, float | None]:
+    def announcement(self, call: LiveCall, now: float) -> tuple[int, SpokenWait]:
         return self.queueing.announcement(call, now)
 
     def hand_callbacks_to(self, turn: CallbackTurn) -> None:

@@ -194,8 +194,8 @@ class Inbound:
         settings = self.queues.get(call.queue)
         if settings is None or call.state is not CallState.WAITING:
             return None
-        position, estimate = self.acd.announcement(call, self.clock())
-        await line.say_position(position, estimate, settings.announce)
+        position, wait = self.acd.announcement(call, self.clock())
+        await line.say_position(position, wait, settings.announce)
         return await self._offer_callback(line, call)
 
     async def _offer_callback(self, line: CallerLine, call: LiveCall) -> Status | None:
@@ -204,8 +204,8 @@ class Inbound:
         if settings is None or call.state is not CallState.WAITING:
             return None
         rules = settings.callback
-        _, estimate = self.acd.position_and_estimate(call, self.clock())
-        if not offer_callback(rules, estimate) or not await line.wants_callback(rules):
+        _, wait = self.acd.position_and_estimate(call, self.clock())
+        if not offer_callback(rules, wait.seconds) or not await line.wants_callback(rules):
             return None
         number = await line.callback_number(call.caller, rules)
         if number is None or call.state is not CallState.WAITING:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from callcenter.core.acd.estimate import HandleTimes
 from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Assignment, Router
+from callcenter.core.acd.waits import WaitHistory
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.dialplan import Context, Decision, Status, Var
@@ -44,7 +44,7 @@ class Offering:
         notifier: Notifier,
         queueing: Queueing,
         wait_timers: WaitTimers,
-        handle_times: HandleTimes,
+        history: WaitHistory,
     ) -> None:
         self.router = router
         self.agents = agents
@@ -54,7 +54,7 @@ class Offering:
         self.notifier = notifier
         self.queueing = queueing
         self.wait_timers = wait_timers
-        self.handle_times = handle_times
+        self.history = history
         self._callback_turn: CallbackTurn | None = None
 
     def hand_callbacks_to(self, turn: CallbackTurn) -> None:
@@ -239,6 +239,7 @@ class Offering:
                 agent_channel=call.agent_channel,
             )
         )
+        self.history.answered(call.queue, now - (call.offered_at or now))
 
     async def agent_leg_gone(self, call: LiveCall, now: float) -> None:
         agent = call.agent
@@ -251,5 +252,5 @@ class Offering:
         """An agent's conversation is over: its handle time counts, wrap-up begins."""
         settings = self.queues.get(queue)
         wrapup = settings.wrapup if settings else 0.0
-        self.handle_times.record(queue, agent, talk + wrapup)
+        self.history.talk(queue, agent, talk)
         await self.agents.call_ended(agent, wrapup, now)

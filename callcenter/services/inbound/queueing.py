@@ -10,14 +10,32 @@ from __future__ import annotations
 import logging
 import math
 
-from callcenter.core.acd.estimate import AgentLoad, HandleTimes, estimate_wait
 from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
+from callcenter.core.acd.waits import (
+    DEFAULT_EXPECTED_TALK,
+    WaitEstimate,
+    WaitHistory,
+    agents_now,
+    estimate,
+)
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallEvent, advance
 from callcenter.core.dialplan import Decision, Status
-from callcenter.core.events import CallAbandoned, CallOverflowed, CallQueued, WaitAnnounced
-from callcenter.core.queues import Overflow, QueueSettings
+from callcenter.core.events import (
+    AgentStateChanged,
+    CallAbandoned,
+    CallOverflowed,
+    CallQueued,
+    WaitAnnounced,
+)
+from callcenter.core.queues import (
+    FEW_MINUTES,
+    Overflow,
+    QueueSettings,
+    SpokenWait,
+    spoken_wait,
+)
 from callcenter.services.agents import AgentService
 from callcenter.services.inbound.wait_timers import WaitTimers
 from callcenter.services.notify import Notifier
@@ -26,7 +44,6 @@ from callcenter.services.queues import QueueDirectory
 log = logging.getLogger(__name__)
 
 MAX_OVERFLOW_HOPS = 3
-BUSY_FLOOR = 5.0  # a busy agent is expected to stay busy at least this long
 
 
 class Queueing:
@@ -37,7 +54,7 @@ class Queueing:
         calls: CallBook,
         queues: QueueDirectory,
         notifier: Notifier,
-        handle_times: HandleTimes,
+        history: WaitHistory,
         wait_timers: WaitTimers,
     ) -> None:
         self.router = router
@@ -45,7 +62,8 @@ class Queueing:
         self.calls = calls
         self.queues = queues
         self.notifier = notifier
-        self.handle_times = handle_times
+        self.history = history
+        self._pause_reasons: dict[str, str] = {}  # agent -> reason of the pause they are on
         self.wait_timers = wait_timers
 
     # -- joining -------------------------------------------------------------------------
@@ -70,13 +88,11 @@ class Queueing:
             self.router.remove_call(call.call_id)
             return self.overflow(call, settings, settings.on_unstaffed, "unstaffed", now, hops)
         advance(call, CallEvent.QUEUE)
-        position, estimate = self.position_and_estimate(call, now)
-        self.publish_queued(call, now, position, estimate)
+        position, wait = self.position_and_estimate(call, now)
+        self.publish_queued(call, now, position, wait)
         return None
 
-    def publish_queued(
-        self, call: LiveCall, at: float, position: int, estimate: float | None
-    ) -> None:
+    def publish_queued(self, call: LiveCall, at: float, position: int, wait: WaitEstimate) -> None:
         self.notifier.publish(
             CallQueued(
                 at=at,
@@ -87,7 +103,8 @@ class Queueing:
                 extra=dict(call.extra),
                 caller=call.caller,
                 position=position,
-                estimate=estimate,
+                estimate=wait.seconds,
+                reliable=wait.reliable,
             )
         )
 
@@ -159,6 +176,7 @@ class Queueing:
 
     def abandoned(self, call: LiveCall, now: float, while_ringing: str = "") -> None:
         position = 1 if while_ringing else self.router.calls_ahead(call.call_id, now) + 1
+        self.history.abandoned(call.queue)
         self.notifier.publish(
             CallAbandoned(
                 at=now,
@@ -171,31 +189,67 @@ class Queueing:
             )
         )
 
-    # -- what the waiting caller hears ---------------------------------------------------
-    def position_and_estimate(self, call: LiveCall, now: float) -> tuple[int, float | None]:
-        ahead = self.router.calls_ahead(call.call_id, now)
-        loads = []
-        for agent in self.router.eligible_staffed(call.call_id, now):
-            status = self.agents.statuses.get(agent)
-            if status is None or status.state is AgentState.PAUSED:
-                continue
-            handle = self.handle_times.for_agent(agent, call.queue)
-            if self.agents.available(agent):
-                loads.append(AgentLoad(0.0, handle))
-            elif status.state is AgentState.WRAP_UP:
-                settings = self.queues.get(call.queue)
-                left = (settings.wrapup if settings else 0.0) - (now - status.since)
-                loads.append(AgentLoad(max(left, 1.0), handle))
-            else:
-                loads.append(AgentLoad(max(handle - (now - status.since), BUSY_FLOOR), handle))
-        return ahead + 1, estimate_wait(ahead, loads)
+    def learn(self, talks: list[tuple[str, str, float]]) -> None:
+        """Talk times of calls before a restart, oldest first (CallRecords.recent_talks):
+        estimates hold from the first caller after it, not from the prior."""
+        for queue, agent, seconds in talks:
+            self.history.talk(queue, agent, seconds)
 
-    def announcement(self, call: LiveCall, now: float) -> tuple[int, float | None]:
-        """Position and estimate to tell the caller now; logged for accuracy reports."""
-        position, estimate = self.position_and_estimate(call, now)
+    def on_agent_state(self, e: AgentStateChanged) -> None:
+        """Pauses are measured by reason, so estimates can count agents due back."""
+        if e.previous == "paused" and e.agent in self._pause_reasons:
+            self.history.paused(self._pause_reasons.pop(e.agent), e.previous_seconds)
+        if e.state == "paused":
+            self._pause_reasons[e.agent] = e.reason
+
+    # -- what the waiting caller hears ---------------------------------------------------
+    def position_and_estimate(self, call: LiveCall, now: float) -> tuple[int, WaitEstimate]:
+        """The caller's place in line and the estimate of their wait (core/acd/waits.py)."""
+        ahead = self.router.calls_ahead(call.call_id, now)
+        expected_ahead = self.router.expected_ahead(call.call_id, now)
+        settings = self.queues.get(call.queue)
+        expected = settings.expected_talk if settings else DEFAULT_EXPECTED_TALK
+        wrapup = settings.wrapup if settings else 0.0
+        agents = agents_now(
+            self.router.eligible_over_time(call.call_id, now),
+            self.agents.statuses,
+            self.agents.available,
+            lambda agent: self.history.fit(call.queue, expected, agent),
+            wrapup,
+            now,
+            self.history.pause_fit,
+        )
+        wait = estimate(
+            expected_ahead,
+            agents,
+            answer_delay=self.history.answer_delay(call.queue),
+            abandon_share=min(self.history.abandon_share(call.queue), 0.9),
+        )
+        return ahead + 1, wait
+
+    def announcement(self, call: LiveCall, now: float) -> tuple[int, SpokenWait]:
+        """Position and what to say of the wait now; the estimate is logged for accuracy."""
+        position, wait = self.position_and_estimate(call, now)
+        settings = self.queues.get(call.queue)
+        spoken = spoken_wait(settings.announce, wait.seconds, wait.reliable) if settings else None
         self.notifier.publish(
             WaitAnnounced(
-                at=now, call_id=call.call_id, queue=call.queue, position=position, estimate=estimate
+                at=now,
+                call_id=call.call_id,
+                queue=call.queue,
+                position=position,
+                estimate=wait.seconds,
+                reliable=wait.reliable,
+                why_not=wait.why_not.value,
+                told=_words(spoken),
             )
         )
-        return position, estimate
+        return position, spoken
+
+
+def _words(spoken: SpokenWait) -> str:
+    if spoken == FEW_MINUTES:
+        return "a few minutes"
+    if isinstance(spoken, int):
+        return f"{spoken} minute{'s' if spoken > 1 else ''}"
+    return ""

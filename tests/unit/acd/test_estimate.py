@@ -1,4 +1,5 @@
-"""Wait estimates, handle-time averages and the accuracy report."""
+"""The deterministic wait schedule (the fallback of core/acd/waits.py) and the
+absolute accuracy report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from callcenter.core.acd import estimate
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.estimate import (
     AgentLoad,
-    HandleTimes,
     accuracy,
     estimate_wait,
     load_for,
@@ -112,48 +112,6 @@ def test_load_for_each_agent_state(
     state: AgentState, since: float, expected: AgentLoad | None
 ) -> None:
     assert load_for(AgentStatus(state, since), 100.0, 120.0, wrapup=30.0) == expected
-
-
-def test_handle_times_default_until_there_is_data() -> None:
-    times = HandleTimes(default=180.0)
-    assert times.for_queue("sales") == 180.0
-    assert times.for_agent("a1", "sales") == 180.0
-
-
-def test_handle_times_average_exponentially() -> None:
-    times = HandleTimes(alpha=0.5)
-    times.record("sales", "a1", 100.0)
-    assert times.for_queue("sales") == 100.0
-    times.record("sales", "a2", 200.0)
-    assert times.for_queue("sales") == 150.0
-    times.record("sales", "a2", 50.0)
-    assert times.for_queue("sales") == 100.0
-
-
-def test_an_agents_own_average_counts_after_a_few_calls() -> None:
-    times = HandleTimes(alpha=0.5)
-    times.record("sales", "slow", 300.0)
-    times.record("sales", "slow", 300.0)
-    times.record("sales", "fast", 60.0)
-    assert times.for_agent("slow", "sales") == times.for_queue("sales")
-    times.record("sales", "slow", 300.0)
-    assert times.for_agent("slow", "sales") == 300.0
-
-
-def test_an_agent_new_to_a_queue_gets_the_queue_average_then_their_own() -> None:
-    times = HandleTimes(alpha=0.5)
-    for _ in range(3):
-        times.record("billing", "a1", 400.0)
-    assert times.for_agent("a1", "sales") == 400.0  # no sales data: their overall pace
-    times.record("sales", "a2", 100.0)
-    assert times.for_agent("a1", "sales") == 100.0  # the sales average beats another queue's
-
-
-def test_handle_times_refuse_nonsense() -> None:
-    with pytest.raises(ValueError):
-        HandleTimes().record("sales", "a1", -5.0)
-    with pytest.raises(ValueError):
-        HandleTimes(alpha=0)
 
 
 def test_accuracy_report() -> None:

@@ -437,3 +437,36 @@ def test_calls_ahead_is_zero_without_eligible_agents() -> None:
     r.enqueue("c1", "sales", 0, 0.0)
     r.enqueue("c2", "sales", 0, 1.0)
     assert r.calls_ahead("c2", 5.0) == 0
+
+
+def test_eligible_over_time_says_when_a_relax_step_lets_each_agent_in() -> None:
+    r = router(BILLING)
+    staffed(r, "senior", {"billing": 4})
+    staffed(r, "junior", {"billing": 2})
+    staffed(r, "sales", {"sales": 3})  # any agent will do after 90 s
+    r.upsert_agent("home", {"billing": 5})  # not logged in: never
+    r.enqueue("c1", "billing", 0, 0.0)
+    assert sorted(r.eligible_over_time("c1", 10.0)) == [
+        ("junior", 20.0), ("sales", 80.0), ("senior", 0.0),
+    ]  # fmt: skip
+    assert sorted(r.eligible_over_time("c1", 40.0)) == [
+        ("junior", 0.0), ("sales", 50.0), ("senior", 0.0),
+    ]  # fmt: skip
+
+
+def test_expected_ahead_weighs_other_queues_by_the_agents_they_share() -> None:
+    """A sales call ahead that four agents may take, one of whom may also take this
+    billing caller, counts a quarter; a billing call ahead counts whole."""
+    billing = QueueConfig("billing", {"billing": 1})
+    r = router(SALES, billing)
+    for n in range(3):
+        staffed(r, f"s{n}", {"sales": 3})
+    staffed(r, "both", {"sales": 3, "billing": 2})
+    staffed(r, "b1", {"billing": 2})
+    r.enqueue("sales-1", "sales", 0, 0.0)
+    r.enqueue("sales-2", "sales", 0, 1.0)
+    r.enqueue("billing-1", "billing", 0, 2.0)
+    r.enqueue("me", "billing", 0, 3.0)
+    assert r.calls_ahead("me", 10.0) == 3
+    assert r.expected_ahead("me", 10.0) == pytest.approx(1 + 2 * 0.25)
+    assert r.expected_ahead("sales-2", 10.0) == pytest.approx(1.0)

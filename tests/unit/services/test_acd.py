@@ -252,7 +252,8 @@ async def test_the_agent_hangs_up_first_wrap_up_then_ready(center: Center) -> No
     assert acd_events == [
         "CallQueued", "CallOffered", "CallAnswered", "CallCompleted", "CallEnded",
     ]  # fmt: skip
-    assert center.handle_times.for_queue("support") == 120.0  # talk and wrap-up
+    assert center.wait_history.calls("support") == 1  # talk time only: wrap-up is the queue's
+    assert 90.0 <= center.wait_history.fit("support", 180.0).mean < 120.0
     await center.advance(29)
     assert center.state("agent1") == "wrap_up"
     await center.advance(1)

@@ -16,10 +16,11 @@ from callcenter.core.events import (
     CallQueued,
     IvrFinished,
     RecordingStarted,
+    WaitAnnounced,
 )
 from callcenter.core.hours import load_schedule
 from callcenter.core.ivr.events import CallerHungUp, Collect, Digits, Play
-from callcenter.core.queues import Announce, QueueSettings
+from callcenter.core.queues import FEW_MINUTES, Announce, QueueSettings
 from callcenter.services.inbound.arrival import Arrival
 from tests.fakes.center import RECORDINGS, TRUNK, Center
 from tests.fakes.pbx import FakeCallerLine
@@ -56,7 +57,7 @@ CLOSED: dict[str, Any] = {
     },
 }
 CALLER = "+12125550100"
-KEEP = CallbackSettings(enabled=True, offer_after_estimate=120)
+KEEP = CallbackSettings(enabled=True, offer_after_estimate=60)
 
 
 def support(callback: CallbackSettings = KEEP, **settings: Any) -> QueueSettings:
@@ -145,8 +146,13 @@ async def test_a_caller_who_waits_is_told_their_place(site: Center) -> None:
     assert await arrives(site, first) == Status.WAIT
     await site.advance(5)
     assert await arrives(site, second) == Status.WAIT
-    [(position, estimate)] = second.heard("say_position")
-    assert position == 2 and estimate is not None and estimate > 0
+    [(position, wait)] = second.heard("say_position")
+    # No call measured yet: the product would not stand by a figure, so none is said...
+    assert position == 2 and wait is None
+    # ...but the estimate is made and logged, to be judged against the actual wait.
+    announced = site.of(WaitAnnounced)[-1]
+    assert announced.position == 2 and announced.estimate is not None and announced.estimate > 0
+    assert not announced.reliable and announced.told == ""
     assert second.decisions == [Decision(Status.WAIT)]
 
 
@@ -154,8 +160,9 @@ async def test_keep_my_place_is_offered_when_the_wait_is_long_and_taken(site: Ce
     await busy_agent(site)
     line = pressing("1", presses_callback=True, callback_to=CALLER)
     assert await arrives(site, line) == Status.HANGUP
-    [(position, estimate)] = line.heard("say_position")
-    assert position == 1 and estimate is not None and estimate >= 120
+    [(position, _)] = line.heard("say_position")
+    assert position == 1
+    assert site.of(WaitAnnounced)[-1].estimate >= 60  # type: ignore[operator]
     assert line.heard("offer_callback") == [("5",)]
     assert line.heard("callback_number") == [(CALLER,)]
     assert line.heard("play") == [(("auth-thankyou", "goodbye"),)]
@@ -214,6 +221,55 @@ async def test_an_agent_freed_during_the_offer_wins_over_the_callback(site: Cent
     await arrives(site, line)
     assert site.of(CallbackRequested) == []
     assert site.state("agent3") == "ringing"
+
+
+async def test_the_figure_told_is_the_estimate_logged(site: Center) -> None:
+    """Four-minute calls measured (before a restart: learnt from the records): a
+    caller behind two agents who just answered hears the estimator's figure in
+    minutes, and that very figure is logged."""
+    site.queueing.learn([("support", "agent1", 240.0)] * 10)
+    await busy_agent(site)
+    line = pressing("1")
+    assert await arrives(site, line) == Status.WAIT
+    [announced] = site.of(WaitAnnounced)
+    assert announced.reliable and announced.estimate is not None
+    assert 200.0 < announced.estimate < 280.0  # the calls that just began, with the ring
+    minutes = round(announced.estimate / 60)
+    assert line.heard("say_position") == [(1, minutes)]
+    assert announced.told == f"{minutes} minutes"
+    [queued] = site.of(CallQueued)[-1:]
+    assert queued.call_id == announced.call_id and queued.reliable
+    assert queued.estimate == pytest.approx(announced.estimate)  # the same moment, same figure
+
+
+async def test_an_unreliable_estimate_is_a_few_minutes_when_the_queue_says_so(
+    center: Center,
+) -> None:
+    few = Announce(unreliable="few_minutes", few_minutes_prompt="custom/few-minutes")
+    center.configure(
+        [support(announce=few)],
+        {"agent1": {"english": 2}, "agent2": {"english": 1}},
+        flows={"main": (MAIN, ["5000"])},
+    )
+    await busy_agent(center)  # nothing measured yet: no figure to stand by
+    line = pressing("1")
+    assert await arrives(center, line) == Status.WAIT
+    assert line.heard("say_position") == [(1, FEW_MINUTES)]
+    [announced] = center.of(WaitAnnounced)
+    assert not announced.reliable and announced.told == "a few minutes"
+    assert announced.estimate is not None  # still made and logged, to be judged
+
+
+async def test_pauses_are_measured_by_reason(site: Center) -> None:
+    await site.ready("agent2")
+    for _ in range(3):  # three five-minute breaks
+        await site.agents.pause("agent2", "break", site.now)
+        await site.advance(300)
+        await site.agents.ready("agent2", site.now)
+        await site.settle()
+    fit = site.wait_history.pause_fit("break")
+    assert fit is not None and fit.calls == 3 and fit.mean == pytest.approx(300.0, rel=0.01)
+    assert site.wait_history.pause_fit("lunch") is None
 
 
 async def test_no_announcement_on_entry_when_the_queue_says_so(center: Center) -> None:

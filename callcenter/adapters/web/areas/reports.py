@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.definitions import report_definitions
 from callcenter.adapters.web.services import services
-from callcenter.services.console.reports import Period, Report, Reports
+from callcenter.services.console.reports import EstimateReport, Period, Report, Reports
 
 api = APIBlueprint("reports_api", __name__, url_prefix="/api/reports", tag="Reports")
 pages = APIBlueprint("reports", __name__, enable_openapi=False)
@@ -120,6 +120,35 @@ class AgentReport(BaseModel):
     totals: AgentFigures
 
 
+class EstimateQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from", pattern=WHEN, description=f"Start: {WHEN_HELP}")
+    to: str = Field(pattern=WHEN, description=f"End (exclusive): {WHEN_HELP}")
+    queue: str = Field("", pattern=NAME, description="Only this queue (default: all)")
+
+
+ERROR = "|estimate - actual| / actual (waits under 10 s count as 10 s)"
+
+
+class EstimateFigures(BaseModel):
+    estimates: int = Field(description="estimates made in the period whose caller was answered")
+    median_error: float | None = Field(description=f"median of {ERROR}")
+    p90_error: float | None = Field(description=f"90th percentile of {ERROR}")
+    reliable: int = Field(description="of those, estimates the product stood by (may be told)")
+    reliable_median_error: float | None
+    reliable_p90_error: float | None
+
+
+class EstimateSeries(EstimateFigures):
+    queue: str
+
+
+class EstimateAccuracy(BaseModel):
+    period: ReportPeriod
+    queues: list[EstimateSeries]
+    totals: EstimateFigures
+
+
 # -- helpers -------------------------------------------------------------------
 def _service() -> Reports:
     return services().reports
@@ -221,6 +250,30 @@ def queues(query: QueueQuery) -> QueueReport:
 @api.doc(summary="The queue report as CSV (same filters)", responses=CSV_DOC)
 def queues_csv(query: QueueQuery) -> Response:
     return _csv(_service().queues(_period(query), query.queue), "queues", QUEUE_COLUMNS, query)
+
+
+@api.get("/estimates")
+@requires("supervisor")
+@api.input(EstimateQuery, location="query", arg_name="query")
+@api.output(EstimateAccuracy)
+@api.doc(summary="How close the wait estimates were to the waits that followed, per queue")
+def estimates(query: EstimateQuery) -> EstimateAccuracy:
+    service = _service()
+    period = service.period(query.from_, query.to, 60)
+    found: EstimateReport = service.estimates(period, query.queue)
+    head = {
+        "start": service.zone.local(period.since).isoformat(timespec="minutes"),
+        "end": service.zone.local(period.until).isoformat(timespec="minutes"),
+        "timezone": service.zone.name,
+        "interval": period.minutes,
+    }
+    return EstimateAccuracy.model_validate(
+        {
+            "period": head,
+            "queues": [{"queue": name} | row for name, row in found.queues.items()],
+            "totals": found.totals,
+        }
+    )
 
 
 @api.get("/agents")

@@ -1,4 +1,4 @@
-// The reports page: asks /api/reports/{queues,agents} for the chosen period,
+// The reports page: asks /api/reports/{queues,agents,estimates} for the chosen period,
 // fills the tables, points the CSV links at the same query, and draws the
 // charts as inline SVG. Every number shown comes from the API as it is.
 (() => {
@@ -34,12 +34,16 @@
     const agentsQuery = query('agents');
     document.getElementById('report-queues-csv').href = `/api/reports/queues.csv?${queuesQuery}`;
     document.getElementById('report-agents-csv').href = `/api/reports/agents.csv?${agentsQuery}`;
+    const estimatesQuery = query('queues');
+    estimatesQuery.delete('interval');
     let queues;
     let agents;
+    let estimates;
     try {
-      [queues, agents] = await Promise.all([
+      [queues, agents, estimates] = await Promise.all([
         request(`/api/reports/queues?${queuesQuery}`),
         request(`/api/reports/agents?${agentsQuery}`),
+        request(`/api/reports/estimates?${estimatesQuery}`),
       ]);
     } catch (error) {
       say(`No report: ${describeError(error)}`, true);
@@ -48,6 +52,7 @@
     const oneDay = form.elements.from.value === form.elements.to.value;
     fillQueues(queues, oneDay);
     fillAgents(agents, oneDay);
+    fillEstimates(estimates);
     drawVolume(queues, oneDay);
     drawOccupancy(agents);
     say(`${queues.period.start.replace('T', ' ')} to ${queues.period.end.replace('T', ' ')} (${queues.period.timezone}), `
@@ -89,6 +94,19 @@
     intervals.replaceChildren(...report.agents.flatMap((a) => a.intervals.filter(busy)
       .map((i) => row([a.agent, slot(i.start, oneDay), i.offered, i.answered, i.missed,
         mmss(i.aht_seconds), hms(i.ready_seconds), hms(i.on_call_seconds), pct(i.occupancy)]))));
+  }
+
+  const estimateCells = (name, f) => [
+    name, f.estimates, pct(f.median_error), pct(f.p90_error), f.reliable,
+    pct(f.reliable_median_error), pct(f.reliable_p90_error),
+  ];
+
+  function fillEstimates(report) {
+    const table = document.getElementById('report-estimates');
+    const body = table.tBodies[0];
+    body.replaceChildren(...report.queues.map((q) => row(estimateCells(q.queue, q))));
+    if (!report.queues.length) body.append(el('tr', {}, el('td', { colSpan: 7, className: 'rp-empty', textContent: 'No caller who got an estimate reached an agent in this period.' })));
+    table.tFoot.replaceChildren(row(estimateCells('All queues', report.totals)));
   }
 
   // -- charts ------------------------------------------------------------------------------

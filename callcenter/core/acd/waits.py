@@ -1,0 +1,512 @@
+"""How long a caller in line will wait, and whether that figure is worth saying (pure).
+
+What decides a wait is when the agents who can take this caller free up, and
+how many calls go first. So the estimate starts from each eligible agent as
+they are now (free, ringing, talking for 140 s, in wrap-up), not from an
+average: an agent 170 s into a typical 180 s call is about to be free.
+
+Talk times are modelled as lognormal, fitted per queue from the calls handled
+(``WaitHistory``, an exponentially weighted fit of log talk times), starting
+from a prior (the queue's ``expected_talk``, spread ``PRIOR_SIGMA``) that counts
+as a fifth of a call and so yields to data at once. An agent with enough calls of their
+own in the queue gets their own pace.
+
+Remaining talk for an agent ``t`` seconds into a call is drawn from the
+lognormal *given that it has lasted t*: that is what keeps a cold start from
+announcing minutes when agents are about to free up, and what makes a long
+call not end "any second now" (lognormal calls that ran long tend to run on).
+
+The wait itself is the (ahead+1)-th moment an agent frees up (plus the time an
+agent takes to answer), which is a random variable: the estimate draws it a
+fixed number of times with a fixed seed (the same inputs always give the same
+figure) and reports the value that minimises the expected relative error
+|estimate - actual| / actual, the measure the accuracy report uses. The same
+draws say how far off that figure is expected to be; together with how many
+calls the fit rests on, that is the confidence (``Confidence``): callers are
+told a figure only when the product itself would stand by it.
+
+Abandonment: a share of the calls ahead give up before reaching an agent; the
+queue's recent share of callers who gave up thins the calls ahead.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from statistics import NormalDist
+
+from callcenter.core.acd.agent_state import AgentStatus
+from callcenter.core.acd.estimate import AgentLoad, estimate_wait
+from callcenter.core.acd.model import AgentState
+
+DEFAULT_EXPECTED_TALK = 180.0  # seconds; the prior before a queue's calls are measured
+PRIOR_SIGMA = 0.5  # spread of log talk time before data (a CV of about 0.53)
+PRIOR_WEIGHT = 0.2  # the prior counts as a fifth of a call: data overrules it at once
+MIN_SIGMA = 0.05  # even identical calls are not clockwork
+DEFAULT_ANSWER_DELAY = 3.0  # seconds from an agent freeing up to the caller answered
+PAUSES_KNOWN_AFTER = 3  # pauses of one reason measured before paused agents count
+ALPHA = 0.05  # weight of the newest call once 1/ALPHA calls are known
+PERSONAL_AFTER = 5  # calls in a queue before an agent's own pace is used there
+RELATIVE_FLOOR = 10.0  # relative errors are taken against at least this many seconds
+DRAWS = 48  # draws of the wait per estimate (fewer with many agents, see _draws)
+DRAW_BUDGET = 2048  # (agents + calls ahead) x draws per estimate at most
+MIN_DRAWS = 16
+SEED = 0x5EED
+
+_NORMAL = NormalDist()
+
+
+# -- talk times ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TalkFit:
+    """Lognormal talk times: log talk ~ N(mu, sigma); ``calls`` the fit rests on."""
+
+    mu: float
+    sigma: float
+    calls: int = 0
+
+    @classmethod
+    def prior(cls, expected: float = DEFAULT_EXPECTED_TALK) -> TalkFit:
+        if not (math.isfinite(expected) and expected > 0):
+            raise ValueError(f"expected talk must be a number > 0, got {expected}")
+        return cls(math.log(expected) - PRIOR_SIGMA**2 / 2, PRIOR_SIGMA, 0)
+
+    @property
+    def mean(self) -> float:
+        return math.exp(self.mu + self.sigma**2 / 2)
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation of talk time (standard deviation / mean)."""
+        return math.sqrt(math.expm1(self.sigma**2))
+
+    def survived(self, elapsed: float) -> float:
+        """P(talk <= elapsed): where a call ``elapsed`` s old sits in the distribution."""
+        if elapsed <= 0:
+            return 0.0
+        return _NORMAL.cdf((math.log(elapsed) - self.mu) / self.sigma)
+
+    def draw_total(self, rng: random.Random, below: float = 0.0) -> float:
+        """A talk time, given that it is longer than the share ``below`` of all calls."""
+        if below <= 0.0:
+            return rng.lognormvariate(self.mu, self.sigma)
+        u = below + rng.random() * (1.0 - below)
+        u = min(max(u, 1e-12), 1.0 - 1e-12)
+        return math.exp(self.mu + self.sigma * _NORMAL.inv_cdf(u))
+
+
+class _LogStats:
+    """Exponentially weighted mean and variance of log talk times (plain while few)."""
+
+    __slots__ = ("calls", "mean", "var")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.mean = 0.0
+        self.var = 0.0
+
+    def add(self, value: float) -> None:
+        self.calls += 1
+        weight = max(ALPHA, 1.0 / self.calls)
+        delta = value - self.mean
+        self.mean += weight * delta
+        self.var = (1.0 - weight) * (self.var + weight * delta * delta)
+
+
+class _Share:
+    """An exponentially weighted share of yes among outcomes."""
+
+    __slots__ = ("count", "share")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.share = 0.0
+
+    def add(self, yes: bool) -> None:
+        self.count += 1
+        self.share += max(ALPHA, 1.0 / self.count) * ((1.0 if yes else 0.0) - self.share)
+
+
+class WaitHistory:
+    """What the queues' recent calls say: talk times, answer delays, who gave up.
+
+    Fed by the services as calls end (``talk``), are answered (``answered``) or
+    abandoned (``abandoned``); read by the estimate (``fit``, ``answer_delay``,
+    ``abandon_share``). Nothing here knows a clock.
+    """
+
+    def __init__(self) -> None:
+        self._queue: dict[str, _LogStats] = {}
+        self._agent: dict[tuple[str, str], _LogStats] = {}
+        self._delay: dict[str, tuple[float, int]] = {}
+        self._gave_up: dict[str, _Share] = {}
+        self._pauses: dict[str, _LogStats] = {}
+
+    def talk(self, queue: str, agent: str, seconds: float) -> None:
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"talk time must be a finite number >= 0, got {seconds}")
+        value = math.log(max(seconds, 1.0))
+        self._queue.setdefault(queue, _LogStats()).add(value)
+        self._agent.setdefault((agent, queue), _LogStats()).add(value)
+
+    def answered(self, queue: str, delay: float) -> None:
+        """A waiting caller reached an agent ``delay`` s after being offered."""
+        if not (math.isfinite(delay) and delay >= 0):
+            raise ValueError(f"answer delay must be a finite number >= 0, got {delay}")
+        average, count = self._delay.get(queue, (0.0, 0))
+        count += 1
+        self._delay[queue] = (average + max(ALPHA, 1.0 / count) * (delay - average), count)
+        self._gave_up.setdefault(queue, _Share()).add(False)
+
+    def abandoned(self, queue: str) -> None:
+        self._gave_up.setdefault(queue, _Share()).add(True)
+
+    def paused(self, reason: str, seconds: float) -> None:
+        """An agent came back from a pause of ``reason`` that lasted ``seconds``."""
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"pause length must be a finite number >= 0, got {seconds}")
+        self._pauses.setdefault(reason, _LogStats()).add(math.log(max(seconds, 1.0)))
+
+    def pause_fit(self, reason: str) -> TalkFit | None:
+        """How long pauses of ``reason`` last; None until PAUSES_KNOWN_AFTER were measured
+        (an agent on a pause of unknown length is left out of estimates)."""
+        stats = self._pauses.get(reason)
+        if stats is None or stats.calls < PAUSES_KNOWN_AFTER:
+            return None
+        return TalkFit(stats.mean, max(math.sqrt(stats.var), MIN_SIGMA), stats.calls)
+
+    def calls(self, queue: str) -> int:
+        stats = self._queue.get(queue)
+        return 0 if stats is None else stats.calls
+
+    def fit(self, queue: str, expected: float = DEFAULT_EXPECTED_TALK, agent: str = "") -> TalkFit:
+        """The queue's talk times (the prior blended with data), at the agent's own pace
+        once they have PERSONAL_AFTER calls in this queue."""
+        prior = TalkFit.prior(expected)
+        stats = self._queue.get(queue)
+        if stats is None:
+            return prior
+        n = stats.calls
+        mu = (PRIOR_WEIGHT * prior.mu + n * stats.mean) / (PRIOR_WEIGHT + n)
+        var = (PRIOR_WEIGHT * prior.sigma**2 + n * stats.var) / (PRIOR_WEIGHT + n)
+        own = self._agent.get((agent, queue)) if agent else None
+        if own is not None and own.calls >= PERSONAL_AFTER:
+            mu = own.mean
+        return TalkFit(mu, max(math.sqrt(var), MIN_SIGMA), n)
+
+    def answer_delay(self, queue: str) -> float:
+        average, count = self._delay.get(queue, (0.0, 0))
+        blended = (PRIOR_WEIGHT * DEFAULT_ANSWER_DELAY + count * average) / (PRIOR_WEIGHT + count)
+        return blended
+
+    def abandon_share(self, queue: str) -> float:
+        share = self._gave_up.get(queue)
+        return 0.0 if share is None else share.share
+
+
+# -- the agents as they are now ---------------------------------------------------------
+class Doing(StrEnum):
+    FREE = "free"  # could take the caller now
+    RINGING = "ringing"  # a call is being offered to them
+    TALKING = "talking"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"  # on a pause whose usual length is known (WaitHistory.pause_fit)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentNow:
+    """One agent who may take the caller: what they do, for how long, at what pace."""
+
+    doing: Doing
+    elapsed: float  # seconds in that state
+    talk: TalkFit
+    wrapup: float = 0.0  # wrap-up after each call, seconds
+    # Seconds until the agent may take this caller (a relax step of the queue lets them in).
+    eligible_in: float = 0.0
+    pause: TalkFit | None = None  # for PAUSED: how long pauses of this reason last
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.elapsed) and self.elapsed >= 0):
+            raise ValueError(f"elapsed must be a finite number >= 0, got {self.elapsed}")
+        if not (math.isfinite(self.wrapup) and self.wrapup >= 0):
+            raise ValueError(f"wrapup must be a finite number >= 0, got {self.wrapup}")
+        if not (math.isfinite(self.eligible_in) and self.eligible_in >= 0):
+            raise ValueError(f"eligible_in must be a finite number >= 0, got {self.eligible_in}")
+        if self.doing is Doing.PAUSED and self.pause is None:
+            raise ValueError("a paused agent counts only with how long such pauses last")
+
+
+_DOING = {
+    AgentState.RINGING: Doing.RINGING,
+    AgentState.ON_CALL: Doing.TALKING,
+    AgentState.WRAP_UP: Doing.WRAP_UP,
+}
+
+
+def agents_now(
+    eligible: Iterable[tuple[str, float]],
+    statuses: Mapping[str, AgentStatus],
+    free: Callable[[str], bool],
+    fit: Callable[[str], TalkFit],
+    wrapup: float,
+    now: float,
+    pause_fit: Callable[[str], TalkFit | None] = lambda reason: None,
+) -> list[AgentNow]:
+    """The eligible agents as the estimate sees them. ``eligible``: (agent,
+    seconds until they may take the caller), as Router.eligible_over_time gives
+    them; ``free``: may the router offer them a call now; ``fit``: an agent's
+    talk times in the caller's queue; ``pause_fit``: how long pauses of a
+    reason last, None when not known (such paused agents are left out: nobody
+    knows when they come back)."""
+    found = []
+    for agent, eligible_in in eligible:
+        status = statuses.get(agent)
+        if status is None or status.state is AgentState.LOGGED_OUT:
+            continue
+        elapsed = max(now - status.since, 0.0)
+        if status.state is AgentState.PAUSED:
+            pause = pause_fit(status.reason)
+            if pause is not None:
+                found.append(
+                    AgentNow(Doing.PAUSED, elapsed, fit(agent), wrapup, eligible_in, pause)
+                )
+            continue
+        # READY but not free: held for a call about to ring.
+        doing = Doing.FREE if free(agent) else _DOING.get(status.state, Doing.RINGING)
+        found.append(AgentNow(doing, elapsed, fit(agent), wrapup, eligible_in))
+    return found
+
+
+# -- the estimate and its confidence ---------------------------------------------------------
+class Why(StrEnum):
+    """Why a figure is not told to the caller (empty: it is)."""
+
+    OK = ""
+    NOBODY = "nobody staffed"
+    FEW_CALLS = "too few calls measured"
+    SPREAD = "too uncertain"
+
+
+@dataclass(frozen=True, slots=True)
+class Confidence:
+    """When the product stands by a figure: enough calls measured, a narrow spread."""
+
+    min_calls: int = 5
+    max_expected_error: float = 0.5  # expected |estimate - actual| / actual
+
+
+@dataclass(frozen=True, slots=True)
+class WaitEstimate:
+    seconds: float | None  # None: nobody staffed can take the caller
+    expected_error: float | None  # the draws' mean relative error of ``seconds``
+    why_not: Why = Why.OK
+
+    @property
+    def reliable(self) -> bool:
+        return self.why_not is Why.OK
+
+
+def estimate(
+    ahead: float,
+    agents: Sequence[AgentNow],
+    answer_delay: float = DEFAULT_ANSWER_DELAY,
+    abandon_share: float = 0.0,
+    confidence: Confidence = Confidence(),
+) -> WaitEstimate:
+    """The wait of a caller with ``ahead`` calls in front of them, and whether to tell it.
+
+    ``agents``: everyone staffed who may take this caller, as they are now
+    (``agents_now``: paused agents only when pauses of their reason are known).
+    ``ahead`` may be fractional (Router.expected_ahead).
+    """
+    if not (math.isfinite(ahead) and ahead >= 0):
+        raise ValueError(f"ahead must be a finite number >= 0, got {ahead}")
+    if not (math.isfinite(answer_delay) and answer_delay >= 0):
+        raise ValueError(f"answer delay must be a finite number >= 0, got {answer_delay}")
+    if not 0 <= abandon_share < 1:
+        raise ValueError(f"abandon share must be in [0, 1), got {abandon_share}")
+    if not agents:
+        return WaitEstimate(None, None, Why.NOBODY)
+    calls = min(agent.talk.calls for agent in agents)
+    free_now = sum(1 for a in agents if a.doing is Doing.FREE and a.eligible_in == 0)
+    if ahead < free_now:  # someone takes this caller at once: no model needed
+        return WaitEstimate(answer_delay, 0.0)
+    draws = _draws(len(agents) + math.ceil(ahead))
+    if draws == 0:
+        seconds = _deterministic(ahead * (1.0 - abandon_share), agents, answer_delay)
+        return WaitEstimate(seconds, None, _judge(calls, None, confidence))
+    waits = sorted(_draw_waits(ahead, agents, answer_delay, abandon_share, draws))
+    seconds = _best_relative(waits)
+    error = sum(abs(seconds - w) / max(w, RELATIVE_FLOOR) for w in waits) / len(waits)
+    return WaitEstimate(seconds, error, _judge(calls, error, confidence))
+
+
+def _judge(calls: int, error: float | None, confidence: Confidence) -> Why:
+    if calls < confidence.min_calls:
+        return Why.FEW_CALLS
+    if error is not None and error > confidence.max_expected_error:
+        return Why.SPREAD
+    return Why.OK
+
+
+def _draws(steps: int) -> int:
+    """Draws for this many steps a draw takes (agents + calls ahead); 0: too many to
+    draw in the budget, use expected values."""
+    draws = min(DRAWS, DRAW_BUDGET // steps)
+    return draws if draws >= MIN_DRAWS else 0
+
+
+def _draw_waits(
+    ahead: float,
+    agents: Sequence[AgentNow],
+    answer_delay: float,
+    abandon_share: float,
+    draws: int,
+) -> list[float]:
+    rng = random.Random(SEED)
+    whole, part = int(ahead), ahead - int(ahead)
+    below = [_survived(agent) for agent in agents]
+    waits = []
+    for _ in range(draws):
+        free = [(_free_in(agent, b, answer_delay, rng), i) for i, (agent, b) in enumerate(
+            zip(agents, below, strict=True))]  # fmt: skip
+        heapq.heapify(free)
+        # A fractional call ahead (from an average) counts in that share of the draws.
+        count = whole + (1 if rng.random() < part else 0)
+        for _ in range(count):
+            if abandon_share and rng.random() < abandon_share:
+                continue  # this caller gives up before an agent frees up for them
+            at, index = free[0]
+            agent = agents[index]
+            busy = answer_delay + agent.talk.draw_total(rng) + agent.wrapup
+            heapq.heapreplace(free, (at + busy, index))
+        waits.append(free[0][0] + answer_delay)
+    return waits
+
+
+def _survived(agent: AgentNow) -> float:
+    """Where the agent's current call (or pause) sits in its distribution."""
+    if agent.doing is Doing.TALKING:
+        return agent.talk.survived(agent.elapsed)
+    if agent.doing is Doing.PAUSED and agent.pause is not None:
+        return agent.pause.survived(agent.elapsed)
+    return 0.0
+
+
+def _free_in(agent: AgentNow, below: float, answer_delay: float, rng: random.Random) -> float:
+    return max(_done_in(agent, below, answer_delay, rng), agent.eligible_in)
+
+
+def _done_in(agent: AgentNow, below: float, answer_delay: float, rng: random.Random) -> float:
+    match agent.doing:
+        case Doing.FREE:
+            return 0.0
+        case Doing.RINGING:
+            return (
+                max(answer_delay - agent.elapsed, 0.0) + agent.talk.draw_total(rng) + agent.wrapup
+            )
+        case Doing.TALKING:
+            left = agent.talk.draw_total(rng, below) - agent.elapsed
+            return max(left, 0.0) + agent.wrapup
+        case Doing.WRAP_UP:
+            return max(agent.wrapup - agent.elapsed, 0.0)
+        case Doing.PAUSED:
+            assert agent.pause is not None  # checked when made
+            return max(agent.pause.draw_total(rng, below) - agent.elapsed, 0.0)
+
+
+def _best_relative(waits: Sequence[float]) -> float:
+    """The figure minimising the mean of |figure - w| / max(w, floor) over sorted ``waits``.
+
+    That mean is piecewise linear in the figure, so its minimum is a weighted
+    median: weights 1 / max(w, floor).
+    """
+    weights = [1.0 / max(w, RELATIVE_FLOOR) for w in waits]
+    half = sum(weights) / 2
+    running = 0.0
+    for wait, weight in zip(waits, weights, strict=True):
+        running += weight
+        if running >= half:
+            return wait
+    return waits[-1]
+
+
+def _deterministic(ahead: float, agents: Sequence[AgentNow], answer_delay: float) -> float:
+    """Expected values instead of draws (many agents: the draws would cost too much)."""
+    loads = []
+    for agent in agents:
+        cycle = answer_delay + agent.talk.mean + agent.wrapup
+        match agent.doing:
+            case Doing.FREE:
+                free_in = 0.0
+            case Doing.RINGING:
+                free_in = cycle - min(agent.elapsed, answer_delay)
+            case Doing.TALKING:
+                free_in = _median_left(agent.talk, agent.elapsed) + agent.wrapup
+            case Doing.WRAP_UP:
+                free_in = max(agent.wrapup - agent.elapsed, 0.0)
+            case Doing.PAUSED:
+                assert agent.pause is not None  # checked when made
+                free_in = _median_left(agent.pause, agent.elapsed)
+        loads.append(AgentLoad(max(free_in, agent.eligible_in), cycle))
+    wait = estimate_wait(round(ahead), loads)
+    assert wait is not None  # agents is not empty
+    return wait + answer_delay
+
+
+def _median_left(talk: TalkFit, elapsed: float) -> float:
+    """The median remaining talk of a call ``elapsed`` s old."""
+    below = talk.survived(elapsed)
+    u = below + (1.0 - below) / 2
+    return max(math.exp(talk.mu + talk.sigma * _NORMAL.inv_cdf(u)) - elapsed, 0.0)
+
+
+# -- how good the estimates were ------------------------------------------------------------
+def relative_errors(pairs: Sequence[tuple[float, float]]) -> list[float]:
+    """|estimate - actual| / actual for (estimate, actual) pairs, sorted.
+
+    Waits shorter than RELATIVE_FLOOR count as that long: a caller cannot tell
+    2 s from 6 s, and a ratio to a near-zero wait would say nothing.
+    """
+    for estimate_s, actual in pairs:
+        if not (math.isfinite(estimate_s) and math.isfinite(actual) and actual >= 0):
+            raise ValueError(f"not an (estimate, actual) pair: {(estimate_s, actual)}")
+    return sorted(abs(e - a) / max(a, RELATIVE_FLOOR) for e, a in pairs)
+
+
+def quantile(ordered: Sequence[float], q: float) -> float | None:
+    """The q-quantile of sorted values, linearly interpolated; None for no values."""
+    if not ordered:
+        return None
+    if not 0 <= q <= 1:
+        raise ValueError(f"q must be in [0, 1], got {q}")
+    position = q * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateRecord:
+    """One logged estimate and the wait that followed (wait_estimates)."""
+
+    queue: str
+    estimate: float
+    actual: float
+    reliable: bool | None  # None: logged before the confidence was
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSummary:
+    count: int
+    median: float | None  # of |estimate - actual| / actual
+    p90: float | None
+
+
+def summarize(pairs: Sequence[tuple[float, float]]) -> ErrorSummary:
+    errors = relative_errors(pairs)
+    return ErrorSummary(len(errors), quantile(errors, 0.5), quantile(errors, 0.9))
