@@ -464,7 +464,7 @@ def site_load(ctx: Context, path: Path) -> None:
     prepare_database(settings)
     storage = build_storage(settings)
     try:
-        counts = apply_site(definition, storage.sessions)
+        counts = apply_site(definition, storage.sessions, settings.dial_policy.country)
     finally:
         storage.engine.dispose()
     click.echo("loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))

@@ -19,6 +19,7 @@ from callcenter.core.outbound.settings import (
     CampaignSettingsError,
     load_settings,
 )
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.repositories import CampaignRepository
 
 Status = Literal["running", "paused", "done"]
@@ -48,9 +49,28 @@ class LeadsAdded:
 
 
 class Campaigns:
-    def __init__(self, repository: CampaignRepository, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, repository: CampaignRepository, clock: Callable[[], float], guard: DialGuard
+    ) -> None:
         self.repository = repository
         self.clock = clock
+        self.guard = guard
+
+    def refusal(self, campaign: Campaign, lead: LeadIn, where: str) -> str | None:
+        """Why the dial policy refuses ``lead``'s number (audited), or None (blocking)."""
+        settings = self.settings(campaign)
+        verdict = self.guard.check(
+            lead.phone,
+            settings.default_region,
+            settings.allowed_countries,
+            ("campaign", campaign.name),
+            where,
+        )
+        return (
+            None
+            if verdict.ok
+            else f"refused by the dial policy ({verdict.reason}): " + (verdict.detail)
+        )
 
     # -- campaigns ----------------------------------------------------------------------------
     def create(self, name: str, settings: Mapping[str, Any]) -> Campaign:
@@ -109,6 +129,10 @@ class Campaigns:
                 continue
             if lead.phone in existing:
                 refused.append({"index": index, "reason": f"duplicate: {lead.phone}"})
+                continue
+            why = self.refusal(campaign, lead, "lead-api")
+            if why is not None:
+                refused.append({"index": index, "reason": why})
                 continue
             existing.add(lead.phone)
             good.append(lead)
