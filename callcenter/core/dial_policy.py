@@ -148,20 +148,22 @@ def check_number(raw: str, region: str, rules: DialRules) -> Verdict:
             f"{number} belongs to an international network or satellite system "
             f"(+{parsed.country_code}), which is not allowed",
         )
-    if country == NON_GEOGRAPHIC:
-        if not rules.non_geographic and parsed.country_code not in INTERNATIONAL_NETWORKS:
-            return Verdict(
-                number, "non-geographic", f"{number} is a non-geographic number, not allowed"
-            )
-    elif country not in rules.countries:
-        allowed = ", ".join(sorted(rules.countries)) or "none"
-        return Verdict(number, "country", f"{number} is in {country}; allowed countries: {allowed}")
+    network = parsed.country_code in INTERNATIONAL_NETWORKS  # allowed, if we are here
+    if country == NON_GEOGRAPHIC and not rules.non_geographic and not network:
+        return Verdict(
+            number, "non-geographic", f"{number} is a non-geographic number, not allowed"
+        )
+    # The type before the country: a premium-rate number abroad is counted as what it
+    # is (toll fraud shows in the audit's reasons), not as a foreign number.
     if kind not in rules.types:
         return Verdict(
             number,
             "number-type",
             f"{number} is a {kind.lower().replace('_', '-')} number, not allowed",
         )
+    if country != NON_GEOGRAPHIC and country not in rules.countries:
+        allowed = ", ".join(sorted(rules.countries)) or "none"
+        return Verdict(number, "country", f"{number} is in {country}; allowed countries: {allowed}")
     return Verdict(number, None)
 
 

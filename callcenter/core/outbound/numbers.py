@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")  # fullmatch: "$" alone lets "\n" through
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # whole text (fullmatch): "$" lets "\n" through
 MAX_INPUT = 40  # longer than any written form of a real number
 _SEPARATORS = re.compile(r"[\s().\-/]")
 _UNKNOWN_ZONE = "Etc/Unknown"

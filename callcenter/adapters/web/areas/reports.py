@@ -149,6 +149,23 @@ class EstimateAccuracy(BaseModel):
     totals: EstimateFigures
 
 
+class RefusalQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from", pattern=WHEN, description=f"Start: {WHEN_HELP}")
+    to: str = Field(pattern=WHEN, description=f"End (exclusive): {WHEN_HELP}")
+
+
+class ReasonCount(BaseModel):
+    reason: str
+    count: int
+
+
+class RefusalCounts(BaseModel):
+    period: ReportPeriod
+    reasons: list[ReasonCount] = Field(description="numbers refused, by reason, most first")
+    total: int
+
+
 # -- helpers -------------------------------------------------------------------
 def _service() -> Reports:
     return services().reports
@@ -156,6 +173,15 @@ def _service() -> Reports:
 
 def _period(query: ReportQuery) -> Period:
     return _service().period(query.from_, query.to, query.interval)
+
+
+def _period_head(service: Reports, period: Period) -> dict[str, Any]:
+    return {
+        "start": service.zone.local(period.since).isoformat(timespec="minutes"),
+        "end": service.zone.local(period.until).isoformat(timespec="minutes"),
+        "timezone": service.zone.name,
+        "interval": period.minutes,
+    }
 
 
 def _when(report: Report, at: float) -> str:
@@ -261,17 +287,30 @@ def estimates(query: EstimateQuery) -> EstimateAccuracy:
     service = _service()
     period = service.period(query.from_, query.to, 60)
     found: EstimateReport = service.estimates(period, query.queue)
-    head = {
-        "start": service.zone.local(period.since).isoformat(timespec="minutes"),
-        "end": service.zone.local(period.until).isoformat(timespec="minutes"),
-        "timezone": service.zone.name,
-        "interval": period.minutes,
-    }
     return EstimateAccuracy.model_validate(
         {
-            "period": head,
+            "period": _period_head(service, period),
             "queues": [{"queue": name} | row for name, row in found.queues.items()],
             "totals": found.totals,
+        }
+    )
+
+
+@api.get("/dial-refusals")
+@requires("supervisor")
+@api.input(RefusalQuery, location="query", arg_name="query")
+@api.output(RefusalCounts)
+@api.doc(summary="Numbers the dial policy refused in the period, counted by reason")
+def dial_refusals(query: RefusalQuery) -> RefusalCounts:
+    service = _service()
+    period = service.period(query.from_, query.to, 60)
+    counts = services().dial_refusals.counts(period.since, period.until)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return RefusalCounts.model_validate(
+        {
+            "period": _period_head(service, period),
+            "reasons": [{"reason": r, "count": n} for r, n in ordered],
+            "total": sum(counts.values()),
         }
     )
 
