@@ -209,9 +209,9 @@ def agents_needed(
     def enough(p: Performance) -> bool:
         return p.service_level >= goal.level and p.occupancy <= goal.max_occupancy
 
-    traffic = rate * aht
-    # Erlang C needs more agents than the traffic; with abandonment fewer may do.
-    n = max(1, math.floor(traffic) + 1 if patience is None else math.floor(traffic / 2))
+    # Erlang C needs more agents than the traffic. Abandonment only helps, so
+    # Erlang A starts from Erlang C's answer and steps down.
+    n = math.floor(rate * aht) + 1 if patience is None else agents_needed(rate, aht, goal).agents
     found = perform(n)
     while n > 1 and enough(found):  # Erlang A's start may already be enough: step down
         lower = perform(n - 1)
