@@ -168,3 +168,14 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
     assert [cell(t) for t in ("+1", "-1", "@SUM(A1)", "\tx")] == ["'+1", "'-1", "'@SUM(A1)", "'\tx"]
     assert cell("sales") == "sales" and cell(None) == ""
     assert cell(-2.5) == -2.5  # a number is written as a number
+
+
+def test_the_reports_page_has_the_section(rig: ConsoleRig) -> None:
+    rig.users.add("sue", "a long supervisor password", "supervisor")
+    supervisor = rig.client()
+    login(supervisor, "sue", "a long supervisor password", page="/reports")
+    html = supervisor.get("/reports").get_data(as_text=True)
+    for element in ("staffing-form", "staffing-queue", "staffing-table", "staffing-csv"):
+        assert f'id="{element}"' in html, element
+    assert "weighted seasonal average" in html and 'src="/static/staffing.js"' in html
+    assert '<option value="sales">sales</option>' in html
