@@ -12,7 +12,7 @@ call them through ``asyncio.to_thread``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -106,6 +106,10 @@ class CampaignRepository(Protocol):
     def update(self, campaign_id: int, **values: Any) -> bool: ...
 
     def figures(self, campaign_id: int, since: float) -> Figures: ...
+
+    def leads(self, campaign_id: int) -> Iterator[LeadRecord]:
+        """Every lead of the campaign, by id (an export)."""
+        ...
 
     def lead_numbers(self, campaign_id: int) -> set[str]: ...
 

@@ -6,14 +6,14 @@ nothing of HTTP; the console maps them to status codes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from callcenter.core.outbound.compliance import SITE_SCOPE, campaign_scope
 from callcenter.core.outbound.leads_csv import LeadIn, lead_from_fields
 from callcenter.core.outbound.numbers import BadNumber, normalise
-from callcenter.core.outbound.records import Campaign, CampaignExists, Figures
+from callcenter.core.outbound.records import Campaign, CampaignExists, Figures, LeadRecord
 from callcenter.core.outbound.settings import (
     CampaignSettings,
     CampaignSettingsError,
@@ -110,6 +110,10 @@ class Campaigns:
         figures = self.repository.figures(campaign_id, self.clock() - window)
         rate = 100.0 * figures.abandoned / figures.live_answered if figures.live_answered else 0.0
         return Progress(campaign, figures, window, rate, rules.abandon_cap_pct)
+
+    def leads(self, campaign_id: int) -> Iterator[LeadRecord]:
+        """Every lead of the campaign as stored, by id (the CSV export)."""
+        return self.repository.leads(self.get(campaign_id).id)
 
     # -- leads by API -------------------------------------------------------------------------
     def add_leads(self, campaign_id: int, leads: Sequence[Mapping[str, str]]) -> LeadsAdded:

@@ -9,8 +9,10 @@ per reason for its period (``/api/reports/dial-refusals``, areas/reports.py).
 from __future__ import annotations
 
 from apiflask import APIBlueprint
+from flask import Response
 from pydantic import BaseModel, Field
 
+from callcenter.adapters.web import csv_export
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.services import services
 
@@ -45,12 +47,32 @@ class RefusalPage(BaseModel):
     per_page: int
 
 
+COLUMNS = tuple(RefusalOut.model_fields)
+
+
+@api.get(".csv")
+@requires("supervisor")
+@api.input(RefusalQuery, location="query", arg_name="query")
+@api.doc(
+    summary="The same page as CSV (what callers keyed is neutralised for spreadsheets)",
+    responses=csv_export.csv_doc("refusal"),
+)
+def refusals_csv(query: RefusalQuery) -> Response:
+    page = _page(query)
+    rows = ([getattr(r, c) for c in COLUMNS] for r in page.refusals)
+    return csv_export.csv_response(csv_export.csv_text(COLUMNS, rows), "dial-refusals.csv")
+
+
 @api.get("")
 @requires("supervisor")
 @api.input(RefusalQuery, location="query", arg_name="query")
 @api.output(RefusalPage)
 @api.doc(summary="Numbers the dial policy refused, newest first")
 def refusals(query: RefusalQuery) -> RefusalPage:
+    return _page(query)
+
+
+def _page(query: RefusalQuery) -> RefusalPage:
     console = services()
     since = console.clock() - query.hours * 3600
     rows, total = console.dial_refusals.recent(

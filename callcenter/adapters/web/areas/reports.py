@@ -3,8 +3,6 @@ page, as JSON and as CSV (the same filters and the very same numbers)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +10,7 @@ from apiflask import APIBlueprint
 from flask import Response, render_template
 from pydantic import BaseModel, ConfigDict, Field
 
+from callcenter.adapters.web import csv_export
 from callcenter.adapters.web.areas import staffing
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.definitions import report_definitions
@@ -227,36 +226,25 @@ def _json(report: Report, kind: str) -> dict[str, Any]:
 
 def csv_text(report: Report, who: str, columns: tuple[str, ...]) -> str:
     """One row per interval, a totals row per queue/agent, and one for all of them."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; quotes what needs it
-    writer.writerow((who, "start", "end", *columns))
 
     def cells(name: str, start: str, end: str, figures: dict[str, Any]) -> list[Any]:
-        return [name, start, end, *("" if figures[c] is None else figures[c] for c in columns)]
+        return [name, start, end, *(figures[c] for c in columns)]
 
-    for name, row in _lines(report):
-        writer.writerow(cells(name, row["start"], row["end"], row))
     start, end = _when(report, report.period.since), _when(report, report.period.until)
-    for series in report.series:
-        writer.writerow(cells(series.name, start, end, series.totals))
-    writer.writerow(cells("(all)", start, end, report.totals))
-    return out.getvalue()
+    rows = [cells(name, row["start"], row["end"], row) for name, row in _lines(report)]
+    rows += [cells(series.name, start, end, series.totals) for series in report.series]
+    rows.append(cells("(all)", start, end, report.totals))
+    return csv_export.csv_text((who, "start", "end", *columns), rows)
 
 
 def _csv(report: Report, kind: str, columns: tuple[str, ...], query: ReportQuery) -> Response:
     name = f"{kind}-{query.from_}-{query.to}.csv".replace(":", "")
-    return Response(
-        csv_text(report, kind.rstrip("s"), columns),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_export.csv_response(csv_text(report, kind.rstrip("s"), columns), name)
 
 
 QUEUE_COLUMNS = tuple(QueueFigures.model_fields)
 AGENT_COLUMNS = tuple(AgentFigures.model_fields)
-CSV_DOC: dict[int | str, dict[str, Any]] = {
-    200: {"description": "CSV, one row per interval", "content": {"text/csv": {}}}
-}
+CSV_DOC = csv_export.csv_doc("interval")
 
 
 # -- routes (the role check comes first: a stranger learns nothing from validation) ------
