@@ -15,6 +15,7 @@ from callcenter.adapters.web.areas.reports import NAME, WHEN, WHEN_HELP
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.services import services
 from callcenter.core.repeat_contacts import Resolution
+from callcenter.core.workforce.erlang import ErlangInputError
 from callcenter.core.workforce.forecast import method_text
 from callcenter.services.console.reports import ReportInputError
 from callcenter.services.console.staffing import (
@@ -98,7 +99,10 @@ def _report(query: StaffingIn) -> StaffingReport:
     console = services()
     if query.queue not in console.queue_names():
         raise ReportInputError("queue", f"no queue named {query.queue!r}")
-    return console.reports.staffing(StaffingQuery(**query.model_dump()))
+    try:
+        return console.reports.staffing(StaffingQuery(**query.model_dump()))
+    except ErlangInputError as exc:  # a goal no staffing can meet
+        raise ReportInputError("max_occupancy", str(exc)) from None
 
 
 def as_json(report: StaffingReport) -> dict[str, Any]:
