@@ -22,6 +22,7 @@ from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
+from callcenter.adapters.web.certificate import ensure_certificate
 from callcenter.adapters.web.server import WebServer
 from callcenter.config import Settings
 from callcenter.runtime import Controller
@@ -85,11 +86,18 @@ class Console:
         self.controller.directory.load()
         self.run(self.controller.reload_config())
 
-    def serve(self, port: int = 0) -> str:
-        """Serve the app over HTTP on loopback (the product's server); its base URL."""
-        self.server = WebServer(self.app, "127.0.0.1", port, self.controller.hub)
+    def serve(self, port: int = 0, tls: bool = True) -> str:
+        """Serve the app on loopback (the product's server, HTTPS with the certificate
+        generated in the state folder unless ``tls`` is off); its base URL."""
+        files = ensure_certificate(self.settings.state_dir / "tls") if tls else None
+        self.server = WebServer(self.app, "127.0.0.1", port, self.controller.hub, files)
         self.server.start()
-        return f"http://127.0.0.1:{self.server.port}"
+        return self.server.url
+
+    @property
+    def certificate(self) -> Path:
+        """The certificate ``serve`` uses (clients trust it, and only it)."""
+        return self.settings.state_dir / "tls" / "console.crt"
 
     def close(self) -> None:
         if self.server is not None:

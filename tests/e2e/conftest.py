@@ -245,7 +245,7 @@ class CallCenter:
     def base_url(self) -> str:
         web = self.controller.web
         assert web is not None, "the console is not enabled"
-        return f"http://127.0.0.1:{web.port}"
+        return web.url
 
     def caller(self, address: str = "127.0.0.2", port: int = CALLER_PORT) -> SippCaller:
         return SippCaller(
