@@ -166,6 +166,28 @@ class UserRepository:
                 AuditRow(at=time.time(), actor=actor, action=action, target=target, detail=detail)
             )
 
+    def audit_once(
+        self, actor: str, action: str, target: str, window: float, **detail: object
+    ) -> bool:
+        """Audit, unless ``actor`` did ``action`` on ``target`` in the last ``window``
+        seconds (one playback is many range requests). True if a row was written."""
+        now = time.time()
+        with self._sessions.begin() as session:
+            seen = session.scalars(
+                select(AuditRow.id)
+                .where(
+                    AuditRow.actor == actor,
+                    AuditRow.action == action,
+                    AuditRow.target == target,
+                    AuditRow.at > now - window,
+                )
+                .limit(1)
+            ).first()
+            if seen is not None:
+                return False
+            session.add(AuditRow(at=now, actor=actor, action=action, target=target, detail=detail))
+            return True
+
     def audit_entries(self, limit: int = 200) -> list[AuditRow]:
         with self._sessions() as session:
             rows = list(session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)))

@@ -14,7 +14,12 @@ from apiflask import APIBlueprint, APIFlask, abort
 from flask import Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
-FILES = ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js")
+FILES = (
+    "swagger-ui.css",
+    "swagger-ui-bundle.js",
+    "swagger-ui-standalone-preset.js",
+    "favicon-32x32.png",
+)
 PREFIX = "/api/docs/assets"
 FOLDER = Path(swagger_ui_path)
 
@@ -33,5 +38,6 @@ def install(app: APIFlask) -> None:
         SWAGGER_UI_CSS=f"{PREFIX}/swagger-ui.css",
         SWAGGER_UI_BUNDLE_JS=f"{PREFIX}/swagger-ui-bundle.js",
         SWAGGER_UI_STANDALONE_PRESET_JS=f"{PREFIX}/swagger-ui-standalone-preset.js",
+        DOCS_FAVICON=f"{PREFIX}/favicon-32x32.png",
     )
     app.register_blueprint(assets)
