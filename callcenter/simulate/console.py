@@ -22,7 +22,7 @@ from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
-from callcenter.adapters.web.certificate import ensure_certificate
+from callcenter.adapters.web.certificate import TlsFiles, ensure_certificate
 from callcenter.adapters.web.server import WebServer
 from callcenter.config import Settings
 from callcenter.runtime import Controller
@@ -86,18 +86,19 @@ class Console:
         self.controller.directory.load()
         self.run(self.controller.reload_config())
 
-    def serve(self, port: int = 0, tls: bool = True) -> str:
-        """Serve the app on loopback (the product's server, HTTPS with the certificate
-        generated in the state folder unless ``tls`` is off); its base URL."""
-        files = ensure_certificate(self.settings.state_dir / "tls") if tls else None
+    def serve(self, port: int = 0, tls: TlsFiles | None = None) -> str:
+        """Serve the app over HTTPS on loopback (the product's server) with ``tls``, or
+        the certificate generated in the state folder; its base URL."""
+        files = tls or ensure_certificate(self.settings.state_dir / "tls")
         self.server = WebServer(self.app, "127.0.0.1", port, self.controller.hub, files)
         self.server.start()
         return self.server.url
 
     @property
     def certificate(self) -> Path:
-        """The certificate ``serve`` uses (clients trust it, and only it)."""
-        return self.settings.state_dir / "tls" / "console.crt"
+        """The certificate being served (clients trust it, and only it)."""
+        assert self.server is not None and self.server.tls is not None, "not served"
+        return self.server.tls.cert
 
     def close(self) -> None:
         if self.server is not None:
