@@ -86,11 +86,13 @@ class Console:
         self.controller.directory.load()
         self.run(self.controller.reload_config())
 
-    def serve(self, port: int = 0, tls: TlsFiles | None = None) -> str:
+    def serve(self, port: int = 0, tls: TlsFiles | None = None, http_port: int = 0) -> str:
         """Serve the app over HTTPS on loopback (the product's server) with ``tls``, or
         the certificate generated in the state folder; its base URL."""
         files = tls or ensure_certificate(self.settings.state_dir / "tls")
-        self.server = WebServer(self.app, "127.0.0.1", port, self.controller.hub, files)
+        self.server = WebServer(
+            self.app, "127.0.0.1", port, self.controller.hub, files, http_port=http_port
+        )
         self.server.start()
         return self.server.url
 

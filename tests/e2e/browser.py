@@ -56,6 +56,7 @@ def new_browser(profile: Path, trust: Path | None = None) -> webdriver.Chrome:
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in FLAGS:
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP reports, errors
     spki = spki_sha256(trust or e2e_certificate().cert)
     options.add_argument(f"--ignore-certificate-errors-spki-list={spki}")
     options.add_argument(f"--user-data-dir={profile}")
