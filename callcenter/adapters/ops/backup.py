@@ -154,20 +154,24 @@ def _mode(path: Path, verb: str) -> Any:
     return f"{verb}:gz" if compressed else verb
 
 
+def _sqlite_copy(source_path: Path, target_path: Path) -> None:
+    """SQLite's online backup API: a consistent copy even while another connection writes."""
+    source = sqlite3.connect(source_path)
+    copy = sqlite3.connect(target_path)
+    try:
+        with copy:
+            source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+
+
 def _dump_database(url: str, kind: str, dump: Path, run: Runner) -> None:
     if kind == "sqlite":
         source_path = sqlite_path(url)
         if not source_path.exists():
             raise BackupError(f"no database at {source_path}")
-        # The online backup API: a consistent copy even while the controller writes.
-        source = sqlite3.connect(source_path)
-        copy = sqlite3.connect(dump)
-        try:
-            with copy:
-                source.backup(copy)
-        finally:
-            copy.close()
-            source.close()
+        _sqlite_copy(source_path, dump)
         return
     conninfo, env = _pg_target(url)
     argv = [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
@@ -361,14 +365,7 @@ def _load_database(url: str, kind: str, dump: Path, run: Runner) -> None:
             target.with_name(target.name + "-shm"),
         ):
             stale.unlink(missing_ok=True)
-        source = sqlite3.connect(dump)
-        copy = sqlite3.connect(target)
-        try:
-            with copy:
-                source.backup(copy)
-        finally:
-            copy.close()
-            source.close()
+        _sqlite_copy(dump, target)
         os.chmod(target, 0o600)
         return
     conninfo, env = _pg_target(url)
