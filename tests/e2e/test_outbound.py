@@ -90,7 +90,7 @@ def test_preview_the_agent_sees_the_lead_then_dials(outbound: Outbound) -> None:
     assert outbound.attempts(campaign) == []  # preview: nothing dialled by itself
 
     assert client.get("/api/outbound/preview/agent1").status_code == 404  # a read: none held
-    assert center.get(lambda c: c.agents.status("agent1").state.value) == "available"
+    assert center.get(lambda c: c.agents.status("agent1").state.value) == "ready"
     taken = client.post("/api/outbound/preview/agent1", headers={"X-CSRFToken": csrf})
     assert taken.status_code == 200, taken.get_json()
     lead = taken.get_json()
