@@ -211,7 +211,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=4, help="flood processes")
     parser.add_argument("--threads", type=int, default=50, help="attacking threads per process")
+    parser.add_argument("--switch", type=float, default=0, help="sys.setswitchinterval, s")
     args = parser.parse_args()
+    if args.switch:
+        sys.setswitchinterval(args.switch)
     with tempfile.TemporaryDirectory(prefix="login-flood-") as folder:
         console = Console(Path(folder))
         try:

@@ -43,9 +43,9 @@ from callcenter.adapters.pbx.publisher import PbxConfigPublisher
 from callcenter.adapters.pbx.secrets import read_secret
 from callcenter.adapters.pbx.sounds import SitePrompts
 from callcenter.adapters.pbx.spoken import SpokenPrompts
+from callcenter.adapters.web.console_server import ConsoleServer
 from callcenter.adapters.web.hub import Hub
 from callcenter.adapters.web.live import publish_event
-from callcenter.adapters.web.server import WebServer
 from callcenter.config import ConfigError, Settings
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import WaitHistory
@@ -201,7 +201,7 @@ class CallCenter:
         )
         self.users = UserRepository(self.storage.sessions)
         self.hub = Hub()
-        self.web: WebServer | None = None
+        self.web: ConsoleServer | None = None
         self._build_console()
         self._build_callbacks()
         self._build_inbound()

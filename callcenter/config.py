@@ -153,6 +153,22 @@ class WebSettings(_Section):
     session_hours: float = Field(12, gt=0, le=31 * 24)  # absolute, from the login
     login_per_address: str = "20 per minute"  # Flask-Limiter's notation
     login_per_user: str = "5 per minute"
+    # Checked by the front process before a request reaches the controller.
+    requests_per_address: str = "30 per second"
+    # The login page and attempts from all addresses together: a spread-out flood is
+    # refused (429) in the front; people who log in then wait a moment, calls do not.
+    login_total: str = "5 per second"
+    # Requests the controller's console works on at once (live streams aside); more wait
+    # in the front, so console load stays a small share of the controller's time.
+    upstream_concurrency: int = Field(2, ge=1, le=64)
+
+    @field_validator("login_per_address", "login_per_user", "requests_per_address", "login_total")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # e.g. "5 per minute", "30/second"
+        return value
 
     @field_validator("host")
     @classmethod

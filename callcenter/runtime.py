@@ -21,7 +21,7 @@ from callcenter.adapters.pbx.secrets import ensure_secret
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
 from callcenter.adapters.web.certificate import console_tls
-from callcenter.adapters.web.server import ServerLimits, WebServer
+from callcenter.adapters.web.console_server import ConsoleServer
 from callcenter.adapters.web.services import ConsoleServices
 from callcenter.bootstrap import CallCenter
 from callcenter.config import Settings
@@ -92,8 +92,7 @@ class Controller(CallCenter):
         web = self.settings.web
         app = create_app(services, secret, web)
         tls = console_tls(web, self.settings.state_dir) if web.tls else None
-        limits = ServerLimits(web.threads, web.connection_limit)
-        self.web = WebServer(app, web.host, web.port, self.hub, tls, web.http_port, limits)
+        self.web = ConsoleServer(app, web, self.hub, tls)
         self.web.start()
 
     async def stop(self) -> None:

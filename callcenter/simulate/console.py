@@ -23,8 +23,8 @@ from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
 from callcenter.adapters.web.certificate import TlsFiles, ensure_certificate
-from callcenter.adapters.web.server import WebServer
-from callcenter.config import Settings
+from callcenter.adapters.web.console_server import ConsoleServer
+from callcenter.config import Settings, WebSettings
 from callcenter.runtime import Controller
 from callcenter.services.site import parse_site
 from callcenter.simulate.loop_thread import ControllerThread
@@ -71,7 +71,7 @@ class Console:
         self.controller: Controller = self.thread.start(connect=None)
         self.services = self.controller.console_services(LoopBridge(self.thread.loop))
         self.app: APIFlask = create_app(self.services, secret_key)
-        self.server: WebServer | None = None
+        self.server: ConsoleServer | None = None
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         """Run a coroutine on the controller's loop."""
@@ -90,9 +90,8 @@ class Console:
         """Serve the app over HTTPS on loopback (the product's server) with ``tls``, or
         the certificate generated in the state folder; its base URL."""
         files = tls or ensure_certificate(self.settings.state_dir / "tls")
-        self.server = WebServer(
-            self.app, "127.0.0.1", port, self.controller.hub, files, http_port=http_port
-        )
+        web = WebSettings(host="127.0.0.1", port=port, http_port=http_port)
+        self.server = ConsoleServer(self.app, web, self.controller.hub, files)
         self.server.start()
         return self.server.url
 

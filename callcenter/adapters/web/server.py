@@ -36,6 +36,17 @@ class ServerLimits:
     connection_limit: int = 200
 
 
+def redirect_target(environ: dict[str, Any], https_port: int, fallback: str = "127.0.0.1") -> str:
+    """Where a plain HTTP request is sent: the same host, path and query over HTTPS."""
+    host = environ.get("HTTP_HOST", "")
+    if not HOST.fullmatch(host):
+        host = fallback
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    path = environ.get("PATH_INFO", "/") or "/"
+    query = environ.get("QUERY_STRING", "")
+    return f"https://{name}:{https_port}{path}" + (f"?{query}" if query else "")
+
+
 class WebServer:
     def __init__(
         self,
@@ -68,13 +79,16 @@ class WebServer:
 
     def start(self) -> None:
         self.hub.max_clients = max(1, self.limits.threads - RESERVED_WORKERS)
+        # A host that is a path: a Unix socket (the front's way in, see front.py).
+        bind = self.host if self.host.startswith("/") else (self.host, self.port)
         server = wsgi.Server(
-            (self.host, self.port),
+            bind,
             self.app,
             numthreads=self.limits.threads,
             max=self.limits.threads,
             accepted_queue_size=self.limits.connection_limit,
             accepted_queue_timeout=5,
+            request_queue_size=min(self.limits.connection_limit, 1024),  # the listen backlog
             server_name="callcenter",
         )
         if self.tls is not None:
@@ -100,16 +114,10 @@ class WebServer:
         thread.start()
         self._servers.append(server)
         self._threads.append(thread)
-        return int(server.bind_addr[1])
+        return 0 if isinstance(server.bind_addr, str) else int(server.bind_addr[1])
 
     def _redirect(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        host = environ.get("HTTP_HOST", "")
-        if not HOST.fullmatch(host):
-            host = self.host
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        path = environ.get("PATH_INFO", "/") or "/"
-        query = environ.get("QUERY_STRING", "")
-        target = f"https://{name}:{self.port}{path}" + (f"?{query}" if query else "")
+        target = redirect_target(environ, self.port, self.host)
         start_response(
             "301 Moved Permanently",
             [("Location", target), ("Content-Type", "text/plain"), ("Content-Length", "0")],
