@@ -235,7 +235,10 @@ def _install_paths(ctx: Context) -> Any:
         state_dir=settings.state_dir.absolute(),
         provider=choose_provider(settings.pbx).name,
         root=settings.pbx.root.absolute(),
-        web_port=settings.web.port if settings.web.enabled else 0,
+        # The lowest port the console binds (HTTPS, or the redirecting plain HTTP one).
+        web_port=min(p for p in (settings.web.port, settings.web.http_port or 65535) if p)
+        if settings.web.enabled
+        else 0,
         sip_port=settings.sip.port,
     )
 

@@ -34,6 +34,7 @@ class FrontError(Exception):
 
 class ConsoleServer:
     def __init__(self, app: Any, web: WebSettings, hub: Hub, tls: TlsFiles | None) -> None:
+        self.app = app  # the console app itself (tests drive it with Flask's test client)
         self.web = web
         self.hub = hub
         self.tls = tls
