@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import collections
 import http.client
+import json
 import multiprocessing
 import re
 import socket
@@ -248,6 +249,7 @@ def main() -> None:
         print(f"flood on the {what}: {concurrent} concurrent attackers, {concurrent} loopback "
               f"addresses, {attempts} logins in {args.seconds + 1:.0f} s ({answers})")  # fmt: skip
     phases = (("no flood", quiet), ("flood elsewhere", elsewhere), ("flood console", loud))
+    figures: dict[str, Any] = {"concurrent_attackers": concurrent}
     print(f"{'probe':<10} {'phase':<16} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name in ("routing", "loop lag"):
         for phase, found in phases:
@@ -262,6 +264,14 @@ def main() -> None:
         console_vs_control = summary(loud[name])[1] / max(summary(elsewhere[name])[1], 1e-6)
         print(f"{name:<10} p95 ratio to no flood: {ratios}; console/elsewhere "
               f"{console_vs_control:.2f}")  # fmt: skip
+        figures[name] = {
+            phase: dict(zip(("p50_ms", "p95_ms", "max_ms"), summary(found[name]), strict=True))
+            for phase, found in phases
+        }
+        figures[name]["p95_ratio_console_flood"] = summary(loud[name])[1] / base
+        figures[name]["p95_ratio_console_vs_elsewhere"] = console_vs_control
+    figures["logins"] = {str(k): v for k, v in counts.items()}
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
