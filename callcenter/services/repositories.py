@@ -83,7 +83,12 @@ class CallbackRepository(Protocol):
 
     def pending(self) -> list[Callback]: ...
 
-    def recent(self, status: str = "", limit: int = 100) -> list[Callback]: ...
+    def recent(
+        self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None
+    ) -> list[Callback]:
+        """Newest first; ``mine``: (booked by, queues): only those booked by them or in
+        those queues."""
+        ...
 
     def attempt(self, attempt: Attempt) -> int:
         """The attempt's audit row; its id."""
