@@ -44,9 +44,9 @@ from callcenter.adapters.pbx.publisher import PbxConfigPublisher
 from callcenter.adapters.pbx.secrets import read_secret
 from callcenter.adapters.pbx.sounds import SitePrompts
 from callcenter.adapters.pbx.spoken import SpokenPrompts
+from callcenter.adapters.web.console_server import ConsoleServer
 from callcenter.adapters.web.hub import Hub
 from callcenter.adapters.web.live import publish_event
-from callcenter.adapters.web.server import WebServer
 from callcenter.config import ConfigError, Settings
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import WaitHistory
@@ -207,7 +207,7 @@ class CallCenter:
         self.dial_refusals = DialRefusalRepository(self.storage.sessions)
         self.dial_guard = DialGuard(settings.dial_policy, self.dial_refusals, self.timers.clock)
         self.hub = Hub()
-        self.web: WebServer | None = None
+        self.web: ConsoleServer | None = None
         self._build_console()
         self._build_callbacks()
         self._build_inbound()
@@ -276,6 +276,7 @@ class CallCenter:
             self.hub.publish,
             self.timers.clock,
             zone,
+            lambda: {n: q.repeat_window_hours for n, q in self.storage.config.queues().items()},
         )
         # Listen / whisper / barge: calls to the supervisor's phone, followed over AMI.
         self.supervision = Supervision(
@@ -300,6 +301,7 @@ class CallCenter:
             lambda: {name: q.service_level_target for name, q in config.queues().items()},
             SiteZone.from_setting(self.settings.timezone),
             self.timers.clock,
+            lambda: {name: q.repeat_window_hours for name, q in config.queues().items()},
         )
         # A flow or queue naming a prompt nobody can play is refused (core/prompts.py).
         prompts = SitePrompts(self.asterisk.provider, self.settings.site_dir)

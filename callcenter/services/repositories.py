@@ -34,6 +34,7 @@ from callcenter.core.outbound.retry import LeadState
 from callcenter.core.queues import QueueSettings
 from callcenter.core.recordings import Recording
 from callcenter.core.records_backlog import RecordsBacklog
+from callcenter.core.repeat_contacts import Contact
 from callcenter.core.site import SiteDocuments
 from callcenter.core.stats import CallEventRecord
 from callcenter.core.users import User
@@ -82,7 +83,12 @@ class CallbackRepository(Protocol):
 
     def pending(self) -> list[Callback]: ...
 
-    def recent(self, status: str = "", limit: int = 100) -> list[Callback]: ...
+    def recent(
+        self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None
+    ) -> list[Callback]:
+        """Newest first; ``mine``: (booked by, queues): only those booked by them or in
+        those queues."""
+        ...
 
     def attempt(self, attempt: Attempt) -> int:
         """The attempt's audit row; its id."""
@@ -302,6 +308,10 @@ class ReportQueries(Protocol):
 
     def wait_estimates(self, since: float, until: float) -> list[EstimateRecord]:
         """Estimates made in [since, until) whose caller then reached an agent."""
+        ...
+
+    def contacts(self, since: float, until: float) -> list[Contact]:
+        """Calls that entered a queue in [since, until) (first-contact resolution)."""
         ...
 
 

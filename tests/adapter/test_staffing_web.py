@@ -147,6 +147,7 @@ def test_csv_is_the_json_and_only_for_supervisors(rig: ConsoleRig) -> None:
         ("queue=sales&level=1", "level"),
         ("queue=sales&patience=-3", "patience"),
         ("queue=Sales!", "queue"),
+        ("queue=sales&max_occupancy=0.00001", "max_occupancy"),
     ],
 )
 def test_bad_queries_name_the_field(rig: ConsoleRig, query: str, field: str) -> None:

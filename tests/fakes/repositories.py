@@ -152,8 +152,12 @@ class FakeCallbackRepository:
     def pending(self) -> list[Callback]:
         return [c for _, c in sorted(self.callbacks.items()) if c.status in PENDING]
 
-    def recent(self, status: str = "", limit: int = 100) -> list[Callback]:
+    def recent(
+        self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None
+    ) -> list[Callback]:
         newest = [c for _, c in sorted(self.callbacks.items(), reverse=True)]
+        if mine is not None:
+            newest = [c for c in newest if c.booked_by == mine[0] or c.queue in mine[1]]
         return [c for c in newest if not status or c.status == status][:limit]
 
     def attempt(self, attempt: Attempt) -> int:

@@ -273,6 +273,8 @@ class ApiTokenRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[float] = mapped_column(Float)
     last_used_at: Mapped[float | None] = mapped_column(Float)
+    # Refused from then on (epoch seconds); NULL only for tokens made before expiry existed.
+    expires_at: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditRow(Base):

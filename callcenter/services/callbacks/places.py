@@ -188,9 +188,12 @@ class Callbacks:
         except DialRefused as exc:
             raise CallbackError(exc.code, exc.message) from None
 
-    def recent(self, status: str = "", limit: int = 100) -> list[Callback]:
-        """The latest callbacks (with ``status``, if given), newest first; blocking."""
-        return self.repo.recent(status, limit)
+    def recent(
+        self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None
+    ) -> list[Callback]:
+        """The latest callbacks (with ``status``, if given; ``mine``: only those booked by
+        that agent or in those queues), newest first; blocking."""
+        return self.repo.recent(status, limit, mine)
 
     async def cancel(self, callback_id: int) -> Callback:
         callback = await asyncio.to_thread(self.repo.get, callback_id)

@@ -425,6 +425,11 @@ class Dialer:
             )
 
     # -- preview -------------------------------------------------------------------------------
+    def shown(self, agent: str) -> tuple[Campaign, LeadRecord] | None:
+        """The lead ``agent`` holds in preview, if any (a read: nothing changes)."""
+        held = self.previews.get(agent)
+        return (held[0], held[1]) if held is not None else None
+
     async def preview(self, agent: str) -> tuple[Campaign, LeadRecord]:
         """The next lead for ``agent`` in a preview campaign they work; the agent is held."""
         if agent in self.previews:
