@@ -1,9 +1,9 @@
 """The dial policy end to end: the real Asterisk, SIPp callers, the SIPp customers' server.
 
-- A caller keys a UK premium-rate number (with the US international prefix) in the
-  callback menu: told it cannot be called (Asterisk plays the refusal prompt), the
-  refusal audited with the number as keyed, nothing booked, no INVITE reaches the
-  customers' side.
+- A caller keys each toll-fraud number of issue 12 in the callback menu (UK and US
+  premium rate, a +882 network, a +881 satellite phone): told it cannot be called
+  (Asterisk plays the refusal prompt), the refusal audited with the number as
+  keyed, nothing booked, no INVITE reaches the customers' side.
 - A caller whose own caller ID is a US premium-rate number takes keep-my-place and
   confirms it: refused and told, and they keep their place in line.
 - A campaign whose lead list holds the toll-fraud numbers (written straight to the
@@ -64,22 +64,31 @@ def refusals(center: CallCenter) -> list[Any]:
     return center.rows(DialRefusalRow, order_by=DialRefusalRow.at)
 
 
+# The toll-fraud numbers of issue 12 as a caller keys them on a keypad (no +).
+KEYED = [
+    ("011449098790000", "+449098790000", "number-type"),  # UK premium rate, US prefix
+    ("0088213000000", "+88213000000", "international-network"),
+    ("19005551234", "+19005551234", "number-type"),  # US premium rate
+    ("011881631456789", "+881631456789", "international-network"),  # satellite
+]
+
+
+@pytest.mark.parametrize(("keyed", "number", "reason"), KEYED)
 def test_a_premium_number_keyed_in_the_callback_menu_is_refused_and_never_dialled(
-    callcenter: CallCenter, outbound: Outbound
+    callcenter: CallCenter, outbound: Outbound, keyed: str, number: str, reason: str
 ) -> None:
     center = callcenter
     start_alice(center, callback_site())  # a free agent: a booked callback would ring at once
     log = AsteriskLog(center)
     # Menu key 2: a callback; key 1 there: now. The caller ID is no number the plan knows,
     # so the caller is asked to key one in (ended by #).
-    keyed = "011449098790000"
     booker = caller(center, ["2", 1500, "1", 2500, keyed + "#", 500], "5550142", 0)
     wait_for(lambda: bool(refusals(center)), 40, "the refusal audited")
     wait_for(booker.ended, 30, "the caller told, then sent off")
     (refusal,) = refusals(center)
-    assert (refusal.reason, refusal.place, refusal.number) == ("number-type", "ivr-callback", keyed)
+    assert (refusal.reason, refusal.place, refusal.number) == (reason, "ivr-callback", keyed)
     assert (refusal.origin_kind, refusal.origin_id) == ("caller", "5550142")
-    assert "+449098790000" in refusal.detail and "premium-rate" in refusal.detail
+    assert number in refusal.detail
     assert center.rows(CallbackRow) == []
     wait_for(lambda: log.played("PJSIP/sipp", REFUSAL_PROMPT), 10, "the refusal prompt played")
     assert log.played("PJSIP/sipp", "Playing 'im-sorry")
