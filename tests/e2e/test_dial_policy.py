@@ -6,6 +6,7 @@
   keyed, nothing booked, no INVITE reaches the customers' side.
 - A caller whose own caller ID is a US premium-rate number takes keep-my-place and
   confirms it: refused and told, and they keep their place in line.
+- A supervisor sees the refusals counted on the reports page (headless Chromium).
 - A campaign whose lead list holds the toll-fraud numbers (written straight to the
   database, past the import's check) dials only the ordinary number: the others
   are refused at dial time, audited, and never reach the trunk.
@@ -19,10 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium import webdriver
 
 from callcenter.adapters.db.models import CallbackRow, DialRefusalRow
 from callcenter.simulate.procs import wait_for
+from tests.e2e.browser import log_in, screenshot
 from tests.e2e.conftest import CallCenter
+from tests.e2e.console import PASSWORD, add_user, fetch_json, poll, text
+from tests.e2e.console import console as console
 from tests.e2e.outbound_support import Outbound, outbound_fixture, window_around, zone_in_hours
 from tests.e2e.test_callbacks import (
     callback_site,
@@ -40,6 +45,11 @@ REFUSAL_PROMPT = "Playing 'cannot-complete-as-dialed"
 @pytest.fixture
 def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
     yield from outbound_fixture(callcenter, tmp_path)
+
+
+@pytest.fixture
+def customers(console: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
+    yield from outbound_fixture(console, tmp_path)
 
 
 class AsteriskLog:
@@ -158,3 +168,28 @@ def test_a_lead_list_of_toll_fraud_numbers_dials_only_the_ordinary_one(
         "+881631456789": "international-network",
     }
     assert outbound.customer_calls(1) == 1  # the ordinary number only
+
+
+def test_a_supervisor_sees_the_refusals_on_the_reports_page(
+    console: CallCenter, customers: Outbound, browser: webdriver.Chrome
+) -> None:
+    center = console
+    start_alice(center, callback_site())
+    booker = caller(center, ["2", 1500, "1", 2500, "19005551234#", 500], "5550143", 0)
+    wait_for(lambda: bool(refusals(center)), 40, "the refusal audited")
+    wait_for(booker.ended, 30, "the caller told, then sent off")
+    add_user(center, "sue", "supervisor")
+    log_in(browser, center.base_url, "sue", PASSWORD)
+    browser.get(f"{center.base_url}/reports")  # today, in the site's zone
+    try:
+        poll(lambda: "number-type" in text(browser, "#report-refusals tbody"), 15, "the count")
+    except AssertionError:
+        screenshot(browser, "dial-refusals-report")
+        raise
+    assert text(browser, "#report-refusals tbody").split() == ["number-type", "1"]
+    assert text(browser, "#report-refusals tfoot").split() == ["All", "reasons", "1"]
+    listed = fetch_json(browser, "/api/dial-refusals?hours=1")
+    assert [(r["number"], r["where"]) for r in listed["refusals"]] == [
+        ("19005551234", "ivr-callback")
+    ]
+    assert customers.customer_calls(0) == 0
