@@ -117,7 +117,12 @@ def test_an_agent_added_over_the_api_registers_and_takes_calls_without_a_restart
     assert phone.registered()
 
     # The agent's console user, made by the admin; the agent logs in and goes ready.
-    user = {"username": "newbie", "role": "agent", "agent": "newbie", "password": "a strong desk password"}
+    user = {
+        "username": "newbie",
+        "role": "agent",
+        "agent": "newbie",
+        "password": "a strong desk password",
+    }
     assert api("POST", "/api/admin/users", user)[0] == 201
     web = callcenter.controller.web
     assert web is not None

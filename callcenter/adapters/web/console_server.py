@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import select
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from typing import Any
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import callcenter
 from callcenter.adapters.web.certificate import TlsFiles
 from callcenter.adapters.web.front import FrontConfig, config_argument
 from callcenter.adapters.web.hub import Hub
@@ -26,6 +28,14 @@ from callcenter.config import WebSettings
 log = logging.getLogger(__name__)
 
 READY_WITHIN = 30.0
+
+
+def _same_code() -> dict[str, str]:
+    """The environment for the front: it imports this very callcenter package, wherever
+    the controller was started from."""
+    package_root = str(Path(callcenter.__file__).resolve().parents[1])
+    inherited = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, inherited) if p)}
 
 
 class FrontError(Exception):
@@ -82,6 +92,7 @@ class ConsoleServer:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=_same_code(),
         )
         bound = self._ready(self._front)
         self.port, self.http_port = bound["port"], bound["http_port"]
