@@ -12,7 +12,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,8 @@ class ConsoleServer:
         self._folder: Path | None = None
         self._inner: WebServer | None = None
         self._front: subprocess.Popen[str] | None = None
+        self._config: FrontConfig | None = None
+        self._stopping = threading.Event()
 
     @property
     def scheme(self) -> str:
@@ -87,8 +91,15 @@ class ConsoleServer:
             upstream_concurrency=self.web.upstream_concurrency,
             login_total=self.web.login_total,
         )
+        self._config = config
+        self._launch()
+        log.info("console on %s/ (front process %s)", self.url, self.front_pid)
+        threading.Thread(target=self._watch, name="console-front-watch", daemon=True).start()
+
+    def _launch(self) -> None:
+        assert self._config is not None
         self._front = subprocess.Popen(
-            [sys.executable, "-m", "callcenter.adapters.web.front", config_argument(config)],
+            [sys.executable, "-m", "callcenter.adapters.web.front", config_argument(self._config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -96,7 +107,24 @@ class ConsoleServer:
         )
         bound = self._ready(self._front)
         self.port, self.http_port = bound["port"], bound["http_port"]
-        log.info("console on %s/ (front process %d)", self.url, self._front.pid)
+        # A restarted front binds the same ports (the ones given may have been 0: any).
+        self._config = replace(self._config, port=self.port, http_port=self.http_port)
+
+    def _watch(self) -> None:
+        """The front died (killed, crashed): start it again; calls never noticed."""
+        while not self._stopping.is_set():
+            front = self._front
+            if front is None:
+                return
+            code = front.wait()
+            if self._stopping.is_set():
+                return
+            log.error("console front process %d exited (%s); starting it again", front.pid, code)
+            self._stopping.wait(1.0)
+            try:
+                self._launch()
+            except (FrontError, OSError):
+                log.exception("console front process did not start again; retrying")
 
     @staticmethod
     def _ready(front: subprocess.Popen[str]) -> dict[str, int]:
@@ -119,6 +147,7 @@ class ConsoleServer:
         return self._front.pid if self._front is not None else None
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._front is not None:
             self._front.terminate()
             try:
