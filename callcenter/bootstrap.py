@@ -24,6 +24,7 @@ from callcenter.adapters.db.campaigns import CampaignRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.adapters.db.desktop_records import DesktopRecords
+from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.recording_archive import RecordingArchive
@@ -65,6 +66,7 @@ from callcenter.services.console.reports import Reports, SiteZone
 from callcenter.services.console.retention import Retention
 from callcenter.services.console.supervision import Supervision
 from callcenter.services.console.wallboard import Wallboard
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.directory import AgentDirectory
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
@@ -200,6 +202,10 @@ class CallCenter:
             self.timers.clock,
         )
         self.users = UserRepository(self.storage.sessions)
+        # The dial policy ([dial_policy]): every number dialled or booked is vetted, every
+        # refusal audited (dial_refusals); the booking limits live in memory.
+        self.dial_refusals = DialRefusalRepository(self.storage.sessions)
+        self.dial_guard = DialGuard(settings.dial_policy, self.dial_refusals, self.timers.clock)
         self.hub = Hub()
         self.web: ConsoleServer | None = None
         self._build_console()
@@ -235,6 +241,7 @@ class CallCenter:
         self.inbound = Inbound(
             self.acd, self.calls, self.flows, self.queues, self.notifier,
             self.recordings, self.callbacks, self.timers.clock,
+            self.settings.dial_policy.country,
         )  # fmt: skip
         self.routes = CallRoutes(self.inbound, IvrRunner(self.storage.customers, fetch_json))
         self.agent_features = AgentFeatureRoute(
@@ -269,6 +276,7 @@ class CallCenter:
             self.hub.publish,
             self.timers.clock,
             zone,
+            lambda: {n: q.repeat_window_hours for n, q in self.storage.config.queues().items()},
         )
         # Listen / whisper / barge: calls to the supervisor's phone, followed over AMI.
         self.supervision = Supervision(
@@ -293,6 +301,7 @@ class CallCenter:
             lambda: {name: q.service_level_target for name, q in config.queues().items()},
             SiteZone.from_setting(self.settings.timezone),
             self.timers.clock,
+            lambda: {name: q.repeat_window_hours for name, q in config.queues().items()},
         )
         # A flow or queue naming a prompt nobody can play is refused (core/prompts.py).
         prompts = SitePrompts(self.asterisk.provider, self.settings.site_dir)
@@ -300,7 +309,7 @@ class CallCenter:
         # Campaign administration: settings, leads by API and CSV import (its own
         # thread, progress in lead_imports), DNC lists, progress figures.
         repository = CampaignRepository(self.storage.sessions)
-        self.campaigns = Campaigns(repository, self.timers.clock)
+        self.campaigns = Campaigns(repository, self.timers.clock, self.dial_guard)
         folder = self.settings.state_dir / "imports"
         self.lead_imports = LeadImports(repository, self.campaigns, folder, self.timers.clock)
 
@@ -316,13 +325,13 @@ class CallCenter:
 
         self.callbacks = Callbacks(
             repo, self.acd, self.calls, self.queues, self.notifier, self.timers,
-            self.scheduler, dnc_scopes, self.recordings.relative_path,
+            self.scheduler, dnc_scopes, self.recordings.relative_path, self.dial_guard,
         )  # fmt: skip
         trunk = next((t.name for t in self.settings.trunks if t.contact), "")
         self.callback_dialer = CallbackDialer(
             self.callbacks, repo, self.acd, self.agents, self.calls, self.queues,
             self.notifier, self.timers, self.pbx, lambda: trunk,
-            self.recordings.asterisk_path, dnc_scopes,
+            self.recordings.asterisk_path, dnc_scopes, self.dial_guard,
         )  # fmt: skip
         self.acd.hand_callbacks_to(self.callback_dialer.turn)
         self.callback_routes = CallbackRoutes(self.callback_dialer)
@@ -353,6 +362,7 @@ class CallCenter:
             self.timers,
             trunk,
             SpokenPrompts(self.settings, self.asterisk.layout()).make,
+            self.dial_guard,
             frozenset(t.name for t in self.settings.trunks if t.contact),
         )
         self.outbound_routes = OutboundRoutes(self.dialer_calls)

@@ -403,7 +403,7 @@ def agent_add(
     """Create an agent with a PJSIP account for their softphone."""
     import re
 
-    if not re.match(NAME_PATTERN, username):
+    if not re.fullmatch(NAME_PATTERN, username):
         raise click.BadParameter(f"must match {NAME_PATTERN}", param_hint="USERNAME")
     if not extension.isdigit():
         raise click.BadParameter("digits only", param_hint="--extension")
@@ -470,7 +470,7 @@ def site_load(ctx: Context, path: Path) -> None:
     prepare_database(settings)
     storage = build_storage(settings)
     try:
-        counts = apply_site(definition, storage.sessions)
+        counts = apply_site(definition, storage.sessions, settings.dial_policy.country)
     finally:
         storage.engine.dispose()
     click.echo("loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))

@@ -31,6 +31,8 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from callcenter.core.dial_policy import DialPolicy
+
 DEFAULT_CONFIG_FILE = Path("/etc/callcenter/callcenter.toml")
 # Names that become PJSIP sections and dialplan extensions: at least two characters,
 # because the dialplan pattern for agent endpoints (_[a-z].) needs two.
@@ -215,6 +217,8 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
+    # Which numbers may ever be dialled (callbacks, leads): core/dial_policy.py.
+    dial_policy: DialPolicy = DialPolicy()
 
     @field_validator("timezone")
     @classmethod

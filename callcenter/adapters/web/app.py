@@ -13,6 +13,7 @@ from callcenter.adapters.web.areas import (
     calls,
     campaigns,
     desktop,
+    dial_refusals,
     health,
     login,
     outbound,
@@ -36,6 +37,7 @@ BLUEPRINTS = (
     calls.api,
     outbound.api,  # preview dialing, from the desktop
     callbacks.api,  # booked from the desktop
+    dial_refusals.api,  # numbers the dial policy refused
     wallboard.pages, wallboard.api,
     desktop.pages, desktop.api,
     supervisor.pages, supervisor.api,

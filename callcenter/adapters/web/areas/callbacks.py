@@ -1,8 +1,10 @@
 """/api/callbacks: book a callback at a time (an agent from the desktop), list and cancel them.
 
 The number is read as a phone number (E.164, or national in the queue's
-callback region) and the time must come with its UTC offset, so a booking
-means one instant whatever the browser's zone.
+callback region) and vetted by the dial policy (services/dial_guard.py: a
+refused number is a 422 naming the reason, too many bookings a 429); the time
+must come with its UTC offset, so a booking means one instant whatever the
+browser's zone.
 
 Agents see the callbacks they booked and those of the queues they take calls
 of; supervisors see all. A booking copies what the caller told the IVR only
@@ -20,7 +22,6 @@ from pydantic import BaseModel, Field, field_validator
 
 from callcenter.adapters.web.auth import Principal, requester, requires
 from callcenter.adapters.web.services import services
-from callcenter.core.outbound.numbers import BadNumber, normalise
 from callcenter.services.callbacks.places import CallbackError
 
 api = APIBlueprint("callbacks_api", __name__, url_prefix="/api/callbacks", tag="Callbacks")
@@ -73,7 +74,12 @@ def _out(callback: Any) -> CallbackOut:
     summary="Book a callback at a time",
     description="The call center calls the number at that time, when an agent of the queue "
     "is free, within the number's calling hours and never if it is on the do-not-call list.",
-    responses={404: "No such queue", 422: "Bad number, bad time, or a do-not-call number"},
+    responses={
+        404: "No such queue",
+        422: "Bad number, bad time, a do-not-call number, or a number the dial policy "
+        "refuses (code: country, number-type, international-network, non-geographic)",
+        429: "Too many callbacks booked in the last hour (code: rate-limit, hourly-cap)",
+    },
 )
 @requires("agent")
 def book(json_data: BookIn) -> CallbackOut:
@@ -81,19 +87,17 @@ def book(json_data: BookIn) -> CallbackOut:
     queue = console.queues.get(json_data.queue)
     if queue is None:
         raise CallbackError("unknown-queue", f"no queue {json_data.queue!r}")
-    try:
-        number = normalise(json_data.number, queue.callback.region)
-    except BadNumber as exc:
-        raise CallbackError("bad-number", str(exc)) from None
     who = requester()
     data = _call_data(json_data.call_id, who)
     callback = console.bridge.run(
         console.callbacks.book(
             json_data.queue,
-            number,
+            json_data.number,
             json_data.at.timestamp(),
             console.clock(),
             booked_by=who.agent or who.name,
+            origin=("agent", who.agent) if who.agent else ("user", who.name),
+            where="api",
             origin_call_id=json_data.call_id,
             data=data,
             notes=json_data.notes,
