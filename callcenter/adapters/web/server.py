@@ -32,7 +32,7 @@ HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:
 
 @dataclass(frozen=True, slots=True)
 class ServerLimits:
-    threads: int = 64
+    threads: int = 256
     connection_limit: int = 200
 
 
