@@ -74,7 +74,7 @@ class ConsoleServer:
         self._folder = Path(tempfile.mkdtemp(prefix="callcenter-console-"))  # 0700
         socket_path = self._folder / "app.sock"
         limits = ServerLimits(self.web.threads, self.web.connection_limit)
-        self._inner = WebServer(self._app, str(socket_path), 0, self.hub, limits=limits)
+        self._inner = WebServer(self._app, str(socket_path), self.hub, limits)
         self._inner.start()
         config = FrontConfig(
             host=self.web.host,
