@@ -150,7 +150,7 @@ class CallCenter:
         self.agi = FastAgiServer(settings.agi)
         self.notifier = Notifier()
         self.timers = Timers()
-        self.view = PbxView(self.ami)
+        self.view = PbxView(self.ami, lambda: [a.username for a in self.directory.accounts()])
         self.calls = CallBook()
         self.queues = QueueDirectory()
         self.flows = FlowDirectory()
