@@ -406,10 +406,9 @@ def agent_add(
     settings = ctx.settings
     prepare_database(settings)
     storage = build_storage(settings)
+    password = password or secrets.token_urlsafe(12)
     try:
-        account = storage.agents.add(
-            username, display_name, extension, password or secrets.token_urlsafe(12)
-        )
+        account = storage.agents.add(username, display_name, extension, password)
     except DuplicateAgent as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -419,7 +418,8 @@ def agent_add(
         asterisk.render(_accounts(settings))
         asterisk.cli("module reload res_pjsip.so")
     click.echo(f"agent {account.username} (extension {account.extension})")
-    click.echo(f"softphone: user {account.username}, password {account.password}")
+    # Shown once: the database keeps only its digest (core/sip_auth.py).
+    click.echo(f"softphone: user {account.username}, password {password}")
 
 
 @agent.command("list")

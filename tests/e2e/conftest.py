@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -30,7 +31,7 @@ from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import ProviderError, choose_provider
 from callcenter.config import Settings
 from callcenter.core.model import SipAccount
-from callcenter.services.site import parse_site
+from callcenter.services.site import Site, parse_site
 from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.sipp import SippCaller, SippResult, caller_scenario
@@ -49,6 +50,8 @@ PHONE_PORT = PORT_BASE - 9920  # softphones' SIP port, each on its own address (
 CUSTOMER_ADDRESS = "127.0.0.5"
 CUSTOMER_PORT = PORT_BASE - 9901  # 5099
 CUSTOMER_MEDIA_PORT = PORT_BASE - 9800  # 5200
+# Agents' SIP password when a test's site gives none: one per session, never shipped.
+AGENT_PASSWORD = secrets.token_urlsafe(18)
 
 
 def test_settings(root: Path, database_url: str = "") -> Settings:
@@ -152,6 +155,7 @@ class CallCenter:
     thread: ControllerThread
     database_url: str = ""
     phones: list[Softphone] = field(default_factory=list)
+    passwords: dict[str, str] = field(default_factory=dict)  # agent -> SIP password
     placed: list[PlacedCall] = field(default_factory=list)
     _next_address: int = 10
 
@@ -169,16 +173,26 @@ class CallCenter:
 
     def load_site(self, data: dict[str, Any]) -> None:
         """Write a site definition to the database and have the controller reload it."""
-        apply_site(parse_site(data, Path("."), "test site"), self.controller.storage.sessions)
+        apply_site(self._parsed(data), self.controller.storage.sessions)
         self.thread.run(self.controller.reload())
 
     def write_site(self, data: dict[str, Any]) -> None:
         """Write a site definition to the database only (no controller needed)."""
         engine = make_engine(self.settings.database_url)
         try:
-            apply_site(parse_site(data, Path("."), "test site"), make_sessions(engine))
+            apply_site(self._parsed(data), make_sessions(engine))
         finally:
             engine.dispose()
+
+    def _parsed(self, data: dict[str, Any]) -> Site:
+        """The site, each agent with a SIP password this test knows (the database keeps
+        only its digest): the site's own, or the session's."""
+        agents = []
+        for agent in data.get("agents", []):
+            agent = {"password": AGENT_PASSWORD, **agent}
+            self.passwords[agent["username"]] = agent["password"]
+            agents.append(agent)
+        return parse_site({**data, "agents": agents} if agents else data, Path("."), "test site")
 
     def account(self, username: str) -> SipAccount:
         if self.thread.controller is None:
@@ -222,12 +236,15 @@ class CallCenter:
             query = query.order_by(order_by if order_by is not None else model.id)
             return list(session.scalars(query))
 
-    def softphone(self, account: SipAccount, auto_answer: bool = False) -> Softphone:
+    def softphone(
+        self, account: SipAccount, auto_answer: bool = False, password: str | None = None
+    ) -> Softphone:
+        """A registered baresip for the agent, with the password this test gave it."""
         address = f"127.0.0.{self._next_address}"
         self._next_address += 1
         phone = Softphone(
             account.username,
-            account.password,
+            password or self.passwords[account.username],
             address,
             f"127.0.0.1:{SIP_PORT}",
             self.workdir / account.username,

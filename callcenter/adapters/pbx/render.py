@@ -24,6 +24,7 @@ from callcenter.config import NAME_PATTERN, Settings, TrunkSettings
 from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
 from callcenter.core.dialplan import Global, Var
 from callcenter.core.model import SipAccount
+from callcenter.core.sip_auth import SIP_REALM, is_ha1
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
 _PLACEHOLDER = re.compile(r"@@([A-Z_]+)@@")
@@ -75,6 +76,12 @@ def _check(value: str, what: str) -> str:
     return value
 
 
+def _ha1(account: SipAccount) -> str:
+    if not is_ha1(account.ha1):
+        raise RenderError(f"agent {account.username}: the SIP digest is not 32 hex digits")
+    return account.ha1
+
+
 def agents_conf(accounts: Iterable[SipAccount]) -> str:
     lines = ["; generated from the database: one endpoint/auth/aor per agent softphone", ""]
     for account in sorted(accounts, key=lambda a: a.username):
@@ -90,7 +97,7 @@ def agents_conf(accounts: Iterable[SipAccount]) -> str:
             "",
             f"[{name}](agent-auth)",
             f"username = {name}",
-            f"password = {_check(account.password, f'agent {name} password')}",
+            f"md5_cred = {_ha1(account)}",
             "",
             f"[{name}](agent-aor)",
             *(
@@ -193,6 +200,7 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
         "RTP_END": str(settings.sip.rtp_end),
         "QUALIFY_SECONDS": str(settings.sip.qualify_seconds),
         "QUALIFY_TIMEOUT": f"{settings.sip.qualify_timeout:g}",
+        "SIP_REALM": SIP_REALM,
     }
 
 
