@@ -36,6 +36,7 @@ from callcenter.adapters.db.wallboard_history import CallEventHistory
 from callcenter.adapters.http.fetch import fetch_json
 from callcenter.adapters.http.webhooks import WebhookDispatcher
 from callcenter.adapters.metrics.collector import CallCenterMetrics
+from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.channel_log import ChannelLogFile
 from callcenter.adapters.pbx.provider import choose_provider
@@ -106,7 +107,7 @@ class Storage:
 
 
 def build_storage(settings: Settings) -> Storage:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    make_state_dir(settings.state_dir)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     return Storage(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import click
 from rich.console import Console as RichConsole
 
 from callcenter.adapters.db.migrate import current, upgrade
+from callcenter.adapters.ops.modes import CONTROLLER_UMASK, make_state_dir
 from callcenter.adapters.pbx.provider import ProviderError
 from callcenter.adapters.pbx.render import RenderError
 from callcenter.bootstrap import build_asterisk, build_prompts, build_storage
@@ -51,7 +53,7 @@ pass_context = click.make_pass_decorator(Context)
 
 def prepare_database(settings: Settings) -> None:
     """Create the state directory and bring the schema up to date."""
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    make_state_dir(settings.state_dir)
     upgrade(settings.database_url)
 
 
@@ -66,6 +68,7 @@ def prepare_database(settings: Settings) -> None:
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """On-premise call center: controller, Asterisk provisioning, administration."""
+    os.umask(CONTROLLER_UMASK)  # nothing the call center writes is world-readable
     ctx.obj = Context(config_path)
 
 

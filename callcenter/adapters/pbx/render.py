@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.prompts import prompt_files
 from callcenter.config import NAME_PATTERN, Settings, TrunkSettings
 from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
@@ -58,6 +59,15 @@ class PbxLayout:
         if ".." in relative.parts or not path.is_absolute():
             raise ValueError(f"{inner} is outside the PBX directory")
         return self.host_dir / relative
+
+
+def _own(path: Path, uid: int, gid: int, mode: int) -> None:
+    """A folder with its owner and mode; only root changes them (the controller,
+    publishing as its own user, finds them made by `pbx up` / `pbx run`)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        os.chown(path, uid, gid)
+        os.chmod(path, mode)
 
 
 def fill(template: str, values: Mapping[str, str], source: str) -> str:
@@ -251,25 +261,28 @@ class Renderer:
         return bool(self.changed)
 
     def _make_dirs(self) -> None:
+        """The PBX folder's owners and modes (adapters/ops/modes.py): the configuration
+        is root's (what the controller publishes, its own), readable by Asterisk's group
+        and never writable by Asterisk; what Asterisk writes that the controller reads
+        (recordings, voicemail, logs) belongs to the controller's group (set-group-id
+        folders); nothing is world-readable."""
         base = self.layout.host_dir
-        for name in ("etc", "etc/dialplan", "etc/site", "etc/generated"):
-            (base / name).mkdir(parents=True, exist_ok=True)
-            os.chown(base / name, 0, self.layout.gid)
-            os.chmod(base / name, 0o750)
-        # Asterisk writes to these as its own user.
-        for name in (
-            "lib",
-            "lib/keys",
-            "spool",
-            "spool/recordings",
-            "log",
-            "log/cel-custom",
-            "run",
-            "cache",
-        ):
-            (base / name).mkdir(parents=True, exist_ok=True)
-            os.chown(base / name, self.layout.uid, self.layout.gid)
-        os.chmod(base, 0o755)
+        make_state_dir(self.settings.state_dir)
+        controller = self.settings.state_dir.stat()  # its owner runs the controller
+        uid, gid = self.layout.uid, self.layout.gid
+        _own(base, 0, 0, 0o711)  # Asterisk and the controller pass through
+        for name in ("etc", "etc/dialplan", "etc/site"):
+            _own(base / name, 0, gid, 0o750)
+        for name in ("etc/generated", "sounds"):  # the controller publishes into these
+            _own(base / name, controller.st_uid, gid, 0o2750)
+        for name in ("lib", "lib/keys", "run", "cache"):
+            _own(base / name, uid, gid, 0o750)
+        # The controller deletes old recordings (group write); it only reads the logs,
+        # whose folders logrotate wants writable by their owner alone.
+        for name in ("spool", "spool/recordings"):
+            _own(base / name, uid, controller.st_gid, 0o2770)
+        for name in ("log", "log/cel-custom"):
+            _own(base / name, uid, controller.st_gid, 0o2750)
 
     def publish_sounds(self) -> list[str]:
         """Only the site's prompts (a prompt made while Asterisk runs); what changed."""
@@ -281,14 +294,12 @@ class Renderer:
         """The site's prompts, played as custom/<name> (mounted there for Asterisk)."""
         target = self.layout.host_dir / "sounds"
         target.mkdir(parents=True, exist_ok=True)
-        os.chown(target, 0, self.layout.gid)
-        os.chmod(target, 0o755)
         wanted = {path.name: path for path in prompt_files(self.settings.site_dir)}
         for name, path in wanted.items():
             copy = target / name
             if not copy.exists() or copy.read_bytes() != path.read_bytes():
                 shutil.copyfile(path, copy)
-                os.chmod(copy, 0o644)
+                os.chmod(copy, 0o640)
                 self.changed.append(f"sounds/{name}")
         for stale in target.iterdir():
             if stale.name not in wanted:
@@ -311,6 +322,7 @@ class Renderer:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
         with os.fdopen(fd, "w") as handle:
             handle.write(content)
-        os.chown(tmp, 0, self.layout.gid)
+        if os.geteuid() == 0:  # else the folder's set-group-id bit gives Asterisk's group
+            os.chown(tmp, path.parent.stat().st_uid, self.layout.gid)
         os.replace(tmp, path)
         self.changed.append(relative)
