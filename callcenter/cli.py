@@ -257,15 +257,28 @@ def _install_paths(ctx: Context) -> Any:
     show_default=True,
 )
 @click.option(
+    "--fail2ban-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/etc/fail2ban"),
+    show_default=True,
+    help="fail2ban's folder: the filter and jail go in filter.d/ and jail.d/.",
+)
+@click.option(
     "--files-only",
     is_flag=True,
     help="Only write the files: no user, no Asterisk root, no systemctl (packaging).",
 )
 @pass_context
 def service_install(
-    ctx: Context, enable: bool, unit_dir: Path, logrotate_dir: Path, files_only: bool
+    ctx: Context,
+    enable: bool,
+    unit_dir: Path,
+    logrotate_dir: Path,
+    fail2ban_dir: Path,
+    files_only: bool,
 ) -> None:
-    """Install the controller's and Asterisk's systemd units and the log rotation.
+    """Install the controller's and Asterisk's systemd units, the log rotation and the
+    fail2ban jail (when fail2ban is installed).
 
     The controller runs as the system user `callcenter` (created if absent),
     Asterisk as `asterisk` (it drops to it after mounting its root); both restart
@@ -289,6 +302,7 @@ def service_install(
             enable=enable,
             unit_dir=unit_dir,
             logrotate_dir=logrotate_dir,
+            fail2ban_dir=fail2ban_dir,
             prepare=prepare,
             files_only=files_only,
         )
