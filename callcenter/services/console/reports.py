@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from callcenter.core import stats
 from callcenter.core.acd.waits import EstimateRecord, summarize
 from callcenter.core.stats import CallEventRecord, Figures, Leg, StateSpan
+from callcenter.services.console.staffing import StaffingQuery, StaffingReport, staffing_report
 from callcenter.services.repositories import ReportQueries
 
 INTERVALS = (15, 30, 60)
@@ -405,3 +406,9 @@ class Reports:
     def estimates(self, period: Period, queue: str = "") -> EstimateReport:
         """The accuracy of the wait estimates made in the period, per queue."""
         return estimate_report(self._history.wait_estimates(period.since, period.until), queue)
+
+    def staffing(self, query: StaffingQuery) -> StaffingReport:
+        """Forecast and staffing for one queue from today on (services/console/staffing.py)."""
+        return staffing_report(
+            self._history, self._targets(), self.zone, self._clock(), query, DEFAULT_TARGET
+        )

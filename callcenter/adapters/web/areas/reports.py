@@ -12,6 +12,7 @@ from apiflask import APIBlueprint
 from flask import Response, render_template
 from pydantic import BaseModel, ConfigDict, Field
 
+from callcenter.adapters.web.areas import staffing
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.definitions import report_definitions
 from callcenter.adapters.web.services import services
@@ -307,4 +308,5 @@ def page() -> Any:
         timezone=_service().zone.name,
         today=_service().zone.local(services().clock()).date().isoformat(),  # the site's today
         definitions=report_definitions(),
+        staffing_method=staffing.METHOD,
     )
