@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import posixpath
 import re
@@ -21,7 +22,8 @@ from pathlib import Path, PurePosixPath
 
 from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.prompts import prompt_files
-from callcenter.config import NAME_PATTERN, Settings, TrunkSettings
+from callcenter.adapters.pbx.tls import CERT_NAME, KEY_NAME, TlsError, ensure_certificate
+from callcenter.config import NAME_PATTERN, Settings, SipSettings, TrunkSettings
 from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
 from callcenter.core.dialplan import Global, Var
 from callcenter.core.model import SipAccount
@@ -92,7 +94,26 @@ def _ha1(account: SipAccount) -> str:
     return account.ha1
 
 
-def agents_conf(accounts: Iterable[SipAccount]) -> str:
+_ANYWHERE = "0.0.0.0/0.0.0.0,::/0"
+
+
+def _endpoint_security(name: str, sip: SipSettings) -> list[str]:
+    """SRTP and the address ACL of one agent's endpoint ([sip], [sip.agents.NAME])."""
+    lines = []
+    if sip.srtp_for(name):
+        lines += ["media_encryption = sdes", "media_encryption_optimistic = no"]
+    networks = sip.networks_for(name)
+    if networks:
+        allowed = ",".join(str(ipaddress.ip_network(n, strict=False)) for n in networks)
+        # Requests from elsewhere are refused (FailedACL in the security log, counted
+        # by fail2ban), and so is a registration naming a contact elsewhere.
+        lines += [f"deny = {_ANYWHERE}", f"permit = {allowed}"]
+        lines += [f"contact_deny = {_ANYWHERE}", f"contact_permit = {allowed}"]
+    return lines
+
+
+def agents_conf(accounts: Iterable[SipAccount], sip: SipSettings | None = None) -> str:
+    sip = sip or SipSettings()
     lines = ["; generated from the database: one endpoint/auth/aor per agent softphone", ""]
     for account in sorted(accounts, key=lambda a: a.username):
         name = account.username
@@ -104,6 +125,7 @@ def agents_conf(accounts: Iterable[SipAccount]) -> str:
             f"auth = {name}",
             f"aors = {name}",
             f'callerid = "{display}" <{_check(account.extension, "extension")}>',
+            *_endpoint_security(name, sip),
             "",
             f"[{name}](agent-auth)",
             f"username = {name}",
@@ -187,6 +209,29 @@ def globals_conf(settings: Settings) -> str:
     return "".join(f"{key} = {value}\n" for key, value in values.items())
 
 
+def tls_transport(settings: Settings, layout: PbxLayout) -> str:
+    """The TLS transport section ([sip] tls), or nothing."""
+    sip = settings.sip
+    if not sip.tls:
+        return ""
+    keys = f"{layout.inner_dir}/lib/keys"
+    lines = [
+        "[transport-tls]",
+        "type = transport",
+        "protocol = tls",
+        f"bind = {sip.bind}:{sip.tls_port}",
+        f"cert_file = {keys}/{CERT_NAME}",
+        f"priv_key_file = {keys}/{KEY_NAME}",
+        "method = tlsv1_2",
+        "verify_client = no",
+        "verify_server = no",
+    ]
+    if sip.external_address:
+        lines.append(f"external_media_address = {sip.external_address}")
+        lines.append(f"external_signaling_address = {sip.external_address}")
+    return "\n".join(lines) + "\n"
+
+
 def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict[str, str]:
     external = settings.sip.external_address
     return {
@@ -211,6 +256,7 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
         "QUALIFY_SECONDS": str(settings.sip.qualify_seconds),
         "QUALIFY_TIMEOUT": f"{settings.sip.qualify_timeout:g}",
         "SIP_REALM": SIP_REALM,
+        "SIP_TLS": tls_transport(settings, layout),
     }
 
 
@@ -228,6 +274,7 @@ class Renderer:
         empty file); the controller publishes them on every AMI login."""
         self.changed = []
         self._make_dirs()
+        self._certificate()
         values = placeholders(self.settings, self.layout, ami_secret)
         for template in sorted(ASTERISK_TEMPLATES.glob("*.conf")):
             self._write(template.name, fill(template.read_text(), values, template.name))
@@ -235,15 +282,34 @@ class Renderer:
         self._mirror(self.settings.site_dir / "asterisk", "site")
         self._write("generated/globals.conf", globals_conf(self.settings))
         if accounts is not None or not (self.etc / "generated/pjsip_agents.conf").exists():
-            self._write("generated/pjsip_agents.conf", agents_conf(accounts or []))
+            self._write(
+                "generated/pjsip_agents.conf", agents_conf(accounts or [], self.settings.sip)
+            )
         self._write("generated/pjsip_trunks.conf", trunks_conf(self.settings.trunks))
         self._mirror_sounds()
         return self.changed
 
+    def _certificate(self) -> None:
+        sip = self.settings.sip
+        if not sip.tls:
+            return
+        try:
+            made = ensure_certificate(
+                self.layout.host_dir / "lib" / "keys",
+                self.layout.gid,
+                [sip.bind, sip.external_address],
+                sip.tls_cert,
+                sip.tls_key,
+            )
+        except TlsError as exc:
+            raise RenderError(str(exc)) from None
+        if made:
+            self.changed.append(f"lib/keys/{CERT_NAME}")
+
     def render_agents(self, accounts: Iterable[SipAccount]) -> bool:
         """Rewrite only the agents' endpoints; True when they changed."""
         self.changed = []
-        self._write("generated/pjsip_agents.conf", agents_conf(accounts))
+        self._write("generated/pjsip_agents.conf", agents_conf(accounts, self.settings.sip))
         return bool(self.changed)
 
     def render_fallback_queues(self, wrapups: Mapping[str, float]) -> bool:
