@@ -43,6 +43,8 @@ from tests.e2e.browser import browser  # noqa: F401  (a fixture for console test
 # controllers and consoles never collide.
 PORT_BASE = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000"))
 SIP_PORT = PORT_BASE + 60
+SIP_TLS_PORT = PORT_BASE + 61
+FENCED_NETWORK = "127.0.0.250/32"  # the only source agent "fenced" may use
 CALLER_PORT = PORT_BASE - 9930  # SIPp callers' own SIP port (5070 by default)
 PHONE_PORT = PORT_BASE - 9920  # softphones' SIP port, each on its own address (5080)
 # Simulated customers (callcenter/simulate/customers.py) for outbound calls: one
@@ -65,6 +67,11 @@ def test_settings(root: Path, database_url: str = "") -> Settings:
             "port": SIP_PORT,
             "rtp_start": PORT_BASE + 6000,
             "rtp_end": PORT_BASE + 7999,
+            # TLS beside UDP, with a generated certificate; SRTP and an address ACL
+            # only for the agents tests/e2e/test_sip_security.py names.
+            "tls": True,
+            "tls_port": SIP_TLS_PORT,
+            "agents": {"tina": {"srtp": True}, "fenced": {"networks": [FENCED_NETWORK]}},
         },
         database={"url": database_url},
         trunks=[
@@ -237,25 +244,36 @@ class CallCenter:
             return list(session.scalars(query))
 
     def softphone(
-        self, account: SipAccount, auto_answer: bool = False, password: str | None = None
+        self,
+        account: SipAccount,
+        auto_answer: bool = False,
+        password: str | None = None,
+        *,
+        tls: bool = False,
+        srtp: bool = False,
+        registered: bool = True,
     ) -> Softphone:
-        """A registered baresip for the agent, with the password this test gave it."""
+        """A baresip for the agent, with the password this test gave it; registered
+        unless ``registered`` is False (then only started)."""
         address = f"127.0.0.{self._next_address}"
         self._next_address += 1
         phone = Softphone(
             account.username,
             password or self.passwords[account.username],
             address,
-            f"127.0.0.1:{SIP_PORT}",
+            f"127.0.0.1:{SIP_TLS_PORT if tls else SIP_PORT}",
             self.workdir / account.username,
             auto_answer=auto_answer,
             # Other suites on this machine use the same addresses: our own ports.
             sip_port=PHONE_PORT,
             ctrl_port=PHONE_PORT - 5,  # baresip takes sip_port + 1 for TLS
+            transport="tls" if tls else "udp",
+            media_encryption="srtp-mand" if srtp else "",
         )
         self.phones.append(phone)
         phone.start()
-        phone.wait_registered()
+        if registered:
+            phone.wait_registered()
         return phone
 
     @property
