@@ -128,3 +128,17 @@ def test_the_pbx_tree_by_owner_and_mode(state: Path, tmp_path: Path) -> None:
 
     for path in [state, *state.rglob("*")]:
         assert not path.stat().st_mode & 0o006 or (path.is_dir() and mode(path) & 0o7 == 0o1), path
+
+
+def test_every_command_runs_with_the_controllers_umask() -> None:
+    from click.testing import CliRunner
+
+    from callcenter.cli import main
+
+    old = os.umask(0o022)
+    try:
+        CliRunner().invoke(main, ["pbx", "--help"])
+        seen = os.umask(0o022)
+    finally:
+        os.umask(old)
+    assert seen == CONTROLLER_UMASK
