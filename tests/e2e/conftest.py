@@ -259,7 +259,7 @@ class CallCenter:
         self._next_address += 1
         phone = Softphone(
             account.username,
-            password or self.passwords[account.username],
+            password or self.passwords.get(account.username, AGENT_PASSWORD),
             address,
             f"127.0.0.1:{SIP_TLS_PORT if tls else SIP_PORT}",
             self.workdir / account.username,
