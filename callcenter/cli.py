@@ -14,7 +14,7 @@ import click
 from rich.console import Console as RichConsole
 
 from callcenter.adapters.db.migrate import current, upgrade
-from callcenter.adapters.ops.modes import CONTROLLER_UMASK, make_state_dir
+from callcenter.adapters.ops.modes import CONTROLLER_UMASK, drop_to_state_owner, make_state_dir
 from callcenter.adapters.pbx.provider import ProviderError
 from callcenter.adapters.pbx.render import RenderError
 from callcenter.bootstrap import build_asterisk, build_prompts, build_storage
@@ -592,8 +592,14 @@ def prompt_say(ctx: Context, name: str, text: str, voice: str) -> None:
 @main.command("run")
 @pass_context
 def run(ctx: Context) -> None:
-    """Run the controller in the foreground (AMI + FastAGI)."""
+    """Run the controller in the foreground (AMI + FastAGI).
+
+    Started as root on an installed state directory (owned by the service user), it
+    drops to that user first, as its systemd unit runs it."""
     settings = ctx.settings
+    user = drop_to_state_owner(settings.state_dir)
+    if user is not None:
+        click.echo(f"running as {user} (the state directory's owner)", err=True)
     prepare_database(settings)
     try:
         controller = Controller(settings)

@@ -142,3 +142,22 @@ def test_every_command_runs_with_the_controllers_umask() -> None:
     finally:
         os.umask(old)
     assert seen == CONTROLLER_UMASK
+
+
+def test_the_controller_started_as_root_becomes_the_state_directory_s_owner(
+    state: Path,
+) -> None:
+    from callcenter.adapters.ops.modes import drop_to_state_owner
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            drop_to_state_owner(state)
+            ids = (os.getuid(), os.geteuid(), os.getgid(), os.getegid())
+            code = 0 if ids == (CONTROLLER,) * 4 and os.getgroups() == [] else 2
+        finally:
+            os._exit(code)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    os.chown(state, 0, 0)
+    assert drop_to_state_owner(state) is None and os.geteuid() == 0  # root's own: stays

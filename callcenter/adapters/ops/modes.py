@@ -9,11 +9,14 @@
   delete recordings; nobody else can.
 - The state directory is 0711: its owner (the controller's user) lists it, Asterisk
   only passes through to ``pbx/``, others see nothing.
+- `callcenter run` started as root on a state directory another user owns becomes
+  that user (``drop_to_state_owner``), as its systemd unit would run it.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 from pathlib import Path
 
 CONTROLLER_UMASK = 0o027
@@ -40,3 +43,21 @@ def private_file(path: Path, mode: int = PRIVATE_FILE_MODE) -> None:
             os.chmod(path, info.st_mode & 0o777 & mode)
         return
     os.close(fd)
+
+
+def drop_to_state_owner(state_dir: Path) -> str | None:
+    """Started as root on a state directory another user owns (`service install`
+    hands it to ``callcenter``): become that user, its group and no other, before
+    anything is opened. Returns the user's name, or None when nothing changed."""
+    if os.geteuid() != 0 or not state_dir.is_dir():
+        return None
+    owner = state_dir.stat()
+    if owner.st_uid == 0:
+        return None
+    os.setgroups([])
+    os.setgid(owner.st_gid)
+    os.setuid(owner.st_uid)
+    try:
+        return pwd.getpwuid(owner.st_uid).pw_name
+    except KeyError:
+        return str(owner.st_uid)
