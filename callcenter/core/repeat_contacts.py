@@ -22,6 +22,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import phonenumbers
+
 from callcenter.core.outbound.numbers import BadNumber, normalise
 
 DEFAULT_REGION = "US"
@@ -39,6 +41,23 @@ def caller_key(number: str, customer_id: int | None, region: str = DEFAULT_REGIO
         return f"number:{normalise(digits, region)}"
     except BadNumber:
         return f"number:{digits.lstrip('+')}"
+
+
+def number_spellings(number: str, region: str = DEFAULT_REGION) -> set[str]:
+    """The ways one number may have been stored (E.164, without the +, with 00, the
+    national form), so a lookup by exact match finds the same caller's calls."""
+    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    if not digits.strip("+"):
+        return set()
+    found = {digits}
+    try:
+        e164 = normalise(digits, region)
+    except BadNumber:
+        return found
+    parsed = phonenumbers.parse(e164, None)
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    found |= {e164, e164[1:], "00" + e164[1:], "".join(ch for ch in national if ch.isdigit())}
+    return found
 
 
 @dataclass(frozen=True, slots=True)

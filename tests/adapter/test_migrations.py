@@ -42,7 +42,7 @@ def test_agents_sip_passwords_become_digests(tmp_path) -> None:  # type: ignore[
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     config = alembic_config(url)
-    command.upgrade(config, "0011")
+    command.upgrade(config, "0013")
     engine = create_engine(url)
     try:
         with engine.begin() as connection:

@@ -16,7 +16,8 @@ import pytest
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.db.models import AgentStateLogRow, CallEventRow
-from callcenter.adapters.web.areas.staffing import COLUMNS, cell
+from callcenter.adapters.web.areas.staffing import COLUMNS
+from callcenter.adapters.web.csv_export import cell
 from callcenter.core.queues import QueueSettings
 from callcenter.core.workforce.erlang import Goal, agents_needed
 from tests.support.console import ConsoleRig, console, login
@@ -146,6 +147,7 @@ def test_csv_is_the_json_and_only_for_supervisors(rig: ConsoleRig) -> None:
         ("queue=sales&level=1", "level"),
         ("queue=sales&patience=-3", "patience"),
         ("queue=Sales!", "queue"),
+        ("queue=sales&max_occupancy=0.00001", "max_occupancy"),
     ],
 )
 def test_bad_queries_name_the_field(rig: ConsoleRig, query: str, field: str) -> None:

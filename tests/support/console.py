@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.config import ConfigRepository
+from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.report_queries import ReportQueries
 from callcenter.adapters.db.site_config import SiteConfigStore
@@ -103,6 +104,7 @@ def _services(rig: ConsoleRig, loop: LoopThread, timezone: str) -> ConsoleServic
         "admin": rig.admin,
         "reload": rig.reload,
         "reports": rig.reports,
+        "dial_refusals": DialRefusalRepository(rig.sessions),
         "queue_names": lambda: list(config.queues()),
         "agent_names": lambda: [a.username for a in agents.accounts()],
     }
@@ -127,6 +129,7 @@ def console(database_url: str, timezone: str = "") -> Iterator[ConsoleRig]:
             lambda: {n: q.service_level_target for n, q in config.queues().items()},
             SiteZone.from_setting(timezone),
             lambda: rig.clock_at,
+            lambda: {n: q.repeat_window_hours for n, q in config.queues().items()},
         ),
     )
     rig.app = create_app(_services(rig, loop, timezone), secrets.token_hex(16))

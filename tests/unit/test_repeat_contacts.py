@@ -9,6 +9,7 @@ from callcenter.core.repeat_contacts import (
     Earlier,
     caller_key,
     judge,
+    number_spellings,
     recent_contacts,
     tally,
     total,
@@ -32,6 +33,15 @@ def test_the_same_caller_is_one_key_however_the_number_is_written() -> None:
     assert caller_key("1001", None) == "number:1001"  # an internal extension
     assert caller_key("", None) == "" and caller_key("", 7) == "customer:7"
     assert caller_key("+12025550143", 7) == "customer:7"  # the customer, from any phone
+
+
+def test_the_spellings_of_one_number_are_found_together() -> None:
+    spellings = number_spellings("+12025550143")
+    assert {"+12025550143", "12025550143", "0012025550143", "2025550143"} <= spellings
+    assert number_spellings("2025550143") == spellings
+    assert number_spellings("1001") == {"1001"} and number_spellings("") == set()
+    french = number_spellings("+33612345678", "FR")
+    assert "0612345678" in french  # the national form keeps its trunk prefix
 
 
 def test_a_caller_back_within_the_window_is_a_repeat() -> None:

@@ -211,7 +211,12 @@ def agents_needed(
 
     # Erlang C needs more agents than the traffic. Abandonment only helps, so
     # Erlang A starts from Erlang C's answer and steps down.
-    n = math.floor(rate * aht) + 1 if patience is None else agents_needed(rate, aht, goal).agents
+    # Erlang C's occupancy is traffic / agents: the cap alone sets a floor.
+    traffic = rate * aht
+    floor = max(math.floor(traffic) + 1, math.ceil(traffic / goal.max_occupancy - 1e-9))
+    if floor > MAX_AGENTS:
+        raise ErlangInputError(f"more than {MAX_AGENTS} agents: check the inputs")
+    n = floor if patience is None else agents_needed(rate, aht, goal).agents
     found = perform(n)
     while n > 1 and enough(found):  # Erlang A's start may already be enough: step down
         lower = perform(n - 1)

@@ -154,5 +154,11 @@ def backtest(
     return accuracy(predicted, [o for o in history if o.day >= cut])
 
 
+def method_text() -> str:
+    """The method, as this module's docstring states it (for the API and the page)."""
+    paragraph = (__doc__ or "").split("\n\n")[1]
+    return " ".join(paragraph.split()).replace("``", "").removeprefix("Method: ")
+
+
 def days_from(start: date, count: int) -> list[date]:
     return [start + timedelta(days=n) for n in range(count)]

@@ -117,7 +117,7 @@ def staffing_report(
     ]
     seen, waits = observed((leg for leg in every if leg.queue == query.queue), zone, minutes)
     # The product's first recorded day (any queue): days before it are no history.
-    begin = min((zone.local(leg.offered_at).date() for leg in every), default=today)
+    begin = zone.local(min(leg.offered_at for leg in every)).date() if every else today
     days_seen = days_from(begin, (today - begin).days)
     target = targets.get(query.queue, default_target)
     measured = patience_estimate(waits)

@@ -168,3 +168,8 @@ def test_an_overloaded_queue_sheds_the_excess_by_abandonment() -> None:
     found = erlang_a_performance(8, RATE, AHT, TARGET, patience=1e9)
     assert found.abandon_probability == pytest.approx(0.2, abs=1e-6)
     assert found.occupancy == pytest.approx(1.0, abs=1e-6)
+
+
+def test_an_impossible_goal_is_a_clear_error_not_a_long_search() -> None:
+    with pytest.raises(ErlangInputError, match="more than 10000 agents"):
+        agents_needed(RATE, AHT, Goal(0.8, 20, max_occupancy=0.0001))

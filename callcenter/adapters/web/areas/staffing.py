@@ -1,18 +1,21 @@
-"""Forecast and staffing over HTTP: JSON and CSV (services/console/staffing.py)."""
+"""Forecast and staffing (JSON and CSV, services/console/staffing.py) and first-contact
+resolution (core/repeat_contacts.py) over HTTP."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from apiflask import APIBlueprint
 from flask import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from callcenter.adapters.web import csv_export
+from callcenter.adapters.web.areas.reports import NAME, WHEN, WHEN_HELP
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.services import services
-from callcenter.core.workforce import forecast as method
+from callcenter.core.repeat_contacts import Resolution
+from callcenter.core.workforce.erlang import ErlangInputError
+from callcenter.core.workforce.forecast import method_text
 from callcenter.services.console.reports import ReportInputError
 from callcenter.services.console.staffing import (
     MAX_DAYS,
@@ -23,9 +26,7 @@ from callcenter.services.console.staffing import (
 
 api = APIBlueprint("staffing_api", __name__, url_prefix="/api/reports", tag="Reports")
 
-# The method as the forecast's docstring states it, for the API and the page.
-METHOD = " ".join((method.__doc__ or "").split("\n\n")[1].split()).replace("``", "")
-METHOD = METHOD.removeprefix("Method: ")
+METHOD = method_text()
 
 
 class StaffingIn(BaseModel):
@@ -97,7 +98,10 @@ def _report(query: StaffingIn) -> StaffingReport:
     console = services()
     if query.queue not in console.queue_names():
         raise ReportInputError("queue", f"no queue named {query.queue!r}")
-    return console.reports.staffing(StaffingQuery(**query.model_dump()))
+    try:
+        return console.reports.staffing(StaffingQuery(**query.model_dump()))
+    except ErlangInputError as exc:  # a goal no staffing can meet
+        raise ReportInputError("max_occupancy", str(exc)) from None
 
 
 def as_json(report: StaffingReport) -> dict[str, Any]:
@@ -156,31 +160,14 @@ def as_json(report: StaffingReport) -> dict[str, Any]:
 
 
 COLUMNS = tuple(StaffingInterval.model_fields)
-RISKY = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet will not run: text that could start a formula gets a
-    leading apostrophe (numbers stay numbers: the writer gets them as numbers)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(RISKY):
-        return "'" + value
-    return value
 
 
 def csv_text(body: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(("queue", *COLUMNS))
-    for row in body["intervals"]:
-        writer.writerow([cell(body["queue"]), *(cell(row[c]) for c in COLUMNS)])
-    return out.getvalue()
+    rows = ([body["queue"], *(row[c] for c in COLUMNS)] for row in body["intervals"])
+    return csv_export.csv_text(("queue", *COLUMNS), rows)
 
 
-CSV_DOC: dict[int | str, dict[str, Any]] = {
-    200: {"description": "CSV, one row per interval", "content": {"text/csv": {}}}
-}
+CSV_DOC = csv_export.csv_doc("interval")
 
 
 @api.get("/staffing")
@@ -198,8 +185,77 @@ def staffing(query: StaffingIn) -> StaffingOut:
 @api.doc(summary="Forecast and staffing as CSV (same query)", responses=CSV_DOC)
 def staffing_csv(query: StaffingIn) -> Response:
     name = f"staffing-{query.queue}-{query.days}d.csv"
-    return Response(
-        csv_text(as_json(_report(query))),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    return csv_export.csv_response(csv_text(as_json(_report(query))), name)
+
+
+# -- first-contact resolution ---------------------------------------------------------
+class ResolutionQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from", pattern=WHEN, description=f"Start: {WHEN_HELP}")
+    to: str = Field(pattern=WHEN, description=f"End (exclusive): {WHEN_HELP}")
+    queue: str = Field("", pattern=NAME, description="Only this queue (default: all)")
+
+
+class ResolutionFigures(BaseModel):
+    answered: int = Field(description="calls answered in the period (their first contact)")
+    repeated: int = Field(description="followed by the same caller in the same queue in the window")
+    pending: int = Field(description="window still open, no repeat yet: left out of FCR")
+    resolved: int
+    fcr: float | None = Field(description="resolved / (resolved + repeated), 0-1")
+
+
+class ResolutionRow(ResolutionFigures):
+    name: str = Field(description="queue, agent or disposition code ('' for none)")
+
+
+class QueueResolutionRow(ResolutionRow):
+    window_hours: float
+
+
+class ResolutionOut(BaseModel):
+    start: str
+    end: str
+    timezone: str
+    queues: list[QueueResolutionRow]
+    agents: list[ResolutionRow]
+    dispositions: list[ResolutionRow]
+    totals: ResolutionFigures
+
+
+def _figures(found: Resolution) -> dict[str, Any]:
+    fcr = found.fcr
+    return {
+        "answered": found.answered,
+        "repeated": found.repeated,
+        "pending": found.pending,
+        "resolved": found.resolved,
+        "fcr": None if fcr is None else round(fcr, 4),
+    }
+
+
+@api.get("/fcr")
+@requires("supervisor")
+@api.input(ResolutionQuery, location="query", arg_name="query")
+@api.output(ResolutionOut)
+@api.doc(summary="First-contact resolution per queue, agent and disposition")
+def resolution(query: ResolutionQuery) -> ResolutionOut:
+    reports = services().reports
+    period = reports.period(query.from_, query.to, 60)
+    found = reports.resolution(period, query.queue)
+
+    def rows(table: dict[str, Resolution]) -> list[dict[str, Any]]:
+        return [{"name": name} | _figures(value) for name, value in table.items()]
+
+    return ResolutionOut.model_validate(
+        {
+            "start": reports.zone.local(period.since).isoformat(timespec="minutes"),
+            "end": reports.zone.local(period.until).isoformat(timespec="minutes"),
+            "timezone": reports.zone.name,
+            "queues": [
+                row | {"window_hours": found.windows[row["name"]]} for row in rows(found.queues)
+            ],
+            "agents": rows(found.agents),
+            "dispositions": rows(found.dispositions),
+            "totals": _figures(found.totals),
+        }
     )

@@ -1,7 +1,7 @@
 """agents' SIP passwords kept as PJSIP md5_cred digests, never in plain text
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-07 13:00:00
 
 Each agent's ``sip_password`` becomes ``sip_ha1`` = MD5(username:callcenter:password)
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
