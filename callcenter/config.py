@@ -134,7 +134,7 @@ class SipSettings(_Section):
     @classmethod
     def _agent_names(cls, values: dict[str, AgentSipSettings]) -> dict[str, AgentSipSettings]:
         for name in values:
-            if not re.match(NAME_PATTERN, name):
+            if not re.fullmatch(NAME_PATTERN, name):
                 raise ValueError(f"agent {name!r} must match {NAME_PATTERN}")
         return values
 
