@@ -217,7 +217,15 @@ def test_an_agent_sees_their_own_and_their_queues_callbacks_only(console: Consol
 
     async def book(queue: str, booked_by: str) -> int:
         at = time.time() + 7200
-        booked = await callbacks.book(queue, "+12125550199", at, time.time(), booked_by=booked_by)
+        booked = await callbacks.book(
+            queue,
+            "+12125550199",
+            at,
+            time.time(),
+            booked_by=booked_by,
+            origin=("agent", booked_by),
+            where="api",
+        )
         return booked.id
 
     theirs = console.run(book("support", AGENT))
