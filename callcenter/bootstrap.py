@@ -37,6 +37,7 @@ from callcenter.adapters.db.wallboard_history import CallEventHistory
 from callcenter.adapters.http.fetch import fetch_json
 from callcenter.adapters.http.webhooks import WebhookDispatcher
 from callcenter.adapters.metrics.collector import CallCenterMetrics
+from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.channel_log import ChannelLogFile
 from callcenter.adapters.pbx.provider import choose_provider
@@ -108,7 +109,7 @@ class Storage:
 
 
 def build_storage(settings: Settings) -> Storage:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    make_state_dir(settings.state_dir)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     return Storage(
@@ -152,7 +153,7 @@ class CallCenter:
         self.agi = FastAgiServer(settings.agi)
         self.notifier = Notifier()
         self.timers = Timers()
-        self.view = PbxView(self.ami)
+        self.view = PbxView(self.ami, lambda: [a.username for a in self.directory.accounts()])
         self.calls = CallBook()
         self.queues = QueueDirectory()
         self.flows = FlowDirectory()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import click
 from rich.console import Console as RichConsole
 
 from callcenter.adapters.db.migrate import current, upgrade
+from callcenter.adapters.ops.modes import CONTROLLER_UMASK, drop_to_state_owner, make_state_dir
 from callcenter.adapters.pbx.provider import ProviderError
 from callcenter.adapters.pbx.render import RenderError
 from callcenter.bootstrap import build_asterisk, build_prompts, build_storage
@@ -53,7 +55,7 @@ pass_context = click.make_pass_decorator(Context)
 
 def prepare_database(settings: Settings) -> None:
     """Create the state directory and bring the schema up to date."""
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    make_state_dir(settings.state_dir)
     upgrade(settings.database_url)
 
 
@@ -68,6 +70,7 @@ def prepare_database(settings: Settings) -> None:
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """On-premise call center: controller, Asterisk provisioning, administration."""
+    os.umask(CONTROLLER_UMASK)  # nothing the call center writes is world-readable
     ctx.obj = Context(config_path)
 
 
@@ -259,15 +262,28 @@ def _install_paths(ctx: Context) -> Any:
     show_default=True,
 )
 @click.option(
+    "--fail2ban-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/etc/fail2ban"),
+    show_default=True,
+    help="fail2ban's folder: the filter and jail go in filter.d/ and jail.d/.",
+)
+@click.option(
     "--files-only",
     is_flag=True,
     help="Only write the files: no user, no Asterisk root, no systemctl (packaging).",
 )
 @pass_context
 def service_install(
-    ctx: Context, enable: bool, unit_dir: Path, logrotate_dir: Path, files_only: bool
+    ctx: Context,
+    enable: bool,
+    unit_dir: Path,
+    logrotate_dir: Path,
+    fail2ban_dir: Path,
+    files_only: bool,
 ) -> None:
-    """Install the controller's and Asterisk's systemd units and the log rotation.
+    """Install the controller's and Asterisk's systemd units, the log rotation and the
+    fail2ban jail (when fail2ban is installed).
 
     The controller runs as the system user `callcenter` (created if absent),
     Asterisk as `asterisk` (it drops to it after mounting its root); both restart
@@ -291,6 +307,7 @@ def service_install(
             enable=enable,
             unit_dir=unit_dir,
             logrotate_dir=logrotate_dir,
+            fail2ban_dir=fail2ban_dir,
             prepare=prepare,
             files_only=files_only,
         )
@@ -413,10 +430,9 @@ def agent_add(
     settings = ctx.settings
     prepare_database(settings)
     storage = build_storage(settings)
+    password = password or secrets.token_urlsafe(12)
     try:
-        account = storage.agents.add(
-            username, display_name, extension, password or secrets.token_urlsafe(12)
-        )
+        account = storage.agents.add(username, display_name, extension, password)
     except DuplicateAgent as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -426,7 +442,8 @@ def agent_add(
         asterisk.render(_accounts(settings))
         asterisk.cli("module reload res_pjsip.so")
     click.echo(f"agent {account.username} (extension {account.extension})")
-    click.echo(f"softphone: user {account.username}, password {account.password}")
+    # Shown once: the database keeps only its digest (core/sip_auth.py).
+    click.echo(f"softphone: user {account.username}, password {password}")
 
 
 @agent.command("list")
@@ -690,8 +707,14 @@ def prompt_say(ctx: Context, name: str, text: str, voice: str) -> None:
 @main.command("run")
 @pass_context
 def run(ctx: Context) -> None:
-    """Run the controller in the foreground (AMI + FastAGI)."""
+    """Run the controller in the foreground (AMI + FastAGI).
+
+    Started as root on an installed state directory (owned by the service user), it
+    drops to that user first, as its systemd unit runs it."""
     settings = ctx.settings
+    user = drop_to_state_owner(settings.state_dir)
+    if user is not None:
+        click.echo(f"running as {user} (the state directory's owner)", err=True)
     prepare_database(settings)
     try:
         controller = Controller(settings)

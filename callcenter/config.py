@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 import zoneinfo
 from pathlib import Path
@@ -77,6 +78,24 @@ class AgiSettings(_Section):
     _check_host = field_validator("host")(_loopback)
 
 
+def _networks(values: list[str]) -> list[str]:
+    for value in values:
+        ipaddress.ip_network(value, strict=False)
+    return values
+
+
+class AgentSipSettings(_Section):
+    """One agent's phone, overriding [sip]'s srtp and agent_networks ([sip.agents.NAME])."""
+
+    srtp: bool | None = None
+    networks: list[str] | None = None
+
+    @field_validator("networks")
+    @classmethod
+    def _check_networks(cls, values: list[str] | None) -> list[str] | None:
+        return values if values is None else _networks(values)
+
+
 class SipSettings(_Section):
     bind: str = "0.0.0.0"
     port: int = Field(5060, ge=1, le=65535)
@@ -88,12 +107,52 @@ class SipSettings(_Section):
     # long it waits: a phone that stops answering is taken out of routing at once.
     qualify_seconds: int = Field(15, ge=1, le=300)
     qualify_timeout: float = Field(3.0, gt=0, le=30)
+    # Agents' phones may also register over TLS on tls_port; the certificate is the
+    # site's (PEM files) or, when none is named, one generated in the state directory.
+    tls: bool = False
+    tls_port: int = Field(5061, ge=1, le=65535)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # Every agent's calls with SRTP (SDES keys: use it with TLS); per agent in [sip.agents].
+    srtp: bool = False
+    # Agents' phones may register and call only from these networks (CIDR); empty: any.
+    agent_networks: list[str] = []
+    agents: dict[str, AgentSipSettings] = {}
 
     @field_validator("bind")
     @classmethod
     def _ip(cls, value: str) -> str:
         ipaddress.ip_address(value)
         return value
+
+    @field_validator("agent_networks")
+    @classmethod
+    def _check_networks(cls, values: list[str]) -> list[str]:
+        return _networks(values)
+
+    @field_validator("agents")
+    @classmethod
+    def _agent_names(cls, values: dict[str, AgentSipSettings]) -> dict[str, AgentSipSettings]:
+        for name in values:
+            if not re.fullmatch(NAME_PATTERN, name):
+                raise ValueError(f"agent {name!r} must match {NAME_PATTERN}")
+        return values
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> SipSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together (or neither: one is generated)")
+        if self.tls and self.tls_port == self.port:
+            raise ValueError("tls_port must differ from port")
+        return self
+
+    def srtp_for(self, agent: str) -> bool:
+        own = self.agents.get(agent)
+        return self.srtp if own is None or own.srtp is None else own.srtp
+
+    def networks_for(self, agent: str) -> list[str]:
+        own = self.agents.get(agent)
+        return self.agent_networks if own is None or own.networks is None else own.networks
 
 
 class PbxSettings(_Section):

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import click
 
-from callcenter.adapters.db.site_config import apply_site
+from callcenter.adapters.db.site_config import SiteConfigStore, apply_site
 from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.pbx.prompts import PromptError, speak
 from callcenter.bootstrap import build_asterisk, build_storage
@@ -179,7 +179,8 @@ class Demo:
         self.workdir = Path(tempfile.mkdtemp(prefix="callcenter-demo-"))
         self.phones: list[Softphone] = []
         self.started = time.monotonic()
-        # One password per demo run, shown on screen; never a shipped default.
+        # One password per demo run (console logins and softphones), shown on screen;
+        # never a shipped default.
         self.password = secrets.token_urlsafe(9)
         self.narrator = Narrator({number: name for name, number in CALLERS})
         self.talk = random.Random()
@@ -228,7 +229,12 @@ class Demo:
             self._say(f"no spoken menu ({exc}); callers will hear silence before the beep")
         storage = build_storage(self.settings)
         try:
-            counts = apply_site(load_site_file(DEMO_SITE), storage.sessions)
+            site = load_site_file(DEMO_SITE)
+            counts = apply_site(site, storage.sessions)
+            # The softphones need the password; the database keeps only its digest.
+            with SiteConfigStore(storage.sessions).writing() as config:
+                for entry in site.agents:
+                    config.set_agent_password(entry.username, self.password)
         finally:
             storage.engine.dispose()
         self._say("demo site loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
@@ -273,7 +279,7 @@ class Demo:
         for index, account in enumerate(accounts):
             phone = Softphone(
                 account.username,
-                account.password,
+                self.password,
                 f"127.0.0.{21 + index}",
                 f"127.0.0.1:{self.settings.sip.port}",
                 self.workdir / account.username,

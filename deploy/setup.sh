@@ -15,7 +15,8 @@ packages=(debootstrap sip-tester baresip-core espeak-ng sox python3 python3-venv
           util-linux ca-certificates postgresql-client)
 if [ "$mode" = "--test" ]; then
   # dumpcap (wireshark-common): bench/inbound_paths.py; systemd-analyze: the units' check
-  packages+=(postgresql chromium chromium-driver wireshark-common systemd)
+  # fail2ban: tests/e2e/test_sip_bans.py runs a fail2ban server of its own
+  packages+=(postgresql chromium chromium-driver wireshark-common systemd fail2ban)
 fi
 
 missing=()

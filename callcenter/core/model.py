@@ -10,7 +10,7 @@ class SipAccount:
     """An agent's softphone account: one PJSIP endpoint with one contact."""
 
     username: str
-    password: str
+    ha1: str  # MD5(username:realm:password) for PJSIP's md5_cred (core/sip_auth.py)
     display_name: str
     extension: str
     # A fixed contact for phones that do not register (sip:user@host:port).

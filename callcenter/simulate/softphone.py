@@ -31,6 +31,10 @@ class Softphone:
     auto_answer: bool = False
     sip_port: int = 5080
     ctrl_port: int = 4444
+    # "tls": register to the registrar's TLS port (it is given in ``registrar``);
+    # media_encryption "srtp-mand": SRTP with SDES keys, or no call.
+    transport: str = "udp"
+    media_encryption: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     _sock: socket.socket | None = None
@@ -58,6 +62,7 @@ class Softphone:
             "rtp_ports 30000-30999",
             "module_path /usr/lib/baresip/modules",
             *(f"module {name}" for name in MODULES[:3]),
+            *(["module srtp.so"] if self.media_encryption else []),
             *(f"module_app {name}" for name in MODULES[3:]),
             f"ctrl_tcp_listen {self.address}:{self.ctrl_port}",
             "sip_verify_server no",
@@ -65,9 +70,10 @@ class Softphone:
         (self.workdir / "config").write_text("\n".join(lines) + "\n")
         answer = "auto" if self.auto_answer else "manual"
         account = (
-            f"<sip:{self.username}@{self.registrar};transport=udp>"
+            f"<sip:{self.username}@{self.registrar};transport={self.transport}>"
             f";auth_pass={self.password};answermode={answer};regint=60"
             ";audio_codecs=PCMU,PCMA"
+            + (f";mediaenc={self.media_encryption}" if self.media_encryption else "")
         )
         (self.workdir / "accounts").write_text(account + "\n")
         (self.workdir / "contacts").write_text("")

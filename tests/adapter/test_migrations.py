@@ -30,3 +30,32 @@ def test_migrations_go_down_and_up_again(database_url: str) -> None:
     assert current(database_url) is None
     command.upgrade(config, "head")
     assert current(database_url) == head
+
+
+def test_agents_sip_passwords_become_digests(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0014: an agent's plain SIP password is replaced by its md5_cred digest; the
+    phone's password still matches it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from callcenter.core.sip_auth import sip_ha1
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0013")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO agents (username, display_name, extension, sip_password, "
+                    "active, static_contact) VALUES ('ann', 'Ann', '1001', 's3cret-A', 1, '')"
+                )
+            )
+        command.upgrade(config, "0014")
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT * FROM agents")).mappings().one()
+        assert row["sip_ha1"] == sip_ha1("ann", "s3cret-A")
+        assert "sip_password" not in row
+    finally:
+        engine.dispose()

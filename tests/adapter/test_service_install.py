@@ -56,6 +56,7 @@ def test_install_writes_units_that_systemd_verifies(tmp_path: Path) -> None:
         enable=True,
         unit_dir=tmp_path / "units",
         logrotate_dir=tmp_path / "logrotate.d",
+        fail2ban_dir=tmp_path / "no-fail2ban",
         run=run,
         prepare=lambda: prepared.append(True),
     )
@@ -87,7 +88,8 @@ def test_systemd_analyze_catches_a_broken_unit(tmp_path: Path) -> None:
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed")
     install(install_paths(tmp_path), enable=False, unit_dir=tmp_path, run=Recorder(),
-            logrotate_dir=tmp_path / "lr", files_only=True)  # fmt: skip
+            logrotate_dir=tmp_path / "lr", fail2ban_dir=tmp_path / "f2b",
+            files_only=True)  # fmt: skip
     unit = tmp_path / CONTROLLER_UNIT
     unit.write_text(unit.read_text().replace("Restart=on-failure", "Restart=sometimes"))
     result = subprocess.run(
@@ -104,7 +106,8 @@ def test_logrotate_rotates_asterisks_logs_and_the_channel_log_stays_readable(
         pytest.skip("logrotate is not installed")
     paths = install_paths(tmp_path)
     install(paths, enable=False, unit_dir=tmp_path / "units", run=Recorder(),
-            logrotate_dir=tmp_path / "logrotate.d", files_only=True)  # fmt: skip
+            logrotate_dir=tmp_path / "logrotate.d", fail2ban_dir=tmp_path / "f2b",
+            files_only=True)  # fmt: skip
     logs = paths.state_dir / "pbx" / "log"
     (logs / "cel-custom").mkdir(parents=True)
     (logs / "messages.log").write_text("[2026-12-07 06:00:00] NOTICE hello\n")
@@ -134,11 +137,29 @@ def test_logrotate_rotates_asterisks_logs_and_the_channel_log_stays_readable(
 
 def test_files_only_touches_nothing_else(tmp_path: Path) -> None:
     run = Recorder()
+    (tmp_path / "f2b").mkdir()  # fail2ban is installed
     report = install(install_paths(tmp_path), enable=True, unit_dir=tmp_path / "u",
-                     logrotate_dir=tmp_path / "l", run=run,
+                     logrotate_dir=tmp_path / "l", fail2ban_dir=tmp_path / "f2b", run=run,
                      prepare=lambda: pytest.fail("prepared"), files_only=True)  # fmt: skip
     assert run.calls == [] and not (tmp_path / "state").exists()
-    assert len(report.written) == 3
+    assert len(report.written) == 5
+
+
+def test_the_fail2ban_jail_reads_the_security_log_when_fail2ban_is_installed(
+    tmp_path: Path,
+) -> None:
+    paths = install_paths(tmp_path)
+    missing = install(paths, enable=False, unit_dir=tmp_path / "u", logrotate_dir=tmp_path / "l",
+                      fail2ban_dir=tmp_path / "f2b", run=Recorder(), files_only=True)  # fmt: skip
+    assert not (tmp_path / "f2b").exists()
+    assert any("apt-get install fail2ban" in note for note in missing.notes)
+    (tmp_path / "f2b").mkdir()
+    install(paths, enable=False, unit_dir=tmp_path / "u", logrotate_dir=tmp_path / "l",
+            fail2ban_dir=tmp_path / "f2b", run=Recorder(), files_only=True)  # fmt: skip
+    jail = (tmp_path / "f2b/jail.d/callcenter.conf").read_text()
+    assert f"logpath = {paths.state_dir}/pbx/log/security.log" in jail
+    assert "[callcenter-asterisk]" in jail and "filter = callcenter-asterisk" in jail
+    assert "failregex" in (tmp_path / "f2b/filter.d/callcenter-asterisk.conf").read_text()
 
 
 def test_service_user_is_made_once_as_a_system_user(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -30,7 +31,7 @@ from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import ProviderError, choose_provider
 from callcenter.config import Settings
 from callcenter.core.model import SipAccount
-from callcenter.services.site import parse_site
+from callcenter.services.site import Site, parse_site
 from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.sipp import SippCaller, SippResult, caller_scenario
@@ -46,6 +47,8 @@ from tests.e2e.browser import (
 # controllers and consoles never collide.
 PORT_BASE = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000"))
 SIP_PORT = PORT_BASE + 60
+SIP_TLS_PORT = PORT_BASE + 61
+FENCED_NETWORK = "127.0.0.250/32"  # the only source agent "fenced" may use
 CALLER_PORT = PORT_BASE - 9930  # SIPp callers' own SIP port (5070 by default)
 PHONE_PORT = PORT_BASE - 9920  # softphones' SIP port, each on its own address (5080)
 # Simulated customers (callcenter/simulate/customers.py) for outbound calls: one
@@ -53,6 +56,8 @@ PHONE_PORT = PORT_BASE - 9920  # softphones' SIP port, each on its own address (
 CUSTOMER_ADDRESS = "127.0.0.5"
 CUSTOMER_PORT = PORT_BASE - 9901  # 5099
 CUSTOMER_MEDIA_PORT = PORT_BASE - 9800  # 5200
+# Agents' SIP password when a test's site gives none: one per session, never shipped.
+AGENT_PASSWORD = secrets.token_urlsafe(18)
 
 
 trust_test_certificate()  # the consoles of these tests are HTTPS with the test certificate
@@ -69,6 +74,11 @@ def test_settings(root: Path, database_url: str = "") -> Settings:
             "port": SIP_PORT,
             "rtp_start": PORT_BASE + 6000,
             "rtp_end": PORT_BASE + 7999,
+            # TLS beside UDP, with a generated certificate; SRTP and an address ACL
+            # only for the agents tests/e2e/test_sip_security.py names.
+            "tls": True,
+            "tls_port": SIP_TLS_PORT,
+            "agents": {"tina": {"srtp": True}, "fenced": {"networks": [FENCED_NETWORK]}},
         },
         database={"url": database_url},
         trunks=[
@@ -168,6 +178,7 @@ class CallCenter:
     thread: ControllerThread
     database_url: str = ""
     phones: list[Softphone] = field(default_factory=list)
+    passwords: dict[str, str] = field(default_factory=dict)  # agent -> SIP password
     placed: list[PlacedCall] = field(default_factory=list)
     _next_address: int = 10
 
@@ -185,16 +196,26 @@ class CallCenter:
 
     def load_site(self, data: dict[str, Any]) -> None:
         """Write a site definition to the database and have the controller reload it."""
-        apply_site(parse_site(data, Path("."), "test site"), self.controller.storage.sessions)
+        apply_site(self._parsed(data), self.controller.storage.sessions)
         self.thread.run(self.controller.reload())
 
     def write_site(self, data: dict[str, Any]) -> None:
         """Write a site definition to the database only (no controller needed)."""
         engine = make_engine(self.settings.database_url)
         try:
-            apply_site(parse_site(data, Path("."), "test site"), make_sessions(engine))
+            apply_site(self._parsed(data), make_sessions(engine))
         finally:
             engine.dispose()
+
+    def _parsed(self, data: dict[str, Any]) -> Site:
+        """The site, each agent with a SIP password this test knows (the database keeps
+        only its digest): the site's own, or the session's."""
+        agents = []
+        for agent in data.get("agents", []):
+            agent = {"password": AGENT_PASSWORD, **agent}
+            self.passwords[agent["username"]] = agent["password"]
+            agents.append(agent)
+        return parse_site({**data, "agents": agents} if agents else data, Path("."), "test site")
 
     def account(self, username: str) -> SipAccount:
         if self.thread.controller is None:
@@ -238,23 +259,37 @@ class CallCenter:
             query = query.order_by(order_by if order_by is not None else model.id)
             return list(session.scalars(query))
 
-    def softphone(self, account: SipAccount, auto_answer: bool = False) -> Softphone:
+    def softphone(
+        self,
+        account: SipAccount,
+        auto_answer: bool = False,
+        password: str | None = None,
+        *,
+        tls: bool = False,
+        srtp: bool = False,
+        registered: bool = True,
+    ) -> Softphone:
+        """A baresip for the agent, with the password this test gave it; registered
+        unless ``registered`` is False (then only started)."""
         address = f"127.0.0.{self._next_address}"
         self._next_address += 1
         phone = Softphone(
             account.username,
-            account.password,
+            password or self.passwords.get(account.username, AGENT_PASSWORD),
             address,
-            f"127.0.0.1:{SIP_PORT}",
+            f"127.0.0.1:{SIP_TLS_PORT if tls else SIP_PORT}",
             self.workdir / account.username,
             auto_answer=auto_answer,
             # Other suites on this machine use the same addresses: our own ports.
             sip_port=PHONE_PORT,
             ctrl_port=PHONE_PORT - 5,  # baresip takes sip_port + 1 for TLS
+            transport="tls" if tls else "udp",
+            media_encryption="srtp-mand" if srtp else "",
         )
         self.phones.append(phone)
         phone.start()
-        phone.wait_registered()
+        if registered:
+            phone.wait_registered()
         return phone
 
     @property

@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from callcenter.core.model import SipAccount
 from callcenter.simulate.sipp import caller_scenario
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CallCenter
@@ -113,7 +112,7 @@ def test_an_agent_added_over_the_api_registers_and_takes_calls_without_a_restart
     # Live at once: Asterisk has the endpoint, the controller knows the agent's skill.
     assert "newbie" in callcenter.pbx.cli("pjsip show endpoints")
     assert callcenter.get(lambda c: c.directory.get("newbie")) is not None
-    phone = callcenter.softphone(SipAccount("newbie", SECRET, "New Agent", "1101"))
+    phone = callcenter.softphone(callcenter.account("newbie"), password=SECRET)
     assert phone.registered()
 
     # The agent's console user, made by the admin; the agent logs in and goes ready.

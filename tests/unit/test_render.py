@@ -21,10 +21,12 @@ from callcenter.adapters.pbx.render import (
 from callcenter.config import Settings, TrunkSettings
 from callcenter.core.dialplan import Global, Var
 from callcenter.core.model import SipAccount
+from callcenter.core.sip_auth import sip_ha1
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
-ALICE = SipAccount("agent1", "s3cret-A", "Alice Smith", "1001")
-BOB = SipAccount("agent2", "s3cret-B", 'Bob "the builder"', "1002")
+ALICE = SipAccount("agent1", sip_ha1("agent1", "s3cret-A"), "Alice Smith", "1001")
+BOB = SipAccount("agent2", sip_ha1("agent2", "s3cret-B"), 'Bob "the builder"', "1002")
+HA1 = sip_ha1("agent1", "pw")
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +77,9 @@ def test_agents_conf_sorted_endpoint_auth_aor() -> None:
     assert text.index("[agent1](agent-endpoint)") < text.index("[agent2](agent-endpoint)")
     for name, secret in (("agent1", "s3cret-A"), ("agent2", "s3cret-B")):
         assert f"[{name}](agent-endpoint)\nauth = {name}\naors = {name}\n" in text
-        assert f"[{name}](agent-auth)\nusername = {name}\npassword = {secret}\n" in text
+        ha1 = sip_ha1(name, secret)
+        assert f"[{name}](agent-auth)\nusername = {name}\nmd5_cred = {ha1}\n" in text
+        assert secret not in text
         assert f"[{name}](agent-aor)\n" in text
     assert 'callerid = "Alice Smith" <1001>' in text
     assert 'callerid = "Bob the builder" <1002>' in text  # quotes dropped, not escaped
@@ -88,9 +92,9 @@ def test_agents_conf_without_agents_is_only_a_comment() -> None:
 @pytest.mark.parametrize(
     "bad", ["a\nb", "a\rb", "a;b", "a[b", "a]b", "x\n[evil](agent-endpoint)", "pw\n", "1001\n"]
 )
-@pytest.mark.parametrize("field", ["display_name", "password", "extension"])
+@pytest.mark.parametrize("field", ["display_name", "ha1", "extension"])
 def test_agents_conf_refuses_config_syntax_in_values(field: str, bad: str) -> None:
-    values = {"username": "agent1", "password": "pw", "display_name": "Al", "extension": "1001"}
+    values = {"username": "agent1", "ha1": HA1, "display_name": "Al", "extension": "1001"}
     values[field] = bad
     with pytest.raises(RenderError, match=r"agent1|extension"):
         agents_conf([SipAccount(**values)])
@@ -102,7 +106,7 @@ def test_agents_conf_refuses_config_syntax_in_values(field: str, bad: str) -> No
 )
 def test_agents_conf_refuses_bad_usernames(username: str) -> None:
     with pytest.raises(RenderError, match="must match"):
-        agents_conf([SipAccount(username, "pw", "Al", "1001")])
+        agents_conf([SipAccount(username, HA1, "Al", "1001")])
 
 
 def trunk(**values: object) -> TrunkSettings:
@@ -287,7 +291,7 @@ def test_a_refused_value_leaves_the_previous_file(tmp_path: Path) -> None:
     agents = rendered(tmp_path) / "generated/pjsip_agents.conf"
     before = agents.read_text()
     with pytest.raises(RenderError):
-        renderer.render_agents([SipAccount("agent3", "pw\n[x]", "Eve", "1003")])
+        renderer.render_agents([SipAccount("agent3", HA1 + "\n[x]", "Eve", "1003")])
     assert agents.read_text() == before
 
 

@@ -19,6 +19,7 @@ from callcenter.adapters.pbx.render import Renderer
 from callcenter.config import Settings
 from callcenter.core.dialplan import Context, Global, Var
 from callcenter.core.model import SipAccount
+from callcenter.core.sip_auth import sip_ha1
 from tests.unit.test_render import layout_for
 
 NOT_PARSED = {
@@ -65,7 +66,9 @@ def render(root: Path) -> Path:
     )
     layout = layout_for(root)
     renderer = Renderer(settings, layout)
-    renderer.render("Zm9vYmFy", [SipAccount("agent1", "s3cret-A", "Alice Smith", "1001")])
+    renderer.render(
+        "Zm9vYmFy", [SipAccount("agent1", sip_ha1("agent1", "s3cret-A"), "Alice Smith", "1001")]
+    )
     renderer.render_voicemail(["support"], "install-secret")
     renderer.render_fallback_queues({"support": 30.0, "sales": 0.5})
     return layout.host_dir / "etc"
@@ -117,7 +120,10 @@ def test_manager_conf_has_the_controllers_user_on_loopback(etc: Path) -> None:
     read = set(one(manager, "ccuser", "read").split(","))
     write = set(one(manager, "ccuser", "write").split(","))
     assert {"call", "user", "agent"} <= read and "dialplan" not in read
-    assert {"call", "originate", "command"} <= write
+    # Only the rights the controller's actions and events need: never a shell command
+    # (command), an Originate of System() or a module load (system).
+    assert write == {"call", "agent", "originate", "reporting", "config"}
+    assert read == {"system", "call", "agent", "user", "dtmf"}
     assert "!Event: Newexten" in manager["ccuser"]["eventfilter"]
 
 

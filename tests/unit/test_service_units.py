@@ -118,7 +118,8 @@ def test_paths_a_unit_cannot_hold_are_refused(change: dict[str, object]) -> None
 
 def test_logrotate_names_the_state_dirs_logs_and_reopens_them_through_the_cli() -> None:
     text = render_logrotate(paths())
-    assert "/srv/cc-state/pbx/log/messages.log /srv/cc-state/pbx/log/queue_log {" in text
+    logs = "/srv/cc-state/pbx/log"
+    assert f"{logs}/messages.log {logs}/queue_log {logs}/security.log {{" in text
     assert "/srv/cc-state/pbx/log/cel-custom/events.json {" in text
     assert (
         "/opt/callcenter/.venv/bin/callcenter --config /etc/callcenter/site.toml pbx cli "

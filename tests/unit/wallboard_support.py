@@ -43,7 +43,7 @@ class Names:
     def get(self, username: str) -> SipAccount | None:
         if username == "ghost":
             return None
-        return SipAccount(username, "pw", username.title() + " Smith", "1001")
+        return SipAccount(username, "0" * 32, username.title() + " Smith", "1001")
 
 
 def queues() -> QueueDirectory:

@@ -235,7 +235,13 @@ class AmiClient:
         """An action whose answer is a list of events ending in ``...Complete``."""
         return await self._send({"Action": name, **headers}, timeout, as_list=None)
 
+    async def reload_module(self, module: str, timeout: float | None = None) -> None:
+        """Reload one Asterisk module: AMI ``Reload`` (the ``config`` right, not ``command``)."""
+        await self.action("Reload", timeout, Module=module)
+
     async def command(self, cli: str, timeout: float | None = None) -> str:
+        """A CLI command: needs the ``command`` right, which the controller's AMI user
+        does not hold (asterisk/manager.conf); for tools and tests with their own user."""
         response = await self._send({"Action": "Command", "Command": cli}, timeout, None)
         output = response.headers.get("output", "")
         return "\n".join(output) if isinstance(output, list) else output

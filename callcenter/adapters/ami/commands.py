@@ -139,8 +139,8 @@ class AmiPbx:
 
     async def reload(self, module: str) -> None:
         try:
-            await self.ami.command(f"module reload {module}")
-        except (AmiNotConnected, AmiTimeout) as exc:
+            await self.ami.reload_module(module)
+        except (AmiNotConnected, AmiTimeout, AmiError) as exc:
             raise PbxUnavailable(str(exc)) from exc
 
     async def originate(self, request: Origination) -> None:

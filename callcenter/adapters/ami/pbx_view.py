@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 
-from callcenter.adapters.ami.client import AmiClient
+from callcenter.adapters.ami.client import AmiClient, AmiError, AmiNotConnected, AmiTimeout
 from callcenter.core import pbx_events as ev
 from callcenter.core.channels import Channel, ChannelTable, endpoint_of
 
@@ -26,8 +26,9 @@ def _channel(event: ev.ChannelEvent) -> Channel:
 
 
 class PbxView:
-    def __init__(self, ami: AmiClient) -> None:
+    def __init__(self, ami: AmiClient, endpoints: Callable[[], Iterable[str]] = lambda: ()) -> None:
         self.ami = ami
+        self._endpoints = endpoints  # the agents' PJSIP endpoints, re-read on each resync
         self.table = ChannelTable()
         self.resyncs = 0
         self.last_resync: float | None = None
@@ -69,6 +70,27 @@ class PbxView:
         self.table.set_contact(endpoint, event.contact_status, event.uri)
         return self._endpoint_changed(endpoint)
 
+    async def _function(self, expression: str) -> str:
+        response = await self.ami.action("Getvar", Variable=expression)
+        return str(response.get("value") or "")
+
+    async def _contacts(self, endpoint: str) -> list[tuple[str, str, str]]:
+        """An agent's contacts as (endpoint, status, URI), read with dialplan functions
+        over ``Getvar`` (the ``call`` right): PJSIPShowContacts would need ``system``."""
+        try:
+            names = await self._function(f"PJSIP_AOR({endpoint},contact)")
+            found = []
+            for name in filter(None, (n.strip() for n in names.split(","))):
+                status = await self._function(f"PJSIP_CONTACT({name},status)")
+                uri = await self._function(f"PJSIP_CONTACT({name},uri)")
+                found.append((endpoint, status, uri))
+            return found
+        except (AmiNotConnected, AmiTimeout):
+            raise
+        except AmiError as exc:  # no such AOR (an agent not published yet)
+            log.info("contacts of %s not read: %s", endpoint, exc)
+            return []
+
     async def resync(self) -> None:
         channels = await self.ami.action_list("CoreShowChannels")
         snapshot = []
@@ -76,11 +98,10 @@ class PbxView:
             if isinstance(item, ev.CoreShowChannel):
                 snapshot.append(replace(_channel(item), bridge_id=item.bridge_id))
         self.table.replace_channels(snapshot)
-        contacts = await self.ami.action_list("PJSIPShowContacts")
+        contacts = [contact for name in self._endpoints() for contact in await self._contacts(name)]
         self.table.replace_contacts({})  # then each contact by its URI, as events name them
-        for item in contacts.events:
-            if isinstance(item, ev.ContactList):
-                self.table.set_contact(item.endpoint or item.aor, item.status, item.uri)
+        for endpoint, status, uri in contacts:
+            self.table.set_contact(endpoint, status, uri)
         found = self.table.registered_endpoints()
         self.resyncs += 1
         self.last_resync = time.time()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.models import AgentRow
 from callcenter.core.model import DuplicateAgent, SipAccount
+from callcenter.core.sip_auth import sip_ha1
 
 
 class AgentRepository:
@@ -17,11 +18,12 @@ class AgentRepository:
         self._sessions = sessions
 
     def add(self, username: str, display_name: str, extension: str, password: str) -> SipAccount:
+        """A new agent; only the password's digest is kept (core/sip_auth.py)."""
         row = AgentRow(
             username=username,
             display_name=display_name,
             extension=extension,
-            sip_password=password,
+            sip_ha1=sip_ha1(username, password),
             active=True,
         )
         try:
@@ -45,12 +47,11 @@ class AgentRepository:
         """Create or update an agent inside the caller's transaction (site files)."""
         row = session.scalars(select(AgentRow).where(AgentRow.username == username)).first()
         if row is None:
-            row = AgentRow(
-                username=username, sip_password=password or secrets.token_urlsafe(12), active=True
-            )
+            password = password or secrets.token_urlsafe(12)
+            row = AgentRow(username=username, sip_ha1=sip_ha1(username, password), active=True)
             session.add(row)
         elif password:
-            row.sip_password = password
+            row.sip_ha1 = sip_ha1(username, password)
         row.display_name, row.extension, row.static_contact = (
             display_name,
             extension,
@@ -85,7 +86,7 @@ class AgentRepository:
 def _account(row: AgentRow) -> SipAccount:
     return SipAccount(
         username=row.username,
-        password=row.sip_password,
+        ha1=row.sip_ha1,
         display_name=row.display_name,
         extension=row.extension,
         static_contact=row.static_contact,

@@ -51,7 +51,8 @@ class AgentRow(Base):
     username: Mapped[str] = mapped_column(String(32), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
     extension: Mapped[str] = mapped_column(String(16), unique=True)
-    sip_password: Mapped[str] = mapped_column(String(64))
+    # MD5(username:realm:password), PJSIP's md5_cred (core/sip_auth.py): no plain text.
+    sip_ha1: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # A fixed contact (sip:user@host:port) for phones that do not register.

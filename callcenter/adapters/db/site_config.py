@@ -21,6 +21,7 @@ from callcenter.adapters.db.models import AgentRow, AuditRow
 from callcenter.core.callerid import vet_number
 from callcenter.core.model import AgentRecord
 from callcenter.core.queues import QueueSettings
+from callcenter.core.sip_auth import sip_ha1
 from callcenter.core.site import SiteDocuments
 from callcenter.services.site import Site
 
@@ -70,7 +71,7 @@ class SiteConfig:
     def set_agent_password(self, username: str, password: str) -> bool:
         row = self._agents.find(self._session, username)
         if row is not None:
-            row.sip_password = password
+            row.sip_ha1 = sip_ha1(username, password)
         return row is not None
 
     def agent_skills(self) -> dict[str, dict[str, int]]:

@@ -20,12 +20,14 @@ from callcenter.adapters.ops.units import (
     CONTROLLER_UNIT,
     LOGROTATE_NAME,
     InstallPaths,
+    render_fail2ban,
     render_logrotate,
     render_units,
 )
 
 UNIT_DIR = Path("/etc/systemd/system")
 LOGROTATE_DIR = Path("/etc/logrotate.d")
+FAIL2BAN_DIR = Path("/etc/fail2ban")
 # The controller's own files at the top of the state directory (pbx/ is Asterisk's).
 CONTROLLER_FILES = ("callcenter.db", "callcenter.db-wal", "callcenter.db-shm",
                     "records-journal.jsonl", "secrets", "imports")  # fmt: skip
@@ -104,6 +106,7 @@ def install(
     enable: bool,
     unit_dir: Path = UNIT_DIR,
     logrotate_dir: Path = LOGROTATE_DIR,
+    fail2ban_dir: Path = FAIL2BAN_DIR,
     run: Run = _run,
     prepare: Callable[[], None] = lambda: None,
     files_only: bool = False,
@@ -120,6 +123,15 @@ def install(
         hand_state_to(paths.state_dir, paths.user)
     files = {unit_dir / name: text for name, text in render_units(paths).items()}
     files[logrotate_dir / LOGROTATE_NAME] = render_logrotate(paths)
+    # fail2ban's jail only where fail2ban is installed (Debian's package makes the folder).
+    jail = fail2ban_dir.is_dir()
+    if jail:
+        files.update({fail2ban_dir / name: text for name, text in render_fail2ban(paths).items()})
+    else:
+        report.notes.append(
+            f"fail2ban is not installed ({fail2ban_dir} is missing): no jail for failed SIP "
+            "registrations; `apt-get install fail2ban`, then run this again"
+        )
     for path, text in files.items():
         write_if_changed(path, text)
         report.written.append(path)
@@ -133,6 +145,13 @@ def install(
         )
         return report
     _systemctl(run, "daemon-reload")
+    if jail and shutil.which("fail2ban-client"):
+        reloaded = run(["fail2ban-client", "reload"])
+        report.notes.append(
+            "fail2ban reloaded: jail callcenter-asterisk"
+            if reloaded.returncode == 0
+            else f"fail2ban not reloaded ({reloaded.stderr.strip() or 'is it running?'})"
+        )
     if enable:
         _systemctl(run, "enable", "--now", ASTERISK_UNIT, CONTROLLER_UNIT)
         report.notes.append(f"enabled and started {ASTERISK_UNIT} and {CONTROLLER_UNIT}")

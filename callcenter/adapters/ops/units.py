@@ -18,6 +18,11 @@ from callcenter.paths import DEPLOY_DIR, PROJECT_DIR
 CONTROLLER_UNIT = "callcenter.service"
 ASTERISK_UNIT = "callcenter-asterisk.service"
 LOGROTATE_NAME = "callcenter"
+# fail2ban (deploy/fail2ban): failures within FINDTIME seconds that get a source banned.
+FAIL2BAN_JAIL = "callcenter-asterisk"
+FAIL2BAN_MAXRETRY = 5
+FAIL2BAN_FINDTIME = 600
+FAIL2BAN_BANTIME = 3600
 
 # What the Asterisk unit's start needs, by provider: the chroot provider mounts
 # /proc, /dev and the PBX directory into the root (SYS_ADMIN) and chroots
@@ -98,6 +103,9 @@ def _values(paths: InstallPaths) -> dict[str, str]:
         "ASTERISK_CAPABILITIES": " ".join(asterisk_caps),
         "CONTROLLER_UNIT": CONTROLLER_UNIT,
         "ASTERISK_UNIT": ASTERISK_UNIT,
+        "MAXRETRY": str(FAIL2BAN_MAXRETRY),
+        "FINDTIME": str(FAIL2BAN_FINDTIME),
+        "BANTIME": str(FAIL2BAN_BANTIME),
     }
 
 
@@ -124,3 +132,15 @@ def render_units(paths: InstallPaths) -> dict[str, str]:
 def render_logrotate(paths: InstallPaths) -> str:
     """The logrotate config for Asterisk's logs in the state directory."""
     return _render(DEPLOY_DIR / "logrotate" / LOGROTATE_NAME, _values(paths))
+
+
+def render_fail2ban(paths: InstallPaths) -> dict[str, str]:
+    """The fail2ban filter and jail, by path under fail2ban's folder (/etc/fail2ban)."""
+    values = _values(paths)
+    folder = DEPLOY_DIR / "fail2ban"
+    filter_name = f"filter.d/{FAIL2BAN_JAIL}.conf"
+    jail_name = "jail.d/callcenter.conf"
+    return {
+        filter_name: (folder / filter_name).read_text(encoding="utf-8"),
+        jail_name: _render(folder / jail_name, values),
+    }

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.adapters.ami.client import AmiClient, AmiError
+from callcenter.adapters.ops.modes import ASTERISK_UMASK, make_state_dir
 from callcenter.adapters.pbx.provider import AsteriskProvider, ProviderError
 from callcenter.adapters.pbx.render import PbxLayout, Renderer
 from callcenter.adapters.pbx.secrets import ensure_secret
@@ -107,7 +108,7 @@ class AsteriskProcess:
         return self.settings.ami.secret or ensure_secret(self.settings.state_dir, "ami")
 
     def render(self, accounts: Iterable[SipAccount] | None) -> list[str]:
-        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        make_state_dir(self.settings.state_dir)
         return Renderer(self.settings, self.layout()).render(self.ami_secret(), accounts)
 
     # -- commands --------------------------------------------------------------
@@ -139,6 +140,7 @@ class AsteriskProcess:
         self.render(None)
         argv = self.provider.command(self.layout())
         self.pid_file.write_text(f"{os.getpid()}\n")
+        os.umask(ASTERISK_UMASK)
         os.execvp(argv[0], argv)
 
     def _start(self) -> str:

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import IO, Protocol
 
+from callcenter.adapters.ops.modes import ASTERISK_UMASK
 from callcenter.adapters.pbx.render import PbxLayout
 from callcenter.config import PbxSettings
 from callcenter.paths import DEPLOY_DIR
@@ -127,6 +128,7 @@ class ChrootProvider:
             stdout=output,
             stderr=output,
             start_new_session=True,
+            umask=ASTERISK_UMASK,  # adapters/ops/modes.py: nothing it writes is world-readable
         )
 
     def cli_argv(self, layout: PbxLayout, pid: int, command: str) -> list[str]:
@@ -220,6 +222,7 @@ class SystemProvider:
             stdout=output,
             stderr=output,
             start_new_session=True,
+            umask=ASTERISK_UMASK,  # adapters/ops/modes.py: nothing it writes is world-readable
         )
 
     def cli_argv(self, layout: PbxLayout, pid: int, command: str) -> list[str]:

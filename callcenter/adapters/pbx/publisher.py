@@ -31,7 +31,7 @@ class PbxConfigPublisher:
     async def publish_agents(self, accounts: list[SipAccount]) -> None:
         """Agents' endpoints into Asterisk (PJSIP reloaded when they changed)."""
         if self._renderer().render_agents(accounts):
-            await self.ami.command("module reload res_pjsip.so")
+            await self.ami.reload_module("res_pjsip.so")
 
     async def publish_voicemail(self, boxes: set[str]) -> None:
         """The queues' voicemail boxes into Asterisk (reloaded now, or once AMI is back)."""
@@ -57,10 +57,11 @@ class PbxConfigPublisher:
             return  # after the next (re)connect: the resync calls this again
         try:
             if self._voicemail_reload_due:
-                await self.ami.command("voicemail reload")
+                await self.ami.reload_module("app_voicemail.so")
                 self._voicemail_reload_due = False
             if self._queues_reload_due:
-                await self.ami.command("queue reload parameters")
+                # QueueReload needs no AMI right; parameters only, as `queue reload parameters`.
+                await self.ami.action("QueueReload", Parameters="yes")
                 self._queues_reload_due = False
         except Exception as exc:  # the link dropped meanwhile: retried on resync
             log.warning("Asterisk configuration not reloaded yet: %s", exc)

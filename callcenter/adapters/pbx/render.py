@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import posixpath
 import re
@@ -19,11 +20,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.prompts import prompt_files
-from callcenter.config import NAME_PATTERN, Settings, TrunkSettings
+from callcenter.adapters.pbx.tls import CERT_NAME, KEY_NAME, TlsError, ensure_certificate
+from callcenter.config import NAME_PATTERN, Settings, SipSettings, TrunkSettings
 from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
 from callcenter.core.dialplan import Global, Var
 from callcenter.core.model import SipAccount
+from callcenter.core.sip_auth import SIP_REALM, is_ha1
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
 _PLACEHOLDER = re.compile(r"@@([A-Z_]+)@@")
@@ -59,6 +63,15 @@ class PbxLayout:
         return self.host_dir / relative
 
 
+def _own(path: Path, uid: int, gid: int, mode: int) -> None:
+    """A folder with its owner and mode; only root changes them (the controller,
+    publishing as its own user, finds them made by `pbx up` / `pbx run`)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        os.chown(path, uid, gid)
+        os.chmod(path, mode)
+
+
 def fill(template: str, values: Mapping[str, str], source: str) -> str:
     def replace(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -75,7 +88,32 @@ def _check(value: str, what: str) -> str:
     return value
 
 
-def agents_conf(accounts: Iterable[SipAccount]) -> str:
+def _ha1(account: SipAccount) -> str:
+    if not is_ha1(account.ha1):
+        raise RenderError(f"agent {account.username}: the SIP digest is not 32 hex digits")
+    return account.ha1
+
+
+_ANYWHERE = "0.0.0.0/0.0.0.0,::/0"
+
+
+def _endpoint_security(name: str, sip: SipSettings) -> list[str]:
+    """SRTP and the address ACL of one agent's endpoint ([sip], [sip.agents.NAME])."""
+    lines = []
+    if sip.srtp_for(name):
+        lines += ["media_encryption = sdes", "media_encryption_optimistic = no"]
+    networks = sip.networks_for(name)
+    if networks:
+        allowed = ",".join(str(ipaddress.ip_network(n, strict=False)) for n in networks)
+        # Requests from elsewhere are refused (FailedACL in the security log, counted
+        # by fail2ban), and so is a registration naming a contact elsewhere.
+        lines += [f"deny = {_ANYWHERE}", f"permit = {allowed}"]
+        lines += [f"contact_deny = {_ANYWHERE}", f"contact_permit = {allowed}"]
+    return lines
+
+
+def agents_conf(accounts: Iterable[SipAccount], sip: SipSettings | None = None) -> str:
+    sip = sip or SipSettings()
     lines = ["; generated from the database: one endpoint/auth/aor per agent softphone", ""]
     for account in sorted(accounts, key=lambda a: a.username):
         name = account.username
@@ -87,10 +125,11 @@ def agents_conf(accounts: Iterable[SipAccount]) -> str:
             f"auth = {name}",
             f"aors = {name}",
             f'callerid = "{display}" <{_check(account.extension, "extension")}>',
+            *_endpoint_security(name, sip),
             "",
             f"[{name}](agent-auth)",
             f"username = {name}",
-            f"password = {_check(account.password, f'agent {name} password')}",
+            f"md5_cred = {_ha1(account)}",
             "",
             f"[{name}](agent-aor)",
             *(
@@ -170,6 +209,29 @@ def globals_conf(settings: Settings) -> str:
     return "".join(f"{key} = {value}\n" for key, value in values.items())
 
 
+def tls_transport(settings: Settings, layout: PbxLayout) -> str:
+    """The TLS transport section ([sip] tls), or nothing."""
+    sip = settings.sip
+    if not sip.tls:
+        return ""
+    keys = f"{layout.inner_dir}/lib/keys"
+    lines = [
+        "[transport-tls]",
+        "type = transport",
+        "protocol = tls",
+        f"bind = {sip.bind}:{sip.tls_port}",
+        f"cert_file = {keys}/{CERT_NAME}",
+        f"priv_key_file = {keys}/{KEY_NAME}",
+        "method = tlsv1_2",
+        "verify_client = no",
+        "verify_server = no",
+    ]
+    if sip.external_address:
+        lines.append(f"external_media_address = {sip.external_address}")
+        lines.append(f"external_signaling_address = {sip.external_address}")
+    return "\n".join(lines) + "\n"
+
+
 def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict[str, str]:
     external = settings.sip.external_address
     return {
@@ -193,6 +255,8 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
         "RTP_END": str(settings.sip.rtp_end),
         "QUALIFY_SECONDS": str(settings.sip.qualify_seconds),
         "QUALIFY_TIMEOUT": f"{settings.sip.qualify_timeout:g}",
+        "SIP_REALM": SIP_REALM,
+        "SIP_TLS": tls_transport(settings, layout),
     }
 
 
@@ -210,6 +274,7 @@ class Renderer:
         empty file); the controller publishes them on every AMI login."""
         self.changed = []
         self._make_dirs()
+        self._certificate()
         values = placeholders(self.settings, self.layout, ami_secret)
         for template in sorted(ASTERISK_TEMPLATES.glob("*.conf")):
             self._write(template.name, fill(template.read_text(), values, template.name))
@@ -217,15 +282,34 @@ class Renderer:
         self._mirror(self.settings.site_dir / "asterisk", "site")
         self._write("generated/globals.conf", globals_conf(self.settings))
         if accounts is not None or not (self.etc / "generated/pjsip_agents.conf").exists():
-            self._write("generated/pjsip_agents.conf", agents_conf(accounts or []))
+            self._write(
+                "generated/pjsip_agents.conf", agents_conf(accounts or [], self.settings.sip)
+            )
         self._write("generated/pjsip_trunks.conf", trunks_conf(self.settings.trunks))
         self._mirror_sounds()
         return self.changed
 
+    def _certificate(self) -> None:
+        sip = self.settings.sip
+        if not sip.tls:
+            return
+        try:
+            made = ensure_certificate(
+                self.layout.host_dir / "lib" / "keys",
+                self.layout.gid,
+                [sip.bind, sip.external_address],
+                sip.tls_cert,
+                sip.tls_key,
+            )
+        except TlsError as exc:
+            raise RenderError(str(exc)) from None
+        if made:
+            self.changed.append(f"lib/keys/{CERT_NAME}")
+
     def render_agents(self, accounts: Iterable[SipAccount]) -> bool:
         """Rewrite only the agents' endpoints; True when they changed."""
         self.changed = []
-        self._write("generated/pjsip_agents.conf", agents_conf(accounts))
+        self._write("generated/pjsip_agents.conf", agents_conf(accounts, self.settings.sip))
         return bool(self.changed)
 
     def render_fallback_queues(self, wrapups: Mapping[str, float]) -> bool:
@@ -243,25 +327,28 @@ class Renderer:
         return bool(self.changed)
 
     def _make_dirs(self) -> None:
+        """The PBX folder's owners and modes (adapters/ops/modes.py): the configuration
+        is root's (what the controller publishes, its own), readable by Asterisk's group
+        and never writable by Asterisk; what Asterisk writes that the controller reads
+        (recordings, voicemail, logs) belongs to the controller's group (set-group-id
+        folders); nothing is world-readable."""
         base = self.layout.host_dir
-        for name in ("etc", "etc/dialplan", "etc/site", "etc/generated"):
-            (base / name).mkdir(parents=True, exist_ok=True)
-            os.chown(base / name, 0, self.layout.gid)
-            os.chmod(base / name, 0o750)
-        # Asterisk writes to these as its own user.
-        for name in (
-            "lib",
-            "lib/keys",
-            "spool",
-            "spool/recordings",
-            "log",
-            "log/cel-custom",
-            "run",
-            "cache",
-        ):
-            (base / name).mkdir(parents=True, exist_ok=True)
-            os.chown(base / name, self.layout.uid, self.layout.gid)
-        os.chmod(base, 0o755)
+        make_state_dir(self.settings.state_dir)
+        controller = self.settings.state_dir.stat()  # its owner runs the controller
+        uid, gid = self.layout.uid, self.layout.gid
+        _own(base, 0, 0, 0o711)  # Asterisk and the controller pass through
+        for name in ("etc", "etc/dialplan", "etc/site"):
+            _own(base / name, 0, gid, 0o750)
+        for name in ("etc/generated", "sounds"):  # the controller publishes into these
+            _own(base / name, controller.st_uid, gid, 0o2750)
+        for name in ("lib", "lib/keys", "run", "cache"):
+            _own(base / name, uid, gid, 0o750)
+        # The controller deletes old recordings (group write); it only reads the logs,
+        # whose folders logrotate wants writable by their owner alone.
+        for name in ("spool", "spool/recordings"):
+            _own(base / name, uid, controller.st_gid, 0o2770)
+        for name in ("log", "log/cel-custom"):
+            _own(base / name, uid, controller.st_gid, 0o2750)
 
     def publish_sounds(self) -> list[str]:
         """Only the site's prompts (a prompt made while Asterisk runs); what changed."""
@@ -273,14 +360,12 @@ class Renderer:
         """The site's prompts, played as custom/<name> (mounted there for Asterisk)."""
         target = self.layout.host_dir / "sounds"
         target.mkdir(parents=True, exist_ok=True)
-        os.chown(target, 0, self.layout.gid)
-        os.chmod(target, 0o755)
         wanted = {path.name: path for path in prompt_files(self.settings.site_dir)}
         for name, path in wanted.items():
             copy = target / name
             if not copy.exists() or copy.read_bytes() != path.read_bytes():
                 shutil.copyfile(path, copy)
-                os.chmod(copy, 0o644)
+                os.chmod(copy, 0o640)
                 self.changed.append(f"sounds/{name}")
         for stale in target.iterdir():
             if stale.name not in wanted:
@@ -303,6 +388,7 @@ class Renderer:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
         with os.fdopen(fd, "w") as handle:
             handle.write(content)
-        os.chown(tmp, 0, self.layout.gid)
+        if os.geteuid() == 0:  # else the folder's set-group-id bit gives Asterisk's group
+            os.chown(tmp, path.parent.stat().st_uid, self.layout.gid)
         os.replace(tmp, path)
         self.changed.append(relative)
