@@ -151,8 +151,10 @@ class FastAgiServer:
         if session.hung_up:
             return
         try:
+            # With whatever the route left for later (one MSet where possible).
             if reason:
-                await session.set_variable(Var.REASON, reason)
-            await session.set_variable(Var.STATUS, status.value)
+                session.set_later(Var.REASON, reason)
+            session.set_later(Var.STATUS, status.value)
+            await session.flush()
         except (AgiHangup, ConnectionError):
             pass
