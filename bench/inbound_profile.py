@@ -76,6 +76,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--press-ms", type=int, default=500, help="key this long after answer")
     parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="top N functions")
+    parser.add_argument(
+        "--sort", default="tottime", help="cProfile order: tottime (own) or cumulative"
+    )
     args = parser.parse_args()
     pools = {"a": (30, 17090, 100, 200)}
     with Lab(pools) as lab:
@@ -133,7 +136,7 @@ def main() -> int:
         print(f"{key:28} {report[key]}")
     if profiler is not None:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.cprofile)
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.cprofile)
         print(out.getvalue())
     print(json.dumps(report))
     return 0

@@ -85,12 +85,14 @@ class AgiCallerLine:
         run = await self.runner.run(self.agi, ivr)
         return IvrEnd(run.final, run.customer.id if run.customer else None)
 
-    async def prepare_queue(self, recording: str, moh: str | None) -> None:
+    async def prepare_queue(self, recording: str, moh: str | None, ring_timeout: str) -> None:
         # Sent before the ACD sees the caller: an agent may be rung at once by a
-        # Redirect, and cc-connect needs both.
+        # Redirect, and cc-connect needs all three (the ring timeout spares that
+        # Redirect an AMI Setvar).
         self.agi.set_later(inherited(Var.REC_FILE), recording)
         if moh is not None:
             self.agi.set_later(Var.MOH, moh)
+        self.agi.set_later(Var.RING_TIMEOUT, ring_timeout)
         await self.agi.flush()
 
     async def say_position(self, position: int, wait: SpokenWait, announce: Announce) -> None:
