@@ -269,6 +269,7 @@ class CallCenter:
             self.hub.publish,
             self.timers.clock,
             zone,
+            lambda: {n: q.repeat_window_hours for n, q in self.storage.config.queues().items()},
         )
         # Listen / whisper / barge: calls to the supervisor's phone, followed over AMI.
         self.supervision = Supervision(
@@ -293,6 +294,7 @@ class CallCenter:
             lambda: {name: q.service_level_target for name, q in config.queues().items()},
             SiteZone.from_setting(self.settings.timezone),
             self.timers.clock,
+            lambda: {name: q.repeat_window_hours for name, q in config.queues().items()},
         )
         # A flow or queue naming a prompt nobody can play is refused (core/prompts.py).
         prompts = SitePrompts(self.asterisk.provider, self.settings.site_dir)

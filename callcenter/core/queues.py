@@ -102,6 +102,9 @@ class QueueSettings(_Strict):
     expected_talk: float = Field(DEFAULT_EXPECTED_TALK, gt=0, le=36000)
     ring_timeout: float = Field(15.0, ge=5, le=120)
     service_level_target: float = Field(20.0, gt=0)
+    # A caller back in this queue within this many hours of an answered call is a
+    # repeat contact: that call did not resolve it (core/repeat_contacts.py).
+    repeat_window_hours: float = Field(168.0, gt=0, le=24 * 90)
     max_wait: float | None = Field(None, gt=0)
     on_max_wait: Overflow = Overflow(action="hangup", prompt="vm-nobodyavail")
     # Nobody logged in with the needed skills: announce and go elsewhere, never an endless wait.

@@ -33,6 +33,7 @@ from callcenter.core.outbound.retry import LeadState
 from callcenter.core.queues import QueueSettings
 from callcenter.core.recordings import Recording
 from callcenter.core.records_backlog import RecordsBacklog
+from callcenter.core.repeat_contacts import Contact
 from callcenter.core.site import SiteDocuments
 from callcenter.core.stats import CallEventRecord
 from callcenter.core.users import User
@@ -297,6 +298,10 @@ class ReportQueries(Protocol):
 
     def wait_estimates(self, since: float, until: float) -> list[EstimateRecord]:
         """Estimates made in [since, until) whose caller then reached an agent."""
+        ...
+
+    def contacts(self, since: float, until: float) -> list[Contact]:
+        """Calls that entered a queue in [since, until) (first-contact resolution)."""
         ...
 
 

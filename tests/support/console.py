@@ -127,6 +127,7 @@ def console(database_url: str, timezone: str = "") -> Iterator[ConsoleRig]:
             lambda: {n: q.service_level_target for n, q in config.queues().items()},
             SiteZone.from_setting(timezone),
             lambda: rig.clock_at,
+            lambda: {n: q.repeat_window_hours for n, q in config.queues().items()},
         ),
     )
     rig.app = create_app(_services(rig, loop, timezone), secrets.token_hex(16))

@@ -180,3 +180,25 @@ def test_facts_from_a_finished_calls_row() -> None:
         "ok",
         {"menu.welcome": "2"},
     )
+
+
+def test_pop_says_how_often_the_caller_called_within_the_queues_window() -> None:
+    facts = CallFacts.from_live(live_call(), now=T0 + 50)
+    day = 86_400
+    earlier = [row(f"r{n}", T0 - n * day, queue="support", disposition="follow-up") for n in (1, 2)]
+    earlier += [row("s1", T0 - 3 * day, queue="sales"), row("old", T0 - 9 * day, queue="support")]
+    earlier += [row(f"h{n}", T0 - 10 * day - n) for n in range(12)]  # beyond the window
+    pop = assemble_pop(
+        facts, "ringing", None, "", earlier, DesktopSettings(), None, {"support": 168.0}
+    )
+    assert (pop.recent_calls, pop.recent_same_queue) == (3, 2)
+    assert pop.recent_summary == (
+        "Called 3 times in the last 7 days (2 to this queue), mostly about Follow-up needed"
+    )
+    assert len(pop.history) == 10  # the latest ten are listed, all are counted
+    short = assemble_pop(
+        facts, "ringing", None, "", earlier, DesktopSettings(), None, {"support": 36.0}
+    )
+    assert short.recent_summary == (
+        "Called once in the last 36 hours (1 to this queue), about Follow-up needed"
+    )

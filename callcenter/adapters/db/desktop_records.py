@@ -14,6 +14,7 @@ from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.adapters.db.models import CallRow, CustomerRow
 from callcenter.core.calls.record import CallRecord
 from callcenter.core.customers import Customer
+from callcenter.core.repeat_contacts import number_spellings
 from callcenter.services.console.desktop_pop import CallFacts, CustomerCard, CustomerLookups
 
 HISTORY_LIMIT = 10
@@ -43,7 +44,8 @@ class DesktopRecords:
             numbers = set(customer.numbers)
             matches = [CallRow.customer_id == customer.id]
         else:
-            numbers = {facts.caller} if facts.caller else set()
+            # The same number however it was written: +12025550143, 2025550143, ...
+            numbers = number_spellings(facts.caller)
             matches = []
         if numbers:
             matches.append(CallRow.caller_number.in_(sorted(numbers)))

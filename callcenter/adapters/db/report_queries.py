@@ -8,8 +8,9 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.adapters.db.models import AgentStateLogRow, CallEventRow, WaitEstimateRow
+from callcenter.adapters.db.models import AgentStateLogRow, CallEventRow, CallRow, WaitEstimateRow
 from callcenter.core.acd.waits import EstimateRecord
+from callcenter.core.repeat_contacts import Contact, caller_key
 from callcenter.core.stats import CallEventRecord
 
 
@@ -74,3 +75,20 @@ class ReportQueries:
                 for queue, estimate, actual, reliable in session.execute(query)
                 if estimate is not None and actual is not None  # as the query says
             ]
+
+    def contacts(self, since: float, until: float) -> list[Contact]:
+        """Calls that entered a queue in [since, until), as repeat-contact rules read them."""
+        row = CallRow
+        query = (
+            select(row.id, row.caller_number, row.customer_id, row.queue, row.entered_at,
+                   row.answered_at, row.agent, row.disposition)
+            .where(row.entered_at >= since, row.entered_at < until, row.queue != "")
+            .order_by(row.entered_at, row.id)
+        )  # fmt: skip
+        with self._sessions() as session:
+            return [
+                Contact(call_id, caller_key(number, customer), queue, at,
+                        answered is not None and bool(agent), agent, disposition)
+                for call_id, number, customer, queue, at, answered, agent, disposition
+                in session.execute(query)
+            ]  # fmt: skip

@@ -18,6 +18,7 @@ from callcenter.adapters.web.areas import (
     outbound,
     recordings,
     reports,
+    staffing,
     supervisor,
     wallboard,
 )
@@ -37,7 +38,7 @@ BLUEPRINTS = (
     desktop.pages, desktop.api,
     supervisor.pages, supervisor.api,
     recordings.pages, recordings.api,
-    reports.pages, reports.api,
+    reports.pages, reports.api, staffing.api,
     admin.pages, admin.api,
     campaigns.pages, campaigns.api,
 )  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, Protocol
@@ -35,6 +35,7 @@ from callcenter.services.repositories import DesktopRecords
 log = logging.getLogger(__name__)
 
 NOTES_MAX = 2000
+RECENT_LIMIT = 100  # earlier calls read for the pop: the latest are shown, these counted
 AFTER_CALL_WINDOW = 3600.0  # an unsaved wrap-up older than this is no longer offered
 
 # The agent's state says where the call they are on stands.
@@ -101,6 +102,7 @@ class Desktop:
         publish: Publish,
         clock: Callable[[], float],
         zone: tzinfo | None = None,
+        windows: Callable[[], Mapping[str, float]] = dict,
     ) -> None:
         self.calls = calls
         self.agents = agents
@@ -110,6 +112,7 @@ class Desktop:
         self.publish = publish
         self.clock = clock
         self.zone = zone
+        self.windows = windows  # each queue's repeat-contact window, hours
 
     # -- the screen pop ------------------------------------------------------------
     def on_call_offered(self, event: CallOffered) -> Awaitable[None] | None:
@@ -132,9 +135,11 @@ class Desktop:
     def _pop(self, facts: CallFacts, phase: str) -> ScreenPop:
         """Blocking (database): call from a worker thread."""
         customer, matched_by = find_customer(facts, self.records.lookups)
-        earlier = self.records.earlier_calls(facts, customer)
+        earlier = self.records.earlier_calls(facts, customer, RECENT_LIMIT)
         settings = self.settings.current
-        return assemble_pop(facts, phase, customer, matched_by, earlier, settings, self.zone)
+        return assemble_pop(
+            facts, phase, customer, matched_by, earlier, settings, self.zone, self.windows()
+        )
 
     async def desk(self, agent: str) -> Desk:
         """The agent's state and current call (or their unsaved last call)."""

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.record import CallRecord
+from callcenter.core.repeat_contacts import Earlier, recent_contacts
 from callcenter.services.console.desktop_settings import DesktopSettings, render_pop_url
 
 # Keys ending in one of these words are never shown (a collect node may store a PIN).
@@ -135,7 +136,12 @@ class ScreenPop(BaseModel):
     ivr_data: list[IvrEntry]  # in the order the IVR gathered them
     customer: CustomerCard | None
     matched_by: str  # ivr | account | caller-number | "" (no customer matched)
-    history: list[PastCall]
+    history: list[PastCall]  # the latest HISTORY_SHOWN
+    # Earlier calls within the repeat-contact window of this call's queue
+    # (core/repeat_contacts.py): how many, to this queue, and a sentence for the agent.
+    recent_calls: int = 0
+    recent_same_queue: int = 0
+    recent_summary: str = ""
     crm_url: str | None
     disposition: str
     notes: str
@@ -216,6 +222,9 @@ def pop_url_values(facts: CallFacts, customer: CustomerCard | None) -> dict[str,
     }
 
 
+HISTORY_SHOWN = 10
+
+
 def assemble_pop(
     facts: CallFacts,
     phase: str,
@@ -224,7 +233,23 @@ def assemble_pop(
     earlier: Sequence[CallRecord],
     settings: DesktopSettings,
     zone: tzinfo | None,
+    windows: Mapping[str, float] | None = None,
 ) -> ScreenPop:
+    """``earlier``: newest first; ``windows``: each queue's repeat window, hours."""
+    before = [row for row in earlier if row.id != facts.call_id]
+    recent = recent_contacts(
+        [
+            Earlier(
+                row.entered_at,
+                row.queue,
+                settings.label_of(row.disposition) if row.disposition else "",
+            )
+            for row in before
+        ],
+        facts.queue,
+        facts.entered_at,
+        windows or {},
+    )
     return ScreenPop(
         call_id=facts.call_id,
         phase=phase,
@@ -241,7 +266,10 @@ def assemble_pop(
         ivr_data=visible_data(facts.data),
         customer=customer,
         matched_by=matched_by,
-        history=[past_call(row, settings, zone) for row in earlier if row.id != facts.call_id],
+        history=[past_call(row, settings, zone) for row in before[:HISTORY_SHOWN]],
+        recent_calls=recent.count,
+        recent_same_queue=recent.same_queue,
+        recent_summary=recent.summary() if facts.queue else "",
         crm_url=render_pop_url(settings.crm.screen_pop_url, pop_url_values(facts, customer)),
         disposition=facts.disposition,
         notes=facts.notes,

@@ -26,9 +26,11 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from callcenter.core import stats
+from callcenter.core import repeat_contacts, stats
 from callcenter.core.acd.waits import EstimateRecord, summarize
+from callcenter.core.repeat_contacts import DEFAULT_WINDOW_HOURS, Judged, Resolution
 from callcenter.core.stats import CallEventRecord, Figures, Leg, StateSpan
+from callcenter.services.console.staffing import StaffingQuery, StaffingReport, staffing_report
 from callcenter.services.repositories import ReportQueries
 
 INTERVALS = (15, 30, 60)
@@ -373,6 +375,41 @@ class EstimateReport:
     totals: dict[str, Any]
 
 
+# -- first-contact resolution -------------------------------------------------------
+@dataclass
+class ResolutionReport:
+    queues: dict[str, Resolution]
+    agents: dict[str, Resolution]
+    dispositions: dict[str, Resolution]
+    totals: Resolution
+    windows: dict[str, float]  # hours, per queue shown
+
+
+def resolution_report(
+    contacts: list[repeat_contacts.Contact],
+    hours: Mapping[str, float],
+    period: Period,
+    now: float,
+    only: str = "",
+) -> ResolutionReport:
+    def window(queue: str) -> float:
+        return hours.get(queue, DEFAULT_WINDOW_HOURS) * 3600
+
+    judged: list[Judged] = [
+        j
+        for j in repeat_contacts.judge(contacts, window, now)
+        if period.since <= j.contact.at < period.until and (not only or j.contact.queue == only)
+    ]
+    queues = repeat_contacts.tally(judged, lambda c: c.queue)
+    return ResolutionReport(
+        queues,
+        repeat_contacts.tally(judged, lambda c: c.agent),
+        repeat_contacts.tally(judged, lambda c: c.disposition),
+        repeat_contacts.total(queues.values()),
+        {name: hours.get(name, DEFAULT_WINDOW_HOURS) for name in queues},
+    )
+
+
 class Reports:
     """Reports over the stored history; runs in the console's threads, never on the loop."""
 
@@ -382,11 +419,13 @@ class Reports:
         targets: Callable[[], Mapping[str, float]],
         zone: SiteZone,
         clock: Callable[[], float],
+        windows: Callable[[], Mapping[str, float]] = dict,
     ) -> None:
         self._history = history
         self._targets = targets
         self.zone = zone
         self._clock = clock
+        self._windows = windows  # each queue's repeat-contact window, hours
 
     def period(self, from_text: str, to_text: str, minutes: int) -> Period:
         return parse_period(from_text, to_text, minutes, self.zone)
@@ -405,3 +444,17 @@ class Reports:
     def estimates(self, period: Period, queue: str = "") -> EstimateReport:
         """The accuracy of the wait estimates made in the period, per queue."""
         return estimate_report(self._history.wait_estimates(period.since, period.until), queue)
+
+    def resolution(self, period: Period, queue: str = "") -> ResolutionReport:
+        """First-contact resolution of the calls answered in the period."""
+        hours = dict(self._windows())
+        now = self._clock()
+        widest = max([DEFAULT_WINDOW_HOURS, *hours.values()]) * 3600
+        contacts = self._history.contacts(period.since, min(period.until + widest, now + 1))
+        return resolution_report(contacts, hours, period, now, queue)
+
+    def staffing(self, query: StaffingQuery) -> StaffingReport:
+        """Forecast and staffing for one queue from today on (services/console/staffing.py)."""
+        return staffing_report(
+            self._history, self._targets(), self.zone, self._clock(), query, DEFAULT_TARGET
+        )

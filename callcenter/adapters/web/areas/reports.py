@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.definitions import report_definitions
 from callcenter.adapters.web.services import services
+from callcenter.core import repeat_contacts
+from callcenter.core.workforce.forecast import method_text
 from callcenter.services.console.reports import EstimateReport, Period, Report, Reports
 
 api = APIBlueprint("reports_api", __name__, url_prefix="/api/reports", tag="Reports")
@@ -307,4 +309,6 @@ def page() -> Any:
         timezone=_service().zone.name,
         today=_service().zone.local(services().clock()).date().isoformat(),  # the site's today
         definitions=report_definitions(),
+        staffing_method=method_text(),
+        fcr_definition=" ".join((repeat_contacts.__doc__ or "").split("\n\n", 1)[1].split()),
     )

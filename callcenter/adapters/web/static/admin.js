@@ -184,7 +184,7 @@
     f.name.value = q.name; f.requirements.value = showLevels(q.requirements); f.strategy.value = q.strategy;
     f.weight.value = q.weight; f.service_level_target.value = q.service_level_target; f.wrapup.value = q.wrapup;
     f.ring_timeout.value = q.ring_timeout; f.max_wait.value = q.max_wait ?? '';
-    f.expected_talk.value = q.expected_talk;
+    f.expected_talk.value = q.expected_talk; f.repeat_window_hours.value = q.repeat_window_hours;
     f.on_max_wait_action.value = q.on_max_wait.action; f.on_max_wait_target.value = q.on_max_wait.target;
     f.schedule.value = q.schedule; f.relax.value = relaxText(q.relax);
     queueJson.value = JSON.stringify(q, null, 2);
@@ -207,7 +207,7 @@
     Object.assign(document, {
       name: f.name.value, requirements: levels(f.requirements.value, 'requirements'), strategy: f.strategy.value,
       weight: number(f.weight), service_level_target: number(f.service_level_target), wrapup: number(f.wrapup),
-      ring_timeout: number(f.ring_timeout), expected_talk: number(f.expected_talk), max_wait: f.max_wait.value === '' ? null : Number(f.max_wait.value),
+      ring_timeout: number(f.ring_timeout), expected_talk: number(f.expected_talk), repeat_window_hours: number(f.repeat_window_hours), max_wait: f.max_wait.value === '' ? null : Number(f.max_wait.value),
       on_max_wait: overflow, schedule: f.schedule.value, relax: relaxSteps(f.relax.value),
     });
     for (const key of Object.keys(document)) if (document[key] === undefined) delete document[key];

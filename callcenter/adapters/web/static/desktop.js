@@ -90,6 +90,8 @@
     fillDefinitions($('ivr'), call.ivr_data.map((e) => [e.key, e.value]));
     $('ivr-none').hidden = call.ivr_data.length > 0;
     renderHistory(call.history);
+    say('pop-repeat', call.recent_summary); // "Called 3 times in the last 7 days ..."
+    $('pop-repeat').hidden = !call.recent_summary;
     $('wrapup').hidden = !WRAP_PHASES.has(call.phase);
     if (fresh) {
       say('desk-status', ''); // the last call's "wrap-up saved" belongs to that call

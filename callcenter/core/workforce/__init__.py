@@ -1,0 +1,1 @@
+"""Workforce planning (pure): Erlang C and A staffing, interval forecasts."""
