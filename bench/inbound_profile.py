@@ -17,8 +17,11 @@ Measured over the loaded run only (after a warm-up of 20 calls):
   Asterisk are other processes) divided by the calls placed;
 * Asterisk's CPU seconds per call, the same way from its pid;
 * AGI commands per call (FastAgiServer.commands; absent on older checkouts);
-* calls that failed in SIPp, never reached an agent (AgentConnected events
-  missing) or fell back.
+* calls that failed in SIPp, never reached an agent (CallAnswered events
+  missing) or fell back;
+* AMI events received per call, by name, and which of them the controller's
+  table (core/pbx_events.py) does not use: each costs a parse for nothing
+  (manager.conf's eventfilter can keep it from being sent).
 With ``--cprofile N``, cProfile runs on the controller's event-loop thread
 during the loaded run and the N functions with the most own time are
 printed (profiling slows the controller: take CPU figures from a run
@@ -36,13 +39,17 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import platform
 import pstats
 import sys
+import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 from bench.inbound_lab import Lab
+from callcenter.core.pbx_events import EVENTS
 from callcenter.simulate.procs import stop_process
 from callcenter.simulate.sipp import caller_scenario
 
@@ -62,6 +69,32 @@ def place(lab: Lab, name: str, calls: int, rate: float, press_ms: int) -> tuple[
         stop_process(process)
     lab.wait_idle(60)
     return result.successful, result.failed
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds so far of each of this process's threads, by Python thread name."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, IndexError):
+            continue
+        name = names.get(int(task.name), "other")
+        found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def count_ami_events(lab: Lab, seen: Counter[str]) -> None:
+    """Count every AMI event the controller's link receives, by name (on its loop)."""
+
+    def count(_manager: object, message: object) -> None:
+        seen[str(getattr(message, "get", lambda _k: "?")("Event"))] += 1
+
+    manager = lab.controller.ami._manager  # the bench looks inside; the product never does
+    assert manager is not None
+    lab.controller_loop.call(lambda: manager.register_event("*", count))
 
 
 def agi_commands(lab: Lab) -> int | None:
@@ -84,10 +117,13 @@ def main() -> int:
     with Lab(pools) as lab:
         lab.staff("a")
         place(lab, "warmup", WARMUP_CALLS, 5, args.press_ms)
+        ami_events: Counter[str] = Counter()
+        count_ami_events(lab, ami_events)
         profiler = cProfile.Profile() if args.cprofile else None
         events_before = Counter(lab.controller_loop.call(lambda: dict(lab.events)))
         commands_before = agi_commands(lab)
         cpu_before, started = lab.cpu_seconds(), time.monotonic()
+        threads_before = thread_cpu()
         if profiler is not None:
             lab.controller_loop.call(profiler.enable)  # on the controller's own thread
         ok, failed = place(lab, "load", args.calls, args.rate, args.press_ms)
@@ -95,6 +131,7 @@ def main() -> int:
             lab.controller_loop.call(profiler.disable)
         seconds = time.monotonic() - started
         cpu_after = lab.cpu_seconds()
+        threads_after = thread_cpu()
         commands_after = agi_commands(lab)
         events = Counter(lab.controller_loop.call(lambda: dict(lab.events)))
     delta = {k: events[k] - events_before[k] for k in events}
@@ -121,6 +158,16 @@ def main() -> int:
             else round((commands_after - commands_before) / args.calls, 2)
         ),
         "events": dict(sorted(delta.items())),
+        "thread_cpu_ms_per_call": {
+            name: round(1000 * (seconds - threads_before.get(name, 0.0)) / args.calls, 2)
+            for name, seconds in sorted(threads_after.items())
+            if seconds - threads_before.get(name, 0.0) > 0
+        },
+        "ami_events_per_call": round(sum(ami_events.values()) / args.calls, 2),
+        "ami_events_unused_per_call": round(
+            sum(n for name, n in ami_events.items() if name not in EVENTS) / args.calls, 2
+        ),
+        "ami_events": dict(ami_events.most_common()),
         "python": platform.python_version(),
     }
     for key in (
@@ -128,6 +175,9 @@ def main() -> int:
         "controller_cpu_pct",
         "asterisk_cpu_ms_per_call",
         "agi_commands_per_call",
+        "thread_cpu_ms_per_call",
+        "ami_events_per_call",
+        "ami_events_unused_per_call",
         "sipp_ok",
         "sipp_failed",
         "agent_answered",
