@@ -112,9 +112,12 @@ def main() -> int:
     parser.add_argument(
         "--sort", default="tottime", help="cProfile order: tottime (own) or cumulative"
     )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
     pools = {"a": (30, 17090, 100, 200)}
-    with Lab(pools) as lab:
+    with Lab(pools, keep=args.keep) as lab:
+        if args.keep:
+            print(f"lab in {lab.root}", flush=True)
         lab.staff("a")
         place(lab, "warmup", WARMUP_CALLS, 5, args.press_ms)
         ami_events: Counter[str] = Counter()

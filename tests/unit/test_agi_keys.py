@@ -108,7 +108,7 @@ def test_one_plain_value_is_no_batch() -> None:
     assert batch(pairs) == ("", pairs)
 
 
-@pytest.mark.parametrize("value", ["a,b", "a(b", "${SHELL(id)}", 'a"b', "a\\b", "a b"])
+@pytest.mark.parametrize("value", ["a,b", "a(b", "${SHELL(id)}", 'a"b', "a\\b", "a b", "a=b"])
 def test_values_msets_parser_would_read_as_syntax_go_alone(value: str) -> None:
     mset, others = batch([("CC_A", "ok"), ("CC_B", value), ("CC_C", "")])
     assert mset == "CC_A=ok,CC_C="

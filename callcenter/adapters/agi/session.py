@@ -23,9 +23,9 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 _RESULT = re.compile(r"^200 result=(?P<result>\S*)(?:\s+\((?P<data>.*)\))?(?:\s+endpos=-?\d+)?\s*$")
 
 
-# Values MSet can take as they are: no ',' '(' ')' '"' '\\' '$' or space, which its
-# argument parser or the variable substitution would read as syntax.
-_MSET_VALUE = re.compile(r"[A-Za-z0-9_./:@+=-]*")
+# Values MSet can take as they are: no "," "(" ")" "=" quote, backslash, "$" or space,
+# which its argument parser or the variable substitution would read as syntax.
+_MSET_VALUE = re.compile(r"[A-Za-z0-9_./:@+-]*")
 _MSET_NAME = re.compile(r"_{0,2}[A-Za-z][A-Za-z0-9_]*(\([a-z]+\))?")
 # Commands that neither play nor read keys: they run on a channel still ringing.
 # Read() answers the channel itself; anything else waits for a deferred answer.
