@@ -12,6 +12,7 @@ import json
 import queue
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -167,7 +168,7 @@ class ConsoleLab:
             self._populate()
             self.base = self.console.serve()
             self.token = self.console.controller.users.create_token("tv", "supervisor")
-            self.browser = new_browser(self.profile)
+            self.browser = new_browser(self.profile, trust=self.console.certificate)
         except BaseException:
             self.close()
             raise
@@ -199,8 +200,9 @@ class ConsoleLab:
 
     def _session_cookie(self, username: str) -> str:
         """Log in through the real form over HTTP; the session cookie it sets."""
-        host = self.base.removeprefix("http://")
-        link = http.client.HTTPConnection(host, timeout=10)
+        host = self.base.removeprefix("https://")
+        tls = ssl.create_default_context(cafile=str(self.console.certificate))
+        link = http.client.HTTPSConnection(host, timeout=10, context=tls)
         try:
             link.request("GET", "/login")
             answer = link.getresponse()
@@ -231,6 +233,7 @@ class ConsoleLab:
                 "label": "wallboard",
                 "url": f"{self.base}/api/events?topics=wallboard",
                 "headers": {"Authorization": f"Bearer {self.token}"},
+                "cafile": str(self.console.certificate),
             }
         ] * wallboards
         streams += [
@@ -238,6 +241,7 @@ class ConsoleLab:
                 "label": "desktop",
                 "url": f"{self.base}/api/events?topics=desktop,agents",
                 "headers": {"Cookie": self._session_cookie(agent)},
+                "cafile": str(self.console.certificate),
             }
             for agent in self.agents
         ]

@@ -1,7 +1,7 @@
 """Many server-sent-event readers in one process of their own (bench/console_latency.py).
 
 Reads a JSON list of connections on its first stdin line
-(``[{"label": "wallboard", "url": "http://127.0.0.1:PORT/api/events?...",
+(``[{"label": "wallboard", "url": "https://127.0.0.1:PORT/api/events?...",
 "headers": {...}}, ...]``), opens them all, prints ``ready N`` (N: the streams
 answered 200), then notes, per connection, the wall-clock time each marker
 (``bench-X-NNNN``) is first seen in an event's data. On ``stop`` (stdin) it
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 import sys
 import time
 from typing import Any
@@ -29,16 +30,23 @@ class Reader:
         self.frames = 0
         self.bytes = 0
 
-    async def run(self, url: str, headers: dict[str, str], opened: asyncio.Future[bool]) -> None:
+    async def run(
+        self, url: str, headers: dict[str, str], opened: asyncio.Future[bool], cafile: str = ""
+    ) -> None:
         try:
-            await self._read(url, headers, opened)
+            await self._read(url, headers, opened, cafile)
         finally:
             if not opened.done():
                 opened.set_result(False)
 
-    async def _read(self, url: str, headers: dict[str, str], opened: asyncio.Future[bool]) -> None:
+    async def _read(
+        self, url: str, headers: dict[str, str], opened: asyncio.Future[bool], cafile: str
+    ) -> None:
         parts = urlsplit(url)
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        tls = None
+        if parts.scheme == "https":  # the console's own certificate, named in the spec
+            tls = ssl.create_default_context(cafile=cafile)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port, ssl=tls)
         lines = [f"GET {parts.path}?{parts.query} HTTP/1.1", f"Host: {parts.netloc}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         writer.write(("\r\n".join([*lines, "Accept: text/event-stream", "", ""])).encode())
@@ -76,7 +84,11 @@ async def main() -> None:
     for item in spec:
         reader = Reader(item["label"])
         future: asyncio.Future[bool] = loop.create_future()
-        tasks.append(asyncio.create_task(reader.run(item["url"], item["headers"], future)))
+        tasks.append(
+            asyncio.create_task(
+                reader.run(item["url"], item["headers"], future, item.get("cafile", ""))
+            )
+        )
         readers.append(reader)
         opened.append(future)
     done = await asyncio.wait_for(asyncio.gather(*opened, return_exceptions=True), 60)

@@ -24,6 +24,7 @@ from callcenter.adapters.db.campaigns import CampaignRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.adapters.db.desktop_records import DesktopRecords
+from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.recording_archive import RecordingArchive
@@ -43,9 +44,9 @@ from callcenter.adapters.pbx.publisher import PbxConfigPublisher
 from callcenter.adapters.pbx.secrets import read_secret
 from callcenter.adapters.pbx.sounds import SitePrompts
 from callcenter.adapters.pbx.spoken import SpokenPrompts
+from callcenter.adapters.web.console_server import ConsoleServer
 from callcenter.adapters.web.hub import Hub
 from callcenter.adapters.web.live import publish_event
-from callcenter.adapters.web.server import WebServer
 from callcenter.config import ConfigError, Settings
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import WaitHistory
@@ -65,6 +66,7 @@ from callcenter.services.console.reports import Reports, SiteZone
 from callcenter.services.console.retention import Retention
 from callcenter.services.console.supervision import Supervision
 from callcenter.services.console.wallboard import Wallboard
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.directory import AgentDirectory
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
@@ -200,8 +202,12 @@ class CallCenter:
             self.timers.clock,
         )
         self.users = UserRepository(self.storage.sessions)
+        # The dial policy ([dial_policy]): every number dialled or booked is vetted, every
+        # refusal audited (dial_refusals); the booking limits live in memory.
+        self.dial_refusals = DialRefusalRepository(self.storage.sessions)
+        self.dial_guard = DialGuard(settings.dial_policy, self.dial_refusals, self.timers.clock)
         self.hub = Hub()
-        self.web: WebServer | None = None
+        self.web: ConsoleServer | None = None
         self._build_console()
         self._build_callbacks()
         self._build_inbound()
@@ -235,6 +241,7 @@ class CallCenter:
         self.inbound = Inbound(
             self.acd, self.calls, self.flows, self.queues, self.notifier,
             self.recordings, self.callbacks, self.timers.clock,
+            self.settings.dial_policy.country,
         )  # fmt: skip
         self.routes = CallRoutes(self.inbound, IvrRunner(self.storage.customers, fetch_json))
         self.agent_features = AgentFeatureRoute(
@@ -304,7 +311,7 @@ class CallCenter:
         # Campaign administration: settings, leads by API and CSV import (its own
         # thread, progress in lead_imports), DNC lists, progress figures.
         repository = CampaignRepository(self.storage.sessions)
-        self.campaigns = Campaigns(repository, self.timers.clock)
+        self.campaigns = Campaigns(repository, self.timers.clock, self.dial_guard)
         folder = self.settings.state_dir / "imports"
         self.lead_imports = LeadImports(repository, self.campaigns, folder, self.timers.clock)
 
@@ -320,13 +327,13 @@ class CallCenter:
 
         self.callbacks = Callbacks(
             repo, self.acd, self.calls, self.queues, self.notifier, self.timers,
-            self.scheduler, dnc_scopes, self.recordings.relative_path,
+            self.scheduler, dnc_scopes, self.recordings.relative_path, self.dial_guard,
         )  # fmt: skip
         trunk = next((t.name for t in self.settings.trunks if t.contact), "")
         self.callback_dialer = CallbackDialer(
             self.callbacks, repo, self.acd, self.agents, self.calls, self.queues,
             self.notifier, self.timers, self.pbx, lambda: trunk,
-            self.recordings.asterisk_path, dnc_scopes,
+            self.recordings.asterisk_path, dnc_scopes, self.dial_guard,
         )  # fmt: skip
         self.acd.hand_callbacks_to(self.callback_dialer.turn)
         self.callback_routes = CallbackRoutes(self.callback_dialer)
@@ -357,6 +364,7 @@ class CallCenter:
             self.timers,
             trunk,
             SpokenPrompts(self.settings, self.asterisk.layout()).make,
+            self.dial_guard,
             frozenset(t.name for t in self.settings.trunks if t.contact),
         )
         self.outbound_routes = OutboundRoutes(self.dialer_calls)

@@ -18,6 +18,7 @@ from callcenter.adapters.pbx.render import RenderError
 from callcenter.bootstrap import build_asterisk, build_prompts, build_storage
 from callcenter.config import NAME_PATTERN, ConfigError, Settings, load_settings
 from callcenter.core.model import DuplicateAgent
+from callcenter.core.users import password_problem
 from callcenter.runtime import Controller
 
 
@@ -234,7 +235,10 @@ def _install_paths(ctx: Context) -> Any:
         state_dir=settings.state_dir.absolute(),
         provider=choose_provider(settings.pbx).name,
         root=settings.pbx.root.absolute(),
-        web_port=settings.web.port if settings.web.enabled else 0,
+        # The lowest port the console binds (HTTPS, or the redirecting plain HTTP one).
+        web_port=min(p for p in (settings.web.port, settings.web.http_port or 65535) if p)
+        if settings.web.enabled
+        else 0,
         sip_port=settings.sip.port,
     )
 
@@ -399,10 +403,12 @@ def agent_add(
     """Create an agent with a PJSIP account for their softphone."""
     import re
 
-    if not re.match(NAME_PATTERN, username):
+    if not re.fullmatch(NAME_PATTERN, username):
         raise click.BadParameter(f"must match {NAME_PATTERN}", param_hint="USERNAME")
     if not extension.isdigit():
         raise click.BadParameter("digits only", param_hint="--extension")
+    if password is not None and (problem := password_problem(password, username)):
+        raise click.BadParameter(problem, param_hint="--password")
     settings = ctx.settings
     prepare_database(settings)
     storage = build_storage(settings)
@@ -464,7 +470,7 @@ def site_load(ctx: Context, path: Path) -> None:
     prepare_database(settings)
     storage = build_storage(settings)
     try:
-        counts = apply_site(definition, storage.sessions)
+        counts = apply_site(definition, storage.sessions, settings.dial_policy.country)
     finally:
         storage.engine.dispose()
     click.echo("loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
@@ -504,17 +510,65 @@ def user_add(ctx: Context, username: str, role: str, agent_name: str, password_s
     click.echo(f"user {created.username} ({created.role}) created")
 
 
+@user.command("list")
+@pass_context
+def user_list(ctx: Context) -> None:
+    """The console users: name, role, the agent they work as, active or not."""
+    from callcenter.adapters.db.users import UserRepository
+
+    settings = ctx.settings
+    prepare_database(settings)
+    storage = build_storage(settings)
+    try:
+        users = UserRepository(storage.sessions).all()
+    finally:
+        storage.engine.dispose()
+    for found in users:
+        state = "active" if found.active else "inactive"
+        click.echo(f"{found.username}\t{found.role}\t{found.agent or '-'}\t{state}")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_context
+def user_passwd(ctx: Context, username: str, password_stdin: bool) -> None:
+    """Set a console user's password; their open sessions end."""
+    from callcenter.adapters.db.users import UserRepository
+    from callcenter.core.users import UserError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    settings = ctx.settings
+    prepare_database(settings)
+    storage = build_storage(settings)
+    try:
+        UserRepository(storage.sessions).set_password(username, password)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        storage.engine.dispose()
+    click.echo(f"password of {username} changed; their sessions have ended")
+
+
 @main.group()
 def token() -> None:
-    """API tokens for machine clients (a TV wallboard, a CRM)."""
+    """API tokens for machine clients (a TV wallboard, a CRM); each expires."""
 
 
 @token.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), default="supervisor")
+@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), default="supervisor",
+              show_default=True, help="The most the token may do.")  # fmt: skip
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True,
+              help="Days until it expires.")  # fmt: skip
 @pass_context
-def token_create(ctx: Context, name: str, role: str) -> None:
+def token_create(ctx: Context, name: str, role: str, days: int) -> None:
     """Create a token; it is shown once (only its hash is stored)."""
+    import time
+
     from callcenter.adapters.db.users import UserRepository
     from callcenter.core.users import UserError
 
@@ -522,12 +576,43 @@ def token_create(ctx: Context, name: str, role: str) -> None:
     prepare_database(settings)
     storage = build_storage(settings)
     try:
-        value = UserRepository(storage.sessions).create_token(name, role)
+        value = UserRepository(storage.sessions).create_token(
+            name, role, time.time() + days * 86400
+        )
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         storage.engine.dispose()
     click.echo(value)
+
+
+@token.command("list")
+@pass_context
+def token_list(ctx: Context) -> None:
+    """The tokens: name, role, created, expires, last used (never their values)."""
+    import time
+
+    from callcenter.adapters.db.users import UserRepository
+
+    settings = ctx.settings
+    prepare_database(settings)
+    storage = build_storage(settings)
+    try:
+        tokens = UserRepository(storage.sessions).tokens()
+    finally:
+        storage.engine.dispose()
+
+    def day(at: float | None, none: str) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(at)) if at is not None else none
+
+    now = time.time()
+    click.echo("name\trole\tcreated\texpires\tlast used")
+    for found in tokens:
+        expires = day(found.expires_at, "never") + (" (expired)" if found.expired(now) else "")
+        click.echo(
+            f"{found.name}\t{found.role}\t{day(found.created_at, '-')}\t{expires}\t"
+            f"{day(found.last_used_at, 'never')}"
+        )
 
 
 @token.command("revoke")

@@ -16,13 +16,22 @@ import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
 )
+
+from callcenter.core.dial_policy import DialPolicy
 
 DEFAULT_CONFIG_FILE = Path("/etc/callcenter/callcenter.toml")
 # Names that become PJSIP sections and dialplan extensions: at least two characters,
@@ -125,17 +134,55 @@ class TrunkSettings(_Section):
 
 
 class WebSettings(_Section):
-    """The console. It is behind a login; bind it to loopback if only this machine needs it."""
+    """The console. It is behind a login; bind it to loopback if only this machine needs it.
+
+    HTTPS by default: the site's own certificate (``cert_file``/``key_file``) or one
+    generated into the state folder on first start. ``http_port`` only redirects to
+    HTTPS (``0`` turns it off). ``tls = false`` serves plain HTTP (behind a proxy that
+    terminates TLS on the same machine); cookies then lose their Secure flag.
+    """
 
     enabled: bool = True
     host: str = "0.0.0.0"
-    port: int = Field(8080, ge=0, le=65535)
+    port: int = Field(8443, ge=0, le=65535)
+    http_port: int = Field(8080, ge=0, le=65535)  # redirects to HTTPS; 0: off
+    tls: bool = True
+    cert_file: Path | None = None  # PEM; with key_file: the site's own certificate
+    key_file: Path | None = None
+    threads: int = Field(64, ge=4, le=1000)  # at most this many requests at once
+    connection_limit: int = Field(200, ge=1, le=100_000)  # waiting past the threads, then refused
+    session_idle_minutes: float = Field(30, gt=0, le=7 * 24 * 60)
+    session_hours: float = Field(12, gt=0, le=31 * 24)  # absolute, from the login
+    login_per_address: str = "20 per minute"  # Flask-Limiter's notation
+    login_per_user: str = "5 per minute"
+    # Checked by the front process before a request reaches the controller.
+    requests_per_address: str = "30 per second"
+    # The login page and attempts from all addresses together: a spread-out flood is
+    # refused (429) in the front; people who log in then wait a moment, calls do not.
+    login_total: str = "5 per second"
+    # Requests the controller's console works on at once (live streams aside); more wait
+    # in the front, so console load stays a small share of the controller's time.
+    upstream_concurrency: int = Field(2, ge=1, le=64)
+
+    @field_validator("login_per_address", "login_per_user", "requests_per_address", "login_total")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # e.g. "5 per minute", "30/second"
+        return value
 
     @field_validator("host")
     @classmethod
     def _ip(cls, value: str) -> str:
         ipaddress.ip_address(value)
         return value
+
+    @model_validator(mode="after")
+    def _pair(self) -> WebSettings:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (the site's own certificate)")
+        return self
 
 
 class MetricsSettings(_Section):
@@ -170,6 +217,8 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
+    # Which numbers may ever be dialled (callbacks, leads): core/dial_policy.py.
+    dial_policy: DialPolicy = DialPolicy()
 
     @field_validator("timezone")
     @classmethod

@@ -248,10 +248,8 @@ class Demo:
                 users.set_password(username, self.password)
         if controller.web is None:
             return
-        host, port = self.settings.web.host, controller.web.port
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         self._say(
-            f"console: http://{shown}:{port}/  (wallboard for {SUPERVISOR}, desktop for "
+            f"console: {controller.web.url}/  (wallboard for {SUPERVISOR}, desktop for "
             f"{', '.join(n for n, _, _ in logins[1:])}; password for all: {self.password})"
         )
 

@@ -20,7 +20,8 @@ from callcenter.adapters.metrics.server import MetricsServer
 from callcenter.adapters.pbx.secrets import ensure_secret
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
-from callcenter.adapters.web.server import WebServer
+from callcenter.adapters.web.certificate import console_tls
+from callcenter.adapters.web.console_server import ConsoleServer
 from callcenter.adapters.web.services import ConsoleServices
 from callcenter.bootstrap import CallCenter
 from callcenter.config import Settings
@@ -78,6 +79,7 @@ class Controller(CallCenter):
             agent_names=lambda: [a.username for a in accounts.accounts()],
             admin=self.admin, reload=self.reload, campaigns=self.campaigns,
             lead_imports=self.lead_imports, dialer=self.dialer, callbacks=self.callbacks,
+            dial_refusals=self.dial_refusals,
         )  # fmt: skip
 
     def _start_metrics(self, registry: CollectorRegistry) -> None:
@@ -88,8 +90,10 @@ class Controller(CallCenter):
     def _start_web(self) -> None:
         services = self.console_services(LoopBridge(asyncio.get_running_loop()))
         secret = ensure_secret(self.settings.state_dir, "web")
-        app = create_app(services, secret)
-        self.web = WebServer(app, self.settings.web.host, self.settings.web.port, self.hub)
+        web = self.settings.web
+        app = create_app(services, secret, web)
+        tls = console_tls(web, self.settings.state_dir) if web.tls else None
+        self.web = ConsoleServer(app, web, self.hub, tls)
         self.web.start()
 
     async def stop(self) -> None:

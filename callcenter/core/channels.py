@@ -20,7 +20,7 @@ _PJSIP_CHANNEL = re.compile(r"^PJSIP/(?P<endpoint>[^/]+)-[0-9a-f]+$")
 
 def endpoint_of(channel: str) -> str | None:
     """``PJSIP/agent1-0000002a`` -> ``agent1``; None for other technologies."""
-    match = _PJSIP_CHANNEL.match(channel)
+    match = _PJSIP_CHANNEL.fullmatch(channel)
     return match.group("endpoint") if match else None
 
 

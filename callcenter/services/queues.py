@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from callcenter.core.acd.fallback import eligible
 from callcenter.core.hours import Schedule, closes_in, is_open
 from callcenter.core.queues import QueueSettings
 
@@ -20,6 +22,14 @@ class QueueDirectory:
 
     def get(self, name: str) -> QueueSettings | None:
         return self.queues.get(name)
+
+    def served_by(self, skills: Mapping[str, int]) -> list[str]:
+        """The queues an agent with ``skills`` can take calls of (their most relaxed needs)."""
+        return sorted(
+            name
+            for name, settings in self.queues.items()
+            if eligible(skills, settings.to_config().requirements_at(math.inf))
+        )
 
     def accepting(self, settings: QueueSettings, now: float) -> bool:
         """Open, and not inside the closing margin (new callers are turned away then)."""

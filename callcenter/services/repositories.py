@@ -12,13 +12,14 @@ call them through ``asyncio.to_thread``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from callcenter.core.acd.waits import EstimateRecord
 from callcenter.core.callbacks.records import Attempt, Callback, NewCallback
 from callcenter.core.calls.record import CallRecord
+from callcenter.core.dial_policy import DialRefusal
 from callcenter.core.model import AgentRecord, SipAccount
 from callcenter.core.outbound.leads_csv import LeadIn
 from callcenter.core.outbound.records import (
@@ -82,7 +83,12 @@ class CallbackRepository(Protocol):
 
     def pending(self) -> list[Callback]: ...
 
-    def recent(self, status: str = "", limit: int = 100) -> list[Callback]: ...
+    def recent(
+        self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None
+    ) -> list[Callback]:
+        """Newest first; ``mine``: (booked by, queues): only those booked by them or in
+        those queues."""
+        ...
 
     def attempt(self, attempt: Attempt) -> int:
         """The attempt's audit row; its id."""
@@ -106,6 +112,10 @@ class CampaignRepository(Protocol):
     def update(self, campaign_id: int, **values: Any) -> bool: ...
 
     def figures(self, campaign_id: int, since: float) -> Figures: ...
+
+    def leads(self, campaign_id: int) -> Iterator[LeadRecord]:
+        """Every lead of the campaign, by id (an export)."""
+        ...
 
     def lead_numbers(self, campaign_id: int) -> set[str]: ...
 
@@ -317,3 +327,17 @@ class DesktopRecords(Protocol):
     ) -> list[CallRecord]: ...
 
     def last_unwrapped(self, agent: str, since: float) -> CallFacts | None: ...
+
+
+class DialRefusals(Protocol):
+    """The audit of numbers the dial policy refused (core/dial_policy.py)."""
+
+    def add(self, refusal: DialRefusal) -> int: ...
+
+    def recent(self, since: float, offset: int, limit: int) -> tuple[list[DialRefusal], int]:
+        """One page of the refusals at or after ``since``, newest first; and their total."""
+        ...
+
+    def counts(self, since: float, until: float) -> dict[str, int]:
+        """How many refusals of each reason in [since, until)."""
+        ...

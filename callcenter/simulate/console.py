@@ -22,8 +22,9 @@ from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
-from callcenter.adapters.web.server import WebServer
-from callcenter.config import Settings
+from callcenter.adapters.web.certificate import TlsFiles, ensure_certificate
+from callcenter.adapters.web.console_server import ConsoleServer
+from callcenter.config import Settings, WebSettings
 from callcenter.runtime import Controller
 from callcenter.services.site import parse_site
 from callcenter.simulate.loop_thread import ControllerThread
@@ -70,7 +71,7 @@ class Console:
         self.controller: Controller = self.thread.start(connect=None)
         self.services = self.controller.console_services(LoopBridge(self.thread.loop))
         self.app: APIFlask = create_app(self.services, secret_key)
-        self.server: WebServer | None = None
+        self.server: ConsoleServer | None = None
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         """Run a coroutine on the controller's loop."""
@@ -85,11 +86,20 @@ class Console:
         self.controller.directory.load()
         self.run(self.controller.reload_config())
 
-    def serve(self, port: int = 0) -> str:
-        """Serve the app over HTTP on loopback (the product's server); its base URL."""
-        self.server = WebServer(self.app, "127.0.0.1", port, self.controller.hub)
+    def serve(self, port: int = 0, tls: TlsFiles | None = None, http_port: int = 0) -> str:
+        """Serve the app over HTTPS on loopback (the product's server) with ``tls``, or
+        the certificate generated in the state folder; its base URL."""
+        files = tls or ensure_certificate(self.settings.state_dir / "tls")
+        web = WebSettings(host="127.0.0.1", port=port, http_port=http_port)
+        self.server = ConsoleServer(self.app, web, self.controller.hub, files)
         self.server.start()
-        return f"http://127.0.0.1:{self.server.port}"
+        return self.server.url
+
+    @property
+    def certificate(self) -> Path:
+        """The certificate being served (clients trust it, and only it)."""
+        assert self.server is not None and self.server.tls is not None, "not served"
+        return self.server.tls.cert
 
     def close(self) -> None:
         if self.server is not None:

@@ -24,6 +24,7 @@ PUBLIC = {
     "openapi.spec",
     "openapi.docs",
     "openapi.swagger_ui_oauth_redirect",
+    "docs_assets.asset",  # the API docs page's own script and style (no CDN)
 }
 CHANGES = ("POST", "PUT", "PATCH", "DELETE")
 ROLES = ("agent", "supervisor", "admin")

@@ -156,7 +156,7 @@ def test_bad_agents_are_refused_with_the_reason_and_nothing_is_saved(
         ("POST", "/api/admin/agents", {**ALICE, "username": "bob", "skills": {"support": 9}}, 422,
          "must be 1..5, got 9"),
         ("POST", "/api/admin/agents", {**ALICE, "username": "bob", "password": "abc"}, 422,
-         "at least 10 characters"),
+         "at least 12 characters"),
         ("PUT", "/api/admin/agents/alice", {**ALICE, "username": "alicia"}, 422,
          "'alicia' is not 'alice'; renaming is not supported"),
         ("PUT", "/api/admin/agents/nobody", {**ALICE, "username": "nobody", "extension": "1009"},
@@ -294,7 +294,7 @@ def test_users_are_added_reset_and_disabled_but_never_the_last_admin(
         ({"username": "al", "role": "agent", "agent": "alice"}, "user 'al' exists"),
         ({"username": "x", "role": "agent", "agent": "nobody"}, "no active agent 'nobody'"),
         ({"username": "y", "role": "agent"}, "needs the agent it works as"),
-        ({"username": "z", "role": "supervisor", "password": "short"}, "at least 10 characters"),
+        ({"username": "z", "role": "supervisor", "password": "short"}, "at least 12 characters"),
         ({"username": "w", "role": "root"}, "role"),
     ]:
         status, body = api("POST", "/api/admin/users", sent)

@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from callcenter.adapters.db.models import DncRow
+from callcenter.core.dial_limits import BookingLimits
 from callcenter.simulate.console import Console
 from tests.adapter.console_support import AGENT, login
 
@@ -96,3 +97,49 @@ def test_a_do_not_call_number_cannot_be_booked(console: Console, agent: FlaskCli
 def test_the_desktop_has_the_booking_form(agent: FlaskClient) -> None:
     page = agent.get("/desktop").get_data(as_text=True)
     assert 'id="callback"' in page and 'id="cb-at"' in page and 'type="datetime-local"' in page
+
+
+@pytest.mark.parametrize(
+    ("number", "code", "said"),
+    [
+        ("011449098790000", "number-type", "+449098790000 is a premium-rate number"),
+        ("0088213000000", "international-network", "+882"),
+        ("+19005551234", "number-type", "premium-rate"),
+        ("+881631456789", "international-network", "satellite"),
+        ("+33612345678", "country", "is in FR"),
+    ],
+)
+def test_the_dial_policy_refuses_with_the_reason(
+    console: Console, agent: FlaskClient, number: str, code: str, said: str
+) -> None:
+    answer = agent.post(
+        "/api/callbacks", json={"queue": "support", "number": number, "at": later(5)}
+    )
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["code"] == code and said in answer.get_json()["message"]
+    rows, _ = console.controller.dial_refusals.recent(0.0, 0, 1)
+    assert (rows[0].number, rows[0].reason, rows[0].where) == (number, code, "api")
+    assert (rows[0].origin_kind, rows[0].origin_id) == ("agent", AGENT)
+
+
+def test_too_many_bookings_in_an_hour_are_a_429(console: Console, agent: FlaskClient) -> None:
+    guard = console.controller.dial_guard
+    kept = guard.limits
+    guard.limits = BookingLimits({"agent": 1}, total=100)  # one an hour, for this test
+    try:
+        booked = agent.post(
+            "/api/callbacks", json={"queue": "support", "number": "2125550177", "at": later(5)}
+        )
+        assert booked.status_code == 201, booked.get_json()
+        again = agent.post(
+            "/api/callbacks", json={"queue": "support", "number": "2125550178", "at": later(5)}
+        )
+        assert again.status_code == 429 and again.get_json()["code"] == "rate-limit"
+        guard.limits = BookingLimits({"agent": 100}, total=1)
+        guard.limits.take("agent", "someone-else", time.time())
+        capped = agent.post(
+            "/api/callbacks", json={"queue": "support", "number": "2125550179", "at": later(5)}
+        )
+        assert capped.status_code == 429 and capped.get_json()["code"] == "hourly-cap"
+    finally:
+        guard.limits = kept

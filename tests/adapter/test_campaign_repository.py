@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from callcenter.adapters.db.campaigns import CampaignRepository
+from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.models import DialAttemptRow
+from callcenter.core.dial_policy import DialPolicy
 from callcenter.core.outbound.leads_csv import LeadIn
 from callcenter.core.outbound.records import CampaignExists
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.outbound.campaigns import CampaignError, Campaigns
 from callcenter.services.outbound.lead_import import LeadImports
 
@@ -27,6 +30,20 @@ def repository(database_url: str) -> Iterator[CampaignRepository]:
         yield CampaignRepository(make_sessions(engine))
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def refusals(database_url: str) -> Iterator[DialRefusalRepository]:
+    engine = make_engine(database_url)
+    try:
+        yield DialRefusalRepository(make_sessions(engine))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def guard(refusals: DialRefusalRepository) -> DialGuard:
+    return DialGuard(DialPolicy(country="US", allowed_countries=("GB",)), refusals, lambda: NOW)
 
 
 def test_campaigns_are_unique_by_name(repository: CampaignRepository) -> None:
@@ -84,8 +101,10 @@ def test_figures_count_attempts_in_the_window(repository: CampaignRepository) ->
     assert figures.leads == {"new": 1} and figures.outcomes["busy"] == 1
 
 
-def test_import_service_end_to_end(repository: CampaignRepository, tmp_path: Path) -> None:
-    campaigns = Campaigns(repository, lambda: NOW)
+def test_import_service_end_to_end(
+    repository: CampaignRepository, tmp_path: Path, guard: DialGuard
+) -> None:
+    campaigns = Campaigns(repository, lambda: NOW, guard)
     imports = LeadImports(repository, campaigns, tmp_path / "imports", lambda: NOW)
     campaign = campaigns.create("imported", {"default_region": "GB"})
     data = b"phone,name\n020 7946 0000,Ann\n020 7946 0000,Dup\nxx,Bad\n"
@@ -103,9 +122,9 @@ def test_import_service_end_to_end(repository: CampaignRepository, tmp_path: Pat
 
 
 def test_running_imports_left_behind_are_marked_interrupted(
-    repository: CampaignRepository, tmp_path: Path
+    repository: CampaignRepository, tmp_path: Path, guard: DialGuard
 ) -> None:
-    campaigns = Campaigns(repository, time.time)
+    campaigns = Campaigns(repository, time.time, guard)
     campaign = campaigns.create("left", {})
     stale = repository.start_import(campaign.id, "old.csv", 10, NOW)
     imports = LeadImports(repository, campaigns, tmp_path, time.time)
@@ -117,6 +136,49 @@ def test_running_imports_left_behind_are_marked_interrupted(
     new = imports.start(campaign.id, io.BytesIO(b"phone\n2125550100\n"), "new.csv")
     imports.wait(new, 30)
     assert imports.status(new).good == 1
+
+
+# The toll-fraud numbers of issue 12, one ordinary number, and one of another country.
+FRAUD = b"""phone,name
++19005551234,Premium US
+011449098790000,Premium UK
+0088213000000,Network
++881631456789,Satellite
++12125550100,Ann
++33612345678,Paris
+"""
+
+
+def test_an_import_refuses_what_the_dial_policy_refuses_and_says_why(
+    repository: CampaignRepository,
+    refusals: DialRefusalRepository,
+    guard: DialGuard,
+    tmp_path: Path,
+) -> None:
+    campaigns = Campaigns(repository, lambda: NOW, guard)
+    imports = LeadImports(repository, campaigns, tmp_path / "imports", lambda: NOW)
+    campaign = campaigns.create("fraud", {})
+    import_id = imports.start(campaign.id, io.BytesIO(FRAUD), "leads.csv")
+    imports.wait(import_id, 30)
+    found = imports.status(import_id)
+    assert (found.status, found.rows, found.good, found.bad) == ("done", 6, 1, 5)
+    reasons = {e["line"]: e["reason"] for e in found.errors}
+    assert sorted(reasons) == [2, 3, 4, 5, 7]
+    assert "(number-type)" in reasons[2] and "+19005551234" in reasons[2]
+    assert "(number-type)" in reasons[3] and "+449098790000" in reasons[3]
+    assert "(international-network)" in reasons[4] and "(international-network)" in reasons[5]
+    assert "(country)" in reasons[7]
+    assert repository.lead_numbers(campaign.id) == {"+12125550100"}
+    rows, total = refusals.recent(0.0, 0, 10)
+    assert total == 5 and {r.where for r in rows} == {"lead-import"}
+    assert {(r.origin_kind, r.origin_id) for r in rows} == {("campaign", "fraud")}
+    assert refusals.counts(0.0, NOW + 1) == {
+        "number-type": 2, "international-network": 2, "country": 1,
+    }  # fmt: skip
+    # A campaign allowed France takes the Paris number; the same rules hold for the API.
+    paris = campaigns.create("paris", {"allowed_countries": ["FR"]})
+    added = campaigns.add_leads(paris.id, [{"phone": "+33612345678"}, {"phone": "+19005551234"}])
+    assert added.added == 1 and [r["index"] for r in added.refused] == [1]
 
 
 class Broken(io.RawIOBase):
@@ -137,9 +199,9 @@ class Broken(io.RawIOBase):
 
 
 def test_an_upload_cut_short_leaves_no_file_and_no_import(
-    repository: CampaignRepository, tmp_path: Path
+    repository: CampaignRepository, tmp_path: Path, guard: DialGuard
 ) -> None:
-    campaigns = Campaigns(repository, time.time)
+    campaigns = Campaigns(repository, time.time, guard)
     campaign = campaigns.create("cut", {})
     imports = LeadImports(repository, campaigns, tmp_path / "imports", time.time)
     with pytest.raises(ConnectionResetError):

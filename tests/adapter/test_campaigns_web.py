@@ -3,6 +3,8 @@ configure campaigns, add leads, import CSV files good and bad, DNC lists, figure
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from typing import Any
 
@@ -229,3 +231,43 @@ def test_dnc_lists(supervisor: FlaskClient) -> None:
     gone = supervisor.delete("/api/dnc", json={"number": "212-555-0100"})
     assert gone.get_json() == {"count": 1}
     assert supervisor.get("/api/dnc").get_json()["total"] == 0
+
+
+# -- the dial policy and the export -----------------------------------------------------------
+def test_an_import_reports_the_numbers_the_dial_policy_refuses(supervisor: FlaskClient) -> None:
+    campaign = make(supervisor, "fraudcheck")
+    data = (
+        "phone,first_name\n+19005551234,Premium\n011449098790000,UK premium\n"
+        "0088213000000,Network\n+881631456789,Satellite\n+12125550142,Ann\n"
+    )
+    report = upload(supervisor, campaign, data.encode())
+    assert (report["good"], report["bad"]) == (1, 4)
+    reasons = [e["reason"] for e in report["errors"]]
+    assert all(r.startswith("refused by the dial policy") for r in reasons), reasons
+    listed = supervisor.get("/api/dial-refusals?hours=1&per_page=1000").get_json()["refusals"]
+    mine = [r for r in listed if r["origin_id"] == "fraudcheck"]
+    assert {r["number"] for r in mine} == {
+        "+19005551234", "+449098790000", "+88213000000", "+881631456789",
+    }  # fmt: skip
+    assert {r["where"] for r in mine} == {"lead-import"}
+
+
+def test_leads_export_neutralises_spreadsheet_formulas(supervisor: FlaskClient) -> None:
+    campaign = make(supervisor, "exported")
+    evil = "=cmd|' /C calc'!A0"
+    leads = [
+        {"phone": "+12125550143", "first_name": evil, "last_name": "@SUM(A1)"},
+        {"phone": "+12125550144", "first_name": "-2+3", "last_name": "Plain", "data_x": "+1"},
+    ]
+    added = supervisor.post(f"/api/campaigns/{campaign}/leads", json={"leads": leads})
+    assert added.get_json()["added"] == 2, added.get_json()
+    answer = supervisor.get(f"/api/campaigns/{campaign}/leads.csv")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
+    assert rows[0][:4] == ["id", "phone", "first_name", "last_name"]
+    assert rows[1][1:4] == ["'+12125550143", "'" + evil, "'@SUM(A1)"]
+    assert rows[2][1:4] == ["'+12125550144", "'-2+3", "Plain"]
+    assert rows[2][-1] == '{"x": "+1"}'  # a JSON text starts with "{": safe as it is
+    for row in rows[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+    assert supervisor.get("/api/campaigns/999999/leads.csv").status_code == 404

@@ -11,19 +11,21 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.migrate import upgrade
+from callcenter.core.dial_policy import DialRefusal
 from callcenter.core.queues import QueueSettings
 from callcenter.services.console.reports import queue_report
 from tests.adapter.test_reports_db import ESTIMATE_FIGURES, stored
 from tests.support.console import ConsoleRig, console, login
-from tests.unit.test_reports import NOW, PARIS, TARGETS, period, records
+from tests.unit.test_reports import NOW, PARIS, T0, TARGETS, period, records
 
 QUERY = "from=2026-01-15T09:00&to=2026-01-15T10:00&interval=30"
 PAGE_IDS = (
     "report-form", "report-from", "report-to", "report-interval", "report-queue", "report-agent",
     "report-message", "report-chart-volume", "report-chart-occupancy", "report-queues",
     "report-queue-intervals", "report-queues-csv", "report-agents", "report-agent-intervals",
-    "report-agents-csv", "report-estimates", "report-definitions",
+    "report-agents-csv", "report-estimates", "report-refusals", "report-definitions",
 )  # fmt: skip
 
 
@@ -98,6 +100,39 @@ def test_the_accuracy_of_wait_estimates_per_queue(rig: ConsoleRig) -> None:
     nothing = client.get("/api/reports/estimates?from=2026-01-16&to=2026-01-16", headers=headers)
     assert nothing.get_json()["totals"]["estimates"] == 0
     assert nothing.get_json()["totals"]["median_error"] is None
+
+
+def refused(at: float, reason: str, number: str = "+19005551234") -> DialRefusal:
+    return DialRefusal(at, "caller", "+12125550100", number, reason, "refused", "keep-place")  # type: ignore[arg-type]
+
+
+def test_dial_refusals_counted_by_reason_and_listed(rig: ConsoleRig) -> None:
+    audit = DialRefusalRepository(rig.sessions)
+    for at, reason in [(T0 + 60, "number-type"), (T0 + 120, "number-type"),
+                       (T0 + 180, "international-network"), (T0 + 4000, "country"),
+                       (T0 - 600, "rate-limit")]:  # fmt: skip
+        audit.add(refused(at, reason))
+    audit.add(refused(T0 + 200, "bad-number", "=cmd|' /C calc'!A0"))
+    client, headers = rig.client(), rig.token("supervisor")
+    when = "from=2026-01-15T09:00&to=2026-01-15T10:00"
+    body = client.get(f"/api/reports/dial-refusals?{when}", headers=headers).get_json()
+    assert body["reasons"] == [
+        {"reason": "number-type", "count": 2},
+        {"reason": "bad-number", "count": 1},
+        {"reason": "international-network", "count": 1},
+    ]
+    assert body["total"] == 4 and body["period"]["timezone"] == "Europe/Paris"
+    listed = client.get("/api/dial-refusals?hours=1", headers=headers).get_json()
+    assert listed["total"] == 5  # since an hour before NOW (T0 + 3510), newest first
+    assert [r["reason"] for r in listed["refusals"]][:2] == ["country", "bad-number"]
+    second = listed["refusals"][1]
+    assert (second["origin_kind"], second["number"], second["where"]) == (
+        "caller", "=cmd|' /C calc'!A0", "keep-place",
+    )  # fmt: skip
+    paged = client.get("/api/dial-refusals?hours=2&per_page=2&page=3", headers=headers)
+    assert [r["reason"] for r in paged.get_json()["refusals"]] == ["number-type", "rate-limit"]
+    assert client.get("/api/dial-refusals", headers=rig.token("agent")).status_code == 403
+    assert client.get("/api/dial-refusals?hours=0", headers=headers).status_code == 422
 
 
 def test_a_bad_query_names_the_field(rig: ConsoleRig) -> None:

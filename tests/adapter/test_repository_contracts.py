@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.adapters.db.call_records import call_record, call_row
 from callcenter.adapters.db.callbacks import CallbackRepository
 from callcenter.adapters.db.config import ConfigRepository
+from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, DncRow, LeadRow
 from callcenter.core.calls.record import CallRecord
+from callcenter.services.repositories import DialRefusals
 from tests.fakes import contracts
 from tests.fakes.contracts import CallbackWorld, CallRecordsWorld, DialerWorld
 
@@ -109,3 +111,10 @@ def test_the_call_records(
     sessions: sessionmaker[Session], check: Callable[[CallRecordsWorld], None]
 ) -> None:
     check(CallRecordsWorld(records=ConfigRepository(sessions), store=_store_call(sessions)))
+
+
+@pytest.mark.parametrize("check", contracts.DIAL_REFUSALS, ids=lambda c: c.__name__)
+def test_the_dial_refusals(
+    sessions: sessionmaker[Session], check: Callable[[DialRefusals], None]
+) -> None:
+    check(DialRefusalRepository(sessions))

@@ -16,7 +16,8 @@ import pytest
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.db.models import AgentStateLogRow, CallEventRow
-from callcenter.adapters.web.areas.staffing import COLUMNS, cell
+from callcenter.adapters.web.areas.staffing import COLUMNS
+from callcenter.adapters.web.csv_export import cell
 from callcenter.core.queues import QueueSettings
 from callcenter.core.workforce.erlang import Goal, agents_needed
 from tests.support.console import ConsoleRig, console, login

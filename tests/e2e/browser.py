@@ -1,19 +1,28 @@
 """A real headless Chromium (Debian's chromium + chromium-driver) for console tests.
 
+The console is HTTPS: every e2e console serves one test certificate, made once per
+test run by the product's own code, and the browser trusts that key and no other
+(--ignore-certificate-errors-spki-list); Python clients trust it as their only CA.
+
 Screenshots go to tests/artifacts/ (or $CALLCENTER_TEST_ARTIFACTS; CI keeps them).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import ssl
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
+from callcenter.adapters.web.certificate import TlsFiles, ensure_certificate, spki_sha256
 
 ARTIFACTS = Path(
     os.environ.get("CALLCENTER_TEST_ARTIFACTS") or Path(__file__).resolve().parents[1] / "artifacts"
@@ -25,11 +34,31 @@ FLAGS = (
 )  # fmt: skip
 
 
-def new_browser(profile: Path) -> webdriver.Chrome:
+@functools.cache
+def e2e_certificate() -> TlsFiles:
+    """The console certificate of this test run (a fresh folder: runs never share it)."""
+    return ensure_certificate(Path(tempfile.mkdtemp(prefix="cc-test-tls-")))
+
+
+@functools.cache
+def trusting_context() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(e2e_certificate().cert))
+
+
+def trust_test_certificate() -> None:
+    """urllib in this process trusts the test certificate (and only it, for HTTPS)."""
+    handler = urllib.request.HTTPSHandler(context=trusting_context())
+    urllib.request.install_opener(urllib.request.build_opener(handler))
+
+
+def new_browser(profile: Path, trust: Path | None = None) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in FLAGS:
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP reports, errors
+    spki = spki_sha256(trust or e2e_certificate().cert)
+    options.add_argument(f"--ignore-certificate-errors-spki-list={spki}")
     options.add_argument(f"--user-data-dir={profile}")
     service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     return webdriver.Chrome(options=options, service=service)

@@ -35,7 +35,11 @@ from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.sipp import SippCaller, SippResult, caller_scenario
 from callcenter.simulate.softphone import Softphone
-from tests.e2e.browser import browser  # noqa: F401  (a fixture for console tests)
+from tests.e2e.browser import (
+    browser,  # noqa: F401  (a fixture for console tests)
+    e2e_certificate,
+    trust_test_certificate,
+)
 
 # Several people (or CI jobs) may run the end-to-end suite on one machine at
 # once: each picks a port base (CALLCENTER_TEST_PORT_BASE) so their Asterisks,
@@ -49,6 +53,9 @@ PHONE_PORT = PORT_BASE - 9920  # softphones' SIP port, each on its own address (
 CUSTOMER_ADDRESS = "127.0.0.5"
 CUSTOMER_PORT = PORT_BASE - 9901  # 5099
 CUSTOMER_MEDIA_PORT = PORT_BASE - 9800  # 5200
+
+
+trust_test_certificate()  # the consoles of these tests are HTTPS with the test certificate
 
 
 def test_settings(root: Path, database_url: str = "") -> Settings:
@@ -72,7 +79,13 @@ def test_settings(root: Path, database_url: str = "") -> Settings:
                 "contact": f"{CUSTOMER_ADDRESS}:{CUSTOMER_PORT}",
             },
         ],
-        web={"host": "127.0.0.1", "port": 0},
+        web={
+            "host": "127.0.0.1",
+            "port": 0,
+            "http_port": 0,  # no redirect port: suites on this machine would share it
+            "cert_file": e2e_certificate().cert,
+            "key_file": e2e_certificate().key,
+        },
         # Every e2e controller serves its metrics (a free port): the adapter sees every
         # scenario; tests/e2e/test_metrics.py reads them back.
         metrics={"enabled": True, "port": 0},
@@ -245,7 +258,7 @@ class CallCenter:
     def base_url(self) -> str:
         web = self.controller.web
         assert web is not None, "the console is not enabled"
-        return f"http://127.0.0.1:{web.port}"
+        return web.url
 
     def caller(self, address: str = "127.0.0.2", port: int = CALLER_PORT) -> SippCaller:
         return SippCaller(

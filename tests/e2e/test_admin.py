@@ -117,12 +117,17 @@ def test_an_agent_added_over_the_api_registers_and_takes_calls_without_a_restart
     assert phone.registered()
 
     # The agent's console user, made by the admin; the agent logs in and goes ready.
-    user = {"username": "newbie", "role": "agent", "agent": "newbie", "password": "newbie's pw 123"}
+    user = {
+        "username": "newbie",
+        "role": "agent",
+        "agent": "newbie",
+        "password": "a strong desk password",
+    }
     assert api("POST", "/api/admin/users", user)[0] == 201
     web = callcenter.controller.web
     assert web is not None
     desk = web.app.test_client()
-    csrf = login(desk, "newbie", "newbie's pw 123", page="/desktop")
+    csrf = login(desk, "newbie", "a strong desk password", page="/desktop")
     ready = desk.post("/api/agents/newbie/state", json={"action": "login"},
                       headers={"X-CSRFToken": csrf})  # fmt: skip
     assert ready.status_code == 200 and ready.get_json()["state"] == "ready", ready.get_json()

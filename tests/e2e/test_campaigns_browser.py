@@ -13,7 +13,12 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from callcenter.simulate.console import Console
-from tests.e2e.browser import browser, log_in, screenshot  # noqa: F401  (fixture)
+from tests.e2e.browser import (  # noqa: F401  (fixture)
+    browser,
+    e2e_certificate,
+    log_in,
+    screenshot,
+)
 from tests.e2e.console import poll, text
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +31,7 @@ ROWS = 40_000
 def lab(tmp_path: Path) -> Iterator[tuple[Console, str]]:
     with Console(tmp_path / "lab") as console:
         console.controller.users.add("sue", PASSWORD, "supervisor")
-        yield console, console.serve()
+        yield console, console.serve(tls=e2e_certificate())
 
 
 def leads_file(folder: Path) -> Path:

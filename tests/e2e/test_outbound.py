@@ -89,17 +89,21 @@ def test_preview_the_agent_sees_the_lead_then_dials(outbound: Outbound) -> None:
     wait_for(lambda: center.get(lambda c: campaign in c.dialer.campaigns), 10, "campaign loaded")
     assert outbound.attempts(campaign) == []  # preview: nothing dialled by itself
 
-    shown = client.get("/api/outbound/preview/agent1")
-    assert shown.status_code == 200, shown.get_json()
-    lead = shown.get_json()
+    assert client.get("/api/outbound/preview/agent1").status_code == 404  # a read: none held
+    assert center.get(lambda c: c.agents.status("agent1").state.value) == "ready"
+    taken = client.post("/api/outbound/preview/agent1", headers={"X-CSRFToken": csrf})
+    assert taken.status_code == 200, taken.get_json()
+    lead = taken.get_json()
     assert lead["campaign"] == "look" and lead["phone"] == "+12125550130"
     assert center.get(lambda c: c.agents.status("agent1").state.value) == "ringing"  # held
-    assert client.get("/api/outbound/preview/agent2").status_code == 403
+    assert client.get("/api/outbound/preview/agent1").get_json() == lead  # read again, unchanged
+    refused = client.post("/api/outbound/preview/agent2", headers={"X-CSRFToken": csrf})
+    assert refused.status_code == 403
     skipped = client.post("/api/outbound/preview/agent1/skip", headers={"X-CSRFToken": csrf})
     assert skipped.status_code == 200
     center.wait_available("agent1")
 
-    again = client.get("/api/outbound/preview/agent1").get_json()
+    again = client.post("/api/outbound/preview/agent1", headers={"X-CSRFToken": csrf}).get_json()
     dialled = client.post("/api/outbound/preview/agent1/dial", headers={"X-CSRFToken": csrf})
     assert dialled.status_code == 200, dialled.get_json()
     call_id = dialled.get_json()["call_id"]

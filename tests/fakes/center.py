@@ -30,6 +30,7 @@ from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import WaitHistory
 from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.dial_policy import DialPolicy
 from callcenter.core.dialplan import Decision
 from callcenter.core.events import AgentStateChanged, Event
 from callcenter.core.hours import Schedule
@@ -39,6 +40,7 @@ from callcenter.services.callbacks.dialer import CallbackDialer
 from callcenter.services.callbacks.places import Callbacks
 from callcenter.services.console.desktop import Desktop
 from callcenter.services.console.supervision import Supervision
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.arrival import Inbound
@@ -57,11 +59,18 @@ from callcenter.services.queues import QueueDirectory
 from callcenter.subscriptions import ami_table, domain_table, subscribe, subscribe_domain
 from tests.fakes.clock import ManualScheduler, ManualTimers
 from tests.fakes.pbx import FakeCallerLine, FakeChannelLog, FakePbx, FakePbxEvents
-from tests.fakes.repositories import FakeCallbackRepository, FakeCallRecords, FakeDialerStore
+from tests.fakes.repositories import (
+    FakeCallbackRepository,
+    FakeCallRecords,
+    FakeDialerStore,
+    FakeDialRefusals,
+)
 
 # Tuesday 17 June 2025, 15:00 UTC: 11:00 in New York, inside every default calling window.
 T0 = 1_750_172_400.0
 TRUNK = "carrier"
+# The site's policy in these tests: the countries of the test numbers, default types.
+DIAL_POLICY = DialPolicy(country="US", allowed_countries=("GB", "DE", "FR", "JP", "AU", "AE"))
 RECORDINGS = "/var/spool/asterisk/recordings"
 SETTLE_SECONDS = 5.0  # a safety net: the tasks are in-memory work and thread hops
 E = TypeVar("E", bound=Event)
@@ -107,7 +116,7 @@ class Center:
         self._build_callbacks()
         self.inbound = Inbound(
             self.acd, self.calls, self.flows, self.queues, self.notifier,
-            self.recordings, self.callbacks, self.timers.clock,
+            self.recordings, self.callbacks, self.timers.clock, "US",
         )  # fmt: skip
         self._build_outbound()
         self._wire()
@@ -132,18 +141,20 @@ class Center:
         self.callback_repo = FakeCallbackRepository()
         self.store = FakeDialerStore()  # its DNC lists serve callbacks too, as in production
         self.scheduler = ManualScheduler(self.timers)
+        self.dial_refusals = FakeDialRefusals()
+        self.dial_guard = DialGuard(DIAL_POLICY, self.dial_refusals, self.timers.clock)
 
         def dnc_scopes(number: str) -> list[str]:
             return self.store.dnc_scopes(number, "")
 
         self.callbacks = Callbacks(
             self.callback_repo, self.acd, self.calls, self.queues, self.notifier, self.timers,
-            self.scheduler, dnc_scopes, self.recordings.relative_path,
+            self.scheduler, dnc_scopes, self.recordings.relative_path, self.dial_guard,
         )  # fmt: skip
         self.callback_dialer = CallbackDialer(
             self.callbacks, self.callback_repo, self.acd, self.agents, self.calls, self.queues,
             self.notifier, self.timers, self.pbx, lambda: TRUNK,
-            self.recordings.asterisk_path, dnc_scopes,
+            self.recordings.asterisk_path, dnc_scopes, self.dial_guard,
         )  # fmt: skip
         self.acd.hand_callbacks_to(self.callback_dialer.turn)
 
@@ -156,7 +167,7 @@ class Center:
         self.prompts_made: list[tuple[str, str]] = []
         self.dialer = Dialer(
             self.store, self.agents, self.queues, self.pbx, self.dialer_calls, self.staff,
-            self.timers, TRUNK, self._make_prompt, frozenset({TRUNK}),
+            self.timers, TRUNK, self._make_prompt, self.dial_guard, frozenset({TRUNK}),
         )  # fmt: skip
 
     async def _make_prompt(self, name: str, text: str) -> str:

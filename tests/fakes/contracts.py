@@ -18,9 +18,15 @@ import pytest
 
 from callcenter.core.callbacks.records import Attempt, NewCallback
 from callcenter.core.calls.record import CallRecord
+from callcenter.core.dial_policy import DialRefusal
 from callcenter.core.outbound import retry
 from callcenter.core.outbound.records import NewDialAttempt
-from callcenter.services.repositories import CallbackRepository, CallRecords, DialerStore
+from callcenter.services.repositories import (
+    CallbackRepository,
+    CallRecords,
+    DialerStore,
+    DialRefusals,
+)
 
 
 # -- the dialer's store -------------------------------------------------------------------------
@@ -295,3 +301,35 @@ CALL_RECORDS = [
     open_calls_are_the_unclosed_ones_entered_since,
     recent_talks_are_the_last_of_each_queue_oldest_first,
 ]
+
+
+# -- dial refusals ----------------------------------------------------------------------------
+def _refusal(at: float, reason: str = "number-type", number: str = "+19005551234") -> DialRefusal:
+    return DialRefusal(
+        at=at, origin_kind="caller", origin_id="+12125550100", number=number,
+        reason=reason, detail=f"{number} refused", where="keep-place",  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def a_refusal_is_read_back_newest_first(refusals: DialRefusals) -> None:
+    first, second = _refusal(10.0), _refusal(20.0, "country", "+33612345678")
+    refusals.add(first)
+    refusals.add(second)
+    refusals.add(_refusal(20.0, "bad-number", "+1212??[2J"))
+    rows, total = refusals.recent(0.0, 0, 10)
+    assert total == 3
+    assert rows == [_refusal(20.0, "bad-number", "+1212??[2J"), second, first]
+    assert refusals.recent(15.0, 0, 10) == ([rows[0], second], 2)
+    assert refusals.recent(0.0, 1, 1) == ([second], 3)
+
+
+def refusals_are_counted_by_reason(refusals: DialRefusals) -> None:
+    for at, reason in [(5.0, "number-type"), (6.0, "number-type"), (7.0, "country"),
+                       (50.0, "number-type"), (100.0, "rate-limit")]:  # fmt: skip
+        refusals.add(_refusal(at, reason))
+    assert refusals.counts(0.0, 100.0) == {"number-type": 3, "country": 1}
+    assert refusals.counts(50.0, 101.0) == {"number-type": 1, "rate-limit": 1}
+    assert refusals.counts(200.0, 300.0) == {}
+
+
+DIAL_REFUSALS = [a_refusal_is_read_back_newest_first, refusals_are_counted_by_reason]

@@ -8,6 +8,8 @@ from callcenter.core.prompts import KnownPrompts
 SOME_SOUNDS = frozenset(
     {
         "auth-thankyou",
+        "cannot-complete-as-dialed",
+        "im-sorry",
         "beep",
         "digits/1",
         "goodbye",

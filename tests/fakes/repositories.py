@@ -4,7 +4,8 @@ For unit tests of the services that use them: Callbacks and CallbackDialer
 (``FakeCallbackRepository``), Dialer and DialerCalls (``FakeDialerStore``;
 its ``dnc_scopes`` also serves Callbacks), Recovery (``FakeCallRecords``:
 ``call`` is its call loader, ``open_calls`` its open-calls reader), the
-wallboard (``FakeRecordsLag``: set ``now`` to the backlog it should report).
+wallboard (``FakeRecordsLag``: set ``now`` to the backlog it should report),
+the dial guard (``FakeDialRefusals``).
 
 Each behaves like the SQLAlchemy class of the same name on what the services
 see; tests/fakes/contracts.py holds the checks both must pass (run on the
@@ -22,6 +23,7 @@ from typing import Any
 
 from callcenter.core.callbacks.records import PENDING, Attempt, Callback, NewCallback
 from callcenter.core.calls.record import CallRecord
+from callcenter.core.dial_policy import DialRefusal
 from callcenter.core.outbound.records import Campaign, DialSample, LeadRecord, NewDialAttempt
 from callcenter.core.outbound.retry import TABLE, LeadState
 from callcenter.core.records_backlog import RecordsBacklog
@@ -150,8 +152,12 @@ class FakeCallbackRepository:
     def pending(self) -> list[Callback]:
         return [c for _, c in sorted(self.callbacks.items()) if c.status in PENDING]
 
-    def recent(self, status: str = "", limit: int = 100) -> list[Callback]:
+    def recent(
+        self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None
+    ) -> list[Callback]:
         newest = [c for _, c in sorted(self.callbacks.items(), reverse=True)]
+        if mine is not None:
+            newest = [c for c in newest if c.booked_by == mine[0] or c.queue in mine[1]]
         return [c for c in newest if not status or c.status == status][:limit]
 
     def attempt(self, attempt: Attempt) -> int:
@@ -304,3 +310,25 @@ class FakeDialerStore:
             mean_answer_seconds=fmean(answers) if answers else None,
             mean_handle_seconds=fmean(handles) if handles else None,
         )
+
+
+class FakeDialRefusals:
+    def __init__(self) -> None:
+        self.rows: list[DialRefusal] = []
+
+    def add(self, refusal: DialRefusal) -> int:
+        self.rows.append(refusal)
+        return len(self.rows)
+
+    def recent(self, since: float, offset: int, limit: int) -> tuple[list[DialRefusal], int]:
+        # Newest first; of two at the same instant, the later written first (as by id).
+        kept = [(r.at, i, r) for i, r in enumerate(self.rows) if r.at >= since]
+        ordered = [r for _, _, r in sorted(kept, key=lambda t: (t[0], t[1]), reverse=True)]
+        return ordered[offset : offset + limit], len(ordered)
+
+    def counts(self, since: float, until: float) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for row in self.rows:
+            if since <= row.at < until:
+                found[row.reason] = found.get(row.reason, 0) + 1
+        return found

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.config import ConfigRepository
+from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.report_queries import ReportQueries
 from callcenter.adapters.db.site_config import SiteConfigStore
@@ -103,6 +104,7 @@ def _services(rig: ConsoleRig, loop: LoopThread, timezone: str) -> ConsoleServic
         "admin": rig.admin,
         "reload": rig.reload,
         "reports": rig.reports,
+        "dial_refusals": DialRefusalRepository(rig.sessions),
         "queue_names": lambda: list(config.queues()),
         "agent_names": lambda: [a.username for a in agents.accounts()],
     }

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# What a queue plays by default (overflow, callback offer and thanks), a menu's beep,
+# What a queue plays by default (overflow, callback offer, thanks and refusal), a menu's beep,
 # a wrong key's answer, one digit.
 SOUNDS = frozenset(
     {
         "auth-thankyou",
+        "cannot-complete-as-dialed",
+        "im-sorry",
         "beep",
         "digits/1",
         "goodbye",

@@ -32,7 +32,7 @@ def test_a_good_agent_passes_and_an_empty_password_means_generate_or_keep() -> N
 @pytest.mark.parametrize(
     ("change", "said"),
     [
-        ({"password": "short"}, "at least 10 characters"),
+        ({"password": "short"}, "at least 12 characters"),
         ({"password": "has spaces in it"}, "password"),
         ({"skills": {"support": 6}}, "level of 'support' must be 1..5, got 6"),
         ({"skills": {"support": 0}}, "must be 1..5, got 0"),

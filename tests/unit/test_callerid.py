@@ -130,3 +130,18 @@ def test_vetting_a_vetted_name_changes_nothing_but_a_trailing_space(name: str) -
 
 def test_cut_name_has_no_trailing_space() -> None:
     assert vet_name("A" * 39 + " Bob") == "A" * 39
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "number"),
+    [
+        ("2125550100", "US", "+12125550100"),
+        ("+1 (212) 555-0100", "US", "+12125550100"),
+        ("020 7946 0000", "GB", "+442079460000"),
+        ("00442079460000", "US", "+442079460000"),
+        ("1001", "US", "1001"),  # an extension: kept as sent
+        ("2125550100", "", "2125550100"),  # no region: digits only, as before
+    ],
+)
+def test_known_numbers_become_e164_in_the_sites_country(raw: str, region: str, number: str) -> None:
+    assert vet_number(raw, region) == (number, True)

@@ -112,7 +112,7 @@ def test_dialplan_target_check_matches_the_controller_pattern() -> None:
     patterns = {m["pattern"] for m in _REGEX_CHECK.finditer(text)}
     assert patterns, "the dialplan should re-check the target it dials"
     # Agent endpoints and trunks by name; a callback's number as E.164 (+ in brackets).
-    assert patterns == {NAME_PATTERN, E164.pattern.replace("\\+", "[+]")}
+    assert patterns == {NAME_PATTERN, "^" + E164.pattern.replace("\\+", "[+]") + "$"}
 
 
 def test_names_follow_the_convention() -> None:

@@ -14,6 +14,7 @@ from callcenter.services.repositories import (
     CallbackRepository,
     CallRecords,
     DialerStore,
+    DialRefusals,
     RecordsLag,
 )
 from tests.fakes import contracts
@@ -22,6 +23,7 @@ from tests.fakes.repositories import (
     FakeCallbackRepository,
     FakeCallRecords,
     FakeDialerStore,
+    FakeDialRefusals,
     FakeRecordsLag,
 )
 
@@ -70,17 +72,24 @@ def test_the_fake_call_records(check: Callable[[CallRecordsWorld], None]) -> Non
     check(call_records_world())
 
 
+@pytest.mark.parametrize("check", contracts.DIAL_REFUSALS, ids=lambda c: c.__name__)
+def test_the_fake_dial_refusals(check: Callable[[DialRefusals], None]) -> None:
+    check(FakeDialRefusals())
+
+
 def test_the_fakes_are_what_the_services_take() -> None:
     # Checked by mypy when it reads the tests; at run time, the methods are all there.
     dialer: DialerStore = FakeDialerStore()
     callbacks: CallbackRepository = FakeCallbackRepository()
     records: CallRecords = FakeCallRecords()
     lag: RecordsLag = FakeRecordsLag()
+    refusals: DialRefusals = FakeDialRefusals()
     pairs: list[tuple[object, type[Any]]] = [
         (dialer, DialerStore),
         (callbacks, CallbackRepository),
         (records, CallRecords),
         (lag, RecordsLag),
+        (refusals, DialRefusals),
     ]
     for fake, protocol in pairs:
         wanted = [name for name in vars(protocol) if not name.startswith("_")]

@@ -130,4 +130,6 @@ def test_a_queue_offers_its_overflow_announce_and_callback_prompts() -> None:
         ("callback.offer_prompts.0", "custom/keep-your-place"),
         ("callback.thanks_prompts.0", "auth-thankyou"),
         ("callback.thanks_prompts.1", "goodbye"),
+        ("callback.refused_prompts.0", "im-sorry"),
+        ("callback.refused_prompts.1", "cannot-complete-as-dialed"),
     ]

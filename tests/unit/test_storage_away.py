@@ -13,18 +13,20 @@ import pytest
 
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallState
+from callcenter.core.dial_policy import DialPolicy
 from callcenter.core.outbound.records import LeadRecord
 from callcenter.core.outbound.retry import LeadState
 from callcenter.core.outbound.settings import load_settings
 from callcenter.core.queues import QueueSettings
 from callcenter.services.callbacks.dialer import STORAGE_RETRY, CallbackDialer
 from callcenter.services.callbacks.places import CallbackError, Callbacks
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.notify import Notifier
 from callcenter.services.outbound.dialer import Dialer
 from callcenter.services.outbound.dialer_model import Campaign
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.timers import Timers
-from tests.fakes.repositories import FakeCallbackRepository, FakeDialerStore
+from tests.fakes.repositories import FakeCallbackRepository, FakeDialerStore, FakeDialRefusals
 
 NOW = 1_760_000_000.0
 
@@ -81,11 +83,15 @@ def waiting_call(callback_id: int | None = None) -> LiveCall:
     )  # fmt: skip
 
 
+def guard() -> DialGuard:
+    return DialGuard(DialPolicy(), FakeDialRefusals(), lambda: NOW)
+
+
 def callbacks(repo: Any, dnc_scopes: Any) -> Callbacks:
     return Callbacks(
         repo, cast(Any, Untouched("acd")), CallBook(), queues(), Notifier(),
         Timers(lambda: NOW), cast(Any, Untouched("scheduler")), dnc_scopes,
-        lambda call_id, at: f"r/{call_id}.wav",
+        lambda call_id, at: f"r/{call_id}.wav", guard(),
     )  # fmt: skip
 
 
@@ -99,7 +105,7 @@ async def test_keeping_a_place_the_database_cannot_store_leaves_the_caller_waiti
     places = callbacks(repo, away if broken == "dnc" else lambda number: [])
     call = waiting_call()
     with pytest.raises(CallbackError) as refused:
-        await places.keep_place(call, "+15550199", NOW)
+        await places.keep_place(call, "+12125550199", NOW)
     # Inbound._offer_callback takes a CallbackError as "keep waiting" (no fallback queue).
     assert refused.value.code == "storage"
     assert call.state is CallState.WAITING and call.callback_id is None
@@ -112,7 +118,7 @@ async def test_a_callback_whose_turn_the_storage_fails_frees_its_agent_and_waits
     dialer = CallbackDialer(
         cast(Any, places), repo, cast(Any, acd), cast(Any, Untouched("agents")), CallBook(),
         queues(), Notifier(), Timers(lambda: NOW), cast(Any, Untouched("originator")),
-        lambda: "trunk", lambda call_id, at: "", lambda number: [],
+        lambda: "trunk", lambda call_id, at: "", lambda number: [], guard(),
     )  # fmt: skip
     call = waiting_call(callback_id=7)
     call.agent = "amy"
@@ -129,7 +135,7 @@ async def test_a_dial_the_storage_fails_halfway_frees_the_held_agent(broken: str
     agents = Recorder()
     dialer = Dialer(
         store, cast(Any, agents), queues(), cast(Any, Untouched("originator")), cast(Any, calls),
-        cast(Any, Untouched("staff")), Timers(lambda: NOW), "trunk", cast(Any, None),
+        cast(Any, Untouched("staff")), Timers(lambda: NOW), "trunk", cast(Any, None), guard(),
     )  # fmt: skip
     campaign = Campaign(1, "spring", load_settings({"queue": "support", "mode": "preview"}))
     lead = LeadRecord(9, 1, "+15550111", "", "", "", "", {}, LeadState())

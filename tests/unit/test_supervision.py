@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -330,3 +331,19 @@ async def test_ami_originate_failures_say_whether_a_call_may_exist(
     with pytest.raises(raised):
         await AmiPbx(ami).originate(REQUEST)  # type: ignore[arg-type]
     assert len(ami.sent) == sent
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"caller_id": '"Spring" <+12125550100\n>'},
+        {"caller_id": "+12125550100\nVariable: X=1"},
+        {"endpoint": "+12125550100\r"},
+        {"variables": (("CC_CALL_ID", "c1\nAction: Command"),)},
+    ],
+)
+async def test_ami_originate_with_a_line_break_is_never_sent(changed: dict[str, Any]) -> None:
+    ami = FakeAmi()
+    with pytest.raises(PbxUnavailable, match="line break"):
+        await AmiPbx(ami).originate(replace(REQUEST, **changed))  # type: ignore[arg-type]
+    assert ami.sent == []

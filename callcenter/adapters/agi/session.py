@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 # "200 result=12 (timeout) endpos=1234": the value may be empty, data optional.
-_RESULT = re.compile(r"^200 result=(?P<result>\S*)(?:\s+\((?P<data>.*)\))?(?:\s+endpos=-?\d+)?\s*$")
+_RESULT = re.compile(
+    r"^200 result=(?P<result>\S*)(?:\s+\((?P<data>.*)\))?(?:\s+endpos=-?\d+)?\s*\Z"
+)
 
 
 # Values MSet can take as they are: no "," "(" ")" "=" quote, backslash, "$" or space,

@@ -165,9 +165,19 @@ class AmiPbx:
         }
         if request.variables:
             headers["Variable"] = [f"{name}={value}" for name, value in request.variables]
+        _no_line_breaks(headers)
         try:
             await self.ami.action("Originate", None, **headers)
         except (AmiNotConnected, AmiTimeout) as exc:
             raise OriginateUncertain(str(exc)) from exc
         except AmiError as exc:  # Asterisk answered with an error: nothing was placed
             raise PbxUnavailable(str(exc)) from exc
+
+
+def _no_line_breaks(headers: dict[str, str | list[str]]) -> None:
+    """A CR or LF in a value would end the AMI header and start another (a caller ID
+    "+12125550100\\nVariable: ..."): such an action is never sent."""
+    for name, value in headers.items():
+        for item in [value] if isinstance(value, str) else value:
+            if "\r" in item or "\n" in item or "\x00" in item:
+                raise PbxUnavailable(f"Originate not sent: a line break in its {name}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.models import CallbackRow, DialAttemptRow
@@ -83,11 +83,18 @@ class CallbackRepository:
             )
             return [_record(row) for row in rows]
 
-    def recent(self, status: str = "", limit: int = 100) -> list[Callback]:
+    def recent(
+        self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None
+    ) -> list[Callback]:
         with self._sessions() as session:
             query = select(CallbackRow).order_by(CallbackRow.id.desc()).limit(limit)
             if status:
                 query = query.where(CallbackRow.status == status)
+            if mine is not None:
+                booked_by, queues = mine
+                query = query.where(
+                    or_(CallbackRow.booked_by == booked_by, CallbackRow.queue.in_(queues))
+                )
             return [_record(row) for row in session.scalars(query)]
 
     def attempt(self, attempt: Attempt) -> int:

@@ -6,7 +6,7 @@ Every method is one short transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -21,11 +21,40 @@ from callcenter.adapters.db.models import (
     LeadRow,
 )
 from callcenter.core.outbound.leads_csv import LeadIn
-from callcenter.core.outbound.records import Campaign, CampaignExists, Figures, LeadImport
+from callcenter.core.outbound.records import (
+    Campaign,
+    CampaignExists,
+    Figures,
+    LeadImport,
+    LeadRecord,
+)
+from callcenter.core.outbound.retry import LeadState
 
 
 def campaign_record(row: CampaignRow) -> Campaign:
     return Campaign(row.id, row.name, dict(row.settings or {}), row.status, row.created_at)
+
+
+def lead_record(row: LeadRow) -> LeadRecord:
+    state = LeadState(
+        status=row.status,  # type: ignore[arg-type]  # the column holds LeadStatus values
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_attempt_at=row.last_attempt_at,
+        last_outcome=row.last_outcome,
+        last_abandoned_at=row.last_abandoned_at,
+    )
+    return LeadRecord(
+        row.id,
+        row.campaign_id,
+        row.phone,
+        row.first_name,
+        row.last_name,
+        row.account,
+        row.timezone,
+        dict(row.data or {}),
+        state,
+    )
 
 
 def lead_import_record(row: LeadImportRow) -> LeadImport:
@@ -80,6 +109,14 @@ class CampaignRepository:
             return bool(done.rowcount)  # type: ignore[attr-defined]
 
     # -- leads --------------------------------------------------------------------------------
+    def leads(self, campaign_id: int) -> Iterator[LeadRecord]:
+        """Every lead of the campaign, by id, read in batches (an export)."""
+        with self._sessions() as session:
+            query = select(LeadRow).where(LeadRow.campaign_id == campaign_id)
+            rows = session.scalars(query.order_by(LeadRow.id).execution_options(yield_per=1000))
+            for row in rows:
+                yield lead_record(row)
+
     def lead_numbers(self, campaign_id: int) -> set[str]:
         with self._sessions() as session:
             return set(

@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.call_records import call_row
-from callcenter.adapters.db.campaigns import CampaignRepository, campaign_record
+from callcenter.adapters.db.campaigns import CampaignRepository, campaign_record, lead_record
 from callcenter.adapters.db.models import (
     CallRow,
     CampaignRow,
@@ -32,28 +32,6 @@ from callcenter.core.outbound.records import (
 from callcenter.core.outbound.retry import TABLE, LeadState
 
 DUE_STATUSES = tuple(sorted(TABLE["dial"]))  # the lead states a dial may start from
-
-
-def lead_record(row: LeadRow) -> LeadRecord:
-    state = LeadState(
-        status=row.status,  # type: ignore[arg-type]  # the column holds LeadStatus values
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_attempt_at=row.last_attempt_at,
-        last_outcome=row.last_outcome,
-        last_abandoned_at=row.last_abandoned_at,
-    )
-    return LeadRecord(
-        row.id,
-        row.campaign_id,
-        row.phone,
-        row.first_name,
-        row.last_name,
-        row.account,
-        row.timezone,
-        dict(row.data or {}),
-        state,
-    )
 
 
 class DialerStore:

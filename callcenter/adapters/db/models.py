@@ -273,6 +273,8 @@ class ApiTokenRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[float] = mapped_column(Float)
     last_used_at: Mapped[float | None] = mapped_column(Float)
+    # Refused from then on (epoch seconds); NULL only for tokens made before expiry existed.
+    expires_at: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditRow(Base):
@@ -423,3 +425,18 @@ class LeadImportRow(Base):
     read_bytes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     encoding: Mapped[str] = mapped_column(String(16), default="", server_default="")
     warning: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class DialRefusalRow(Base):
+    """A number the dial policy refused (core/dial_policy.py): who gave it, where, why."""
+
+    __tablename__ = "dial_refusals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    origin_kind: Mapped[str] = mapped_column(String(16))  # caller, agent, user, campaign...
+    origin_id: Mapped[str] = mapped_column(String(64), default="")
+    number: Mapped[str] = mapped_column(String(40))  # as given, control characters as ?
+    reason: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    place: Mapped[str] = mapped_column(String(32))  # keep-place, api, lead-import, dialer...

@@ -18,6 +18,7 @@ from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.adapters.db.models import AgentRow, AuditRow
+from callcenter.core.callerid import vet_number
 from callcenter.core.model import AgentRecord
 from callcenter.core.queues import QueueSettings
 from callcenter.core.site import SiteDocuments
@@ -127,8 +128,12 @@ class SiteConfigStore:
             yield SiteConfig(session, self._sessions)
 
 
-def apply_site(site: Site, sessions: sessionmaker[Session]) -> dict[str, int]:
-    """Write a validated site (services/site.py) in one transaction; returns counts."""
+def apply_site(site: Site, sessions: sessionmaker[Session], region: str = "US") -> dict[str, int]:
+    """Write a validated site (services/site.py) in one transaction; returns counts.
+
+    Customers' numbers are kept as incoming caller IDs are (core/callerid.py: E.164,
+    national numbers read in ``region``, the site's country), so a caller is found
+    whichever way either was written."""
     with SiteConfigStore(sessions).writing() as config:
         for entry in site.agents:
             config.upsert_agent(
@@ -147,7 +152,7 @@ def apply_site(site: Site, sessions: sessionmaker[Session]) -> dict[str, int]:
                 customer.account,
                 customer.pin,
                 customer.tier,
-                customer.numbers,
+                [vet_number(number, region)[0] or number for number in customer.numbers],
                 customer.notes,
             )
     return {

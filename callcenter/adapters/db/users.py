@@ -12,11 +12,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from callcenter.adapters.db.models import ApiTokenRow, AuditRow, UserRow
-from callcenter.core.users import ROLES, User, UserError
+from callcenter.core.users import ROLES, ApiToken, User, UserError, check_password
 
 
 def _user(row: UserRow) -> User:
-    return User(row.id, row.username, row.role, row.agent, row.active)
+    stamp = hashlib.sha256(row.password_hash.encode()).hexdigest()[:16]
+    return User(row.id, row.username, row.role, row.agent, row.active, stamp)
+
+
+def _token(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(row.name, row.role, row.created_at, row.expires_at, row.last_used_at)
+
+
+TOKEN_DAYS = 90
+# Checked against when the user is unknown, so a miss costs what a hit does (one hash).
+_DUMMY_HASH = generate_password_hash("no such user, same work")
 
 
 def _digest(token: str) -> str:
@@ -30,8 +40,7 @@ class UserRepository:
     def add(self, username: str, password: str, role: str, agent: str = "") -> User:
         if role not in ROLES:
             raise UserError("bad-role", f"role must be one of {', '.join(ROLES)}")
-        if len(password) < 10:
-            raise UserError("weak-password", "passwords need at least 10 characters")
+        check_password(password, username)
         if role == "agent" and not agent:
             raise UserError("no-agent", "an agent user needs the agent it works as")
         row = UserRow(
@@ -50,8 +59,7 @@ class UserRepository:
         return _user(row)
 
     def set_password(self, username: str, password: str) -> None:
-        if len(password) < 10:
-            raise UserError("weak-password", "passwords need at least 10 characters")
+        check_password(password, username)
         with self._sessions.begin() as session:
             row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
             if row is None:
@@ -84,7 +92,7 @@ class UserRepository:
             row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
             if row is None or not row.active:
                 # Same work either way, so timing does not tell which usernames exist.
-                check_password_hash(generate_password_hash("x"), password)
+                check_password_hash(_DUMMY_HASH, password)
                 return None
             return _user(row) if check_password_hash(row.password_hash, password) else None
 
@@ -102,20 +110,33 @@ class UserRepository:
             return len(list(session.scalars(select(UserRow.id))))
 
     # -- tokens ---------------------------------------------------------------------
-    def create_token(self, name: str, role: str) -> str:
+    def create_token(self, name: str, role: str, expires_at: float | None = None) -> str:
+        """A new token (shown once: only its hash is kept); by default it lasts 90 days."""
         if role not in ROLES:
             raise UserError("bad-role", f"role must be one of {', '.join(ROLES)}")
+        if expires_at is None:
+            expires_at = time.time() + TOKEN_DAYS * 86400
+        if expires_at <= time.time():
+            raise UserError("expired", "a token's expiry must be in the future")
         token = secrets.token_urlsafe(32)
+        row = ApiTokenRow(
+            name=name,
+            token_hash=_digest(token),
+            role=role,
+            created_at=time.time(),
+            expires_at=expires_at,
+        )
         try:
             with self._sessions.begin() as session:
-                session.add(
-                    ApiTokenRow(
-                        name=name, token_hash=_digest(token), role=role, created_at=time.time()
-                    )
-                )
+                session.add(row)
         except IntegrityError:
             raise UserError("exists", f"token {name!r} exists") from None
         return token
+
+    def tokens(self) -> list[ApiToken]:
+        with self._sessions() as session:
+            rows = session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.name))
+            return [_token(r) for r in rows]
 
     def revoke_token(self, name: str) -> bool:
         """Delete the token called ``name``: it is refused from the next request on."""
@@ -126,15 +147,16 @@ class UserRepository:
             session.delete(row)
             return True
 
-    def token_role(self, token: str) -> tuple[str, str] | None:
-        """(name, role) for a valid token."""
+    def token_role(self, token: str, now: float | None = None) -> tuple[str, str] | None:
+        """(name, role) for a valid token that has not expired."""
+        now = time.time() if now is None else now
         with self._sessions.begin() as session:
             row = session.scalars(
                 select(ApiTokenRow).where(ApiTokenRow.token_hash == _digest(token))
             ).first()
-            if row is None:
+            if row is None or _token(row).expired(now):
                 return None
-            row.last_used_at = time.time()
+            row.last_used_at = now
             return row.name, row.role
 
     # -- audit ------------------------------------------------------------------------
@@ -143,6 +165,28 @@ class UserRepository:
             session.add(
                 AuditRow(at=time.time(), actor=actor, action=action, target=target, detail=detail)
             )
+
+    def audit_once(
+        self, actor: str, action: str, target: str, window: float, **detail: object
+    ) -> bool:
+        """Audit, unless ``actor`` did ``action`` on ``target`` in the last ``window``
+        seconds (one playback is many range requests). True if a row was written."""
+        now = time.time()
+        with self._sessions.begin() as session:
+            seen = session.scalars(
+                select(AuditRow.id)
+                .where(
+                    AuditRow.actor == actor,
+                    AuditRow.action == action,
+                    AuditRow.target == target,
+                    AuditRow.at > now - window,
+                )
+                .limit(1)
+            ).first()
+            if seen is not None:
+                return False
+            session.add(AuditRow(at=now, actor=actor, action=action, target=target, detail=detail))
+            return True
 
     def audit_entries(self, limit: int = 200) -> list[AuditRow]:
         with self._sessions() as session:

@@ -27,7 +27,7 @@ def sounds_dir(site_dir: Path) -> Path:
 
 def speak(site_dir: Path, name: str, text: str, voice: str = "en-us") -> Path:
     """Render ``text`` to an 8 kHz mono WAV prompt named ``name``."""
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise PromptError(f"prompt name {name!r}: use letters, digits, - and _ only")
     if not text.strip() or len(text) > 1000:
         raise PromptError("prompt text must be 1 to 1000 characters")
@@ -58,5 +58,7 @@ def prompt_files(site_dir: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.iterdir() if p.suffix in FORMATS and NAME.match(p.stem) and p.is_file()
+        p
+        for p in folder.iterdir()
+        if p.suffix in FORMATS and NAME.fullmatch(p.stem) and p.is_file()
     )

@@ -70,7 +70,7 @@ def fill(template: str, values: Mapping[str, str], source: str) -> str:
 
 
 def _check(value: str, what: str) -> str:
-    if not _SAFE_VALUE.match(value):
+    if not _SAFE_VALUE.fullmatch(value):
         raise RenderError(f"{what} contains characters not allowed in an Asterisk config")
     return value
 
@@ -79,7 +79,7 @@ def agents_conf(accounts: Iterable[SipAccount]) -> str:
     lines = ["; generated from the database: one endpoint/auth/aor per agent softphone", ""]
     for account in sorted(accounts, key=lambda a: a.username):
         name = account.username
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise RenderError(f"agent SIP username {name!r} must match {NAME_PATTERN}")
         display = _check(account.display_name.replace('"', ""), f"agent {name} display name")
         lines += [
@@ -115,7 +115,7 @@ def voicemail_conf(boxes: Iterable[str], secret: str) -> str:
     """
     lines = ["; generated from the queues' overflow settings: one box per target", ""]
     for box in sorted(set(boxes)):
-        if not _BOX.match(box):
+        if not _BOX.fullmatch(box):
             raise RenderError(f"voicemail box {box!r} must match {_BOX.pattern}")
         digest = hmac.new(secret.encode(), box.encode(), hashlib.sha256).hexdigest()
         pin = str(int(digest[:15], 16))[-8:].rjust(8, "0")
@@ -127,7 +127,7 @@ def fallback_queues_conf(wrapups: Mapping[str, float]) -> str:
     """Each queue's plain twin (core/acd/fallback.py), with the queue's wrap-up time."""
     lines = ["; generated from the queues: each one's plain twin for when the controller is silent"]
     for queue, wrapup in sorted(wrapups.items()):
-        if not _BOX.match(queue):
+        if not _BOX.fullmatch(queue):
             raise RenderError(f"queue {queue!r} must match {_BOX.pattern}")
         lines += ["", f"[{fallback_queue(queue)}](cc-fallback-template)"]
         lines.append(f"wrapuptime = {wrapup_seconds(wrapup)}")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from apiflask import APIFlask
+from apiflask import APIFlask, abort
 from flask import Response, request, stream_with_context
 
-from callcenter.adapters.web import auth, errors
+from callcenter.adapters.web import auth, docs_assets, errors, security
 from callcenter.adapters.web.areas import (
     admin,
     agents,
@@ -13,6 +13,7 @@ from callcenter.adapters.web.areas import (
     calls,
     campaigns,
     desktop,
+    dial_refusals,
     health,
     login,
     outbound,
@@ -23,7 +24,9 @@ from callcenter.adapters.web.areas import (
     wallboard,
 )
 from callcenter.adapters.web.auth import requester, requires
+from callcenter.adapters.web.hub import HubFull
 from callcenter.adapters.web.services import ConsoleServices
+from callcenter.config import WebSettings
 
 TOPICS = {"agents", "calls", "queues", "wallboard", "desktop"}
 # Every area's pages and API (areas/), in the order the API document lists them.
@@ -34,6 +37,7 @@ BLUEPRINTS = (
     calls.api,
     outbound.api,  # preview dialing, from the desktop
     callbacks.api,  # booked from the desktop
+    dial_refusals.api,  # numbers the dial policy refused
     wallboard.pages, wallboard.api,
     desktop.pages, desktop.api,
     supervisor.pages, supervisor.api,
@@ -44,7 +48,10 @@ BLUEPRINTS = (
 )  # fmt: skip
 
 
-def create_app(console: ConsoleServices, secret_key: str) -> APIFlask:
+def create_app(
+    console: ConsoleServices, secret_key: str, web: WebSettings | None = None
+) -> APIFlask:
+    web = web if web is not None else WebSettings()
     app = APIFlask(
         __name__,
         title="Call center API",
@@ -54,8 +61,6 @@ def create_app(console: ConsoleServices, secret_key: str) -> APIFlask:
     )
     app.config.update(
         SECRET_KEY=secret_key,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=1024 * 1024,
         JSON_SORT_KEYS=False,
     )
@@ -64,10 +69,13 @@ def create_app(console: ConsoleServices, secret_key: str) -> APIFlask:
         "SessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
     }
     app.extensions["callcenter"] = console
+    limiter = security.install(app, web)
     auth.install(app, console.users)
     errors.install(app)
+    docs_assets.install(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    security.throttle_logins(app, limiter, "pages.login")
 
     @app.get("/api/events")
     @app.doc(summary="Server-sent events: live changes (topics: agents, calls, queues, wallboard)")
@@ -75,19 +83,15 @@ def create_app(console: ConsoleServices, secret_key: str) -> APIFlask:
     def events() -> Response:
         who = requester()
         wanted = set(request.args.get("topics", "agents,calls,queues").split(",")) & TOPICS
-        client = console.hub.connect(who.role, who.agent, wanted)
+        try:
+            client = console.hub.connect(who.role, who.agent, wanted)
+        except HubFull as exc:
+            abort(503, str(exc), headers={"Retry-After": "30"})
         response = Response(
             stream_with_context(console.hub.stream(client)), mimetype="text/event-stream"
         )
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"
-        return response
-
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
     return app

@@ -1,16 +1,22 @@
 """Who is asking: console users (session cookie + CSRF) or machine clients
-(Bearer token, no cookies, so no CSRF). Roles: agent < supervisor < admin."""
+(Bearer token, no cookies, so no CSRF). Roles: agent < supervisor < admin.
+
+A session ends after ``SESSION_IDLE_SECONDS`` without a request, ``SESSION_MAX_SECONDS``
+after the login, and when the user's password changes (the session carries the
+user's stamp, which a new password changes). Tokens end at their expiry.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
 from apiflask import abort
-from flask import g, redirect, render_template, request, url_for
-from flask_login import LoginManager, UserMixin, current_user
+from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from callcenter.adapters.db.users import UserRepository
@@ -30,7 +36,34 @@ class SessionUser(UserMixin):
         self.user = user
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        return f"{self.user.id}.{self.user.stamp}"
+
+
+SEEN_EVERY = 30.0  # seconds: how often the idle clock is moved on (each move rewrites the cookie)
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in (a fresh session: nothing from before the login is kept)."""
+    session.clear()
+    login_user(SessionUser(user))
+    now = time.time()
+    session["login_at"] = now
+    session["seen_at"] = now
+
+
+def end_session() -> None:
+    logout_user()
+    session.clear()
+
+
+def _session_expired(now: float) -> bool:
+    login_at, seen_at = session.get("login_at"), session.get("seen_at")
+    if not isinstance(login_at, int | float) or not isinstance(seen_at, int | float):
+        return True  # a session from before expiry existed: log in again
+    config = current_app.config
+    longest: float = config["SESSION_MAX_SECONDS"]
+    idle: float = config["SESSION_IDLE_SECONDS"]
+    return now - login_at > longest or now - seen_at > idle
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +87,16 @@ def install(app: Any, users: UserRepository) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
 
+    app.config.setdefault("SESSION_IDLE_SECONDS", 30 * 60.0)
+    app.config.setdefault("SESSION_MAX_SECONDS", 12 * 3600.0)
+
     @login_manager.user_loader
-    def load_user(user_id: str) -> SessionUser | None:
+    def load_user(session_id: str) -> SessionUser | None:
+        user_id, _, stamp = session_id.partition(".")
         user = users.get(int(user_id)) if user_id.isdigit() else None
-        return SessionUser(user) if user else None
+        if user is None or not stamp or stamp != user.stamp:
+            return None  # gone, deactivated, or the password changed since the login
+        return SessionUser(user)
 
     @app.before_request
     def identify() -> None:
@@ -70,9 +109,16 @@ def install(app: Any, users: UserRepository) -> None:
             name, role = found
             g.principal = Principal(f"token:{name}", role, "", "token")
             return
-        if current_user.is_authenticated:
-            user = current_user.user
-            g.principal = Principal(user.username, user.role, user.agent, "session")
+        if "_user_id" not in session:
+            return
+        now = time.time()
+        if _session_expired(now) or not current_user.is_authenticated:
+            end_session()
+            return
+        if now - session["seen_at"] > SEEN_EVERY:
+            session["seen_at"] = now
+        user = current_user.user
+        g.principal = Principal(user.username, user.role, user.agent, "session")
 
     @app.before_request
     def check_access() -> Any:

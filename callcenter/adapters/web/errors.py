@@ -48,6 +48,9 @@ STATUS: dict[type[Exception], dict[str, int]] = {
     CallbackError: {
         "unknown-queue": 404, "unknown-callback": 404, "not-pending": 409, "not-waiting": 409,
         "bad-time": 422, "bad-number": 422, "dnc": 422, "storage": 503, "*": 400,
+        # The dial policy's reasons (core/dial_policy.py).
+        "country": 422, "number-type": 422, "international-network": 422,
+        "non-geographic": 422, "rate-limit": 429, "hourly-cap": 429,
     },
     SpyError: {
         "no-phone": 400, "self": 400, "unknown-phone": 400,

@@ -37,8 +37,13 @@ class Client:
         return self.role != "agent" or agent == self.agent or topic == "queues"
 
 
+class HubFull(Exception):
+    """Every event stream the server can hold is open (each holds a worker thread)."""
+
+
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, max_clients: int = 10_000) -> None:
+        self.max_clients = max_clients
         self._clients: set[Client] = set()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -47,6 +52,10 @@ class Hub:
     def connect(self, role: str, agent: str, topics: set[str]) -> Client:
         client = Client(role, agent, frozenset(topics))
         with self._lock:
+            if len(self._clients) >= self.max_clients:
+                raise HubFull(
+                    f"{self.max_clients} live streams are open: the most this server holds"
+                )
             self._clients.add(client)
         return client
 

@@ -43,6 +43,7 @@ from callcenter.services.outbound.campaigns import Campaigns
 from callcenter.services.outbound.dialer import Dialer
 from callcenter.services.outbound.lead_import import LeadImports
 from callcenter.services.queues import QueueDirectory
+from callcenter.services.repositories import DialRefusals
 
 
 class LiveCalls(Protocol):
@@ -99,6 +100,7 @@ class ConsoleServices:
     lead_imports: LeadImports
     dialer: Dialer
     callbacks: Callbacks
+    dial_refusals: DialRefusals  # the audit of refused numbers (read from any thread)
 
 
 def services() -> ConsoleServices:

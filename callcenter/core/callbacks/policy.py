@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callcenter.core.dial_policy import Country, DialRules
 from callcenter.core.hours import DAY_MINUTES, WEEKDAYS, Window
 from callcenter.core.ivr.fields import Prompt
 from callcenter.core.outbound.compliance import DialCheck, LeadFacts, check_dial
@@ -31,16 +32,24 @@ class CallbackSettings(BaseModel):
     ring_seconds: int = Field(30, ge=15, le=120)  # TCPA: ring at least 15 s
     # ISO country whose national numbers callers key in.
     region: str = Field("US", pattern=r"^[A-Z]{2}$")
+    # Countries a callback may be booked to; empty: the site's ([dial_policy]).
+    allowed_countries: tuple[Country, ...] = ()
     # What the waiting caller hears (sound names; the site may record its own, e.g.
     # "to be called back and keep your place, press"), then the key is said.
     offer_prompts: tuple[Prompt, ...] = Field(("vm-tocallback", "vm-press"), min_length=1)
     thanks_prompts: tuple[Prompt, ...] = ("auth-thankyou", "goodbye")
+    # What a caller hears when the dial policy refuses the number they gave.
+    refused_prompts: tuple[Prompt, ...] = Field(
+        ("im-sorry", "cannot-complete-as-dialed"), min_length=1
+    )
 
     def sounds(self) -> list[tuple[str, str]]:
         """(field, prompt) pairs of every prompt the offer and the thanks play."""
-        return [(f"offer_prompts.{i}", p) for i, p in enumerate(self.offer_prompts)] + [
-            (f"thanks_prompts.{i}", p) for i, p in enumerate(self.thanks_prompts)
-        ]
+        return (
+            [(f"offer_prompts.{i}", p) for i, p in enumerate(self.offer_prompts)]
+            + [(f"thanks_prompts.{i}", p) for i, p in enumerate(self.thanks_prompts)]
+            + [(f"refused_prompts.{i}", p) for i, p in enumerate(self.refused_prompts)]
+        )
 
 
 def offer_callback(settings: CallbackSettings, estimate: float | None) -> bool:
@@ -48,14 +57,22 @@ def offer_callback(settings: CallbackSettings, estimate: float | None) -> bool:
     return settings.enabled and estimate is not None and estimate >= settings.offer_after_estimate
 
 
-def dial_check(number: str, region: str, listed_in: list[str], now: float) -> DialCheck:
-    """The outbound compliance check for a callback: do-not-call and the law's calling
-    hours in the callee's zone; no campaign windows, and no quiet period (the
-    customer asked for the call and an agent is waiting for them)."""
+def dial_check(
+    number: str, region: str, listed_in: list[str], now: float, rules: DialRules
+) -> DialCheck:
+    """The outbound compliance check for a callback: the dial policy, do-not-call and
+    the law's calling hours in the callee's zone; no campaign windows, and no quiet
+    period (the customer asked for the call and an agent is waiting for them)."""
     all_day = (Window(0, DAY_MINUTES),)
-    rules = CampaignSettings(default_region=region, windows={day: all_day for day in WEEKDAYS})
+    settings = CampaignSettings(default_region=region, windows={day: all_day for day in WEEKDAYS})
     return check_dial(
-        LeadFacts(number), rules, campaign="", listed_in=listed_in, now=now, agent_reserved=True
+        LeadFacts(number),
+        settings,
+        campaign="",
+        listed_in=listed_in,
+        now=now,
+        agent_reserved=True,
+        rules=rules,
     )
 
 

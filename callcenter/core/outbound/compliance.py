@@ -1,6 +1,7 @@
 """May this lead's number be dialled now? The one check before every outbound dial.
 
 Rules, all in the callee's local time and all recorded for the audit row:
+- the dial policy (core/dial_policy.py): countries, number types, networks;
 - do-not-call: the site's list and the campaign's own (scopes "site" and
   "campaign:<name>"); numbers compared in E.164 form;
 - calling hours: the law's window (TCPA 08:00-21:00 by default) and the
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
+from callcenter.core.dial_policy import DialRules, check_number
+from callcenter.core.dial_policy import Reason as PolicyReason
 from callcenter.core.hours import WEEKDAYS, Window
 from callcenter.core.outbound.numbers import BadNumber, normalise
 from callcenter.core.outbound.settings import CampaignSettings
@@ -30,6 +33,7 @@ from callcenter.core.outbound.zones import LeadZones, lead_zones, zone
 Reason = Literal[
     "ok",
     "bad-number",
+    "dial-policy",
     "dnc-site",
     "dnc-campaign",
     "quiet-period",
@@ -68,6 +72,7 @@ class DialCheck:
     hours_check: HoursCheck
     quiet_until: float | None  # end of the quiet period, when one applies now
     next_allowed_at: float | None  # earliest time the hours and quiet rules allow; None: never
+    policy: PolicyReason | None = None  # the dial policy's reason, when it refused
 
     @property
     def audit_local_time(self) -> str:
@@ -94,20 +99,28 @@ def check_dial(
     listed_in: Collection[str],
     now: float,
     agent_reserved: bool = False,
+    rules: DialRules | None = None,
 ) -> DialCheck:
     """Decide for one lead at ``now`` (epoch seconds).
 
     ``listed_in`` holds the DNC scopes that list the lead's number (the caller
-    looks the E.164 number up); scopes of other campaigns are ignored.
+    looks the E.164 number up); scopes of other campaigns are ignored. ``rules``: the
+    dial policy's (None: not checked here).
     """
     number, number_error = _number(lead.number, settings.default_region)
+    policy = None
+    if rules is not None and not number_error:
+        policy = check_number(number, settings.default_region, rules)
     zones = lead_zones(lead.timezone, number, settings.default_timezone)
     dnc = _dnc(listed_in, campaign) if not number_error else "not-checked"
     hours, deciding_zone = hours_verdict(zones, settings, now)
     quiet_until = _quiet_until(lead, settings, now, agent_reserved)
     local = datetime.fromtimestamp(now, zone(deciding_zone))
-    reason, detail = _first_failure(number_error, dnc, quiet_until, hours, zones, local, campaign)
-    never = reason in ("bad-number", "dnc-site", "dnc-campaign")
+    refused = policy.detail if policy is not None and not policy.ok else ""
+    reason, detail = _first_failure(
+        number_error, refused, dnc, quiet_until, hours, zones, local, campaign
+    )
+    never = reason in ("bad-number", "dial-policy", "dnc-site", "dnc-campaign")
     return DialCheck(
         ok=reason == "ok",
         reason=reason,
@@ -119,6 +132,7 @@ def check_dial(
         hours_check=hours,
         quiet_until=quiet_until,
         next_allowed_at=None if never else next_allowed(zones, settings, now, quiet_until),
+        policy=policy.reason if policy is not None else None,
     )
 
 
@@ -148,6 +162,7 @@ def _quiet_until(
 
 def _first_failure(
     number_error: str,
+    refused: str,
     dnc: DncCheck,
     quiet_until: float | None,
     hours: HoursCheck,
@@ -158,6 +173,8 @@ def _first_failure(
     clock = f"{local:%a %H:%M} {local.tzname()} in {zones.describe()}"
     if number_error:
         return "bad-number", number_error
+    if refused:
+        return "dial-policy", refused
     if dnc == "listed-site":
         return "dnc-site", "the number is on the site's do-not-call list"
     if dnc == "listed-campaign":

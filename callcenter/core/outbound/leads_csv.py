@@ -174,7 +174,7 @@ def check_header(names: list[str]) -> tuple[str, ...]:
 
 
 def _known_column(column: str) -> bool:
-    return column == REQUIRED or column in OPTIONAL or bool(CUSTOM.match(column))
+    return column == REQUIRED or column in OPTIONAL or bool(CUSTOM.fullmatch(column))
 
 
 def _delimiter(first_line: str) -> str:
@@ -277,5 +277,5 @@ def lead_from_fields(
     if not first and not last and values.get("name"):
         first, _, last = values["name"].partition(" ")
         first, last = first[: LIMITS["first_name"]], last.strip()[: LIMITS["last_name"]]
-    data = {m.group(1): v for k, v in values.items() if (m := CUSTOM.match(k)) and v}
+    data = {m.group(1): v for k, v in values.items() if (m := CUSTOM.fullmatch(k)) and v}
     return LeadIn(line, phone, first, last, values.get("account", ""), zone, data)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # whole text (fullmatch): "$" lets "\n" through
 MAX_INPUT = 40  # longer than any written form of a real number
 _SEPARATORS = re.compile(r"[\s().\-/]")
 _UNKNOWN_ZONE = "Etc/Unknown"
@@ -59,7 +59,7 @@ def normalise(raw: str, default_region: str = "US") -> str:
 
 
 def is_e164(number: str) -> bool:
-    return bool(E164.match(number))
+    return E164.fullmatch(number) is not None
 
 
 def zones_of(number: str) -> NumberZones:

@@ -64,11 +64,12 @@ def dial(state: LeadState, now: float) -> LeadState:
 
 
 def refuse(state: LeadState, check: DialCheck, now: float) -> LeadState:
-    """The compliance check said no: never (DNC, bad number) or not before a time."""
+    """The compliance check said no: never (DNC, bad number, the dial policy) or not
+    before a time."""
     _check(state, "refuse")
     if check.reason in ("dnc-site", "dnc-campaign"):
         return replace(state, status="dnc", last_outcome=check.reason)
-    if check.reason == "bad-number":
+    if check.reason in ("bad-number", "dial-policy"):
         return replace(state, status="invalid", last_outcome=check.reason)
     later = check.next_allowed_at
     when = later if later is not None and later > now else now + NO_WINDOW_RETRY

@@ -18,6 +18,7 @@ from pydantic import (
     ValidationError,
 )
 
+from callcenter.core.dial_policy import Country
 from callcenter.core.hours import DAY_MINUTES, WEEKDAYS, Weekday, Window, WindowField
 from callcenter.core.outbound.numbers import is_e164
 from callcenter.core.outbound.zones import check_zone
@@ -82,6 +83,8 @@ class CampaignSettings(BaseModel):
     queue: str = Field("", pattern=r"^([a-z][a-z0-9_-]{0,31})?$")  # whose agents work it
     caller_id: Annotated[str, AfterValidator(_caller_id)] = ""
     default_region: str = Field("US", pattern=r"^[A-Z]{2}$")  # for numbers without a +
+    # Countries whose numbers may be dialled; empty: the site's ([dial_policy]).
+    allowed_countries: tuple[Country, ...] = ()
     default_timezone: ZoneName = "UTC"  # a lead whose zone cannot be known
     calling_hours: DayWindow = Window(8 * 60, 21 * 60)  # the law's hours, callee's local time
     windows: dict[Weekday, tuple[DayWindow, ...]] = Field(default_factory=_default_windows)

@@ -1,7 +1,8 @@
 """A callback's turn: the agent is reserved, the customer is called, then connected.
 
 Order of things for one attempt:
-1. checks: do-not-call and the callee's calling hours (refused: an audit row, no dial);
+1. checks: the dial policy (services/dial_guard.py), do-not-call and the callee's
+   calling hours (refused: an audit row, no dial; a policy refusal is audited too);
 2. audit row and the callback's status "dialing" in the database, then the
    Originate to the customer over the outbound trunk into ``cc-callback``;
 3. the customer answers: AMD listens (dialplan/callback.conf) and the
@@ -34,11 +35,13 @@ from callcenter.core.callbacks.policy import (
 from callcenter.core.callbacks.records import Attempt, Callback
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallState
+from callcenter.core.dial_policy import DialRefusal, Verdict
 from callcenter.core.dialplan import Context, Var, inherited
 from callcenter.core.events import CallbackAttempted
 from callcenter.core.outbound.numbers import is_e164
 from callcenter.services.agents import AgentService
 from callcenter.services.callbacks.places import Callbacks
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import OriginateUncertain, Origination, Originator, PbxUnavailable
@@ -92,7 +95,9 @@ class CallbackDialer:
         trunk: Callable[[], str],
         asterisk_path: Callable[[str, float], str],
         dnc_scopes: Callable[[str], list[str]],
+        guard: DialGuard,
     ) -> None:
+        self.guard = guard
         self.callbacks = callbacks
         self.repo = repo
         self.acd = acd
@@ -144,7 +149,15 @@ class CallbackDialer:
         settings = queue.callback
         now = self.timers.clock()
         listed_in = await asyncio.to_thread(self.dnc_scopes, callback.number)
-        verdict = dial_check(callback.number, settings.region, listed_in, now)
+        rules = self.guard.rules(settings.allowed_countries)
+        verdict = dial_check(callback.number, settings.region, listed_in, now, rules)
+        if verdict.policy is not None:
+            origin = ("callback", str(callback.id))
+            refusal = DialRefusal.of(
+                Verdict(verdict.number, verdict.policy, verdict.detail),
+                callback.number, origin, "callback-dialer", now,
+            )  # fmt: skip
+            await asyncio.to_thread(self.guard.record, refusal)
         audit = Attempt(
             callback_id=callback.id,
             call_id=call.call_id,

@@ -8,6 +8,10 @@ an agent, the dialer (services/callbacks/dialer.py) calls the customer.
 The database holds every callback, so a restarted controller puts kept places
 back in line and re-arms scheduled ones (``restore``); the scheduler runs the
 booked times (APScheduler, ``JobScheduler.once``).
+
+Every number is vetted by the dial policy before anything is stored
+(services/dial_guard.py: countries, number types, the booking limits); a
+refusal is a CallbackError whose code is the policy's reason (``refused``).
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from callcenter.core.callbacks.policy import StartAction, on_start
+from callcenter.core.callbacks.policy import CallbackSettings, StartAction, on_start
 from callcenter.core.callbacks.records import Callback, NewCallback
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallEvent, CallState, advance
+from callcenter.core.dial_policy import REASONS
 from callcenter.core.events import CallbackRequested, CallEnded, CallEntered
 from callcenter.core.ids import new_call_id
+from callcenter.services.dial_guard import DialGuard, DialRefused
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.notify import Notifier
 from callcenter.services.queues import QueueDirectory
@@ -42,6 +48,11 @@ class CallbackError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+    @property
+    def refused(self) -> bool:
+        """The dial policy refused the number (core/dial_policy.py's reasons)."""
+        return self.code in REASONS
 
 
 class Scheduler(Protocol):
@@ -66,7 +77,9 @@ class Callbacks:
         scheduler: Scheduler,
         dnc_scopes: Callable[[str], list[str]],
         recording_path: Callable[[str, float], str],
+        guard: DialGuard,
     ) -> None:
+        self.guard = guard
         self.repo = repo
         self.acd = acd
         self.calls = calls
@@ -83,6 +96,8 @@ class Callbacks:
         settings = self.queues.get(call.queue)
         if settings is None or call.state is not CallState.WAITING or call.enqueued_at is None:
             raise CallbackError("not-waiting", f"call {call.call_id} is not waiting in a queue")
+        origin = ("caller", call.caller or "anonymous")
+        number = await self._vetted(number, settings.callback, origin, "keep-place")
         data = {**call.data, "callback": "keep-place", "callback.number": number}
         new = NewCallback(
             kind="keep-place",
@@ -126,16 +141,20 @@ class Callbacks:
         now: float,
         *,
         booked_by: str,
+        origin: tuple[str, str],
+        where: str,
         origin_call_id: str = "",
         data: dict[str, str] | None = None,
         notes: str = "",
     ) -> Callback:
-        """Book a callback at ``due_at``; ``number`` is already E.164 (core/callbacks/number.py)."""
+        """Book a callback at ``due_at`` to ``number`` (E.164, or national in the queue's
+        callback region), given by ``origin`` (kind, id) at ``where``."""
         settings = self.queues.get(queue)
         if settings is None:
             raise CallbackError("unknown-queue", f"no queue {queue!r}")
         if not now - 60 <= due_at <= now + MAX_AHEAD_SECONDS:
             raise CallbackError("bad-time", "a callback is booked from now to 90 days ahead")
+        number = await self._vetted(number, settings.callback, origin, where)
         if "site" in await asyncio.to_thread(self.dnc_scopes, number):
             raise CallbackError("dnc", f"{number} is on the do-not-call list")
         callback = await asyncio.to_thread(
@@ -159,9 +178,22 @@ class Callbacks:
         self._requested(callback, origin_call_id, now)
         return callback
 
-    def recent(self, status: str = "", limit: int = 100) -> list[Callback]:
-        """The latest callbacks (with ``status``, if given), newest first; blocking."""
-        return self.repo.recent(status, limit)
+    async def _vetted(
+        self, number: str, rules: CallbackSettings, origin: tuple[str, str], where: str
+    ) -> str:
+        try:
+            return await self.guard.book(
+                number, rules.region, rules.allowed_countries, origin, where
+            )
+        except DialRefused as exc:
+            raise CallbackError(exc.code, exc.message) from None
+
+    def recent(
+        self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None
+    ) -> list[Callback]:
+        """The latest callbacks (with ``status``, if given; ``mine``: only those booked by
+        that agent or in those queues), newest first; blocking."""
+        return self.repo.recent(status, limit, mine)
 
     async def cancel(self, callback_id: int) -> Callback:
         callback = await asyncio.to_thread(self.repo.get, callback_id)

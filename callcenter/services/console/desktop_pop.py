@@ -23,7 +23,7 @@ from callcenter.services.console.desktop_settings import DesktopSettings, render
 
 # Keys ending in one of these words are never shown (a collect node may store a PIN).
 # "verify.<node>" is the engine's own did-it-match flag ("1"/"0"), never the secret.
-_SECRET_KEY = re.compile(r"(^|[._-])(pin|pass|password|passcode|secret|cvv|cvc|otp)$")
+_SECRET_KEY = re.compile(r"(^|[._-])(pin|pass|password|passcode|secret|cvv|cvc|otp)\s*\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,7 +192,7 @@ class Supervision:
         if not phone:
             raise SpyError("no-phone", "this user has no phone (its agent field is empty)")
         for name, what in ((agent, "agent"), (phone, "phone")):
-            if not _NAME.match(name) or self.directory.get(name) is None:
+            if not _NAME.fullmatch(name) or self.directory.get(name) is None:
                 raise SpyError(f"unknown-{what}", f"no {what} {name!r}")
         if phone == agent:
             raise SpyError("self", "a supervisor cannot spy on their own phone")

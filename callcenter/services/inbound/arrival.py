@@ -64,7 +64,9 @@ class Inbound:
         recordings: Recordings,
         callbacks: Callbacks,
         clock: Clock,
+        home_region: str,
     ) -> None:
+        self.home_region = home_region  # caller IDs without a + are national numbers here
         self.acd = acd
         self.calls = calls
         self.flows = flows
@@ -76,7 +78,7 @@ class Inbound:
 
     async def arrived(self, line: CallerLine, arrival: Arrival) -> Status:
         now = self.clock()
-        caller = vet_caller_id(arrival.caller_id, arrival.caller_name)
+        caller = vet_caller_id(arrival.caller_id, arrival.caller_name, self.home_region)
         dialled = "".join(ch for ch in arrival.dialled if ch in "+0123456789")
         flow = self.flows.for_number(dialled)
         call = self.calls.by_unique_id(arrival.unique_id)
@@ -216,6 +218,8 @@ class Inbound:
             await self.callbacks.keep_place(call, number, self.clock())
         except CallbackError as exc:
             log.info("call %s: callback refused: %s", call.call_id, exc.message)
+            if exc.refused:  # the dial policy: the caller is told, and keeps waiting
+                await line.play(rules.refused_prompts)
             return None
         await line.play(rules.thanks_prompts)
         return Status.HANGUP
@@ -247,12 +251,15 @@ class Inbound:
                 now + choice.after_minutes * 60,
                 now,
                 booked_by="ivr",
+                origin=("caller", call.caller or "anonymous"),
+                where="ivr-callback",
                 origin_call_id=call.call_id,
                 data=dict(call.data),
             )
         except CallbackError as exc:
             log.info("call %s: callback not booked: %s", call.call_id, exc.message)
-            await line.play(("vm-goodbye",))
+            refused = settings.callback.refused_prompts if exc.refused else ()
+            await line.play((*refused, "vm-goodbye"))
             return Status.HANGUP
         await line.play(settings.callback.thanks_prompts)
         return Status.HANGUP

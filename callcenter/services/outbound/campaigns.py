@@ -6,19 +6,20 @@ nothing of HTTP; the console maps them to status codes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from callcenter.core.outbound.compliance import SITE_SCOPE, campaign_scope
 from callcenter.core.outbound.leads_csv import LeadIn, lead_from_fields
 from callcenter.core.outbound.numbers import BadNumber, normalise
-from callcenter.core.outbound.records import Campaign, CampaignExists, Figures
+from callcenter.core.outbound.records import Campaign, CampaignExists, Figures, LeadRecord
 from callcenter.core.outbound.settings import (
     CampaignSettings,
     CampaignSettingsError,
     load_settings,
 )
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.repositories import CampaignRepository
 
 Status = Literal["running", "paused", "done"]
@@ -48,9 +49,28 @@ class LeadsAdded:
 
 
 class Campaigns:
-    def __init__(self, repository: CampaignRepository, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, repository: CampaignRepository, clock: Callable[[], float], guard: DialGuard
+    ) -> None:
         self.repository = repository
         self.clock = clock
+        self.guard = guard
+
+    def refusal(self, campaign: Campaign, lead: LeadIn, where: str) -> str | None:
+        """Why the dial policy refuses ``lead``'s number (audited), or None (blocking)."""
+        settings = self.settings(campaign)
+        verdict = self.guard.check(
+            lead.phone,
+            settings.default_region,
+            settings.allowed_countries,
+            ("campaign", campaign.name),
+            where,
+        )
+        return (
+            None
+            if verdict.ok
+            else f"refused by the dial policy ({verdict.reason}): " + (verdict.detail)
+        )
 
     # -- campaigns ----------------------------------------------------------------------------
     def create(self, name: str, settings: Mapping[str, Any]) -> Campaign:
@@ -91,6 +111,10 @@ class Campaigns:
         rate = 100.0 * figures.abandoned / figures.live_answered if figures.live_answered else 0.0
         return Progress(campaign, figures, window, rate, rules.abandon_cap_pct)
 
+    def leads(self, campaign_id: int) -> Iterator[LeadRecord]:
+        """Every lead of the campaign as stored, by id (the CSV export)."""
+        return self.repository.leads(self.get(campaign_id).id)
+
     # -- leads by API -------------------------------------------------------------------------
     def add_leads(self, campaign_id: int, leads: Sequence[Mapping[str, str]]) -> LeadsAdded:
         """Each lead as CSV columns by name; bad ones are refused by index, the rest added."""
@@ -109,6 +133,10 @@ class Campaigns:
                 continue
             if lead.phone in existing:
                 refused.append({"index": index, "reason": f"duplicate: {lead.phone}"})
+                continue
+            why = self.refusal(campaign, lead, "lead-api")
+            if why is not None:
+                refused.append({"index": index, "reason": why})
                 continue
             existing.add(lead.phone)
             good.append(lead)

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.record import CallRecord
+from callcenter.core.dial_policy import DialRefusal, Verdict
 from callcenter.core.dialplan import Context, Var
 from callcenter.core.ids import new_call_id
 from callcenter.core.outbound import retry
@@ -32,6 +33,7 @@ from callcenter.core.outbound.pacing import AbandonStats, PacingInput, pace
 from callcenter.core.outbound.records import LeadRecord, NewDialAttempt
 from callcenter.core.outbound.settings import CampaignSettingsError, load_settings
 from callcenter.services.agents import AgentError, AgentService
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.outbound.dialer_calls import DialerCalls
 from callcenter.services.outbound.dialer_model import Attempt, Campaign
 from callcenter.services.outbound.staff import CampaignStaff
@@ -96,9 +98,11 @@ class Dialer:
         timers: Timers,
         trunk: str,
         make_prompt: MakePrompt,
+        guard: DialGuard,
         trunks: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
+        self.guard = guard
         self.staff = staff
         self.agents = agents
         self.queues = queues
@@ -324,12 +328,19 @@ class Dialer:
             listed_in=listed,
             now=now,
             agent_reserved=agent_reserved,
+            rules=self.guard.rules(campaign.settings.allowed_countries),
         )
 
     async def _blocked(
         self, campaign: Campaign, lead: LeadRecord, check: DialCheck, now: float
     ) -> None:
         log.info("lead %s not dialled: %s", lead.id, check.detail)
+        if check.policy is not None:
+            refusal = DialRefusal.of(
+                Verdict(check.number, check.policy, check.detail),
+                lead.phone, ("campaign", campaign.name), "dialer", now,
+            )  # fmt: skip
+            await asyncio.to_thread(self.guard.record, refusal)
         row = self._audit_row(campaign, lead, check, "", now, outcome=check.reason)
         await asyncio.to_thread(self.store.add_attempt, row, None)
         refused = retry.refuse(lead.state, check, now)
@@ -414,6 +425,11 @@ class Dialer:
             )
 
     # -- preview -------------------------------------------------------------------------------
+    def shown(self, agent: str) -> tuple[Campaign, LeadRecord] | None:
+        """The lead ``agent`` holds in preview, if any (a read: nothing changes)."""
+        held = self.previews.get(agent)
+        return (held[0], held[1]) if held is not None else None
+
     async def preview(self, agent: str) -> tuple[Campaign, LeadRecord]:
         """The next lead for ``agent`` in a preview campaign they work; the agent is held."""
         if agent in self.previews:

@@ -170,6 +170,8 @@ class LeadImports:
                 tally.rows += 1
                 if isinstance(item, BadRow):
                     tally.refuse(item)
+                elif why := self.campaigns.refusal(campaign, item, "lead-import"):
+                    tally.refuse(BadRow(item.line, why, ""))
                 else:
                     batch.append(item)
                 if len(batch) >= BATCH or time.monotonic() - flushed > FLUSH_SECONDS:

@@ -21,6 +21,7 @@ from callcenter.core.callbacks.policy import (
     outcome_of_cause,
     outcome_of_originate,
 )
+from callcenter.core.dial_policy import DialPolicy
 from callcenter.core.queues import QueueSettings
 
 RULES = CallbackSettings(enabled=True, offer_after_estimate=120, max_attempts=3, retry_delay=300)
@@ -101,16 +102,27 @@ def test_out_of_hours_waits_for_the_window_and_costs_no_attempt() -> None:
     assert after_attempt(Outcome.OUT_OF_HOURS, 3, RULES, 1000.0, 5000.0) == Next("pending", 5000.0)
 
 
+US = DialPolicy(country="US").rules()
+
+
 def test_dial_check_uses_the_callees_own_clock_and_the_dnc_list() -> None:
-    ok = dial_check("+12125550101", "US", [], at(NY, 10))
+    ok = dial_check("+12125550101", "US", [], at(NY, 10), US)
     assert ok.ok and ok.dnc_check == "clear" and ok.hours_check == "inside"
-    late = dial_check("+12125550101", "US", [], at(NY, 21, 30))
+    late = dial_check("+12125550101", "US", [], at(NY, 21, 30), US)
     assert not late.ok and late.reason == "outside-calling-hours"
     assert late.next_allowed_at == at(NY, 8) + 86400  # tomorrow 08:00 New York time
     sunday = datetime(2026, 11, 29, 11, tzinfo=NY).timestamp()
-    assert dial_check("+12125550101", "US", [], sunday).ok  # no campaign windows for callbacks
-    listed = dial_check("+12125550101", "US", ["site"], at(NY, 10))
+    assert dial_check("+12125550101", "US", [], sunday, US).ok  # no campaign windows for callbacks
+    listed = dial_check("+12125550101", "US", ["site"], at(NY, 10), US)
     assert not listed.ok and listed.reason == "dnc-site" and listed.next_allowed_at is None
+
+
+def test_dial_check_applies_the_dial_policy_first() -> None:
+    premium = dial_check("+19005551234", "US", ["site"], at(NY, 10), US)
+    assert not premium.ok and premium.reason == "dial-policy" and premium.policy == "number-type"
+    assert premium.next_allowed_at is None  # never: not a matter of hours
+    abroad = dial_check("+442079460000", "US", [], at(NY, 10), US)
+    assert abroad.reason == "dial-policy" and abroad.policy == "country"
 
 
 @pytest.mark.parametrize(

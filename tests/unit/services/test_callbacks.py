@@ -31,6 +31,8 @@ from callcenter.services.callbacks.places import GRACE_SECONDS, CallbackError
 from callcenter.services.ports import OriginateUncertain, Origination, PbxUnavailable
 from tests.fakes.center import RECORDINGS, TRUNK, Center
 
+AGENT1 = ("agent", "agent1")
+CALLER = ("caller", "+12125550100")
 NUMBER = "+12125550100"  # New York: 11:00 there at the tests' start
 RETRY = 300.0
 
@@ -364,7 +366,9 @@ async def test_outside_the_customer_s_calling_hours_the_callback_waits_for_the_m
 async def test_a_booked_callback_enters_the_line_at_its_time(site: Center) -> None:
     await site.ready("agent1")
     due = site.now + 3600
-    callback = await site.callbacks.book("support", NUMBER, due, site.now, booked_by="agent1")
+    callback = await site.callbacks.book(
+        "support", NUMBER, due, site.now, booked_by="agent1", origin=AGENT1, where="api"
+    )
     [requested] = site.of(CallbackRequested)
     assert (requested.kind, requested.due_at, requested.booked_by) == ("scheduled", due, "agent1")
     await site.advance(3599)
@@ -383,14 +387,38 @@ async def test_booking_is_refused_for_an_unknown_queue_a_bad_time_or_a_listed_nu
 ) -> None:
     book = site.callbacks.book
     with pytest.raises(CallbackError) as refused:
-        await book("nowhere", NUMBER, site.now + 60, site.now, booked_by="ivr")
+        await book(
+            "nowhere",
+            NUMBER,
+            site.now + 60,
+            site.now,
+            booked_by="ivr",
+            origin=CALLER,
+            where="ivr-callback",
+        )
     assert refused.value.code == "unknown-queue"
     with pytest.raises(CallbackError) as refused:
-        await book("support", NUMBER, site.now - 3600, site.now, booked_by="ivr")
+        await book(
+            "support",
+            NUMBER,
+            site.now - 3600,
+            site.now,
+            booked_by="ivr",
+            origin=CALLER,
+            where="ivr-callback",
+        )
     assert refused.value.code == "bad-time"
     site.store.dnc.add(("site", NUMBER))
     with pytest.raises(CallbackError) as refused:
-        await book("support", NUMBER, site.now + 60, site.now, booked_by="ivr")
+        await book(
+            "support",
+            NUMBER,
+            site.now + 60,
+            site.now,
+            booked_by="ivr",
+            origin=CALLER,
+            where="ivr-callback",
+        )
     assert refused.value.code == "dnc"
     assert site.callback_repo.callbacks == {}
 
@@ -411,7 +439,7 @@ async def test_a_cancelled_callback_leaves_the_line(site: Center) -> None:
 async def test_a_booked_callback_cancelled_before_its_time_never_rings(site: Center) -> None:
     await site.ready("agent1")
     callback = await site.callbacks.book(
-        "support", NUMBER, site.now + 60, site.now, booked_by="agent1"
+        "support", NUMBER, site.now + 60, site.now, booked_by="agent1", origin=AGENT1, where="api"
     )
     await site.callbacks.cancel(callback.id)
     await site.advance(120)

@@ -412,3 +412,67 @@ async def test_an_anonymous_caller_is_tagged_anonymous(site: Center) -> None:
 async def test_a_ring_result_for_a_caller_the_controller_does_not_know(site: Center) -> None:
     assert await site.inbound.ring_ended(FakeCallerLine(), "gone", "ANSWER") == Status.HANGUP
     assert await site.inbound.ring_ended(FakeCallerLine(), "gone", "NOANSWER") == Status.FALLBACK
+
+
+# -- the dial policy (core/dial_policy.py) ----------------------------------------------------
+REFUSED = ("im-sorry", "cannot-complete-as-dialed")
+
+
+@pytest.mark.parametrize(
+    ("keyed", "reason"),
+    [
+        ("011449098790000", "number-type"),  # UK premium rate, keyed with the US prefix
+        ("0088213000000", "international-network"),
+        ("+19005551234", "number-type"),
+        ("+881631456789", "international-network"),
+    ],
+)
+async def test_keep_my_place_to_a_refused_number_is_told_and_keeps_waiting(
+    site: Center, keyed: str, reason: str
+) -> None:
+    await busy_agent(site)
+    line = pressing("1", presses_callback=True, callback_to=keyed)
+    assert await arrives(site, line) == Status.WAIT  # still in line
+    assert line.heard("play") == [(REFUSED,)]
+    assert site.of(CallbackRequested) == [] and site.callback_repo.callbacks == {}
+    [refusal] = site.dial_refusals.rows
+    assert (refusal.reason, refusal.where) == (reason, "keep-place")
+    assert (refusal.origin_kind, refusal.origin_id, refusal.number) == ("caller", CALLER, keyed)
+    await site.advance(3600)
+    assert site.pbx.originations == []
+
+
+async def test_a_callback_booked_to_a_refused_number_is_told_then_goodbye(site: Center) -> None:
+    line = pressing("3", "1", callback_to="+881631456789")
+    assert await arrives(site, line) == Status.HANGUP
+    assert line.heard("play") == [((*REFUSED, "vm-goodbye"),)]
+    assert site.callback_repo.callbacks == {}
+    [refusal] = site.dial_refusals.rows
+    assert (refusal.reason, refusal.where) == ("international-network", "ivr-callback")
+
+
+async def test_one_caller_books_a_few_callbacks_an_hour_at_most(site: Center) -> None:
+    booked = []
+    for n in range(4):
+        line = pressing("3", "1", callback_to=f"+1212555010{n}")
+        await arrives(site, line)
+        booked.append(line.heard("play")[-1][0][0])
+    assert booked == ["auth-thankyou"] * 3 + ["im-sorry"]  # the policy's default: 3 an hour
+    assert len(site.callback_repo.callbacks) == 3
+    assert [r.reason for r in site.dial_refusals.rows] == ["rate-limit"]
+
+
+@pytest.mark.parametrize("sent", ["2125550100", "+12125550100", "(212) 555-0100", "12125550100"])
+async def test_caller_ids_are_one_customer_whichever_way_they_come(site: Center, sent: str) -> None:
+    await arrives(site, pressing("9"), arrival(site, number=sent))
+    [entered] = site.of(CallEntered)
+    assert entered.caller == "+12125550100"
+
+
+@pytest.mark.parametrize(("sent", "kept"), [("1001", "1001"), ("+999", "+999"), ("ab<c>", "")])
+async def test_caller_ids_that_are_no_known_number_stay_as_today(
+    site: Center, sent: str, kept: str
+) -> None:
+    await arrives(site, pressing("9"), arrival(site, number=sent))
+    [entered] = site.of(CallEntered)
+    assert entered.caller == kept

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from callcenter.core.users import password_problem
 from callcenter.services.site import AgentEntry
 
-SIP_PASSWORD_MIN = 10
 NUMBER = r"^[A-Za-z0-9+*#_-]{1,32}$"
 SCHEDULE_NAME = r"^[A-Za-z0-9_-]{1,64}$"
 USERNAME = r"^[A-Za-z0-9_.@-]{1,32}$"
@@ -38,12 +38,10 @@ class AgentIn(AgentEntry):
 
     @field_validator("password")
     @classmethod
-    def _long_enough(cls, password: str) -> str:
-        if password and len(password) < SIP_PASSWORD_MIN:
-            raise ValueError(
-                f"a SIP password needs at least {SIP_PASSWORD_MIN} characters "
-                "(leave it empty to have one generated)"
-            )
+    def _strong_enough(cls, password: str) -> str:
+        problem = password_problem(password) if password else None
+        if problem is not None:
+            raise ValueError(f"SIP password: {problem} (leave it empty to have one generated)")
         return password
 
 

@@ -1,8 +1,14 @@
 """/api/callbacks: book a callback at a time (an agent from the desktop), list and cancel them.
 
 The number is read as a phone number (E.164, or national in the queue's
-callback region) and the time must come with its UTC offset, so a booking
-means one instant whatever the browser's zone.
+callback region) and vetted by the dial policy (services/dial_guard.py: a
+refused number is a 422 naming the reason, too many bookings a 429); the time
+must come with its UTC offset, so a booking means one instant whatever the
+browser's zone.
+
+Agents see the callbacks they booked and those of the queues they take calls
+of; supervisors see all. A booking copies what the caller told the IVR only
+from a call the agent is on (supervisors: any call).
 """
 
 from __future__ import annotations
@@ -14,9 +20,8 @@ from apiflask import APIBlueprint, abort
 from flask import request
 from pydantic import BaseModel, Field, field_validator
 
-from callcenter.adapters.web.auth import requester, requires
+from callcenter.adapters.web.auth import Principal, requester, requires
 from callcenter.adapters.web.services import services
-from callcenter.core.outbound.numbers import BadNumber, normalise
 from callcenter.services.callbacks.places import CallbackError
 
 api = APIBlueprint("callbacks_api", __name__, url_prefix="/api/callbacks", tag="Callbacks")
@@ -69,7 +74,12 @@ def _out(callback: Any) -> CallbackOut:
     summary="Book a callback at a time",
     description="The call center calls the number at that time, when an agent of the queue "
     "is free, within the number's calling hours and never if it is on the do-not-call list.",
-    responses={404: "No such queue", 422: "Bad number, bad time, or a do-not-call number"},
+    responses={
+        404: "No such queue",
+        422: "Bad number, bad time, a do-not-call number, or a number the dial policy "
+        "refuses (code: country, number-type, international-network, non-geographic)",
+        429: "Too many callbacks booked in the last hour (code: rate-limit, hourly-cap)",
+    },
 )
 @requires("agent")
 def book(json_data: BookIn) -> CallbackOut:
@@ -77,33 +87,48 @@ def book(json_data: BookIn) -> CallbackOut:
     queue = console.queues.get(json_data.queue)
     if queue is None:
         raise CallbackError("unknown-queue", f"no queue {json_data.queue!r}")
-    try:
-        number = normalise(json_data.number, queue.callback.region)
-    except BadNumber as exc:
-        raise CallbackError("bad-number", str(exc)) from None
     who = requester()
+    data = _call_data(json_data.call_id, who)
     callback = console.bridge.run(
         console.callbacks.book(
             json_data.queue,
-            number,
+            json_data.number,
             json_data.at.timestamp(),
             console.clock(),
             booked_by=who.agent or who.name,
+            origin=("agent", who.agent) if who.agent else ("user", who.name),
+            where="api",
             origin_call_id=json_data.call_id,
-            data=_call_data(json_data.call_id),
+            data=data,
             notes=json_data.notes,
         )
     )
     return _out(callback)
 
 
-def _call_data(call_id: str) -> dict[str, str]:
-    """What the caller told the IVR on the call being followed up, for the next screen pop."""
+def _call_data(call_id: str, who: Principal) -> dict[str, str]:
+    """What the caller told the IVR on the call being followed up, for the next screen pop:
+    an agent's own call only."""
     if not call_id:
         return {}
     desktop = services().desktop
     facts = services().bridge.call(lambda: desktop.live_facts(call_id))
-    return dict(facts.data) if facts is not None else {}
+    if facts is None:
+        return {}
+    if not who.at_least("supervisor") and (not who.agent or facts.agent != who.agent):
+        abort(403, f"call {call_id} is not yours: its details stay with it")
+    return dict(facts.data)
+
+
+def _mine(who: Principal) -> tuple[str, list[str]] | None:
+    """What an agent may see: (booked by them, their queues); None: everything."""
+    if who.at_least("supervisor"):
+        return None
+    console = services()
+    queues = console.bridge.call(
+        lambda: console.queues.served_by(console.agents.skills.get(who.agent, {}))
+    )
+    return (who.agent or who.name, queues if who.agent else [])
 
 
 @api.get("")
@@ -114,7 +139,7 @@ def recent() -> CallbackList:
     status = request.args.get("status", "")
     if status not in STATUSES:
         abort(400, f"status must be one of {', '.join(s for s in STATUSES if s)}")
-    rows = services().callbacks.recent(status, 200)
+    rows = services().callbacks.recent(status, 200, _mine(requester()))
     return CallbackList(callbacks=[_out(row) for row in rows])
 
 

@@ -8,13 +8,15 @@ the page polls its progress.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Any, Literal
 
 from apiflask import APIBlueprint
-from flask import render_template, request
+from flask import Response, render_template, request
 from pydantic import BaseModel, Field
 
+from callcenter.adapters.web import csv_export
 from callcenter.adapters.web.auth import requester, requires
 from callcenter.adapters.web.services import services
 from callcenter.core.outbound.records import Campaign, LeadImport
@@ -250,6 +252,31 @@ def progress(campaign_id: int) -> ProgressOut:
 def add_leads(campaign_id: int, json_data: LeadsIn) -> LeadsOut:
     added = services().campaigns.add_leads(campaign_id, json_data.leads)
     return LeadsOut(added=added.added, refused=added.refused)
+
+
+LEAD_COLUMNS = (
+    "id", "phone", "first_name", "last_name", "account", "timezone",
+    "status", "attempts", "last_outcome", "data",
+)  # fmt: skip
+
+
+@api.get("/campaigns/<int:campaign_id>/leads.csv")
+@api.doc(
+    summary="The campaign's leads as CSV (text that a spreadsheet would run is neutralised)",
+    responses=csv_export.csv_doc("lead", not_found="No such campaign"),
+)
+@requires("supervisor")
+def leads_csv(campaign_id: int) -> Response:
+    rows = (
+        [
+            lead.id, lead.phone, lead.first_name, lead.last_name, lead.account, lead.timezone,
+            lead.state.status, lead.attempts, lead.state.last_outcome,
+            json.dumps(lead.data, ensure_ascii=False, sort_keys=True) if lead.data else "",
+        ]
+        for lead in services().campaigns.leads(campaign_id)
+    )  # fmt: skip
+    text = csv_export.csv_text(LEAD_COLUMNS, rows)
+    return csv_export.csv_response(text, f"campaign-{campaign_id}-leads.csv")
 
 
 @api.post("/campaigns/<int:campaign_id>/imports")

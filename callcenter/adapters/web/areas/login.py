@@ -6,12 +6,12 @@ from typing import Any
 
 from apiflask import APIBlueprint
 from flask import redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from callcenter.adapters.web.auth import SessionUser, requester, requires
+from callcenter.adapters.web import security
+from callcenter.adapters.web.auth import end_session, requester, requires, start_session
 from callcenter.adapters.web.services import services
 
 pages = APIBlueprint("pages", __name__, enable_openapi=False)
@@ -37,17 +37,23 @@ def login() -> Any:
     if not form.validate_on_submit():
         error = "The form was incomplete or has expired; please try again."
         return render_template("login.html", form=form, error=error), 400
-    user = services().users.authenticate(form.username.data, form.password.data)
+    if not security.hashing.acquire(timeout=security.HASH_WAIT):
+        error = "The console is busy checking other logins; please try again in a moment."
+        return render_template("login.html", form=form, error=error), 503
+    try:
+        user = services().users.authenticate(form.username.data, form.password.data)
+    finally:
+        security.hashing.release()
     if user is None:
         error = "Unknown user or wrong password."
         return render_template("login.html", form=form, error=error), 401
-    login_user(SessionUser(user))
+    start_session(user)
     return redirect(_safe_next(request.args.get("next")) or url_for("pages.home"))
 
 
 @pages.post("/logout")
 def logout() -> Any:
-    logout_user()
+    end_session()
     return redirect(url_for("pages.login"))
 
 

@@ -1,6 +1,7 @@
-"""/api/outbound/preview: an agent of a preview campaign sees the next lead, then dials or skips.
+"""/api/outbound/preview: an agent of a preview campaign takes the next lead, then dials or skips.
 
-While a lead is shown, the agent is held for it (no other call reaches them).
+Taking a lead (POST) holds the agent for it (no other call reaches them); GET
+only reads the lead the agent holds, and changes nothing.
 """
 
 from __future__ import annotations
@@ -8,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from apiflask import APIBlueprint
+from apiflask import APIBlueprint, abort
 from pydantic import BaseModel
 
 from callcenter.adapters.web.auth import acting_for, requires
 from callcenter.adapters.web.services import services
+from callcenter.core.outbound.records import LeadRecord
 from callcenter.services.outbound.dialer import Dialer
+from callcenter.services.outbound.dialer_model import Campaign
 
 api = APIBlueprint("outbound_api", __name__, url_prefix="/api/outbound", tag="Outbound")
 
@@ -48,15 +51,8 @@ def _act(agent: str, action: Callable[[Dialer], Coroutine[Any, Any, T]]) -> T:
     return console.bridge.run(action(console.dialer))
 
 
-@api.get("/preview/<string:agent>")
-@api.output(PreviewOut)
-@api.doc(
-    summary="The lead shown to the agent (the next due one of their preview campaigns)",
-    responses=ANSWERS,
-)
-@requires("agent")
-def preview(agent: str) -> PreviewOut:
-    campaign, lead = _act(agent, lambda dialer: dialer.preview(agent))
+def _preview_out(found: tuple[Campaign, LeadRecord]) -> PreviewOut:
+    campaign, lead = found
     return PreviewOut(
         campaign=campaign.name,
         lead_id=lead.id,
@@ -68,6 +64,34 @@ def preview(agent: str) -> PreviewOut:
         attempts=lead.attempts,
         data=lead.data,
     )
+
+
+@api.get("/preview/<string:agent>")
+@api.output(PreviewOut)
+@api.doc(
+    summary="The lead the agent holds in preview, if any (changes nothing)",
+    responses={404: "The agent holds no lead"},
+)
+@requires("agent")
+def shown(agent: str) -> PreviewOut:
+    acting_for(agent, "agents may only work their own previews")
+    console = services()
+    found = console.bridge.call(lambda: console.dialer.shown(agent))
+    if found is None:
+        abort(404, f"{agent} holds no lead in preview")
+    return _preview_out(found)
+
+
+@api.post("/preview/<string:agent>")
+@api.output(PreviewOut)
+@api.doc(
+    summary="Take the next lead (the next due one of the agent's preview campaigns); "
+    "the agent is held for it",
+    responses=ANSWERS,
+)
+@requires("agent")
+def preview(agent: str) -> PreviewOut:
+    return _preview_out(_act(agent, lambda dialer: dialer.preview(agent)))
 
 
 @api.post("/preview/<string:agent>/dial")

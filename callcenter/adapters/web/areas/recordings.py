@@ -3,7 +3,10 @@
 Recordings are looked up by their database id only; the file's path comes
 from the row and is resolved by ``Recordings.host_path``, which refuses
 anything outside the recordings folder. Every playback and download is
-written to the audit log. Supervisors and admins only.
+written to the audit log: a playback once per listener and recording within
+``PLAYBACK_WINDOW`` (a player fetches the file in many ranges, from any offset),
+whatever the first request asks for; a download every time. Supervisors and
+admins only.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import datetime as dt
 from typing import Any
 
 from apiflask import APIBlueprint, abort
-from flask import Response, render_template, request, send_file
+from flask import Response, render_template, send_file
 from pydantic import BaseModel, Field, model_validator
 
 from callcenter.adapters.web.auth import requester, requires
@@ -27,6 +30,7 @@ api = APIBlueprint("recordings_api", __name__, url_prefix="/api", tag="Recording
 pages = APIBlueprint("recordings", __name__, enable_openapi=False)
 
 NAME = r"^([a-z][a-z0-9_-]{0,31})?$"
+PLAYBACK_WINDOW = 30 * 60.0  # seconds: requests for one recording by one listener in this: one row
 
 
 # -- schemas ----------------------------------------------------------------------------------
@@ -190,11 +194,7 @@ def _find(recording_id: int) -> Recording:
 @api.doc(summary="The recording as WAV, for the browser's player (HTTP ranges supported)")
 @requires("supervisor")
 def audio(recording_id: int) -> Response:
-    # A player asks for the file in ranges (and again on every seek): one
-    # playback is counted when it starts from the beginning.
-    span = request.range.ranges[0] if request.range and request.range.ranges else None
-    audited = span is None or span[0] == 0
-    return _serve(recording_id, "recording.played" if audited else "", attachment=False)
+    return _serve(recording_id, "recording.played", attachment=False)
 
 
 @api.get("/recordings/<int:recording_id>/download")
@@ -212,11 +212,11 @@ def _serve(recording_id: int, action: str, attachment: bool) -> Response:
         abort(404, f"recording {recording_id} has no file in the recordings folder")
     if path.suffix != ".wav" or not path.is_file():
         abort(404, f"recording {recording_id}: the file is gone")
-    if action:
-        who = requester()
-        services().users.audit(
-            who.name, action, f"recording:{recording_id}", call_id=recording.call_id
-        )
+    who, users, target = requester(), services().users, f"recording:{recording_id}"
+    if attachment:
+        users.audit(who.name, action, target, call_id=recording.call_id)
+    else:  # every range request is audited, as one playback per window
+        users.audit_once(who.name, action, target, PLAYBACK_WINDOW, call_id=recording.call_id)
     response = send_file(
         path,
         mimetype="audio/wav",

@@ -3,8 +3,6 @@ page, as JSON and as CSV (the same filters and the very same numbers)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +10,7 @@ from apiflask import APIBlueprint
 from flask import Response, render_template
 from pydantic import BaseModel, ConfigDict, Field
 
+from callcenter.adapters.web import csv_export
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.definitions import report_definitions
 from callcenter.adapters.web.services import services
@@ -151,6 +150,23 @@ class EstimateAccuracy(BaseModel):
     totals: EstimateFigures
 
 
+class RefusalQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from", pattern=WHEN, description=f"Start: {WHEN_HELP}")
+    to: str = Field(pattern=WHEN, description=f"End (exclusive): {WHEN_HELP}")
+
+
+class ReasonCount(BaseModel):
+    reason: str
+    count: int
+
+
+class RefusalCounts(BaseModel):
+    period: ReportPeriod
+    reasons: list[ReasonCount] = Field(description="numbers refused, by reason, most first")
+    total: int
+
+
 # -- helpers -------------------------------------------------------------------
 def _service() -> Reports:
     return services().reports
@@ -158,6 +174,15 @@ def _service() -> Reports:
 
 def _period(query: ReportQuery) -> Period:
     return _service().period(query.from_, query.to, query.interval)
+
+
+def _period_head(service: Reports, period: Period) -> dict[str, Any]:
+    return {
+        "start": service.zone.local(period.since).isoformat(timespec="minutes"),
+        "end": service.zone.local(period.until).isoformat(timespec="minutes"),
+        "timezone": service.zone.name,
+        "interval": period.minutes,
+    }
 
 
 def _when(report: Report, at: float) -> str:
@@ -202,36 +227,25 @@ def _json(report: Report, kind: str) -> dict[str, Any]:
 
 def csv_text(report: Report, who: str, columns: tuple[str, ...]) -> str:
     """One row per interval, a totals row per queue/agent, and one for all of them."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; quotes what needs it
-    writer.writerow((who, "start", "end", *columns))
 
     def cells(name: str, start: str, end: str, figures: dict[str, Any]) -> list[Any]:
-        return [name, start, end, *("" if figures[c] is None else figures[c] for c in columns)]
+        return [name, start, end, *(figures[c] for c in columns)]
 
-    for name, row in _lines(report):
-        writer.writerow(cells(name, row["start"], row["end"], row))
     start, end = _when(report, report.period.since), _when(report, report.period.until)
-    for series in report.series:
-        writer.writerow(cells(series.name, start, end, series.totals))
-    writer.writerow(cells("(all)", start, end, report.totals))
-    return out.getvalue()
+    rows = [cells(name, row["start"], row["end"], row) for name, row in _lines(report)]
+    rows += [cells(series.name, start, end, series.totals) for series in report.series]
+    rows.append(cells("(all)", start, end, report.totals))
+    return csv_export.csv_text((who, "start", "end", *columns), rows)
 
 
 def _csv(report: Report, kind: str, columns: tuple[str, ...], query: ReportQuery) -> Response:
     name = f"{kind}-{query.from_}-{query.to}.csv".replace(":", "")
-    return Response(
-        csv_text(report, kind.rstrip("s"), columns),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_export.csv_response(csv_text(report, kind.rstrip("s"), columns), name)
 
 
 QUEUE_COLUMNS = tuple(QueueFigures.model_fields)
 AGENT_COLUMNS = tuple(AgentFigures.model_fields)
-CSV_DOC: dict[int | str, dict[str, Any]] = {
-    200: {"description": "CSV, one row per interval", "content": {"text/csv": {}}}
-}
+CSV_DOC = csv_export.csv_doc("interval")
 
 
 # -- routes (the role check comes first: a stranger learns nothing from validation) ------
@@ -263,17 +277,30 @@ def estimates(query: EstimateQuery) -> EstimateAccuracy:
     service = _service()
     period = service.period(query.from_, query.to, 60)
     found: EstimateReport = service.estimates(period, query.queue)
-    head = {
-        "start": service.zone.local(period.since).isoformat(timespec="minutes"),
-        "end": service.zone.local(period.until).isoformat(timespec="minutes"),
-        "timezone": service.zone.name,
-        "interval": period.minutes,
-    }
     return EstimateAccuracy.model_validate(
         {
-            "period": head,
+            "period": _period_head(service, period),
             "queues": [{"queue": name} | row for name, row in found.queues.items()],
             "totals": found.totals,
+        }
+    )
+
+
+@api.get("/dial-refusals")
+@requires("supervisor")
+@api.input(RefusalQuery, location="query", arg_name="query")
+@api.output(RefusalCounts)
+@api.doc(summary="Numbers the dial policy refused in the period, counted by reason")
+def dial_refusals(query: RefusalQuery) -> RefusalCounts:
+    service = _service()
+    period = service.period(query.from_, query.to, 60)
+    counts = services().dial_refusals.counts(period.since, period.until)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return RefusalCounts.model_validate(
+        {
+            "period": _period_head(service, period),
+            "reasons": [{"reason": r, "count": n} for r, n in ordered],
+            "total": sum(counts.values()),
         }
     )
 

@@ -3,14 +3,13 @@ resolution (core/repeat_contacts.py) over HTTP."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from apiflask import APIBlueprint
 from flask import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from callcenter.adapters.web import csv_export
 from callcenter.adapters.web.areas.reports import NAME, WHEN, WHEN_HELP
 from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.services import services
@@ -161,31 +160,14 @@ def as_json(report: StaffingReport) -> dict[str, Any]:
 
 
 COLUMNS = tuple(StaffingInterval.model_fields)
-RISKY = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet will not run: text that could start a formula gets a
-    leading apostrophe (numbers stay numbers: the writer gets them as numbers)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(RISKY):
-        return "'" + value
-    return value
 
 
 def csv_text(body: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(("queue", *COLUMNS))
-    for row in body["intervals"]:
-        writer.writerow([cell(body["queue"]), *(cell(row[c]) for c in COLUMNS)])
-    return out.getvalue()
+    rows = ([body["queue"], *(row[c] for c in COLUMNS)] for row in body["intervals"])
+    return csv_export.csv_text(("queue", *COLUMNS), rows)
 
 
-CSV_DOC: dict[int | str, dict[str, Any]] = {
-    200: {"description": "CSV, one row per interval", "content": {"text/csv": {}}}
-}
+CSV_DOC = csv_export.csv_doc("interval")
 
 
 @api.get("/staffing")
@@ -203,11 +185,7 @@ def staffing(query: StaffingIn) -> StaffingOut:
 @api.doc(summary="Forecast and staffing as CSV (same query)", responses=CSV_DOC)
 def staffing_csv(query: StaffingIn) -> Response:
     name = f"staffing-{query.queue}-{query.days}d.csv"
-    return Response(
-        csv_text(as_json(_report(query))),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_export.csv_response(csv_text(as_json(_report(query))), name)
 
 
 # -- first-contact resolution ---------------------------------------------------------

@@ -28,7 +28,7 @@
   async function act(action) {
     $('preview-status').textContent = '';
     try {
-      if (action === 'next') show(await api(base));
+      if (action === 'next') show(await api(base, { method: 'POST', body: '{}' }));
       else {
         await api(`${base}/${action}`, { method: 'POST', body: '{}' });
         idle(action === 'dial' ? 'Dialling: the call comes to your phone when they answer.' : 'Lead put back.');
@@ -42,4 +42,6 @@
   $('preview-dial').addEventListener('click', () => act('dial'));
   $('preview-skip').addEventListener('click', () => act('skip'));
   idle('');
+  // A lead already held (the page was reloaded) is shown again; reading changes nothing.
+  api(base).then(show, () => {});
 })();

@@ -1,4 +1,4 @@
-// The reports page: asks /api/reports/{queues,agents,estimates} for the chosen period,
+// The reports page: asks /api/reports/{queues,agents,estimates,dial-refusals} for the chosen period,
 // fills the tables, points the CSV links at the same query, and draws the
 // charts as inline SVG. Every number shown comes from the API as it is.
 (() => {
@@ -39,11 +39,14 @@
     let queues;
     let agents;
     let estimates;
+    let refusals;
+    const refusalsQuery = new URLSearchParams({ from: estimatesQuery.get('from'), to: estimatesQuery.get('to') });
     try {
-      [queues, agents, estimates] = await Promise.all([
+      [queues, agents, estimates, refusals] = await Promise.all([
         request(`/api/reports/queues?${queuesQuery}`),
         request(`/api/reports/agents?${agentsQuery}`),
         request(`/api/reports/estimates?${estimatesQuery}`),
+        request(`/api/reports/dial-refusals?${refusalsQuery}`),
       ]);
     } catch (error) {
       say(`No report: ${describeError(error)}`, true);
@@ -53,6 +56,7 @@
     fillQueues(queues, oneDay);
     fillAgents(agents, oneDay);
     fillEstimates(estimates);
+    fillRefusals(refusals);
     drawVolume(queues, oneDay);
     drawOccupancy(agents);
     say(`${queues.period.start.replace('T', ' ')} to ${queues.period.end.replace('T', ' ')} (${queues.period.timezone}), `
@@ -107,6 +111,14 @@
     body.replaceChildren(...report.queues.map((q) => row(estimateCells(q.queue, q))));
     if (!report.queues.length) body.append(el('tr', {}, el('td', { colSpan: 7, className: 'rp-empty', textContent: 'No caller who got an estimate reached an agent in this period.' })));
     table.tFoot.replaceChildren(row(estimateCells('All queues', report.totals)));
+  }
+
+  function fillRefusals(report) {
+    const table = document.getElementById('report-refusals');
+    const body = table.tBodies[0];
+    body.replaceChildren(...report.reasons.map((r) => row([r.reason, r.count])));
+    if (!report.reasons.length) body.append(el('tr', {}, el('td', { colSpan: 2, className: 'rp-empty', textContent: 'No number was refused in this period.' })));
+    table.tFoot.replaceChildren(row(['All reasons', report.total]));
   }
 
   // -- charts ------------------------------------------------------------------------------
