@@ -8,6 +8,12 @@ greeting), in the middle of a submenu's first or second prompt, or after the
 prompts (within the timeout) picks its queue; silence and wrong keys follow
 the menu's rules (a retry, then goodbye) as before.
 
+At the light load of a test the old separate STREAM FILE / WAIT FOR DIGIT
+commands kept these keys too (the gaps between commands are short when the
+controller keeps up); keys were lost once it lagged, which
+bench/inbound_paths.py --press-ms 100 shows. These tests hold the behaviour
+(every timing, the rules for silence and wrong keys, the records) in place.
+
 The flow: welcome (vm-enter-num-to-call, queue-thereare; 1 sales, 2 the
 support menu) -> support menu (queue-thereare, vm-enter-num-to-call; 3
 support, 4 billing). Callers wait in their queue (the one agent is on a
