@@ -430,11 +430,12 @@ class CallCenter:
 
     def _wire_metrics(self, metrics: CallCenterMetrics) -> None:
         # Domain events (callcenter/subscriptions.py), the wallboard's pictures (queues,
-        # agents), every FastAGI request.
+        # agents), every FastAGI request, every number the dial policy refused.
         subscribe_domain(self.notifier, metrics_table(metrics))
         self.notifier.subscribe_all(live(metrics.on_event))
         self.wallboard.on_publish(metrics.on_board)
         self.agi.on_request(metrics.on_agi_request)
+        self.dial_guard.on_refusal(metrics.on_dial_refusal)
 
     async def _sync_agents(self) -> None:
         await self._agents_changed(self.directory.accounts())

@@ -17,6 +17,7 @@ from callcenter.adapters.pbx.provider import ProviderError
 from callcenter.adapters.pbx.render import RenderError
 from callcenter.bootstrap import build_asterisk, build_prompts, build_storage
 from callcenter.config import NAME_PATTERN, ConfigError, Settings, load_settings
+from callcenter.core.dial_policy import check_number
 from callcenter.core.model import DuplicateAgent
 from callcenter.core.users import password_problem
 from callcenter.runtime import Controller
@@ -433,6 +434,35 @@ def agent_add(
 def agent_list(ctx: Context) -> None:
     for account in _accounts(ctx.settings):
         click.echo(f"{account.username}\t{account.extension}\t{account.display_name}")
+
+
+# -- dial policy -------------------------------------------------------------
+@main.group("dial")
+def dial() -> None:
+    """The dial policy ([dial_policy]): which numbers may be called."""
+
+
+@dial.command("check")
+@click.argument("numbers", nargs=-1, required=True)
+@click.option(
+    "--region", default="", help="Read national numbers in this country (default: the site's)."
+)
+@click.option("--countries", default="", help="A queue's or campaign's own list, e.g. US,CA.")
+@pass_context
+def dial_check(ctx: Context, numbers: tuple[str, ...], region: str, countries: str) -> None:
+    """Say whether each number may be dialled under the configured policy, and why not."""
+    policy = ctx.settings.dial_policy
+    rules = policy.rules([c.strip().upper() for c in countries.split(",") if c.strip()])
+    refused = 0
+    for raw in numbers:
+        verdict = check_number(raw, region.upper() or policy.country, rules)
+        if verdict.ok:
+            click.echo(f"{raw}\tallowed\t{verdict.number}")
+        else:
+            refused += 1
+            click.echo(f"{raw}\trefused ({verdict.reason})\t{verdict.detail}")
+    if refused:
+        raise SystemExit(1)
 
 
 # -- site --------------------------------------------------------------------

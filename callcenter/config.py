@@ -149,7 +149,8 @@ class WebSettings(_Section):
     tls: bool = True
     cert_file: Path | None = None  # PEM; with key_file: the site's own certificate
     key_file: Path | None = None
-    threads: int = Field(64, ge=4, le=1000)  # at most this many requests at once
+    # Requests served at once; each open page with live updates (wallboard, desktop) holds one.
+    threads: int = Field(256, ge=16, le=2000)
     connection_limit: int = Field(200, ge=1, le=100_000)  # waiting past the threads, then refused
     session_idle_minutes: float = Field(30, gt=0, le=7 * 24 * 60)
     session_hours: float = Field(12, gt=0, le=31 * 24)  # absolute, from the login

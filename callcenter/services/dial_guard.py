@@ -56,6 +56,11 @@ class DialGuard:
             {"caller": policy.per_caller_per_hour, "agent": policy.per_agent_per_hour},
             policy.callbacks_per_hour,
         )
+        self._observers: list[Callable[[DialRefusal], None]] = []
+
+    def on_refusal(self, observer: Callable[[DialRefusal], None]) -> None:
+        """``observer`` hears of every refusal (on whichever thread wrote it)."""
+        self._observers.append(observer)
 
     @property
     def home(self) -> str:
@@ -100,6 +105,8 @@ class DialGuard:
             refusal.reason,
             refusal.detail,
         )
+        for observer in self._observers:
+            observer(refusal)
         try:
             self.refusals.add(refusal)
         except Exception as exc:

@@ -151,7 +151,8 @@ class CallerLine(Protocol):
         ...
 
     async def callback_number(self, caller: str, rules: CallbackSettings) -> str | None:
-        """The number to call back, confirmed or keyed in (E.164), or None."""
+        """The number to call back: the caller's own (E.164) confirmed, or one keyed in
+        (as keyed, a valid number in ``rules.region``); None if none was given."""
         ...
 
     async def play(self, prompts: tuple[str, ...]) -> None: ...

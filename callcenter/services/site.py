@@ -27,6 +27,7 @@ from callcenter.core.ivr.errors import FlowError
 from callcenter.core.ivr.schema import load_flow
 from callcenter.core.prompts import KnownPrompts, missing_prompts
 from callcenter.core.queues import QueueSettings
+from callcenter.core.users import password_problem
 
 NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 # The port that says which prompts can be played now (the site's own may change).
@@ -48,6 +49,14 @@ class AgentEntry(BaseModel):
     password: str = Field("", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
     skills: dict[str, int] = {}
     static_contact: str = Field("", pattern=r"^$|^sip:[A-Za-z0-9_.-]+@[0-9.]+(:[0-9]+)?$")
+
+    @field_validator("password")
+    @classmethod
+    def _strong_enough(cls, password: str) -> str:
+        problem = password_problem(password) if password else None
+        if problem is not None:
+            raise ValueError(f"SIP password: {problem} (leave it empty to have one generated)")
+        return password
 
     @field_validator("name")
     @classmethod

@@ -83,6 +83,17 @@ def test_bad_settings_are_refused_naming_each_field(supervisor: FlaskClient) -> 
     ]
 
 
+@pytest.mark.parametrize(
+    "caller_id", ["+12125550100\n", "+12125550100\r\nAction: Command", "+1212555010O"]
+)
+def test_a_caller_id_with_a_line_break_is_refused(supervisor: FlaskClient, caller_id: str) -> None:
+    answer = supervisor.post(
+        "/api/campaigns", json={"name": "newline", "settings": {"caller_id": caller_id}}
+    )
+    assert answer.status_code == 422, answer.get_json()
+    assert "caller_id" in "\n".join(answer.get_json()["problems"])
+
+
 def test_names_are_unique_and_checked(supervisor: FlaskClient) -> None:
     make(supervisor, "twice")
     assert supervisor.post("/api/campaigns", json={"name": "twice"}).status_code == 409

@@ -106,3 +106,27 @@ def test_the_front_runs_in_a_process_of_its_own(served: tuple[Console, str]) -> 
     import os
 
     assert front != os.getpid()
+
+
+def test_a_killed_front_is_started_again_on_the_same_port(served: tuple[Console, str]) -> None:
+    import os
+    import signal
+    import time
+
+    console, base = served
+    assert console.server is not None
+    first = console.server.front_pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while console.server.front_pid in (None, first) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert console.server.front_pid not in (None, first)
+    time.sleep(1.1)  # past the per-address request window of the earlier tests
+    while time.monotonic() < deadline:
+        try:
+            assert _status(f"{base}/api/health", _trusting(console)) == 200
+            return
+        except (OSError, AssertionError):
+            time.sleep(0.2)
+    raise AssertionError("the console did not answer again on its port")

@@ -10,6 +10,7 @@ import pytest
 from callcenter.adapters.metrics.collector import CallCenterMetrics
 from callcenter.adapters.metrics.server import MetricsServer
 from callcenter.core import events as ce
+from callcenter.core.dial_policy import DialPolicy
 from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.services.console.wallboard_snapshot import (
     AgentBoard,
@@ -17,8 +18,10 @@ from callcenter.services.console.wallboard_snapshot import (
     QueueBoard,
     WallboardOut,
 )
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.notify import Notifier
 from callcenter.subscriptions import live, metrics_table, subscribe_domain
+from tests.fakes.repositories import FakeDialRefusals
 
 
 class Figures:
@@ -207,6 +210,25 @@ def test_agi_requests_are_counted_and_timed_by_route(metrics: CallCenterMetrics)
     assert value(metrics, "callcenter_agi_requests_total", route="inbound", status="QUEUE") == 1
     assert value(metrics, "callcenter_agi_request_seconds_count", route="inbound") == 2
     assert value(metrics, "callcenter_agi_request_seconds_bucket", route="inbound", le="0.005") == 1
+
+
+def test_dial_refusals_are_counted_by_reason_and_where(metrics: CallCenterMetrics) -> None:
+    guard = DialGuard(DialPolicy(), FakeDialRefusals(), lambda: 0.0)
+    guard.on_refusal(metrics.on_dial_refusal)
+    for raw in ("+19005551234", "+449098790000", "+881631456789"):
+        guard.check(raw, "US", (), ("campaign", "spring"), "lead-import")
+    assert guard.check("+12125550100", "US", (), ("campaign", "spring"), "lead-import").ok
+    counted = value(
+        metrics, "callcenter_dial_refusals_total", reason="number-type", where="lead-import"
+    )
+    assert counted == 2
+    networks = value(
+        metrics,
+        "callcenter_dial_refusals_total",
+        reason="international-network",
+        where="lead-import",
+    )
+    assert networks == 1
 
 
 def test_served_on_loopback_by_its_own_http_server(metrics: CallCenterMetrics) -> None:

@@ -206,7 +206,13 @@ def test_kept_place_is_called_back_in_order(callcenter: CallCenter, outbound: Ou
 def book(center: CallCenter, number: str, after: float) -> int:
     callback = center.thread.run(
         center.controller.callbacks.book(
-            "support", number, time.time() + after, time.time(), booked_by="alice"
+            "support",
+            number,
+            time.time() + after,
+            time.time(),
+            booked_by="alice",
+            origin=("agent", "alice"),
+            where="api",
         )
     )
     return int(callback.id)

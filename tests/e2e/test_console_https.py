@@ -31,7 +31,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[tuple[Console, str, int]]:
     with Console(tmp_path / "lab") as console:
-        console.controller.users.add("sue", PASSWORD, "supervisor")
+        console.controller.users.add("sue", PASSWORD, "admin")
         plain = free_port()
         base = console.serve(tls=e2e_certificate(), http_port=plain)
         yield console, base, plain
@@ -70,6 +70,14 @@ def test_https_console_in_chromium(
     poll(lambda: status.get_attribute("data-state") == "live", 15, "wallboard live")
     logs = browser.get_log("browser")
     assert not [e for e in logs if "Content Security Policy" in e["message"]], logs
+
+    # Every other page's scripts run under the policy too.
+    for page in ("/supervisor", "/recordings", "/reports", "/admin", "/campaigns"):
+        browser.get(f"{base}{page}")
+        poll(lambda: browser.execute_script("return document.readyState") == "complete", 10, page)
+        browser.execute_script("return 1")
+        logs = browser.get_log("browser")
+        assert not [e for e in logs if "Content Security Policy" in e["message"]], (page, logs)
 
     # The API docs page loads its own assets (no network but this console).
     browser.get(f"{base}/api/docs")

@@ -85,7 +85,9 @@ def test_agents_conf_without_agents_is_only_a_comment() -> None:
     assert [line for line in agents_conf([]).splitlines() if line and line[0] != ";"] == []
 
 
-@pytest.mark.parametrize("bad", ["a\nb", "a\rb", "a;b", "a[b", "a]b", "x\n[evil](agent-endpoint)"])
+@pytest.mark.parametrize(
+    "bad", ["a\nb", "a\rb", "a;b", "a[b", "a]b", "x\n[evil](agent-endpoint)", "pw\n", "1001\n"]
+)
 @pytest.mark.parametrize("field", ["display_name", "password", "extension"])
 def test_agents_conf_refuses_config_syntax_in_values(field: str, bad: str) -> None:
     values = {"username": "agent1", "password": "pw", "display_name": "Al", "extension": "1001"}
@@ -95,7 +97,8 @@ def test_agents_conf_refuses_config_syntax_in_values(field: str, bad: str) -> No
 
 
 @pytest.mark.parametrize(
-    "username", ["Agent1", "1agent", "agent 1", "agent1;x", "", "a" * 33, "agent/1", "agent.1"]
+    "username",
+    ["Agent1", "1agent", "agent 1", "agent1;x", "", "a" * 33, "agent/1", "agent.1", "agent1\n"],
 )
 def test_agents_conf_refuses_bad_usernames(username: str) -> None:
     with pytest.raises(RenderError, match="must match"):

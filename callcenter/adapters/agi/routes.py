@@ -5,8 +5,9 @@ Each route translates the request and asks the use case
 the dialplan branches on (the server sets it). ``AgiCallerLine`` is the
 CallerLine port over the FastAGI session: what the caller hears and keys.
 Nothing here decides. The caller's keys are read as digits only; a number
-they key in is read as a phone number (E.164 or national) and refused
-otherwise, so nothing they type reaches the dialplan.
+they key in must read as a phone number (E.164 or national), else they are
+asked again, so nothing they type reaches the dialplan; whether it may be
+called is the dial policy's (services/dial_guard.py), on the number as keyed.
 """
 
 from __future__ import annotations
@@ -129,9 +130,9 @@ class AgiCallerLine:
                 return number
         for _ in range(2):  # enter another number: two tries
             typed, _ = await self.agi.get_data(ENTER, int(CONFIRM_SECONDS * 1000), 20)
-            entered = _valid(typed.rstrip("#"), rules.region)
-            if entered is not None:
-                return entered
+            keyed = typed.rstrip("#")
+            if _valid(keyed, rules.region) is not None:
+                return keyed  # as keyed: the dial policy reads it (and audits a refusal)
             await self.agi.stream_file(BAD_NUMBER)
         return None
 

@@ -1,11 +1,12 @@
 """What the call center shows Prometheus, fed by the composition root.
 
-Three feeds, none of them importing this module: domain events
+Four feeds, none of them importing this module: domain events
 (callcenter/subscriptions.py: routing latency, call counts), the wallboard's
 pictures (queues waiting, longest wait, agents by state: the same figures the
-wallboard shows, computed once by its service) and the FastAGI server's request
-observer. The AMI link and the records writer's backlog are read at scrape time
-through the callables given (both are safe to read from any thread).
+wallboard shows, computed once by its service), the FastAGI server's request
+observer and the dial guard's refusals. The AMI link and the records writer's
+backlog are read at scrape time through the callables given (both are safe to
+read from any thread).
 
 Routing latency is the time from the moment a caller and an agent could be
 joined (the later of: the caller queued or back in line after an unanswered
@@ -31,6 +32,7 @@ from prometheus_client.registry import Collector
 
 from callcenter.core import events as ce
 from callcenter.core.acd.model import AgentState
+from callcenter.core.dial_policy import DialRefusal
 from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.services.console.wallboard_snapshot import WallboardOut
 
@@ -81,6 +83,12 @@ class CallCenterMetrics:
             ["route", "status"],
             registry=self.registry,
         )
+        self.dial_refusals = Counter(
+            "callcenter_dial_refusals",
+            "Numbers the dial policy refused (core/dial_policy.py), by reason and where",
+            ["reason", "where"],
+            registry=self.registry,
+        )
         self.agi_seconds = Histogram(
             "callcenter_agi_request_seconds",
             "How long a FastAGI request took, by route",
@@ -127,6 +135,9 @@ class CallCenterMetrics:
     def on_agi_request(self, route: str, status: str, seconds: float) -> None:
         self.agi_requests.labels(route, status).inc()
         self.agi_seconds.labels(route).observe(seconds)
+
+    def on_dial_refusal(self, refusal: DialRefusal) -> None:
+        self.dial_refusals.labels(refusal.reason, refusal.where).inc()
 
     @property
     def board(self) -> WallboardOut | None:

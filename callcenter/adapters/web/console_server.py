@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import callcenter
 from callcenter.adapters.web.certificate import TlsFiles
 from callcenter.adapters.web.front import FrontConfig, config_argument
 from callcenter.adapters.web.hub import Hub
@@ -26,6 +30,14 @@ from callcenter.config import WebSettings
 log = logging.getLogger(__name__)
 
 READY_WITHIN = 30.0
+
+
+def _same_code() -> dict[str, str]:
+    """The environment for the front: it imports this very callcenter package, wherever
+    the controller was started from."""
+    package_root = str(Path(callcenter.__file__).resolve().parents[1])
+    inherited = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, inherited) if p)}
 
 
 class FrontError(Exception):
@@ -46,6 +58,8 @@ class ConsoleServer:
         self._folder: Path | None = None
         self._inner: WebServer | None = None
         self._front: subprocess.Popen[str] | None = None
+        self._config: FrontConfig | None = None
+        self._stopping = threading.Event()
 
     @property
     def scheme(self) -> str:
@@ -60,7 +74,7 @@ class ConsoleServer:
         self._folder = Path(tempfile.mkdtemp(prefix="callcenter-console-"))  # 0700
         socket_path = self._folder / "app.sock"
         limits = ServerLimits(self.web.threads, self.web.connection_limit)
-        self._inner = WebServer(self._app, str(socket_path), 0, self.hub, limits=limits)
+        self._inner = WebServer(self._app, str(socket_path), self.hub, limits)
         self._inner.start()
         config = FrontConfig(
             host=self.web.host,
@@ -77,15 +91,40 @@ class ConsoleServer:
             upstream_concurrency=self.web.upstream_concurrency,
             login_total=self.web.login_total,
         )
+        self._config = config
+        self._launch()
+        log.info("console on %s/ (front process %s)", self.url, self.front_pid)
+        threading.Thread(target=self._watch, name="console-front-watch", daemon=True).start()
+
+    def _launch(self) -> None:
+        assert self._config is not None
         self._front = subprocess.Popen(
-            [sys.executable, "-m", "callcenter.adapters.web.front", config_argument(config)],
+            [sys.executable, "-m", "callcenter.adapters.web.front", config_argument(self._config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=_same_code(),
         )
         bound = self._ready(self._front)
         self.port, self.http_port = bound["port"], bound["http_port"]
-        log.info("console on %s/ (front process %d)", self.url, self._front.pid)
+        # A restarted front binds the same ports (the ones given may have been 0: any).
+        self._config = replace(self._config, port=self.port, http_port=self.http_port)
+
+    def _watch(self) -> None:
+        """The front died (killed, crashed): start it again; calls never noticed."""
+        while not self._stopping.is_set():
+            front = self._front
+            if front is None:
+                return
+            code = front.wait()
+            if self._stopping.is_set():
+                return
+            log.error("console front process %d exited (%s); starting it again", front.pid, code)
+            self._stopping.wait(1.0)
+            try:
+                self._launch()
+            except (FrontError, OSError):
+                log.exception("console front process did not start again; retrying")
 
     @staticmethod
     def _ready(front: subprocess.Popen[str]) -> dict[str, int]:
@@ -108,6 +147,7 @@ class ConsoleServer:
         return self._front.pid if self._front is not None else None
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._front is not None:
             self._front.terminate()
             try:

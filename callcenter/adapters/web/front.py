@@ -127,6 +127,11 @@ class FrontApp:
             return _refuse(
                 start_response, "429 Too Many Requests", "too many requests", "text/plain"
             )
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # Bodies are passed on by their length; a chunked one would arrive empty.
+            return _refuse(
+                start_response, "411 Length Required", "send Content-Length", "text/plain"
+            )
         body: bytes | None = None
         login = environ.get("PATH_INFO") == "/login"
         page = login and environ["REQUEST_METHOD"] == "GET"

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from callcenter.core.users import password_problem
 from callcenter.services.site import AgentEntry
 
 NUMBER = r"^[A-Za-z0-9+*#_-]{1,32}$"
@@ -34,15 +33,7 @@ class Applied(BaseModel):
 
 # -- agents ----------------------------------------------------------------------------
 class AgentIn(AgentEntry):
-    """An agent: the SIP account (username, password) and skill levels 1-5."""
-
-    @field_validator("password")
-    @classmethod
-    def _strong_enough(cls, password: str) -> str:
-        problem = password_problem(password) if password else None
-        if problem is not None:
-            raise ValueError(f"SIP password: {problem} (leave it empty to have one generated)")
-        return password
+    """An agent: the SIP account (username, password: see AgentEntry) and skill levels 1-5."""
 
 
 class AgentOut(BaseModel):
