@@ -44,6 +44,7 @@ from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.config import Settings
 from callcenter.core.events import Event
 from callcenter.runtime import Controller
+from callcenter.services.agents import AgentError
 from callcenter.services.site import parse_site
 from callcenter.simulate.agent_uas import SippAgents, agent_scenario
 from callcenter.simulate.loop_thread import ControllerThread
@@ -284,7 +285,7 @@ class Lab:
                     )
                 else:
                     if status.state.value != "logged_out":
-                        self.controller_loop.run(self.controller.agents.logout(name, clock()))
+                        self._logout(name, status.state.value)
                     self.cli(f"queue remove member PJSIP/{name} from {PLAIN_QUEUE}")
         names = self.agents[prefix]
         wait_for(
@@ -294,6 +295,14 @@ class Lab:
             10,
             f"agents {prefix}* available",
         )
+
+    def _logout(self, name: str, state: str) -> None:
+        try:
+            self.controller_loop.run(self.controller.agents.logout(name, time.time()))
+        except AgentError as exc:
+            # Seen after an overloaded run where callers fell back: the controller still
+            # had the agent on a call Asterisk no longer had. Said, not hidden.
+            print(f"warning: {name} not logged out ({state}): {exc}", flush=True)
 
     # -- callers --------------------------------------------------------------------------
     def caller(self, path: str, run: str) -> SippCaller:

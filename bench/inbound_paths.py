@@ -7,8 +7,8 @@ What runs (bench/inbound_lab.py): a private Asterisk 22 on its own ports, the
 controller in this process (SQLite in the temporary directory), and agents
 that always answer: one SIPp UAS per agent pool, every agent an endpoint with
 a static contact there. Callers are SIPp: answered by the IVR, they wait
-0.5 s, press 1 (RFC 4733), and stay until Asterisk hangs up after the agent's
-BYE.
+0.5 s (``--press-ms``; 100: type-ahead, during the beep), press 1 (RFC 4733),
+and stay until Asterisk hangs up after the agent's BYE.
 
 * ours: trunk -> cc-inbound -> FastAGI IVR (menu, prompt 'beep') -> the
   controller's skills-based ACD -> Dial of the chosen agent (at once from the
@@ -144,13 +144,16 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
 
+PRESS_MS = [500]  # after the answer, the caller presses 1 (--press-ms; 100: type-ahead)
+
+
 def run_load(lab: Lab, path: str, phase: str, rate: float, calls: int, await_s: int) -> Run:
     """Place ``calls`` calls at ``rate`` through ``path``; measure them from the capture."""
     name = f"{phase}-{path}-{rate:g}cps"
     run = Run(path, phase, rate, calls)
     caller = lab.caller(path, name)
     callers = [("Bench Caller", f"+1555{index:07d}") for index in range(calls)]
-    scenario = caller_scenario([500, "1"], end="await", await_ms=await_s * 1000)
+    scenario = caller_scenario([PRESS_MS[0], "1"], end="await", await_ms=await_s * 1000)
     capture = Capture(lab.root / "captures" / f"{name}.pcap", CAPTURE_FILTER)
     events_before = Counter(lab.controller_loop.call(lambda: dict(lab.events)))
     cpu_before, started = lab.cpu_seconds(), time.monotonic()
@@ -235,7 +238,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a shorter run (about 1 minute)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--press-ms",
+        type=int,
+        default=500,
+        help="when callers press 1 after the answer (500: after the 0.44 s beep; "
+        "100: type-ahead, during it)",
+    )
     args = parser.parse_args()
+    PRESS_MS[0] = args.press_ms
     plan = plans(args.quick)
     started = time.monotonic()
     pools = {
@@ -284,6 +295,7 @@ def summary(
         "seconds_per_rate": plan.seconds_per_rate,
         "calls": sum(run.calls for run in runs) + sum(run.calls for run in backlog.values()),
         "sla_s": SLA,
+        "press_ms": PRESS_MS[0],
         "ours_max_zero_failure_cps": ours_max,
         "plain_max_zero_failure_cps": plain_max,
         "throughput_ratio": (

@@ -277,7 +277,9 @@ class CallCenter:
             self.hub.publish,
             self.timers.clock,
             zone,
-            lambda: {n: q.repeat_window_hours for n, q in self.storage.config.queues().items()},
+            # From the queues as loaded (not a database read per screen pop).
+            lambda: {n: q.repeat_window_hours for n, q in self.queues.queues.items()},
+            self.hub.wanted,
         )
         # Listen / whisper / barge: calls to the supervisor's phone, followed over AMI.
         self.supervision = Supervision(

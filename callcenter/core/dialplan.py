@@ -39,6 +39,8 @@ class Var(StrEnum):
     FALLBACK_TO = "CC_FALLBACK_TO"
     # A sound to play before saying goodbye (controller-chosen from configuration).
     PROMPT = "CC_PROMPT"
+    # Scratch: the keys Read() collects for the IVR (adapters/agi/keys.py).
+    KEYS = "CC_KEYS"
     # Scratch: the heartbeat value read in the waiting loop.
     BEAT = "CC_BEAT"
     # How a supervisor's phone spies on an agent (cc-spy): listen, whisper or barge.

@@ -135,8 +135,9 @@ class CallerLine(Protocol):
 
     async def run_ivr(self, ivr: IvrSession) -> IvrEnd: ...
 
-    async def prepare_queue(self, recording: str, moh: str | None) -> None:
-        """Where the recording goes (inherited by the agent's leg) and the music in line."""
+    async def prepare_queue(self, recording: str, moh: str | None, ring_timeout: str) -> None:
+        """Where the recording goes (inherited by the agent's leg), the music in line and
+        how long an agent's phone rings (CC_RING_TIMEOUT)."""
         ...
 
     async def tag_fallback(self, queue: str, rank: int) -> None:

@@ -83,7 +83,29 @@ async def caller(session: AgiSession) -> Status:
     return Status.HANGUP
 
 
+async def lazy_read(session: AgiSession) -> Status:
+    """The inbound route's shape: answer and tag for later, a Read first, CONNECT."""
+    session.answer_later()
+    session.set_later(Var.CALL_ID, "c1")
+    session.set_later("CALLERID(name)", "Doe, John")
+    await session.exec("Read", "CC_KEYS,beep,1,t(),1,2")
+    await session.get_full_variable("${READSTATUS},${CC_KEYS}")
+    session.set_later(Var.TARGET, "agent1")
+    session.set_later(Var.RING_TIMEOUT, "15")
+    return Status.CONNECT
+
+
+async def lazy_play(session: AgiSession) -> Status:
+    """Answer for later, then a prompt: the answer goes first."""
+    session.answer_later()
+    session.set_later(Var.CALL_ID, "c2")
+    await session.stream_file("beep")
+    return Status.HANGUP
+
+
 HANDLERS: dict[str, Callable[[AgiSession], Awaitable[Status]]] = {
+    "lazy_read": lazy_read,
+    "lazy_play": lazy_play,
     "ivr": ivr,
     "announce": announce,
     "dial_result": dial_result,

@@ -69,7 +69,8 @@ def shipped() -> frozenset[str]:
     return sound_names(folder)
 
 
-PLAYS = {"stream_file", "get_data", "play", "_prompt"}  # the calls that play their first argument
+# The calls that play their first argument (keys.plan: a prompt and its keys).
+PLAYS = {"stream_file", "get_data", "play", "_prompt", "plan"}
 DIALPLAN_PLAYS = re.compile(r"\b(?:Playback|Background|BackGround)\(([^)]*)\)")
 PROMPT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_/-]*")
 

@@ -202,8 +202,8 @@ class FakeCallerLine:
     async def tag_fallback(self, queue: str, rank: int) -> None:
         self.steps.append(("tag_fallback", queue, rank))
 
-    async def prepare_queue(self, recording: str, moh: str | None) -> None:
-        self.steps.append(("prepare_queue", recording, moh))
+    async def prepare_queue(self, recording: str, moh: str | None, ring_timeout: str) -> None:
+        self.steps.append(("prepare_queue", recording, moh, ring_timeout))
 
     async def say_position(self, position: int, wait: SpokenWait, announce: Announce) -> None:
         self.steps.append(("say_position", position, wait))

@@ -13,7 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from callcenter.adapters.agi.session import AgiHangup, AgiSession
+from callcenter.adapters.agi import keys
+from callcenter.adapters.agi.session import AgiHangup, AgiSession, quote
 from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.core.customers import Customer
 from callcenter.core.ivr.engine import IvrSession
@@ -41,7 +42,6 @@ from callcenter.core.ivr.events import (
 
 log = logging.getLogger(__name__)
 
-KEYS = "0123456789*#"
 Final = Enqueue | BookCallback | Voicemail | Hangup
 # (url, timeout in s) -> the JSON document there, or None without a usable answer.
 JsonFetch = Callable[[str, float], Awaitable[object]]
@@ -116,23 +116,20 @@ class IvrRunner:
         timeout: float,
         terminator: str | None = "#",
     ) -> Result:
-        if terminator == "#":
-            # GET DATA plays "a&b&c" in turn, any key interrupting, '#' ending early.
-            digits, _ = await agi.get_data(
-                "&".join(prompts) or "silence/1", int(timeout * 1000), max_digits
+        """Prompts and keys in one command inside Asterisk (keys.py): type-ahead."""
+        command = keys.plan(
+            prompts or ("silence/1",), max_digits, timeout, terminator, answered=not agi.answer_due
+        )
+        if isinstance(command, keys.GetData):
+            result = await agi.command(
+                f"GET DATA {quote(command.prompt)} {command.timeout_ms} {command.max_digits}"
             )
-            return Digits(digits) if digits else NoInput()
-        # Another terminator (or none): '#' is an ordinary key, so read key by key.
-        typed = ""
-        for prompt in prompts:
-            typed = await agi.stream_file(prompt, KEYS)
-            if typed:
-                break
-        while len(typed) < max_digits and (not terminator or not typed.endswith(terminator)):
-            key = await agi.wait_for_digit(int(timeout * 1000))
-            if not key:
-                break
-            typed += key
+            typed = keys.get_data_keys(result.result, result.timed_out, command)
+        else:
+            await agi.exec("Read", command.args)
+            status, typed = keys.read_back(await agi.get_full_variable(keys.READ_BACK) or "")
+            if status == "HANGUP":
+                raise AgiHangup("channel hung up (Read)")
         if terminator and typed.endswith(terminator):
             typed = typed[: -len(terminator)]
         return Digits(typed) if typed else NoInput()

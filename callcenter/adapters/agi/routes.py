@@ -68,25 +68,33 @@ class AgiCallerLine:
         self.runner = runner
 
     async def identify(self, call_id: str, number: str, name: str) -> None:
-        await self.agi.set_variable(Var.CALL_ID, call_id)
-        # The vetted caller ID replaces what the trunk sent, where they differ (each
-        # SET is a round trip before the caller hears anything).
+        # Sent with the next command, in one MSet where the values allow: before the
+        # caller hears anything, and in the same round trip as the first prompt's.
+        self.agi.set_later(Var.CALL_ID, call_id)
+        # The vetted caller ID replaces what the trunk sent, where they differ.
         if number != self.agi.header("callerid"):
-            await self.agi.set_variable("CALLERID(num)", number)
+            self.agi.set_later("CALLERID(num)", number)
         if name != self.agi.header("calleridname"):
-            await self.agi.set_variable("CALLERID(name)", name)
+            self.agi.set_later("CALLERID(name)", name)
 
     async def answer(self) -> None:
-        await self.agi.answer()
+        # Lazily: the first menu's Read() answers the channel itself, so the caller's
+        # first key counts from the very moment the call is answered.
+        self.agi.answer_later()
 
     async def run_ivr(self, ivr: IvrSession) -> IvrEnd:
         run = await self.runner.run(self.agi, ivr)
         return IvrEnd(run.final, run.customer.id if run.customer else None)
 
-    async def prepare_queue(self, recording: str, moh: str | None) -> None:
-        await self.agi.set_variable(inherited(Var.REC_FILE), recording)
+    async def prepare_queue(self, recording: str, moh: str | None, ring_timeout: str) -> None:
+        # Sent before the ACD sees the caller: an agent may be rung at once by a
+        # Redirect, and cc-connect needs all three (the ring timeout spares that
+        # Redirect an AMI Setvar).
+        self.agi.set_later(inherited(Var.REC_FILE), recording)
         if moh is not None:
-            await self.agi.set_variable(Var.MOH, moh)
+            self.agi.set_later(Var.MOH, moh)
+        self.agi.set_later(Var.RING_TIMEOUT, ring_timeout)
+        await self.agi.flush()
 
     async def say_position(self, position: int, wait: SpokenWait, announce: Announce) -> None:
         agi = self.agi
@@ -132,14 +140,17 @@ class AgiCallerLine:
         await self._prompt(prompts, "")
 
     async def tag_fallback(self, queue: str, rank: int) -> None:
-        await self.agi.exec("MSet", f"{Var.QUEUE}={queue},{Var.FALLBACK_RANK}={rank}")
+        # With the next command: an announcement's first prompt, or CC_STATUS.
+        self.agi.set_later(Var.QUEUE, queue)
+        self.agi.set_later(Var.FALLBACK_RANK, rank)
 
     async def carry_out(self, decision: Decision) -> Status:
+        # Batched with CC_STATUS, which the server sets when the route ends.
         if decision.status is Status.CONNECT:
-            await self.agi.set_variable(Var.TARGET, decision.target)
-            await self.agi.set_variable(Var.RING_TIMEOUT, str(int(decision.ring_timeout)))
+            self.agi.set_later(Var.TARGET, decision.target)
+            self.agi.set_later(Var.RING_TIMEOUT, str(int(decision.ring_timeout)))
         elif decision.status is Status.VOICEMAIL:
-            await self.agi.set_variable(Var.VM_BOX, decision.target)
+            self.agi.set_later(Var.VM_BOX, decision.target)
         if decision.prompt:
             await self.agi.stream_file(decision.prompt)
         return decision.status

@@ -48,6 +48,7 @@ class FastAgiServer:
         self._sessions: set[asyncio.Task[None]] = set()
         self.dropped = 0
         self.served = 0
+        self.commands = 0  # AGI commands sent over all sessions (round trips; benchmarks)
         self._observers: list[RequestObserver] = []
 
     def on_request(self, observer: RequestObserver) -> None:
@@ -117,7 +118,10 @@ class FastAgiServer:
     async def _dispatch(self, session: AgiSession) -> None:
         script = session.header("network_script").split("?", 1)[0].strip("/")
         started = time.monotonic()
-        outcome = await self._run(script, session)
+        try:
+            outcome = await self._run(script, session)
+        finally:
+            self.commands += session.commands
         seconds = time.monotonic() - started
         for observer in self._observers:
             try:
@@ -151,8 +155,10 @@ class FastAgiServer:
         if session.hung_up:
             return
         try:
+            # With whatever the route left for later (one MSet where possible).
             if reason:
-                await session.set_variable(Var.REASON, reason)
-            await session.set_variable(Var.STATUS, status.value)
+                session.set_later(Var.REASON, reason)
+            session.set_later(Var.STATUS, status.value)
+            await session.flush()
         except (AgiHangup, ConnectionError):
             pass

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from callcenter.core.dialplan import Var
@@ -24,6 +24,15 @@ _RESULT = re.compile(
     r"^200 result=(?P<result>\S*)(?:\s+\((?P<data>.*)\))?(?:\s+endpos=-?\d+)?\s*\Z"
 )
 
+
+# Values MSet can take as they are: no "," "(" ")" "=" quote, backslash, "$" or space,
+# which its argument parser or the variable substitution would read as syntax.
+_MSET_VALUE = re.compile(r"[A-Za-z0-9_./:@+-]*")
+_MSET_NAME = re.compile(r"_{0,2}[A-Za-z][A-Za-z0-9_]*(\([a-z]+\))?")
+# Commands that neither play nor read keys: they run on a channel still ringing.
+# Read() answers the channel itself; anything else waits for a deferred answer.
+_SILENT = ("SET VARIABLE", "GET VARIABLE", "GET FULL VARIABLE", "CHANNEL STATUS", "HANGUP")
+_SILENT_APPS = frozenset({"MSet", "Set", "Read"})
 
 USAGE_TIMEOUT = 5.0
 # Commands whose -1 result can mean "the caller hung up meanwhile".
@@ -50,6 +59,17 @@ class AgiResult:
         return self.data == "timeout"
 
 
+def batch(pairs: Iterable[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+    """Split variable sets into MSet's argument (two or more plain values, "" if
+    fewer) and the rest, each set on its own with SET VARIABLE (quoted)."""
+    every = list(pairs)
+    plain = [(n, v) for n, v in every if _MSET_NAME.fullmatch(n) and _MSET_VALUE.fullmatch(v)]
+    if len(plain) < 2:
+        return "", every
+    others = [pair for pair in every if pair not in plain]
+    return ",".join(f"{name}={value}" for name, value in plain), others
+
+
 def quote(value: str) -> str:
     """One AGI argument: control characters dropped, quotes and backslashes escaped."""
     clean = _UNSAFE.sub("", value).replace("\\", "\\\\").replace('"', '\\"')
@@ -69,6 +89,9 @@ class AgiSession:
         self._writer = writer
         self._command_timeout = command_timeout
         self.hung_up = False
+        self.commands = 0  # round trips so far (tests and benchmarks count them)
+        self._later: dict[str, str] = {}
+        self._answer_due = False
 
     # -- headers -----------------------------------------------------------------
     def header(self, name: str) -> str:
@@ -99,6 +122,15 @@ class AgiSession:
     async def command(self, line: str) -> AgiResult:
         if "\n" in line or "\r" in line:
             raise ValueError("an AGI command is one line")
+        if self._answer_due and not _silent(line):
+            self._answer_due = False
+            await self.command("ANSWER")
+        if self._later:
+            later, self._later = self._later, {}
+            await self.set_variables(later.items())
+        if line.startswith("EXEC Read "):
+            self._answer_due = False  # Read answers a ringing channel itself
+        self.commands += 1
         self._writer.write(line.encode() + b"\n")
         await self._writer.drain()
         while True:
@@ -151,7 +183,37 @@ class AgiSession:
 
     # -- commands ------------------------------------------------------------------
     async def answer(self) -> None:
+        self._answer_due = False
         await self.command("ANSWER")
+
+    @property
+    def answer_due(self) -> bool:
+        return self._answer_due
+
+    def answer_later(self) -> None:
+        """Answer just before the first command that plays or reads keys (none if
+        Read() comes first: it answers itself), or at ``flush()``."""
+        self._answer_due = True
+
+    def set_later(self, name: Var | str, value: str | int) -> None:
+        """Set a variable with the next command (batched with the others due)."""
+        self._later[str(name)] = str(value)
+
+    async def flush(self) -> None:
+        """Send a deferred answer and the variables set for later, now."""
+        if self._answer_due:
+            await self.answer()
+        if self._later:
+            later, self._later = self._later, {}
+            await self.set_variables(later.items())
+
+    async def set_variables(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Set several variables: plain values in one MSet, others one by one."""
+        mset, others = batch(pairs)
+        if mset:
+            await self.exec("MSet", mset)
+        for name, value in others:
+            await self.set_variable(name, value)
 
     async def hangup(self) -> None:
         with contextlib.suppress(AgiHangup):
@@ -162,6 +224,10 @@ class AgiSession:
 
     async def get_variable(self, name: str) -> str | None:
         result = await self.command(f"GET VARIABLE {quote(name)}")
+        return result.data if result.result == "1" else None
+
+    async def get_full_variable(self, expression: str) -> str | None:
+        result = await self.command(f"GET FULL VARIABLE {quote(expression)}")
         return result.data if result.result == "1" else None
 
     async def get_data(self, prompt: str, timeout_ms: int, max_digits: int) -> tuple[str, bool]:
@@ -183,3 +249,9 @@ class AgiSession:
             raise ValueError(f"not an application name: {app!r}")
         result = await self.command(f"EXEC {app} {quote(args)}")
         return result.result
+
+
+def _silent(line: str) -> bool:
+    if line.startswith("EXEC "):
+        return line.split(" ", 2)[1] in _SILENT_APPS
+    return line.startswith(_SILENT)

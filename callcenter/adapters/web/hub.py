@@ -68,6 +68,12 @@ class Hub:
         with self._lock:
             return len(self._clients)
 
+    def wanted(self, topic: str, agent: str | None = None) -> bool:
+        """Whether a publish on (topic, agent) would reach any client now."""
+        with self._lock:
+            clients = list(self._clients)
+        return any(client.wants(topic, agent) for client in clients)
+
     def publish(self, topic: str, payload: dict[str, Any], agent: str | None = None) -> None:
         """Send to every client that wants it (``agent``: who it concerns, if anyone)."""
         self.published += 1

@@ -35,6 +35,9 @@ class LiveCall:
     joined_at: float | None = None
     overflows: int = 0
     recording: str = ""
+    # CC_RING_TIMEOUT as the caller's channel has it (set with the queue's other
+    # variables): a Redirect to an agent needs no Setvar before it when it is right.
+    ring_timeout_set: str = ""
     muted_since: float | None = None
     # A callback's id (services/callbacks/places.py). While its customer is not on the
     # line (channel ""), the call holds a place in line with no channel: virtual.

@@ -103,6 +103,7 @@ class Desktop:
         clock: Callable[[], float],
         zone: tzinfo | None = None,
         windows: Callable[[], Mapping[str, float]] = dict,
+        listening: Callable[[str, str | None], bool] = lambda _topic, _agent: True,
     ) -> None:
         self.calls = calls
         self.agents = agents
@@ -113,9 +114,15 @@ class Desktop:
         self.clock = clock
         self.zone = zone
         self.windows = windows  # each queue's repeat-contact window, hours
+        # Whether anyone would receive a push on (topic, agent) now: a screen pop costs
+        # database reads, and nobody's desktop open means nobody to show it to (a
+        # desktop opened later asks for the call itself: ``desk``).
+        self.listening = listening
 
     # -- the screen pop ------------------------------------------------------------
     def on_call_offered(self, event: CallOffered) -> Awaitable[None] | None:
+        if not self.listening("desktop", event.agent):
+            return None
         # Snapshot now, on the loop: the call may move on while the database answers.
         facts = self.live_facts(event.call_id)
         if facts is None:

@@ -25,7 +25,7 @@ from callcenter.core.dialplan import Context, Decision, Status, Var
 from callcenter.core.events import CallAnswered, CallCompleted, CallEnded, CallFellBack
 from callcenter.core.queues import QueueSettings, SpokenWait
 from callcenter.services.agents import AgentService
-from callcenter.services.inbound.offering import CallbackTurn, Offering
+from callcenter.services.inbound.offering import CallbackTurn, Offering, ring_timeout_value
 from callcenter.services.inbound.queueing import Queueing
 from callcenter.services.inbound.wait_timers import WaitTimers
 from callcenter.services.notify import Notifier
@@ -200,9 +200,7 @@ class Acd:
         """Move a caller who is already waiting, as a decision says (AMI, not AGI)."""
         try:
             if decision.status is Status.CONNECT:
-                await self.pbx.set_var(
-                    call.channel, Var.RING_TIMEOUT, str(int(decision.ring_timeout))
-                )
+                await self.offering.set_ring_timeout(call, decision.ring_timeout)
                 await self.pbx.redirect(call.channel, Context.CONNECT, decision.target)
             elif decision.status is Status.VOICEMAIL:
                 await self.pbx.set_var(call.channel, Var.VM_BOX, decision.target)
@@ -287,6 +285,10 @@ class Acd:
 
     def position_and_estimate(self, call: LiveCall, now: float) -> tuple[int, WaitEstimate]:
         return self.queueing.position_and_estimate(call, now)
+
+    def ring_timeout(self, queue: str) -> str:
+        """CC_RING_TIMEOUT for an agent's phone rung from this queue (whole seconds)."""
+        return ring_timeout_value(self.offering.ring_timeout(queue))
 
     def announcement(self, call: LiveCall, now: float) -> tuple[int, SpokenWait]:
         return self.queueing.announcement(call, now)

@@ -168,9 +168,11 @@ class Inbound:
     async def _queue(self, line: CallerLine, call: LiveCall, final: Enqueue) -> Status:
         call.recording = self.recordings.relative_path(call.call_id, call.entered_at)
         settings = self.queues.get(final.queue)
+        call.ring_timeout_set = self.acd.ring_timeout(final.queue)
         await line.prepare_queue(
             self.recordings.asterisk_path(call.call_id, call.entered_at),
             settings.moh if settings is not None else None,
+            call.ring_timeout_set,
         )
         decision = await self.acd.enqueue(
             call, final.queue, final.priority, dict(final.skills), self.clock()

@@ -65,6 +65,14 @@ class Offering:
         settings = self.queues.get(queue)
         return settings.ring_timeout if settings else DEFAULT_RING
 
+    async def set_ring_timeout(self, call: LiveCall, seconds: float) -> None:
+        """CC_RING_TIMEOUT on the caller's channel before a Redirect to an agent: an AMI
+        Setvar, unless the channel has the value already (set when the caller queued)."""
+        value = ring_timeout_value(seconds)
+        if call.ring_timeout_set != value:
+            await self.pbx.set_var(call.channel, Var.RING_TIMEOUT, value)
+            call.ring_timeout_set = value
+
     # -- choosing and holding an agent -------------------------------------------------
     async def offer(self, call: LiveCall, now: float) -> Decision | None:
         """The best free agent for a caller on the line now, if any: ring them."""
@@ -178,9 +186,7 @@ class Offering:
             await self._callback_turn(call, assignment.agent_id)
             return
         try:
-            await self.pbx.set_var(
-                call.channel, Var.RING_TIMEOUT, str(int(self.ring_timeout(call.queue)))
-            )
+            await self.set_ring_timeout(call, self.ring_timeout(call.queue))
             await self.pbx.redirect(call.channel, Context.CONNECT, assignment.agent_id)
         except PbxUnavailable as exc:
             # The agent is freed first, then the caller goes back in line: offered again
@@ -254,3 +260,8 @@ class Offering:
         wrapup = settings.wrapup if settings else 0.0
         self.history.talk(queue, agent, talk)
         await self.agents.call_ended(agent, wrapup, now)
+
+
+def ring_timeout_value(seconds: float) -> str:
+    """CC_RING_TIMEOUT's value: Dial()'s timeout in whole seconds."""
+    return str(int(seconds))

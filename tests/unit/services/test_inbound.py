@@ -123,7 +123,7 @@ async def test_a_caller_who_picks_a_queue_is_rung_through_to_a_free_agent(site: 
     ]  # fmt: skip
     assert line.steps[0] == ("identify", call_id, CALLER, "ADA L")
     assert line.heard("ivr") == [(Collect(("custom/welcome",), 1, 5.0, None),)]
-    assert line.heard("prepare_queue") == [(recording, "jazz")]
+    assert line.heard("prepare_queue") == [(recording, "jazz", "15")]
     assert line.decisions == [Decision(Status.CONNECT, "agent2", ring_timeout=15.0)]
     [finished] = site.of(IvrFinished)
     assert (finished.path, finished.outcome) == (("welcome", "support"), "queued")
@@ -154,6 +154,24 @@ async def test_a_caller_who_waits_is_told_their_place(site: Center) -> None:
     assert announced.position == 2 and announced.estimate is not None and announced.estimate > 0
     assert not announced.reliable and announced.told == ""
     assert second.decisions == [Decision(Status.WAIT)]
+
+
+async def test_a_caller_who_queued_is_moved_to_an_agent_by_a_redirect_alone(site: Center) -> None:
+    # The ring timeout went out with the queue's variables (prepare_queue): the Redirect
+    # needs no AMI Setvar before it.
+    await site.ready("agent1")
+    first = site.caller()
+    await site.enqueue(first, "support", extra={"english": 1})
+    leg = await site.ring(first, "agent1")
+    await site.dial_end(first, leg, "ANSWER")
+    line = pressing("1")
+    assert await arrives(site, line) == Status.WAIT
+    assert line.heard("prepare_queue")[0][2] == "15"
+    site.pbx.actions.clear()
+    await site.ready("agent2")
+    moves = [a for a in site.pbx.actions if a[0] in ("set_var", "redirect")]
+    assert [a[0] for a in moves] == ["redirect"]
+    assert moves[0][2:4] == ("cc-connect", "agent2")
 
 
 async def test_keep_my_place_is_offered_when_the_wait_is_long_and_taken(site: Center) -> None:
