@@ -15,6 +15,11 @@ def topic_of(event: ev.Event) -> str:
 
 
 def publish_event(hub: Hub, event: ev.Event) -> None:
+    """To the console clients it concerns; nothing is built when none would get it
+    (most events, most of the time: turning each into JSON was a share of the
+    controller's CPU per call)."""
+    topic, agent = topic_of(event), getattr(event, "agent", None) or None
+    if not hub.wanted(topic, agent):
+        return
     payload = {"type": type(event).__name__, **dataclasses.asdict(event)}
-    agent = getattr(event, "agent", None) or None
-    hub.publish(topic_of(event), payload, agent=agent)
+    hub.publish(topic, payload, agent=agent)

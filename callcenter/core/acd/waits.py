@@ -360,6 +360,10 @@ def _draws(steps: int) -> int:
     return draws if draws >= MIN_DRAWS else 0
 
 
+_FIXED, _RINGING, _LEFT = 0, 1, 2  # how an agent frees up in a draw (_plan)
+_NV_MAGIC = 4 * math.exp(-0.5) / math.sqrt(2.0)  # random.NV_MAGICCONST, as random.py makes it
+
+
 def _draw_waits(
     ahead: float,
     agents: Sequence[AgentNow],
@@ -367,25 +371,80 @@ def _draw_waits(
     abandon_share: float,
     draws: int,
 ) -> list[float]:
+    """``draws`` waits: the hot loop of a caller's queue entry. Each agent's way of
+    freeing up is worked out once (``_plan``) and Random.lognormvariate is written
+    out, so the draws, and the figures, are exactly what drawing through
+    ``TalkFit.draw_total`` per agent gives, at a fraction of the calls."""
     rng = random.Random(SEED)
+    uniform = rng.random
+    log, exp, inv_cdf = math.log, math.exp, _NORMAL.inv_cdf
     whole, part = int(ahead), ahead - int(ahead)
-    below = [_survived(agent) for agent in agents]
+    plans = [_plan(agent, answer_delay) for agent in agents]
+    # Once an agent frees up, each call ahead keeps them answer + talk + wrap-up.
+    cycles = [(agent.talk.mu, agent.talk.sigma, agent.wrapup) for agent in agents]
     waits = []
     for _ in range(draws):
-        free = [(_free_in(agent, b, answer_delay, rng), i) for i, (agent, b) in enumerate(
-            zip(agents, below, strict=True))]  # fmt: skip
+        free = []
+        for index, (kind, fixed, mu, sigma, below, wrapup, eligible_in) in enumerate(plans):
+            if kind == _FIXED:
+                free.append((fixed, index))
+                continue
+            if below > 0.0:  # a talk (or pause) that has lasted: the rest of the lognormal
+                u = below + uniform() * (1.0 - below)
+                u = min(max(u, 1e-12), 1.0 - 1e-12)
+                total = exp(mu + sigma * inv_cdf(u))
+            else:  # Random.lognormvariate(mu, sigma), drawn as Random.normalvariate does
+                while True:
+                    u1 = uniform()
+                    u2 = 1.0 - uniform()
+                    z = _NV_MAGIC * (u1 - 0.5) / u2
+                    if z * z / 4.0 <= -log(u2):
+                        break
+                total = exp(mu + z * sigma)
+            # fixed: the ring left (_RINGING); how long the talk or pause has lasted (_LEFT)
+            done = fixed + total + wrapup if kind == _RINGING else max(total - fixed, 0.0) + wrapup
+            free.append((max(done, eligible_in), index))
         heapq.heapify(free)
         # A fractional call ahead (from an average) counts in that share of the draws.
-        count = whole + (1 if rng.random() < part else 0)
+        count = whole + (1 if uniform() < part else 0)
         for _ in range(count):
-            if abandon_share and rng.random() < abandon_share:
+            if abandon_share and uniform() < abandon_share:
                 continue  # this caller gives up before an agent frees up for them
             at, index = free[0]
-            agent = agents[index]
-            busy = answer_delay + agent.talk.draw_total(rng) + agent.wrapup
-            heapq.heapreplace(free, (at + busy, index))
+            mu, sigma, wrapup = cycles[index]
+            while True:
+                u1 = uniform()
+                u2 = 1.0 - uniform()
+                z = _NV_MAGIC * (u1 - 0.5) / u2
+                if z * z / 4.0 <= -log(u2):
+                    break
+            heapq.heapreplace(free, (at + (answer_delay + exp(mu + z * sigma) + wrapup), index))
         waits.append(free[0][0] + answer_delay)
     return waits
+
+
+Plan = tuple[int, float, float, float, float, float, float]
+
+
+def _plan(agent: AgentNow, answer_delay: float) -> Plan:
+    """(kind, fixed, mu, sigma, below, wrap-up, eligible in) for ``_draw_waits``."""
+    talk, wrapup, eligible_in = agent.talk, agent.wrapup, agent.eligible_in
+    match agent.doing:
+        case Doing.FREE:
+            return (_FIXED, max(0.0, eligible_in), 0.0, 0.0, 0.0, 0.0, 0.0)
+        case Doing.WRAP_UP:
+            done = max(wrapup - agent.elapsed, 0.0)
+            return (_FIXED, max(done, eligible_in), 0.0, 0.0, 0.0, 0.0, 0.0)
+        case Doing.RINGING:
+            ring_left = max(answer_delay - agent.elapsed, 0.0)
+            return (_RINGING, ring_left, talk.mu, talk.sigma, 0.0, wrapup, eligible_in)
+        case Doing.TALKING:
+            below = _survived(agent)
+            return (_LEFT, agent.elapsed, talk.mu, talk.sigma, below, wrapup, eligible_in)
+        case Doing.PAUSED:
+            assert agent.pause is not None  # checked when made
+            pause, below = agent.pause, _survived(agent)
+            return (_LEFT, agent.elapsed, pause.mu, pause.sigma, below, 0.0, eligible_in)
 
 
 def _survived(agent: AgentNow) -> float:
@@ -395,28 +454,6 @@ def _survived(agent: AgentNow) -> float:
     if agent.doing is Doing.PAUSED and agent.pause is not None:
         return agent.pause.survived(agent.elapsed)
     return 0.0
-
-
-def _free_in(agent: AgentNow, below: float, answer_delay: float, rng: random.Random) -> float:
-    return max(_done_in(agent, below, answer_delay, rng), agent.eligible_in)
-
-
-def _done_in(agent: AgentNow, below: float, answer_delay: float, rng: random.Random) -> float:
-    match agent.doing:
-        case Doing.FREE:
-            return 0.0
-        case Doing.RINGING:
-            return (
-                max(answer_delay - agent.elapsed, 0.0) + agent.talk.draw_total(rng) + agent.wrapup
-            )
-        case Doing.TALKING:
-            left = agent.talk.draw_total(rng, below) - agent.elapsed
-            return max(left, 0.0) + agent.wrapup
-        case Doing.WRAP_UP:
-            return max(agent.wrapup - agent.elapsed, 0.0)
-        case Doing.PAUSED:
-            assert agent.pause is not None  # checked when made
-            return max(agent.pause.draw_total(rng, below) - agent.elapsed, 0.0)
 
 
 def _best_relative(waits: Sequence[float]) -> float:

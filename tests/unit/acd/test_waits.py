@@ -282,3 +282,59 @@ def test_a_paused_agent_counts_once_pauses_of_that_reason_are_known() -> None:
     assert wait.seconds is not None and 40.0 < wait.seconds < 80.0
     with pytest.raises(ValueError, match="paused"):
         AgentNow(Doing.PAUSED, 1.0, STEADY)
+
+
+def _reference_draws(
+    ahead: float, agents: list[AgentNow], answer_delay: float, abandon: float, draws: int
+) -> list[float]:
+    """The draws as the model reads: TalkFit.draw_total per agent, per draw, per call."""
+    import heapq
+    import random
+
+    from callcenter.core.acd.waits import SEED
+
+    rng = random.Random(SEED)
+    waits = []
+    for _ in range(draws):
+        free = []
+        for index, a in enumerate(agents):
+            fit = a.pause if a.doing is Doing.PAUSED and a.pause is not None else a.talk
+            below = fit.survived(a.elapsed) if a.doing in (Doing.TALKING, Doing.PAUSED) else 0.0
+            done = {
+                Doing.FREE: lambda: 0.0,
+                Doing.WRAP_UP: lambda: max(a.wrapup - a.elapsed, 0.0),  # noqa: B023
+                Doing.RINGING: lambda: (
+                    max(answer_delay - a.elapsed, 0.0) + fit.draw_total(rng) + a.wrapup  # noqa: B023
+                ),
+                Doing.TALKING: lambda: max(fit.draw_total(rng, below) - a.elapsed, 0.0) + a.wrapup,  # noqa: B023
+                Doing.PAUSED: lambda: max(fit.draw_total(rng, below) - a.elapsed, 0.0),  # noqa: B023
+            }[a.doing]()
+            free.append((max(done, a.eligible_in), index))
+        heapq.heapify(free)
+        count = int(ahead) + (1 if rng.random() < ahead - int(ahead) else 0)
+        for _ in range(count):
+            if abandon and rng.random() < abandon:
+                continue
+            at, index = free[0]
+            busy = answer_delay + agents[index].talk.draw_total(rng) + agents[index].wrapup
+            heapq.heapreplace(free, (at + busy, index))
+        waits.append(free[0][0] + answer_delay)
+    return waits
+
+
+@pytest.mark.parametrize("ahead,abandon", [(0, 0.0), (3.4, 0.0), (12, 0.3)])
+def test_the_fast_draws_are_exactly_the_models_draws(ahead: float, abandon: float) -> None:
+    from callcenter.core.acd.waits import _draw_waits
+
+    pauses = learned(300, 200, 400)
+    agents = [
+        AgentNow(Doing.FREE, 5, PRIOR, 10, eligible_in=30),
+        AgentNow(Doing.RINGING, 1, learned(100, 120), 10),
+        talking(0, PRIOR, 5),
+        talking(170, learned(150, 200, 250), 5),
+        AgentNow(Doing.WRAP_UP, 3, PRIOR, 10, eligible_in=2),
+        AgentNow(Doing.PAUSED, 60, PRIOR, 0, pause=pauses),
+        AgentNow(Doing.PAUSED, 0, PRIOR, 0, pause=pauses),
+    ]
+    fast = _draw_waits(ahead, agents, 2.5, abandon, 48)
+    assert fast == _reference_draws(ahead, agents, 2.5, abandon, 48)
