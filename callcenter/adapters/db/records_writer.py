@@ -27,11 +27,7 @@ is kept cheap: SQL Core statements on one connection per batch of events, no
 ORM objects; rows nothing in the batch reads back (call events, wait
 estimates, the agent state log, new calls) are gathered and sent with one
 executemany per table, before any statement that touches that table, so every
-table sees its rows in the events' order (records_rows.py). An event that finds
-the writer idle waits up to GATHER (50 ms) for the ones that follow it (a call's
-events come in bursts), so a transaction carries many events: its fixed cost
-(begin, progress row, commit) was most of the writer's CPU when every event had
-its own. ``flush()`` cuts that wait short.
+table sees its rows in the events' order (records_rows.py).
 """
 
 from __future__ import annotations
@@ -62,7 +58,6 @@ log = logging.getLogger(__name__)
 BATCH = 200
 MEMORY = 200_000  # events held in memory before the journal takes the newer ones
 CAP = 500_000  # events held in memory when there is no journal to spill to
-GATHER = 0.05  # seconds the writer waits after an event for more, unless asked to flush
 RETRY_FIRST = 0.5  # seconds before the first retry, doubled up to RETRY_MOST
 RETRY_MOST = 5.0
 REMIND_EVERY = 60.0  # an outage that goes on is logged again this often
@@ -87,9 +82,6 @@ OFFERED = by_key(CALLS, "id").values(offers=CALLS.c.offers + 1)
 ANSWERED = by_key(WAITS, "call_id").values(actual_seconds=bindparam("at_") - WAITS.c.at)
 
 
-_NOW = object()  # put by flush(): write what is held without gathering more
-
-
 class RecordWriter:
     def __init__(
         self,
@@ -105,7 +97,7 @@ class RecordWriter:
         up to ``cap``)."""
         self._sessions = sessions
         self.id = secrets.token_hex(8)  # this run's writer, in records_progress
-        self._queue: queue.SimpleQueue[ev.Event | object | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[ev.Event | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="record-writer", daemon=True)
         self._held = HeldEvents(memory, cap, Journal(journal) if journal is not None else None)
         self._seq = 0
@@ -178,10 +170,6 @@ class RecordWriter:
         """Wait until everything submitted so far is written (tests, shutdown)."""
         with self._changed:
             target = self._submitted
-            if self._settled >= target:
-                return True
-        self._queue.put(_NOW)  # no gathering: write what is there
-        with self._changed:
             return self._changed.wait_for(lambda: self._settled >= target, timeout)
 
     # -- how far behind ----------------------------------------------------------------
@@ -213,7 +201,6 @@ class RecordWriter:
                     self._finished()
                     return
                 stopping = self._take(self._queue.get())
-                stopping = self._gather() or stopping
             stopping = self._take_queued() or stopping
             batch = self._held.oldest(BATCH)
             if not batch:
@@ -230,31 +217,10 @@ class RecordWriter:
             stopping = self._pause(delay) or stopping
             delay = min(delay * 2, RETRY_MOST)
 
-    def _gather(self) -> bool:
-        """After an event that found the writer idle, wait up to GATHER s for more (a
-        batch per transaction costs a fraction of a transaction per event, and calls
-        come as bursts of events), unless a batch is full, a flush or the stop asks
-        for the write now; True if told to stop."""
-        deadline = time.monotonic() + GATHER
-        while len(self._held) and len(self._held) < BATCH:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                item = self._queue.get(timeout=left)
-            except queue.Empty:
-                break
-            if item is None or item is _NOW:
-                return self._take(item)
-            self._take(item)
-        return False
-
-    def _take(self, item: ev.Event | object | None) -> bool:
+    def _take(self, item: ev.Event | None) -> bool:
         """Hold one event from the queue; True for the stop mark."""
         if item is None:
             return True
-        if not isinstance(item, ev.Event):
-            return False  # _NOW: only ends a gathering
         self._seq += 1
         if not self._held.add((self.id, self._seq, item)):
             self._settle(1)
