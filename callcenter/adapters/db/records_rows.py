@@ -5,7 +5,9 @@ one executemany; before any other statement on a table its gathered rows go
 first, and at the end every table's, so each table receives its rows and
 changes in the order the events came. Statements are built once and given
 their values as parameters (building and keying a statement costs more than
-running it).
+running it). Rows that only ever hold the latest values of something (an
+agent's current state) are set once per batch with the last values given
+(``latest``): the same row at commit, one statement instead of one per change.
 """
 
 from __future__ import annotations
@@ -44,10 +46,18 @@ class Rows:
         self._gathered: dict[Table, list[dict[str, Any]]] = {t: [] for t in order}
         self._inserts = {t: insert(t) for t in order}
         self._updates: dict[tuple[Table, str], Update] = {}
+        self._latest: dict[Table, tuple[str, dict[Any, dict[str, Any]]]] = {}
 
     def add(self, into: Table, **values: Any) -> None:
         """A new row for ``into``, sent later (``into`` must be one of the gathered tables)."""
         self._gathered[into].append(values)
+
+    def latest(self, on: Table, column: str, key: Any, **values: Any) -> None:
+        """The row of ``on`` whose ``column`` is ``key`` is to hold ``values`` (all the
+        columns it sets: the last call for a key wins), inserted if there is none;
+        written before any other statement on ``on`` and at the end."""
+        _, rows = self._latest.setdefault(on, (column, {}))
+        rows[key] = values
 
     def execute(
         self, on: Table, statement: Executable, parameters: dict[str, Any] | None = None
@@ -68,7 +78,15 @@ class Rows:
         if rows:
             self._gathered[into] = []
             self.connection.execute(self._inserts[into], rows)
+        latest = self._latest.pop(into, None)
+        if latest is not None:
+            column, values = latest
+            for key, row in values.items():
+                if self.update(into, column, key, **row).rowcount == 0:
+                    self.connection.execute(insert(into).values({column: key, **row}))
 
     def finish(self) -> None:
         for gathered in list(self._gathered):
             self.send(gathered)
+        for table_ in list(self._latest):
+            self.send(table_)

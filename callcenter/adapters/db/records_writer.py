@@ -609,10 +609,9 @@ class RecordWriter:
         self._event(rows, e.call_id, e.at, "fallback", reason=e.reason)
 
     def _agent(self, rows: Rows, e: ev.AgentStateChanged) -> None:
-        now = {"state": e.state, "reason": e.reason, "since": e.at, "call_id": e.call_id}
-        changed = rows.update(STATUS, "agent", e.agent, **now)
-        if changed.rowcount == 0:
-            rows.execute(STATUS, STATUS.insert().values(agent=e.agent, **now))
+        rows.latest(
+            STATUS, "agent", e.agent, state=e.state, reason=e.reason, since=e.at, call_id=e.call_id
+        )
         if e.previous == "wrap_up" and e.call_id:
             # Wrap-up belongs to the call it followed (AHT = talk + wrap-up).
             self._call(rows, e.call_id, wrapup_seconds=e.previous_seconds)
