@@ -57,6 +57,7 @@ class Controller(CallCenter):
         await self.agi.start()
         await self.ami.start()
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
+        self._tasks.append(asyncio.create_task(self.voicemail.run(), name="voicemail"))
         self.dialer.start()  # outbound: each running campaign's loop
         if self.settings.web.enabled:
             self._start_web()

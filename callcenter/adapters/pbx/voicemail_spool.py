@@ -1,0 +1,79 @@
+"""The voicemail inbox: messages Asterisk left in the spool, found and stored within seconds.
+
+app_voicemail sends no AMI event we can rely on for a box nobody subscribes to
+(MessageWaiting needs a mailbox subscription), so the spool is scanned on a timer:
+every ``msgNNNN.txt`` not yet stored becomes a row (core/voicemail.py parses it).
+The scan is file and database I/O: it runs on a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from callcenter.adapters.db.voicemails import VoicemailRepository
+from callcenter.core.voicemail import VoicemailError, parse_message
+
+log = logging.getLogger(__name__)
+
+SCAN_EVERY = 2.0  # seconds
+
+
+class VoicemailInbox:
+    def __init__(
+        self,
+        repository: VoicemailRepository,
+        spool: Path,  # the host's spool/voicemail/callcenter
+        box_queues: Callable[[], dict[str, str]],
+        region: Callable[[], str],
+    ) -> None:
+        self.repository = repository
+        self.spool = spool
+        self._box_queues = box_queues
+        self._region = region
+
+    def scan(self) -> int:
+        """Store the messages not yet known; how many were new."""
+        if not self.spool.is_dir():
+            return 0
+        found = {}
+        for txt in sorted(self.spool.glob("*/INBOX/msg*.txt")):
+            box = txt.parent.parent.name
+            try:
+                message = parse_message(txt.read_text(errors="replace"), box, self._region())
+            except OSError:
+                continue  # removed while we looked
+            if message is None or not txt.with_suffix(".wav").is_file():
+                continue  # still being written
+            found[message.msg_id] = (message, txt)
+        known = self.repository.known(found)
+        queues = self._box_queues()
+        added = 0
+        for msg_id, (message, txt) in found.items():
+            if msg_id in known:
+                continue
+            path = str(txt.with_suffix("").relative_to(self.spool))
+            self.repository.add(message, queues.get(message.box, ""), path)
+            added += 1
+        return added
+
+    def audio(self, relative: str) -> Path:
+        """The message's audio file, refusing any path out of the spool."""
+        root = self.spool.resolve()
+        path = (root / f"{relative}.wav").resolve()
+        if not path.is_relative_to(root):
+            raise VoicemailError("not-found", "the message's file is outside the spool")
+        return path
+
+    async def run(self) -> None:
+        """Scan every SCAN_EVERY seconds until cancelled."""
+        while True:
+            try:
+                added = await asyncio.to_thread(self.scan)
+                if added:
+                    log.info("voicemail: %d new message(s)", added)
+            except Exception:  # the database away, a bad file: try again next time
+                log.exception("voicemail scan failed")
+            await asyncio.sleep(SCAN_EVERY)
