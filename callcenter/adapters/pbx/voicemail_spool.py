@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import wave
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from callcenter.adapters.db.voicemails import VoicemailRepository
@@ -19,6 +21,14 @@ from callcenter.core.voicemail import VoicemailError, parse_message
 log = logging.getLogger(__name__)
 
 SCAN_EVERY = 2.0  # seconds
+
+
+def _audio_seconds(path: Path) -> float:
+    try:
+        with wave.open(str(path), "rb") as audio:
+            return round(audio.getnframes() / (audio.getframerate() or 1), 2)
+    except (OSError, EOFError, wave.Error):
+        return 0.0
 
 
 class VoicemailInbox:
@@ -55,6 +65,8 @@ class VoicemailInbox:
             if msg_id in known:
                 continue
             path = str(txt.with_suffix("").relative_to(self.spool))
+            if not message.duration:  # Asterisk leaves 0 when it heard only silence
+                message = replace(message, duration=_audio_seconds(txt.with_suffix(".wav")))
             self.repository.add(message, queues.get(message.box, ""), path)
             added += 1
         return added
