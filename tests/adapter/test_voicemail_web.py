@@ -138,3 +138,10 @@ def test_an_agent_works_a_message_of_their_queue(
 def test_a_bad_filter_is_refused(agent: FlaskClient) -> None:
     assert agent.get("/api/voicemail?status=lost").status_code == 400
     assert agent.get("/api/voicemail?queue=a%20b").status_code == 400
+
+
+def test_the_desktop_shows_the_inbox_with_its_script(agent: FlaskClient) -> None:
+    page = agent.get("/desktop").get_data(as_text=True)
+    assert 'id="vm"' in page and "voicemail.js" in page
+    script = agent.get("/static/voicemail.js")
+    assert script.status_code == 200 and b"/api/voicemail" in script.data
