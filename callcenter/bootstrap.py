@@ -290,13 +290,6 @@ class CallCenter:
         )
         # Recordings: search and playback, deletion after the retention period.
         self.recording_archive = RecordingArchive(self.storage.sessions)
-        self.retention = Retention(
-            self.recording_archive,
-            self.recordings,
-            SiteSettings(self.storage.sessions),
-            self.users,
-            self.timers.clock,
-        )
         # Voicemail: messages left in the queues' boxes, found in the spool on a timer.
         queues = self.queues
         self.voicemail = VoicemailInbox(
@@ -304,6 +297,14 @@ class CallCenter:
             self.asterisk.layout().host_dir / "spool" / "voicemail" / "callcenter",
             lambda: box_queues({n: q.voicemail_boxes() for n, q in queues.queues.items()}),
             lambda: self.settings.dial_policy.country,
+        )
+        self.retention = Retention(
+            self.recording_archive,
+            self.recordings,
+            SiteSettings(self.storage.sessions),
+            self.users,
+            self.timers.clock,
+            self.voicemail,  # messages kept as long as recordings
         )
         self.scheduler = JobScheduler(site_zone(self.settings.timezone))
         add_retention_job(self.scheduler, self.retention)

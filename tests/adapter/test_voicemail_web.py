@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from callcenter.adapters.db.models import AuditRow, CallRow, VoicemailRow
 from callcenter.adapters.db.voicemails import VoicemailRepository
 from callcenter.adapters.pbx.voicemail_spool import VoicemailInbox
+from callcenter.core.voicemail import LeftMessage
 from callcenter.simulate.console import Console
 from tests.adapter.console_support import AGENT, login
 
@@ -145,3 +146,43 @@ def test_the_desktop_shows_the_inbox_with_its_script(agent: FlaskClient) -> None
     assert 'id="vm"' in page and "voicemail.js" in page
     script = agent.get("/static/voicemail.js")
     assert script.status_code == 200 and b"/api/voicemail" in script.data
+
+
+def test_retention_deletes_old_messages_files_and_rows(console: Console, tmp_path: Path) -> None:
+    repository = VoicemailRepository(console.controller.storage.sessions)
+    inbox = VoicemailInbox(repository, tmp_path, lambda: {"400": "support"}, lambda: "US")
+    leave(tmp_path, "400", 0, "2125550104", "", at=1000)
+    leave(tmp_path, "400", 1, "2125550105", "", at=5000)
+    assert inbox.scan() == 2
+    removed, errors = inbox.expire(2000)
+    # (rows of other tests left before the cutoff go too: their files are not here)
+    assert errors == [] and 1000.0 in [r[2] for r in removed]
+    assert 5000.0 not in [r[2] for r in removed]
+    assert sorted(p.name for p in (tmp_path / "400" / "INBOX").iterdir()) == [
+        "msg0001.txt",
+        "msg0001.wav",
+    ]
+    assert all(repository.get(r[0]) is None for r in removed)
+    assert inbox.scan() == 0  # the kept one is not found again
+
+
+def test_a_message_stored_directly_is_listed(console: Console) -> None:
+    repository = VoicemailRepository(console.controller.storage.sessions)
+    message = LeftMessage("direct-1", "500", "+12125550106", "", 10.0, 2.0, "")
+    stored = repository.get(repository.add(message, "support", "500/INBOX/msg0000"))
+    assert stored is not None and (stored.queue, stored.status) == ("support", "new")
+    assert repository.take(stored.id, "agent2") and not repository.take(stored.id, AGENT)
+
+
+def test_the_retention_run_expires_voicemail_with_the_recordings(console: Console) -> None:
+    controller = console.controller
+    leave(controller.voicemail.spool, "600", 0, "2125550107", "", at=2000)
+    assert controller.voicemail.scan() >= 1
+    report = controller.retention.run("retention-test")
+    assert (
+        report.voicemails_removed
+        and not (controller.voicemail.spool / "600" / "INBOX" / "msg0000.wav").exists()
+    )
+    with controller.storage.sessions() as session:
+        audited = session.query(AuditRow).filter(AuditRow.action == "voicemail.deleted").count()
+    assert audited >= 1

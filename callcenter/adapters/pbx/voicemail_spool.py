@@ -21,6 +21,7 @@ from callcenter.core.voicemail import VoicemailError, parse_message
 log = logging.getLogger(__name__)
 
 SCAN_EVERY = 2.0  # seconds
+EXPIRE_BATCH = 500
 
 
 def _audio_seconds(path: Path) -> float:
@@ -78,6 +79,39 @@ class VoicemailInbox:
         if not path.is_relative_to(root):
             raise VoicemailError("not-found", "the message's file is outside the spool")
         return path
+
+    def expire(self, cutoff: float) -> tuple[list[tuple[int, str, float]], list[str]]:
+        """Delete the messages left before ``cutoff``: files, then rows (retention).
+
+        A file that cannot be deleted keeps its row, so the next run tries again.
+        Returns (id, call id, left at) of each message gone, and the errors.
+        """
+        removed: list[tuple[int, str, float]] = []
+        errors: list[str] = []
+        skipped: set[int] = set()
+        while True:
+            batch = [
+                m
+                for m in self.repository.left_before(cutoff, EXPIRE_BATCH + len(skipped))
+                if m.id not in skipped
+            ]
+            if not batch:
+                return removed, errors
+            gone = []
+            for message in batch:
+                try:
+                    audio = self.audio(message.path)
+                    for path in (audio, audio.with_suffix(".txt")):
+                        path.unlink(missing_ok=True)
+                    gone.append(message)
+                except VoicemailError:
+                    errors.append(f"voicemail {message.id}: path outside the spool kept")
+                    gone.append(message)
+                except OSError as exc:
+                    errors.append(f"voicemail {message.id}: {exc.strerror}")
+                    skipped.add(message.id)
+            self.repository.delete(m.id for m in gone)
+            removed += [(m.id, m.call_id, m.left_at) for m in gone]
 
     async def run(self) -> None:
         """Scan every SCAN_EVERY seconds until cancelled."""
