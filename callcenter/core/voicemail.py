@@ -134,3 +134,42 @@ def check_handle(message: Voicemail, who: str, supervisor: bool) -> None:
         raise VoicemailError("handled", f"message {message.id} is already handled")
     if message.status == TAKEN and message.owner != who and not supervisor:
         raise VoicemailError("taken", f"message {message.id} is {message.owner}'s")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueVoicemail:
+    """A queue's messages in a period: how many, how many handled and how fast."""
+
+    queue: str
+    messages: int
+    handled: int
+    called_back: int
+    open: int
+    mean_handle_seconds: float | None  # left to handled, handled ones only
+    max_handle_seconds: float | None
+
+
+def summarise(messages: list[Voicemail]) -> list[QueueVoicemail]:
+    """Per queue (by name), from the messages left in the period."""
+    by_queue: dict[str, list[Voicemail]] = {}
+    for message in messages:
+        by_queue.setdefault(message.queue, []).append(message)
+    out = []
+    for queue, found in sorted(by_queue.items()):
+        times = [
+            max(0.0, m.handled_at - m.left_at)
+            for m in found
+            if m.status == HANDLED and m.handled_at is not None
+        ]
+        out.append(
+            QueueVoicemail(
+                queue=queue,
+                messages=len(found),
+                handled=sum(1 for m in found if m.status == HANDLED),
+                called_back=sum(1 for m in found if m.callback_id is not None),
+                open=sum(1 for m in found if m.status != HANDLED),
+                mean_handle_seconds=round(sum(times) / len(times), 1) if times else None,
+                max_handle_seconds=round(max(times), 1) if times else None,
+            )
+        )
+    return out

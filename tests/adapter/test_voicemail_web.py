@@ -186,3 +186,14 @@ def test_the_retention_run_expires_voicemail_with_the_recordings(console: Consol
     with controller.storage.sessions() as session:
         audited = session.query(AuditRow).filter(AuditRow.action == "voicemail.deleted").count()
     assert audited >= 1
+
+
+def test_the_voicemail_report_counts_per_queue(console: Console, supervisor: FlaskClient) -> None:
+    answer = supervisor.get("/api/reports/voicemail?from=2026-12-01&to=2026-12-31")
+    assert answer.status_code == 200, answer.get_json()
+    report = answer.get_json()
+    support = next(q for q in report["queues"] if q["queue"] == "support")
+    # The message worked above (left 2026-12-...): handled and called back.
+    assert support["handled"] >= 1 and support["called_back"] >= 1
+    assert support["mean_handle_seconds"] is not None
+    assert report["total"] == sum(q["messages"] for q in report["queues"])

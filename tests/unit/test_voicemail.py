@@ -14,6 +14,7 @@ from callcenter.core.voicemail import (
     check_handle,
     check_take,
     parse_message,
+    summarise,
 )
 
 TXT = """;
@@ -67,11 +68,17 @@ def test_each_box_belongs_to_one_queue() -> None:
     }
 
 
-def _message(status: str, owner: str = "") -> Voicemail:
+def _message(
+    status: str,
+    owner: str = "",
+    queue: str = "support",
+    handled_at: float | None = None,
+    callback_id: int | None = None,
+) -> Voicemail:
     return Voicemail(
-        id=1, msg_id="m", box="200", queue="support", call_id="", caller_number="",
+        id=1, msg_id="m", box="200", queue=queue, call_id="", caller_number="",
         caller_name="", left_at=0.0, duration=1.0, path="200/INBOX/msg0000", status=status,
-        owner=owner, handled_by="", handled_at=None, callback_id=None, ivr_path=[],
+        owner=owner, handled_by="", handled_at=handled_at, callback_id=callback_id, ivr_path=[],
     )  # fmt: skip
 
 
@@ -91,3 +98,17 @@ def test_a_supervisor_may_close_anyones_message() -> None:
         check_handle(_message(TAKEN, "sam"), "pat", supervisor=False)
     with pytest.raises(VoicemailError):
         check_handle(_message(HANDLED), "boss", supervisor=True)
+
+
+def test_reports_count_messages_handled_and_time_to_handle_per_queue() -> None:
+    rows = summarise([
+        _message(HANDLED, handled_at=60.0, callback_id=4),
+        _message(HANDLED, handled_at=180.0),
+        _message(TAKEN, "pat"),
+        _message(NEW, queue="billing"),
+    ])  # fmt: skip
+    billing, support = rows
+    assert (billing.queue, billing.messages, billing.open, billing.handled) == ("billing", 1, 1, 0)
+    assert billing.mean_handle_seconds is None
+    assert (support.messages, support.handled, support.open, support.called_back) == (3, 2, 1, 1)
+    assert (support.mean_handle_seconds, support.max_handle_seconds) == (120.0, 180.0)

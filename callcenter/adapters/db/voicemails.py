@@ -130,6 +130,16 @@ class VoicemailRepository:
                 update(VoicemailRow).where(VoicemailRow.id == voicemail_id).values(**values)
             )
 
+    def left_between(self, since: float, until: float, limit: int = 100_000) -> list[Voicemail]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(VoicemailRow)
+                .where(VoicemailRow.left_at >= since, VoicemailRow.left_at < until)
+                .order_by(VoicemailRow.left_at)
+                .limit(limit)
+            )
+            return [_voicemail(r, None) for r in rows]
+
     # -- retention -------------------------------------------------------------------------
     def left_before(self, cutoff: float, limit: int) -> list[Voicemail]:
         with self._sessions() as session:
