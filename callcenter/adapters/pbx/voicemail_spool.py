@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from callcenter.adapters.db.voicemails import VoicemailRepository
 from callcenter.core.voicemail import VoicemailError, parse_message
+from callcenter.services.repositories import Voicemails
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _audio_seconds(path: Path) -> float:
 class VoicemailInbox:
     def __init__(
         self,
-        repository: VoicemailRepository,
+        repository: Voicemails,
         spool: Path,  # the host's spool/voicemail/callcenter
         box_queues: Callable[[], dict[str, str]],
         region: Callable[[], str],
