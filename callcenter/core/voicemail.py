@@ -18,6 +18,8 @@ from callcenter.core.callerid import vet_number
 
 NEW, TAKEN, HANDLED = "new", "taken", "handled"
 STATUSES = (NEW, TAKEN, HANDLED)
+OPEN = "open"  # a filter: new or taken, not yet handled
+FILTERS = (*STATUSES, OPEN)
 
 _CALL_ID = re.compile(r"^[0-9a-f]{1,32}$")
 

@@ -365,6 +365,8 @@ def messages_are_listed_by_queue_and_status_newest_first(voicemails: Voicemails)
     assert [v.id for v in voicemails.search(None, queue="billing")] == [c]
     assert voicemails.take(a, "pat")
     assert [v.id for v in voicemails.search(None, status="taken")] == [a]
+    voicemails.handled(c, "sam", 40.0)
+    assert [v.id for v in voicemails.search(None, status="open")] == [b, a]
     assert [v.id for v in voicemails.left_between(10.0, 30.0)] == [a, c]
 
 

@@ -28,7 +28,7 @@ from callcenter.core.dial_policy import DialRefusal
 from callcenter.core.outbound.records import Campaign, DialSample, LeadRecord, NewDialAttempt
 from callcenter.core.outbound.retry import TABLE, LeadState
 from callcenter.core.records_backlog import RecordsBacklog
-from callcenter.core.voicemail import HANDLED, NEW, TAKEN, LeftMessage, Voicemail
+from callcenter.core.voicemail import HANDLED, NEW, OPEN, TAKEN, LeftMessage, Voicemail
 
 # The dial_attempts columns a result may set, with a new row's values.
 ATTEMPT_DEFAULTS: dict[str, Any] = {
@@ -367,7 +367,7 @@ class FakeVoicemails:
             for v in self.rows.values()
             if (queues is None or v.queue in queues)
             and (not queue or v.queue == queue)
-            and (not status or v.status == status)
+            and (not status or v.status == status or (status == OPEN and v.status != HANDLED))
         ]
         return sorted(found, key=lambda v: (v.left_at, v.id), reverse=True)[:limit]
 

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.db.models import CallRow, VoicemailRow
-from callcenter.core.voicemail import HANDLED, NEW, TAKEN, LeftMessage, Voicemail
+from callcenter.core.voicemail import HANDLED, NEW, OPEN, TAKEN, LeftMessage, Voicemail
 
 
 def _voicemail(row: VoicemailRow, ivr_path: list[Any] | None) -> Voicemail:
@@ -81,7 +81,9 @@ class VoicemailRepository:
             clauses.append(VoicemailRow.queue.in_(queues))
         if queue:
             clauses.append(VoicemailRow.queue == queue)
-        if status:
+        if status == OPEN:
+            clauses.append(VoicemailRow.status != HANDLED)
+        elif status:
             clauses.append(VoicemailRow.status == status)
         with self._sessions() as session:
             rows = session.execute(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from callcenter.adapters.web.auth import Principal, requester, requires
 from callcenter.adapters.web.services import services
-from callcenter.core.voicemail import STATUSES, Voicemail, VoicemailError, check_handle, check_take
+from callcenter.core.voicemail import FILTERS, Voicemail, VoicemailError, check_handle, check_take
 
 api = APIBlueprint("voicemail_api", __name__, url_prefix="/api/voicemail", tag="Voicemail")
 
@@ -83,12 +83,13 @@ def _who(who: Principal) -> str:
 
 @api.get("")
 @api.output(VoicemailList)
-@api.doc(summary="Messages left in the queues' boxes, newest first (?queue=, ?status=)")
+@api.doc(summary="Messages left in the queues' boxes, newest first (?queue=, "
+         "?status=new|taken|handled|open)")  # fmt: skip
 @requires("agent")
 def inbox() -> VoicemailList:
     queue, status = request.args.get("queue", ""), request.args.get("status", "")
-    if status and status not in STATUSES:
-        abort(400, f"status must be one of {', '.join(STATUSES)}")
+    if status and status not in FILTERS:
+        abort(400, f"status must be one of {', '.join(FILTERS)}")
     if len(queue) > 32 or not all(c.isalnum() or c in "_-" for c in queue):
         abort(400, "bad queue name")
     found = services().voicemail.repository.search(_queues(requester()), queue, status)

@@ -42,7 +42,7 @@
       button('Take', () => act(message, 'take'), message.status === 'new'),
       button('Call back', () => act(message, 'callback'), open && !!message.caller && message.callback_id === null),
       button('Handled', () => act(message, 'handled'), open));
-    return el('tr', { dataset: { id: message.id } },
+    const tr = el('tr', {},
       el('td', { textContent: new Date(message.left_at * 1000).toLocaleString() }),
       el('td', { textContent: message.caller || 'withheld' }),
       el('td', { textContent: message.queue || DASH }),
@@ -50,6 +50,8 @@
       el('td', { textContent: ivr(message.ivr_path) || DASH }),
       el('td', { textContent: message.status + owner }),
       actions);
+    tr.dataset.id = String(message.id);
+    return tr;
   }
 
   async function load() {
