@@ -215,8 +215,10 @@ class WebSettings(_Section):
     session_hours: float = Field(12, gt=0, le=31 * 24)  # absolute, from the login
     login_per_address: str = "20 per minute"  # Flask-Limiter's notation
     login_per_user: str = "5 per minute"
-    # Checked by the front process before a request reaches the controller.
-    requests_per_address: str = "30 per second"
+    # Checked by the front process before a request reaches the controller. Page loads
+    # come in bursts (a page's assets and API calls), and several desks may share an
+    # address behind NAT: the window is wide, a sustained flood is still cut.
+    requests_per_address: str = "600 per 10 seconds"
     # The login page and attempts from all addresses together: a spread-out flood is
     # refused (429) in the front; people who log in then wait a moment, calls do not.
     login_total: str = "5 per second"

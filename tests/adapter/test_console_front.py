@@ -91,11 +91,20 @@ def _config(**changes: str) -> FrontConfig:
     return FrontConfig(**{**values, **changes})  # type: ignore[arg-type]
 
 
-def test_a_burst_of_requests_from_one_address_is_cut(served: tuple[Console, str]) -> None:
+def test_a_burst_of_requests_from_one_address_is_cut() -> None:
+    shield = Shield(_config(requests_per_address="30/second"))
+    allowed = [shield.request_allowed("10.0.3.1") for _ in range(40)]
+    assert allowed.count(True) == 30 and not allowed[-1]
+    assert shield.request_allowed("10.0.3.2")  # another address is not held back
+
+
+def test_a_page_load_burst_is_not_cut_by_default(served: tuple[Console, str]) -> None:
+    # A browser opening a few pages in a row (assets, API calls) is no flood: the
+    # docs page alone asks for five files at once, and one site may NAT many desks.
     console, base = served
     context = _trusting(console)
     statuses = Counter(_status(f"{base}/static/app.css", context) for _ in range(80))
-    assert statuses[200] >= 10 and statuses[429] >= 1, statuses  # 30 per second
+    assert statuses == Counter({200: 80}), statuses
 
 
 def test_the_front_runs_in_a_process_of_its_own(served: tuple[Console, str]) -> None:

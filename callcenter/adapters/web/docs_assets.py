@@ -2,17 +2,18 @@
 
 APIFlask's Swagger UI page loads its assets from a CDN by default; a console
 on a closed network (and its Content-Security-Policy) allows nothing from
-elsewhere. The assets ship in the ``swagger-ui-bundle`` package; only the
-files the page uses are served.
+elsewhere. The assets come from the ``flask-swagger-ui`` package's copy of
+Swagger UI 5 (the console's OpenAPI document is version 3.1, which Swagger UI
+4 refuses to render); only the files the page uses are served.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import flask_swagger_ui
 from apiflask import APIBlueprint, APIFlask, abort
 from flask import Response, send_from_directory
-from swagger_ui_bundle import swagger_ui_path
 
 FILES = (
     "swagger-ui.css",
@@ -21,7 +22,7 @@ FILES = (
     "favicon-32x32.png",
 )
 PREFIX = "/api/docs/assets"
-FOLDER = Path(swagger_ui_path)
+FOLDER = Path(flask_swagger_ui.__file__).parent / "dist"
 
 assets = APIBlueprint("docs_assets", __name__, url_prefix=PREFIX, enable_openapi=False)
 
