@@ -1,8 +1,9 @@
 """The voicemail inbox: messages Asterisk left in the spool, found and stored within seconds.
 
-app_voicemail sends no AMI event we can rely on for a box nobody subscribes to
-(MessageWaiting needs a mailbox subscription), so the spool is scanned on a timer:
-every ``msgNNNN.txt`` not yet stored becomes a row (core/voicemail.py parses it).
+The spool is scanned on a timer rather than following AMI's MessageWaiting
+events: a scan also finds the messages left while the controller or the AMI link
+was down, and needs nothing else from Asterisk. Every ``msgNNNN.txt`` not yet
+stored (by Asterisk's ``msg_id``) becomes a row (core/voicemail.py parses it).
 The scan is file and database I/O: it runs on a worker thread.
 """
 
