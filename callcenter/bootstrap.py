@@ -33,6 +33,7 @@ from callcenter.adapters.db.report_queries import ReportQueries
 from callcenter.adapters.db.site_config import SiteConfigStore
 from callcenter.adapters.db.site_settings import SiteSettings
 from callcenter.adapters.db.users import UserRepository
+from callcenter.adapters.db.voicemails import VoicemailRepository
 from callcenter.adapters.db.wallboard_history import CallEventHistory
 from callcenter.adapters.http.fetch import fetch_json
 from callcenter.adapters.http.webhooks import WebhookDispatcher
@@ -45,6 +46,7 @@ from callcenter.adapters.pbx.publisher import PbxConfigPublisher
 from callcenter.adapters.pbx.secrets import read_secret
 from callcenter.adapters.pbx.sounds import SitePrompts
 from callcenter.adapters.pbx.spoken import SpokenPrompts
+from callcenter.adapters.pbx.voicemail_spool import VoicemailInbox
 from callcenter.adapters.web.console_server import ConsoleServer
 from callcenter.adapters.web.hub import Hub
 from callcenter.adapters.web.live import publish_event
@@ -54,6 +56,7 @@ from callcenter.core.acd.waits import WaitHistory
 from callcenter.core.calls.live import CallBook
 from callcenter.core.dialplan import Route
 from callcenter.core.model import SipAccount
+from callcenter.core.voicemail import box_queues
 from callcenter.scheduler.retention_job import add_retention_job
 from callcenter.scheduler.runner import JobScheduler, site_zone
 from callcenter.services.agents import AgentService
@@ -287,12 +290,21 @@ class CallCenter:
         )
         # Recordings: search and playback, deletion after the retention period.
         self.recording_archive = RecordingArchive(self.storage.sessions)
+        # Voicemail: messages left in the queues' boxes, found in the spool on a timer.
+        queues = self.queues
+        self.voicemail = VoicemailInbox(
+            VoicemailRepository(self.storage.sessions),
+            self.asterisk.layout().host_dir / "spool" / "voicemail" / "callcenter",
+            lambda: box_queues({n: q.voicemail_boxes() for n, q in queues.queues.items()}),
+            lambda: self.settings.dial_policy.country,
+        )
         self.retention = Retention(
             self.recording_archive,
             self.recordings,
             SiteSettings(self.storage.sessions),
             self.users,
             self.timers.clock,
+            self.voicemail,  # messages kept as long as recordings
         )
         self.scheduler = JobScheduler(site_zone(self.settings.timezone))
         add_retention_job(self.scheduler, self.retention)

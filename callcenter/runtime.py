@@ -57,6 +57,7 @@ class Controller(CallCenter):
         await self.agi.start()
         await self.ami.start()
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
+        self._tasks.append(asyncio.create_task(self.voicemail.run(), name="voicemail"))
         self.dialer.start()  # outbound: each running campaign's loop
         if self.settings.web.enabled:
             self._start_web()
@@ -79,7 +80,7 @@ class Controller(CallCenter):
             agent_names=lambda: [a.username for a in accounts.accounts()],
             admin=self.admin, reload=self.reload, campaigns=self.campaigns,
             lead_imports=self.lead_imports, dialer=self.dialer, callbacks=self.callbacks,
-            dial_refusals=self.dial_refusals,
+            dial_refusals=self.dial_refusals, voicemail=self.voicemail,
         )  # fmt: skip
 
     def _start_metrics(self, registry: CollectorRegistry) -> None:

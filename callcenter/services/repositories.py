@@ -38,6 +38,7 @@ from callcenter.core.repeat_contacts import Contact
 from callcenter.core.site import SiteDocuments
 from callcenter.core.stats import CallEventRecord
 from callcenter.core.users import User
+from callcenter.core.voicemail import LeftMessage, Voicemail
 
 if TYPE_CHECKING:  # the desktop's own types; desktop_pop imports its settings, which import this
     from callcenter.services.console.desktop_pop import CallFacts, CustomerCard, CustomerLookups
@@ -341,3 +342,37 @@ class DialRefusals(Protocol):
     def counts(self, since: float, until: float) -> dict[str, int]:
         """How many refusals of each reason in [since, until)."""
         ...
+
+
+class Voicemails(Protocol):
+    """Messages callers left in the queues' boxes (core/voicemail.py)."""
+
+    def known(self, msg_ids: Iterable[str]) -> set[str]:
+        """Which of these Asterisk message ids are stored already."""
+        ...
+
+    def add(self, message: LeftMessage, queue: str, path: str) -> int:
+        """Store a new message (its queue: its call's if the call is known, else ``queue``)."""
+        ...
+
+    def search(
+        self, queues: list[str] | None, queue: str = "", status: str = "", limit: int = 200
+    ) -> list[Voicemail]:
+        """Newest first; ``queues`` limits to those queues (None: all)."""
+        ...
+
+    def get(self, voicemail_id: int) -> Voicemail | None: ...
+
+    def take(self, voicemail_id: int, who: str) -> bool:
+        """Make it ``who``'s unless someone else took it or it is handled."""
+        ...
+
+    def handled(self, voicemail_id: int, who: str, at: float) -> None: ...
+
+    def called_back(self, voicemail_id: int, callback_id: int) -> None: ...
+
+    def left_between(self, since: float, until: float, limit: int = 100_000) -> list[Voicemail]: ...
+
+    def left_before(self, cutoff: float, limit: int) -> list[Voicemail]: ...
+
+    def delete(self, ids: Iterable[int]) -> int: ...

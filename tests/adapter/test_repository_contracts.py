@@ -16,8 +16,9 @@ from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, DncRow, LeadRow
+from callcenter.adapters.db.voicemails import VoicemailRepository
 from callcenter.core.calls.record import CallRecord
-from callcenter.services.repositories import DialRefusals
+from callcenter.services.repositories import DialRefusals, Voicemails
 from tests.fakes import contracts
 from tests.fakes.contracts import CallbackWorld, CallRecordsWorld, DialerWorld
 
@@ -118,3 +119,10 @@ def test_the_dial_refusals(
     sessions: sessionmaker[Session], check: Callable[[DialRefusals], None]
 ) -> None:
     check(DialRefusalRepository(sessions))
+
+
+@pytest.mark.parametrize("check", contracts.VOICEMAILS, ids=lambda c: c.__name__)
+def test_the_voicemails(
+    sessions: sessionmaker[Session], check: Callable[[Voicemails], None]
+) -> None:
+    check(VoicemailRepository(sessions))

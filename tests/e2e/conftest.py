@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -309,7 +309,7 @@ class CallCenter:
 
     def place_call(
         self,
-        steps: list[str | int],
+        steps: Sequence[str | int | Path],
         number: str,
         name: str = "Caller",
         end: str = "await",
@@ -319,7 +319,11 @@ class CallCenter:
         """Start one SIPp call that runs ``steps`` once answered (see caller_scenario)."""
         sipp = self.caller(address, port)
         process = sipp.start(caller_scenario(steps, end=end), [(name, number)])
-        script = sum(s / 1000 if isinstance(s, int) else KEY_SECONDS * len(s) for s in steps)
+        script = sum(
+            s / 1000 if isinstance(s, int) else KEY_SECONDS * len(s)
+            for s in steps
+            if not isinstance(s, Path)  # audio plays on while the next steps run
+        )
         placed = PlacedCall(sipp, process, time.monotonic(), script)
         self.placed.append(placed)
         return placed

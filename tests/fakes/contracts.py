@@ -21,11 +21,13 @@ from callcenter.core.calls.record import CallRecord
 from callcenter.core.dial_policy import DialRefusal
 from callcenter.core.outbound import retry
 from callcenter.core.outbound.records import NewDialAttempt
+from callcenter.core.voicemail import LeftMessage
 from callcenter.services.repositories import (
     CallbackRepository,
     CallRecords,
     DialerStore,
     DialRefusals,
+    Voicemails,
 )
 
 
@@ -333,3 +335,67 @@ def refusals_are_counted_by_reason(refusals: DialRefusals) -> None:
 
 
 DIAL_REFUSALS = [a_refusal_is_read_back_newest_first, refusals_are_counted_by_reason]
+
+
+# -- voicemail --------------------------------------------------------------------------------
+def _left(msg_id: str, at: float, box: str = "200") -> LeftMessage:
+    return LeftMessage(msg_id, box, "+12125550100", "Pat", at, 4.0, "")
+
+
+def a_message_is_stored_once_and_read_back(voicemails: Voicemails) -> None:
+    first = voicemails.add(_left("m-1", 10.0), "support", "200/INBOX/msg0000")
+    voicemails.add(_left("m-2", 20.0, "300"), "billing", "300/INBOX/msg0000")
+    assert voicemails.known(["m-1", "m-2", "m-3"]) == {"m-1", "m-2"}
+    found = voicemails.get(first)
+    assert found is not None
+    assert (found.msg_id, found.queue, found.caller_number, found.status) == (
+        "m-1", "support", "+12125550100", "new",
+    )  # fmt: skip
+    assert (found.left_at, found.duration, found.path) == (10.0, 4.0, "200/INBOX/msg0000")
+    assert voicemails.get(first + 100) is None
+
+
+def messages_are_listed_by_queue_and_status_newest_first(voicemails: Voicemails) -> None:
+    a = voicemails.add(_left("a", 10.0), "support", "p/a")
+    b = voicemails.add(_left("b", 30.0), "support", "p/b")
+    c = voicemails.add(_left("c", 20.0), "billing", "p/c")
+    assert [v.id for v in voicemails.search(None)] == [b, c, a]
+    assert [v.id for v in voicemails.search(["support"])] == [b, a]
+    assert [v.id for v in voicemails.search([])] == []
+    assert [v.id for v in voicemails.search(None, queue="billing")] == [c]
+    assert voicemails.take(a, "pat")
+    assert [v.id for v in voicemails.search(None, status="taken")] == [a]
+    voicemails.handled(c, "sam", 40.0)
+    assert [v.id for v in voicemails.search(None, status="open")] == [b, a]
+    assert [v.id for v in voicemails.left_between(10.0, 30.0)] == [a, c]
+
+
+def a_message_taken_is_its_owners_until_handled(voicemails: Voicemails) -> None:
+    m = voicemails.add(_left("t", 10.0), "support", "p/t")
+    assert voicemails.take(m, "pat") and voicemails.take(m, "pat")
+    assert not voicemails.take(m, "sam")
+    voicemails.called_back(m, 7)
+    voicemails.handled(m, "sam", 70.0)
+    found = voicemails.get(m)
+    assert found is not None
+    assert (found.status, found.owner, found.handled_by, found.handled_at, found.callback_id) == (
+        "handled", "pat", "sam", 70.0, 7,
+    )  # fmt: skip
+    assert not voicemails.take(m, "pat")
+
+
+def old_messages_are_found_and_deleted(voicemails: Voicemails) -> None:
+    old = voicemails.add(_left("o", 10.0), "support", "p/o")
+    kept = voicemails.add(_left("k", 100.0), "support", "p/k")
+    assert [v.id for v in voicemails.left_before(50.0, 10)] == [old]
+    assert voicemails.delete([old, old + 100]) == 1
+    assert voicemails.get(old) is None and voicemails.get(kept) is not None
+    assert voicemails.delete([]) == 0
+
+
+VOICEMAILS = [
+    a_message_is_stored_once_and_read_back,
+    messages_are_listed_by_queue_and_status_newest_first,
+    a_message_taken_is_its_owners_until_handled,
+    old_messages_are_found_and_deleted,
+]

@@ -17,6 +17,7 @@ back is kept as plain dicts (``attempts``) so tests can look at it.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import asdict, replace
 from statistics import fmean
 from typing import Any
@@ -27,6 +28,7 @@ from callcenter.core.dial_policy import DialRefusal
 from callcenter.core.outbound.records import Campaign, DialSample, LeadRecord, NewDialAttempt
 from callcenter.core.outbound.retry import TABLE, LeadState
 from callcenter.core.records_backlog import RecordsBacklog
+from callcenter.core.voicemail import HANDLED, NEW, OPEN, TAKEN, LeftMessage, Voicemail
 
 # The dial_attempts columns a result may set, with a new row's values.
 ATTEMPT_DEFAULTS: dict[str, Any] = {
@@ -332,3 +334,76 @@ class FakeDialRefusals:
             if since <= row.at < until:
                 found[row.reason] = found.get(row.reason, 0) + 1
         return found
+
+
+class FakeVoicemails:
+    """Voicemail messages in memory; no call records, so a message keeps the box's queue."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, Voicemail] = {}
+
+    def known(self, msg_ids: Iterable[str]) -> set[str]:
+        stored = {v.msg_id for v in self.rows.values()}
+        return {m for m in msg_ids if m in stored}
+
+    def add(self, message: LeftMessage, queue: str, path: str) -> int:
+        if message.msg_id in self.known([message.msg_id]):
+            raise ValueError(f"message {message.msg_id} is stored already")
+        new_id = len(self.rows) + 1
+        self.rows[new_id] = Voicemail(
+            id=new_id, msg_id=message.msg_id, box=message.box, queue=queue,
+            call_id=message.call_id, caller_number=message.caller_number,
+            caller_name=message.caller_name, left_at=message.left_at,
+            duration=message.duration, path=path, status=NEW, owner="", handled_by="",
+            handled_at=None, callback_id=None, ivr_path=[],
+        )  # fmt: skip
+        return new_id
+
+    def search(
+        self, queues: list[str] | None, queue: str = "", status: str = "", limit: int = 200
+    ) -> list[Voicemail]:
+        found = [
+            v
+            for v in self.rows.values()
+            if (queues is None or v.queue in queues)
+            and (not queue or v.queue == queue)
+            and (not status or v.status == status or (status == OPEN and v.status != HANDLED))
+        ]
+        return sorted(found, key=lambda v: (v.left_at, v.id), reverse=True)[:limit]
+
+    def get(self, voicemail_id: int) -> Voicemail | None:
+        return self.rows.get(voicemail_id)
+
+    def take(self, voicemail_id: int, who: str) -> bool:
+        found = self.rows.get(voicemail_id)
+        if found is None or not (
+            found.status == NEW or (found.status == TAKEN and found.owner == who)
+        ):
+            return False
+        self.rows[voicemail_id] = replace(found, status=TAKEN, owner=who)
+        return True
+
+    def handled(self, voicemail_id: int, who: str, at: float) -> None:
+        if voicemail_id in self.rows:
+            self.rows[voicemail_id] = replace(
+                self.rows[voicemail_id], status=HANDLED, handled_by=who, handled_at=at
+            )
+
+    def called_back(self, voicemail_id: int, callback_id: int) -> None:
+        if voicemail_id in self.rows:
+            self.rows[voicemail_id] = replace(self.rows[voicemail_id], callback_id=callback_id)
+
+    def left_between(self, since: float, until: float, limit: int = 100_000) -> list[Voicemail]:
+        found = [v for v in self.rows.values() if since <= v.left_at < until]
+        return sorted(found, key=lambda v: v.left_at)[:limit]
+
+    def left_before(self, cutoff: float, limit: int) -> list[Voicemail]:
+        return sorted((v for v in self.rows.values() if v.left_at < cutoff), key=lambda v: v.id)[
+            :limit
+        ]
+
+    def delete(self, ids: Iterable[int]) -> int:
+        gone = [i for i in set(ids) if i in self.rows]
+        for i in gone:
+            del self.rows[i]
+        return len(gone)

@@ -16,6 +16,7 @@ from callcenter.services.repositories import (
     DialerStore,
     DialRefusals,
     RecordsLag,
+    Voicemails,
 )
 from tests.fakes import contracts
 from tests.fakes.contracts import CallbackWorld, CallRecordsWorld, DialerWorld
@@ -25,6 +26,7 @@ from tests.fakes.repositories import (
     FakeDialerStore,
     FakeDialRefusals,
     FakeRecordsLag,
+    FakeVoicemails,
 )
 
 
@@ -77,6 +79,11 @@ def test_the_fake_dial_refusals(check: Callable[[DialRefusals], None]) -> None:
     check(FakeDialRefusals())
 
 
+@pytest.mark.parametrize("check", contracts.VOICEMAILS, ids=lambda c: c.__name__)
+def test_the_fake_voicemails(check: Callable[[Voicemails], None]) -> None:
+    check(FakeVoicemails())
+
+
 def test_the_fakes_are_what_the_services_take() -> None:
     # Checked by mypy when it reads the tests; at run time, the methods are all there.
     dialer: DialerStore = FakeDialerStore()
@@ -84,12 +91,14 @@ def test_the_fakes_are_what_the_services_take() -> None:
     records: CallRecords = FakeCallRecords()
     lag: RecordsLag = FakeRecordsLag()
     refusals: DialRefusals = FakeDialRefusals()
+    voicemails: Voicemails = FakeVoicemails()
     pairs: list[tuple[object, type[Any]]] = [
         (dialer, DialerStore),
         (callbacks, CallbackRepository),
         (records, CallRecords),
         (lag, RecordsLag),
         (refusals, DialRefusals),
+        (voicemails, Voicemails),
     ]
     for fake, protocol in pairs:
         wanted = [name for name in vars(protocol) if not name.startswith("_")]

@@ -441,3 +441,26 @@ class DialRefusalRow(Base):
     reason: Mapped[str] = mapped_column(String(24))
     detail: Mapped[str] = mapped_column(String(200), default="")
     place: Mapped[str] = mapped_column(String(32))  # keep-place, api, lead-import, dialer...
+
+
+class VoicemailRow(Base):
+    """A message a caller left in a queue's box (core/voicemail.py), as the console works it."""
+
+    __tablename__ = "voicemails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    msg_id: Mapped[str] = mapped_column(String(64), unique=True)
+    box: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[str] = mapped_column(String(32), default="", index=True)
+    call_id: Mapped[str] = mapped_column(String(32), default="", index=True)
+    caller_number: Mapped[str] = mapped_column(String(24), default="")
+    caller_name: Mapped[str] = mapped_column(String(40), default="")
+    left_at: Mapped[float] = mapped_column(Float, index=True)
+    duration: Mapped[float] = mapped_column(Float, default=0.0)
+    # Relative to the spool's voicemail/callcenter folder, without the audio's extension.
+    path: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default="new", index=True)
+    owner: Mapped[str] = mapped_column(String(64), default="")
+    handled_by: Mapped[str] = mapped_column(String(64), default="")
+    handled_at: Mapped[float | None] = mapped_column(Float)
+    callback_id: Mapped[int | None] = mapped_column(Integer)

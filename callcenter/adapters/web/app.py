@@ -21,6 +21,7 @@ from callcenter.adapters.web.areas import (
     reports,
     staffing,
     supervisor,
+    voicemail,
     wallboard,
 )
 from callcenter.adapters.web.auth import requester, requires
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     calls.api,
     outbound.api,  # preview dialing, from the desktop
     callbacks.api,  # booked from the desktop
+    voicemail.api,  # messages left in the queues' boxes
     dial_refusals.api,  # numbers the dial policy refused
     wallboard.pages, wallboard.api,
     desktop.pages, desktop.api,

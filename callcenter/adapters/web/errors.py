@@ -24,6 +24,7 @@ from flask import Request
 from werkzeug.routing import IntegerConverter, Map
 
 from callcenter.adapters.web.auth import access_of
+from callcenter.core.voicemail import VoicemailError
 from callcenter.services.agents import AgentError
 from callcenter.services.callbacks.places import CallbackError
 from callcenter.services.console.admin import AdminError
@@ -62,6 +63,7 @@ STATUS: dict[type[Exception], dict[str, int]] = {
     CampaignError: {"not-found": 404, "exists": 409, "busy": 409, "invalid": 422, "*": 400},
     AdminError: {"unknown": 404, "exists": 409, "conflict": 409, "invalid": 422, "*": 422},
     ReportInputError: {"*": 422},  # a query field at fault: answered as a validation error
+    VoicemailError: {"not-found": 404, "taken": 409, "handled": 409, "no-number": 409, "*": 400},
 }  # fmt: skip
 
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}}

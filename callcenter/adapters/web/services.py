@@ -22,6 +22,7 @@ from flask import current_app
 
 from callcenter.adapters.db.recording_archive import RecordingArchive
 from callcenter.adapters.db.users import UserRepository
+from callcenter.adapters.pbx.voicemail_spool import VoicemailInbox
 from callcenter.adapters.web.bridge import LoopBridge
 from callcenter.adapters.web.hub import Hub
 from callcenter.core.calls.live import LiveCall
@@ -101,6 +102,7 @@ class ConsoleServices:
     dialer: Dialer
     callbacks: Callbacks
     dial_refusals: DialRefusals  # the audit of refused numbers (read from any thread)
+    voicemail: VoicemailInbox  # messages left in the queues' boxes (any thread)
 
 
 def services() -> ConsoleServices:

@@ -54,6 +54,12 @@ class Files(Protocol):
     def host_path(self, relative: str) -> Path: ...
 
 
+class VoicemailExpiry(Protocol):
+    """Voicemail messages left before a time: files and rows deleted (voicemail_spool.py)."""
+
+    def expire(self, cutoff: float) -> tuple[list[tuple[int, str, float]], list[str]]: ...
+
+
 @dataclass(slots=True)
 class RetentionReport:
     started_at: float
@@ -64,6 +70,7 @@ class RetentionReport:
     files_deleted: int = 0
     strays_deleted: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    voicemails_removed: list[int] = field(default_factory=list)
 
 
 def parse_settings(value: dict[str, Any] | None) -> RetentionSettings:
@@ -86,8 +93,10 @@ class Retention:
         settings: SiteSettings,
         auditor: Auditor,
         clock: Callable[[], float],
+        voicemail: VoicemailExpiry | None = None,
     ) -> None:
         self.archive = archive
+        self.voicemail = voicemail
         self.files = files
         self.store = settings
         self.auditor = auditor
@@ -118,6 +127,7 @@ class Retention:
             self._expire_rows(report)
             self._expire_strays(report)
             self._prune_folders(report.cutoff)
+            self._expire_voicemail(report)
             self.last = report
             log.info(
                 "retention (%d days): %d recordings and %d stray files deleted, %d errors",
@@ -157,6 +167,23 @@ class Retention:
                     started_at=recording.started_at,
                     retention_days=report.retention_days,
                 )
+
+    def _expire_voicemail(self, report: RetentionReport) -> None:
+        """Voicemail messages are kept as long as recordings."""
+        if self.voicemail is None:
+            return
+        removed, errors = self.voicemail.expire(report.cutoff)
+        report.errors.extend(errors)
+        for voicemail_id, call_id, left_at in removed:
+            report.voicemails_removed.append(voicemail_id)
+            self.auditor.audit(
+                report.actor,
+                "voicemail.deleted",
+                f"voicemail:{voicemail_id}",
+                call_id=call_id,
+                left_at=left_at,
+                retention_days=report.retention_days,
+            )
 
     def _delete_file(self, recording: Recording, report: RetentionReport) -> bool:
         """Delete a recording's file; True when it is gone (or never could be opened)."""

@@ -4,6 +4,7 @@ page, as JSON and as CSV (the same filters and the very same numbers)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 from apiflask import APIBlueprint
@@ -15,6 +16,7 @@ from callcenter.adapters.web.auth import requires
 from callcenter.adapters.web.definitions import report_definitions
 from callcenter.adapters.web.services import services
 from callcenter.core import repeat_contacts
+from callcenter.core.voicemail import summarise
 from callcenter.core.workforce.forecast import method_text
 from callcenter.services.console.reports import EstimateReport, Period, Report, Reports
 
@@ -301,6 +303,42 @@ def dial_refusals(query: RefusalQuery) -> RefusalCounts:
             "period": _period_head(service, period),
             "reasons": [{"reason": r, "count": n} for r, n in ordered],
             "total": sum(counts.values()),
+        }
+    )
+
+
+class VoicemailQueue(BaseModel):
+    queue: str
+    messages: int
+    handled: int
+    called_back: int
+    open: int
+    mean_handle_seconds: float | None = Field(description="left to handled, handled ones only")
+    max_handle_seconds: float | None
+
+
+class VoicemailCounts(BaseModel):
+    period: ReportPeriod
+    queues: list[VoicemailQueue]
+    total: int
+
+
+@api.get("/voicemail")
+@requires("supervisor")
+@api.input(RefusalQuery, location="query", arg_name="query")
+@api.output(VoicemailCounts)
+@api.doc(summary="Voicemail messages left in the period per queue: handled, called back, "
+         "time to handle")  # fmt: skip
+def voicemail(query: RefusalQuery) -> VoicemailCounts:
+    service = _service()
+    period = service.period(query.from_, query.to, 60)
+    found = services().voicemail.repository.left_between(period.since, period.until)
+    rows = summarise(found)
+    return VoicemailCounts.model_validate(
+        {
+            "period": _period_head(service, period),
+            "queues": [asdict(r) for r in rows],
+            "total": len(found),
         }
     )
 
