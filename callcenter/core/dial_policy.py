@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -64,15 +64,7 @@ Reason = Literal[
     "rate-limit",
     "hourly-cap",
 ]
-REASONS: tuple[Reason, ...] = (
-    "bad-number",
-    "country",
-    "number-type",
-    "international-network",
-    "non-geographic",
-    "rate-limit",
-    "hourly-cap",
-)
+REASONS: tuple[Reason, ...] = get_args(Reason)
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 _TYPE_NAMES = {
     getattr(phonenumbers.PhoneNumberType, name): name

@@ -217,11 +217,16 @@ def _serve(recording_id: int, action: str, attachment: bool) -> Response:
         users.audit(who.name, action, target, call_id=recording.call_id)
     else:  # every range request is audited, as one playback per window
         users.audit_once(who.name, action, target, PLAYBACK_WINDOW, call_id=recording.call_id)
+    return wav_response(path, f"call-{recording.call_id}.wav", attachment)
+
+
+def wav_response(path: Any, name: str, attachment: bool = False) -> Response:
+    """A recorded WAV for the console's player (ranges, ETag) that no cache keeps."""
     response = send_file(
         path,
         mimetype="audio/wav",
         as_attachment=attachment,
-        download_name=f"call-{recording.call_id}.wav",
+        download_name=name,
         conditional=True,
         etag=True,
         max_age=0,

@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, abort
-from flask import Response, request, send_file
+from flask import Response, request
 from pydantic import BaseModel, Field
 
+from callcenter.adapters.web.areas.recordings import wav_response
 from callcenter.adapters.web.auth import Principal, requester, requires
 from callcenter.adapters.web.services import services
 from callcenter.core.voicemail import FILTERS, Voicemail, VoicemailError, check_handle, check_take
@@ -121,16 +122,7 @@ def audio(voicemail_id: int) -> Response:
         who.name, "voicemail.played", f"voicemail:{voicemail_id}", PLAYBACK_WINDOW,
         call_id=message.call_id,
     )  # fmt: skip
-    response = send_file(
-        path,
-        mimetype="audio/wav",
-        download_name=f"voicemail-{voicemail_id}.wav",
-        conditional=True,
-        etag=True,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return wav_response(path, f"voicemail-{voicemail_id}.wav")
 
 
 @api.post("/<int:voicemail_id>/take")
