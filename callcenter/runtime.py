@@ -26,6 +26,7 @@ from callcenter.adapters.web.services import ConsoleServices
 from callcenter.bootstrap import CallCenter
 from callcenter.config import Settings
 from callcenter.core.dialplan import Global
+from callcenter.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,7 @@ class Controller(CallCenter):
         self.web.start()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         await self.dialer.stop()  # outbound: no new calls placed
         self.timers.cancel_all()
         await self.scheduler.stop()

@@ -23,6 +23,7 @@ from panoramisk.fast_agi import Application
 from callcenter.adapters.agi.session import AgiHangup, AgiSession
 from callcenter.config import AgiSettings
 from callcenter.core.dialplan import Route, Status, Var
+from callcenter.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,7 @@ class FastAgiServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        for task in list(self._sessions):
-            task.cancel()
-        if self._sessions:
-            await asyncio.gather(*self._sessions, return_exceptions=True)
+        await cancel_and_wait(list(self._sessions))
 
     @property
     def active(self) -> int:

@@ -28,6 +28,7 @@ from callcenter.adapters.ami.dispatch import OrderedDispatch
 from callcenter.adapters.ami.parse import normalise, parse_event
 from callcenter.config import AmiSettings
 from callcenter.core.pbx_events import AmiEvent
+from callcenter.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 # panoramisk logs every failed reconnect attempt; we report the link's state ourselves.
@@ -200,9 +201,7 @@ class AmiClient:
         # arriving as stop() runs), and the watchdog would go on sleeping.
         self._stopping = True
         if self._watchdog:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
+            await cancel_and_wait([self._watchdog])
         for task in list(self._tasks):
             task.cancel()
         await self._dispatch.stop()

@@ -15,7 +15,6 @@ A failing handler is logged; the next one still runs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 from collections import defaultdict, deque
@@ -23,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from callcenter.core.pbx_events import AmiEvent, ChannelEvent, OriginateResponse
+from callcenter.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +107,4 @@ class OrderedDispatch:
             self._lanes.pop(key, None)
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(list(self._tasks))

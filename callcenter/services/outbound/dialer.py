@@ -17,7 +17,6 @@ What happens once the customer answers is in dialer_calls.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -41,6 +40,7 @@ from callcenter.services.ports import OriginateUncertain, Origination, Originato
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.repositories import DialerStore
 from callcenter.services.timers import Timers
+from callcenter.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +125,7 @@ class Dialer:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
 
     async def _run(self) -> None:
         released = False
