@@ -32,6 +32,7 @@ from callcenter.adapters.db.records_writer import RecordWriter
 from callcenter.adapters.db.report_queries import ReportQueries
 from callcenter.adapters.db.site_config import SiteConfigStore
 from callcenter.adapters.db.site_settings import SiteSettings
+from callcenter.adapters.db.survey_results import SurveyRepository
 from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.db.voicemails import VoicemailRepository
 from callcenter.adapters.db.wallboard_history import CallEventHistory
@@ -81,6 +82,7 @@ from callcenter.services.inbound.queue_log import QueueLog
 from callcenter.services.inbound.queueing import Queueing
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.inbound.recovery import Recovery
+from callcenter.services.inbound.survey import Surveys
 from callcenter.services.inbound.wait_timers import WaitTimers
 from callcenter.services.notify import Notifier
 from callcenter.services.outbound.campaigns import Campaigns
@@ -241,11 +243,15 @@ class CallCenter:
         )  # fmt: skip
 
     def _build_inbound(self) -> None:
-        # The inbound use case behind the FastAGI routes of dialplan/route.conf.
+        # The inbound use case behind the FastAGI routes of dialplan/route.conf; the
+        # post-call survey runs in the dial-result route once the agent hangs up.
+        surveys = Surveys(
+            self.survey_results, self.queues, self.timers.clock, self.recordings.comment_paths
+        )
         self.inbound = Inbound(
             self.acd, self.calls, self.flows, self.queues, self.notifier,
             self.recordings, self.callbacks, self.timers.clock,
-            self.settings.dial_policy.country,
+            self.settings.dial_policy.country, surveys,
         )  # fmt: skip
         self.routes = CallRoutes(self.inbound, IvrRunner(self.storage.customers, fetch_json))
         self.agent_features = AgentFeatureRoute(
@@ -311,12 +317,14 @@ class CallCenter:
         # Reports and administration read and write the database from the console's
         # threads; an admin's save then reloads the configuration on the loop.
         config = self.storage.config
+        self.survey_results = SurveyRepository(self.storage.sessions)
         self.reports = Reports(
             ReportQueries(self.storage.sessions),
             lambda: {name: q.service_level_target for name, q in config.queues().items()},
             SiteZone.from_setting(self.settings.timezone),
             self.timers.clock,
             lambda: {name: q.repeat_window_hours for name, q in config.queues().items()},
+            self.survey_results,
         )
         # A flow or queue naming a prompt nobody can play is refused (core/prompts.py).
         prompts = SitePrompts(self.asterisk.provider, self.settings.site_dir)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from callcenter.core.acd.model import QueueConfig, RelaxStep, Strategy
 from callcenter.core.acd.waits import DEFAULT_EXPECTED_TALK
 from callcenter.core.callbacks.policy import CallbackSettings
+from callcenter.core.survey import SurveySettings
 
 NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 SOUND = r"^[A-Za-z0-9_][A-Za-z0-9_/-]{0,79}$"
@@ -45,7 +46,7 @@ class Overflow(_Strict):
 
     action: Literal["queue", "voicemail", "hangup"] = "voicemail"
     target: str = Field("", pattern=TARGET)
-    prompt: str = Field("", pattern=r"^$|" + SOUND[1:])
+    prompt: str = Field("", pattern=r"^$|^" + SOUND[1:])
 
     @model_validator(mode="after")
     def _target(self) -> Overflow:
@@ -70,7 +71,7 @@ class Announce(_Strict):
     # too uncertain, nobody staffed): say nothing of the wait, or play
     # ``few_minutes_prompt`` (the site's own, e.g. "your wait may be a few minutes").
     unreliable: Literal["nothing", "few_minutes"] = "nothing"
-    few_minutes_prompt: str = Field("", pattern=r"^$|" + SOUND[1:])
+    few_minutes_prompt: str = Field("", pattern=r"^$|^" + SOUND[1:])
 
     @model_validator(mode="after")
     def _few_minutes_said_somehow(self) -> Announce:
@@ -118,6 +119,8 @@ class QueueSettings(_Strict):
     voicemail_box: str = Field("", pattern=TARGET)
     # Keep-my-place and scheduled callbacks (core/callbacks/policy.py).
     callback: CallbackSettings = CallbackSettings()
+    # The post-call survey (core/survey.py).
+    survey: SurveySettings = SurveySettings()
 
     _levels = field_validator("requirements")(_check_levels)
 
@@ -158,7 +161,8 @@ class QueueSettings(_Strict):
         found = [(f"{field}.prompt", o.prompt) for field, o in overflows.items() if o.prompt]
         if self.announce.few_minutes_prompt:
             found.append(("announce.few_minutes_prompt", self.announce.few_minutes_prompt))
-        return found + [(f"callback.{field}", p) for field, p in self.callback.sounds()]
+        found += [(f"callback.{field}", p) for field, p in self.callback.sounds()]
+        return found + [(f"survey.{field}", p) for field, p in self.survey.sounds()]
 
     def overflow_targets(self) -> set[str]:
         return {

@@ -157,6 +157,18 @@ class CallerLine(Protocol):
 
     async def play(self, prompts: tuple[str, ...]) -> None: ...
 
+    async def rate(self, prompts: tuple[str, ...], timeout: float) -> str | None:
+        """Play ``prompts`` and read one key, in one command inside Asterisk (a key
+        pressed during the prompts counts): the key, "" for none, None once the caller
+        has hung up."""
+        ...
+
+    async def record_comment(self, prompt: str, path: str, seconds: int) -> bool | None:
+        """Play ``prompt``, then record the caller to ``path`` (Asterisk's, with its
+        format's extension) until silence, '#' or ``seconds``: True if recorded,
+        False if not, None once the caller has hung up."""
+        ...
+
     async def carry_out(self, decision: Decision) -> Status:
         """Hand the decision to the dialplan (variables, a prompt) and say its status."""
         ...

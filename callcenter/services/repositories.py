@@ -37,6 +37,7 @@ from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.core.repeat_contacts import Contact
 from callcenter.core.site import SiteDocuments
 from callcenter.core.stats import CallEventRecord
+from callcenter.core.survey import SurveyResult
 from callcenter.core.users import User
 from callcenter.core.voicemail import LeftMessage, Voicemail
 
@@ -376,3 +377,14 @@ class Voicemails(Protocol):
     def left_before(self, cutoff: float, limit: int) -> list[Voicemail]: ...
 
     def delete(self, ids: Iterable[int]) -> int: ...
+
+
+class SurveyResults(Protocol):
+    """Post-call surveys offered (core/survey.py), one per call."""
+
+    def add(self, result: SurveyResult) -> int: ...
+
+    def between(self, since: float, until: float, queue: str = "") -> list[SurveyResult]:
+        """Surveys offered in [since, until), oldest first; ``queue``: only that queue's.
+        Each carries its call's disposition where the call's record has one."""
+        ...

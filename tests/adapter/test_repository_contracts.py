@@ -16,9 +16,11 @@ from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, DncRow, LeadRow
+from callcenter.adapters.db.survey_results import SurveyRepository
 from callcenter.adapters.db.voicemails import VoicemailRepository
 from callcenter.core.calls.record import CallRecord
-from callcenter.services.repositories import DialRefusals, Voicemails
+from callcenter.core.survey import SurveyResult
+from callcenter.services.repositories import DialRefusals, SurveyResults, Voicemails
 from tests.fakes import contracts
 from tests.fakes.contracts import CallbackWorld, CallRecordsWorld, DialerWorld
 
@@ -126,3 +128,19 @@ def test_the_voicemails(
     sessions: sessionmaker[Session], check: Callable[[Voicemails], None]
 ) -> None:
     check(VoicemailRepository(sessions))
+
+
+@pytest.mark.parametrize("check", contracts.SURVEY_RESULTS, ids=lambda c: c.__name__)
+def test_the_survey_results(
+    sessions: sessionmaker[Session], check: Callable[[SurveyResults], None]
+) -> None:
+    check(SurveyRepository(sessions))
+
+
+def test_a_survey_reads_its_calls_disposition(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        session.add(CallRow(id="c1", unique_id="u1", entered_at=90.0, disposition="resolved"))
+    results = SurveyRepository(sessions)
+    results.add(SurveyResult("c1", 100.0, "support", "ann", (5,)))
+    results.add(SurveyResult("c9", 101.0, "support", "ann", (4,)))  # no record (yet)
+    assert [r.disposition for r in results.between(0.0, 200.0)] == ["resolved", ""]

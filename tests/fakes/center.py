@@ -50,6 +50,7 @@ from callcenter.services.inbound.queue_log import QueueLog
 from callcenter.services.inbound.queueing import Queueing
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.inbound.recovery import Recovery
+from callcenter.services.inbound.survey import Surveys
 from callcenter.services.inbound.wait_timers import WaitTimers
 from callcenter.services.notify import Notifier
 from callcenter.services.outbound.dialer import Dialer
@@ -64,6 +65,7 @@ from tests.fakes.repositories import (
     FakeCallRecords,
     FakeDialerStore,
     FakeDialRefusals,
+    FakeSurveyResults,
 )
 
 # Tuesday 17 June 2025, 15:00 UTC: 11:00 in New York, inside every default calling window.
@@ -114,9 +116,13 @@ class Center:
         self.fallback = FallbackQueues(self.pbx, self.agents, self.queues)
         self.supervision = Supervision(self.pbx, {}, self.channels, self.calls, self.timers)
         self._build_callbacks()
+        self.survey_results = FakeSurveyResults()
+        self.surveys = Surveys(
+            self.survey_results, self.queues, self.timers.clock, self.recordings.comment_paths
+        )
         self.inbound = Inbound(
             self.acd, self.calls, self.flows, self.queues, self.notifier,
-            self.recordings, self.callbacks, self.timers.clock, "US",
+            self.recordings, self.callbacks, self.timers.clock, "US", self.surveys,
         )  # fmt: skip
         self._build_outbound()
         self._wire()

@@ -21,12 +21,14 @@ from callcenter.core.calls.record import CallRecord
 from callcenter.core.dial_policy import DialRefusal
 from callcenter.core.outbound import retry
 from callcenter.core.outbound.records import NewDialAttempt
+from callcenter.core.survey import SurveyResult
 from callcenter.core.voicemail import LeftMessage
 from callcenter.services.repositories import (
     CallbackRepository,
     CallRecords,
     DialerStore,
     DialRefusals,
+    SurveyResults,
     Voicemails,
 )
 
@@ -398,4 +400,35 @@ VOICEMAILS = [
     messages_are_listed_by_queue_and_status_newest_first,
     a_message_taken_is_its_owners_until_handled,
     old_messages_are_found_and_deleted,
+]
+
+
+# -- post-call surveys -------------------------------------------------------------------------
+def _survey(call_id: str, at: float, queue: str = "support", *scores: int | None) -> SurveyResult:
+    return SurveyResult(call_id, at, queue, "ann", tuple(scores) or (None, None))
+
+
+def surveys_are_read_back_oldest_first_within_the_period(results: SurveyResults) -> None:
+    results.add(_survey("c2", 200.0, "support", 5, None))
+    results.add(_survey("c1", 100.0, "support", 3, 4))
+    results.add(_survey("c3", 300.0, "sales", 1, 2))
+    found = results.between(100.0, 300.0)
+    assert [r.call_id for r in found] == ["c1", "c2"]
+    assert found[0] == SurveyResult("c1", 100.0, "support", "ann", (3, 4), "", "")
+    assert found[1].scores == (5, None) and found[1].responded
+    assert [r.call_id for r in results.between(0.0, 1000.0, "sales")] == ["c3"]
+    assert results.between(301.0, 1000.0) == []
+
+
+def a_caller_who_hung_up_reads_back_as_not_responded(results: SurveyResults) -> None:
+    results.add(_survey("c1", 100.0))
+    results.add(SurveyResult("c2", 101.0, "support", "ann", (2,), "2026/12/07/c2-comment.wav"))
+    gone, rated = results.between(0.0, 1000.0)
+    assert gone.scores == (None, None) and not gone.responded
+    assert rated.responded and rated.comment == "2026/12/07/c2-comment.wav"
+
+
+SURVEY_RESULTS = [
+    surveys_are_read_back_oldest_first_within_the_period,
+    a_caller_who_hung_up_reads_back_as_not_responded,
 ]

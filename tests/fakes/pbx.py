@@ -170,6 +170,9 @@ class FakeCallerLine:
     ivr_results: list[Result] = field(default_factory=list)
     customer_id: int | None = None
     presses_callback: bool = False
+    # The survey: keys the caller gives, one entry per question asked (None: hangs up).
+    survey_keys: list[str | None] = field(default_factory=list)
+    comment: bool | None = True  # recorded, not (False), or the caller hung up (None)
     callback_to: str | None = None
     on_offer: Callable[[], Awaitable[None]] | None = None
     steps: list[tuple[Any, ...]] = field(default_factory=list)
@@ -220,6 +223,14 @@ class FakeCallerLine:
 
     async def play(self, prompts: tuple[str, ...]) -> None:
         self.steps.append(("play", prompts))
+
+    async def rate(self, prompts: tuple[str, ...], timeout: float) -> str | None:
+        self.steps.append(("rate", prompts))
+        return self.survey_keys.pop(0) if self.survey_keys else None
+
+    async def record_comment(self, prompt: str, path: str, seconds: int) -> bool | None:
+        self.steps.append(("record_comment", prompt, path, seconds))
+        return self.comment
 
     async def carry_out(self, decision: Decision) -> Status:
         self.steps.append(("carry_out", decision))

@@ -28,6 +28,7 @@ from callcenter.core.dial_policy import DialRefusal
 from callcenter.core.outbound.records import Campaign, DialSample, LeadRecord, NewDialAttempt
 from callcenter.core.outbound.retry import TABLE, LeadState
 from callcenter.core.records_backlog import RecordsBacklog
+from callcenter.core.survey import SurveyResult
 from callcenter.core.voicemail import HANDLED, NEW, OPEN, TAKEN, LeftMessage, Voicemail
 
 # The dial_attempts columns a result may set, with a new row's values.
@@ -407,3 +408,23 @@ class FakeVoicemails:
         for i in gone:
             del self.rows[i]
         return len(gone)
+
+
+class FakeSurveyResults:
+    """Surveys in memory; no call records, so no disposition unless ``dispositions`` has it."""
+
+    def __init__(self) -> None:
+        self.rows: list[SurveyResult] = []
+        self.dispositions: dict[str, str] = {}  # call id -> disposition
+
+    def add(self, result: SurveyResult) -> int:
+        self.rows.append(result)
+        return len(self.rows)
+
+    def between(self, since: float, until: float, queue: str = "") -> list[SurveyResult]:
+        kept = [
+            (r.at, i, replace(r, disposition=self.dispositions.get(r.call_id, "")))
+            for i, r in enumerate(self.rows)
+            if since <= r.at < until and (not queue or r.queue == queue)
+        ]
+        return [r for _, _, r in sorted(kept, key=lambda t: (t[0], t[1]))]

@@ -27,6 +27,7 @@ from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.report_queries import ReportQueries
 from callcenter.adapters.db.site_config import SiteConfigStore
+from callcenter.adapters.db.survey_results import SurveyRepository
 from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.web.app import create_app
 from callcenter.adapters.web.bridge import LoopBridge
@@ -130,6 +131,7 @@ def console(database_url: str, timezone: str = "") -> Iterator[ConsoleRig]:
             SiteZone.from_setting(timezone),
             lambda: rig.clock_at,
             lambda: {n: q.repeat_window_hours for n, q in config.queues().items()},
+            SurveyRepository(sessions),
         ),
     )
     rig.app = create_app(_services(rig, loop, timezone), secrets.token_hex(16))

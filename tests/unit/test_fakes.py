@@ -16,6 +16,7 @@ from callcenter.services.repositories import (
     DialerStore,
     DialRefusals,
     RecordsLag,
+    SurveyResults,
     Voicemails,
 )
 from tests.fakes import contracts
@@ -26,6 +27,7 @@ from tests.fakes.repositories import (
     FakeDialerStore,
     FakeDialRefusals,
     FakeRecordsLag,
+    FakeSurveyResults,
     FakeVoicemails,
 )
 
@@ -84,6 +86,11 @@ def test_the_fake_voicemails(check: Callable[[Voicemails], None]) -> None:
     check(FakeVoicemails())
 
 
+@pytest.mark.parametrize("check", contracts.SURVEY_RESULTS, ids=lambda c: c.__name__)
+def test_the_fake_survey_results(check: Callable[[SurveyResults], None]) -> None:
+    check(FakeSurveyResults())
+
+
 def test_the_fakes_are_what_the_services_take() -> None:
     # Checked by mypy when it reads the tests; at run time, the methods are all there.
     dialer: DialerStore = FakeDialerStore()
@@ -92,6 +99,7 @@ def test_the_fakes_are_what_the_services_take() -> None:
     lag: RecordsLag = FakeRecordsLag()
     refusals: DialRefusals = FakeDialRefusals()
     voicemails: Voicemails = FakeVoicemails()
+    surveys: SurveyResults = FakeSurveyResults()
     pairs: list[tuple[object, type[Any]]] = [
         (dialer, DialerStore),
         (callbacks, CallbackRepository),
@@ -99,6 +107,7 @@ def test_the_fakes_are_what_the_services_take() -> None:
         (lag, RecordsLag),
         (refusals, DialRefusals),
         (voicemails, Voicemails),
+        (surveys, SurveyResults),
     ]
     for fake, protocol in pairs:
         wanted = [name for name in vars(protocol) if not name.startswith("_")]

@@ -84,7 +84,7 @@ class IvrRunner:
                 await agi.stream_file(prompt)
             return Done(), customer
         if isinstance(action, Collect):
-            result = await self._collect(
+            result = await self.collect(
                 agi, action.prompts, action.max_digits, action.timeout, action.terminator
             )
             return result, customer
@@ -96,7 +96,7 @@ class IvrRunner:
         if isinstance(action, Lookup):
             return await self._lookup(action)
         if isinstance(action, Verify):
-            typed = await self._collect(agi, action.prompts, action.digits, action.timeout)
+            typed = await self.collect(agi, action.prompts, action.digits, action.timeout)
             ok = (
                 isinstance(typed, Digits)
                 and customer is not None
@@ -109,7 +109,7 @@ class IvrRunner:
         raise TypeError(f"not an action the runner knows: {action!r}")
 
     @staticmethod
-    async def _collect(
+    async def collect(
         agi: AgiSession,
         prompts: tuple[str, ...],
         max_digits: int,

@@ -15,10 +15,11 @@ from __future__ import annotations
 import time
 
 from callcenter.adapters.agi.ivr_runner import IvrRunner
-from callcenter.adapters.agi.session import AgiSession
+from callcenter.adapters.agi.session import AgiHangup, AgiSession
 from callcenter.core.callbacks.policy import CallbackSettings
 from callcenter.core.dialplan import Decision, Status, Var, inherited
 from callcenter.core.ivr.engine import IvrSession
+from callcenter.core.ivr.events import Digits
 from callcenter.core.outbound.numbers import BadNumber, normalise
 from callcenter.core.queues import FEW_MINUTES, Announce, SpokenWait
 from callcenter.services.inbound.arrival import Arrival, Inbound
@@ -138,6 +139,29 @@ class AgiCallerLine:
 
     async def play(self, prompts: tuple[str, ...]) -> None:
         await self._prompt(prompts, "")
+
+    async def rate(self, prompts: tuple[str, ...], timeout: float) -> str | None:
+        # One key, no terminator: GET DATA for one prompt, Read for a retry's two.
+        try:
+            typed = await self.runner.collect(self.agi, prompts, 1, timeout, None)
+        except AgiHangup:
+            return None
+        if self.agi.hung_up:
+            return None
+        return typed.value if isinstance(typed, Digits) else ""
+
+    async def record_comment(self, prompt: str, path: str, seconds: int) -> bool | None:
+        # Record() beeps, then stops at 3 s of silence, '#' or ``seconds``; `k` keeps
+        # what was said when the caller hangs up mid-comment.
+        try:
+            await self.agi.stream_file(prompt)
+            await self.agi.exec("Record", f"{path}.wav,3,{int(seconds)},k")
+            status = await self.agi.get_variable("RECORD_STATUS")
+        except AgiHangup:
+            return None
+        if self.agi.hung_up or status == "HANGUP":
+            return None
+        return status in ("DTMF", "SILENCE", "TIMEOUT")
 
     async def tag_fallback(self, queue: str, rank: int) -> None:
         # With the next command: an announcement's first prompt, or CC_STATUS.

@@ -464,3 +464,18 @@ class VoicemailRow(Base):
     handled_by: Mapped[str] = mapped_column(String(64), default="")
     handled_at: Mapped[float | None] = mapped_column(Float)
     callback_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class SurveyResultRow(Base):
+    """A post-call survey offered after a call (core/survey.py): its ratings, if any."""
+
+    __tablename__ = "survey_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    queue: Mapped[str] = mapped_column(String(32), default="", index=True)
+    agent: Mapped[str] = mapped_column(String(32), default="", index=True)
+    scores: Mapped[list[Any]] = mapped_column(JSON, default=list)  # 1-5 or null, per question
+    responded: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(String(200), default="", server_default="")

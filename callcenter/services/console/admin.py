@@ -69,7 +69,7 @@ class UserEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,32}$")
     role: Literal["agent", "supervisor", "admin"]
-    agent: str = Field("", pattern=r"^$|" + NAME[1:], description="the agent a user works as")
+    agent: str = Field("", pattern=r"^$|^" + NAME[1:], description="the agent a user works as")
     password: str = Field("", max_length=200, description="empty: one is generated")
 
 

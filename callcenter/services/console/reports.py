@@ -26,12 +26,13 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from callcenter.core import repeat_contacts, stats
+from callcenter.core import repeat_contacts, stats, survey
 from callcenter.core.acd.waits import EstimateRecord, summarize
 from callcenter.core.repeat_contacts import DEFAULT_WINDOW_HOURS, Judged, Resolution
 from callcenter.core.stats import CallEventRecord, Figures, Leg, StateSpan
+from callcenter.core.survey import CsatFigures, SurveyResult
 from callcenter.services.console.staffing import StaffingQuery, StaffingReport, staffing_report
-from callcenter.services.repositories import ReportQueries
+from callcenter.services.repositories import ReportQueries, SurveyResults
 
 INTERVALS = (15, 30, 60)
 MAX_DAYS = 31
@@ -410,6 +411,30 @@ def resolution_report(
     )
 
 
+# -- post-call surveys (CSAT) ----------------------------------------------------------
+@dataclass
+class CsatReport:
+    intervals: list[tuple[Slot, CsatFigures]]  # every interval of the period, in order
+    queues: dict[str, CsatFigures]
+    agents: dict[str, CsatFigures]
+    dispositions: dict[str, CsatFigures]  # "" for calls with none (yet)
+    totals: CsatFigures
+
+
+def csat_report(results: list[SurveyResult], period: Period, zone: SiteZone) -> CsatReport:
+    """A survey counts in the interval in which it was offered (the agent hung up)."""
+    slots = intervals(period, zone)
+    per_slot = survey.by(results, lambda r: str(bucket(r.at, period.minutes, zone)))
+    empty = survey.figures(())
+    return CsatReport(
+        [(slot, per_slot.get(str(slot.key), empty)) for slot in slots],
+        survey.by(results, lambda r: r.queue),
+        survey.by(results, lambda r: r.agent),
+        survey.by(results, lambda r: r.disposition),
+        survey.figures(results),
+    )
+
+
 class Reports:
     """Reports over the stored history; runs in the console's threads, never on the loop."""
 
@@ -420,7 +445,9 @@ class Reports:
         zone: SiteZone,
         clock: Callable[[], float],
         windows: Callable[[], Mapping[str, float]] = dict,
+        surveys: SurveyResults | None = None,
     ) -> None:
+        self._surveys = surveys
         self._history = history
         self._targets = targets
         self.zone = zone
@@ -452,6 +479,11 @@ class Reports:
         widest = max([DEFAULT_WINDOW_HOURS, *hours.values()]) * 3600
         contacts = self._history.contacts(period.since, min(period.until + widest, now + 1))
         return resolution_report(contacts, hours, period, now, queue)
+
+    def csat(self, period: Period, queue: str = "", agent: str = "") -> CsatReport:
+        """Post-call surveys offered in the period: CSAT and response rate."""
+        found = self._surveys.between(period.since, period.until, queue) if self._surveys else []
+        return csat_report([r for r in found if not agent or r.agent == agent], period, self.zone)
 
     def staffing(self, query: StaffingQuery) -> StaffingReport:
         """Forecast and staffing for one queue from today on (services/console/staffing.py)."""

@@ -9,7 +9,8 @@ Order of things for one caller (the FastAGI routes only translate):
    keep-my-place offer where the queue makes it), a callback booked,
    voicemail, or goodbye.
 
-While the caller waits, the ``announce`` and ``ring ended`` steps come back here.
+While the caller waits, the ``announce`` and ``ring ended`` steps come back here; after
+an agent hangs up, ``ring ended`` runs the queue's survey (services/inbound/survey.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from callcenter.services.callbacks.places import CallbackError, Callbacks
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.recording import Recordings
+from callcenter.services.inbound.survey import Surveys
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import CallerLine
 from callcenter.services.queues import QueueDirectory
@@ -65,7 +67,9 @@ class Inbound:
         callbacks: Callbacks,
         clock: Clock,
         home_region: str,
+        surveys: Surveys | None = None,
     ) -> None:
+        self.surveys = surveys
         self.home_region = home_region  # caller IDs without a + are national numbers here
         self.acd = acd
         self.calls = calls
@@ -168,6 +172,8 @@ class Inbound:
     async def _queue(self, line: CallerLine, call: LiveCall, final: Enqueue) -> Status:
         call.recording = self.recordings.relative_path(call.call_id, call.entered_at)
         settings = self.queues.get(final.queue)
+        if self.surveys is not None and (told := self.surveys.opt_in(final.queue)):
+            await line.play(told)  # before any agent can answer
         call.ring_timeout_set = self.acd.ring_timeout(final.queue)
         await line.prepare_queue(
             self.recordings.asterisk_path(call.call_id, call.entered_at),
@@ -230,6 +236,9 @@ class Inbound:
         if call is None:
             return Status.HANGUP if dial_status == "ANSWER" else Status.FALLBACK
         decision = await self.acd.dial_result(call, dial_status, self.clock())
+        if dial_status == "ANSWER" and self.surveys is not None:
+            # The agent hung up; the caller is still here (Dial's `g`): the survey.
+            await self.surveys.run(line, call)
         return await line.carry_out(decision)
 
     # -- a callback booked in the IVR ----------------------------------------------------------

@@ -39,6 +39,12 @@ class Recordings:
     def asterisk_path(self, call_id: str, entered_at: float) -> str:
         return f"{self.inner_root}/{self.relative_path(call_id, entered_at)}"
 
+    def comment_paths(self, recording: str) -> tuple[str, str]:
+        """A survey comment beside the call's recording (``relative_path``): Asterisk's
+        path without the format, and the relative path stored."""
+        stem = recording.removesuffix(".wav") + "-comment"
+        return f"{self.inner_root}/{stem}", f"{stem}.wav"
+
     def host_path(self, relative: str) -> Path:
         # Stored paths are relative (relative_path); a NUL byte would make resolve() raise.
         if "\x00" in relative or Path(relative).is_absolute():

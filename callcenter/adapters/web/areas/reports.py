@@ -377,3 +377,112 @@ def page() -> Any:
         staffing_method=method_text(),
         fcr_definition=" ".join((repeat_contacts.__doc__ or "").split("\n\n", 1)[1].split()),
     )
+
+
+# -- post-call surveys (CSAT) ------------------------------------------------------
+class CsatQuery(ReportQuery):
+    queue: str = Field("", pattern=NAME, description="Only this queue (default: all)")
+    agent: str = Field("", pattern=NAME, description="Only this agent (default: all)")
+
+
+class CsatFigures(BaseModel):
+    offered: int = Field(description="surveys begun: the agent hung up first, the caller stayed")
+    responded: int = Field(description="callers who gave at least one rating")
+    response_rate: float | None = Field(description="responded / offered (0-1)")
+    ratings: int = Field(description="ratings given (one per question answered)")
+    satisfied: int = Field(description="ratings of 4 or 5")
+    csat: float | None = Field(description="satisfied / ratings (0-1)")
+    mean_score: float | None = Field(description="mean rating (1-5)")
+
+
+class CsatInterval(Interval, CsatFigures):
+    pass
+
+
+class CsatQueue(CsatFigures):
+    queue: str
+
+
+class CsatAgent(CsatFigures):
+    agent: str
+
+
+class CsatDisposition(CsatFigures):
+    disposition: str = Field(description="the call's, as the agent set it; '' for none")
+
+
+class CsatReportOut(BaseModel):
+    period: ReportPeriod
+    intervals: list[CsatInterval]
+    queues: list[CsatQueue]
+    agents: list[CsatAgent]
+    dispositions: list[CsatDisposition]
+    totals: CsatFigures
+
+
+CSAT_COLUMNS = tuple(CsatFigures.model_fields)
+
+
+def csat_figures(found: Any) -> dict[str, Any]:
+    """Rates to 3 places, the mean to 2: the JSON and the CSV show the same numbers."""
+    row = asdict(found)
+    for name in ("response_rate", "csat"):
+        row[name] = None if row[name] is None else round(row[name], 3)
+    row["mean_score"] = None if row["mean_score"] is None else round(row["mean_score"], 2)
+    return row
+
+
+def _csat(query: CsatQuery) -> tuple[Reports, Period, Any]:
+    service = _service()
+    period = _period(query)
+    return service, period, service.csat(period, query.queue, query.agent)
+
+
+def _csat_json(service: Reports, period: Period, found: Any) -> dict[str, Any]:
+    def when(at: float) -> str:
+        return service.zone.local(at).isoformat(timespec="minutes")
+
+    return {
+        "period": _period_head(service, period),
+        "intervals": [
+            {"start": when(slot.start), "end": when(slot.end)} | csat_figures(f)
+            for slot, f in found.intervals
+        ],
+        "queues": [{"queue": n} | csat_figures(f) for n, f in found.queues.items()],
+        "agents": [{"agent": n} | csat_figures(f) for n, f in found.agents.items()],
+        "dispositions": [
+            {"disposition": n} | csat_figures(f) for n, f in found.dispositions.items()
+        ],
+        "totals": csat_figures(found.totals),
+    }
+
+
+@api.get("/csat")
+@requires("supervisor")
+@api.input(CsatQuery, location="query", arg_name="query")
+@api.output(CsatReportOut)
+@api.doc(summary="Post-call surveys: CSAT and response rate per interval, queue, agent and "
+         "disposition")  # fmt: skip
+def csat(query: CsatQuery) -> CsatReportOut:
+    return CsatReportOut.model_validate(_csat_json(*_csat(query)))
+
+
+@api.get("/csat.csv")
+@requires("supervisor")
+@api.input(CsatQuery, location="query", arg_name="query")
+@api.doc(summary="The CSAT report as CSV (same filters)", responses=CSV_DOC)
+def csat_csv(query: CsatQuery) -> Response:
+    data = _csat_json(*_csat(query))
+    start, end = data["period"]["start"], data["period"]["end"]
+    rows: list[list[Any]] = [
+        ["interval", "", r["start"], r["end"], *(r[c] for c in CSAT_COLUMNS)]
+        for r in data["intervals"]
+    ]
+    for kind in ("queue", "agent", "disposition"):
+        rows += [
+            [kind, r[kind], start, end, *(r[c] for c in CSAT_COLUMNS)] for r in data[f"{kind}s"]
+        ]
+    rows.append(["total", "(all)", start, end, *(data["totals"][c] for c in CSAT_COLUMNS)])
+    name = f"csat-{query.from_}-{query.to}.csv".replace(":", "")
+    text = csv_export.csv_text(("kind", "name", "start", "end", *CSAT_COLUMNS), rows)
+    return csv_export.csv_response(text, name)
