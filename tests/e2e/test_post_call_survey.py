@@ -1,0 +1,104 @@
+"""The post-call survey, end to end: a SIPp caller talks to a baresip agent, the agent
+hangs up, and the caller, still on the line (Dial's `g` in cc-connect), rates two
+questions on the keypad; a wrong key is asked again. A second caller hangs up at the
+survey instead. The console's CSAT report shows both against that agent and queue:
+one response of two offered, both ratings satisfied.
+
+Timeline of the answering caller (seconds after the IVR answers): the menu key at
+about 1; the agent answers at about 1.5 and hangs up a second later; the survey's first
+question (a beep, then up to 6 s for the key) is on from about 2.7 to 9; "4" at about
+5.4, "9" (not a rating: asked again) at 6.8, "5" at 8.2; then thanks and goodbye.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from callcenter.adapters.db.models import CallRow, SurveyResultRow
+from callcenter.simulate.procs import wait_for
+from callcenter.simulate.softphone import Softphone
+from tests.e2e.conftest import CallCenter, PlacedCall
+from tests.e2e.sites import one_queue_site, quiet_queue
+
+pytestmark = pytest.mark.e2e
+
+SURVEY: dict[str, Any] = {
+    "enabled": True,
+    "questions": [{"prompt": "beep"}, {"prompt": "beep"}],
+    "timeout": 6,
+    "retry_prompt": "beep",
+    "opt_in_prompt": "beep",
+    "thanks_prompt": "vm-goodbye",
+}
+
+
+def answered_then_agent_hangs_up(phone: Softphone, placed: PlacedCall) -> None:
+    seen = len(phone.events)
+    phone.wait_event("CALL_INCOMING", 15, after=seen)
+    phone.accept()
+    phone.wait_event("CALL_ESTABLISHED", 5, after=seen)
+    time.sleep(1.0)
+    phone.hangup()
+    phone.wait_event("CALL_CLOSED", 5, after=seen)
+
+
+def survey_of(center: CallCenter, number: str) -> tuple[CallRow, SurveyResultRow]:
+    (call,) = center.rows(CallRow, CallRow.caller_number.contains(number))
+
+    def stored() -> list[SurveyResultRow]:
+        return center.rows(SurveyResultRow, SurveyResultRow.call_id == call.id)
+
+    (row,) = wait_for(stored, 10, f"the survey of {number} stored")
+    return call, row
+
+
+def test_a_caller_rates_the_call_after_the_agent_hangs_up_another_hangs_up_instead(
+    callcenter: CallCenter,
+) -> None:
+    center = callcenter
+    queue = quiet_queue("support", requirements={"support": 1}, survey=SURVEY)
+    center.load_site(one_queue_site("ann", queue=queue))
+    phone = center.softphone(center.account("ann"))
+    center.login("ann")
+    center.wait_available("ann")
+
+    rates = center.place_call([1000, "1", 4000, "4", 1000, "9", 1000, "5"], "+15550301")
+    answered_then_agent_hangs_up(phone, rates)
+    result = rates.finish(40)  # the caller waits for the BYE after the thanks
+    assert (result.successful, result.failed) == (1, 0), result.log
+    center.wait_no_calls(15)
+    center.wait_available("ann", timeout=20)
+
+    leaves = center.place_call([1000, "1", 4000], "+15550302", end="bye")
+    answered_then_agent_hangs_up(phone, leaves)
+    result = leaves.finish(40)
+    assert (result.successful, result.failed) == (1, 0), result.log
+    center.wait_no_calls(15)
+
+    call, rated = survey_of(center, "5550301")
+    assert (rated.queue, rated.agent, rated.scores, rated.responded) == (
+        "support", "ann", [4, 5], True,
+    )  # fmt: skip
+    assert call.outcome == "completed" and call.agent == "ann"
+    _, gone = survey_of(center, "5550302")
+    assert (gone.agent, gone.scores, gone.responded) == ("ann", [None, None], False)
+
+    # The console's report: that agent and queue, one response of two offered.
+    web = center.controller.web
+    assert web is not None
+    client = web.app.test_client()  # type: ignore[attr-defined]
+    token = center.controller.users.create_token("csat-supervisor", "supervisor")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    today = center.controller.reports.zone.local(time.time()).date().isoformat()
+    answer = client.get(f"/api/reports/csat?from={today}&to={today}")
+    assert answer.status_code == 200, answer.get_json()
+    found = answer.get_json()
+    (agent,) = found["agents"]
+    (queue_row,) = found["queues"]
+    assert agent["agent"] == "ann" and queue_row["queue"] == "support"
+    for row in (agent, queue_row, found["totals"]):
+        assert (row["offered"], row["responded"], row["response_rate"]) == (2, 1, 0.5), row
+        assert (row["ratings"], row["csat"], row["mean_score"]) == (2, 1.0, 4.5), row
