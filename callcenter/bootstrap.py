@@ -246,7 +246,7 @@ class CallCenter:
         # The inbound use case behind the FastAGI routes of dialplan/route.conf; the
         # post-call survey runs in the dial-result route once the agent hangs up.
         surveys = Surveys(
-            self.survey_results, self.queues, self.timers.clock, self.recordings.comment_paths
+            self.notifier, self.queues, self.timers.clock, self.recordings.comment_paths
         )
         self.inbound = Inbound(
             self.acd, self.calls, self.flows, self.queues, self.notifier,
@@ -272,6 +272,10 @@ class CallCenter:
             self.records,
             self.timers.clock,
             zone,
+            # Today's post-call surveys, read once at start (then SurveyFinished events).
+            survey_history=lambda since: SurveyRepository(self.storage.sessions).between(
+                since, self.timers.clock() + 3600
+            ),
         )
         # Screen pops and wrap-up; CRM webhooks get every call event, and follow the
         # settings whenever an administrator saves them.

@@ -181,6 +181,17 @@ class CallDataChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SurveyFinished(Event):
+    """A post-call survey is over (core/survey.py): rated, partly, or the caller hung up."""
+
+    call_id: str
+    queue: str
+    agent: str
+    scores: tuple[int | None, ...]  # one per question; None: skipped or never asked
+    comment: str = ""  # the recorded comment, relative to the recordings folder
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallbackRequested(Event):
     """A caller kept their place (keep-place), or a callback was booked (scheduled)."""
 

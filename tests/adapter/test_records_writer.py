@@ -13,7 +13,15 @@ from callcenter.adapters.db.records_writer import RecordWriter
 from callcenter.core import events as ev
 
 T = 1_760_000_000.0
-TABLES = ("calls", "call_events", "wait_estimates", "agent_status", "agent_state_log", "recordings")
+TABLES = (
+    "calls",
+    "call_events",
+    "wait_estimates",
+    "agent_status",
+    "agent_state_log",
+    "recordings",
+    "survey_results",
+)
 
 
 def answered_call(call: str, agent: str, at: float) -> list[ev.Event]:
@@ -64,6 +72,9 @@ def answered_call(call: str, agent: str, at: float) -> list[ev.Event]:
         ),
         ev.RecordingStopped(at=at + 12, call_id=call),
         ev.RecordingStopped(at=at + 13, call_id=call),  # a second stop changes nothing
+        ev.SurveyFinished(
+            at=at + 12, call_id=call, queue="sales", agent=agent, scores=(5, None),
+        ),
         ev.CallEnded(at=at + 12, call_id=call, unique_id=uid, outcome="talking"),
         ev.AgentStateChanged(
             at=at + 12, agent=agent, state="wrap_up", call_id=call, previous="on_call",
@@ -220,4 +231,9 @@ def test_rows_of_every_event_kind(database_url: str) -> None:
     assert len(rows["agent_state_log"]) == 8
     recordings = {row["call_id"]: row for row in rows["recordings"]}
     assert recordings["c1"]["ended_at"] == T + 12
+    surveys = {row["call_id"]: row for row in rows["survey_results"]}
+    assert (surveys["c1"]["agent"], surveys["c1"]["queue"], surveys["c1"]["at"]) == (
+        "amy", "sales", T + 12,
+    )  # fmt: skip
+    assert (surveys["c1"]["scores"], surveys["c1"]["responded"]) == ([5, None], True)
     assert recordings["c1"]["mutes"] == [[1.0, 2.5], [3.0, 4.0]]

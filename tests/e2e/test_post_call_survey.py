@@ -102,3 +102,9 @@ def test_a_caller_rates_the_call_after_the_agent_hangs_up_another_hangs_up_inste
     for row in (agent, queue_row, found["totals"]):
         assert (row["offered"], row["responded"], row["response_rate"]) == (2, 1, 0.5), row
         assert (row["ratings"], row["csat"], row["mean_score"]) == (2, 1.0, 4.5), row
+
+    # The wallboard's tile for the queue: today's CSAT.
+    tiles = client.get("/api/wallboard").get_json()["queues"]
+    (tile,) = [t for t in tiles if t["queue"] == "support"]
+    survey = tile["survey_today"]
+    assert (survey["offered"], survey["responded"], survey["csat"]) == (2, 1, 1.0), survey

@@ -65,7 +65,6 @@ from tests.fakes.repositories import (
     FakeCallRecords,
     FakeDialerStore,
     FakeDialRefusals,
-    FakeSurveyResults,
 )
 
 # Tuesday 17 June 2025, 15:00 UTC: 11:00 in New York, inside every default calling window.
@@ -116,9 +115,8 @@ class Center:
         self.fallback = FallbackQueues(self.pbx, self.agents, self.queues)
         self.supervision = Supervision(self.pbx, {}, self.channels, self.calls, self.timers)
         self._build_callbacks()
-        self.survey_results = FakeSurveyResults()
         self.surveys = Surveys(
-            self.survey_results, self.queues, self.timers.clock, self.recordings.comment_paths
+            self.notifier, self.queues, self.timers.clock, self.recordings.comment_paths
         )
         self.inbound = Inbound(
             self.acd, self.calls, self.flows, self.queues, self.notifier,

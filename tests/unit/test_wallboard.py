@@ -6,10 +6,12 @@ import math
 
 import pytest
 
+from callcenter.core import events as ev
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.state import CallState
 from callcenter.core.stats import fold_legs, queue_figures
+from callcenter.core.survey import SurveyResult
 from callcenter.services.console.wallboard_legs import record_of
 from callcenter.services.console.wallboard_snapshot import QueueBoard, WallboardOut
 from tests.unit.wallboard_support import (
@@ -194,3 +196,20 @@ def test_pushes_carry_only_the_series_points_that_changed() -> None:
     r.publish(queued("c1", "support", T0 + 5))  # a late event about 09:00
     r.publish(answered("c1", "support", "alice", T0 + 8, 3))
     assert r.board.update().series.start == 540
+
+
+def test_todays_csat_per_queue_from_survey_events_and_from_storage_at_start() -> None:
+    r = rig()
+    (support,) = [q for q in r.board.snapshot().queues if q.queue == "support"]
+    assert support.survey_today is None  # no survey on the queue, none offered
+    yesterday = SurveyResult("old", T0 - 86400, "support", "alice", (1,))
+    r.board.rebuild_surveys([yesterday, SurveyResult("c0", T0 - 60, "support", "alice", (5,))])
+    r.publish(ev.SurveyFinished(at=T0, call_id="c1", queue="support", agent="alice", scores=(4, 2)))
+    r.publish(ev.SurveyFinished(at=T0, call_id="c2", queue="support", agent="bob", scores=(None,)))
+    (support,) = [q for q in r.board.snapshot().queues if q.queue == "support"]
+    survey = support.survey_today
+    assert survey is not None
+    assert (survey.offered, survey.responded) == (3, 2)
+    assert survey.csat == pytest.approx(2 / 3) and survey.response_rate == pytest.approx(2 / 3)
+    (sales,) = [q for q in r.board.snapshot().queues if q.queue == "sales"]
+    assert sales.survey_today is None

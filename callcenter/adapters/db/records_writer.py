@@ -70,8 +70,9 @@ STATUS = table("agent_status")
 STATE_LOG = table("agent_state_log")
 RECORDINGS = table("recordings")
 PROGRESS = table("records_progress")
+SURVEYS = table("survey_results")
 # Gathered (rows.add) and sent at the end in this order: calls first, their rows after.
-GATHERED = (CALLS, EVENTS, WAITS, STATE_LOG)
+GATHERED = (CALLS, EVENTS, WAITS, STATE_LOG, SURVEYS)
 
 # Changes that read the row they change; the rest are plain Rows.update.
 _FIRST = CALLS.c.enqueued_at
@@ -138,6 +139,7 @@ class RecordWriter:
             ev.CallDataChanged: self._data_changed,
             ev.CallbackRequested: self._callback_requested,
             ev.CallbackAttempted: self._callback_attempted,
+            ev.SurveyFinished: self._survey,
         }
 
     # -- life ------------------------------------------------------------------------
@@ -658,6 +660,14 @@ class RecordWriter:
         if row.mutes and row.mutes[-1][1] is None:
             values["mutes"] = [*row.mutes[:-1], [row.mutes[-1][0], offset]]
         self._set_recording(rows, row.id, **values)
+
+    @staticmethod
+    def _survey(rows: Rows, e: ev.SurveyFinished) -> None:
+        rows.add(
+            SURVEYS, call_id=e.call_id, at=e.at, queue=e.queue, agent=e.agent,
+            scores=list(e.scores), responded=any(s is not None for s in e.scores),
+            comment=e.comment,
+        )  # fmt: skip
 
     def _callback_requested(self, rows: Rows, e: ev.CallbackRequested) -> None:
         if not e.call_id:

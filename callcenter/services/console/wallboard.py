@@ -29,9 +29,10 @@ from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState, meets
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallState
-from callcenter.core.events import Event
+from callcenter.core.events import Event, SurveyFinished
 from callcenter.core.model import SipAccount
 from callcenter.core.stats import CallEventRecord
+from callcenter.core.survey import SurveyResult, figures
 from callcenter.services.console.wallboard_legs import LegBook, add_figures, record_of
 from callcenter.services.console.wallboard_series import (
     MINUTE,
@@ -50,6 +51,7 @@ from callcenter.services.console.wallboard_snapshot import (
     QueueSeries,
     RecordsOut,
     Series,
+    SurveyOut,
     WallboardOut,
 )
 from callcenter.services.queues import QueueDirectory
@@ -63,6 +65,7 @@ MARGIN = 0.05  # wake a little after a deadline, so the figure has surely change
 
 Publisher = Callable[[WallboardOut], None]
 History = Callable[[float], list[CallEventRecord]]
+SurveyHistory = Callable[[float], list[SurveyResult]]  # surveys offered since that instant
 
 
 class AgentSource(Protocol):
@@ -89,7 +92,10 @@ class Wallboard:
         clock: Callable[[], float],
         zone: tzinfo | None,
         coalesce: float = 0.15,
+        survey_history: SurveyHistory | None = None,
     ) -> None:
+        self._survey_history = survey_history
+        self._surveys: dict[str, list[SurveyResult]] = defaultdict(list)  # today's, per queue
         self._agents = agents
         self._names = names
         self._calls = calls
@@ -119,6 +125,9 @@ class Wallboard:
         self._loop = asyncio.get_running_loop()
         records = await asyncio.to_thread(self._history, self._book.day_start)
         self.rebuild(records)
+        if self._survey_history is not None:
+            surveys = await asyncio.to_thread(self._survey_history, self._book.day_start)
+            self.rebuild_surveys(surveys)
         self._arm_wake(self._clock())
 
     def rebuild(self, records: list[CallEventRecord]) -> None:
@@ -133,6 +142,11 @@ class Wallboard:
         peaks = {q: waiting_peaks(w, self._book.day_start, minutes) for q, w in waits.items()}
         self._peaks.reset(peaks, {queue: points[-1] for queue, points in peaks.items()})
 
+    def rebuild_surveys(self, results: list[SurveyResult]) -> None:
+        for result in results:
+            if result.at >= self._book.day_start:
+                self._surveys[result.queue].append(result)
+
     def stop(self) -> None:
         for handle in (self._pending, self._wake):
             if handle is not None:
@@ -144,6 +158,10 @@ class Wallboard:
         record = record_of(event)
         if record is not None:
             self._book.add(record)
+        elif isinstance(event, SurveyFinished) and event.at >= self._book.day_start:
+            self._surveys[event.queue].append(
+                SurveyResult(event.call_id, event.at, event.queue, event.agent, event.scores)
+            )
         self.changed()
 
     def changed(self) -> None:
@@ -242,6 +260,11 @@ class Wallboard:
                         self._book.figures_since(name, target, now - RECENT, now)
                     ),
                     agents=self._agent_counts(settings.to_config().requirements_at(math.inf)),
+                    survey_today=(
+                        SurveyOut.of(figures(self._surveys.get(name, [])))
+                        if settings.survey.enabled or name in self._surveys
+                        else None
+                    ),
                 )
             )
             series.append(
@@ -265,6 +288,7 @@ class Wallboard:
         self._book.roll(day_start)
         self._next_day = next_midnight(day_start, self._zone)
         self._peaks.new_day()
+        self._surveys.clear()
         self._sent = {}
 
     def _agent_counts(self, requirements: Mapping[str, int]) -> AgentCounts:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.core.stats import Figures
+from callcenter.core.survey import CsatFigures
 
 
 class FiguresOut(BaseModel):
@@ -37,6 +38,26 @@ class FiguresOut(BaseModel):
         return cls.model_validate(figures.as_dict())
 
 
+class SurveyOut(BaseModel):
+    """Post-call surveys offered in the period (core/survey.py)."""
+
+    offered: int
+    responded: int
+    response_rate: float | None = Field(description="responded / offered, 0-1")
+    csat: float | None = Field(description="ratings of 4 or 5 / ratings, 0-1")
+    mean_score: float | None
+
+    @classmethod
+    def of(cls, figures: CsatFigures) -> SurveyOut:
+        return cls(
+            offered=figures.offered,
+            responded=figures.responded,
+            response_rate=figures.response_rate,
+            csat=figures.csat,
+            mean_score=figures.mean_score,
+        )
+
+
 class AgentCounts(BaseModel):
     """Logged-in agents whose skills meet the queue's requirements (after relaxation)."""
 
@@ -57,6 +78,9 @@ class QueueBoard(BaseModel):
     today: FiguresOut = Field(description="legs offered since local midnight")
     last_30_min: FiguresOut = Field(description="legs offered in the last 30 minutes")
     agents: AgentCounts
+    survey_today: SurveyOut | None = Field(
+        None, description="post-call surveys since local midnight; null: the queue has none"
+    )
 
 
 class AgentBoard(BaseModel):

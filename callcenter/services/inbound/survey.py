@@ -5,20 +5,21 @@ inside Asterisk); a wrong key or none: the retry prompt and the question once
 more, then it is skipped. Then the comment, if the queue records one, and the
 thanks. A caller who hangs up ends the survey where it is; whatever was rated
 by then is kept. The result is stored in every case (offered, responded or
-not), off the loop; a storage failure is logged and never reaches the caller.
+not) by the call records (SurveyFinished: adapters/db/records_writer.py), which keep
+it while the database is away; the wallboard counts it live.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
 from callcenter.core.calls.live import LiveCall
-from callcenter.core.survey import SurveyResult, SurveySettings, rating
+from callcenter.core.events import SurveyFinished
+from callcenter.core.survey import SurveySettings, rating
+from callcenter.services.notify import Notifier
 from callcenter.services.ports import CallerLine
 from callcenter.services.queues import QueueDirectory
-from callcenter.services.repositories import SurveyResults
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,12 @@ class HungUp(Exception):
 class Surveys:
     def __init__(
         self,
-        results: SurveyResults,
+        notifier: Notifier,
         queues: QueueDirectory,
         clock: Callable[[], float],
         comment_path: Callable[[str], tuple[str, str]] | None = None,
     ) -> None:
-        self.results = results
+        self.notifier = notifier
         self.queues = queues
         self.clock = clock
         # (the call's recording's relative path) -> (Asterisk's path without the
@@ -57,8 +58,8 @@ class Surveys:
             return ()
         return (settings.survey.opt_in_prompt,)
 
-    async def run(self, line: CallerLine, call: LiveCall) -> SurveyResult | None:
-        """Ask ``call``'s caller the queue's survey and store what they said."""
+    async def run(self, line: CallerLine, call: LiveCall) -> SurveyFinished | None:
+        """Ask ``call``'s caller the queue's survey; publish what they said."""
         survey = self.wanted(call)
         if survey is None:
             return None
@@ -74,15 +75,17 @@ class Surveys:
         except HungUp:
             pass
         skipped = len(survey.questions) - len(scores)
-        result = SurveyResult(
-            call.call_id, at, call.queue, call.agent, (*scores, *[None] * skipped), comment
+        finished = SurveyFinished(
+            at=at,
+            call_id=call.call_id,
+            queue=call.queue,
+            agent=call.agent,
+            scores=(*scores, *[None] * skipped),
+            comment=comment,
         )
-        try:
-            await asyncio.to_thread(self.results.add, result)
-        except Exception:
-            log.exception("call %s: survey result not stored", call.call_id)
-        log.info("call %s: survey %s", call.call_id, result.scores)
-        return result
+        log.info("call %s: survey %s", call.call_id, finished.scores)
+        self.notifier.publish(finished)
+        return finished
 
     @staticmethod
     async def _ask(line: CallerLine, survey: SurveySettings, prompt: str) -> int | None:

@@ -7,8 +7,8 @@ from typing import Any
 
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.dialplan import Decision, Status
+from callcenter.core.events import SurveyFinished
 from callcenter.core.queues import QueueSettings
-from callcenter.core.survey import SurveyResult
 from tests.fakes.center import RECORDINGS, Center
 from tests.fakes.pbx import FakeCallerLine
 
@@ -50,8 +50,10 @@ async def test_the_caller_rates_each_question_and_hears_thanks(center: Center) -
     assert line.heard("rate") == [(("custom/q-agent",),), (("custom/q-solved",),)]
     assert line.heard("play") == [(("custom/thanks",),)]
     assert line.decisions == [Decision(Status.HANGUP)]
-    (stored,) = center.survey_results.rows
-    assert stored == SurveyResult(call.call_id, center.now, "support", "agent1", (4, 5))
+    (stored,) = center.of(SurveyFinished)
+    assert stored == SurveyFinished(
+        at=center.now, call_id=call.call_id, queue="support", agent="agent1", scores=(4, 5)
+    )
 
 
 async def test_a_wrong_key_or_none_is_asked_once_more_then_the_question_is_skipped(
@@ -64,23 +66,23 @@ async def test_a_wrong_key_or_none_is_asked_once_more_then_the_question_is_skipp
     assert [step[0] for step in line.heard("rate")] == [
         ("custom/q-agent",), again, ("custom/q-solved",), ("custom/sorry", "custom/q-solved"),
     ]  # fmt: skip
-    (stored,) = center.survey_results.rows
-    assert stored.scores == (3, None) and stored.responded
+    (stored,) = center.of(SurveyFinished)
+    assert stored.scores == (3, None)
 
 
 async def test_a_caller_who_hangs_up_instead_is_stored_as_not_responded(center: Center) -> None:
     call = await talked(center)
     line = FakeCallerLine(survey_keys=[None])
     await agent_hangs_up(center, call, line)
-    (stored,) = center.survey_results.rows
-    assert stored.scores == (None, None) and not stored.responded
+    (stored,) = center.of(SurveyFinished)
+    assert stored.scores == (None, None)
     assert line.heard("play") == []  # no thanks to a caller who is gone
 
 
 async def test_a_hang_up_after_the_first_rating_keeps_it(center: Center) -> None:
     call = await talked(center)
     await agent_hangs_up(center, call, FakeCallerLine(survey_keys=["2", None]))
-    assert center.survey_results.rows[0].scores == (2, None)
+    assert center.of(SurveyFinished)[0].scores == (2, None)
 
 
 async def test_a_comment_is_recorded_beside_the_calls_recording(center: Center) -> None:
@@ -89,14 +91,14 @@ async def test_a_comment_is_recorded_beside_the_calls_recording(center: Center) 
     await agent_hangs_up(center, call, line)
     inner = f"{RECORDINGS}/2026/12/07/call0001-comment"
     assert line.heard("record_comment") == [("custom/comment", inner, 30)]
-    assert center.survey_results.rows[0].comment == "2026/12/07/call0001-comment.wav"
+    assert center.of(SurveyFinished)[0].comment == "2026/12/07/call0001-comment.wav"
 
 
 async def test_no_survey_on_a_queue_without_one(center: Center) -> None:
     call = await talked(center, {"enabled": False})
     line = FakeCallerLine(survey_keys=["5"])
     await agent_hangs_up(center, call, line)
-    assert line.heard("rate") == [] and center.survey_results.rows == []
+    assert line.heard("rate") == [] and center.of(SurveyFinished) == []
 
 
 async def test_no_survey_when_the_agent_did_not_answer(center: Center) -> None:
@@ -107,7 +109,7 @@ async def test_no_survey_when_the_agent_did_not_answer(center: Center) -> None:
     await center.dial_end(caller, await center.ring(caller, "agent1"), "NOANSWER")
     line = FakeCallerLine(survey_keys=["5"])
     await center.inbound.ring_ended(line, caller.unique_id, "NOANSWER")
-    assert line.heard("rate") == [] and center.survey_results.rows == []
+    assert line.heard("rate") == [] and center.of(SurveyFinished) == []
 
 
 async def test_the_opt_in_is_played_before_the_caller_joins_the_line(center: Center) -> None:
