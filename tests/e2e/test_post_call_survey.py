@@ -2,7 +2,8 @@
 hangs up, and the caller, still on the line (Dial's `g` in cc-connect), rates two
 questions on the keypad; a wrong key is asked again. A second caller hangs up at the
 survey instead. The console's CSAT report shows both against that agent and queue:
-one response of two offered, both ratings satisfied.
+one response of two offered, both ratings satisfied; so does the wallboard. In headless
+Chromium, a supervisor sees surveys on the reports page and on the wallboard's tile.
 
 Timeline of the answering caller (seconds after the IVR answers): the menu key at
 about 1; the agent answers at about 1.5 and hangs up a second later; the survey's first
@@ -16,11 +17,16 @@ import time
 from typing import Any
 
 import pytest
+from selenium import webdriver
 
 from callcenter.adapters.db.models import CallRow, SurveyResultRow
+from callcenter.core.events import SurveyFinished
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
+from tests.e2e.browser import log_in, screenshot
 from tests.e2e.conftest import CallCenter, PlacedCall
+from tests.e2e.console import PASSWORD, add_user, poll, text
+from tests.e2e.console import console as console
 from tests.e2e.sites import one_queue_site, quiet_queue
 
 pytestmark = pytest.mark.e2e
@@ -108,3 +114,42 @@ def test_a_caller_rates_the_call_after_the_agent_hangs_up_another_hangs_up_inste
     (tile,) = [t for t in tiles if t["queue"] == "support"]
     survey = tile["survey_today"]
     assert (survey["offered"], survey["responded"], survey["csat"]) == (2, 1, 1.0), survey
+
+
+def test_a_supervisor_sees_csat_on_the_reports_page_and_the_wallboard(
+    console: CallCenter, browser: webdriver.Chrome
+) -> None:
+    center = console
+    queue = quiet_queue("support", requirements={"support": 1}, survey=SURVEY)
+    center.load_site(one_queue_site("ann", queue=queue))
+    add_user(center, "sue", "supervisor")
+    log_in(browser, center.base_url, "sue", PASSWORD)
+    browser.get(f"{center.base_url}/wallboard")
+    poll(lambda: text(browser, "#wb-status") == "Live", 10, "the wallboard live")
+    tile = '[data-queue="support"] [data-field="csat"]'
+    poll(lambda: text(browser, tile) == "\u2013", 10, "no surveys yet (a dash)")
+
+    # Surveys as the dial-result route reports them: the records writer stores them,
+    # the wallboard counts them live.
+    now = time.time()
+    for call_id, scores in (("s1", (5, 4)), ("s2", (2, None)), ("s3", (None, None))):
+        finished = SurveyFinished(
+            at=now, call_id=call_id, queue="support", agent="ann", scores=scores
+        )
+        center.get(lambda c, e=finished: c.notifier.publish(e))
+    try:
+        poll(lambda: text(browser, tile) == "67 % (2/3)", 10, "today's CSAT on the tile")
+    except AssertionError:
+        screenshot(browser, "csat-wallboard")
+        raise
+    assert center.controller.records.flush(10)
+
+    browser.get(f"{center.base_url}/reports")  # today, in the site's zone
+    try:
+        poll(lambda: "support" in text(browser, "#csat-queues tbody"), 15, "the CSAT section")
+    except AssertionError:
+        screenshot(browser, "csat-reports")
+        raise
+    # Queue, offered, responded, response rate, ratings, CSAT, mean rating.
+    row = text(browser, "#csat-queues tbody").split()
+    assert row == ["support", "3", "2", "66.7", "%", "3", "66.7", "%", "3.67"], row

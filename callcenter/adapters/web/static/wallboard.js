@@ -60,7 +60,7 @@
     put(field('aht'), duration(t.aht_seconds));
     for (const state of STAFF) put(field(`agents_${state}`), String(q.agents[state]));
     const survey = q.survey_today; // null: the queue has no post-call survey
-    put(field('csat'), survey ? `${percent(survey.csat)} (${survey.responded}/${survey.offered})` : DASH);
+    put(field('csat'), survey && survey.offered ? `${percent(survey.csat)} (${survey.responded}/${survey.offered})` : DASH);
   }
   function renderQueues() {
     const box = $('wb-queues');
