@@ -380,7 +380,8 @@ class Voicemails(Protocol):
 
 
 class SurveyResults(Protocol):
-    """Post-call surveys offered (core/survey.py), one per call."""
+    """Post-call surveys offered (core/survey.py), one per call. The controller writes
+    them through the call records (SurveyFinished); ``add`` writes the same row directly."""
 
     def add(self, result: SurveyResult) -> int: ...
 
