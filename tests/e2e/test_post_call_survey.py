@@ -9,11 +9,15 @@ Timeline of the answering caller (seconds after the IVR answers): the menu key a
 about 1; the agent answers at about 1.5 and hangs up a second later; the survey's first
 question (a beep, then up to 6 s for the key) is on from about 2.7 to 9; "4" at about
 5.4, "9" (not a rating: asked again) at 6.8, "5" at 8.2; then thanks and goodbye.
+A third test leaves a spoken comment after the ratings (Record() beside the call's
+recording).
 """
 
 from __future__ import annotations
 
 import time
+import wave
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +27,7 @@ from callcenter.adapters.db.models import CallRow, SurveyResultRow
 from callcenter.core.events import SurveyFinished
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
+from callcenter.simulate.voices import greeting_pcap
 from tests.e2e.browser import log_in, screenshot
 from tests.e2e.conftest import CallCenter, PlacedCall
 from tests.e2e.console import PASSWORD, add_user, poll, text
@@ -153,3 +158,37 @@ def test_a_supervisor_sees_csat_on_the_reports_page_and_the_wallboard(
     # Queue, offered, responded, response rate, ratings, CSAT, mean rating.
     row = text(browser, "#csat-queues tbody").split()
     assert row == ["support", "3", "2", "66.7", "%", "3", "66.7", "%", "3.67"], row
+
+
+def test_a_caller_leaves_a_spoken_comment_after_the_ratings(
+    callcenter: CallCenter, tmp_path: Path
+) -> None:
+    center = callcenter
+    survey = {**SURVEY, "comment_prompt": "beep", "comment_seconds": 6}
+    queue = quiet_queue("support", requirements={"support": 1}, survey=survey)
+    center.load_site(one_queue_site("ann", queue=queue))
+    phone = center.softphone(center.account("ann"))
+    center.login("ann")
+    center.wait_available("ann")
+
+    # "5" at about 7.2 s; the comment's beep and Record's own at about 7.7; the caller
+    # speaks from about 8.7 (then silence: Record stops after 3 s of it, or at 6 s).
+    speech = greeting_pcap(
+        "The agent was very helpful, thank you.", tmp_path / "voices" / "comment.pcap", 4.0
+    )
+    steps: list[str | int | Path] = [1000, "1", 4000, "4", 1000, "5", 1500, speech, 2000]
+    placed = center.place_call(steps, "+15550303")
+    answered_then_agent_hangs_up(phone, placed)
+    result = placed.finish(40)
+    assert (result.successful, result.failed) == (1, 0), result.log
+    center.wait_no_calls(15)
+
+    call, row = survey_of(center, "5550303")
+    assert row.scores == [4, 5] and row.comment, row.comment
+    assert row.comment.endswith(f"/{call.id}-comment.wav"), row.comment  # YYYY/MM/DD/...
+    path = center.controller.recordings.host_path(row.comment)
+    wait_for(path.exists, 10, f"the comment {path}")
+    with wave.open(str(path)) as wav:
+        seconds = wav.getnframes() / wav.getframerate()
+    assert 1.5 <= seconds <= 7, seconds
+    print(f"comment recorded: {seconds:.2f} s")
