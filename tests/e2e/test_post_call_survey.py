@@ -46,14 +46,17 @@ SURVEY: dict[str, Any] = {
 }
 
 
-def answered_then_agent_hangs_up(phone: Softphone, placed: PlacedCall) -> None:
+def answered_then_agent_hangs_up(center: CallCenter, phone: Softphone, placed: PlacedCall) -> int:
+    """The agent answers and hangs up a second later; the FastAGI round trips so far."""
     seen = len(phone.events)
     phone.wait_event("CALL_INCOMING", 15, after=seen)
     phone.accept()
     phone.wait_event("CALL_ESTABLISHED", 5, after=seen)
+    trips = int(center.get(lambda c: c.agi.commands))
     time.sleep(1.0)
     phone.hangup()
     phone.wait_event("CALL_CLOSED", 5, after=seen)
+    return trips
 
 
 def survey_of(center: CallCenter, number: str) -> tuple[CallRow, SurveyResultRow]:
@@ -77,14 +80,19 @@ def test_a_caller_rates_the_call_after_the_agent_hangs_up_another_hangs_up_inste
     center.wait_available("ann")
 
     rates = center.place_call([1000, "1", 4000, "4", 1000, "9", 1000, "5"], "+15550301")
-    answered_then_agent_hangs_up(phone, rates)
+    before = answered_then_agent_hangs_up(center, phone, rates)
     result = rates.finish(40)  # the caller waits for the BYE after the thanks
     assert (result.successful, result.failed) == (1, 0), result.log
     center.wait_no_calls(15)
+    # The dial-result session: a GET DATA per question, the retry's Read and read-back,
+    # the thanks, CC_STATUS.
+    trips = int(center.get(lambda c: c.agi.commands)) - before
+    print(f"survey round trips (2 questions, one asked again): {trips}")
+    assert trips <= 6, trips
     center.wait_available("ann", timeout=20)
 
     leaves = center.place_call([1000, "1", 4000], "+15550302", end="bye")
-    answered_then_agent_hangs_up(phone, leaves)
+    answered_then_agent_hangs_up(center, phone, leaves)
     result = leaves.finish(40)
     assert (result.successful, result.failed) == (1, 0), result.log
     center.wait_no_calls(15)
@@ -178,7 +186,7 @@ def test_a_caller_leaves_a_spoken_comment_after_the_ratings(
     )
     steps: list[str | int | Path] = [1000, "1", 4000, "4", 1000, "5", 1500, speech, 2000]
     placed = center.place_call(steps, "+15550303")
-    answered_then_agent_hangs_up(phone, placed)
+    answered_then_agent_hangs_up(center, phone, placed)
     result = placed.finish(40)
     assert (result.successful, result.failed) == (1, 0), result.log
     center.wait_no_calls(15)
