@@ -1,0 +1,138 @@
+"""The desktop's browser phone, in a real headless Chromium with fake media.
+
+Agent "wendy" has only a browser ([sip.agents.wendy] webrtc, tests/e2e/conftest.py):
+her user logs in to the desktop, whose phone panel (JsSIP, served by the console)
+registers over Asterisk's secure WebSocket with the stored digest; she goes ready, a
+SIPp caller queued for her rings in the browser, she answers there, audio flows both
+ways over DTLS-SRTP (Asterisk's own RTP counters), she hangs up in the browser, and
+the call's record says she answered it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+
+from callcenter.adapters.db.models import CallRow
+from callcenter.simulate.voices import greeting_pcap
+from tests.e2e.browser import MEDIA_FLAGS, log_in, new_browser, screenshot
+from tests.e2e.conftest import CallCenter
+from tests.e2e.console import (
+    PASSWORD,
+    add_user,
+    console,  # noqa: F401  (fixture)
+    poll,
+    record_figures,
+    text,
+)
+from tests.e2e.sites import one_queue_site
+
+pytestmark = pytest.mark.e2e
+
+AGENT, NUMBER = "wendy", "5550777"
+SPEECH = "Hello, I am calling about the parcel that never arrived at my door."
+
+
+@pytest.fixture
+def media_browser() -> Iterator[webdriver.Chrome]:
+    """A Chromium with a fake microphone and no permission prompt."""
+    profile = Path(tempfile.mkdtemp(prefix="cc-chromium-"))
+    driver = new_browser(profile, extra=MEDIA_FLAGS)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def phone_state(driver: webdriver.Chrome) -> str:
+    return str(driver.execute_script("return document.getElementById('phone-state').dataset.state"))
+
+
+def agent_channel(center: CallCenter) -> str:
+    channels = center.pbx.cli("core show channels concise")
+    found = [line.split("!")[0] for line in channels.splitlines() if f"PJSIP/{AGENT}-" in line]
+    return found[0] if found else ""
+
+
+def rtp_counts(center: CallCenter, channel: str) -> tuple[int, int]:
+    """Packets Asterisk received from, and sent to, the browser on this leg
+    (``pjsip show channelstats``: bridge, channel, up time, codec, then the receive
+    count, lost, %, jitter and the transmit count...)."""
+    name = channel.removeprefix("PJSIP/")
+    for line in center.pbx.cli("pjsip show channelstats").splitlines():
+        fields = line.split()
+        if len(fields) >= 9 and fields[1] == name:
+            return int(fields[4]), int(fields[8])
+    return 0, 0
+
+
+def test_an_agent_with_only_a_browser_takes_a_queued_call(
+    console: CallCenter,  # noqa: F811
+    media_browser: webdriver.Chrome,
+    tmp_path: Path,
+) -> None:
+    center, driver = console, media_browser
+    center.load_site(one_queue_site(AGENT))
+    add_user(center, "wanda", "agent", agent=AGENT)
+
+    started = time.monotonic()
+    log_in(driver, center.base_url, "wanda", PASSWORD)
+    poll(lambda: phone_state(driver) == "registered", 20, "the browser phone registered")
+    registered_after = time.monotonic() - started
+    contacts = center.pbx.cli(f"pjsip show aor {AGENT}")
+    assert "transport=ws" in contacts.lower(), contacts  # the browser's WebSocket contact
+    assert driver.find_element(By.ID, "phone-answer").get_attribute("disabled")
+
+    driver.find_element(By.ID, "btn-ready").click()
+    center.wait_available(AGENT, timeout=10)
+
+    speech = greeting_pcap(SPEECH, tmp_path / "voices" / "parcel.pcap")
+    placed = center.place_call([800, "1", speech], NUMBER, "Parcel", end="await")
+    poll(lambda: phone_state(driver) == "ringing", 20, "the call ringing in the browser")
+    rang = time.monotonic()
+    peer = text(driver, "#phone-peer")
+    driver.find_element(By.ID, "phone-answer").click()
+    poll(lambda: phone_state(driver) == "talking", 10, "the call answered in the browser")
+    answer_seconds = time.monotonic() - rang
+    screenshot(driver, "webphone-talking")
+
+    channel = poll(lambda: agent_channel(center), 5, "the browser's channel in Asterisk")
+    pbx = center.controller.pbx
+    assert center.thread.run(pbx.get_var(channel, "CHANNEL(rtp,secure,audio)")) == "1"
+    first = poll(
+        lambda: (lambda c: c if min(c) > 0 else None)(rtp_counts(center, channel)),
+        10,
+        "RTP both ways between Asterisk and the browser",
+    )
+    time.sleep(2)
+    later = rtp_counts(center, channel)
+    # Both directions keep flowing (20 ms packets: about 50 a second each way).
+    assert later[0] - first[0] > 40 and later[1] - first[1] > 40, (first, later)
+
+    placed.wait_listening()
+    driver.find_element(By.ID, "phone-hangup").click()
+    poll(lambda: phone_state(driver) == "registered", 10, "the phone idle after hanging up")
+    result = placed.finish(30)
+    assert (result.successful, result.failed) == (1, 0), result.log
+
+    (row,) = center.rows(CallRow, CallRow.caller_number.contains(NUMBER))
+    assert row.agent == AGENT and row.answered_at is not None, (row.agent, row.outcome)
+    assert row.talk_seconds is not None and row.talk_seconds > 2
+    record_figures(
+        "webphone",
+        {
+            "registered_after_login_s": round(registered_after, 2),
+            "answer_click_to_talking_s": round(answer_seconds, 2),
+            "rtp_rx_tx_2s": [later[0] - first[0], later[1] - first[1]],
+            "outcome": row.outcome,
+            "peer_shown": peer,
+        },
+    )
