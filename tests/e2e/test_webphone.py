@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -74,6 +74,12 @@ def rtp_counts(center: CallCenter, channel: str) -> tuple[int, int]:
     return 0, 0
 
 
+def browser_counts(driver: webdriver.Chrome) -> tuple[int, int]:
+    """Packets the browser received and sent, as its panel shows them (getStats)."""
+    data = driver.execute_script("return {...document.getElementById('phone-media').dataset}")
+    return int(data["in"]), int(data["out"])
+
+
 def test_an_agent_with_only_a_browser_takes_a_queued_call(
     console: CallCenter,  # noqa: F811
     media_browser: webdriver.Chrome,
@@ -112,10 +118,17 @@ def test_an_agent_with_only_a_browser_takes_a_queued_call(
         10,
         "RTP both ways between Asterisk and the browser",
     )
+    in_browser = browser_counts(driver)
     time.sleep(2)
     later = rtp_counts(center, channel)
     # Both directions keep flowing (20 ms packets: about 50 a second each way).
     assert later[0] - first[0] > 40 and later[1] - first[1] > 40, (first, later)
+    # The browser's own counters agree: the caller's audio arrives, the agent's leaves.
+    in_browser_later = poll(
+        lambda: (lambda c: c if min(c) > max(in_browser) + 40 else None)(browser_counts(driver)),
+        5,
+        "the browser's RTP counters rising",
+    )
 
     placed.wait_listening()
     driver.find_element(By.ID, "phone-hangup").click()
@@ -131,8 +144,49 @@ def test_an_agent_with_only_a_browser_takes_a_queued_call(
         {
             "registered_after_login_s": round(registered_after, 2),
             "answer_click_to_talking_s": round(answer_seconds, 2),
-            "rtp_rx_tx_2s": [later[0] - first[0], later[1] - first[1]],
+            "asterisk_rtp_rx_tx_2s": [later[0] - first[0], later[1] - first[1]],
+            "browser_rtp_in_out": [in_browser, in_browser_later],
             "outcome": row.outcome,
             "peer_shown": peer,
         },
     )
+
+
+def test_leaving_the_desktop_takes_the_browser_phone_out_of_routing_at_once(
+    console: CallCenter,  # noqa: F811
+    media_browser: webdriver.Chrome,
+) -> None:
+    center, driver = console, media_browser
+    center.load_site(one_queue_site(AGENT))
+    add_user(center, "wanda", "agent", agent=AGENT)
+    log_in(driver, center.base_url, "wanda", PASSWORD)
+    figures: dict[str, object] = {}
+
+    def ready_then_leave(leave: Callable[[], None], how: str) -> None:
+        poll(lambda: phone_state(driver) == "registered", 20, "the browser phone registered")
+        driver.find_element(By.ID, "btn-ready").click()
+        center.wait_available(AGENT, timeout=10)
+        left = time.monotonic()
+        leave()
+        poll(
+            lambda: not center.get(lambda c: c.agents.available(AGENT)),
+            3,  # not the qualify timeout (15 s + 3 s): the contact goes with its socket
+            f"the agent out of routing once her desktop is {how}",
+        )
+        figures[f"unavailable_after_{how}_s"] = round(time.monotonic() - left, 2)
+        assert "transport=ws" not in center.pbx.cli(f"pjsip show aor {AGENT}").lower()
+
+    # Another page in the same tab (the browser may keep the desktop in its cache).
+    ready_then_leave(lambda: driver.get("about:blank"), "left")
+    driver.get(f"{center.base_url}/desktop")  # back: the phone registers again
+
+    def close_tab() -> None:
+        desk = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        other = driver.current_window_handle
+        driver.switch_to.window(desk)
+        driver.close()
+        driver.switch_to.window(other)
+
+    ready_then_leave(close_tab, "closed")
+    record_figures("webphone-leaving", figures)

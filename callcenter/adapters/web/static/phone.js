@@ -13,8 +13,10 @@
     ringing: 'Ringing', talking: 'On call', unavailable: 'Unavailable',
   };
   let ua = null;
+  let socket = null;
   let session = null; // the one call this phone handles
   let registered = false;
+  let mediaTimer = null;
 
   function show(state, detail) {
     const badge = $('phone-state');
@@ -27,7 +29,30 @@
     $('phone-mute').disabled = state !== 'talking';
   }
 
+  // While talking, what the browser's own RTP counters say: the agent sees that the
+  // caller's audio arrives and hers leaves (a dead path shows as counts that stop).
+  function media() {
+    const pc = session && session.connection;
+    if (!pc) return;
+    pc.getStats().then((report) => {
+      let received = 0;
+      let sent = 0;
+      report.forEach((stat) => {
+        if (stat.kind !== 'audio') return;
+        if (stat.type === 'inbound-rtp') received += stat.packetsReceived || 0;
+        if (stat.type === 'outbound-rtp') sent += stat.packetsSent || 0;
+      });
+      const line = $('phone-media');
+      line.dataset.in = String(received);
+      line.dataset.out = String(sent);
+      line.textContent = `Audio packets in ${received}, out ${sent}`;
+    }).catch(() => {});
+  }
+
   function idle() {
+    clearInterval(mediaTimer);
+    mediaTimer = null;
+    $('phone-media').textContent = '';
     session = null;
     $('phone-peer').textContent = '';
     $('phone-audio').srcObject = null;
@@ -59,7 +84,10 @@
     const from = call.remote_identity;
     $('phone-peer').textContent = from.display_name || from.uri.user || '';
     call.on('peerconnection', (e) => track(e.peerconnection));
-    call.on('confirmed', () => show('talking'));
+    call.on('confirmed', () => {
+      show('talking');
+      mediaTimer = setInterval(media, 1000);
+    });
     call.on('ended', idle);
     call.on('failed', idle);
     show('ringing');
@@ -72,7 +100,7 @@
       show('unavailable', 'The SIP library is not installed on the server.');
       return;
     }
-    const socket = new JsSIP.WebSocketInterface(config.ws_url);
+    socket = new JsSIP.WebSocketInterface(config.ws_url);
     ua = new JsSIP.UA({
       sockets: [socket],
       uri: config.uri,
@@ -109,7 +137,15 @@
     $('phone-mute').setAttribute('aria-pressed', String(!muted));
     $('phone-mute').textContent = muted ? 'Mute' : 'Unmute';
   });
-  window.addEventListener('pagehide', () => { if (ua) ua.stop(); });
+  // Leaving the desktop takes the phone out of routing at once: the un-REGISTER cannot
+  // finish (Asterisk challenges it, and the page is gone), so the socket is closed too,
+  // and Asterisk drops the contact with its WebSocket. A page kept in the browser's
+  // back/forward cache starts afresh when shown again.
+  window.addEventListener('pagehide', () => {
+    if (ua) ua.stop();
+    if (socket) socket.disconnect();
+  });
+  window.addEventListener('pageshow', (event) => { if (event.persisted) window.location.reload(); });
 
   fetch('/api/desktop/phone', { credentials: 'same-origin', cache: 'no-store' })
     .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
