@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from callcenter.adapters.db.models import CallRow
 from callcenter.simulate.voices import greeting_pcap
@@ -32,11 +33,11 @@ from tests.e2e.console import (
     record_figures,
     text,
 )
-from tests.e2e.sites import one_queue_site
+from tests.e2e.sites import one_queue_site, quiet_queue
 
 pytestmark = pytest.mark.e2e
 
-AGENT, NUMBER = "wendy", "5550777"
+AGENT, NUMBER, SECOND = "wendy", "5550777", "5550778"
 SPEECH = "Hello, I am calling about the parcel that never arrived at my door."
 
 
@@ -74,6 +75,17 @@ def rtp_counts(center: CallCenter, channel: str) -> tuple[int, int]:
     return 0, 0
 
 
+def desk_state(driver: webdriver.Chrome) -> str:
+    return str(driver.execute_script("return document.getElementById('state').dataset.state"))
+
+
+def pop_shows(driver: webdriver.Chrome, phase: str) -> bool:
+    return bool(
+        driver.execute_script("return !document.getElementById('pop').hidden")
+        and text(driver, "#pop-phase") == phase
+    )
+
+
 def browser_counts(driver: webdriver.Chrome) -> tuple[int, int]:
     """Packets the browser received and sent, as its panel shows them (getStats)."""
     data = driver.execute_script("return {...document.getElementById('phone-media').dataset}")
@@ -86,7 +98,8 @@ def test_an_agent_with_only_a_browser_takes_a_queued_call(
     tmp_path: Path,
 ) -> None:
     center, driver = console, media_browser
-    center.load_site(one_queue_site(AGENT))
+    queue = quiet_queue("support", requirements={"support": 1}, wrapup=60)
+    center.load_site(one_queue_site(AGENT, queue=queue))
     add_user(center, "wanda", "agent", agent=AGENT)
 
     started = time.monotonic()
@@ -105,6 +118,8 @@ def test_an_agent_with_only_a_browser_takes_a_queued_call(
     poll(lambda: phone_state(driver) == "ringing", 20, "the call ringing in the browser")
     rang = time.monotonic()
     peer = text(driver, "#phone-peer")
+    poll(lambda: pop_shows(driver, "Ringing:"), 5, "the screen pop beside the ringing phone")
+    assert NUMBER in text(driver, "#pop-caller")
     driver.find_element(By.ID, "phone-answer").click()
     poll(lambda: phone_state(driver) == "talking", 10, "the call answered in the browser")
     answer_seconds = time.monotonic() - rang
@@ -136,9 +151,27 @@ def test_an_agent_with_only_a_browser_takes_a_queued_call(
     result = placed.finish(30)
     assert (result.successful, result.failed) == (1, 0), result.log
 
-    (row,) = center.rows(CallRow, CallRow.caller_number.contains(NUMBER))
+    # The desktop's own controls go on as with any phone: wrap-up, then ready again.
+    poll(lambda: pop_shows(driver, "Wrap-up:"), 5, "the wrap-up form")
+    Select(driver.find_element(By.ID, "disposition")).select_by_index(1)
+    driver.find_element(By.ID, "btn-save").click()
+    poll(lambda: desk_state(driver) == "ready", 5, "ready again after the wrap-up")
+
+    # Answering automatically, once ticked; this caller hangs up first.
+    driver.find_element(By.ID, "phone-auto").click()
+    again = center.place_call([800, "2", 3000], SECOND, "Second", end="bye")
+    poll(lambda: phone_state(driver) == "talking", 25, "the second call answered by itself")
+    poll(lambda: phone_state(driver) == "registered", 15, "the phone idle once the caller left")
+    assert again.finish(15).successful == 1
+
+    rows = {
+        r.caller_number: r
+        for r in center.rows(CallRow, CallRow.caller_number.in_([NUMBER, SECOND]))
+    }
+    row = rows[NUMBER]
     assert row.agent == AGENT and row.answered_at is not None, (row.agent, row.outcome)
-    assert row.talk_seconds is not None and row.talk_seconds > 2
+    assert row.talk_seconds is not None and row.talk_seconds > 2 and row.disposition
+    assert rows[SECOND].agent == AGENT and rows[SECOND].answered_at is not None
     record_figures(
         "webphone",
         {
@@ -146,7 +179,7 @@ def test_an_agent_with_only_a_browser_takes_a_queued_call(
             "answer_click_to_talking_s": round(answer_seconds, 2),
             "asterisk_rtp_rx_tx_2s": [later[0] - first[0], later[1] - first[1]],
             "browser_rtp_in_out": [in_browser, in_browser_later],
-            "outcome": row.outcome,
+            "outcomes": {number: r.outcome for number, r in rows.items()},
             "peer_shown": peer,
         },
     )
