@@ -93,6 +93,17 @@ def test_a_browser_agent_gets_https_a_websocket_and_a_webrtc_endpoint(tmp_path: 
     assert (keys / WEBRTC_KEY).stat().st_mode & 0o777 == 0o640
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="root renders for another user only as root")
+def test_a_console_certificate_made_by_root_belongs_to_the_controller(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    os.chown(state, 65534, 65534)  # `service install` hands it to the controller's user
+    render(tmp_path, {"webrtc": True})
+    for path in (state / "tls", state / "tls/console.crt", state / "tls/console.key"):
+        assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534), path
+    assert (state / "tls/console.key").stat().st_mode & 0o777 == 0o600
+
+
 def test_the_site_s_console_certificate_is_the_one_asterisk_serves(tmp_path: Path) -> None:
     own = ensure_certificate(tmp_path / "own")
     etc = render(

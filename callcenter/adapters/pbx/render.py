@@ -322,6 +322,8 @@ class Renderer:
             return
         try:
             console = console_tls(self.settings.web, self.settings.state_dir)
+            if console.generated:
+                self._give_to_controller(console.cert.parent, console.cert, console.key)
             made = ensure_certificate(
                 self.layout.host_dir / "lib" / "keys",
                 self.layout.gid,
@@ -334,6 +336,16 @@ class Renderer:
             raise RenderError(f"the WebRTC certificate: {exc}") from None
         if made:
             self.changed.append(f"lib/keys/{WEBRTC_CERT}")
+
+    def _give_to_controller(self, *paths: Path) -> None:
+        """The console's certificate generated here by root (`pbx up`) belongs to the
+        controller that serves it, the state directory's owner, as if it had made it."""
+        owner = self.settings.state_dir.stat()
+        if os.geteuid() != 0 or owner.st_uid == 0:
+            return
+        for path in paths:
+            if path.stat().st_uid == 0:
+                os.chown(path, owner.st_uid, owner.st_gid)
 
     def render_agents(self, accounts: Iterable[SipAccount]) -> bool:
         """Rewrite only the agents' endpoints; True when they changed."""
