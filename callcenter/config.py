@@ -85,10 +85,12 @@ def _networks(values: list[str]) -> list[str]:
 
 
 class AgentSipSettings(_Section):
-    """One agent's phone, overriding [sip]'s srtp and agent_networks ([sip.agents.NAME])."""
+    """One agent's phone, overriding [sip]'s srtp, agent_networks and webrtc
+    ([sip.agents.NAME])."""
 
     srtp: bool | None = None
     networks: list[str] | None = None
+    webrtc: bool | None = None
 
     @field_validator("networks")
     @classmethod
@@ -117,6 +119,11 @@ class SipSettings(_Section):
     srtp: bool = False
     # Agents' phones may register and call only from these networks (CIDR); empty: any.
     agent_networks: list[str] = []
+    # Agents whose phone is the desktop's browser panel (WebRTC: SIP over a secure
+    # WebSocket on Asterisk's own HTTPS server at webrtc_port, DTLS-SRTP media);
+    # every agent, or per agent in [sip.agents]. The certificate is the console's.
+    webrtc: bool = False
+    webrtc_port: int = Field(8089, ge=1, le=65535)
     agents: dict[str, AgentSipSettings] = {}
 
     @field_validator("bind")
@@ -144,6 +151,8 @@ class SipSettings(_Section):
             raise ValueError("tls_cert and tls_key go together (or neither: one is generated)")
         if self.tls and self.tls_port == self.port:
             raise ValueError("tls_port must differ from port")
+        if self.webrtc_used and self.webrtc_port in (self.port, self.tls_port):
+            raise ValueError("webrtc_port must differ from port and tls_port")
         return self
 
     def srtp_for(self, agent: str) -> bool:
@@ -153,6 +162,15 @@ class SipSettings(_Section):
     def networks_for(self, agent: str) -> list[str]:
         own = self.agents.get(agent)
         return self.agent_networks if own is None or own.networks is None else own.networks
+
+    def webrtc_for(self, agent: str) -> bool:
+        own = self.agents.get(agent)
+        return self.webrtc if own is None or own.webrtc is None else own.webrtc
+
+    @property
+    def webrtc_used(self) -> bool:
+        """Some agent may use the browser phone: Asterisk serves the WebSocket."""
+        return self.webrtc or any(own.webrtc for own in self.agents.values())
 
 
 class PbxSettings(_Section):

@@ -82,6 +82,7 @@ class Controller(CallCenter):
             admin=self.admin, reload=self.reload, campaigns=self.campaigns,
             lead_imports=self.lead_imports, dialer=self.dialer, callbacks=self.callbacks,
             dial_refusals=self.dial_refusals, voicemail=self.voicemail,
+            sip=self.settings.sip,
         )  # fmt: skip
 
     def _start_metrics(self, registry: CollectorRegistry) -> None:

@@ -18,6 +18,8 @@ if [ "$mode" = "--test" ]; then
   # fail2ban: tests/e2e/test_sip_bans.py runs a fail2ban server of its own
   packages+=(postgresql chromium chromium-driver wireshark-common systemd fail2ban)
 fi
+# npm: the desktop's browser phone library (below); Debian's own unless one is installed.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -35,6 +37,16 @@ fi
 root=${CALLCENTER_ASTERISK_ROOT:-/var/cache/callcenter/asterisk-root}
 if ! command -v asterisk >/dev/null; then
   bash deploy/asterisk-root.sh "$root"
+fi
+
+# JsSIP for the desktop's browser phone ([sip] webrtc): a pinned release from the npm
+# registry (callcenter/adapters/web/areas/phone.py names it), served by the console
+# as shipped, no build step.
+jssip=3.12.0
+if ! grep -qs "\"version\": \"$jssip\"" vendor/node_modules/jssip/package.json; then
+  mkdir -p vendor
+  npm install --prefix vendor --no-save --no-package-lock --no-audit --no-fund \
+    --ignore-scripts --loglevel=error "jssip@$jssip" >/dev/null
 fi
 
 # The controller's virtualenv.

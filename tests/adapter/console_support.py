@@ -18,6 +18,7 @@ from callcenter.simulate.console import Console
 # Routes anyone may call. Every other route must say who may use it (@requires).
 PUBLIC = {
     "static",  # the pages' own CSS and JS
+    "phone.jssip",  # the browser phone's SIP library, as installed from the npm registry
     "pages.login",
     "pages.logout",
     "health.health",

@@ -51,10 +51,20 @@ def trust_test_certificate() -> None:
     urllib.request.install_opener(urllib.request.build_opener(handler))
 
 
-def new_browser(profile: Path, trust: Path | None = None) -> webdriver.Chrome:
+# A browser phone's media: Chromium's fake microphone (a beep) instead of a device,
+# no permission prompt, and the far end's audio plays without a user gesture.
+MEDIA_FLAGS = (
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+)  # fmt: skip
+
+
+def new_browser(
+    profile: Path, trust: Path | None = None, extra: tuple[str, ...] = ()
+) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in FLAGS:
+    for flag in (*FLAGS, *extra):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP reports, errors
     spki = spki_sha256(trust or e2e_certificate().cert)

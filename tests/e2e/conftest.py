@@ -48,6 +48,7 @@ from tests.e2e.browser import (
 PORT_BASE = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000"))
 SIP_PORT = PORT_BASE + 60
 SIP_TLS_PORT = PORT_BASE + 61
+WEBRTC_PORT = PORT_BASE + 89  # Asterisk's HTTPS server: the browser phone's WebSocket
 FENCED_NETWORK = "127.0.0.250/32"  # the only source agent "fenced" may use
 CALLER_PORT = PORT_BASE - 9930  # SIPp callers' own SIP port (5070 by default)
 PHONE_PORT = PORT_BASE - 9920  # softphones' SIP port, each on its own address (5080)
@@ -75,10 +76,16 @@ def test_settings(root: Path, database_url: str = "") -> Settings:
             "rtp_start": PORT_BASE + 6000,
             "rtp_end": PORT_BASE + 7999,
             # TLS beside UDP, with a generated certificate; SRTP and an address ACL
-            # only for the agents tests/e2e/test_sip_security.py names.
+            # only for the agents tests/e2e/test_sip_security.py names; a browser
+            # phone for the one tests/e2e/test_webphone.py names.
             "tls": True,
             "tls_port": SIP_TLS_PORT,
-            "agents": {"tina": {"srtp": True}, "fenced": {"networks": [FENCED_NETWORK]}},
+            "webrtc_port": WEBRTC_PORT,
+            "agents": {
+                "tina": {"srtp": True},
+                "fenced": {"networks": [FENCED_NETWORK]},
+                "wendy": {"webrtc": True},
+            },
         },
         database={"url": database_url},
         trunks=[

@@ -23,6 +23,8 @@ from pathlib import Path, PurePosixPath
 from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.prompts import prompt_files
 from callcenter.adapters.pbx.tls import CERT_NAME, KEY_NAME, TlsError, ensure_certificate
+from callcenter.adapters.pbx.webrtc import WEBRTC_CERT, WEBRTC_KEY, http_conf, wss_transport
+from callcenter.adapters.web.certificate import console_tls
 from callcenter.config import NAME_PATTERN, Settings, SipSettings, TrunkSettings
 from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
 from callcenter.core.dialplan import Global, Var
@@ -100,7 +102,11 @@ _ANYWHERE = "0.0.0.0/0.0.0.0,::/0"
 def _endpoint_security(name: str, sip: SipSettings) -> list[str]:
     """SRTP and the address ACL of one agent's endpoint ([sip], [sip.agents.NAME])."""
     lines = []
-    if sip.srtp_for(name):
+    if sip.webrtc_for(name):
+        # A browser (the desktop's phone panel): ICE, AVPF, rtcp-mux and DTLS-SRTP keyed
+        # by the certificate's fingerprint; Asterisk makes its own DTLS certificate.
+        lines += ["webrtc = yes", "dtls_auto_generate_cert = yes"]
+    elif sip.srtp_for(name):
         lines += ["media_encryption = sdes", "media_encryption_optimistic = no"]
     networks = sip.networks_for(name)
     if networks:
@@ -257,6 +263,8 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
         "QUALIFY_TIMEOUT": f"{settings.sip.qualify_timeout:g}",
         "SIP_REALM": SIP_REALM,
         "SIP_TLS": tls_transport(settings, layout),
+        "SIP_WSS": wss_transport(settings.sip),
+        "HTTP_SERVER": http_conf(settings.sip, f"{layout.inner_dir}/lib/keys"),
     }
 
 
@@ -290,6 +298,7 @@ class Renderer:
         return self.changed
 
     def _certificate(self) -> None:
+        self._webrtc_certificate()
         sip = self.settings.sip
         if not sip.tls:
             return
@@ -305,6 +314,38 @@ class Renderer:
             raise RenderError(str(exc)) from None
         if made:
             self.changed.append(f"lib/keys/{CERT_NAME}")
+
+    def _webrtc_certificate(self) -> None:
+        """The console's certificate for Asterisk's HTTPS server ([sip] webrtc): the
+        browser that trusts the console trusts the phone panel's WebSocket too."""
+        if not self.settings.sip.webrtc_used:
+            return
+        try:
+            console = console_tls(self.settings.web, self.settings.state_dir)
+            if console.generated:
+                self._give_to_controller(console.cert.parent, console.cert, console.key)
+            made = ensure_certificate(
+                self.layout.host_dir / "lib" / "keys",
+                self.layout.gid,
+                [],
+                console.cert,
+                console.key,
+                names=(WEBRTC_CERT, WEBRTC_KEY),
+            )
+        except (TlsError, OSError) as exc:
+            raise RenderError(f"the WebRTC certificate: {exc}") from None
+        if made:
+            self.changed.append(f"lib/keys/{WEBRTC_CERT}")
+
+    def _give_to_controller(self, *paths: Path) -> None:
+        """The console's certificate generated here by root (`pbx up`) belongs to the
+        controller that serves it, the state directory's owner, as if it had made it."""
+        owner = self.settings.state_dir.stat()
+        if os.geteuid() != 0 or owner.st_uid == 0:
+            return
+        for path in paths:
+            if path.stat().st_uid == 0:
+                os.chown(path, owner.st_uid, owner.st_gid)
 
     def render_agents(self, accounts: Iterable[SipAccount]) -> bool:
         """Rewrite only the agents' endpoints; True when they changed."""

@@ -76,10 +76,15 @@ def _write(path: Path, data: bytes, gid: int) -> None:
 
 
 def ensure_certificate(
-    keys_dir: Path, gid: int, addresses: list[str], cert: Path | None, key: Path | None
+    keys_dir: Path,
+    gid: int,
+    addresses: list[str],
+    cert: Path | None,
+    key: Path | None,
+    names: tuple[str, str] = (CERT_NAME, KEY_NAME),
 ) -> bool:
-    """The certificate and key in ``keys_dir``; True when they were (re)written."""
-    cert_path, key_path = keys_dir / CERT_NAME, keys_dir / KEY_NAME
+    """The certificate and key in ``keys_dir`` (as ``names``); True when (re)written."""
+    cert_path, key_path = keys_dir / names[0], keys_dir / names[1]
     if cert is not None and key is not None:
         try:
             wanted = (cert.read_bytes(), key.read_bytes())

@@ -17,6 +17,7 @@ from callcenter.adapters.web.areas import (
     health,
     login,
     outbound,
+    phone,
     recordings,
     reports,
     staffing,
@@ -42,6 +43,7 @@ BLUEPRINTS = (
     dial_refusals.api,  # numbers the dial policy refused
     wallboard.pages, wallboard.api,
     desktop.pages, desktop.api,
+    phone.pages, phone.api,  # the desktop's browser phone
     supervisor.pages, supervisor.api,
     recordings.pages, recordings.api,
     reports.pages, reports.api, staffing.api,

@@ -15,7 +15,7 @@ called from the Flask threads directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flask import current_app
@@ -25,6 +25,7 @@ from callcenter.adapters.db.users import UserRepository
 from callcenter.adapters.pbx.voicemail_spool import VoicemailInbox
 from callcenter.adapters.web.bridge import LoopBridge
 from callcenter.adapters.web.hub import Hub
+from callcenter.config import SipSettings
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.state import CallState
 from callcenter.core.channels import Channel
@@ -103,6 +104,7 @@ class ConsoleServices:
     callbacks: Callbacks
     dial_refusals: DialRefusals  # the audit of refused numbers (read from any thread)
     voicemail: VoicemailInbox  # messages left in the queues' boxes (any thread)
+    sip: SipSettings = field(default_factory=SipSettings)  # which agents have a browser phone
 
 
 def services() -> ConsoleServices:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, abort
-from flask import render_template, request
+from flask import make_response, render_template, request
 from pydantic import BaseModel, Field, ValidationError
 
+from callcenter.adapters.web.areas.phone import connect_source
 from callcenter.adapters.web.auth import acting_for, requester, requires
+from callcenter.adapters.web.security import policy
 from callcenter.adapters.web.services import services
 from callcenter.services.console.desktop import NOTES_MAX, Desk, Desktop, WrapUp
 from callcenter.services.console.desktop_pop import ScreenPop
@@ -75,13 +77,21 @@ def _desktop() -> Desktop:
 @requires("agent", page=True)
 def page() -> Any:
     settings = services().desktop_settings.current
-    return render_template(
-        "desktop.html",
-        agent=requester().agent,
-        pause_reasons=settings.pause_reasons,
-        dispositions=settings.dispositions,
-        notes_max=NOTES_MAX,
+    agent = requester().agent
+    webphone = connect_source(agent)  # the browser phone's WebSocket, if this agent has one
+    response = make_response(
+        render_template(
+            "desktop.html",
+            agent=agent,
+            pause_reasons=settings.pause_reasons,
+            dispositions=settings.dispositions,
+            notes_max=NOTES_MAX,
+            webphone=bool(webphone),
+        )
     )
+    if webphone:
+        response.headers["Content-Security-Policy"] = policy(webphone)
+    return response
 
 
 # -- screen pop and wrap-up -----------------------------------------------------------
