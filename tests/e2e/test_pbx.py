@@ -29,20 +29,24 @@ def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _asterisks_for(conf_dir: Path) -> list[int]:
-    """PIDs of Asterisk processes started for this state directory."""
+    """PIDs of Asterisk processes started for this state directory: the system's own
+    (its command line names the directory) or one in the Asterisk root, whose private
+    mount namespace has this directory bind-mounted (other suites' Asterisks run in the
+    same root at the same time, with their own directories)."""
     found = []
+    wanted = str(conf_dir).encode()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-            root = os.readlink(f"/proc/{entry}/root")
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            mounts = Path(f"/proc/{entry}/mountinfo").read_bytes()
+        except OSError:  # gone meanwhile (a process ending reads as EINVAL), or not ours
             continue
         if (
             cmdline
             and cmdline[0].endswith(b"asterisk")
-            and (root != "/" or any(str(conf_dir).encode() in part for part in cmdline))
+            and (any(wanted in part for part in cmdline) or wanted + b" " in mounts)
         ):
             found.append(int(entry))
     return found
