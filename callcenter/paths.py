@@ -7,4 +7,5 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ASTERISK_TEMPLATES = PROJECT_DIR / "asterisk"
 DIALPLAN_DIR = PROJECT_DIR / "dialplan"
+KAMAILIO_TEMPLATES = PROJECT_DIR / "kamailio"
 DEPLOY_DIR = PROJECT_DIR / "deploy"

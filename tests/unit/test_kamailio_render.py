@@ -1,0 +1,89 @@
+"""Kamailio's rendered configuration: the nodes, the trunks, the probing numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from callcenter.adapters.kamailio.render import (
+    KamailioLayout,
+    dispatcher_list,
+    render_config,
+    trunk_test,
+)
+from callcenter.adapters.pbx.render import RenderError
+from callcenter.config import KamailioNode, Settings
+
+
+def _settings(**kamailio: object) -> Settings:
+    return Settings(
+        state_dir=Path("/srv/cc"),
+        kamailio={"nodes": [{"address": "192.0.2.11"}, {"address": "2001:db8::2", "port": 5070}]}
+        | kamailio,
+        trunks=[{"name": "carrier", "match": ["198.51.100.0/24", "203.0.113.7"]}],
+    )
+
+
+def test_nodes_become_dispatcher_set_one() -> None:
+    text = dispatcher_list(
+        [KamailioNode(address="192.0.2.11"), KamailioNode(address="2001:db8::2", port=5070)]
+    )
+    assert text.splitlines()[1:] == ["1 sip:192.0.2.11:5060 0 0", "1 sip:[2001:db8::2]:5070 0 0"]
+
+
+def test_no_node_or_twice_the_same_is_refused() -> None:
+    with pytest.raises(RenderError):
+        dispatcher_list([])
+    with pytest.raises(RenderError):
+        dispatcher_list([KamailioNode(address="192.0.2.1"), KamailioNode(address="192.0.2.1")])
+
+
+def test_only_trunk_networks_may_start_calls() -> None:
+    assert trunk_test(["203.0.113.7", "198.51.100.9/24"]) == (
+        'is_in_subnet("$si", "203.0.113.7/32") || is_in_subnet("$si", "198.51.100.0/24")'
+    )
+    assert trunk_test([]) == "0"
+
+
+def test_script_carries_the_settings() -> None:
+    layout = KamailioLayout(Path("/srv/cc/kamailio"))
+    files = render_config(
+        _settings(
+            bind="192.0.2.1", port=5080, probe_interval=2, probe_threshold=3, failover_ms=900
+        ),
+        layout,
+        "/usr/lib/kamailio/modules",
+    )
+    script = files[layout.config]
+    assert "@@" not in script
+    assert "listen=udp:192.0.2.1:5080" in script
+    assert 'modparam("dispatcher", "ds_ping_interval", 2)' in script
+    assert 'modparam("dispatcher", "ds_probing_threshold", 3)' in script
+    assert 'modparam("tm", "fr_timer", 900)' in script
+    assert "t_set_fr(120000, 900)" in script
+    assert 'is_in_subnet("$si", "198.51.100.0/24")' in script
+    assert 'list_file", "/srv/cc/kamailio/dispatcher.list"' in script
+    assert files[layout.dispatcher_list].count("\n1 sip:") == 2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"bind": "host.example"},
+        {"nodes": [{"address": "node-a"}]},
+        {"nodes": [{"address": '1.2.3.4"; exec'}]},
+        {"port": 0},
+        {"probe_interval": 0},
+    ],
+)
+def test_values_that_could_break_the_script_are_refused(bad: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        _settings(**bad)
+
+
+def test_a_state_folder_with_quotes_is_refused() -> None:
+    layout = KamailioLayout(Path('/srv/"cc'))
+    with pytest.raises(RenderError):
+        render_config(_settings(), layout, "/usr/lib/kamailio/modules")
