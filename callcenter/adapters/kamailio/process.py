@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +39,16 @@ def kamailio_binary() -> str:
     return found
 
 
-def sip_ping(host: str, port: int, timeout: float) -> float | None:
-    """Send one OPTIONS; the round trip in ms of its final answer, or None."""
+def sip_ping(
+    host: str, port: int, timeout: float, sock: socket.socket | None = None
+) -> float | None:
+    """Send one OPTIONS; the round trip in ms of its final answer, or None.
+    ``sock``: a UDP socket to send it from (closed here), else a new one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     target = f"[{host}]" if family == socket.AF_INET6 else host
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        sock.connect((host, port))  # picks the local address the Via names
-        local, local_port = sock.getsockname()[:2]
+    with sock or socket.socket(family, socket.SOCK_DGRAM) as udp:
+        udp.connect((host, port))  # picks the local address the Via names
+        local, local_port = udp.getsockname()[:2]
         local = f"[{local}]" if family == socket.AF_INET6 else local
         branch = "z9hG4bK" + secrets.token_hex(8)
         call_id = secrets.token_hex(12)
@@ -60,11 +64,11 @@ def sip_ping(host: str, port: int, timeout: float) -> float | None:
         ).encode()
         started = time.monotonic()
         deadline = started + timeout
-        sock.send(request)
+        udp.send(request)
         while (left := deadline - time.monotonic()) > 0:
-            sock.settimeout(left)
+            udp.settimeout(left)
             try:
-                data = sock.recv(65535)
+                data = udp.recv(65535)
             except (TimeoutError, OSError):
                 return None
             status = data.split(b"\r\n", 1)[0].split()
@@ -90,10 +94,20 @@ class KamailioStatus:
         return [f"kamailio: {state}", f"sip: {sip}", *([self.nodes] if self.nodes else [])]
 
 
+Pinger = Callable[[str, int, float], "float | None"]
+
+
 class KamailioProcess:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, prefix: Sequence[str] = (), pinger: Pinger = sip_ping
+    ) -> None:
+        """``prefix``: a command Kamailio runs under (e.g. `ip netns exec NAME`, which
+        execs it: the PID stays Kamailio's); ``pinger`` then sends the OPTIONS from
+        where Kamailio can be reached (simulate/kamailio_lab.py)."""
         self.settings = settings
         self.layout = KamailioLayout(settings.state_dir / "kamailio")
+        self.prefix = tuple(prefix)
+        self.pinger = pinger
 
     # -- helpers ---------------------------------------------------------------
     def running_pid(self) -> int | None:
@@ -119,7 +133,7 @@ class KamailioProcess:
         return bind
 
     def ping(self, timeout: float = 1.0) -> float | None:
-        return sip_ping(self._probe_address(), self.settings.kamailio.port, timeout)
+        return self.pinger(self._probe_address(), self.settings.kamailio.port, timeout)
 
     def render(self) -> bool:
         """Write the configuration; True if a file changed."""
@@ -216,7 +230,7 @@ class KamailioProcess:
         started = time.monotonic()
         with open(self.layout.output_file, "ab") as output:
             process = subprocess.Popen(
-                self.command(),
+                [*self.prefix, *self.command()],
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=output,

@@ -1,0 +1,95 @@
+"""Kamailio in front of two Asterisk nodes, each in a network namespace of its own.
+
+SIPp callers send their INVITEs to Kamailio only: the calls are shared across both
+nodes; one node is killed (SIGKILL, by PID): the dispatcher marks it down within
+seconds, every new call placed from the kill on is answered (by the other node,
+after at most one failover), and the calls already up on the surviving node
+carry on to their normal end. Bounded: 10 long calls, 60 short ones, under a
+minute; the namespaces and every process are removed whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from callcenter.simulate.kamailio_lab import KamailioLab, read_setup_times
+from callcenter.simulate.procs import wait_for
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not all(shutil.which(t) for t in ("kamailio", "ip", "sipp")),
+    reason="needs root (network namespaces), kamailio, iproute2 and SIPp",
+)
+
+PORT_BASE = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000"))
+TAG = f"k{PORT_BASE}"  # namespaces of their own per port base: suites never collide
+FAILOVER_MS = 1000
+LONG_CALLS = 10
+LONG_HOLD_MS = 20_000
+NEW_CALLS = 60
+NEW_RATE = 6  # per second: 10 s of calls from the kill on
+
+
+def test_calls_are_shared_and_a_dead_node_is_left_out(tmp_path: Path) -> None:
+    with KamailioLab(TAG, failover_ms=FAILOVER_MS) as lab:
+        first, second = lab.nodes
+        assert sorted(lab.up_nodes()) == sorted(n.address for n in lab.nodes)
+
+        # Long calls, shared across both nodes.
+        long = lab.start_callers(
+            tmp_path, "long", calls=LONG_CALLS, rate=20, hold_ms=LONG_HOLD_MS, timeout=50
+        )
+        wait_for(
+            lambda: sum(node.channels() for node in lab.nodes) == LONG_CALLS,
+            15,
+            "every long call answered",
+            step=0.2,
+        )
+        on_first, on_second = first.channels(), second.channels()
+        assert on_first > 0 and on_second > 0, (on_first, on_second)
+
+        # Kill the first node; new calls start at the same moment.
+        killed = first.kill()
+        fresh = lab.start_callers(
+            tmp_path,
+            "fresh",
+            calls=NEW_CALLS,
+            rate=NEW_RATE,
+            hold_ms=500,
+            port=5071,
+            media_port=6100,
+            timeout=40,
+        )
+        wait_for(
+            lambda: not lab.node_flags().get(first.address, "A").startswith("A"),
+            15,
+            "Kamailio marking the dead node down",
+        )
+        detected = time.monotonic() - killed
+        # The surviving node's calls are all still there.
+        assert second.channels() >= on_second
+
+        result = lab.finish_callers(tmp_path, "fresh", fresh, timeout=40)
+        assert (result.successful, result.failed) == (NEW_CALLS, 0), result.log[-3000:]
+        setup = sorted(read_setup_times(tmp_path, "fresh"))
+        assert len(setup) == NEW_CALLS
+        # A call that met the dead node waited one failover timeout, no more.
+        assert setup[-1] < FAILOVER_MS * 2 + 500, setup[-5:]
+        failed_over = sum(1 for ms in setup if ms >= FAILOVER_MS)
+
+        long_result = lab.finish_callers(tmp_path, "long", long, timeout=40)
+        # The calls on the surviving node ended normally; those on the dead node are lost.
+        assert (long_result.successful, long_result.failed) == (on_second, on_first), (
+            long_result.log[-3000:]
+        )
+        assert "down" in lab.kamailio_log()
+        print(
+            f"\nmeasured: long calls {on_first}+{on_second} across the nodes; node down in "
+            f"Kamailio {detected:.2f}s after SIGKILL; {NEW_CALLS} new calls from the kill on: "
+            f"0 failed, {failed_over} failed over (INVITE->200 max {setup[-1]:.0f} ms, "
+            f"median {setup[len(setup) // 2]:.0f} ms)"
+        )
