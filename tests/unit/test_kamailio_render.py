@@ -64,6 +64,9 @@ def test_script_carries_the_settings() -> None:
     assert 'modparam("tm", "fr_timer", 900)' in script
     assert "t_set_fr(120000, 900)" in script
     assert 'is_in_subnet("$si", "198.51.100.0/24")' in script
+    # Kamailio's own 408 (a node that did not answer a probe) never counts as alive.
+    codes = script.split('"ds_ping_reply_codes", "')[1].split('"')[0]
+    assert "class=4" not in codes and "408" not in codes and "class=5" not in codes
     assert 'list_file", "/srv/cc/kamailio/dispatcher.list"' in script
     assert files[layout.dispatcher_list].count("\n1 sip:") == 2
 
