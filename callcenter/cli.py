@@ -227,11 +227,12 @@ def kamailio() -> None:
 @kamailio.command("up")
 @pass_context
 def kamailio_up(ctx: Context) -> None:
-    """Render and check the configuration, start Kamailio in the background."""
+    """Render and check the configuration (nodes, trunks, the agents' SIP credentials
+    from the database), start Kamailio in the background; restart it if changed."""
     from callcenter.adapters.kamailio.process import KamailioProcess
 
     try:
-        click.echo(KamailioProcess(ctx.settings).up())
+        click.echo(KamailioProcess(ctx.settings).up(_accounts(ctx.settings)))
     except (ProviderError, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -243,7 +244,7 @@ def kamailio_run(ctx: Context) -> None:
     from callcenter.adapters.kamailio.process import KamailioProcess
 
     try:
-        KamailioProcess(ctx.settings).exec_foreground()
+        KamailioProcess(ctx.settings).exec_foreground(_accounts(ctx.settings))
     except (ProviderError, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +38,7 @@ from callcenter.adapters.kamailio.process import KamailioProcess, sip_ping
 from callcenter.adapters.pbx.provider import AsteriskProvider, choose_provider
 from callcenter.adapters.pbx.render import PbxLayout
 from callcenter.config import PbxSettings, Settings
+from callcenter.core.model import SipAccount
 from callcenter.simulate.procs import stop_process
 from callcenter.simulate.sipp import SippResult, launch_sipp, sipp_result
 
@@ -46,6 +48,9 @@ SIP_PORT = 5060
 CALLER_PORT = 5070
 CALLER_MEDIA_PORT = 6000
 SERVICE = "100"
+AGENT_SERVICE = "200"
+PHONES = "127.1.0.3"  # agents' phones (SIPp), in Kamailio's namespace
+PHONE_PORT = 5090
 CLONE_NEWNET = 0x40000000
 
 
@@ -83,6 +88,7 @@ class Namespaces:
             self.sysctl(name, "all")
         _ip("-n", self.proxy, "addr", "add", f"{PROXY}/32", "dev", "lo")
         _ip("-n", self.proxy, "addr", "add", f"{CALLERS}/32", "dev", "lo")
+        _ip("-n", self.proxy, "addr", "add", f"{PHONES}/32", "dev", "lo")
         for index, node in enumerate(self.nodes, start=1):
             near, far = f"{self.tag}k{index}", f"{self.tag}n{index}"
             _ip(
@@ -182,6 +188,7 @@ _MODULES = [
     "res_rtp_asterisk.so",
     "codec_ulaw.so",
     "app_echo.so",
+    "app_dial.so",
     "bridge_simple.so",
 ]
 
@@ -210,6 +217,9 @@ _EXTENSIONS = f"""[in]
 exten => {SERVICE},1,Answer()
  same => n,Echo()
  same => n,Hangup()
+; A call for the agent: back through Kamailio, to wherever the phone registered.
+exten => {AGENT_SERVICE},1,Dial(PJSIP/kamailio/sip:{{agent}}@{PROXY}:{SIP_PORT},10)
+ same => n,Hangup()
 """
 
 
@@ -222,6 +232,7 @@ class Node:
     address: str
     directory: Path
     provider: AsteriskProvider
+    agent: str = "agent"  # the agent whose phone extension 200 calls
     process: subprocess.Popen[bytes] | None = None
     layout: PbxLayout | None = field(default=None, repr=False)
 
@@ -243,7 +254,7 @@ class Node:
             "pjsip.conf": _PJSIP.format(
                 name=self.name, address=self.address, port=SIP_PORT, proxy=PROXY
             ),
-            "extensions.conf": _EXTENSIONS,
+            "extensions.conf": _EXTENSIONS.format(agent=self.agent),
             "rtp.conf": "[general]\nrtpstart = 10000\nrtpend = 19999\n",
             "logger.conf": "[logfiles]\nmessages.log => notice,warning,error\n",
         }
@@ -289,6 +300,10 @@ class Node:
         found = re.search(r"^(\d+) active channel", self.cli("core show channels count"), re.M)
         return int(found.group(1)) if found else 0
 
+    def calls_processed(self) -> int:
+        found = re.search(r"^(\d+) calls? processed", self.cli("core show channels count"), re.M)
+        return int(found.group(1)) if found else 0
+
     def answers(self, timeout: float = 0.5) -> bool:
         return _ping_in(self.namespace, self.address, SIP_PORT, timeout) is not None
 
@@ -329,8 +344,12 @@ class KamailioLab:
         failover_ms: int = 1000,
         children: int = 4,
         provider: AsteriskProvider | None = None,
+        accounts: Sequence[SipAccount] = (),
     ) -> None:
+        """``accounts``: agents whose phones may register with Kamailio; the first is
+        the one the nodes' extension 200 calls."""
         self.namespaces = Namespaces(tag, nodes)
+        self.accounts = list(accounts)
         self.root = Path(tempfile.mkdtemp(prefix=f"cc-kamlab-{tag}-"))
         os.chmod(self.root, 0o755)  # the nodes' Asterisk user reaches its folder
         self.provider = provider or choose_provider(PbxSettings())
@@ -341,6 +360,7 @@ class KamailioLab:
                 address=node_address(i),
                 directory=self.root / f"node{i}",
                 provider=self.provider,
+                agent=self.accounts[0].username if self.accounts else "agent",
             )
             for i, ns in enumerate(self.namespaces.nodes, start=1)
         ]
@@ -393,7 +413,7 @@ class KamailioLab:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{node.name} does not answer SIP:\n{self.output(node)}")
                 time.sleep(0.2)
-        self.kamailio.up()
+        self.kamailio.up(self.accounts)
         self.wait_nodes_up(len(self.nodes), timeout=10)
 
     def close(self) -> None:
@@ -446,6 +466,7 @@ class KamailioLab:
         port: int = CALLER_PORT,
         media_port: int = CALLER_MEDIA_PORT,
         timeout: float = 120,
+        service: str = SERVICE,
     ) -> subprocess.Popen[bytes]:
         """SIPp callers (from 127.1.0.2, in Kamailio's namespace) placing ``calls`` calls
         at ``rate`` per second to Kamailio, each held ``hold_ms``; every call's
@@ -454,7 +475,7 @@ class KamailioLab:
         inf = workdir / f"{name}.csv"
         inf.write_text("SEQUENTIAL\n" + "".join(f"{n};{c}\n" for n, c in callers(calls)))
         options = ["-inf", str(inf), "-i", CALLERS, "-p", str(port), "-mp", str(media_port)]
-        options += ["-s", SERVICE, "-m", str(calls), "-r", str(rate), "-rp", "1000"]
+        options += ["-s", service, "-m", str(calls), "-r", str(rate), "-rp", "1000"]
         options += ["-timeout", str(int(timeout)), "-timeout_error"]
         options += ["-trace_rtt", "-rtt_freq", "1", "-max_socket", "2000"]
         return launch_sipp(
@@ -463,6 +484,38 @@ class KamailioLab:
             proxy_caller_scenario(hold_ms),
             options,
             target=f"{PROXY}:{SIP_PORT}",
+            prefix=Namespaces.prefix(self.namespaces.proxy),
+        )
+
+    def register(self, workdir: Path, name: str, username: str, password: str) -> SippResult:
+        """One REGISTER of ``username``'s phone (contact PHONES:PHONE_PORT) to Kamailio,
+        answering its digest challenge with ``password``; the SIPp counts."""
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", username + password):
+            raise ValueError("the lab's phone credentials are letters, digits, '_.-' only")
+        scenario = _REGISTER.format(
+            user=username, password=password, contact=f"{PHONES}:{PHONE_PORT}"
+        )
+        options = ["-i", PHONES, "-p", str(PHONE_PORT + 1), "-m", "1"]
+        options += ["-timeout", "15", "-timeout_error"]
+        process = launch_sipp(
+            workdir,
+            name,
+            scenario,
+            options,
+            target=f"{PROXY}:{SIP_PORT}",
+            prefix=Namespaces.prefix(self.namespaces.proxy),
+        )
+        return self.finish_callers(workdir, name, process, timeout=20)
+
+    def start_phone(self, workdir: Path, ring_ms: int = 100) -> subprocess.Popen[bytes]:
+        """The agent's phone: a SIPp UAS on PHONES:PHONE_PORT answering every call
+        after ``ring_ms`` and waiting for the other side's BYE (sipp_result "phone")."""
+        options = ["-i", PHONES, "-p", str(PHONE_PORT), "-mp", "7000"]
+        return launch_sipp(
+            workdir,
+            "phone",
+            _PHONE.format(ring_ms=int(ring_ms)),
+            options,
             prefix=Namespaces.prefix(self.namespaces.proxy),
         )
 
@@ -489,6 +542,71 @@ def read_setup_times(workdir: Path, name: str) -> list[float]:
                 times.append(float(fields[1]))
     return times
 
+
+_REGISTER_REQUEST = """  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:{user}@[remote_ip]>;tag=[pid]R[call_number]
+      To: <sip:{user}@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: {cseq} REGISTER
+      Contact: <sip:{user}@{contact}>
+      Expires: 300
+      Max-Forwards: 70
+{auth}      Content-Length: 0
+    ]]>
+  </send>
+"""
+_REGISTER = (
+    '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="phone registers">\n'
+    + _REGISTER_REQUEST.replace("{cseq}", "1").replace("{auth}", "")
+    + '  <recv response="401" auth="true"/>\n'
+    + _REGISTER_REQUEST.replace("{cseq}", "2").replace(
+        "{auth}", "      [authentication username={user} password={password}]\n"
+    )
+    + '  <recv response="200"/>\n</scenario>\n'
+)
+
+_PHONE_REPLY = """  <send>
+    <![CDATA[
+      SIP/2.0 {status}
+      [last_Via:]
+      [last_Record-Route:]
+      [last_From:]
+      [last_To:];tag=[pid]P[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port]>
+{body}    ]]>
+  </send>
+"""
+_PHONE = (
+    '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="agent phone">\n'
+    '  <recv request="INVITE" crlf="true"/>\n'
+    + _PHONE_REPLY.format(status="180 Ringing", body="      Content-Length: 0\n")
+    + '  <pause milliseconds="{ring_ms}"/>\n'
+    + _PHONE_REPLY.format(
+        status="200 OK",
+        body="""      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=phone 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+""",
+    ).replace("<send>", '<send retrans="500">', 1)
+    + '  <recv request="ACK" crlf="true"/>\n'
+    + '  <recv request="BYE" timeout="60000"/>\n'
+    + _PHONE_REPLY.format(status="200 OK", body="      Content-Length: 0\n").replace(
+        "[last_Record-Route:]\n", ""
+    )
+    + "</scenario>\n"
+)
 
 _IN_DIALOG = """      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: "[field0]" <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]

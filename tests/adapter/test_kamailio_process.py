@@ -11,6 +11,8 @@ import pytest
 from callcenter.adapters.kamailio.process import KamailioProcess
 from callcenter.adapters.pbx.asterisk import pid_alive
 from callcenter.config import Settings
+from callcenter.core.model import SipAccount
+from callcenter.core.sip_auth import sip_ha1
 
 pytestmark = pytest.mark.skipif(shutil.which("kamailio") is None, reason="kamailio not installed")
 
@@ -29,11 +31,21 @@ def _settings(tmp_path: Path) -> Settings:
     )
 
 
-def test_rendered_configuration_passes_kamailio_check(tmp_path: Path) -> None:
+ACCOUNTS = [
+    SipAccount("alice", sip_ha1("alice", "secret-a"), "Alice", "201"),
+    SipAccount("bob", sip_ha1("bob", "secret-b"), "Bob", "202"),
+]
+
+
+@pytest.mark.parametrize("accounts", [[], ACCOUNTS], ids=["no agent", "two agents"])
+def test_rendered_configuration_passes_kamailio_check(
+    tmp_path: Path, accounts: list[SipAccount]
+) -> None:
     process = KamailioProcess(_settings(tmp_path))
-    assert process.render()
+    assert process.render(accounts)
     process.check()  # raises with Kamailio's own words if refused
-    assert not process.render()  # unchanged the second time
+    assert not process.render(accounts)  # unchanged the second time
+    assert process.layout.config.stat().st_mode & 0o077 == 0o040  # digests: group only
 
 
 def test_up_status_down(tmp_path: Path) -> None:

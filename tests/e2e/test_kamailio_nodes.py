@@ -4,8 +4,9 @@ SIPp callers send their INVITEs to Kamailio only: the calls are shared across bo
 nodes; one node is killed (SIGKILL, by PID): the dispatcher marks it down within
 seconds, every new call placed from the kill on is answered (by the other node,
 after at most one failover), and the calls already up on the surviving node
-carry on to their normal end. Bounded: 10 long calls, 60 short ones, under a
-minute; the namespaces and every process are removed whatever happens.
+carry on to their normal end. An agent's phone registers with Kamailio (digest)
+and takes calls that land on either node. Bounded: each test under a minute; the
+namespaces and every process are removed whatever happens.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.simulate.kamailio_lab import KamailioLab, read_setup_times
-from callcenter.simulate.procs import wait_for
+from callcenter.core.model import SipAccount
+from callcenter.core.sip_auth import sip_ha1
+from callcenter.simulate.kamailio_lab import AGENT_SERVICE, KamailioLab, read_setup_times
+from callcenter.simulate.procs import stop_process, wait_for
+from callcenter.simulate.sipp import sipp_result
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not all(shutil.which(t) for t in ("kamailio", "ip", "sipp")),
@@ -93,3 +97,40 @@ def test_calls_are_shared_and_a_dead_node_is_left_out(tmp_path: Path) -> None:
             f"0 failed, {failed_over} failed over (INVITE->200 max {setup[-1]:.0f} ms, "
             f"median {setup[len(setup) // 2]:.0f} ms)"
         )
+
+
+def test_agent_phone_registers_with_kamailio_and_takes_calls_from_both_nodes(
+    tmp_path: Path,
+) -> None:
+    password = "kamailio-e2e-secret"
+    agent = SipAccount("alice", sip_ha1("alice", password), "Alice", "201")
+    with KamailioLab(TAG, accounts=[agent]) as lab:
+        # A wrong password gets no binding; the right one does.
+        wrong = lab.register(tmp_path, "wrong", "alice", "not-the-password")
+        assert (wrong.successful, wrong.failed) == (0, 1)
+        right = lab.register(tmp_path, "right", "alice", password)
+        assert (right.successful, right.failed) == (1, 0), right.log[-2000:]
+
+        phone = lab.start_phone(tmp_path)
+        try:
+            calls = 6
+            callers = lab.start_callers(
+                tmp_path,
+                "toagent",
+                calls=calls,
+                rate=3,
+                hold_ms=1500,
+                service=AGENT_SERVICE,
+                timeout=40,
+            )
+            result = lab.finish_callers(tmp_path, "toagent", callers, timeout=40)
+            assert (result.successful, result.failed) == (calls, 0), result.log[-3000:]
+            # Each node took some of the calls and reached the phone through Kamailio.
+            processed = [node.calls_processed() for node in lab.nodes]
+            assert all(count > 0 for count in processed), processed
+            wait_for(lambda: sum(node.channels() for node in lab.nodes) == 0, 10, "calls ended")
+        finally:
+            stop_process(phone)
+        answered = sipp_result(tmp_path, "phone", phone.returncode)
+        assert answered.successful == calls, answered.log[-3000:]
+        print(f"\nmeasured: {calls} calls for the agent, nodes processed {processed}")

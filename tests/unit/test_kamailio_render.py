@@ -9,12 +9,14 @@ from pydantic import ValidationError
 
 from callcenter.adapters.kamailio.render import (
     KamailioLayout,
+    agent_ha1_route,
     dispatcher_list,
     render_config,
     trunk_test,
 )
 from callcenter.adapters.pbx.render import RenderError
-from callcenter.config import KamailioNode, Settings
+from callcenter.config import KamailioNode, Settings, SipSettings
+from callcenter.core.model import SipAccount
 
 
 def _settings(**kamailio: object) -> Settings:
@@ -90,3 +92,37 @@ def test_a_state_folder_with_quotes_is_refused() -> None:
     layout = KamailioLayout(Path('/srv/"cc'))
     with pytest.raises(RenderError):
         render_config(_settings(), layout, "/usr/lib/kamailio/modules")
+
+
+def test_agents_digest_route() -> None:
+    accounts = [
+        SipAccount("bob", "b" * 32, "Bob", "202"),
+        SipAccount("alice", "a" * 32, "Alice", "201"),
+    ]
+    route = agent_ha1_route(accounts)
+    assert route.index('case "alice"') < route.index('case "bob"')
+    assert f'$var(ha1) = "{"b" * 32}";' in route
+    assert "switch" not in agent_ha1_route([])  # no agent: no empty switch, nobody matches
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        SipAccount('x"; exit; "', "a" * 32, "X", "1"),
+        SipAccount("alice", 'a" || 1 || "', "A", "1"),
+    ],
+)
+def test_agents_that_could_break_the_script_are_refused(account: SipAccount) -> None:
+    with pytest.raises(RenderError):
+        agent_ha1_route([account])
+
+
+def test_phones_may_register_from_their_networks_only() -> None:
+    layout = KamailioLayout(Path("/srv/cc/kamailio"))
+    script = render_config(
+        _settings().model_copy(update={"sip": SipSettings(agent_networks=["192.0.2.0/28"])}),
+        layout,
+        "/m",
+    )[layout.config]
+    assert 'if (!(is_in_subnet("$si", "192.0.2.0/28")))' in script
+    assert 'www_challenge("callcenter", "1")' in script

@@ -18,7 +18,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.asterisk import pid_alive
 from callcenter.adapters.pbx.provider import ProviderError
 from callcenter.config import Settings
+from callcenter.core.model import SipAccount
 
 KAMAILIO = "/usr/sbin/kamailio"
 RUN_USER = "kamailio"
@@ -135,7 +136,7 @@ class KamailioProcess:
     def ping(self, timeout: float = 1.0) -> float | None:
         return self.pinger(self._probe_address(), self.settings.kamailio.port, timeout)
 
-    def render(self) -> bool:
+    def render(self, accounts: Iterable[SipAccount] = ()) -> bool:
         """Write the configuration; True if a file changed."""
         make_state_dir(self.settings.state_dir)
         self.layout.run_dir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +145,7 @@ class KamailioProcess:
             os.chown(self.layout.run_dir, *owner)
             os.chmod(self.layout.run_dir, 0o750)
         changed = False
-        for path, text in render_config(self.settings, self.layout, module_dir()).items():
+        for path, text in render_config(self.settings, self.layout, module_dir(), accounts).items():
             try:
                 if path.read_text(encoding="utf-8") == text:
                     continue
@@ -152,10 +153,10 @@ class KamailioProcess:
                 pass
             temporary = path.with_name(path.name + ".tmp")
             temporary.write_text(text, encoding="utf-8")
+            # The script holds the agents' digest secrets: Kamailio's group reads it.
+            os.chmod(temporary, 0o640)
             if owner is not None:
-                # Kamailio reads its node list again on `dispatcher.reload`, as its user.
                 os.chown(temporary, 0, owner[1])
-                os.chmod(temporary, 0o640)
             temporary.replace(path)
             changed = True
         return changed
@@ -203,8 +204,10 @@ class KamailioProcess:
         return argv
 
     # -- commands --------------------------------------------------------------
-    def up(self) -> str:
-        changed = self.render()
+    def up(self, accounts: Iterable[SipAccount] = ()) -> str:
+        """Start, or restart if the configuration changed (the script is read at start
+        only; the phones' registrations, in memory, are then asked for again)."""
+        changed = self.render(accounts)
         self.check()
         pid = self.running_pid()
         if pid is not None:
@@ -215,12 +218,12 @@ class KamailioProcess:
             return f"kamailio already running (pid {pid}); configuration unchanged"
         return self._start("")
 
-    def exec_foreground(self) -> None:
+    def exec_foreground(self, accounts: Iterable[SipAccount] = ()) -> None:
         """Render, check and become Kamailio (`callcenter kamailio run`, for systemd)."""
         pid = self.running_pid()
         if pid is not None:
             raise ProviderError(f"kamailio already running (pid {pid}); `kamailio down` stops it")
-        self.render()
+        self.render(accounts)
         self.check()
         argv = self.command()
         self.layout.pid_file.write_text(f"{os.getpid()}\n")

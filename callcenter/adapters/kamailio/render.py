@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import glob
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.adapters.pbx.render import RenderError, fill
-from callcenter.config import KamailioNode, Settings
+from callcenter.config import NAME_PATTERN, KamailioNode, Settings
+from callcenter.core.model import SipAccount
+from callcenter.core.sip_auth import SIP_REALM, is_ha1
 from callcenter.paths import KAMAILIO_TEMPLATES
 
 CONFIG_NAME = "kamailio.cfg"
 LIST_NAME = "dispatcher.list"
+_NAME = re.compile(NAME_PATTERN)
 MODULE_GLOBS = ("/usr/lib/*/kamailio/modules", "/usr/lib/kamailio/modules")
 
 
@@ -56,16 +60,45 @@ def dispatcher_list(nodes: Iterable[KamailioNode]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def trunk_test(networks: Iterable[str]) -> str:
-    """The script condition true for a request from one of the trunks' networks."""
+def source_test(networks: Iterable[str], none: str) -> str:
+    """The script condition true for a request from one of ``networks``; ``none``
+    when there is none."""
     tests = []
     for value in networks:
         network = ipaddress.ip_network(value, strict=False)
         tests.append(f'is_in_subnet("$si", "{network}")')
-    if not tests:
-        # No trunk configured: nothing may start a call.
-        return "0"
-    return " || ".join(tests)
+    return " || ".join(tests) if tests else none
+
+
+def trunk_test(networks: Iterable[str]) -> str:
+    """True for a request from one of the trunks' networks (none: nothing may call in)."""
+    return source_test(networks, "0")
+
+
+def phone_test(networks: Iterable[str]) -> str:
+    """True for a registration from the phones' networks ([sip] agent_networks; none:
+    from anywhere, the digest alone decides)."""
+    return source_test(networks, "1")
+
+
+def agent_ha1_route(accounts: Iterable[SipAccount]) -> str:
+    """route[AGENT_HA1]: $var(ha1) = the digest secret of the agent named in the
+    request's credentials ($au), empty for anyone else."""
+    lines = ["route[AGENT_HA1] {", '\t$var(ha1) = "";']
+    cases = []
+    for account in sorted(accounts, key=lambda a: a.username):
+        if not _NAME.fullmatch(account.username):
+            raise RenderError(f"agent SIP username {account.username!r} must match {NAME_PATTERN}")
+        if not is_ha1(account.ha1):
+            raise RenderError(f"agent {account.username}: the SIP digest is not 32 hex digits")
+        cases += [
+            f'\tcase "{account.username}":',
+            f'\t\t$var(ha1) = "{account.ha1.lower()}";',
+            "\t\tbreak;",
+        ]
+    if cases:
+        lines += ["\tswitch ($au) {", *cases, "\t}"]
+    return "\n".join([*lines, "}"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +128,11 @@ class KamailioLayout:
         return self.directory / "kamailio.out"
 
 
-def render_config(settings: Settings, layout: KamailioLayout, modules: str) -> dict[Path, str]:
-    """The files Kamailio runs on, by path: its script and its node list."""
+def render_config(
+    settings: Settings, layout: KamailioLayout, modules: str, accounts: Iterable[SipAccount] = ()
+) -> dict[Path, str]:
+    """The files Kamailio runs on, by path: its script (with the agents' digest
+    secrets: written readable by Kamailio's group only) and its node list."""
     kam = settings.kamailio
     listen = f"{_host(kam.bind)}:{int(kam.port)}"
     values = {
@@ -109,6 +145,9 @@ def render_config(settings: Settings, layout: KamailioLayout, modules: str) -> d
         "PROBE_THRESHOLD": str(int(kam.probe_threshold)),
         "FAILOVER_MS": str(int(kam.failover_ms)),
         "TRUNK_TEST": trunk_test(n for trunk in settings.trunks for n in trunk.match),
+        "PHONE_TEST": phone_test(settings.sip.agent_networks),
+        "REALM": SIP_REALM,
+        "AGENT_DIGESTS": agent_ha1_route(accounts),
     }
     template = (KAMAILIO_TEMPLATES / CONFIG_NAME).read_text(encoding="utf-8")
     return {
