@@ -350,6 +350,7 @@ class KamailioLab:
         the one the nodes' extension 200 calls."""
         self.namespaces = Namespaces(tag, nodes)
         self.accounts = list(accounts)
+        self.peers: list[subprocess.Popen[bytes]] = []  # SIPp processes, stopped on close
         self.root = Path(tempfile.mkdtemp(prefix=f"cc-kamlab-{tag}-"))
         os.chmod(self.root, 0o755)  # the nodes' Asterisk user reaches its folder
         self.provider = provider or choose_provider(PbxSettings())
@@ -417,6 +418,9 @@ class KamailioLab:
         self.wait_nodes_up(len(self.nodes), timeout=10)
 
     def close(self) -> None:
+        for peer in self.peers:
+            with contextlib.suppress(Exception):
+                stop_process(peer)
         with contextlib.suppress(Exception):
             self.kamailio.down()
         for node in self.nodes:
@@ -478,14 +482,20 @@ class KamailioLab:
         options += ["-s", service, "-m", str(calls), "-r", str(rate), "-rp", "1000"]
         options += ["-timeout", str(int(timeout)), "-timeout_error"]
         options += ["-trace_rtt", "-rtt_freq", "1", "-max_socket", "2000"]
-        return launch_sipp(
-            workdir,
-            name,
-            proxy_caller_scenario(hold_ms),
-            options,
-            target=f"{PROXY}:{SIP_PORT}",
-            prefix=Namespaces.prefix(self.namespaces.proxy),
+        return self._peer(
+            launch_sipp(
+                workdir,
+                name,
+                proxy_caller_scenario(hold_ms),
+                options,
+                target=f"{PROXY}:{SIP_PORT}",
+                prefix=Namespaces.prefix(self.namespaces.proxy),
+            )
         )
+
+    def _peer(self, process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        self.peers.append(process)
+        return process
 
     def register(self, workdir: Path, name: str, username: str, password: str) -> SippResult:
         """One REGISTER of ``username``'s phone (contact PHONES:PHONE_PORT) to Kamailio,
@@ -497,13 +507,15 @@ class KamailioLab:
         )
         options = ["-i", PHONES, "-p", str(PHONE_PORT + 1), "-m", "1"]
         options += ["-timeout", "15", "-timeout_error"]
-        process = launch_sipp(
-            workdir,
-            name,
-            scenario,
-            options,
-            target=f"{PROXY}:{SIP_PORT}",
-            prefix=Namespaces.prefix(self.namespaces.proxy),
+        process = self._peer(
+            launch_sipp(
+                workdir,
+                name,
+                scenario,
+                options,
+                target=f"{PROXY}:{SIP_PORT}",
+                prefix=Namespaces.prefix(self.namespaces.proxy),
+            )
         )
         return self.finish_callers(workdir, name, process, timeout=20)
 
@@ -511,12 +523,14 @@ class KamailioLab:
         """The agent's phone: a SIPp UAS on PHONES:PHONE_PORT answering every call
         after ``ring_ms`` and waiting for the other side's BYE (sipp_result "phone")."""
         options = ["-i", PHONES, "-p", str(PHONE_PORT), "-mp", "7000"]
-        return launch_sipp(
-            workdir,
-            "phone",
-            _PHONE.format(ring_ms=int(ring_ms)),
-            options,
-            prefix=Namespaces.prefix(self.namespaces.proxy),
+        return self._peer(
+            launch_sipp(
+                workdir,
+                "phone",
+                _PHONE.format(ring_ms=int(ring_ms)),
+                options,
+                prefix=Namespaces.prefix(self.namespaces.proxy),
+            )
         )
 
     @staticmethod
