@@ -7,9 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from callcenter.adapters.kamailio.process import KamailioProcess
 from callcenter.adapters.pbx.asterisk import pid_alive
+from callcenter.cli import main
 from callcenter.config import Settings
 from callcenter.core.model import SipAccount
 from callcenter.core.sip_auth import sip_ha1
@@ -67,3 +69,35 @@ def test_up_status_down(tmp_path: Path) -> None:
     assert "stopped" in said
     assert not pid_alive(pid)
     assert process.status().running is False
+
+
+def test_cli_up_status_down_with_an_agent_from_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`callcenter kamailio up` puts the database's agents in the script; `down` stops it."""
+    for key in [k for k in os.environ if k.startswith("CALLCENTER_")]:
+        monkeypatch.delenv(key)
+    config = tmp_path / "callcenter.toml"
+    config.write_text(
+        f'state_dir = "{tmp_path / "state"}"\n'
+        f'[kamailio]\nbind = "127.0.0.1"\nport = {PORT}\n'
+        f'nodes = [{{address = "127.0.0.1", port = {PORT + 1}}}]\n'
+        '[[trunks]]\nname = "carrier"\nmatch = ["127.0.0.2"]\n'
+    )
+    runner = CliRunner()
+    base = ["--config", str(config)]
+    added = runner.invoke(
+        main, [*base, "agent", "add", "carol", "--name", "Carol", "--extension", "1003"]
+    )
+    assert added.exit_code == 0, added.output
+    up = runner.invoke(main, [*base, "kamailio", "up"])
+    try:
+        assert up.exit_code == 0, up.output
+        assert "kamailio started" in up.output
+        assert 'case "carol":' in (tmp_path / "state/kamailio/kamailio.cfg").read_text()
+        status = runner.invoke(main, [*base, "kamailio", "status"])
+        assert status.exit_code == 0 and "answers" in status.output, status.output
+    finally:
+        down = runner.invoke(main, [*base, "kamailio", "down"])
+    assert "stopped" in down.output
+    assert runner.invoke(main, [*base, "kamailio", "status"]).exit_code == 1
