@@ -49,6 +49,8 @@ CALLER_PORT = 5070
 CALLER_MEDIA_PORT = 6000
 SERVICE = "100"
 AGENT_SERVICE = "200"
+# Refused with 503 by the first node, answered by the others (failover on a 5xx).
+REFUSED_ON_FIRST = "300"
 PHONES = "127.1.0.3"  # agents' phones (SIPp), in Kamailio's namespace
 PHONE_PORT = 5090
 CLONE_NEWNET = 0x40000000
@@ -254,7 +256,12 @@ class Node:
             "pjsip.conf": _PJSIP.format(
                 name=self.name, address=self.address, port=SIP_PORT, proxy=PROXY
             ),
-            "extensions.conf": _EXTENSIONS.format(agent=self.agent),
+            "extensions.conf": _EXTENSIONS.format(agent=self.agent)
+            + (
+                f"exten => {REFUSED_ON_FIRST},1,Hangup(34)\n"  # circuit congestion: 503
+                if self.name == "node1"
+                else f"exten => {REFUSED_ON_FIRST},1,Goto({SERVICE},1)\n"
+            ),
             "rtp.conf": "[general]\nrtpstart = 10000\nrtpend = 19999\n",
             "logger.conf": "[logfiles]\nmessages.log => notice,warning,error\n",
         }

@@ -20,7 +20,12 @@ import pytest
 
 from callcenter.core.model import SipAccount
 from callcenter.core.sip_auth import sip_ha1
-from callcenter.simulate.kamailio_lab import AGENT_SERVICE, KamailioLab, read_setup_times
+from callcenter.simulate.kamailio_lab import (
+    AGENT_SERVICE,
+    REFUSED_ON_FIRST,
+    KamailioLab,
+    read_setup_times,
+)
 from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.sipp import sipp_result
 
@@ -134,3 +139,19 @@ def test_agent_phone_registers_with_kamailio_and_takes_calls_from_both_nodes(
         answered = sipp_result(tmp_path, "phone", phone.returncode)
         assert answered.successful == calls, answered.log[-3000:]
         print(f"\nmeasured: {calls} calls for the agent, nodes processed {processed}")
+
+
+def test_a_node_answering_5xx_hands_the_call_to_the_next(tmp_path: Path) -> None:
+    with KamailioLab(TAG) as lab:
+        calls = 6
+        callers = lab.start_callers(
+            tmp_path, "refused", calls=calls, rate=2, hold_ms=300, service=REFUSED_ON_FIRST
+        )
+        result = lab.finish_callers(tmp_path, "refused", callers, timeout=40)
+        # The first node refuses every one (503); each is answered by the second.
+        assert (result.successful, result.failed) == (calls, 0), result.log[-3000:]
+        log = lab.kamailio_log()
+        assert "(503); trying the next node" in log, log[-2000:]
+        first, second = lab.nodes
+        assert first.calls_processed() > 0
+        assert second.calls_processed() == calls
