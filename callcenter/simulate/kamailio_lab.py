@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from callcenter.adapters.kamailio.process import KamailioProcess, sip_ping
+from callcenter.adapters.kamailio.process import KamailioProcess, node_flags, sip_ping
 from callcenter.adapters.pbx.provider import AsteriskProvider, choose_provider
 from callcenter.adapters.pbx.render import PbxLayout
 from callcenter.config import PbxSettings, Settings
@@ -444,12 +444,10 @@ class KamailioLab:
     # -- what Kamailio sees ------------------------------------------------------
     def node_flags(self) -> dict[str, str]:
         """Node address -> the dispatcher's flags (A: active, I: inactive, P/X: probing)."""
-        flags = {}
-        for uri, flag in re.findall(
-            r"URI: sip:([0-9.]+):\d+\s+FLAGS: (\w+)", self.kamailio.nodes()
-        ):
-            flags[uri] = flag
-        return flags
+        return {
+            uri.removeprefix("sip:").rsplit(":", 1)[0]: flags
+            for uri, flags in node_flags(self.kamailio.nodes()).items()
+        }
 
     def up_nodes(self) -> list[str]:
         return [uri for uri, flag in self.node_flags().items() if flag.startswith("A")]

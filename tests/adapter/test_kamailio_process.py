@@ -27,7 +27,7 @@ def _settings(tmp_path: Path) -> Settings:
         kamailio={
             "bind": "127.0.0.1",
             "port": PORT,
-            "nodes": [{"address": "127.0.0.1", "port": PORT + 1}, {"address": "::1"}],
+            "nodes": [{"address": "127.0.0.1", "port": PORT + 1}, {"address": "127.0.0.3"}],
         },
         trunks=[{"name": "carrier", "match": ["127.0.0.2", "10.9.0.0/16"]}],
     )
@@ -61,7 +61,7 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert status.running and status.rtt_ms is not None
         assert "already running" in process.up()
         if os.geteuid() == 0 and shutil.which("kamcmd"):
-            assert "sip:127.0.0.1" in status.nodes
+            assert set(status.nodes) == {f"sip:127.0.0.1:{PORT + 1}", "sip:127.0.0.3:5060"}
             owner = Path(f"/proc/{pid}").stat().st_uid
             assert owner != 0  # dropped to the kamailio user
     finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from callcenter.adapters.kamailio.process import KamailioStatus, node_flags
 from callcenter.adapters.kamailio.render import (
     KamailioLayout,
     agent_ha1_route,
@@ -22,7 +23,7 @@ from callcenter.core.model import SipAccount
 def _settings(**kamailio: object) -> Settings:
     return Settings(
         state_dir=Path("/srv/cc"),
-        kamailio={"nodes": [{"address": "192.0.2.11"}, {"address": "2001:db8::2", "port": 5070}]}
+        kamailio={"nodes": [{"address": "192.0.2.11"}, {"address": "192.0.2.12", "port": 5070}]}
         | kamailio,
         trunks=[{"name": "carrier", "match": ["198.51.100.0/24", "203.0.113.7"]}],
     )
@@ -126,3 +127,31 @@ def test_phones_may_register_from_their_networks_only() -> None:
     )[layout.config]
     assert 'if (!(is_in_subnet("$si", "192.0.2.0/28")))' in script
     assert 'www_challenge("callcenter", "1")' in script
+
+
+def test_node_flags_from_the_dispatcher_listing() -> None:
+    listing = """{
+        NRSETS: 1
+        RECORDS: { SET: { ID: 1 TARGETS: {
+            DEST: { URI: sip:127.1.1.2:5060
+                FLAGS: IP
+                PRIORITY: 0 }
+            DEST: { URI: sip:[2001:db8::2]:5070
+                FLAGS: AP
+                PRIORITY: 0 } } } }
+    }"""
+    assert node_flags(listing) == {"sip:127.1.1.2:5060": "IP", "sip:[2001:db8::2]:5070": "AP"}
+    lines = KamailioStatus(True, 7, 0.5, node_flags(listing)).lines()
+    assert lines[2:] == [
+        "node sip:127.1.1.2:5060: down (IP)",
+        "node sip:[2001:db8::2]:5070: up (AP)",
+    ]
+
+
+def test_a_node_of_the_other_address_family_is_refused() -> None:
+    settings = _settings(nodes=[{"address": "2001:db8::2"}])
+    with pytest.raises(RenderError, match="IPv6"):
+        render_config(settings, KamailioLayout(Path("/srv/cc/kamailio")), "/m")
+    ipv6 = _settings(bind="::", nodes=[{"address": "2001:db8::2"}])
+    script = render_config(ipv6, KamailioLayout(Path("/srv/cc/kamailio")), "/m")
+    assert any("listen=udp:[::]:5060" in text for text in script.values())

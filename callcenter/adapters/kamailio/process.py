@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -78,12 +79,18 @@ def sip_ping(
         return None
 
 
+def node_flags(listing: str) -> dict[str, str]:
+    """Node URI -> flags from `kamcmd dispatcher.list` (first letter A: active, I:
+    inactive, D: disabled; a P or X after it: being probed)."""
+    return dict(re.findall(r"URI: (sip:\S+)\s+FLAGS: (\w+)", listing))
+
+
 @dataclass(frozen=True, slots=True)
 class KamailioStatus:
     running: bool
     pid: int | None
     rtt_ms: float | None
-    nodes: str
+    nodes: dict[str, str]  # node URI -> the dispatcher's flags (node_flags)
 
     def lines(self) -> list[str]:
         state = f"running (pid {self.pid})" if self.running else "not running"
@@ -92,7 +99,11 @@ class KamailioStatus:
             if self.rtt_ms is not None
             else "does not answer"
         )
-        return [f"kamailio: {state}", f"sip: {sip}", *([self.nodes] if self.nodes else [])]
+        nodes = [
+            f"node {uri}: {'up' if flags.startswith('A') else 'down'} ({flags})"
+            for uri, flags in self.nodes.items()
+        ]
+        return [f"kamailio: {state}", f"sip: {sip}", *nodes]
 
 
 Pinger = Callable[[str, int, float], "float | None"]
@@ -299,7 +310,8 @@ class KamailioProcess:
     def status(self) -> KamailioStatus:
         pid = self.running_pid()
         rtt = self.ping(2.0) if pid is not None else None
-        return KamailioStatus(pid is not None, pid, rtt, self.nodes() if pid is not None else "")
+        nodes = node_flags(self.nodes()) if pid is not None else {}
+        return KamailioStatus(pid is not None, pid, rtt, nodes)
 
     def _tail(self, lines: int = 30) -> str:
         try:

@@ -135,6 +135,14 @@ def render_config(
     secrets: written readable by Kamailio's group only) and its node list."""
     kam = settings.kamailio
     listen = f"{_host(kam.bind)}:{int(kam.port)}"
+    family = ipaddress.ip_address(kam.bind).version
+    for node in kam.nodes:
+        if ipaddress.ip_address(node.address).version != family:
+            # Kamailio would drop the node silently: it has no socket to reach it from.
+            raise RenderError(
+                f"node {node.address} is IPv{6 if family == 4 else 4} but [kamailio] bind "
+                f"{kam.bind} is IPv{family}: Kamailio could not reach it"
+            )
     values = {
         "CHILDREN": str(int(kam.children)),
         "LISTEN": listen,
