@@ -127,7 +127,10 @@ def main() -> int:
     rates = [int(value) for value in args.rates.split(",")]
     base = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000"))
     workdir = Path(tempfile.mkdtemp(prefix="cc-bench-kamailio-"))
-    print(f"machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()})")
+    print(
+        f"machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+        f"load average {os.getloadavg()[0]:.1f} at start"
+    )
     steps: list[dict[str, object]] = []
     best = {1: 0, 2: 0}
     with (
@@ -160,6 +163,7 @@ def main() -> int:
     print(f"killed node marked down after (s): {detection}")
     summary = {
         "cores": os.cpu_count(),
+        "load_average_end": round(os.getloadavg()[0], 1),
         "hold_ms": args.hold,
         "seconds_per_step": args.seconds,
         "best_rate": {"1": best[1], "2": best[2]},

@@ -12,9 +12,9 @@ mode=${1:-run}
 [ "$(id -u)" = 0 ] || { echo "setup: run as root" >&2; exit 1; }
 
 # kamailio: `callcenter kamailio up` in front of several Asterisk nodes (docs/SCALING.md);
-# iproute2: the network namespaces of tests/e2e/test_kamailio_nodes.py
+# iproute2, procps (sysctl): the network namespaces of tests/e2e/test_kamailio_nodes.py
 packages=(debootstrap sip-tester baresip-core espeak-ng sox python3 python3-venv logrotate
-          util-linux ca-certificates postgresql-client kamailio iproute2)
+          util-linux ca-certificates postgresql-client kamailio iproute2 procps)
 if [ "$mode" = "--test" ]; then
   # dumpcap (wireshark-common): bench/inbound_paths.py; systemd-analyze: the units' check
   # fail2ban: tests/e2e/test_sip_bans.py runs a fail2ban server of its own
