@@ -220,6 +220,59 @@ def pbx_cli(ctx: Context, command: tuple[str, ...]) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+# -- kamailio ------------------------------------------------------------------
+@main.group()
+def kamailio() -> None:
+    """Provision and run Kamailio in front of the Asterisk nodes ([kamailio])."""
+
+
+@kamailio.command("up")
+@pass_context
+def kamailio_up(ctx: Context) -> None:
+    """Render and check the configuration (nodes, trunks, the agents' SIP credentials
+    from the database), start Kamailio in the background; restart it if changed."""
+    from callcenter.adapters.kamailio.process import KamailioProcess
+
+    try:
+        click.echo(KamailioProcess(ctx.settings).up(_accounts(ctx.settings)))
+    except (ProviderError, RenderError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@kamailio.command("run")
+@pass_context
+def kamailio_run(ctx: Context) -> None:
+    """Render and check the configuration, then become Kamailio (for systemd)."""
+    from callcenter.adapters.kamailio.process import KamailioProcess
+
+    try:
+        KamailioProcess(ctx.settings).exec_foreground(_accounts(ctx.settings))
+    except (ProviderError, RenderError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@kamailio.command("down")
+@pass_context
+def kamailio_down(ctx: Context) -> None:
+    """Stop the Kamailio that `up` started."""
+    from callcenter.adapters.kamailio.process import KamailioProcess
+
+    click.echo(KamailioProcess(ctx.settings).down())
+
+
+@kamailio.command("status")
+@pass_context
+def kamailio_status(ctx: Context) -> None:
+    """Say whether Kamailio runs, answers OPTIONS, and which nodes it sees up."""
+    from callcenter.adapters.kamailio.process import KamailioProcess
+
+    status = KamailioProcess(ctx.settings).status()
+    for line in status.lines():
+        click.echo(line)
+    if not (status.running and status.rtt_ms is not None):
+        sys.exit(1)
+
+
 # -- service -------------------------------------------------------------------
 @main.group()
 def service() -> None:

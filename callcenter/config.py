@@ -180,6 +180,44 @@ class PbxSettings(_Section):
     start_timeout: float = Field(30.0, gt=0)
 
 
+class KamailioNode(_Section):
+    """One Asterisk node behind Kamailio: where its SIP listens."""
+
+    address: str
+    port: int = Field(5060, ge=1, le=65535)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        ipaddress.ip_address(value)
+        return value
+
+
+class KamailioSettings(_Section):
+    """Kamailio in front of the Asterisk nodes (`callcenter kamailio up`): one SIP
+    address for the carriers; calls from [[trunks]] are shared across the nodes
+    that answer its OPTIONS probes (docs/SCALING.md)."""
+
+    bind: str = "0.0.0.0"
+    port: int = Field(5060, ge=1, le=65535)
+    nodes: list[KamailioNode] = []
+    # Probing: an OPTIONS to every node each probe_interval seconds; a node that
+    # misses probe_threshold in a row is out until it answers again.
+    probe_interval: int = Field(1, ge=1, le=60)
+    probe_threshold: int = Field(2, ge=1, le=10)
+    # An INVITE a node does not answer at all within this many ms goes to the next node.
+    failover_ms: int = Field(1500, ge=200, le=30_000)
+    children: int = Field(4, ge=1, le=64)
+    shared_memory_mb: int = Field(64, ge=16, le=4096)
+    start_timeout: float = Field(10.0, gt=0)
+
+    @field_validator("bind")
+    @classmethod
+    def _bind(cls, value: str) -> str:
+        ipaddress.ip_address(value)
+        return value
+
+
 class DatabaseSettings(_Section):
     # Empty: SQLite file in the state directory.
     url: str = ""
@@ -292,6 +330,7 @@ class Settings(BaseSettings):
     agi: AgiSettings = AgiSettings()
     sip: SipSettings = SipSettings()
     pbx: PbxSettings = PbxSettings()
+    kamailio: KamailioSettings = KamailioSettings()
     database: DatabaseSettings = DatabaseSettings()
     trunks: list[TrunkSettings] = []
     web: WebSettings = WebSettings()

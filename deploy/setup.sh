@@ -11,8 +11,10 @@ cd "$(dirname "$0")/.."
 mode=${1:-run}
 [ "$(id -u)" = 0 ] || { echo "setup: run as root" >&2; exit 1; }
 
+# kamailio: `callcenter kamailio up` in front of several Asterisk nodes (docs/SCALING.md);
+# iproute2, procps (sysctl): the network namespaces of tests/e2e/test_kamailio_nodes.py
 packages=(debootstrap sip-tester baresip-core espeak-ng sox python3 python3-venv logrotate
-          util-linux ca-certificates postgresql-client)
+          util-linux ca-certificates postgresql-client kamailio iproute2 procps)
 if [ "$mode" = "--test" ]; then
   # dumpcap (wireshark-common): bench/inbound_paths.py; systemd-analyze: the units' check
   # fail2ban: tests/e2e/test_sip_bans.py runs a fail2ban server of its own
@@ -20,6 +22,12 @@ if [ "$mode" = "--test" ]; then
 fi
 # npm: the desktop's browser phone library (below); Debian's own unless one is installed.
 command -v npm >/dev/null || packages+=(npm)
+
+# Debian's own kamailio service would take port 5060 with its sample script: it is
+# masked (before the package comes in, so it never starts); `callcenter kamailio up`
+# runs the product's Kamailio. Its SysV script only runs with RUN_KAMAILIO=yes.
+mkdir -p /etc/systemd/system
+[ -e /etc/systemd/system/kamailio.service ] || ln -s /dev/null /etc/systemd/system/kamailio.service
 
 missing=()
 for package in "${packages[@]}"; do

@@ -155,6 +155,8 @@ class SippCaller:
     port: int = 5070
     media_port: int = 6000
     service: str = "5000"
+    # Run SIPp through this command (e.g. `ip netns exec NAME`: simulate/kamailio_lab.py).
+    prefix: tuple[str, ...] = ()
 
     def start(
         self,
@@ -195,7 +197,9 @@ class SippCaller:
             str(int(timeout)),
             "-timeout_error",
         ]
-        return launch_sipp(self.workdir, name, scenario, options, target=self.target)
+        return launch_sipp(
+            self.workdir, name, scenario, options, target=self.target, prefix=self.prefix
+        )
 
     def finish(
         self, process: subprocess.Popen[bytes], timeout: float = 120, name: str = "caller"
@@ -223,7 +227,12 @@ class SippCaller:
 
 
 def launch_sipp(
-    workdir: Path, name: str, scenario: str, options: list[str], target: str = ""
+    workdir: Path,
+    name: str,
+    scenario: str,
+    options: list[str],
+    target: str = "",
+    prefix: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
     """Start SIPp on ``scenario`` in the background, with ``options`` (and ``target``,
     for a UAC). Its files in ``workdir`` are named after ``name``: the scenario (.xml),
@@ -231,7 +240,7 @@ def launch_sipp(
     workdir.mkdir(parents=True, exist_ok=True)
     xml = workdir / f"{name}.xml"
     xml.write_text(scenario)
-    argv = ["sipp", *([target] if target else []), "-sf", str(xml), *options]
+    argv = [*prefix, "sipp", *([target] if target else []), "-sf", str(xml), *options]
     argv += ["-nostdin", "-trace_err", "-error_file", str(workdir / f"{name}_errors.log")]
     argv += ["-trace_stat", "-stf", str(workdir / f"{name}_stat.csv"), "-fd", "1"]
     with (workdir / f"{name}.out").open("wb") as log:

@@ -1,0 +1,1 @@
+"""Kamailio in front of the Asterisk nodes: its configuration and its process."""

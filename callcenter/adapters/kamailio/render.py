@@ -1,0 +1,172 @@
+"""Render Kamailio's configuration from the product's settings.
+
+Source: ``kamailio/kamailio.cfg`` (``@@NAME@@`` placeholders, as the Asterisk
+templates) plus a generated ``dispatcher.list`` of the nodes. Every value put in
+comes from the validated settings and is re-checked here (addresses parsed as
+addresses, numbers as numbers): nothing reaches the file unchecked.
+"""
+
+from __future__ import annotations
+
+import glob
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from callcenter.adapters.pbx.render import RenderError, fill
+from callcenter.config import NAME_PATTERN, KamailioNode, Settings
+from callcenter.core.model import SipAccount
+from callcenter.core.sip_auth import SIP_REALM, is_ha1
+from callcenter.paths import KAMAILIO_TEMPLATES
+
+CONFIG_NAME = "kamailio.cfg"
+LIST_NAME = "dispatcher.list"
+_NAME = re.compile(NAME_PATTERN)
+MODULE_GLOBS = ("/usr/lib/*/kamailio/modules", "/usr/lib/kamailio/modules")
+
+
+def module_dir() -> str:
+    """Where Debian's package put Kamailio's modules."""
+    for pattern in MODULE_GLOBS:
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[0]
+    raise RenderError("no Kamailio modules found (install the kamailio package)")
+
+
+def _host(address: str) -> str:
+    ip = ipaddress.ip_address(address)
+    return f"[{ip}]" if ip.version == 6 else str(ip)
+
+
+def node_uri(node: KamailioNode) -> str:
+    return f"sip:{_host(node.address)}:{int(node.port)}"
+
+
+def dispatcher_list(nodes: Iterable[KamailioNode]) -> str:
+    """One line per node in set 1: ``setid destination flags priority``."""
+    lines = ["# generated from [kamailio] nodes: set 1 holds the Asterisk nodes"]
+    seen: set[str] = set()
+    for node in nodes:
+        uri = node_uri(node)
+        if uri in seen:
+            raise RenderError(f"node {uri} is listed twice")
+        seen.add(uri)
+        lines.append(f"1 {uri} 0 0")
+    if not seen:
+        raise RenderError("[kamailio] nodes is empty: Kamailio needs at least one Asterisk node")
+    return "\n".join(lines) + "\n"
+
+
+def source_test(networks: Iterable[str], none: str) -> str:
+    """The script condition true for a request from one of ``networks``; ``none``
+    when there is none."""
+    tests = []
+    for value in networks:
+        network = ipaddress.ip_network(value, strict=False)
+        tests.append(f'is_in_subnet("$si", "{network}")')
+    return " || ".join(tests) if tests else none
+
+
+def trunk_test(networks: Iterable[str]) -> str:
+    """True for a request from one of the trunks' networks (none: nothing may call in)."""
+    return source_test(networks, "0")
+
+
+def phone_test(networks: Iterable[str]) -> str:
+    """True for a registration from the phones' networks ([sip] agent_networks; none:
+    from anywhere, the digest alone decides)."""
+    return source_test(networks, "1")
+
+
+def agent_ha1_route(accounts: Iterable[SipAccount]) -> str:
+    """route[AGENT_HA1]: $var(ha1) = the digest secret of the agent named in the
+    request's credentials ($au), empty for anyone else."""
+    lines = ["route[AGENT_HA1] {", '\t$var(ha1) = "";']
+    cases = []
+    for account in sorted(accounts, key=lambda a: a.username):
+        if not _NAME.fullmatch(account.username):
+            raise RenderError(f"agent SIP username {account.username!r} must match {NAME_PATTERN}")
+        if not is_ha1(account.ha1):
+            raise RenderError(f"agent {account.username}: the SIP digest is not 32 hex digits")
+        cases += [
+            f'\tcase "{account.username}":',
+            f'\t\t$var(ha1) = "{account.ha1.lower()}";',
+            "\t\tbreak;",
+        ]
+    if cases:
+        lines += ["\tswitch ($au) {", *cases, "\t}"]
+    return "\n".join([*lines, "}"])
+
+
+@dataclass(frozen=True, slots=True)
+class KamailioLayout:
+    """Kamailio's own folder under the state directory."""
+
+    directory: Path
+
+    @property
+    def config(self) -> Path:
+        return self.directory / CONFIG_NAME
+
+    @property
+    def dispatcher_list(self) -> Path:
+        return self.directory / LIST_NAME
+
+    @property
+    def run_dir(self) -> Path:
+        return self.directory / "run"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.directory / "kamailio.pid"
+
+    @property
+    def output_file(self) -> Path:
+        return self.directory / "kamailio.out"
+
+
+def render_config(
+    settings: Settings, layout: KamailioLayout, modules: str, accounts: Iterable[SipAccount] = ()
+) -> dict[Path, str]:
+    """The files Kamailio runs on, by path: its script (with the agents' digest
+    secrets: written readable by Kamailio's group only) and its node list."""
+    kam = settings.kamailio
+    listen = f"{_host(kam.bind)}:{int(kam.port)}"
+    family = ipaddress.ip_address(kam.bind).version
+    for node in kam.nodes:
+        if ipaddress.ip_address(node.address).version != family:
+            # Kamailio would drop the node silently: it has no socket to reach it from.
+            raise RenderError(
+                f"node {node.address} is IPv{6 if family == 4 else 4} but [kamailio] bind "
+                f"{kam.bind} is IPv{family}: Kamailio could not reach it"
+            )
+    values = {
+        "CHILDREN": str(int(kam.children)),
+        "LISTEN": listen,
+        "MODULES": _plain(modules, "module folder"),
+        "RUN_DIR": _plain(str(layout.run_dir), "state folder"),
+        "DISPATCHER_LIST": _plain(str(layout.dispatcher_list), "state folder"),
+        "PROBE_INTERVAL": str(int(kam.probe_interval)),
+        "PROBE_THRESHOLD": str(int(kam.probe_threshold)),
+        "FAILOVER_MS": str(int(kam.failover_ms)),
+        "TRUNK_TEST": trunk_test(n for trunk in settings.trunks for n in trunk.match),
+        "PHONE_TEST": phone_test(settings.sip.agent_networks),
+        "REALM": SIP_REALM,
+        "AGENT_DIGESTS": agent_ha1_route(accounts),
+    }
+    template = (KAMAILIO_TEMPLATES / CONFIG_NAME).read_text(encoding="utf-8")
+    return {
+        layout.config: fill(template, values, CONFIG_NAME),
+        layout.dispatcher_list: dispatcher_list(kam.nodes),
+    }
+
+
+def _plain(value: str, what: str) -> str:
+    """A path put between double quotes in the script: no quote, no newline, no
+    backslash, no script variable marker."""
+    if any(ch in value for ch in '"\\\n\r$'):
+        raise RenderError(f"the {what} {value!r} has characters Kamailio's script cannot hold")
+    return value

@@ -1,0 +1,103 @@
+"""The rendered configuration passes `kamailio -c`; `up`, `status`, `down` on a real Kamailio."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from callcenter.adapters.kamailio.process import KamailioProcess
+from callcenter.adapters.pbx.asterisk import pid_alive
+from callcenter.cli import main
+from callcenter.config import Settings
+from callcenter.core.model import SipAccount
+from callcenter.core.sip_auth import sip_ha1
+
+pytestmark = pytest.mark.skipif(shutil.which("kamailio") is None, reason="kamailio not installed")
+
+PORT = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000")) + 90
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(
+        state_dir=tmp_path / "state",
+        kamailio={
+            "bind": "127.0.0.1",
+            "port": PORT,
+            "nodes": [{"address": "127.0.0.1", "port": PORT + 1}, {"address": "127.0.0.3"}],
+        },
+        trunks=[{"name": "carrier", "match": ["127.0.0.2", "10.9.0.0/16"]}],
+    )
+
+
+ACCOUNTS = [
+    SipAccount("alice", sip_ha1("alice", "secret-a"), "Alice", "201"),
+    SipAccount("bob", sip_ha1("bob", "secret-b"), "Bob", "202"),
+]
+
+
+@pytest.mark.parametrize("accounts", [[], ACCOUNTS], ids=["no agent", "two agents"])
+def test_rendered_configuration_passes_kamailio_check(
+    tmp_path: Path, accounts: list[SipAccount]
+) -> None:
+    process = KamailioProcess(_settings(tmp_path))
+    assert process.render(accounts)
+    process.check()  # raises with Kamailio's own words if refused
+    assert not process.render(accounts)  # unchanged the second time
+    assert process.layout.config.stat().st_mode & 0o077 == 0o040  # digests: group only
+
+
+def test_up_status_down(tmp_path: Path) -> None:
+    process = KamailioProcess(_settings(tmp_path))
+    said = process.up()
+    try:
+        assert "kamailio started" in said
+        pid = process.running_pid()
+        assert pid is not None
+        status = process.status()
+        assert status.running and status.rtt_ms is not None
+        assert "already running" in process.up()
+        if os.geteuid() == 0 and shutil.which("kamcmd"):
+            assert set(status.nodes) == {f"sip:127.0.0.1:{PORT + 1}", "sip:127.0.0.3:5060"}
+            owner = Path(f"/proc/{pid}").stat().st_uid
+            assert owner != 0  # dropped to the kamailio user
+    finally:
+        said = process.down()
+    assert "stopped" in said
+    assert not pid_alive(pid)
+    assert process.status().running is False
+
+
+def test_cli_up_status_down_with_an_agent_from_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`callcenter kamailio up` puts the database's agents in the script; `down` stops it."""
+    for key in [k for k in os.environ if k.startswith("CALLCENTER_")]:
+        monkeypatch.delenv(key)
+    config = tmp_path / "callcenter.toml"
+    config.write_text(
+        f'state_dir = "{tmp_path / "state"}"\n'
+        f'[kamailio]\nbind = "127.0.0.1"\nport = {PORT}\n'
+        f'nodes = [{{address = "127.0.0.1", port = {PORT + 1}}}]\n'
+        '[[trunks]]\nname = "carrier"\nmatch = ["127.0.0.2"]\n'
+    )
+    runner = CliRunner()
+    base = ["--config", str(config)]
+    added = runner.invoke(
+        main, [*base, "agent", "add", "carol", "--name", "Carol", "--extension", "1003"]
+    )
+    assert added.exit_code == 0, added.output
+    up = runner.invoke(main, [*base, "kamailio", "up"])
+    try:
+        assert up.exit_code == 0, up.output
+        assert "kamailio started" in up.output
+        assert 'case "carol":' in (tmp_path / "state/kamailio/kamailio.cfg").read_text()
+        status = runner.invoke(main, [*base, "kamailio", "status"])
+        assert status.exit_code == 0 and "answers" in status.output, status.output
+    finally:
+        down = runner.invoke(main, [*base, "kamailio", "down"])
+    assert "stopped" in down.output
+    assert runner.invoke(main, [*base, "kamailio", "status"]).exit_code == 1
