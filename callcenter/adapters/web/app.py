@@ -17,6 +17,7 @@ from callcenter.adapters.web.areas import (
     health,
     login,
     outbound,
+    quality,
     recordings,
     reports,
     staffing,
@@ -44,7 +45,8 @@ BLUEPRINTS = (
     desktop.pages, desktop.api,
     supervisor.pages, supervisor.api,
     recordings.pages, recordings.api,
-    reports.pages, reports.api, staffing.api,
+    reports.pages, reports.api, staffing.api, quality.report_api,
+    quality.pages, quality.api,  # QA scoring of recordings
     admin.pages, admin.api,
     campaigns.pages, campaigns.api,
 )  # fmt: skip
