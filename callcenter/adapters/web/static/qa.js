@@ -69,7 +69,7 @@
     }
     const rows = found.agents.flatMap((a) => a.calls.map((c) => {
       const item = { id: c.recording_id, agent: a.agent, queue: c.queue, caller: c.caller, started_at: c.started_at };
-      return el('tr', { id: `qa-rec-${c.recording_id}`, dataset: { agent: a.agent } },
+      return el('tr', { id: `qa-rec-${c.recording_id}` },
         el('th', { scope: 'row', textContent: a.agent }),
         el('td', { textContent: when(c.started_at) }),
         el('td', { textContent: c.queue }),
@@ -95,7 +95,7 @@
       return;
     }
     const body = document.getElementById('qa-evaluations').tBodies[0];
-    body.replaceChildren(...found.evaluations.map((e) => el('tr', { dataset: { id: e.id } },
+    body.replaceChildren(...found.evaluations.map((e) => el('tr', {},
       el('td', { textContent: when(e.call_at) }),
       el('td', { textContent: e.agent }),
       el('td', { textContent: e.queue }),

@@ -26,7 +26,7 @@ function qaQuestionHead(question) {
 function qaRenderForm(container, definition, onChange) {
   container.replaceChildren(...definition.sections.map((section) => el('div', { className: 'qa-section' },
     el('h3', { textContent: section.title }),
-    ...section.questions.map((question) => el('fieldset', { className: 'qa-question', dataset: { key: question.key } },
+    ...section.questions.map((question) => el('fieldset', { className: 'qa-question' },
       el('legend', {}, ...qaQuestionHead(question)),
       ...qaChoices(question).map((value) => el('label', {},
         el('input', {
@@ -55,7 +55,7 @@ function qaRenderAnswers(container, evaluation) {
     el('table', { className: 'qa-table' }, el('tbody', {}, ...section.questions.map((question) => {
       const answer = evaluation.answers[question.key];
       const shown = question.kind === 'scale' && answer !== 'na' ? `${answer} of ${question.scale}` : qaLabel(answer);
-      return el('tr', { dataset: { key: question.key } },
+      return el('tr', {},
         el('th', { scope: 'row' }, ...qaQuestionHead(question)),
         el('td', { className: failed.has(question.key) ? 'qa-failed' : '', textContent: shown }));
     }))))));

@@ -43,7 +43,7 @@
 
   async function list() {
     const { forms } = await api('/api/qa/forms');
-    body.replaceChildren(...forms.map((f) => el('tr', { dataset: { name: f.name } },
+    body.replaceChildren(...forms.map((f) => el('tr', {},
       el('th', { scope: 'row', textContent: f.name }),
       el('td', { textContent: f.definition.title }),
       el('td', { textContent: f.version }),
