@@ -50,7 +50,8 @@ class QualityError(Exception):
 
     Codes: invalid (a form or answers at fault, with ``problems``), not-found,
     retired (a form no longer used for new evaluations), evaluated (the recording
-    has its evaluation already), not-yours, acknowledged."""
+    has its evaluation already), not-yours, acknowledged, conflict (a form saved
+    twice at once)."""
 
     def __init__(self, code: str, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)

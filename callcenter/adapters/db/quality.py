@@ -103,6 +103,14 @@ class QualityRepository:
     def save_form(self, name: str, definition: Mapping[str, Any], who: str, at: float) -> Form:
         """The latest version changed in place while no evaluation used it and it is not
         retired; otherwise a new version (which is in use again)."""
+        try:
+            return self._save_form(name, definition, who, at)
+        except IntegrityError:  # another save made the same version first
+            raise QualityError(
+                "conflict", f"form {name!r} was saved meanwhile: try again"
+            ) from None
+
+    def _save_form(self, name: str, definition: Mapping[str, Any], who: str, at: float) -> Form:
         with self._sessions.begin() as session:
             latest = session.scalars(
                 select(QaFormRow)

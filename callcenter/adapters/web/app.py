@@ -18,6 +18,8 @@ from callcenter.adapters.web.areas import (
     login,
     outbound,
     quality,
+    quality_forms,
+    quality_reports,
     recordings,
     reports,
     staffing,
@@ -45,8 +47,9 @@ BLUEPRINTS = (
     desktop.pages, desktop.api,
     supervisor.pages, supervisor.api,
     recordings.pages, recordings.api,
-    reports.pages, reports.api, staffing.api, quality.report_api,
+    reports.pages, reports.api, staffing.api, quality_reports.api,
     quality.pages, quality.api,  # QA scoring of recordings
+    quality_forms.pages, quality_forms.api,  # ...and its forms
     admin.pages, admin.api,
     campaigns.pages, campaigns.api,
 )  # fmt: skip

@@ -1,9 +1,8 @@
-"""QA scoring of recorded calls (services/console/quality.py, core/quality.py) over HTTP.
+"""QA scoring of recorded calls (services/console/quality.py, core/quality.py) over HTTP;
+the forms: quality_forms.py, the reports' figures: quality_reports.py.
 
-Admins keep the evaluation forms (a form an evaluation used is frozen: a change
-saves its next version). Supervisors and admins draw the calls to review, play
-a recording and score it with a form, and read every evaluation and the QA
-figures of the reports. Agents read their own evaluations only (another's is
+Supervisors and admins draw the calls to review, play a recording and score it with
+a form, and read every evaluation. Agents read their own evaluations only (another's is
 a 404: not theirs to know about), play the call each is about (audited, as
 recordings are) and acknowledge it, once, with an optional comment.
 """
@@ -17,47 +16,21 @@ from apiflask import APIBlueprint, abort
 from flask import Response, render_template
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.adapters.web import csv_export
 from callcenter.adapters.web.areas.recordings import PLAYBACK_WINDOW, wav_response
 from callcenter.adapters.web.areas.reports import NAME, WHEN, WHEN_HELP
 from callcenter.adapters.web.auth import Principal, requester, requires
 from callcenter.adapters.web.services import services
-from callcenter.core.quality import MAX_COMMENT, Evaluation, Form, score
+from callcenter.core.quality import MAX_COMMENT, Evaluation, score
 from callcenter.services.console.quality import MAX_PER_AGENT
 from callcenter.services.inbound.recording import RecordingError
 
 api = APIBlueprint("quality_api", __name__, url_prefix="/api/qa", tag="Quality")
-report_api = APIBlueprint("quality_reports_api", __name__, url_prefix="/api/reports", tag="Reports")
 pages = APIBlueprint("quality", __name__, enable_openapi=False)
 
 FORM_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 
 
 # -- schemas ----------------------------------------------------------------------------------
-class FormIn(BaseModel):
-    title: str = Field(max_length=300)
-    description: str = Field("", max_length=MAX_COMMENT)
-    sections: list[dict[str, Any]] = Field(
-        description="[{title, questions: [{key, text, kind: yes_no|scale, weight, critical, "
-        "scale (0..N, scale questions), allow_na}]}]"
-    )
-
-
-class FormOut(BaseModel):
-    id: int
-    name: str
-    version: int
-    created_at: float
-    created_by: str
-    retired: bool
-    used: bool = Field(description="an evaluation used this version: a change saves the next")
-    definition: dict[str, Any]
-
-
-class FormList(BaseModel):
-    forms: list[FormOut]
-
-
 class EvaluationIn(BaseModel):
     form_id: int = Field(ge=1, le=2**31 - 1)
     recording_id: int = Field(ge=1, le=2**31 - 1)
@@ -147,45 +120,6 @@ class SampleOut(BaseModel):
     agents: list[SampledAgent]
 
 
-class QaReportQuery(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    from_: str = Field(alias="from", pattern=WHEN, description=f"Start: {WHEN_HELP}")
-    to: str = Field(pattern=WHEN, description=f"End (exclusive): {WHEN_HELP}")
-    queue: str = Field("", pattern=NAME, description="Only this queue (default: all)")
-    agent: str = Field("", pattern=NAME, description="Only this agent (default: all)")
-
-
-class QaFigures(BaseModel):
-    evaluations: int
-    scored: int = Field(description="evaluations with a score (not every question n/a)")
-    mean_score: float | None = Field(description="mean of the scores, percent")
-    min_score: float | None
-    max_score: float | None
-    critical_failures: int
-    acknowledged: int
-
-
-class QaRow(QaFigures):
-    name: str
-
-
-class QaReportOut(BaseModel):
-    start: str
-    end: str
-    timezone: str
-    agents: list[QaRow]
-    queues: list[QaRow]
-    totals: QaFigures
-
-
-def _form_out(form: Form) -> FormOut:
-    return FormOut(
-        id=form.id, name=form.name, version=form.version, created_at=form.created_at,
-        created_by=form.created_by, retired=form.retired, used=form.used,
-        definition=form.definition.as_dict(),
-    )  # fmt: skip
-
-
 def _fields(evaluation: Evaluation) -> dict[str, Any]:
     return {name: getattr(evaluation, name) for name in EvaluationOut.model_fields}
 
@@ -211,75 +145,13 @@ def _visible(evaluation_id: int) -> Evaluation:
     return found
 
 
-def _period(from_: str, to: str) -> tuple[float, float]:
+def period_of(from_: str, to: str) -> tuple[float, float]:
     period = services().reports.period(from_, to, 60)
     return period.since, period.until
 
 
-def _when(at: float) -> str:
+def when(at: float) -> str:
     return services().reports.zone.local(at).isoformat(timespec="minutes")
-
-
-# -- forms ------------------------------------------------------------------------------------
-@api.get("/forms")
-@api.output(FormList)
-@api.doc(summary="The evaluation forms in use (the latest version of each)")
-@requires("supervisor")
-def forms() -> FormList:
-    return FormList(forms=[_form_out(f) for f in services().quality.store.forms()])
-
-
-@api.get("/forms/<name>")
-@api.output(FormOut)
-@api.doc(summary="A form in use (its latest version)", responses={404: "No such form in use"})
-@requires("supervisor")
-def form(name: str) -> FormOut:
-    found = next((f for f in services().quality.store.forms() if f.name == name), None)
-    if found is None:
-        abort(404, f"no form {name!r} in use")
-    return _form_out(found)
-
-
-@api.get("/form-versions/<int:form_id>")
-@api.output(FormOut)
-@api.doc(summary="One version of a form, by its id", responses={404: "No such form"})
-@requires("supervisor")
-def form_version(form_id: int) -> FormOut:
-    return _form_out(services().quality.form(form_id))
-
-
-@api.get("/forms/<name>/versions")
-@api.output(FormList)
-@api.doc(summary="Every version of a form, oldest first")
-@requires("supervisor")
-def versions(name: str) -> FormList:
-    return FormList(forms=[_form_out(f) for f in services().quality.store.versions(name)])
-
-
-@api.put("/forms/<name>")
-@api.input(FormIn)
-@api.output(FormOut)
-@api.doc(
-    summary="Save a form: the latest version changed while unused, else the next version",
-    responses={422: "The form's problems, each one"},
-)
-@requires("admin")
-def save_form(name: str, json_data: FormIn) -> FormOut:
-    who = requester()
-    saved = services().quality.save_form(name, json_data.model_dump(), who.name)
-    services().users.audit(who.name, "qa.form-saved", f"qa-form:{name}", version=saved.version)
-    return _form_out(saved)
-
-
-@api.delete("/forms/<name>")
-@api.doc(summary="Retire a form: no new evaluations with it (old ones keep it)",
-         responses={404: "No such form in use"})  # fmt: skip
-@requires("admin")
-def retire_form(name: str) -> Response:
-    who = requester()
-    services().quality.retire_form(name)
-    services().users.audit(who.name, "qa.form-retired", f"qa-form:{name}")
-    return Response(status=204)
 
 
 # -- evaluations ------------------------------------------------------------------------------
@@ -320,7 +192,7 @@ def evaluations(query: EvaluationQuery) -> EvaluationList:
     if query.from_ or query.to:
         if not (query.from_ and query.to):
             abort(422, "give both from and to, or neither")
-        since, until = _period(query.from_, query.to)
+        since, until = period_of(query.from_, query.to)
     found = services().quality.store.evaluations(agent, query.queue, since, until, query.limit)
     return EvaluationList(evaluations=[EvaluationOut(**_fields(e)) for e in found])
 
@@ -385,15 +257,15 @@ def audio(evaluation_id: int) -> Response:
 )
 @requires("supervisor")
 def sample(query: SampleQuery) -> SampleOut:
-    since, until = _period(query.from_, query.to)
+    since, until = period_of(query.from_, query.to)
     seed = query.seed or f"{query.from_}/{query.to}"
     quality = services().quality
     drawn = quality.sample(since, until, query.per_agent, seed, query.queue)
     done = quality.store.evaluated_counts(since, until, query.queue)
     agents = sorted(set(drawn) | set(done))
     return SampleOut(
-        start=_when(since),
-        end=_when(until),
+        start=when(since),
+        end=when(until),
         seed=seed,
         per_agent=query.per_agent,
         agents=[
@@ -417,48 +289,6 @@ def sample(query: SampleQuery) -> SampleOut:
     )
 
 
-# -- the reports' QA figures ------------------------------------------------------------------
-def _report(query: QaReportQuery) -> dict[str, Any]:
-    since, until = _period(query.from_, query.to)
-    found = services().quality.report(since, until, query.queue, query.agent)
-    return {
-        "start": _when(since),
-        "end": _when(until),
-        "timezone": services().reports.zone.name,
-        "agents": [{"name": n} | row for n, row in found.agents.items()],
-        "queues": [{"name": n} | row for n, row in found.queues.items()],
-        "totals": found.totals,
-    }
-
-
-QA_COLUMNS = tuple(QaFigures.model_fields)
-
-
-@report_api.get("/qa")
-@requires("supervisor")
-@report_api.input(QaReportQuery, location="query", arg_name="query")
-@report_api.output(QaReportOut)
-@report_api.doc(summary="QA scores per agent and queue of the calls made in the period")
-def qa_report(query: QaReportQuery) -> QaReportOut:
-    return QaReportOut.model_validate(_report(query))
-
-
-@report_api.get("/qa.csv")
-@requires("supervisor")
-@report_api.input(QaReportQuery, location="query", arg_name="query")
-@report_api.doc(summary="The QA scores as CSV (same filters)", responses=csv_export.csv_doc(
-    "agent, then one per queue, then the totals"))  # fmt: skip
-def qa_report_csv(query: QaReportQuery) -> Response:
-    body = _report(query)
-    head = ("by", "name", "start", "end", *QA_COLUMNS)
-    span = (body["start"], body["end"])
-    rows = [("agent", r["name"], *span, *(r[c] for c in QA_COLUMNS)) for r in body["agents"]]
-    rows += [("queue", r["name"], *span, *(r[c] for c in QA_COLUMNS)) for r in body["queues"]]
-    rows.append(("all", "", *span, *(body["totals"][c] for c in QA_COLUMNS)))
-    name = f"qa-{query.from_}-{query.to}.csv".replace(":", "")
-    return csv_export.csv_response(csv_export.csv_text(head, rows), name)
-
-
 # -- pages ------------------------------------------------------------------------------------
 def _week() -> tuple[str, str]:
     today = services().reports.zone.local(services().clock()).date()
@@ -478,12 +308,6 @@ def page() -> Any:
         queues=sorted(console.queue_names()),
         zone=console.timezone,
     )
-
-
-@pages.get("/qa/forms")
-@requires("admin", page=True)
-def forms_page() -> Any:
-    return render_template("qa_forms.html")
 
 
 @pages.get("/qa/mine")
