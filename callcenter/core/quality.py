@@ -51,7 +51,7 @@ class QualityError(Exception):
     Codes: invalid (a form or answers at fault, with ``problems``), not-found,
     retired (a form no longer used for new evaluations), evaluated (the recording
     has its evaluation already), not-yours, acknowledged, conflict (a form saved
-    twice at once)."""
+    twice at once), self (an evaluator's own call)."""
 
     def __init__(self, code: str, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)

@@ -66,7 +66,7 @@ STATUS: dict[type[Exception], dict[str, int]] = {
     ReportInputError: {"*": 422},  # a query field at fault: answered as a validation error
     VoicemailError: {"not-found": 404, "taken": 409, "handled": 409, "no-number": 409, "*": 400},
     QualityError: {"not-found": 404, "not-yours": 404, "retired": 409, "evaluated": 409,
-                   "acknowledged": 409, "conflict": 409, "invalid": 422, "*": 400},
+                   "acknowledged": 409, "conflict": 409, "self": 403, "invalid": 422, "*": 400},
 }  # fmt: skip
 
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}}

@@ -57,8 +57,16 @@ class Quality:
 
     # -- evaluations (supervisors) ----------------------------------------------------------------
     def evaluate(
-        self, form_id: int, recording_id: int, answers: Mapping[str, Any], comment: str, who: str
+        self,
+        form_id: int,
+        recording_id: int,
+        answers: Mapping[str, Any],
+        comment: str,
+        who: str,
+        who_works_as: str = "",
     ) -> Evaluation:
+        """``who`` scores the recording; not a call they took themselves (``who_works_as``:
+        the agent the evaluator works as, if any)."""
         form = self.form(form_id)
         if form.retired:
             raise QualityError("retired", f"form {form.name!r} is retired")
@@ -72,6 +80,8 @@ class Quality:
             raise QualityError(
                 "not-found", f"no finished recording {recording_id} of an answered call"
             )
+        if who_works_as and call.agent == who_works_as:
+            raise QualityError("self", "nobody scores their own calls")
         checked = check_answers(form.definition, answers)
         result = score(form.definition, checked)
         return self.store.add_evaluation(

@@ -170,7 +170,12 @@ def when(at: float) -> str:
 def evaluate(json_data: EvaluationIn) -> EvaluationDetail:
     who = requester()
     made = services().quality.evaluate(
-        json_data.form_id, json_data.recording_id, json_data.answers, json_data.comment, who.name
+        json_data.form_id,
+        json_data.recording_id,
+        json_data.answers,
+        json_data.comment,
+        who.name,
+        who.agent,
     )
     services().users.audit(
         who.name, "qa.evaluated", f"recording:{made.recording_id}", evaluation=made.id
