@@ -29,8 +29,9 @@ SITE = site(
     nodes={"support": queue_node("support")},
 )
 # The example form of the page: greeting (w1), verified (w2, critical, n/a allowed),
-# empathy (0-5, w3), resolved (w3). Yes, yes, 4, yes: (1 + 2 + 3 * 4/5 + 3) / 9 = 93.33 %.
-ANSWERS = {"greeting": "yes", "verified": "yes", "empathy": "4", "resolved": "yes"}
+# empathy (0-5, w3), resolved (w3), and a question the admin adds: recap (w1).
+# Yes, yes, 4, yes, yes: (1 + 2 + 3 * 4/5 + 3 + 1) / 10 = 94 %.
+ANSWERS = {"greeting": "yes", "verified": "yes", "empathy": "4", "resolved": "yes", "recap": "yes"}
 AUDIO_READY = (
     "const a = document.getElementById(arguments[0]); return a.readyState >= 1 && a.duration;"
 )
@@ -74,6 +75,12 @@ def test_a_supervisor_scores_a_recording_and_the_agent_acknowledges_it(
     browser.find_element(By.ID, "qa-new").click()
     browser.find_element(By.ID, "qa-editor-name").send_keys("support")
     poll(lambda: browser.find_elements(By.CSS_SELECTOR, "#qa-preview fieldset"), 5, "the preview")
+    browser.find_elements(By.CSS_SELECTOR, "#qa-builder .qa-add-question")[1].click()
+    added = browser.find_elements(By.CSS_SELECTOR, "#qa-builder .qa-builder-question")[-1]
+    added.find_element(By.CSS_SELECTOR, "input.qa-key").send_keys("recap")
+    added.find_element(By.CSS_SELECTOR, "input.qa-text").send_keys("Recapped the call")
+    poll(lambda: browser.find_elements(By.ID, "qa-q-recap-yes"), 5, "the added question previewed")
+    screenshot(browser, "qa-forms")
     browser.find_element(By.ID, "qa-editor-save").click()
     poll(lambda: "Saved support version 1" in text(browser, "#qa-editor-status"), 10, "saved")
     poll(lambda: "support" in text(browser, "#qa-forms tbody"), 5, "the form listed")
@@ -101,15 +108,15 @@ def test_a_supervisor_scores_a_recording_and_the_agent_acknowledges_it(
     )
     screenshot(browser, "qa-scoring")
     browser.find_element(By.ID, "qa-submit").click()
-    poll(lambda: "Score 93.3 %" in text(browser, "#qa-result"), 10, "the evaluation saved")
-    poll(lambda: "93.3 %" in text(browser, "#qa-evaluations tbody"), 10, "listed as evaluated")
+    poll(lambda: "Score 94.0 %" in text(browser, "#qa-result"), 10, "the evaluation saved")
+    poll(lambda: "94.0 %" in text(browser, "#qa-evaluations tbody"), 10, "listed as evaluated")
     (saved,) = center.rows(QaEvaluationRow)
     assert (saved.recording_id, saved.agent, saved.queue, saved.evaluator) == (
         recording.id, "amy", "support", "sue",
     )  # fmt: skip
-    assert saved.score == pytest.approx(93.33) and not saved.critical_failed
+    assert saved.score == pytest.approx(94.0) and not saved.critical_failed
     browser.get(f"{center.base_url}/reports")
-    poll(lambda: "93.3 %" in text(browser, "#qa-report-agents tbody"), 10, "the reports' QA score")
+    poll(lambda: "94.0 %" in text(browser, "#qa-report-agents tbody"), 10, "the reports' QA score")
     assert "amy" in text(browser, "#qa-report-agents tbody")
     browser.delete_all_cookies()
 
@@ -117,7 +124,7 @@ def test_a_supervisor_scores_a_recording_and_the_agent_acknowledges_it(
     log_in(browser, center.base_url, "ann", PASSWORD)
     browser.get(f"{center.base_url}/qa/mine")
     mine = f"#qa-eval-{saved.id}"
-    poll(lambda: "93.3 %" in text(browser, mine), 10, "the evaluation in My evaluations")
+    poll(lambda: "94.0 %" in text(browser, mine), 10, "the evaluation in My evaluations")
     assert "not yet" in text(browser, mine)
     browser.find_element(By.CSS_SELECTOR, f"{mine} button.qa-view").click()
     poll(lambda: "Recap the next steps" in text(browser, "#qa-detail-comment"), 10, "the detail")
