@@ -27,6 +27,7 @@ from callcenter.adapters.db.desktop_records import DesktopRecords
 from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.quality import QualityRepository
 from callcenter.adapters.db.recording_archive import RecordingArchive
 from callcenter.adapters.db.records_writer import RecordWriter
 from callcenter.adapters.db.report_queries import ReportQueries
@@ -67,6 +68,7 @@ from callcenter.services.configuration import SiteConfiguration
 from callcenter.services.console.admin import Admin
 from callcenter.services.console.desktop import Desktop
 from callcenter.services.console.desktop_settings import DesktopSettingsStore
+from callcenter.services.console.quality import Quality
 from callcenter.services.console.reports import Reports, SiteZone
 from callcenter.services.console.retention import Retention
 from callcenter.services.console.supervision import Supervision
@@ -300,6 +302,8 @@ class CallCenter:
         )
         # Recordings: search and playback, deletion after the retention period.
         self.recording_archive = RecordingArchive(self.storage.sessions)
+        # QA: evaluation forms, supervisors' scores of recordings, agents' acknowledgements.
+        self.quality = Quality(QualityRepository(self.storage.sessions), self.timers.clock)
         # Voicemail: messages left in the queues' boxes, found in the spool on a timer.
         queues = self.queues
         self.voicemail = VoicemailInbox(

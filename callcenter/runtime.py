@@ -81,7 +81,7 @@ class Controller(CallCenter):
             agent_names=lambda: [a.username for a in accounts.accounts()],
             admin=self.admin, reload=self.reload, campaigns=self.campaigns,
             lead_imports=self.lead_imports, dialer=self.dialer, callbacks=self.callbacks,
-            dial_refusals=self.dial_refusals, voicemail=self.voicemail,
+            dial_refusals=self.dial_refusals, voicemail=self.voicemail, quality=self.quality,
             sip=self.settings.sip,
         )  # fmt: skip
 

@@ -31,6 +31,7 @@ from callcenter.core.outbound.records import (
     NewDialAttempt,
 )
 from callcenter.core.outbound.retry import LeadState
+from callcenter.core.quality import Candidate, Evaluation, Form, NewEvaluation
 from callcenter.core.queues import QueueSettings
 from callcenter.core.recordings import Recording
 from callcenter.core.records_backlog import RecordsBacklog
@@ -389,3 +390,54 @@ class SurveyResults(Protocol):
         """Surveys offered in [since, until), oldest first; ``queue``: only that queue's.
         Each carries its call's disposition where the call's record has one."""
         ...
+
+
+class QualityStore(Protocol):
+    """QA forms (versions), evaluations of recorded calls, and the calls to review
+    (core/quality.py)."""
+
+    def forms(self, retired: bool = False) -> list[Form]:
+        """The latest version of each form, by name."""
+        ...
+
+    def form(self, form_id: int) -> Form | None: ...
+
+    def versions(self, name: str) -> list[Form]: ...
+
+    def save_form(self, name: str, definition: Mapping[str, Any], who: str, at: float) -> Form:
+        """Change the latest version in place if no evaluation used it (and it is not
+        retired), else save the next version."""
+        ...
+
+    def retire_form(self, name: str) -> bool: ...
+
+    def add_evaluation(self, new: NewEvaluation) -> Evaluation:
+        """QualityError("evaluated") if the recording has one already."""
+        ...
+
+    def evaluation(self, evaluation_id: int) -> Evaluation | None: ...
+
+    def evaluations(
+        self,
+        agent: str = "",
+        queue: str = "",
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 200,
+    ) -> list[Evaluation]:
+        """Newest call first; ``since``/``until`` bound the call's time."""
+        ...
+
+    def acknowledge(self, evaluation_id: int, agent: str, at: float, comment: str) -> bool:
+        """Once, by the evaluated agent only."""
+        ...
+
+    def recorded_call(self, recording_id: int) -> Candidate | None:
+        """A finished recording of an answered call with an agent, else None."""
+        ...
+
+    def candidates(self, since: float, until: float, queue: str = "") -> list[Candidate]:
+        """Recorded, answered calls started in [since, until) with no evaluation yet."""
+        ...
+
+    def evaluated_counts(self, since: float, until: float, queue: str = "") -> dict[str, int]: ...

@@ -15,7 +15,15 @@ from callcenter.adapters.db.config import ConfigRepository
 from callcenter.adapters.db.dial_refusals import DialRefusalRepository
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
-from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, DncRow, LeadRow
+from callcenter.adapters.db.models import (
+    CallRow,
+    CampaignRow,
+    DialAttemptRow,
+    DncRow,
+    LeadRow,
+    RecordingRow,
+)
+from callcenter.adapters.db.quality import QualityRepository
 from callcenter.adapters.db.survey_results import SurveyRepository
 from callcenter.adapters.db.voicemails import VoicemailRepository
 from callcenter.core.calls.record import CallRecord
@@ -23,6 +31,7 @@ from callcenter.core.survey import SurveyResult
 from callcenter.services.repositories import DialRefusals, SurveyResults, Voicemails
 from tests.fakes import contracts
 from tests.fakes.contracts import CallbackWorld, CallRecordsWorld, DialerWorld
+from tests.fakes.quality_contracts import QUALITY_STORE, QualityWorld
 
 
 @pytest.fixture
@@ -144,3 +153,30 @@ def test_a_survey_reads_its_calls_disposition(sessions: sessionmaker[Session]) -
     results.add(SurveyResult("c1", 100.0, "support", "ann", (5,)))
     results.add(SurveyResult("c9", 101.0, "support", "ann", (4,)))  # no record (yet)
     assert [r.disposition for r in results.between(0.0, 200.0)] == ["resolved", ""]
+
+
+def quality_world(sessions: sessionmaker[Session]) -> QualityWorld:
+    add = _adder(sessions)
+
+    def recorded(
+        call_id: str, agent: str, queue: str, at: float, answered: bool, ended: bool
+    ) -> int:
+        with sessions.begin() as session:
+            answered_at = at if answered else None
+            session.add(
+                CallRow(id=call_id, unique_id=f"{at}", queue=queue, agent=agent,
+                        entered_at=at - 5, answered_at=answered_at)
+            )  # fmt: skip
+        return add(
+            RecordingRow(call_id=call_id, agent=agent, queue=queue, caller_number="+12125550100",
+                         path=f"{call_id}.wav", started_at=at, ended_at=at + 60 if ended else None)
+        )  # fmt: skip
+
+    return QualityWorld(store=QualityRepository(sessions), recorded=recorded)
+
+
+@pytest.mark.parametrize("check", QUALITY_STORE, ids=lambda c: c.__name__)
+def test_the_quality_store(
+    sessions: sessionmaker[Session], check: Callable[[QualityWorld], None]
+) -> None:
+    check(quality_world(sessions))

@@ -21,6 +21,8 @@ from callcenter.services.repositories import (
 )
 from tests.fakes import contracts
 from tests.fakes.contracts import CallbackWorld, CallRecordsWorld, DialerWorld
+from tests.fakes.quality import FakeQualityStore
+from tests.fakes.quality_contracts import QUALITY_STORE, QualityWorld
 from tests.fakes.repositories import (
     FakeCallbackRepository,
     FakeCallRecords,
@@ -119,3 +121,13 @@ def test_an_unknown_audit_column_is_refused_as_the_database_would() -> None:
     attempt_id = repo.attempt(Attempt(1, "", "+1", 0.0, "", "", "", False))
     with pytest.raises(KeyError):
         repo.attempt_result(attempt_id, colour="red")
+
+
+def quality_world() -> QualityWorld:
+    store = FakeQualityStore()
+    return QualityWorld(store=store, recorded=store.recorded)
+
+
+@pytest.mark.parametrize("check", QUALITY_STORE, ids=lambda c: c.__name__)
+def test_the_fake_quality_store(check: Callable[[QualityWorld], None]) -> None:
+    check(quality_world())

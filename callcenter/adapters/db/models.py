@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -479,3 +480,41 @@ class SurveyResultRow(Base):
     scores: Mapped[list[Any]] = mapped_column(JSON, default=list)  # 1-5 or null, per question
     responded: Mapped[bool] = mapped_column(Boolean, default=False)
     comment: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class QaFormRow(Base):
+    """One version of a QA evaluation form (core/quality.py); a version an evaluation
+    used is never changed: a change saves the next version."""
+
+    __tablename__ = "qa_forms"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_qa_forms_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[Json] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class QaEvaluationRow(Base):
+    """A supervisor's evaluation of one recorded call, and the agent's acknowledgement."""
+
+    __tablename__ = "qa_evaluations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("qa_forms.id"), index=True)
+    recording_id: Mapped[int] = mapped_column(Integer, unique=True)  # one evaluation a call
+    call_id: Mapped[str] = mapped_column(String(32), default="")
+    agent: Mapped[str] = mapped_column(String(32), index=True)
+    queue: Mapped[str] = mapped_column(String(32), default="")
+    call_at: Mapped[float] = mapped_column(Float, index=True)
+    evaluator: Mapped[str] = mapped_column(String(64))
+    evaluated_at: Mapped[float] = mapped_column(Float)
+    answers: Mapped[Json] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    critical_failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_at: Mapped[float | None] = mapped_column(Float)
+    agent_comment: Mapped[str] = mapped_column(Text, default="")

@@ -18,6 +18,9 @@ from callcenter.adapters.web.areas import (
     login,
     outbound,
     phone,
+    quality,
+    quality_forms,
+    quality_reports,
     recordings,
     reports,
     staffing,
@@ -46,7 +49,9 @@ BLUEPRINTS = (
     phone.pages, phone.api,  # the desktop's browser phone
     supervisor.pages, supervisor.api,
     recordings.pages, recordings.api,
-    reports.pages, reports.api, staffing.api,
+    reports.pages, reports.api, staffing.api, quality_reports.api,
+    quality.pages, quality.api,  # QA scoring of recordings
+    quality_forms.pages, quality_forms.api,  # ...and its forms
     admin.pages, admin.api,
     campaigns.pages, campaigns.api,
 )  # fmt: skip

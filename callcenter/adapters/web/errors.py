@@ -24,6 +24,7 @@ from flask import Request
 from werkzeug.routing import IntegerConverter, Map
 
 from callcenter.adapters.web.auth import access_of
+from callcenter.core.quality import QualityError
 from callcenter.core.voicemail import VoicemailError
 from callcenter.services.agents import AgentError
 from callcenter.services.callbacks.places import CallbackError
@@ -64,6 +65,8 @@ STATUS: dict[type[Exception], dict[str, int]] = {
     AdminError: {"unknown": 404, "exists": 409, "conflict": 409, "invalid": 422, "*": 422},
     ReportInputError: {"*": 422},  # a query field at fault: answered as a validation error
     VoicemailError: {"not-found": 404, "taken": 409, "handled": 409, "no-number": 409, "*": 400},
+    QualityError: {"not-found": 404, "not-yours": 404, "retired": 409, "evaluated": 409,
+                   "acknowledged": 409, "conflict": 409, "self": 403, "invalid": 422, "*": 400},
 }  # fmt: skip
 
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}}
@@ -127,7 +130,7 @@ def refusal(exc: Exception) -> HTTPError:
         # One problem per line: a schedule's checks come back as lines of one problem.
         lines = [line for problem in exc.problems for line in problem.splitlines() if line]
         message, extra["problems"] = "; ".join(lines), lines
-    elif isinstance(exc, CampaignError):
+    elif isinstance(exc, CampaignError | QualityError):
         extra["problems"] = exc.problems
     elif isinstance(exc, SpyError) and exc.session is not None:
         extra["session"] = exc.session.as_dict()

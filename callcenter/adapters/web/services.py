@@ -35,6 +35,7 @@ from callcenter.services.callbacks.places import Callbacks
 from callcenter.services.console.admin import Admin
 from callcenter.services.console.desktop import Desktop
 from callcenter.services.console.desktop_settings import DesktopSettingsStore
+from callcenter.services.console.quality import Quality
 from callcenter.services.console.reports import Reports
 from callcenter.services.console.retention import Retention
 from callcenter.services.console.supervision import Supervision
@@ -104,6 +105,7 @@ class ConsoleServices:
     callbacks: Callbacks
     dial_refusals: DialRefusals  # the audit of refused numbers (read from any thread)
     voicemail: VoicemailInbox  # messages left in the queues' boxes (any thread)
+    quality: Quality  # QA forms and evaluations of recordings (any thread)
     sip: SipSettings = field(default_factory=SipSettings)  # which agents have a browser phone
 
 

@@ -55,7 +55,7 @@
         type: 'button', textContent: 'Play', className: 'rc-play',
         ariaLabel: `Play the call from ${item.caller} to ${item.agent} at ${when(item.started_at)}`,
         onclick: () => play(item, true),
-      })));
+      }), ' ', el('a', { href: `/qa#rec-${item.id}`, textContent: 'Score', className: 'rc-score' })));
   }
 
   function play(item, start) {
