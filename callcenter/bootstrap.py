@@ -75,6 +75,7 @@ from callcenter.services.directory import AgentDirectory
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.arrival import Inbound
+from callcenter.services.inbound.call_control import CallControl
 from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.offering import Offering
 from callcenter.services.inbound.queue_log import QueueLog
@@ -248,6 +249,11 @@ class CallCenter:
             self.settings.dial_policy.country,
         )  # fmt: skip
         self.routes = CallRoutes(self.inbound, IvrRunner(self.storage.customers, fetch_json))
+        # Hold, resume and transfers by the agent on the call (desktop and API).
+        self.call_control = CallControl(
+            self.calls, self.agents, self.acd, self.pbx, self.queues, self.notifier,
+            self.timers.clock, self.settings.transfers.keep_arrival,
+        )  # fmt: skip
         self.agent_features = AgentFeatureRoute(
             self.agents, self.timers.clock, lambda: self.desktop_settings.current.pause_reasons
         )

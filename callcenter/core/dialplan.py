@@ -55,6 +55,10 @@ class Var(StrEnum):
     ID_PROMPT = "CC_ID_PROMPT"
     # Outbound: "1" waits for the end of a machine's greeting before CC_PROMPT.
     AFTER_GREETING = "CC_AFTER_GREETING"
+    # Hold (dialplan/hold.conf): the other leg's channel name, set on both legs by the
+    # controller before it moves them; and the held caller's agent, for dial-result.
+    HOLD_PEER = "CC_HOLD_PEER"
+    HOLD_AGENT = "CC_HOLD_AGENT"
 
 
 def inherited(var: Var) -> str:
@@ -109,6 +113,9 @@ class Context(StrEnum):
     CALLBACK = "cc-callback"  # a callback's customer, once answered: AMD, then the agent
     CALLBACK_AGENT = "cc-callback-agent"  # agent first: the agent answered; ring the customer
     OUTBOUND = "cc-outbound"  # a customer the dialer called, once answered
+    HOLD = "cc-hold"  # a caller put on hold: music until resumed
+    HOLD_AGENT = "cc-hold-agent"  # the agent's leg meanwhile: silence
+    RESUME = "cc-resume"  # the caller back with their agent (Bridge)
 
 
 @dataclass(frozen=True, slots=True)

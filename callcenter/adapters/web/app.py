@@ -9,6 +9,7 @@ from callcenter.adapters.web import auth, docs_assets, errors, security
 from callcenter.adapters.web.areas import (
     admin,
     agents,
+    call_control,
     callbacks,
     calls,
     campaigns,
@@ -41,7 +42,7 @@ BLUEPRINTS = (
     voicemail.api,  # messages left in the queues' boxes
     dial_refusals.api,  # numbers the dial policy refused
     wallboard.pages, wallboard.api,
-    desktop.pages, desktop.api,
+    desktop.pages, desktop.api, call_control.api,
     supervisor.pages, supervisor.api,
     recordings.pages, recordings.api,
     reports.pages, reports.api, staffing.api,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from callcenter.core.calls.segments import Holds
 from callcenter.core.calls.state import BEGIN, CallState
 
 
@@ -42,6 +43,11 @@ class LiveCall:
     # A callback's id (services/callbacks/places.py). While its customer is not on the
     # line (channel ""), the call holds a place in line with no channel: virtual.
     callback_id: int | None = None
+    # Call control (services/inbound/call_control.py): the holds of the agent's segment
+    # in progress, transfers so far, and the agent who last transferred the caller.
+    holds: Holds = field(default_factory=Holds)
+    transfers: int = 0
+    transferred_from: str = ""
 
     def __post_init__(self) -> None:
         if self.state not in BEGIN:

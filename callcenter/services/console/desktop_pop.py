@@ -145,13 +145,22 @@ class ScreenPop(BaseModel):
     crm_url: str | None
     disposition: str
     notes: str
+    # A caller an agent transferred (services/inbound/call_control.py): from whom, why,
+    # and the note they left for the next agent.
+    transferred_from: str = ""
+    transfer_reason: str = ""
+    transfer_note: str = ""
+
+
+TRANSFER_KEYS = ("transferred_from", "transfer_reason", "transfer_note")
 
 
 def visible_data(data: Mapping[str, str]) -> list[IvrEntry]:
     return [
         IvrEntry(key=key, value=value)
         for key, value in data.items()
-        if key.startswith("verify.") or not _SECRET_KEY.search(key.lower())
+        if (key.startswith("verify.") or not _SECRET_KEY.search(key.lower()))
+        and key not in TRANSFER_KEYS
     ]
 
 
@@ -264,6 +273,9 @@ def assemble_pop(
         wait_seconds=round(facts.wait, 1),
         ivr_path=list(facts.path),
         ivr_data=visible_data(facts.data),
+        transferred_from=facts.data.get("transferred_from", ""),
+        transfer_reason=facts.data.get("transfer_reason", ""),
+        transfer_note=facts.data.get("transfer_note", ""),
         customer=customer,
         matched_by=matched_by,
         history=[past_call(row, settings, zone) for row in before[:HISTORY_SHOWN]],

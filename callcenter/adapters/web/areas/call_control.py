@@ -1,0 +1,106 @@
+"""Call control for the agent on a call: hold, resume, blind transfer (to a queue or
+an agent). Agents act on their own call; supervisors may pass ``agent``.
+
+Views are thin: the CallControl service runs on the controller's loop through the
+bridge; its errors (stable codes) are mapped to statuses in errors.py.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from apiflask import APIBlueprint, abort
+from pydantic import BaseModel, Field
+
+from callcenter.adapters.web.auth import acting_for, requester, requires
+from callcenter.adapters.web.services import services
+from callcenter.config import NAME_PATTERN
+from callcenter.core.calls.live import LiveCall
+from callcenter.services.inbound.call_control import NOTE_MAX, REASON_MAX
+
+api = APIBlueprint("call_control_api", __name__, url_prefix="/api/desktop", tag="Desktop")
+
+
+class ActIn(BaseModel):
+    # Blank: the user's own agent.
+    agent: str = Field("", max_length=32)
+
+
+class TransferIn(ActIn):
+    to: Literal["queue", "agent"]
+    target: str = Field(min_length=1, max_length=32, pattern=NAME_PATTERN)
+    reason: str = Field("", max_length=REASON_MAX)
+    note: str = Field("", max_length=NOTE_MAX)
+
+
+class CallControlOut(BaseModel):
+    call_id: str
+    on_hold: bool
+    holds: int
+    hold_seconds: float
+    transfers: int
+    queue: str
+    agent: str  # who has the call now ("" while it waits in line)
+
+
+def _agent(given: str) -> str:
+    agent = given or requester().agent
+    if not agent:
+        abort(400, "this user works as no agent; pass agent")
+    acting_for(agent, "agents may only act on their own call")
+    return agent
+
+
+def _out(call: LiveCall) -> CallControlOut:
+    clock = services().clock
+    return CallControlOut(
+        call_id=call.call_id,
+        on_hold=call.holds.on_hold,
+        holds=call.holds.count,
+        hold_seconds=round(call.holds.total(clock()), 3),
+        transfers=call.transfers,
+        queue=call.queue,
+        agent=call.agent,
+    )
+
+
+@api.post("/hold")
+@api.input(ActIn)
+@api.output(CallControlOut)
+@api.doc(summary="Put the caller on hold (they hear music; hold time is counted)")
+@requires("agent")
+def hold(json_data: ActIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    return _out(console.bridge.run(console.call_control.hold(agent)))
+
+
+@api.post("/resume")
+@api.input(ActIn)
+@api.output(CallControlOut)
+@api.doc(summary="Take the caller off hold")
+@requires("agent")
+def resume(json_data: ActIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    return _out(console.bridge.run(console.call_control.resume(agent)))
+
+
+@api.post("/transfer")
+@api.input(TransferIn)
+@api.output(CallControlOut)
+@api.doc(
+    summary="Blind transfer: the caller to a queue's line or to a ready agent",
+    description="The agent leaves the call and goes to wrap-up. A caller sent to a queue "
+    "keeps their first arrival time for their place ([transfers] keep_arrival).",
+)
+@requires("agent")
+def transfer(json_data: TransferIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    control = console.call_control
+    if json_data.to == "queue":
+        action = control.to_queue(agent, json_data.target, json_data.reason, json_data.note)
+    else:
+        action = control.to_agent(agent, json_data.target, json_data.reason, json_data.note)
+    return _out(console.bridge.run(action))

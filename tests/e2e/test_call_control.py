@@ -1,0 +1,187 @@
+"""Hold, resume and blind transfers from the API, with a real Asterisk, a SIPp caller
+and baresip agents.
+
+The caller talks with ann, who puts them on hold (the caller still receives audio:
+music), resumes (audio again, from ann's phone), then transfers them to bob, whose
+screen pop says who transferred and why; bob transfers them to the billing queue,
+where ann takes them again. The records have one segment per agent with hold and
+talk times, and the reasons.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from callcenter.adapters.db.models import CallEventRow, CallRow
+from callcenter.core.acd.model import AgentState
+from callcenter.simulate.capture import Capture
+from callcenter.simulate.procs import wait_for
+from tests.e2e.conftest import CALLER_PORT, CallCenter
+from tests.e2e.console import record_figures
+from tests.e2e.sites import one_queue_site, quiet_queue
+
+pytestmark = pytest.mark.e2e
+
+CALLER_MEDIA_PORT = CALLER_PORT + 1000  # SIPp's media port (CallCenter.caller)
+
+
+def _site() -> dict[str, Any]:
+    site = one_queue_site("ann", "bob")
+    site["queues"].append(quiet_queue("billing", requirements={"support": 1}))
+    return site
+
+
+class Api:
+    def __init__(self, center: CallCenter) -> None:
+        web = center.controller.web
+        assert web is not None
+        self.client: FlaskClient = web.app.test_client()  # type: ignore[attr-defined]
+        token = center.controller.users.create_token("desk", "supervisor")
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def post(self, path: str, body: dict[str, Any], status: int = 200) -> dict[str, Any]:
+        response = self.client.post(path, json=body, headers=self.headers)
+        assert response.status_code == status, (path, response.get_json())
+        found: dict[str, Any] = response.get_json()
+        return found
+
+    def get(self, path: str) -> dict[str, Any]:
+        response = self.client.get(path, headers=self.headers)
+        assert response.status_code == 200, (path, response.get_json())
+        found: dict[str, Any] = response.get_json()
+        return found
+
+
+def _packets_to_caller(capture: Capture, start: float, end: float) -> int:
+    return sum(
+        1
+        for d in capture.datagrams()
+        if d.dport == CALLER_MEDIA_PORT and start <= d.at < end and len(d.payload) > 12
+    )
+
+
+def _legs(center: CallCenter) -> dict[str, tuple[str, str]]:
+    """Each channel's dialplan context and bridge, as Asterisk lists them."""
+    legs = {}
+    for line in center.pbx.cli("core show channels concise").splitlines():
+        fields = line.split("!")
+        if len(fields) > 12:
+            legs[fields[0]] = (fields[1], fields[12])
+    return legs
+
+
+def _state(center: CallCenter, agent: str) -> AgentState:
+    return center.get(lambda c: c.agents.status(agent).state)  # type: ignore[no-any-return]
+
+
+def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
+    callcenter: CallCenter, tmp_path: Any
+) -> None:
+    center = callcenter
+    center.load_site(_site())
+    ann = center.softphone(center.account("ann"))
+    bob = center.softphone(center.account("bob"))
+    center.login("ann")
+    center.wait_available("ann")
+    api = Api(center)
+
+    capture = Capture(tmp_path / "caller.pcap", f"udp and dst port {CALLER_MEDIA_PORT}")
+    capture.start()
+    try:
+        placed = center.place_call([1000, "1"], "+15550177", end="await")
+        ann.wait_event("CALL_INCOMING", 15)
+        ann.accept()
+        ann.wait_event("CALL_ESTABLISHED", 5)
+        wait_for(lambda: _state(center, "ann") is AgentState.ON_CALL, 5, "ann on the call")
+        talk = (time.time(), time.time() + 1.5)
+        time.sleep(1.6)
+
+        held = api.post("/api/desktop/hold", {"agent": "ann"})
+        assert held["on_hold"] is True and held["holds"] == 1
+        api.post("/api/desktop/hold", {"agent": "ann"}, status=409)  # already on hold
+        time.sleep(0.5)
+        on_hold = (time.time(), time.time() + 2.0)
+        time.sleep(2.1)
+        assert _state(center, "ann") is AgentState.ON_CALL  # hold is still her call
+        # Out of their bridge: the caller in the music, ann's leg waiting in silence.
+        legs = _legs(center)
+        assert sorted(legs.values()) == [("cc-hold", ""), ("cc-hold-agent", "")], legs
+        resumed = api.post("/api/desktop/resume", {"agent": "ann"})
+        assert resumed["on_hold"] is False and resumed["hold_seconds"] >= 2.0
+        time.sleep(0.5)
+        after = (time.time(), time.time() + 1.5)
+        time.sleep(1.6)
+        ann_held = resumed["hold_seconds"]
+
+        # Blind transfer to bob, with a reason and a note for him.
+        center.login("bob")
+        center.wait_available("bob")
+        seen_ann = len(ann.events)
+        api.post(
+            "/api/desktop/transfer",
+            {"agent": "ann", "to": "agent", "target": "bob", "reason": "billing", "note": "VIP"},
+        )
+        ann.wait_event("CALL_CLOSED", 5, after=seen_ann)
+        bob.wait_event("CALL_INCOMING", 15)
+        pop = api.get("/api/desktop/current?agent=bob")["call"]
+        assert pop["transferred_from"] == "ann", pop
+        assert pop["transfer_reason"] == "billing" and pop["transfer_note"] == "VIP"
+        assert pop["ivr_path"], pop  # the original IVR path follows the call
+        bob.accept()
+        bob.wait_event("CALL_ESTABLISHED", 5)
+        wait_for(lambda: _state(center, "bob") is AgentState.ON_CALL, 5, "bob on the call")
+        assert _state(center, "ann") is AgentState.READY  # her segment over (no wrap-up here)
+        bob_talk = (time.time(), time.time() + 1.5)
+        time.sleep(1.6)
+
+        # Bob sends the caller to the billing queue; ann, ready again, takes them.
+        center.wait_available("ann")
+        seen_ann, seen_bob = len(ann.events), len(bob.events)
+        api.post(
+            "/api/desktop/transfer",
+            {"agent": "bob", "to": "queue", "target": "billing", "reason": "wrong queue"},
+        )
+        bob.wait_event("CALL_CLOSED", 5, after=seen_bob)
+        ann.wait_event("CALL_INCOMING", 15, after=seen_ann)
+        ann.accept()
+        ann.wait_event("CALL_ESTABLISHED", 5, after=seen_ann)
+        time.sleep(1.0)
+        seen_ann = len(ann.events)
+        ann.hangup()
+        ann.wait_event("CALL_CLOSED", 5, after=seen_ann)
+        assert placed.finish().successful == 1
+        center.wait_no_calls(15)
+    finally:
+        capture.stop()
+
+    counts = {
+        name: _packets_to_caller(capture, *window)
+        for name, window in (
+            ("talk", talk),
+            ("hold", on_hold),
+            ("resumed", after),
+            ("bob", bob_talk),
+        )
+    }
+    record_figures("call-control-rtp-to-caller", counts)
+    # 50 packets a second of audio; the caller hears something in every phase.
+    for name, seconds in (("talk", 1.5), ("hold", 2.0), ("resumed", 1.5), ("bob", 1.5)):
+        assert counts[name] >= 0.8 * 50 * seconds, counts
+
+    (call,) = center.rows(CallRow, CallRow.caller_number == "+15550177")
+    assert call.outcome == "completed" and call.agent == "ann"
+    events = center.rows(CallEventRow, CallEventRow.call_id == call.id)
+    segments = [{**e.detail, "agent": e.agent} for e in events if e.kind == "segment"]
+    assert [(s["agent"], s["reason"], s["target"]) for s in segments] == [
+        ("ann", "transfer-agent", "bob"),
+        ("bob", "transfer-queue", "billing"),
+        ("ann", "completed", ""),
+    ], segments
+    assert segments[0]["holds"] == 1 and abs(segments[0]["hold"] - ann_held) < 0.5
+    assert segments[0]["talk"] >= 3.0
+    assert [e.detail["to"] for e in events if e.kind == "transferred"] == ["agent", "queue"]
+    assert [e.kind for e in events].count("held") == 1
