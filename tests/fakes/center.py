@@ -44,6 +44,7 @@ from callcenter.services.dial_guard import DialGuard
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.arrival import Inbound
+from callcenter.services.inbound.call_control import CallControl
 from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.offering import Offering
 from callcenter.services.inbound.queue_log import QueueLog
@@ -135,6 +136,10 @@ class Center:
         self.acd = Acd(
             self.router, self.queueing, self.offering, self.wait_timers, self.agents,
             self.channels, self.pbx, self.notifier, self.calls, self.queues, self.timers,
+        )  # fmt: skip
+        self.call_control = CallControl(
+            self.calls, self.agents, self.acd, self.pbx, self.queues, self.notifier,
+            self.timers.clock,
         )  # fmt: skip
 
     def _build_callbacks(self) -> None:
