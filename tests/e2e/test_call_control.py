@@ -23,6 +23,9 @@ from callcenter.simulate.procs import wait_for
 from tests.e2e.conftest import CALLER_PORT, CallCenter
 from tests.e2e.console import record_figures
 from tests.e2e.sites import one_queue_site, quiet_queue
+from tests.e2e.test_api import _login as log_in
+
+PASSWORD = "correct horse battery"
 
 pytestmark = pytest.mark.e2e
 
@@ -36,12 +39,19 @@ def _site() -> dict[str, Any]:
 
 
 class Api:
-    def __init__(self, center: CallCenter) -> None:
+    """The console's API as a supervisor's token, or as an agent's logged-in session."""
+
+    def __init__(self, center: CallCenter, agent: str = "") -> None:
         web = center.controller.web
         assert web is not None
         self.client: FlaskClient = web.app.test_client()  # type: ignore[attr-defined]
-        token = center.controller.users.create_token("desk", "supervisor")
-        self.headers = {"Authorization": f"Bearer {token}"}
+        if agent:
+            center.controller.users.add(f"{agent}-user", PASSWORD, "agent", agent=agent)
+            csrf = log_in(self.client, f"{agent}-user", PASSWORD)
+            self.headers = {"X-CSRFToken": csrf}
+        else:
+            token = center.controller.users.create_token("desk", "supervisor")
+            self.headers = {"Authorization": f"Bearer {token}"}
 
     def post(self, path: str, body: dict[str, Any], status: int = 200) -> dict[str, Any]:
         response = self.client.post(path, json=body, headers=self.headers)
@@ -87,7 +97,8 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
     bob = center.softphone(center.account("bob"))
     center.login("ann")
     center.wait_available("ann")
-    api = Api(center)
+    api = Api(center)  # a supervisor: acts for bob
+    ann_api = Api(center, "ann")  # ann herself
 
     capture = Capture(tmp_path / "caller.pcap", f"udp and dst port {CALLER_MEDIA_PORT}")
     capture.start()
@@ -100,9 +111,10 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
         talk = (time.time(), time.time() + 1.5)
         time.sleep(1.6)
 
-        held = api.post("/api/desktop/hold", {"agent": "ann"})
+        held = ann_api.post("/api/desktop/hold", {})
         assert held["on_hold"] is True and held["holds"] == 1
-        api.post("/api/desktop/hold", {"agent": "ann"}, status=409)  # already on hold
+        ann_api.post("/api/desktop/hold", {}, status=409)  # already on hold
+        ann_api.post("/api/desktop/resume", {"agent": "bob"}, status=403)  # not hers
         time.sleep(0.5)
         on_hold = (time.time(), time.time() + 2.0)
         time.sleep(2.1)
@@ -110,7 +122,7 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
         # Out of their bridge: the caller in the music, ann's leg waiting in silence.
         legs = _legs(center)
         assert sorted(legs.values()) == [("cc-hold", ""), ("cc-hold-agent", "")], legs
-        resumed = api.post("/api/desktop/resume", {"agent": "ann"})
+        resumed = ann_api.post("/api/desktop/resume", {})
         assert resumed["on_hold"] is False and resumed["hold_seconds"] >= 2.0
         time.sleep(0.5)
         after = (time.time(), time.time() + 1.5)
@@ -121,9 +133,9 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
         center.login("bob")
         center.wait_available("bob")
         seen_ann = len(ann.events)
-        api.post(
+        ann_api.post(
             "/api/desktop/transfer",
-            {"agent": "ann", "to": "agent", "target": "bob", "reason": "billing", "note": "VIP"},
+            {"to": "agent", "target": "bob", "reason": "billing", "note": "VIP"},
         )
         ann.wait_event("CALL_CLOSED", 5, after=seen_ann)
         bob.wait_event("CALL_INCOMING", 15)
@@ -131,6 +143,13 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
         assert pop["transferred_from"] == "ann", pop
         assert pop["transfer_reason"] == "billing" and pop["transfer_note"] == "VIP"
         assert pop["ivr_path"], pop  # the original IVR path follows the call
+        # ann wraps up her part; bob's pop shows it.
+        call_id = pop["call_id"]
+        ann_api.post(
+            f"/api/desktop/calls/{call_id}/wrapup", {"disposition": "resolved", "notes": "Paid"}
+        )
+        pop = api.get("/api/desktop/current?agent=bob")["call"]
+        assert (pop["previous_disposition"], pop["previous_notes"]) == ("Resolved", "Paid"), pop
         bob.accept()
         bob.wait_event("CALL_ESTABLISHED", 5)
         wait_for(lambda: _state(center, "bob") is AgentState.ON_CALL, 5, "bob on the call")

@@ -48,6 +48,7 @@ class LiveCall:
     holds: Holds = field(default_factory=Holds)
     transfers: int = 0
     transferred_from: str = ""
+    previous_agents: tuple[str, ...] = ()  # who had the call before ``agent``, in order
 
     def __post_init__(self) -> None:
         if self.state not in BEGIN:

@@ -150,9 +150,18 @@ class ScreenPop(BaseModel):
     transferred_from: str = ""
     transfer_reason: str = ""
     transfer_note: str = ""
+    # The wrap-up the previous agent saved (it may come after the transfer).
+    previous_disposition: str = ""
+    previous_notes: str = ""
 
 
-TRANSFER_KEYS = ("transferred_from", "transfer_reason", "transfer_note")
+TRANSFER_KEYS = (
+    "transferred_from",
+    "transfer_reason",
+    "transfer_note",
+    "previous_disposition",
+    "previous_notes",
+)
 
 
 def visible_data(data: Mapping[str, str]) -> list[IvrEntry]:
@@ -276,6 +285,8 @@ def assemble_pop(
         transferred_from=facts.data.get("transferred_from", ""),
         transfer_reason=facts.data.get("transfer_reason", ""),
         transfer_note=facts.data.get("transfer_note", ""),
+        previous_disposition=facts.data.get("previous_disposition", ""),
+        previous_notes=facts.data.get("previous_notes", ""),
         customer=customer,
         matched_by=matched_by,
         history=[past_call(row, settings, zone) for row in before[:HISTORY_SHOWN]],

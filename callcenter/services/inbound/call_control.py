@@ -211,6 +211,7 @@ class CallControl:
         call.agent, call.answered_at = "", None
         call.transfers += 1
         call.transferred_from = agent
+        call.previous_agents = (*call.previous_agents, agent)
         call.data["transferred_from"] = agent
         changes = {"transferred_from": agent}
         if reason:
