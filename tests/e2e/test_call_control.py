@@ -204,3 +204,18 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
     assert segments[0]["talk"] >= 3.0
     assert [e.detail["to"] for e in events if e.kind == "transferred"] == ["agent", "queue"]
     assert [e.kind for e in events].count("held") == 1
+
+    # The interval reports count what happened (today, in the site's zone).
+    today = time.strftime("%Y-%m-%d")
+    queues = api.get(f"/api/reports/queues?from={today}&to={today}&interval=60")
+    by_queue = {series["queue"]: series["totals"] for series in queues["queues"]}
+    support, billing = by_queue["support"], by_queue["billing"]
+    assert (support["transfers"], support["holds"], support["handled"]) == (2, 1, 1), support
+    assert abs(support["hold_seconds"] - ann_held) < 0.5
+    assert (billing["offered"], billing["answered"], billing["transfers"]) == (1, 1, 0), billing
+    agents = api.get(f"/api/reports/agents?from={today}&to={today}&interval=60")
+    by_agent = {series["agent"]: series["totals"] for series in agents["agents"]}
+    assert (by_agent["ann"]["transfers"], by_agent["ann"]["holds"], by_agent["ann"]["handled"]) == (
+        1, 1, 2,
+    ), by_agent["ann"]  # fmt: skip
+    assert (by_agent["bob"]["transfers"], by_agent["bob"]["handled"]) == (1, 1), by_agent["bob"]
