@@ -219,3 +219,60 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
         1, 1, 2,
     ), by_agent["ann"]  # fmt: skip
     assert (by_agent["bob"]["transfers"], by_agent["bob"]["handled"]) == (1, 1), by_agent["bob"]
+
+
+def _on_call_with_ann(
+    center: CallCenter, steps: list[str | int], number: str, end: str = "await"
+) -> Any:
+    center.load_site(_site())
+    ann = center.softphone(center.account("ann"))
+    center.login("ann")
+    center.wait_available("ann")
+    placed = center.place_call(steps, number, end=end)
+    ann.wait_event("CALL_INCOMING", 15)
+    ann.accept()
+    ann.wait_event("CALL_ESTABLISHED", 5)
+    wait_for(lambda: _state(center, "ann") is AgentState.ON_CALL, 5, "ann on the call")
+    return ann, placed
+
+
+def _completed(center: CallCenter, number: str) -> tuple[str, dict[str, Any]]:
+    (call,) = center.rows(CallRow, CallRow.caller_number == number)
+    events = center.rows(CallEventRow, CallEventRow.call_id == call.id)
+    (completed,) = [e for e in events if e.kind == "completed"]
+    (segment,) = [e for e in events if e.kind == "segment"]
+    assert call.outcome == "completed"
+    return str(completed.detail["ended_by"]), segment.detail
+
+
+def test_the_agent_hanging_up_during_hold_ends_the_call_for_the_caller(
+    callcenter: CallCenter,
+) -> None:
+    center = callcenter
+    ann, placed = _on_call_with_ann(center, [1000, "1"], "+15550178")
+    center.thread.run(center.controller.call_control.hold("ann"))
+    time.sleep(1.5)
+    seen = len(ann.events)
+    ann.hangup()
+    ann.wait_event("CALL_CLOSED", 5, after=seen)
+    assert placed.finish(15).successful == 1  # the caller got Asterisk's BYE
+    center.wait_no_calls(10)
+    ended_by, segment = _completed(center, "+15550178")
+    assert ended_by == "agent" and segment["holds"] == 1 and segment["hold"] >= 1.0, segment
+    wait_for(lambda: _state(center, "ann") is AgentState.READY, 5, "ann free again")
+
+
+def test_the_caller_hanging_up_during_hold_frees_the_agents_phone(
+    callcenter: CallCenter,
+) -> None:
+    center = callcenter
+    # The caller's script: the menu key, then 4 s on the line, then BYE.
+    ann, placed = _on_call_with_ann(center, [1000, "1", 4000], "+15550179", end="bye")
+    center.thread.run(center.controller.call_control.hold("ann"))
+    seen = len(ann.events)
+    ann.wait_event("CALL_CLOSED", 15, after=seen)  # cc-hold-agent saw the caller gone
+    assert placed.finish(15).successful == 1
+    center.wait_no_calls(10)
+    ended_by, segment = _completed(center, "+15550179")
+    assert ended_by == "caller" and segment["holds"] == 1, segment
+    wait_for(lambda: _state(center, "ann") is AgentState.READY, 5, "ann free again")
