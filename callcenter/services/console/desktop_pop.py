@@ -46,6 +46,7 @@ class CallFacts:
     customer_id: int | None = None
     disposition: str = ""
     notes: str = ""
+    on_hold: bool = False
 
     @classmethod
     def from_live(cls, call: LiveCall, now: float) -> CallFacts:
@@ -64,6 +65,7 @@ class CallFacts:
             data=dict(call.data),
             path=tuple(call.path),
             customer_id=call.customer_id,
+            on_hold=call.holds.on_hold,
         )
 
     @classmethod
@@ -153,6 +155,7 @@ class ScreenPop(BaseModel):
     # The wrap-up the previous agent saved (it may come after the transfer).
     previous_disposition: str = ""
     previous_notes: str = ""
+    on_hold: bool = False  # the caller is on hold now
 
 
 TRANSFER_KEYS = (
@@ -287,6 +290,7 @@ def assemble_pop(
         transfer_note=facts.data.get("transfer_note", ""),
         previous_disposition=facts.data.get("previous_disposition", ""),
         previous_notes=facts.data.get("previous_notes", ""),
+        on_hold=facts.on_hold,
         customer=customer,
         matched_by=matched_by,
         history=[past_call(row, settings, zone) for row in before[:HISTORY_SHOWN]],
