@@ -11,6 +11,8 @@ talk times, and the reasons.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from callcenter.simulate.capture import Capture
 from callcenter.simulate.procs import wait_for
 from tests.e2e.conftest import CALLER_PORT, CallCenter
 from tests.e2e.console import record_figures
+from tests.e2e.outbound_support import Outbound, outbound_fixture
 from tests.e2e.sites import one_queue_site, quiet_queue
 from tests.e2e.test_api import _login as log_in
 
@@ -276,3 +279,37 @@ def test_the_caller_hanging_up_during_hold_frees_the_agents_phone(
     ended_by, segment = _completed(center, "+15550179")
     assert ended_by == "caller" and segment["holds"] == 1, segment
     wait_for(lambda: _state(center, "ann") is AgentState.READY, 5, "ann free again")
+
+
+@pytest.fixture
+def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
+    yield from outbound_fixture(callcenter, tmp_path)
+
+
+def test_a_transfer_to_an_outside_number_goes_through_the_dial_policy_and_the_trunk(
+    callcenter: CallCenter, outbound: Outbound
+) -> None:
+    center = callcenter
+    ann, placed = _on_call_with_ann(center, [1000, "1", 9000], "+15550180", end="bye")
+    api = Api(center)
+    refused = api.post(
+        "/api/desktop/transfer",
+        {"agent": "ann", "to": "number", "target": "+1 900 555 0123"},
+        status=422,
+    )
+    assert refused["code"] == "refused", refused
+    assert _state(center, "ann") is AgentState.ON_CALL  # still hers
+    seen = len(ann.events)
+    api.post(
+        "/api/desktop/transfer",
+        {"agent": "ann", "to": "number", "target": "+44 20 7946 0101", "reason": "UK office"},
+    )
+    ann.wait_event("CALL_CLOSED", 5, after=seen)
+    assert outbound.customer_calls(1) == 1  # the "customer" behind the trunk was rung
+    assert placed.finish(20).successful == 1  # the caller talked on, then hung up
+    center.wait_no_calls(10)
+    ended_by, segment = _completed(center, "+15550180")
+    assert ended_by == "transfer"
+    assert (segment["reason"], segment["target"]) == ("transfer-number", "+442079460101")
+    refusals = api.get("/api/dial-refusals")
+    assert any(r["where"] == "transfer" for r in refusals["refusals"]), refusals

@@ -137,10 +137,6 @@ class Center:
             self.router, self.queueing, self.offering, self.wait_timers, self.agents,
             self.channels, self.pbx, self.notifier, self.calls, self.queues, self.timers,
         )  # fmt: skip
-        self.call_control = CallControl(
-            self.calls, self.agents, self.acd, self.pbx, self.queues, self.notifier,
-            self.timers.clock,
-        )  # fmt: skip
 
     def _build_callbacks(self) -> None:
         self.callback_repo = FakeCallbackRepository()
@@ -148,6 +144,10 @@ class Center:
         self.scheduler = ManualScheduler(self.timers)
         self.dial_refusals = FakeDialRefusals()
         self.dial_guard = DialGuard(DIAL_POLICY, self.dial_refusals, self.timers.clock)
+        self.call_control = CallControl(
+            self.calls, self.agents, self.acd, self.pbx, self.queues, self.notifier,
+            self.timers.clock, True, self.dial_guard, lambda: TRUNK,
+        )  # fmt: skip
 
         def dnc_scopes(number: str) -> list[str]:
             return self.store.dnc_scopes(number, "")
@@ -333,6 +333,13 @@ class Center:
 
     async def caller_hangs_up(self, call: LiveCall) -> None:
         await self.hangup(call.channel, call.unique_id)
+
+    async def transferred(self, call: LiveCall) -> Decision:
+        """cc-transfer: a transferred caller arrives and asks where to go."""
+        line = FakeCallerLine()
+        await self.inbound.transferred(line, call.unique_id)
+        await self.settle()
+        return line.decisions[-1]
 
     async def ring_ended(self, call: LiveCall, dial_status: str) -> Decision:
         """The dial-result route (cc-connect after Dial): what the caller is told next."""

@@ -49,6 +49,9 @@ class LiveCall:
     transfers: int = 0
     transferred_from: str = ""
     previous_agents: tuple[str, ...] = ()  # who had the call before ``agent``, in order
+    # Where an agent's blind transfer sends the caller, ("queue" | "agent", name), until
+    # the caller reaches cc-transfer and the controller places them.
+    transfer_to: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.state not in BEGIN:

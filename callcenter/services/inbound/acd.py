@@ -234,6 +234,15 @@ class Acd:
             )
 
     # -- callers sent on by their agent (services/inbound/call_control.py) ---------------
+    async def transferred(self, call: LiveCall, now: float) -> Decision:
+        """Where a transferred caller goes now (``call.transfer_to``; cleared)."""
+        assert call.transfer_to is not None
+        kind, target = call.transfer_to
+        call.transfer_to = None
+        if kind == "agent":
+            return await self.offer_to(call, target, now)
+        return await self.rejoin(call, target, now)
+
     async def rejoin(self, call: LiveCall, queue: str, now: float) -> Decision:
         """A caller transferred to a queue joins its line (``call.enqueued_at`` kept: the
         caller's place counts from their first arrival unless the caller cleared it)."""

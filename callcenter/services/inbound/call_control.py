@@ -1,33 +1,38 @@
 """Call control for an agent on a call: hold, resume, blind transfer to a queue or
 to another agent (the desktop and the API).
 
-How each is done in Asterisk (dialplan/hold.conf, dialplan/queue.conf):
+How each is done in Asterisk (dialplan/call_control.conf, dialplan/queue.conf):
 
 * hold: one AMI Redirect with ExtraChannel takes the caller and the agent out of
   their bridge together (Asterisk hangs neither up); the caller hears the queue's
   music in cc-hold, the agent's leg waits in silence in cc-hold-agent.
 * resume: the caller's leg goes to cc-resume, which bridges it with the agent's
   leg again (the Bridge application).
-* blind transfer: the caller is redirected to the waiting music (cc-wait), which
-  takes them out of the agent's bridge: Asterisk hangs the agent's leg up. The
-  controller then places them as it places any caller: the queue's line (their
-  first arrival time kept for their place when ``keep_arrival``), or the chosen
-  agent's phone rung from cc-connect. The agent who transferred goes to wrap-up.
+* blind transfer: the caller is redirected to cc-transfer, which takes them out of
+  the agent's bridge (Asterisk hangs the agent's leg up) and asks the controller
+  over FastAGI where to (Asterisk refuses a second Redirect while the channel is
+  still leaving its bridge: "channel not up"). The controller places them as it
+  places any caller: the queue's line (their first arrival time kept for their
+  place when ``keep_arrival``), or the chosen agent's phone rung from cc-connect.
+  The agent who transferred goes to wrap-up. An outside number: cc-transfer-out
+  dials it over the trunk once the dial policy allowed it.
 
 Each agent's part of the call ends as a segment (core/calls/segments.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.live import CallBook, LiveCall
-from callcenter.core.calls.segments import close_segment
+from callcenter.core.calls.segments import Segment, close_segment
 from callcenter.core.calls.state import CallEvent, CallState, advance
-from callcenter.core.dialplan import Context, Decision, Status, Var
+from callcenter.core.dialplan import Context, Var
 from callcenter.core.events import (
+    CallCompleted,
     CallDataChanged,
     CallHeld,
     CallResumed,
@@ -35,6 +40,7 @@ from callcenter.core.events import (
     segment_ended,
 )
 from callcenter.services.agents import AgentService
+from callcenter.services.dial_guard import DialGuard
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import Pbx, PbxUnavailable
@@ -65,6 +71,8 @@ class CallControl:
         notifier: Notifier,
         clock: Callable[[], float],
         keep_arrival: bool = True,
+        guard: DialGuard | None = None,
+        trunk: Callable[[], str] = lambda: "",
     ) -> None:
         self.calls = calls
         self.agents = agents
@@ -76,6 +84,10 @@ class CallControl:
         # A caller transferred to a queue keeps their first arrival time for their place
         # in its line (fairness); False: they join it as if they had just called.
         self.keep_arrival = keep_arrival
+        # Outside numbers: the dial policy vets each one (refusals audited), then the
+        # first outbound trunk with a contact carries the call.
+        self.guard = guard
+        self.trunk = trunk
 
     # -- checks ------------------------------------------------------------------------
     def call_of(self, agent: str) -> LiveCall:
@@ -142,12 +154,9 @@ class CallControl:
         if self.queues.get(queue) is None:
             raise CallControlError("unknown-queue", f"no queue {queue!r}")
         self._check_words(reason, note)
-        await self._hand_over(call, agent, "queue", queue, reason, note)
-        now = self.clock()
         if not self.keep_arrival:
             call.enqueued_at = None
-        decision = await self.acd.rejoin(call, queue, now)
-        await self._place(call, decision)
+        await self._hand_over(call, agent, "queue", queue, reason, note)
         return call
 
     async def to_agent(self, agent: str, target: str, reason: str = "", note: str = "") -> LiveCall:
@@ -160,8 +169,47 @@ class CallControl:
             raise CallControlError("agent-busy", f"{target} is not ready for a call")
         self._check_words(reason, note)
         await self._hand_over(call, agent, "agent", target, reason, note)
-        decision = await self.acd.offer_to(call, target, self.clock())
-        await self._place(call, decision)
+        return call
+
+    async def to_number(self, agent: str, raw: str, reason: str = "") -> LiveCall:
+        """The caller to an outside number, if the dial policy allows it; the call is
+        then no longer the call center's (it completes here, ``ended_by`` transfer)."""
+        call = self.call_of(agent)
+        self._check_words(reason, "")
+        trunk = self.trunk()
+        if self.guard is None or not trunk:
+            raise CallControlError("no-trunk", "no outbound trunk to transfer over")
+        guard = self.guard
+        verdict = await asyncio.to_thread(
+            guard.check, raw, guard.home, (), ("agent", agent), "transfer"
+        )
+        if verdict.reason is not None:
+            raise CallControlError("refused", f"the dial policy refuses it: {verdict.detail}")
+        number = verdict.number
+        if not self._still(call, agent):
+            raise CallControlError("no-call", "the call ended meanwhile")
+        try:
+            await self.pbx.set_var(call.channel, Var.XFER_NUMBER, number)
+            await self.pbx.set_var(call.channel, Var.XFER_TRUNK, trunk)
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not transfer the call: {exc}") from exc
+        segment = await self._leave(call, agent, Context.TRANSFER_OUT, "number", number)
+        advance(call, CallEvent.COMPLETE)
+        self.notifier.publish(segment_ended(call.call_id, segment))
+        self.notifier.publish(
+            CallTransferred(
+                at=segment.ended_at, call_id=call.call_id, agent=agent, kind="number",
+                target=number, reason=reason, queue=call.queue,
+            )
+        )  # fmt: skip
+        self.notifier.publish(
+            CallCompleted(
+                at=segment.ended_at, call_id=call.call_id, unique_id=call.unique_id,
+                queue=call.queue, agent=agent, wait=call.wait(segment.ended_at),
+                talk=segment.talk, ended_by="transfer", hold=segment.hold,
+            )
+        )  # fmt: skip
+        await self.acd.agent_done(agent, call.queue, segment.talk + segment.hold, segment.ended_at)
         return call
 
     @staticmethod
@@ -174,40 +222,13 @@ class CallControl:
     async def _hand_over(
         self, call: LiveCall, agent: str, kind: str, target: str, reason: str, note: str
     ) -> None:
-        """The caller leaves the agent (to the waiting music); the agent's segment ends,
-        the agent goes to wrap-up, the call is back in the WAITING state."""
-        agent_channel, held = call.agent_channel, call.holds.on_hold
-        # First: the agent's leg is no longer the call's, so its hang-up (Asterisk's, as
-        # the caller leaves the bridge; it may be read before the Redirect's answer)
-        # ends nothing. The agent's part is ended here instead.
-        self.calls.set_agent_channel(call, "")
-        try:
-            await self.pbx.redirect(call.channel, Context.WAIT, "s")
-        except PbxUnavailable as exc:
-            self.calls.set_agent_channel(call, agent_channel)
-            raise CallControlError("pbx", f"could not transfer the call: {exc}") from exc
-        now = self.clock()
-        if not self._still(call, agent):
-            # The caller hung up meanwhile (the call completed): the agent is done.
-            if held:
-                await self.pbx.hangup(agent_channel)
-            status = self.agents.statuses.get(agent)
-            if status is not None and status.state is AgentState.ON_CALL:
-                talk = now - (call.answered_at or now)
-                await self.acd.agent_done(agent, call.queue, talk, now)
-            raise CallControlError("no-call", "the call ended meanwhile")
-        if held:
-            await self.pbx.hangup(agent_channel)  # it waits in cc-hold-agent otherwise
-        segment = close_segment(
-            agent,
-            call.queue,
-            call.answered_at or now,
-            call.holds,
-            now,
-            f"transfer-{kind}",
-            target,
-        )
+        """The caller leaves the agent (to cc-transfer, which asks the controller where
+        to: Arrival.transferred); the agent's segment ends, the agent goes to wrap-up,
+        the call is back in the WAITING state."""
+        segment = await self._leave(call, agent, Context.TRANSFER, kind, target)
+        now = segment.ended_at
         advance(call, CallEvent.TRANSFER)
+        call.transfer_to = (kind, target)  # the caller's next stop, asked by cc-transfer
         call.agent, call.answered_at = "", None
         call.transfers += 1
         call.transferred_from = agent
@@ -233,6 +254,39 @@ class CallControl:
         self.notifier.publish(CallDataChanged(at=now, call_id=call.call_id, changes=changes))
         await self.acd.agent_done(agent, call.queue, segment.talk + segment.hold, now)
 
-    async def _place(self, call: LiveCall, decision: Decision) -> None:
-        if decision.status is not Status.WAIT:  # WAIT: the caller is in cc-wait already
-            await self.acd.carry_out(call, decision)
+    async def _leave(
+        self, call: LiveCall, agent: str, context: Context, kind: str, target: str
+    ) -> Segment:
+        """The caller is moved to ``context``, away from the agent: the agent's segment,
+        closed (not yet published)."""
+        agent_channel, held = call.agent_channel, call.holds.on_hold
+        # First: the agent's leg is no longer the call's, so its hang-up (Asterisk's, as
+        # the caller leaves the bridge; it may be read before the Redirect's answer)
+        # ends nothing. The agent's part is ended here instead.
+        self.calls.set_agent_channel(call, "")
+        try:
+            await self.pbx.redirect(call.channel, context, "s")
+        except PbxUnavailable as exc:
+            self.calls.set_agent_channel(call, agent_channel)
+            raise CallControlError("pbx", f"could not transfer the call: {exc}") from exc
+        now = self.clock()
+        if not self._still(call, agent):
+            # The caller hung up meanwhile (the call completed): the agent is done.
+            if held:
+                await self.pbx.hangup(agent_channel)
+            status = self.agents.statuses.get(agent)
+            if status is not None and status.state is AgentState.ON_CALL:
+                talk = now - (call.answered_at or now)
+                await self.acd.agent_done(agent, call.queue, talk, now)
+            raise CallControlError("no-call", "the call ended meanwhile")
+        if held:
+            await self.pbx.hangup(agent_channel)  # it waits in cc-hold-agent otherwise
+        return close_segment(
+            agent,
+            call.queue,
+            call.answered_at or now,
+            call.holds,
+            now,
+            f"transfer-{kind}",
+            target,
+        )

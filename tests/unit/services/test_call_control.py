@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.state import CallState
-from callcenter.core.dialplan import Context, Var
+from callcenter.core.dialplan import Context, Decision, Status, Var
 from callcenter.core.events import (
     CallCompleted,
     CallHeld,
@@ -16,6 +16,7 @@ from callcenter.core.events import (
 from callcenter.core.queues import Announce, QueueSettings
 from callcenter.services.inbound.call_control import CallControlError
 from tests.fakes.center import Center
+from tests.fakes.pbx import FakeCallerLine
 
 QUIET = Announce(on_entry=False, interval=0)
 SKILLED = {"support": 1}
@@ -108,11 +109,11 @@ async def test_a_transfer_to_an_agent_rings_them_and_the_first_agent_is_done(
     await center.advance(40)
     center.pbx.actions.clear()
     await center.call_control.to_agent("ann", "bob", "billing", "VIP")
-    assert center.pbx.redirects == [
-        (call.channel, Context.WAIT.value, "s"),
-        (call.channel, Context.CONNECT.value, "bob"),
-    ]
-    assert center.state("ann") == "wrap_up" and center.state("bob") == "ringing"
+    assert center.pbx.redirects == [(call.channel, Context.TRANSFER.value, "s")]
+    assert center.state("ann") == "wrap_up" and call.state is CallState.WAITING
+    # The caller reaches cc-transfer; its route answers: ring bob.
+    assert await center.transferred(call) == Decision(Status.CONNECT, "bob", ring_timeout=15.0)
+    assert center.state("bob") == "ringing"
     assert call.state is CallState.RINGING and call.agent == "bob"
     assert call.data["transferred_from"] == "ann" and call.data["transfer_note"] == "VIP"
     await center.hangup(*ann_leg)  # Asterisk hangs ann's leg up: nothing more happens
@@ -143,6 +144,7 @@ async def test_a_caller_transferred_to_a_queue_keeps_their_arrival_for_their_pla
     await center.enqueue(later, "billing")
     await center.advance(30)
     await center.call_control.to_queue("ann", "billing", "wrong queue")
+    assert await center.transferred(first) == Decision(Status.WAIT)
     assert first.state is CallState.WAITING and first.queue == "billing"
     await center.ready("bob")  # logs in: the router offers bob the most deserving caller
     assert first.state is CallState.RINGING and first.agent == "bob"  # ahead of the later one
@@ -163,5 +165,51 @@ async def test_without_keep_arrival_the_transferred_caller_joins_the_back_of_the
     await center.enqueue(later, "billing")
     await center.advance(30)
     await center.call_control.to_queue("ann", "billing")
+    await center.transferred(first)
     await center.ready("bob")
     assert later.state is CallState.RINGING and first.state is CallState.WAITING
+
+
+async def test_a_transfer_to_an_outside_number_passes_the_dial_policy_first(
+    center: Center,
+) -> None:
+    center.configure([queue("support", wrapup=10)], {"ann": {"support": 3}})
+    await center.ready("ann")
+    call, leg = await talking(center, "ann")
+    # A premium-rate number: refused, audited, and the call stays with ann.
+    await refused(center.call_control.to_number("ann", "+1 900 555 0123"), "refused")
+    assert [r.where for r in center.dial_refusals.rows] == ["transfer"]
+    assert center.state("ann") == "on_call" and call.agent_channel == leg[0]
+    await center.advance(30)
+    center.pbx.actions.clear()
+    await center.call_control.to_number("ann", "+44 20 7946 0000", "sales abroad")
+    assert center.pbx.actions == [
+        ("set_var", call.channel, Var.XFER_NUMBER.value, "+442079460000"),
+        ("set_var", call.channel, Var.XFER_TRUNK.value, "carrier"),
+        ("redirect", call.channel, Context.TRANSFER_OUT.value, "s", 1),
+    ]
+    assert call.state is CallState.ENDED and center.state("ann") == "wrap_up"
+    [completed] = center.of(CallCompleted)
+    assert (completed.ended_by, completed.talk) == ("transfer", 30.0)
+    [segment] = center.of(CallSegmentEnded)
+    assert (segment.reason, segment.target) == ("transfer-number", "+442079460000")
+    await center.hangup(*leg)
+    await center.caller_hangs_up(call)  # later, the outside call over
+    assert center.calls.get(call.call_id) is None and center.state("ann") == "wrap_up"
+
+
+async def test_a_target_agent_gone_meanwhile_leaves_the_caller_in_their_queues_line(
+    center: Center,
+) -> None:
+    center.configure([queue("support", wrapup=30)], {"ann": {"support": 3}, "bob": {"support": 3}})
+    await center.ready("ann")
+    call, _ = await talking(center, "ann")
+    await center.ready("bob")
+    await center.call_control.to_agent("ann", "bob")
+    await center.agents.pause("bob", "lunch", center.now)  # before the caller arrives
+    assert await center.transferred(call) == Decision(Status.WAIT)  # ann is in wrap-up
+    assert call.state is CallState.WAITING and call.queue == "support"
+    assert center.router.is_available("ann") is False
+    stranger = center.caller("+12125550111")
+    line = FakeCallerLine()
+    assert await center.inbound.transferred(line, stranger.unique_id) == Status.FALLBACK

@@ -7,6 +7,7 @@ bridge; its errors (stable codes) are mapped to statuses in errors.py.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from apiflask import APIBlueprint, abort
@@ -27,8 +28,9 @@ class ActIn(BaseModel):
 
 
 class TransferIn(ActIn):
-    to: Literal["queue", "agent"]
-    target: str = Field(min_length=1, max_length=32, pattern=NAME_PATTERN)
+    to: Literal["queue", "agent", "number"]
+    # A queue or an agent (their name), or a phone number (checked by the dial policy).
+    target: str = Field(min_length=1, max_length=40)
     reason: str = Field("", max_length=REASON_MAX)
     note: str = Field("", max_length=NOTE_MAX)
 
@@ -90,16 +92,22 @@ def resume(json_data: ActIn) -> CallControlOut:
 @api.input(TransferIn)
 @api.output(CallControlOut)
 @api.doc(
-    summary="Blind transfer: the caller to a queue's line or to a ready agent",
+    summary="Blind transfer: the caller to a queue's line, a ready agent or a phone number",
     description="The agent leaves the call and goes to wrap-up. A caller sent to a queue "
-    "keeps their first arrival time for their place ([transfers] keep_arrival).",
+    "keeps their first arrival time for their place ([transfers] keep_arrival). A number "
+    "must pass the dial policy (refusals are audited) and goes out over the first "
+    "outbound trunk; the call is then complete for the call center.",
 )
 @requires("agent")
 def transfer(json_data: TransferIn) -> CallControlOut:
     console = services()
     agent = _agent(json_data.agent)
     control = console.call_control
-    if json_data.to == "queue":
+    if json_data.to != "number" and not re.fullmatch(NAME_PATTERN, json_data.target):
+        abort(422, f"target: not a {json_data.to} name", extra_data={"code": "bad-target"})
+    if json_data.to == "number":
+        action = control.to_number(agent, json_data.target, json_data.reason)
+    elif json_data.to == "queue":
         action = control.to_queue(agent, json_data.target, json_data.reason, json_data.note)
     else:
         action = control.to_agent(agent, json_data.target, json_data.reason, json_data.note)

@@ -201,17 +201,16 @@
     const done = await control('resume', {}, 'hold-status');
     if (done) showHold(done.on_hold);
   });
+  const TARGETS = { queue: 'xfer-queue', agent: 'xfer-agent', number: 'xfer-number' };
   const showTarget = () => {
-    const toQueue = $('xfer-to').value === 'queue';
-    $('xfer-queue').disabled = !toQueue;
-    $('xfer-agent').disabled = toQueue;
+    for (const [to, id] of Object.entries(TARGETS)) $(id).disabled = $('xfer-to').value !== to;
   };
   $('xfer-to').addEventListener('change', showTarget);
   showTarget();
   $('control').addEventListener('submit', async (event) => {
     event.preventDefault();
     const to = $('xfer-to').value;
-    const target = to === 'queue' ? $('xfer-queue').value : $('xfer-agent').value.trim();
+    const target = $(TARGETS[to]).value.trim();
     if (!target) {
       say('transfer-status', 'Choose where to transfer first.');
       return;
@@ -222,7 +221,7 @@
     }, 'transfer-status');
     $('btn-transfer').disabled = false;
     if (done) {
-      say('desk-status', `Transferred to ${to === 'queue' ? 'queue' : 'agent'} ${target}.`);
+      say('desk-status', `Transferred to ${to} ${target}.`);
       $('xfer-reason').value = '';
       $('xfer-note').value = '';
       refreshSoon();
