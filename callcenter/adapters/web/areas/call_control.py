@@ -24,7 +24,7 @@ api = APIBlueprint("call_control_api", __name__, url_prefix="/api/desktop", tag=
 
 class ActIn(BaseModel):
     # Blank: the user's own agent.
-    agent: str = Field("", max_length=32)
+    agent: str = Field("", max_length=32, pattern=r"^$|^[a-z][a-z0-9_-]{1,31}$")
 
 
 class TransferIn(ActIn):
@@ -43,6 +43,16 @@ class CallControlOut(BaseModel):
     transfers: int
     queue: str
     agent: str  # who has the call now ("" while it waits in line)
+
+
+ANSWERS = {
+    400: "This user works as no agent and passed none",
+    404: "No such agent or queue",
+    409: "The agent is not talking with a caller, the call is (not) on hold, the target "
+    "agent is not ready, or there is no outbound trunk",
+    422: "Bad input, or the dial policy refuses the number",
+    503: "Asterisk could not move the call",
+}
 
 
 def _agent(given: str) -> str:
@@ -69,7 +79,9 @@ def _out(call: LiveCall) -> CallControlOut:
 @api.post("/hold")
 @api.input(ActIn)
 @api.output(CallControlOut)
-@api.doc(summary="Put the caller on hold (they hear music; hold time is counted)")
+@api.doc(
+    summary="Put the caller on hold (they hear music; hold time is counted)", responses=ANSWERS
+)
 @requires("agent")
 def hold(json_data: ActIn) -> CallControlOut:
     console = services()
@@ -80,7 +92,7 @@ def hold(json_data: ActIn) -> CallControlOut:
 @api.post("/resume")
 @api.input(ActIn)
 @api.output(CallControlOut)
-@api.doc(summary="Take the caller off hold")
+@api.doc(summary="Take the caller off hold", responses=ANSWERS)
 @requires("agent")
 def resume(json_data: ActIn) -> CallControlOut:
     console = services()
@@ -97,6 +109,7 @@ def resume(json_data: ActIn) -> CallControlOut:
     "keeps their first arrival time for their place ([transfers] keep_arrival). A number "
     "must pass the dial policy (refusals are audited) and goes out over the first "
     "outbound trunk; the call is then complete for the call center.",
+    responses=ANSWERS,
 )
 @requires("agent")
 def transfer(json_data: TransferIn) -> CallControlOut:

@@ -6,7 +6,8 @@
   const COLOURS = ['#38bdf8', '#f472b6', '#a3e635', '#fbbf24', '#c084fc', '#fb7185', '#2dd4bf', '#f97316'];
   const BIG = [['waiting', 'Calls waiting'], ['longest', 'Longest wait'], ['sl_today', 'Service level today'], ['sl_30', 'Service level, last 30 min']];
   const SMALL = [['offered', 'Offered'], ['answered', 'Answered'], ['abandoned', 'Abandoned'], ['overflowed', 'Overflowed'],
-    ['within', 'In target'], ['abandon_rate', 'Abandon rate'], ['asa', 'ASA'], ['aht', 'AHT']];
+    ['within', 'In target'], ['abandon_rate', 'Abandon rate'], ['asa', 'ASA'], ['aht', 'AHT'],
+    ['transfers', 'Transfers'], ['holds', 'Holds']];
   const $ = (id) => document.getElementById(id);
   // Event-to-screen times in ms (server's "sent" to this page's DOM update), for the benchmark.
   const stats = (window.wallboardStats = { updates: 0, latencies: [] });
@@ -57,6 +58,8 @@
     put(field('abandon_rate'), percent(t.abandon_rate));
     put(field('asa'), secs(t.asa_seconds));
     put(field('aht'), duration(t.aht_seconds));
+    put(field('transfers'), String(t.transfers));
+    put(field('holds'), t.holds ? `${t.holds} (${duration(t.hold_seconds)})` : '0');
     for (const state of STAFF) put(field(`agents_${state}`), String(q.agents[state]));
   }
   function renderQueues() {
