@@ -149,10 +149,13 @@ class CallTransferred(Event):
 
     call_id: str
     agent: str  # who transferred
-    kind: str  # queue | agent
+    kind: str  # queue | agent | number
     target: str
     reason: str
-    queue: str  # the queue the caller is now in
+    queue: str  # the queue the caller was in with that agent
+    unique_id: str = ""
+    wait: float = 0.0  # the caller's wait before that agent answered
+    talk: float = 0.0  # that agent's segment (talk and hold)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

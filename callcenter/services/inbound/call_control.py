@@ -199,7 +199,8 @@ class CallControl:
         self.notifier.publish(
             CallTransferred(
                 at=segment.ended_at, call_id=call.call_id, agent=agent, kind="number",
-                target=number, reason=reason, queue=call.queue,
+                target=number, reason=reason, queue=call.queue, unique_id=call.unique_id,
+                wait=call.wait(segment.ended_at), talk=segment.talk + segment.hold,
             )
         )  # fmt: skip
         self.notifier.publish(
@@ -227,6 +228,7 @@ class CallControl:
         the call is back in the WAITING state."""
         segment = await self._leave(call, agent, Context.TRANSFER, kind, target)
         now = segment.ended_at
+        wait = max(0.0, segment.answered_at - (call.enqueued_at or segment.answered_at))
         advance(call, CallEvent.TRANSFER)
         call.transfer_to = (kind, target)  # the caller's next stop, asked by cc-transfer
         call.agent, call.answered_at = "", None
@@ -249,6 +251,9 @@ class CallControl:
                 target=target,
                 reason=reason,
                 queue=call.queue,
+                unique_id=call.unique_id,
+                wait=wait,
+                talk=segment.talk + segment.hold,
             )
         )
         self.notifier.publish(CallDataChanged(at=now, call_id=call.call_id, changes=changes))

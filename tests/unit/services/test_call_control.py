@@ -213,3 +213,16 @@ async def test_a_target_agent_gone_meanwhile_leaves_the_caller_in_their_queues_l
     stranger = center.caller("+12125550111")
     line = FakeCallerLine()
     assert await center.inbound.transferred(line, stranger.unique_id) == Status.FALLBACK
+
+
+async def test_queue_log_gets_a_blindtransfer_line_for_the_agent_s_part(center: Center) -> None:
+    center.configure([queue("support"), queue("billing")], {"ann": {"support": 3}})
+    await center.ready("ann")
+    call, _ = await talking(center, "ann")
+    await center.advance(42)
+    await center.call_control.to_queue("ann", "billing", "wrong queue")
+    await center.settle()
+    lines = [line for line in center.pbx.done("queue_log") if line[3] == "BLINDTRANSFER"]
+    assert lines == [
+        ("support", call.unique_id, "ann", "BLINDTRANSFER", ["billing", "queue", "0", "42", "1"])
+    ]
