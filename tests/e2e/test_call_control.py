@@ -87,6 +87,9 @@ def _legs(center: CallCenter) -> dict[str, tuple[str, str]]:
     return legs
 
 
+HELD = ["cc-hold", "cc-hold-agent"]
+
+
 def _state(center: CallCenter, agent: str) -> AgentState:
     return center.get(lambda c: c.agents.status(agent).state)  # type: ignore[no-any-return]
 
@@ -253,7 +256,15 @@ def test_the_agent_hanging_up_during_hold_ends_the_call_for_the_caller(
 ) -> None:
     center = callcenter
     ann, placed = _on_call_with_ann(center, [1000, "1"], "+15550178")
-    center.thread.run(center.controller.call_control.hold("ann"))
+    control = center.controller.call_control
+    # A first hold and resume (the caller is then in Bridge(), not Dial()), a second hold.
+    center.thread.run(control.hold("ann"))
+    wait_for(lambda: sorted(c for c, _ in _legs(center).values()) == HELD, 5, "held")
+    center.thread.run(control.resume("ann"))
+    wait_for(lambda: sorted(c for c, _ in _legs(center).values()) != HELD, 5, "resumed")
+    time.sleep(0.5)
+    center.thread.run(control.hold("ann"))
+    wait_for(lambda: sorted(c for c, _ in _legs(center).values()) == HELD, 5, "held again")
     time.sleep(1.5)
     seen = len(ann.events)
     ann.hangup()
@@ -261,7 +272,7 @@ def test_the_agent_hanging_up_during_hold_ends_the_call_for_the_caller(
     assert placed.finish(15).successful == 1  # the caller got Asterisk's BYE
     center.wait_no_calls(10)
     ended_by, segment = _completed(center, "+15550178")
-    assert ended_by == "agent" and segment["holds"] == 1 and segment["hold"] >= 1.0, segment
+    assert ended_by == "agent" and segment["holds"] == 2 and segment["hold"] >= 1.5, segment
     wait_for(lambda: _state(center, "ann") is AgentState.READY, 5, "ann free again")
 
 
