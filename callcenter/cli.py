@@ -7,6 +7,8 @@ import logging
 import os
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -530,6 +532,29 @@ def user() -> None:
     """Console users (agent, supervisor, admin). No default user is ever shipped."""
 
 
+@contextmanager
+def _users(ctx: Context) -> Iterator[Any]:
+    """The console users' repository on a migrated database; a refusal is a clean error."""
+    from callcenter.adapters.db.users import UserRepository
+    from callcenter.core.users import UserError
+
+    settings = ctx.settings
+    prepare_database(settings)
+    storage = build_storage(settings)
+    try:
+        yield UserRepository(storage.sessions)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        storage.engine.dispose()
+
+
+def _read_password(prompt: str, from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
 @user.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), required=True)
@@ -538,22 +563,9 @@ def user() -> None:
 @pass_context
 def user_add(ctx: Context, username: str, role: str, agent_name: str, password_stdin: bool) -> None:
     """Create a console user (the first admin is made this way)."""
-    from callcenter.adapters.db.users import UserRepository
-    from callcenter.core.users import UserError
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    settings = ctx.settings
-    prepare_database(settings)
-    storage = build_storage(settings)
-    try:
-        created = UserRepository(storage.sessions).add(username, password, role, agent_name)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        storage.engine.dispose()
+    password = _read_password("Password", password_stdin)
+    with _users(ctx) as users:
+        created = users.add(username, password, role, agent_name)
     click.echo(f"user {created.username} ({created.role}) created")
 
 
@@ -561,16 +573,9 @@ def user_add(ctx: Context, username: str, role: str, agent_name: str, password_s
 @pass_context
 def user_list(ctx: Context) -> None:
     """The console users: name, role, the agent they work as, active or not."""
-    from callcenter.adapters.db.users import UserRepository
-
-    settings = ctx.settings
-    prepare_database(settings)
-    storage = build_storage(settings)
-    try:
-        users = UserRepository(storage.sessions).all()
-    finally:
-        storage.engine.dispose()
-    for found in users:
+    with _users(ctx) as users:
+        found_users = users.all()
+    for found in found_users:
         state = "active" if found.active else "inactive"
         click.echo(f"{found.username}\t{found.role}\t{found.agent or '-'}\t{state}")
 
@@ -581,22 +586,9 @@ def user_list(ctx: Context) -> None:
 @pass_context
 def user_passwd(ctx: Context, username: str, password_stdin: bool) -> None:
     """Set a console user's password; their open sessions end."""
-    from callcenter.adapters.db.users import UserRepository
-    from callcenter.core.users import UserError
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    settings = ctx.settings
-    prepare_database(settings)
-    storage = build_storage(settings)
-    try:
-        UserRepository(storage.sessions).set_password(username, password)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        storage.engine.dispose()
+    password = _read_password("New password", password_stdin)
+    with _users(ctx) as users:
+        users.set_password(username, password)
     click.echo(f"password of {username} changed; their sessions have ended")
 
 
@@ -616,20 +608,8 @@ def token_create(ctx: Context, name: str, role: str, days: int) -> None:
     """Create a token; it is shown once (only its hash is stored)."""
     import time
 
-    from callcenter.adapters.db.users import UserRepository
-    from callcenter.core.users import UserError
-
-    settings = ctx.settings
-    prepare_database(settings)
-    storage = build_storage(settings)
-    try:
-        value = UserRepository(storage.sessions).create_token(
-            name, role, time.time() + days * 86400
-        )
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        storage.engine.dispose()
+    with _users(ctx) as users:
+        value = users.create_token(name, role, time.time() + days * 86400)
     click.echo(value)
 
 
@@ -639,15 +619,8 @@ def token_list(ctx: Context) -> None:
     """The tokens: name, role, created, expires, last used (never their values)."""
     import time
 
-    from callcenter.adapters.db.users import UserRepository
-
-    settings = ctx.settings
-    prepare_database(settings)
-    storage = build_storage(settings)
-    try:
-        tokens = UserRepository(storage.sessions).tokens()
-    finally:
-        storage.engine.dispose()
+    with _users(ctx) as users:
+        tokens = users.tokens()
 
     def day(at: float | None, none: str) -> str:
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(at)) if at is not None else none
@@ -667,15 +640,8 @@ def token_list(ctx: Context) -> None:
 @pass_context
 def token_revoke(ctx: Context, name: str) -> None:
     """Revoke the token called NAME (machine clients using it get 401 from then on)."""
-    from callcenter.adapters.db.users import UserRepository
-
-    settings = ctx.settings
-    prepare_database(settings)
-    storage = build_storage(settings)
-    try:
-        revoked = UserRepository(storage.sessions).revoke_token(name)
-    finally:
-        storage.engine.dispose()
+    with _users(ctx) as users:
+        revoked = users.revoke_token(name)
     if not revoked:
         raise click.ClickException(f"no token {name!r}")
     click.echo(f"token {name} revoked")

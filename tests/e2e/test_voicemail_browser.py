@@ -12,17 +12,14 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from callcenter.adapters.db.models import AuditRow, CallbackRow
-from callcenter.simulate.procs import wait_for
-from callcenter.simulate.voices import greeting_pcap
 from tests.e2e.browser import log_in, screenshot
 from tests.e2e.conftest import CallCenter
 from tests.e2e.console import PASSWORD, add_user, pause, poll, record_figures, text
 from tests.e2e.console import console as console
-from tests.e2e.sites import agent, queue_node, quiet_queue, site
+from tests.e2e.voicemail_support import leave_message, load_overflow_site
 
 pytestmark = pytest.mark.e2e
 
-SPEECH = "Hello, this is Pat. Please call me back about my order."
 ROW = "#vm-list tbody tr[data-id]"
 PLAYER_READY = "const p = document.getElementById('vm-player'); return p.readyState >= 1;"
 
@@ -36,19 +33,7 @@ def test_an_agent_plays_takes_and_calls_back_a_message_from_the_desktop(
     console: CallCenter, browser: webdriver.Chrome, tmp_path: Path
 ) -> None:
     center = console
-    overflow = {"action": "voicemail", "target": "200"}
-    center.load_site(
-        site(
-            agents=[agent("pat", 1001, support=3)],
-            queues=[
-                quiet_queue(
-                    "support", requirements={"support": 1}, max_wait=2, on_max_wait=overflow
-                )
-            ],
-            choices={"1": "support"},
-            nodes={"support": queue_node("support")},
-        )
-    )
+    load_overflow_site(center)
     center.softphone(center.account("pat"))
     center.login("pat")
     pause(center, "pat")
@@ -57,12 +42,7 @@ def test_an_agent_plays_takes_and_calls_back_a_message_from_the_desktop(
     browser.get(f"{center.base_url}/desktop")
     poll(lambda: "No messages." in text(browser, "#vm-list"), 10, "the empty inbox")
 
-    speech = greeting_pcap(SPEECH, tmp_path / "voices" / "message.pcap")
-    placed = center.place_call([800, "1", 16000, speech, 8000], "2125550600", "Patient", end="bye")
-    wait_for(placed.ended, 50, "the caller leaving a message and hanging up")
-    hung_up = time.monotonic()
-    result = placed.finish()
-    assert (result.successful, result.failed) == (1, 0), result.log
+    hung_up = leave_message(center, tmp_path)
 
     poll(lambda: browser.find_elements(By.CSS_SELECTOR, ROW), 15, "the message in the desktop")
     shown_after = time.monotonic() - hung_up

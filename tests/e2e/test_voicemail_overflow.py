@@ -12,31 +12,16 @@ import pytest
 
 from callcenter.adapters.db.models import CallRow
 from callcenter.simulate.procs import wait_for
-from callcenter.simulate.voices import greeting_pcap
 from tests.e2e.conftest import CallCenter
-from tests.e2e.sites import agent, queue_node, quiet_queue, site
+from tests.e2e.voicemail_support import leave_message, load_overflow_site
 
 pytestmark = pytest.mark.e2e
-
-SPEECH = "Hello, this is Pat. Please call me back about my order."
 
 
 def test_max_wait_overflows_to_a_voicemail_box_and_the_console_works_the_message(
     callcenter: CallCenter, tmp_path: Path
 ) -> None:
-    overflow = {"action": "voicemail", "target": "200"}
-    callcenter.load_site(
-        site(
-            agents=[agent("pat", 1001, support=3)],
-            queues=[
-                quiet_queue(
-                    "support", requirements={"support": 1}, max_wait=2, on_max_wait=overflow
-                )
-            ],
-            choices={"1": "support"},
-            nodes={"support": queue_node("support")},
-        )
-    )
+    load_overflow_site(callcenter)
     callcenter.softphone(callcenter.account("pat"))
     callcenter.login("pat")
     callcenter.thread.run(callcenter.controller.agents.pause("pat", "lunch", time.time()))
@@ -46,13 +31,7 @@ def test_max_wait_overflows_to_a_voicemail_box_and_the_console_works_the_message
     assert "200" in boxes, boxes
 
     # The caller speaks once the box's greeting is over (app_voicemail keeps no silence).
-    speech = greeting_pcap(SPEECH, tmp_path / "voices" / "message.pcap")
-    steps: list[str | int | Path] = [800, "1", 16000, speech, 8000]
-    placed = callcenter.place_call(steps, "2125550600", "Patient", end="bye")
-    wait_for(placed.ended, 50, "the caller leaving a message and hanging up")
-    hung_up = time.monotonic()
-    result = placed.finish()
-    assert (result.successful, result.failed) == (1, 0), result.log
+    hung_up = leave_message(callcenter, tmp_path)
     callcenter.wait_no_calls()
 
     inbox = callcenter.pbx.settings.pbx_dir / "spool" / "voicemail" / "callcenter" / "200" / "INBOX"

@@ -89,6 +89,11 @@ class IllegalCallTransition(Exception):
         self.event = event
 
 
+def allowed(state: CallState, event: CallEvent) -> bool:
+    """Whether ``event`` is a step from ``state`` (for news that may come late)."""
+    return (state, event) in TABLE
+
+
 def advance(call: LiveCall, event: CallEvent) -> CallState:
     """The one place a call's state changes; raises IllegalCallTransition."""
     target = TABLE.get((call.state, event))

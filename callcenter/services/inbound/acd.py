@@ -20,7 +20,7 @@ from callcenter.core.acd.router import Assignment, Router
 from callcenter.core.acd.waits import WaitEstimate
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.segments import close_segment
-from callcenter.core.calls.state import CallEvent, CallState, advance
+from callcenter.core.calls.state import CallEvent, CallState, advance, allowed
 from callcenter.core.channels import ChannelTable, endpoint_of
 from callcenter.core.dialplan import Context, Decision, Status, Var
 from callcenter.core.events import (
@@ -86,6 +86,10 @@ class Acd:
             return
         call = self.calls.by_unique_id(event.unique_id)
         if call is None:
+            return
+        if not allowed(call.state, CallEvent.FALL_BACK):
+            # News that comes late (the call was answered or ended meanwhile): told, no step.
+            log.warning("call %s: fallback reported while %s; ignored", call.call_id, call.state)
             return
         if call.state is CallState.WAITING:
             self.queueing.leave(call)
@@ -276,7 +280,10 @@ class Acd:
         if dial_status == "ANSWER":
             self.agent_hung_up(call, now)
             return Decision(Status.HANGUP)
-        await self.offering.not_answered(call, dial_status, now)
+        if call.state is CallState.RINGING:
+            await self.offering.not_answered(call, dial_status, now)
+        # else the ring was already over for the controller (a stuck ring put back in
+        # line, a cancel): the caller is in line again, so only the next step is decided.
         return await self._offer_or_wait(call, now)
 
     def agent_hung_up(self, call: LiveCall, now: float) -> None:
@@ -361,7 +368,7 @@ class Acd:
         self._end(call, now)
 
     def _completed(self, call: LiveCall, ended_by: str, now: float) -> None:
-        if call.answered_at is None or call.state is CallState.ENDED:
+        if call.answered_at is None or call.state is not CallState.TALKING:
             return
         advance(call, CallEvent.COMPLETE)
         segment = close_segment(

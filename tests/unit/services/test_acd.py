@@ -655,3 +655,41 @@ async def test_a_fallback_while_the_agent_rings_releases_the_agent(center: Cente
     )
     await center.caller_hangs_up(call)  # later: the fallback queue's call ends
     assert center.state("agent1") != "ringing"
+
+
+async def test_a_fallback_reported_for_a_talking_call_changes_nothing(center: Center) -> None:
+    center.configure([queue()], {"agent1": {}})
+    await center.ready("agent1")
+    call = center.caller()
+    await center.enqueue(call, "support")
+    leg = await center.ring(call, "agent1")
+    await center.dial_end(call, leg, "ANSWER")
+    await center.emit(
+        ev.UserEvent(user_event="CcFallback", unique_id=call.unique_id, raw={"reason": "x"})
+    )
+    assert call.state is CallState.TALKING and center.of(CallFellBack) == []
+    assert center.state("agent1") == "on_call"
+
+
+async def test_a_late_ring_result_for_a_caller_already_back_in_line_is_not_a_second_miss(
+    center: Center,
+) -> None:
+    # agent1's phone rings for the caller; agent2 frees up and deserves the caller, so
+    # the ring is cancelled, but the Redirect fails: the caller is back in line while
+    # Asterisk goes on ringing agent1, whose Dial then ends unanswered.
+    center.configure([queue()], {"agent1": {}, "agent2": {}})
+    await center.ready("agent1")
+    await center.ready("agent2")
+    await center.agents.pause("agent2", "break", center.now)
+    call = center.caller()
+    await center.enqueue(call, "support")
+    await center.ring(call, "agent1")
+    center.pbx.unavailable.add("redirect")
+    await center.agents.ready("agent2", center.now)
+    assert call.state is CallState.WAITING
+    misses = len(center.of(CallRingNoAnswer))
+    decision = await center.ring_ended(call, "NOANSWER")
+    # No second miss, nobody paused for it: the caller is simply offered again.
+    assert len(center.of(CallRingNoAnswer)) == misses
+    assert center.agents.status("agent1").reason != "ring-no-answer"
+    assert decision.status is Status.CONNECT and call.state is CallState.RINGING
