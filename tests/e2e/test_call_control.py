@@ -139,12 +139,13 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
         center.login("bob")
         center.wait_available("bob")
         seen_ann = len(ann.events)
+        asked = time.monotonic()
         ann_api.post(
             "/api/desktop/transfer",
             {"to": "agent", "target": "bob", "reason": "billing", "note": "VIP"},
         )
         ann.wait_event("CALL_CLOSED", 5, after=seen_ann)
-        bob.wait_event("CALL_INCOMING", 15)
+        to_bob = bob.wait_event("CALL_INCOMING", 15)["_at"] - asked
         pop = api.get("/api/desktop/current?agent=bob")["call"]
         assert pop["transferred_from"] == "ann", pop
         assert pop["transfer_reason"] == "billing" and pop["transfer_note"] == "VIP"
@@ -166,12 +167,13 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
         # Bob sends the caller to the billing queue; ann, ready again, takes them.
         center.wait_available("ann")
         seen_ann, seen_bob = len(ann.events), len(bob.events)
+        asked = time.monotonic()
         api.post(
             "/api/desktop/transfer",
             {"agent": "bob", "to": "queue", "target": "billing", "reason": "wrong queue"},
         )
         bob.wait_event("CALL_CLOSED", 5, after=seen_bob)
-        ann.wait_event("CALL_INCOMING", 15, after=seen_ann)
+        to_ann = ann.wait_event("CALL_INCOMING", 15, after=seen_ann)["_at"] - asked
         ann.accept()
         ann.wait_event("CALL_ESTABLISHED", 5, after=seen_ann)
         time.sleep(1.0)
@@ -192,7 +194,14 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
             ("bob", bob_talk),
         )
     }
-    record_figures("call-control-rtp-to-caller", counts)
+    record_figures(
+        "call-control",
+        {
+            "rtp_packets_to_caller": counts,
+            "transfer_request_to_agent_phone_ringing_seconds": round(to_bob, 3),
+            "transfer_to_queue_request_to_free_agent_ringing_seconds": round(to_ann, 3),
+        },
+    )
     # 50 packets a second of audio; the caller hears something in every phase.
     for name, seconds in (("talk", 1.5), ("hold", 2.0), ("resumed", 1.5), ("bob", 1.5)):
         assert counts[name] >= 0.8 * 50 * seconds, counts
