@@ -232,6 +232,9 @@ class CallControl:
         advance(call, CallEvent.TRANSFER)
         call.transfer_to = (kind, target)  # the caller's next stop, asked by cc-transfer
         call.agent, call.answered_at = "", None
+        # The line's maximum wait counts from the transfer (the time with the agent is
+        # no wait); the place in line keeps the first arrival (``enqueued_at``).
+        call.joined_at = None
         call.transfers += 1
         call.transferred_from = agent
         call.previous_agents = (*call.previous_agents, agent)

@@ -9,6 +9,7 @@ from callcenter.core.dialplan import Context, Decision, Status, Var
 from callcenter.core.events import (
     CallCompleted,
     CallHeld,
+    CallOverflowed,
     CallResumed,
     CallSegmentEnded,
     CallTransferred,
@@ -226,3 +227,18 @@ async def test_queue_log_gets_a_blindtransfer_line_for_the_agent_s_part(center: 
     assert lines == [
         ("support", call.unique_id, "ann", "BLINDTRANSFER", ["billing", "queue", "0", "42", "1"])
     ]
+
+
+async def test_the_maximum_wait_of_the_line_counts_from_the_transfer(center: Center) -> None:
+    center.configure([queue("support", max_wait=120)], {"ann": {"support": 3}})
+    await center.ready("ann")
+    call, _ = await talking(center, "ann")
+    await center.advance(600)  # a long conversation: no wait
+    await center.agents.pause("ann", "lunch", center.now)
+    center.pbx.actions.clear()
+    await center.call_control.to_queue("ann", "support")
+    assert await center.transferred(call) == Decision(Status.WAIT)
+    await center.advance(119)
+    assert center.of(CallOverflowed) == []
+    await center.advance(1)
+    assert center.of(CallOverflowed)[-1].reason == "max-wait"
