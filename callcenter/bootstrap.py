@@ -78,6 +78,7 @@ from callcenter.services.directory import AgentDirectory
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.arrival import Inbound
+from callcenter.services.inbound.call_control import CallControl
 from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.offering import Offering
 from callcenter.services.inbound.queue_log import QueueLog
@@ -256,6 +257,14 @@ class CallCenter:
             self.settings.dial_policy.country, surveys,
         )  # fmt: skip
         self.routes = CallRoutes(self.inbound, IvrRunner(self.storage.customers, fetch_json))
+        # Hold, resume and transfers by the agent on the call (desktop and API); outside
+        # numbers through the dial policy and the first outbound trunk with a contact.
+        trunk = next((t.name for t in self.settings.trunks if t.contact), "")
+        self.call_control = CallControl(
+            self.calls, self.agents, self.acd, self.pbx, self.queues, self.notifier,
+            self.timers.clock, self.settings.transfers.keep_arrival, self.dial_guard,
+            lambda: trunk,
+        )  # fmt: skip
         self.agent_features = AgentFeatureRoute(
             self.agents, self.timers.clock, lambda: self.desktop_settings.current.pause_reasons
         )
@@ -446,6 +455,7 @@ class CallCenter:
             Route.INBOUND: self.routes.arrived,
             Route.DIAL_RESULT: self.routes.dial_result,
             Route.ANNOUNCE: self.routes.announce,
+            Route.TRANSFERRED: self.routes.transferred,
             Route.AGENT_FEATURE: self.agent_features.handle,
             Route.CALLBACK_ANSWER: self.callback_routes.answered,
             Route.CALLBACK_AGENT_RESULT: self.callback_routes.agent_result,

@@ -317,6 +317,12 @@ class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class TransferSettings(_Section):
+    # A caller an agent transfers to a queue keeps their first arrival time for their
+    # place in its line (fairness: a transfer is no reason to wait again from scratch).
+    keep_arrival: bool = True
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CALLCENTER_", env_nested_delimiter="__", extra="forbid"
@@ -336,6 +342,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
+    transfers: TransferSettings = TransferSettings()
     # Which numbers may ever be dialled (callbacks, leads): core/dial_policy.py.
     dial_policy: DialPolicy = DialPolicy()
 

@@ -73,6 +73,7 @@ class Controller(CallCenter):
             ami_connected=lambda: self.ami.connected, records=self.records.backlog,
             queues=self.queues,
             wallboard=self.wallboard.snapshot, desktop=self.desktop,
+            call_control=self.call_control,
             desktop_settings=self.desktop_settings, flush_records=self.records.flush,
             supervision=self.supervision, recordings=self.recordings,
             recording_archive=self.recording_archive, retention=self.retention,

@@ -98,6 +98,7 @@ def domain_table(
             dialer_calls.on_call_answered,
         ),
         ce.CallCompleted: (live(queue_log.completed),),
+        ce.CallTransferred: (live(queue_log.transferred),),
         ce.CallAbandoned: (live(queue_log.abandoned),),
         ce.CallOverflowed: (live(queue_log.overflowed),),
         ce.CallEnded: (live(recordings.on_call_ended), live(queue_log.ended)),

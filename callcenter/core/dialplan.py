@@ -55,6 +55,14 @@ class Var(StrEnum):
     ID_PROMPT = "CC_ID_PROMPT"
     # Outbound: "1" waits for the end of a machine's greeting before CC_PROMPT.
     AFTER_GREETING = "CC_AFTER_GREETING"
+    # Hold (dialplan/call_control.conf): the other leg's channel name, set on both legs by the
+    # controller before it moves them; and the held caller's agent, for dial-result.
+    HOLD_PEER = "CC_HOLD_PEER"
+    HOLD_AGENT = "CC_HOLD_AGENT"
+    # A blind transfer to an outside number (dialplan/call_control.conf, cc-transfer-out): the
+    # E.164 number the dial policy passed and the trunk; the dialplan checks both again.
+    XFER_NUMBER = "CC_XFER_NUMBER"
+    XFER_TRUNK = "CC_XFER_TRUNK"
 
 
 def inherited(var: Var) -> str:
@@ -93,6 +101,7 @@ class Route(StrEnum):
     CALLBACK_AGENT_RESULT = "callback-agent-result"  # cc-callback-agent: the customer's Dial ended
     OUTBOUND_ANSWERED = "outbound-answered"  # cc-outbound: a customer answered (AMD verdict)
     OUTBOUND_RESULT = "outbound-result"  # cc-outbound-agent: the reserved agent answered or not
+    TRANSFERRED = "transferred"  # cc-transfer: a caller an agent transferred, where to now
 
 
 class Context(StrEnum):
@@ -109,6 +118,11 @@ class Context(StrEnum):
     CALLBACK = "cc-callback"  # a callback's customer, once answered: AMD, then the agent
     CALLBACK_AGENT = "cc-callback-agent"  # agent first: the agent answered; ring the customer
     OUTBOUND = "cc-outbound"  # a customer the dialer called, once answered
+    HOLD = "cc-hold"  # a caller put on hold: music until resumed
+    HOLD_AGENT = "cc-hold-agent"  # the agent's leg meanwhile: silence
+    RESUME = "cc-resume"  # the caller back with their agent (Bridge)
+    TRANSFER_OUT = "cc-transfer-out"  # a caller transferred to an outside number
+    TRANSFER = "cc-transfer"  # a caller transferred to a queue or an agent: ask where
 
 
 @dataclass(frozen=True, slots=True)

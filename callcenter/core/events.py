@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from callcenter.core.calls.segments import Segment
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
@@ -90,6 +92,9 @@ class CallAnswered(Event):
     wait: float
     ring_seconds: float
     agent_channel: str
+    # Answered again after a transfer: the call's first answer (its wait, its service
+    # level) stays what the records keep; this one is the next segment's.
+    transferred: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,8 +125,67 @@ class CallCompleted(Event):
     queue: str
     agent: str
     wait: float
-    talk: float
+    talk: float  # the last segment's, hold excluded
     ended_by: str  # agent | caller
+    hold: float = 0.0  # the last segment's hold time
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallHeld(Event):
+    call_id: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallResumed(Event):
+    call_id: str
+    agent: str
+    held: float  # seconds this hold lasted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTransferred(Event):
+    """An agent sent the caller on (blind): to a queue's line or to another agent."""
+
+    call_id: str
+    agent: str  # who transferred
+    kind: str  # queue | agent | number
+    target: str
+    reason: str
+    queue: str  # the queue the caller was in with that agent
+    unique_id: str = ""
+    wait: float = 0.0  # the caller's wait before that agent answered
+    talk: float = 0.0  # that agent's segment (talk and hold)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallSegmentEnded(Event):
+    """One agent's part of a call is over (core/calls/segments.py)."""
+
+    call_id: str
+    agent: str
+    queue: str
+    answered_at: float
+    talk: float
+    hold: float
+    holds: int
+    reason: str  # completed | transfer-queue | transfer-agent
+    target: str = ""
+
+
+def segment_ended(call_id: str, segment: Segment) -> CallSegmentEnded:
+    return CallSegmentEnded(
+        at=segment.ended_at,
+        call_id=call_id,
+        agent=segment.agent,
+        queue=segment.queue,
+        answered_at=segment.answered_at,
+        talk=segment.talk,
+        hold=segment.hold,
+        holds=segment.holds,
+        reason=segment.reason,
+        target=segment.target,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,8 +20,13 @@ Definitions (shown on the console's pages):
   legs, leaving out legs still waiting that have not yet reached the target
   (their outcome is not known yet).
 - ASA (average speed of answer): total wait of answered legs / answered legs.
-- AHT (average handle time): (talk + wrap-up) / handled legs (answered legs
-  whose conversation has ended).
+- AHT (average handle time): (talk + hold + wrap-up) / handled legs (answered
+  legs whose conversation has ended, or that an agent transferred to another
+  queue). A leg an agent transferred to another agent is one leg: the handle
+  time of both agents counts in it. Talk excludes hold (core/calls/segments.py).
+- Transfers: legs' agent segments that ended in a blind transfer (to a queue or
+  an agent), counted in the leg's queue. Holds and hold time: the holds of
+  those legs' segments.
 - Abandon rate: abandoned / offered.
 - Occupancy (per agent): time handling calls (ringing, talking, wrap-up) /
   (that time + time ready and idle).
@@ -46,6 +51,10 @@ class Leg:
     talk: float | None = None
     wrapup: float = 0.0
     ended: bool = False  # conversation over (talk known)
+    hold: float = 0.0
+    holds: int = 0
+    transfers: int = 0  # agents' segments on this leg that ended in a transfer
+    segments: int = 0  # agents' segments on this leg (0 in records older than them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +63,8 @@ class CallEventRecord:
 
     call_id: str
     at: float
-    kind: str  # queued | answered | abandoned | overflow | completed | wrapup | ended | fallback
+    # queued | answered | abandoned | overflow | completed | wrapup | ended | fallback | segment
+    kind: str
     agent: str = ""
     detail: Mapping[str, Any] = field(default_factory=dict)
 
@@ -93,8 +103,24 @@ def fold_legs(events: Iterable[CallEventRecord]) -> list[Leg]:
             leg.outcome, leg.wait = "abandoned", e.at - leg.offered_at
         elif e.kind == "overflow" and leg.outcome == "waiting":
             leg.outcome, leg.wait = "overflowed", e.at - leg.offered_at
+        elif e.kind == "segment":
+            # One agent's part (written before "completed"): talk and hold add up on the
+            # leg it was answered in, and that agent's wrap-up follows it there.
+            spoke = talked.get((e.call_id, e.agent), leg)
+            talked[(e.call_id, e.agent)] = spoke
+            spoke.segments += 1
+            spoke.talk = (spoke.talk or 0.0) + float(e.detail.get("talk", 0.0))
+            spoke.hold += float(e.detail.get("hold", 0.0))
+            spoke.holds += int(e.detail.get("holds", 0))
+            reason = str(e.detail.get("reason", ""))
+            if reason.startswith("transfer-"):
+                spoke.transfers += 1
+            if reason == "transfer-queue":
+                spoke.ended = True  # this leg's handling is over; the next queue's begins
         elif e.kind == "completed" and leg.outcome == "answered":
-            leg.talk, leg.ended = float(e.detail.get("talk", 0.0)), True
+            if not leg.segments:  # records older than segments: the talk is here
+                leg.talk = float(e.detail.get("talk", 0.0))
+            leg.ended = True
         elif e.kind in ("ended", "fallback") and leg.outcome == "waiting":
             leg.outcome, leg.wait = "dropped", e.at - leg.offered_at
     return legs
@@ -112,6 +138,9 @@ class Figures:
     wait_answered_total: float
     handle_total: float
     target: float
+    transfers: int = 0
+    holds: int = 0
+    hold_total: float = 0.0
 
     @property
     def service_level(self) -> float | None:
@@ -137,6 +166,8 @@ class Figures:
             "waiting": self.waiting, "handled": self.handled, "target_seconds": self.target,
             "service_level": self.service_level, "asa_seconds": self.asa,
             "aht_seconds": self.aht, "abandon_rate": self.abandon_rate,
+            "transfers": self.transfers, "holds": self.holds,
+            "hold_seconds": self.hold_total,
         }  # fmt: skip
 
 
@@ -145,7 +176,8 @@ def queue_figures(
 ) -> Figures:
     """Figures for legs offered in [since, until), as known at ``now``."""
     offered = answered = within = abandoned = overflowed = waiting = handled = 0
-    wait_total = handle_total = 0.0
+    transfers = holds = 0
+    wait_total = handle_total = hold_total = 0.0
     for leg in legs:
         if not since <= leg.offered_at < until:
             continue
@@ -159,15 +191,18 @@ def queue_figures(
             wait = leg.wait or 0.0
             wait_total += wait
             within += wait <= target
+            transfers += leg.transfers
+            holds += leg.holds
+            hold_total += leg.hold
             if leg.ended:
                 handled += 1
-                handle_total += (leg.talk or 0.0) + leg.wrapup
+                handle_total += (leg.talk or 0.0) + leg.hold + leg.wrapup
         elif leg.outcome == "abandoned":
             abandoned += 1
         elif leg.outcome == "overflowed":
             overflowed += 1
     return Figures(offered, answered, within, abandoned, overflowed, waiting, handled,
-                   wait_total, handle_total, target)  # fmt: skip
+                   wait_total, handle_total, target, transfers, holds, hold_total)  # fmt: skip
 
 
 def interval_start(at: float, minutes: int, utc_offset: float = 0.0) -> float:

@@ -87,6 +87,13 @@ class Originator(Protocol):
 class Pbx(Protocol):
     async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None: ...
 
+    async def redirect_both(
+        self, channel: str, context: str, extra_channel: str, extra_context: str
+    ) -> None:
+        """Both channels to extension s of their contexts at once: two bridged channels
+        leave their bridge and neither is hung up (hold). Raises PbxUnavailable."""
+        ...
+
     async def set_var(self, channel: str, name: str, value: str) -> None: ...
 
     async def get_var(self, channel: str, name: str) -> str | None: ...

@@ -60,8 +60,8 @@ def test_the_page_is_for_supervisors_and_states_the_definitions(rig: ConsoleRig)
     for words in (
         "Service level: legs answered within the queue&#39;s target, divided by offered",
         "ASA (average speed of answer): total wait of answered legs / answered legs",
-        "AHT (average handle time): (talk + wrap-up) / handled legs",
-        "the caller spent on hold is part of it",
+        "AHT (average handle time): (talk + hold + wrap-up) / handled legs",
+        "less the time the caller spent on hold",
         "Abandon rate: abandoned / offered",
         "Occupancy (per agent): time handling calls (ringing, talking, wrap-up)",
     ):

@@ -44,6 +44,7 @@ from callcenter.services.dial_guard import DialGuard
 from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.arrival import Inbound
+from callcenter.services.inbound.call_control import CallControl
 from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.offering import Offering
 from callcenter.services.inbound.queue_log import QueueLog
@@ -147,6 +148,10 @@ class Center:
         self.scheduler = ManualScheduler(self.timers)
         self.dial_refusals = FakeDialRefusals()
         self.dial_guard = DialGuard(DIAL_POLICY, self.dial_refusals, self.timers.clock)
+        self.call_control = CallControl(
+            self.calls, self.agents, self.acd, self.pbx, self.queues, self.notifier,
+            self.timers.clock, True, self.dial_guard, lambda: TRUNK,
+        )  # fmt: skip
 
         def dnc_scopes(number: str) -> list[str]:
             return self.store.dnc_scopes(number, "")
@@ -332,6 +337,13 @@ class Center:
 
     async def caller_hangs_up(self, call: LiveCall) -> None:
         await self.hangup(call.channel, call.unique_id)
+
+    async def transferred(self, call: LiveCall) -> Decision:
+        """cc-transfer: a transferred caller arrives and asks where to go."""
+        line = FakeCallerLine()
+        await self.inbound.transferred(line, call.unique_id)
+        await self.settle()
+        return line.decisions[-1]
 
     async def ring_ended(self, call: LiveCall, dial_status: str) -> Decision:
         """The dial-result route (cc-connect after Dial): what the caller is told next."""

@@ -75,6 +75,11 @@ class FakePbx:
     async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
         self._do("redirect", channel, str(context), exten, priority)
 
+    async def redirect_both(
+        self, channel: str, context: str, extra_channel: str, extra_context: str
+    ) -> None:
+        self._do("redirect_both", channel, str(context), extra_channel, str(extra_context))
+
     async def set_var(self, channel: str, name: str, value: str) -> None:
         self._do("set_var", channel, str(name), value)
         self.variables[(channel, str(name))] = value

@@ -51,6 +51,9 @@ class CallRoutes:
         dial_status = agi.args[0] if agi.args else ""
         return await self.inbound.ring_ended(self._line(agi), agi.unique_id, dial_status)
 
+    async def transferred(self, agi: AgiSession) -> Status:
+        return await self.inbound.transferred(self._line(agi), agi.unique_id)
+
     async def announce(self, agi: AgiSession) -> Status:
         return await self.inbound.announce(self._line(agi), agi.unique_id)
 

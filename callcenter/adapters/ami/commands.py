@@ -32,6 +32,24 @@ class AmiPbx:
             "Redirect", Channel=channel, Context=context, Exten=exten, Priority=str(priority)
         )
 
+    async def redirect_both(
+        self, channel: str, context: str, extra_channel: str, extra_context: str
+    ) -> None:
+        try:
+            await self._do(
+                "Redirect",
+                Channel=channel,
+                Context=context,
+                Exten="s",
+                Priority="1",
+                ExtraChannel=extra_channel,
+                ExtraContext=extra_context,
+                ExtraExten="s",
+                ExtraPriority="1",
+            )
+        except AmiError as exc:  # a leg already gone: the caller's request fails
+            raise PbxUnavailable(str(exc)) from exc
+
     async def set_var(self, channel: str, name: str, value: str) -> None:
         await self._do("Setvar", Channel=channel, Variable=name, Value=value)
 

@@ -131,6 +131,10 @@ class RecordWriter:
             ev.CallOverflowed: self._overflowed,
             ev.CallCompleted: self._completed,
             ev.CallEnded: self._ended,
+            ev.CallHeld: self._on_hold,
+            ev.CallResumed: self._resumed,
+            ev.CallTransferred: self._transferred,
+            ev.CallSegmentEnded: self._segment,
             ev.CallFellBack: self._fell_back,
             ev.AgentStateChanged: self._agent,
             ev.RecordingStarted: self._recording_started,
@@ -542,8 +546,11 @@ class RecordWriter:
         )
 
     def _answered(self, rows: Rows, e: ev.CallAnswered) -> None:
-        self._call(rows, e.call_id, answered_at=e.at, agent=e.agent, wait_seconds=e.wait)
-        rows.execute(WAITS, ANSWERED, {KEY: e.call_id, "at_": e.at})
+        if e.transferred:  # the first answer's wait stays the call's; the agent is the last
+            self._call(rows, e.call_id, agent=e.agent)
+        else:
+            self._call(rows, e.call_id, answered_at=e.at, agent=e.agent, wait_seconds=e.wait)
+            rows.execute(WAITS, ANSWERED, {KEY: e.call_id, "at_": e.at})
         self._event(
             rows,
             e.call_id,
@@ -593,6 +600,42 @@ class RecordWriter:
             e.agent,
             talk=round(e.talk, 3),
             ended_by=e.ended_by,
+        )
+
+    def _on_hold(self, rows: Rows, e: ev.CallHeld) -> None:
+        self._event(rows, e.call_id, e.at, "held", e.agent)
+
+    def _resumed(self, rows: Rows, e: ev.CallResumed) -> None:
+        self._event(rows, e.call_id, e.at, "resumed", e.agent, held=round(e.held, 3))
+
+    def _transferred(self, rows: Rows, e: ev.CallTransferred) -> None:
+        self._event(
+            rows,
+            e.call_id,
+            e.at,
+            "transferred",
+            e.agent,
+            to=e.kind,
+            target=e.target,
+            reason=e.reason,
+            queue=e.queue,
+        )
+
+    def _segment(self, rows: Rows, e: ev.CallSegmentEnded) -> None:
+        """One agent's part of the call: the ``segment`` rows of call_events, in order."""
+        self._event(
+            rows,
+            e.call_id,
+            e.at,
+            "segment",
+            e.agent,
+            queue=e.queue,
+            answered_at=e.answered_at,
+            talk=round(e.talk, 3),
+            hold=round(e.hold, 3),
+            holds=e.holds,
+            reason=e.reason,
+            target=e.target,
         )
 
     def _ended(self, rows: Rows, e: ev.CallEnded) -> None:

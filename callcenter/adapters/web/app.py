@@ -9,6 +9,7 @@ from callcenter.adapters.web import auth, docs_assets, errors, security
 from callcenter.adapters.web.areas import (
     admin,
     agents,
+    call_control,
     callbacks,
     calls,
     campaigns,
@@ -45,7 +46,7 @@ BLUEPRINTS = (
     voicemail.api,  # messages left in the queues' boxes
     dial_refusals.api,  # numbers the dial policy refused
     wallboard.pages, wallboard.api,
-    desktop.pages, desktop.api,
+    desktop.pages, desktop.api, call_control.api,
     phone.pages, phone.api,  # the desktop's browser phone
     supervisor.pages, supervisor.api,
     recordings.pages, recordings.api,

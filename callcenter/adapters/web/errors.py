@@ -33,6 +33,7 @@ from callcenter.services.console.desktop import DesktopError
 from callcenter.services.console.reports import ReportInputError
 from callcenter.services.console.retention import RetentionError
 from callcenter.services.console.supervision import SpyError
+from callcenter.services.inbound.call_control import CallControlError
 from callcenter.services.inbound.recording import RecordingError
 from callcenter.services.outbound.campaigns import CampaignError
 from callcenter.services.outbound.dialer import DialerError
@@ -43,6 +44,12 @@ STATUS: dict[type[Exception], dict[str, int]] = {
     DesktopError: {
         "unknown-agent": 404, "unknown-call": 404, "not-yours": 403,
         "unknown-disposition": 422, "notes-too-long": 422, "*": 400,
+    },
+    CallControlError: {
+        "unknown-agent": 404, "unknown-queue": 404, "no-call": 409, "on-hold": 409,
+        "not-on-hold": 409, "agent-busy": 409, "pbx": 503, "same-agent": 422,
+        "reason-too-long": 422, "note-too-long": 422, "refused": 422, "no-trunk": 409,
+        "*": 400,
     },
     RecordingError: {"not-talking": 409, "bad-path": 404, "*": 400},
     DialerError: {"no-lead": 404, "agent-busy": 409, "no-preview": 409, "not-dialled": 409,

@@ -41,6 +41,7 @@ from callcenter.services.console.retention import Retention
 from callcenter.services.console.supervision import Supervision
 from callcenter.services.console.wallboard_snapshot import WallboardOut
 from callcenter.services.directory import AgentDirectory
+from callcenter.services.inbound.call_control import CallControl
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.outbound.campaigns import Campaigns
 from callcenter.services.outbound.dialer import Dialer
@@ -87,6 +88,7 @@ class ConsoleServices:
     # -- areas ----------------------------------------------------------------------
     wallboard: Callable[[], WallboardOut]  # the whole picture now (on the loop)
     desktop: Desktop
+    call_control: CallControl  # hold, resume, transfers (on the loop)
     desktop_settings: DesktopSettingsStore
     flush_records: Callable[[float], bool]  # wait (seconds) until call records are written
     supervision: Supervision

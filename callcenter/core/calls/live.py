@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from callcenter.core.calls.segments import Holds
 from callcenter.core.calls.state import BEGIN, CallState
 
 
@@ -42,6 +43,15 @@ class LiveCall:
     # A callback's id (services/callbacks/places.py). While its customer is not on the
     # line (channel ""), the call holds a place in line with no channel: virtual.
     callback_id: int | None = None
+    # Call control (services/inbound/call_control.py): the holds of the agent's segment
+    # in progress, transfers so far, and the agent who last transferred the caller.
+    holds: Holds = field(default_factory=Holds)
+    transfers: int = 0
+    transferred_from: str = ""
+    previous_agents: tuple[str, ...] = ()  # who had the call before ``agent``, in order
+    # Where an agent's blind transfer sends the caller, ("queue" | "agent", name), until
+    # the caller reaches cc-transfer and the controller places them.
+    transfer_to: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.state not in BEGIN:

@@ -12,6 +12,9 @@ Choices worth knowing:
   the line with their original place (the router keeps their enqueue time).
 * The dialplan decides a fallback (controller silent, route failed), so
   FALL_BACK is allowed from any state before the conversation.
+* TRANSFER puts a caller who was talking back in line (a blind transfer to a queue
+  or to an agent: services/inbound/call_control.py); QUEUE or OFFER follows. Hold is
+  no state: a held call is still TALKING (``LiveCall.held_since``).
 * END is every end that is not a completed conversation (hang-up in the IVR
   or in line, overflow to goodbye, a callback given up, a vanished channel);
   it is allowed from every state and idempotent. A call record's outcome is
@@ -44,6 +47,7 @@ class CallEvent(StrEnum):
     RETURN = "return"  # the ring ended unanswered or failed: back in line, same place
     ANSWER = "answer"  # the agent answered
     COMPLETE = "complete"  # the conversation is over (either side hung up)
+    TRANSFER = "transfer"  # the agent sent the caller on (a queue, another agent)
     VOICEMAIL = "voicemail"  # sent to leave a message
     FALL_BACK = "fall-back"  # sent to the plain Asterisk queue
     END = "end"  # over, without (more) conversation
@@ -69,6 +73,7 @@ _STEPS: Final[Mapping[tuple[CallState, CallEvent], CallState]] = {
     (RINGING, CallEvent.RETURN): WAITING,
     (FALLBACK, CallEvent.ANSWER): TALKING,  # an agent took it from the fallback queue
     (TALKING, CallEvent.COMPLETE): ENDED,
+    (TALKING, CallEvent.TRANSFER): WAITING,
 }
 TABLE: Final[Mapping[tuple[CallState, CallEvent], CallState]] = {
     **_STEPS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import Any, Protocol
 
@@ -199,8 +199,21 @@ class Desktop:
         if facts is None:
             raise DesktopError("unknown-call", f"no call {call_id!r}")
         if not actor.may_act_for(facts.agent):
-            raise DesktopError("not-yours", "only the agent who handled the call, or a supervisor")
+            # An agent who transferred the call (it lives on with another agent) wraps
+            # up their own part of it.
+            earlier = self._earlier_agent(call_id, actor)
+            if earlier is None:
+                raise DesktopError(
+                    "not-yours", "only the agent who handled the call, or a supervisor"
+                )
+            facts = replace(facts, agent=earlier)
         return facts
+
+    def _earlier_agent(self, call_id: str, actor: Actor) -> str | None:
+        call = self.calls.get(call_id)
+        if call is None:
+            return None
+        return next((a for a in reversed(call.previous_agents) if actor.may_act_for(a)), None)
 
     # -- wrap-up -------------------------------------------------------------------
     async def wrap_up(self, call_id: str, actor: Actor, disposition: str, notes: str) -> WrapUp:
@@ -213,6 +226,11 @@ class Desktop:
         if len(notes) > NOTES_MAX:
             raise DesktopError("notes-too-long", f"notes are limited to {NOTES_MAX} characters")
         now = self.clock()
+        call = self.calls.get(call_id)
+        if call is not None and facts.agent != call.agent:
+            # Saved by an agent who transferred the call: its next agent's pop shows it.
+            call.data["previous_disposition"] = settings.label_of(disposition)
+            call.data["previous_notes"] = notes
         # Checked and applied with no await in between: the state cannot change under us.
         self.notifier.publish(
             CallDataChanged(

@@ -46,6 +46,7 @@ class CallFacts:
     customer_id: int | None = None
     disposition: str = ""
     notes: str = ""
+    on_hold: bool = False
 
     @classmethod
     def from_live(cls, call: LiveCall, now: float) -> CallFacts:
@@ -64,6 +65,7 @@ class CallFacts:
             data=dict(call.data),
             path=tuple(call.path),
             customer_id=call.customer_id,
+            on_hold=call.holds.on_hold,
         )
 
     @classmethod
@@ -145,13 +147,32 @@ class ScreenPop(BaseModel):
     crm_url: str | None
     disposition: str
     notes: str
+    # A caller an agent transferred (services/inbound/call_control.py): from whom, why,
+    # and the note they left for the next agent.
+    transferred_from: str = ""
+    transfer_reason: str = ""
+    transfer_note: str = ""
+    # The wrap-up the previous agent saved (it may come after the transfer).
+    previous_disposition: str = ""
+    previous_notes: str = ""
+    on_hold: bool = False  # the caller is on hold now
+
+
+TRANSFER_KEYS = (
+    "transferred_from",
+    "transfer_reason",
+    "transfer_note",
+    "previous_disposition",
+    "previous_notes",
+)
 
 
 def visible_data(data: Mapping[str, str]) -> list[IvrEntry]:
     return [
         IvrEntry(key=key, value=value)
         for key, value in data.items()
-        if key.startswith("verify.") or not _SECRET_KEY.search(key.lower())
+        if (key.startswith("verify.") or not _SECRET_KEY.search(key.lower()))
+        and key not in TRANSFER_KEYS
     ]
 
 
@@ -264,6 +285,12 @@ def assemble_pop(
         wait_seconds=round(facts.wait, 1),
         ivr_path=list(facts.path),
         ivr_data=visible_data(facts.data),
+        transferred_from=facts.data.get("transferred_from", ""),
+        transfer_reason=facts.data.get("transfer_reason", ""),
+        transfer_note=facts.data.get("transfer_note", ""),
+        previous_disposition=facts.data.get("previous_disposition", ""),
+        previous_notes=facts.data.get("previous_notes", ""),
+        on_hold=facts.on_hold,
         customer=customer,
         matched_by=matched_by,
         history=[past_call(row, settings, zone) for row in before[:HISTORY_SHOWN]],

@@ -180,6 +180,9 @@ def queue_row(figures: Figures) -> dict[str, Any]:
         "asa_seconds": _r(figures.asa),
         "aht_seconds": _r(figures.aht),
         "abandon_rate": _r(figures.abandon_rate, 4),
+        "transfers": figures.transfers,
+        "holds": figures.holds,
+        "hold_seconds": _r(figures.hold_total),
     }
 
 
@@ -195,6 +198,7 @@ def total_figures(parts: Iterable[Figures]) -> Figures:
         add("offered"), add("answered"), add("answered_within_target"), add("abandoned"),
         add("overflowed"), add("waiting"), add("handled"), add("wait_answered_total"),
         add("handle_total"), targets.pop() if len(targets) == 1 else 0.0,
+        add("transfers"), add("holds"), add("hold_total"),
     )  # fmt: skip
 
 
@@ -264,16 +268,20 @@ class AgentTally:
     handled: int = 0
     talk: float = 0.0
     wrapup: float = 0.0
+    hold: float = 0.0
+    holds: int = 0
+    transfers: int = 0
     times: dict[str, float] = field(default_factory=dict)
 
     def add(self, other: AgentTally) -> None:
-        for name in ("offered", "missed", "abandoned", "answered", "handled", "talk", "wrapup"):
+        for name in ("offered", "missed", "abandoned", "answered", "handled", "talk", "wrapup",
+                     "hold", "holds", "transfers"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for state, seconds in other.times.items():
             self.times[state] = self.times.get(state, 0.0) + seconds
 
     def row(self) -> dict[str, Any]:
-        handle = self.talk + self.wrapup
+        handle = self.talk + self.hold + self.wrapup
         return {
             "offered": self.offered,
             "answered": self.answered,
@@ -282,6 +290,9 @@ class AgentTally:
             "handled": self.handled,
             "talk_seconds": _r(self.talk),
             "wrapup_seconds": _r(self.wrapup),
+            "hold_seconds": _r(self.hold),
+            "holds": self.holds,
+            "transfers": self.transfers,
             "aht_seconds": _r(handle / self.handled if self.handled else None),
             **{f"{s}_seconds": _r(self.times.get(s, 0.0)) for s in AGENT_STATES},
             "occupancy": _r(stats.occupancy(self.times), 4),
@@ -313,7 +324,28 @@ def agent_report(
         tally = place(e.agent, e.at) if e.kind in COUNTED else None
         if tally is not None:
             setattr(tally, COUNTED[e.kind], getattr(tally, COUNTED[e.kind]) + 1)
+    # Calls with agents' segments (call control, core/calls/segments.py): each agent's
+    # answer, talk, hold and wrap-up are their own, whoever answered the leg first.
+    segmented = {e.call_id for e in records if e.kind == "segment"}
+    for e in records:
+        if e.call_id not in segmented:
+            continue
+        tally = place(e.agent, e.at)
+        if tally is None:
+            continue
+        if e.kind == "answered":
+            tally.answered += 1
+        elif e.kind == "wrapup":
+            tally.wrapup += float(e.detail.get("seconds", 0.0))
+        elif e.kind == "segment":
+            tally.handled += 1
+            tally.talk += float(e.detail.get("talk", 0.0))
+            tally.hold += float(e.detail.get("hold", 0.0))
+            tally.holds += int(e.detail.get("holds", 0))
+            tally.transfers += str(e.detail.get("reason", "")).startswith("transfer-")
     for leg in stats.fold_legs(records):
+        if leg.call_id in segmented:
+            continue
         tally = place(leg.agent, leg.answered_at) if leg.answered_at is not None else None
         if tally is not None:
             tally.answered += 1

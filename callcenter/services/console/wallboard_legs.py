@@ -46,6 +46,12 @@ def record_of(event: ev.Event) -> CallEventRecord | None:
         case ev.CallCompleted():
             detail = {"talk": round(event.talk, 3)}
             return CallEventRecord(event.call_id, event.at, "completed", event.agent, detail)
+        case ev.CallSegmentEnded():
+            detail = {
+                "talk": round(event.talk, 3), "hold": round(event.hold, 3),
+                "holds": event.holds, "reason": event.reason,
+            }  # fmt: skip
+            return CallEventRecord(event.call_id, event.at, "segment", event.agent, detail)
         case ev.CallEnded():
             return CallEventRecord(event.call_id, event.at, "ended")
         case ev.CallFellBack():
@@ -71,6 +77,9 @@ def add_figures(parts: Iterable[Figures], target: float) -> Figures:
         wait_answered_total=sum(f.wait_answered_total for f in parts),
         handle_total=sum(f.handle_total for f in parts),
         target=target,
+        transfers=sum(f.transfers for f in parts),
+        holds=sum(f.holds for f in parts),
+        hold_total=sum(f.hold_total for f in parts),
     )
 
 

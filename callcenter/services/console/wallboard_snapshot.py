@@ -30,8 +30,13 @@ class FiguresOut(BaseModel):
         description="answered within target / offered, 0-1; null when nothing was offered"
     )
     asa_seconds: float | None = Field(description="average speed of answer")
-    aht_seconds: float | None = Field(description="average handle time (talk + wrap-up)")
+    aht_seconds: float | None = Field(
+        description="average handle time (talk + hold + wrap-up) per handled leg"
+    )
     abandon_rate: float | None = Field(description="abandoned / offered, 0-1")
+    transfers: int = Field(0, description="agents' segments that ended in a blind transfer")
+    holds: int = Field(0, description="times callers were put on hold")
+    hold_seconds: float = Field(0.0, description="total hold time")
 
     @classmethod
     def of(cls, figures: Figures) -> FiguresOut:

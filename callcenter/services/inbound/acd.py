@@ -16,13 +16,20 @@ import logging
 
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
-from callcenter.core.acd.router import Router
+from callcenter.core.acd.router import Assignment, Router
 from callcenter.core.acd.waits import WaitEstimate
 from callcenter.core.calls.live import CallBook, LiveCall
+from callcenter.core.calls.segments import close_segment
 from callcenter.core.calls.state import CallEvent, CallState, advance, allowed
 from callcenter.core.channels import ChannelTable, endpoint_of
 from callcenter.core.dialplan import Context, Decision, Status, Var
-from callcenter.core.events import CallAnswered, CallCompleted, CallEnded, CallFellBack
+from callcenter.core.events import (
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallFellBack,
+    segment_ended,
+)
 from callcenter.core.queues import QueueSettings, SpokenWait
 from callcenter.services.agents import AgentService
 from callcenter.services.inbound.offering import CallbackTurn, Offering, ring_timeout_value
@@ -230,6 +237,35 @@ class Acd:
                 call_id, settings.announce.interval, self.timers.clock(), self._announce
             )
 
+    # -- callers sent on by their agent (services/inbound/call_control.py) ---------------
+    async def transferred(self, call: LiveCall, now: float) -> Decision:
+        """Where a transferred caller goes now (``call.transfer_to``; cleared)."""
+        assert call.transfer_to is not None
+        kind, target = call.transfer_to
+        call.transfer_to = None
+        if kind == "agent":
+            return await self.offer_to(call, target, now)
+        return await self.rejoin(call, target, now)
+
+    async def rejoin(self, call: LiveCall, queue: str, now: float) -> Decision:
+        """A caller transferred to a queue joins its line (``call.enqueued_at`` kept: the
+        caller's place counts from their first arrival unless the caller cleared it)."""
+        settings = self.queues.get(queue)
+        if settings is None:
+            return Decision(Status.FALLBACK)
+        priority = max(call.priority, settings.default_priority)
+        return await self._join(call, settings, priority, call.extra, now)
+
+    async def offer_to(self, call: LiveCall, agent: str, now: float) -> Decision:
+        """A caller transferred to one agent: ring them; if they cannot be held, the
+        caller waits in their queue's line like any caller."""
+        wait = now - (call.enqueued_at or now)
+        assignment = Assignment(call.call_id, agent, call.queue, wait)
+        if await self.offering.hold_agent(call, assignment, now):
+            ring = self.offering.ring_timeout(call.queue)
+            return Decision(Status.CONNECT, agent, ring_timeout=ring)
+        return await self._offer_or_wait(call, now)
+
     # -- agents ------------------------------------------------------------------------------
     async def agent_available(self, agent: str) -> None:
         if await self.offering.agent_free(agent, self.timers.clock()):
@@ -335,6 +371,10 @@ class Acd:
         if call.answered_at is None or call.state is not CallState.TALKING:
             return
         advance(call, CallEvent.COMPLETE)
+        segment = close_segment(
+            call.agent, call.queue, call.answered_at, call.holds, now, "completed"
+        )
+        self.notifier.publish(segment_ended(call.call_id, segment))
         self.notifier.publish(
             CallCompleted(
                 at=now,
@@ -343,8 +383,9 @@ class Acd:
                 queue=call.queue,
                 agent=call.agent,
                 wait=call.wait(now),
-                talk=now - call.answered_at,
+                talk=segment.talk,
                 ended_by=ended_by,
+                hold=segment.hold,
             )
         )
 

@@ -241,6 +241,16 @@ class Inbound:
             await self.surveys.run(line, call)
         return await line.carry_out(decision)
 
+    async def transferred(self, line: CallerLine, unique_id: str) -> Status:
+        """A caller an agent transferred (cc-transfer): their queue's line or the agent."""
+        call = self.calls.by_unique_id(unique_id)
+        if call is None or call.state is not CallState.WAITING or call.transfer_to is None:
+            return Status.FALLBACK
+        decision = await self.acd.transferred(call, self.clock())
+        if call.state in (CallState.WAITING, CallState.RINGING) and call.enqueued_at is not None:
+            await line.tag_fallback(call.queue, fallback_rank(call.priority, call.enqueued_at))
+        return await line.carry_out(decision)
+
     # -- a callback booked in the IVR ----------------------------------------------------------
     async def _book_callback(
         self, line: CallerLine, call: LiveCall, choice: BookCallback

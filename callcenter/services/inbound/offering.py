@@ -243,6 +243,7 @@ class Offering:
                 wait=call.wait(now),
                 ring_seconds=now - (call.offered_at or now),
                 agent_channel=call.agent_channel,
+                transferred=call.transfers > 0,
             )
         )
         self.history.answered(call.queue, now - (call.offered_at or now))

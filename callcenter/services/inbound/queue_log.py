@@ -44,12 +44,30 @@ class QueueLog:
         )
 
     async def completed(self, e: ev.CallCompleted) -> None:
+        if e.ended_by == "transfer":
+            return  # to an outside number: its BLINDTRANSFER line says it (transferred)
         kind = "COMPLETEAGENT" if e.ended_by == "agent" else "COMPLETECALLER"
         await self._write(
             e.queue,
             e.unique_id,
             e.agent,
             kind,
+            round(e.wait),
+            round(e.talk),
+            self._positions.get(e.call_id, 1),
+        )
+
+    async def transferred(self, e: ev.CallTransferred) -> None:
+        """As app_queue logs a blind transfer: extension|context|holdtime|calltime|origposition,
+        with the transfer's kind (queue, agent, number) as the context. The agent's part of
+        the call ends here: no COMPLETE* line follows for it."""
+        await self._write(
+            e.queue,
+            e.unique_id,
+            e.agent,
+            "BLINDTRANSFER",
+            e.target,
+            e.kind,
             round(e.wait),
             round(e.talk),
             self._positions.get(e.call_id, 1),

@@ -50,7 +50,10 @@ log = logging.getLogger(__name__)
 # it ends this long after it began (at once if that is already past).
 RECOVERED_WRAPUP_SECONDS = 30.0
 WAITING_CONTEXTS = {Context.WAIT.value, Context.ANNOUNCE.value}
-OURS = WAITING_CONTEXTS | {Context.CONNECT.value, Context.FALLBACK.value}
+# A caller on hold (cc-hold: their agent's leg named in CC_HOLD_PEER) or taken off
+# hold (cc-resume: bridged with it) is talking with that agent.
+HELD_CONTEXTS = {Context.HOLD.value, Context.RESUME.value}
+OURS = WAITING_CONTEXTS | HELD_CONTEXTS | {Context.CONNECT.value, Context.FALLBACK.value}
 OPEN_CALLS_LOOKBACK = 2 * 86400.0  # seconds: how far back unclosed call records are looked for
 LOG_LOOKBACK = 6 * 3600.0  # seconds of channel events read at most (older: "unobserved")
 LOG_MARGIN = 60.0  # seconds read before the last thing the records heard
@@ -202,7 +205,11 @@ class Recovery:
         partner = [
             c for c in by_bridge.get(channel.bridge_id, []) if c.unique_id != channel.unique_id
         ]
-        agent = endpoint_of(partner[0].name) if partner else None
+        agent_channel = partner[0].name if partner else ""
+        held = channel.context == Context.HOLD.value
+        if held:
+            agent_channel = await self.pbx.get_var(channel.name, Var.HOLD_PEER) or ""
+        agent = endpoint_of(agent_channel) if agent_channel else None
         if agent not in self.agents.statuses:
             agent = None
         known = _known(record) if record is not None else None
@@ -236,7 +243,9 @@ class Recovery:
             assert agent is not None
             call.agent = agent
             call.answered_at = (found.answered_at if found else None) or record.answered_at or now
-            self.calls.set_agent_channel(call, partner[0].name)
+            self.calls.set_agent_channel(call, agent_channel)
+            if held:
+                call.holds.start(now)  # the hold's earlier part is not known
             await self._on_this_call(agent, call)
         elif state is CallState.WAITING:
             self.acd.readmit(call, now)

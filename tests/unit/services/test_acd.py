@@ -251,7 +251,8 @@ async def test_the_agent_hangs_up_first_wrap_up_then_ready(center: Center) -> No
     assert center.of(CallEnded)[-1].outcome == "ended"
     acd_events = [k for k in center.kinds(call.call_id) if not k.startswith("Recording")]
     assert acd_events == [
-        "CallQueued", "CallOffered", "CallAnswered", "CallCompleted", "CallEnded",
+        "CallQueued", "CallOffered", "CallAnswered", "CallSegmentEnded", "CallCompleted",
+        "CallEnded",
     ]  # fmt: skip
     assert center.wait_history.calls("support") == 1  # talk time only: wrap-up is the queue's
     assert 90.0 <= center.wait_history.fit("support", 180.0).mean < 120.0

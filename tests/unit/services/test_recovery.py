@@ -287,3 +287,22 @@ async def test_with_asterisk_unreachable_recovery_waits_for_the_next_login(site:
     site.pbx.unavailable.add("channels")
     await site.recovery.run()
     assert site.calls.get(gone.call_id) is gone and site.recovery.runs == 0
+
+
+async def test_a_caller_found_on_hold_is_the_agent_s_held_call_and_can_be_resumed(
+    center: Center,
+) -> None:
+    site = started(
+        center, {"agent2": AgentStatus(AgentState.ON_CALL, center.now - 100, call_id="held")}
+    )
+    caller = in_asterisk(site, "held", Context.HOLD.value)
+    leg = agent_leg(site, "agent2", "")
+    site.pbx.variables[(caller.name, Var.HOLD_PEER.value)] = leg.name
+    stored(site, "held", caller.unique_id, agent="agent2", answered_at=site.now - 100)
+    site.register("agent2")
+    await site.recovery.run()
+    call = site.calls.get("held")
+    assert call is not None and call.state is CallState.TALKING and call.holds.on_hold
+    assert (call.agent, call.agent_channel) == ("agent2", leg.name)
+    await site.call_control.resume("agent2")
+    assert site.pbx.redirects[-1] == (caller.name, Context.RESUME.value, "s")

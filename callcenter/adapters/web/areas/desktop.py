@@ -25,6 +25,7 @@ from callcenter.services.console.desktop_settings import (
     Disposition,
     merge_webhooks,
 )
+from callcenter.services.inbound.call_control import NOTE_MAX, REASON_MAX
 
 api = APIBlueprint("desktop_api", __name__, url_prefix="/api/desktop", tag="Desktop")
 pages = APIBlueprint("desktop", __name__, enable_openapi=False)
@@ -87,6 +88,9 @@ def page() -> Any:
             dispositions=settings.dispositions,
             notes_max=NOTES_MAX,
             webphone=bool(webphone),
+            queue_names=services().queue_names(),
+            reason_max=REASON_MAX,
+            note_max=NOTE_MAX,
         )
     )
     if webphone:

@@ -57,8 +57,11 @@ class QueueFigures(BaseModel):
     handled: int
     service_level: float | None = Field(description="answered within target / offered (0-1)")
     asa_seconds: float | None
-    aht_seconds: float | None = Field(description="(talk + wrap-up) / handled")
+    aht_seconds: float | None = Field(description="(talk + hold + wrap-up) / handled")
     abandon_rate: float | None
+    transfers: int = Field(0, description="agents' segments ended by a blind transfer")
+    holds: int = Field(0, description="times callers were put on hold")
+    hold_seconds: float | None = Field(0.0, description="total hold time")
 
 
 class AgentFigures(BaseModel):
@@ -69,7 +72,10 @@ class AgentFigures(BaseModel):
     handled: int
     talk_seconds: float | None
     wrapup_seconds: float | None
-    aht_seconds: float | None
+    hold_seconds: float | None = 0.0
+    holds: int = 0
+    transfers: int = Field(0, description="calls this agent transferred (blind)")
+    aht_seconds: float | None = Field(description="(talk + hold + wrap-up) / handled")
     ready_seconds: float | None
     ringing_seconds: float | None
     on_call_seconds: float | None

@@ -78,6 +78,10 @@
     link.hidden = !call.crm_url;
     if (call.crm_url) link.href = call.crm_url; else link.removeAttribute('href');
     fillDefinitions($('why'), [
+      ['Transferred by', call.transferred_from],
+      ['Transfer reason', call.transfer_reason],
+      ['Note', call.transfer_note],
+      ['Their wrap-up', [call.previous_disposition, call.previous_notes].filter(Boolean).join(': ')],
       ['Callback', callbackReason(call)],
       ['Queue', call.queue], ['Dialled', call.dialled],
       ['IVR path', call.ivr_path.join(' → ')],
@@ -93,6 +97,8 @@
     say('pop-repeat', call.recent_summary); // "Called 3 times in the last 7 days ..."
     $('pop-repeat').hidden = !call.recent_summary;
     $('wrapup').hidden = !WRAP_PHASES.has(call.phase);
+    $('control').hidden = call.phase !== 'talking';
+    showHold(call.on_hold);
     if (fresh) {
       say('desk-status', ''); // the last call's "wrap-up saved" belongs to that call
       $('disposition').value = call.disposition || '';
@@ -169,6 +175,58 @@
       say('desk-error', `Could not ${action}: ${error.message}`);
     }
   }
+
+  // Call control: hold, resume, blind transfer (the API answers for the agent's own call).
+  function showHold(onHold) {
+    $('btn-hold').disabled = onHold;
+    $('btn-resume').disabled = !onHold;
+    say('hold-status', onHold ? 'On hold: the caller hears music.' : '');
+  }
+
+  async function control(path, body, statusId) {
+    say(statusId, '');
+    try {
+      return await api(`/api/desktop/${path}`, { method: 'POST', body: JSON.stringify(body) });
+    } catch (error) {
+      say(statusId, `Not done: ${error.message}`);
+      return null;
+    }
+  }
+
+  $('btn-hold').addEventListener('click', async () => {
+    const done = await control('hold', {}, 'hold-status');
+    if (done) showHold(done.on_hold);
+  });
+  $('btn-resume').addEventListener('click', async () => {
+    const done = await control('resume', {}, 'hold-status');
+    if (done) showHold(done.on_hold);
+  });
+  const TARGETS = { queue: 'xfer-queue', agent: 'xfer-agent', number: 'xfer-number' };
+  const showTarget = () => {
+    for (const [to, id] of Object.entries(TARGETS)) $(id).disabled = $('xfer-to').value !== to;
+  };
+  $('xfer-to').addEventListener('change', showTarget);
+  showTarget();
+  $('control').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const to = $('xfer-to').value;
+    const target = $(TARGETS[to]).value.trim();
+    if (!target) {
+      say('transfer-status', 'Choose where to transfer first.');
+      return;
+    }
+    $('btn-transfer').disabled = true;
+    const done = await control('transfer', {
+      to, target, reason: $('xfer-reason').value, note: $('xfer-note').value,
+    }, 'transfer-status');
+    $('btn-transfer').disabled = false;
+    if (done) {
+      say('desk-status', `Transferred to ${to} ${target}.`);
+      $('xfer-reason').value = '';
+      $('xfer-note').value = '';
+      refreshSoon();
+    }
+  });
 
   $('btn-ready').addEventListener('click', () => changeState('ready'));
   $('btn-pause').addEventListener('click', () => changeState('pause', $('pause-reason').value));

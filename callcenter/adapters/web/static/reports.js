@@ -67,13 +67,14 @@
   const queueCells = (name, f, target) => [
     name, f.offered, f.answered, f.abandoned, f.overflowed, pct(f.service_level),
     target === null ? DASH : `${target} s`, mmss(f.asa_seconds), mmss(f.aht_seconds), pct(f.abandon_rate),
+    f.transfers, f.holds, hms(f.hold_seconds),
   ];
 
   function fillQueues(report, oneDay) {
     const table = document.getElementById('report-queues');
     const body = table.tBodies[0];
     body.replaceChildren(...report.queues.map((q) => row(queueCells(q.queue, q.totals, q.target_seconds))));
-    if (!report.queues.length) body.append(el('tr', {}, el('td', { colSpan: 10, className: 'rp-empty', textContent: 'No calls entered a queue in this period.' })));
+    if (!report.queues.length) body.append(el('tr', {}, el('td', { colSpan: 13, className: 'rp-empty', textContent: 'No calls entered a queue in this period.' })));
     table.tFoot.replaceChildren(row(queueCells('All queues', report.totals, null)));
     const intervals = document.getElementById('report-queue-intervals').tBodies[0];
     intervals.replaceChildren(...report.queues.flatMap((q) => q.intervals
@@ -85,13 +86,14 @@
   const agentCells = (name, f) => [
     name, f.offered, f.answered, f.missed, f.handled, mmss(f.aht_seconds), hms(f.ready_seconds),
     hms(f.on_call_seconds), hms(f.wrap_up_seconds), hms(f.paused_seconds), pct(f.occupancy),
+    f.transfers, f.holds, hms(f.hold_seconds),
   ];
 
   function fillAgents(report, oneDay) {
     const table = document.getElementById('report-agents');
     const body = table.tBodies[0];
     body.replaceChildren(...report.agents.map((a) => row(agentCells(a.agent, a.totals))));
-    if (!report.agents.length) body.append(el('tr', {}, el('td', { colSpan: 11, className: 'rp-empty', textContent: 'No agent was logged in or took calls in this period.' })));
+    if (!report.agents.length) body.append(el('tr', {}, el('td', { colSpan: 14, className: 'rp-empty', textContent: 'No agent was logged in or took calls in this period.' })));
     table.tFoot.replaceChildren(row(agentCells('All agents', report.totals)));
     const busy = (i) => i.offered || i.answered || i.ready_seconds || i.on_call_seconds || i.wrap_up_seconds || i.paused_seconds;
     const intervals = document.getElementById('report-agent-intervals').tBodies[0];

@@ -7,7 +7,8 @@
   const BIG = [['waiting', 'Calls waiting'], ['longest', 'Longest wait'], ['sl_today', 'Service level today'], ['sl_30', 'Service level, last 30 min']];
   const SMALL = [['offered', 'Offered'], ['answered', 'Answered'], ['abandoned', 'Abandoned'], ['overflowed', 'Overflowed'],
     ['within', 'In target'], ['abandon_rate', 'Abandon rate'], ['asa', 'ASA'], ['aht', 'AHT'],
-    ['csat', 'CSAT today (responded / offered)']];
+    ['csat', 'CSAT today (responded / offered)'],
+    ['transfers', 'Transfers'], ['holds', 'Holds']];
   const $ = (id) => document.getElementById(id);
   // Event-to-screen times in ms (server's "sent" to this page's DOM update), for the benchmark.
   const stats = (window.wallboardStats = { updates: 0, latencies: [] });
@@ -58,6 +59,8 @@
     put(field('abandon_rate'), percent(t.abandon_rate));
     put(field('asa'), secs(t.asa_seconds));
     put(field('aht'), duration(t.aht_seconds));
+    put(field('transfers'), String(t.transfers));
+    put(field('holds'), t.holds ? `${t.holds} (${duration(t.hold_seconds)})` : '0');
     for (const state of STAFF) put(field(`agents_${state}`), String(q.agents[state]));
     const survey = q.survey_today; // null: the queue has no post-call survey
     put(field('csat'), survey && survey.offered ? `${percent(survey.csat)} (${survey.responded}/${survey.offered})` : DASH);

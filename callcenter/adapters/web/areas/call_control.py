@@ -1,0 +1,127 @@
+"""Call control for the agent on a call: hold, resume, blind transfer (to a queue or
+an agent). Agents act on their own call; supervisors may pass ``agent``.
+
+Views are thin: the CallControl service runs on the controller's loop through the
+bridge; its errors (stable codes) are mapped to statuses in errors.py.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from apiflask import APIBlueprint, abort
+from pydantic import BaseModel, Field
+
+from callcenter.adapters.web.auth import acting_for, requester, requires
+from callcenter.adapters.web.services import services
+from callcenter.config import NAME_PATTERN
+from callcenter.core.calls.live import LiveCall
+from callcenter.services.inbound.call_control import NOTE_MAX, REASON_MAX
+
+api = APIBlueprint("call_control_api", __name__, url_prefix="/api/desktop", tag="Desktop")
+
+
+class ActIn(BaseModel):
+    # Blank: the user's own agent.
+    agent: str = Field("", max_length=32, pattern=r"^$|^[a-z][a-z0-9_-]{1,31}$")
+
+
+class TransferIn(ActIn):
+    to: Literal["queue", "agent", "number"]
+    # A queue or an agent (their name), or a phone number (checked by the dial policy).
+    target: str = Field(min_length=1, max_length=40)
+    reason: str = Field("", max_length=REASON_MAX)
+    note: str = Field("", max_length=NOTE_MAX)
+
+
+class CallControlOut(BaseModel):
+    call_id: str
+    on_hold: bool
+    holds: int
+    hold_seconds: float
+    transfers: int
+    queue: str
+    agent: str  # who has the call now ("" while it waits in line)
+
+
+ANSWERS = {
+    400: "This user works as no agent and passed none",
+    404: "No such agent or queue",
+    409: "The agent is not talking with a caller, the call is (not) on hold, the target "
+    "agent is not ready, or there is no outbound trunk",
+    422: "Bad input, or the dial policy refuses the number",
+    503: "Asterisk could not move the call",
+}
+
+
+def _agent(given: str) -> str:
+    agent = given or requester().agent
+    if not agent:
+        abort(400, "this user works as no agent; pass agent")
+    acting_for(agent, "agents may only act on their own call")
+    return agent
+
+
+def _out(call: LiveCall) -> CallControlOut:
+    clock = services().clock
+    return CallControlOut(
+        call_id=call.call_id,
+        on_hold=call.holds.on_hold,
+        holds=call.holds.count,
+        hold_seconds=round(call.holds.total(clock()), 3),
+        transfers=call.transfers,
+        queue=call.queue,
+        agent=call.agent,
+    )
+
+
+@api.post("/hold")
+@api.input(ActIn)
+@api.output(CallControlOut)
+@api.doc(
+    summary="Put the caller on hold (they hear music; hold time is counted)", responses=ANSWERS
+)
+@requires("agent")
+def hold(json_data: ActIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    return _out(console.bridge.run(console.call_control.hold(agent)))
+
+
+@api.post("/resume")
+@api.input(ActIn)
+@api.output(CallControlOut)
+@api.doc(summary="Take the caller off hold", responses=ANSWERS)
+@requires("agent")
+def resume(json_data: ActIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    return _out(console.bridge.run(console.call_control.resume(agent)))
+
+
+@api.post("/transfer")
+@api.input(TransferIn)
+@api.output(CallControlOut)
+@api.doc(
+    summary="Blind transfer: the caller to a queue's line, a ready agent or a phone number",
+    description="The agent leaves the call and goes to wrap-up. A caller sent to a queue "
+    "keeps their first arrival time for their place ([transfers] keep_arrival). A number "
+    "must pass the dial policy (refusals are audited) and goes out over the first "
+    "outbound trunk; the call is then complete for the call center.",
+    responses=ANSWERS,
+)
+@requires("agent")
+def transfer(json_data: TransferIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    control = console.call_control
+    if json_data.to != "number" and not re.fullmatch(NAME_PATTERN, json_data.target):
+        abort(422, f"target: not a {json_data.to} name", extra_data={"code": "bad-target"})
+    if json_data.to == "number":
+        action = control.to_number(agent, json_data.target, json_data.reason)
+    elif json_data.to == "queue":
+        action = control.to_queue(agent, json_data.target, json_data.reason, json_data.note)
+    else:
+        action = control.to_agent(agent, json_data.target, json_data.reason, json_data.note)
+    return _out(console.bridge.run(action))
