@@ -1,0 +1,122 @@
+"""A standby controller takes over when the active one is killed (SIGKILL).
+
+Two `callcenter run` processes with `[ha] enabled` on one PostgreSQL and one
+Asterisk: the first holds PostgreSQL's advisory lock and serves FastAGI, the
+second stands by (no FastAGI, no AMI link; its metrics say it is not active).
+Agents are baresip softphones in manual answer mode, callers SIPp. With two
+callers talking and two waiting, the active controller is killed; the standby
+must hold the lock and run within 5 s, and every caller, those who waited and
+one who comes after, reaches an agent; every call has its record.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.models import CallRow
+from callcenter.config import Settings
+from callcenter.simulate.procs import stop_process, wait_for
+from tests.e2e.conftest import CALLER_PORT, PORT_BASE, CallCenter, Pbx, PlacedCall
+from tests.e2e.outage_support import (
+    answer,
+    channels,
+    controller_process,
+    hang_up_then_answer,
+)
+from tests.e2e.standby_support import SITE, controller_settings, log_has, metrics_active
+
+pytestmark = pytest.mark.e2e
+
+TAKEOVER_LIMIT = 5.0
+
+
+@pytest.mark.parametrize("e2e_database", ["postgresql"], indirect=True)
+def test_the_standby_takes_over_within_5s_and_every_waiting_caller_reaches_an_agent(
+    callcenter: CallCenter, pbx: Pbx, tmp_path: Path
+) -> None:
+    center = callcenter
+    center.load_site(SITE)
+    ann = center.softphone(center.account("ann"))
+    bob = center.softphone(center.account("bob"))
+    center.login("ann")  # ann first: the longest idle takes the first call
+    center.login("bob")
+    center.wait_available("ann", "bob")
+    settings: Settings = center.settings
+    center.thread.stop()  # the two controllers of this test are processes of their own
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a_settings = controller_settings(settings, "node-a", PORT_BASE + 470)
+    b_settings = controller_settings(settings, "node-b", PORT_BASE + 471)
+    active = controller_process(a_settings, tmp_path / "a")
+    standby = None
+    placed: dict[str, PlacedCall] = {}
+
+    def call(number: str, index: int) -> None:
+        placed[number] = center.place_call([500], number, number, port=CALLER_PORT + 10 * index)
+
+    try:
+        wait_for(lambda: log_has(tmp_path / "a", "controller running"), 30, "node-a running")
+        standby = controller_process(b_settings, tmp_path / "b")
+        wait_for(lambda: log_has(tmp_path / "b", "standing by"), 30, "node-b standing by")
+        # Which one is active: PostgreSQL's lock says, the metrics show it.
+        wait_for(lambda: metrics_active(PORT_BASE + 470) == ("node-a", 1), 10, "node-a active")
+        wait_for(lambda: metrics_active(PORT_BASE + 471) == ("node-b", 0), 10, "node-b standby")
+        time.sleep(2.0)  # node-a's AMI login and first resynchronisation
+        call("5554001", 0)
+        answer(ann, "5554001")
+        call("5554002", 1)
+        answer(bob, "5554002")
+        call("5554003", 2)
+        call("5554004", 3)
+        wait_for(
+            lambda: list(channels(pbx).values()).count("cc-wait") == 2, 15, "two callers waiting"
+        )
+        assert "FastAGI listening" not in (tmp_path / "b" / "controller.log").read_text()
+
+        active.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        active.wait(5)
+        wait_for(
+            lambda: log_has(tmp_path / "b", "controller running"), TAKEOVER_LIMIT, "node-b running"
+        )
+        takeover = time.monotonic() - killed
+        assert takeover < TAKEOVER_LIMIT, takeover
+        assert metrics_active(PORT_BASE + 471) == ("node-b", 1)
+
+        # The two who waited reach the agents as they free up, then a new caller too.
+        first = hang_up_then_answer(ann, "5554003", "5554004", timeout=20)
+        hang_up_then_answer(bob, *({"5554003", "5554004"} - {first}), timeout=20)
+        call("5554005", 4)
+        hang_up_then_answer(ann, "5554005", timeout=20)
+        bob.hangup()
+        ann.hangup()
+        for number, caller in placed.items():
+            result = caller.finish(20)
+            assert (result.successful, result.failed) == (1, 0), (number, result.log)
+        wait_for(lambda: not channels(pbx), 15, "every call over")
+        stop_process(standby)  # a clean stop: every record written
+        assert standby.returncode == 0, standby.returncode
+    finally:
+        stop_process(active)
+        if standby is not None:
+            stop_process(standby)
+
+    engine = make_engine(center.database_url)
+    try:
+        with make_sessions(engine)() as session:
+            rows = {row.caller_number: row for row in session.scalars(select(CallRow))}
+    finally:
+        engine.dispose()
+    assert set(rows) == set(placed), sorted(rows)
+    for number, row in rows.items():
+        assert row.answered_at is not None and row.ended_at is not None, number
+        assert row.agent in ("ann", "bob"), (number, row.agent)
+        assert row.outcome == "completed", (number, row.outcome)
+    assert {rows["5554001"].agent, rows["5554002"].agent} == {"ann", "bob"}
+    print(f"takeover {takeover:.2f}s")
