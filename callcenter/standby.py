@@ -22,6 +22,10 @@ from callcenter.core.leadership import Check, Leadership, Role, Timing
 
 log = logging.getLogger(__name__)
 
+# Each try waits this long in PostgreSQL for the lock, which is granted the moment
+# the holder's session ends; between tries the standby says who holds it.
+ACQUIRE_WAIT = 2.0
+
 
 def node_name(settings: HaSettings) -> str:
     return settings.node or socket.gethostname().split(".")[0][:32] or "controller"
@@ -65,17 +69,17 @@ class Leader:
         while True:
             sent = self._monotonic()
             try:
-                granted = await asyncio.to_thread(self.lock.try_acquire)
+                granted = await asyncio.to_thread(self.lock.acquire, ACQUIRE_WAIT)
                 holder = None if granted else await asyncio.to_thread(self.lock.holder)
             except LockUnavailable as exc:
                 granted, holder = False, f"unknown (PostgreSQL: {exc})"
+                await asyncio.sleep(self.timing.check_interval)  # then connect again
             if granted:
                 break
             self.holder = holder
             if holder != told:
                 log.info("standby %s: the active controller is %s", self.node, holder)
                 told = holder
-            await asyncio.sleep(self.timing.check_interval)
         self.leadership.acquired(sent, self._monotonic())
         wait = self.timing.fence_after
         log.warning("controller %s holds the lock; acting in %.1fs", self.node, wait)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -40,13 +41,13 @@ def terminate(url: str, pid: int) -> None:
 def test_one_holder_at_a_time_and_everyone_knows_who(url: str) -> None:
     a, b = LeaderLock(url, KEY, "node-a"), LeaderLock(url, KEY, "node-b")
     try:
-        assert a.try_acquire()
+        assert a.try_acquire(), a.holder()
         assert not b.try_acquire()
         assert a.held() and not b.held()
         assert b.holder() == "node-a"
         assert a.try_acquire()  # re-entrant on its own session: still one holder
-        a.release()
-        assert b.try_acquire()
+        a.release()  # the server frees it once it has seen the session end
+        wait_for(b.try_acquire, 2, "the lock free after its holder's session ended")
         assert b.holder() == "node-b"
     finally:
         a.release()
@@ -74,11 +75,16 @@ def test_the_lock_is_released_the_moment_its_holder_is_killed(url: str) -> None:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == b"held"
         assert b.holder() == "doomed" and not b.try_acquire()
-        os.kill(holder.pid, signal.SIGKILL)
-        holder.wait(5)
+        assert not b.acquire(0.2)  # a wait for it times out while the holder lives
+        granted: list[float] = []
+        waiter = threading.Thread(target=lambda: b.acquire(5) and granted.append(time.monotonic()))
+        waiter.start()
+        time.sleep(0.3)  # b waits inside PostgreSQL
         killed = time.monotonic()
-        wait_for(b.try_acquire, 2, "the lock free after the holder's death")
-        assert time.monotonic() - killed < 1.0
+        os.kill(holder.pid, signal.SIGKILL)
+        waiter.join(6)
+        assert granted and granted[0] - killed < 0.5, granted
+        assert b.held() and b.holder() == "node-b"
     finally:
         stop_process(holder)
         b.release()
@@ -90,7 +96,7 @@ def test_a_session_ended_under_the_holder_is_seen_at_the_next_check(url: str) ->
         assert a.try_acquire()
         assert a.backend_pid is not None
         terminate(url, a.backend_pid)
-        assert b.try_acquire()
+        wait_for(b.try_acquire, 2, "the lock free after its holder's backend ended")
         with pytest.raises(LockUnavailable):
             a.held()
         assert not a.held()  # a new session of its own holds nothing
@@ -119,12 +125,16 @@ def test_a_leader_fences_itself_when_its_lock_is_taken_while_it_sleeps(url: str)
         new = Leader(LeaderLock(url, KEY, "new"), timing)
         lost: list[str] = []
         old.on_lost(lost.append)
+        waiting: asyncio.Task[None] | None = None
         try:
             await asyncio.wait_for(old.wait_until_active(), 5)
             old.started()
             assert old.may_act()
             waiting = asyncio.create_task(new.wait_until_active())
-            await asyncio.sleep(0.5)
+            for _ in range(60):  # a try waits 2 s in PostgreSQL, then it asks who holds it
+                if new.holder is not None:
+                    break
+                await asyncio.sleep(0.05)
             assert not waiting.done() and new.holder == "old"  # the standby stands by
             clock.offset = 30.0  # the pause: whatever it last confirmed is too old now
             assert not old.may_act()
@@ -140,6 +150,9 @@ def test_a_leader_fences_itself_when_its_lock_is_taken_while_it_sleeps(url: str)
             assert old.role is Role.FENCED and lost, lost
             assert not old.may_act()
         finally:
+            if waiting is not None:
+                waiting.cancel()
+                await asyncio.gather(waiting, return_exceptions=True)
             await old.stop()
             await new.stop()
 

@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 from sqlalchemy.engine import make_url
 
 DEAD_PEER_SECONDS = 3  # keepalive idle 1 s, then 2 probes 1 s apart; tcp_user_timeout 3 s
@@ -81,7 +82,10 @@ class LeaderLock:
             (self.backend_pid,) = cur.fetchone()
         return conn
 
-    def _query(self, sql: str, args: tuple[Any, ...]) -> Any:
+    def _query(
+        self, sql: str, args: tuple[Any, ...], allowed: type[Exception] | None = None
+    ) -> Any:
+        """One statement's first row; ``allowed``: an error that leaves the session up."""
         with self._guard:
             try:
                 if self._conn is None:
@@ -90,6 +94,8 @@ class LeaderLock:
                     cur.execute(sql, args)
                     return cur.fetchone()
             except psycopg2.Error as exc:
+                if allowed is not None and isinstance(exc, allowed):
+                    raise
                 self._drop()
                 raise LockUnavailable(str(exc).strip() or type(exc).__name__) from exc
 
@@ -97,6 +103,23 @@ class LeaderLock:
         """Take the lock if nobody holds it; never waits for it."""
         (granted,) = self._query("SELECT pg_try_advisory_lock(%s)", (self.key,))
         return bool(granted)
+
+    def acquire(self, wait: float) -> bool:
+        """Take the lock, waiting for it up to ``wait`` seconds: granted the moment
+        its holder's session ends, with no polling delay."""
+        ms = max(1, int(wait * 1000))
+        try:
+            # One implicit transaction: the LOCAL settings end with it; the session's
+            # lock, once granted, does not.
+            self._query(
+                "SET LOCAL lock_timeout = %s; SET LOCAL statement_timeout = %s;"
+                " SELECT pg_advisory_lock(%s)",
+                (ms, ms + STATEMENT_TIMEOUT_MS, self.key),
+                allowed=psycopg2.errors.LockNotAvailable,
+            )
+        except psycopg2.errors.LockNotAvailable:
+            return False
+        return True
 
     def held(self) -> bool:
         """Is the lock still this session's? (LockUnavailable: the session is gone.)"""
