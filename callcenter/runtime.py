@@ -202,5 +202,6 @@ class Controller(CallCenter):
             await leader.stop()
             return False
         leader.started()
+        self.wallboard.controller = leader.node
         log.warning("controller %s is the active controller", leader.node)
         return True

@@ -194,3 +194,10 @@ def test_pushes_carry_only_the_series_points_that_changed() -> None:
     r.publish(queued("c1", "support", T0 + 5))  # a late event about 09:00
     r.publish(answered("c1", "support", "alice", T0 + 8, 3))
     assert r.board.update().series.start == 540
+
+
+def test_the_board_names_the_active_controller_only_when_there_are_two() -> None:
+    r = rig()
+    assert r.board.snapshot().controller == ""  # one box: nothing to say
+    r.board.controller = "node-b"  # [ha]: set when this controller became the active one
+    assert r.board.snapshot().payload()["controller"] == "node-b"
