@@ -8,6 +8,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import psycopg2
+
+from callcenter.adapters.db.leader_lock import psycopg_dsn
 from callcenter.config import HaSettings, MetricsSettings, Settings
 
 SITE: dict[str, Any] = {
@@ -58,3 +61,20 @@ def metrics_active(port: int) -> tuple[str, int] | None:
         return None
     found = re.search(r'^callcenter_controller_active\{node="([^"]+)"\} (\d)', text, re.M)
     return (found.group(1), int(float(found.group(2)))) if found else None
+
+
+def end_sessions(url: str, application_name: str) -> int:
+    """pg_terminate_backend every session of that application name; how many."""
+    conn = psycopg2.connect(psycopg_dsn(url))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = %s",
+                (application_name,),
+            )
+            (count,) = cur.fetchone()
+            return int(count)
+    finally:
+        conn.close()

@@ -29,7 +29,13 @@ from tests.e2e.outage_support import (
     controller_process,
     hang_up_then_answer,
 )
-from tests.e2e.standby_support import SITE, controller_settings, log_has, metrics_active
+from tests.e2e.standby_support import (
+    SITE,
+    controller_settings,
+    end_sessions,
+    log_has,
+    metrics_active,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -120,3 +126,48 @@ def test_the_standby_takes_over_within_5s_and_every_waiting_caller_reaches_an_ag
         assert row.outcome == "completed", (number, row.outcome)
     assert {rows["5554001"].agent, rows["5554002"].agent} == {"ann", "bob"}
     print(f"takeover {takeover:.2f}s")
+
+
+@pytest.mark.parametrize("e2e_database", ["postgresql"], indirect=True)
+def test_an_active_controller_whose_lock_session_ends_stops_at_once_and_the_standby_serves(
+    callcenter: CallCenter, pbx: Pbx, tmp_path: Path
+) -> None:
+    """Not killed: its PostgreSQL session is ended under it (what a network cut or a
+    DBA does). It must stop acting and end, and the standby take the calls."""
+    center = callcenter
+    center.load_site(SITE)
+    ann = center.softphone(center.account("ann"))
+    center.login("ann")
+    center.wait_available("ann")
+    settings: Settings = center.settings
+    center.thread.stop()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a_settings = controller_settings(settings, "node-a", PORT_BASE + 470)
+    active = controller_process(a_settings, tmp_path / "a")
+    standby = None
+    try:
+        wait_for(lambda: log_has(tmp_path / "a", "controller running"), 30, "node-a running")
+        standby = controller_process(
+            controller_settings(settings, "node-b", PORT_BASE + 471), tmp_path / "b"
+        )
+        wait_for(lambda: log_has(tmp_path / "b", "active controller is node-a"), 30, "a standby")
+        cut = time.monotonic()
+        end_sessions(center.database_url, "callcenter-controller:node-a")
+        active.wait(10)
+        stopped = time.monotonic() - cut
+        print(f"stopped {stopped:.2f}s after its session ended")
+        assert active.returncode != 0
+        assert log_has(tmp_path / "a", "lost the lock")
+        assert stopped < 5.0, stopped
+        wait_for(lambda: log_has(tmp_path / "b", "controller running"), 5, "node-b running")
+        time.sleep(1.0)  # node-b's AMI login and resynchronisation
+        placed = center.place_call([500], "5554101", "5554101", port=CALLER_PORT)
+        answer(ann, "5554101", timeout=20)
+        ann.hangup()
+        result = placed.finish(20)
+        assert (result.successful, result.failed) == (1, 0), result.log
+    finally:
+        stop_process(active)
+        if standby is not None:
+            stop_process(standby)

@@ -97,7 +97,7 @@ class LeaderLock:
                 if allowed is not None and isinstance(exc, allowed):
                     raise
                 self._drop()
-                raise LockUnavailable(str(exc).strip() or type(exc).__name__) from exc
+                raise LockUnavailable(" ".join(str(exc).split()) or type(exc).__name__) from exc
 
     def try_acquire(self) -> bool:
         """Take the lock if nobody holds it; never waits for it."""

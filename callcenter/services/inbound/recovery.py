@@ -26,6 +26,7 @@ channel table has been re-read, in this order:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -99,6 +100,18 @@ class Recovery:
                 by_bridge.setdefault(channel.bridge_id, []).append(channel)
         for channel in channels:
             await self._adopt(channel, by_bridge, told, now)
+        # Calls may end while the above runs (a standby taking over with calls up): one
+        # listed, then gone before its turn, or adopted after its Hangup went by. Look
+        # again, with the channel log as it is now, before closing records and freeing
+        # agents.
+        with contextlib.suppress(PbxUnavailable):
+            channels = await self.pbx.channels()
+            now = self.clock()
+            live = {c.unique_id: c for c in channels}
+            unseen_after = self._unseen_after  # what the records knew before this run
+            told = await self._histories(now)
+            self._unseen_after = unseen_after
+            self._drop_vanished(live, told, now)
         await self._complete_ended(live, told, now)
         await self._release_idle_agents(channels, now)
         try:
