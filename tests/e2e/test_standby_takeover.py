@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from callcenter.adapters.db.engine import make_engine, make_sessions
-from callcenter.adapters.db.models import CallRow
+from callcenter.adapters.db.models import CallRow, CampaignRow, DialAttemptRow, LeadRow
 from callcenter.config import Settings
 from callcenter.simulate.procs import stop_process, wait_for
 from tests.e2e.conftest import CALLER_PORT, PORT_BASE, CallCenter, Pbx, PlacedCall
@@ -28,6 +30,12 @@ from tests.e2e.outage_support import (
     channels,
     controller_process,
     hang_up_then_answer,
+)
+from tests.e2e.outbound_support import (
+    Outbound,
+    outbound_fixture,
+    window_around,
+    zone_in_hours,
 )
 from tests.e2e.standby_support import (
     SITE,
@@ -171,3 +179,107 @@ def test_an_active_controller_whose_lock_session_ends_stops_at_once_and_the_stan
         stop_process(active)
         if standby is not None:
             stop_process(standby)
+
+
+@pytest.fixture
+def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
+    yield from outbound_fixture(callcenter, tmp_path)
+
+
+def _set_campaign(url: str, campaign_id: int, status: str) -> None:
+    engine = make_engine(url)
+    try:
+        with make_sessions(engine).begin() as session:
+            session.execute(
+                update(CampaignRow).where(CampaignRow.id == campaign_id).values(status=status)
+            )
+    finally:
+        engine.dispose()
+
+
+def _rows(url: str, model: Any, *where: Any) -> list[Any]:
+    engine = make_engine(url)
+    try:
+        with make_sessions(engine)() as session:
+            return list(session.scalars(select(model).where(*where)))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("e2e_database", ["postgresql"], indirect=True)
+def test_a_campaign_goes_on_after_a_takeover_and_no_lead_is_dialled_twice(
+    outbound: Outbound, pbx: Pbx, tmp_path: Path
+) -> None:
+    """A progressive campaign, two agents on auto-answer, customers who pick up (SIPp):
+    the active controller is killed while both agents talk to customers. The standby
+    goes on with the other leads; the two whose calls it did not see end are not
+    dialled again (held for the quiet period); every customer got exactly one call."""
+    center = outbound.center
+    outbound.site("agent1", "agent2")
+    zone = zone_in_hours()
+    numbers = ["+12125550130", "+12125550141", "+12125550152", "+12125550163"]  # people
+    campaign = outbound.campaign(
+        "spring", [(n, zone) for n in numbers], status="paused", mode="progressive",
+        windows=window_around(zone),
+    )  # fmt: skip
+    url = center.database_url
+    settings: Settings = center.settings
+    center.thread.stop()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    active = controller_process(
+        controller_settings(settings, "node-a", PORT_BASE + 470), tmp_path / "a"
+    )
+    standby = None
+    phones = list(outbound.phones.values())
+    try:
+        wait_for(lambda: log_has(tmp_path / "a", "controller running"), 30, "node-a running")
+        standby = controller_process(
+            controller_settings(settings, "node-b", PORT_BASE + 471), tmp_path / "b"
+        )
+        wait_for(lambda: log_has(tmp_path / "b", "active controller is node-a"), 30, "a standby")
+        time.sleep(1.0)  # node-a's AMI login and resynchronisation
+        _set_campaign(url, campaign, "running")
+        for phone in phones:  # both agents talking to a customer
+            phone.wait_event("CALL_ESTABLISHED", 30)
+        talking = [lead.phone for lead in _rows(url, LeadRow, LeadRow.status == "dialing")]
+        assert len(talking) == 2, talking
+        active.send_signal(signal.SIGKILL)
+        active.wait(5)
+        wait_for(lambda: log_has(tmp_path / "b", "controller running"), 5, "node-b running")
+        time.sleep(1.0)
+        marks = []
+        for phone in phones:  # the calls node-a placed end now
+            seen = len(phone.events)
+            phone.hangup()
+            phone.wait_event("CALL_CLOSED", 10, after=seen)
+            marks.append(len(phone.events))
+        # node-b dials the two other leads, one per agent; each talks briefly.
+        for phone, mark in zip(phones, marks, strict=True):
+            phone.wait_event("CALL_ESTABLISHED", 30, after=mark)
+        time.sleep(1.5)
+        for phone in phones:
+            phone.hangup()
+        others = set(numbers) - set(talking)
+        wait_for(
+            lambda: all(
+                lead.status == "done" for lead in _rows(url, LeadRow) if lead.phone in others
+            ),
+            30,
+            "the other leads done",
+        )
+    finally:
+        stop_process(active)
+        if standby is not None:
+            stop_process(standby)
+
+    leads = {lead.phone: lead for lead in _rows(url, LeadRow)}
+    attempts = _rows(url, DialAttemptRow, DialAttemptRow.campaign_id == campaign)
+    dialled = sorted(a.number for a in attempts if a.dialled)
+    assert dialled == sorted(numbers), dialled  # each customer dialled once
+    for number in talking:  # placed by node-a, their end unseen by node-b
+        assert (leads[number].status, leads[number].last_outcome) == ("scheduled", "unobserved")
+        assert leads[number].next_attempt_at > time.time() + 70 * 3600
+    for number in set(numbers) - set(talking):
+        assert leads[number].status == "done", (number, leads[number].status)
+    assert outbound.customer_calls(4) == 4
