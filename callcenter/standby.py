@@ -106,7 +106,7 @@ class Leader:
                 self.leadership.checked(sent, Check.FAILED, "lock check unanswered")
             except LockUnavailable as exc:
                 self.leadership.checked(sent, Check.FAILED, f"lock session lost: {exc}")
-            if self.leadership.expired(self._monotonic()) or not self.leadership.may_hold():
+            if not self.leadership.may_hold():
                 break
             await asyncio.sleep(max(0.0, sent + self.timing.check_interval - self._monotonic()))
         reason = self.leadership.lost_reason

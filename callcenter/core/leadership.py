@@ -12,7 +12,9 @@ controller may do with what it last heard from PostgreSQL. Choices:
   again only after a fresh check says the lock is still its own.
 - **Losing is final.** A check that fails, says the lock is gone, or does not
   answer within ``fence_after`` makes the controller ``FENCED``: it stops acting
-  and ends (the service restarts it as a standby). It never becomes active again
+  and ends (the service restarts it as a standby). A check answered late (the
+  controller's own loop stalled) is not a loss: the controller only stops acting
+  until a fresh check confirms the lock. It never becomes active again
   on the same lock session: another controller may have acted meanwhile.
 - **A new active controller waits ``fence_after`` before acting.** Any old
   leader's last confirmation was sent before the lock was released, so it is
@@ -91,15 +93,6 @@ class Leadership:
                 self.confirmed_at = sent_at
             return
         self.lose(reason or f"lock check: {result.value}")
-
-    def expired(self, now: float) -> bool:
-        """Holding the lock, but unconfirmed for too long (a check hangs): lost."""
-        if self.role not in (Role.STARTING, Role.ACTIVE) or self.confirmed_at is None:
-            return False
-        if now - self.confirmed_at > self.timing.fence_after:
-            self.lose(f"lock not confirmed for {now - self.confirmed_at:.1f}s")
-            return True
-        return False
 
     def lose(self, reason: str) -> None:
         if self.role is Role.FENCED:
