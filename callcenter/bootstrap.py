@@ -412,7 +412,12 @@ class CallCenter:
         subscribe(
             self.ami,
             ami_table(
-                self.view, self.acd, self.callback_dialer, self.dialer_calls, self.supervision
+                self.view,
+                self.acd,
+                self.callback_dialer,
+                self.dialer_calls,
+                self.supervision,
+                self.recovery,
             ),
         )
         # After every AMI login: agents' endpoints first, then the picture of Asterisk,

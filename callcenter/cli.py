@@ -740,6 +740,8 @@ def run(ctx: Context) -> None:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     asyncio.run(controller.run_forever())
+    if controller.lost_lock:  # [ha]: the service restarts it, as a standby
+        raise click.ClickException(f"this controller lost the active lock: {controller.lost_lock}")
 
 
 @main.command("demo")

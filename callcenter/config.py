@@ -313,6 +313,22 @@ class MetricsSettings(_Section):
     _check_host = field_validator("host")(_loopback)
 
 
+class HaSettings(_Section):
+    """Two controllers on one PostgreSQL, one active (docs/ARCHITECTURE.md, "Standby")."""
+
+    enabled: bool = False
+    node: str = Field("", pattern=r"^([a-z0-9][a-z0-9_.-]{0,31})?$")  # empty: the host name
+    lock_key: int = Field(0x43434331, gt=0, lt=2**31)  # the advisory lock both controllers share
+    check_interval: float = Field(0.5, gt=0, le=5)
+    fence_after: float = Field(1.5, gt=0, le=10)
+
+    @model_validator(mode="after")
+    def _timing(self) -> HaSettings:
+        if self.check_interval >= self.fence_after:
+            raise ValueError("check_interval must be below fence_after")
+        return self
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -343,6 +359,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
     transfers: TransferSettings = TransferSettings()
+    ha: HaSettings = HaSettings()
     # Which numbers may ever be dialled (callbacks, leads): core/dial_policy.py.
     dial_policy: DialPolicy = DialPolicy()
 
@@ -352,6 +369,12 @@ class Settings(BaseSettings):
         if value:
             zoneinfo.ZoneInfo(value)
         return value
+
+    @model_validator(mode="after")
+    def _ha_needs_postgresql(self) -> Settings:
+        if self.ha.enabled and not self.database_url.startswith("postgresql"):
+            raise ValueError("[ha] enabled needs a PostgreSQL [database] url (SQLite: one box)")
+        return self
 
     @property
     def database_url(self) -> str:

@@ -16,6 +16,7 @@ import time
 from prometheus_client import CollectorRegistry
 
 from callcenter.adapters.ami.client import AmiError
+from callcenter.adapters.metrics.controller_role import ControllerRole
 from callcenter.adapters.metrics.server import MetricsServer
 from callcenter.adapters.pbx.secrets import ensure_secret
 from callcenter.adapters.web.app import create_app
@@ -26,6 +27,7 @@ from callcenter.adapters.web.services import ConsoleServices
 from callcenter.bootstrap import CallCenter
 from callcenter.config import Settings
 from callcenter.core.dialplan import Global
+from callcenter.standby import Leader, LostLock
 from callcenter.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,14 @@ class Controller(CallCenter):
         super().__init__(settings)
         self._tasks: list[asyncio.Task[None]] = []
         self.metrics_server: MetricsServer | None = None
+        # [ha] enabled: act only while holding PostgreSQL's lock (callcenter/standby.py).
+        self.leader: Leader | None = None
+        self.lost_lock = ""  # why this controller stopped acting, if it lost the lock
+        if settings.ha.enabled:
+            self.leader = leader = Leader.from_settings(settings.ha, settings.database_url)
+            self.pbx.may_act = self.agi.may_act = leader.may_act
+            if self.metrics is not None:
+                self.metrics.registry.register(ControllerRole(leader.node, leader.may_act))
 
     async def start(self) -> None:
         self.directory.load()
@@ -51,7 +61,8 @@ class Controller(CallCenter):
         await self.wallboard.start()  # wallboard: today so far, from the database
         if self.metrics is not None:  # metrics: the first picture, then every push
             self.metrics.on_board(self.wallboard.snapshot())
-            self._start_metrics(self.metrics.registry)
+            if self.metrics_server is None:  # a standby serves them already
+                self._start_metrics(self.metrics.registry)
         await self.callbacks.restore()  # callbacks: kept places back in line, jobs re-armed
         await asyncio.to_thread(self.desktop_settings.load)  # desktop: CRM settings, webhooks
         await asyncio.to_thread(self.lead_imports.recover)  # campaigns: cut-short imports
@@ -129,7 +140,7 @@ class Controller(CallCenter):
     async def _heartbeat(self) -> None:
         """Tell the dialplan the controller is alive (waiting callers fall back without it)."""
         while True:
-            if self.ami.connected:
+            if self.ami.connected and (self.leader is None or self.leader.may_act()):
                 with contextlib.suppress(AmiError):
                     await self.ami.action(
                         "Setvar", Variable=Global.HEARTBEAT.value, Value=str(int(time.time()))
@@ -143,6 +154,8 @@ class Controller(CallCenter):
             loop.add_signal_handler(sig, stop.set)
         # SIGHUP: the site definition changed (callcenter site load sends it).
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        if self.leader is not None and not await self._become_active(stop):
+            return
         await self.start()
         log.info(
             "controller running; AMI %s:%d, FastAGI %s:%d",
@@ -154,3 +167,43 @@ class Controller(CallCenter):
         await stop.wait()
         log.info("controller stopping")
         await self.stop()
+        if self.leader is not None:
+            await self.leader.stop()
+
+    async def _become_active(self, stop: asyncio.Event) -> bool:
+        """Stand by until this controller holds the lock (False: stopped meanwhile).
+
+        Nothing that acts runs before: no FastAGI listener (Asterisk's requests go
+        to the active controller's address; on one host both use the same port and
+        only the active one binds it), no AMI link, no dialers, no console. Only the
+        metrics, which say which controller is active."""
+        leader = self.leader
+        assert leader is not None
+
+        def lost(reason: str) -> None:
+            self.lost_lock = reason
+            stop.set()
+
+        leader.on_lost(lost)
+        if self.metrics is not None:
+            self._start_metrics(self.metrics.registry)
+        log.info("controller %s standing by for the lock", leader.node)
+        waiting = asyncio.create_task(leader.wait_until_active(), name="standby")
+        stopping = asyncio.create_task(stop.wait(), name="standby-stop")
+        await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not waiting.done() or stop.is_set():
+            await cancel_and_wait([waiting])
+            await leader.stop()
+            if self.metrics_server is not None:
+                await asyncio.to_thread(self.metrics_server.stop)
+            return False
+        try:
+            waiting.result()
+        except LostLock:
+            await leader.stop()
+            return False
+        leader.started()
+        self.wallboard.controller = leader.node
+        log.warning("controller %s is the active controller", leader.node)
+        return True

@@ -3,7 +3,8 @@
 For one event, the handlers run in the order listed, each finished (awaited)
 before the next starts; the events of one call are handled one after another
 (adapters/ami/dispatch.py). So when a channel hangs up, the channel table
-forgets it first, then the ACD ends the call or frees the agent, then the
+forgets it first, then the ACD ends the call or frees the agent (the recovery
+frees an agent left on a call a controller that died had placed), then the
 callback dialer, the outbound dialer and the supervisors' listening
 sessions see it, in that order.
 
@@ -29,6 +30,7 @@ from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.queue_log import QueueLog
 from callcenter.services.inbound.queueing import Queueing
 from callcenter.services.inbound.recording import Recordings
+from callcenter.services.inbound.recovery import Recovery
 from callcenter.services.notify import Notifier
 from callcenter.services.outbound.dialer_calls import DialerCalls
 from callcenter.services.ports import PbxEvents
@@ -44,6 +46,7 @@ def ami_table(
     callback_dialer: CallbackDialer,
     dialer_calls: DialerCalls,
     supervision: Supervision,
+    recovery: Recovery,
 ) -> Table:
     return {
         # The picture of Asterisk: channels, bridges, phones' contacts.
@@ -67,6 +70,7 @@ def ami_table(
         ev.Hangup: (
             view.on_hangup,
             acd.on_hangup,
+            recovery.on_hangup,  # agents on calls a controller that died had placed
             callback_dialer.on_hangup,
             dialer_calls.on_hangup,
             supervision.hangup,

@@ -86,6 +86,12 @@ class CallbackRepository(Protocol):
 
     def pending(self) -> list[Callback]: ...
 
+    def close_unobserved(self) -> list[int]:
+        """Callbacks left ``dialing`` whose attempt was dialled and never ended (the
+        controller that placed it died): the attempt closed ``unobserved``, the
+        callback ``failed`` (never dialled twice); their ids."""
+        ...
+
     def recent(
         self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None
     ) -> list[Callback]:
@@ -159,6 +165,12 @@ class DialerStore(Protocol):
         ...
 
     def release_stale(self, now: float) -> int: ...
+
+    def hold_unobserved(self, now: float, hold: float) -> int:
+        """Leads left ``dialing`` whose attempt was dialled and never ended (the
+        controller that placed it died): the attempt closed ``unobserved``, the lead
+        scheduled ``hold`` seconds on rather than redialled now; how many."""
+        ...
 
     def save_lead(self, lead_id: int, state: LeadState) -> None: ...
 

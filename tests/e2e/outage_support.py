@@ -3,35 +3,19 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from callcenter.adapters.db.models import CallRow
-from callcenter.config import Settings
 from callcenter.services.agents import FALLBACK_QUEUE
+from callcenter.simulate.controller_process import (
+    controller_process as controller_process,  # the outage tests import it from here
+)
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CallCenter, Pbx
-
-
-def controller_process(settings: Settings, workdir: Path) -> subprocess.Popen[bytes]:
-    """`callcenter run` with the test's settings (passed as CALLCENTER_* variables)."""
-    env = dict(os.environ)
-    for key, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            text = json.dumps(value) if isinstance(value, dict | list) else str(value)
-            env[f"CALLCENTER_{key.upper()}"] = text
-    env["CALLCENTER_WEB"] = json.dumps({"enabled": False})
-    config = workdir / "controller.toml"
-    config.write_text("")
-    log = (workdir / "controller.log").open("wb")
-    command = [sys.executable, "-m", "callcenter.cli", "--config", str(config), "run"]
-    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def wait_running(workdir: Path, process: subprocess.Popen[bytes]) -> None:

@@ -187,7 +187,12 @@ class Center:
         subscribe(
             self.ami,
             ami_table(
-                self.view, self.acd, self.callback_dialer, self.dialer_calls, self.supervision
+                self.view,
+                self.acd,
+                self.callback_dialer,
+                self.dialer_calls,
+                self.supervision,
+                self.recovery,
             ),
         )
         self.view.on_endpoint_change(self.agents.maybe_available)

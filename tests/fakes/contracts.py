@@ -155,8 +155,35 @@ def audit_rows_calls_and_the_pacing_sample(world: DialerWorld) -> None:
     }
 
 
+def a_lead_dialled_by_a_dead_controller_is_held_not_redialled(world: DialerWorld) -> None:
+    spring = _two_campaigns(world)
+    store = world.store
+    placed, claimed = store.due_leads(spring, 1000.0, 10)
+    for lead in (placed, claimed):
+        assert store.claim(lead.id)
+        store.save_lead(lead.id, retry.dial(lead.state, 1000.0))
+    # Only the first had its call placed (an audit row dialled, no end yet).
+    attempt = NewDialAttempt(
+        campaign_id=spring, lead_id=placed.id, call_id="c1", number=placed.phone, at=1000.0,
+        dialled=True,
+    )  # fmt: skip
+    attempt_id = store.add_attempt(attempt, None)
+    assert store.hold_unobserved(2000.0, 3600.0) == 1
+    assert store.hold_unobserved(2000.0, 3600.0) == 0
+    assert world.attempt(attempt_id)["outcome"] == "unobserved"
+    assert store.release_stale(2000.0) == 1  # the claimed one, never dialled: due now
+    assert [lead.id for lead in store.due_leads(spring, 2000.0, 10)] == [claimed.id]
+    [held] = [lead for lead in store.due_leads(spring, 5600.0, 10) if lead.id == placed.id]
+    assert (held.state.status, held.state.next_attempt_at, held.state.last_outcome) == (
+        "scheduled",
+        5600.0,
+        "unobserved",
+    )
+
+
 DIALER_STORE = [
     running_campaigns_and_due_leads,
+    a_lead_dialled_by_a_dead_controller_is_held_not_redialled,
     a_lead_is_claimed_once_and_its_state_saved,
     dnc_scopes_are_the_site_and_the_campaign_only,
     audit_rows_calls_and_the_pacing_sample,
@@ -239,8 +266,27 @@ def each_attempt_has_its_audit_row(world: CallbackWorld) -> None:
     )
 
 
+def a_callback_dialled_by_a_dead_controller_is_closed(world: CallbackWorld) -> None:
+    repo = world.repo
+    placed, waiting, refused = (_book(repo, f"+3361234567{n}") for n in range(3))
+    for callback_id in (placed, waiting, refused):
+        repo.update(callback_id, status="dialing", attempts=1)
+    repo.update(waiting, status="pending")  # its attempt ended: back in line
+    audit = {"number": "+33612345670", "at": 300.0, "local_time": "", "dnc_check": "clear"}
+    dialled = repo.attempt(Attempt(placed, "c1", hours_check="open", dialled=True, **audit))
+    repo.attempt(Attempt(waiting, "c2", hours_check="open", dialled=True, **audit))
+    repo.attempt(Attempt(refused, "", hours_check="closed", dialled=False, **audit))
+    assert repo.close_unobserved() == [placed]
+    assert repo.close_unobserved() == []
+    found = repo.get(placed)
+    assert found is not None and (found.status, found.last_outcome) == ("failed", "unobserved")
+    assert world.attempt(dialled)["outcome"] == "unobserved"
+    assert [c.id for c in repo.pending()] == [waiting, refused]
+
+
 CALLBACK_REPOSITORY = [
     a_callback_is_added_and_read_back,
+    a_callback_dialled_by_a_dead_controller_is_closed,
     pending_and_recent_follow_the_status,
     each_attempt_has_its_audit_row,
 ]

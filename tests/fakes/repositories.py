@@ -155,6 +155,18 @@ class FakeCallbackRepository:
     def pending(self) -> list[Callback]:
         return [c for _, c in sorted(self.callbacks.items()) if c.status in PENDING]
 
+    def close_unobserved(self) -> list[int]:
+        found = []
+        for row in self.attempts.values():
+            callback = self.callbacks.get(row["callback_id"] or 0)
+            if callback is None or callback.status != "dialing":
+                continue
+            if row["dialled"] and row["outcome"] == "":
+                row["outcome"] = "unobserved"
+                self.update(callback.id, status="failed", last_outcome="unobserved")
+                found.append(callback.id)
+        return sorted(set(found))
+
     def recent(
         self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None
     ) -> list[Callback]:
@@ -256,6 +268,26 @@ class FakeDialerStore:
         for lead in stale:
             self._save(lead, replace(lead.state, status="scheduled", next_attempt_at=now))
         return len(stale)
+
+    def hold_unobserved(self, now: float, hold: float) -> int:
+        held = set()
+        for row in self.attempts.values():
+            lead = self.leads.get(row["lead_id"] or 0)
+            if lead is None or lead.state.status != "dialing":
+                continue
+            if row["dialled"] and row["outcome"] == "":
+                row["outcome"] = "unobserved"
+                held.add(lead.id)
+        for lead_id in held:
+            lead = self.leads[lead_id]
+            state = replace(
+                lead.state,
+                status="scheduled",
+                next_attempt_at=now + hold,
+                last_outcome="unobserved",
+            )
+            self._save(lead, state)
+        return len(held)
 
     def save_lead(self, lead_id: int, state: LeadState) -> None:
         if lead_id in self.leads:

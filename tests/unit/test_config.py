@@ -222,3 +222,15 @@ def test_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
 
 def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     assert str(tmp_path) in error_of(tmp_path)
+
+
+def test_a_standby_needs_postgresql_and_a_fence_longer_than_a_check(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, "")).ha.enabled is False  # one box by default
+    message = error_of(write(tmp_path, '[ha]\nenabled = true\nnode = "cc1"\n'))
+    assert "needs a PostgreSQL" in message
+    postgres = '[database]\nurl = "postgresql+psycopg2://cc@db/cc"\n'
+    settings = load_settings(write(tmp_path, postgres + '[ha]\nenabled = true\nnode = "cc1"\n'))
+    assert (settings.ha.node, settings.ha.fence_after) == ("cc1", 1.5)
+    message = error_of(write(tmp_path, postgres + "[ha]\ncheck_interval = 2.0\n"))
+    assert "check_interval must be below fence_after" in message
+    assert "ha.node" in error_of(write(tmp_path, postgres + '[ha]\nnode = "Bad Name"\n'))

@@ -213,3 +213,10 @@ def test_todays_csat_per_queue_from_survey_events_and_from_storage_at_start() ->
     assert survey.csat == pytest.approx(2 / 3) and survey.response_rate == pytest.approx(2 / 3)
     (sales,) = [q for q in r.board.snapshot().queues if q.queue == "sales"]
     assert sales.survey_today is None
+
+
+def test_the_board_names_the_active_controller_only_when_there_are_two() -> None:
+    r = rig()
+    assert r.board.snapshot().controller == ""  # one box: nothing to say
+    r.board.controller = "node-b"  # [ha]: set when this controller became the active one
+    assert r.board.snapshot().payload()["controller"] == "node-b"

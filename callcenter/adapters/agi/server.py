@@ -51,6 +51,9 @@ class FastAgiServer:
         self.served = 0
         self.commands = 0  # AGI commands sent over all sessions (round trips; benchmarks)
         self._observers: list[RequestObserver] = []
+        # The standby's fence (callcenter/standby.py): a controller that may not act
+        # answers nothing; the dialplan finds CC_STATUS unset and takes its fallback.
+        self.may_act: Callable[[], bool] = lambda: True
 
     def on_request(self, observer: RequestObserver) -> None:
         """``observer(route, outcome, seconds)`` after each request: the Status the
@@ -83,7 +86,10 @@ class FastAgiServer:
         peer = writer.get_extra_info("peername")
         try:
             headers = await self._read_headers(reader, peer)
-            if headers is not None:
+            if headers is not None and not self.may_act():
+                self.dropped += 1
+                log.warning("FastAGI request from %s dropped: not the active controller", peer)
+            elif headers is not None:
                 await self._dispatch(AgiSession(headers, reader, writer))
         finally:
             self._sessions.discard(task)

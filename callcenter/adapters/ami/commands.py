@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from callcenter.adapters.ami.client import AmiClient, AmiError, AmiNotConnected, AmiTimeout
 from callcenter.core import pbx_events as ev
@@ -20,8 +21,16 @@ log = logging.getLogger(__name__)
 class AmiPbx:
     def __init__(self, ami: AmiClient) -> None:
         self.ami = ami
+        # The standby's fence (callcenter/standby.py): a controller that may not act
+        # sends Asterisk nothing that changes a call.
+        self.may_act: Callable[[], bool] = lambda: True
+
+    def _fence(self, name: str) -> None:
+        if not self.may_act():
+            raise PbxUnavailable(f"not the active controller ({name} not sent)")
 
     async def _do(self, name: str, **headers: str) -> None:
+        self._fence(name)
         try:
             await self.ami.action(name, None, **headers)
         except (AmiNotConnected, AmiTimeout) as exc:
@@ -64,6 +73,7 @@ class AmiPbx:
         await self._do("Setvar", Variable=name, Value=value)
 
     async def hangup(self, channel: str) -> None:
+        self._fence("Hangup")
         try:
             await self.ami.action("Hangup", Channel=channel, Cause="16")
         except AmiError as exc:
@@ -108,6 +118,7 @@ class AmiPbx:
         return members
 
     async def queue_add(self, queue: str, interface: str, name: str, paused: bool) -> None:
+        self._fence("QueueAdd")
         try:
             await self.ami.action(
                 "QueueAdd",
@@ -122,6 +133,7 @@ class AmiPbx:
                 raise PbxUnavailable(str(exc)) from exc
 
     async def queue_remove(self, queue: str, interface: str) -> None:
+        self._fence("QueueRemove")
         try:
             await self.ami.action("QueueRemove", Queue=queue, Interface=interface)
         except AmiError as exc:
@@ -168,6 +180,7 @@ class AmiPbx:
         action whose answer did not come is reported as uncertain rather than
         failed, so nobody retries a call that may already be ringing.
         """
+        self._fence("Originate")
         if not self.ami.connected:
             raise PbxUnavailable("AMI is not connected (Originate not sent)")
         headers: dict[str, str | list[str]] = {

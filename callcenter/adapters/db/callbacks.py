@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.adapters.db.models import CallbackRow, DialAttemptRow
 from callcenter.core.callbacks.records import PENDING, Attempt, Callback, NewCallback
 
+UNOBSERVED = "unobserved"  # an attempt dialled by a controller that died before its end
+
 
 def _record(row: CallbackRow) -> Callback:
     return Callback(
@@ -82,6 +84,34 @@ class CallbackRepository:
                 select(CallbackRow).where(CallbackRow.status.in_(PENDING)).order_by(CallbackRow.id)
             )
             return [_record(row) for row in rows]
+
+    def close_unobserved(self) -> list[int]:
+        with self._sessions.begin() as session:
+            open_attempt = (
+                DialAttemptRow.callback_id.is_not(None),
+                DialAttemptRow.dialled.is_(True),
+                DialAttemptRow.outcome == "",
+            )
+            dialling = select(DialAttemptRow.callback_id).where(*open_attempt)
+            found = list(
+                session.scalars(
+                    select(CallbackRow.id)
+                    .where(CallbackRow.status == "dialing", CallbackRow.id.in_(dialling))
+                    .order_by(CallbackRow.id)
+                )
+            )
+            if found:
+                session.execute(
+                    update(DialAttemptRow)
+                    .where(DialAttemptRow.callback_id.in_(found), *open_attempt[1:])
+                    .values(outcome=UNOBSERVED)
+                )
+                session.execute(
+                    update(CallbackRow)
+                    .where(CallbackRow.id.in_(found))
+                    .values(status="failed", last_outcome=UNOBSERVED)
+                )
+            return found
 
     def recent(
         self, status: str = "", limit: int = 100, mine: tuple[str, list[str]] | None = None

@@ -32,6 +32,7 @@ from callcenter.core.outbound.records import (
 from callcenter.core.outbound.retry import TABLE, LeadState
 
 DUE_STATUSES = tuple(sorted(TABLE["dial"]))  # the lead states a dial may start from
+UNOBSERVED = "unobserved"  # an attempt dialled by a controller that died before its end
 
 
 class DialerStore:
@@ -79,6 +80,33 @@ class DialerStore:
                 .values(status="scheduled", next_attempt_at=now)
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def hold_unobserved(self, now: float, hold: float) -> int:
+        with self._sessions.begin() as session:
+            open_attempt = (
+                DialAttemptRow.lead_id.is_not(None),
+                DialAttemptRow.dialled.is_(True),
+                DialAttemptRow.outcome == "",
+            )
+            dialling = select(DialAttemptRow.lead_id).where(*open_attempt)
+            leads = list(
+                session.scalars(
+                    select(LeadRow.id).where(LeadRow.status == "dialing", LeadRow.id.in_(dialling))
+                )
+            )
+            if not leads:
+                return 0
+            session.execute(
+                update(DialAttemptRow)
+                .where(DialAttemptRow.lead_id.in_(leads), *open_attempt[1:])
+                .values(outcome=UNOBSERVED)
+            )
+            session.execute(
+                update(LeadRow)
+                .where(LeadRow.id.in_(leads))
+                .values(status="scheduled", next_attempt_at=now + hold, last_outcome=UNOBSERVED)
+            )
+            return len(leads)
 
     def save_lead(self, lead_id: int, state: LeadState) -> None:
         with self._sessions.begin() as session:

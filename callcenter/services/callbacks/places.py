@@ -271,6 +271,12 @@ class Callbacks:
     async def restore(self) -> None:
         """Pending callbacks from the database: kept places back in line, jobs re-armed."""
         now = self.timers.clock()
+        # Callbacks whose call was placed by a controller that died before its end (a
+        # standby took over, or a restart): the customer may be talking to an agent
+        # now, so never dialled again on a guess; closed for a person to follow up.
+        unseen = await asyncio.to_thread(self.repo.close_unobserved)
+        if unseen:
+            log.warning("callbacks %s: dialled by the last run, end unseen: closed", unseen)
         for callback in await asyncio.to_thread(self.repo.pending):
             action = on_start(callback.kind, callback.due_at, now, GRACE_SECONDS)
             if action is StartAction.EXPIRE:

@@ -104,6 +104,7 @@ class Wallboard:
         self._records = records
         self._clock = clock
         self._zone = zone
+        self.controller = ""  # the active controller's node ([ha]; set by runtime.py)
         self.coalesce = coalesce
         self._book = LegBook(local_midnight(clock(), zone))
         self._next_day = next_midnight(self._book.day_start, zone)
@@ -281,6 +282,7 @@ class Wallboard:
             agents=self._agent_rows(),
             series=Series(start=0, queues=series),
             records=RecordsOut.of(self._records.backlog()),
+            controller=self.controller,
         )
 
     def _new_day(self, now: float) -> None:

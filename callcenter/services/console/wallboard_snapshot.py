@@ -142,6 +142,9 @@ class WallboardOut(BaseModel):
     agents: list[AgentBoard]
     series: Series
     records: RecordsOut = Field(description="whether the call records keep up (the database)")
+    controller: str = Field(
+        "", description="the active controller's node name ([ha] on; empty on a single box)"
+    )
 
     def payload(self) -> dict[str, Any]:
         return self.model_dump()

@@ -26,9 +26,11 @@ channel table has been re-read, in this order:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
+from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.outage import CallHistory, Known, completion, history
@@ -84,6 +86,9 @@ class Recovery:
         self.completed: list[str] = []  # calls whose records the channel log completed
         self._done: set[str] = set()  # the same, in the current run
         self._unseen_after = 0.0
+        # Agents found on a call nobody here follows (an outbound call or a callback the
+        # last controller placed): their channels; freed when those hang up.
+        self._orphans: dict[str, set[str]] = {}
 
     async def run(self) -> None:
         try:
@@ -102,6 +107,18 @@ class Recovery:
                 by_bridge.setdefault(channel.bridge_id, []).append(channel)
         for channel in channels:
             await self._adopt(channel, by_bridge, told, now)
+        # Calls may end while the above runs (a standby taking over with calls up): one
+        # listed, then gone before its turn, or adopted after its Hangup went by. Look
+        # again, with the channel log as it is now, before closing records and freeing
+        # agents.
+        with contextlib.suppress(PbxUnavailable):
+            channels = await self.pbx.channels()
+            now = self.clock()
+            live = {c.unique_id: c for c in channels}
+            unseen_after = self._unseen_after  # what the records knew before this run
+            told = await self._histories(now)
+            self._unseen_after = unseen_after
+            self._drop_vanished(live, told, now)
         await self._complete_ended(live, told, now)
         await self._release_idle_agents(channels, now)
         try:
@@ -297,12 +314,41 @@ class Recovery:
             return
         await self.agents.found_on_call(agent, call.call_id, call.answered_at or self.clock())
 
+    def _follows(self, call_id: str | None) -> bool:
+        return bool(call_id) and self.calls.get(call_id or "") is not None
+
+    async def on_hangup(self, event: ev.Hangup) -> None:
+        """An agent left on a call the last controller placed is free once it ends."""
+        for agent, channels in list(self._orphans.items()):
+            if event.channel not in channels:
+                continue
+            channels.discard(event.channel)
+            if channels:
+                return
+            del self._orphans[agent]
+            status = self.agents.statuses.get(agent)
+            on_call = status is not None and status.state in (
+                AgentState.RINGING,
+                AgentState.ON_CALL,
+            )
+            if on_call and status is not None and not self._follows(status.call_id):
+                log.info("agent %s: the call the last controller placed ended", agent)
+                await self.agents.call_ended(agent, 0.0, self.clock())
+            return
+
     async def _release_idle_agents(self, channels: list[LiveChannel], now: float) -> None:
-        busy = {endpoint_of(c.name) for c in channels}
+        busy: dict[str, set[str]] = {}
+        for channel in channels:
+            busy.setdefault(endpoint_of(channel.name) or "", set()).add(channel.name)
+        self._orphans = {}
         for agent, status in list(self.agents.statuses.items()):
-            if status.state in (AgentState.RINGING, AgentState.ON_CALL) and agent not in busy:
+            on_call = status.state in (AgentState.RINGING, AgentState.ON_CALL)
+            if on_call and agent not in busy:
                 log.info("agent %s was %s but has no call: releasing", agent, status.state)
                 await self.agents.call_ended(agent, 0.0, now)
+            elif on_call and not self._follows(status.call_id):
+                log.info("agent %s is on a call the last controller placed", agent)
+                self._orphans[agent] = busy[agent]
             elif status.state is AgentState.WRAP_UP:
                 self.agents.resume_wrapup(agent, now, RECOVERED_WRAPUP_SECONDS)
             else:

@@ -44,6 +44,8 @@ from callcenter.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
+UNOBSERVED_HOLD = 72 * 3600.0  # the default quiet period after an abandoned call
+
 TICK_SECONDS = 1.0
 UNCERTAIN_GRACE = 15.0  # an Originate nobody confirmed: given up after ring time + this
 BUSY = frozenset({AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP})
@@ -143,9 +145,21 @@ class Dialer:
             await asyncio.sleep(TICK_SECONDS)
 
     async def _release_stale(self) -> None:
-        # Leads left "dialing" by a controller that stopped mid-call: due again (the
-        # compliance check runs again before any dial; their audit rows stay open).
-        stale = await asyncio.to_thread(self.store.release_stale, self.timers.clock())
+        # Leads whose call was placed by a controller that died before its end (a
+        # standby took over, or a restart): never dialled twice on a guess. The call may
+        # still be on (an agent talking to the customer) or have been abandoned, so the
+        # lead waits out the default quiet period after an abandoned call.
+        now = self.timers.clock()
+        held = await asyncio.to_thread(self.store.hold_unobserved, now, UNOBSERVED_HOLD)
+        if held:
+            log.warning(
+                "dialer: %d leads dialled by the last run, their calls' ends unseen: not"
+                " redialled for %.0f h",
+                held, UNOBSERVED_HOLD / 3600,
+            )  # fmt: skip
+        # Leads left "dialing" with no call placed: due again (the compliance check runs
+        # again before any dial).
+        stale = await asyncio.to_thread(self.store.release_stale, now)
         if stale:
             log.warning("dialer: %d leads left dialing by the last run are due again", stale)
 

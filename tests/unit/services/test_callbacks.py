@@ -11,7 +11,7 @@ import pytest
 
 from callcenter.core import pbx_events as ev
 from callcenter.core.callbacks.policy import CallbackSettings
-from callcenter.core.callbacks.records import Callback, NewCallback
+from callcenter.core.callbacks.records import Attempt, Callback, NewCallback
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.state import CallState
 from callcenter.core.dialplan import Context, Decision, Status, Var, inherited
@@ -558,6 +558,29 @@ async def test_after_a_restart_booked_callbacks_are_armed_and_long_missed_ones_e
     assert [d.channel_id[: len(f"cb{soon.id}a")] for d in site.pbx.originations] == [
         f"cb{soon.id}a"
     ]
+
+
+async def test_after_a_takeover_a_callback_the_dead_controller_was_dialling_is_not_redialled(
+    site: Center,
+) -> None:
+    """The controller that dialled it died (a standby took over, or a restart): its
+    customer may be talking to an agent now. Closed, never dialled on a guess; a kept
+    place whose attempt had ended is back in line as usual."""
+    dialled = stored_callback(site, "keep-place", site.now - 600, site.now - 590)
+    back = stored_callback(site, "keep-place", site.now - 500, site.now - 490)
+    site.callback_repo.update(dialled.id, status="dialing", attempts=1)
+    site.callback_repo.attempt(
+        Attempt(dialled.id, "c1", NUMBER, site.now - 60, "", "clear", "open", True)
+    )
+    await site.ready("agent1")
+    await site.callbacks.restore()
+    await site.advance(0)
+    closed = site.callback_repo.get(dialled.id)
+    assert closed is not None and (closed.status, closed.last_outcome) == ("failed", "unobserved")
+    assert [d.channel_id[: len(f"cb{back.id}a")] for d in site.pbx.originations] == [
+        f"cb{back.id}a"
+    ]
+    assert attempts(site)[0]["outcome"] == "unobserved"
 
 
 async def test_agent_first_a_customer_who_does_not_answer_is_tried_again(center: Center) -> None:

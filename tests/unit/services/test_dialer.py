@@ -4,6 +4,7 @@ an answered customer, and what becomes of each lead after its call."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -12,10 +13,11 @@ from callcenter.core import pbx_events as ev
 from callcenter.core.calls.state import CallState
 from callcenter.core.dialplan import Context, Status, Var
 from callcenter.core.events import CallAnswered, CallDataChanged, CallEnded, CallOffered
+from callcenter.core.outbound import retry
 from callcenter.core.outbound.records import LeadRecord, NewDialAttempt
 from callcenter.core.outbound.retry import LeadState
 from callcenter.core.queues import Announce, QueueSettings
-from callcenter.services.outbound.dialer import UNCERTAIN_GRACE, DialerError
+from callcenter.services.outbound.dialer import UNCERTAIN_GRACE, UNOBSERVED_HOLD, DialerError
 from callcenter.services.outbound.dialer_calls import ORIGINATE_WAIT
 from callcenter.services.outbound.dialer_model import Campaign, OutboundDecision
 from callcenter.services.ports import OriginateUncertain, Origination, PbxUnavailable
@@ -126,6 +128,42 @@ async def test_progressive_places_one_call_per_free_agent_each_agent_held(site: 
     )
     await site.dialer.tick()  # nobody free: nothing more
     assert len(placed(site)) == 2
+
+
+async def test_after_a_takeover_a_lead_the_dead_controller_dialled_is_not_dialled_again(
+    site: Center,
+) -> None:
+    """What a killed controller left: two leads claimed, the first one's call placed (its
+    audit row dialled, no end seen), the second's not yet. The next controller (a
+    standby taking over, or a restart) dials the second only; the first waits out the
+    quiet period, as an abandoned call would."""
+    cid = campaign(site)
+    first, second = leads(site, cid, *NUMBERS[:2])
+    for lead_id in (first, second):
+        dialled = retry.dial(lead(site, lead_id).state, site.now)
+        assert site.store.claim(lead_id)
+        site.store.save_lead(lead_id, dialled)
+    site.store.add_attempt(
+        NewDialAttempt(cid, first, "old-call", site.now, NUMBERS[0], dialled=True), None
+    )
+    await site.ready("agent1", "agent2")
+    assert placed(site) == []  # both still "dialing": nothing due
+    site.dialer.start()
+    try:
+        for _ in range(200):
+            if placed(site):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await site.dialer.stop()
+    assert [d.endpoint for d in placed(site)] == [NUMBERS[1]]
+    held = lead(site, first).state
+    assert (held.status, held.next_attempt_at, held.last_outcome) == (
+        "scheduled",
+        site.now + UNOBSERVED_HOLD,
+        "unobserved",
+    )
+    assert audit(site)[0]["outcome"] == "unobserved"
 
 
 async def test_predictive_places_more_calls_than_free_agents_once_it_has_figures(

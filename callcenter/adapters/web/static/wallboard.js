@@ -101,6 +101,13 @@
     put($('wb-agents-summary'), `(${shown.length} logged in, ${board.agents.length - shown.length} logged out)`);
   }
 
+  // -- which controller is active ([ha]: two controllers, one acting) -----------------------
+  function renderController() {
+    const node = $('wb-controller');
+    node.hidden = !board.controller;
+    if (!node.hidden) put(node, `Active controller: ${board.controller}`);
+  }
+
   // -- call records: behind while the database is away ------------------------------------
   function renderRecords() {
     const r = board.records;
@@ -160,6 +167,7 @@
     renderAgents();
     renderCharts();
     renderRecords();
+    renderController();
     put($('wb-updated'), new Date(board.at * 1000).toLocaleTimeString());
     tick();
   }
