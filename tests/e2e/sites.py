@@ -69,6 +69,22 @@ def one_queue_site(*agents: str, queue: dict[str, Any] | None = None) -> dict[st
     }
 
 
+def direct_queue_site(*agents: str, queue: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Agents with skill `support` 3 and a flow that puts every caller straight in the
+    support queue (no menu: a caller waits from the moment Asterisk answers)."""
+    site = one_queue_site(*agents, queue=queue)
+    site["flows"] = {
+        "main": {
+            "document": {
+                "name": "main",
+                "start": "support",
+                "nodes": {"support": {"type": "queue", "queue": "support"}},
+            }
+        }
+    }
+    return site
+
+
 def agent(username: str, extension: int, **skills: int) -> dict[str, Any]:
     return {
         "username": username,

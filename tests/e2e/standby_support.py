@@ -6,35 +6,14 @@ from __future__ import annotations
 import re
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import psycopg2
 
 from callcenter.adapters.db.leader_lock import psycopg_dsn
 from callcenter.config import HaSettings, MetricsSettings, Settings
+from tests.e2e.sites import direct_queue_site
 
-SITE: dict[str, Any] = {
-    "agents": [
-        {"username": "ann", "name": "Ann", "extension": "1001", "skills": {"support": 3}},
-        {"username": "bob", "name": "Bob", "extension": "1002", "skills": {"support": 3}},
-    ],
-    "queues": [
-        {
-            "name": "support",
-            "requirements": {"support": 1},
-            "announce": {"on_entry": False, "interval": 0},
-        }
-    ],
-    "flows": {
-        "main": {
-            "document": {
-                "name": "main",
-                "start": "support",
-                "nodes": {"support": {"type": "queue", "queue": "support"}},
-            }
-        }
-    },
-}
+SITE = direct_queue_site("ann", "bob")  # ann and bob, skill support; callers go straight in
 
 
 def controller_settings(settings: Settings, node: str, metrics_port: int) -> Settings:

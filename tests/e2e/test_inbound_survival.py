@@ -31,6 +31,7 @@ from tests.e2e.outage_support import (
     hang_up_then_answer,
     wait_running,
 )
+from tests.e2e.sites import direct_queue_site
 
 pytestmark = pytest.mark.e2e
 
@@ -39,30 +40,7 @@ def test_waiting_callers_reach_agents_through_the_fallback_queue_when_the_contro
     callcenter: CallCenter, pbx: Pbx, tmp_path: Path
 ) -> None:
     center = callcenter
-    center.load_site(
-        {
-            "agents": [
-                {"username": "ann", "name": "Ann", "extension": "1001", "skills": {"support": 3}},
-                {"username": "bob", "name": "Bob", "extension": "1002", "skills": {"support": 3}},
-            ],
-            "queues": [
-                {
-                    "name": "support",
-                    "requirements": {"support": 1},
-                    "announce": {"on_entry": False, "interval": 0},
-                }
-            ],
-            "flows": {
-                "main": {
-                    "document": {
-                        "name": "main",
-                        "start": "support",
-                        "nodes": {"support": {"type": "queue", "queue": "support"}},
-                    }
-                }
-            },
-        }
-    )
+    center.load_site(direct_queue_site("ann", "bob"))
     ann = center.softphone(center.account("ann"))
     bob = center.softphone(center.account("bob"))
     center.login("ann")  # ann first: the longest idle takes the first call

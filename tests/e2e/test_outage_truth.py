@@ -27,6 +27,7 @@ from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CALLER_PORT, CallCenter, Pbx, PlacedCall
 from tests.e2e.outage_support import channels, controller_process, fallback_callers, wait_running
+from tests.e2e.sites import direct_queue_site, quiet_queue
 
 pytestmark = pytest.mark.e2e
 
@@ -167,29 +168,9 @@ def waiting_in_asterisk(pbx: Pbx) -> int:
 
 def site(center: CallCenter) -> tuple[Softphone, Softphone]:
     center.load_site(
-        {
-            "agents": [
-                {"username": "ann", "name": "Ann", "extension": "1001", "skills": {"support": 3}},
-                {"username": "bob", "name": "Bob", "extension": "1002", "skills": {"support": 3}},
-            ],
-            "queues": [
-                {
-                    "name": "support",
-                    "requirements": {"support": 1},
-                    "wrapup": WRAPUP,
-                    "announce": {"on_entry": False, "interval": 0},
-                }
-            ],
-            "flows": {
-                "main": {
-                    "document": {
-                        "name": "main",
-                        "start": "support",
-                        "nodes": {"support": {"type": "queue", "queue": "support"}},
-                    }
-                }
-            },
-        }
+        direct_queue_site(
+            "ann", "bob", queue=quiet_queue("support", requirements={"support": 1}, wrapup=WRAPUP)
+        )
     )
     ann = center.softphone(center.account("ann"))
     bob = center.softphone(center.account("bob"))
