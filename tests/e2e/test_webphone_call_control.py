@@ -24,7 +24,7 @@ from callcenter.core.calls.state import CallState
 from callcenter.simulate.capture import Capture
 from callcenter.simulate.voices import greeting_pcap
 from tests.e2e.browser import log_in, screenshot
-from tests.e2e.conftest import CallCenter
+from tests.e2e.conftest import CallCenter, PlacedCall
 from tests.e2e.console import (
     PASSWORD,
     add_user,
@@ -49,6 +49,11 @@ from tests.e2e.test_webphone import (
 pytestmark = pytest.mark.e2e
 
 NUMBER = "5550779"
+
+
+def phone_ended(driver: webdriver.Chrome) -> str:
+    """How the browser's last call ended (phone.js): originator and JsSIP's cause."""
+    return str(driver.execute_script("return document.getElementById('phone-state').dataset.ended"))
 
 
 def _bridged(center: CallCenter) -> bool:
@@ -119,6 +124,7 @@ def test_a_browser_agent_holds_resumes_and_transfers_her_caller(
         poll(lambda: pop_shows(driver, "On call with"), 5, "the pop while talking")
         channel = poll(lambda: agent_channel(center), 5, "the browser's channel in Asterisk")
         poll(lambda: min(_leg_counts(center, channel)) > 0, 10, "RTP both ways")
+        time.sleep(0.5)
         talk_window = (time.time(), time.time() + 1.5)
         talk = _rising(center, driver, channel, 1.6)
 
@@ -134,9 +140,12 @@ def test_a_browser_agent_holds_resumes_and_transfers_her_caller(
         hold_window = (time.time(), time.time() + 2.0)
         held = _rising(center, driver, channel, 2.1)
         screenshot(driver, "webphone-on-hold")
-        # The browser's leg is still up, the same channel, waiting in silence.
+        # The browser's leg is still up, the same channel, waiting in cc-hold-agent; its
+        # media too: the browser's audio arrives, and Asterisk sends it silence
+        # (asterisk.conf transmit_silence), which keeps its side of the path alive.
         assert phone_state(driver) == "talking"
         assert _legs(center)[channel][0] == "cc-hold-agent", _legs(center)
+        assert min(held["asterisk_rx_tx"]) > 50 and min(held["browser_in_out"]) > 50, held
 
         driver.find_element(By.ID, "btn-resume").click()
         poll(
@@ -165,6 +174,8 @@ def test_a_browser_agent_holds_resumes_and_transfers_her_caller(
         bob.wait_event("CALL_INCOMING", 15)
         to_bob = time.monotonic() - asked
         poll(lambda: phone_state(driver) == "registered", 10, "the browser's call ended")
+        browser_idle = time.monotonic() - asked
+        assert phone_ended(driver) == "remote:Terminated"  # Asterisk's BYE, not a failure
         poll(lambda: pop_shows(driver, "Wrap-up:"), 5, "wendy's wrap-up form")
         bob.accept()
         bob.wait_event("CALL_ESTABLISHED", 5)
@@ -207,6 +218,7 @@ def test_a_browser_agent_holds_resumes_and_transfers_her_caller(
             "browser_leg_on_hold": held,
             "browser_leg_resumed": resumed,
             "transfer_click_to_bob_ringing_s": round(to_bob, 3),
+            "transfer_click_to_browser_idle_s": round(browser_idle, 3),
         },
     )
     # The caller hears something in every phase: wendy, the music, wendy, bob.
@@ -223,3 +235,58 @@ def test_a_browser_agent_holds_resumes_and_transfers_her_caller(
     ], segments
     assert segments[0]["holds"] == 1 and abs(segments[0]["hold"] - held_for) < 1.0, segments
     assert [e.kind for e in events].count("held") == 1
+
+
+def test_a_held_browser_call_ends_cleanly_whoever_hangs_up(
+    console: CallCenter,  # noqa: F811
+    media_browser: webdriver.Chrome,  # noqa: F811
+) -> None:
+    """Wendy hangs up in the browser while her caller is on hold: the caller gets
+    Asterisk's BYE. A second caller hangs up while on hold: her browser's call ends."""
+    center, driver = console, media_browser
+    center.load_site(one_queue_site(AGENT))
+    add_user(center, "wanda", "agent", agent=AGENT)
+    log_in(driver, center.base_url, "wanda", PASSWORD)
+    poll(lambda: phone_state(driver) == "registered", 20, "the browser phone registered")
+    driver.find_element(By.ID, "phone-auto").click()  # answers by itself
+    driver.find_element(By.ID, "btn-ready").click()
+
+    def held_call(steps: list[str | int], number: str, end: str) -> PlacedCall:
+        center.wait_available(AGENT, timeout=10)
+        placed = center.place_call(steps, number, "Held", end=end)
+        poll(lambda: phone_state(driver) == "talking", 25, "the call answered by itself")
+        poll(lambda: pop_shows(driver, "On call with"), 5, "the pop while talking")
+        driver.find_element(By.ID, "btn-hold").click()
+        poll(
+            lambda: sorted(c for c, _ in _legs(center).values()) == HELD,
+            5,
+            "both legs out of their bridge",
+        )
+        return placed
+
+    placed = held_call([800, "1"], "5550781", "await")
+    time.sleep(1.5)
+    driver.find_element(By.ID, "phone-hangup").click()
+    poll(lambda: phone_state(driver) == "registered", 10, "the phone idle after hanging up")
+    assert phone_ended(driver) == "local:Terminated"
+    assert placed.finish(15).successful == 1  # the caller got Asterisk's BYE
+    center.wait_no_calls(10)
+    poll(lambda: desk_state(driver) == "ready", 10, "ready again (no wrap-up in this queue)")
+
+    # The caller's script: the menu key, then 5 s on the line (held meanwhile), then BYE.
+    placed = held_call([800, "1", 5000], "5550782", "bye")
+    poll(lambda: phone_state(driver) == "registered", 15, "the phone idle once the caller left")
+    assert phone_ended(driver) == "remote:Terminated"
+    assert placed.finish(15).successful == 1
+    center.wait_no_calls(10)
+
+    rows = {
+        r.caller_number: r
+        for r in center.rows(CallRow, CallRow.caller_number.in_(["5550781", "5550782"]))
+    }
+    for number, ended_by in (("5550781", "agent"), ("5550782", "caller")):
+        events = center.rows(CallEventRow, CallEventRow.call_id == rows[number].id)
+        (completed,) = [e for e in events if e.kind == "completed"]
+        (segment,) = [e.detail for e in events if e.kind == "segment"]
+        assert completed.detail["ended_by"] == ended_by, (number, completed.detail)
+        assert segment["holds"] == 1 and segment["hold"] > 1.0, (number, segment)
