@@ -6,7 +6,8 @@ hears music (RTP to the caller goes on) and her WebRTC leg stays up in cc-hold-a
 she resumes: audio flows both ways again (Asterisk's counters on her leg, and the
 browser's getStats); then she transfers the caller to bob, a baresip agent, whose
 phone rings; her browser's call ends cleanly and she goes to wrap-up. The record has
-one segment per agent, with her hold time.
+one segment per agent, with her hold time. A held browser call ends cleanly whoever
+hangs up; a caller transferred to her by a baresip agent rings in her browser.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from callcenter.adapters.db.models import CallEventRow, CallRow
+from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.state import CallState
 from callcenter.simulate.capture import Capture
 from callcenter.simulate.voices import greeting_pcap
@@ -34,7 +36,14 @@ from tests.e2e.console import (
     text,
 )
 from tests.e2e.sites import one_queue_site, quiet_queue
-from tests.e2e.test_call_control import CALLER_MEDIA_PORT, HELD, _legs, _packets_to_caller
+from tests.e2e.test_call_control import (
+    CALLER_MEDIA_PORT,
+    HELD,
+    Api,
+    _legs,
+    _packets_to_caller,
+    _state,
+)
 from tests.e2e.test_webphone import (
     AGENT,
     SPEECH,
@@ -290,3 +299,54 @@ def test_a_held_browser_call_ends_cleanly_whoever_hangs_up(
         (segment,) = [e.detail for e in events if e.kind == "segment"]
         assert completed.detail["ended_by"] == ended_by, (number, completed.detail)
         assert segment["holds"] == 1 and segment["hold"] > 1.0, (number, segment)
+
+
+def test_a_caller_transferred_to_a_browser_agent_talks_with_her(
+    console: CallCenter,  # noqa: F811
+    media_browser: webdriver.Chrome,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Bob (baresip) transfers his caller to wendy: her browser rings, she answers,
+    audio flows both ways, and the record has both segments."""
+    center, driver = console, media_browser
+    center.load_site(one_queue_site(AGENT, "bob"))
+    bob = center.softphone(center.account("bob"))
+    center.login("bob")
+    center.wait_available("bob")
+    voice = greeting_pcap(SPEECH, tmp_path / "voices" / "parcel.pcap", trailing_silence=40)
+    placed = center.place_call([800, "1", voice], "5550783", "Parcel", end="await")
+    bob.wait_event("CALL_INCOMING", 15)
+    bob.accept()
+    bob.wait_event("CALL_ESTABLISHED", 5)
+    poll(lambda: _state(center, "bob") is AgentState.ON_CALL, 5, "bob on the call")
+
+    add_user(center, "wanda", "agent", agent=AGENT)
+    log_in(driver, center.base_url, "wanda", PASSWORD)
+    poll(lambda: phone_state(driver) == "registered", 20, "the browser phone registered")
+    driver.find_element(By.ID, "btn-ready").click()
+    center.wait_available(AGENT, timeout=10)
+    seen = len(bob.events)
+    Api(center).post("/api/desktop/transfer", {"agent": "bob", "to": "agent", "target": AGENT})
+    bob.wait_event("CALL_CLOSED", 5, after=seen)
+    poll(lambda: phone_state(driver) == "ringing", 15, "the transferred call in the browser")
+    poll(lambda: "bob" in text(driver, "#pop"), 5, "her pop says who transferred it")
+    driver.find_element(By.ID, "phone-answer").click()
+    poll(lambda: phone_state(driver) == "talking", 10, "answered in the browser")
+    channel = poll(lambda: agent_channel(center), 5, "the browser's channel in Asterisk")
+    poll(lambda: min(_leg_counts(center, channel)) > 0, 10, "RTP both ways")
+    talk = _rising(center, driver, channel, 1.6)
+    assert min(talk["asterisk_rx_tx"]) > 50 and min(talk["browser_in_out"]) > 50, talk
+
+    placed.wait_listening()
+    driver.find_element(By.ID, "phone-hangup").click()
+    poll(lambda: phone_state(driver) == "registered", 10, "the phone idle after hanging up")
+    assert placed.finish(15).successful == 1
+    center.wait_no_calls(10)
+    (row,) = center.rows(CallRow, CallRow.caller_number == "5550783")
+    events = center.rows(CallEventRow, CallEventRow.call_id == row.id)
+    segments = [{**e.detail, "agent": e.agent} for e in events if e.kind == "segment"]
+    assert [(s["agent"], s["reason"], s["target"]) for s in segments] == [
+        ("bob", "transfer-agent", AGENT),
+        (AGENT, "completed", ""),
+    ], segments
+    record_figures("webphone-transferred-to", {"browser_leg_talk": talk})
