@@ -81,6 +81,7 @@
       return;
     }
     session = call;
+    delete $('phone-state').dataset.ended;
     const from = call.remote_identity;
     $('phone-peer').textContent = from.display_name || from.uri.user || '';
     call.on('peerconnection', (e) => track(e.peerconnection));
@@ -88,8 +89,14 @@
       show('talking');
       mediaTimer = setInterval(media, 1000);
     });
-    call.on('ended', idle);
-    call.on('failed', idle);
+    // How the last call ended: who, and JsSIP's cause ("remote:Terminated" is the
+    // other side's BYE, as Asterisk's after a transfer; "system:..." a failure).
+    const ended = (e) => {
+      $('phone-state').dataset.ended = `${e.originator}:${e.cause}`;
+      idle();
+    };
+    call.on('ended', ended);
+    call.on('failed', ended);
     show('ringing');
     if ($('phone-auto').checked) answer();
   }
