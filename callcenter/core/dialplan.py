@@ -63,6 +63,9 @@ class Var(StrEnum):
     # E.164 number the dial policy passed and the trunk; the dialplan checks both again.
     XFER_NUMBER = "CC_XFER_NUMBER"
     XFER_TRUNK = "CC_XFER_TRUNK"
+    # A consultation's target leg (dialplan/call_control.conf, cc-consult): the held caller's
+    # channel, watched once the agent has left (complete).
+    CONSULT_CALLER = "CC_CONSULT_CALLER"
 
 
 def inherited(var: Var) -> str:
@@ -123,6 +126,7 @@ class Context(StrEnum):
     RESUME = "cc-resume"  # the caller back with their agent (Bridge)
     TRANSFER_OUT = "cc-transfer-out"  # a caller transferred to an outside number
     TRANSFER = "cc-transfer"  # a caller transferred to a queue or an agent: ask where
+    CONSULT = "cc-consult"  # a consultation's target phone, answered: bridged with the agent
 
 
 @dataclass(frozen=True, slots=True)
