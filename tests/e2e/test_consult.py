@@ -154,3 +154,96 @@ def test_consult_then_cancel_then_consult_then_complete(
     assert segments[0]["holds"] == 2 and segments[0]["hold"] >= 2.5, segments[0]
     assert segments[1]["talk"] >= 1.5 and segments[1]["holds"] == 0, segments[1]
     assert [e.detail["to"] for e in events if e.kind == "transferred"] == ["agent"]
+
+
+def test_three_way_conference_then_the_first_agent_leaves(
+    callcenter: CallCenter, tmp_path: Any
+) -> None:
+    center = callcenter
+    center.load_site(_site())
+    ann = center.softphone(center.account("ann"))
+    bob = center.softphone(center.account("bob"))
+    center.login("ann")
+    center.wait_available("ann")
+    center.login("bob")
+    center.wait_available("bob")
+    ann_api = Api(center, "ann")
+
+    capture = Capture(tmp_path / "caller.pcap", f"udp and dst port {CALLER_MEDIA_PORT}")
+    capture.start()
+    try:
+        placed = center.place_call([1000, "1"], "+15550191", end="await")
+        seen_bob = len(bob.events)
+        ann.wait_event("CALL_INCOMING", 15)
+        ann.accept()
+        ann.wait_event("CALL_ESTABLISHED", 5)
+        wait_for(lambda: _state(center, "ann") is AgentState.ON_CALL, 5, "ann on the call")
+        windows = {"ann": _window(1.5)}
+
+        ann_api.post("/api/desktop/consult/conference", {}, status=409)  # no consultation
+        ann_api.post("/api/desktop/consult", {"target": "bob"})
+        bob.wait_event("CALL_INCOMING", 15, after=seen_bob)
+        bob.accept()
+        bob.wait_event("CALL_ESTABLISHED", 5, after=seen_bob)
+        wait_for(
+            lambda: any(ctx == "cc-consult" and bridge for ctx, bridge in _legs(center).values()),
+            5,
+            "ann and bob bridged",
+        )
+        windows["consult"] = _window(1.0)
+        joined = ann_api.post("/api/desktop/consult/conference", {})
+        assert joined["on_hold"] is False and joined["agent"] == "ann"
+        # The three legs in one ConfBridge.
+        _conference_or_fail(center)
+        assert len({b for _, b in _phone_legs(center).values()}) == 1, _legs(center)
+        ann_api.post("/api/desktop/consult/cancel", {}, status=409)  # leave it instead
+        time.sleep(0.3)
+        windows["conference"] = _window(1.5)
+
+        # ann leaves: the caller and bob go on.
+        seen_ann = len(ann.events)
+        left = ann_api.post("/api/desktop/conference/leave", {})
+        assert left["agent"] == "bob" and left["transfers"] == 1
+        ann.wait_event("CALL_CLOSED", 5, after=seen_ann)
+        wait_for(lambda: _state(center, "bob") is AgentState.ON_CALL, 5, "bob has the call")
+        time.sleep(0.5)
+        windows["bob"] = _window(1.5)
+        contexts = {ctx for ctx, _ in _phone_legs(center).values()}
+        assert not contexts & {"cc-conference", "cc-conference-member"}, contexts
+
+        seen_bob = len(bob.events)
+        bob.hangup()
+        bob.wait_event("CALL_CLOSED", 5, after=seen_bob)
+        assert placed.finish(15).successful == 1
+        center.wait_no_calls(15)
+    finally:
+        capture.stop()
+
+    counts = {name: _packets_to_caller(capture, *w) for name, w in windows.items()}
+    record_figures("conference", {"rtp_packets_to_caller": counts})
+    for name, (start, end) in windows.items():
+        assert counts[name] >= 0.8 * 50 * (end - start), counts
+
+    (call,) = center.rows(CallRow, CallRow.caller_number == "+15550191")
+    assert call.outcome == "completed", call.outcome
+    events = center.rows(CallEventRow, CallEventRow.call_id == call.id)
+    segments = [{**e.detail, "agent": e.agent} for e in events if e.kind == "segment"]
+    assert [(s["agent"], s["reason"], s["target"]) for s in segments] == [
+        ("ann", "conference-left", "bob"),
+        ("bob", "completed", ""),
+    ], segments
+    assert segments[0]["holds"] == 1, segments[0]
+
+
+def _conference_or_fail(center: CallCenter) -> None:
+    want = ["cc-conference", "cc-conference-member", "cc-conference-member"]
+    deadline = time.monotonic() + 5
+    while (seen := sorted(c for c, _ in _phone_legs(center).values())) != want:
+        if time.monotonic() > deadline:
+            raise AssertionError(seen)
+        time.sleep(0.05)
+
+
+def _phone_legs(center: CallCenter) -> dict[str, tuple[str, str]]:
+    """The SIP legs only (ConfBridge adds its own announcer channels)."""
+    return {name: leg for name, leg in _legs(center).items() if name.startswith("PJSIP/")}

@@ -22,16 +22,18 @@ then with the target.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.segments import close_segment
-from callcenter.core.dialplan import Context, Var
+from callcenter.core.dialplan import CONF_NAME_PATTERN, Context, Var
 from callcenter.core.events import (
     CallAnswered,
     CallDataChanged,
+    CallResumed,
     CallTransferred,
     segment_ended,
 )
@@ -56,6 +58,7 @@ class Consult:
     target: str
     channel_id: str  # the target's leg's unique id (ours, given to the Originate)
     started_at: float
+    conference: bool = False  # the caller, the agent and the target in one ConfBridge
 
 
 class Consultations:
@@ -93,6 +96,7 @@ class Consultations:
             channel_id=f"consult-{uuid.uuid4().hex[:16]}",
             started_at=control.clock(),
         )
+        assert re.fullmatch(CONF_NAME_PATTERN, consult.channel_id)
         request = Origination(
             endpoint=target,
             context=Context.CONSULT,
@@ -123,6 +127,8 @@ class Consultations:
         """The target's leg is hung up; the caller is back with the agent."""
         consult = self._consult(agent)
         call = self.control.call_of(agent)
+        if consult.conference:
+            raise CallControlError("in-conference", "leave the conference instead")
         del self._by_agent[agent]
         leg = await self._leg(consult.channel_id)
         try:
@@ -142,9 +148,39 @@ class Consultations:
             raise CallControlError("pbx", f"could not end the consultation: {exc}") from exc
         return await self.control.resume(agent)
 
+    # -- three-way conference -------------------------------------------------------------
+    async def conference(self, agent: str) -> LiveCall:
+        """The caller joins the agent and the target: all three in one ConfBridge."""
+        control = self.control
+        consult = self._consult(agent)
+        call = control.call_of(agent)
+        if consult.conference:
+            raise CallControlError("in-conference", "already a conference")
+        leg = await self._leg(consult.channel_id)
+        if leg is None or leg.state != "Up" or not leg.bridge_id:
+            raise CallControlError("not-answered", f"{consult.target} has not answered")
+        try:
+            for channel in (call.channel, call.agent_channel, leg.name):
+                await control.pbx.set_var(channel, Var.CONF, consult.channel_id)
+            await control.pbx.redirect(call.channel, Context.CONFERENCE, "s")
+            await control.pbx.redirect_both(
+                call.agent_channel, Context.CONFERENCE_MEMBER, leg.name, Context.CONFERENCE_MEMBER
+            )
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not start the conference: {exc}") from exc
+        consult.conference = True
+        now = control.clock()
+        held = call.holds.stop(now)  # the caller talks again
+        if held is not None:
+            control.notifier.publish(
+                CallResumed(at=now, call_id=call.call_id, agent=agent, held=held)
+            )
+        return call
+
     # -- complete --------------------------------------------------------------------------
     async def complete(self, agent: str, reason: str = "") -> LiveCall:
-        """The caller goes on with the target; the agent leaves (to wrap-up)."""
+        """The caller goes on with the target; the agent leaves (to wrap-up). In a
+        conference: the agent leaves it, the caller and the target go on."""
         control = self.control
         consult = self._consult(agent)
         call = control.call_of(agent)
@@ -153,6 +189,7 @@ class Consultations:
         if leg is None or leg.state != "Up" or not leg.bridge_id:
             raise CallControlError("not-answered", f"{consult.target} has not answered")
         target = consult.target
+        why = "conference-left" if consult.conference else "consult-complete"
         try:
             await control.pbx.set_var(call.channel, Var.HOLD_PEER, leg.name)
             await control.pbx.set_var(call.channel, Var.HOLD_AGENT, target)
@@ -167,7 +204,7 @@ class Consultations:
         agent_channel = call.agent_channel
         control.calls.set_agent_channel(call, leg.name)
         segment = close_segment(
-            agent, call.queue, call.answered_at or now, call.holds, now, "consult-complete", target
+            agent, call.queue, call.answered_at or now, call.holds, now, why, target
         )
         call.agent, call.answered_at = target, now
         call.transfers += 1
@@ -183,7 +220,7 @@ class Consultations:
         control.notifier.publish(
             CallTransferred(
                 at=now, call_id=call.call_id, agent=agent, kind="agent", target=target,
-                reason=reason or "consult-complete", queue=call.queue,
+                reason=reason or why, queue=call.queue,
                 unique_id=call.unique_id,
                 wait=max(0.0, segment.answered_at - (call.enqueued_at or segment.answered_at)),
                 talk=segment.talk + segment.hold,
@@ -200,11 +237,13 @@ class Consultations:
         await control.acd.agent_done(agent, call.queue, segment.talk + segment.hold, now)
         try:
             await control.pbx.hangup(agent_channel)
+            if consult.conference:  # the target out of the conference, to wait there
+                await control.pbx.redirect(leg.name, Context.CONSULT_WAIT, "s")
             # The target's leg leaves the consultation's bridge (to wait in cc-consult)
             # before the caller's Bridge takes it.
             await self._until(
                 lambda channels: any(
-                    c.name == leg.name and not c.bridge_id and c.context == Context.CONSULT
+                    c.name == leg.name and not c.bridge_id and c.context == Context.CONSULT_WAIT
                     for c in channels
                 )
             )

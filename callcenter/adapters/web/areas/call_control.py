@@ -195,3 +195,44 @@ def consult_cancel(json_data: ActIn) -> CallControlOut:
     console = services()
     agent = _agent(json_data.agent)
     return _out(console.bridge.run(_consults().cancel(agent)))
+
+
+@api.post("/consult/conference")
+@api.input(ActIn)
+@api.output(CallControlOut)
+@api.doc(
+    summary="Turn the consultation into a three-way conference (the caller, agent, target)",
+    description="All three talk in one conference (ConfBridge); the caller's hold ends. "
+    "The agent may then leave it (conference/leave): the caller and the target go on.",
+    responses={**ANSWERS, 409: "No consultation, already a conference, or not answered"},
+)
+@requires("agent")
+def consult_conference(json_data: ActIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    return _out(console.bridge.run(_consults().conference(agent)))
+
+
+@api.post("/conference/leave")
+@api.input(CompleteIn)
+@api.output(CallControlOut)
+@api.doc(
+    summary="The agent leaves the three-way conference: the caller and the target go on",
+    description="The agent's segment ends with reason conference-left; the target has "
+    "the call from then on (their segment begins).",
+    responses={**ANSWERS, 409: "No conference in progress"},
+)
+@requires("agent")
+def conference_leave(json_data: CompleteIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    consults = _consults()
+    found = console.bridge.run(_conference_of(consults, agent))
+    if not found:
+        abort(409, "no conference in progress", extra_data={"code": "no-conference"})
+    return _out(console.bridge.run(consults.complete(agent, json_data.reason)))
+
+
+async def _conference_of(consults: Consultations, agent: str) -> bool:
+    consult = consults.of(agent)
+    return consult is not None and consult.conference
