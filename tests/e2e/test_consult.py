@@ -247,3 +247,47 @@ def _conference_or_fail(center: CallCenter) -> None:
 def _phone_legs(center: CallCenter) -> dict[str, tuple[str, str]]:
     """The SIP legs only (ConfBridge adds its own announcer channels)."""
     return {name: leg for name, leg in _legs(center).items() if name.startswith("PJSIP/")}
+
+
+def test_the_caller_hanging_up_during_a_consultation_frees_both_agents(
+    callcenter: CallCenter,
+) -> None:
+    center = callcenter
+    center.load_site(_site())
+    ann = center.softphone(center.account("ann"))
+    bob = center.softphone(center.account("bob"))
+    center.login("ann")
+    center.wait_available("ann")
+    center.login("bob")
+    center.wait_available("bob")
+    ann_api = Api(center, "ann")
+    # The caller's script: the menu key, then 6 s on the line, then BYE.
+    placed = center.place_call([1000, "1", 6000], "+15550193", end="bye")
+    ann.wait_event("CALL_INCOMING", 15)
+    ann.accept()
+    ann.wait_event("CALL_ESTABLISHED", 5)
+    wait_for(lambda: _state(center, "ann") is AgentState.ON_CALL, 5, "ann on the call")
+    seen_bob = len(bob.events)
+    ann_api.post("/api/desktop/consult", {"target": "bob"})
+    bob.wait_event("CALL_INCOMING", 15, after=seen_bob)
+    bob.accept()
+    bob.wait_event("CALL_ESTABLISHED", 5, after=seen_bob)
+    assert placed.finish(15).successful == 1  # the caller left while ann and bob talked
+    center.wait_no_calls(10)
+    ann_api.post("/api/desktop/consult/complete", {}, status=409)  # no call any more
+    # Bob hangs up: ann's leg goes back to wait, sees the caller gone and is hung up.
+    seen_ann, seen_bob = len(ann.events), len(bob.events)
+    bob.hangup()
+    bob.wait_event("CALL_CLOSED", 5, after=seen_bob)
+    ann.wait_event("CALL_CLOSED", 10, after=seen_ann)
+    wait_for(lambda: _state(center, "ann") is AgentState.READY, 5, "ann free again")
+    assert _state(center, "bob") is AgentState.READY
+    wait_for(lambda: center.get(lambda c: c.agents.available("bob")), 5, "bob's phone free")
+    (call,) = center.rows(CallRow, CallRow.caller_number == "+15550193")
+    events = center.rows(CallEventRow, CallEventRow.call_id == call.id)
+    (completed,) = [e for e in events if e.kind == "completed"]
+    (segment,) = [e for e in events if e.kind == "segment"]
+    assert completed.detail["ended_by"] == "caller"
+    assert (segment.agent, segment.detail["reason"], segment.detail["holds"]) == (
+        "ann", "completed", 1,
+    )  # fmt: skip
