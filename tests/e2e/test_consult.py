@@ -49,6 +49,7 @@ def test_consult_then_cancel_then_consult_then_complete(
     center.login("ann")
     center.wait_available("ann")
     ann_api = Api(center, "ann")
+    api = Api(center)  # a supervisor's token
 
     capture = Capture(tmp_path / "caller.pcap", f"udp and dst port {CALLER_MEDIA_PORT}")
     capture.start()
@@ -113,7 +114,7 @@ def test_consult_then_cancel_then_consult_then_complete(
         ann.wait_event("CALL_CLOSED", 5, after=seen_ann)
         wait_for(lambda: _state(center, "bob") is AgentState.ON_CALL, 5, "bob has the call")
         assert _state(center, "ann") is not AgentState.ON_CALL
-        pop = Api(center).get("/api/desktop/current?agent=bob")["call"]
+        pop = api.get("/api/desktop/current?agent=bob")["call"]
         assert pop["transferred_from"] == "ann" and pop["transfer_reason"] == "billing", pop
         time.sleep(0.5)
         windows["bob"] = _window(1.5)
@@ -154,6 +155,16 @@ def test_consult_then_cancel_then_consult_then_complete(
     assert segments[0]["holds"] == 2 and segments[0]["hold"] >= 2.5, segments[0]
     assert segments[1]["talk"] >= 1.5 and segments[1]["holds"] == 0, segments[1]
     assert [e.detail["to"] for e in events if e.kind == "transferred"] == ["agent"]
+
+    # The interval reports count the consultation's transfer and its two holds.
+    today = time.strftime("%Y-%m-%d")
+    queues = api.get(f"/api/reports/queues?from={today}&to={today}&interval=60")
+    (support,) = [q["totals"] for q in queues["queues"] if q["queue"] == "support"]
+    assert (support["transfers"], support["holds"]) == (1, 2), support
+    agents = api.get(f"/api/reports/agents?from={today}&to={today}&interval=60")
+    by_agent = {series["agent"]: series["totals"] for series in agents["agents"]}
+    assert (by_agent["ann"]["transfers"], by_agent["ann"]["holds"]) == (1, 2), by_agent["ann"]
+    assert by_agent["bob"]["transfers"] == 0, by_agent["bob"]
 
 
 def test_three_way_conference_then_the_first_agent_leaves(
