@@ -79,6 +79,7 @@ from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.arrival import Inbound
 from callcenter.services.inbound.call_control import CallControl
+from callcenter.services.inbound.consult import Consultations
 from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.offering import Offering
 from callcenter.services.inbound.queue_log import QueueLog
@@ -265,6 +266,7 @@ class CallCenter:
             self.timers.clock, self.settings.transfers.keep_arrival, self.dial_guard,
             lambda: trunk,
         )  # fmt: skip
+        self.consults = Consultations(self.call_control, self.pbx)  # consult, then complete
         self.agent_features = AgentFeatureRoute(
             self.agents, self.timers.clock, lambda: self.desktop_settings.current.pause_reasons
         )

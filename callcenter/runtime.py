@@ -94,7 +94,7 @@ class Controller(CallCenter):
             admin=self.admin, reload=self.reload, campaigns=self.campaigns,
             lead_imports=self.lead_imports, dialer=self.dialer, callbacks=self.callbacks,
             dial_refusals=self.dial_refusals, voicemail=self.voicemail, quality=self.quality,
-            sip=self.settings.sip,
+            sip=self.settings.sip, consults=self.consults,
         )  # fmt: skip
 
     def _start_metrics(self, registry: CollectorRegistry) -> None:

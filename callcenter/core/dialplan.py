@@ -63,6 +63,15 @@ class Var(StrEnum):
     # E.164 number the dial policy passed and the trunk; the dialplan checks both again.
     XFER_NUMBER = "CC_XFER_NUMBER"
     XFER_TRUNK = "CC_XFER_TRUNK"
+    # A consultation's target leg (dialplan/call_control.conf, cc-consult): the held caller's
+    # channel, watched once the agent has left (complete).
+    CONSULT_CALLER = "CC_CONSULT_CALLER"
+    # A three-way conference's ConfBridge name (CONF_NAME_PATTERN, checked again there).
+    CONF = "CC_CONF"
+
+
+# A consultation's target leg id, which also names its conference (cc-conference).
+CONF_NAME_PATTERN = r"^consult-[0-9a-f]{16}$"
 
 
 def inherited(var: Var) -> str:
@@ -123,6 +132,10 @@ class Context(StrEnum):
     RESUME = "cc-resume"  # the caller back with their agent (Bridge)
     TRANSFER_OUT = "cc-transfer-out"  # a caller transferred to an outside number
     TRANSFER = "cc-transfer"  # a caller transferred to a queue or an agent: ask where
+    CONSULT = "cc-consult"  # a consultation's target phone, answered: bridged with the agent
+    CONSULT_WAIT = "cc-consult-wait"  # the target's leg, the agent gone: until the caller comes
+    CONFERENCE = "cc-conference"  # the caller in a three-way conference (marked)
+    CONFERENCE_MEMBER = "cc-conference-member"  # an agent's leg in it
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,8 @@ Definitions (shown on the console's pages):
   queue). A leg an agent transferred to another agent is one leg: the handle
   time of both agents counts in it. Talk excludes hold (core/calls/segments.py).
 - Transfers: legs' agent segments that ended in a blind transfer (to a queue or
-  an agent), counted in the leg's queue. Holds and hold time: the holds of
+  an agent), a completed consultation or the agent leaving a three-way conference
+  (segments.is_transfer), counted in the leg's queue. Holds and hold time: the holds of
   those legs' segments.
 - Abandon rate: abandoned / offered.
 - Occupancy (per agent): time handling calls (ringing, talking, wrap-up) /
@@ -37,6 +38,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from callcenter.core.calls.segments import is_transfer
 
 
 @dataclass(slots=True)
@@ -113,7 +116,7 @@ def fold_legs(events: Iterable[CallEventRecord]) -> list[Leg]:
             spoke.hold += float(e.detail.get("hold", 0.0))
             spoke.holds += int(e.detail.get("holds", 0))
             reason = str(e.detail.get("reason", ""))
-            if reason.startswith("transfer-"):
+            if is_transfer(reason):
                 spoke.transfers += 1
             if reason == "transfer-queue":
                 spoke.ended = True  # this leg's handling is over; the next queue's begins

@@ -47,3 +47,11 @@ def test_a_transfer_puts_a_talking_call_back_in_line_and_only_a_talking_one() ->
     assert advance(call, CallEvent.OFFER) is CallState.RINGING
     with pytest.raises(IllegalCallTransition):
         advance(call, CallEvent.TRANSFER)
+
+
+def test_consultations_completed_and_conferences_left_count_as_transfers() -> None:
+    from callcenter.core.calls.segments import is_transfer
+
+    assert is_transfer("transfer-agent") and is_transfer("transfer-queue")
+    assert is_transfer("consult-complete") and is_transfer("conference-left")
+    assert not is_transfer("completed")

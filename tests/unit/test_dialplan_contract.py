@@ -14,7 +14,7 @@ import pytest
 
 from callcenter.config import NAME_PATTERN
 from callcenter.core import dialplan as variables
-from callcenter.core.dialplan import Global, Route, Status, Var
+from callcenter.core.dialplan import CONF_NAME_PATTERN, Global, Route, Status, Var
 from callcenter.core.outbound.numbers import E164
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
@@ -111,8 +111,13 @@ def test_dialplan_target_check_matches_the_controller_pattern() -> None:
     text = "\n".join(_strip_comments(p.read_text()) for p in dialplan_files())
     patterns = {m["pattern"] for m in _REGEX_CHECK.finditer(text)}
     assert patterns, "the dialplan should re-check the target it dials"
-    # Agent endpoints and trunks by name; a callback's number as E.164 (+ in brackets).
-    assert patterns == {NAME_PATTERN, "^" + E164.pattern.replace("\\+", "[+]") + "$"}
+    # Agent endpoints and trunks by name; a callback's number as E.164 (+ in brackets);
+    # a conference's name (a consultation's id).
+    assert patterns == {
+        NAME_PATTERN,
+        "^" + E164.pattern.replace("\\+", "[+]") + "$",
+        CONF_NAME_PATTERN,
+    }
 
 
 def test_names_follow_the_convention() -> None:

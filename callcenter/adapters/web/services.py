@@ -42,6 +42,7 @@ from callcenter.services.console.supervision import Supervision
 from callcenter.services.console.wallboard_snapshot import WallboardOut
 from callcenter.services.directory import AgentDirectory
 from callcenter.services.inbound.call_control import CallControl
+from callcenter.services.inbound.consult import Consultations
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.outbound.campaigns import Campaigns
 from callcenter.services.outbound.dialer import Dialer
@@ -109,6 +110,7 @@ class ConsoleServices:
     voicemail: VoicemailInbox  # messages left in the queues' boxes (any thread)
     quality: Quality  # QA forms and evaluations of recordings (any thread)
     sip: SipSettings = field(default_factory=SipSettings)  # which agents have a browser phone
+    consults: Consultations | None = None  # consultation transfers (on the loop)
 
 
 def services() -> ConsoleServices:

@@ -64,8 +64,18 @@ class Segment:
     talk: float
     hold: float
     holds: int
-    reason: str  # completed | transfer-queue | transfer-agent
+    reason: str  # completed | transfer-queue | transfer-agent | consult-complete | ...
     target: str = ""  # the queue or agent a transfer went to
+
+
+# A consultation completed, or the agent left a three-way conference: the call went on
+# with another agent, a transfer as a blind one to an agent is (services/inbound/consult.py).
+CONSULT_REASONS = frozenset({"consult-complete", "conference-left"})
+
+
+def is_transfer(reason: str) -> bool:
+    """A segment's reason says the call went on elsewhere (counted as a transfer)."""
+    return reason.startswith("transfer-") or reason in CONSULT_REASONS
 
 
 def close_segment(

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from callcenter.core import repeat_contacts, stats, survey
 from callcenter.core.acd.waits import EstimateRecord, summarize
+from callcenter.core.calls.segments import is_transfer
 from callcenter.core.repeat_contacts import DEFAULT_WINDOW_HOURS, Judged, Resolution
 from callcenter.core.stats import CallEventRecord, Figures, Leg, StateSpan
 from callcenter.core.survey import CsatFigures, SurveyResult
@@ -342,7 +343,7 @@ def agent_report(
             tally.talk += float(e.detail.get("talk", 0.0))
             tally.hold += float(e.detail.get("hold", 0.0))
             tally.holds += int(e.detail.get("holds", 0))
-            tally.transfers += str(e.detail.get("reason", "")).startswith("transfer-")
+            tally.transfers += is_transfer(str(e.detail.get("reason", "")))
     for leg in stats.fold_legs(records):
         if leg.call_id in segmented:
             continue

@@ -18,6 +18,7 @@ from callcenter.adapters.web.services import services
 from callcenter.config import NAME_PATTERN
 from callcenter.core.calls.live import LiveCall
 from callcenter.services.inbound.call_control import NOTE_MAX, REASON_MAX
+from callcenter.services.inbound.consult import Consultations
 
 api = APIBlueprint("call_control_api", __name__, url_prefix="/api/desktop", tag="Desktop")
 
@@ -125,3 +126,113 @@ def transfer(json_data: TransferIn) -> CallControlOut:
     else:
         action = control.to_agent(agent, json_data.target, json_data.reason, json_data.note)
     return _out(console.bridge.run(action))
+
+
+# -- consultation transfer (services/inbound/consult.py) ------------------------------------
+class ConsultIn(ActIn):
+    target: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$")  # another agent
+
+
+class CompleteIn(ActIn):
+    reason: str = Field("", max_length=REASON_MAX)
+
+
+class ConsultOut(BaseModel):
+    call_id: str
+    target: str
+    on_hold: bool
+
+
+def _consults() -> Consultations:
+    consults = services().consults
+    if consults is None:
+        abort(503, "consultation is not available")
+    return consults
+
+
+@api.post("/consult")
+@api.input(ConsultIn)
+@api.output(ConsultOut)
+@api.doc(
+    summary="Consultation: hold the caller and call another agent",
+    description="The caller hears music on hold; the target agent's phone rings and, once "
+    "answered, the agent talks with them. Then complete, cancel.",
+    responses={**ANSWERS, 409: "No call, the target is not ready, or already consulting"},
+)
+@requires("agent")
+def consult(json_data: ConsultIn) -> ConsultOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    started = console.bridge.run(_consults().start(agent, json_data.target))
+    return ConsultOut(call_id=started.call_id, target=started.target, on_hold=True)
+
+
+@api.post("/consult/complete")
+@api.input(CompleteIn)
+@api.output(CallControlOut)
+@api.doc(
+    summary="Complete the consultation: the caller goes on with the target, the agent leaves",
+    description="The agent's segment ends with reason consult-complete; the agent goes to "
+    "wrap-up; the target's screen pop says who transferred.",
+    responses={**ANSWERS, 409: "No consultation, or the target has not answered yet"},
+)
+@requires("agent")
+def consult_complete(json_data: CompleteIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    return _out(console.bridge.run(_consults().complete(agent, json_data.reason)))
+
+
+@api.post("/consult/cancel")
+@api.input(ActIn)
+@api.output(CallControlOut)
+@api.doc(
+    summary="Cancel the consultation: the target's leg is hung up, the caller is back",
+    responses={**ANSWERS, 409: "No consultation in progress"},
+)
+@requires("agent")
+def consult_cancel(json_data: ActIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    return _out(console.bridge.run(_consults().cancel(agent)))
+
+
+@api.post("/consult/conference")
+@api.input(ActIn)
+@api.output(CallControlOut)
+@api.doc(
+    summary="Turn the consultation into a three-way conference (the caller, agent, target)",
+    description="All three talk in one conference (ConfBridge); the caller's hold ends. "
+    "The agent may then leave it (conference/leave): the caller and the target go on.",
+    responses={**ANSWERS, 409: "No consultation, already a conference, or not answered"},
+)
+@requires("agent")
+def consult_conference(json_data: ActIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    return _out(console.bridge.run(_consults().conference(agent)))
+
+
+@api.post("/conference/leave")
+@api.input(CompleteIn)
+@api.output(CallControlOut)
+@api.doc(
+    summary="The agent leaves the three-way conference: the caller and the target go on",
+    description="The agent's segment ends with reason conference-left; the target has "
+    "the call from then on (their segment begins).",
+    responses={**ANSWERS, 409: "No conference in progress"},
+)
+@requires("agent")
+def conference_leave(json_data: CompleteIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    consults = _consults()
+    found = console.bridge.run(_conference_of(consults, agent))
+    if not found:
+        abort(409, "no conference in progress", extra_data={"code": "no-conference"})
+    return _out(console.bridge.run(consults.complete(agent, json_data.reason)))
+
+
+async def _conference_of(consults: Consultations, agent: str) -> bool:
+    consult = consults.of(agent)
+    return consult is not None and consult.conference

@@ -228,6 +228,50 @@
     }
   });
 
+  // Consultation: hold the caller and call the agent named above; then complete (the
+  // caller goes on with them), cancel (back to the caller), or a three-way conference
+  // that the agent may leave.
+  function showConsult(phase) { // '' | 'consulting' | 'conference'
+    $('btn-consult').disabled = phase !== '';
+    $('btn-consult-complete').disabled = phase !== 'consulting';
+    $('btn-consult-cancel').disabled = phase !== 'consulting';
+    $('btn-conference').disabled = phase !== 'consulting';
+    $('btn-conference-leave').disabled = phase !== 'conference';
+  }
+  showConsult('');
+  $('btn-consult').addEventListener('click', async () => {
+    const target = $('xfer-agent').value.trim();
+    if ($('xfer-to').value !== 'agent' || !target) {
+      say('consult-status', 'Name the agent to consult first.');
+      return;
+    }
+    const done = await control('consult', { target }, 'consult-status');
+    if (done) {
+      showHold(true);
+      showConsult('consulting');
+      say('consult-status', `Calling ${target}; the caller hears music.`);
+    }
+  });
+  const ends = {
+    'btn-consult-complete': ['consult/complete', 'Transferred: the caller is with them now.', ''],
+    'btn-consult-cancel': ['consult/cancel', 'Cancelled: back with the caller.', ''],
+    'btn-conference': ['consult/conference', 'Conference: the three of you.', 'conference'],
+    'btn-conference-leave': ['conference/leave', 'You left; they go on.', ''],
+  };
+  for (const [id, [path, message, next]] of Object.entries(ends)) {
+    $(id).addEventListener('click', async () => {
+      const body = path === 'consult/complete' || path === 'conference/leave'
+        ? { reason: $('xfer-reason').value } : {};
+      const done = await control(path, body, 'consult-status');
+      if (done) {
+        showHold(done.on_hold);
+        showConsult(next);
+        say('consult-status', message);
+        refreshSoon();
+      }
+    });
+  }
+
   $('btn-ready').addEventListener('click', () => changeState('ready'));
   $('btn-pause').addEventListener('click', () => changeState('pause', $('pause-reason').value));
   $('btn-logout').addEventListener('click', () => changeState('logout'));

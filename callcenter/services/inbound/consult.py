@@ -1,0 +1,276 @@
+"""Consultation transfer: the agent puts the caller on hold, calls another agent,
+talks with them, then completes (the caller goes on with the target, the first agent
+leaves) or cancels (the target's leg is hung up, the caller is back with the agent).
+
+How it is done in Asterisk (dialplan/call_control.conf, cc-consult):
+
+* start: hold as CallControl.hold does (the caller in cc-hold with music, the agent's
+  leg in cc-hold-agent), then an Originate rings the target's phone into cc-consult,
+  whose Bridge pulls the agent's leg in. While the target's phone has a channel the
+  ACD offers them nothing (AgentService.phone_free).
+* cancel: the target's leg is hung up (Bridge's F option sends the agent's leg back
+  to cc-hold-agent), then the caller is resumed as from a hold.
+* complete: the caller's CC_HOLD_PEER becomes the target's leg, the agent's leg is hung
+  up (the target's leg waits in cc-consult), and the caller's cc-resume bridges with
+  the target. The first agent's segment ends with reason ``consult-complete``; the
+  target's begins (a transfer: the pop says from whom); the first agent goes to wrap-up.
+
+The call stays TALKING throughout (core/calls/state.py): on hold while consulting,
+then with the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from callcenter.core.calls.live import LiveCall
+from callcenter.core.calls.segments import close_segment
+from callcenter.core.dialplan import CONF_NAME_PATTERN, Context, Var
+from callcenter.core.events import (
+    CallAnswered,
+    CallDataChanged,
+    CallResumed,
+    CallTransferred,
+    segment_ended,
+)
+from callcenter.services.inbound.call_control import CallControl, CallControlError
+from callcenter.services.ports import (
+    LiveChannel,
+    OriginateUncertain,
+    Origination,
+    Originator,
+    PbxUnavailable,
+)
+
+RING_SECONDS = 30
+SETTLE_SECONDS = 3.0  # how long a leg may take to reach its next place in Asterisk
+POLL = 0.1
+
+
+@dataclass(slots=True)
+class Consult:
+    call_id: str
+    agent: str
+    target: str
+    channel_id: str  # the target's leg's unique id (ours, given to the Originate)
+    started_at: float
+    conference: bool = False  # the caller, the agent and the target in one ConfBridge
+
+
+class Consultations:
+    def __init__(self, control: CallControl, originator: Originator) -> None:
+        self.control = control
+        self.originator = originator
+        self._by_agent: dict[str, Consult] = {}
+
+    def of(self, agent: str) -> Consult | None:
+        consult = self._by_agent.get(agent)
+        if consult is not None and self.control.calls.get(consult.call_id) is None:
+            del self._by_agent[agent]  # the caller hung up meanwhile
+            return None
+        return consult
+
+    # -- start ---------------------------------------------------------------------------
+    async def start(self, agent: str, target: str) -> Consult:
+        control = self.control
+        call = control.call_of(agent)
+        if self.of(agent) is not None:
+            raise CallControlError("consulting", "a consultation is already in progress")
+        if target == agent:
+            raise CallControlError("same-agent", "an agent cannot consult themselves")
+        if target not in control.agents.statuses:
+            raise CallControlError("unknown-agent", f"no agent {target!r}")
+        if not control.agents.available(target) or self._busy(target):
+            raise CallControlError("agent-busy", f"{target} is not ready for a call")
+        if not call.holds.on_hold:
+            await control.hold(agent)
+        agent_channel = call.agent_channel
+        consult = Consult(
+            call_id=call.call_id,
+            agent=agent,
+            target=target,
+            channel_id=f"consult-{uuid.uuid4().hex[:16]}",
+            started_at=control.clock(),
+        )
+        assert re.fullmatch(CONF_NAME_PATTERN, consult.channel_id)
+        request = Origination(
+            endpoint=target,
+            context=Context.CONSULT,
+            exten="s",
+            action_id=consult.channel_id,
+            channel_id=consult.channel_id,
+            caller_id=f'"Consult {agent}" <{agent}>',
+            ring_seconds=RING_SECONDS,
+            variables=(
+                (Var.HOLD_PEER.value, agent_channel),
+                (Var.CONSULT_CALLER.value, call.channel),
+            ),
+        )
+        try:
+            await self.originator.originate(request)
+        except OriginateUncertain:
+            pass  # maybe ringing: kept, so that cancel can hang it up
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not call {target}: {exc}") from exc
+        self._by_agent[agent] = consult
+        return consult
+
+    def _busy(self, target: str) -> bool:
+        return any(c.target == target or c.agent == target for c in self._by_agent.values())
+
+    # -- cancel ----------------------------------------------------------------------------
+    async def cancel(self, agent: str) -> LiveCall:
+        """The target's leg is hung up; the caller is back with the agent."""
+        consult = self._consult(agent)
+        call = self.control.call_of(agent)
+        if consult.conference:
+            raise CallControlError("in-conference", "leave the conference instead")
+        del self._by_agent[agent]
+        leg = await self._leg(consult.channel_id)
+        try:
+            if leg is not None:
+                await self.control.pbx.hangup(leg.name)
+            # The agent's leg goes back to cc-hold-agent (Bridge's F option) first.
+            await self._until(
+                lambda channels: (
+                    any(
+                        c.name == call.agent_channel and c.context == Context.HOLD_AGENT
+                        for c in channels
+                    )
+                    and not any(c.unique_id == consult.channel_id for c in channels)
+                )
+            )
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not end the consultation: {exc}") from exc
+        return await self.control.resume(agent)
+
+    # -- three-way conference -------------------------------------------------------------
+    async def conference(self, agent: str) -> LiveCall:
+        """The caller joins the agent and the target: all three in one ConfBridge."""
+        control = self.control
+        consult = self._consult(agent)
+        call = control.call_of(agent)
+        if consult.conference:
+            raise CallControlError("in-conference", "already a conference")
+        leg = await self._leg(consult.channel_id)
+        if leg is None or leg.state != "Up" or not leg.bridge_id:
+            raise CallControlError("not-answered", f"{consult.target} has not answered")
+        try:
+            for channel in (call.channel, call.agent_channel, leg.name):
+                await control.pbx.set_var(channel, Var.CONF, consult.channel_id)
+            await control.pbx.redirect(call.channel, Context.CONFERENCE, "s")
+            await control.pbx.redirect_both(
+                call.agent_channel, Context.CONFERENCE_MEMBER, leg.name, Context.CONFERENCE_MEMBER
+            )
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not start the conference: {exc}") from exc
+        consult.conference = True
+        now = control.clock()
+        held = call.holds.stop(now)  # the caller talks again
+        if held is not None:
+            control.notifier.publish(
+                CallResumed(at=now, call_id=call.call_id, agent=agent, held=held)
+            )
+        return call
+
+    # -- complete --------------------------------------------------------------------------
+    async def complete(self, agent: str, reason: str = "") -> LiveCall:
+        """The caller goes on with the target; the agent leaves (to wrap-up). In a
+        conference: the agent leaves it, the caller and the target go on."""
+        control = self.control
+        consult = self._consult(agent)
+        call = control.call_of(agent)
+        control._check_words(reason, "")
+        leg = await self._leg(consult.channel_id)
+        if leg is None or leg.state != "Up" or not leg.bridge_id:
+            raise CallControlError("not-answered", f"{consult.target} has not answered")
+        target = consult.target
+        why = "conference-left" if consult.conference else "consult-complete"
+        try:
+            await control.pbx.set_var(call.channel, Var.HOLD_PEER, leg.name)
+            await control.pbx.set_var(call.channel, Var.HOLD_AGENT, target)
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not complete: {exc}") from exc
+        if not control._still(call, agent):
+            raise CallControlError("no-call", "the call ended meanwhile")
+        del self._by_agent[agent]
+        # The call's state first: the first agent's leg, hung up below, is no longer the
+        # call's (its hang-up ends nothing); the target's leg is.
+        now = control.clock()
+        agent_channel = call.agent_channel
+        control.calls.set_agent_channel(call, leg.name)
+        segment = close_segment(
+            agent, call.queue, call.answered_at or now, call.holds, now, why, target
+        )
+        call.agent, call.answered_at = target, now
+        call.transfers += 1
+        call.transferred_from = agent
+        call.previous_agents = (*call.previous_agents, agent)
+        call.data["transferred_from"] = agent
+        changes = {"transferred_from": agent}
+        if reason:
+            call.data["transfer_reason"] = changes["transfer_reason"] = reason
+        await control.agents.offer(target, call.call_id, now)
+        await control.agents.answered(target, now)
+        control.notifier.publish(segment_ended(call.call_id, segment))
+        control.notifier.publish(
+            CallTransferred(
+                at=now, call_id=call.call_id, agent=agent, kind="agent", target=target,
+                reason=reason or why, queue=call.queue,
+                unique_id=call.unique_id,
+                wait=max(0.0, segment.answered_at - (call.enqueued_at or segment.answered_at)),
+                talk=segment.talk + segment.hold,
+            )
+        )  # fmt: skip
+        control.notifier.publish(CallDataChanged(at=now, call_id=call.call_id, changes=changes))
+        control.notifier.publish(
+            CallAnswered(
+                at=now, call_id=call.call_id, unique_id=call.unique_id, queue=call.queue,
+                agent=target, wait=call.wait(now), ring_seconds=now - consult.started_at,
+                agent_channel=leg.name, transferred=True,
+            )
+        )  # fmt: skip
+        await control.acd.agent_done(agent, call.queue, segment.talk + segment.hold, now)
+        try:
+            await control.pbx.hangup(agent_channel)
+            if consult.conference:  # the target out of the conference, to wait there
+                await control.pbx.redirect(leg.name, Context.CONSULT_WAIT, "s")
+            # The target's leg leaves the consultation's bridge (to wait in cc-consult)
+            # before the caller's Bridge takes it.
+            await self._until(
+                lambda channels: any(
+                    c.name == leg.name and not c.bridge_id and c.context == Context.CONSULT_WAIT
+                    for c in channels
+                )
+            )
+            await control.pbx.redirect(call.channel, Context.RESUME, "s")
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not complete: {exc}") from exc
+        return call
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _consult(self, agent: str) -> Consult:
+        consult = self.of(agent)
+        if consult is None:
+            raise CallControlError("no-consult", "no consultation in progress")
+        return consult
+
+    async def _leg(self, channel_id: str) -> LiveChannel | None:
+        try:
+            channels = await self.control.pbx.channels()
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not list the channels: {exc}") from exc
+        return next((c for c in channels if c.unique_id == channel_id), None)
+
+    async def _until(self, done: Callable[[list[LiveChannel]], bool]) -> None:
+        """Poll Asterisk's channels until ``done`` (at most SETTLE_SECONDS)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_SECONDS
+        while loop.time() < deadline:
+            if done(await self.control.pbx.channels()):
+                return
+            await asyncio.sleep(POLL)

@@ -1,0 +1,127 @@
+"""Consultation transfer and conference (services/inbound/consult.py) over the fakes:
+what Asterisk is asked, the agents' states, the call's agent and the segments."""
+
+from __future__ import annotations
+
+import pytest
+
+from callcenter.core.calls.live import LiveCall
+from callcenter.core.calls.state import CallState
+from callcenter.core.dialplan import Context, Var
+from callcenter.core.events import CallSegmentEnded, CallTransferred
+from callcenter.services.inbound import consult as consult_module
+from callcenter.services.inbound.consult import Consultations
+from callcenter.services.ports import LiveChannel
+from tests.fakes.center import Center
+from tests.unit.services.test_call_control import queue, refused, talking
+
+
+def _target_leg(channel_id: str, context: str, bridge: str) -> LiveChannel:
+    return LiveChannel(
+        unique_id=channel_id, name="PJSIP/bob-000000ff", state="Up", context=context,
+        exten="s", application="Bridge", caller_num="ann", linked_id=channel_id,
+        bridge_id=bridge,
+    )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _quick_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(consult_module, "SETTLE_SECONDS", 0.05)
+
+
+async def _consulting(center: Center) -> tuple[Consultations, LiveCall, tuple[str, str], str]:
+    center.configure([queue("support")], {"ann": {"support": 3}, "bob": {"support": 3}})
+    await center.ready("ann")
+    call, leg = await talking(center, "ann")
+    await center.ready("bob")
+    consults = Consultations(center.call_control, center.pbx)
+    await refused(consults.start("ann", "ann"), "same-agent")
+    await refused(consults.start("ann", "zed"), "unknown-agent")
+    center.pbx.actions.clear()
+    started = await consults.start("ann", "bob")
+    [request] = center.pbx.originations
+    assert (request.endpoint, request.context, request.channel_id) == (
+        "bob", Context.CONSULT.value, started.channel_id,
+    )  # fmt: skip
+    assert dict(request.variables) == {
+        Var.HOLD_PEER.value: leg[0],
+        Var.CONSULT_CALLER.value: call.channel,
+    }
+    assert call.holds.on_hold and call.state is CallState.TALKING
+    await refused(consults.start("ann", "bob"), "consulting")
+    await refused(consults.complete("ann"), "not-answered")  # bob's leg not up yet
+    return consults, call, leg, started.channel_id
+
+
+async def test_complete_hands_the_caller_to_the_target_and_ends_the_first_segment(
+    center: Center,
+) -> None:
+    consults, call, leg, channel_id = await _consulting(center)
+    await center.advance(12)
+    center.pbx.live = [_target_leg(channel_id, Context.CONSULT.value, "b1")]
+    center.pbx.actions.clear()
+    await consults.complete("ann", "billing")
+    target = "PJSIP/bob-000000ff"
+    assert ("set_var", call.channel, Var.HOLD_PEER.value, target) in center.pbx.actions
+    assert ("hangup", leg[0]) in center.pbx.actions
+    assert center.pbx.redirects[-1] == (call.channel, Context.RESUME.value, "s")
+    assert (call.agent, call.agent_channel, call.state) == ("bob", target, CallState.TALKING)
+    assert not call.holds.on_hold and call.transferred_from == "ann"
+    assert center.state("bob") == "on_call" and center.state("ann") != "on_call"
+    [segment] = center.of(CallSegmentEnded)
+    assert (segment.agent, segment.reason, segment.target, segment.holds) == (
+        "ann", "consult-complete", "bob", 1,
+    )  # fmt: skip
+    assert segment.hold == 12.0
+    [transfer] = center.of(CallTransferred)
+    assert (transfer.kind, transfer.target, transfer.reason) == ("agent", "bob", "billing")
+    # The first agent's leg hanging up ends nothing; the target's ends the call.
+    await center.hangup(*leg)
+    assert call.state is CallState.TALKING and center.state("bob") == "on_call"
+    await center.advance(5)
+    await center.hangup(target, channel_id)
+    await center.ring_ended(call, "ANSWER")
+    segments = center.of(CallSegmentEnded)
+    assert [(s.agent, s.reason, s.talk) for s in segments][1] == ("bob", "completed", 5.0)
+    assert center.state("bob") != "on_call"
+    assert consults.of("ann") is None
+
+
+async def test_cancel_hangs_the_target_up_and_resumes(center: Center) -> None:
+    consults, call, leg, channel_id = await _consulting(center)
+    center.pbx.live = [
+        _target_leg(channel_id, Context.CONSULT.value, "b1"),
+    ]
+    center.pbx.actions.clear()
+    await consults.cancel("ann")
+    assert center.pbx.done("hangup") == [("PJSIP/bob-000000ff",)]
+    assert center.pbx.redirects[-1] == (call.channel, Context.RESUME.value, "s")
+    assert (call.agent, call.agent_channel) == ("ann", leg[0])
+    assert not call.holds.on_hold and center.state("ann") == "on_call"
+    assert center.of(CallSegmentEnded) == [] and consults.of("ann") is None
+    await refused(consults.cancel("ann"), "no-consult")
+
+
+async def test_conference_then_the_agent_leaves(center: Center) -> None:
+    consults, call, leg, channel_id = await _consulting(center)
+    target = "PJSIP/bob-000000ff"
+    center.pbx.live = [_target_leg(channel_id, Context.CONSULT.value, "b1")]
+    center.pbx.actions.clear()
+    await consults.conference("ann")
+    assert ("set_var", call.channel, Var.CONF.value, channel_id) in center.pbx.actions
+    assert center.pbx.redirects == [(call.channel, Context.CONFERENCE.value, "s")]
+    assert center.pbx.done("redirect_both") == [
+        (leg[0], Context.CONFERENCE_MEMBER.value, target, Context.CONFERENCE_MEMBER.value)
+    ]
+    assert not call.holds.on_hold and call.agent == "ann"
+    await refused(consults.cancel("ann"), "in-conference")
+    await refused(consults.conference("ann"), "in-conference")
+    center.pbx.actions.clear()
+    await consults.complete("ann")
+    assert center.pbx.redirects == [
+        (target, Context.CONSULT_WAIT.value, "s"),
+        (call.channel, Context.RESUME.value, "s"),
+    ]
+    [segment] = center.of(CallSegmentEnded)
+    assert (segment.agent, segment.reason, segment.target) == ("ann", "conference-left", "bob")
+    assert call.agent == "bob" and center.state("bob") == "on_call"
