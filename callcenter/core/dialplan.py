@@ -51,6 +51,11 @@ class Var(StrEnum):
     CB_TRUNK = "CC_CB_TRUNK"
     # Outbound (dialplan/outbound.conf): "1" runs AMD() on the customer's greeting.
     AMD = "CC_AMD"
+    # An always-connected agent's waiting leg (dialplan/queue.conf): which agent it is.
+    NAILED_AGENT = "CC_NAILED_AGENT"
+    # Scratch in cc-connect: the agent's waiting leg, and how bridging to it went.
+    NAILED = "CC_NAILED"
+    NAILED_RESULT = "CC_NAILED_RESULT"
     # Outbound: the campaign's identification message, set at Originate (abandoned calls).
     ID_PROMPT = "CC_ID_PROMPT"
     # Outbound: "1" waits for the end of a machine's greeting before CC_PROMPT.
@@ -77,6 +82,9 @@ class Global(StrEnum):
     FALLBACK_QUEUE = "CC_FALLBACK_QUEUE"
     HEARTBEAT = "CC_HEARTBEAT"  # epoch seconds, refreshed by the controller every second
     HEARTBEAT_GRACE = "CC_HEARTBEAT_GRACE"  # seconds of silence before callers fall back
+    # CC_NAILED_<agent>: an always-connected agent's waiting leg (set by cc-nailed,
+    # cleared by the controller when it drops; services/inbound/nailed.py).
+    NAILED_LINE = "CC_NAILED_"
 
 
 class Status(StrEnum):
@@ -123,6 +131,7 @@ class Context(StrEnum):
     RESUME = "cc-resume"  # the caller back with their agent (Bridge)
     TRANSFER_OUT = "cc-transfer-out"  # a caller transferred to an outside number
     TRANSFER = "cc-transfer"  # a caller transferred to a queue or an agent: ask where
+    NAILED = "cc-nailed"  # an always-connected agent's phone, waiting for callers
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ STATUS: dict[type[Exception], dict[str, int]] = {
         "unknown-agent": 404, "unknown-queue": 404, "no-call": 409, "on-hold": 409,
         "not-on-hold": 409, "agent-busy": 409, "pbx": 503, "same-agent": 422,
         "reason-too-long": 422, "note-too-long": 422, "refused": 422, "no-trunk": 409,
-        "*": 400,
+        "always-connected": 409, "*": 400,
     },
     RecordingError: {"not-talking": 409, "bad-path": 404, "*": 400},
     DialerError: {"no-lead": 404, "agent-busy": 409, "no-preview": 409, "not-dialled": 409,

@@ -88,6 +88,9 @@ class CallControl:
         # first outbound trunk with a contact carries the call.
         self.guard = guard
         self.trunk = trunk
+        # Always-connected agents (services/inbound/nailed.py): hold and transfers would
+        # hang their line up, so they are refused for now.
+        self.nailed: Callable[[str], bool] = lambda agent: False
 
     # -- checks ------------------------------------------------------------------------
     def call_of(self, agent: str) -> LiveCall:
@@ -105,6 +108,11 @@ class CallControl:
             or not call.agent_channel
         ):
             raise CallControlError("no-call", f"{agent} is not talking with a caller")
+        if self.nailed(agent):
+            raise CallControlError(
+                "always-connected",
+                "hold and transfers are not available to always-connected agents",
+            )
         return call
 
     def _still(self, call: LiveCall, agent: str) -> bool:
