@@ -24,6 +24,12 @@ from callcenter.simulate.capture import Capture, Datagram
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.voices import greeting_pcap
 from tests.e2e.conftest import CALLER_PORT, PHONE_PORT, CallCenter, Pbx, _center
+from tests.e2e.outbound_support import (
+    Outbound,
+    outbound_fixture,
+    window_around,
+    zone_in_hours,
+)
 from tests.e2e.sites import one_queue_site
 from tests.e2e.test_webphone import rtp_counts
 
@@ -63,6 +69,11 @@ def _channels_of(center: CallCenter, agent: str) -> list[str]:
         line.split("!")[0] for line in center.pbx.cli("core show channels concise").splitlines()
     ]
     return [n for n in names if n.startswith(f"PJSIP/{agent}-")]
+
+
+def _all_channels(center: CallCenter) -> list[str]:
+    lines = center.pbx.cli("core show channels concise").splitlines()
+    return [line.split("!")[0] for line in lines if "!" in line]
 
 
 def _calls_to(capture: Capture, address: str) -> list[bytes]:
@@ -156,3 +167,48 @@ def test_an_always_connected_agent_takes_two_callers_without_a_ring_and_a_droppe
         figures = (to_caller, from_phone, to_phone)
         assert to_caller >= 0.8 * 50 * (end - start), figures
         assert min(from_phone, to_phone) >= 0.8 * 50 * (end - start), figures
+
+
+@pytest.fixture
+def nailed_outbound(nailed_center: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
+    yield from outbound_fixture(nailed_center, tmp_path)
+
+
+def test_a_progressive_campaign_reaches_an_always_connected_agent_without_a_ring(
+    nailed_outbound: Outbound, tmp_path: Path
+) -> None:
+    """ann (always-connected) takes the campaign's customers on her one line."""
+    outbound, center = nailed_outbound, nailed_outbound.center
+    outbound.site("ann")
+    ann = outbound.phones["ann"]
+    (line,) = _channels_of(center, "ann")
+    seen = len(ann.events)
+    zone = zone_in_hours()
+    leads = [("+12125550160", zone), ("+12125550161", zone)]
+    campaign = outbound.campaign("steady", leads, mode="progressive", windows=window_around(zone))
+    # ann ends each call from the desktop (hanging up her phone would drop the line).
+    deadline, ended = time.monotonic() + 90, set()
+    while not all(lead.status == "done" for lead in outbound.leads(campaign).values()):
+        assert time.monotonic() < deadline, "outbound calls did not finish in time"
+        status = center.get(lambda c: c.agents.status("ann"))
+        talked = time.time() - status.since > 1.5
+        if status.state is AgentState.ON_CALL and talked and status.call_id not in ended:
+            ended.add(status.call_id)
+            assert _channels_of(center, "ann") == [line]
+            center.thread.run(center.controller.call_control.end("ann"))
+        time.sleep(0.2)
+
+    def settled() -> bool:  # outbound.settle's, but ann's line stays up
+        attempts = center.get(lambda c: [a for a in c.dialer_calls.attempts.values()])
+        return not attempts and _all_channels(center) == [line]
+
+    wait_for(settled, 30, "every attempt finished, only ann's line left")
+    center.wait_available("ann")
+    attempts = outbound.attempts(campaign)
+    assert [(row.outcome, row.agent) for row in attempts] == [("connected", "ann")] * 2
+    assert all(row.answer_to_agent_seconds is not None for row in attempts)
+    assert outbound.customer_calls(2) == 2
+    # No new call to her phone: the line is the same, and her phone saw no new call.
+    assert _channels_of(center, "ann") == [line]
+    assert "CALL_INCOMING" not in ann.event_types()[seen:]
+    assert ann.event_types()[seen:].count("CALL_ESTABLISHED") == 0

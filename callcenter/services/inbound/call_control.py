@@ -94,6 +94,16 @@ class CallControl:
 
     # -- checks ------------------------------------------------------------------------
     def call_of(self, agent: str) -> LiveCall:
+        """The caller the agent is talking with now (both legs known), to hold or move."""
+        call = self.talking(agent)
+        if self.nailed(agent):
+            raise CallControlError(
+                "always-connected",
+                "hold and transfers are not available to always-connected agents",
+            )
+        return call
+
+    def talking(self, agent: str) -> LiveCall:
         """The caller the agent is talking with now (both legs known)."""
         status = self.agents.statuses.get(agent)
         if status is None:
@@ -108,11 +118,6 @@ class CallControl:
             or not call.agent_channel
         ):
             raise CallControlError("no-call", f"{agent} is not talking with a caller")
-        if self.nailed(agent):
-            raise CallControlError(
-                "always-connected",
-                "hold and transfers are not available to always-connected agents",
-            )
         return call
 
     def _still(self, call: LiveCall, agent: str) -> bool:
@@ -122,6 +127,17 @@ class CallControl:
             and call.state is CallState.TALKING
             and call.agent == agent
         )
+
+    # -- ending the call ---------------------------------------------------------------
+    async def end(self, agent: str) -> LiveCall:
+        """The agent ends the conversation from the desktop: the caller's leg is hung up
+        (an always-connected agent's line goes back to wait for the next caller)."""
+        call = self.talking(agent)
+        try:
+            await self.pbx.hangup(call.channel)
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not end the call: {exc}") from exc
+        return call
 
     # -- hold and resume ---------------------------------------------------------------
     async def hold(self, agent: str) -> LiveCall:

@@ -181,3 +181,19 @@ async def test_logging_out_hangs_the_line_up(center: Center) -> None:
     await center.agents.logout("ann", center.now)
     await center.settle()
     assert ("hangup", LINE[0]) in center.pbx.actions
+
+
+async def test_the_agent_ends_the_call_from_the_desktop_and_the_line_stays(
+    center: Center,
+) -> None:
+    await nailed_ready(center)
+    await line_up(center)
+    call = center.caller()
+    await center.enqueue(call, "support")
+    await connected(center, call.unique_id)
+    await center.call_control.end("ann")
+    assert ("hangup", call.channel) in center.pbx.actions
+    assert ("hangup", LINE[0]) not in center.pbx.actions
+    await center.caller_hangs_up(call)
+    await line_up(center)  # Bridge's F: the line back in cc-nailed
+    assert center.agents.available("ann")
