@@ -113,6 +113,9 @@ def test_an_always_connected_agent_takes_two_callers_without_a_ring_and_a_droppe
         f"udp and (dst port {CALLER_MEDIA_PORT} or dst host {ann.address})",
     )
     capture.start()
+    # dumpcap reports "Capturing on" a moment before it sees every packet: the line's
+    # INVITE, sent right after the login, was missed once without this pause.
+    time.sleep(1.0)
     try:
         center.login("ann")
         # The line: one call to her phone, answered by itself, waiting in cc-nailed.
