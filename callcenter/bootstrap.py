@@ -57,6 +57,7 @@ from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import WaitHistory
 from callcenter.core.calls.live import CallBook
 from callcenter.core.dialplan import Route
+from callcenter.core.events import AgentStateChanged
 from callcenter.core.model import SipAccount
 from callcenter.core.voicemail import box_queues
 from callcenter.scheduler.retention_job import add_retention_job
@@ -81,6 +82,7 @@ from callcenter.services.inbound.arrival import Inbound
 from callcenter.services.inbound.call_control import CallControl
 from callcenter.services.inbound.consult import Consultations
 from callcenter.services.inbound.fallback import FallbackQueues
+from callcenter.services.inbound.nailed import NailedLines
 from callcenter.services.inbound.offering import Offering
 from callcenter.services.inbound.queue_log import QueueLog
 from callcenter.services.inbound.queueing import Queueing
@@ -245,6 +247,12 @@ class CallCenter:
             self.router, queueing, offering, wait_timers, self.agents, self.view.table,
             self.pbx, self.notifier, self.calls, self.queues, self.timers,
         )  # fmt: skip
+        # Always-connected agents ([sip] nailed, [sip.agents.NAME] nailed): their line.
+        self.nailed = NailedLines(
+            self.settings.sip.nailed_for, self.pbx, self.pbx, self.agents, offering,
+            self.calls, self.queues, self.timers.clock,
+        )  # fmt: skip
+        self.agents.lines = self.nailed
 
     def _build_inbound(self) -> None:
         # The inbound use case behind the FastAGI routes of dialplan/route.conf; the
@@ -267,6 +275,7 @@ class CallCenter:
             lambda: trunk,
         )  # fmt: skip
         self.consults = Consultations(self.call_control, self.pbx)  # consult, then complete
+        self.call_control.nailed = self.settings.sip.nailed_for
         self.agent_features = AgentFeatureRoute(
             self.agents, self.timers.clock, lambda: self.desktop_settings.current.pause_reasons
         )
@@ -420,6 +429,7 @@ class CallCenter:
                 self.dialer_calls,
                 self.supervision,
                 self.recovery,
+                self.nailed,
             ),
         )
         # After every AMI login: agents' endpoints first, then the picture of Asterisk,
@@ -447,6 +457,7 @@ class CallCenter:
                 self.queueing,
             ),
         )
+        self.notifier.subscribe(AgentStateChanged, self.nailed.on_agent_state)
         self.notifier.subscribe_all(self.records.submit)
         self.notifier.subscribe_all(lambda event: publish_event(self.hub, event))
         self.notifier.subscribe_all(self.wallboard.on_event)

@@ -85,12 +85,13 @@ def _networks(values: list[str]) -> list[str]:
 
 
 class AgentSipSettings(_Section):
-    """One agent's phone, overriding [sip]'s srtp, agent_networks and webrtc
+    """One agent's phone, overriding [sip]'s srtp, agent_networks, webrtc and nailed
     ([sip.agents.NAME])."""
 
     srtp: bool | None = None
     networks: list[str] | None = None
     webrtc: bool | None = None
+    nailed: bool | None = None
 
     @field_validator("networks")
     @classmethod
@@ -124,6 +125,10 @@ class SipSettings(_Section):
     # every agent, or per agent in [sip.agents]. The certificate is the console's.
     webrtc: bool = False
     webrtc_port: int = Field(8089, ge=1, le=65535)
+    # Always-connected agents: the phone is called once when the agent is ready and
+    # stays connected; callers are bridged to it without ringing (every agent, or per
+    # agent in [sip.agents]).
+    nailed: bool = False
     agents: dict[str, AgentSipSettings] = {}
 
     @field_validator("bind")
@@ -166,6 +171,10 @@ class SipSettings(_Section):
     def webrtc_for(self, agent: str) -> bool:
         own = self.agents.get(agent)
         return self.webrtc if own is None or own.webrtc is None else own.webrtc
+
+    def nailed_for(self, agent: str) -> bool:
+        own = self.agents.get(agent)
+        return self.nailed if own is None or own.nailed is None else own.nailed
 
     @property
     def webrtc_used(self) -> bool:

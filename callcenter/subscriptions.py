@@ -27,6 +27,7 @@ from callcenter.services.console.desktop import Desktop
 from callcenter.services.console.supervision import Supervision
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.fallback import FallbackQueues
+from callcenter.services.inbound.nailed import NailedLines
 from callcenter.services.inbound.queue_log import QueueLog
 from callcenter.services.inbound.queueing import Queueing
 from callcenter.services.inbound.recording import Recordings
@@ -47,6 +48,7 @@ def ami_table(
     dialer_calls: DialerCalls,
     supervision: Supervision,
     recovery: Recovery,
+    nailed: NailedLines,
 ) -> Table:
     return {
         # The picture of Asterisk: channels, bridges, phones' contacts.
@@ -59,13 +61,14 @@ def ami_table(
         # A queued caller's agent leg: ringing, answered; the dialplan's fallback notice.
         ev.DialBegin: (acd.on_dial_begin,),
         ev.DialEnd: (acd.on_dial_end,),
-        ev.UserEvent: (acd.on_user_event,),
+        ev.UserEvent: (acd.on_user_event, nailed.on_user_event),
         ev.AgentComplete: (acd.on_agent_complete,),
         # Calls the controller placed (callbacks, campaigns, a supervisor's phone).
         ev.OriginateResponse: (
             callback_dialer.on_originate_response,
             dialer_calls.on_originate_response,
             supervision.originate_response,
+            nailed.on_originate_response,  # an always-connected agent's line
         ),
         ev.Hangup: (
             view.on_hangup,
@@ -74,6 +77,7 @@ def ami_table(
             callback_dialer.on_hangup,
             dialer_calls.on_hangup,
             supervision.hangup,
+            nailed.on_hangup,  # after the ACD's: a caller or a line gone
         ),
     }
 

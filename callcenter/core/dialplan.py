@@ -51,6 +51,11 @@ class Var(StrEnum):
     CB_TRUNK = "CC_CB_TRUNK"
     # Outbound (dialplan/outbound.conf): "1" runs AMD() on the customer's greeting.
     AMD = "CC_AMD"
+    # An always-connected agent's waiting leg (dialplan/queue.conf): which agent it is.
+    NAILED_AGENT = "CC_NAILED_AGENT"
+    # Scratch in cc-connect: the agent's waiting leg, and how bridging to it went.
+    NAILED = "CC_NAILED"
+    NAILED_RESULT = "CC_NAILED_RESULT"
     # Outbound: the campaign's identification message, set at Originate (abandoned calls).
     ID_PROMPT = "CC_ID_PROMPT"
     # Outbound: "1" waits for the end of a machine's greeting before CC_PROMPT.
@@ -86,6 +91,9 @@ class Global(StrEnum):
     FALLBACK_QUEUE = "CC_FALLBACK_QUEUE"
     HEARTBEAT = "CC_HEARTBEAT"  # epoch seconds, refreshed by the controller every second
     HEARTBEAT_GRACE = "CC_HEARTBEAT_GRACE"  # seconds of silence before callers fall back
+    # CC_NAILED_<agent>: an always-connected agent's waiting leg (set by cc-nailed,
+    # cleared by the controller when it drops; services/inbound/nailed.py).
+    NAILED_LINE = "CC_NAILED_"
 
 
 class Status(StrEnum):
@@ -136,6 +144,7 @@ class Context(StrEnum):
     CONSULT_WAIT = "cc-consult-wait"  # the target's leg, the agent gone: until the caller comes
     CONFERENCE = "cc-conference"  # the caller in a three-way conference (marked)
     CONFERENCE_MEMBER = "cc-conference-member"  # an agent's leg in it
+    NAILED = "cc-nailed"  # an always-connected agent's phone, waiting for callers
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 from callcenter.core.acd.agent_state import AgentStatus, IllegalTransition, transition
 from callcenter.core.acd.agent_state import Event as AgentEvent
@@ -37,6 +38,12 @@ class AgentError(Exception):
         self.code = code
 
 
+class NailedCheck(Protocol):
+    def nailed(self, agent: str) -> bool: ...
+
+    def phone_free(self, agent: str, names: list[str]) -> bool: ...
+
+
 class AgentService:
     def __init__(
         self,
@@ -57,6 +64,8 @@ class AgentService:
         self._on_available: list[Available] = []
         # Whether each agent's phone could be rung when last looked at (None: not yet).
         self._reachable: dict[str, bool] = {}
+        # Always-connected agents' lines (set by the composition root), if any.
+        self.lines: NailedCheck | None = None
 
     def on_available(self, callback: Available) -> None:
         self._on_available.append(callback)
@@ -94,8 +103,14 @@ class AgentService:
         return agent in self.static_contacts or self.channels.registered(agent)
 
     def phone_free(self, agent: str) -> bool:
-        """The agent's phone can ring now: reachable and on no call."""
-        return self.phone_reachable(agent) and not self.channels.on_endpoint(agent)
+        """The agent's phone can ring now: reachable and on no call (an always-connected
+        agent: their line is up and waiting, services/inbound/nailed.py)."""
+        if not self.phone_reachable(agent):
+            return False
+        channels = self.channels.on_endpoint(agent)
+        if self.lines is not None and self.lines.nailed(agent):
+            return self.lines.phone_free(agent, [c.name for c in channels])
+        return not channels
 
     def available(self, agent: str) -> bool:
         status = self.statuses.get(agent)

@@ -46,6 +46,7 @@ from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.arrival import Inbound
 from callcenter.services.inbound.call_control import CallControl
 from callcenter.services.inbound.fallback import FallbackQueues
+from callcenter.services.inbound.nailed import NailedLines
 from callcenter.services.inbound.offering import Offering
 from callcenter.services.inbound.queue_log import QueueLog
 from callcenter.services.inbound.queueing import Queueing
@@ -141,6 +142,12 @@ class Center:
             self.router, self.queueing, self.offering, self.wait_timers, self.agents,
             self.channels, self.pbx, self.notifier, self.calls, self.queues, self.timers,
         )  # fmt: skip
+        self.nailed_agents: set[str] = set()  # always-connected agents (tests add them)
+        self.nailed = NailedLines(
+            self.nailed_agents.__contains__, self.pbx, self.pbx, self.agents, self.offering,
+            self.calls, self.queues, self.timers.clock,
+        )  # fmt: skip
+        self.agents.lines = self.nailed
 
     def _build_callbacks(self) -> None:
         self.callback_repo = FakeCallbackRepository()
@@ -152,6 +159,7 @@ class Center:
             self.calls, self.agents, self.acd, self.pbx, self.queues, self.notifier,
             self.timers.clock, True, self.dial_guard, lambda: TRUNK,
         )  # fmt: skip
+        self.call_control.nailed = self.nailed_agents.__contains__
 
         def dnc_scopes(number: str) -> list[str]:
             return self.store.dnc_scopes(number, "")
@@ -193,8 +201,10 @@ class Center:
                 self.dialer_calls,
                 self.supervision,
                 self.recovery,
+                self.nailed,
             ),
         )
+        self.notifier.subscribe(AgentStateChanged, self.nailed.on_agent_state)
         self.view.on_endpoint_change(self.agents.maybe_available)
         self.agents.on_available(self.acd.agent_available)
         desktop = cast(Desktop, _NoScreenPops())

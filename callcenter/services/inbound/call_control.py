@@ -88,9 +88,22 @@ class CallControl:
         # first outbound trunk with a contact carries the call.
         self.guard = guard
         self.trunk = trunk
+        # Always-connected agents (services/inbound/nailed.py): hold and transfers would
+        # hang their line up, so they are refused for now.
+        self.nailed: Callable[[str], bool] = lambda agent: False
 
     # -- checks ------------------------------------------------------------------------
     def call_of(self, agent: str) -> LiveCall:
+        """The caller the agent is talking with now (both legs known), to hold or move."""
+        call = self.talking(agent)
+        if self.nailed(agent):
+            raise CallControlError(
+                "always-connected",
+                "hold and transfers are not available to always-connected agents",
+            )
+        return call
+
+    def talking(self, agent: str) -> LiveCall:
         """The caller the agent is talking with now (both legs known)."""
         status = self.agents.statuses.get(agent)
         if status is None:
@@ -114,6 +127,17 @@ class CallControl:
             and call.state is CallState.TALKING
             and call.agent == agent
         )
+
+    # -- ending the call ---------------------------------------------------------------
+    async def end(self, agent: str) -> LiveCall:
+        """The agent ends the conversation from the desktop: the caller's leg is hung up
+        (an always-connected agent's line goes back to wait for the next caller)."""
+        call = self.talking(agent)
+        try:
+            await self.pbx.hangup(call.channel)
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not end the call: {exc}") from exc
+        return call
 
     # -- hold and resume ---------------------------------------------------------------
     async def hold(self, agent: str) -> LiveCall:

@@ -84,6 +84,8 @@ class Consultations:
             raise CallControlError("same-agent", "an agent cannot consult themselves")
         if target not in control.agents.statuses:
             raise CallControlError("unknown-agent", f"no agent {target!r}")
+        if control.nailed(target):  # their phone is already on their always-connected line
+            raise CallControlError("always-connected", f"{target} cannot be consulted")
         if not control.agents.available(target) or self._busy(target):
             raise CallControlError("agent-busy", f"{target} is not ready for a call")
         if not call.holds.on_hold:

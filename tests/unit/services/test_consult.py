@@ -125,3 +125,15 @@ async def test_conference_then_the_agent_leaves(center: Center) -> None:
     [segment] = center.of(CallSegmentEnded)
     assert (segment.agent, segment.reason, segment.target) == ("ann", "conference-left", "bob")
     assert call.agent == "bob" and center.state("bob") == "on_call"
+
+
+async def test_an_always_connected_agent_is_not_consulted(center: Center) -> None:
+    """Their phone is on their always-connected line: a consultation would ring it again."""
+    center.configure([queue("support")], {"ann": {"support": 3}, "bob": {"support": 3}})
+    await center.ready("ann")
+    await talking(center, "ann")
+    await center.ready("bob")
+    center.nailed_agents.add("bob")
+    await refused(Consultations(center.call_control, center.pbx).start("ann", "bob"),
+                  "always-connected")  # fmt: skip
+    assert center.pbx.originations == []

@@ -90,6 +90,22 @@ def hold(json_data: ActIn) -> CallControlOut:
     return _out(console.bridge.run(console.call_control.hold(agent)))
 
 
+@api.post("/hangup")
+@api.input(ActIn)
+@api.output(CallControlOut)
+@api.doc(
+    summary="End the call: the caller is hung up",
+    description="For an always-connected agent the phone's line stays up for the next "
+    "caller (hanging up the phone itself drops the line and pauses the agent).",
+    responses=ANSWERS,
+)
+@requires("agent")
+def hangup(json_data: ActIn) -> CallControlOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    return _out(console.bridge.run(console.call_control.end(agent)))
+
+
 @api.post("/resume")
 @api.input(ActIn)
 @api.output(CallControlOut)
