@@ -49,6 +49,8 @@ class LiveCall:
     transfers: int = 0
     transferred_from: str = ""
     previous_agents: tuple[str, ...] = ()  # who had the call before ``agent``, in order
+    # The agent ended the call from the desktop (the caller's leg hung up for them).
+    ended_by_agent: bool = False
     # Where an agent's blind transfer sends the caller, ("queue" | "agent", name), until
     # the caller reaches cc-transfer and the controller places them.
     transfer_to: tuple[str, str] | None = None

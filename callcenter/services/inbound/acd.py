@@ -364,7 +364,7 @@ class Acd:
             if self.agents.status(call.agent).state is AgentState.RINGING:
                 await self.agents.call_ended(call.agent, 0.0, now)
         elif call.state is CallState.TALKING:
-            self._completed(call, "caller", now)
+            self._completed(call, "agent" if call.ended_by_agent else "caller", now)
         self._end(call, now)
 
     def _completed(self, call: LiveCall, ended_by: str, now: float) -> None:

@@ -133,9 +133,11 @@ class CallControl:
         """The agent ends the conversation from the desktop: the caller's leg is hung up
         (an always-connected agent's line goes back to wait for the next caller)."""
         call = self.talking(agent)
+        call.ended_by_agent = True  # the caller's leg goes first, but the agent ended it
         try:
             await self.pbx.hangup(call.channel)
         except PbxUnavailable as exc:
+            call.ended_by_agent = False
             raise CallControlError("pbx", f"could not end the call: {exc}") from exc
         return call
 

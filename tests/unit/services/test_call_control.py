@@ -242,3 +242,17 @@ async def test_the_maximum_wait_of_the_line_counts_from_the_transfer(center: Cen
     assert center.of(CallOverflowed) == []
     await center.advance(1)
     assert center.of(CallOverflowed)[-1].reason == "max-wait"
+
+
+async def test_a_call_ended_from_the_desktop_is_ended_by_the_agent(center: Center) -> None:
+    center.configure([queue("support")], {"ann": {"support": 3}})
+    await center.ready("ann")
+    call, leg = await talking(center, "ann")
+    await center.advance(20)
+    await center.call_control.end("ann")
+    assert center.pbx.done("hangup")[-1] == (call.channel,)
+    await center.caller_hangs_up(call)  # Asterisk reports the caller's leg gone first
+    await center.hangup(*leg)
+    [completed] = center.of(CallCompleted)
+    assert (completed.ended_by, completed.talk) == ("agent", 20.0)
+    await refused(center.call_control.end("ann"), "no-call")

@@ -201,6 +201,10 @@
     const done = await control('resume', {}, 'hold-status');
     if (done) showHold(done.on_hold);
   });
+  $('btn-end').addEventListener('click', async () => {
+    // The caller's leg is hung up; an always-connected agent keeps their line.
+    if (await control('hangup', {}, 'hold-status')) say('hold-status', 'Call ended.');
+  });
   const TARGETS = { queue: 'xfer-queue', agent: 'xfer-agent', number: 'xfer-number' };
   const showTarget = () => {
     for (const [to, id] of Object.entries(TARGETS)) $(id).disabled = $('xfer-to').value !== to;
