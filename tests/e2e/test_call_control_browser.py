@@ -15,6 +15,7 @@ from tests.e2e.conftest import CallCenter
 from tests.e2e.console import console, poll, text  # noqa: F401  (fixture)
 from tests.e2e.sites import agent, menu_flow, queue_node, quiet_queue
 from tests.e2e.test_console_desktop import open_desktop, pop_shows
+from tests.e2e.test_who_hung_up import completed_by
 
 pytestmark = pytest.mark.e2e
 
@@ -87,3 +88,24 @@ def test_hold_resume_and_transfer_from_the_desktop_buttons(
     bob.hangup()
     bob.wait_event("CALL_CLOSED", 5, after=seen)
     assert placed.finish(15).successful == 1
+
+
+def test_end_call_from_the_desktop_hangs_the_caller_up_and_says_the_agent_ended_it(
+    console: CallCenter,  # noqa: F811
+    browser: webdriver.Chrome,
+) -> None:
+    console.load_site(SITE)
+    amy = open_desktop(browser, console)
+    console.wait_available("amy")
+    placed = console.place_call([1000, "1"], "+15550191", "Erin")
+    amy.wait_event("CALL_INCOMING", 20)
+    amy.accept()
+    amy.wait_event("CALL_ESTABLISHED", 5)
+    poll(lambda: pop_shows(browser, "On call with"), 5, "the pop while talking")
+    seen = len(amy.events)
+    browser.find_element(By.ID, "btn-end").click()
+    poll(lambda: "Call ended" in text(browser, "#hold-status"), 5, "the page says ended")
+    amy.wait_event("CALL_CLOSED", 5, after=seen)
+    assert placed.finish(15).successful == 1  # the caller got Asterisk's BYE
+    console.wait_no_calls()
+    assert completed_by(console, "+15550191", "amy") == "agent"

@@ -18,11 +18,12 @@ from tests.e2e.sites import one_queue_site
 pytestmark = pytest.mark.e2e
 
 
-def completed_by(center: CallCenter, number: str) -> str:
+def completed_by(center: CallCenter, number: str, agent: str = "ann") -> str:
+    """Who hung up a completed call, as its record's `completed` event says."""
     (call,) = center.rows(CallRow, CallRow.caller_number == number)
     events = center.rows(CallEventRow, CallEventRow.call_id == call.id)
     (completed,) = [e for e in events if e.kind == "completed"]
-    assert call.outcome == "completed" and call.agent == "ann"
+    assert call.outcome == "completed" and call.agent == agent
     return str(completed.detail["ended_by"])
 
 
