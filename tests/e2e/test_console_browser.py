@@ -316,7 +316,8 @@ def test_login_refuses_a_wrong_password_follows_next_and_logs_out(
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
     poll(lambda: browser.current_url.endswith("/recordings"), 5, "back where sue was going")
-    assert "sue (supervisor)" in text(browser, "nav.top .who")
+    # The address changes when the navigation commits, before the new page is drawn.
+    poll(lambda: "sue (supervisor)" in text(browser, "nav.top .who"), 5, "sue named in the bar")
 
     browser.find_element(By.CSS_SELECTOR, "nav.top .logout button").click()
     poll(lambda: "/login" in browser.current_url, 5, "logged out")
