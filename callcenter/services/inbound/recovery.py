@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
@@ -38,7 +39,7 @@ from callcenter.core.calls.record import CallRecord
 from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import Context, Var
-from callcenter.core.events import CallEnded, CallFellBack
+from callcenter.core.events import CallEnded, CallFellBack, CallQueued
 from callcenter.core.ids import new_call_id
 from callcenter.services.agents import AgentService
 from callcenter.services.inbound.acd import Acd
@@ -106,7 +107,12 @@ class Recovery:
             if channel.bridge_id:
                 by_bridge.setdefault(channel.bridge_id, []).append(channel)
         for channel in channels:
-            await self._adopt(channel, by_bridge, told, now)
+            try:
+                await self._adopt(channel, by_bridge, told, now)
+            except PbxUnavailable:
+                raise
+            except Exception:  # one caller's oddity must not leave the rest unadopted
+                log.exception("channel %s not adopted", channel.name)
         # Calls may end while the above runs (a standby taking over with calls up): one
         # listed, then gone before its turn, or adopted after its Hangup went by. Look
         # again, with the channel log as it is now, before closing records and freeing
@@ -234,12 +240,12 @@ class Recovery:
             assert found is not None
             record = self._unseen(found)
             known = Known(record.id, recorded=False)
+        if not record.queue and agent is None:
+            record = await self._queue_from_channel(record, channel)
         known_queue = bool(record.queue)
         if agent is not None:
             state = CallState.TALKING
-        elif channel.context in WAITING_CONTEXTS:
-            state = CallState.WAITING
-        elif channel.context == Context.FALLBACK.value:
+        elif channel.context in WAITING_CONTEXTS or channel.context == Context.FALLBACK.value:
             state = CallState.WAITING if known_queue else CallState.IVR
         else:
             state = CallState.RINGING
@@ -274,6 +280,31 @@ class Recovery:
         elif state is CallState.RINGING:
             call.agent, call.offered_at = record.agent, now
         log.info("recovered %s call %s (%s) %s", state, call.call_id, channel.context, call.agent)
+
+    async def _queue_from_channel(self, record: CallRecord, channel: LiveChannel) -> CallRecord:
+        """A caller in line whose record does not name the queue yet (the last controller
+        died before writing it): the queue the dialplan noted on the channel (CC_QUEUE),
+        their place counted from their arrival. Unknown: the record is unchanged."""
+        named = await self.pbx.get_var(channel.name, Var.QUEUE) or ""
+        if self.acd.queues.get(named) is None:
+            return record
+        log.info("call %s: its queue %s read from its channel", record.id, named)
+        found = replace(record, queue=named, enqueued_at=record.enqueued_at or record.entered_at)
+        self.notifier.publish(
+            CallQueued(
+                at=found.enqueued_at or found.entered_at,
+                call_id=found.id,
+                unique_id=channel.unique_id,
+                queue=named,
+                priority=found.priority,
+                extra=dict(found.requirements),
+                caller=found.caller_number,
+                position=0,
+                estimate=None,
+                recovered=True,
+            )
+        )
+        return found
 
     def _unseen(self, found: CallHistory) -> CallRecord:
         """A record for a caller who came while the controller was down (written below)."""

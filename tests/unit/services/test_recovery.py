@@ -20,6 +20,7 @@ from callcenter.core.events import (
     CallFellBack,
     CallOffered,
     CallOverflowed,
+    CallQueued,
 )
 from callcenter.core.queues import Announce, QueueSettings
 from callcenter.services.agents import FALLBACK_QUEUE
@@ -197,6 +198,36 @@ async def test_a_caller_of_no_known_queue_goes_back_through_the_ivr_as_the_same_
     assert site.router.waiting() == []
     assert site.pbx.redirects == [(caller.name, Context.ENTRY.value, "s")]
     assert site.pbx.variables[(caller.name, Var.CALL_ID.value)] == "fell"
+
+
+async def test_a_waiting_caller_whose_record_lacks_the_queue_gets_it_from_the_channel(
+    site: Center,
+) -> None:
+    # The last controller was killed before its record of the join was written.
+    waiting = in_asterisk(site, "early", Context.WAIT.value)
+    stored(site, "early", waiting.unique_id, queue="", enqueued_at=None)
+    site.pbx.variables[(waiting.name, Var.QUEUE.value)] = "support"
+    await site.recovery.run()
+    call = site.calls.get("early")
+    assert call is not None and call.state is CallState.WAITING
+    assert (call.queue, call.enqueued_at) == ("support", call.entered_at)
+    queued = site.of(CallQueued)
+    assert [(e.call_id, e.queue, e.recovered) for e in queued] == [("early", "support", True)]
+
+
+async def test_a_waiting_caller_of_no_queue_at_all_goes_back_through_the_ivr_and_others_are_adopted(
+    site: Center,
+) -> None:
+    lost = in_asterisk(site, "lost", Context.WAIT.value, number=1)
+    stored(site, "lost", lost.unique_id, queue="", enqueued_at=None)
+    other = in_asterisk(site, "other", Context.WAIT.value, number=2)
+    stored(site, "other", other.unique_id)
+    await site.recovery.run()
+    call = site.calls.get("lost")
+    assert call is not None and call.state is CallState.IVR
+    assert (lost.name, Context.ENTRY.value, "s") in site.pbx.redirects
+    adopted = site.calls.get("other")
+    assert adopted is not None and adopted.state is CallState.WAITING
 
 
 async def test_channels_that_are_not_our_queued_callers_are_left_alone(site: Center) -> None:
