@@ -85,7 +85,7 @@ class Recovery:
         self.runs = 0
         self.adopted: list[str] = []
         self.completed: list[str] = []  # calls whose records the channel log completed
-        self._done: set[str] = set()  # the same, in the current run
+        self._done: set[str] = set()  # the same, in the current run (ended ones only)
         self._unseen_after = 0.0
         # Agents found on a call nobody here follows (an outbound call or a callback the
         # last controller placed): their channels; freed when those hang up.
@@ -152,6 +152,8 @@ class Recovery:
             return
         for event in completion(told, known, reason):
             self.notifier.publish(event)
+        if told.ended_at is None:
+            return  # what the log told so far (the call goes on): its end is still to come
         self._done.add(known.call_id)
         self.completed.append(known.call_id)
 

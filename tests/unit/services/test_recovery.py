@@ -11,6 +11,7 @@ import pytest
 
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.outage import CelEvent
 from callcenter.core.calls.record import CallRecord
 from callcenter.core.calls.state import CallState
 from callcenter.core.dialplan import Context, Decision, Status, Var
@@ -159,6 +160,55 @@ async def test_a_caller_found_talking_is_attached_to_the_agent(center: Center) -
     assert (completed.agent, completed.talk, completed.ended_by) == ("agent2", 120.0, "caller")
     await site.hangup(leg.name, leg.unique_id)
     assert site.state("agent2") == "ready"
+
+
+async def test_a_talking_call_that_ends_while_recovery_runs_is_recorded_as_ended(
+    center: Center,
+) -> None:
+    site = started(
+        center, {"agent2": AgentStatus(AgentState.ON_CALL, center.now - 100, call_id="talk")}
+    )
+    caller = in_asterisk(site, "talk", Context.CONNECT.value, bridge="b1")
+    leg = agent_leg(site, "agent2", "b1")
+    stored(site, "talk", caller.unique_id, agent="agent2", answered_at=site.now - 100)
+    site.register("agent2")
+    start = site.now - 400
+
+    def logged(kind: str, at: float, uid: str, chan: str, **more: Any) -> CelEvent:
+        return CelEvent(kind=kind, at=at, unique_id=uid, linked_id=caller.unique_id,
+                        channel=chan, **more)  # fmt: skip
+
+    site.channel_log.events += [
+        logged("CHAN_START", start, caller.unique_id, caller.name, context="cc-inbound"),
+        logged("CHAN_START", site.now - 101, leg.unique_id, leg.name, context="cc-agents"),
+        logged("BRIDGE_ENTER", site.now - 100, leg.unique_id, leg.name, extra={"bridge_id": "b1"}),
+        logged("BRIDGE_ENTER", site.now - 100, caller.unique_id, caller.name,
+               peer=leg.name, extra={"bridge_id": "b1"}),
+    ]  # fmt: skip
+    listed = site.pbx.channels
+    looks = 0
+
+    async def channels() -> list[LiveChannel]:
+        nonlocal looks
+        looks += 1
+        if looks == 2:  # the agent hangs up while the first look's calls are adopted
+            site.pbx.live.clear()
+            site.channel_log.events += [
+                logged("HANGUP", site.now, leg.unique_id, leg.name,
+                       extra={"hangupsource": leg.name}),
+                logged("HANGUP", site.now, caller.unique_id, caller.name,
+                       extra={"hangupsource": leg.name}),
+            ]  # fmt: skip
+        return await listed()
+
+    site.pbx.channels = channels  # type: ignore[method-assign]
+    await site.recovery.run()
+    assert looks == 2
+    [ended] = [e for e in site.of(CallEnded) if e.call_id == "talk"]
+    assert ended.at == site.now
+    [completed] = site.of(CallCompleted)
+    assert (completed.agent, completed.ended_by) == ("agent2", "agent")
+    assert site.state("agent2") != "on_call"
 
 
 async def test_a_caller_found_ringing_keeps_the_agent_of_the_record(site: Center) -> None:
