@@ -73,6 +73,13 @@ class Var(StrEnum):
     CONSULT_CALLER = "CC_CONSULT_CALLER"
     # A three-way conference's ConfBridge name (CONF_NAME_PATTERN, checked again there).
     CONF = "CC_CONF"
+    # Feature codes on the agent's phone (core/phone_codes.py): the DYNAMIC_FEATURES
+    # value cc-agent-leg sets on the agent's leg (a global; empty: codes off); "1" on
+    # the leg while a code's Gosub runs (the controller acts once it is cleared); and
+    # scratch for the keys read after a code.
+    PHONE_CODES = "CC_PHONE_CODES"
+    IN_CODE = "CC_IN_CODE"
+    CODE_KEYS = "CC_CODE_KEYS"
 
 
 # A consultation's target leg id, which also names its conference (cc-conference).
@@ -119,6 +126,7 @@ class Route(StrEnum):
     OUTBOUND_ANSWERED = "outbound-answered"  # cc-outbound: a customer answered (AMD verdict)
     OUTBOUND_RESULT = "outbound-result"  # cc-outbound-agent: the reserved agent answered or not
     TRANSFERRED = "transferred"  # cc-transfer: a caller an agent transferred, where to now
+    PHONE_CODE = "phone-code"  # cc-phone-code: a call-control code pressed on an agent's phone
 
 
 class Context(StrEnum):
@@ -145,6 +153,8 @@ class Context(StrEnum):
     CONFERENCE = "cc-conference"  # the caller in a three-way conference (marked)
     CONFERENCE_MEMBER = "cc-conference-member"  # an agent's leg in it
     NAILED = "cc-nailed"  # an always-connected agent's phone, waiting for callers
+    AGENT_LEG = "cc-agent-leg"  # Dial's pre-dial handler on the agent's leg: its codes
+    PHONE_CODE = "cc-phone-code"  # the Gosub a feature code runs (features.conf)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,9 @@ from callcenter.adapters.pbx.webrtc import WEBRTC_CERT, WEBRTC_KEY, http_conf, w
 from callcenter.adapters.web.certificate import console_tls
 from callcenter.config import NAME_PATTERN, Settings, SipSettings, TrunkSettings
 from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
-from callcenter.core.dialplan import Global, Var
+from callcenter.core.dialplan import Context, Global, Var
 from callcenter.core.model import SipAccount
+from callcenter.core.phone_codes import applicationmap, check_codes, dynamic_features
 from callcenter.core.sip_auth import SIP_REALM, is_ha1
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
@@ -211,6 +212,12 @@ def globals_conf(settings: Settings) -> str:
         # Defaults for channel variables the controller normally sets per call.
         Var.RING_TIMEOUT: "20",
         Var.MOH: "default",
+        # The agent's leg's DYNAMIC_FEATURES (cc-agent-leg); empty: no codes.
+        Var.PHONE_CODES: (
+            dynamic_features(check_codes(settings.transfers.codes))
+            if settings.transfers.phone_codes
+            else ""
+        ),
     }
     return "".join(f"{key} = {value}\n" for key, value in values.items())
 
@@ -265,7 +272,15 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
         "SIP_TLS": tls_transport(settings, layout),
         "SIP_WSS": wss_transport(settings.sip),
         "HTTP_SERVER": http_conf(settings.sip, f"{layout.inner_dir}/lib/keys"),
+        "PHONE_CODES": _phone_codes(settings),
     }
+
+
+def _phone_codes(settings: Settings) -> str:
+    """The agents' call-control codes, features.conf's [applicationmap] lines."""
+    if not settings.transfers.phone_codes:
+        return ""
+    return applicationmap(check_codes(settings.transfers.codes), Context.PHONE_CODE)
 
 
 class Renderer:
