@@ -3,8 +3,9 @@ caller and baresip agents.
 
 The agents' phones send the codes as RFC 4733 DTMF (baresip's ``sndcode``): ann holds
 the caller (*1) and resumes (*1 again, keyed while the caller is on hold), then
-transfers them blind to bob by his extension (*2, 1002#); bob consults ann by hers
-(*3, 1001#) and completes (*4). The records have one segment per agent, ended by
+transfers them blind to bob by his extension (*2, 1002#); bob consults the billing
+queue (*3, *1#: the first queue by name), whose first free agent is ann, and
+completes (*4). The records have one segment per agent, ended by
 the same reasons as the desktop's buttons give.
 """
 
@@ -79,7 +80,7 @@ def test_codes_on_the_agents_phone_hold_resume_transfer_consult_and_complete(
     wait_for(lambda: center.get(lambda c: c.agents.available("ann")), 10, "ann free")
 
     seen_ann = len(ann.events)
-    _key_target(center, bob, "bob", "*3", "1001#")  # consult ann by her extension
+    _key_target(center, bob, "bob", "*3", "*1#")  # consult the billing queue: ann is free
     ann.wait_event("CALL_INCOMING", 15, after=seen_ann)
     ann.accept()
     ann.wait_event("CALL_ESTABLISHED", 5, after=seen_ann)
