@@ -20,6 +20,7 @@ from callcenter.core.acd.model import AgentState
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CallCenter
+from tests.e2e.console import record_figures
 from tests.e2e.test_call_control import HELD, _legs, _on_call_with_ann, _state
 
 pytestmark = pytest.mark.e2e
@@ -61,13 +62,17 @@ def test_codes_on_the_agents_phone_hold_resume_transfer_consult_and_complete(
     center.login("bob")
     center.wait_available("bob")
 
+    pressed = time.monotonic()
     _press(ann, "*1")  # hold
     wait_for(lambda: _holding(center), 5, "the caller held by ann's code")
+    held_in = time.monotonic() - pressed
     call = center.get(lambda c: c.call_control.talking("ann"))
     assert call.holds.on_hold
     time.sleep(0.5)
+    pressed = time.monotonic()
     _press(ann, "*1")  # resume, keyed while the caller is on hold
     wait_for(lambda: not call.holds.on_hold, 5, "resumed by ann's code")
+    resumed_in = time.monotonic() - pressed
     wait_for(lambda: "cc-resume" in {c for c, _ in _legs(center).values()}, 5, "bridged again")
 
     seen_ann = len(ann.events)
@@ -111,3 +116,10 @@ def test_codes_on_the_agents_phone_hold_resume_transfer_consult_and_complete(
         ("ann", "completed", ""),
     ], segments
     assert segments[0]["holds"] == 1, segments[0]
+    record_figures(
+        "phone_codes",
+        {
+            "hold_code_to_caller_held_seconds": round(held_in, 3),
+            "resume_code_to_resumed_seconds": round(resumed_in, 3),
+        },
+    )
