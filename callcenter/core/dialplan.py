@@ -73,11 +73,9 @@ class Var(StrEnum):
     CONSULT_CALLER = "CC_CONSULT_CALLER"
     # A three-way conference's ConfBridge name (CONF_NAME_PATTERN, checked again there).
     CONF = "CC_CONF"
-    # Feature codes on the agent's phone (core/phone_codes.py): the DYNAMIC_FEATURES
-    # value cc-agent-leg sets on the agent's leg (a global; empty: codes off); "1" on
-    # the leg while a code's Gosub runs (the controller acts once it is cleared); and
-    # scratch for the keys read after a code.
-    PHONE_CODES = "CC_PHONE_CODES"
+    # Feature codes on the agent's phone (core/phone_codes.py): "1" on the agent's leg
+    # while a code's Gosub runs (the controller acts once it is cleared); and scratch
+    # for the keys cc-hold-agent reads.
     IN_CODE = "CC_IN_CODE"
     CODE_KEYS = "CC_CODE_KEYS"
 
@@ -101,6 +99,11 @@ class Global(StrEnum):
     # CC_NAILED_<agent>: an always-connected agent's waiting leg (set by cc-nailed,
     # cleared by the controller when it drops; services/inbound/nailed.py).
     NAILED_LINE = "CC_NAILED_"
+    # Feature codes on the agent's phone (core/phone_codes.py): the DYNAMIC_FEATURES
+    # value cc-agent-leg sets on the agent's leg (unset: codes off), and the longest
+    # code's length (how many keys cc-hold-agent reads at most).
+    PHONE_CODES = "CC_PHONE_CODES"
+    CODE_LENGTH = "CC_CODE_LENGTH"
 
 
 class Status(StrEnum):

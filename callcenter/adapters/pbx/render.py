@@ -205,20 +205,20 @@ def trunks_conf(trunks: Iterable[TrunkSettings]) -> str:
 
 
 def globals_conf(settings: Settings) -> str:
-    values = {
+    values: dict[str, str] = {
         Global.AGI_URL: f"agi://{settings.agi.host}:{settings.agi.port}",
         Global.FALLBACK_QUEUE: "cc-fallback",
         Global.HEARTBEAT_GRACE: "4",
         # Defaults for channel variables the controller normally sets per call.
         Var.RING_TIMEOUT: "20",
         Var.MOH: "default",
-        # The agent's leg's DYNAMIC_FEATURES (cc-agent-leg); empty: no codes.
-        Var.PHONE_CODES: (
-            dynamic_features(check_codes(settings.transfers.codes))
-            if settings.transfers.phone_codes
-            else ""
-        ),
     }
+    if settings.transfers.phone_codes:
+        # The agent's leg's DYNAMIC_FEATURES (cc-agent-leg; unset: no codes), and how
+        # many keys cc-hold-agent reads at most (the longest code: it stops there).
+        codes = check_codes(settings.transfers.codes)
+        values[Global.PHONE_CODES] = dynamic_features(codes)
+        values[Global.CODE_LENGTH] = str(max(len(code) for code in codes.values()))
     return "".join(f"{key} = {value}\n" for key, value in values.items())
 
 
