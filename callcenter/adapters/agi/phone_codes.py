@@ -50,7 +50,7 @@ class PhoneCodeRoute:
             target: Target | None = None
             if action in NEEDS_TARGET:
                 keys, _ = await agi.get_data(TARGET_PROMPT, TARGET_TIMEOUT_MS, TARGET_MAX_KEYS)
-                target = await self.codes.target(keys)
+                target = await self.codes.target(agent, action, keys)
                 self.codes.check(agent, agi.channel, action)  # still on after the keys
         except CallControlError as exc:
             log.info("phone code %s from %s refused: %s", agi.args, agent, exc)

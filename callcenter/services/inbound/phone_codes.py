@@ -65,12 +65,25 @@ class PhoneCodes:
             raise CallControlError("consulting", "a consultation is in progress")
         return call
 
-    async def target(self, keys: str) -> Target:
-        """What the agent keyed, read (an extension becomes its agent)."""
+    async def target(self, agent: str, action: PhoneAction, keys: str) -> Target:
+        """What the agent keyed, read (an extension becomes its agent) and checked as
+        far as it can be before the action (the agent hears the verdict): an agent
+        must be ready, a number must pass the dial policy (a refusal is audited once;
+        the action's own check of an allowed number writes nothing)."""
         keyed = keyed_target(keys, sorted(self.queue_names()))
         if keyed is None:
             raise CallControlError("bad-target", f"{keys!r} names no queue, agent or number")
-        return await self._resolve(keyed)
+        target = await self._resolve(keyed)
+        if target.kind == "agent":
+            if target.value == agent:
+                raise CallControlError("same-agent", "the agent keyed their own extension")
+            if not self.control.agents.available(target.value):
+                raise CallControlError("agent-busy", f"{target.value} is not ready for a call")
+        elif target.kind == "number":
+            purpose = "transfer" if action is PhoneAction.TRANSFER else "consult"
+            number = await self.control.vet_number(agent, target.value, purpose)
+            target = Target("number", number)
+        return target
 
     async def _resolve(self, keyed: KeyedTarget) -> Target:
         if keyed.kind == "queue":

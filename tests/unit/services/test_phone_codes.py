@@ -66,13 +66,23 @@ async def _async(function: object, *args: object) -> object:
     return function(*args)  # type: ignore[operator]
 
 
-async def test_keyed_targets_become_queues_agents_or_numbers(center: Center) -> None:
+async def test_keyed_targets_become_queues_agents_or_numbers_checked_at_once(
+    center: Center,
+) -> None:
     codes, *_ = await _setup(center)
-    assert await codes.target("*1#") == Target("queue", "billing")  # by name: billing first
-    assert await codes.target("1002") == Target("agent", "bob")
-    assert await codes.target("1009") == Target("number", "1009")  # no such agent
-    assert await codes.target("02079460000") == Target("number", "02079460000")
-    await refused(codes.target("*7"), "bad-target")
+    xfer = PhoneAction.TRANSFER
+    assert await codes.target("ann", xfer, "*1#") == Target("queue", "billing")  # by name
+    await refused(codes.target("ann", xfer, "1002"), "agent-busy")  # bob is not ready
+    await center.ready("bob")
+    assert await codes.target("ann", xfer, "1002") == Target("agent", "bob")
+    await refused(codes.target("ann", xfer, "1001"), "same-agent")
+    # Outside numbers: the dial policy at once (one audit row per refusal).
+    await refused(codes.target("ann", xfer, "1009"), "refused")  # no such agent: a number
+    await refused(codes.target("ann", PhoneAction.CONSULT, "19005550123"), "refused")
+    assert [r.where for r in center.dial_refusals.rows] == ["transfer", "consult"]
+    allowed = await codes.target("ann", xfer, "011442079460000")  # the US way abroad
+    assert allowed == Target("number", "+442079460000"), allowed
+    await refused(codes.target("ann", xfer, "*7"), "bad-target")
 
 
 async def test_the_hold_code_waits_for_the_leg_to_leave_the_code_then_holds_and_resumes(
