@@ -1,6 +1,6 @@
 """Call-control codes over FastAGI (adapters/agi/phone_codes.py): the test plays
 Asterisk as tests/adapter/test_fastagi.py does. The route checks at once, asks for a
-target with GET DATA when the action needs one, answers with a beep or "invalid",
+target with GET DATA when the action needs one, answers with a beep or an error tone,
 and leaves the action for later (once the leg is back in its bridge)."""
 
 from __future__ import annotations
@@ -97,14 +97,14 @@ async def test_a_transfer_asks_for_the_target_first(served: tuple[Codes, int]) -
 async def test_a_target_that_names_nothing_is_invalid(served: tuple[Codes, int]) -> None:
     codes, port = served
     asked = [('GET DATA "beep" 8000 20', b"200 result=77 (timeout)\n")]
-    await replay(code_call(["consult"], asked + _ends("pbx-invalid", "FAIL")), HOST, port)
+    await replay(code_call(["consult"], asked + _ends("beeperr", "FAIL")), HOST, port)
     assert codes.later_calls == []
 
 
 async def test_keys_read_on_hold_name_the_action(served: tuple[Codes, int]) -> None:
     codes, port = served
     await replay(code_call(["held", "*1"], _ends("beep", "HANGUP")), HOST, port)
-    await replay(code_call(["held", "*9"], _ends("pbx-invalid", "FAIL")), HOST, port)
+    await replay(code_call(["held", "*9"], _ends("beeperr", "FAIL")), HOST, port)
     assert codes.later_calls == [("ann", LEG, PhoneAction.HOLD, None)]
 
 
@@ -121,5 +121,5 @@ async def test_refused_codes_are_invalid_and_do_nothing(
     served: tuple[Codes, int], args: list[str], channel: str
 ) -> None:
     codes, port = served
-    await replay(code_call(args, _ends("pbx-invalid", "FAIL"), channel), HOST, port)
+    await replay(code_call(args, _ends("beeperr", "FAIL"), channel), HOST, port)
     assert codes.later_calls == []

@@ -2,8 +2,9 @@
 caller and baresip agents.
 
 The agents' phones send the codes as RFC 4733 DTMF (baresip's ``sndcode``): ann holds
-the caller (*1) and resumes (*1 again, keyed while the caller is on hold), then
-transfers them blind to bob by his extension (*2, 1002#); bob consults the billing
+the caller (*1) and resumes (*1 again, keyed while the caller is on hold), keys a
+transfer to a short number (refused by the dial policy: an error tone), then transfers
+them blind to bob by his extension (*2, 1002#); bob consults the billing
 queue (*3, *1#: the first queue by name), whose first free agent is ann, and
 completes (*4). The records have one segment per agent, ended by
 the same reasons as the desktop's buttons give.
@@ -21,7 +22,7 @@ from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CallCenter
 from tests.e2e.console import record_figures
-from tests.e2e.test_call_control import HELD, _legs, _on_call_with_ann, _state
+from tests.e2e.test_call_control import HELD, Api, _legs, _on_call_with_ann, _state
 
 pytestmark = pytest.mark.e2e
 
@@ -74,6 +75,15 @@ def test_codes_on_the_agents_phone_hold_resume_transfer_consult_and_complete(
     wait_for(lambda: not call.holds.on_hold, 5, "resumed by ann's code")
     resumed_in = time.monotonic() - pressed
     wait_for(lambda: "cc-resume" in {c for c, _ in _legs(center).values()}, 5, "bridged again")
+
+    # A short number keyed after *2 (no agent has it as extension): the dial policy
+    # refuses it (audited), the agent hears an error tone, the call stays hers. (Each key
+    # takes baresip a fraction of a second to send: short keys keep the test short.)
+    _key_target(center, ann, "ann", "*2", "112#")
+    wait_for(lambda: not _in_code(center, "ann"), 10, "ann's refused code over")
+    assert _state(center, "ann") is AgentState.ON_CALL and not call.holds.on_hold
+    refusals = Api(center).get("/api/dial-refusals")["refusals"]
+    assert [r["where"] for r in refusals] == ["transfer"], refusals
 
     seen_ann = len(ann.events)
     _key_target(center, ann, "ann", "*2", "1002#")  # blind transfer to bob's extension

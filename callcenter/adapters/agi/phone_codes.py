@@ -4,7 +4,7 @@
 ``phone-code,held,<keys>``: keys the agent's leg read while the caller is on hold.
 A transfer or consultation then asks for the target here (GET DATA, ended by #), so
 keyed digits never reach a dialplan application. The agent hears a beep when the
-action is taken on, "invalid" when not; the action runs once the leg is back
+action is taken on, an error tone when not; the action runs once the leg is back
 (services/inbound/phone_codes.py).
 """
 
@@ -22,6 +22,10 @@ from callcenter.services.inbound.phone_codes import PhoneCodes, Target
 log = logging.getLogger(__name__)
 
 TARGET_PROMPT = "beep"
+# Short tones: the agent is in the middle of a call (and the caller hears silence
+# while the code runs), so no sentence such as pbx-invalid (4.4 s).
+TAKEN = "beep"
+REFUSED = "beeperr"
 TARGET_TIMEOUT_MS = 8000
 TARGET_MAX_KEYS = 20
 HELD = "held"
@@ -54,9 +58,9 @@ class PhoneCodeRoute:
                 self.codes.check(agent, agi.channel, action)  # still on after the keys
         except CallControlError as exc:
             log.info("phone code %s from %s refused: %s", agi.args, agent, exc)
-            await agi.stream_file("pbx-invalid")
+            await agi.stream_file(REFUSED)
             return Status.FAIL
         log.info("phone code %s from %s: %s %s", agi.args, agent, action, target or "")
         self.codes.later(agent, agi.channel, action, target)
-        await agi.stream_file("beep")
+        await agi.stream_file(TAKEN)
         return Status.HANGUP

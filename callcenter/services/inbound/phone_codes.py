@@ -4,7 +4,7 @@ same CallControl and Consultations methods the desktop's buttons call.
 A code runs inside Asterisk's bridge (a dynamic feature's Gosub on the agent's leg)
 or, on hold, in cc-hold-agent's key reading. The FastAGI route checks what it can at
 once (a call on this very leg, a target that reads as one) so the agent hears a beep
-or "invalid"; the action itself runs only once the leg has left the code's Gosub
+or an error tone; the action itself runs only once the leg has left the code's Gosub
 (``CC_IN_CODE`` cleared): a Redirect or a Bridge of a leg that is still running the
 feature's application would cut that application short instead of moving the leg.
 """
