@@ -13,6 +13,7 @@ from callcenter.adapters.agi.agent_features import AgentFeatureRoute
 from callcenter.adapters.agi.callback_routes import CallbackRoutes
 from callcenter.adapters.agi.ivr_runner import IvrRunner
 from callcenter.adapters.agi.outbound_routes import OutboundRoutes
+from callcenter.adapters.agi.phone_codes import PhoneCodeRoute
 from callcenter.adapters.agi.routes import CallRoutes
 from callcenter.adapters.agi.server import FastAgiServer
 from callcenter.adapters.ami.client import AmiClient
@@ -59,6 +60,7 @@ from callcenter.core.calls.live import CallBook
 from callcenter.core.dialplan import Route
 from callcenter.core.events import AgentStateChanged
 from callcenter.core.model import SipAccount
+from callcenter.core.phone_codes import check_codes, dynamic_features
 from callcenter.core.voicemail import box_queues
 from callcenter.scheduler.retention_job import add_retention_job
 from callcenter.scheduler.runner import JobScheduler, site_zone
@@ -84,6 +86,7 @@ from callcenter.services.inbound.consult import Consultations
 from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.nailed import NailedLines
 from callcenter.services.inbound.offering import Offering
+from callcenter.services.inbound.phone_codes import PhoneCodes
 from callcenter.services.inbound.queue_log import QueueLog
 from callcenter.services.inbound.queueing import Queueing
 from callcenter.services.inbound.recording import Recordings
@@ -276,6 +279,16 @@ class CallCenter:
         )  # fmt: skip
         self.consults = Consultations(self.call_control, self.pbx)  # consult, then complete
         self.call_control.nailed = self.settings.sip.nailed_for
+        # The same actions by codes pressed on the agent's phone (core/phone_codes.py).
+        transfers = self.settings.transfers
+        codes = check_codes(transfers.codes) if transfers.phone_codes else {}
+        self.call_control.phone_codes = dynamic_features(codes)
+        agents = self.storage.agents
+        self.phone_codes = PhoneCodes(
+            self.call_control, self.consults, codes,
+            lambda ext: next((a.username for a in agents.accounts() if a.extension == ext), None),
+            lambda: list(self.queues.queues),
+        )  # fmt: skip
         self.agent_features = AgentFeatureRoute(
             self.agents, self.timers.clock, lambda: self.desktop_settings.current.pause_reasons
         )
@@ -475,6 +488,7 @@ class CallCenter:
             Route.ANNOUNCE: self.routes.announce,
             Route.TRANSFERRED: self.routes.transferred,
             Route.AGENT_FEATURE: self.agent_features.handle,
+            Route.PHONE_CODE: PhoneCodeRoute(self.phone_codes).handle,
             Route.CALLBACK_ANSWER: self.callback_routes.answered,
             Route.CALLBACK_AGENT_RESULT: self.callback_routes.agent_result,
             Route.OUTBOUND_ANSWERED: self.outbound_routes.answered,

@@ -33,6 +33,7 @@ from pydantic_settings import (
 )
 
 from callcenter.core.dial_policy import DialPolicy
+from callcenter.core.phone_codes import DEFAULT_CODES, check_codes
 
 DEFAULT_CONFIG_FILE = Path("/etc/callcenter/callcenter.toml")
 # Names that become PJSIP sections and dialplan extensions: at least two characters,
@@ -346,6 +347,19 @@ class TransferSettings(_Section):
     # A caller an agent transfers to a queue keeps their first arrival time for their
     # place in its line (fairness: a transfer is no reason to wait again from scratch).
     keep_arrival: bool = True
+    # Call control by feature codes pressed on the agent's phone during a call
+    # (core/phone_codes.py): off removes them from Asterisk (no DYNAMIC_FEATURES).
+    phone_codes: bool = True
+    # Action -> code (* or # and 1-3 keys); actions: hold (hold/resume), transfer,
+    # consult, complete, cancel, conference. Given ones replace the defaults.
+    codes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CODES))
+
+    @field_validator("codes")
+    @classmethod
+    def _codes(cls, value: dict[str, str]) -> dict[str, str]:
+        merged = {**DEFAULT_CODES, **value}
+        check_codes(merged)
+        return merged
 
 
 class Settings(BaseSettings):

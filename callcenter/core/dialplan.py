@@ -73,6 +73,11 @@ class Var(StrEnum):
     CONSULT_CALLER = "CC_CONSULT_CALLER"
     # A three-way conference's ConfBridge name (CONF_NAME_PATTERN, checked again there).
     CONF = "CC_CONF"
+    # Feature codes on the agent's phone (core/phone_codes.py): "1" on the agent's leg
+    # while a code's Gosub runs (the controller acts once it is cleared); and scratch
+    # for the keys cc-hold-agent reads.
+    IN_CODE = "CC_IN_CODE"
+    CODE_KEYS = "CC_CODE_KEYS"
 
 
 # A consultation's target leg id, which also names its conference (cc-conference).
@@ -94,6 +99,11 @@ class Global(StrEnum):
     # CC_NAILED_<agent>: an always-connected agent's waiting leg (set by cc-nailed,
     # cleared by the controller when it drops; services/inbound/nailed.py).
     NAILED_LINE = "CC_NAILED_"
+    # Feature codes on the agent's phone (core/phone_codes.py): the DYNAMIC_FEATURES
+    # value cc-agent-leg sets on the agent's leg (unset: codes off), and the longest
+    # code's length (how many keys cc-hold-agent reads at most).
+    PHONE_CODES = "CC_PHONE_CODES"
+    CODE_LENGTH = "CC_CODE_LENGTH"
 
 
 class Status(StrEnum):
@@ -119,6 +129,7 @@ class Route(StrEnum):
     OUTBOUND_ANSWERED = "outbound-answered"  # cc-outbound: a customer answered (AMD verdict)
     OUTBOUND_RESULT = "outbound-result"  # cc-outbound-agent: the reserved agent answered or not
     TRANSFERRED = "transferred"  # cc-transfer: a caller an agent transferred, where to now
+    PHONE_CODE = "phone-code"  # cc-phone-code: a call-control code pressed on an agent's phone
 
 
 class Context(StrEnum):
@@ -145,6 +156,8 @@ class Context(StrEnum):
     CONFERENCE = "cc-conference"  # the caller in a three-way conference (marked)
     CONFERENCE_MEMBER = "cc-conference-member"  # an agent's leg in it
     NAILED = "cc-nailed"  # an always-connected agent's phone, waiting for callers
+    AGENT_LEG = "cc-agent-leg"  # Dial's pre-dial handler on the agent's leg: its codes
+    PHONE_CODE = "cc-phone-code"  # the Gosub a feature code runs (features.conf)
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,3 +143,9 @@ def test_too_many_bookings_in_an_hour_are_a_429(console: Console, agent: FlaskCl
         assert capped.status_code == 429 and capped.get_json()["code"] == "hourly-cap"
     finally:
         guard.limits = kept
+
+
+def test_the_desktop_lists_the_phone_codes_and_numbers_the_queues(agent: FlaskClient) -> None:
+    page = agent.get("/desktop").get_data(as_text=True)
+    assert 'id="phone-codes"' in page and "*1 hold / resume" in page, page
+    assert "support (*1 on the phone)" in page

@@ -327,3 +327,20 @@ def test_a_voicemail_box_that_could_break_the_config_is_refused() -> None:
         }
     )
     assert queue.voicemail_boxes() == {"200", "q1"}
+
+
+def test_phone_codes_render_as_dynamic_features_or_not_at_all(tmp_path: Path) -> None:
+    pairs = dict(line.split(" = ", 1) for line in globals_conf(settings_for(tmp_path)).splitlines())
+    assert pairs["CC_PHONE_CODES"].split("#") == [
+        "cc_cancel", "cc_complete", "cc_conference", "cc_consult", "cc_hold", "cc_transfer",
+    ]  # fmt: skip
+    assert pairs["CC_CODE_LENGTH"] == "2"
+    Renderer(settings_for(tmp_path), layout_for(tmp_path)).render("s3cret", [])
+    features = (rendered(tmp_path) / "features.conf").read_text()
+    assert "cc_hold => *1,self,Gosub(cc-phone-code,hold,1)" in features
+    assert "blindxfer" not in features.split("[featuremap]")[1].split("[")[0]
+    off = settings_for(tmp_path, transfers={"phone_codes": False, "codes": {"hold": "#12"}})
+    assert "CC_PHONE_CODES" not in globals_conf(off)
+    Renderer(off, layout_for(tmp_path)).render("s3cret", [])
+    features = (rendered(tmp_path) / "features.conf").read_text()
+    assert "cc_" not in features

@@ -27,8 +27,9 @@ from callcenter.adapters.pbx.webrtc import WEBRTC_CERT, WEBRTC_KEY, http_conf, w
 from callcenter.adapters.web.certificate import console_tls
 from callcenter.config import NAME_PATTERN, Settings, SipSettings, TrunkSettings
 from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
-from callcenter.core.dialplan import Global, Var
+from callcenter.core.dialplan import Context, Global, Var
 from callcenter.core.model import SipAccount
+from callcenter.core.phone_codes import applicationmap, check_codes, dynamic_features
 from callcenter.core.sip_auth import SIP_REALM, is_ha1
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
@@ -204,7 +205,7 @@ def trunks_conf(trunks: Iterable[TrunkSettings]) -> str:
 
 
 def globals_conf(settings: Settings) -> str:
-    values = {
+    values: dict[str, str] = {
         Global.AGI_URL: f"agi://{settings.agi.host}:{settings.agi.port}",
         Global.FALLBACK_QUEUE: "cc-fallback",
         Global.HEARTBEAT_GRACE: "4",
@@ -212,6 +213,12 @@ def globals_conf(settings: Settings) -> str:
         Var.RING_TIMEOUT: "20",
         Var.MOH: "default",
     }
+    if settings.transfers.phone_codes:
+        # The agent's leg's DYNAMIC_FEATURES (cc-agent-leg; unset: no codes), and how
+        # many keys cc-hold-agent reads at most (the longest code: it stops there).
+        codes = check_codes(settings.transfers.codes)
+        values[Global.PHONE_CODES] = dynamic_features(codes)
+        values[Global.CODE_LENGTH] = str(max(len(code) for code in codes.values()))
     return "".join(f"{key} = {value}\n" for key, value in values.items())
 
 
@@ -265,7 +272,15 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
         "SIP_TLS": tls_transport(settings, layout),
         "SIP_WSS": wss_transport(settings.sip),
         "HTTP_SERVER": http_conf(settings.sip, f"{layout.inner_dir}/lib/keys"),
+        "PHONE_CODES": _phone_codes(settings),
     }
+
+
+def _phone_codes(settings: Settings) -> str:
+    """The agents' call-control codes, features.conf's [applicationmap] lines."""
+    if not settings.transfers.phone_codes:
+        return ""
+    return applicationmap(check_codes(settings.transfers.codes), Context.PHONE_CODE)
 
 
 class Renderer:

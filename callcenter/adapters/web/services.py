@@ -111,6 +111,8 @@ class ConsoleServices:
     quality: Quality  # QA forms and evaluations of recordings (any thread)
     sip: SipSettings = field(default_factory=SipSettings)  # which agents have a browser phone
     consults: Consultations | None = None  # consultation transfers (on the loop)
+    # The call-control codes keyed on the agent's phone, by action (none: codes off).
+    phone_codes: dict[str, str] = field(default_factory=dict)
 
 
 def services() -> ConsoleServices:

@@ -91,6 +91,9 @@ class CallControl:
         # Always-connected agents (services/inbound/nailed.py): hold and transfers would
         # hang their line up, so they are refused for now.
         self.nailed: Callable[[str], bool] = lambda agent: False
+        # The DYNAMIC_FEATURES value of agents' legs (core/phone_codes.py), given to a
+        # consulted agent's leg too; empty: no phone codes.
+        self.phone_codes = ""
 
     # -- checks ------------------------------------------------------------------------
     def call_of(self, agent: str) -> LiveCall:
@@ -202,16 +205,8 @@ class CallControl:
         then no longer the call center's (it completes here, ``ended_by`` transfer)."""
         call = self.call_of(agent)
         self._check_words(reason, "")
+        number = await self.vet_number(agent, raw, "transfer")
         trunk = self.trunk()
-        if self.guard is None or not trunk:
-            raise CallControlError("no-trunk", "no outbound trunk to transfer over")
-        guard = self.guard
-        verdict = await asyncio.to_thread(
-            guard.check, raw, guard.home, (), ("agent", agent), "transfer"
-        )
-        if verdict.reason is not None:
-            raise CallControlError("refused", f"the dial policy refuses it: {verdict.detail}")
-        number = verdict.number
         if not self._still(call, agent):
             raise CallControlError("no-call", "the call ended meanwhile")
         try:
@@ -238,6 +233,19 @@ class CallControl:
         )  # fmt: skip
         await self.acd.agent_done(agent, call.queue, segment.talk + segment.hold, segment.ended_at)
         return call
+
+    async def vet_number(self, agent: str, raw: str, purpose: str) -> str:
+        """The number in E.164 if the dial policy allows it (refusals are audited) and
+        a trunk can carry it; else CallControlError ``no-trunk`` or ``refused``."""
+        if self.guard is None or not self.trunk():
+            raise CallControlError("no-trunk", "no outbound trunk to call over")
+        guard = self.guard
+        verdict = await asyncio.to_thread(
+            guard.check, raw, guard.home, (), ("agent", agent), purpose
+        )
+        if verdict.reason is not None:
+            raise CallControlError("refused", f"the dial policy refuses it: {verdict.detail}")
+        return verdict.number
 
     @staticmethod
     def _check_words(reason: str, note: str) -> None:

@@ -29,9 +29,11 @@ from dataclasses import dataclass
 
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.segments import close_segment
+from callcenter.core.calls.state import CallEvent, advance
 from callcenter.core.dialplan import CONF_NAME_PATTERN, Context, Var
 from callcenter.core.events import (
     CallAnswered,
+    CallCompleted,
     CallDataChanged,
     CallResumed,
     CallTransferred,
@@ -59,6 +61,7 @@ class Consult:
     channel_id: str  # the target's leg's unique id (ours, given to the Originate)
     started_at: float
     conference: bool = False  # the caller, the agent and the target in one ConfBridge
+    kind: str = "agent"  # or "number": an outside number over the trunk
 
 
 class Consultations:
@@ -88,6 +91,44 @@ class Consultations:
             raise CallControlError("always-connected", f"{target} cannot be consulted")
         if not control.agents.available(target) or self._busy(target):
             raise CallControlError("agent-busy", f"{target} is not ready for a call")
+        return await self._ring(call, agent, target, "agent", "")
+
+    async def start_queue(self, agent: str, queue: str) -> Consult:
+        """Consult a queue: its first free agent (longest idle, skills that meet the
+        queue's needs) is called, as if chosen by name."""
+        control = self.control
+        control.call_of(agent)
+        settings = control.queues.get(queue)
+        if settings is None:
+            raise CallControlError("unknown-queue", f"no queue {queue!r}")
+        needs = dict(settings.requirements)
+        free = [
+            name
+            for name, skills in control.agents.skills.items()
+            if name != agent
+            and all(skills.get(skill, 0) >= level for skill, level in needs.items())
+            and control.agents.available(name)
+            and not control.nailed(name)
+            and not self._busy(name)
+        ]
+        if not free:
+            raise CallControlError("agent-busy", f"no agent of {queue} is free")
+        first = min(free, key=lambda name: control.agents.status(name).since)
+        return await self.start(agent, first)
+
+    async def start_number(self, agent: str, raw: str) -> Consult:
+        """Consult an outside number (the dial policy first, then the outbound trunk);
+        complete hands the caller to it: the call is then no longer the call center's."""
+        control = self.control
+        call = control.call_of(agent)
+        if self.of(agent) is not None:
+            raise CallControlError("consulting", "a consultation is already in progress")
+        number = await control.vet_number(agent, raw, "consult")
+        return await self._ring(call, agent, number, "number", control.trunk())
+
+    async def _ring(self, call: LiveCall, agent: str, target: str, kind: str, via: str) -> Consult:
+        """Hold the caller (unless held), then ring the target into cc-consult."""
+        control = self.control
         if not call.holds.on_hold:
             await control.hold(agent)
         agent_channel = call.agent_channel
@@ -97,8 +138,15 @@ class Consultations:
             target=target,
             channel_id=f"consult-{uuid.uuid4().hex[:16]}",
             started_at=control.clock(),
+            kind=kind,
         )
         assert re.fullmatch(CONF_NAME_PATTERN, consult.channel_id)
+        variables = [
+            (Var.HOLD_PEER.value, agent_channel),
+            (Var.CONSULT_CALLER.value, call.channel),
+        ]
+        if kind == "agent" and control.phone_codes:  # the target's codes once it has the call
+            variables.append(("DYNAMIC_FEATURES", control.phone_codes))
         request = Origination(
             endpoint=target,
             context=Context.CONSULT,
@@ -107,10 +155,8 @@ class Consultations:
             channel_id=consult.channel_id,
             caller_id=f'"Consult {agent}" <{agent}>',
             ring_seconds=RING_SECONDS,
-            variables=(
-                (Var.HOLD_PEER.value, agent_channel),
-                (Var.CONSULT_CALLER.value, call.channel),
-            ),
+            variables=tuple(variables),
+            via=via,
         )
         try:
             await self.originator.originate(request)
@@ -194,12 +240,16 @@ class Consultations:
         why = "conference-left" if consult.conference else "consult-complete"
         try:
             await control.pbx.set_var(call.channel, Var.HOLD_PEER, leg.name)
-            await control.pbx.set_var(call.channel, Var.HOLD_AGENT, target)
+            await control.pbx.set_var(
+                call.channel, Var.HOLD_AGENT, target if consult.kind == "agent" else agent
+            )
         except PbxUnavailable as exc:
             raise CallControlError("pbx", f"could not complete: {exc}") from exc
         if not control._still(call, agent):
             raise CallControlError("no-call", "the call ended meanwhile")
         del self._by_agent[agent]
+        if consult.kind == "number":
+            return await self._hand_out(call, agent, consult, leg.name, why, reason)
         # The call's state first: the first agent's leg, hung up below, is no longer the
         # call's (its hang-up ends nothing); the target's leg is.
         now = control.clock()
@@ -237,22 +287,61 @@ class Consultations:
             )
         )  # fmt: skip
         await control.acd.agent_done(agent, call.queue, segment.talk + segment.hold, now)
+        await self._join(call, agent_channel, leg.name, consult.conference)
+        return call
+
+    async def _hand_out(
+        self, call: LiveCall, agent: str, consult: Consult, leg: str, why: str, reason: str
+    ) -> LiveCall:
+        """Complete to an outside number: the caller goes on with it, and the call is
+        then no longer the call center's (as a blind transfer to a number)."""
+        control = self.control
+        now = control.clock()
+        agent_channel = call.agent_channel
+        control.calls.set_agent_channel(call, "")  # its hang-up below ends nothing
+        segment = close_segment(
+            agent, call.queue, call.answered_at or now, call.holds, now, why, consult.target
+        )
+        advance(call, CallEvent.COMPLETE)
+        call.transfers += 1
+        control.notifier.publish(segment_ended(call.call_id, segment))
+        control.notifier.publish(
+            CallTransferred(
+                at=now, call_id=call.call_id, agent=agent, kind="number",
+                target=consult.target, reason=reason or why, queue=call.queue,
+                unique_id=call.unique_id, wait=call.wait(now),
+                talk=segment.talk + segment.hold,
+            )
+        )  # fmt: skip
+        control.notifier.publish(
+            CallCompleted(
+                at=now, call_id=call.call_id, unique_id=call.unique_id, queue=call.queue,
+                agent=agent, wait=call.wait(now), talk=segment.talk, ended_by="transfer",
+                hold=segment.hold,
+            )
+        )  # fmt: skip
+        await control.acd.agent_done(agent, call.queue, segment.talk + segment.hold, now)
+        await self._join(call, agent_channel, leg, consult.conference)
+        return call
+
+    async def _join(self, call: LiveCall, agent_channel: str, leg: str, conference: bool) -> None:
+        """The first agent's leg hung up, the caller bridged with the target's leg."""
+        control = self.control
         try:
             await control.pbx.hangup(agent_channel)
-            if consult.conference:  # the target out of the conference, to wait there
-                await control.pbx.redirect(leg.name, Context.CONSULT_WAIT, "s")
+            if conference:  # the target out of the conference, to wait there
+                await control.pbx.redirect(leg, Context.CONSULT_WAIT, "s")
             # The target's leg leaves the consultation's bridge (to wait in cc-consult)
             # before the caller's Bridge takes it.
             await self._until(
                 lambda channels: any(
-                    c.name == leg.name and not c.bridge_id and c.context == Context.CONSULT_WAIT
+                    c.name == leg and not c.bridge_id and c.context == Context.CONSULT_WAIT
                     for c in channels
                 )
             )
             await control.pbx.redirect(call.channel, Context.RESUME, "s")
         except PbxUnavailable as exc:
             raise CallControlError("pbx", f"could not complete: {exc}") from exc
-        return call
 
     # -- helpers ---------------------------------------------------------------------------
     def _consult(self, agent: str) -> Consult:

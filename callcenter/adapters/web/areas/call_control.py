@@ -146,7 +146,10 @@ def transfer(json_data: TransferIn) -> CallControlOut:
 
 # -- consultation transfer (services/inbound/consult.py) ------------------------------------
 class ConsultIn(ActIn):
-    target: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$")  # another agent
+    # Another agent (the default), a queue (its first free agent) or a phone number
+    # (the dial policy applies; complete then hands the caller to it).
+    to: Literal["agent", "queue", "number"] = "agent"
+    target: str = Field(min_length=1, max_length=40)
 
 
 class CompleteIn(ActIn):
@@ -170,16 +173,31 @@ def _consults() -> Consultations:
 @api.input(ConsultIn)
 @api.output(ConsultOut)
 @api.doc(
-    summary="Consultation: hold the caller and call another agent",
-    description="The caller hears music on hold; the target agent's phone rings and, once "
-    "answered, the agent talks with them. Then complete, cancel.",
-    responses={**ANSWERS, 409: "No call, the target is not ready, or already consulting"},
+    summary="Consultation: hold the caller and call another agent, a queue or a number",
+    description="The caller hears music on hold; the target's phone rings and, once "
+    "answered, the agent talks with them. Then complete, cancel or conference. A queue: "
+    "its first free agent (longest idle, skills meeting the queue's needs). A number: "
+    "the dial policy first (422 when it refuses), then the outbound trunk; completing "
+    "hands the caller to it and the call is complete for the call center.",
+    responses={
+        **ANSWERS,
+        409: "No call, the target is not ready, no outbound trunk, or already consulting",
+    },
 )
 @requires("agent")
 def consult(json_data: ConsultIn) -> ConsultOut:
     console = services()
     agent = _agent(json_data.agent)
-    started = console.bridge.run(_consults().start(agent, json_data.target))
+    consults = _consults()
+    if json_data.to != "number" and not re.fullmatch(NAME_PATTERN, json_data.target):
+        abort(422, f"target: not a {json_data.to} name", extra_data={"code": "bad-target"})
+    if json_data.to == "number":
+        action = consults.start_number(agent, json_data.target)
+    elif json_data.to == "queue":
+        action = consults.start_queue(agent, json_data.target)
+    else:
+        action = consults.start(agent, json_data.target)
+    started = console.bridge.run(action)
     return ConsultOut(call_id=started.call_id, target=started.target, on_hold=True)
 
 

@@ -88,7 +88,8 @@ def page() -> Any:
             dispositions=settings.dispositions,
             notes_max=NOTES_MAX,
             webphone=bool(webphone),
-            queue_names=services().queue_names(),
+            queue_names=sorted(services().queue_names()),
+            phone_codes=services().phone_codes,
             reason_max=REASON_MAX,
             note_max=NOTE_MAX,
         )

@@ -232,7 +232,7 @@
     }
   });
 
-  // Consultation: hold the caller and call the agent named above; then complete (the
+  // Consultation: hold the caller and call the agent, queue or number chosen above; then complete (the
   // caller goes on with them), cancel (back to the caller), or a three-way conference
   // that the agent may leave.
   function showConsult(phase) { // '' | 'consulting' | 'conference'
@@ -244,12 +244,14 @@
   }
   showConsult('');
   $('btn-consult').addEventListener('click', async () => {
-    const target = $('xfer-agent').value.trim();
-    if ($('xfer-to').value !== 'agent' || !target) {
-      say('consult-status', 'Name the agent to consult first.');
+    // The target chosen above: an agent, a queue (its first free agent) or a number.
+    const to = $('xfer-to').value;
+    const target = $(TARGETS[to]).value.trim();
+    if (!target) {
+      say('consult-status', 'Choose whom to consult first.');
       return;
     }
-    const done = await control('consult', { target }, 'consult-status');
+    const done = await control('consult', { to, target }, 'consult-status');
     if (done) {
       showHold(true);
       showConsult('consulting');
