@@ -20,6 +20,7 @@ from callcenter.core.events import (
 )
 from callcenter.core.hours import load_schedule
 from callcenter.core.queues import Announce, Overflow, QueueSettings, Relax
+from callcenter.services.inbound.offering import STUCK_RING
 from tests.fakes.center import Center
 
 QUIET = Announce(on_entry=False, interval=0)  # no announcements unless a test wants them
@@ -684,6 +685,7 @@ async def test_a_late_ring_result_for_a_caller_already_back_in_line_is_not_a_sec
     call = center.caller()
     await center.enqueue(call, "support")
     await center.ring(call, "agent1")
+    await center.advance(STUCK_RING)  # long enough to count as a dead ring
     center.pbx.unavailable.add("redirect")
     await center.agents.ready("agent2", center.now)
     assert call.state is CallState.WAITING
@@ -693,3 +695,20 @@ async def test_a_late_ring_result_for_a_caller_already_back_in_line_is_not_a_sec
     assert len(center.of(CallRingNoAnswer)) == misses
     assert center.agents.status("agent1").reason != "ring-no-answer"
     assert decision.status is Status.CONNECT and call.state is CallState.RINGING
+
+
+async def test_a_ring_shorter_than_stuck_ring_is_left_to_be_answered(center: Center) -> None:
+    # agent1's phone has just started ringing when agent2 frees up: the ring is most
+    # likely about to be answered, so it is not cancelled and agent2 simply waits.
+    center.configure([queue()], {"agent1": {}, "agent2": {}})
+    await center.ready("agent1")
+    await center.ready("agent2")
+    await center.agents.pause("agent2", "break", center.now)
+    call = center.caller()
+    await center.enqueue(call, "support")
+    await center.ring(call, "agent1")
+    await center.advance(STUCK_RING / 2)
+    await center.agents.ready("agent2", center.now)
+    assert call.state is CallState.RINGING and call.agent == "agent1"
+    assert center.of(CallRingNoAnswer) == []
+    assert center.state("agent2") == "ready"
