@@ -26,6 +26,7 @@ from panoramisk.actions import Action
 
 from callcenter.adapters.ami.dispatch import OrderedDispatch
 from callcenter.adapters.ami.parse import normalise, parse_event
+from callcenter.adapters.ami.protocol import FastAmiProtocol
 from callcenter.config import AmiSettings
 from callcenter.core.pbx_events import AmiEvent
 from callcenter.tasks import cancel_and_wait
@@ -185,6 +186,7 @@ class AmiClient:
             events="on",
             ping_delay=3600,
             on_login=self._on_login,
+            protocol_factory=FastAmiProtocol,
         )
         self._manager.register_event("*", self._on_message)
         self._manager.connect()

@@ -712,3 +712,23 @@ async def test_a_ring_shorter_than_stuck_ring_is_left_to_be_answered(center: Cen
     assert call.state is CallState.RINGING and call.agent == "agent1"
     assert center.of(CallRingNoAnswer) == []
     assert center.state("agent2") == "ready"
+
+
+async def test_one_agents_fallback_membership_is_their_line_of_the_whole_table(
+    center: Center,
+) -> None:
+    # Each state change updates the twins from wanted_for(agent): it must say what the
+    # whole table (wanted(), used at resync) says for that agent, member or not.
+    center.configure(
+        [queue(), queue("sales", requirements={"sales": 2})],
+        {"agent1": {"sales": 3}, "agent2": {"sales": 1}, "agent3": {}},
+    )
+    await center.ready("agent1")
+    await center.ready("agent2")
+    await center.agents.pause("agent2", "break", center.now)
+    table = center.fallback.wanted()
+    for agent in ("agent1", "agent2", "agent3"):
+        line = center.fallback.wanted_for(agent)
+        assert line == {twin: members.get(f"PJSIP/{agent}") for twin, members in table.items()}
+    assert center.fallback.wanted_for("agent2")["cc-fallback-support"] is True
+    assert center.fallback.wanted_for("agent3")["cc-fallback-support"] is None
