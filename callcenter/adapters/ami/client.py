@@ -263,9 +263,8 @@ class AmiClient:
         future = manager.send_action(action, as_list=as_list)
         self._in_flight.add(future)
         try:
-            result = await asyncio.wait_for(
-                asyncio.shield(future), timeout or self.settings.action_timeout
-            )
+            async with asyncio.timeout(timeout or self.settings.action_timeout):
+                result = await asyncio.shield(future)
         except TimeoutError:
             protocol.responses.pop(action.id, None)
             raise AmiTimeout(f"no answer to {data['Action']} in time") from None
