@@ -233,9 +233,21 @@ class Offering:
         if call is not None and call.state is CallState.RINGING:
             self.calls.set_agent_channel(call, agent_channel)
 
-    async def answered(self, caller_unique_id: str, now: float) -> None:
+    async def answered(self, caller_unique_id: str, now: float, endpoint: str = "") -> None:
+        """The agent's phone answered; ``endpoint``: the answering leg's, when known."""
         call = self.calls.by_unique_id(caller_unique_id)
         if call is None or call.state is not CallState.RINGING:
+            return
+        if endpoint and endpoint != call.agent and endpoint in self.agents.statuses:
+            # Another agent's phone, whose ring was cancelled (a stuck ring moved) but who
+            # answered before the Redirect took the caller away: the Redirect ends that leg.
+            # Counting it would put the agent now rung on a call they never answered.
+            log.info(
+                "call %s: answer from %s ignored (the call is offered to %s)",
+                call.call_id,
+                endpoint,
+                call.agent,
+            )
             return
         advance(call, CallEvent.ANSWER)
         call.answered_at = now

@@ -732,3 +732,29 @@ async def test_one_agents_fallback_membership_is_their_line_of_the_whole_table(
         assert line == {twin: members.get(f"PJSIP/{agent}") for twin, members in table.items()}
     assert center.fallback.wanted_for("agent2")["cc-fallback-support"] is True
     assert center.fallback.wanted_for("agent3")["cc-fallback-support"] is None
+
+
+async def test_an_answer_from_a_cancelled_ring_does_not_count_for_the_agent_now_rung(
+    center: Center,
+) -> None:
+    # The caller's stuck ring on agent1 is moved to agent2, but agent1 answers before
+    # the Redirect takes the caller away: that answer is not agent2's (who would be put
+    # on a call they never answered, and left on_call when it ends).
+    center.configure([queue()], {"agent1": {}, "agent2": {}})
+    await center.ready("agent1")
+    await center.ready("agent2")
+    await center.agents.pause("agent2", "break", center.now)
+    call = center.caller()
+    await center.enqueue(call, "support")
+    first = await center.ring(call, "agent1")
+    await center.advance(STUCK_RING)
+    await center.agents.ready("agent2", center.now)
+    assert call.state is CallState.RINGING and call.agent == "agent2"
+    await center.dial_end(call, first, "ANSWER")
+    assert call.state is CallState.RINGING and center.of(CallAnswered) == []
+    assert center.state("agent2") == "ringing"
+    second = await center.ring(call, "agent2")
+    await center.dial_end(call, second, "ANSWER")
+    assert call.state is CallState.TALKING
+    assert [e.agent for e in center.of(CallAnswered)] == ["agent2"]
+    assert center.state("agent2") == "on_call" and center.state("agent1") != "on_call"
