@@ -1,16 +1,20 @@
 """A caller stuck on an agent's phone that nobody answers is not overtaken.
 
-Ann's softphone rings and is never answered. While it rings, Bob frees up:
+Ann's softphone rings and is never answered. While it rings (longer than
+STUCK_RING), Bob frees up:
 the caller on Ann's ring goes to Bob (Ann's ring is cancelled), not the
 caller who came after. Counted on the agents' phones (baresip).
 """
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from callcenter.adapters.db.models import CallEventRow, CallRow
 from callcenter.core.calls.state import CallState
+from callcenter.services.inbound.offering import STUCK_RING
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CALLER_PORT, CallCenter
@@ -50,6 +54,7 @@ def test_a_caller_on_an_unanswered_ring_keeps_first_claim(callcenter: CallCenter
     center.wait_available("ann")
     stuck = center.place_call([1000, "1"], "+15550101", end="await", port=CALLER_PORT + 10)
     assert incoming_from(ann, 0) == "+15550101"
+    ann_rang = time.monotonic()
     # A later caller waits: nobody is free.
     later = center.place_call([1000, "1"], "+15550102", end="await", port=CALLER_PORT + 20)
     wait_for(
@@ -58,7 +63,10 @@ def test_a_caller_on_an_unanswered_ring_keeps_first_claim(callcenter: CallCenter
         "the later caller waiting",
     )
 
-    # Bob frees up during Ann's ring: the stuck caller is his, not the later one.
+    # Bob frees up during Ann's ring, once it has rung long enough to count as stuck
+    # (a shorter ring is left alone: it is most likely about to be answered): the stuck
+    # caller is his, not the later one.
+    time.sleep(max(0.0, STUCK_RING - (time.monotonic() - ann_rang)) + 0.2)
     seen_bob = len(bob.events)
     bob.hangup()
     assert incoming_from(bob, seen_bob) == "+15550101"

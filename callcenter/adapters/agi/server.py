@@ -101,7 +101,8 @@ class FastAgiServer:
         self, reader: asyncio.StreamReader, peer: object
     ) -> dict[str, str] | None:
         try:
-            block = await asyncio.wait_for(reader.readuntil(b"\n\n"), self.settings.header_timeout)
+            async with asyncio.timeout(self.settings.header_timeout):
+                block = await reader.readuntil(b"\n\n")
         except asyncio.IncompleteReadError:
             reason = "closed before the end of the AGI headers"
         except asyncio.LimitOverrunError:

@@ -134,7 +134,9 @@ class AgiSession:
         self._writer.write(line.encode() + b"\n")
         await self._writer.drain()
         while True:
-            raw = await asyncio.wait_for(self._reader.readline(), self._command_timeout)
+            # asyncio.timeout rather than wait_for: no task made per line read.
+            async with asyncio.timeout(self._command_timeout):
+                raw = await self._reader.readline()
             if not raw:
                 self.hung_up = True
                 raise AgiHangup(f"connection closed during {line.split(' ', 1)[0]}")
@@ -148,7 +150,8 @@ class AgiSession:
             if text.startswith("520-"):
                 # A usage text follows, ending with a line starting "520 End".
                 while raw and not raw.startswith(b"520 End"):
-                    raw = await asyncio.wait_for(self._reader.readline(), USAGE_TIMEOUT)
+                    async with asyncio.timeout(USAGE_TIMEOUT):
+                        raw = await self._reader.readline()
             result = self._check(line, code, text)
             if result.result == "-1" and line.split(" ", 1)[0] in _MAY_HANG_UP:
                 await self._confirm_alive(line)

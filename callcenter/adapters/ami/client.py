@@ -26,6 +26,7 @@ from panoramisk.actions import Action
 
 from callcenter.adapters.ami.dispatch import OrderedDispatch
 from callcenter.adapters.ami.parse import normalise, parse_event
+from callcenter.adapters.ami.protocol import FastAmiProtocol
 from callcenter.config import AmiSettings
 from callcenter.core.pbx_events import AmiEvent
 from callcenter.tasks import cancel_and_wait
@@ -185,6 +186,7 @@ class AmiClient:
             events="on",
             ping_delay=3600,
             on_login=self._on_login,
+            protocol_factory=FastAmiProtocol,
         )
         self._manager.register_event("*", self._on_message)
         self._manager.connect()
@@ -261,9 +263,8 @@ class AmiClient:
         future = manager.send_action(action, as_list=as_list)
         self._in_flight.add(future)
         try:
-            result = await asyncio.wait_for(
-                asyncio.shield(future), timeout or self.settings.action_timeout
-            )
+            async with asyncio.timeout(timeout or self.settings.action_timeout):
+                result = await asyncio.shield(future)
         except TimeoutError:
             protocol.responses.pop(action.id, None)
             raise AmiTimeout(f"no answer to {data['Action']} in time") from None

@@ -55,8 +55,25 @@ def _make_plan(cls: type[AmiEvent]) -> _Plan:
     return tuple(plan)
 
 
+_NORMS: dict[str, str] = {}  # header name as received -> its normalised key
+_NORMS_MOST = 4096  # distinct names kept (channel variables can bring many)
+
+
 def normalise(headers: Headers) -> dict[str, str | list[str]]:
-    return {norm(key): value for key, value in headers.items()}
+    # panoramisk's Message keeps (name, value) pairs in ``_store``: read there, the
+    # case-insensitive mapping's items() lower-cases every name again.
+    store = getattr(headers, "_store", None)
+    pairs = store.values() if isinstance(store, dict) else headers.items()
+    norms = _NORMS
+    raw: dict[str, str | list[str]] = {}
+    for key, value in pairs:
+        normalised = norms.get(key)
+        if normalised is None:
+            normalised = norm(key)
+            if len(norms) < _NORMS_MOST:
+                norms[key] = normalised
+        raw[normalised] = value
+    return raw
 
 
 def parse_event(headers: Headers) -> AmiEvent | None:

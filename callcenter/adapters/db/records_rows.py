@@ -18,6 +18,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Executable,
+    Insert,
     Table,
     Update,
     bindparam,
@@ -39,13 +40,32 @@ def by_key(on: Table, column: str) -> Update:
     return update(on).where(on.c[column] == bindparam(KEY))
 
 
+# Statements built once for the process: a new statement object costs its building and
+# its cache key at every execution (SQLAlchemy keeps the key on the object).
+_UPDATES: dict[tuple[Table, str], Update] = {}
+_INSERTS: dict[Table, Insert] = {}
+
+
+def update_by_key(on: Table, column: str) -> Update:
+    statement = _UPDATES.get((on, column))
+    if statement is None:
+        statement = _UPDATES[(on, column)] = by_key(on, column)
+    return statement
+
+
+def insert_into(into: Table) -> Insert:
+    """INSERT INTO ``into``, its values given as parameters at execution."""
+    statement = _INSERTS.get(into)
+    if statement is None:
+        statement = _INSERTS[into] = insert(into)
+    return statement
+
+
 class Rows:
     def __init__(self, connection: Connection, order: tuple[Table, ...]) -> None:
         """``order``: the gathered tables, in the order they are sent at the end."""
         self.connection = connection
         self._gathered: dict[Table, list[dict[str, Any]]] = {t: [] for t in order}
-        self._inserts = {t: insert(t) for t in order}
-        self._updates: dict[tuple[Table, str], Update] = {}
         self._latest: dict[Table, tuple[str, dict[Any, dict[str, Any]]]] = {}
 
     def add(self, into: Table, **values: Any) -> None:
@@ -68,22 +88,19 @@ class Rows:
 
     def update(self, on: Table, column: str, key: Any, **values: Any) -> CursorResult[Any]:
         """Set ``values`` on the rows of ``on`` whose ``column`` is ``key``."""
-        statement = self._updates.get((on, column))
-        if statement is None:
-            statement = self._updates[(on, column)] = by_key(on, column)
-        return self.execute(on, statement, {KEY: key, **values})
+        return self.execute(on, update_by_key(on, column), {KEY: key, **values})
 
     def send(self, into: Table) -> None:
         rows = self._gathered.get(into)
         if rows:
             self._gathered[into] = []
-            self.connection.execute(self._inserts[into], rows)
+            self.connection.execute(insert_into(into), rows)
         latest = self._latest.pop(into, None)
         if latest is not None:
             column, values = latest
             for key, row in values.items():
                 if self.update(into, column, key, **row).rowcount == 0:
-                    self.connection.execute(insert(into).values({column: key, **row}))
+                    self.connection.execute(insert_into(into), {column: key, **row})
 
     def finish(self) -> None:
         for gathered in list(self._gathered):

@@ -49,13 +49,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter.adapters.db.failures import Failure, describe
 from callcenter.adapters.db.records_held import HeldEvents
 from callcenter.adapters.db.records_journal import Item, Journal
-from callcenter.adapters.db.records_rows import KEY, Rows, by_key, table
+from callcenter.adapters.db.records_rows import KEY, Rows, by_key, insert_into, table
 from callcenter.core import events as ev
 from callcenter.core.records_backlog import RecordsBacklog
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
+# After the first event of a quiet spell, the writer waits this long for more before it
+# writes: under load a transaction then carries the events of several calls (its
+# begin, progress row and commit, and one executemany per gathered table, shared)
+# rather than two or three transactions per call. Records are this much later.
+LINGER = 0.05
 MEMORY = 200_000  # events held in memory before the journal takes the newer ones
 CAP = 500_000  # events held in memory when there is no journal to spill to
 RETRY_FIRST = 0.5  # seconds before the first retry, doubled up to RETRY_MOST
@@ -81,6 +86,18 @@ QUEUED = by_key(CALLS, "id").values(
 )
 OFFERED = by_key(CALLS, "id").values(offers=CALLS.c.offers + 1)
 ANSWERED = by_key(WAITS, "call_id").values(actual_seconds=bindparam("at_") - WAITS.c.at)
+# Reads, built once (see records_rows.py).
+CALL_COLUMN = {
+    column: select(CALLS.c[column]).where(CALLS.c.id == bindparam(KEY))
+    for column in ("outcome", "data")
+}
+_R = RECORDINGS.c
+LATEST_RECORDING = (
+    select(_R.id, _R.started_at, _R.ended_at, _R.mutes)
+    .where(_R.call_id == bindparam(KEY))
+    .order_by(_R.id.desc())
+    .limit(1)
+)
 
 
 class RecordWriter:
@@ -93,6 +110,7 @@ class RecordWriter:
         cap: int = CAP,
         journal: Path | None = None,
         clock: Callable[[], float] = time.time,
+        linger: float = LINGER,
     ) -> None:
         """``journal``: the file events past ``memory`` spill to (None: memory only,
         up to ``cap``)."""
@@ -103,6 +121,7 @@ class RecordWriter:
         self._held = HeldEvents(memory, cap, Journal(journal) if journal is not None else None)
         self._seq = 0
         self._clock = clock
+        self.linger = linger
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._submitted = 0  # events of this run submitted ...
@@ -206,7 +225,7 @@ class RecordWriter:
                 if stopping:
                     self._finished()
                     return
-                stopping = self._take(self._queue.get())
+                stopping = self._take(self._queue.get()) or self._linger()
             stopping = self._take_queued() or stopping
             batch = self._held.oldest(BATCH)
             if not batch:
@@ -231,6 +250,18 @@ class RecordWriter:
         if not self._held.add((self.id, self._seq, item)):
             self._settle(1)
             self._log_dropped()
+        return False
+
+    def _linger(self) -> bool:
+        """Hold what arrives within LINGER (up to a batch); True if told to stop."""
+        deadline = time.monotonic() + self.linger
+        while len(self._held) < BATCH and (left := deadline - time.monotonic()) > 0:
+            try:
+                item = self._queue.get(timeout=left)
+            except queue.Empty:
+                return False
+            if self._take(item):
+                return True
         return False
 
     def _take_queued(self) -> bool:
@@ -291,7 +322,8 @@ class RecordWriter:
         now = self._clock()
         for writer, seq in last.items():
             if rows.update(PROGRESS, "writer", writer, seq=seq, at=now).rowcount == 0:
-                rows.execute(PROGRESS, PROGRESS.insert().values(writer=writer, seq=seq, at=now))
+                values = {"writer": writer, "seq": seq, "at": now}
+                rows.execute(PROGRESS, insert_into(PROGRESS), values)
 
     def _written(self, batch: list[Item]) -> None:
         self.written += len(batch)
@@ -459,7 +491,7 @@ class RecordWriter:
     @staticmethod
     def _call_column(rows: Rows, call_id: str, column: str) -> tuple[bool, Any]:
         """(whether the call's row exists, its ``column``)."""
-        found = rows.execute(CALLS, select(CALLS.c[column]).where(CALLS.c.id == call_id)).first()
+        found = rows.execute(CALLS, CALL_COLUMN[column], {KEY: call_id}).first()
         return (False, None) if found is None else (True, found[0])
 
     @staticmethod
@@ -670,15 +702,16 @@ class RecordWriter:
     def _recording_started(self, rows: Rows, e: ev.RecordingStarted) -> None:
         rows.execute(
             RECORDINGS,
-            RECORDINGS.insert().values(
-                call_id=e.call_id,
-                agent=e.agent,
-                queue=e.queue,
-                path=e.path,
-                caller_number=e.caller,
-                started_at=e.at,
-                mutes=[],
-            ),
+            insert_into(RECORDINGS),
+            {
+                "call_id": e.call_id,
+                "agent": e.agent,
+                "queue": e.queue,
+                "path": e.path,
+                "caller_number": e.caller,
+                "started_at": e.at,
+                "mutes": [],
+            },
         )
 
     def _recording_muted(self, rows: Rows, e: ev.RecordingMuted) -> None:
@@ -763,13 +796,7 @@ class RecordWriter:
     @staticmethod
     def _recording(rows: Rows, call_id: str) -> Any:
         """The call's latest recording row (id, started_at, ended_at, mutes), or None."""
-        r = RECORDINGS.c
-        return rows.execute(
-            RECORDINGS,
-            select(r.id, r.started_at, r.ended_at, r.mutes)
-            .where(r.call_id == call_id)
-            .order_by(r.id.desc()),
-        ).first()
+        return rows.execute(RECORDINGS, LATEST_RECORDING, {KEY: call_id}).first()
 
     @staticmethod
     def _set_recording(rows: Rows, recording_id: int, **values: Any) -> None:

@@ -76,7 +76,9 @@ class Acd:
 
     async def on_dial_end(self, event: ev.DialEnd) -> None:
         if event.dial_status == "ANSWER":
-            await self.offering.answered(event.unique_id, self.timers.clock())
+            await self.offering.answered(
+                event.unique_id, self.timers.clock(), endpoint_of(event.dest_channel) or ""
+            )
 
     async def on_hangup(self, event: ev.Hangup) -> None:
         await self.channel_gone(event.unique_id, event.channel, self.timers.clock())

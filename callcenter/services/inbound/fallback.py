@@ -46,10 +46,23 @@ class FallbackQueues:
                     members[f"PJSIP/{agent}"] = status.state is AgentState.PAUSED
         return wanted
 
+    def wanted_for(self, agent: str) -> dict[str, bool | None]:
+        """One agent's line of ``wanted()``: twin -> paused, None where not a member
+        (each state change needs only this: the whole table costs agents x queues)."""
+        status = self.agents.statuses.get(agent)
+        member = status is not None and status.state is not AgentState.LOGGED_OUT
+        paused = status is not None and status.state is AgentState.PAUSED
+        skills = self.agents.skills.get(agent, {})
+        found: dict[str, bool | None] = {}
+        for name, settings in self.queues.queues.items():
+            needs = settings.to_config().requirements_at(math.inf, {})
+            found[fallback_queue(name)] = paused if member and eligible(skills, needs) else None
+        return found
+
     async def on_agent_state(self, event: AgentStateChanged) -> None:
         interface = f"PJSIP/{event.agent}"
-        for twin, members in self.wanted().items():
-            await self._apply(twin, interface, members.get(interface), event.reason)
+        for twin, paused in self.wanted_for(event.agent).items():
+            await self._apply(twin, interface, paused, event.reason)
 
     async def resync(self) -> None:
         """Asterisk's twins made to match: after an AMI login or a change of the queues."""

@@ -20,6 +20,7 @@ from callcenter.core.events import (
 )
 from callcenter.core.hours import load_schedule
 from callcenter.core.queues import Announce, Overflow, QueueSettings, Relax
+from callcenter.services.inbound.offering import STUCK_RING
 from tests.fakes.center import Center
 
 QUIET = Announce(on_entry=False, interval=0)  # no announcements unless a test wants them
@@ -684,6 +685,7 @@ async def test_a_late_ring_result_for_a_caller_already_back_in_line_is_not_a_sec
     call = center.caller()
     await center.enqueue(call, "support")
     await center.ring(call, "agent1")
+    await center.advance(STUCK_RING)  # long enough to count as a dead ring
     center.pbx.unavailable.add("redirect")
     await center.agents.ready("agent2", center.now)
     assert call.state is CallState.WAITING
@@ -693,3 +695,66 @@ async def test_a_late_ring_result_for_a_caller_already_back_in_line_is_not_a_sec
     assert len(center.of(CallRingNoAnswer)) == misses
     assert center.agents.status("agent1").reason != "ring-no-answer"
     assert decision.status is Status.CONNECT and call.state is CallState.RINGING
+
+
+async def test_a_ring_shorter_than_stuck_ring_is_left_to_be_answered(center: Center) -> None:
+    # agent1's phone has just started ringing when agent2 frees up: the ring is most
+    # likely about to be answered, so it is not cancelled and agent2 simply waits.
+    center.configure([queue()], {"agent1": {}, "agent2": {}})
+    await center.ready("agent1")
+    await center.ready("agent2")
+    await center.agents.pause("agent2", "break", center.now)
+    call = center.caller()
+    await center.enqueue(call, "support")
+    await center.ring(call, "agent1")
+    await center.advance(STUCK_RING / 2)
+    await center.agents.ready("agent2", center.now)
+    assert call.state is CallState.RINGING and call.agent == "agent1"
+    assert center.of(CallRingNoAnswer) == []
+    assert center.state("agent2") == "ready"
+
+
+async def test_one_agents_fallback_membership_is_their_line_of_the_whole_table(
+    center: Center,
+) -> None:
+    # Each state change updates the twins from wanted_for(agent): it must say what the
+    # whole table (wanted(), used at resync) says for that agent, member or not.
+    center.configure(
+        [queue(), queue("sales", requirements={"sales": 2})],
+        {"agent1": {"sales": 3}, "agent2": {"sales": 1}, "agent3": {}},
+    )
+    await center.ready("agent1")
+    await center.ready("agent2")
+    await center.agents.pause("agent2", "break", center.now)
+    table = center.fallback.wanted()
+    for agent in ("agent1", "agent2", "agent3"):
+        line = center.fallback.wanted_for(agent)
+        assert line == {twin: members.get(f"PJSIP/{agent}") for twin, members in table.items()}
+    assert center.fallback.wanted_for("agent2")["cc-fallback-support"] is True
+    assert center.fallback.wanted_for("agent3")["cc-fallback-support"] is None
+
+
+async def test_an_answer_from_a_cancelled_ring_does_not_count_for_the_agent_now_rung(
+    center: Center,
+) -> None:
+    # The caller's stuck ring on agent1 is moved to agent2, but agent1 answers before
+    # the Redirect takes the caller away: that answer is not agent2's (who would be put
+    # on a call they never answered, and left on_call when it ends).
+    center.configure([queue()], {"agent1": {}, "agent2": {}})
+    await center.ready("agent1")
+    await center.ready("agent2")
+    await center.agents.pause("agent2", "break", center.now)
+    call = center.caller()
+    await center.enqueue(call, "support")
+    first = await center.ring(call, "agent1")
+    await center.advance(STUCK_RING)
+    await center.agents.ready("agent2", center.now)
+    assert call.state is CallState.RINGING and call.agent == "agent2"
+    await center.dial_end(call, first, "ANSWER")
+    assert call.state is CallState.RINGING and center.of(CallAnswered) == []
+    assert center.state("agent2") == "ringing"
+    second = await center.ring(call, "agent2")
+    await center.dial_end(call, second, "ANSWER")
+    assert call.state is CallState.TALKING
+    assert [e.agent for e in center.of(CallAnswered)] == ["agent2"]
+    assert center.state("agent2") == "on_call" and center.state("agent1") != "on_call"
