@@ -73,7 +73,13 @@ class Var(StrEnum):
     CONSULT_CALLER = "CC_CONSULT_CALLER"
     # A three-way conference's ConfBridge name (CONF_NAME_PATTERN, checked again there).
     CONF = "CC_CONF"
+    # Several nodes ([[pbx.nodes]]): the inter-node trunk cc-connect rings the agent
+    # through when the agent's phone is on another node (empty: here).
+    VIA = "CC_VIA"
 
+
+# An inter-node trunk's endpoint (CC_VIA): "node-" and the node's name.
+NODE_TRUNK_PATTERN = r"^node-[a-z][a-z0-9_-]{1,31}$"
 
 # A consultation's target leg id, which also names its conference (cc-conference).
 CONF_NAME_PATTERN = r"^consult-[0-9a-f]{16}$"
@@ -145,6 +151,7 @@ class Context(StrEnum):
     CONFERENCE = "cc-conference"  # the caller in a three-way conference (marked)
     CONFERENCE_MEMBER = "cc-conference-member"  # an agent's leg in it
     NAILED = "cc-nailed"  # an always-connected agent's phone, waiting for callers
+    INTERNODE = "cc-internode"  # another node rings an agent registered here
 
 
 @dataclass(frozen=True, slots=True)
