@@ -90,6 +90,7 @@ class NodeLinks:
 
     def _on_contact(self, event: ev.ContactStatus) -> None:
         endpoint = event.endpoint_name or event.aor
+        log.debug("node %s: contact of %s %s", event.node, endpoint, event.contact_status)
         if endpoint:
             self.saw_contact(event.node, endpoint, event.contact_status)
 

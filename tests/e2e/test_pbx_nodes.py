@@ -1,0 +1,162 @@
+"""Two of the product's Asterisk nodes, one controller driving both ([[pbx.nodes]]).
+
+Each node runs in a network namespace of its own, started by `callcenter pbx up`
+with the lab's one configuration file (simulate/nodes_lab.py); the controller runs
+on a loop thread inside the hub namespace and holds one AMI link per node. A SIPp
+caller on node alpha is answered by an agent whose phone (a SIPp UAS echoing the
+audio) is registered on node beta: alpha rings it over the inter-node trunk, audio
+flows both ways (RTP counted on both nodes' legs), and the records say both nodes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from callcenter.adapters.db.engine import make_engine, make_sessions
+from callcenter.adapters.db.migrate import upgrade
+from callcenter.adapters.db.models import CallEventRow, CallRow, RecordingRow
+from callcenter.adapters.db.site_config import apply_site
+from callcenter.core.calls.state import CallState
+from callcenter.services.site import parse_site
+from callcenter.simulate.kamailio_lab import Namespaces
+from callcenter.simulate.loop_thread import ControllerThread
+from callcenter.simulate.nodes_lab import CALLERS, PHONES, NodesLab
+from callcenter.simulate.procs import stop_process, wait_for
+from callcenter.simulate.sipp import SippCaller, SippResult, caller_scenario
+from callcenter.simulate.softphone import Softphone
+from callcenter.simulate.voices import greeting_pcap
+from tests.e2e.sites import direct_queue_site
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        os.geteuid() != 0 or not all(shutil.which(t) for t in ("ip", "sipp")),
+        reason="needs root (network namespaces), iproute2 and SIPp",
+    ),
+]
+
+PORT_BASE = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000"))
+TAG = f"m{PORT_BASE}"  # namespaces of their own per port base: suites never collide
+PASSWORD = "nodes-lab-" + os.urandom(6).hex()
+SPEECH = "Hello, I am calling node alpha and I hope an agent on node beta hears me."
+
+
+def rtp_counts(lab: NodesLab, node: str, prefix: str) -> tuple[int, int]:
+    """Packets received and sent on ``node``'s channel whose name starts ``prefix``
+    (``pjsip show channelstats``: bridge, channel, up time, codec, receive count...)."""
+    for line in lab.node(node).cli("pjsip show channelstats").splitlines():
+        fields = line.split()
+        if len(fields) >= 9 and fields[1].startswith(prefix) and fields[4].isdigit():
+            return int(fields[4]), int(fields[8])
+    return 0, 0
+
+
+def talk(
+    lab: NodesLab, thread: ControllerThread, controller: Any, phone: Softphone, tmp_path: Path
+) -> SippResult:
+    """A caller on alpha (the trunk "sipp") talks to bob, whose phone is on beta, until
+    bob hangs up; audio is counted on both nodes meanwhile."""
+    speech = greeting_pcap(SPEECH, tmp_path / "voices" / "speech.pcap")
+    caller = SippCaller(
+        tmp_path / "caller",
+        f"{lab.settings.pbx.node_named('alpha').address}:5060",
+        address=CALLERS,
+        port=PORT_BASE - 9930,
+        media_port=PORT_BASE - 8930,
+        prefix=Namespaces.prefix(lab.hub),
+    )
+    run = caller.start(caller_scenario([speech], end="await"), [("Nodes", "5557001")])
+    try:
+        wait_for(
+            lambda: thread.call(lambda: bool(controller.calls.in_state(CallState.TALKING))),
+            20,
+            "the caller on alpha talking to bob on beta",
+        )
+        time.sleep(3)  # audio flows meanwhile
+        caller_in, caller_out = rtp_counts(lab, "alpha", "sipp-")
+        trunk_in, trunk_out = rtp_counts(lab, "alpha", "node-beta-")
+        agent_in, agent_out = rtp_counts(lab, "beta", "bob-")
+        # Both ways on every leg: the caller's speech reaches bob's phone on beta, and
+        # what the phone sends (its tone) comes back to the caller on alpha.
+        assert caller_in > 50 and caller_out > 50, (caller_in, caller_out)
+        assert trunk_in > 50 and trunk_out > 50, (trunk_in, trunk_out)
+        assert agent_in > 50 and agent_out > 50, (agent_in, agent_out)
+        phone.hangup()  # bob ends the call from his phone, on beta
+        return caller.finish(run, 30)
+    finally:
+        stop_process(run)
+
+
+def test_a_caller_on_one_node_is_answered_by_an_agent_on_the_other(tmp_path: Path) -> None:
+    with NodesLab(TAG, PORT_BASE) as lab:
+        settings = lab.settings
+        upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        site = direct_queue_site("bob")
+        site["agents"][0]["password"] = PASSWORD
+        apply_site(parse_site(site, Path("."), "nodes lab"), make_sessions(engine))
+
+        thread = ControllerThread(settings, netns=lab.hub)
+        try:
+            controller = thread.start(connect=30)
+            assert controller.ami.connected_nodes() == {"alpha": True, "beta": True}
+
+            # Bob's phone (baresip, answering by itself) registers on beta.
+            phone = Softphone(
+                "bob",
+                PASSWORD,
+                PHONES,
+                f"{lab.settings.pbx.node_named('beta').address}:5060",
+                tmp_path / "bob",
+                auto_answer=True,
+                sip_port=PORT_BASE - 9920,
+                ctrl_port=PORT_BASE - 9925,
+                netns=lab.hub,
+            )
+            phone.start()
+            try:
+                phone.wait_registered(15)
+                thread.run(controller.agents.login("bob", time.time()))
+                wait_for(
+                    lambda: thread.call(lambda: controller.agents.available("bob")),
+                    15,
+                    "bob ready and registered on beta",
+                )
+                assert thread.call(lambda: controller.ami.node_of_endpoint("bob")) == "beta"
+                result = talk(lab, thread, controller, phone, tmp_path)
+            finally:
+                phone.stop()
+            assert result.successful == 1, result.log
+
+            # The records: the call entered on alpha, bob's phone was on beta.
+            assert controller.records.flush(10)
+            with make_sessions(engine)() as session:
+                call = session.scalars(select(CallRow)).one()
+                ended_by = [
+                    e.detail.get("ended_by")
+                    for e in session.scalars(select(CallEventRow))
+                    if e.kind == "completed"
+                ]
+                recording = session.scalars(select(RecordingRow)).one_or_none()
+            assert (call.node, call.agent_node, call.agent) == ("alpha", "beta", "bob")
+            assert call.outcome == "completed"
+            assert ended_by == ["agent"], ended_by  # bob's hang-up on beta, understood
+            assert call.answered_at is not None and call.ended_at is not None
+            assert re.fullmatch(r"alpha-\d+\.\d+", call.unique_id), call.unique_id
+            # The recording was made on the caller's node and is read from its folder.
+            assert recording is not None and recording.node == "alpha"
+            path = thread.call(lambda: controller.recordings.host_path(recording.path))
+            assert path.is_relative_to(lab.root / "alpha"), path
+            assert path.stat().st_size > 8000  # seconds of audio, both parties
+            wait_for(lambda: thread.call(lambda: len(controller.calls)) == 0, 10, "no call left")
+        finally:
+            thread.stop()
+            engine.dispose()
