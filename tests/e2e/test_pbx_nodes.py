@@ -80,6 +80,10 @@ def talk(
             20,
             "the caller on alpha talking to bob on beta",
         )
+        # The caller's number and name reached the phone on beta through the trunk.
+        calls = [e for e in list(phone.events) if e.get("peeruri")]
+        assert calls and calls[0]["peeruri"].startswith("sip:5557001@"), phone.events
+        assert calls[0].get("peerdisplayname") == "Nodes", calls[0]
         time.sleep(3)  # audio flows meanwhile
         caller_in, caller_out = rtp_counts(lab, "alpha", "sipp-")
         trunk_in, trunk_out = rtp_counts(lab, "alpha", "node-beta-")
