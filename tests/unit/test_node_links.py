@@ -10,6 +10,7 @@ import pytest
 
 from callcenter.adapters.agi.server import FastAgiServer
 from callcenter.adapters.ami.client import AmiClient, AmiNotConnected, AmiResponse
+from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.adapters.ami.nodes import NodeLinks, node_of_unique_id
 from callcenter.adapters.ami.parse import parse_event
 from callcenter.config import AgiSettings, AmiSettings
@@ -112,3 +113,26 @@ async def _fastagi_allow_list() -> None:
     assert several._node_of(("10.9.2.2", 40000)) == "beta"
     assert several._node_of(("127.0.0.1", 40000)) is None
     assert several._node_of(("10.9.3.2", 40000)) is None
+
+
+def test_a_waiting_caller_moved_to_an_agent_on_another_node_goes_over_the_trunk() -> None:
+    nodes, a, b = links()
+    a.feed({"Event": "Newchannel", "Channel": "PJSIP/sipp-00000001", "Uniqueid": "alpha-1.1"})
+    b.feed({"Event": "ContactStatus", "EndpointName": "alice", "ContactStatus": "Reachable"})
+    a.feed({"Event": "ContactStatus", "EndpointName": "carol", "ContactStatus": "Reachable"})
+    pbx = AmiPbx(nodes)
+    asyncio.run(pbx.redirect("PJSIP/sipp-00000001", "cc-connect", "alice"))
+    asyncio.run(pbx.redirect("PJSIP/sipp-00000001", "cc-connect", "carol"))
+    assert [(n, h.get("Variable"), h.get("Value")) for n, h in a.sent] == [
+        ("Setvar", "CC_VIA", "node-beta"),
+        ("Redirect", None, None),
+        ("Setvar", "CC_VIA", ""),  # the same node: the trunk of an earlier ring cleared
+        ("Redirect", None, None),
+    ]
+    assert b.sent == []
+
+
+def test_a_single_box_redirect_sends_nothing_more() -> None:
+    link = Link("")
+    asyncio.run(AmiPbx(link).redirect("PJSIP/sipp-00000001", "cc-connect", "alice"))
+    assert [name for name, _ in link.sent] == ["Redirect"]
