@@ -5,7 +5,10 @@ with the lab's one configuration file (simulate/nodes_lab.py); the controller ru
 on a loop thread inside the hub namespace and holds one AMI link per node. A SIPp
 caller on node alpha is answered by an agent whose phone (a SIPp UAS echoing the
 audio) is registered on node beta: alpha rings it over the inter-node trunk, audio
-flows both ways (RTP counted on both nodes' legs), and the records say both nodes.
+flows both ways (RTP counted on both nodes' legs), bob hangs up on beta, and the
+records say both nodes. A second caller arrives during bob's wrap-up, waits on alpha,
+and is moved to bob later (AMI Redirect, CC_VIA set first): the other way the ACD
+puts callers through.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from callcenter.simulate.procs import stop_process, wait_for
 from callcenter.simulate.sipp import SippCaller, SippResult, caller_scenario
 from callcenter.simulate.softphone import Softphone
 from callcenter.simulate.voices import greeting_pcap
-from tests.e2e.sites import direct_queue_site
+from tests.e2e.sites import direct_queue_site, quiet_queue
 
 pytestmark = [
     pytest.mark.e2e,
@@ -46,6 +49,7 @@ pytestmark = [
 PORT_BASE = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000"))
 TAG = f"m{PORT_BASE}"  # namespaces of their own per port base: suites never collide
 PASSWORD = "nodes-lab-" + os.urandom(6).hex()
+WRAPUP = 4.0
 SPEECH = "Hello, I am calling node alpha and I hope an agent on node beta hears me."
 
 
@@ -60,20 +64,26 @@ def rtp_counts(lab: NodesLab, node: str, prefix: str) -> tuple[int, int]:
 
 
 def talk(
-    lab: NodesLab, thread: ControllerThread, controller: Any, phone: Softphone, tmp_path: Path
+    lab: NodesLab,
+    thread: ControllerThread,
+    controller: Any,
+    phone: Softphone,
+    workdir: Path,
+    number: str,
 ) -> SippResult:
     """A caller on alpha (the trunk "sipp") talks to bob, whose phone is on beta, until
     bob hangs up; audio is counted on both nodes meanwhile."""
-    speech = greeting_pcap(SPEECH, tmp_path / "voices" / "speech.pcap")
+    speech = greeting_pcap(SPEECH, workdir.parent / "voices" / "speech.pcap")
+    seen = len(phone.events)
     caller = SippCaller(
-        tmp_path / "caller",
+        workdir,
         f"{lab.settings.pbx.node_named('alpha').address}:5060",
         address=CALLERS,
         port=PORT_BASE - 9930,
         media_port=PORT_BASE - 8930,
         prefix=Namespaces.prefix(lab.hub),
     )
-    run = caller.start(caller_scenario([speech], end="await"), [("Nodes", "5557001")])
+    run = caller.start(caller_scenario([speech], end="await"), [("Nodes", number)])
     try:
         wait_for(
             lambda: thread.call(lambda: bool(controller.calls.in_state(CallState.TALKING))),
@@ -81,8 +91,8 @@ def talk(
             "the caller on alpha talking to bob on beta",
         )
         # The caller's number and name reached the phone on beta through the trunk.
-        calls = [e for e in list(phone.events) if e.get("peeruri")]
-        assert calls and calls[0]["peeruri"].startswith("sip:5557001@"), phone.events
+        calls = [e for e in list(phone.events)[seen:] if e.get("peeruri")]
+        assert calls and calls[0]["peeruri"].startswith(f"sip:{number}@"), phone.events
         assert calls[0].get("peerdisplayname") == "Nodes", calls[0]
         time.sleep(3)  # audio flows meanwhile
         caller_in, caller_out = rtp_counts(lab, "alpha", "sipp-")
@@ -104,7 +114,10 @@ def test_a_caller_on_one_node_is_answered_by_an_agent_on_the_other(tmp_path: Pat
         settings = lab.settings
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
-        site = direct_queue_site("bob")
+        # A wrap-up after each call: the second caller waits for bob, and is moved to
+        # him later (AMI Redirect) rather than put through from the arrival route.
+        queue = quiet_queue("support", requirements={"support": 1}, wrapup=WRAPUP)
+        site = direct_queue_site("bob", queue=queue)
         site["agents"][0]["password"] = PASSWORD
         apply_site(parse_site(site, Path("."), "nodes lab"), make_sessions(engine))
 
@@ -135,31 +148,39 @@ def test_a_caller_on_one_node_is_answered_by_an_agent_on_the_other(tmp_path: Pat
                     "bob ready and registered on beta",
                 )
                 assert thread.call(lambda: controller.ami.node_of_endpoint("bob")) == "beta"
-                result = talk(lab, thread, controller, phone, tmp_path)
+                first = talk(lab, thread, controller, phone, tmp_path / "first", "5557001")
+                assert first.successful == 1, first.log
+                second = talk(lab, thread, controller, phone, tmp_path / "second", "5557002")
+                assert second.successful == 1, second.log
             finally:
                 phone.stop()
-            assert result.successful == 1, result.log
 
             # The records: the call entered on alpha, bob's phone was on beta.
             assert controller.records.flush(10)
             with make_sessions(engine)() as session:
-                call = session.scalars(select(CallRow)).one()
+                calls = list(session.scalars(select(CallRow).order_by(CallRow.entered_at)))
                 ended_by = [
                     e.detail.get("ended_by")
                     for e in session.scalars(select(CallEventRow))
                     if e.kind == "completed"
                 ]
-                recording = session.scalars(select(RecordingRow)).one_or_none()
-            assert (call.node, call.agent_node, call.agent) == ("alpha", "beta", "bob")
-            assert call.outcome == "completed"
-            assert ended_by == ["agent"], ended_by  # bob's hang-up on beta, understood
-            assert call.answered_at is not None and call.ended_at is not None
-            assert re.fullmatch(r"alpha-\d+\.\d+", call.unique_id), call.unique_id
-            # The recording was made on the caller's node and is read from its folder.
-            assert recording is not None and recording.node == "alpha"
-            path = thread.call(lambda: controller.recordings.host_path(recording.path))
-            assert path.is_relative_to(lab.root / "alpha"), path
-            assert path.stat().st_size > 8000  # seconds of audio, both parties
+                recordings = list(session.scalars(select(RecordingRow)))
+            assert [c.caller_number for c in calls] == ["5557001", "5557002"]
+            for call in calls:
+                assert (call.node, call.agent_node, call.agent) == ("alpha", "beta", "bob")
+                assert call.outcome == "completed"
+                assert call.answered_at is not None and call.ended_at is not None
+                assert re.fullmatch(r"alpha-\d+\.\d+", call.unique_id), call.unique_id
+            assert ended_by == ["agent", "agent"], ended_by  # bob's hang-ups on beta, understood
+            assert calls[1].wait_seconds is not None and calls[1].wait_seconds > WRAPUP / 2
+            # Each recording was made on the caller's node and is read from its folder.
+            assert [r.node for r in recordings] == ["alpha", "alpha"]
+            for recording in recordings:
+                path = thread.call(
+                    lambda recording=recording: controller.recordings.host_path(recording.path)
+                )
+                assert path.is_relative_to(lab.root / "alpha"), path
+                assert path.stat().st_size > 8000  # seconds of audio, both parties
             wait_for(lambda: thread.call(lambda: len(controller.calls)) == 0, 10, "no call left")
         finally:
             thread.stop()
