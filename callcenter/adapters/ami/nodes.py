@@ -175,13 +175,19 @@ class NodeLinks:
     async def _every_node(
         self, name: str, timeout: float | None, headers: dict[str, Any]
     ) -> AmiResponse:
-        """Sent to every node at once; the first answer, unless every node failed."""
+        """Sent to every connected node at once; the first answer, unless every node
+        failed. A node that was down: the heartbeat comes again within a second, the
+        agents' endpoints and pending reloads are published at its login; plain-queue
+        membership is not re-sent to it (docs/SCALING.md, limits)."""
+        links = {name: link for name, link in self.links.items() if link.connected}
+        if not links:
+            raise AmiNotConnected(f"no node is connected ({name} not sent)")
         results = await asyncio.gather(
-            *(link.action(name, timeout, **headers) for link in self.links.values()),
+            *(link.action(name, timeout, **headers) for link in links.values()),
             return_exceptions=True,
         )
         answers = [r for r in results if isinstance(r, AmiResponse)]
-        for node, result in zip(self.links, results, strict=True):
+        for node, result in zip(links, results, strict=True):
             if isinstance(result, BaseException) and not isinstance(result, AmiError):
                 raise result
             if isinstance(result, AmiError) and answers:
