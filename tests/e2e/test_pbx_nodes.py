@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,19 @@ def test_a_caller_on_one_node_is_answered_by_an_agent_on_the_other(tmp_path: Pat
                 assert path.is_relative_to(lab.root / "alpha"), path
                 assert path.stat().st_size > 8000  # seconds of audio, both parties
             wait_for(lambda: thread.call(lambda: len(controller.calls)) == 0, 10, "no call left")
+
+            # Beta dies (SIGKILL): the controller says so for beta alone and keeps alpha.
+            pid = lab.node("beta").running_pid()
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            wait_for(
+                lambda: (
+                    thread.call(controller.ami.connected_nodes) == {"alpha": True, "beta": False}
+                ),
+                10,
+                "beta's link down, alpha's up",
+            )
+            assert thread.call(lambda: controller.ami.connected)
         finally:
             thread.stop()
             engine.dispose()
