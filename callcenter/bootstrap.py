@@ -428,7 +428,9 @@ class CallCenter:
             self.recordings.asterisk_path, dnc_scopes, self.dial_guard,
         )  # fmt: skip
         self.acd.hand_callbacks_to(self.callback_dialer.turn)
-        self.callback_routes = CallbackRoutes(self.callback_dialer)
+        self.callback_routes = CallbackRoutes(
+            self.callback_dialer, self.ami.via if isinstance(self.ami, NodeLinks) else None
+        )
 
     def _build_outbound(self) -> None:
         # Campaigns: the dialer's loop places calls through the campaign's trunk;

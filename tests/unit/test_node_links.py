@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from callcenter.adapters.agi.callback_routes import CallbackRoutes
 from callcenter.adapters.agi.server import FastAgiServer
 from callcenter.adapters.ami.client import AmiClient, AmiNotConnected, AmiResponse
 from callcenter.adapters.ami.commands import AmiPbx
@@ -15,7 +16,9 @@ from callcenter.adapters.ami.nodes import NodeLinks, node_of_unique_id
 from callcenter.adapters.ami.parse import parse_event
 from callcenter.config import AgiSettings, AmiSettings
 from callcenter.core import pbx_events as ev
+from callcenter.core.dialplan import Status
 from callcenter.core.nodes import agent_node
+from callcenter.services.callbacks.dialer import Answer
 
 
 class Link(AmiClient):
@@ -136,3 +139,34 @@ def test_a_single_box_redirect_sends_nothing_more() -> None:
     link = Link("")
     asyncio.run(AmiPbx(link).redirect("PJSIP/sipp-00000001", "cc-connect", "alice"))
     assert [name for name, _ in link.sent] == ["Redirect"]
+
+
+class FakeAgi:
+    """The parts of an AgiSession the callback route uses."""
+
+    def __init__(self, node: str) -> None:
+        self.node, self.args, self.unique_id, self.channel = node, ["", ""], "alpha-1.1", "c"
+        self.sent: dict[str, str] = {}
+
+    async def get_variable(self, name: object) -> str:
+        return "call1"
+
+    async def set_variable(self, name: object, value: str) -> None:
+        self.sent[str(name)] = value
+
+
+class AnsweringDialer:
+    async def answered(self, *args: object) -> Answer:
+        return Answer(connect_to="alice", ring_timeout=12)
+
+
+def test_a_callback_customer_is_put_through_to_an_agent_on_another_node() -> None:
+    nodes, _a, b = links()
+    b.feed({"Event": "ContactStatus", "EndpointName": "alice", "ContactStatus": "Reachable"})
+    agi = FakeAgi("alpha")
+    routes = CallbackRoutes(AnsweringDialer(), nodes.via)  # type: ignore[arg-type]
+    assert asyncio.run(routes.answered(agi)) is Status.CONNECT  # type: ignore[arg-type]
+    assert agi.sent["CC_TARGET"] == "alice" and agi.sent["CC_VIA"] == "node-beta"
+    single = FakeAgi("")
+    asyncio.run(CallbackRoutes(AnsweringDialer()).answered(single))  # type: ignore[arg-type]
+    assert "CC_VIA" not in single.sent
