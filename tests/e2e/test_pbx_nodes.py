@@ -173,7 +173,8 @@ def test_a_caller_on_one_node_is_answered_by_an_agent_on_the_other(tmp_path: Pat
                 assert call.answered_at is not None and call.ended_at is not None
                 assert re.fullmatch(r"alpha-\d+\.\d+", call.unique_id), call.unique_id
             assert ended_by == ["agent", "agent"], ended_by  # bob's hang-ups on beta, understood
-            assert calls[1].wait_seconds is not None and calls[1].wait_seconds > WRAPUP / 2
+            # It waited (put through at arrival, a wait is some 30 ms), then was moved.
+            assert calls[1].wait_seconds is not None and calls[1].wait_seconds > 0.5
             # Each recording was made on the caller's node and is read from its folder.
             assert [r.node for r in recordings] == ["alpha", "alpha"]
             for recording in recordings:
