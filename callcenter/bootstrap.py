@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -18,6 +19,7 @@ from callcenter.adapters.agi.routes import CallRoutes
 from callcenter.adapters.agi.server import FastAgiServer
 from callcenter.adapters.ami.client import AmiClient
 from callcenter.adapters.ami.commands import AmiPbx
+from callcenter.adapters.ami.nodes import AmiLink, NodeLinks
 from callcenter.adapters.ami.pbx_view import PbxView
 from callcenter.adapters.db.agents import AgentRepository
 from callcenter.adapters.db.callbacks import CallbackRepository
@@ -45,7 +47,7 @@ from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.channel_log import ChannelLogFile
 from callcenter.adapters.pbx.provider import choose_provider
-from callcenter.adapters.pbx.publisher import PbxConfigPublisher
+from callcenter.adapters.pbx.publisher import NodePublishers, PbxConfigPublisher
 from callcenter.adapters.pbx.secrets import read_secret
 from callcenter.adapters.pbx.sounds import SitePrompts
 from callcenter.adapters.pbx.spoken import SpokenPrompts
@@ -153,6 +155,40 @@ def ami_secret(settings: Settings) -> str:
     return secret
 
 
+def build_ami(settings: Settings) -> AmiLink:
+    """One AMI link to the local Asterisk, or one per node ([[pbx.nodes]])."""
+    if not settings.pbx.nodes:
+        return AmiClient(settings.ami, ami_secret(settings))
+    return NodeLinks(
+        AmiClient(settings.node_settings(node.name).ami, node.ami_secret(), node.name)
+        for node in settings.pbx.nodes
+    )
+
+
+def build_publisher(
+    settings: Settings, asterisk: AsteriskProcess, ami: AmiLink
+) -> PbxConfigPublisher | NodePublishers:
+    """Where the agents' endpoints, voicemail and plain queues are published: the local
+    Asterisk's configuration, or each node's (its state directory, mounted here)."""
+    if not isinstance(ami, NodeLinks):
+        return PbxConfigPublisher(settings, asterisk.layout(), ami)
+    publishers = []
+    for name, link in ami.links.items():
+        node = settings.node_settings(name)
+        publishers.append(PbxConfigPublisher(node, asterisk.provider.layout(node.pbx_dir), link))
+    return NodePublishers(publishers)
+
+
+def node_recordings(settings: Settings, asterisk: AsteriskProcess) -> dict[str, Path]:
+    """Each node's recordings folder as the controller reads it (its state directory,
+    mounted here); none on a single box."""
+    roots = {}
+    for node in settings.pbx.nodes:
+        layout = asterisk.provider.layout(node.state_dir / "pbx")
+        roots[node.name] = layout.host_dir / "spool" / "recordings"
+    return roots
+
+
 class CallCenter:
     """Every part of the running call center, built through its constructor and
     joined here. Starting, stopping and reloading are callcenter/runtime.py's."""
@@ -162,9 +198,11 @@ class CallCenter:
         self.storage = build_storage(settings)
         self.asterisk = build_asterisk(settings)
         layout = self.asterisk.layout()
-        self.ami = AmiClient(settings.ami, ami_secret(settings))
+        self.ami = build_ami(settings)
         self.pbx = AmiPbx(self.ami)
-        self.agi = FastAgiServer(settings.agi)
+        self.agi = FastAgiServer(
+            settings.agi, {node.agi_address: node.name for node in settings.pbx.nodes}
+        )
         self.notifier = Notifier()
         self.timers = Timers()
         self.view = PbxView(self.ami, lambda: [a.username for a in self.directory.accounts()])
@@ -174,7 +212,7 @@ class CallCenter:
         self.router = Router({})
         self.wait_history = WaitHistory()
         self.directory = AgentDirectory(self.storage.agents)
-        self.pbx_config = PbxConfigPublisher(settings, layout, self.ami)
+        self.pbx_config = build_publisher(settings, self.asterisk, self.ami)
         self.agents = AgentService(
             self.router, self.pbx, self.view.table, self.notifier, self.timers
         )
@@ -195,6 +233,7 @@ class CallCenter:
             self.calls,
             inner_root=f"{layout.inner_dir}/spool/recordings",
             host_root=layout.host_dir / "spool" / "recordings",
+            node_roots=node_recordings(settings, self.asterisk),
         )
         # Call records on their own thread; if the database goes away they wait (memory,
         # then the journal) and are written in order when it is back.
@@ -268,7 +307,11 @@ class CallCenter:
             self.recordings, self.callbacks, self.timers.clock,
             self.settings.dial_policy.country, surveys,
         )  # fmt: skip
-        self.routes = CallRoutes(self.inbound, IvrRunner(self.storage.customers, fetch_json))
+        self.routes = CallRoutes(
+            self.inbound,
+            IvrRunner(self.storage.customers, fetch_json),
+            self.ami.via if isinstance(self.ami, NodeLinks) else None,
+        )
         # Hold, resume and transfers by the agent on the call (desktop and API); outside
         # numbers through the dial policy and the first outbound trunk with a contact.
         trunk = next((t.name for t in self.settings.trunks if t.contact), "")
@@ -398,7 +441,9 @@ class CallCenter:
             self.recordings.asterisk_path, dnc_scopes, self.dial_guard,
         )  # fmt: skip
         self.acd.hand_callbacks_to(self.callback_dialer.turn)
-        self.callback_routes = CallbackRoutes(self.callback_dialer)
+        self.callback_routes = CallbackRoutes(
+            self.callback_dialer, self.ami.via if isinstance(self.ami, NodeLinks) else None
+        )
 
     def _build_outbound(self) -> None:
         # Campaigns: the dialer's loop places calls through the campaign's trunk;

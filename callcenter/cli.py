@@ -51,6 +51,18 @@ class Context:
             setup_logging(self._settings.log.level)
         return self._settings
 
+    @property
+    def pbx_settings(self) -> Settings:
+        """What `callcenter pbx ...` works on: this machine's node when [pbx] node names
+        one of [[pbx.nodes]] (its state directory, AMI, SIP address), else the box."""
+        settings = self.settings
+        if not settings.pbx.node:
+            return settings
+        try:
+            return settings.node_settings(settings.pbx.node)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+
 
 pass_context = click.make_pass_decorator(Context)
 
@@ -95,10 +107,12 @@ def _accounts(settings: Settings) -> list[Any]:
 @pass_context
 def pbx_up(ctx: Context) -> None:
     """Build (once) and start Asterisk with the project's configuration."""
-    settings = ctx.settings
+    settings = ctx.pbx_settings
     pbx = build_asterisk(settings)
     try:
-        accounts = _accounts(settings)
+        # A node never opens the database: the controller publishes the agents' endpoints
+        # into its state directory on every AMI login.
+        accounts = None if settings.pbx.node else _accounts(settings)
         pbx.provider.prepare()  # building the Asterisk root (once) prints its own steps
         # Start-up waits for AMI to answer (up to pbx.start_timeout): a spinner on a
         # terminal's stderr meanwhile, nothing when stderr is a file or a pipe.
@@ -118,7 +132,7 @@ def pbx_run(ctx: Context) -> None:
     work on it as on one `pbx up` started.
     """
     try:
-        build_asterisk(ctx.settings).exec_foreground()
+        build_asterisk(ctx.pbx_settings).exec_foreground()
     except (ProviderError, RenderError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -195,14 +209,14 @@ def _restart_asterisk(settings: Settings) -> str:
 @pass_context
 def pbx_down(ctx: Context) -> None:
     """Stop the Asterisk that `up` started."""
-    click.echo(build_asterisk(ctx.settings).down())
+    click.echo(build_asterisk(ctx.pbx_settings).down())
 
 
 @pbx.command("status")
 @pass_context
 def pbx_status(ctx: Context) -> None:
     """Say whether Asterisk runs and whether AMI answers."""
-    status = build_asterisk(ctx.settings).status()
+    status = build_asterisk(ctx.pbx_settings).status()
     for line in status.lines():
         click.echo(line)
     if not (status.running and status.ami_answers):
@@ -215,7 +229,7 @@ def pbx_status(ctx: Context) -> None:
 def pbx_cli(ctx: Context, command: tuple[str, ...]) -> None:
     """Run an Asterisk CLI command, e.g. `callcenter pbx cli core show channels`."""
     try:
-        click.echo(build_asterisk(ctx.settings).cli(" ".join(command)), nl=False)
+        click.echo(build_asterisk(ctx.pbx_settings).cli(" ".join(command)), nl=False)
     except ProviderError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -71,12 +71,18 @@ class AmiSettings(_Section):
 
 
 class AgiSettings(_Section):
+    # Loopback on one box; with [[pbx.nodes]] the controller's private address the
+    # nodes reach (checked by Settings: a private address only when nodes are listed).
     host: str = "127.0.0.1"
     port: int = Field(4573, ge=1, le=65535)
     # A FastAGI client must send its whole agi_* header block within this time.
     header_timeout: float = Field(2.0, gt=0)
 
-    _check_host = field_validator("host")(_loopback)
+    @field_validator("host")
+    @classmethod
+    def _ip(cls, value: str) -> str:
+        ipaddress.ip_address(value)
+        return value
 
 
 def _networks(values: list[str]) -> list[str]:
@@ -183,11 +189,100 @@ class SipSettings(_Section):
         return self.webrtc or any(own.webrtc for own in self.agents.values())
 
 
+def _private(value: str) -> str:
+    address = ipaddress.ip_address(value)
+    if not (address.is_private or address.is_loopback) or address.is_unspecified:
+        raise ValueError(f"{value} is not a private address; nodes talk over a private network")
+    return value
+
+
+class PbxNode(_Section):
+    """One Asterisk node the controller drives ([[pbx.nodes]], docs/SCALING.md).
+
+    Its SIP (and RTP) address, its AMI (address, port, user, a secret file of its
+    own), the address its FastAGI connections come from, and its state directory as
+    the controller sees it (a shared mount: the controller publishes the agents'
+    endpoints there and the console reads the node's recordings from it)."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    address: str
+    sip_port: int = Field(5060, ge=1, le=65535)
+    ami_host: str = ""  # empty: address
+    ami_port: int = Field(5038, ge=1, le=65535)
+    ami_username: str = Field("callcenter", pattern=NAME_PATTERN)
+    ami_secret_file: Path
+    agi_from: str = ""  # empty: address
+    state_dir: Path
+
+    _check_address = field_validator("address")(_private)
+
+    @field_validator("ami_host", "agi_from")
+    @classmethod
+    def _optional_private(cls, value: str) -> str:
+        return _private(value) if value else value
+
+    @property
+    def ami_address(self) -> str:
+        return self.ami_host or self.address
+
+    @property
+    def agi_address(self) -> str:
+        return self.agi_from or self.address
+
+    @property
+    def trunk(self) -> str:
+        """The inter-node trunk's endpoint name on the other nodes."""
+        return f"node-{self.name}"
+
+    def ami_secret(self) -> str:
+        try:
+            secret = self.ami_secret_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"node {self.name}: AMI secret file unreadable: {exc}") from None
+        if not secret:
+            raise ConfigError(f"node {self.name}: AMI secret file {self.ami_secret_file} is empty")
+        return secret
+
+
 class PbxSettings(_Section):
     # auto: the system Asterisk if one is installed, else the Debian unstable root.
     provider: Literal["auto", "system", "chroot"] = "auto"
     root: Path = Path("/var/cache/callcenter/asterisk-root")
     start_timeout: float = Field(30.0, gt=0)
+    # Several Asterisk nodes, one controller (docs/SCALING.md); none: one local Asterisk.
+    nodes: list[PbxNode] = []
+    # Which node this machine runs (`callcenter pbx up` on a node); empty: the single box.
+    node: str = ""
+    # Where the controllers connect to the nodes' AMI from (CIDR), with [[pbx.nodes]].
+    controller_networks: list[str] = []
+
+    @field_validator("controller_networks")
+    @classmethod
+    def _check_networks(cls, values: list[str]) -> list[str]:
+        return _networks(values)
+
+    @model_validator(mode="after")
+    def _nodes(self) -> PbxSettings:
+        names = [node.name for node in self.nodes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"node names must differ: {names}")
+        sip = [(node.address, node.sip_port) for node in self.nodes]
+        if len(set(sip)) != len(sip):
+            raise ValueError("two nodes share one SIP address and port")
+        agi = [node.agi_address for node in self.nodes]
+        if len(set(agi)) != len(agi):
+            raise ValueError("two nodes share one FastAGI source address (agi_from)")
+        if self.node and self.node not in names:
+            raise ValueError(f"node {self.node!r} is not one of [[pbx.nodes]] ({names})")
+        if self.nodes and not self.controller_networks:
+            raise ValueError("[[pbx.nodes]] need controller_networks (where AMI is reached from)")
+        return self
+
+    def node_named(self, name: str) -> PbxNode:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise ConfigError(f"no node {name!r} in [[pbx.nodes]]")
 
 
 class KamailioNode(_Section):
@@ -394,10 +489,42 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _agi_address(self) -> Settings:
+        # One box: FastAGI stays on loopback. With nodes: a private address they reach.
+        try:
+            _private(self.agi.host) if self.pbx.nodes else _loopback(self.agi.host)
+        except ValueError as exc:
+            raise ValueError(f"agi.host: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
     def _ha_needs_postgresql(self) -> Settings:
         if self.ha.enabled and not self.database_url.startswith("postgresql"):
             raise ValueError("[ha] enabled needs a PostgreSQL [database] url (SQLite: one box)")
         return self
+
+    def node_settings(self, name: str) -> Settings:
+        """This configuration as node ``name`` sees it (`callcenter pbx up` on that node,
+        and the controller's view of that node): its state directory, its AMI (address,
+        port, user, secret), its SIP address; everything else shared."""
+        node = self.pbx.node_named(name)
+        ami = self.ami.model_copy(
+            update={
+                "host": node.ami_address,
+                "port": node.ami_port,
+                "username": node.ami_username,
+                "secret": node.ami_secret(),
+            }
+        )
+        sip = self.sip.model_copy(update={"bind": node.address, "port": node.sip_port})
+        return self.model_copy(
+            update={
+                "state_dir": node.state_dir,
+                "ami": ami,
+                "sip": sip,
+                "pbx": self.pbx.model_copy(update={"node": name}),
+            }
+        )
 
     @property
     def database_url(self) -> str:

@@ -16,6 +16,7 @@ import time
 from prometheus_client import CollectorRegistry
 
 from callcenter.adapters.ami.client import AmiError
+from callcenter.adapters.ami.nodes import NodeLinks
 from callcenter.adapters.metrics.controller_role import ControllerRole
 from callcenter.adapters.metrics.server import MetricsServer
 from callcenter.adapters.pbx.secrets import ensure_secret
@@ -82,6 +83,9 @@ class Controller(CallCenter):
             timezone=self.settings.timezone, users=self.users, directory=self.directory,
             agents=self.agents, calls=self.calls, phones=self.view.table,
             ami_connected=lambda: self.ami.connected, records=self.records.backlog,
+            pbx_nodes=(
+                self.ami.connected_nodes if isinstance(self.ami, NodeLinks) else dict
+            ),
             queues=self.queues,
             wallboard=self.wallboard.snapshot, desktop=self.desktop,
             call_control=self.call_control,

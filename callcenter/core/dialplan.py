@@ -78,7 +78,13 @@ class Var(StrEnum):
     # for the keys cc-hold-agent reads.
     IN_CODE = "CC_IN_CODE"
     CODE_KEYS = "CC_CODE_KEYS"
+    # Several nodes ([[pbx.nodes]]): the inter-node trunk cc-connect rings the agent
+    # through when the agent's phone is on another node (empty: here).
+    VIA = "CC_VIA"
 
+
+# An inter-node trunk's endpoint (CC_VIA): "node-" and the node's name.
+NODE_TRUNK_PATTERN = r"^node-[a-z][a-z0-9_-]{1,31}$"
 
 # A consultation's target leg id, which also names its conference (cc-conference).
 CONF_NAME_PATTERN = r"^consult-[0-9a-f]{16}$"
@@ -158,6 +164,7 @@ class Context(StrEnum):
     NAILED = "cc-nailed"  # an always-connected agent's phone, waiting for callers
     AGENT_LEG = "cc-agent-leg"  # Dial's pre-dial handler on the agent's leg: its codes
     PHONE_CODE = "cc-phone-code"  # the Gosub a feature code runs (features.conf)
+    INTERNODE = "cc-internode"  # another node rings an agent registered here
 
 
 @dataclass(frozen=True, slots=True)

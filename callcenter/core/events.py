@@ -29,6 +29,7 @@ class CallEntered(Event):
     caller_name: str
     dialled: str
     flow: str
+    node: str = ""  # the Asterisk node the caller is on ([[pbx.nodes]]); '' on one box
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +93,8 @@ class CallAnswered(Event):
     wait: float
     ring_seconds: float
     agent_channel: str
+    # The node the agent's phone is on ([[pbx.nodes]]: core/nodes.py); '' on one box.
+    agent_node: str = ""
     # Answered again after a transfer: the call's first answer (its wait, its service
     # level) stays what the records keep; this one is the next segment's.
     transferred: bool = False
@@ -223,6 +226,7 @@ class RecordingStarted(Event):
     queue: str
     path: str
     caller: str
+    node: str = ""  # the node whose recordings folder holds it ([[pbx.nodes]])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

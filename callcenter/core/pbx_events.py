@@ -30,6 +30,8 @@ class AmiEvent:
     event: ClassVar[str] = ""
     # Every header as received (normalised keys), for logs and rare fields.
     raw: Mapping[str, str | list[str]] = field(default_factory=dict, repr=False, compare=False)
+    # The Asterisk node it came from ([[pbx.nodes]]); empty on a single box.
+    node: str = field(default="", compare=False)
 
     def get(self, key: str, default: str = "") -> str:
         value = self.raw.get(norm(key), default)

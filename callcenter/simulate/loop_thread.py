@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from callcenter.config import Settings
 from callcenter.runtime import Controller
+from callcenter.simulate.netns import enter_netns
 
 T = TypeVar("T")
 
@@ -28,11 +29,14 @@ T = TypeVar("T")
 class LoopThread:
     """An asyncio event loop running on a daemon thread of its own."""
 
-    def __init__(self, name: str = "loop") -> None:
+    def __init__(self, name: str = "loop", netns: str = "") -> None:
         self.loop = asyncio.new_event_loop()
+        self.netns = netns  # run inside this network namespace (simulate/nodes_lab.py)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def _run(self) -> None:
+        if self.netns:
+            enter_netns(self.netns)
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
@@ -117,12 +121,15 @@ class ControllerThread:
     """
 
     def __init__(
-        self, settings: Settings, before_start: Callable[[Controller], None] | None = None
+        self,
+        settings: Settings,
+        before_start: Callable[[Controller], None] | None = None,
+        netns: str = "",
     ) -> None:
         self.settings = settings
         self.controller: Controller | None = None
         self._before_start = before_start
-        self._loop = LoopThread("controller")
+        self._loop = LoopThread("controller", netns)
         self.loop = self._loop.loop
 
     async def _build(self) -> Controller:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from callcenter.simulate.netns import socket_in
 from callcenter.simulate.procs import stop_process, wait_for
 
 MODULES = ("g711.so", "ausine.so", "aufile.so", "account.so", "menu.so", "ctrl_tcp.so")
@@ -35,6 +36,8 @@ class Softphone:
     # media_encryption "srtp-mand": SRTP with SDES keys, or no call.
     transport: str = "udp"
     media_encryption: str = ""
+    # Run inside this network namespace (simulate/nodes_lab.py); its control socket too.
+    netns: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     _sock: socket.socket | None = None
@@ -81,8 +84,9 @@ class Softphone:
     def start(self) -> None:
         self._write_config()
         with (self.workdir / "baresip.log").open("wb") as log:
+            prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
             self.process = subprocess.Popen(
-                ["baresip", "-f", str(self.workdir)],
+                [*prefix, "baresip", "-f", str(self.workdir)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -96,7 +100,16 @@ class Softphone:
         if self.process.poll() is not None:
             raise AssertionError(f"baresip exited: {(self.workdir / 'baresip.log').read_text()}")
         try:
-            return socket.create_connection((self.address, self.ctrl_port), timeout=0.5)
+            if not self.netns:
+                return socket.create_connection((self.address, self.ctrl_port), timeout=0.5)
+            sock = socket_in(self.netns)
+            sock.settimeout(0.5)
+            try:
+                sock.connect((self.address, self.ctrl_port))
+            except OSError:
+                sock.close()
+                raise
+            return sock
         except OSError:
             return None
 

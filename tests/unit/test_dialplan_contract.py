@@ -14,7 +14,14 @@ import pytest
 
 from callcenter.config import NAME_PATTERN
 from callcenter.core import dialplan as variables
-from callcenter.core.dialplan import CONF_NAME_PATTERN, Global, Route, Status, Var
+from callcenter.core.dialplan import (
+    CONF_NAME_PATTERN,
+    NODE_TRUNK_PATTERN,
+    Global,
+    Route,
+    Status,
+    Var,
+)
 from callcenter.core.outbound.numbers import E164
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
@@ -112,9 +119,10 @@ def test_dialplan_target_check_matches_the_controller_pattern() -> None:
     patterns = {m["pattern"] for m in _REGEX_CHECK.finditer(text)}
     assert patterns, "the dialplan should re-check the target it dials"
     # Agent endpoints and trunks by name; a callback's number as E.164 (+ in brackets);
-    # a conference's name (a consultation's id).
+    # a conference's name (a consultation's id); an inter-node trunk.
     assert patterns == {
         NAME_PATTERN,
+        NODE_TRUNK_PATTERN,
         "^" + E164.pattern.replace("\\+", "[+]") + "$",
         CONF_NAME_PATTERN,
     }

@@ -7,14 +7,16 @@ The keep-my-place offer and the IVR's booking are the caller's dialogue
 
 from __future__ import annotations
 
+from callcenter.adapters.agi.routes import Via
 from callcenter.adapters.agi.session import AgiSession
 from callcenter.core.dialplan import Status, Var
 from callcenter.services.callbacks.dialer import CallbackDialer
 
 
 class CallbackRoutes:
-    def __init__(self, dialer: CallbackDialer) -> None:
+    def __init__(self, dialer: CallbackDialer, via: Via | None = None) -> None:
         self.dialer = dialer
+        self.via = via  # several nodes: the trunk to the agent's node (adapters/agi/routes.py)
 
     # -- the callback rings the customer -------------------------------------------------------
     async def answered(self, agi: AgiSession) -> Status:
@@ -28,6 +30,8 @@ class CallbackRoutes:
         if answer.connect_to:
             await agi.set_variable(Var.TARGET, answer.connect_to)
             await agi.set_variable(Var.RING_TIMEOUT, str(int(answer.ring_timeout)))
+            if self.via is not None:  # cc-connect rings an agent on another node over the trunk
+                await agi.set_variable(Var.VIA, self.via(agi.node, answer.connect_to))
             return Status.CONNECT
         if answer.wait:
             return Status.WAIT

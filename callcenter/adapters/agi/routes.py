@@ -13,6 +13,7 @@ called is the dial policy's (services/dial_guard.py), on the number as keyed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from callcenter.adapters.agi.ivr_runner import IvrRunner
 from callcenter.adapters.agi.session import AgiHangup, AgiSession
@@ -25,14 +26,18 @@ from callcenter.core.queues import FEW_MINUTES, Announce, SpokenWait
 from callcenter.services.inbound.arrival import Arrival, Inbound
 from callcenter.services.ports import IvrEnd
 
+# Several nodes: (the caller's node, the agent) -> the trunk to the agent's node, or ''.
+Via = Callable[[str, str], str]
+
 
 class CallRoutes:
-    def __init__(self, inbound: Inbound, runner: IvrRunner) -> None:
+    def __init__(self, inbound: Inbound, runner: IvrRunner, via: Via | None = None) -> None:
         self.inbound = inbound
         self.runner = runner
+        self.via = via
 
     def _line(self, agi: AgiSession) -> AgiCallerLine:
-        return AgiCallerLine(agi, self.runner)
+        return AgiCallerLine(agi, self.runner, self.via)
 
     async def arrived(self, agi: AgiSession) -> Status:
         # The dialled number comes as the route's argument (no round trip); a site
@@ -44,6 +49,7 @@ class CallRoutes:
             caller_id=agi.header("callerid"),
             caller_name=agi.header("calleridname"),
             dialled=dialled or "",
+            node=agi.node,
         )
         return await self.inbound.arrived(self._line(agi), arrival)
 
@@ -67,9 +73,10 @@ CONFIRM_SECONDS = 8.0
 
 
 class AgiCallerLine:
-    def __init__(self, agi: AgiSession, runner: IvrRunner) -> None:
+    def __init__(self, agi: AgiSession, runner: IvrRunner, via: Via | None = None) -> None:
         self.agi = agi
         self.runner = runner
+        self.via = via
 
     async def identify(self, call_id: str, number: str, name: str) -> None:
         # Sent with the next command, in one MSet where the values allow: before the
@@ -176,6 +183,8 @@ class AgiCallerLine:
         if decision.status is Status.CONNECT:
             self.agi.set_later(Var.TARGET, decision.target)
             self.agi.set_later(Var.RING_TIMEOUT, str(int(decision.ring_timeout)))
+            if self.via is not None:  # several nodes: the trunk to the agent's, or ''
+                self.agi.set_later(Var.VIA, self.via(self.agi.node, decision.target))
         elif decision.status is Status.VOICEMAIL:
             self.agi.set_later(Var.VM_BOX, decision.target)
         if decision.prompt:

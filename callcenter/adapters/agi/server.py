@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from panoramisk.fast_agi import Application
 
@@ -42,8 +43,12 @@ def parse_headers(block: bytes) -> dict[str, str]:
 
 
 class FastAgiServer:
-    def __init__(self, settings: AgiSettings) -> None:
+    def __init__(self, settings: AgiSettings, nodes: Mapping[str, str] | None = None) -> None:
         self.settings = settings
+        # Who may connect: loopback (a single box), or exactly the nodes' addresses
+        # ([[pbx.nodes]] agi_from -> node name); a session knows its node.
+        self.nodes = dict(nodes or {})
+        self.refused = 0
         self._app = Application()
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[None]] = set()
@@ -85,17 +90,35 @@ class FastAgiServer:
         self._sessions.add(task)
         peer = writer.get_extra_info("peername")
         try:
+            node = self._node_of(peer)
+            if node is None:
+                self.refused += 1
+                log.warning("FastAGI connection from %s refused: not a configured node", peer)
+                return
             headers = await self._read_headers(reader, peer)
             if headers is not None and not self.may_act():
                 self.dropped += 1
                 log.warning("FastAGI request from %s dropped: not the active controller", peer)
             elif headers is not None:
-                await self._dispatch(AgiSession(headers, reader, writer))
+                session = AgiSession(headers, reader, writer)
+                session.node = node
+                await self._dispatch(session)
         finally:
             self._sessions.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    def _node_of(self, peer: object) -> str | None:
+        """The node a connection comes from ('' for loopback on a single box), or None."""
+        try:
+            host = str(peer[0]) if isinstance(peer, tuple) else ""
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return None
+        if self.nodes:
+            return self.nodes.get(str(address))
+        return "" if address.is_loopback else None
 
     async def _read_headers(
         self, reader: asyncio.StreamReader, peer: object

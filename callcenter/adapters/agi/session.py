@@ -89,6 +89,7 @@ class AgiSession:
         self._writer = writer
         self._command_timeout = command_timeout
         self.hung_up = False
+        self.node = ""  # the node it came from ([[pbx.nodes]]); '' on a single box
         self.commands = 0  # round trips so far (tests and benchmarks count them)
         self._later: dict[str, str] = {}
         self._answer_due = False

@@ -139,8 +139,10 @@ class _Manager(Manager):  # type: ignore[misc]
 
 
 class AmiClient:
-    def __init__(self, settings: AmiSettings, secret: str) -> None:
+    def __init__(self, settings: AmiSettings, secret: str, node: str = "") -> None:
         self.settings = settings
+        # Several nodes ([[pbx.nodes]]): this link's node, stamped on every event.
+        self.node = node
         self._secret = secret
         self._dispatch = OrderedDispatch()
         self._connect_hooks: list[ConnectHook] = []
@@ -170,6 +172,10 @@ class AmiClient:
         self._connect_hooks.append(hook)
 
     # -- life ----------------------------------------------------------------
+    @property
+    def where(self) -> str:
+        return f" to node {self.node}" if self.node else ""
+
     @property
     def connected(self) -> bool:
         return self._logged_in.is_set()
@@ -270,7 +276,7 @@ class AmiClient:
             raise AmiTimeout(f"no answer to {data['Action']} in time") from None
         finally:
             self._in_flight.discard(future)
-        return _to_response(result)
+        return _to_response(result, self.node)
 
     # -- connection events ---------------------------------------------------
     def _next_backoff(self) -> float:
@@ -280,7 +286,7 @@ class AmiClient:
 
     def _on_disconnect(self) -> None:
         if self._logged_in.is_set():
-            log.warning("AMI link lost")
+            log.warning("AMI link lost%s", self.where)
         self._logged_in.clear()
         self._synced.clear()
         manager = self._manager
@@ -299,7 +305,7 @@ class AmiClient:
     async def _after_login(self) -> None:
         self._attempt = 0
         self.logins += 1
-        log.info("AMI logged in (login #%d); resynchronising", self.logins)
+        log.info("AMI logged in%s (login #%d); resynchronising", self.where, self.logins)
         self._logged_in.set()
         for hook in self._connect_hooks:
             try:
@@ -325,7 +331,7 @@ class AmiClient:
     # -- event dispatch --------------------------------------------------------
     def _on_message(self, _manager: Manager, message: Any) -> None:
         try:
-            event = parse_event(message)
+            event = parse_event(message, self.node)
         except Exception:
             log.exception("AMI event not understood: %r", message)
             return
@@ -344,12 +350,12 @@ class AmiClient:
             log.error("AMI task %s failed", task.get_name(), exc_info=task.exception())
 
 
-def _to_response(result: Any) -> AmiResponse:
+def _to_response(result: Any, node: str = "") -> AmiResponse:
     if isinstance(result, list):
         first, rest = result[0], result[1:]
         events: list[AmiEvent | dict[str, str | list[str]]] = []
         for message in rest:
-            typed = parse_event(message)
+            typed = parse_event(message, node)
             events.append(typed if typed is not None else normalise(message))
         return AmiResponse(bool(first.success), normalise(first), events)
     return AmiResponse(bool(result.success), normalise(result))

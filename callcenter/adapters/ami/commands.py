@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from callcenter.adapters.ami.client import AmiClient, AmiError, AmiNotConnected, AmiTimeout
+from callcenter.adapters.ami.client import AmiError, AmiNotConnected, AmiTimeout
+from callcenter.adapters.ami.nodes import AmiLink, NodeLinks
 from callcenter.core import pbx_events as ev
+from callcenter.core.dialplan import Context, Var
 from callcenter.services.ports import (
     LiveChannel,
     OriginateUncertain,
@@ -19,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class AmiPbx:
-    def __init__(self, ami: AmiClient) -> None:
+    def __init__(self, ami: AmiLink) -> None:
         self.ami = ami
         # The standby's fence (callcenter/standby.py): a controller that may not act
         # sends Asterisk nothing that changes a call.
@@ -37,9 +39,19 @@ class AmiPbx:
             raise PbxUnavailable(str(exc)) from exc
 
     async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
+        if context == Context.CONNECT and isinstance(self.ami, NodeLinks):
+            # Several nodes: an agent whose phone is on another node is rung over the trunk.
+            await self.set_var(channel, Var.VIA.value, self.via(channel, exten))
         await self._do(
             "Redirect", Channel=channel, Context=context, Exten=exten, Priority=str(priority)
         )
+
+    def via(self, channel: str, agent: str) -> str:
+        """The inter-node trunk that reaches ``agent``'s phone from ``channel``'s node
+        ('' when it is on the same node, or on a single box)."""
+        if not isinstance(self.ami, NodeLinks):
+            return ""
+        return self.ami.via(self.ami.node_of_channel(channel), agent)
 
     async def redirect_both(
         self, channel: str, context: str, extra_channel: str, extra_context: str

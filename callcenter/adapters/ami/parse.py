@@ -48,7 +48,7 @@ def _make_plan(cls: type[AmiEvent]) -> _Plan:
     hints = typing.get_type_hints(cls)
     plan = []
     for item in dataclasses.fields(cls):
-        if item.name == "raw":
+        if item.name in ("raw", "node"):
             continue
         key = norm(item.metadata.get("header", item.name))
         plan.append((item.name, key, _converter(hints[item.name])))
@@ -76,8 +76,9 @@ def normalise(headers: Headers) -> dict[str, str | list[str]]:
     return raw
 
 
-def parse_event(headers: Headers) -> AmiEvent | None:
-    """Turn one AMI event's headers into its typed event; None if not in the table."""
+def parse_event(headers: Headers, node: str = "") -> AmiEvent | None:
+    """Turn one AMI event's headers into its typed event (tagged with the ``node`` it
+    came from, several nodes); None if not in the table."""
     # The name first, before any other header is read: many events are not in the table.
     name = headers.get("Event")
     raw: dict[str, str | list[str]] | None = None
@@ -89,6 +90,8 @@ def parse_event(headers: Headers) -> AmiEvent | None:
         return None
     raw = raw if raw is not None else normalise(headers)
     kwargs: dict[str, Any] = {"raw": raw}
+    if node:
+        kwargs["node"] = node
     for attr, key, convert in _plan(cls):
         value = raw.get(key)
         if value is None:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 
 from callcenter.adapters.ami.client import AmiClient, AmiError, AmiNotConnected, AmiTimeout
+from callcenter.adapters.ami.nodes import NodeLinks
 from callcenter.core import pbx_events as ev
 from callcenter.core.channels import Channel, ChannelTable, endpoint_of
 
@@ -26,7 +27,9 @@ def _channel(event: ev.ChannelEvent) -> Channel:
 
 
 class PbxView:
-    def __init__(self, ami: AmiClient, endpoints: Callable[[], Iterable[str]] = lambda: ()) -> None:
+    def __init__(
+        self, ami: AmiClient | NodeLinks, endpoints: Callable[[], Iterable[str]] = lambda: ()
+    ) -> None:
         self.ami = ami
         self._endpoints = endpoints  # the agents' PJSIP endpoints, re-read on each resync
         self.table = ChannelTable()
@@ -87,19 +90,34 @@ class PbxView:
         self.table.set_contact(endpoint, event.contact_status, event.uri)
         return self._endpoint_changed(endpoint)
 
-    async def _function(self, expression: str) -> str:
-        response = await self.ami.action("Getvar", Variable=expression)
+    async def _function(self, expression: str, node: str = "") -> str:
+        if node and isinstance(self.ami, NodeLinks):
+            response = await self.ami.action_on(node, "Getvar", Variable=expression)
+        else:
+            response = await self.ami.action("Getvar", Variable=expression)
         return str(response.get("value") or "")
 
     async def _contacts(self, endpoint: str) -> list[tuple[str, str, str]]:
         """An agent's contacts as (endpoint, status, URI), read with dialplan functions
-        over ``Getvar`` (the ``call`` right): PJSIPShowContacts would need ``system``."""
+        over ``Getvar`` (the ``call`` right): PJSIPShowContacts would need ``system``.
+        Several nodes: each connected node's, and where the phone is is noted."""
+        if not isinstance(self.ami, NodeLinks):
+            return await self._contacts_on("", endpoint)
+        found = []
+        for node, up in self.ami.connected_nodes().items():
+            if up:
+                for contact in await self._contacts_on(node, endpoint):
+                    self.ami.saw_contact(node, endpoint, contact[1])
+                    found.append(contact)
+        return found
+
+    async def _contacts_on(self, node: str, endpoint: str) -> list[tuple[str, str, str]]:
         try:
-            names = await self._function(f"PJSIP_AOR({endpoint},contact)")
+            names = await self._function(f"PJSIP_AOR({endpoint},contact)", node)
             found = []
             for name in filter(None, (n.strip() for n in names.split(","))):
-                status = await self._function(f"PJSIP_CONTACT({name},status)")
-                uri = await self._function(f"PJSIP_CONTACT({name},uri)")
+                status = await self._function(f"PJSIP_CONTACT({name},status)", node)
+                uri = await self._function(f"PJSIP_CONTACT({name},uri)", node)
                 found.append((endpoint, status, uri))
             return found
         except (AmiNotConnected, AmiTimeout):

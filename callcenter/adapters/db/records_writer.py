@@ -515,6 +515,7 @@ class RecordWriter:
             caller_name=e.caller_name,
             dialled=e.dialled,
             flow=e.flow,
+            node=e.node,
             entered_at=e.at,
             ivr_path=[],
             data={},
@@ -581,7 +582,14 @@ class RecordWriter:
         if e.transferred:  # the first answer's wait stays the call's; the agent is the last
             self._call(rows, e.call_id, agent=e.agent)
         else:
-            self._call(rows, e.call_id, answered_at=e.at, agent=e.agent, wait_seconds=e.wait)
+            self._call(
+                rows,
+                e.call_id,
+                answered_at=e.at,
+                agent=e.agent,
+                agent_node=e.agent_node,
+                wait_seconds=e.wait,
+            )
             rows.execute(WAITS, ANSWERED, {KEY: e.call_id, "at_": e.at})
         self._event(
             rows,
@@ -592,6 +600,7 @@ class RecordWriter:
             queue=e.queue,
             wait=round(e.wait, 3),
             ring_seconds=round(e.ring_seconds, 3),
+            **({"agent_node": e.agent_node} if e.agent_node else {}),
         )
 
     def _abandoned(self, rows: Rows, e: ev.CallAbandoned) -> None:
@@ -709,6 +718,7 @@ class RecordWriter:
                 "queue": e.queue,
                 "path": e.path,
                 "caller_number": e.caller,
+                "node": e.node,
                 "started_at": e.at,
                 "mutes": [],
             },

@@ -112,7 +112,7 @@ class AsteriskProcess:
         return Renderer(self.settings, self.layout()).render(self.ami_secret(), accounts)
 
     # -- commands --------------------------------------------------------------
-    def up(self, accounts: Iterable[SipAccount]) -> str:
+    def up(self, accounts: Iterable[SipAccount] | None) -> str:
         self.provider.prepare()
         changed = self.render(accounts)
         pid = self.running_pid()

@@ -11,7 +11,8 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from callcenter.adapters.ami.client import AmiClient
+from callcenter.adapters.ami.client import AmiError
+from callcenter.adapters.ami.nodes import AmiLink
 from callcenter.adapters.pbx.render import PbxLayout, Renderer
 from callcenter.adapters.pbx.secrets import ensure_secret
 from callcenter.config import Settings
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class PbxConfigPublisher:
-    def __init__(self, settings: Settings, layout: PbxLayout, ami: AmiClient) -> None:
+    def __init__(self, settings: Settings, layout: PbxLayout, ami: AmiLink) -> None:
         self.settings = settings
         self.layout = layout
         self.ami = ami
@@ -65,3 +66,30 @@ class PbxConfigPublisher:
                 self._queues_reload_due = False
         except Exception as exc:  # the link dropped meanwhile: retried on resync
             log.warning("Asterisk configuration not reloaded yet: %s", exc)
+
+
+class NodePublishers:
+    """Several nodes ([[pbx.nodes]]): each change published into every node's state
+    directory (mounted on the controller) and reloaded over that node's own link."""
+
+    def __init__(self, publishers: list[PbxConfigPublisher]) -> None:
+        self.publishers = publishers
+
+    async def publish_agents(self, accounts: list[SipAccount]) -> None:
+        for publisher in self.publishers:
+            try:
+                await publisher.publish_agents(accounts)
+            except AmiError as exc:  # that node's link is down: published at its next login
+                log.warning("agents not reloaded on node %s: %s", publisher.settings.pbx.node, exc)
+
+    async def publish_voicemail(self, boxes: set[str]) -> None:
+        for publisher in self.publishers:
+            await publisher.publish_voicemail(boxes)
+
+    async def publish_fallback_queues(self, wrapups: Mapping[str, float]) -> None:
+        for publisher in self.publishers:
+            await publisher.publish_fallback_queues(wrapups)
+
+    async def after_resync(self) -> None:
+        for publisher in self.publishers:
+            await publisher.after_resync()

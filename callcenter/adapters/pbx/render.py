@@ -204,6 +204,31 @@ def trunks_conf(trunks: Iterable[TrunkSettings]) -> str:
     return "\n".join(lines)
 
 
+def nodes_conf(settings: Settings) -> str:
+    """The inter-node trunks ([[pbx.nodes]]): on each node one endpoint per other node,
+    recognised by its address, whose calls enter cc-internode (an agent registered
+    here, rung for a caller who waits on that node). Empty on a single box."""
+    lines = ["; generated from the configuration's [[pbx.nodes]]", ""]
+    here = settings.pbx.node
+    for node in settings.pbx.nodes:
+        if node.name == here:
+            continue
+        name = node.trunk
+        contact = _check(f"{node.address}:{node.sip_port}", f"node {node.name} address")
+        lines += [f"[{name}](node-endpoint)", f"aors = {name}", ""]
+        lines += [f"[{name}](trunk-aor)", f"contact = sip:{contact}", ""]
+        lines += [f"[{name}](trunk-identify)", f"endpoint = {name}", f"match = {node.address}"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def ami_permit(settings: Settings) -> str:
+    """Who may log in to AMI: loopback on one box, the controllers' networks on a node."""
+    if not settings.pbx.node:
+        return "permit = 127.0.0.0/255.0.0.0"
+    return "\n".join(f"permit = {network}" for network in settings.pbx.controller_networks)
+
+
 def globals_conf(settings: Settings) -> str:
     values: dict[str, str] = {
         Global.AGI_URL: f"agi://{settings.agi.host}:{settings.agi.port}",
@@ -254,6 +279,9 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
         "RUN_USER": layout.run_user,
         "RUN_GROUP": layout.run_user,
         "AMI_HOST": settings.ami.host,
+        "AMI_PERMIT": ami_permit(settings),
+        # Unique ids start with it: on several nodes, the node's name keeps them apart.
+        "SYSTEM_NAME": settings.pbx.node or "callcenter",
         "AMI_PORT": str(settings.ami.port),
         "AMI_USER": settings.ami.username,
         "AMI_SECRET": ami_secret,
@@ -309,6 +337,8 @@ class Renderer:
                 "generated/pjsip_agents.conf", agents_conf(accounts or [], self.settings.sip)
             )
         self._write("generated/pjsip_trunks.conf", trunks_conf(self.settings.trunks))
+        if self.settings.pbx.nodes:  # several nodes: the trunks between them
+            self._write("generated/pjsip_nodes.conf", nodes_conf(self.settings))
         self._mirror_sounds()
         return self.changed
 

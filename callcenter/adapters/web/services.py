@@ -84,6 +84,8 @@ class ConsoleServices:
     calls: LiveCalls
     phones: Phones
     ami_connected: Callable[[], bool]
+    # Several nodes ([[pbx.nodes]]): each node's AMI link up or not; {} on one box.
+    pbx_nodes: Callable[[], dict[str, bool]] = dict
     records: Callable[[], RecordsBacklog]  # how far the call records are behind (any thread)
     queues: QueueDirectory
     # -- areas ----------------------------------------------------------------------

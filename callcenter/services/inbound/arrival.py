@@ -53,6 +53,7 @@ class Arrival:
     caller_id: str
     caller_name: str
     dialled: str
+    node: str = ""  # the node it came from ([[pbx.nodes]]); '' on one box
 
 
 class Inbound:
@@ -154,6 +155,7 @@ class Inbound:
             caller_name=name,
             dialled=dialled,
             entered_at=now,
+            node=arrival.node,
         )
         self.calls.add(call)
         self.notifier.publish(
@@ -165,6 +167,7 @@ class Inbound:
                 caller_name=name,
                 dialled=dialled,
                 flow=flow.name if flow else "",
+                node=arrival.node,
             )
         )
         return call

@@ -20,6 +20,7 @@ from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.dialplan import Context, Decision, Status, Var
 from callcenter.core.events import CallAnswered, CallOffered, CallRingNoAnswer
+from callcenter.core.nodes import agent_node
 from callcenter.services.agents import AgentError, AgentService
 from callcenter.services.inbound.queueing import Queueing
 from callcenter.services.inbound.wait_timers import WaitTimers
@@ -263,6 +264,7 @@ class Offering:
                 wait=call.wait(now),
                 ring_seconds=now - (call.offered_at or now),
                 agent_channel=call.agent_channel,
+                agent_node=agent_node(call.node, call.agent_channel),
                 transferred=call.transfers > 0,
             )
         )

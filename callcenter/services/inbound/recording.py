@@ -22,13 +22,22 @@ class RecordingError(Exception):
 
 class Recordings:
     def __init__(
-        self, pbx: Pbx, notifier: Notifier, calls: CallBook, inner_root: str, host_root: Path
+        self,
+        pbx: Pbx,
+        notifier: Notifier,
+        calls: CallBook,
+        inner_root: str,
+        host_root: Path,
+        node_roots: dict[str, Path] | None = None,
     ) -> None:
         self.pbx = pbx
         self.notifier = notifier
         self.calls = calls
         self.inner_root = inner_root  # the recordings folder as Asterisk sees it
         self.host_root = host_root  # the same folder for the controller and the console
+        # Several nodes: each records on the caller's node, into its own folder, which
+        # the controller reads (mounted); the call id names the file on one node only.
+        self.node_roots = node_roots or {}
 
     @staticmethod
     def relative_path(call_id: str, entered_at: float) -> str:
@@ -45,14 +54,22 @@ class Recordings:
         stem = recording.removesuffix(".wav") + "-comment"
         return f"{self.inner_root}/{stem}", f"{stem}.wav"
 
-    def host_path(self, relative: str) -> Path:
+    def host_path(self, relative: str, node: str = "") -> Path:
         # Stored paths are relative (relative_path); a NUL byte would make resolve() raise.
         if "\x00" in relative or Path(relative).is_absolute():
             raise RecordingError("bad-path", "recording path is not relative to the folder")
-        path = (self.host_root / relative).resolve()
-        if not path.is_relative_to(self.host_root.resolve()):
-            raise RecordingError("bad-path", "recording path outside the recordings folder")
-        return path
+        roots = [self.node_roots[node]] if node in self.node_roots else []
+        if not roots:
+            roots = [self.host_root, *self.node_roots.values()]
+        paths = []
+        for root in roots:
+            path = (root / relative).resolve()
+            if not path.is_relative_to(root.resolve()):
+                raise RecordingError("bad-path", "recording path outside the recordings folder")
+            if path.exists():
+                return path
+            paths.append(path)
+        return paths[0]  # on no node (yet): the first folder's, as on one box
 
     def on_call_answered(self, e: ev.CallAnswered) -> None:
         call = self.calls.get(e.call_id)
@@ -66,6 +83,7 @@ class Recordings:
                 queue=e.queue,
                 path=call.recording,
                 caller=call.caller,
+                node=call.node,
             )
         )
 

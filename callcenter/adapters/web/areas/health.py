@@ -18,7 +18,11 @@ api = APIBlueprint("health", __name__, url_prefix="/api", tag="Health")
 
 
 class HealthOut(BaseModel):
-    ami: bool = Field(description="the controller's AMI link to Asterisk is up")
+    ami: bool = Field(description="the controller's AMI link to Asterisk is up (some node's)")
+    nodes: dict[str, bool] = Field(
+        default_factory=dict,
+        description="with several Asterisk nodes: each node's AMI link up or not",
+    )
     calls: int = Field(description="calls the controller follows now")
     records: RecordsOut = Field(description="whether the call records keep up (the database)")
 
@@ -30,6 +34,7 @@ def health() -> HealthOut:
     console = services()
     return HealthOut(
         ami=console.ami_connected(),
+        nodes=console.pbx_nodes(),
         calls=console.bridge.call(lambda: len(console.calls)),
         records=RecordsOut.of(console.records()),
     )

@@ -1,0 +1,230 @@
+"""One AMI link per Asterisk node ([[pbx.nodes]]), seen by the rest of the controller
+as one link (the AmiClient's shape): events from every node, each tagged with its
+node; each action sent to the node it concerns.
+
+Which node an action goes to:
+- ``Channel`` names a channel: the node that reported it (Newchannel, the channel
+  list); an Originate's ``PJSIP/<endpoint>``: the node the phone is registered on;
+- ``UniqueID``: the node whose system name starts it (each node's ``systemname``
+  is its name, so its unique ids are ``<node>-<epoch>.<n>``);
+- a global variable, a reload, queue membership: every node;
+- anything else: the first node.
+A node whose link is down fails its own actions (AmiNotConnected); the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from callcenter.adapters.ami.client import AmiClient, AmiError, AmiNotConnected, AmiResponse
+from callcenter.core import pbx_events as ev
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=ev.AmiEvent)
+ConnectHook = Callable[[], Awaitable[None]]
+
+# Actions every node takes (no channel): globals, reloads, the plain queues' members.
+_EVERY_NODE = {"Reload", "QueueReload", "QueueAdd", "QueueRemove", "QueuePause"}
+# Actions whose answer is a list: the lists of every node, together.
+_LISTS = {"CoreShowChannels", "QueueStatus"}
+
+
+def node_of_unique_id(unique_id: str) -> str:
+    """The node a unique id comes from (``<systemname>-<epoch>.<n>``), or ''."""
+    name, dash, _rest = unique_id.rpartition("-")
+    return name if dash else ""
+
+
+class NodeLinks:
+    """The AMI links to every node, with AmiClient's interface."""
+
+    def __init__(self, links: Iterable[AmiClient]) -> None:
+        self.links = {link.node: link for link in links}
+        if not self.links or "" in self.links:
+            raise ValueError("every node link needs its node's name")
+        self.first = next(iter(self.links.values()))
+        self.settings = self.first.settings
+        # What the controller has learnt about where things are.
+        self.channel_nodes: dict[str, str] = {}  # channel name -> node
+        self.endpoint_nodes: dict[str, str] = {}  # agent endpoint -> node its phone is on
+        for link in self.links.values():
+            # Subscribed before anything else: the maps are up to date for every handler.
+            link.subscribe(ev.Newchannel, self._on_new_channel)
+            link.subscribe(ev.Hangup, self._on_hangup)
+            link.subscribe(ev.ContactStatus, self._on_contact)
+
+    # -- where things are ---------------------------------------------------------------
+    @property
+    def node_names(self) -> list[str]:
+        return list(self.links)
+
+    def node_of_channel(self, channel: str) -> str:
+        return self.channel_nodes.get(channel, "")
+
+    def node_of_endpoint(self, endpoint: str) -> str:
+        return self.endpoint_nodes.get(endpoint, "")
+
+    def via(self, node: str, agent: str) -> str:
+        """The trunk from ``node`` to the node ``agent``'s phone is on ('' if the same)."""
+        there = self.endpoint_nodes.get(agent, "")
+        return f"node-{there}" if node and there and there != node else ""
+
+    def saw_contact(self, node: str, endpoint: str, status: str) -> None:
+        """A phone's contact on ``node`` (an event, or read at resynchronisation)."""
+        if status == "Removed":
+            if self.endpoint_nodes.get(endpoint) == node:
+                del self.endpoint_nodes[endpoint]
+            return
+        self.endpoint_nodes[endpoint] = node
+
+    def _on_new_channel(self, event: ev.Newchannel) -> None:
+        self.channel_nodes[event.channel] = event.node
+
+    def _on_hangup(self, event: ev.Hangup) -> None:
+        if self.channel_nodes.get(event.channel) == event.node:
+            del self.channel_nodes[event.channel]
+
+    def _on_contact(self, event: ev.ContactStatus) -> None:
+        endpoint = event.endpoint_name or event.aor
+        log.debug("node %s: contact of %s %s", event.node, endpoint, event.contact_status)
+        if endpoint:
+            self.saw_contact(event.node, endpoint, event.contact_status)
+
+    def _node_for(self, name: str, headers: dict[str, Any]) -> str:
+        channel = str(headers.get("Channel", ""))
+        if channel:
+            if name == "Originate":
+                endpoint = channel.removeprefix("PJSIP/")
+                if "@" not in endpoint and "/" not in endpoint:
+                    return self.endpoint_nodes.get(endpoint, self.first.node)
+                return self.first.node  # a number through a trunk: the first node's
+            return self.channel_nodes.get(channel) or self.first.node
+        unique = node_of_unique_id(str(headers.get("UniqueID", "")))
+        if unique in self.links:
+            return unique
+        return self.first.node
+
+    # -- wiring (as AmiClient) ----------------------------------------------------------
+    def subscribe(
+        self, event_type: type[E], handler: Callable[[E], Awaitable[None] | None]
+    ) -> None:
+        for link in self.links.values():
+            link.subscribe(event_type, handler)
+
+    def subscribe_all(self, handler: Callable[[ev.AmiEvent], Awaitable[None] | None]) -> None:
+        for link in self.links.values():
+            link.subscribe_all(handler)
+
+    def on_connected(self, hook: ConnectHook) -> None:
+        """Run ``hook`` after every (re)login of any node."""
+        for link in self.links.values():
+            link.on_connected(hook)
+
+    # -- life ---------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """Some node's link is up (each node's own state: ``connected_nodes``)."""
+        return any(link.connected for link in self.links.values())
+
+    def connected_nodes(self) -> dict[str, bool]:
+        return {name: link.connected for name, link in self.links.items()}
+
+    @property
+    def logins(self) -> int:
+        return sum(link.logins for link in self.links.values())
+
+    @property
+    def last_ping_rtt(self) -> float | None:
+        rtts = [link.last_ping_rtt for link in self.links.values() if link.last_ping_rtt]
+        return max(rtts) if rtts else None
+
+    async def start(self) -> None:
+        for link in self.links.values():
+            await link.start()
+
+    async def wait_connected(self, timeout: float) -> None:
+        """Every node logged in and resynchronised."""
+        await asyncio.wait_for(
+            asyncio.gather(*(link.wait_connected(timeout) for link in self.links.values())),
+            timeout,
+        )
+
+    async def stop(self) -> None:
+        for link in self.links.values():
+            await link.stop()
+
+    def drop_link(self) -> None:
+        for link in self.links.values():
+            link.drop_link()
+
+    # -- actions ------------------------------------------------------------------------
+    async def action_on(
+        self, node: str, name: str, timeout: float | None = None, **headers: Any
+    ) -> AmiResponse:
+        return await self.links[node].action(name, timeout, **headers)
+
+    async def action(self, name: str, timeout: float | None = None, **headers: Any) -> AmiResponse:
+        if name in _EVERY_NODE or (name == "Setvar" and "Channel" not in headers):
+            return await self._every_node(name, timeout, headers)
+        return await self.links[self._node_for(name, headers)].action(name, timeout, **headers)
+
+    async def _every_node(
+        self, name: str, timeout: float | None, headers: dict[str, Any]
+    ) -> AmiResponse:
+        """Sent to every connected node at once; the first answer, unless every node
+        failed. A node that was down: the heartbeat comes again within a second, the
+        agents' endpoints and pending reloads are published at its login; plain-queue
+        membership is not re-sent to it (docs/SCALING.md, limits)."""
+        links = {name: link for name, link in self.links.items() if link.connected}
+        if not links:
+            raise AmiNotConnected(f"no node is connected ({name} not sent)")
+        results = await asyncio.gather(
+            *(link.action(name, timeout, **headers) for link in links.values()),
+            return_exceptions=True,
+        )
+        answers = [r for r in results if isinstance(r, AmiResponse)]
+        for node, result in zip(links, results, strict=True):
+            if isinstance(result, BaseException) and not isinstance(result, AmiError):
+                raise result
+            if isinstance(result, AmiError) and answers:
+                log.info("%s on node %s: %s", name, node, result)
+        if answers:
+            return answers[0]
+        failed = [r for r in results if isinstance(r, AmiError)]
+        raise failed[0] if failed else AmiNotConnected(f"no node took {name}")
+
+    async def action_list(
+        self, name: str, timeout: float | None = None, **headers: Any
+    ) -> AmiResponse:
+        if name not in _LISTS:
+            node = self._node_for(name, headers)
+            return await self.links[node].action_list(name, timeout, **headers)
+        answers = []
+        for link in self.links.values():
+            if link.connected:
+                answers.append(await link.action_list(name, timeout, **headers))
+        if not answers:
+            raise AmiNotConnected(f"no node is connected ({name} not sent)")
+        events = [item for answer in answers for item in answer.events]
+        if name == "CoreShowChannels":  # the whole picture: where each channel is
+            self.channel_nodes = {
+                item.channel: item.node for item in events if isinstance(item, ev.CoreShowChannel)
+            }
+        return AmiResponse(all(a.success for a in answers), answers[0].headers, events)
+
+    async def reload_module(self, module: str, timeout: float | None = None) -> None:
+        await self.action("Reload", timeout, Module=module)
+
+    async def command(self, cli: str, timeout: float | None = None) -> str:
+        return await self.first.command(cli, timeout)
+
+    async def ping(self, timeout: float | None = None) -> float:
+        return max([await link.ping(timeout) for link in self.links.values()])
+
+
+# The controller's AMI: one link (a single box) or one per node.
+AmiLink = AmiClient | NodeLinks

@@ -1,0 +1,214 @@
+"""Two of the product's Asterisk nodes and one controller on one machine, each node in
+a network namespace of its own (tests/e2e/test_pbx_nodes.py).
+
+Topology: private addresses that exist only inside the lab's namespaces, joined by
+veth pairs (no traffic leaves the machine; the host's own namespace never sees them).
+Not loopback-range addresses as in kamailio_lab.py: the kernel does not carry TCP
+(FastAGI, AMI) to a 127.x address on another namespace's ``lo`` nor forward 127.x
+between two veths, and the nodes need both::
+
+    namespace <tag>k (the hub): the controller (a loop thread that entered it; FastAGI
+        on 10.213.0.1), SIPp callers 10.213.0.2, agents' phones 10.213.0.3; it forwards
+        between the nodes (the inter-node trunk)
+        veth 10.213.1.1 <-> namespace <tag>n1: node "alpha", 10.213.1.2 (SIP, AMI)
+        veth 10.213.2.1 <-> namespace <tag>n2: node "beta",  10.213.2.2
+
+Each node is the product's Asterisk, started by ``callcenter pbx up`` under
+``ip netns exec`` with the lab's configuration file and ``CALLCENTER_PBX__NODE``
+naming the node; the controller drives both over their AMI. ``NodesLab`` is a
+context manager: every process it started is stopped by PID, the namespaces deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from callcenter.adapters.pbx.asterisk import AsteriskProcess
+from callcenter.adapters.pbx.provider import choose_provider
+from callcenter.config import Settings, load_settings
+from callcenter.simulate.kamailio_lab import Namespaces
+from callcenter.simulate.procs import stop_process
+
+NET = "10.213"
+HUB = f"{NET}.0.1"  # the controller's FastAGI
+CALLERS = f"{NET}.0.2"
+PHONES = f"{NET}.0.3"
+NODE_NAMES = ("alpha", "beta")
+SIP_PORT = 5060
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def node_address(index: int) -> str:
+    return f"{NET}.{index}.2"
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    text = str(value)
+    if not re.fullmatch(r"[A-Za-z0-9_./:+ -]*", text):
+        raise ValueError(f"the lab writes plain values only: {text!r}")
+    return f'"{text}"'
+
+
+class NodesLab:
+    """Namespaces, two product Asterisk nodes, and the configuration of the controller
+    that drives both (``settings``; run it with ControllerThread(..., netns=lab.hub))."""
+
+    def __init__(self, tag: str, port_base: int) -> None:
+        self.namespaces = Namespaces(tag, len(NODE_NAMES))
+        self.hub = self.namespaces.proxy
+        self.root = Path(tempfile.mkdtemp(prefix=f"cc-nodes-{tag}-"))
+        os.chmod(self.root, 0o755)  # the nodes' Asterisk user reaches its folder
+        self.peers: list[subprocess.Popen[bytes]] = []
+        self.port_base = port_base
+        self.config = self.root / "callcenter.toml"
+        self._write_config()
+        self.settings = load_settings(self.config)
+        self.provider = choose_provider(self.settings.pbx)
+        self.started: list[str] = []
+
+    def _write_config(self) -> None:
+        """One file for the controller and both nodes: the nodes and their roles."""
+        secrets = self.root / "secrets"
+        secrets.mkdir(mode=0o700)
+        base = self.port_base
+        lines = [
+            f"state_dir = {_toml(str(self.root / 'controller'))}",
+            "[ami]",
+            f"port = {base + 38}",
+            "[agi]",
+            f"host = {_toml(HUB)}",
+            f"port = {base + 573}",
+            "[sip]",
+            f"port = {SIP_PORT}",
+            f"rtp_start = {base + 6000}",
+            f"rtp_end = {base + 6999}",
+            "[database]",
+            f"url = {_toml('sqlite:///' + str(self.root / 'controller' / 'callcenter.db'))}",
+            "[web]",
+            "enabled = false",
+            "[log]",
+            'level = "DEBUG"',
+            "[pbx]",
+            f"controller_networks = {_toml([NET + '.0.0/16'])}",
+        ]
+        for index, name in enumerate(NODE_NAMES, start=1):
+            secret = secrets / f"{name}.secret"
+            secret.write_text(f"lab-{name}-{os.urandom(8).hex()}\n")
+            lines += [
+                "[[pbx.nodes]]",
+                f"name = {_toml(name)}",
+                f"address = {_toml(node_address(index))}",
+                f"ami_port = {base + 38}",
+                f"ami_secret_file = {_toml(str(secret))}",
+                f"state_dir = {_toml(str(self.root / name))}",
+            ]
+        lines += ["[[trunks]]", 'name = "sipp"', f"match = {_toml([CALLERS])}"]
+        self.config.write_text("\n".join(lines) + "\n")
+
+    # -- life ------------------------------------------------------------------------
+    def __enter__(self) -> NodesLab:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self.provider.prepare()
+        self._create_namespaces()
+        (self.root / "controller").mkdir(exist_ok=True)
+        for name, namespace in zip(NODE_NAMES, self.namespaces.nodes, strict=True):
+            self.started.append(name)
+            self.pbx_command(name, namespace, "up", timeout=120)
+
+    def _create_namespaces(self) -> None:
+        """The hub and one namespace per node, a veth pair to each; the hub forwards."""
+        names = self.namespaces
+        names.delete()  # a previous run killed before its clean-up
+        for name in names.all:
+            _ip("netns", "add", name)
+            _ip("-n", name, "link", "set", "lo", "up")
+        for address in (HUB, CALLERS, PHONES):
+            _ip("-n", self.hub, "addr", "add", f"{address}/32", "dev", "lo")
+        subprocess.run(
+            [*Namespaces.prefix(self.hub), "sysctl", "-qw", "net.ipv4.ip_forward=1"],
+            check=True,
+            capture_output=True,
+            timeout=10,
+        )
+        for index, node in enumerate(names.nodes, start=1):
+            near, far = f"{names.tag}k{index}", f"{names.tag}n{index}"
+            _ip("link", "add", near, "netns", self.hub, "type", "veth", "peer", far, "netns", node)
+            _ip("-n", self.hub, "addr", "add", f"{NET}.{index}.1/24", "dev", near)
+            _ip("-n", node, "addr", "add", f"{node_address(index)}/24", "dev", far)
+            _ip("-n", self.hub, "link", "set", near, "up")
+            _ip("-n", node, "link", "set", far, "up")
+            _ip("-n", node, "route", "add", "default", "via", f"{NET}.{index}.1")
+
+    def pbx_command(self, name: str, namespace: str, *args: str, timeout: float = 60) -> str:
+        """``callcenter pbx ARGS`` as node ``name`` does it, inside its namespace."""
+        env = {
+            **os.environ,
+            "CALLCENTER_CONFIG": str(self.config),
+            "CALLCENTER_PBX__NODE": name,
+            "PYTHONPATH": str(PROJECT),
+        }
+        argv = [sys.executable, "-c", "from callcenter.cli import main; main()", "pbx", *args]
+        result = subprocess.run(
+            [*Namespaces.prefix(namespace), *argv],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"pbx {' '.join(args)} on {name}: {result.stdout}{result.stderr}")
+        return result.stdout
+
+    def node(self, name: str) -> AsteriskProcess:
+        """Node ``name``'s Asterisk, as its own `callcenter pbx` sees it (cli, down)."""
+        return AsteriskProcess(self.settings.node_settings(name), self.provider)
+
+    def node_settings(self, name: str) -> Settings:
+        return self.settings.node_settings(name)
+
+    def close(self) -> None:
+        for peer in self.peers:
+            with contextlib.suppress(Exception):
+                stop_process(peer)
+        for name in self.started:
+            with contextlib.suppress(Exception):
+                self.node(name).down()
+        self.namespaces.delete()
+        if os.environ.get("CALLCENTER_KEEP_LAB"):  # to read the nodes' logs after a run
+            print(f"nodes lab kept in {self.root}", file=sys.stderr)
+            return
+        shutil.rmtree(self.root, ignore_errors=True)
