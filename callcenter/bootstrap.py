@@ -275,7 +275,9 @@ class CallCenter:
             lambda: trunk,
         )  # fmt: skip
         self.consults = Consultations(self.call_control, self.pbx)  # consult, then complete
-        self.call_control.nailed = self.settings.sip.nailed_for
+        self.call_control.lines = self.nailed  # always-connected agents: lines kept
+        # After a restart: the lines still up are adopted, consultations ended.
+        self.recovery.after_adoption = (self.nailed.recover, self.consults.recover)
         self.agent_features = AgentFeatureRoute(
             self.agents, self.timers.clock, lambda: self.desktop_settings.current.pause_reasons
         )
