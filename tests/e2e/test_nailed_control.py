@@ -58,7 +58,8 @@ def _talking(center: CallCenter, transfers: int) -> bool:
 def _bridged(center: CallCenter, line: str) -> bool:
     """The line and the caller in one bridge, nothing else up."""
     legs = _legs(center)
-    return len(legs) == 2 and line in legs and len({bridge for _, bridge in legs.values()}) == 1
+    bridges = {bridge for _, bridge in legs.values()}
+    return len(legs) == 2 and line in legs and len(bridges) == 1 and "" not in bridges
 
 
 def test_an_always_connected_agent_holds_resumes_and_transfers_on_one_line(

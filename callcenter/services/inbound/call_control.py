@@ -224,6 +224,7 @@ class CallControl:
             await self.pbx.set_var(call.channel, Var.XFER_TRUNK, trunk)
         except PbxUnavailable as exc:
             raise CallControlError("pbx", f"could not transfer the call: {exc}") from exc
+        agent_channel, held = call.agent_channel, call.holds.on_hold
         segment = await self._leave(call, agent, Context.TRANSFER_OUT, "number", number)
         advance(call, CallEvent.COMPLETE)
         self.notifier.publish(segment_ended(call.call_id, segment))
@@ -242,6 +243,8 @@ class CallControl:
             )
         )  # fmt: skip
         await self.acd.agent_done(agent, call.queue, segment.talk + segment.hold, segment.ended_at)
+        if held:
+            await self.let_go(agent, agent_channel)  # it waits in cc-hold-agent otherwise
         return call
 
     @staticmethod
@@ -257,6 +260,7 @@ class CallControl:
         """The caller leaves the agent (to cc-transfer, which asks the controller where
         to: Arrival.transferred); the agent's segment ends, the agent goes to wrap-up,
         the call is back in the WAITING state."""
+        agent_channel, held = call.agent_channel, call.holds.on_hold
         segment = await self._leave(call, agent, Context.TRANSFER, kind, target)
         now = segment.ended_at
         wait = max(0.0, segment.answered_at - (call.enqueued_at or segment.answered_at))
@@ -292,12 +296,16 @@ class CallControl:
         )
         self.notifier.publish(CallDataChanged(at=now, call_id=call.call_id, changes=changes))
         await self.acd.agent_done(agent, call.queue, segment.talk + segment.hold, now)
+        if held:
+            # After the call's new state: cc-transfer's question may come in meanwhile.
+            await self.let_go(agent, agent_channel)  # it waits in cc-hold-agent otherwise
 
     async def _leave(
         self, call: LiveCall, agent: str, context: Context, kind: str, target: str
     ) -> Segment:
         """The caller is moved to ``context``, away from the agent: the agent's segment,
-        closed (not yet published)."""
+        closed (not yet published). A held agent's leg is the caller's to let go, once
+        the call's state says where the caller went."""
         agent_channel, held = call.agent_channel, call.holds.on_hold
         # First: the agent's leg is no longer the call's, so its hang-up (Asterisk's, as
         # the caller leaves the bridge; it may be read before the Redirect's answer)
@@ -323,8 +331,6 @@ class CallControl:
                 talk_time = now - (call.answered_at or now)
                 await self.acd.agent_done(agent, call.queue, talk_time, now)
             raise CallControlError("no-call", "the call ended meanwhile")
-        if held:
-            await self.let_go(agent, agent_channel)  # it waits in cc-hold-agent otherwise
         return close_segment(
             agent,
             call.queue,
