@@ -56,10 +56,10 @@ def _talking(center: CallCenter, transfers: int) -> bool:
 
 
 def _bridged(center: CallCenter, line: str) -> bool:
-    """The line and the caller in one bridge, nothing else up."""
+    """The line in a bridge with one other channel (the caller)."""
     legs = _legs(center)
-    bridges = {bridge for _, bridge in legs.values()}
-    return len(legs) == 2 and line in legs and len(bridges) == 1 and "" not in bridges
+    bridge = legs.get(line, ("", ""))[1]
+    return bool(bridge) and [b for _, b in legs.values()].count(bridge) == 2
 
 
 def test_an_always_connected_agent_holds_resumes_and_transfers_on_one_line(
