@@ -50,7 +50,7 @@ STATUS: dict[type[Exception], dict[str, int]] = {
         "not-on-hold": 409, "agent-busy": 409, "pbx": 503, "same-agent": 422,
         "reason-too-long": 422, "note-too-long": 422, "refused": 422, "no-trunk": 409,
         "consulting": 409, "no-consult": 409, "not-answered": 409,
-        "in-conference": 409, "always-connected": 409, "*": 400,
+        "in-conference": 409, "*": 400,
     },
     RecordingError: {"not-talking": 409, "bad-path": 404, "*": 400},
     DialerError: {"no-lead": 404, "agent-busy": 409, "no-preview": 409, "not-dialled": 409,
