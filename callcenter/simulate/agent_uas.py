@@ -35,6 +35,10 @@ _RECV_INVITE = """  <recv request="OPTIONS" optional="true" next="options"/>
   </recv>
 """
 
+_RECV_INVITE_ONLY = """  <recv request="OPTIONS" optional="true" next="options"/>
+  <recv request="INVITE" crlf="true" rrs="true"/>
+"""
+
 # A response to the request just received: 200 to a qualify, 180 or 200 (with SDP) to INVITE.
 _REPLY = """  <send{retrans}>
     <![CDATA[
@@ -88,7 +92,9 @@ def agent_scenario(
     """The UAS scenario for one agent call (see the module docstring)."""
     if end not in ("bye", "await"):
         raise ValueError(f"end must be 'bye' or 'await', not {end!r}")
-    body = [_RECV_INVITE, _RINGING]
+    # SIPp refuses a variable assigned and never used: the BYE alone uses them.
+    receive = _RECV_INVITE if end == "bye" else _RECV_INVITE_ONLY
+    body = [receive, _RINGING]
     if ring_ms > 0:
         body.append(f'  <pause milliseconds="{ring_ms}"/>\n')
     body.append(_ANSWER)
