@@ -118,8 +118,12 @@ class Consultations:
         lines = control.line_of(target)
         line = lines.line_of(target) if lines is not None else None
         if lines is not None and line is not None:
-            await self._lend(consult, call, agent_channel, line.channel)
-            lines.lend(target)
+            lines.lend(target)  # first: no caller is sent to the line while it moves
+            try:
+                await self._lend(consult, call, agent_channel, line.channel)
+            except CallControlError:
+                lines.restore(target, None)
+                raise
             self._by_agent[agent] = consult
             return consult
         request = Origination(

@@ -184,3 +184,18 @@ async def test_cancel_sends_an_always_connected_target_back_to_their_line(
     await consults.cancel("ann")
     assert (bob_line[0], Context.NAILED.value, "s") in center.pbx.redirects
     assert ("hangup", bob_line[0]) not in center.pbx.actions
+
+
+async def test_after_a_restart_a_consultation_is_ended_and_the_caller_resumed(
+    center: Center,
+) -> None:
+    """The last controller left a consultation: the next one cannot know its end."""
+    _, call, leg, channel_id = await _consulting(center)
+    target = _target_leg(channel_id, Context.CONSULT.value, "b1")
+    center.pbx.live = [target]
+    center.pbx.variables[(target.name, Var.CONSULT_CALLER.value)] = call.channel
+    center.pbx.actions.clear()
+    await Consultations(center.call_control, center.pbx).recover(center.pbx.live)
+    assert ("hangup", target.name) in center.pbx.actions
+    assert center.pbx.redirects[-1] == (call.channel, Context.RESUME.value, "s")
+    assert not call.holds.on_hold and call.agent == "ann" and leg[0] == call.agent_channel
