@@ -355,11 +355,25 @@ class Consultations:
                 await self._end_leg(consult, channel.name)
             if call is None or call.state is not CallState.TALKING or not call.holds.on_hold:
                 continue
-            await self._until(partial(_waits_in_hold, call.agent_channel))
-            try:
-                await self.control.resume(call.agent)
-            except CallControlError as exc:
-                log.warning("call %s not resumed after a restart: %s", call.call_id, exc)
+            await self._until(partial(_settled, call.channel, call.agent_channel))
+            if await self._still_held(call.channel):
+                try:
+                    await self.control.resume(call.agent)
+                except CallControlError as exc:
+                    log.warning("call %s not resumed after a restart: %s", call.call_id, exc)
+            else:  # cc-hold already took them back (the controller was silent too long)
+                now = self.control.clock()
+                held = call.holds.stop(now)
+                if held is not None:
+                    self.control.notifier.publish(
+                        CallResumed(at=now, call_id=call.call_id, agent=call.agent, held=held)
+                    )
+
+    async def _still_held(self, caller: str) -> bool:
+        with contextlib.suppress(PbxUnavailable):
+            channels = await self.control.pbx.channels()
+            return any(c.name == caller and c.context == Context.HOLD for c in channels)
+        return True
 
     async def _until(self, done: Callable[[list[LiveChannel]], bool]) -> None:
         """Poll Asterisk's channels until ``done`` (at most SETTLE_SECONDS)."""
@@ -371,5 +385,11 @@ class Consultations:
             await asyncio.sleep(POLL)
 
 
-def _waits_in_hold(agent_channel: str, channels: list[LiveChannel]) -> bool:
-    return any(c.name == agent_channel and c.context == Context.HOLD_AGENT for c in channels)
+def _settled(caller: str, agent_channel: str, channels: list[LiveChannel]) -> bool:
+    """The agent's leg waits alone in cc-hold-agent, or the caller left cc-hold."""
+    waits = any(
+        c.name == agent_channel and c.context == Context.HOLD_AGENT and not c.bridge_id
+        for c in channels
+    )
+    back = not any(c.name == caller and c.context == Context.HOLD for c in channels)
+    return waits or back

@@ -192,10 +192,29 @@ async def test_after_a_restart_a_consultation_is_ended_and_the_caller_resumed(
     """The last controller left a consultation: the next one cannot know its end."""
     _, call, leg, channel_id = await _consulting(center)
     target = _target_leg(channel_id, Context.CONSULT.value, "b1")
-    center.pbx.live = [target]
+    caller = LiveChannel(
+        unique_id=call.unique_id, name=call.channel, state="Up", context=Context.HOLD.value,
+        exten="s", application="Wait", caller_num="", linked_id="", bridge_id="",
+    )  # fmt: skip
+    center.pbx.live = [target, caller]
     center.pbx.variables[(target.name, Var.CONSULT_CALLER.value)] = call.channel
     center.pbx.actions.clear()
     await Consultations(center.call_control, center.pbx).recover(center.pbx.live)
     assert ("hangup", target.name) in center.pbx.actions
     assert center.pbx.redirects[-1] == (call.channel, Context.RESUME.value, "s")
     assert not call.holds.on_hold and call.agent == "ann" and leg[0] == call.agent_channel
+
+
+async def test_after_a_restart_a_caller_already_back_with_the_agent_is_not_resumed_again(
+    center: Center,
+) -> None:
+    """cc-hold took the caller back itself (the controller was silent for too long)."""
+    _, call, _, channel_id = await _consulting(center)
+    target = _target_leg(channel_id, Context.CONSULT_WAIT.value, "")
+    center.pbx.live = [target]  # the caller is in cc-resume now, bridged with the agent
+    center.pbx.variables[(target.name, Var.CONSULT_CALLER.value)] = call.channel
+    center.pbx.actions.clear()
+    await Consultations(center.call_control, center.pbx).recover(center.pbx.live)
+    assert ("hangup", target.name) in center.pbx.actions
+    assert center.pbx.redirects == []
+    assert not call.holds.on_hold
