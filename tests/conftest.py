@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,17 @@ from hypothesis import settings
 
 from callcenter.adapters.db.migrate import upgrade
 from tests.support.postgres import PostgresCluster
+from tests.support.workers import worker_port_base
+
+# Under pytest-xdist (addopts: two workers) each worker runs its own Asterisk,
+# controllers, SIP peers and PostgreSQL: its own port base, set before any test
+# module reads CALLCENTER_TEST_PORT_BASE.
+os.environ["CALLCENTER_TEST_PORT_BASE"] = str(
+    worker_port_base(
+        int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000")),
+        os.environ.get("PYTEST_XDIST_WORKER", ""),
+    )
+)
 
 # The same examples on every run, so CI results do not depend on luck; local
 # exploration can still use `--hypothesis-profile=explore`.

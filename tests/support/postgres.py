@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from callcenter.simulate.procs import wait_for
@@ -22,7 +22,10 @@ def _bin(name: str) -> str:
 
 @dataclass
 class PostgresCluster:
-    port: int = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000")) + 432
+    # Read when made, not imported: a parallel test worker sets its own port base.
+    port: int = field(
+        default_factory=lambda: int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000")) + 432
+    )
     directory: Path | None = None
 
     def _as_postgres(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:

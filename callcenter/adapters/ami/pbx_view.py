@@ -34,6 +34,10 @@ class PbxView:
         self.last_resync: float | None = None
         self._endpoint_listeners: list[Callable[[str], Awaitable[None]]] = []
         self._resync_listeners: list[Callable[[], Awaitable[None]]] = []
+        # While a re-read is under way: what events said of each channel meanwhile (the
+        # channel as last seen; None: hung up). The read's list may predate them.
+        self._meanwhile: dict[str, Channel | None] | None = None
+        self._bridges: dict[str, str] | None = None  # and the bridges they entered or left
 
     def on_endpoint_change(self, listener: Callable[[str], Awaitable[None]]) -> None:
         """Called when a phone's channels or registration change (it may have become free)."""
@@ -48,22 +52,35 @@ class PbxView:
             for listener in self._endpoint_listeners:
                 await listener(endpoint)
 
+    def _note(self, unique_id: str) -> None:
+        """During a re-read: the channel as events leave it (None: hung up)."""
+        if self._meanwhile is not None:
+            self._meanwhile[unique_id] = self.table.get(unique_id)
+
     def on_channel(self, event: ev.ChannelEvent) -> None:
         self.table.upsert(_channel(event))
+        self._note(event.unique_id)
 
     def on_new_channel(self, event: ev.Newchannel) -> Awaitable[None]:
         self.table.upsert(_channel(event))
+        self._note(event.unique_id)
         return self._endpoint_changed(endpoint_of(event.channel))
 
     def on_hangup(self, event: ev.Hangup) -> Awaitable[None]:
         self.table.remove(event.unique_id)
+        self._note(event.unique_id)
         return self._endpoint_changed(endpoint_of(event.channel))
 
+    def _set_bridge(self, unique_id: str, bridge_id: str) -> None:
+        self.table.set_bridge(unique_id, bridge_id)
+        if self._bridges is not None:
+            self._bridges[unique_id] = bridge_id
+
     def on_bridge_enter(self, event: ev.BridgeEnter) -> None:
-        self.table.set_bridge(event.unique_id, event.bridge_unique_id)
+        self._set_bridge(event.unique_id, event.bridge_unique_id)
 
     def on_bridge_leave(self, event: ev.BridgeLeave) -> None:
-        self.table.set_bridge(event.unique_id, "")
+        self._set_bridge(event.unique_id, "")
 
     def on_contact(self, event: ev.ContactStatus) -> Awaitable[None]:
         endpoint = event.endpoint_name or event.aor
@@ -92,12 +109,26 @@ class PbxView:
             return []
 
     async def resync(self) -> None:
-        channels = await self.ami.action_list("CoreShowChannels")
-        snapshot = []
-        for item in channels.events:
-            if isinstance(item, ev.CoreShowChannel):
-                snapshot.append(replace(_channel(item), bridge_id=item.bridge_id))
-        self.table.replace_channels(snapshot)
+        self._meanwhile, self._bridges = {}, {}
+        try:
+            channels = await self.ami.action_list("CoreShowChannels")
+            snapshot = []
+            for item in channels.events:
+                if isinstance(item, ev.CoreShowChannel):
+                    snapshot.append(replace(_channel(item), bridge_id=item.bridge_id))
+            self.table.replace_channels(snapshot)
+            # Channels that came or went while the list was read and sent: events are
+            # newer than the list (a phone hanging up as a standby takes over would stay
+            # in the table for good, its agent never offered another call).
+            for unique_id, channel in self._meanwhile.items():
+                if channel is None:
+                    self.table.remove(unique_id)
+                else:  # its bridge: the list's, unless a bridge event said otherwise
+                    self.table.upsert(replace(channel, bridge_id=""))
+            for unique_id, bridge_id in self._bridges.items():
+                self.table.set_bridge(unique_id, bridge_id)
+        finally:
+            self._meanwhile = self._bridges = None
         contacts = [contact for name in self._endpoints() for contact in await self._contacts(name)]
         self.table.replace_contacts({})  # then each contact by its URI, as events name them
         for endpoint, status, uri in contacts:

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
@@ -40,7 +41,7 @@ from callcenter.core.calls.record import CallRecord
 from callcenter.core.calls.state import CallEvent, CallState, advance
 from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import Context, Var
-from callcenter.core.events import CallEnded, CallFellBack
+from callcenter.core.events import CallEnded, CallFellBack, CallQueued
 from callcenter.core.ids import new_call_id
 from callcenter.services.agents import AgentService
 from callcenter.services.inbound.acd import Acd
@@ -86,7 +87,7 @@ class Recovery:
         self.runs = 0
         self.adopted: list[str] = []
         self.completed: list[str] = []  # calls whose records the channel log completed
-        self._done: set[str] = set()  # the same, in the current run
+        self._done: set[str] = set()  # the same, in the current run (ended ones only)
         self._unseen_after = 0.0
         # Agents found on a call nobody here follows (an outbound call or a callback the
         # last controller placed): their channels; freed when those hang up.
@@ -111,7 +112,12 @@ class Recovery:
             if channel.bridge_id:
                 by_bridge.setdefault(channel.bridge_id, []).append(channel)
         for channel in channels:
-            await self._adopt(channel, by_bridge, told, now)
+            try:
+                await self._adopt(channel, by_bridge, told, now)
+            except PbxUnavailable:
+                raise
+            except Exception:  # one caller's oddity must not leave the rest unadopted
+                log.exception("channel %s not adopted", channel.name)
         # Calls may end while the above runs (a standby taking over with calls up): one
         # listed, then gone before its turn, or adopted after its Hangup went by. Look
         # again, with the channel log as it is now, before closing records and freeing
@@ -130,6 +136,8 @@ class Recovery:
                 await step(channels)
             except PbxUnavailable as exc:
                 log.warning("recovery step %s postponed: %s", step, exc)
+            except Exception:  # the agents must still be released and offered calls
+                log.exception("recovery step %s failed", step)
         await self._release_idle_agents(channels, now)
         try:
             await self.agents.resync_fallback()
@@ -156,6 +164,8 @@ class Recovery:
             return
         for event in completion(told, known, reason):
             self.notifier.publish(event)
+        if told.ended_at is None:
+            return  # what the log told so far (the call goes on): its end is still to come
         self._done.add(known.call_id)
         self.completed.append(known.call_id)
 
@@ -244,12 +254,12 @@ class Recovery:
             assert found is not None
             record = self._unseen(found)
             known = Known(record.id, recorded=False)
+        if not record.queue and agent is None:
+            record = await self._queue_from_channel(record, channel)
         known_queue = bool(record.queue)
         if agent is not None:
             state = CallState.TALKING
-        elif channel.context in WAITING_CONTEXTS:
-            state = CallState.WAITING
-        elif channel.context == Context.FALLBACK.value:
+        elif channel.context in WAITING_CONTEXTS or channel.context == Context.FALLBACK.value:
             state = CallState.WAITING if known_queue else CallState.IVR
         else:
             state = CallState.RINGING
@@ -284,6 +294,31 @@ class Recovery:
         elif state is CallState.RINGING:
             call.agent, call.offered_at = record.agent, now
         log.info("recovered %s call %s (%s) %s", state, call.call_id, channel.context, call.agent)
+
+    async def _queue_from_channel(self, record: CallRecord, channel: LiveChannel) -> CallRecord:
+        """A caller in line whose record does not name the queue yet (the last controller
+        died before writing it): the queue the dialplan noted on the channel (CC_QUEUE),
+        their place counted from their arrival. Unknown: the record is unchanged."""
+        named = await self.pbx.get_var(channel.name, Var.QUEUE) or ""
+        if self.acd.queues.get(named) is None:
+            return record
+        log.info("call %s: its queue %s read from its channel", record.id, named)
+        found = replace(record, queue=named, enqueued_at=record.enqueued_at or record.entered_at)
+        self.notifier.publish(
+            CallQueued(
+                at=found.enqueued_at or found.entered_at,
+                call_id=found.id,
+                unique_id=channel.unique_id,
+                queue=named,
+                priority=found.priority,
+                extra=dict(found.requirements),
+                caller=found.caller_number,
+                position=0,
+                estimate=None,
+                recovered=True,
+            )
+        )
+        return found
 
     def _unseen(self, found: CallHistory) -> CallRecord:
         """A record for a caller who came while the controller was down (written below)."""

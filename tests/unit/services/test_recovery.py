@@ -11,6 +11,7 @@ import pytest
 
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.outage import CelEvent
 from callcenter.core.calls.record import CallRecord
 from callcenter.core.calls.state import CallState
 from callcenter.core.dialplan import Context, Decision, Status, Var
@@ -20,6 +21,7 @@ from callcenter.core.events import (
     CallFellBack,
     CallOffered,
     CallOverflowed,
+    CallQueued,
 )
 from callcenter.core.queues import Announce, QueueSettings
 from callcenter.services.agents import FALLBACK_QUEUE
@@ -160,6 +162,55 @@ async def test_a_caller_found_talking_is_attached_to_the_agent(center: Center) -
     assert site.state("agent2") == "ready"
 
 
+async def test_a_talking_call_that_ends_while_recovery_runs_is_recorded_as_ended(
+    center: Center,
+) -> None:
+    site = started(
+        center, {"agent2": AgentStatus(AgentState.ON_CALL, center.now - 100, call_id="talk")}
+    )
+    caller = in_asterisk(site, "talk", Context.CONNECT.value, bridge="b1")
+    leg = agent_leg(site, "agent2", "b1")
+    stored(site, "talk", caller.unique_id, agent="agent2", answered_at=site.now - 100)
+    site.register("agent2")
+    start = site.now - 400
+
+    def logged(kind: str, at: float, uid: str, chan: str, **more: Any) -> CelEvent:
+        return CelEvent(kind=kind, at=at, unique_id=uid, linked_id=caller.unique_id,
+                        channel=chan, **more)  # fmt: skip
+
+    site.channel_log.events += [
+        logged("CHAN_START", start, caller.unique_id, caller.name, context="cc-inbound"),
+        logged("CHAN_START", site.now - 101, leg.unique_id, leg.name, context="cc-agents"),
+        logged("BRIDGE_ENTER", site.now - 100, leg.unique_id, leg.name, extra={"bridge_id": "b1"}),
+        logged("BRIDGE_ENTER", site.now - 100, caller.unique_id, caller.name,
+               peer=leg.name, extra={"bridge_id": "b1"}),
+    ]  # fmt: skip
+    listed = site.pbx.channels
+    looks = 0
+
+    async def channels() -> list[LiveChannel]:
+        nonlocal looks
+        looks += 1
+        if looks == 2:  # the agent hangs up while the first look's calls are adopted
+            site.pbx.live.clear()
+            site.channel_log.events += [
+                logged("HANGUP", site.now, leg.unique_id, leg.name,
+                       extra={"hangupsource": leg.name}),
+                logged("HANGUP", site.now, caller.unique_id, caller.name,
+                       extra={"hangupsource": leg.name}),
+            ]  # fmt: skip
+        return await listed()
+
+    site.pbx.channels = channels  # type: ignore[method-assign]
+    await site.recovery.run()
+    assert looks == 2
+    [ended] = [e for e in site.of(CallEnded) if e.call_id == "talk"]
+    assert ended.at == site.now
+    [completed] = site.of(CallCompleted)
+    assert (completed.agent, completed.ended_by) == ("agent2", "agent")
+    assert site.state("agent2") != "on_call"
+
+
 async def test_a_caller_found_ringing_keeps_the_agent_of_the_record(site: Center) -> None:
     caller = in_asterisk(site, "ring", Context.CONNECT.value)
     stored(site, "ring", caller.unique_id, agent="agent1")
@@ -197,6 +248,36 @@ async def test_a_caller_of_no_known_queue_goes_back_through_the_ivr_as_the_same_
     assert site.router.waiting() == []
     assert site.pbx.redirects == [(caller.name, Context.ENTRY.value, "s")]
     assert site.pbx.variables[(caller.name, Var.CALL_ID.value)] == "fell"
+
+
+async def test_a_waiting_caller_whose_record_lacks_the_queue_gets_it_from_the_channel(
+    site: Center,
+) -> None:
+    # The last controller was killed before its record of the join was written.
+    waiting = in_asterisk(site, "early", Context.WAIT.value)
+    stored(site, "early", waiting.unique_id, queue="", enqueued_at=None)
+    site.pbx.variables[(waiting.name, Var.QUEUE.value)] = "support"
+    await site.recovery.run()
+    call = site.calls.get("early")
+    assert call is not None and call.state is CallState.WAITING
+    assert (call.queue, call.enqueued_at) == ("support", call.entered_at)
+    queued = site.of(CallQueued)
+    assert [(e.call_id, e.queue, e.recovered) for e in queued] == [("early", "support", True)]
+
+
+async def test_a_waiting_caller_of_no_queue_at_all_goes_back_through_the_ivr_and_others_are_adopted(
+    site: Center,
+) -> None:
+    lost = in_asterisk(site, "lost", Context.WAIT.value, number=1)
+    stored(site, "lost", lost.unique_id, queue="", enqueued_at=None)
+    other = in_asterisk(site, "other", Context.WAIT.value, number=2)
+    stored(site, "other", other.unique_id)
+    await site.recovery.run()
+    call = site.calls.get("lost")
+    assert call is not None and call.state is CallState.IVR
+    assert (lost.name, Context.ENTRY.value, "s") in site.pbx.redirects
+    adopted = site.calls.get("other")
+    assert adopted is not None and adopted.state is CallState.WAITING
 
 
 async def test_channels_that_are_not_our_queued_callers_are_left_alone(site: Center) -> None:
