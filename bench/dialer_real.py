@@ -3,6 +3,7 @@ private Asterisk, SIPp customers (callcenter/simulate/customers.py) and SIPp age
 
     python bench/dialer_real.py                          # from the repository root
     python bench/dialer_real.py --agents 6 --leads 60 --talk 8
+    python bench/dialer_real.py --nailed                 # always-connected agents
 
 The half of the dialer benchmark that runs for real (bench/dialer_simulation.py
 is the pure half). Everything lives in a temporary directory on ports of its
@@ -20,6 +21,11 @@ answer at once (static contacts, one SIPp UAS) and end each call after
 Predictive pacing trusts its connect rate only after 30 dials: both campaigns
 start with the same recorded past (40 dials, the live share of them answered
 by a person, none abandoned), written as audit rows an hour old.
+
+With ``--nailed`` the agents work always-connected ([sip] nailed): each agent's
+phone (the same SIPp UAS) is called once when they become ready and keeps the line;
+every connected customer is bridged to it without a ring, and the agent ends each
+call from the desktop (CallControl.end) ``--talk`` seconds after it began.
 
 Occupancy = agents' talk time / (agents x the run's length, first dial to the
 last call's end). Abandon rate = abandoned / answered by a person.
@@ -39,6 +45,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -51,6 +58,7 @@ from callcenter.adapters.db.site_config import apply_site
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.config import Settings
+from callcenter.core.acd.model import AgentState
 from callcenter.core.outbound.settings import load_settings
 from callcenter.services.site import parse_site
 from callcenter.simulate.agent_uas import SippAgents, agent_scenario
@@ -64,13 +72,15 @@ ALL_DAY = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "
 PAST_DIALS = 40
 
 
-def lab_settings(root: Path) -> Settings:
+def lab_settings(root: Path, nailed: bool = False) -> Settings:
+    sip: dict[str, Any] = {"bind": "127.0.0.1", "port": 18060, "rtp_start": 26000}
+    sip.update(rtp_end=26999, nailed=nailed)
     return Settings(
         state_dir=root / "state",
         site_dir=root / "site",
         ami={"port": 18038},
         agi={"port": 18573},
-        sip={"bind": "127.0.0.1", "port": 18060, "rtp_start": 26000, "rtp_end": 26999},
+        sip=sip,
         database={"url": f"sqlite:///{root / 'callcenter.db'}"},
         trunks=[
             {
@@ -112,9 +122,13 @@ def leads(count: int, live_share: float) -> list[str]:
 
 
 class DialerLab:
-    def __init__(self, agents: int, talk_seconds: float, past_connects: int) -> None:
+    def __init__(
+        self, agents: int, talk_seconds: float, past_connects: int, nailed: bool = False
+    ) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-dialer-"))
-        self.settings = lab_settings(self.root)
+        self.nailed = nailed
+        self.talk_seconds = talk_seconds
+        self.settings = lab_settings(self.root, nailed)
         self.asterisk = AsteriskProcess(self.settings, choose_provider(self.settings.pbx))
         self.loop = ControllerThread(self.settings)
         self.agents = [f"agent{n:02d}" for n in range(1, agents + 1)]
@@ -124,6 +138,8 @@ class DialerLab:
         )
         self.talk_ms = int(talk_seconds * 1000)
         self.past_connects = past_connects
+        self._stop = threading.Event()
+        self._ender = threading.Thread(target=self._end_talks, daemon=True)
 
     def __enter__(self) -> DialerLab:
         try:
@@ -140,7 +156,10 @@ class DialerLab:
         logging.basicConfig(filename=self.root / "controller.log", level=logging.WARNING)
         upgrade(self.settings.database_url)
         self.asterisk.up([])
-        self.uas.start(agent_scenario(ring_ms=100, talk_ms=self.talk_ms))
+        if self.nailed:  # the line stays up: the agents end calls from the desktop
+            self.uas.start(agent_scenario(ring_ms=100, end="await", await_ms=86_400_000))
+        else:
+            self.uas.start(agent_scenario(ring_ms=100, talk_ms=self.talk_ms))
         self.customers.start(max_calls=100_000)
         self.loop.start(connect=20)
         site = {
@@ -161,6 +180,29 @@ class DialerLab:
         for name in self.agents:
             self.loop.run(self.controller.agents.ready(name, time.time()))
         wait_for(self._all_available, 30, "agents available", step=0.5)
+        if self.nailed:
+            self._ender.start()
+
+    def _end_talks(self) -> None:
+        """Always-connected agents: each call ended from the desktop after its talk."""
+        ended: set[str] = set()
+
+        def due() -> list[str]:
+            found = []
+            for agent in self.agents:
+                status = self.controller.agents.status(agent)
+                if status.state is not AgentState.ON_CALL or status.call_id in ended:
+                    continue
+                if time.time() - status.since >= self.talk_seconds:
+                    ended.add(status.call_id or "")
+                    found.append(agent)
+            return found
+
+        while not self._stop.wait(0.1):
+            with contextlib.suppress(Exception):
+                for agent in self.loop.call(due):
+                    with contextlib.suppress(Exception):
+                        self.loop.run(self.controller.call_control.end(agent))
 
     @property
     def controller(self) -> Any:
@@ -277,6 +319,9 @@ class DialerLab:
         }
 
     def close(self) -> None:
+        self._stop.set()
+        if self._ender.is_alive():
+            self._ender.join(5)
         with contextlib.suppress(Exception):
             self.loop.stop()
         for peer in (self.uas, self.customers):
@@ -294,6 +339,9 @@ def main() -> int:
     parser.add_argument("--talk", type=float, default=20.0, help="seconds each agent talks")
     parser.add_argument("--live-share", type=float, default=0.3, help="leads that are people")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per mode at most")
+    parser.add_argument(
+        "--nailed", action="store_true", help="always-connected agents (one line each)"
+    )
     args = parser.parse_args()
     numbers = leads(args.leads, args.live_share)
     past_connects = round(PAST_DIALS * args.live_share)
@@ -305,9 +353,10 @@ def main() -> int:
         "past_dials_seeded": PAST_DIALS,
         "past_person_answers_seeded": past_connects,
         "live_share_of_leads": args.live_share,
+        "always_connected_agents": args.nailed,
         "machine": platform.node(),
     }
-    with DialerLab(args.agents, args.talk, past_connects) as lab:
+    with DialerLab(args.agents, args.talk, past_connects, args.nailed) as lab:
         for mode in ("progressive", "predictive"):
             figures = lab.run(f"bench-{mode}", mode, numbers, args.timeout)
             print(f"{mode}: " + ", ".join(f"{k} {v}" for k, v in figures.items()), flush=True)

@@ -321,7 +321,6 @@ class CallCenter:
             lambda: trunk,
         )  # fmt: skip
         self.consults = Consultations(self.call_control, self.pbx)  # consult, then complete
-        self.call_control.nailed = self.settings.sip.nailed_for
         # The same actions by codes pressed on the agent's phone (core/phone_codes.py).
         transfers = self.settings.transfers
         codes = check_codes(transfers.codes) if transfers.phone_codes else {}
@@ -332,6 +331,9 @@ class CallCenter:
             lambda ext: next((a.username for a in agents.accounts() if a.extension == ext), None),
             lambda: list(self.queues.queues),
         )  # fmt: skip
+        self.call_control.lines = self.nailed  # always-connected agents: lines kept
+        # After a restart: the lines still up are adopted, consultations ended.
+        self.recovery.after_adoption = (self.nailed.recover, self.consults.recover)
         self.agent_features = AgentFeatureRoute(
             self.agents, self.timers.clock, lambda: self.desktop_settings.current.pause_reasons
         )

@@ -9,9 +9,10 @@ all a measurement needs to tell agents apart.
 
 Each call: 180 Ringing, answer after ``ring_ms``, then either hang up with a
 BYE after ``talk_ms`` (``end="bye"``) or wait for the far end's BYE
-(``end="await"``). Asterisk qualifies static contacts with OPTIONS; the
-scenario answers them (a contact that stops answering turns Unreachable and a
-plain Asterisk queue stops ringing it).
+(``end="await"``, answering re-INVITEs and UPDATEs meanwhile: an
+always-connected agent's line lives through many calls). Asterisk qualifies
+static contacts with OPTIONS; the scenario answers them (a contact that stops
+answering turns Unreachable and a plain Asterisk queue stops ringing it).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ _RECV_INVITE = """  <recv request="OPTIONS" optional="true" next="options"/>
       <ereg regexp=".*" search_in="hdr" header="To:" assign_to="me"/>
     </action>
   </recv>
+"""
+
+_RECV_INVITE_ONLY = """  <recv request="OPTIONS" optional="true" next="options"/>
+  <recv request="INVITE" crlf="true" rrs="true"/>
 """
 
 # A response to the request just received: 200 to a qualify, 180 or 200 (with SDP) to INVITE.
@@ -82,13 +87,32 @@ _HANG_UP = """  <send retrans="500">
 """
 
 
+def _keep_until_bye(await_ms: int) -> str:
+    """Wait for the far end's BYE, answering what Asterisk sends on a long call
+    meanwhile (re-INVITEs and UPDATEs: connected line, media) rather than aborting."""
+    in_dialog = _REPLY.replace("[last_To:];{tag}", "[last_To:]")
+    return (
+        '  <label id="line"/>\n'
+        '  <recv request="INVITE" optional="true" next="reinvite"/>\n'
+        '  <recv request="UPDATE" optional="true" next="update"/>\n'
+        + AWAIT_BYE.format(timeout=await_ms, then=' next="done"')
+        + '  <label id="reinvite"/>\n'
+        + in_dialog.format(retrans=' retrans="500"', status="200 OK", body=_SDP_BODY)
+        + '  <recv request="ACK" crlf="true" next="line"/>\n'
+        + '  <label id="update"/>\n'
+        + in_dialog.format(retrans=' next="line"', status="200 OK", body=_NO_BODY)
+    )
+
+
 def agent_scenario(
     ring_ms: int = 100, talk_ms: int = 1000, end: str = "bye", await_ms: int = 600_000
 ) -> str:
     """The UAS scenario for one agent call (see the module docstring)."""
     if end not in ("bye", "await"):
         raise ValueError(f"end must be 'bye' or 'await', not {end!r}")
-    body = [_RECV_INVITE, _RINGING]
+    # SIPp refuses a variable assigned and never used: the BYE alone uses them.
+    receive = _RECV_INVITE if end == "bye" else _RECV_INVITE_ONLY
+    body = [receive, _RINGING]
     if ring_ms > 0:
         body.append(f'  <pause milliseconds="{ring_ms}"/>\n')
     body.append(_ANSWER)
@@ -97,7 +121,7 @@ def agent_scenario(
             body.append(f'  <pause milliseconds="{talk_ms}"/>\n')
         body.append(_HANG_UP.format(tag=_LOCAL_TAG))
     else:
-        body.append(AWAIT_BYE.format(timeout=await_ms, then=' next="done"'))
+        body.append(_keep_until_bye(await_ms))
     body.append(_OPTIONS)
     return (
         '<?xml version="1.0" encoding="ISO-8859-1" ?>\n'

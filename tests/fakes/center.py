@@ -159,7 +159,8 @@ class Center:
             self.calls, self.agents, self.acd, self.pbx, self.queues, self.notifier,
             self.timers.clock, True, self.dial_guard, lambda: TRUNK,
         )  # fmt: skip
-        self.call_control.nailed = self.nailed_agents.__contains__
+        self.call_control.lines = self.nailed
+        self.recovery.after_adoption = (self.nailed.recover,)
 
         def dnc_scopes(number: str) -> list[str]:
             return self.store.dnc_scopes(number, "")

@@ -17,6 +17,11 @@ How each is done in Asterisk (dialplan/call_control.conf, dialplan/queue.conf):
   The agent who transferred goes to wrap-up. An outside number: cc-transfer-out
   dials it over the trunk once the dial policy allowed it.
 
+Always-connected agents (nailed.py) have the same controls: their line is moved like
+any agent's leg on hold (cc-hold-agent, then cc-resume bridges it back), and when the
+caller leaves them (a transfer) the line goes back to wait in cc-nailed for the next
+caller instead of being hung up.
+
 Each agent's part of the call ends as a segment (core/calls/segments.py).
 """
 
@@ -42,6 +47,7 @@ from callcenter.core.events import (
 from callcenter.services.agents import AgentService
 from callcenter.services.dial_guard import DialGuard
 from callcenter.services.inbound.acd import Acd
+from callcenter.services.inbound.nailed import NailedLines
 from callcenter.services.notify import Notifier
 from callcenter.services.ports import Pbx, PbxUnavailable
 from callcenter.services.queues import QueueDirectory
@@ -88,23 +94,22 @@ class CallControl:
         # first outbound trunk with a contact carries the call.
         self.guard = guard
         self.trunk = trunk
-        # Always-connected agents (services/inbound/nailed.py): hold and transfers would
-        # hang their line up, so they are refused for now.
-        self.nailed: Callable[[str], bool] = lambda agent: False
         # The DYNAMIC_FEATURES value of agents' legs (core/phone_codes.py), given to a
         # consulted agent's leg too; empty: no phone codes.
         self.phone_codes = ""
+        # Always-connected agents' lines (services/inbound/nailed.py; set by the
+        # composition root): never hung up by call control, sent back to wait instead.
+        self.lines: NailedLines | None = None
+
+    def line_of(self, agent: str) -> NailedLines | None:
+        """The lines, if the agent works always-connected."""
+        lines = self.lines
+        return lines if lines is not None and lines.nailed(agent) else None
 
     # -- checks ------------------------------------------------------------------------
     def call_of(self, agent: str) -> LiveCall:
         """The caller the agent is talking with now (both legs known), to hold or move."""
-        call = self.talking(agent)
-        if self.nailed(agent):
-            raise CallControlError(
-                "always-connected",
-                "hold and transfers are not available to always-connected agents",
-            )
-        return call
+        return self.talking(agent)
 
     def talking(self, agent: str) -> LiveCall:
         """The caller the agent is talking with now (both legs known)."""
@@ -214,6 +219,7 @@ class CallControl:
             await self.pbx.set_var(call.channel, Var.XFER_TRUNK, trunk)
         except PbxUnavailable as exc:
             raise CallControlError("pbx", f"could not transfer the call: {exc}") from exc
+        agent_channel, held = call.agent_channel, call.holds.on_hold
         segment = await self._leave(call, agent, Context.TRANSFER_OUT, "number", number)
         advance(call, CallEvent.COMPLETE)
         self.notifier.publish(segment_ended(call.call_id, segment))
@@ -232,6 +238,8 @@ class CallControl:
             )
         )  # fmt: skip
         await self.acd.agent_done(agent, call.queue, segment.talk + segment.hold, segment.ended_at)
+        if held:
+            await self.let_go(agent, agent_channel)  # it waits in cc-hold-agent otherwise
         return call
 
     async def vet_number(self, agent: str, raw: str, purpose: str) -> str:
@@ -260,6 +268,7 @@ class CallControl:
         """The caller leaves the agent (to cc-transfer, which asks the controller where
         to: Arrival.transferred); the agent's segment ends, the agent goes to wrap-up,
         the call is back in the WAITING state."""
+        agent_channel, held = call.agent_channel, call.holds.on_hold
         segment = await self._leave(call, agent, Context.TRANSFER, kind, target)
         now = segment.ended_at
         wait = max(0.0, segment.answered_at - (call.enqueued_at or segment.answered_at))
@@ -295,34 +304,41 @@ class CallControl:
         )
         self.notifier.publish(CallDataChanged(at=now, call_id=call.call_id, changes=changes))
         await self.acd.agent_done(agent, call.queue, segment.talk + segment.hold, now)
+        if held:
+            # After the call's new state: cc-transfer's question may come in meanwhile.
+            await self.let_go(agent, agent_channel)  # it waits in cc-hold-agent otherwise
 
     async def _leave(
         self, call: LiveCall, agent: str, context: Context, kind: str, target: str
     ) -> Segment:
         """The caller is moved to ``context``, away from the agent: the agent's segment,
-        closed (not yet published)."""
+        closed (not yet published). A held agent's leg is the caller's to let go, once
+        the call's state says where the caller went."""
         agent_channel, held = call.agent_channel, call.holds.on_hold
         # First: the agent's leg is no longer the call's, so its hang-up (Asterisk's, as
         # the caller leaves the bridge; it may be read before the Redirect's answer)
-        # ends nothing. The agent's part is ended here instead.
+        # ends nothing. The agent's part is ended here instead. An always-connected
+        # agent's line goes back to cc-nailed (Bridge's F) and ends nothing either.
         self.calls.set_agent_channel(call, "")
+        lines = self.line_of(agent)
+        talk = lines.release(agent) if lines is not None else None
         try:
             await self.pbx.redirect(call.channel, context, "s")
         except PbxUnavailable as exc:
             self.calls.set_agent_channel(call, agent_channel)
+            if lines is not None:
+                lines.restore(agent, talk)
             raise CallControlError("pbx", f"could not transfer the call: {exc}") from exc
         now = self.clock()
         if not self._still(call, agent):
             # The caller hung up meanwhile (the call completed): the agent is done.
             if held:
-                await self.pbx.hangup(agent_channel)
+                await self.let_go(agent, agent_channel)
             status = self.agents.statuses.get(agent)
             if status is not None and status.state is AgentState.ON_CALL:
-                talk = now - (call.answered_at or now)
-                await self.acd.agent_done(agent, call.queue, talk, now)
+                talk_time = now - (call.answered_at or now)
+                await self.acd.agent_done(agent, call.queue, talk_time, now)
             raise CallControlError("no-call", "the call ended meanwhile")
-        if held:
-            await self.pbx.hangup(agent_channel)  # it waits in cc-hold-agent otherwise
         return close_segment(
             agent,
             call.queue,
@@ -332,3 +348,12 @@ class CallControl:
             f"transfer-{kind}",
             target,
         )
+
+    async def let_go(self, agent: str, agent_channel: str) -> None:
+        """The agent's leg, its caller gone elsewhere: hung up, or (an always-connected
+        agent's line) sent back to wait in cc-nailed."""
+        lines = self.line_of(agent)
+        if lines is not None and lines.line_of(agent) is not None:
+            await lines.back_to_line(agent)
+        else:
+            await self.pbx.hangup(agent_channel)

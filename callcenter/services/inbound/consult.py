@@ -17,19 +17,33 @@ How it is done in Asterisk (dialplan/call_control.conf, cc-consult):
 
 The call stays TALKING throughout (core/calls/state.py): on hold while consulting,
 then with the target.
+
+Always-connected agents (nailed.py): the consulting agent's line is held, bridged and
+conferenced like any leg, and where another leg would be hung up (complete, leaving a
+conference) it goes back to wait in cc-nailed. An always-connected target is not rung
+(their phone is on their line): their waiting line is redirected into cc-consult
+(``Consult.line``), and back to cc-nailed on cancel or once the caller is gone.
+
+After a restart (``recover``) a consultation found in Asterisk is ended: the target's
+leg is hung up (a line sent back to cc-nailed) and a caller still on hold is resumed
+with their agent; the records go on as for a held call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.segments import close_segment
-from callcenter.core.calls.state import CallEvent, advance
+from callcenter.core.calls.state import CallEvent, CallState, advance
+from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import CONF_NAME_PATTERN, Context, Var
 from callcenter.core.events import (
     CallAnswered,
@@ -48,6 +62,8 @@ from callcenter.services.ports import (
     PbxUnavailable,
 )
 
+log = logging.getLogger(__name__)
+
 RING_SECONDS = 30
 SETTLE_SECONDS = 3.0  # how long a leg may take to reach its next place in Asterisk
 POLL = 0.1
@@ -62,6 +78,7 @@ class Consult:
     started_at: float
     conference: bool = False  # the caller, the agent and the target in one ConfBridge
     kind: str = "agent"  # or "number": an outside number over the trunk
+    line: str = ""  # an always-connected target: their line's channel, lent (not rung)
 
 
 class Consultations:
@@ -87,8 +104,6 @@ class Consultations:
             raise CallControlError("same-agent", "an agent cannot consult themselves")
         if target not in control.agents.statuses:
             raise CallControlError("unknown-agent", f"no agent {target!r}")
-        if control.nailed(target):  # their phone is already on their always-connected line
-            raise CallControlError("always-connected", f"{target} cannot be consulted")
         if not control.agents.available(target) or self._busy(target):
             raise CallControlError("agent-busy", f"{target} is not ready for a call")
         return await self._ring(call, agent, target, "agent", "")
@@ -108,7 +123,6 @@ class Consultations:
             if name != agent
             and all(skills.get(skill, 0) >= level for skill, level in needs.items())
             and control.agents.available(name)
-            and not control.nailed(name)
             and not self._busy(name)
         ]
         if not free:
@@ -141,6 +155,17 @@ class Consultations:
             kind=kind,
         )
         assert re.fullmatch(CONF_NAME_PATTERN, consult.channel_id)
+        lines = control.line_of(target) if kind == "agent" else None
+        line = lines.line_of(target) if lines is not None else None
+        if lines is not None and line is not None:
+            lines.lend(target)  # first: no caller is sent to the line while it moves
+            try:
+                await self._lend(consult, call, agent_channel, line.channel)
+            except CallControlError:
+                lines.restore(target, None)
+                raise
+            self._by_agent[agent] = consult
+            return consult
         variables = [
             (Var.HOLD_PEER.value, agent_channel),
             (Var.CONSULT_CALLER.value, call.channel),
@@ -167,6 +192,17 @@ class Consultations:
         self._by_agent[agent] = consult
         return consult
 
+    async def _lend(self, consult: Consult, call: LiveCall, agent_channel: str, line: str) -> None:
+        """An always-connected target: their waiting line goes into cc-consult."""
+        pbx = self.control.pbx
+        try:
+            await pbx.set_var(line, Var.HOLD_PEER, agent_channel)
+            await pbx.set_var(line, Var.CONSULT_CALLER, call.channel)
+            await pbx.redirect(line, Context.CONSULT, "s")
+        except PbxUnavailable as exc:
+            raise CallControlError("pbx", f"could not reach {consult.target}: {exc}") from exc
+        consult.line = line
+
     def _busy(self, target: str) -> bool:
         return any(c.target == target or c.agent == target for c in self._by_agent.values())
 
@@ -178,10 +214,10 @@ class Consultations:
         if consult.conference:
             raise CallControlError("in-conference", "leave the conference instead")
         del self._by_agent[agent]
-        leg = await self._leg(consult.channel_id)
+        leg = await self._leg(consult)
         try:
             if leg is not None:
-                await self.control.pbx.hangup(leg.name)
+                await self._end_leg(consult, leg.name)
             # The agent's leg goes back to cc-hold-agent (Bridge's F option) first.
             await self._until(
                 lambda channels: (
@@ -189,7 +225,7 @@ class Consultations:
                         c.name == call.agent_channel and c.context == Context.HOLD_AGENT
                         for c in channels
                     )
-                    and not any(c.unique_id == consult.channel_id for c in channels)
+                    and not any(self._is_leg(consult, c) for c in channels)
                 )
             )
         except PbxUnavailable as exc:
@@ -204,7 +240,7 @@ class Consultations:
         call = control.call_of(agent)
         if consult.conference:
             raise CallControlError("in-conference", "already a conference")
-        leg = await self._leg(consult.channel_id)
+        leg = await self._leg(consult)
         if leg is None or leg.state != "Up" or not leg.bridge_id:
             raise CallControlError("not-answered", f"{consult.target} has not answered")
         try:
@@ -233,7 +269,7 @@ class Consultations:
         consult = self._consult(agent)
         call = control.call_of(agent)
         control._check_words(reason, "")
-        leg = await self._leg(consult.channel_id)
+        leg = await self._leg(consult)
         if leg is None or leg.state != "Up" or not leg.bridge_id:
             raise CallControlError("not-answered", f"{consult.target} has not answered")
         target = consult.target
@@ -268,6 +304,12 @@ class Consultations:
             call.data["transfer_reason"] = changes["transfer_reason"] = reason
         await control.agents.offer(target, call.call_id, now)
         await control.agents.answered(target, now)
+        target_lines = control.line_of(target)
+        if consult.line and target_lines is not None:
+            target_lines.talk_started(target, call.unique_id, call.queue, now)
+        agent_lines = control.line_of(agent)
+        if agent_lines is not None:
+            agent_lines.release(agent)  # its line's way back ends nothing: done below
         control.notifier.publish(segment_ended(call.call_id, segment))
         control.notifier.publish(
             CallTransferred(
@@ -287,7 +329,7 @@ class Consultations:
             )
         )  # fmt: skip
         await control.acd.agent_done(agent, call.queue, segment.talk + segment.hold, now)
-        await self._join(call, agent_channel, leg.name, consult.conference)
+        await self._join(call, agent, agent_channel, leg.name, consult.conference)
         return call
 
     async def _hand_out(
@@ -321,14 +363,16 @@ class Consultations:
             )
         )  # fmt: skip
         await control.acd.agent_done(agent, call.queue, segment.talk + segment.hold, now)
-        await self._join(call, agent_channel, leg, consult.conference)
+        await self._join(call, agent, agent_channel, leg, consult.conference)
         return call
 
-    async def _join(self, call: LiveCall, agent_channel: str, leg: str, conference: bool) -> None:
+    async def _join(
+        self, call: LiveCall, agent: str, agent_channel: str, leg: str, conference: bool
+    ) -> None:
         """The first agent's leg hung up, the caller bridged with the target's leg."""
         control = self.control
         try:
-            await control.pbx.hangup(agent_channel)
+            await control.let_go(agent, agent_channel)
             if conference:  # the target out of the conference, to wait there
                 await control.pbx.redirect(leg, Context.CONSULT_WAIT, "s")
             # The target's leg leaves the consultation's bridge (to wait in cc-consult)
@@ -350,12 +394,75 @@ class Consultations:
             raise CallControlError("no-consult", "no consultation in progress")
         return consult
 
-    async def _leg(self, channel_id: str) -> LiveChannel | None:
+    async def _leg(self, consult: Consult) -> LiveChannel | None:
+        """The target's leg: the one the Originate made, or their lent line."""
         try:
             channels = await self.control.pbx.channels()
         except PbxUnavailable as exc:
             raise CallControlError("pbx", f"could not list the channels: {exc}") from exc
-        return next((c for c in channels if c.unique_id == channel_id), None)
+        return next((c for c in channels if self._is_leg(consult, c)), None)
+
+    @staticmethod
+    def _is_leg(consult: Consult, channel: LiveChannel) -> bool:
+        if consult.line:  # a lent line is the consultation's while in its contexts
+            return channel.name == consult.line and channel.context in (
+                Context.CONSULT.value,
+                Context.CONSULT_WAIT.value,
+                Context.CONFERENCE_MEMBER.value,
+            )
+        return channel.unique_id == consult.channel_id
+
+    async def _end_leg(self, consult: Consult, leg: str) -> None:
+        """The target's leg out of the consultation: hung up, or a lent line back home."""
+        lines = self.control.line_of(consult.target)
+        if consult.line and lines is not None and lines.line_of(consult.target) is not None:
+            await lines.back_to_line(consult.target)
+        else:
+            await self.control.pbx.hangup(leg)
+
+    # -- after a restart -----------------------------------------------------------------
+    async def recover(self, channels: list[LiveChannel]) -> None:
+        """Consultations the last controller left: ended, the caller back with the agent."""
+        calls = {c.channel: c for c in self.control.calls.all()}
+        for channel in channels:
+            if channel.context not in (Context.CONSULT.value, Context.CONSULT_WAIT.value):
+                continue
+            try:
+                caller = await self.control.pbx.get_var(channel.name, Var.CONSULT_CALLER)
+            except PbxUnavailable:
+                continue
+            call = calls.get(caller or "")
+            if call is not None and any(c.agent_channel == channel.name for c in calls.values()):
+                continue  # a completed consultation: the target's leg is the call's now
+            target = endpoint_of(channel.name) or ""
+            lines = self.control.line_of(target)
+            line = lines.line_of(target) if lines is not None else None
+            consult = Consult("", "", target, channel.unique_id, 0.0)
+            consult.line = line.channel if line is not None and line.channel == channel.name else ""
+            log.info("consultation %s left by the last controller: ended", channel.name)
+            with contextlib.suppress(PbxUnavailable):
+                await self._end_leg(consult, channel.name)
+            if call is None or call.state is not CallState.TALKING or not call.holds.on_hold:
+                continue
+            await self._until(partial(_settled, call.channel, call.agent_channel))
+            if await self._still_held(call.channel):
+                try:
+                    await self.control.resume(call.agent)
+                except CallControlError as exc:
+                    log.warning("call %s not resumed after a restart: %s", call.call_id, exc)
+            else:  # cc-hold already took them back (the controller was silent too long)
+                now = self.control.clock()
+                held = call.holds.stop(now)
+                if held is not None:
+                    self.control.notifier.publish(
+                        CallResumed(at=now, call_id=call.call_id, agent=call.agent, held=held)
+                    )
+
+    async def _still_held(self, caller: str) -> bool:
+        with contextlib.suppress(PbxUnavailable):
+            channels = await self.control.pbx.channels()
+            return any(c.name == caller and c.context == Context.HOLD for c in channels)
+        return True
 
     async def _until(self, done: Callable[[list[LiveChannel]], bool]) -> None:
         """Poll Asterisk's channels until ``done`` (at most SETTLE_SECONDS)."""
@@ -365,3 +472,13 @@ class Consultations:
             if done(await self.control.pbx.channels()):
                 return
             await asyncio.sleep(POLL)
+
+
+def _settled(caller: str, agent_channel: str, channels: list[LiveChannel]) -> bool:
+    """The agent's leg waits alone in cc-hold-agent, or the caller left cc-hold."""
+    waits = any(
+        c.name == agent_channel and c.context == Context.HOLD_AGENT and not c.bridge_id
+        for c in channels
+    )
+    back = not any(c.name == caller and c.context == Context.HOLD for c in channels)
+    return waits or back

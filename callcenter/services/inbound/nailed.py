@@ -14,6 +14,18 @@ When the leg drops (the phone hung up), the agent is paused with reason
 ``line-dropped`` (at once, or when their current call is over) and the dialplan
 never bridges a caller to a leg that is not up. Choosing Ready again calls the
 phone again.
+
+Call control (call_control.py, consult.py) moves the caller, never the line: on hold
+the line waits in cc-hold-agent and resumes with cc-resume's Bridge (``F`` back to
+cc-nailed); a transfer or a completed consultation takes the caller away
+(``release``: the conversation is ended by call control) and the line goes back to
+cc-nailed; a consulted always-connected agent's line is redirected into cc-consult
+(``lend``) rather than their phone rung, and back to cc-nailed afterwards.
+
+After a restart (recovery.py) the lines still up in Asterisk are adopted (``recover``):
+a channel on the agent's endpoint carrying CC_NAILED_AGENT; the caller bridged to it,
+if any, is its conversation. A logged-in agent whose line is gone is paused
+``line-dropped`` (Ready calls the phone again).
 """
 
 from __future__ import annotations
@@ -26,11 +38,14 @@ from dataclasses import dataclass
 from callcenter.core import pbx_events as ev
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.live import CallBook
+from callcenter.core.calls.state import CallState
+from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import Context, Global, Var
 from callcenter.core.events import AgentStateChanged
 from callcenter.services.agents import AgentError, AgentService
 from callcenter.services.inbound.offering import Offering
 from callcenter.services.ports import (
+    LiveChannel,
     OriginateUncertain,
     Origination,
     Originator,
@@ -101,6 +116,83 @@ class NailedLines:
         line = self.lines.get(agent)
         busy = agent in self._talks or agent in self._returning
         return line is not None and not busy and names == [line.channel]
+
+    # -- call control (call_control.py, consult.py) ----------------------------------------
+    def line_of(self, agent: str) -> Line | None:
+        return self.lines.get(agent) if self.nailed(agent) else None
+
+    def release(self, agent: str) -> Talk | None:
+        """The caller is taken away from the agent's line by call control, which ends the
+        agent's part itself; the line is busy until it is back in cc-nailed."""
+        talk = self._talks.pop(agent, None)
+        if agent in self.lines:
+            self._returning.add(agent)
+        return talk
+
+    def restore(self, agent: str, talk: Talk | None) -> None:
+        """Undo ``release`` (the caller could not be moved)."""
+        self._returning.discard(agent)
+        if talk is not None:
+            self._talks[agent] = talk
+
+    def lend(self, agent: str) -> None:
+        """The line leaves cc-nailed for a consultation: offered nothing until it is back."""
+        self._returning.add(agent)
+
+    def talk_started(self, agent: str, caller_unique_id: str, queue: str, now: float) -> None:
+        """A caller reaches the line other than through cc-connect (a consultation's
+        complete, a recovered call): their hang-up ends the agent's conversation."""
+        self._talks[agent] = Talk(caller_unique_id, queue, now)
+
+    async def back_to_line(self, agent: str) -> None:
+        """The line, out of its caller's or consultation's bridge, back to wait."""
+        line = self.lines.get(agent)
+        if line is not None:
+            self._returning.add(agent)
+            await self.pbx.redirect(line.channel, Context.NAILED, "s")
+
+    # -- after a restart (recovery.py) -----------------------------------------------------
+    async def recover(self, channels: list[LiveChannel]) -> None:
+        """Adopt the lines Asterisk still has; pause logged-in agents whose line is gone."""
+        live = {c.name: c for c in channels}
+        for agent, line in list(self.lines.items()):
+            if line.channel not in live:
+                await self._line_dropped(agent)
+        for agent, status in list(self.agents.statuses.items()):
+            if not self.nailed(agent) or status.state is AgentState.LOGGED_OUT:
+                continue
+            if agent in self.lines or agent in self._dialling.values():
+                continue
+            found = await self._find_line(agent, channels)
+            if found is None:
+                log.warning("agent %s: no always-connected line found after a restart", agent)
+                if status.state is AgentState.READY:
+                    await self._pause(agent, LINE_DROPPED)
+                elif status.state is not AgentState.PAUSED:
+                    self._dropped.add(agent)
+                continue
+            self._adopt(agent, found)
+
+    async def _find_line(self, agent: str, channels: list[LiveChannel]) -> LiveChannel | None:
+        for channel in channels:
+            if endpoint_of(channel.name) != agent:
+                continue
+            try:
+                owner = await self.pbx.get_var(channel.name, Var.NAILED_AGENT)
+            except PbxUnavailable:
+                return None
+            if owner == agent:
+                return channel
+        return None
+
+    def _adopt(self, agent: str, channel: LiveChannel) -> None:
+        self.lines[agent] = Line(channel.name, channel.unique_id)
+        call = self.calls.by_agent_channel(channel.name)
+        if call is not None and call.agent == agent and call.state is CallState.TALKING:
+            self.talk_started(agent, call.unique_id, call.queue, call.answered_at or self.clock())
+        elif channel.context != Context.NAILED.value or channel.bridge_id:
+            self._returning.add(agent)  # busy (a consultation, a caller leaving) until back
+        log.info("agent %s: always-connected line %s adopted", agent, channel.name)
 
     # -- the agent's state: ready calls the phone, logged out hangs it up -----------------
     async def on_agent_state(self, event: AgentStateChanged) -> None:

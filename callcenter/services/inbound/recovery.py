@@ -19,7 +19,9 @@ channel table has been re-read, in this order:
    talk time, who hung up, or abandoned, and calls never seen are recorded
    whole; a record the log cannot account for is closed "unobserved", never
    with a made-up figure;
-4. agents whose call vanished are released, wrap-ups resumed, and the
+4. always-connected agents' lines still up are adopted and consultations left
+   half-way are ended (``after_adoption``: nailed.py, consult.py);
+5. agents whose call vanished are released, wrap-ups resumed, and the
    fallback queues' members follow the agents.
 """
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from callcenter.core import pbx_events as ev
@@ -90,6 +92,9 @@ class Recovery:
         # Agents found on a call nobody here follows (an outbound call or a callback the
         # last controller placed): their channels; freed when those hang up.
         self._orphans: dict[str, set[str]] = {}
+        # Steps run once the calls are adopted, before agents are released or offered
+        # callers (set by the composition root): the lines, the consultations.
+        self.after_adoption: Sequence[Callable[[list[LiveChannel]], Awaitable[None]]] = ()
 
     async def run(self) -> None:
         try:
@@ -126,6 +131,13 @@ class Recovery:
             self._unseen_after = unseen_after
             self._drop_vanished(live, told, now)
         await self._complete_ended(live, told, now)
+        for step in self.after_adoption:
+            try:
+                await step(channels)
+            except PbxUnavailable as exc:
+                log.warning("recovery step %s postponed: %s", step, exc)
+            except Exception:  # the agents must still be released and offered calls
+                log.exception("recovery step %s failed", step)
         await self._release_idle_agents(channels, now)
         try:
             await self.agents.resync_fallback()

@@ -14,6 +14,7 @@ from callcenter.services.inbound.consult import Consultations
 from callcenter.services.ports import LiveChannel
 from tests.fakes.center import Center
 from tests.unit.services.test_call_control import queue, refused, talking
+from tests.unit.services.test_nailed import line_up
 
 
 def _target_leg(channel_id: str, context: str, bridge: str) -> LiveChannel:
@@ -127,13 +128,93 @@ async def test_conference_then_the_agent_leaves(center: Center) -> None:
     assert call.agent == "bob" and center.state("bob") == "on_call"
 
 
-async def test_an_always_connected_agent_is_not_consulted(center: Center) -> None:
-    """Their phone is on their always-connected line: a consultation would ring it again."""
+async def test_an_always_connected_target_is_consulted_on_their_line(center: Center) -> None:
+    """Their phone is on their always-connected line: the line is lent, not rung."""
+    bob_line = ("PJSIP/bob-000000ee", "1700000000.901")
+    center.configure([queue("support")], {"ann": {"support": 3}, "bob": {"support": 3}})
+    await center.ready("ann")
+    call, leg = await talking(center, "ann")
+    center.nailed_agents.add("bob")
+    await center.ready("bob")
+    await center.settle()
+    await line_up(center, "bob", bob_line)
+    assert center.agents.available("bob")
+    consults = Consultations(center.call_control, center.pbx)
+    center.pbx.originations.clear()
+    await consults.start("ann", "bob")
+    assert center.pbx.originations == []  # bob's phone is not rung
+    assert ("set_var", bob_line[0], Var.HOLD_PEER.value, leg[0]) in center.pbx.actions
+    assert center.pbx.redirects[-1] == (bob_line[0], Context.CONSULT.value, "s")
+    assert not center.agents.available("bob")  # his line is busy consulting
+    center.pbx.live = [
+        LiveChannel(
+            unique_id=bob_line[1], name=bob_line[0], state="Up", context=Context.CONSULT.value,
+            exten="s", application="Bridge", caller_num="bob", linked_id="", bridge_id="b1",
+        )
+    ]  # fmt: skip
+    await consults.complete("ann")
+    assert (call.agent, call.agent_channel) == ("bob", bob_line[0])
+    assert ("hangup", bob_line[0]) not in center.pbx.actions
+    # The caller hangs up: bob's conversation is over, his line goes back to wait.
+    await center.caller_hangs_up(call)
+    assert center.state("bob") != "on_call"
+    await line_up(center, "bob", bob_line)
+    assert center.agents.available("bob")
+
+
+async def test_cancel_sends_an_always_connected_target_back_to_their_line(
+    center: Center,
+) -> None:
+    bob_line = ("PJSIP/bob-000000ee", "1700000000.901")
     center.configure([queue("support")], {"ann": {"support": 3}, "bob": {"support": 3}})
     await center.ready("ann")
     await talking(center, "ann")
-    await center.ready("bob")
     center.nailed_agents.add("bob")
-    await refused(Consultations(center.call_control, center.pbx).start("ann", "bob"),
-                  "always-connected")  # fmt: skip
-    assert center.pbx.originations == []
+    await center.ready("bob")
+    await center.settle()
+    await line_up(center, "bob", bob_line)
+    consults = Consultations(center.call_control, center.pbx)
+    await consults.start("ann", "bob")
+    center.pbx.live = [
+        LiveChannel(
+            unique_id=bob_line[1], name=bob_line[0], state="Up", context=Context.CONSULT.value,
+            exten="s", application="Bridge", caller_num="bob", linked_id="", bridge_id="b1",
+        )
+    ]  # fmt: skip
+    await consults.cancel("ann")
+    assert (bob_line[0], Context.NAILED.value, "s") in center.pbx.redirects
+    assert ("hangup", bob_line[0]) not in center.pbx.actions
+
+
+async def test_after_a_restart_a_consultation_is_ended_and_the_caller_resumed(
+    center: Center,
+) -> None:
+    """The last controller left a consultation: the next one cannot know its end."""
+    _, call, leg, channel_id = await _consulting(center)
+    target = _target_leg(channel_id, Context.CONSULT.value, "b1")
+    caller = LiveChannel(
+        unique_id=call.unique_id, name=call.channel, state="Up", context=Context.HOLD.value,
+        exten="s", application="Wait", caller_num="", linked_id="", bridge_id="",
+    )  # fmt: skip
+    center.pbx.live = [target, caller]
+    center.pbx.variables[(target.name, Var.CONSULT_CALLER.value)] = call.channel
+    center.pbx.actions.clear()
+    await Consultations(center.call_control, center.pbx).recover(center.pbx.live)
+    assert ("hangup", target.name) in center.pbx.actions
+    assert center.pbx.redirects[-1] == (call.channel, Context.RESUME.value, "s")
+    assert not call.holds.on_hold and call.agent == "ann" and leg[0] == call.agent_channel
+
+
+async def test_after_a_restart_a_caller_already_back_with_the_agent_is_not_resumed_again(
+    center: Center,
+) -> None:
+    """cc-hold took the caller back itself (the controller was silent for too long)."""
+    _, call, _, channel_id = await _consulting(center)
+    target = _target_leg(channel_id, Context.CONSULT_WAIT.value, "")
+    center.pbx.live = [target]  # the caller is in cc-resume now, bridged with the agent
+    center.pbx.variables[(target.name, Var.CONSULT_CALLER.value)] = call.channel
+    center.pbx.actions.clear()
+    await Consultations(center.call_control, center.pbx).recover(center.pbx.live)
+    assert ("hangup", target.name) in center.pbx.actions
+    assert center.pbx.redirects == []
+    assert not call.holds.on_hold

@@ -5,12 +5,20 @@ and a line that drops pauses the agent."""
 from __future__ import annotations
 
 from callcenter.core import pbx_events as ev
+from callcenter.core.acd.agent_state import AgentStatus
+from callcenter.core.acd.model import AgentState
+from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.state import CallState
 from callcenter.core.dialplan import Context, Var
-from callcenter.core.events import CallAnswered, CallCompleted
+from callcenter.core.events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallCompleted,
+    CallSegmentEnded,
+)
 from callcenter.core.queues import Announce, QueueSettings
-from callcenter.services.inbound.call_control import CallControlError
 from callcenter.services.inbound.nailed import LINE_DROPPED, LINE_NOT_ANSWERED, line_global
+from callcenter.services.ports import LiveChannel
 from tests.fakes.center import Center
 
 QUIET = Announce(on_entry=False, interval=0)
@@ -155,24 +163,92 @@ async def test_ringing_agents_are_unchanged(center: Center) -> None:
     assert (decision.status.value, decision.target) == ("CONNECT", "bob")
 
 
-async def test_hold_and_transfers_are_refused_for_an_always_connected_agent(
-    center: Center,
-) -> None:
+async def _talking(center: Center) -> LiveCall:
     await nailed_ready(center)
     await line_up(center)
     call = center.caller()
     await center.enqueue(call, "support")
     await connected(center, call.unique_id)
-    for attempt in (
-        center.call_control.hold("ann"),
-        center.call_control.to_queue("ann", "support"),
-    ):
-        try:
-            await attempt
-        except CallControlError as exc:
-            assert exc.code == "always-connected"
-        else:
-            raise AssertionError("not refused")
+    return call
+
+
+async def test_hold_and_resume_move_the_caller_and_keep_the_line(center: Center) -> None:
+    call = await _talking(center)
+    await center.call_control.hold("ann")
+    # Both legs leave the bridge; the line waits in cc-hold-agent (back to cc-nailed
+    # from there if the caller goes), nothing is hung up.
+    assert center.pbx.done("redirect_both")[-1] == (
+        call.channel, Context.HOLD.value, LINE[0], Context.HOLD_AGENT.value,
+    )  # fmt: skip
+    await center.advance(4)
+    await center.call_control.resume("ann")
+    assert center.pbx.redirects[-1] == (call.channel, Context.RESUME.value, "s")
+    await center.advance(6)
+    await center.caller_hangs_up(call)
+    [completed] = center.of(CallCompleted)
+    assert (completed.talk, completed.hold) == (6.0, 4.0)
+    assert ("hangup", LINE[0]) not in center.pbx.actions
+    await line_up(center)  # cc-resume's F: the line back in cc-nailed
+    assert center.agents.available("ann") and len(center.pbx.originations) == 1
+
+
+async def test_a_blind_transfer_sends_the_line_back_to_wait(center: Center) -> None:
+    call = await _talking(center)
+    await center.advance(5)
+    await center.call_control.to_queue("ann", "support", reason="billing")
+    assert center.pbx.redirects[-1] == (call.channel, Context.TRANSFER.value, "s")
+    assert ("hangup", LINE[0]) not in center.pbx.actions
+    [segment] = center.of(CallSegmentEnded)
+    assert (segment.agent, segment.reason, segment.talk) == ("ann", "transfer-queue", 5.0)
+    assert call.state is CallState.WAITING and not center.agents.available("ann")
+    ended = len(center.of(AgentStateChanged))
+    await line_up(center)  # Bridge's F: back in cc-nailed; ends nothing a second time
+    assert [e.state for e in center.of(AgentStateChanged)[ended:]] == []
+    assert center.agents.available("ann")
+    decision = await center.transferred(call)  # cc-transfer asks: ann's line again
+    assert (decision.status.value, decision.target) == ("CONNECT", "ann")
+    assert len(center.pbx.originations) == 1
+
+
+async def test_a_held_caller_transferred_sends_the_line_back_to_cc_nailed(
+    center: Center,
+) -> None:
+    call = await _talking(center)
+    await center.call_control.hold("ann")
+    await center.call_control.to_queue("ann", "support")
+    assert (LINE[0], Context.NAILED.value, "s") in center.pbx.redirects
+    assert ("hangup", LINE[0]) not in center.pbx.actions
+    assert call.state is CallState.WAITING
+
+
+async def test_after_a_restart_the_line_still_up_is_adopted(center: Center) -> None:
+    center.configure(
+        [queue()], {"ann": {"support": 3}, "bob": {"support": 3}},
+        statuses={
+            "ann": AgentStatus(AgentState.READY, center.now - 60),
+            "bob": AgentStatus(AgentState.READY, center.now - 60),
+        },
+    )  # fmt: skip
+    center.nailed_agents.update({"ann", "bob"})
+    center.register("ann")
+    center.register("bob")
+    line = LiveChannel(
+        unique_id=LINE[1], name=LINE[0], state="Up", context=Context.NAILED.value,
+        exten="s", application="Wait", caller_num="ann", linked_id=LINE[1], bridge_id="",
+    )  # fmt: skip
+    center.pbx.live.append(line)
+    center.pbx.variables[(LINE[0], Var.NAILED_AGENT.value)] = "ann"
+    await center.emit(ev.Newchannel(channel=LINE[0], unique_id=LINE[1], channel_state=6))
+    await center.recovery.run()
+    assert center.nailed.lines["ann"].channel == LINE[0]
+    assert center.agents.available("ann")
+    assert center.pbx.originations == []  # her phone is not called again
+    # bob's line is gone (Asterisk restarted, his phone hung up meanwhile): paused.
+    status = center.agents.status("bob")
+    assert (status.state, status.reason) == (AgentState.PAUSED, LINE_DROPPED)
+    call = center.caller()
+    decision = await center.enqueue(call, "support")
+    assert (decision.status.value, decision.target) == ("CONNECT", "ann")
 
 
 async def test_logging_out_hangs_the_line_up(center: Center) -> None:
