@@ -356,6 +356,8 @@ class CallCenter:
             survey_history=lambda since: SurveyRepository(self.storage.sessions).between(
                 since, self.timers.clock() + 3600
             ),
+            # [[pbx.nodes]]: each node's AMI link, pushed as it goes up or down.
+            nodes=self.ami.connected_nodes if isinstance(self.ami, NodeLinks) else None,
         )
         # Screen pops and wrap-up; CRM webhooks get every call event, and follow the
         # settings whenever an administrator saves them.
@@ -524,6 +526,8 @@ class CallCenter:
         self.notifier.subscribe_all(self.webhooks.submit)
         self.wallboard.on_publish(lambda board: self.hub.publish("wallboard", board.payload()))
         self.records.on_change(self.wallboard.changed_soon)  # records behind, caught up
+        if isinstance(self.ami, NodeLinks):  # a node's link up or down: on the board
+            self.ami.on_link_change(self.wallboard.changed)
         self.desktop_settings.on_change(lambda s: self.webhooks.configure(s.crm.webhooks))
         self.supervision.on_change(
             lambda session: self.hub.publish("agents", {"type": "SpySession", **session.as_dict()})

@@ -15,6 +15,7 @@ from callcenter.core.records_backlog import RecordsBacklog
 from callcenter.services.console.wallboard_snapshot import (
     AgentBoard,
     AgentCounts,
+    NodeOut,
     QueueBoard,
     WallboardOut,
 )
@@ -177,6 +178,8 @@ def test_queues_and_agents_come_from_the_wallboards_picture(
         agents=[AgentBoard.model_construct(agent=name, state=state)
                 for name, state in [("a", "ready"), ("b", "on_call"), ("c", "on_call"),
                                     ("d", "logged_out")]],
+        nodes=[NodeOut(node="alpha", up=True, since=1.0),
+               NodeOut(node="beta", up=False, since=2.0)],
     )  # fmt: skip
     metrics.on_board(board)
     figures.now = 1001.5
@@ -187,6 +190,8 @@ def test_queues_and_agents_come_from_the_wallboards_picture(
     assert value(metrics, "callcenter_agents", state="on_call") == 2
     assert value(metrics, "callcenter_agents", state="paused") == 0
     assert value(metrics, "callcenter_agents", state="logged_out") == 1
+    assert value(metrics, "callcenter_pbx_node_up", node="alpha") == 1.0
+    assert value(metrics, "callcenter_pbx_node_up", node="beta") == 0.0
 
 
 def test_ami_link_and_records_backlog_are_read_at_scrape_time(

@@ -8,16 +8,20 @@ audio) is registered on node beta: alpha rings it over the inter-node trunk, aud
 flows both ways (RTP counted on both nodes' legs), bob hangs up on beta, and the
 records say both nodes. A second caller arrives during bob's wrap-up, waits on alpha,
 and is moved to bob later (AMI Redirect, CC_VIA set first): the other way the ACD
-puts callers through.
+puts callers through. Then beta is killed: alpha's link stays up, and the wallboard
+(its picture and its pushes) says beta is down.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import re
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,7 @@ from callcenter.adapters.db.engine import make_engine, make_sessions
 from callcenter.adapters.db.migrate import upgrade
 from callcenter.adapters.db.models import CallEventRow, CallRow, RecordingRow
 from callcenter.adapters.db.site_config import apply_site
+from callcenter.adapters.web.hub import Client
 from callcenter.core.calls.state import CallState
 from callcenter.services.site import parse_site
 from callcenter.simulate.kamailio_lab import Namespaces
@@ -110,6 +115,23 @@ def talk(
         stop_process(run)
 
 
+def next_nodes(
+    stream: Client, done: Callable[[dict[str, Any]], bool], timeout: float = 10
+) -> dict[str, Any]:
+    """The nodes of the first "wallboard" push on ``stream`` for which ``done`` holds."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frame = stream.messages.get(timeout=left)
+        except queue.Empty:
+            break
+        data = json.loads(frame.split("data: ", 1)[1]) if frame else {}
+        nodes = {node["node"]: node for node in data.get("nodes", [])}
+        if done(nodes):
+            return nodes
+    raise AssertionError("no wallboard push said so in time")
+
+
 def test_a_caller_on_one_node_is_answered_by_an_agent_on_the_other(tmp_path: Path) -> None:
     with NodesLab(TAG, PORT_BASE) as lab:
         settings = lab.settings
@@ -185,9 +207,15 @@ def test_a_caller_on_one_node_is_answered_by_an_agent_on_the_other(tmp_path: Pat
                 assert path.stat().st_size > 8000  # seconds of audio, both parties
             wait_for(lambda: thread.call(lambda: len(controller.calls)) == 0, 10, "no call left")
 
+            # Both nodes on the wallboard, up; a supervisor's live stream follows it.
+            board = thread.call(controller.wallboard.snapshot)
+            assert [(n.node, n.up) for n in board.nodes] == [("alpha", True), ("beta", True)]
+            stream = controller.hub.connect("supervisor", "", {"wallboard"})
+
             # Beta dies (SIGKILL): the controller says so for beta alone and keeps alpha.
             pid = lab.node("beta").running_pid()
             assert pid is not None
+            killed = time.time()
             os.kill(pid, signal.SIGKILL)
             wait_for(
                 lambda: (
@@ -197,6 +225,13 @@ def test_a_caller_on_one_node_is_answered_by_an_agent_on_the_other(tmp_path: Pat
                 "beta's link down, alpha's up",
             )
             assert thread.call(lambda: controller.ami.connected)
+            # The wallboard says which node is down: pushed to the open board, and in
+            # the picture GET /api/wallboard serves.
+            pushed = next_nodes(stream, lambda nodes: nodes.get("beta", {}).get("up") is False)
+            assert pushed["alpha"]["up"] is True and pushed["beta"]["since"] >= killed - 1
+            board = thread.call(controller.wallboard.snapshot)
+            assert [(n.node, n.up) for n in board.nodes] == [("alpha", True), ("beta", False)]
+            controller.hub.disconnect(stream)
         finally:
             thread.stop()
             engine.dispose()

@@ -170,3 +170,18 @@ def test_a_callback_customer_is_put_through_to_an_agent_on_another_node() -> Non
     single = FakeAgi("")
     asyncio.run(CallbackRoutes(AnsweringDialer()).answered(single))  # type: ignore[arg-type]
     assert "CC_VIA" not in single.sent
+
+
+def test_a_link_logging_in_or_lost_tells_the_hooks_of_every_node() -> None:
+    a, b = AmiClient(AmiSettings(), "s", "alpha"), AmiClient(AmiSettings(), "s", "beta")
+    nodes = NodeLinks([a, b])
+    seen: list[dict[str, bool]] = []
+    nodes.on_link_change(lambda: seen.append(nodes.connected_nodes()))
+
+    async def run() -> None:
+        await b._after_login()
+        a._on_disconnect()  # never logged in: no change to tell
+        b._on_disconnect()
+
+    asyncio.run(run())
+    assert seen == [{"alpha": False, "beta": True}, {"alpha": False, "beta": False}]

@@ -220,3 +220,29 @@ def test_the_board_names_the_active_controller_only_when_there_are_two() -> None
     assert r.board.snapshot().controller == ""  # one box: nothing to say
     r.board.controller = "node-b"  # [ha]: set when this controller became the active one
     assert r.board.snapshot().payload()["controller"] == "node-b"
+
+
+def test_each_pbx_node_link_is_shown_with_when_it_last_changed() -> None:
+    assert rig().board.snapshot().nodes == []  # one box: nothing to say
+    links = {"alpha": True, "beta": True}
+    r = rig(nodes=links)  # [[pbx.nodes]]: bootstrap passes NodeLinks.connected_nodes
+    first = r.board.snapshot().payload()["nodes"]
+    assert first == [
+        {"node": "alpha", "up": True, "since": T0},
+        {"node": "beta", "up": True, "since": T0},
+    ]
+    r.clock.now = T0 + 60
+    links["beta"] = False  # beta's Asterisk died
+    r.clock.now = T0 + 61
+    assert [(n.node, n.up, n.since) for n in r.board.snapshot().nodes] == [
+        ("alpha", True, T0),
+        ("beta", False, T0 + 61),
+    ]
+    r.clock.now = T0 + 90
+    assert r.board.snapshot().nodes[1].since == T0 + 61  # still down, since then
+    links["beta"] = True
+    assert r.board.snapshot().nodes[1].model_dump() == {
+        "node": "beta",
+        "up": True,
+        "since": T0 + 90,
+    }

@@ -87,3 +87,18 @@ async def test_the_records_falling_behind_are_pushed_when_the_writer_says_so() -
         assert not pushed[1].records.behind and pushed[1].records.waiting == 0
     finally:
         r.board.stop()
+
+
+async def test_a_node_link_going_down_or_up_is_pushed() -> None:
+    links = {"alpha": True, "beta": True}
+    r = rig(nodes=links)
+    pushed: list[WallboardOut] = []
+    r.board.on_publish(pushed.append)
+    await r.board.start()
+    try:
+        links["beta"] = False
+        r.board.changed()  # what NodeLinks.on_link_change calls
+        await wait_until(lambda: len(pushed) == 1)
+        assert [(n.node, n.up) for n in pushed[0].nodes] == [("alpha", True), ("beta", False)]
+    finally:
+        r.board.stop()

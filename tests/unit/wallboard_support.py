@@ -74,7 +74,10 @@ class Rig:
 
 
 def rig(
-    now: float = T0, history: list[CallEventRecord] | None = None, real_clock: bool = False
+    now: float = T0,
+    history: list[CallEventRecord] | None = None,
+    real_clock: bool = False,
+    nodes: dict[str, bool] | None = None,
 ) -> Rig:
     clock = FakeClock(now)
     agents = FakeAgents(
@@ -91,6 +94,7 @@ def rig(
     board = Wallboard(
         agents, Names(), calls, queues(), lambda since: stored, records,
         time.time if real_clock else clock, PARIS,
+        nodes=None if nodes is None else (lambda: nodes),
     )  # fmt: skip
     return Rig(clock, agents, calls, board, stored, records)
 

@@ -146,6 +146,7 @@ class AmiClient:
         self._secret = secret
         self._dispatch = OrderedDispatch()
         self._connect_hooks: list[ConnectHook] = []
+        self._link_hooks: list[Callable[[], None]] = []
         self._manager: _Manager | None = None
         self._logged_in = asyncio.Event()
         # Set once the hooks after a login have run (the picture of Asterisk is re-read).
@@ -170,6 +171,17 @@ class AmiClient:
     def on_connected(self, hook: ConnectHook) -> None:
         """Run ``hook`` after every (re)login, before events are trusted again."""
         self._connect_hooks.append(hook)
+
+    def on_link_change(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` (on the loop) when the link logs in or is lost."""
+        self._link_hooks.append(hook)
+
+    def _link_changed(self) -> None:
+        for hook in self._link_hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("AMI link hook %r failed", hook)
 
     # -- life ----------------------------------------------------------------
     @property
@@ -285,10 +297,13 @@ class AmiClient:
         return delay
 
     def _on_disconnect(self) -> None:
-        if self._logged_in.is_set():
+        was_up = self._logged_in.is_set()
+        if was_up:
             log.warning("AMI link lost%s", self.where)
         self._logged_in.clear()
         self._synced.clear()
+        if was_up:
+            self._link_changed()
         manager = self._manager
         if manager is None:
             return
@@ -307,6 +322,7 @@ class AmiClient:
         self.logins += 1
         log.info("AMI logged in%s (login #%d); resynchronising", self.where, self.logins)
         self._logged_in.set()
+        self._link_changed()
         for hook in self._connect_hooks:
             try:
                 await hook()

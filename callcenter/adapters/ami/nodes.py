@@ -133,6 +133,11 @@ class NodeLinks:
     def connected_nodes(self) -> dict[str, bool]:
         return {name: link.connected for name, link in self.links.items()}
 
+    def on_link_change(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` when any node's link logs in or is lost (the wallboard)."""
+        for link in self.links.values():
+            link.on_link_change(hook)
+
     @property
     def logins(self) -> int:
         return sum(link.logins for link in self.links.values())

@@ -148,7 +148,8 @@ class CallCenterMetrics:
 
 
 class _LiveFigures(Collector):
-    """Gauges read when Prometheus scrapes: queues, agents, the AMI link, the records."""
+    """Gauges read when Prometheus scrapes: queues, agents, the AMI link (each node's
+    from the wallboard's last picture), the records."""
 
     def __init__(
         self,
@@ -195,6 +196,13 @@ class _LiveFigures(Collector):
             for state in AGENT_STATES:
                 agents.add_metric([state], by_state.get(state, 0))
         link = GaugeMetricFamily("callcenter_ami_up", "1 while the AMI link is logged in")
+        nodes = GaugeMetricFamily(
+            "callcenter_pbx_node_up",
+            "[[pbx.nodes]]: 1 while the AMI link to the node is logged in (as last pushed)",
+            labels=["node"],
+        )
+        for node in board.nodes if board else []:
+            nodes.add_metric([node.node], 1.0 if node.up else 0.0)
         backlog = GaugeMetricFamily(
             "callcenter_records_backlog", "Call record events not written to the database yet"
         )
@@ -216,4 +224,4 @@ class _LiveFigures(Collector):
             lag.add_metric([], max(0.0, now - since) if since else 0.0)
             journal.add_metric([], records.journal)
             dropped.add_metric([], records.dropped)
-        return [waiting, longest, queue_agents, agents, link, backlog, lag, journal, dropped]
+        return [waiting, longest, queue_agents, agents, link, nodes, backlog, lag, journal, dropped]

@@ -47,6 +47,7 @@ from callcenter.services.console.wallboard_snapshot import (
     AgentBoard,
     AgentCounts,
     FiguresOut,
+    NodeOut,
     QueueBoard,
     QueueSeries,
     RecordsOut,
@@ -66,6 +67,7 @@ MARGIN = 0.05  # wake a little after a deadline, so the figure has surely change
 Publisher = Callable[[WallboardOut], None]
 History = Callable[[float], list[CallEventRecord]]
 SurveyHistory = Callable[[float], list[SurveyResult]]  # surveys offered since that instant
+NodeLinks = Callable[[], Mapping[str, bool]]  # each Asterisk node: is its AMI link up
 
 
 class AgentSource(Protocol):
@@ -93,7 +95,12 @@ class Wallboard:
         zone: tzinfo | None,
         coalesce: float = 0.15,
         survey_history: SurveyHistory | None = None,
+        nodes: NodeLinks | None = None,
     ) -> None:
+        # [[pbx.nodes]]: each node's link, shown with the time it last changed (the
+        # links call ``changed`` as they go up or down); None: a single box.
+        self._nodes = nodes
+        self._node_states: dict[str, tuple[bool, float]] = {}
         self._survey_history = survey_history
         self._surveys: dict[str, list[SurveyResult]] = defaultdict(list)  # today's, per queue
         self._agents = agents
@@ -283,7 +290,19 @@ class Wallboard:
             series=Series(start=0, queues=series),
             records=RecordsOut.of(self._records.backlog()),
             controller=self.controller,
+            nodes=self._node_rows(now),
         )
+
+    def _node_rows(self, now: float) -> list[NodeOut]:
+        if self._nodes is None:
+            return []
+        rows = []
+        for node, up in self._nodes().items():
+            seen = self._node_states.get(node)
+            if seen is None or seen[0] != up:
+                seen = self._node_states[node] = (up, now)
+            rows.append(NodeOut(node=node, up=up, since=seen[1]))
+        return rows
 
     def _new_day(self, now: float) -> None:
         day_start = local_midnight(now, self._zone)

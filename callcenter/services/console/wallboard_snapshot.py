@@ -135,6 +135,17 @@ class RecordsOut(BaseModel):
         )
 
 
+class NodeOut(BaseModel):
+    """One Asterisk node the controller drives ([[pbx.nodes]]): is its AMI link up."""
+
+    node: str = Field(description="the node's name ([[pbx.nodes]] name)")
+    up: bool = Field(description="the controller's AMI link to the node is logged in")
+    since: float = Field(
+        description="in this state since (epoch s): when the wallboard saw it change, or "
+        "first looked (the controller's start)"
+    )
+
+
 class WallboardOut(BaseModel):
     at: float = Field(description="server time of this picture (epoch s)")
     day_start: float = Field(description="local midnight that starts 'today' (epoch s)")
@@ -144,6 +155,9 @@ class WallboardOut(BaseModel):
     records: RecordsOut = Field(description="whether the call records keep up (the database)")
     controller: str = Field(
         "", description="the active controller's node name ([ha] on; empty on a single box)"
+    )
+    nodes: list[NodeOut] = Field(
+        [], description="each Asterisk node and whether its link is up; empty on a single box"
     )
 
     def payload(self) -> dict[str, Any]:

@@ -108,6 +108,24 @@
     if (!node.hidden) put(node, `Active controller: ${board.controller}`);
   }
 
+  // -- Asterisk nodes ([[pbx.nodes]]): each node's link, up or down, since when --------------
+  function renderNodes() {
+    const list = $('wb-nodes');
+    const nodes = board.nodes || [];
+    list.hidden = !nodes.length; // a single box: nothing to say
+    const items = new Map([...list.children].map((n) => [n.dataset.node, n]));
+    for (const n of nodes) {
+      let item = items.get(n.node);
+      if (!item) item = list.appendChild(el('li', { 'data-node': n.node }, el('b'), ' ', el('span', { class: 'wb-node-state' }), ' ', el('time')));
+      items.delete(n.node);
+      item.dataset.up = n.up ? 'yes' : 'no';
+      put(item.children[0], `Node ${n.node}`);
+      put(item.children[1], n.up ? 'up' : 'DOWN');
+      item.children[2].dataset.since = n.since;
+    }
+    for (const gone of items.values()) gone.remove();
+  }
+
   // -- call records: behind while the database is away ------------------------------------
   function renderRecords() {
     const r = board.records;
@@ -168,6 +186,7 @@
     renderCharts();
     renderRecords();
     renderController();
+    renderNodes();
     put($('wb-updated'), new Date(board.at * 1000).toLocaleTimeString());
     tick();
   }
@@ -177,6 +196,7 @@
     const now = server.now();
     for (const cell of document.querySelectorAll('#wb-agents td[data-since]')) put(cell, duration(now - Number(cell.dataset.since)));
     for (const time of document.querySelectorAll('#wb-records time[data-since]')) put(time, duration(now - Number(time.dataset.since)));
+    for (const time of document.querySelectorAll('#wb-nodes time[data-since]')) put(time, `for ${duration(now - Number(time.dataset.since))}`);
     for (const box of document.querySelectorAll('[data-field="longest"]')) {
       const since = box.dataset.since === '' ? null : Number(box.dataset.since);
       const waited = since === null ? 0 : now - since;
