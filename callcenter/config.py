@@ -498,6 +498,39 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _kamailio_nodes(self) -> Settings:
+        # [kamailio] nodes overrides [[pbx.nodes]] (a subset, another order), but each
+        # must be a PBX node's SIP address and port: with [[pbx.nodes]] every Asterisk
+        # listens there, and only those are driven by this controller.
+        kam = self.kamailio
+        own = (ipaddress.ip_address(kam.bind), kam.port)
+        for node in self.dispatcher_nodes():
+            if (ipaddress.ip_address(node.address), node.port) == own:
+                raise ValueError(
+                    f"[kamailio] bind and port {kam.bind}:{kam.port} are an Asterisk node's SIP "
+                    "address: Kamailio would send calls to itself"
+                )
+        pbx = {(ipaddress.ip_address(n.address), n.sip_port): n.name for n in self.pbx.nodes}
+        if not pbx:
+            return self
+        for node in kam.nodes:
+            if (ipaddress.ip_address(node.address), node.port) not in pbx:
+                known = ", ".join(f"{name} {a}:{p}" for (a, p), name in pbx.items())
+                raise ValueError(
+                    f"[kamailio] nodes: {node.address}:{node.port} is not one of [[pbx.nodes]] "
+                    f"({known}); list only those, or leave [kamailio] nodes empty to "
+                    "dispatch to every [[pbx.nodes]] node"
+                )
+        return self
+
+    def dispatcher_nodes(self) -> list[KamailioNode]:
+        """The Asterisk nodes Kamailio dispatches to: [kamailio] nodes if listed,
+        else every [[pbx.nodes]] node's SIP address and port (the nodes written once)."""
+        if self.kamailio.nodes:
+            return list(self.kamailio.nodes)
+        return [KamailioNode(address=n.address, port=n.sip_port) for n in self.pbx.nodes]
+
+    @model_validator(mode="after")
     def _ha_needs_postgresql(self) -> Settings:
         if self.ha.enabled and not self.database_url.startswith("postgresql"):
             raise ValueError("[ha] enabled needs a PostgreSQL [database] url (SQLite: one box)")

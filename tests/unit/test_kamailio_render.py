@@ -155,3 +155,65 @@ def test_a_node_of_the_other_address_family_is_refused() -> None:
     ipv6 = _settings(bind="::", nodes=[{"address": "2001:db8::2"}])
     script = render_config(ipv6, KamailioLayout(Path("/srv/cc/kamailio")), "/m")
     assert any("listen=udp:[::]:5060" in text for text in script.values())
+
+
+def _with_pbx_nodes(**kamailio: object) -> Settings:
+    """Two product Asterisk nodes ([[pbx.nodes]]) and Kamailio in front."""
+    node = {"ami_secret_file": "/etc/cc/ami.secret", "state_dir": "/srv/node"}
+    return Settings(
+        state_dir=Path("/srv/cc"),
+        agi={"host": "10.0.0.1"},
+        pbx={
+            "controller_networks": ["10.0.0.0/24"],
+            "nodes": [
+                {"name": "alpha", "address": "10.0.0.11"} | node,
+                {"name": "beta", "address": "10.0.0.12", "sip_port": 5070} | node,
+            ],
+        },
+        kamailio=kamailio,
+    )
+
+
+def test_without_kamailio_nodes_the_pbx_nodes_are_dispatched_to() -> None:
+    layout = KamailioLayout(Path("/srv/cc/kamailio"))
+    listing = render_config(_with_pbx_nodes(), layout, "/m")[layout.dispatcher_list]
+    assert listing.splitlines() == [
+        "# generated from [[pbx.nodes]]: set 1 holds the Asterisk nodes",
+        "1 sip:10.0.0.11:5060 0 0",
+        "1 sip:10.0.0.12:5070 0 0",
+    ]
+
+
+def test_kamailio_nodes_override_the_pbx_nodes_with_some_of_them() -> None:
+    layout = KamailioLayout(Path("/srv/cc/kamailio"))
+    settings = _with_pbx_nodes(nodes=[{"address": "10.0.0.12", "port": 5070}])
+    listing = render_config(settings, layout, "/m")[layout.dispatcher_list]
+    assert listing.splitlines()[1:] == ["1 sip:10.0.0.12:5070 0 0"]
+    assert listing.startswith("# generated from [kamailio] nodes")
+
+
+@pytest.mark.parametrize(
+    ("nodes", "says"),
+    [
+        ([{"address": "10.0.0.13"}], "10.0.0.13:5060 is not one of"),
+        ([{"address": "10.0.0.12"}], "10.0.0.12:5060 is not one of"),  # beta is on 5070
+    ],
+)
+def test_kamailio_nodes_that_are_no_pbx_node_are_refused(
+    nodes: list[dict[str, object]], says: str
+) -> None:
+    with pytest.raises(ValidationError, match=says) as raised:
+        _with_pbx_nodes(nodes=nodes)
+    assert "alpha 10.0.0.11:5060, beta 10.0.0.12:5070" in str(raised.value)
+
+
+def test_kamailio_on_a_nodes_own_sip_address_is_refused() -> None:
+    with pytest.raises(ValidationError, match="send calls to itself"):
+        _with_pbx_nodes(bind="10.0.0.11", port=5060)
+    with pytest.raises(ValidationError, match="send calls to itself"):
+        _settings(bind="192.0.2.11")  # the same without [[pbx.nodes]]
+
+
+def test_no_node_anywhere_is_a_clear_render_error() -> None:
+    with pytest.raises(RenderError, match=r"\[\[pbx.nodes\]\] or \[kamailio\] nodes"):
+        render_config(_settings(nodes=[]), KamailioLayout(Path("/srv/cc/kamailio")), "/m")

@@ -1,9 +1,11 @@
 """Render Kamailio's configuration from the product's settings.
 
 Source: ``kamailio/kamailio.cfg`` (``@@NAME@@`` placeholders, as the Asterisk
-templates) plus a generated ``dispatcher.list`` of the nodes. Every value put in
-comes from the validated settings and is re-checked here (addresses parsed as
-addresses, numbers as numbers): nothing reaches the file unchecked.
+templates) plus a generated ``dispatcher.list`` of the nodes: ``[kamailio] nodes``
+when listed, else every ``[[pbx.nodes]]`` node's SIP address (the nodes written
+once). Every value put in comes from the validated settings and is re-checked here
+(addresses parsed as addresses, numbers as numbers): nothing reaches the file
+unchecked.
 """
 
 from __future__ import annotations
@@ -45,9 +47,9 @@ def node_uri(node: KamailioNode) -> str:
     return f"sip:{_host(node.address)}:{int(node.port)}"
 
 
-def dispatcher_list(nodes: Iterable[KamailioNode]) -> str:
+def dispatcher_list(nodes: Iterable[KamailioNode], source: str = "[kamailio] nodes") -> str:
     """One line per node in set 1: ``setid destination flags priority``."""
-    lines = ["# generated from [kamailio] nodes: set 1 holds the Asterisk nodes"]
+    lines = [f"# generated from {source}: set 1 holds the Asterisk nodes"]
     seen: set[str] = set()
     for node in nodes:
         uri = node_uri(node)
@@ -56,7 +58,7 @@ def dispatcher_list(nodes: Iterable[KamailioNode]) -> str:
         seen.add(uri)
         lines.append(f"1 {uri} 0 0")
     if not seen:
-        raise RenderError("[kamailio] nodes is empty: Kamailio needs at least one Asterisk node")
+        raise RenderError("no Asterisk node for Kamailio: list [[pbx.nodes]] or [kamailio] nodes")
     return "\n".join(lines) + "\n"
 
 
@@ -136,7 +138,9 @@ def render_config(
     kam = settings.kamailio
     listen = f"{_host(kam.bind)}:{int(kam.port)}"
     family = ipaddress.ip_address(kam.bind).version
-    for node in kam.nodes:
+    nodes = settings.dispatcher_nodes()
+    source = "[kamailio] nodes" if kam.nodes else "[[pbx.nodes]]"
+    for node in nodes:
         if ipaddress.ip_address(node.address).version != family:
             # Kamailio would drop the node silently: it has no socket to reach it from.
             raise RenderError(
@@ -160,7 +164,7 @@ def render_config(
     template = (KAMAILIO_TEMPLATES / CONFIG_NAME).read_text(encoding="utf-8")
     return {
         layout.config: fill(template, values, CONFIG_NAME),
-        layout.dispatcher_list: dispatcher_list(kam.nodes),
+        layout.dispatcher_list: dispatcher_list(nodes, source),
     }
 
 
