@@ -99,7 +99,7 @@ class Wallboard:
     ) -> None:
         # [[pbx.nodes]]: each node's link, shown with the time it last changed (the
         # links call ``changed`` as they go up or down); None: a single box.
-        self._nodes = nodes
+        self.nodes = nodes
         self._node_states: dict[str, tuple[bool, float]] = {}
         self._survey_history = survey_history
         self._surveys: dict[str, list[SurveyResult]] = defaultdict(list)  # today's, per queue
@@ -294,10 +294,10 @@ class Wallboard:
         )
 
     def _node_rows(self, now: float) -> list[NodeOut]:
-        if self._nodes is None:
+        if self.nodes is None:
             return []
         rows = []
-        for node, up in self._nodes().items():
+        for node, up in self.nodes().items():
             seen = self._node_states.get(node)
             if seen is None or seen[0] != up:
                 seen = self._node_states[node] = (up, now)
