@@ -19,7 +19,6 @@ started is stopped by PID and the namespaces are deleted, whatever happened.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
 import shutil
@@ -27,7 +26,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from callcenter.adapters.pbx.provider import AsteriskProvider, choose_provider
 from callcenter.adapters.pbx.render import PbxLayout
 from callcenter.config import PbxSettings, Settings
 from callcenter.core.model import SipAccount
+from callcenter.simulate.netns import socket_in
 from callcenter.simulate.procs import stop_process
 from callcenter.simulate.sipp import SippResult, launch_sipp, sipp_result
 
@@ -53,7 +52,6 @@ AGENT_SERVICE = "200"
 REFUSED_ON_FIRST = "300"
 PHONES = "127.1.0.3"  # agents' phones (SIPp), in Kamailio's namespace
 PHONE_PORT = 5090
-CLONE_NEWNET = 0x40000000
 
 
 def _ip(*args: str) -> None:
@@ -129,30 +127,8 @@ class Namespaces:
 
     @staticmethod
     def udp_socket(name: str) -> socket.socket:
-        """A UDP socket that lives in namespace ``name`` (made by a thread that
-        entered it; the socket keeps its namespace, the caller's thread keeps its own)."""
-        made: list[socket.socket | BaseException] = []
-
-        def enter() -> None:
-            try:
-                libc = ctypes.CDLL(None, use_errno=True)
-                fd = os.open(f"/run/netns/{name}", os.O_RDONLY)
-                try:
-                    if libc.setns(fd, CLONE_NEWNET) != 0:
-                        raise OSError(ctypes.get_errno(), f"setns {name}")
-                finally:
-                    os.close(fd)
-                made.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
-            except BaseException as exc:  # handed to the caller
-                made.append(exc)
-
-        thread = threading.Thread(target=enter, name=f"netns-{name}")
-        thread.start()
-        thread.join()
-        result = made[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
+        """A UDP socket that lives in namespace ``name``."""
+        return socket_in(name, socket.SOCK_DGRAM)
 
 
 _ASTERISK_CONF = """[directories]
