@@ -14,12 +14,13 @@ second) for the whole call; Asterisk relays it to the agent (no direct
 media). The agents answer after 100 ms and hang up after a fixed talk time,
 so at each level N calls are up at once for a while.
 
-At each level N: N calls placed at ``--rate`` calls/s. From 4 s after the
-last call was placed, for ``--window`` seconds (all N calls up, before the
-first hangs up), measured:
+At each level N: N calls placed at ``--rate`` calls/s. From 2 s after every
+call was answered, for ``--window`` seconds (before the first hangs up; per
+call figures divide by the calls up through the window), measured:
 
-* calls answered by an agent when the window opens (of N), Asterisk's
-  channels (2 a call);
+* set-up: how long after the last call was placed every call had been
+  answered by its agent (the window opens then, or after 20 s with the calls
+  that are up: ``answered`` says how many), Asterisk's channels (2 a call);
 * Asterisk's CPU (user+system, /proc/<pid>/stat) as % of one core, and per
   call;
 * disk: bytes Asterisk's writes dirtied (/proc/<pid>/io write_bytes) and the
@@ -59,7 +60,8 @@ from callcenter.simulate.voices import wav_to_pcap
 
 AGENT_PORT = 17092
 RING_MS = 100
-SETTLE_S = 4.0  # after the last call is placed, before the window opens
+SETTLE_S = 2.0  # after every call is answered, before the window opens
+ANSWER_WAIT_S = 20.0  # at most this long after the last call is placed, for every answer
 
 
 def tone_pcap(root: Path, seconds: float) -> Path:
@@ -115,6 +117,7 @@ def caller_legs(lab: Lab) -> dict[str, tuple[int, int, float]]:
 def level(lab: Lab, calls: int, rate: float, window: float, pcap: Path) -> dict[str, Any]:
     name = f"rec-{calls}"
     caller = lab.caller("ours", name)
+    caller.limit = calls + 10  # SIPp's default (3 x rate) would cap the calls up at once
     callers = [("Bench Caller", f"+1555{index:07d}") for index in range(calls)]
     scenario = caller_scenario([500, "1", pcap], end="await", await_ms=300_000)
     events_before = Counter(lab.controller_loop.call(lambda: dict(lab.events)))
@@ -123,9 +126,20 @@ def level(lab: Lab, calls: int, rate: float, window: float, pcap: Path) -> dict[
     process = caller.start(scenario, callers, calls, rate, timeout, name)
     placed_at = time.monotonic()
     try:
-        time.sleep(calls / rate + SETTLE_S)
-        answered = lab.controller_loop.call(lambda: dict(lab.events)).get("CallAnswered", 0)
-        answered -= events_before["CallAnswered"]
+        time.sleep(calls / rate)
+
+        def answered_now() -> int:
+            done = lab.controller_loop.call(lambda: dict(lab.events)).get("CallAnswered", 0)
+            return int(done - events_before["CallAnswered"])
+
+        # Set-up keeping up: every call answered by its agent how long after the last
+        # was placed (at most ANSWER_WAIT_S: then the window opens with what is up).
+        deadline = time.monotonic() + ANSWER_WAIT_S
+        while answered_now() < calls and time.monotonic() < deadline:
+            time.sleep(0.1)
+        all_answered_after = time.monotonic() - placed_at - calls / rate
+        answered = answered_now()
+        time.sleep(SETTLE_S)
         channels = lab.channel_count()
         legs_start = caller_legs(lab)
         cpu_start, io_start, size_start = (
@@ -155,19 +169,24 @@ def level(lab: Lab, calls: int, rate: float, window: float, pcap: Path) -> dict[
     jitter = max((legs_end[leg][2] for leg in both), default=0.0)
     events = Counter(lab.controller_loop.call(lambda: dict(lab.events)))
     events.subtract(events_before)
+    up = max(1, min(channels, channels_end) // 2)  # calls up through the window
     return {
         "calls": calls,
         "rate_cps": rate,
         "placed_s": round(time.monotonic() - placed_at, 1),
         "answered_at_window": answered,
+        "all_answered_s_after_last_placed": round(all_answered_after, 1)
+        if answered >= calls
+        else None,
+        "calls_up_in_window": up,
         "channels_at_window": channels,
         "channels_at_window_end": channels_end,
         "window_s": round(seconds, 1),
         "asterisk_cpu_pct": round(100 * cpu / seconds, 1),
-        "asterisk_cpu_pct_per_call": round(100 * cpu / seconds / calls, 3),
+        "asterisk_cpu_pct_per_call": round(100 * cpu / seconds / up, 3),
         "asterisk_write_bytes_per_s": round(io / seconds) if io >= 0 else None,
         "recordings_growth_bytes_per_s": round(grown / seconds),
-        "recordings_growth_bytes_per_s_per_call": round(grown / seconds / calls),
+        "recordings_growth_bytes_per_s_per_call": round(grown / seconds / up),
         "legs_measured": len(both),
         "rtp_received_of_sent_pct": round(100 * received / expected, 2) if expected else None,
         "rtp_lost": lost,
@@ -185,14 +204,15 @@ def level(lab: Lab, calls: int, rate: float, window: float, pcap: Path) -> dict[
 
 
 HEADER = (
-    "  N  answered chans  ast%  ast%/call  disk B/s   rec B/s/call  rtp rx%  lost  "
+    "  N  answered (s) chans  ast%  ast%/call  disk B/s   rec B/s/call  rtp rx%  lost  "
     "jitter  sipp ok/fail  new recs  load"
 )
 
 
 def row(r: dict[str, Any]) -> str:
     return (
-        f"{r['calls']:3d}  {r['answered_at_window']:8d} {r['channels_at_window']:5d} "
+        f"{r['calls']:3d}  {r['answered_at_window']:8d} "
+        f"({_s(r['all_answered_s_after_last_placed'])}) {r['channels_at_window']:5d} "
         f"{r['asterisk_cpu_pct']:5.1f}  {r['asterisk_cpu_pct_per_call']:9.3f}  "
         f"{r['asterisk_write_bytes_per_s'] or 0:9d}   "
         f"{r['recordings_growth_bytes_per_s_per_call']:12d}"
@@ -200,6 +220,10 @@ def row(r: dict[str, Any]) -> str:
         f"{r['rtp_max_jitter_ms']:6.1f}  {r['sipp_successful']:6d}/{r['sipp_failed']:<4d}"
         f"  {r['recordings_new']:8d}  {' '.join(str(x) for x in r['load_average'])}"
     )
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def main() -> int:
@@ -212,7 +236,7 @@ def main() -> int:
     levels = [int(x) for x in args.levels.split(",")]
     most = max(levels)
     # Every call outlasts the placing of the largest level, the settling and the window.
-    talk_ms = int(1000 * (most / args.rate + SETTLE_S + args.window + 6))
+    talk_ms = int(1000 * (most / args.rate + ANSWER_WAIT_S + SETTLE_S + args.window + 4))
     started = time.monotonic()
     results = []
     with Lab({"r": (most, AGENT_PORT, RING_MS, talk_ms)}, keep=args.keep) as lab:
