@@ -159,7 +159,20 @@ def level(lab: Lab, calls: int, rate: float, window: float, pcap: Path) -> dict[
         result = caller.finish(process, timeout, name)
     finally:
         stop_process(process)
-    lab.wait_idle(90)
+    # Printed as soon as measured: a level past the limit may never drain.
+    print(
+        f"  N={calls}: answered {answered} ({_s(all_answered_after)} s), channels "
+        f"{channels}..{channels_end}, Asterisk {100 * cpu / seconds:.1f} % of a core, "
+        f"recordings {grown / seconds / 1000:.0f} KB/s, load {' '.join(f'{x:.2f}' for x in load)}",
+        flush=True,
+    )
+    try:
+        lab.wait_idle(90)
+    except Exception as exc:  # overloaded: calls left up (SIPp lost them); said, not hidden
+        print(f"  N={calls}: not idle after the level: {exc}", flush=True)
+        left = lab.channel_count()
+    else:
+        left = 0
     time.sleep(1)
     new = {path: size for path, size in recordings(lab).items() if path not in files_before}
     both = [leg for leg in legs_end if leg in legs_start]
@@ -194,6 +207,7 @@ def level(lab: Lab, calls: int, rate: float, window: float, pcap: Path) -> dict[
         "sipp_successful": result.successful,
         "sipp_failed": result.failed,
         "answered": events["CallAnswered"],
+        "channels_left_after": left,
         "fell_back": events["CallFellBack"],
         "recordings_new": len(new),
         "recordings_new_bytes": sum(new.values()),
