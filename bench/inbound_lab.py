@@ -104,7 +104,8 @@ announce-position = no
 """
 
 
-def bench_settings(root: Path) -> Settings:
+def bench_settings(root: Path, database_url: str = "") -> Settings:
+    """``database_url``: the records' database (empty: SQLite in the lab's directory)."""
     return Settings(
         state_dir=root / "state",
         site_dir=root / "site",
@@ -116,7 +117,7 @@ def bench_settings(root: Path) -> Settings:
             "rtp_start": RTP_RANGE[0],
             "rtp_end": RTP_RANGE[1],
         },
-        database={"url": f"sqlite:///{root / 'callcenter.db'}"},
+        database={"url": database_url or f"sqlite:///{root / 'callcenter.db'}"},
         trunks=[{"name": "bench", "match": [OURS_CALLER[0]]}],
         web={"enabled": False},
         log={"level": "WARNING"},
@@ -174,12 +175,18 @@ def site(agents: dict[str, str], menu_timeout: float = 4.0) -> dict[str, Any]:
 class Lab:
     """Asterisk + controller + SIPp agents, torn down whatever happens."""
 
-    def __init__(self, agent_pools: dict[str, tuple[int, int, int, int]], keep: bool = False):
-        """``agent_pools``: prefix -> (count, port, ring_ms, talk_ms), one SIPp UAS each."""
+    def __init__(
+        self,
+        agent_pools: dict[str, tuple[int, int, int, int]],
+        keep: bool = False,
+        database_url: str = "",
+    ):
+        """``agent_pools``: prefix -> (count, port, ring_ms, talk_ms), one SIPp UAS each;
+        ``database_url``: the records' database (empty: SQLite in the lab's directory)."""
         self.pools = agent_pools
         self.keep = keep
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-"))
-        self.settings = bench_settings(self.root)
+        self.settings = bench_settings(self.root, database_url)
         self.asterisk = AsteriskProcess(self.settings, choose_provider(self.settings.pbx))
         self.events: Counter[str] = Counter()  # controller events by type, counted on its loop
         self.controller_loop = ControllerThread(self.settings, self._count_events)

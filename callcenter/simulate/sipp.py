@@ -157,6 +157,9 @@ class SippCaller:
     service: str = "5000"
     # Run SIPp through this command (e.g. `ip netns exec NAME`: simulate/kamailio_lab.py).
     prefix: tuple[str, ...] = ()
+    # Calls open at once at most (SIPp's -l; None: SIPp's default, 3 x rate, e.g. 30 at
+    # 10 calls/s, which caps long calls).
+    limit: int | None = None
 
     def start(
         self,
@@ -197,6 +200,8 @@ class SippCaller:
             str(int(timeout)),
             "-timeout_error",
         ]
+        if self.limit is not None:
+            options += ["-l", str(self.limit)]
         return launch_sipp(
             self.workdir, name, scenario, options, target=self.target, prefix=self.prefix
         )
