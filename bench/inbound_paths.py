@@ -64,6 +64,7 @@ from bench.inbound_lab import (
     ASTERISK,
     OURS_CALLER,
     PLAIN_CALLER,
+    PORT_SHIFT,
     SIP_PORT,
     Lab,
 )
@@ -267,8 +268,8 @@ def main() -> int:
         plan.seconds_per_rate = args.seconds
     started = time.monotonic()
     pools = {
-        "a": (plan.agents, 17090, 100, 200),
-        "d": (plan.backlog_agents, 17091, 100, 1000),
+        "a": (plan.agents, 17090 + PORT_SHIFT, 100, 200),
+        "d": (plan.backlog_agents, 17091 + PORT_SHIFT, 100, 1000),
     }
     with Lab(pools, keep=args.keep) as lab:
         print(f"lab in {lab.root}: Asterisk pid {lab.asterisk_pid}, SIP {ASTERISK}:{SIP_PORT}")

@@ -77,6 +77,10 @@ class AgiSettings(_Section):
     port: int = Field(4573, ge=1, le=65535)
     # A FastAGI client must send its whole agi_* header block within this time.
     header_timeout: float = Field(2.0, gt=0)
+    # cc-entry answers a caller before asking the controller (post-dial delay as a
+    # plain dialplan's); false: the first menu's Read() answers, so no key pressed
+    # between the answer and the first prompt is lost however late the controller is.
+    answer_first: bool = True
 
     @field_validator("host")
     @classmethod
