@@ -1,4 +1,4 @@
-"""cc-entry answers before the inbound route ([agi] answer_first): the route's
+"""cc-entry answers before the inbound route ([agi] answer_first, off by default): the route's
 second argument says so, and the line then sends no answer of its own."""
 
 from __future__ import annotations
@@ -50,3 +50,7 @@ def test_the_route_answers_only_a_caller_the_dialplan_did_not(
 def test_answer_first_reaches_the_dialplan_as_a_global(answer_first: bool, value: str) -> None:
     rendered = globals_conf(Settings(agi={"answer_first": answer_first}))
     assert f"{Global.ANSWER_FIRST} = {value}\n" in rendered
+
+
+def test_answer_first_is_off_by_default() -> None:
+    assert f"{Global.ANSWER_FIRST} = 0\n" in globals_conf(Settings())
