@@ -51,14 +51,19 @@ from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.sipp import SippCaller
 
-AMI_PORT = 17038
-AGI_PORT = 17573
-SIP_PORT = 17060
-RTP_RANGE = (24000, 25999)
+# CALLCENTER_BENCH_SLOT=N (default 0) moves every port and peer address, so two
+# labs can run side by side on one machine: ports +2000 N, RTP 10000 + 2000 N
+# (below the tests' ranges), peers 127.0.0.71 + 20 N.
+SLOT = int(os.environ.get("CALLCENTER_BENCH_SLOT", "0"))
+PORT_SHIFT = 2000 * SLOT
+AMI_PORT = 17038 + PORT_SHIFT
+AGI_PORT = 17573 + PORT_SHIFT
+SIP_PORT = 17060 + PORT_SHIFT
+RTP_RANGE = (24000, 25999) if SLOT == 0 else (10000 + 2000 * SLOT, 11999 + 2000 * SLOT)
 ASTERISK = "127.0.0.1"
-OURS_CALLER = ("127.0.0.71", 17071)
-PLAIN_CALLER = ("127.0.0.72", 17072)
-AGENT_HOST = "127.0.0.73"
+OURS_CALLER = (f"127.0.0.{71 + 20 * SLOT}", 17071 + PORT_SHIFT)
+PLAIN_CALLER = (f"127.0.0.{72 + 20 * SLOT}", 17072 + PORT_SHIFT)
+AGENT_HOST = f"127.0.0.{73 + 20 * SLOT}"
 PLAIN_QUEUE = "bench-plain"
 QUEUE = "support"
 RING_TIMEOUT = 15

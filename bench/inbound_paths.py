@@ -64,6 +64,7 @@ from bench.inbound_lab import (
     ASTERISK,
     OURS_CALLER,
     PLAIN_CALLER,
+    PORT_SHIFT,
     SIP_PORT,
     Lab,
 )
@@ -249,13 +250,26 @@ def main() -> int:
         help="when callers press 1 after the answer (500: after the 0.44 s beep; "
         "100: type-ahead, during it)",
     )
+    parser.add_argument(
+        "--rates",
+        type=lambda text: [float(r) for r in text.split(",")],
+        help="the ladder's calls/s, comma-separated (e.g. 40,50,60), instead of the plan's",
+    )
+    parser.add_argument("--seconds", type=float, help="seconds of calls at each rate")
+    parser.add_argument(
+        "--no-backlog", action="store_true", help="skip the backlog phase (agent free -> ring)"
+    )
     args = parser.parse_args()
     PRESS_MS[0] = args.press_ms
     plan = plans(args.quick)
+    if args.rates:
+        plan.rates = args.rates
+    if args.seconds:
+        plan.seconds_per_rate = args.seconds
     started = time.monotonic()
     pools = {
-        "a": (plan.agents, 17090, 100, 200),
-        "d": (plan.backlog_agents, 17091, 100, 1000),
+        "a": (plan.agents, 17090 + PORT_SHIFT, 100, 200),
+        "d": (plan.backlog_agents, 17091 + PORT_SHIFT, 100, 1000),
     }
     with Lab(pools, keep=args.keep) as lab:
         print(f"lab in {lab.root}: Asterisk pid {lab.asterisk_pid}, SIP {ASTERISK}:{SIP_PORT}")
@@ -264,11 +278,15 @@ def main() -> int:
             run_load(lab, path, "warmup", 5, 10, await_s=30)
         print(HEADER)
         runs, best = ladder(lab, plan)
-        lab.staff("d")
-        backlog = {
-            path: run_load(lab, path, "backlog", plan.backlog_rate, plan.backlog_calls, await_s=180)
-            for path in PATHS
-        }
+        backlog: dict[str, Run] = {}
+        if not args.no_backlog:
+            lab.staff("d")
+            backlog = {
+                path: run_load(
+                    lab, path, "backlog", plan.backlog_rate, plan.backlog_calls, await_s=180
+                )
+                for path in PATHS
+            }
         for run in backlog.values():
             print(run.row(), flush=True)
             if run.failures:
@@ -332,7 +350,7 @@ def summary(
     report["backlog_calls"] = plan.backlog_calls
     report["backlog_offered_cps"] = plan.backlog_rate
     for path in PATHS:
-        run = backlog[path]
+        run = backlog.get(path, Run(path, "backlog", 0, 0))
         report[f"{path}_p50_agent_free_to_ring_ms"] = ms(percentile(run.free_to_ring, 50))
         report[f"{path}_p95_agent_free_to_ring_ms"] = ms(percentile(run.free_to_ring, 95))
         report[f"{path}_agent_free_to_ring_samples"] = len(run.free_to_ring)

@@ -102,6 +102,7 @@ class Global(StrEnum):
     FALLBACK_QUEUE = "CC_FALLBACK_QUEUE"
     HEARTBEAT = "CC_HEARTBEAT"  # epoch seconds, refreshed by the controller every second
     HEARTBEAT_GRACE = "CC_HEARTBEAT_GRACE"  # seconds of silence before callers fall back
+    ANSWER_FIRST = "CC_ANSWER_FIRST"  # "1": cc-entry answers before the inbound route
     # CC_NAILED_<agent>: an always-connected agent's waiting leg (set by cc-nailed,
     # cleared by the controller when it drops; services/inbound/nailed.py).
     NAILED_LINE = "CC_NAILED_"

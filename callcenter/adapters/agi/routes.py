@@ -36,13 +36,16 @@ class CallRoutes:
         self.runner = runner
         self.via = via
 
-    def _line(self, agi: AgiSession) -> AgiCallerLine:
-        return AgiCallerLine(agi, self.runner, self.via)
+    def _line(self, agi: AgiSession, answered: bool = False) -> AgiCallerLine:
+        return AgiCallerLine(agi, self.runner, self.via, answered)
 
     async def arrived(self, agi: AgiSession) -> Status:
         # The dialled number comes as the route's argument (no round trip); a site
         # dialplan calling the route without it is asked for the variable.
         dialled = agi.args[0] if agi.args else await agi.get_variable(Var.DIALLED)
+        # cc-entry answers before the route (ANSWERED as the second argument): the
+        # caller's post-dial delay does not wait for us; a site's own dialplan may not.
+        answered = agi.args[1:2] == [ANSWERED]
         arrival = Arrival(
             unique_id=agi.unique_id,
             channel=agi.channel,
@@ -51,7 +54,7 @@ class CallRoutes:
             dialled=dialled or "",
             node=agi.node,
         )
-        return await self.inbound.arrived(self._line(agi), arrival)
+        return await self.inbound.arrived(self._line(agi, answered), arrival)
 
     async def dial_result(self, agi: AgiSession) -> Status:
         dial_status = agi.args[0] if agi.args else ""
@@ -64,6 +67,9 @@ class CallRoutes:
         return await self.inbound.announce(self._line(agi), agi.unique_id)
 
 
+# The route's second argument when the dialplan answered the caller (cc-entry).
+ANSWERED = "answered"
+
 # Asterisk's own sounds (core set); the offer and thanks are the queue's settings.
 CONFIRM = ("telephone-number",)  # then the digits, then:
 IF_CORRECT = ("if-correct-press",)  # 1; any other key: enter another number
@@ -73,10 +79,13 @@ CONFIRM_SECONDS = 8.0
 
 
 class AgiCallerLine:
-    def __init__(self, agi: AgiSession, runner: IvrRunner, via: Via | None = None) -> None:
+    def __init__(
+        self, agi: AgiSession, runner: IvrRunner, via: Via | None = None, answered: bool = False
+    ) -> None:
         self.agi = agi
         self.runner = runner
         self.via = via
+        self.answered = answered  # by the dialplan, before the route ran
 
     async def identify(self, call_id: str, number: str, name: str) -> None:
         # Sent with the next command, in one MSet where the values allow: before the
@@ -89,9 +98,12 @@ class AgiCallerLine:
             self.agi.set_later("CALLERID(name)", name)
 
     async def answer(self) -> None:
-        # Lazily: the first menu's Read() answers the channel itself, so the caller's
-        # first key counts from the very moment the call is answered.
-        self.agi.answer_later()
+        # cc-entry answered already: nothing to send, and the first menu may be one
+        # GET DATA (keys.py). Otherwise lazily: the first menu's Read() answers the
+        # channel itself, so the caller's first key counts from the very moment the
+        # call is answered.
+        if not self.answered:
+            self.agi.answer_later()
 
     async def run_ivr(self, ivr: IvrSession) -> IvrEnd:
         run = await self.runner.run(self.agi, ivr)

@@ -234,6 +234,7 @@ def globals_conf(settings: Settings) -> str:
         Global.AGI_URL: f"agi://{settings.agi.host}:{settings.agi.port}",
         Global.FALLBACK_QUEUE: "cc-fallback",
         Global.HEARTBEAT_GRACE: "4",
+        Global.ANSWER_FIRST: "1" if settings.agi.answer_first else "0",
         # Defaults for channel variables the controller normally sets per call.
         Var.RING_TIMEOUT: "20",
         Var.MOH: "default",
