@@ -230,9 +230,11 @@ def test_a_browser_agent_holds_resumes_and_transfers_her_caller(
             "transfer_click_to_browser_idle_s": round(browser_idle, 3),
         },
     )
-    # The caller hears something in every phase: wendy, the music, wendy, bob.
+    # The caller hears something in every phase: wendy, the music, wendy, bob (at least
+    # 60 % of the 50 packets a second: a loaded machine's capture thread gets its
+    # windows late; a dead path gives none).
     for name, seconds in (("talk", 1.5), ("hold", 2.0), ("resumed", 1.5), ("bob", 1.5)):
-        assert counts[name] >= 0.8 * 50 * seconds, counts
+        assert counts[name] >= 0.6 * 50 * seconds, counts
 
     (row,) = center.rows(CallRow, CallRow.caller_number == NUMBER)
     assert row.outcome == "completed" and row.agent == "bob", (row.outcome, row.agent)  # the last
