@@ -54,6 +54,7 @@ from callcenter.core.outbound.settings import (
 
 SHIFT_HOURS = 8.0
 DAY = 86400.0
+HANDLES = 200  # recent handle times pacing reads a busy agent's time on call against
 SAMPLE = 500  # recent dials the connect rate is measured over
 GRACE = 2.0
 WRAP = 15.0
@@ -150,6 +151,8 @@ class Simulation:
         self.recent: deque[bool] = deque()
         self.recent_connects = 0
         self.handle_total, self.handle_count = 0.0, 0
+        self.handles: deque[float] = deque(maxlen=HANDLES)  # the most recent handle times
+        self.on_call: dict[int, float] = {}  # each busy agent's call (id) -> when it began
         self.answer_total, self.answer_count = 0.0, 0
         self.shift_end = 0.0
         self.day_live, self.day_abandoned = 0, 0
@@ -201,6 +204,8 @@ class Simulation:
                 abandons=self.abandons(),
                 cap_pct=self.rules.abandon_cap_pct,
                 max_dial_ratio=self.rules.max_dial_ratio,
+                busy_elapsed=tuple(self.now - began for began in self.on_call.values()),
+                handle_times=tuple(self.handles),
             )
         )
         self.figures.pace_calls += 1
@@ -285,6 +290,7 @@ class Simulation:
         self.idle -= 1
         self.busy += 1
         call.connected_at = self.now
+        self.on_call[id(call)] = self.now
         handle = call.fate.talk + WRAP
         self.figures.connects += 1
         self.figures.busy_seconds += handle
@@ -295,6 +301,8 @@ class Simulation:
 
     def on_agent_free(self, call: Call) -> None:
         self.busy -= 1
+        began = self.on_call.pop(id(call))
+        self.handles.append(self.now - began)
         self.close(call, Attempt(call.answered_at, call.connected_at, call.fate.amd))
         self.idle += 1
         while self.waiting:  # the agent goes straight to a call waiting for one

@@ -88,8 +88,9 @@ class NewDialAttempt:
 
 @dataclass(frozen=True, slots=True)
 class DialSample:
-    dials: int
+    dials: int  # placed and over (an outcome written): a call still on is not counted yet
     connects: int  # answered by a person (connected or abandoned)
     abandoned: int
     mean_answer_seconds: float | None
     mean_handle_seconds: float | None
+    handle_times: tuple[float, ...] = ()  # the most recent handles (talk + wrap-up), newest first

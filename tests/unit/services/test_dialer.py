@@ -547,3 +547,34 @@ async def test_the_dialer_keeps_pacing_after_an_agent_is_removed(site: Center) -
     site.agents.load({"agent1": {"sales": 1}, "agent3": {}}, {}, set(), site.now)  # agent2 gone
     await site.dialer.tick()
     assert [d.endpoint for d in placed(site)] == [NUMBERS[0]]
+
+
+async def test_pacing_counts_a_call_on_as_a_connect_and_reads_the_agent_s_time_on_it(
+    site: Center,
+) -> None:
+    cid = campaign(site)
+    leads(site, cid, NUMBERS[0])
+    await site.ready("agent1")
+    await site.dialer.tick()
+    running = site.dialer.campaigns[cid]
+    dial = placed(site)[0]
+    figures = await site.dialer._figures(running, [])
+    # Ringing: not yet a dial of the sample (it would read as nobody answering); the
+    # agent held for it counts as just begun.
+    assert (figures.dials, figures.connects, figures.busy_agents) == (0, 0, 1)
+    assert figures.busy_elapsed == (0.0,)
+    await site.advance(5)
+    await answer(site, dial)
+    call = site.calls.get(dial.channel_id)
+    assert call is not None
+    leg = await site.ring(call, "agent1")
+    await site.dial_end(call, leg, "ANSWER")
+    await site.advance(15)
+    figures = await site.dialer._figures(running, [])
+    assert (figures.dials, figures.connects, figures.busy_agents) == (1, 1, 1)
+    assert figures.busy_elapsed == (pytest.approx(15.0),)
+    await site.advance(10)
+    await site.hangup(CUSTOMER, dial.channel_id)
+    await site.hangup(*leg)
+    figures = await site.dialer._figures(running, ["agent1"])
+    assert (figures.dials, figures.connects, figures.busy_agents) == (1, 1, 0)
