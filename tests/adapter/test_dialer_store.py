@@ -116,3 +116,9 @@ def test_the_sample_leaves_out_calls_still_on_and_lists_recent_handles(
     assert (sample.dials, sample.connects) == (2, 2)  # h2 is still on: no outcome yet
     assert sample.handle_times == (50.0, 35.0)  # newest first
     assert sample.mean_handle_seconds == pytest.approx(42.5)
+    # Answered 2 s after the dial (h0 at 10, h1 at 11); h2 is not over.
+    assert sample.resolved == ((pytest.approx(2.0), True), (pytest.approx(2.0), True))
+    row = NewDialAttempt(campaign_id=1, lead_id=1, call_id="r", number="+1", at=30.0, dialled=True)
+    call = CallRecord(id="r", unique_id="r", direction="outbound", entered_at=30.0)
+    store.finish_attempt(store.add_attempt(row, call), "r", {"outcome": "no-answer"}, 45.0)
+    assert store.sample(1, "spring", 0.0).resolved[0] == (pytest.approx(15.0), False)

@@ -147,6 +147,8 @@ def audit_rows_calls_and_the_pacing_sample(world: DialerWorld) -> None:
     assert sample.mean_answer_seconds == pytest.approx(6.0)
     assert sample.mean_handle_seconds is None  # no talk time recorded yet
     assert sample.handle_times == ()
+    # Newest first: c1 busy 2 s after it was placed, c2 and c3 answered after 8 and 4 s.
+    assert sorted(sample.resolved) == [(2.0, False), (4.0, True), (8.0, True)]
     assert store.sample(spring, "spring", 11.0).dials == 0  # outside the window
     # Calls that reached no agent are closed here; a connected one by the call records.
     closed = {c: world.call(c) for c in ("c1", "c2", "c3")}

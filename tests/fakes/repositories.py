@@ -352,7 +352,21 @@ class FakeDialerStore:
             mean_answer_seconds=fmean(answers) if answers else None,
             mean_handle_seconds=fmean(handles) if handles else None,
             handle_times=tuple(handles[:200]),
+            resolved=tuple(self._resolved(campaign_id, handle_from)[:500]),
         )
+
+    def _resolved(self, campaign_id: int, since: float) -> list[tuple[float, bool]]:
+        found = []
+        for row in sorted(self.attempts.values(), key=lambda r: -r["at"]):
+            call = self.calls.get(row["call_id"])
+            if row["campaign_id"] != campaign_id or row["at"] < since or call is None:
+                continue
+            if not row["dialled"] or not row["outcome"]:
+                continue
+            end = row["answered_at"] if row["answered_at"] is not None else call.ended_at
+            if end is not None:
+                found.append((end - row["at"], row["outcome"] in ("connected", "abandoned")))
+        return found
 
 
 class FakeDialRefusals:

@@ -36,6 +36,7 @@ UNOBSERVED = "unobserved"  # an attempt dialled by a controller that died before
 
 
 HANDLES = 200  # recent handle times pacing reads an agent's time on call against
+RESOLVED = 500  # recent dials pacing reads a ringing call's age against
 
 
 class DialerStore:
@@ -203,5 +204,24 @@ class DialerStore:
             recent = session.scalars(
                 select(handled).where(*calls).order_by(CallRow.entered_at.desc()).limit(HANDLES)
             ).all()
+            ended = session.execute(
+                select(row.at, row.answered_at, CallRow.ended_at, live)
+                .join(CallRow, CallRow.id == row.call_id)
+                .where(
+                    row.campaign_id == campaign_id,
+                    row.at >= (since if handle_since is None else handle_since),
+                    row.dialled,
+                    row.outcome != "",
+                )
+                .order_by(row.at.desc())
+                .limit(RESOLVED)
+            ).all()
         times = tuple(float(t) for t in recent if t is not None)
-        return DialSample(int(dials), int(connects), int(abandoned), answer, handle, times)
+        resolved = []
+        for at, answered, end, needed in ended:
+            stop = answered if answered is not None else end
+            if stop is not None:
+                resolved.append((float(stop - at), bool(needed)))
+        return DialSample(
+            int(dials), int(connects), int(abandoned), answer, handle, times, tuple(resolved)
+        )

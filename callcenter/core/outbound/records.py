@@ -94,3 +94,6 @@ class DialSample:
     mean_answer_seconds: float | None
     mean_handle_seconds: float | None
     handle_times: tuple[float, ...] = ()  # the most recent handles (talk + wrap-up), newest first
+    # The most recent dials that are over, newest first: (seconds from dialling until
+    # answered, or until the call ended unanswered; whether it needed an agent).
+    resolved: tuple[tuple[float, bool], ...] = ()

@@ -278,6 +278,10 @@ class Dialer:
                 for status in busy
             ),
             handle_times=sample.handle_times,
+            in_flight_ages=tuple(
+                max(0.0, now - a.placed_at) for a in unheld if a.answered_at is None
+            ),
+            resolved=sample.resolved,
         )
 
     # -- one lead ----------------------------------------------------------------------------

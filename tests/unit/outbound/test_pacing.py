@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from callcenter.core.outbound.pacing import (
     MIN_HANDLES,
+    MIN_RESOLVED,
     MIN_SAMPLE,
     SAFETY,
     AbandonStats,
@@ -23,6 +24,7 @@ from callcenter.core.outbound.pacing import (
     finishing_share,
     finishing_shares,
     pace,
+    ringing_connect_rates,
     target_abandon_pct,
 )
 
@@ -227,3 +229,54 @@ def test_times_on_call_keep_expected_abandons_within_target(
         assert decision.expected_abandons <= allowed + 1e-9
         expected_agents = state.free_agents + sum(finishing_shares(state))
         assert decision.dial + state.in_flight <= state.max_dial_ratio * expected_agents + 1e-9
+
+
+# -- calls in flight: how long they have been ringing -----------------------------------------
+# 100 recent dials: people answered within 3 s (30), machines at 1 s (30), 40 rang out at 15 s.
+RESOLVED = tuple([(2.0, True)] * 30 + [(1.0, False)] * 30 + [(15.0, False)] * 40)
+
+
+def test_a_call_ringing_past_the_time_people_answer_counts_as_unlikely_to_connect() -> None:
+    state = replace(BASE, in_flight=3, in_flight_ages=(0.5, 5.0, 10.0), resolved=RESOLVED)
+    fresh, *late = ringing_connect_rates(state, 0.5)[::-1]
+    assert 0.3 < fresh < 0.5  # 30 of 100, read pessimistically
+    assert all(rate < 0.1 for rate in late)  # none of the 40 still ringing at 5 s connected
+
+
+def test_too_few_dials_at_a_call_s_age_or_no_age_count_with_the_overall_rate() -> None:
+    few = tuple([(2.0, True)] * 10 + [(15.0, False)] * (MIN_RESOLVED - 1))
+    state = replace(BASE, in_flight=2, in_flight_ages=(5.0,), resolved=few)
+    assert ringing_connect_rates(state, 0.4) == (0.4, 0.4)
+    assert (
+        pace(replace(BASE, in_flight=4, resolved=RESOLVED)).dial
+        == pace(replace(BASE, in_flight=4)).dial
+    )
+
+
+def test_calls_ringing_out_no_longer_hold_back_calls_for_free_agents() -> None:
+    state = replace(
+        BASE, free_agents=2, busy_agents=4, in_flight=3, dials=100, connects=30,
+        mean_handle_seconds=20.0, mean_answer_seconds=5.0,
+    )  # fmt: skip
+    unknown = pace(state)
+    aged = pace(replace(state, in_flight_ages=(8.0, 9.0, 10.0), resolved=RESOLVED))
+    assert unknown.dial == 0 < aged.dial
+    assert aged.expected_abandons <= aged.target_abandon_pct / 100 * aged.expected_connects
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    STATES,
+    st.lists(st.floats(0, 60), max_size=40),
+    st.lists(st.tuples(st.floats(0, 60), st.booleans()), max_size=120),
+)
+def test_ringing_ages_keep_expected_abandons_within_target(
+    state: PacingInput, ages: list[float], resolved: list[tuple[float, bool]]
+) -> None:
+    state = replace(state, in_flight_ages=tuple(ages), resolved=tuple(resolved))
+    decision = pace(state)
+    progressive = max(0, state.free_agents - state.in_flight)
+    assert decision.dial >= progressive
+    if decision.used == "predictive" and decision.dial > progressive:
+        allowed = decision.target_abandon_pct / 100 * decision.expected_connects
+        assert decision.expected_abandons <= allowed + 1e-9
