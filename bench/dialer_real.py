@@ -20,7 +20,12 @@ answer at once (static contacts, one SIPp UAS) and end each call after
 
 Predictive pacing trusts its connect rate only after 30 dials: both campaigns
 start with the same recorded past (40 dials, the live share of them answered
-by a person, none abandoned), written as audit rows an hour old.
+by a person, none abandoned), written as audit rows an hour old. Each of those
+answered calls also has its call record (``--talk`` seconds of talk), the
+handle times pacing reads how soon a busy agent will be free against (as a
+campaign that has been running has); ``--no-past-handles`` leaves them out
+(the set-up before: pacing then assumes 120 s handles until the run's first
+calls end).
 
 With ``--nailed`` the agents work always-connected ([sip] nailed): each agent's
 phone (the same SIPp UAS) is called once when they become ready and keeps the line;
@@ -123,7 +128,12 @@ def leads(count: int, live_share: float) -> list[str]:
 
 class DialerLab:
     def __init__(
-        self, agents: int, talk_seconds: float, past_connects: int, nailed: bool = False
+        self,
+        agents: int,
+        talk_seconds: float,
+        past_connects: int,
+        nailed: bool = False,
+        past_handles: bool = True,
     ) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-dialer-"))
         self.nailed = nailed
@@ -138,6 +148,7 @@ class DialerLab:
         )
         self.talk_ms = int(talk_seconds * 1000)
         self.past_connects = past_connects
+        self.past_handles = past_handles
         self._stop = threading.Event()
         self._ender = threading.Thread(target=self._end_talks, daemon=True)
 
@@ -249,6 +260,23 @@ class DialerLab:
                 session.add(LeadRow(campaign_id=row.id, phone=number, created_at=now, data={}))
             for index in range(PAST_DIALS):
                 answered = index < self.past_connects
+                if answered and self.past_handles:
+                    past = f"past{row.id:04d}{index:04d}"
+                    session.add(
+                        CallRow(
+                            id=past,
+                            unique_id=past,
+                            direction="outbound",
+                            flow=f"campaign:{name}"[:32],
+                            queue="sales",
+                            entered_at=now - 3600,
+                            answered_at=now - 3592,
+                            ended_at=now - 3592 + self.talk_seconds,
+                            outcome="answered",
+                            talk_seconds=self.talk_seconds,
+                            wrapup_seconds=0.0,
+                        )
+                    )
                 session.add(
                     DialAttemptRow(
                         campaign_id=row.id,
@@ -342,6 +370,11 @@ def main() -> int:
     parser.add_argument(
         "--nailed", action="store_true", help="always-connected agents (one line each)"
     )
+    parser.add_argument(
+        "--no-past-handles",
+        action="store_true",
+        help="no call records for the seeded past dials (pacing starts from 120 s handles)",
+    )
     args = parser.parse_args()
     numbers = leads(args.leads, args.live_share)
     past_connects = round(PAST_DIALS * args.live_share)
@@ -354,9 +387,12 @@ def main() -> int:
         "past_person_answers_seeded": past_connects,
         "live_share_of_leads": args.live_share,
         "always_connected_agents": args.nailed,
+        "past_handles_seeded": not args.no_past_handles,
         "machine": platform.node(),
     }
-    with DialerLab(args.agents, args.talk, past_connects, args.nailed) as lab:
+    with DialerLab(
+        args.agents, args.talk, past_connects, args.nailed, not args.no_past_handles
+    ) as lab:
         for mode in ("progressive", "predictive"):
             figures = lab.run(f"bench-{mode}", mode, numbers, args.timeout)
             print(f"{mode}: " + ", ".join(f"{k} {v}" for k, v in figures.items()), flush=True)

@@ -54,6 +54,8 @@ from callcenter.core.outbound.settings import (
 
 SHIFT_HOURS = 8.0
 DAY = 86400.0
+HANDLES = 200  # recent handle times pacing reads a busy agent's time on call against
+RESOLVED = 500  # recent dials pacing reads a ringing call's age against
 SAMPLE = 500  # recent dials the connect rate is measured over
 GRACE = 2.0
 WRAP = 15.0
@@ -150,6 +152,12 @@ class Simulation:
         self.recent: deque[bool] = deque()
         self.recent_connects = 0
         self.handle_total, self.handle_count = 0.0, 0
+        self.handles: deque[float] = deque(maxlen=HANDLES)  # the most recent handle times
+        self.on_call: dict[int, float] = {}  # each busy agent's call (id) -> when it began
+        self.ringing: dict[int, float] = {}  # each call in flight (id) -> when it was placed
+        # The most recent dials that are over: (seconds until the verdict or the end,
+        # whether it needed an agent).
+        self.resolved: deque[tuple[float, bool]] = deque(maxlen=RESOLVED)
         self.answer_total, self.answer_count = 0.0, 0
         self.shift_end = 0.0
         self.day_live, self.day_abandoned = 0, 0
@@ -201,6 +209,10 @@ class Simulation:
                 abandons=self.abandons(),
                 cap_pct=self.rules.abandon_cap_pct,
                 max_dial_ratio=self.rules.max_dial_ratio,
+                busy_elapsed=tuple(self.now - began for began in self.on_call.values()),
+                handle_times=tuple(self.handles),
+                in_flight_ages=tuple(self.now - placed for placed in self.ringing.values()),
+                resolved=tuple(self.resolved),
             )
         )
         self.figures.pace_calls += 1
@@ -234,6 +246,7 @@ class Simulation:
         self.leads[lead] = state
         call = Call(lead, self.now, fate(self.seed, lead, state.attempts))
         self.in_flight += 1
+        self.ringing[id(call)] = self.now
         self.figures.dials += 1
         answered = call.fate.kind in ("person", "machine")
         delay = call.fate.after + call.fate.amd_seconds
@@ -248,6 +261,7 @@ class Simulation:
     # -- calls -----------------------------------------------------------------------------------
     def on_unanswered(self, call: Call) -> None:
         self.in_flight -= 1
+        self.resolved.append((self.now - self.ringing.pop(id(call)), False))
         self.remember(False)
         cause = {"busy": 17, "failed": 34}.get(call.fate.kind, 19)
         self.close(call, Attempt(cause=cause))
@@ -256,6 +270,7 @@ class Simulation:
         self.in_flight -= 1
         call.answered_at = self.now  # the greeting is over: TCPA's 2 s start now
         needs_agent = call.fate.amd in ("HUMAN", "NOTSURE")
+        self.resolved.append((self.now - self.ringing.pop(id(call)), needs_agent))
         self.remember(needs_agent)
         if not needs_agent:
             self.figures.machines += 1
@@ -285,6 +300,7 @@ class Simulation:
         self.idle -= 1
         self.busy += 1
         call.connected_at = self.now
+        self.on_call[id(call)] = self.now
         handle = call.fate.talk + WRAP
         self.figures.connects += 1
         self.figures.busy_seconds += handle
@@ -295,6 +311,8 @@ class Simulation:
 
     def on_agent_free(self, call: Call) -> None:
         self.busy -= 1
+        began = self.on_call.pop(id(call))
+        self.handles.append(self.now - began)
         self.close(call, Attempt(call.answered_at, call.connected_at, call.fate.amd))
         self.idle += 1
         while self.waiting:  # the agent goes straight to a call waiting for one

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from callcenter.adapters.db.dialer_store import DialerStore
 from callcenter.adapters.db.engine import make_engine, make_sessions
@@ -87,3 +88,37 @@ def test_audit_rows_calls_and_the_pacing_sample(store: DialerStore) -> None:
         calls = {c.id: (c.outcome, c.ended_at) for c in session.query(CallRow)}
     # Calls that reached no agent are closed here; a connected one by the call records.
     assert calls == {"c1": ("busy", 12.0), "c2": ("", None), "c3": ("abandoned", 20.0)}
+
+
+def test_the_sample_leaves_out_calls_still_on_and_lists_recent_handles(
+    store: DialerStore,
+) -> None:
+    for n, (talk, wrap) in enumerate([(30.0, 5.0), (50.0, None), (None, None)]):
+        call_id = f"h{n}"
+        row = NewDialAttempt(
+            campaign_id=1, lead_id=1, call_id=call_id, number="+1", at=10.0 + n, dialled=True
+        )
+        call = CallRecord(
+            id=call_id, unique_id=call_id, direction="outbound", entered_at=10.0 + n,
+            flow="campaign:spring",
+        )  # fmt: skip
+        attempt = store.add_attempt(row, call)
+        if talk is not None:  # over: connected, its talk (and wrap-up) recorded
+            end = {"outcome": "connected", "answered_at": 12.0 + n, "agent_connected_at": 13.0 + n}
+            store.finish_attempt(attempt, call_id, end, 60.0)
+            with store._sessions.begin() as session:
+                session.execute(
+                    update(CallRow)
+                    .where(CallRow.id == call_id)
+                    .values(talk_seconds=talk, wrapup_seconds=wrap)
+                )
+    sample = store.sample(1, "spring", 0.0)
+    assert (sample.dials, sample.connects) == (2, 2)  # h2 is still on: no outcome yet
+    assert sample.handle_times == (50.0, 35.0)  # newest first
+    assert sample.mean_handle_seconds == pytest.approx(42.5)
+    # Answered 2 s after the dial (h0 at 10, h1 at 11); h2 is not over.
+    assert sample.resolved == ((pytest.approx(2.0), True), (pytest.approx(2.0), True))
+    row = NewDialAttempt(campaign_id=1, lead_id=1, call_id="r", number="+1", at=30.0, dialled=True)
+    call = CallRecord(id="r", unique_id="r", direction="outbound", entered_at=30.0)
+    store.finish_attempt(store.add_attempt(row, call), "r", {"outcome": "no-answer"}, 45.0)
+    assert store.sample(1, "spring", 0.0).resolved[0] == (pytest.approx(15.0), False)

@@ -141,10 +141,14 @@ def audit_rows_calls_and_the_pacing_sample(world: DialerWorld) -> None:
         "outside-hours",
         None,
     )
+    attempt("c4")  # still ringing (or on): no outcome yet, not a dial of the sample
     sample = store.sample(spring, "spring", 0.0)
     assert (sample.dials, sample.connects, sample.abandoned) == (3, 2, 1)
     assert sample.mean_answer_seconds == pytest.approx(6.0)
     assert sample.mean_handle_seconds is None  # no talk time recorded yet
+    assert sample.handle_times == ()
+    # Newest first: c1 busy 2 s after it was placed, c2 and c3 answered after 8 and 4 s.
+    assert sorted(sample.resolved) == [(2.0, False), (4.0, True), (8.0, True)]
     assert store.sample(spring, "spring", 11.0).dials == 0  # outside the window
     # Calls that reached no agent are closed here; a connected one by the call records.
     closed = {c: world.call(c) for c in ("c1", "c2", "c3")}
@@ -153,6 +157,7 @@ def audit_rows_calls_and_the_pacing_sample(world: DialerWorld) -> None:
         "c2": ("", None),
         "c3": ("abandoned", 20.0),
     }
+    assert world.call("c4") is not None
 
 
 def a_lead_dialled_by_a_dead_controller_is_held_not_redialled(world: DialerWorld) -> None:

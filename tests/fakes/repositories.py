@@ -327,24 +327,46 @@ class FakeDialerStore:
         dialled = [
             row
             for row in self.attempts.values()
-            if row["campaign_id"] == campaign_id and row["at"] >= since and row["dialled"]
+            if row["campaign_id"] == campaign_id
+            and row["at"] >= since
+            and row["dialled"]
+            and row["outcome"]
         ]
         answers = [r["answered_at"] - r["at"] for r in dialled if r["answered_at"] is not None]
         handle_from = since if handle_since is None else handle_since
-        handles = [
-            call.talk_seconds + (call.wrapup_seconds or 0.0)
-            for call in self.calls.values()
-            if call.flow == f"campaign:{name}"[:32]
-            and call.entered_at >= handle_from
-            and call.talk_seconds is not None
-        ]
+        handled = sorted(
+            (
+                call
+                for call in self.calls.values()
+                if call.flow == f"campaign:{name}"[:32]
+                and call.entered_at >= handle_from
+                and call.talk_seconds is not None
+            ),
+            key=lambda call: -call.entered_at,
+        )
+        handles = [call.talk_seconds + (call.wrapup_seconds or 0.0) for call in handled]
         return DialSample(
             dials=len(dialled),
             connects=sum(1 for r in dialled if r["outcome"] in ("connected", "abandoned")),
             abandoned=sum(1 for r in dialled if r["abandoned"]),
             mean_answer_seconds=fmean(answers) if answers else None,
             mean_handle_seconds=fmean(handles) if handles else None,
+            handle_times=tuple(handles[:200]),
+            resolved=tuple(self._resolved(campaign_id, handle_from)[:500]),
         )
+
+    def _resolved(self, campaign_id: int, since: float) -> list[tuple[float, bool]]:
+        found = []
+        for row in sorted(self.attempts.values(), key=lambda r: -r["at"]):
+            call = self.calls.get(row["call_id"])
+            if row["campaign_id"] != campaign_id or row["at"] < since or call is None:
+                continue
+            if not row["dialled"] or not row["outcome"]:
+                continue
+            end = row["answered_at"] if row["answered_at"] is not None else call.ended_at
+            if end is not None:
+                found.append((end - row["at"], row["outcome"] in ("connected", "abandoned")))
+        return found
 
 
 class FakeDialRefusals:

@@ -35,6 +35,10 @@ DUE_STATUSES = tuple(sorted(TABLE["dial"]))  # the lead states a dial may start 
 UNOBSERVED = "unobserved"  # an attempt dialled by a controller that died before its end
 
 
+HANDLES = 200  # recent handle times pacing reads an agent's time on call against
+RESOLVED = 500  # recent dials pacing reads a ringing call's age against
+
+
 class DialerStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -170,7 +174,10 @@ class DialerStore:
         self, campaign_id: int, name: str, since: float, handle_since: float | None = None
     ) -> DialSample:
         """What pacing learns from the campaign's dials since ``since`` (the rule's window)
-        and from its talk and wrap-up times since ``handle_since`` (default: the same)."""
+        and from its talk and wrap-up times since ``handle_since`` (default: the same).
+
+        Only dials that are over count: a call still ringing or on has no outcome
+        yet, and counted as a dial it would read as one nobody answered."""
         row = DialAttemptRow
         live = row.outcome.in_(("connected", "abandoned"))
         with self._sessions() as session:
@@ -180,15 +187,41 @@ class DialerStore:
                     func.coalesce(func.sum(case((live, 1), else_=0)), 0),
                     func.coalesce(func.sum(case((row.abandoned, 1), else_=0)), 0),
                     func.avg(row.answered_at - row.at),
-                ).where(row.campaign_id == campaign_id, row.at >= since, row.dialled)
-            ).one()
-            handle = session.execute(
-                select(
-                    func.avg(CallRow.talk_seconds + func.coalesce(CallRow.wrapup_seconds, 0))
                 ).where(
-                    CallRow.flow == f"campaign:{name}"[:32],
-                    CallRow.entered_at >= (since if handle_since is None else handle_since),
-                    CallRow.talk_seconds.is_not(None),
+                    row.campaign_id == campaign_id,
+                    row.at >= since,
+                    row.dialled,
+                    row.outcome != "",
                 )
-            ).scalar()
-        return DialSample(int(dials), int(connects), int(abandoned), answer, handle)
+            ).one()
+            handled = CallRow.talk_seconds + func.coalesce(CallRow.wrapup_seconds, 0)
+            calls = (
+                CallRow.flow == f"campaign:{name}"[:32],
+                CallRow.entered_at >= (since if handle_since is None else handle_since),
+                CallRow.talk_seconds.is_not(None),
+            )
+            handle = session.execute(select(func.avg(handled)).where(*calls)).scalar()
+            recent = session.scalars(
+                select(handled).where(*calls).order_by(CallRow.entered_at.desc()).limit(HANDLES)
+            ).all()
+            ended = session.execute(
+                select(row.at, row.answered_at, CallRow.ended_at, live)
+                .join(CallRow, CallRow.id == row.call_id)
+                .where(
+                    row.campaign_id == campaign_id,
+                    row.at >= (since if handle_since is None else handle_since),
+                    row.dialled,
+                    row.outcome != "",
+                )
+                .order_by(row.at.desc())
+                .limit(RESOLVED)
+            ).all()
+        times = tuple(float(t) for t in recent if t is not None)
+        resolved = []
+        for at, answered, end, needed in ended:
+            stop = answered if answered is not None else end
+            if stop is not None:
+                resolved.append((float(stop - at), bool(needed)))
+        return DialSample(
+            int(dials), int(connects), int(abandoned), answer, handle, times, tuple(resolved)
+        )

@@ -6,10 +6,20 @@
 - predictive: more calls than free agents. Of ``M`` calls ringing, each
   needs an agent with probability ``p`` (the measured connect rate, read
   pessimistically from its sample: the upper end of a Wilson interval), so
-  the connects are ``X ~ Binomial(M, p)``. The agents there to take them are
+  the connects are ``X ~ Binomial(M, p)``. A call already ringing for a while
+  is read against the campaign's recent dials still unanswered at that age (of
+  those, the share a person answered, read the same pessimistic way): a call
+  ringing past the time people answer is mostly one that will ring out; with
+  too few such dials it counts with ``p`` like a new one. The agents there to take them are
   the free ones plus the busy ones that finish within the time a call takes to
-  be answered (``Binomial(busy, q)``, handle times taken as exponential). A
-  connect beyond the agents is an abandon; we place the most calls whose
+  be answered. Each busy agent's chance of that reads how long they have been
+  on their call against the campaign's recent handle times (of the handles
+  that lasted longer than that, the share that ended within the window, read
+  pessimistically: the lower end of a Wilson interval), so an agent near the
+  end of a typical call counts as nearly free and one who just began as
+  nearly busy; with too few such handles it falls back to handle times taken
+  as exponential (the same chance for every busy agent). A connect beyond
+  the agents is an abandon; we place the most calls whose
   expected abandons ``E[(X - A)+]`` stay within ``target x E[X]``.
 - The governor: the target is a share of the campaign's cap (``SAFETY``)
   while the abandon rate measured over the rule's window (30 days, 24 h) is
@@ -22,6 +32,7 @@ Pure and deterministic; the bench (bench/dialer_simulation.py) drives it.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +45,8 @@ SAFETY = 0.85  # aim at this share of the cap while far from it
 BAND = 0.25  # start backing off when the measured rate is within this share of the cap
 MIN_SAMPLE = 30  # dials before the connect rate is trusted
 CONFIDENCE_Z = 1.645  # one-sided 95 %
+MIN_RESOLVED = 30  # dials still unanswered at a call's age before they are read
+MIN_HANDLES = 10  # handles longer than an agent's time on call before they are read
 MAX_CALLS = 500  # never more calls in flight than this, whatever the figures say
 GRID = 200  # rates are used in steps of 0.005
 
@@ -66,6 +79,14 @@ class PacingInput:
     cap_pct: float = 3.0
     max_dial_ratio: float = 3.0  # calls per agent expected available
     grace_seconds: float = 2.0  # a connect may wait this long for an agent (not an abandon)
+    # Seconds each busy agent has been on their call (or wrap-up), when known; the
+    # busy agents beyond this list are counted with the exponential chance.
+    busy_elapsed: tuple[float, ...] = ()
+    handle_times: tuple[float, ...] = ()  # recent handles (talk + wrap-up), seconds
+    # Seconds each call in flight has been ringing, when known (the rest count with p).
+    in_flight_ages: tuple[float, ...] = ()
+    # Recent dials that are over: (seconds until answered or ended, needed an agent).
+    resolved: tuple[tuple[float, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,27 +144,75 @@ def finishing_share(mean_answer_seconds: float, mean_handle_seconds: float) -> f
     return 1.0 - math.exp(-max(0.0, mean_answer_seconds) / mean_handle_seconds)
 
 
+def finishing_after(elapsed: float, window: float, handle_times: Sequence[float]) -> float | None:
+    """Chance an agent ``elapsed`` seconds into a handle is free within ``window``:
+    of the recent handles longer than ``elapsed``, the share that ended within
+    ``elapsed + window``, read pessimistically (the lower end of a Wilson interval).
+    None with fewer than MIN_HANDLES such handles. ``handle_times`` sorted."""
+    start = bisect.bisect_right(handle_times, elapsed)
+    longer = len(handle_times) - start
+    if longer < MIN_HANDLES:
+        return None
+    ended = bisect.bisect_right(handle_times, elapsed + window) - start
+    return _wilson_lower(longer, ended)
+
+
+def finishing_shares(state: PacingInput) -> tuple[float, ...]:
+    """Each busy agent's chance of being free when a call placed now is answered,
+    in steps of 1/GRID rounded down, sorted (so decisions repeat and are cached)."""
+    window = max(0.0, state.mean_answer_seconds) + state.grace_seconds
+    flat = finishing_share(window, state.mean_handle_seconds)
+    handles = sorted(state.handle_times)
+    shares = []
+    for index in range(max(0, state.busy_agents)):
+        share = None
+        if index < len(state.busy_elapsed):
+            share = finishing_after(state.busy_elapsed[index], window, handles)
+        shares.append(math.floor((flat if share is None else share) * GRID) / GRID)
+    return tuple(sorted(shares))
+
+
+def ringing_connect_rates(state: PacingInput, p: float) -> tuple[float, ...]:
+    """Each call in flight's chance of needing an agent: of the recent dials still
+    unanswered at its age, the share that did (upper end of a Wilson interval, in
+    steps of 1/GRID rounded up); ``p`` for a call of unknown age or too few such dials."""
+    over = sorted(state.resolved)
+    needed_after = [0] * (len(over) + 1)  # [i]: of over[i:], the dials that needed an agent
+    for i in range(len(over) - 1, -1, -1):
+        needed_after[i] = needed_after[i + 1] + over[i][1]
+    rates = []
+    for index in range(max(0, state.in_flight)):
+        rate = p
+        if index < len(state.in_flight_ages):
+            start = bisect.bisect_right(over, (state.in_flight_ages[index], True))
+            later = len(over) - start  # still unanswered at this call's age
+            if later >= MIN_RESOLVED:
+                rate = math.ceil(connect_rate(later, needed_after[start]) * GRID) / GRID
+        rates.append(rate)
+    return tuple(sorted(rates))
+
+
+def _wilson_lower(trials: int, hits: int) -> float:
+    z2 = CONFIDENCE_Z**2
+    share = min(hits, trials) / trials
+    centre = share + z2 / (2 * trials)
+    spread = CONFIDENCE_Z * math.sqrt(share * (1 - share) / trials + z2 / (4 * trials * trials))
+    return max(0.0, (centre - spread) / (1 + z2 / trials))
+
+
 def _predictive(state: PacingInput, progressive: int, target_pct: float) -> PacingDecision:
     # Coarse steps, each rounded the cautious way, so decisions repeat and are cached.
     p = math.ceil(connect_rate(state.dials, state.connects) * GRID) / GRID
-    q = (
-        math.floor(
-            finishing_share(
-                state.mean_answer_seconds + state.grace_seconds, state.mean_handle_seconds
-            )
-            * GRID
-        )
-        / GRID
-    )
-    expected_agents = state.free_agents + state.busy_agents * q
+    shares = finishing_shares(state)
+    ringing = ringing_connect_rates(state, p)
+    expected_agents = state.free_agents + sum(shares)
     ceiling = min(MAX_CALLS, math.floor(state.max_dial_ratio * expected_agents))
     limit = max(0, ceiling - state.in_flight)
     dial, connects, abandons = _most_calls(
         state.free_agents,
-        state.busy_agents,
-        state.in_flight,
+        shares,
+        ringing,
         p,
-        q,
         round(target_pct / 100.0, 5),
         progressive,
         max(limit, progressive),
@@ -157,18 +226,27 @@ def _predictive(state: PacingInput, progressive: int, target_pct: float) -> Paci
 
 @lru_cache(maxsize=65536)
 def _most_calls(
-    free: int, busy: int, in_flight: int, p: float, q: float, target: float, floor: int, limit: int
+    free: int,
+    shares: tuple[float, ...],
+    ringing: tuple[float, ...],
+    p: float,
+    target: float,
+    floor: int,
+    limit: int,
 ) -> tuple[int, float, float]:
-    """Largest n in [floor, limit] with E[(X - A)+] <= target x E[X]; X over in_flight + n calls."""
-    agents = _binomial(busy, q)
-    x: Sequence[float] = _binomial(in_flight, p)
+    """Largest n in [floor, limit] with E[(X - A)+] <= target x E[X]; X the connects of
+    the calls in flight (one chance each in ``ringing``) and of n new ones (``p`` each),
+    A the free agents plus the busy ones freed (one chance each in ``shares``)."""
+    agents = _freed(shares)
+    x: Sequence[float] = _freed(ringing)
+    in_flight = sum(ringing)
     best = (floor, 0.0, 0.0)
     for n in range(limit + 1):
         if n > 0:
             x = _add_call(x, p)
         if n < floor:
             continue
-        expected, excess = _excess(x, agents, free, p * (in_flight + n))
+        expected, excess = _excess(x, agents, free, in_flight + p * n)
         if n > floor and excess > target * expected:
             break
         best = (n, expected, excess)
@@ -187,6 +265,15 @@ def _excess(
         over[k] = over[k + 1] + tails[k + 1]
     excess = sum(py * over[free + y] for y, py in enumerate(agents) if free + y < len(over))
     return expected, excess
+
+
+@lru_cache(maxsize=4096)
+def _freed(shares: tuple[float, ...]) -> tuple[float, ...]:
+    """How many of the busy agents are freed (or calls connect): one Bernoulli each."""
+    pmf: Sequence[float] = (1.0,)
+    for share in shares:
+        pmf = _add_call(pmf, share)
+    return tuple(pmf)
 
 
 @lru_cache(maxsize=4096)

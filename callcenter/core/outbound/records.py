@@ -88,8 +88,12 @@ class NewDialAttempt:
 
 @dataclass(frozen=True, slots=True)
 class DialSample:
-    dials: int
+    dials: int  # placed and over (an outcome written): a call still on is not counted yet
     connects: int  # answered by a person (connected or abandoned)
     abandoned: int
     mean_answer_seconds: float | None
     mean_handle_seconds: float | None
+    handle_times: tuple[float, ...] = ()  # the most recent handles (talk + wrap-up), newest first
+    # The most recent dials that are over, newest first: (seconds from dialling until
+    # answered, or until the call ended unanswered; whether it needed an agent).
+    resolved: tuple[tuple[float, bool], ...] = ()

@@ -252,30 +252,36 @@ class Dialer:
         sample = await asyncio.to_thread(
             self.store.sample, campaign.id, campaign.name, since, max(since, recent)
         )
-        busy = sum(
-            1
-            for agent in self.staff.of(campaign)
-            if self.agents.statuses[agent].state in BUSY and agent not in free
-        )
-        unheld = [
-            a
-            for a in self.calls.attempts.values()
-            if a.campaign.id == campaign.id and not a.agent and not a.ended
-        ]
+        others = (self.agents.statuses[a] for a in self.staff.of(campaign) if a not in free)
+        busy = [status for status in others if status.state in BUSY]
+        mine = [a for a in self.calls.attempts.values() if a.campaign.id == campaign.id]
+        unheld = [a for a in mine if not a.agent and not a.ended]
         # Answered and still being heard by AMD: a free agent is as good as theirs.
         answered = sum(1 for a in unheld if a.answered_at is not None)
+        # Calls on with an agent: their outcome is not written yet, but they are connects.
+        on = sum(1 for a in mine if a.connected_at is not None and not a.ended)
         return PacingInput(
             mode=settings.mode,
             free_agents=max(0, len(free) - answered),
-            busy_agents=busy,
+            busy_agents=len(busy),
             in_flight=len(unheld) - answered,
-            dials=sample.dials,
-            connects=sample.connects,
+            dials=sample.dials + on,
+            connects=sample.connects + on,
             mean_handle_seconds=sample.mean_handle_seconds or DEFAULT_HANDLE,
             mean_answer_seconds=sample.mean_answer_seconds or DEFAULT_ANSWER,
             abandons=AbandonStats(sample.connects, sample.abandoned),
             cap_pct=settings.abandon_cap_pct,
             max_dial_ratio=settings.max_dial_ratio,
+            # Held for a call not yet on (ringing): as if it had just begun.
+            busy_elapsed=tuple(
+                max(0.0, now - status.since) if status.state is not AgentState.RINGING else 0.0
+                for status in busy
+            ),
+            handle_times=sample.handle_times,
+            in_flight_ages=tuple(
+                max(0.0, now - a.placed_at) for a in unheld if a.answered_at is None
+            ),
+            resolved=sample.resolved,
         )
 
     # -- one lead ----------------------------------------------------------------------------

@@ -547,3 +547,49 @@ async def test_the_dialer_keeps_pacing_after_an_agent_is_removed(site: Center) -
     site.agents.load({"agent1": {"sales": 1}, "agent3": {}}, {}, set(), site.now)  # agent2 gone
     await site.dialer.tick()
     assert [d.endpoint for d in placed(site)] == [NUMBERS[0]]
+
+
+async def test_pacing_counts_a_call_on_as_a_connect_and_reads_the_agent_s_time_on_it(
+    site: Center,
+) -> None:
+    cid = campaign(site)
+    leads(site, cid, NUMBERS[0])
+    await site.ready("agent1")
+    await site.dialer.tick()
+    running = site.dialer.campaigns[cid]
+    dial = placed(site)[0]
+    figures = await site.dialer._figures(running, [])
+    # Ringing: not yet a dial of the sample (it would read as nobody answering); the
+    # agent held for it counts as just begun.
+    assert (figures.dials, figures.connects, figures.busy_agents) == (0, 0, 1)
+    assert figures.busy_elapsed == (0.0,)
+    await site.advance(5)
+    assert (await site.dialer._figures(running, [])).in_flight_ages == ()  # held: not in flight
+    await answer(site, dial)
+    call = site.calls.get(dial.channel_id)
+    assert call is not None
+    leg = await site.ring(call, "agent1")
+    await site.dial_end(call, leg, "ANSWER")
+    await site.advance(15)
+    figures = await site.dialer._figures(running, [])
+    assert (figures.dials, figures.connects, figures.busy_agents) == (1, 1, 1)
+    assert figures.busy_elapsed == (pytest.approx(15.0),)
+    await site.advance(10)
+    await site.hangup(CUSTOMER, dial.channel_id)
+    await site.hangup(*leg)
+    figures = await site.dialer._figures(running, ["agent1"])
+    assert (figures.dials, figures.connects, figures.busy_agents) == (1, 1, 0)
+
+
+async def test_pacing_reads_how_long_each_predictive_call_has_been_ringing(site: Center) -> None:
+    cid = campaign(site, mode="predictive")
+    leads(site, cid, *NUMBERS[:2])
+    running = await running_campaign(site, cid)
+    for record in site.store.due_leads(cid, site.now, 2):
+        assert await site.dialer.dial(running, record)
+        await site.advance(4)
+    _, second = placed(site)
+    await unanswered(site, second, 5, 17)  # busy after 4 s: over
+    figures = await site.dialer._figures(running, ["agent1"])
+    assert figures.in_flight == 1 and figures.in_flight_ages == (pytest.approx(8.0),)
+    assert figures.dials == 1 and figures.resolved == ((pytest.approx(4.0), False),)
