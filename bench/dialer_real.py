@@ -69,7 +69,7 @@ from callcenter.services.site import parse_site
 from callcenter.simulate.agent_uas import SippAgents, agent_scenario
 from callcenter.simulate.customers import Customers
 from callcenter.simulate.loop_thread import ControllerThread
-from callcenter.simulate.procs import wait_for
+from callcenter.simulate.procs import Lab, wait_for
 
 AGENT_HOST, AGENT_PORT = "127.0.0.81", 18090
 CUSTOMER_HOST, CUSTOMER_PORT = "127.0.0.82", 18099
@@ -126,7 +126,7 @@ def leads(count: int, live_share: float) -> list[str]:
     return numbers
 
 
-class DialerLab:
+class DialerLab(Lab):
     def __init__(
         self,
         agents: int,
@@ -152,18 +152,7 @@ class DialerLab:
         self._stop = threading.Event()
         self._ender = threading.Thread(target=self._end_talks, daemon=True)
 
-    def __enter__(self) -> DialerLab:
-        try:
-            self._set_up()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def _set_up(self) -> None:
+    def start(self) -> None:
         logging.basicConfig(filename=self.root / "controller.log", level=logging.WARNING)
         upgrade(self.settings.database_url)
         self.asterisk.up([])

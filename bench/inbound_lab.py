@@ -34,7 +34,6 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from callcenter.adapters.db.migrate import upgrade
@@ -46,6 +45,7 @@ from callcenter.core.events import Event
 from callcenter.runtime import Controller
 from callcenter.services.agents import AgentError
 from callcenter.services.site import parse_site
+from callcenter.simulate import procs
 from callcenter.simulate.agent_uas import SippAgents, agent_scenario
 from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import wait_for
@@ -177,7 +177,7 @@ def site(agents: dict[str, str], menu_timeout: float = 4.0) -> dict[str, Any]:
     }
 
 
-class Lab:
+class Lab(procs.Lab):
     """Asterisk + controller + SIPp agents, torn down whatever happens."""
 
     def __init__(
@@ -200,23 +200,7 @@ class Lab:
         self.asterisk_pid: int | None = None
 
     # -- set-up ---------------------------------------------------------------------------
-    def __enter__(self) -> Lab:
-        try:
-            self._set_up()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _set_up(self) -> None:
+    def start(self) -> None:
         logging.basicConfig(
             filename=self.root / "controller.log",
             level=logging.WARNING,

@@ -30,7 +30,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from callcenter.adapters.kamailio.process import KamailioProcess, node_flags, sip_ping
 from callcenter.adapters.pbx.provider import AsteriskProvider, choose_provider
@@ -38,7 +37,7 @@ from callcenter.adapters.pbx.render import PbxLayout
 from callcenter.config import PbxSettings, Settings
 from callcenter.core.model import SipAccount
 from callcenter.simulate.netns import socket_in
-from callcenter.simulate.procs import stop_process
+from callcenter.simulate.procs import Lab, stop_process
 from callcenter.simulate.sipp import SippResult, launch_sipp, sipp_result
 
 PROXY = "127.1.0.1"
@@ -314,7 +313,7 @@ def _ping_in(namespace: str, host: str, port: int, timeout: float) -> float | No
     return sip_ping(host, port, timeout, sock=Namespaces.udp_socket(namespace))
 
 
-class KamailioLab:
+class KamailioLab(Lab):
     """Namespaces, ``nodes`` Asterisk nodes, and the product's Kamailio before them."""
 
     def __init__(
@@ -368,22 +367,6 @@ class KamailioLab:
         )
 
     # -- life ------------------------------------------------------------------
-    def __enter__(self) -> KamailioLab:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def start(self, timeout: float = 60) -> None:
         self.provider.prepare()
         self.namespaces.create()

@@ -29,13 +29,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from types import TracebackType
 
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.config import Settings, load_settings
 from callcenter.simulate.kamailio_lab import Namespaces
-from callcenter.simulate.procs import stop_process
+from callcenter.simulate.procs import Lab, stop_process
 
 NET = "10.213"
 HUB = f"{NET}.0.1"  # the controller's FastAGI
@@ -67,7 +66,7 @@ def _toml(value: object) -> str:
     return f'"{text}"'
 
 
-class NodesLab:
+class NodesLab(Lab):
     """Namespaces, two product Asterisk nodes, and the configuration of the controller
     that drives both (``settings``; run it with ControllerThread(..., netns=lab.hub))."""
 
@@ -124,22 +123,6 @@ class NodesLab:
         self.config.write_text("\n".join(lines) + "\n")
 
     # -- life ------------------------------------------------------------------------
-    def __enter__(self) -> NodesLab:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def start(self) -> None:
         self.provider.prepare()
         self._create_namespaces()

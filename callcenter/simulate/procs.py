@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from typing import Self
 
 
 def wait_for(
@@ -35,3 +36,25 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(process.pid, signal.SIGKILL)
         process.wait(grace)
+
+
+class Lab:
+    """A lab as a context manager: ``start()`` on entry (and ``close()`` if it fails
+    half-way, so nothing it started is left), ``close()`` on exit."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
