@@ -160,8 +160,11 @@ def build_ami(settings: Settings) -> AmiLink:
     if not settings.pbx.nodes:
         return AmiClient(settings.ami, ami_secret(settings))
     return NodeLinks(
-        AmiClient(settings.node_settings(node.name).ami, node.ami_secret(), node.name)
-        for node in settings.pbx.nodes
+        (
+            AmiClient(settings.node_settings(node.name).ami, node.ami_secret(), node.name)
+            for node in settings.pbx.nodes
+        ),
+        phones_via_proxy=settings.kamailio.phones,
     )
 
 

@@ -320,12 +320,30 @@ class KamailioSettings(_Section):
     children: int = Field(4, ge=1, le=64)
     shared_memory_mb: int = Field(64, ge=16, le=4096)
     start_timeout: float = Field(10.0, gt=0)
+    # Agents' phones register with Kamailio (bind:port: one SIP address for carriers
+    # and phones); it copies each registration to every node, so any node rings the
+    # phone through Kamailio, and relays the phones' own calls to a node. Off: phones
+    # register with an Asterisk node, as on one box.
+    phones: bool = False
 
     @field_validator("bind")
     @classmethod
     def _bind(cls, value: str) -> str:
         ipaddress.ip_address(value)
         return value
+
+    @model_validator(mode="after")
+    def _phones_address(self) -> KamailioSettings:
+        # The nodes recognise Kamailio by its address and send to it: a real one.
+        if self.phones and ipaddress.ip_address(self.bind).is_unspecified:
+            raise ValueError("[kamailio] phones needs bind to be Kamailio's own address")
+        return self
+
+    @property
+    def phones_via(self) -> str:
+        """The address the nodes reach the agents' phones through ('' when phones
+        register with the nodes themselves)."""
+        return self.bind if self.phones else ""
 
 
 class DatabaseSettings(_Section):

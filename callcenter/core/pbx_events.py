@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from callcenter.core.sip_auth import PROXY_ENDPOINT
+
 Headers = Mapping[str, "str | list[str]"]
 
 
@@ -196,6 +198,14 @@ class ContactStatus(AmiEvent):
     contact_status: str = ""
     aor: str = ""
     endpoint_name: str = ""
+
+    @property
+    def agent(self) -> str:
+        """The agent's endpoint the contact is for: a registration Kamailio copied
+        arrives on its own endpoint, for the agent its AOR names."""
+        if self.endpoint_name == PROXY_ENDPOINT:
+            return self.aor
+        return self.endpoint_name or self.aor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

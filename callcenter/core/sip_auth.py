@@ -14,6 +14,13 @@ import re
 SIP_REALM = "callcenter"
 HA1 = re.compile(r"\A[0-9a-f]{32}\Z")
 
+# [kamailio] phones: Kamailio checks a phone's digest (the same HA1 and realm) and
+# names the agent in AGENT_HEADER on the call it relays to a node; its requests
+# reach the nodes on the endpoint PROXY_ENDPOINT (not a valid agent name: no clash),
+# its copies of the phones' registrations too.
+AGENT_HEADER = "X-CC-Agent"
+PROXY_ENDPOINT = "Kamailio"
+
 
 def sip_ha1(username: str, password: str, realm: str = SIP_REALM) -> str:
     """The digest PJSIP's md5_cred holds for this username and password."""

@@ -15,7 +15,9 @@ between two veths, and the nodes need both::
 
 Each node is the product's Asterisk, started by ``callcenter pbx up`` under
 ``ip netns exec`` with the lab's configuration file and ``CALLCENTER_PBX__NODE``
-naming the node; the controller drives both over their AMI. ``NodesLab`` is a
+naming the node; the controller drives both over their AMI. With ``kamailio``, the
+product's Kamailio runs in the hub on 10.213.0.4 with ``[kamailio] phones``: callers
+and agents' phones send everything there (tests/e2e/test_kamailio_phones.py). ``NodesLab`` is a
 context manager: every process it started is stopped by PID, the namespaces deleted.
 """
 
@@ -30,9 +32,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from callcenter.adapters.kamailio.process import KamailioProcess, node_flags, sip_ping
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.config import Settings, load_settings
+from callcenter.core.model import SipAccount
 from callcenter.simulate.kamailio_lab import Namespaces
 from callcenter.simulate.procs import Lab, stop_process
 
@@ -40,6 +44,7 @@ NET = "10.213"
 HUB = f"{NET}.0.1"  # the controller's FastAGI
 CALLERS = f"{NET}.0.2"
 PHONES = f"{NET}.0.3"
+KAMAILIO = f"{NET}.0.4"  # with kamailio=True: one SIP address for callers and phones
 NODE_NAMES = ("alpha", "beta")
 SIP_PORT = 5060
 PROJECT = Path(__file__).resolve().parents[2]
@@ -70,7 +75,10 @@ class NodesLab(Lab):
     """Namespaces, two product Asterisk nodes, and the configuration of the controller
     that drives both (``settings``; run it with ControllerThread(..., netns=lab.hub))."""
 
-    def __init__(self, tag: str, port_base: int) -> None:
+    def __init__(self, tag: str, port_base: int, *, kamailio: bool = False) -> None:
+        """``kamailio``: Kamailio before the nodes, the phones registering with it
+        (start it with ``start_kamailio`` once the agents are in the database)."""
+        self.with_kamailio = kamailio
         self.namespaces = Namespaces(tag, len(NODE_NAMES))
         self.hub = self.namespaces.proxy
         self.root = Path(tempfile.mkdtemp(prefix=f"cc-nodes-{tag}-"))
@@ -82,6 +90,7 @@ class NodesLab(Lab):
         self.settings = load_settings(self.config)
         self.provider = choose_provider(self.settings.pbx)
         self.started: list[str] = []
+        self.kamailio: KamailioProcess | None = None
 
     def _write_config(self) -> None:
         """One file for the controller and both nodes: the nodes and their roles."""
@@ -120,6 +129,9 @@ class NodesLab(Lab):
                 f"state_dir = {_toml(str(self.root / name))}",
             ]
         lines += ["[[trunks]]", 'name = "sipp"', f"match = {_toml([CALLERS])}"]
+        if self.with_kamailio:
+            lines += ["[kamailio]", f"bind = {_toml(KAMAILIO)}", f"port = {SIP_PORT}"]
+            lines += ["phones = true", "failover_ms = 1000"]
         self.config.write_text("\n".join(lines) + "\n")
 
     # -- life ------------------------------------------------------------------------
@@ -138,7 +150,7 @@ class NodesLab(Lab):
         for name in names.all:
             _ip("netns", "add", name)
             _ip("-n", name, "link", "set", "lo", "up")
-        for address in (HUB, CALLERS, PHONES):
+        for address in (HUB, CALLERS, PHONES, KAMAILIO):
             _ip("-n", self.hub, "addr", "add", f"{address}/32", "dev", "lo")
         subprocess.run(
             [*Namespaces.prefix(self.hub), "sysctl", "-qw", "net.ipv4.ip_forward=1"],
@@ -176,6 +188,33 @@ class NodesLab(Lab):
             raise RuntimeError(f"pbx {' '.join(args)} on {name}: {result.stdout}{result.stderr}")
         return result.stdout
 
+    def start_kamailio(self, accounts: list[SipAccount]) -> str:
+        """The product's Kamailio in the hub, with these agents' digests."""
+        hub = self.hub
+        self.kamailio = KamailioProcess(
+            self.settings,
+            prefix=Namespaces.prefix(hub),
+            pinger=lambda host, port, timeout: sip_ping(
+                host, port, timeout, sock=Namespaces.udp_socket(hub)
+            ),
+        )
+        return self.kamailio.up(accounts)
+
+    def up_nodes(self) -> list[str]:
+        """The node addresses Kamailio's dispatcher has up."""
+        assert self.kamailio is not None
+        flags = node_flags(self.kamailio.nodes())
+        return [
+            uri.removeprefix("sip:").rsplit(":", 1)[0]
+            for uri, flag in flags.items()
+            if flag.startswith("A")
+        ]
+
+    def kamailio_log(self) -> str:
+        assert self.kamailio is not None
+        path = self.kamailio.layout.output_file
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def node(self, name: str) -> AsteriskProcess:
         """Node ``name``'s Asterisk, as its own `callcenter pbx` sees it (cli, down)."""
         return AsteriskProcess(self.settings.node_settings(name), self.provider)
@@ -187,6 +226,9 @@ class NodesLab(Lab):
         for peer in self.peers:
             with contextlib.suppress(Exception):
                 stop_process(peer)
+        if self.kamailio is not None:
+            with contextlib.suppress(Exception):
+                self.kamailio.down()
         for name in self.started:
             with contextlib.suppress(Exception):
                 self.node(name).down()

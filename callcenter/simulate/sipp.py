@@ -137,6 +137,19 @@ def caller_scenario(
     )
 
 
+def through_proxy(scenario: str) -> str:
+    """``scenario`` (caller_scenario, hanging up by waiting for the far end's BYE) for a
+    caller that reaches Asterisk through a proxy: the ACK follows the Record-Route to
+    the answering node's Contact (RFC 3261 12.2), as kamailio_lab's callers do."""
+    ack = "      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0\n"
+    via = "      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
+    final = '<recv response="200" rtd="true"/>'
+    if ack + via not in scenario or final not in scenario or "BYE sip:" in scenario:
+        raise ValueError("through_proxy takes a caller_scenario that awaits the far end's BYE")
+    scenario = scenario.replace(final, '<recv response="200" rtd="true" rrs="true"/>')
+    return scenario.replace(ack + via, "      ACK [next_url] SIP/2.0\n" + via + "      [routes]\n")
+
+
 @dataclass
 class SippResult:
     returncode: int

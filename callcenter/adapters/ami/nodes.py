@@ -42,7 +42,10 @@ def node_of_unique_id(unique_id: str) -> str:
 class NodeLinks:
     """The AMI links to every node, with AmiClient's interface."""
 
-    def __init__(self, links: Iterable[AmiClient]) -> None:
+    def __init__(self, links: Iterable[AmiClient], phones_via_proxy: bool = False) -> None:
+        """``phones_via_proxy``: the agents' phones register with Kamailio, which copies
+        each registration to every node ([kamailio] phones): any node rings any phone."""
+        self.phones_via_proxy = phones_via_proxy
         self.links = {link.node: link for link in links}
         if not self.links or "" in self.links:
             raise ValueError("every node link needs its node's name")
@@ -70,6 +73,8 @@ class NodeLinks:
 
     def via(self, node: str, agent: str) -> str:
         """The trunk from ``node`` to the node ``agent``'s phone is on ('' if the same)."""
+        if self.phones_via_proxy:
+            return ""  # every node rings every phone through Kamailio
         there = self.endpoint_nodes.get(agent, "")
         return f"node-{there}" if node and there and there != node else ""
 
@@ -81,6 +86,14 @@ class NodeLinks:
             return
         self.endpoint_nodes[endpoint] = node
 
+    def _phone_node(self, endpoint: str) -> str:
+        """The node to ring ``endpoint`` from: where its phone registered; behind
+        Kamailio, any node whose link is up reaches it (that one first)."""
+        node = self.endpoint_nodes.get(endpoint, self.first.node)
+        if self.phones_via_proxy and not self.links[node].connected:
+            return next((n for n, link in self.links.items() if link.connected), node)
+        return node
+
     def _on_new_channel(self, event: ev.Newchannel) -> None:
         self.channel_nodes[event.channel] = event.node
 
@@ -89,7 +102,7 @@ class NodeLinks:
             del self.channel_nodes[event.channel]
 
     def _on_contact(self, event: ev.ContactStatus) -> None:
-        endpoint = event.endpoint_name or event.aor
+        endpoint = event.agent
         log.debug("node %s: contact of %s %s", event.node, endpoint, event.contact_status)
         if endpoint:
             self.saw_contact(event.node, endpoint, event.contact_status)
@@ -100,7 +113,7 @@ class NodeLinks:
             if name == "Originate":
                 endpoint = channel.removeprefix("PJSIP/")
                 if "@" not in endpoint and "/" not in endpoint:
-                    return self.endpoint_nodes.get(endpoint, self.first.node)
+                    return self._phone_node(endpoint)
                 return self.first.node  # a number through a trunk: the first node's
             return self.channel_nodes.get(channel) or self.first.node
         unique = node_of_unique_id(str(headers.get("UniqueID", "")))

@@ -86,7 +86,7 @@ class PbxView:
         self._set_bridge(event.unique_id, "")
 
     def on_contact(self, event: ev.ContactStatus) -> Awaitable[None]:
-        endpoint = event.endpoint_name or event.aor
+        endpoint = event.agent
         self.table.set_contact(endpoint, event.contact_status, event.uri)
         return self._endpoint_changed(endpoint)
 

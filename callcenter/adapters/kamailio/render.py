@@ -20,7 +20,7 @@ from pathlib import Path
 from callcenter.adapters.pbx.render import RenderError, fill
 from callcenter.config import NAME_PATTERN, KamailioNode, Settings
 from callcenter.core.model import SipAccount
-from callcenter.core.sip_auth import SIP_REALM, is_ha1
+from callcenter.core.sip_auth import AGENT_HEADER, SIP_REALM, is_ha1
 from callcenter.paths import KAMAILIO_TEMPLATES
 
 CONFIG_NAME = "kamailio.cfg"
@@ -103,6 +103,66 @@ def agent_ha1_route(accounts: Iterable[SipAccount]) -> str:
     return "\n".join([*lines, "}"])
 
 
+# What a copied registration may last at a node: Asterisk's AORs refuse under 60 s
+# (minimum_expiration); Kamailio's own bindings are capped at 3600 s (max_expires).
+COPY_MIN_EXPIRES = 60
+COPY_MAX_EXPIRES = 3600
+
+
+def copy_registration_route(nodes: Iterable[KamailioNode], own: str) -> str:
+    """route[COPY_REGISTRATION] ([kamailio] phones): after a phone's binding is saved,
+    the same REGISTER (its lifetime; 0 removes it) to every node, from this proxy:
+    contact ``sip:<agent>@<own>``, so a node's Dial to the agent, and its qualify,
+    come here and go on to wherever the phone is. No nodes: an empty route."""
+    lines = ["route[COPY_REGISTRATION] {"]
+    uris = [node_uri(node) for node in nodes]
+    if not uris:
+        return "\n".join([*lines, "\treturn;", "}"])
+    lines += [
+        '\tif (!is_present_hf("Contact")) {',
+        "\t\treturn;  # a query of the bindings: nothing to copy",
+        "\t}",
+        f"\t$var(expires) = {COPY_MAX_EXPIRES};",
+        '\tif (is_present_hf("Expires")) {',
+        "\t\t$var(expires) = $(hdr(Expires){s.int});",
+        "\t}",
+        '\tif ($(ct{tobody.params}{param.value,expires}) != "") {',
+        "\t\t$var(expires) = $(ct{tobody.params}{param.value,expires}{s.int});",
+        "\t}",
+        '\tif ($ct == "*") {',
+        "\t\t$var(expires) = 0;",
+        "\t}",
+        f"\tif ($var(expires) > {COPY_MAX_EXPIRES}) {{",
+        f"\t\t$var(expires) = {COPY_MAX_EXPIRES};",
+        "\t}",
+        f"\tif ($var(expires) > 0 && $var(expires) < {COPY_MIN_EXPIRES}) {{",
+        f"\t\t$var(expires) = {COPY_MIN_EXPIRES};",
+        "\t}",
+    ]
+    for uri in uris:
+        lines += [
+            '\t$uac_req(method) = "REGISTER";',
+            f'\t$uac_req(ruri) = "{uri}";',
+            f'\t$uac_req(furi) = "sip:kamailio@{own}";',
+            f'\t$uac_req(turi) = "sip:" + $au + "@{own}";',
+            f'\t$uac_req(hdrs) = "Contact: <sip:" + $au + "@{own}>\\r\\nExpires: " '
+            '+ $var(expires) + "\\r\\n";',
+            "\tuac_req_send();",
+        ]
+    lines.append(
+        '\txlog("L_NOTICE", "registration of $au copied to the nodes ($var(expires) s)\\n");'
+    )
+    return "\n".join([*lines, "}"])
+
+
+def from_phones(phones: bool, networks: Iterable[str]) -> str:
+    """In route[FROMTRUNK], for a request from no trunk: a call from an agent's phone
+    ([kamailio] phones; the phones' networks) goes to route[FROMPHONE]."""
+    if not phones:
+        return ""
+    return "\n".join([f"\t\tif ({phone_test(networks)}) {{", "\t\t\troute(FROMPHONE);", "\t\t}"])
+
+
 @dataclass(frozen=True, slots=True)
 class KamailioLayout:
     """Kamailio's own folder under the state directory."""
@@ -160,6 +220,9 @@ def render_config(
         "PHONE_TEST": phone_test(settings.sip.agent_networks),
         "REALM": SIP_REALM,
         "AGENT_DIGESTS": agent_ha1_route(accounts),
+        "AGENT_HEADER": AGENT_HEADER,
+        "COPY_REGISTRATION": copy_registration_route(nodes if kam.phones else (), listen),
+        "FROM_PHONES": from_phones(kam.phones, settings.sip.agent_networks),
     }
     template = (KAMAILIO_TEMPLATES / CONFIG_NAME).read_text(encoding="utf-8")
     return {

@@ -30,7 +30,7 @@ from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
 from callcenter.core.dialplan import Context, Global, Var
 from callcenter.core.model import SipAccount
 from callcenter.core.phone_codes import applicationmap, check_codes, dynamic_features
-from callcenter.core.sip_auth import SIP_REALM, is_ha1
+from callcenter.core.sip_auth import AGENT_HEADER, PROXY_ENDPOINT, SIP_REALM, is_ha1
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
 _PLACEHOLDER = re.compile(r"@@([A-Z_]+)@@")
@@ -119,21 +119,63 @@ def _endpoint_security(name: str, sip: SipSettings) -> list[str]:
     return lines
 
 
-def agents_conf(accounts: Iterable[SipAccount], sip: SipSettings | None = None) -> str:
+def _via_proxy(proxy: str) -> list[str]:
+    """An agent's endpoint behind Kamailio ([kamailio] phones): Kamailio checked the
+    phone's digest and names the agent in X-CC-Agent; only its address is let in."""
+    address = ipaddress.ip_address(proxy)
+    return [f"deny = {_ANYWHERE}", f"permit = {address}"]
+
+
+def proxy_conf(names: Iterable[str], proxy: str) -> list[str]:
+    """The endpoint Kamailio's requests arrive on, recognised by its address: calls
+    from the trunks it dispatches (cc-inbound) and its copies of the phones'
+    registrations (every agent's AOR; the contact is the agent at Kamailio)."""
+    address = ipaddress.ip_address(proxy)
+    aors = ",".join(names)
+    return [
+        f"[{PROXY_ENDPOINT}](trunk-endpoint)",
+        *([f"aors = {aors}"] if aors else []),
+        "",
+        f"[{PROXY_ENDPOINT}](trunk-identify)",
+        f"endpoint = {PROXY_ENDPOINT}",
+        f"match = {address}",
+        "",
+    ]
+
+
+def agents_conf(
+    accounts: Iterable[SipAccount], sip: SipSettings | None = None, proxy: str = ""
+) -> str:
+    """One endpoint/auth/aor per agent; ``proxy``: Kamailio's address when the phones
+    register with it ([kamailio] phones), '' when they register here."""
     sip = sip or SipSettings()
     lines = ["; generated from the database: one endpoint/auth/aor per agent softphone", ""]
+    names = []
     for account in sorted(accounts, key=lambda a: a.username):
         name = account.username
         if not _NAME.fullmatch(name):
             raise RenderError(f"agent SIP username {name!r} must match {NAME_PATTERN}")
+        names.append(name)
         display = _check(account.display_name.replace('"', ""), f"agent {name} display name")
         lines += [
             f"[{name}](agent-endpoint)",
-            f"auth = {name}",
+            # Behind Kamailio the digest was checked there (the same HA1, realm).
+            *([] if proxy else [f"auth = {name}"]),
             f"aors = {name}",
             f'callerid = "{display}" <{_check(account.extension, "extension")}>',
-            *_endpoint_security(name, sip),
+            *(_via_proxy(proxy) if proxy else _endpoint_security(name, sip)),
             "",
+            *(
+                [
+                    f"[{name}]",
+                    "type = identify",
+                    f"endpoint = {name}",
+                    f"match_header = {AGENT_HEADER}: {name}",
+                    "",
+                ]
+                if proxy
+                else []
+            ),
             f"[{name}](agent-auth)",
             f"username = {name}",
             f"md5_cred = {_ha1(account)}",
@@ -146,6 +188,8 @@ def agents_conf(accounts: Iterable[SipAccount], sip: SipSettings | None = None) 
             ),
             "",
         ]
+    if proxy:
+        lines += proxy_conf(names, proxy)
     return "\n".join(lines)
 
 
@@ -298,6 +342,7 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
         "QUALIFY_SECONDS": str(settings.sip.qualify_seconds),
         "QUALIFY_TIMEOUT": f"{settings.sip.qualify_timeout:g}",
         "SIP_REALM": SIP_REALM,
+        "IDENTIFY_ORDER": "header,ip,username" if settings.kamailio.phones else "ip,username",
         "SIP_TLS": tls_transport(settings, layout),
         "SIP_WSS": wss_transport(settings.sip),
         "HTTP_SERVER": http_conf(settings.sip, f"{layout.inner_dir}/lib/keys"),
@@ -335,7 +380,8 @@ class Renderer:
         self._write("generated/globals.conf", globals_conf(self.settings))
         if accounts is not None or not (self.etc / "generated/pjsip_agents.conf").exists():
             self._write(
-                "generated/pjsip_agents.conf", agents_conf(accounts or [], self.settings.sip)
+                "generated/pjsip_agents.conf",
+                agents_conf(accounts or [], self.settings.sip, self.settings.kamailio.phones_via),
             )
         self._write("generated/pjsip_trunks.conf", trunks_conf(self.settings.trunks))
         if self.settings.pbx.nodes:  # several nodes: the trunks between them
@@ -396,7 +442,10 @@ class Renderer:
     def render_agents(self, accounts: Iterable[SipAccount]) -> bool:
         """Rewrite only the agents' endpoints; True when they changed."""
         self.changed = []
-        self._write("generated/pjsip_agents.conf", agents_conf(accounts, self.settings.sip))
+        self._write(
+            "generated/pjsip_agents.conf",
+            agents_conf(accounts, self.settings.sip, self.settings.kamailio.phones_via),
+        )
         return bool(self.changed)
 
     def render_fallback_queues(self, wrapups: Mapping[str, float]) -> bool:
