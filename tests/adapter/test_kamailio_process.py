@@ -21,13 +21,14 @@ pytestmark = pytest.mark.skipif(shutil.which("kamailio") is None, reason="kamail
 PORT = int(os.environ.get("CALLCENTER_TEST_PORT_BASE", "15000")) + 90
 
 
-def _settings(tmp_path: Path) -> Settings:
+def _settings(tmp_path: Path, phones: bool = False) -> Settings:
     return Settings(
         state_dir=tmp_path / "state",
         kamailio={
             "bind": "127.0.0.1",
             "port": PORT,
             "nodes": [{"address": "127.0.0.1", "port": PORT + 1}, {"address": "127.0.0.3"}],
+            "phones": phones,
         },
         trunks=[{"name": "carrier", "match": ["127.0.0.2", "10.9.0.0/16"]}],
     )
@@ -39,11 +40,12 @@ ACCOUNTS = [
 ]
 
 
+@pytest.mark.parametrize("phones", [False, True], ids=["trunks", "phones too"])
 @pytest.mark.parametrize("accounts", [[], ACCOUNTS], ids=["no agent", "two agents"])
 def test_rendered_configuration_passes_kamailio_check(
-    tmp_path: Path, accounts: list[SipAccount]
+    tmp_path: Path, accounts: list[SipAccount], phones: bool
 ) -> None:
-    process = KamailioProcess(_settings(tmp_path))
+    process = KamailioProcess(_settings(tmp_path, phones))
     assert process.render(accounts)
     process.check()  # raises with Kamailio's own words if refused
     assert not process.render(accounts)  # unchanged the second time

@@ -1,0 +1,186 @@
+"""[kamailio] phones: phones register with Kamailio, which copies each registration to
+every node and relays the phones' calls; what each side renders, and the controller's
+reading of a copied registration (docs/SCALING.md)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from callcenter.adapters.ami.nodes import NodeLinks
+from callcenter.adapters.kamailio.render import (
+    KamailioLayout,
+    copy_registration_route,
+    render_config,
+)
+from callcenter.adapters.pbx.render import Renderer, RenderError, agents_conf
+from callcenter.config import KamailioNode, Settings
+from callcenter.core import pbx_events as ev
+from callcenter.core.model import SipAccount
+from callcenter.core.sip_auth import AGENT_HEADER, PROXY_ENDPOINT, sip_ha1
+from tests.unit.test_node_links import Link
+from tests.unit.test_render import layout_for, rendered, settings_for
+
+ALICE = SipAccount("alice", sip_ha1("alice", "pw-a"), "Alice", "201")
+BOB = SipAccount("bob", sip_ha1("bob", "pw-b"), "Bob", "202")
+LAYOUT = KamailioLayout(Path("/srv/cc/kamailio"))
+
+
+def _settings(phones: bool = True, **kamailio: object) -> Settings:
+    return Settings(
+        state_dir=Path("/srv/cc"),
+        kamailio={
+            "bind": "192.0.2.1",
+            "phones": phones,
+            "nodes": [{"address": "192.0.2.11"}, {"address": "192.0.2.12", "port": 5070}],
+        }
+        | kamailio,
+        trunks=[{"name": "carrier", "match": ["198.51.100.0/24"]}],
+    )
+
+
+def _script(settings: Settings) -> str:
+    return render_config(settings, LAYOUT, "/m", [ALICE, BOB])[LAYOUT.config]
+
+
+# -- Kamailio's side ---------------------------------------------------------------
+
+
+def test_a_saved_registration_is_copied_to_every_node() -> None:
+    script = _script(_settings())
+    route = script[script.index("route[COPY_REGISTRATION] {") :]
+    route = route[: route.index("\n}\n")]
+    sends = re.findall(r'\$uac_req\(ruri\) = "([^"]+)";', route)
+    assert sends == ["sip:192.0.2.11:5060", "sip:192.0.2.12:5070"]
+    assert route.count("uac_req_send();") == 2
+    # The contact is the agent at Kamailio: a node's Dial and qualify come back here.
+    assert '"Contact: <sip:" + $au + "@192.0.2.1:5060>' in route
+    # After the binding is saved, never for a refused one.
+    registrar = script[script.index("route[REGISTRAR] {") :]
+    assert registrar.index('save("location")') < registrar.index("route(COPY_REGISTRATION);")
+    assert 'loadmodule "uac.so"' in script
+
+
+def test_a_copy_lasts_what_the_phone_asked_within_the_nodes_limits() -> None:
+    route = copy_registration_route([KamailioNode(address="192.0.2.11")], "192.0.2.1:5060")
+    assert "$var(expires) = $(hdr(Expires){s.int});" in route
+    assert '$ct == "*"' in route and "$var(expires) = 0;" in route  # un-registering
+    assert "$var(expires) < 60" in route and "$var(expires) > 3600" in route
+
+
+def test_phones_calls_are_digest_checked_and_name_the_agent() -> None:
+    script = _script(_settings())
+    trunk = script[script.index("route[FROMTRUNK] {") :]
+    # Not from a trunk: a phone's call (from anywhere when [sip] agent_networks is empty).
+    assert trunk.index("route(FROMPHONE);") < trunk.index('sl_send_reply("403", "Forbidden")')
+    phone = script[script.index("route[FROMPHONE] {") :]
+    phone = phone[: phone.index("\n}\n")]
+    assert 'pv_proxy_authenticate("callcenter", "$var(ha1)", "1")' in phone
+    assert "$au != $fU" in phone  # an agent calls as itself only
+    assert phone.index("pv_proxy_authenticate") < phone.index(f'append_hf("{AGENT_HEADER}: $au')
+    assert 't_on_failure("PHONE_NODE_FAILED")' in phone
+    # Nobody else may name an agent: the header is removed from every request first.
+    assert script.index(f'remove_hf("{AGENT_HEADER}")') < script.index("route(WITHINDLG);")
+
+
+def test_phones_calls_from_their_networks_only() -> None:
+    settings = _settings().model_copy(
+        update={"sip": _settings().sip.model_copy(update={"agent_networks": ["10.5.0.0/16"]})}
+    )
+    trunk = _script(settings)
+    assert 'if (is_in_subnet("$si", "10.5.0.0/16")) {\n\t\t\troute(FROMPHONE);' in trunk
+
+
+def test_without_phones_nothing_is_copied_and_phones_place_no_calls() -> None:
+    script = _script(_settings(phones=False))
+    assert "route[COPY_REGISTRATION] {\n\treturn;\n}" in script
+    assert "route(FROMPHONE);" not in script
+    assert "uac_req_send();" not in script
+
+
+def test_phones_need_kamailios_own_address() -> None:
+    with pytest.raises(ValidationError, match="phones needs bind"):
+        Settings(kamailio={"phones": True})
+    assert Settings(kamailio={"bind": "192.0.2.1", "phones": True}).kamailio.phones_via
+    assert Settings(kamailio={"bind": "192.0.2.1"}).kamailio.phones_via == ""
+
+
+# -- the nodes' side -------------------------------------------------------------------
+
+
+def test_behind_kamailio_agents_are_named_by_it_and_let_in_from_it_only() -> None:
+    text = agents_conf([BOB, ALICE], proxy="192.0.2.1")
+    alice = text[text.index("[alice](agent-endpoint)") : text.index("[alice](agent-auth)")]
+    assert "auth = alice" not in alice  # the digest was checked by Kamailio
+    assert "deny = 0.0.0.0/0.0.0.0,::/0\npermit = 192.0.2.1\n" in alice
+    assert (
+        f"[alice]\ntype = identify\nendpoint = alice\nmatch_header = {AGENT_HEADER}: alice\n"
+        in (text)
+    )
+    # Kamailio's own endpoint: its trunk calls, and its copies for every agent's AOR.
+    proxy = text[text.index(f"[{PROXY_ENDPOINT}](trunk-endpoint)") :]
+    assert "aors = alice,bob\n" in proxy
+    assert f"[{PROXY_ENDPOINT}](trunk-identify)\nendpoint = {PROXY_ENDPOINT}\n" in proxy
+    assert "match = 192.0.2.1\n" in proxy
+
+
+def test_without_kamailio_agents_render_as_before() -> None:
+    text = agents_conf([ALICE])
+    assert "auth = alice\n" in text
+    assert "match_header" not in text and PROXY_ENDPOINT not in text
+
+
+def test_behind_kamailio_a_node_identifies_by_header_first(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, kamailio={"bind": "192.0.2.1", "phones": True})
+    Renderer(settings, layout_for(tmp_path)).render("s", [ALICE])
+    pjsip = (rendered(tmp_path) / "pjsip.conf").read_text()
+    assert "endpoint_identifier_order = header,ip,username\n" in pjsip
+    agents = (rendered(tmp_path) / "generated/pjsip_agents.conf").read_text()
+    assert f"[{PROXY_ENDPOINT}](trunk-endpoint)" in agents
+
+
+def test_one_box_identifies_by_address_then_username(tmp_path: Path) -> None:
+    Renderer(settings_for(tmp_path), layout_for(tmp_path)).render("s", [ALICE])
+    pjsip = (rendered(tmp_path) / "pjsip.conf").read_text()
+    assert "endpoint_identifier_order = ip,username\n" in pjsip
+
+
+def test_an_invalid_proxy_address_is_refused() -> None:
+    with pytest.raises(ValueError):
+        agents_conf([ALICE], proxy="not-an-address")
+    with pytest.raises(RenderError):
+        agents_conf([SipAccount("Kamailio", "a" * 32, "K", "1")], proxy="192.0.2.1")
+
+
+# -- the controller's side ---------------------------------------------------------------
+
+
+def test_a_copied_registration_is_the_agents_contact() -> None:
+    copied = ev.ContactStatus(aor="bob", endpoint_name=PROXY_ENDPOINT, contact_status="Created")
+    assert copied.agent == "bob"
+    own = ev.ContactStatus(aor="bob", endpoint_name="bob")
+    assert own.agent == "bob"
+    assert ev.ContactStatus(aor="carol").agent == "carol"
+
+
+def test_behind_kamailio_an_agent_is_rung_from_the_callers_own_node() -> None:
+    a, b = Link("alpha"), Link("beta")
+    nodes = NodeLinks([a, b], phones_via_proxy=True)
+    nodes.saw_contact("beta", "bob", "Reachable")
+    assert nodes.via("alpha", "bob") == ""  # no inter-node trunk: alpha rings bob itself
+    plain = NodeLinks([Link("alpha"), Link("beta")])
+    plain.saw_contact("beta", "bob", "Reachable")
+    assert plain.via("alpha", "bob") == "node-beta"
+
+
+def test_behind_kamailio_an_originate_to_a_phone_avoids_a_dead_node() -> None:
+    a, b = Link("alpha", up=False), Link("beta")
+    nodes = NodeLinks([a, b], phones_via_proxy=True)
+    nodes.saw_contact("alpha", "bob", "Reachable")
+    assert nodes._node_for("Originate", {"Channel": "PJSIP/bob"}) == "beta"
+    plain = NodeLinks([Link("alpha", up=False), Link("beta")])
+    plain.saw_contact("alpha", "bob", "Reachable")
+    assert plain._node_for("Originate", {"Channel": "PJSIP/bob"}) == "alpha"
