@@ -57,8 +57,11 @@ def rtp_counts(lab: NodesLab, node: str, prefix: str) -> tuple[int, int]:
     """Packets received and sent on ``node``'s channel whose name starts ``prefix``."""
     for line in lab.node(node).cli("pjsip show channelstats").splitlines():
         fields = line.split()
-        if len(fields) >= 9 and fields[1].startswith(prefix) and fields[4].isdigit():
-            return int(fields[4]), int(fields[8])
+        # Bridge id, channel, up time, codec, received count...; a channel in no
+        # bridge (the echo test) has no bridge id.
+        at = next((i for i, f in enumerate(fields[:2]) if f.startswith(prefix)), None)
+        if at is not None and len(fields) >= at + 8 and fields[at + 3].isdigit():
+            return int(fields[at + 3]), int(fields[at + 7])
     return 0, 0
 
 
@@ -166,11 +169,16 @@ def test_phones_register_with_kamailio_and_take_calls_on_any_node(tmp_path: Path
                         15,
                         f"bob's registration copied to {name}",
                     )
-                thread.run(controller.agents.login("bob", time.time()))
+                # Bob logs in from his phone (*1): the call goes through Kamailio, which
+                # checks his digest and names him; the node takes it as bob's.
+                seen = len(phone.events)
+                phone.send("dial", "*1")
+                phone.wait_event("CALL_ESTABLISHED", 10, after=seen)
+                phone.wait_event("CALL_CLOSED", 10, after=seen)
                 wait_for(
                     lambda: thread.call(lambda: controller.agents.available("bob")),
                     20,
-                    "bob ready, his phone reachable",
+                    "bob ready (logged in from his phone), his phone reachable",
                 )
 
                 landed = []
@@ -220,8 +228,25 @@ def test_phones_register_with_kamailio_and_take_calls_on_any_node(tmp_path: Path
                     f"measured: alpha out of Kamailio {down_after:.2f}s after SIGKILL; "
                     f"call 5558003 on beta, RTP {counts}"
                 )
+
+                # Bob's own call (the echo test, *43) goes to the node left, audio both ways.
+                seen = len(phone.events)
+                phone.send("dial", "*43")
+                phone.wait_event("CALL_ESTABLISHED", 10, after=seen)
+                time.sleep(3)
+                echo = rtp_counts(lab, "beta", "bob-")
+                phone.hangup()
+                phone.wait_event("CALL_CLOSED", 10, after=seen)
+                assert echo[0] > 50 and echo[1] > 50, echo
+                print(f"measured: bob's echo test through Kamailio on beta, RTP {echo}")
             finally:
                 phone.stop()
+            # The phone's goodbye (expires 0) reaches the node too.
+            wait_for(
+                lambda: f"bob@{KAMAILIO}" not in lab.node("beta").cli("pjsip show contacts"),
+                10,
+                "bob's contact removed from beta",
+            )
 
             assert "copied to the nodes" in lab.kamailio_log()
             assert controller.records.flush(10)

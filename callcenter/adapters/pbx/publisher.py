@@ -28,11 +28,17 @@ class PbxConfigPublisher:
         self.ami = ami
         self._voicemail_reload_due = False
         self._queues_reload_due = False
+        self._agents_reload_due = False
 
     async def publish_agents(self, accounts: list[SipAccount]) -> None:
-        """Agents' endpoints into Asterisk (PJSIP reloaded when they changed)."""
+        """Agents' endpoints into Asterisk (PJSIP reloaded when they changed; a reload
+        the link could not take is due until it is done: the file is written already,
+        so the next publication alone would see nothing changed)."""
         if self._renderer().render_agents(accounts):
+            self._agents_reload_due = True
+        if self._agents_reload_due:
             await self.ami.reload_module("res_pjsip.so")
+            self._agents_reload_due = False
 
     async def publish_voicemail(self, boxes: set[str]) -> None:
         """The queues' voicemail boxes into Asterisk (reloaded now, or once AMI is back)."""
@@ -57,6 +63,9 @@ class PbxConfigPublisher:
         if not self.ami.connected:
             return  # after the next (re)connect: the resync calls this again
         try:
+            if self._agents_reload_due:
+                await self.ami.reload_module("res_pjsip.so")
+                self._agents_reload_due = False
             if self._voicemail_reload_due:
                 await self.ami.reload_module("app_voicemail.so")
                 self._voicemail_reload_due = False
