@@ -239,6 +239,49 @@ def test_phones_register_with_kamailio_and_take_calls_on_any_node(tmp_path: Path
                 phone.wait_event("CALL_CLOSED", 10, after=seen)
                 assert echo[0] > 50 and echo[1] > 50, echo
                 print(f"measured: bob's echo test through Kamailio on beta, RTP {echo}")
+
+                # Alpha comes back (`pbx up` again): Kamailio sees it up and copies bob's
+                # live registration to it at once, and callers land there again.
+                restarted = time.monotonic()
+                lab.pbx_command("alpha", lab.namespaces.nodes[0], "up", timeout=120)
+                wait_for(lambda: alpha in lab.up_nodes(), 20, "Kamailio taking alpha back")
+                wait_for(
+                    lambda: f"bob@{KAMAILIO}" in lab.node("alpha").cli("pjsip show contacts"),
+                    10,
+                    "bob's registration copied to alpha back up",
+                )
+                back_after = time.monotonic() - restarted
+                assert f"registrations copied to sip:{alpha}:5060" in lab.kamailio_log()
+                wait_for(
+                    lambda: (
+                        thread.call(controller.ami.connected_nodes) == {"alpha": True, "beta": True}
+                    ),
+                    20,
+                    "the controller's link to alpha back",
+                )
+                wait_for(
+                    lambda: thread.call(lambda: controller.agents.available("bob")),
+                    15,
+                    "bob ready with alpha back",
+                )
+                again = []
+                for number in ("5558004", "5558005"):
+                    node, result, counts = talk(
+                        lab, thread, controller, phone, tmp_path / number, number, list(NODE_NAMES)
+                    )
+                    assert result.successful == 1, result.log[-3000:]
+                    again.append(node)
+                    wait_for(
+                        lambda: thread.call(lambda: controller.agents.available("bob")),
+                        15,
+                        "bob ready again",
+                    )
+                assert "alpha" in again, again
+                landed += ["beta", *again]
+                print(
+                    f"measured: alpha up and holding bob's copy {back_after:.1f}s after "
+                    f"`pbx up`; calls then on {again}"
+                )
             finally:
                 phone.stop()
             # The phone's goodbye (expires 0) reaches the node too.
@@ -252,8 +295,8 @@ def test_phones_register_with_kamailio_and_take_calls_on_any_node(tmp_path: Path
             assert controller.records.flush(10)
             with make_sessions(engine)() as session:
                 calls = list(session.scalars(select(CallRow).order_by(CallRow.entered_at)))
-            assert [c.caller_number for c in calls] == ["5558001", "5558002", "5558003"]
-            assert [c.node for c in calls] == [*landed, "beta"]
+            assert [c.caller_number for c in calls] == [f"555800{n}" for n in range(1, 6)]
+            assert [c.node for c in calls] == landed
             for call in calls:
                 # Bob was rung on the caller's own node: no inter-node trunk.
                 assert (call.agent, call.agent_node, call.outcome) == (

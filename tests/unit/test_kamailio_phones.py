@@ -53,11 +53,13 @@ def test_a_saved_registration_is_copied_to_every_node() -> None:
     script = _script(_settings())
     route = script[script.index("route[COPY_REGISTRATION] {") :]
     route = route[: route.index("\n}\n")]
-    sends = re.findall(r'\$uac_req\(ruri\) = "([^"]+)";', route)
+    sends = re.findall(r'\$var\(node\) = "([^"]+)";\n\troute\(COPY_TO_NODE\);', route)
     assert sends == ["sip:192.0.2.11:5060", "sip:192.0.2.12:5070"]
-    assert route.count("uac_req_send();") == 2
+    assert "$sht(phones=>$au) = $Ts + $var(expires);" in route  # for a node back up
     # The contact is the agent at Kamailio: a node's Dial and qualify come back here.
-    assert '"Contact: <sip:" + $au + "@192.0.2.1:5060>' in route
+    copy = script[script.index("route[COPY_TO_NODE] {") :]
+    assert '"Contact: <sip:" + $var(agent) + "@192.0.2.1:5060>' in copy
+    assert copy.count("uac_req_send();") == 1
     # After the binding is saved, never for a refused one.
     registrar = script[script.index("route[REGISTRAR] {") :]
     assert registrar.index('save("location")') < registrar.index("route(COPY_REGISTRATION);")
@@ -69,6 +71,17 @@ def test_a_copy_lasts_what_the_phone_asked_within_the_nodes_limits() -> None:
     assert "$var(expires) = $(hdr(Expires){s.int});" in route
     assert '$ct == "*"' in route and "$var(expires) = 0;" in route  # un-registering
     assert "$var(expires) < 60" in route and "$var(expires) > 3600" in route
+
+
+def test_a_node_back_up_gets_every_live_registration() -> None:
+    script = _script(_settings())
+    up = script[script.index("event_route[dispatcher:dst-up] {") :]
+    assert "route(RECOPY);" in up[: up.index("\n}\n")]
+    recopy = script[script.index("route[RECOPY] {") :]
+    recopy = recopy[: recopy.index("\n}\n")]
+    assert "$var(node) = $ru;" in recopy
+    assert 'sht_iterator_next("it")' in recopy and "route(COPY_TO_NODE);" in recopy
+    assert "$var(expires) = $shtitval(it) - $Ts;" in recopy
 
 
 def test_phones_calls_are_digest_checked_and_name_the_agent() -> None:
@@ -97,8 +110,9 @@ def test_phones_calls_from_their_networks_only() -> None:
 def test_without_phones_nothing_is_copied_and_phones_place_no_calls() -> None:
     script = _script(_settings(phones=False))
     assert "route[COPY_REGISTRATION] {\n\treturn;\n}" in script
+    assert "route[RECOPY] {\n\treturn;\n}" in script
     assert "route(FROMPHONE);" not in script
-    assert "uac_req_send();" not in script
+    assert "uac_req_send();" not in script and "route(COPY_TO_NODE)" not in script
 
 
 def test_phones_need_kamailios_own_address() -> None:

@@ -110,15 +110,18 @@ COPY_MAX_EXPIRES = 3600
 
 
 def copy_registration_route(nodes: Iterable[KamailioNode], own: str) -> str:
-    """route[COPY_REGISTRATION] ([kamailio] phones): after a phone's binding is saved,
-    the same REGISTER (its lifetime; 0 removes it) to every node, from this proxy:
-    contact ``sip:<agent>@<own>``, so a node's Dial to the agent, and its qualify,
-    come here and go on to wherever the phone is. No nodes: an empty route."""
-    lines = ["route[COPY_REGISTRATION] {"]
+    """The copies of the phones' registrations ([kamailio] phones): after a phone's
+    binding is saved, route[COPY_REGISTRATION] sends the same REGISTER (its lifetime;
+    0 removes it) to every node, from this proxy, contact ``sip:<agent>@<own>``: a
+    node's Dial to the agent, and its qualify, come here and go on to wherever the
+    phone is. The phones' expiry times are kept in htable ``phones``, so a node that
+    comes back up (dispatcher:dst-up, route[RECOPY]) gets every live one at once
+    rather than at each phone's next refresh. No nodes: routes that do nothing."""
     uris = [node_uri(node) for node in nodes]
     if not uris:
-        return "\n".join([*lines, "\treturn;", "}"])
-    lines += [
+        return "route[COPY_REGISTRATION] {\n\treturn;\n}\n\nroute[RECOPY] {\n\treturn;\n}"
+    lines = [
+        "route[COPY_REGISTRATION] {",
         '\tif (!is_present_hf("Contact")) {',
         "\t\treturn;  # a query of the bindings: nothing to copy",
         "\t}",
@@ -138,21 +141,51 @@ def copy_registration_route(nodes: Iterable[KamailioNode], own: str) -> str:
         f"\tif ($var(expires) > 0 && $var(expires) < {COPY_MIN_EXPIRES}) {{",
         f"\t\t$var(expires) = {COPY_MIN_EXPIRES};",
         "\t}",
+        "\t$var(agent) = $au;",
+        "\tif ($var(expires) > 0) {",
+        "\t\t$sht(phones=>$au) = $Ts + $var(expires);",
+        "\t} else {",
+        "\t\t$sht(phones=>$au) = $null;",
+        "\t}",
     ]
     for uri in uris:
-        lines += [
-            '\t$uac_req(method) = "REGISTER";',
-            f'\t$uac_req(ruri) = "{uri}";',
-            f'\t$uac_req(furi) = "sip:kamailio@{own}";',
-            f'\t$uac_req(turi) = "sip:" + $au + "@{own}";',
-            f'\t$uac_req(hdrs) = "Contact: <sip:" + $au + "@{own}>\\r\\nExpires: " '
-            '+ $var(expires) + "\\r\\n";',
-            "\tuac_req_send();",
-        ]
-    lines.append(
-        '\txlog("L_NOTICE", "registration of $au copied to the nodes ($var(expires) s)\\n");'
-    )
-    return "\n".join([*lines, "}"])
+        lines += [f'\t$var(node) = "{uri}";', "\troute(COPY_TO_NODE);"]
+    lines += [
+        '\txlog("L_NOTICE", "registration of $au copied to the nodes ($var(expires) s)\\n");',
+        "}",
+        "",
+        "# One copy: $var(agent)'s binding, $var(expires) seconds, to node $var(node).",
+        "route[COPY_TO_NODE] {",
+        '\t$uac_req(method) = "REGISTER";',
+        "\t$uac_req(ruri) = $var(node);",
+        f'\t$uac_req(furi) = "sip:kamailio@{own}";',
+        f'\t$uac_req(turi) = "sip:" + $var(agent) + "@{own}";',
+        f'\t$uac_req(hdrs) = "Contact: <sip:" + $var(agent) + "@{own}>\\r\\nExpires: " '
+        '+ $var(expires) + "\\r\\n";',
+        "\tuac_req_send();",
+        "}",
+        "",
+        "# A node is up again (its copies died with it): every live binding to it now.",
+        "route[RECOPY] {",
+        "\t$var(node) = $ru;",
+        "\t$var(count) = 0;",
+        '\tsht_iterator_start("it", "phones");',
+        '\twhile (sht_iterator_next("it")) {',
+        "\t\t$var(agent) = $shtitkey(it);",
+        "\t\t$var(expires) = $shtitval(it) - $Ts;",
+        "\t\tif ($var(expires) > 0) {",
+        f"\t\t\tif ($var(expires) < {COPY_MIN_EXPIRES}) {{",
+        f"\t\t\t\t$var(expires) = {COPY_MIN_EXPIRES};",
+        "\t\t\t}",
+        "\t\t\troute(COPY_TO_NODE);",
+        "\t\t\t$var(count) = $var(count) + 1;",
+        "\t\t}",
+        "\t}",
+        '\tsht_iterator_end("it");',
+        '\txlog("L_NOTICE", "$var(count) registrations copied to $var(node)\\n");',
+        "}",
+    ]
+    return "\n".join(lines)
 
 
 def from_phones(phones: bool, networks: Iterable[str]) -> str:
@@ -223,6 +256,7 @@ def render_config(
         "AGENT_HEADER": AGENT_HEADER,
         "COPY_REGISTRATION": copy_registration_route(nodes if kam.phones else (), listen),
         "FROM_PHONES": from_phones(kam.phones, settings.sip.agent_networks),
+        "PHONES_EXPIRE": str(COPY_MAX_EXPIRES + 60),
     }
     template = (KAMAILIO_TEMPLATES / CONFIG_NAME).read_text(encoding="utf-8")
     return {
