@@ -14,6 +14,7 @@ the survivor and still reaches bob. Bounded: each step waits seconds, not minute
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import time
@@ -63,6 +64,39 @@ def rtp_counts(lab: NodesLab, node: str, prefix: str) -> tuple[int, int]:
         if at is not None and len(fields) >= at + 8 and fields[at + 3].isdigit():
             return int(fields[at + 3]), int(fields[at + 7])
     return 0, 0
+
+
+def invite_status(lab: NodesLab, target: str, headers: str = "") -> int:
+    """A bare INVITE as bob's phone (from PHONES, no credentials) to ``target``: the
+    status of the first final answer, 0 if none came within 5 s."""
+    sock = Namespaces.udp_socket(lab.hub)
+    with sock:
+        sock.bind((PHONES, 0))
+        sock.connect((target, 5060))
+        port = sock.getsockname()[1]
+        call_id = secrets.token_hex(8)
+        sock.send(
+            (
+                f"INVITE sip:*43@{target}:5060 SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {PHONES}:{port};branch=z9hG4bK{secrets.token_hex(6)};rport\r\n"
+                f"From: <sip:bob@{target}>;tag={secrets.token_hex(4)}\r\n"
+                f"To: <sip:*43@{target}>\r\n"
+                f"Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\n"
+                f"Contact: <sip:bob@{PHONES}:{port}>\r\nMax-Forwards: 70\r\n"
+                f"{headers}Content-Length: 0\r\n\r\n"
+            ).encode()
+        )
+        deadline = time.monotonic() + 5
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                data = sock.recv(65535)
+            except OSError:
+                return 0
+            status = int(data.split(b" ", 2)[1])
+            if status >= 200 and call_id.encode() in data:
+                return status
+        return 0
 
 
 def call_node(lab: NodesLab, alive: list[str]) -> str:
@@ -169,6 +203,16 @@ def test_phones_register_with_kamailio_and_take_calls_on_any_node(tmp_path: Path
                         15,
                         f"bob's registration copied to {name}",
                     )
+                # No call without the agent's digest: Kamailio challenges it; and no one
+                # but Kamailio may name an agent to a node (the endpoint lets in
+                # Kamailio's address only).
+                assert invite_status(lab, KAMAILIO) == 407
+                alpha = settings.pbx.node_named("alpha").address
+                # (Asterisk answers a request its endpoint's ACL refuses with a 401.)
+                assert invite_status(lab, alpha, "X-CC-Agent: bob\r\n") == 401
+                log = lab.root / "alpha" / "pbx" / "log" / "messages.log"
+                assert "Not match Endpoint ACL" in log.read_text(errors="replace")
+
                 # Bob logs in from his phone (*1): the call goes through Kamailio, which
                 # checks his digest and names him; the node takes it as bob's.
                 seen = len(phone.events)
@@ -203,7 +247,6 @@ def test_phones_register_with_kamailio_and_take_calls_on_any_node(tmp_path: Path
                 assert pid is not None
                 killed = time.monotonic()
                 os.kill(pid, signal.SIGKILL)
-                alpha = settings.pbx.node_named("alpha").address
                 wait_for(lambda: alpha not in lab.up_nodes(), 15, "Kamailio leaving alpha out")
                 down_after = time.monotonic() - killed
                 wait_for(
@@ -279,7 +322,7 @@ def test_phones_register_with_kamailio_and_take_calls_on_any_node(tmp_path: Path
                 assert "alpha" in again, again
                 landed += ["beta", *again]
                 print(
-                    f"measured: alpha up and holding bob's copy {back_after:.1f}s after "
+                    f"measured: alpha up and holding bob's copy {back_after:.1f}s after starting "
                     f"`pbx up`; calls then on {again}"
                 )
             finally:
