@@ -344,7 +344,7 @@ class CallbackDialer:
         self.timers.cancel(("callback-silent", channel_id))
         call, now = dialling.call, self.timers.clock()
         if dialling.agent_first:
-            return await self._put_through(dialling, now)
+            return await self._put_through(dialling, channel, now)
         self.calls.attach(call, channel_id, channel)
         await self._record(dialling, Outcome.REACHED, "done", None, now)
         await asyncio.to_thread(
@@ -358,10 +358,12 @@ class CallbackDialer:
         await self.acd.line_up(call, now)
         return Answer(wait=True)
 
-    async def _put_through(self, dialling: Dialling, now: float) -> Answer:
-        """Agent first: the agent is on the line already; the customer joins them."""
+    async def _put_through(self, dialling: Dialling, channel: str, now: float) -> Answer:
+        """Agent first: the agent is on the line already; the customer joins them. The
+        call's unique id stays the agent's channel (its end is the call's end); its
+        channel is the customer's leg, the one call control holds and moves."""
         call = dialling.call
-        self.calls.attach(call, dialling.channel_id, dialling.agent_channel)
+        self.calls.attach(call, dialling.channel_id, channel or dialling.agent_channel)
         self.calls.set_agent_channel(call, dialling.agent_channel)
         self._talking[dialling.channel_id] = call.agent
         self._queue_of[dialling.channel_id] = call.queue
