@@ -18,14 +18,18 @@ machines, 15 % busy, 45 % no answer); both modes get the same list. Agents
 answer at once (static contacts, one SIPp UAS) and end each call after
 ``--talk`` seconds. Retries are an hour away, so each lead is dialled once.
 
-Predictive pacing trusts its connect rate only after 30 dials: both campaigns
-start with the same recorded past (40 dials, the live share of them answered
-by a person, none abandoned), written as audit rows an hour old. Each of those
-answered calls also has its call record (``--talk`` seconds of talk), the
-handle times pacing reads how soon a busy agent will be free against (as a
-campaign that has been running has); ``--no-past-handles`` leaves them out
-(the set-up before: pacing then assumes 120 s handles until the run's first
-calls end).
+Predictive pacing trusts its connect rate only after 30 dials, reads a ringing
+call's age against recent dials still unanswered at that age, and a busy agent's
+time on call against recent handle times. Both campaigns start with the same
+recorded past, as a campaign that has been running has: its last 100 dials an
+hour ago (``--past outcomes``, the default), of the same mix as the leads, each
+with its audit row and call record as the dialer writes them (a person answered
+1-3 s or 5 s in and talked ``--talk`` s, a machine answered 1 s in, a busy line,
+no answer rung out after 15 s). ``--past rates`` is the older seeding: 40 audit
+rows only, the live share answered 8 s in, so that ringing calls' ages cannot be
+read until the run has 30 dials of its own (a cold campaign).
+``--no-past-handles`` leaves the answered calls' records out (pacing then
+assumes 120 s handles until the run's first calls end).
 
 With ``--nailed`` the agents work always-connected ([sip] nailed): each agent's
 phone (the same SIPp UAS) is called once when they become ready and keeps the line;
@@ -74,7 +78,8 @@ from callcenter.simulate.procs import Lab, wait_for
 AGENT_HOST, AGENT_PORT = "127.0.0.81", 18090
 CUSTOMER_HOST, CUSTOMER_PORT = "127.0.0.82", 18099
 ALL_DAY = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-PAST_DIALS = 40
+PAST_DIALS = 40  # --past rates
+PAST_OUTCOMES = 100  # --past outcomes
 
 
 def lab_settings(root: Path, nailed: bool = False) -> Settings:
@@ -134,6 +139,8 @@ class DialerLab(Lab):
         past_connects: int,
         nailed: bool = False,
         past_handles: bool = True,
+        past: str = "outcomes",
+        live_share: float = 0.3,
     ) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-dialer-"))
         self.nailed = nailed
@@ -149,6 +156,8 @@ class DialerLab(Lab):
         self.talk_ms = int(talk_seconds * 1000)
         self.past_connects = past_connects
         self.past_handles = past_handles
+        self.past = past
+        self.live_share = live_share
         self._stop = threading.Event()
         self._ender = threading.Thread(target=self._end_talks, daemon=True)
 
@@ -247,36 +256,84 @@ class DialerLab(Lab):
             session.flush()
             for number in numbers:
                 session.add(LeadRow(campaign_id=row.id, phone=number, created_at=now, data={}))
-            for index in range(PAST_DIALS):
-                answered = index < self.past_connects
-                if answered and self.past_handles:
-                    past = f"past{row.id:04d}{index:04d}"
-                    session.add(
-                        CallRow(
-                            id=past,
-                            unique_id=past,
-                            direction="outbound",
-                            flow=f"campaign:{name}"[:32],
-                            queue="sales",
-                            entered_at=now - 3600,
-                            answered_at=now - 3592,
-                            ended_at=now - 3592 + self.talk_seconds,
-                            outcome="answered",
-                            talk_seconds=self.talk_seconds,
-                            wrapup_seconds=0.0,
-                        )
-                    )
-                session.add(
-                    DialAttemptRow(
-                        campaign_id=row.id,
-                        number="+12125550000",
-                        at=now - 3600,
-                        dialled=True,
-                        answered_at=now - 3592 if answered else None,
-                        outcome="connected" if answered else "no-answer",
-                    )
-                )
+            if self.past == "outcomes":
+                self._past_outcomes(session, row.id, name, now)
+            else:
+                self._past_rates(session, row.id, name, now)
             return int(row.id)
+
+    def _past_rates(self, session: Any, campaign: int, name: str, now: float) -> None:
+        """The older seeding (``--past rates``): PAST_DIALS dials, the live share of
+        them answered 8 s in, the rest unanswered; no call record for those, so pacing
+        cannot read a ringing call's age against them."""
+        for index in range(PAST_DIALS):
+            answered = index < self.past_connects
+            if answered and self.past_handles:
+                past = f"past{campaign:04d}{index:04d}"
+                session.add(self._past_call(past, name, now - 3600, now - 3592))
+            session.add(
+                DialAttemptRow(
+                    campaign_id=campaign,
+                    number="+12125550000",
+                    at=now - 3600,
+                    dialled=True,
+                    answered_at=now - 3592 if answered else None,
+                    outcome="connected" if answered else "no-answer",
+                )
+            )
+
+    def _past_outcomes(self, session: Any, campaign: int, name: str, now: float) -> None:
+        """A campaign that has been running (``--past outcomes``, the default): the last
+        PAST_OUTCOMES dials an hour ago, of the same mix as the leads, each with what the
+        customers' model does (a person answers 1-3 s or 5 s in, a machine 1 s in, a
+        busy line at once, no answer rings the campaign's 15 s out) and its call record,
+        as the dialer writes them: pacing reads ringing calls' ages against them."""
+        for index, number in enumerate(leads(PAST_OUTCOMES, self.live_share)):
+            digit = number[-1]
+            at = now - 3600 + index * 5.0
+            past = f"past{campaign:04d}{index:04d}"
+            answered: float | None = None
+            if digit in PERSON:
+                answered = at + (5.0 if digit == "8" else 1.0 + int(digit) * 2 / 3)
+                outcome, end = "connected", answered + self.talk_seconds
+            elif digit in MACHINE:
+                answered, outcome = at + 1.0, "machine"
+                end = answered + 12.0
+            elif digit in BUSY:
+                outcome, end = "busy", at + 0.3
+            else:
+                outcome, end = "no-answer", at + 15.0
+            if outcome == "connected" and self.past_handles:
+                session.add(self._past_call(past, name, at, answered or at))
+            else:
+                session.add(
+                    CallRow(
+                        id=past, unique_id=past, direction="outbound",
+                        flow=f"campaign:{name}"[:32], queue="sales", entered_at=at,
+                        answered_at=answered, ended_at=end, outcome=outcome,
+                    )
+                )  # fmt: skip
+            session.add(
+                DialAttemptRow(
+                    campaign_id=campaign, number="+1212556" + number[-4:], at=at, dialled=True,
+                    answered_at=answered, outcome=outcome, call_id=past,
+                )
+            )  # fmt: skip
+
+    def _past_call(self, past: str, name: str, at: float, answered: float) -> CallRow:
+        return CallRow(
+            id=past,
+            unique_id=past,
+            direction="outbound",
+            flow=f"campaign:{name}"[:32],
+            queue="sales",
+            entered_at=at,
+            answered_at=answered,
+            ended_at=answered + self.talk_seconds,
+            outcome="answered",
+            talk_seconds=self.talk_seconds,
+            wrapup_seconds=0.0,
+        )
 
     def _set_status(self, campaign: int, status: str) -> None:
         with self.sessions.begin() as session:
@@ -307,7 +364,9 @@ class DialerLab(Lab):
             rows = list(
                 session.scalars(
                     select(DialAttemptRow).where(
-                        DialAttemptRow.campaign_id == campaign, DialAttemptRow.call_id != ""
+                        DialAttemptRow.campaign_id == campaign,
+                        DialAttemptRow.call_id != "",
+                        DialAttemptRow.at >= started,  # not the seeded past
                     )
                 )
             )
@@ -364,6 +423,13 @@ def main() -> int:
         action="store_true",
         help="no call records for the seeded past dials (pacing starts from 120 s handles)",
     )
+    parser.add_argument(
+        "--past",
+        choices=("outcomes", "rates"),
+        default="outcomes",
+        help="the seeded past: a running campaign's last 100 dials with their outcomes "
+        "and answer times (default), or 40 dials' rates only (the older seeding)",
+    )
     args = parser.parse_args()
     numbers = leads(args.leads, args.live_share)
     past_connects = round(PAST_DIALS * args.live_share)
@@ -372,15 +438,22 @@ def main() -> int:
         "agents": args.agents,
         "leads": args.leads,
         "talk_seconds_per_call": args.talk,
-        "past_dials_seeded": PAST_DIALS,
-        "past_person_answers_seeded": past_connects,
+        "past": args.past,
+        "past_dials_seeded": PAST_OUTCOMES if args.past == "outcomes" else PAST_DIALS,
+        "past_person_answers_seeded": past_connects if args.past == "rates" else None,
         "live_share_of_leads": args.live_share,
         "always_connected_agents": args.nailed,
         "past_handles_seeded": not args.no_past_handles,
         "machine": platform.node(),
     }
     with DialerLab(
-        args.agents, args.talk, past_connects, args.nailed, not args.no_past_handles
+        args.agents,
+        args.talk,
+        past_connects,
+        args.nailed,
+        not args.no_past_handles,
+        args.past,
+        args.live_share,
     ) as lab:
         for mode in ("progressive", "predictive"):
             figures = lab.run(f"bench-{mode}", mode, numbers, args.timeout)
