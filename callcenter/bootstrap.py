@@ -477,8 +477,11 @@ class CallCenter:
             SpokenPrompts(self.settings, self.asterisk.layout()).make,
             self.dial_guard,
             frozenset(t.name for t in self.settings.trunks if t.contact),
+            self.ami.pick_node if isinstance(self.ami, NodeLinks) else None,
         )
-        self.outbound_routes = OutboundRoutes(self.dialer_calls)
+        self.outbound_routes = OutboundRoutes(
+            self.dialer_calls, self.ami.via if isinstance(self.ami, NodeLinks) else None
+        )
 
     def _wire(self) -> None:
         # Asterisk's events: one table (callcenter/subscriptions.py).

@@ -72,6 +72,9 @@ class Origination:
     variables: tuple[tuple[str, str], ...] = ()
     # A trunk (configured name): ``endpoint`` is then a number dialled through it.
     via: str = ""
+    # Several nodes ([[pbx.nodes]]): the node that places the call ('' : where the
+    # endpoint's phone is, or the first node; on a single box always '').
+    node: str = ""
 
 
 class Originator(Protocol):

@@ -4,7 +4,8 @@ Once a second, for each running campaign: the agents who work it (those whose
 skills meet its queue's requirements) and are free; the leads that are due;
 the compliance check of each lead at dial time (core/outbound/compliance.py),
 whose result is the attempt's audit row even when the call is not placed;
-then one asynchronous Originate per call through the outbound trunk.
+then one asynchronous Originate per call through the outbound trunk; with
+several Asterisk nodes, each call on the least busy node that is up.
 
 - progressive: one call per free agent, the agent held (RINGING) first;
 - predictive: more calls than free agents (pacing), agents taken at answer;
@@ -102,6 +103,7 @@ class Dialer:
         make_prompt: MakePrompt,
         guard: DialGuard,
         trunks: frozenset[str] = frozenset(),
+        pick_node: Callable[[], str] | None = None,
     ) -> None:
         self.store = store
         self.guard = guard
@@ -114,6 +116,9 @@ class Dialer:
         self.trunk = trunk
         self.trunks = trunks or frozenset({trunk} - {""})  # those with a contact
         self.make_prompt = make_prompt
+        # Several nodes ([[pbx.nodes]]): the node each call is placed on (the least
+        # busy node that is up); a single box: None, the one Asterisk.
+        self.pick_node = pick_node
         self.campaigns: dict[int, Campaign] = {}
         self.previews: dict[str, tuple[Campaign, LeadRecord, str]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -326,7 +331,10 @@ class Dialer:
             return None
         dialled = retry.dial(lead.state, now)
         await asyncio.to_thread(self.store.save_lead, lead.id, dialled)
-        attempt = Attempt(call_id, campaign, lead, check.number, 0, now, dialled, agent=agent)
+        node = self.pick_node() if self.pick_node is not None else ""
+        attempt = Attempt(
+            call_id, campaign, lead, check.number, 0, now, dialled, agent=agent, node=node
+        )
         attempt.audit_id = await asyncio.to_thread(
             self.store.add_attempt,
             self._audit_row(campaign, lead, check, call_id, now),
@@ -397,6 +405,7 @@ class Dialer:
             entered_at=now,
             agent=attempt.agent,
             data={"campaign": attempt.campaign.name, "lead_id": str(lead.id)},
+            node=attempt.node,
         )
 
     async def _hold(self, agent: str, call_id: str, now: float) -> bool:
@@ -418,6 +427,7 @@ class Dialer:
             channel_id=attempt.call_id,
             caller_id=f'"{attempt.campaign.name[:20]}" <{settings.caller_id or "anonymous"}>',
             ring_seconds=settings.ring_seconds,
+            node=attempt.node,
             variables=(
                 (Var.CALL_ID.value, attempt.call_id),
                 (Var.AMD.value, "1" if settings.amd else "0"),
@@ -425,8 +435,9 @@ class Dialer:
             ),
         )
         log.info(
-            "dialling %s for %s (lead %s)", attempt.number, attempt.campaign.name, attempt.lead.id
-        )
+            "dialling %s for %s (lead %s)%s", attempt.number, attempt.campaign.name,
+            attempt.lead.id, f" on node {attempt.node}" if attempt.node else "",
+        )  # fmt: skip
         try:
             await self.originator.originate(request)
         except PbxUnavailable as exc:
