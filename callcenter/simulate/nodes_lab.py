@@ -8,7 +8,8 @@ Not loopback-range addresses as in kamailio_lab.py: the kernel does not carry TC
 between two veths, and the nodes need both::
 
     namespace <tag>k (the hub): the controller (a loop thread that entered it; FastAGI
-        on 10.213.0.1), SIPp callers 10.213.0.2, agents' phones 10.213.0.3; it forwards
+        on 10.213.0.1), SIPp callers 10.213.0.2 (and the customers campaigns dial, the
+        trunk's contact), agents' phones 10.213.0.3; it forwards
         between the nodes (the inter-node trunk)
         veth 10.213.1.1 <-> namespace <tag>n1: node "alpha", 10.213.1.2 (SIP, AMI)
         veth 10.213.2.1 <-> namespace <tag>n2: node "beta",  10.213.2.2
@@ -77,6 +78,7 @@ class NodesLab(Lab):
         os.chmod(self.root, 0o755)  # the nodes' Asterisk user reaches its folder
         self.peers: list[subprocess.Popen[bytes]] = []
         self.port_base = port_base
+        self.customer_port = port_base - 9901  # simulate/customers.py, in the hub
         self.config = self.root / "callcenter.toml"
         self._write_config()
         self.settings = load_settings(self.config)
@@ -120,6 +122,7 @@ class NodesLab(Lab):
                 f"state_dir = {_toml(str(self.root / name))}",
             ]
         lines += ["[[trunks]]", 'name = "sipp"', f"match = {_toml([CALLERS])}"]
+        lines += [f"contact = {_toml(f'{CALLERS}:{self.customer_port}')}"]
         self.config.write_text("\n".join(lines) + "\n")
 
     # -- life ------------------------------------------------------------------------
