@@ -45,7 +45,7 @@ from callcenter.adapters.http.webhooks import WebhookDispatcher
 from callcenter.adapters.metrics.collector import CallCenterMetrics
 from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
-from callcenter.adapters.pbx.channel_log import ChannelLogFile
+from callcenter.adapters.pbx.channel_log import ChannelLogFile, ChannelLogs
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.publisher import NodePublishers, PbxConfigPublisher
 from callcenter.adapters.pbx.secrets import read_secret
@@ -189,6 +189,17 @@ def node_recordings(settings: Settings, asterisk: AsteriskProcess) -> dict[str, 
     return roots
 
 
+def node_channel_logs(settings: Settings, asterisk: AsteriskProcess) -> ChannelLogs | None:
+    """Every node's channel event log, read together (recovery); None on a single box."""
+    if not settings.pbx.nodes:
+        return None
+    logs = [
+        ChannelLogFile(asterisk.provider.layout(node.state_dir / "pbx").host_dir / "log")
+        for node in settings.pbx.nodes
+    ]
+    return ChannelLogs(logs)
+
+
 class CallCenter:
     """Every part of the running call center, built through its constructor and
     joined here. Starting, stopping and reloading are callcenter/runtime.py's."""
@@ -252,7 +263,7 @@ class CallCenter:
             self.agents,
             self.notifier,
             self.storage.config,
-            ChannelLogFile(layout.host_dir / "log"),
+            node_channel_logs(settings, self.asterisk) or ChannelLogFile(layout.host_dir / "log"),
             self.timers.clock,
         )
         self.users = UserRepository(self.storage.sessions)

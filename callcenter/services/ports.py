@@ -45,6 +45,7 @@ class LiveChannel:
     caller_num: str
     linked_id: str
     bridge_id: str
+    node: str = ""  # the Asterisk node it is on ([[pbx.nodes]]); '' on one box
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,7 @@ class AmiPbx:
                 caller_num=item.caller_id_num,
                 linked_id=item.linked_id,
                 bridge_id=item.bridge_id,
+                node=item.node,
             )
             for item in response.events
             if isinstance(item, ev.CoreShowChannel)
