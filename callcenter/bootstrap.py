@@ -59,7 +59,7 @@ from callcenter.config import ConfigError, Settings
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import WaitHistory
 from callcenter.core.calls.live import CallBook
-from callcenter.core.dialplan import Route
+from callcenter.core.dialplan import Global, Route
 from callcenter.core.events import AgentStateChanged
 from callcenter.core.model import SipAccount
 from callcenter.core.phone_codes import check_codes, dynamic_features
@@ -101,6 +101,7 @@ from callcenter.services.outbound.dialer import Dialer
 from callcenter.services.outbound.dialer_calls import DialerCalls
 from callcenter.services.outbound.lead_import import LeadImports
 from callcenter.services.outbound.staff import CampaignStaff
+from callcenter.services.ports import PbxUnavailable
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.timers import Timers
 from callcenter.subscriptions import (
@@ -511,6 +512,8 @@ class CallCenter:
         # After every AMI login: agents' endpoints first, then the picture of Asterisk,
         # then what follows it in this order: calls and agents rebuilt (recovery), voicemail
         # boxes reloaded if due, spy sessions checked against the channels.
+        if self.settings.agi.controllers:  # two controllers: the nodes' FastAGI is ours
+            self.ami.on_connected(self.announce_agi)
         self.ami.on_connected(self._sync_agents)
         self.ami.on_connected(self.view.resync)
         self.view.on_resync(self.recovery.run)
@@ -572,6 +575,15 @@ class CallCenter:
         self.wallboard.on_publish(metrics.on_board)
         self.agi.on_request(metrics.on_agi_request)
         self.dial_guard.on_refusal(metrics.on_dial_refusal)
+
+    async def announce_agi(self) -> None:
+        """Two controllers on two hosts ([agi] controllers): tell every node the active
+        controller's FastAGI address (the dialplan's CC_AGI). Fenced: a standby or a
+        fenced old leader says nothing. Also sent with each heartbeat (runtime.py)."""
+        try:
+            await self.pbx.set_global(Global.AGI_URL.value, self.settings.agi.url())
+        except PbxUnavailable as exc:
+            log.info("FastAGI address not announced: %s", exc)
 
     async def _sync_agents(self) -> None:
         await self._agents_changed(self.directory.accounts())

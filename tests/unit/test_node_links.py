@@ -4,6 +4,7 @@ action to the node it concerns; the FastAGI allow-list; which node an agent is o
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from callcenter.adapters.ami.client import AmiClient, AmiNotConnected, AmiRespon
 from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.adapters.ami.nodes import NodeLinks, node_of_unique_id
 from callcenter.adapters.ami.parse import parse_event
+from callcenter.bootstrap import CallCenter
 from callcenter.config import AgiSettings, AmiSettings
 from callcenter.core import pbx_events as ev
 from callcenter.core.dialplan import Status
@@ -278,3 +280,19 @@ def test_a_campaign_customer_is_put_through_to_an_agent_on_another_node() -> Non
     single = FakeAgi("")
     asyncio.run(OutboundRoutes(ConnectingCalls()).answered(single))  # type: ignore[arg-type]
     assert "CC_VIA" not in single.sent
+
+
+def test_the_active_controller_tells_every_node_its_fastagi_and_a_fenced_one_does_not() -> None:
+    """Two controllers on two hosts ([agi] controllers): CC_AGI follows the active one."""
+    nodes, a, b = links()
+    pbx = AmiPbx(nodes)
+    agi = AgiSettings(host="10.9.0.2", controllers=["10.9.0.1", "10.9.0.2"])
+    center = SimpleNamespace(pbx=pbx, settings=SimpleNamespace(agi=agi))
+    asyncio.run(CallCenter.announce_agi(center))  # type: ignore[arg-type]
+    told = ("Setvar", {"Variable": "CC_AGI", "Value": "agi://10.9.0.2:4573"})
+    assert a.sent == [told] and b.sent == [told]
+    a.sent.clear()
+    b.sent.clear()
+    pbx.may_act = lambda: False  # a standby, or an old leader fenced: nothing said
+    asyncio.run(CallCenter.announce_agi(center))  # type: ignore[arg-type]
+    assert a.sent == [] and b.sent == []
