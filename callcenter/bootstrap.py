@@ -190,6 +190,15 @@ def node_recordings(settings: Settings, asterisk: AsteriskProcess) -> dict[str, 
     return roots
 
 
+def node_voicemail(settings: Settings, asterisk: AsteriskProcess) -> dict[str, Path]:
+    """Each node's voicemail spool as the controller reads it; none on a single box."""
+    return {
+        node.name: asterisk.provider.layout(node.state_dir / "pbx").host_dir
+        / "spool" / "voicemail" / "callcenter"
+        for node in settings.pbx.nodes
+    }  # fmt: skip
+
+
 def node_channel_logs(settings: Settings, asterisk: AsteriskProcess) -> ChannelLogs | None:
     """Every node's channel event log, read together (recovery); None on a single box."""
     if not settings.pbx.nodes:
@@ -403,6 +412,7 @@ class CallCenter:
             self.asterisk.layout().host_dir / "spool" / "voicemail" / "callcenter",
             lambda: box_queues({n: q.voicemail_boxes() for n, q in queues.queues.items()}),
             lambda: self.settings.dial_policy.country,
+            node_voicemail(self.settings, self.asterisk),
         )
         self.retention = Retention(
             self.recording_archive,
