@@ -522,6 +522,9 @@ class CallCenter:
         # After every AMI login: agents' endpoints first, then the picture of Asterisk,
         # then what follows it in this order: calls and agents rebuilt (recovery), voicemail
         # boxes reloaded if due, spy sessions checked against the channels.
+        if isinstance(self.ami, NodeLinks):  # a node down: its campaign calls given up
+            links = self.ami
+            self.ami.on_link_change(lambda: self.dialer.nodes_changed(links.connected_nodes()))
         if self.settings.agi.controllers:  # two controllers: the nodes' FastAGI is ours
             self.ami.on_connected(self.announce_agi)
         self.ami.on_connected(self._sync_agents)

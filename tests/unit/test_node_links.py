@@ -4,6 +4,8 @@ action to the node it concerns; the FastAGI allow-list; which node an agent is o
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,10 +18,13 @@ from callcenter.adapters.ami.client import AmiClient, AmiNotConnected, AmiRespon
 from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.adapters.ami.nodes import NodeLinks, node_of_unique_id
 from callcenter.adapters.ami.parse import parse_event
+from callcenter.adapters.pbx.publisher import PbxConfigPublisher
+from callcenter.adapters.pbx.render import PbxLayout
 from callcenter.bootstrap import CallCenter
-from callcenter.config import AgiSettings, AmiSettings
+from callcenter.config import AgiSettings, AmiSettings, Settings
 from callcenter.core import pbx_events as ev
 from callcenter.core.dialplan import Status
+from callcenter.core.model import SipAccount
 from callcenter.core.nodes import agent_node, pick_node
 from callcenter.services.callbacks.dialer import Answer
 from callcenter.services.outbound.dialer_model import OutboundDecision
@@ -296,3 +301,29 @@ def test_the_active_controller_tells_every_node_its_fastagi_and_a_fenced_one_doe
     pbx.may_act = lambda: False  # a standby, or an old leader fenced: nothing said
     asyncio.run(CallCenter.announce_agi(center))  # type: ignore[arg-type]
     assert a.sent == [] and b.sent == []
+
+
+def test_agents_published_while_a_node_s_link_was_down_are_reloaded_at_its_login(
+    tmp_path: Path,
+) -> None:
+    """Alpha logs in first and publishes the agents to every node; beta's reload cannot
+    be sent. At beta's login nothing new is rendered, yet PJSIP is reloaded there."""
+    (tmp_path / "pbx" / "etc" / "generated").mkdir(parents=True)
+    publisher = PbxConfigPublisher(Settings(state_dir=tmp_path), _layout(tmp_path), Link("beta"))
+    link = publisher.ami
+    assert isinstance(link, Link)
+    link.up = False
+    account = SipAccount(username="bob", ha1="0" * 32, display_name="Bob", extension="2001")
+    with pytest.raises(AmiNotConnected):
+        asyncio.run(publisher.publish_agents([account]))
+    link.up = True
+    asyncio.run(publisher.publish_agents([account]))  # the same file: reloaded all the same
+    asyncio.run(publisher.publish_agents([account]))  # done: nothing more
+    assert [h.get("Module") for name, h in link.sent if name == "Reload"] == ["res_pjsip.so"]
+
+
+def _layout(root: Path) -> PbxLayout:
+    return PbxLayout(
+        host_dir=root / "pbx", inner_dir=str(root / "pbx"), mod_dir="/usr/lib/asterisk/modules",
+        data_dir="/usr/share/asterisk", run_user="nobody", uid=os.getuid(), gid=os.getgid(),
+    )  # fmt: skip

@@ -28,11 +28,17 @@ class PbxConfigPublisher:
         self.ami = ami
         self._voicemail_reload_due = False
         self._queues_reload_due = False
+        self._agents_reload_due = False
 
     async def publish_agents(self, accounts: list[SipAccount]) -> None:
-        """Agents' endpoints into Asterisk (PJSIP reloaded when they changed)."""
-        if self._renderer().render_agents(accounts):
+        """Agents' endpoints into Asterisk (PJSIP reloaded when they changed, or when
+        an earlier reload could not be sent: a node whose link was not up yet when
+        another node's login published them renders nothing new at its own login)."""
+        changed = self._renderer().render_agents(accounts)
+        self._agents_reload_due = self._agents_reload_due or changed
+        if self._agents_reload_due:
             await self.ami.reload_module("res_pjsip.so")
+            self._agents_reload_due = False
 
     async def publish_voicemail(self, boxes: set[str]) -> None:
         """The queues' voicemail boxes into Asterisk (reloaded now, or once AMI is back)."""

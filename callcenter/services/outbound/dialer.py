@@ -18,6 +18,7 @@ What happens once the customer answers is in dialer_calls.py.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -451,6 +452,24 @@ class Dialer:
                 settings.ring_seconds + UNCERTAIN_GRACE,
                 ("dial-uncertain", attempt.call_id),
                 lambda: self.calls.give_up(attempt.call_id),
+            )
+
+    def nodes_changed(self, up: dict[str, bool]) -> None:
+        """Several nodes: a node's link went down. Its calls not answered yet are
+        treated as an Originate nobody confirmed (the agents held for them are let go
+        after the ring time, unless the node comes back and says otherwise); new calls
+        go to the other nodes (``pick_node``)."""
+        for attempt in list(self.calls.attempts.values()):
+            if not attempt.node or up.get(attempt.node, True) or attempt.answered_at is not None:
+                continue
+            key = ("dial-uncertain", attempt.call_id)
+            if self.timers.pending(key):
+                continue
+            log.warning("call %s: node %s is down", attempt.call_id, attempt.node)
+            self.timers.after(
+                attempt.campaign.settings.ring_seconds + UNCERTAIN_GRACE,
+                key,
+                functools.partial(self.calls.give_up, attempt.call_id),
             )
 
     # -- preview -------------------------------------------------------------------------------

@@ -635,3 +635,28 @@ async def test_a_single_box_dialer_names_no_node(site: Center) -> None:
     await site.dialer.tick()
     [dial] = placed(site)
     assert dial.node == "" and site.store.calls[dial.channel_id].node == ""
+
+
+async def test_a_node_that_goes_down_gives_up_its_unanswered_calls_after_the_ring_time(
+    site: Center,
+) -> None:
+    """[[pbx.nodes]]: alpha's link is lost with a call ringing there and one on beta;
+    alpha's is given up as an Originate nobody confirmed (its agent let go), beta's
+    goes on."""
+    turns = iter(["alpha", "beta"])
+    site.dialer.pick_node = lambda: next(turns)
+    cid = campaign(site)
+    leads(site, cid, *NUMBERS[:2])
+    await site.ready("agent1", "agent2")
+    await site.dialer.tick()
+    on_alpha, on_beta = placed(site)
+    site.dialer.nodes_changed({"alpha": False, "beta": True})
+    site.dialer.nodes_changed({"alpha": False, "beta": True})  # told again: one timer
+    await site.advance(20 + UNCERTAIN_GRACE)
+    holders = {site.agents.status(a).call_id: a for a in ("agent1", "agent2")}
+    assert on_alpha.channel_id not in holders  # let go
+    assert site.state(holders[on_beta.channel_id]) == "ringing"
+    assert [row["outcome"] for row in audit(site) if row["call_id"] == on_alpha.channel_id] == [
+        "failed"
+    ]
+    assert on_beta.channel_id in site.dialer_calls.attempts
