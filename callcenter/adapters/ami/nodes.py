@@ -5,8 +5,8 @@ node; each action sent to the node it concerns.
 Which node an action goes to:
 - ``Channel`` names a channel: the node that reported it (Newchannel, the channel
   list); an Originate's ``PJSIP/<endpoint>``: the node the phone is registered on;
-  an Originate of a number through a trunk: the node the caller chose
-  (``originate_on``, picked by ``pick_node``: the least busy node that is up);
+  an Originate of a number through a trunk: the node the caller chose with
+  ``pick_node`` (the least busy node that is up), sent with ``action_on``;
 - ``UniqueID``: the node whose system name starts it (each node's ``systemname``
   is its name, so its unique ids are ``<node>-<epoch>.<n>``);
 - a global variable, a reload, queue membership: every node;
