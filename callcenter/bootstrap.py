@@ -466,6 +466,8 @@ class CallCenter:
             self.notifier, self.timers, self.pbx, lambda: trunk,
             self.recordings.asterisk_path, dnc_scopes, self.dial_guard,
         )  # fmt: skip
+        if isinstance(self.ami, NodeLinks):  # customers dialled on the least busy node
+            self.callback_dialer.pick_node = self.ami.pick_node
         self.acd.hand_callbacks_to(self.callback_dialer.turn)
         self.callback_routes = CallbackRoutes(
             self.callback_dialer, self.ami.via if isinstance(self.ami, NodeLinks) else None
