@@ -45,7 +45,7 @@ from callcenter.adapters.http.webhooks import WebhookDispatcher
 from callcenter.adapters.metrics.collector import CallCenterMetrics
 from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
-from callcenter.adapters.pbx.channel_log import ChannelLogFile
+from callcenter.adapters.pbx.channel_log import ChannelLogFile, ChannelLogs
 from callcenter.adapters.pbx.provider import choose_provider
 from callcenter.adapters.pbx.publisher import NodePublishers, PbxConfigPublisher
 from callcenter.adapters.pbx.secrets import read_secret
@@ -59,7 +59,7 @@ from callcenter.config import ConfigError, Settings
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import WaitHistory
 from callcenter.core.calls.live import CallBook
-from callcenter.core.dialplan import Route
+from callcenter.core.dialplan import Global, Route
 from callcenter.core.events import AgentStateChanged
 from callcenter.core.model import SipAccount
 from callcenter.core.phone_codes import check_codes, dynamic_features
@@ -101,6 +101,7 @@ from callcenter.services.outbound.dialer import Dialer
 from callcenter.services.outbound.dialer_calls import DialerCalls
 from callcenter.services.outbound.lead_import import LeadImports
 from callcenter.services.outbound.staff import CampaignStaff
+from callcenter.services.ports import PbxUnavailable
 from callcenter.services.queues import QueueDirectory
 from callcenter.services.timers import Timers
 from callcenter.subscriptions import (
@@ -192,6 +193,26 @@ def node_recordings(settings: Settings, asterisk: AsteriskProcess) -> dict[str, 
     return roots
 
 
+def node_voicemail(settings: Settings, asterisk: AsteriskProcess) -> dict[str, Path]:
+    """Each node's voicemail spool as the controller reads it; none on a single box."""
+    return {
+        node.name: asterisk.provider.layout(node.state_dir / "pbx").host_dir
+        / "spool" / "voicemail" / "callcenter"
+        for node in settings.pbx.nodes
+    }  # fmt: skip
+
+
+def node_channel_logs(settings: Settings, asterisk: AsteriskProcess) -> ChannelLogs | None:
+    """Every node's channel event log, read together (recovery); None on a single box."""
+    if not settings.pbx.nodes:
+        return None
+    logs = [
+        ChannelLogFile(asterisk.provider.layout(node.state_dir / "pbx").host_dir / "log")
+        for node in settings.pbx.nodes
+    ]
+    return ChannelLogs(logs)
+
+
 class CallCenter:
     """Every part of the running call center, built through its constructor and
     joined here. Starting, stopping and reloading are callcenter/runtime.py's."""
@@ -255,7 +276,7 @@ class CallCenter:
             self.agents,
             self.notifier,
             self.storage.config,
-            ChannelLogFile(layout.host_dir / "log"),
+            node_channel_logs(settings, self.asterisk) or ChannelLogFile(layout.host_dir / "log"),
             self.timers.clock,
         )
         self.users = UserRepository(self.storage.sessions)
@@ -394,6 +415,7 @@ class CallCenter:
             self.asterisk.layout().host_dir / "spool" / "voicemail" / "callcenter",
             lambda: box_queues({n: q.voicemail_boxes() for n, q in queues.queues.items()}),
             lambda: self.settings.dial_policy.country,
+            node_voicemail(self.settings, self.asterisk),
         )
         self.retention = Retention(
             self.recording_archive,
@@ -447,6 +469,8 @@ class CallCenter:
             self.notifier, self.timers, self.pbx, lambda: trunk,
             self.recordings.asterisk_path, dnc_scopes, self.dial_guard,
         )  # fmt: skip
+        if isinstance(self.ami, NodeLinks):  # customers dialled on the least busy node
+            self.callback_dialer.pick_node = self.ami.pick_node
         self.acd.hand_callbacks_to(self.callback_dialer.turn)
         self.callback_routes = CallbackRoutes(
             self.callback_dialer, self.ami.via if isinstance(self.ami, NodeLinks) else None
@@ -480,8 +504,11 @@ class CallCenter:
             SpokenPrompts(self.settings, self.asterisk.layout()).make,
             self.dial_guard,
             frozenset(t.name for t in self.settings.trunks if t.contact),
+            self.ami.pick_node if isinstance(self.ami, NodeLinks) else None,
         )
-        self.outbound_routes = OutboundRoutes(self.dialer_calls)
+        self.outbound_routes = OutboundRoutes(
+            self.dialer_calls, self.ami.via if isinstance(self.ami, NodeLinks) else None
+        )
 
     def _wire(self) -> None:
         # Asterisk's events: one table (callcenter/subscriptions.py).
@@ -500,6 +527,11 @@ class CallCenter:
         # After every AMI login: agents' endpoints first, then the picture of Asterisk,
         # then what follows it in this order: calls and agents rebuilt (recovery), voicemail
         # boxes reloaded if due, spy sessions checked against the channels.
+        if isinstance(self.ami, NodeLinks):  # a node down: its campaign calls given up
+            links = self.ami
+            self.ami.on_link_change(lambda: self.dialer.nodes_changed(links.connected_nodes()))
+        if self.settings.agi.controllers:  # two controllers: the nodes' FastAGI is ours
+            self.ami.on_connected(self.announce_agi)
         self.ami.on_connected(self._sync_agents)
         self.ami.on_connected(self.view.resync)
         self.view.on_resync(self.recovery.run)
@@ -561,6 +593,15 @@ class CallCenter:
         self.wallboard.on_publish(metrics.on_board)
         self.agi.on_request(metrics.on_agi_request)
         self.dial_guard.on_refusal(metrics.on_dial_refusal)
+
+    async def announce_agi(self) -> None:
+        """Two controllers on two hosts ([agi] controllers): tell every node the active
+        controller's FastAGI address (the dialplan's CC_AGI). Fenced: a standby or a
+        fenced old leader says nothing. Also sent with each heartbeat (runtime.py)."""
+        try:
+            await self.pbx.set_global(Global.AGI_URL.value, self.settings.agi.url())
+        except PbxUnavailable as exc:
+            log.info("FastAGI address not announced: %s", exc)
 
     async def _sync_agents(self) -> None:
         await self._agents_changed(self.directory.accounts())

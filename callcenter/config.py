@@ -82,12 +82,33 @@ class AgiSettings(_Section):
     # starts is dropped (many under load: README, benchmarks). false (default): the
     # first menu's Read() answers, so no key after the answer is ever lost.
     answer_first: bool = False
+    # Two controllers on two hosts ([ha], [[pbx.nodes]]): every controller's FastAGI
+    # address (its [agi] host, on port [agi] port). The nodes' dialplan starts with the
+    # first; the active controller tells every node its own (CC_AGI) each second.
+    controllers: list[str] = Field(default_factory=list)
 
     @field_validator("host")
     @classmethod
     def _ip(cls, value: str) -> str:
         ipaddress.ip_address(value)
         return value
+
+    @field_validator("controllers")
+    @classmethod
+    def _ips(cls, values: list[str]) -> list[str]:
+        for value in values:
+            ipaddress.ip_address(value)
+        if len(set(values)) != len(values):
+            raise ValueError("a controller is listed twice")
+        return values
+
+    def url(self, host: str = "") -> str:
+        """The FastAGI URL the dialplan calls (CC_AGI): this controller's, or ``host``'s."""
+        return f"agi://{host or self.host}:{self.port}"
+
+    def first_url(self) -> str:
+        """The URL the nodes' dialplan starts with: the first controller listed, or ours."""
+        return self.url(self.controllers[0] if self.controllers else "")
 
 
 def _networks(values: list[str]) -> list[str]:
@@ -518,6 +539,25 @@ class Settings(BaseSettings):
             _private(self.agi.host) if self.pbx.nodes else _loopback(self.agi.host)
         except ValueError as exc:
             raise ValueError(f"agi.host: {exc}") from None
+        controllers = self.agi.controllers
+        if not controllers:
+            return self
+        if not self.pbx.nodes or not self.ha.enabled:
+            raise ValueError(
+                "agi.controllers: two controllers on two hosts need [[pbx.nodes]] (the "
+                "Asterisk servers they share) and [ha] enabled"
+            )
+        for address in controllers:
+            try:
+                _private(address)
+            except ValueError as exc:
+                raise ValueError(f"agi.controllers: {exc}") from None
+        if self.agi.host not in controllers and not self.pbx.node:
+            raise ValueError(
+                f"agi.host {self.agi.host} is not one of agi.controllers "
+                f"({', '.join(controllers)}): set each controller's own host "
+                "(CALLCENTER_AGI__HOST on its machine)"
+            )
         return self
 
     @model_validator(mode="after")

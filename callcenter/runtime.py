@@ -143,13 +143,17 @@ class Controller(CallCenter):
         await self.configuration.reload()
 
     async def _heartbeat(self) -> None:
-        """Tell the dialplan the controller is alive (waiting callers fall back without it)."""
+        """Tell the dialplan the controller is alive (waiting callers fall back without it);
+        two controllers on two hosts ([agi] controllers): and where its FastAGI is, so a
+        node restarted since the takeover is told within a second."""
         while True:
             if self.ami.connected and (self.leader is None or self.leader.may_act()):
                 with contextlib.suppress(AmiError):
                     await self.ami.action(
                         "Setvar", Variable=Global.HEARTBEAT.value, Value=str(int(time.time()))
                     )
+                if self.settings.agi.controllers:
+                    await self.announce_agi()
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
     async def run_forever(self) -> None:

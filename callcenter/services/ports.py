@@ -45,6 +45,7 @@ class LiveChannel:
     caller_num: str
     linked_id: str
     bridge_id: str
+    node: str = ""  # the Asterisk node it is on ([[pbx.nodes]]); '' on one box
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,9 @@ class Origination:
     variables: tuple[tuple[str, str], ...] = ()
     # A trunk (configured name): ``endpoint`` is then a number dialled through it.
     via: str = ""
+    # Several nodes ([[pbx.nodes]]): the node that places the call ('' : where the
+    # endpoint's phone is, or the first node; on a single box always '').
+    node: str = ""
 
 
 class Originator(Protocol):

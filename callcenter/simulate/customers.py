@@ -15,6 +15,7 @@ from what it hears.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,6 +141,7 @@ class Customers:
     port: int = 5099
     media_port: int = 7000
     process: subprocess.Popen[bytes] | None = None
+    prefix: Sequence[str] = ()  # run inside a network namespace (``ip netns exec ...``)
 
     def start(self, max_calls: int = 1000) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -151,7 +153,7 @@ class Customers:
         scenario = customer_scenario(human, machine, self.address)
         options = ["-i", self.address, "-p", str(self.port), "-mp", str(self.media_port)]
         options += ["-m", str(max_calls)]
-        self.process = launch_sipp(self.workdir, "customers", scenario, options)
+        self.process = launch_sipp(self.workdir, "customers", scenario, options, prefix=self.prefix)
 
     def stop(self) -> None:
         if self.process is not None:

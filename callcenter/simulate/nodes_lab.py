@@ -8,10 +8,13 @@ Not loopback-range addresses as in kamailio_lab.py: the kernel does not carry TC
 between two veths, and the nodes need both::
 
     namespace <tag>k (the hub): the controller (a loop thread that entered it; FastAGI
-        on 10.213.0.1), SIPp callers 10.213.0.2, agents' phones 10.213.0.3; it forwards
+        on 10.213.0.1), SIPp callers 10.213.0.2 (and the customers campaigns dial, the
+        trunk's contact), agents' phones 10.213.0.3; it forwards
         between the nodes (the inter-node trunk)
         veth 10.213.1.1 <-> namespace <tag>n1: node "alpha", 10.213.1.2 (SIP, AMI)
         veth 10.213.2.1 <-> namespace <tag>n2: node "beta",  10.213.2.2
+        (two controllers:) veth 10.213.9.1 <-> namespace <tag>c: the second
+        controller's host, 10.213.9.2 (FastAGI), reaching the nodes through the hub
 
 Each node is the product's Asterisk, started by ``callcenter pbx up`` under
 ``ip netns exec`` with the lab's configuration file and ``CALLCENTER_PBX__NODE``
@@ -42,6 +45,7 @@ from callcenter.simulate.procs import Lab, stop_process
 
 NET = "10.213"
 HUB = f"{NET}.0.1"  # the controller's FastAGI
+SECOND = f"{NET}.9.2"  # the second controller's (two controllers, [agi] controllers)
 CALLERS = f"{NET}.0.2"
 PHONES = f"{NET}.0.3"
 KAMAILIO = f"{NET}.0.4"  # with kamailio=True: one SIP address for callers and phones
@@ -66,7 +70,7 @@ def _toml(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml(item) for item in value) + "]"
     text = str(value)
-    if not re.fullmatch(r"[A-Za-z0-9_./:+ -]*", text):
+    if not re.fullmatch(r"[A-Za-z0-9_./:+ ?&=@-]*", text):
         raise ValueError(f"the lab writes plain values only: {text!r}")
     return f'"{text}"'
 
@@ -75,16 +79,30 @@ class NodesLab(Lab):
     """Namespaces, two product Asterisk nodes, and the configuration of the controller
     that drives both (``settings``; run it with ControllerThread(..., netns=lab.hub))."""
 
-    def __init__(self, tag: str, port_base: int, *, kamailio: bool = False) -> None:
-        """``kamailio``: Kamailio before the nodes, the phones registering with it
+    def __init__(
+        self,
+        tag: str,
+        port_base: int,
+        database_url: str = "",
+        controllers: int = 1,
+        *,
+        kamailio: bool = False,
+    ) -> None:
+        """``controllers=2``: two controllers on two "hosts" ([ha], [agi] controllers;
+        ``database_url`` then a PostgreSQL both reach: a Unix socket, which no network
+        namespace hides), the second in a namespace of its own (``second``).
+        ``kamailio``: Kamailio before the nodes, the phones registering with it
         (start it with ``start_kamailio`` once the agents are in the database)."""
         self.with_kamailio = kamailio
         self.namespaces = Namespaces(tag, len(NODE_NAMES))
         self.hub = self.namespaces.proxy
+        self.second = f"{tag}c" if controllers == 2 else ""
+        self.database_url = database_url
         self.root = Path(tempfile.mkdtemp(prefix=f"cc-nodes-{tag}-"))
         os.chmod(self.root, 0o755)  # the nodes' Asterisk user reaches its folder
         self.peers: list[subprocess.Popen[bytes]] = []
         self.port_base = port_base
+        self.customer_port = port_base - 9901  # simulate/customers.py, in the hub
         self.config = self.root / "callcenter.toml"
         self._write_config()
         self.settings = load_settings(self.config)
@@ -104,12 +122,14 @@ class NodesLab(Lab):
             "[agi]",
             f"host = {_toml(HUB)}",
             f"port = {base + 573}",
+            *([f"controllers = {_toml([HUB, SECOND])}"] if self.second else []),
             "[sip]",
             f"port = {SIP_PORT}",
             f"rtp_start = {base + 6000}",
             f"rtp_end = {base + 6999}",
             "[database]",
-            f"url = {_toml('sqlite:///' + str(self.root / 'controller' / 'callcenter.db'))}",
+            f"url = {_toml(self.database_url or f'sqlite:///{self.root}/controller/callcenter.db')}",
+            *(["[ha]", "enabled = true"] if self.second else []),
             "[web]",
             "enabled = false",
             "[log]",
@@ -129,6 +149,7 @@ class NodesLab(Lab):
                 f"state_dir = {_toml(str(self.root / name))}",
             ]
         lines += ["[[trunks]]", 'name = "sipp"', f"match = {_toml([CALLERS])}"]
+        lines += [f"contact = {_toml(f'{CALLERS}:{self.customer_port}')}"]
         if self.with_kamailio:
             lines += ["[kamailio]", f"bind = {_toml(KAMAILIO)}", f"port = {SIP_PORT}"]
             lines += ["phones = true", "failover_ms = 1000"]
@@ -147,6 +168,7 @@ class NodesLab(Lab):
         """The hub and one namespace per node, a veth pair to each; the hub forwards."""
         names = self.namespaces
         names.delete()  # a previous run killed before its clean-up
+        self._delete_second()
         for name in names.all:
             _ip("netns", "add", name)
             _ip("-n", name, "link", "set", "lo", "up")
@@ -166,6 +188,39 @@ class NodesLab(Lab):
             _ip("-n", self.hub, "link", "set", near, "up")
             _ip("-n", node, "link", "set", far, "up")
             _ip("-n", node, "route", "add", "default", "via", f"{NET}.{index}.1")
+        if self.second:
+            self._second_controller()
+
+    def _second_controller(self) -> None:
+        """The second controller's namespace, joined to the hub like a node."""
+        near, far = f"{self.namespaces.tag}kc", f"{self.namespaces.tag}c0"
+        _ip("netns", "add", self.second)
+        _ip("-n", self.second, "link", "set", "lo", "up")
+        _ip(
+            "link",
+            "add",
+            near,
+            "netns",
+            self.hub,
+            "type",
+            "veth",
+            "peer",
+            far,
+            "netns",
+            self.second,
+        )
+        _ip("-n", self.hub, "addr", "add", f"{NET}.9.1/24", "dev", near)
+        _ip("-n", self.second, "addr", "add", f"{SECOND}/24", "dev", far)
+        _ip("-n", self.hub, "link", "set", near, "up")
+        _ip("-n", self.second, "link", "set", far, "up")
+        _ip("-n", self.second, "route", "add", "default", "via", f"{NET}.9.1")
+
+    def _delete_second(self) -> None:
+        listed = subprocess.run(
+            ["ip", "netns", "list"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+        if self.second and self.second in {line.split()[0] for line in listed.splitlines() if line}:
+            subprocess.run(["ip", "netns", "del", self.second], capture_output=True, timeout=10)
 
     def pbx_command(self, name: str, namespace: str, *args: str, timeout: float = 60) -> str:
         """``callcenter pbx ARGS`` as node ``name`` does it, inside its namespace."""
@@ -233,6 +288,7 @@ class NodesLab(Lab):
             with contextlib.suppress(Exception):
                 self.node(name).down()
         self.namespaces.delete()
+        self._delete_second()
         if os.environ.get("CALLCENTER_KEEP_LAB"):  # to read the nodes' logs after a run
             print(f"nodes lab kept in {self.root}", file=sys.stderr)
             return

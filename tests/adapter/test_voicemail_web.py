@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from callcenter.adapters.db.models import AuditRow, CallRow, VoicemailRow
 from callcenter.adapters.db.voicemails import VoicemailRepository
 from callcenter.adapters.pbx.voicemail_spool import VoicemailInbox
-from callcenter.core.voicemail import LeftMessage
+from callcenter.core.voicemail import LeftMessage, VoicemailError
 from callcenter.simulate.console import Console
 from tests.adapter.console_support import AGENT, login
 
@@ -80,6 +80,32 @@ def test_the_scan_stores_each_message_once_linked_to_its_call(
     assert rows["300"].queue == "billing"  # no call: the box's queue
     found = inbox.repository.get(linked.id)
     assert found is not None and found.ivr_path == [{"node": "menu", "key": "1"}]
+
+
+def test_messages_left_on_each_node_are_found_and_played_from_its_spool(
+    console: Console, tmp_path: Path
+) -> None:
+    """[[pbx.nodes]]: each node's spool scanned too; the path names the node, and the
+    same Asterisk id on two nodes is two messages."""
+    sessions = console.controller.storage.sessions
+    own, alpha, beta = tmp_path / "own", tmp_path / "alpha", tmp_path / "beta"
+    inbox = VoicemailInbox(
+        VoicemailRepository(sessions), own, lambda: {"700": "support"}, lambda: "US",
+        {"alpha": alpha, "beta": beta},
+    )  # fmt: skip
+    leave(alpha, "700", 0, "2125550171", "", at=1796652970)
+    leave(beta, "700", 0, "2125550172", "", at=1796652970)  # the same msg_id as alpha's
+    assert inbox.scan() == 2
+    assert inbox.scan() == 0
+    with sessions() as session:
+        rows = {r.path: r for r in session.query(VoicemailRow).filter(VoicemailRow.box == "700")}
+    assert sorted(rows) == ["@alpha/700/INBOX/msg0000", "@beta/700/INBOX/msg0000"]
+    assert rows["@beta/700/INBOX/msg0000"].msg_id.startswith("beta:")
+    assert inbox.audio("@beta/700/INBOX/msg0000") == (beta / "700/INBOX/msg0000.wav").resolve()
+    with pytest.raises(VoicemailError):
+        inbox.audio("@gamma/700/INBOX/msg0000")
+    with pytest.raises(VoicemailError):
+        inbox.audio("@alpha/../beta/700/INBOX/msg0000")
 
 
 def test_an_agent_works_a_message_of_their_queue(

@@ -154,3 +154,55 @@ def _layout(pbx_dir: Path) -> PbxLayout:
         uid=os.getuid(),
         gid=os.getgid(),
     )
+
+
+# -- two controllers on two hosts ([agi] controllers, [ha]) -----------------------------------
+PG = {"url": "postgresql+psycopg2://cc@10.9.0.9/callcenter"}
+
+
+def two_controllers(tmp_path: Path, host: str = "10.9.0.1", **agi: Any) -> Settings:
+    base = two_nodes(tmp_path).model_dump()
+    return Settings.model_validate(
+        {
+            **base,
+            "agi": {"host": host, "controllers": ["10.9.0.1", "10.9.0.2"], **agi},
+            "ha": {"enabled": True},
+            "database": PG,
+        }
+    )
+
+
+def test_each_controller_is_one_of_the_list_and_the_nodes_start_with_the_first(
+    tmp_path: Path,
+) -> None:
+    first, second = two_controllers(tmp_path), two_controllers(tmp_path, host="10.9.0.2")
+    assert first.agi.url() == "agi://10.9.0.1:4573" and second.agi.url() == "agi://10.9.0.2:4573"
+    assert first.agi.first_url() == second.agi.first_url() == "agi://10.9.0.1:4573"
+    with pytest.raises(ValueError, match=r"not one of agi\.controllers"):
+        two_controllers(tmp_path, host="10.9.0.3")
+    # On a node's machine [agi] host is not a controller's own: the list is what counts.
+    view = two_controllers(tmp_path, host="10.9.0.2").node_settings("alpha")
+    layout = _layout(tmp_path / "alpha" / "pbx")
+    Renderer(view, layout).render("secret-alpha", None)
+    text = (tmp_path / "alpha" / "pbx" / "etc" / "generated/globals.conf").read_text()
+    assert "CC_AGI = agi://10.9.0.1:4573" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"agi": {"host": "10.9.0.1", "controllers": ["10.9.0.1", "10.9.0.1"]}}, "twice"),
+        ({"agi": {"host": "10.9.0.1", "controllers": ["10.9.0.1", "8.8.8.8"]}}, "private"),
+        ({"ha": {"enabled": False}}, r"\[ha\] enabled"),
+    ],
+)
+def test_bad_controller_lists(tmp_path: Path, change: dict[str, Any], message: str) -> None:
+    base = two_controllers(tmp_path).model_dump()
+    with pytest.raises(ValueError, match=message):
+        Settings.model_validate({**base, **change})
+
+
+def test_a_single_box_lists_no_controllers() -> None:
+    with pytest.raises(ValueError, match=r"\[\[pbx.nodes\]\]"):
+        Settings(agi={"controllers": ["127.0.0.1", "127.0.0.2"]}, ha={"enabled": True}, database=PG)
+    assert Settings().agi.first_url() == "agi://127.0.0.1:4573"

@@ -107,6 +107,7 @@ class AmiPbx:
                 caller_num=item.caller_id_num,
                 linked_id=item.linked_id,
                 bridge_id=item.bridge_id,
+                node=item.node,
             )
             for item in response.events
             if isinstance(item, ev.CoreShowChannel)
@@ -193,6 +194,10 @@ class AmiPbx:
         failed, so nobody retries a call that may already be ringing.
         """
         self._fence("Originate")
+        # Several nodes: the node the caller chose places it (a campaign's customer).
+        nodes = self.ami if isinstance(self.ami, NodeLinks) and request.node else None
+        if nodes is not None and not nodes.connected_nodes().get(request.node, False):
+            raise PbxUnavailable(f"node {request.node} is not connected (Originate not sent)")
         if not self.ami.connected:
             raise PbxUnavailable("AMI is not connected (Originate not sent)")
         headers: dict[str, str | list[str]] = {
@@ -210,7 +215,11 @@ class AmiPbx:
             headers["Variable"] = [f"{name}={value}" for name, value in request.variables]
         _no_line_breaks(headers)
         try:
-            await self.ami.action("Originate", None, **headers)
+            if nodes is not None:
+                nodes.originating(request.node, request.channel_id)
+                await nodes.action_on(request.node, "Originate", None, **headers)
+            else:
+                await self.ami.action("Originate", None, **headers)
         except (AmiNotConnected, AmiTimeout) as exc:
             raise OriginateUncertain(str(exc)) from exc
         except AmiError as exc:  # Asterisk answered with an error: nothing was placed

@@ -5,6 +5,8 @@ node; each action sent to the node it concerns.
 Which node an action goes to:
 - ``Channel`` names a channel: the node that reported it (Newchannel, the channel
   list); an Originate's ``PJSIP/<endpoint>``: the node the phone is registered on;
+  an Originate of a number through a trunk: the node the caller chose with
+  ``pick_node`` (the least busy node that is up), sent with ``action_on``;
 - ``UniqueID``: the node whose system name starts it (each node's ``systemname``
   is its name, so its unique ids are ``<node>-<epoch>.<n>``);
 - a global variable, a reload, queue membership: every node;
@@ -16,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from callcenter.adapters.ami.client import AmiClient, AmiError, AmiNotConnected, AmiResponse
 from callcenter.core import pbx_events as ev
+from callcenter.core.nodes import pick_node
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,9 @@ ConnectHook = Callable[[], Awaitable[None]]
 _EVERY_NODE = {"Reload", "QueueReload", "QueueAdd", "QueueRemove", "QueuePause"}
 # Actions whose answer is a list: the lists of every node, together.
 _LISTS = {"CoreShowChannels", "QueueStatus"}
+# An Originate sent whose channel has not shown yet counts as a call on its node
+# for this long at most (Asterisk reports the channel within milliseconds).
+PENDING_SECONDS = 10.0
 
 
 def node_of_unique_id(unique_id: str) -> str:
@@ -54,11 +61,16 @@ class NodeLinks:
         # What the controller has learnt about where things are.
         self.channel_nodes: dict[str, str] = {}  # channel name -> node
         self.endpoint_nodes: dict[str, str] = {}  # agent endpoint -> node its phone is on
+        # Originates placed by pick_node whose channel has not shown: id -> (node, when).
+        self.pending: dict[str, tuple[str, float]] = {}
+        self.last_pick = ""
+        self.clock: Callable[[], float] = time.monotonic
         for link in self.links.values():
             # Subscribed before anything else: the maps are up to date for every handler.
             link.subscribe(ev.Newchannel, self._on_new_channel)
             link.subscribe(ev.Hangup, self._on_hangup)
             link.subscribe(ev.ContactStatus, self._on_contact)
+            link.subscribe(ev.OriginateResponse, self._on_originate_response)
 
     # -- where things are ---------------------------------------------------------------
     @property
@@ -78,6 +90,30 @@ class NodeLinks:
         there = self.endpoint_nodes.get(agent, "")
         return f"node-{there}" if node and there and there != node else ""
 
+    def load(self) -> dict[str, int]:
+        """The calls on each node: its channels, and the Originates not yet seen."""
+        now = self.clock()
+        self.pending = {
+            key: (node, at) for key, (node, at) in self.pending.items()
+            if now - at < PENDING_SECONDS
+        }  # fmt: skip
+        load = dict.fromkeys(self.links, 0)
+        for node in [*self.channel_nodes.values(), *(n for n, _ in self.pending.values())]:
+            if node in load:
+                load[node] += 1
+        return load
+
+    def pick_node(self) -> str:
+        """The node for the next outgoing call (a campaign's customer): of the nodes
+        whose link is up, the one with the fewest calls; ties round robin. '' if none."""
+        node = pick_node(self.node_names, self.connected_nodes(), self.load(), self.last_pick)
+        self.last_pick = node or self.last_pick
+        return node
+
+    def originating(self, node: str, channel_id: str) -> None:
+        """An Originate with this channel id is being sent to ``node``."""
+        self.pending[channel_id] = (node, self.clock())
+
     def saw_contact(self, node: str, endpoint: str, status: str) -> None:
         """A phone's contact on ``node`` (an event, or read at resynchronisation)."""
         if status == "Removed":
@@ -96,10 +132,14 @@ class NodeLinks:
 
     def _on_new_channel(self, event: ev.Newchannel) -> None:
         self.channel_nodes[event.channel] = event.node
+        self.pending.pop(event.unique_id, None)
 
     def _on_hangup(self, event: ev.Hangup) -> None:
         if self.channel_nodes.get(event.channel) == event.node:
             del self.channel_nodes[event.channel]
+
+    def _on_originate_response(self, event: ev.OriginateResponse) -> None:
+        self.pending.pop(event.action_id, None)  # the channel is listed, or never was
 
     def _on_contact(self, event: ev.ContactStatus) -> None:
         endpoint = event.agent

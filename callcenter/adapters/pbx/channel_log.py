@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,20 @@ class ChannelLogFile:
                 break
         if bad:
             log.warning("%d lines of %s are not channel events (skipped)", bad, self.path)
+        found.sort(key=lambda e: e.at)
+        return found
+
+
+class ChannelLogs:
+    """Several Asterisk nodes' logs ([[pbx.nodes]]: each node's state directory as the
+    controller sees it), read as one: every node's unique ids start with its name, so
+    the events of different nodes never mix up one call's."""
+
+    def __init__(self, logs: Sequence[ChannelLogFile]) -> None:
+        self.logs = list(logs)
+
+    def since(self, at: float) -> list[CelEvent]:
+        found = [event for one in self.logs for event in one.since(at)]
         found.sort(key=lambda e: e.at)
         return found
 

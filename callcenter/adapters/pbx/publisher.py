@@ -31,11 +31,11 @@ class PbxConfigPublisher:
         self._agents_reload_due = False
 
     async def publish_agents(self, accounts: list[SipAccount]) -> None:
-        """Agents' endpoints into Asterisk (PJSIP reloaded when they changed; a reload
-        the link could not take is due until it is done: the file is written already,
-        so the next publication alone would see nothing changed)."""
-        if self._renderer().render_agents(accounts):
-            self._agents_reload_due = True
+        """Agents' endpoints into Asterisk (PJSIP reloaded when they changed, or when
+        an earlier reload could not be sent: a node whose link was not up yet when
+        another node's login published them renders nothing new at its own login)."""
+        changed = self._renderer().render_agents(accounts)
+        self._agents_reload_due = self._agents_reload_due or changed
         if self._agents_reload_due:
             await self.ami.reload_module("res_pjsip.so")
             self._agents_reload_due = False

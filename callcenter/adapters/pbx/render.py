@@ -275,7 +275,8 @@ def ami_permit(settings: Settings) -> str:
 
 def globals_conf(settings: Settings) -> str:
     values: dict[str, str] = {
-        Global.AGI_URL: f"agi://{settings.agi.host}:{settings.agi.port}",
+        # Two controllers ([agi] controllers): the first; the active one says its own.
+        Global.AGI_URL: settings.agi.first_url(),
         Global.FALLBACK_QUEUE: "cc-fallback",
         Global.HEARTBEAT_GRACE: "4",
         Global.ANSWER_FIRST: "1" if settings.agi.answer_first else "0",

@@ -38,3 +38,4 @@ class CallRecord:
     wrapup_seconds: float | None = None
     disposition: str = ""
     notes: str = ""
+    node: str = ""  # the Asterisk node the caller (customer) is on; '' on one box

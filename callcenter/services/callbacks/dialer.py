@@ -111,6 +111,9 @@ class CallbackDialer:
         self.timers = timers
         self.notifier = notifier
         self._dialling: dict[str, Dialling] = {}  # by our channel id (= action id)
+        # Several nodes ([[pbx.nodes]]): the node a customer is dialled on (the least
+        # busy node that is up); None on a single box.
+        self.pick_node: Callable[[], str] | None = None
         # Agent first, in conversation: the agent's channel id -> agent, and its queue.
         self._talking: dict[str, str] = {}
         self._queue_of: dict[str, str] = {}
@@ -243,6 +246,8 @@ class CallbackDialer:
                 ),
             )
         # PJSIP/<number>@<trunk>: the number was checked E.164, the trunk is configured.
+        node = self.pick_node() if self.pick_node is not None else ""
+        call.node = node or call.node  # the customer's node: the call's from now on
         return Origination(
             endpoint=f"{number}@{trunk}",
             context=Context.CALLBACK,
@@ -252,6 +257,7 @@ class CallbackDialer:
             caller_id=f'"Callback" <{call.dialled or "callcenter"}>',
             ring_seconds=dialling.settings.ring_seconds,
             variables=variables,
+            node=node,
         )
 
     def _agent_ring(self, call: LiveCall) -> float:

@@ -23,6 +23,11 @@ channel table has been re-read, in this order:
    half-way are ended (``after_adoption``: nailed.py, consult.py);
 5. agents whose call vanished are released, wrap-ups resumed, and the
    fallback queues' members follow the agents.
+
+With several Asterisk nodes ([[pbx.nodes]]) the channel table is every node's (one
+CoreShowChannels per node, each channel knowing its node) and the channel event log
+is every node's log read together (adapters/pbx/channel_log.py, ``ChannelLogs``);
+a caller bridged with the inter-node trunk is talking with the agent of its record.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from callcenter.core.channels import endpoint_of
 from callcenter.core.dialplan import Context, Var
 from callcenter.core.events import CallEnded, CallFellBack, CallQueued
 from callcenter.core.ids import new_call_id
+from callcenter.core.nodes import TRUNK_PREFIX
 from callcenter.services.agents import AgentService
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.notify import Notifier
@@ -247,6 +253,10 @@ class Recovery:
         if held:
             agent_channel = await self.pbx.get_var(channel.name, Var.HOLD_PEER) or ""
         agent = endpoint_of(agent_channel) if agent_channel else None
+        if agent and agent.startswith(TRUNK_PREFIX) and record is not None:
+            # Several nodes: the caller is bridged with the trunk to the node the agent's
+            # phone is on (cc-connect's Dial over CC_VIA): the agent is the record's.
+            agent = record.agent
         if agent not in self.agents.statuses:
             agent = None
         known = _known(record) if record is not None else None
@@ -418,6 +428,7 @@ def _live(record: CallRecord, channel: LiveChannel, state: CallState, now: float
         extra=dict(record.requirements),
         enqueued_at=record.enqueued_at or now,
         offers=record.offers,
+        node=channel.node or record.node,
     )
 
 

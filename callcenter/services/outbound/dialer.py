@@ -4,7 +4,8 @@ Once a second, for each running campaign: the agents who work it (those whose
 skills meet its queue's requirements) and are free; the leads that are due;
 the compliance check of each lead at dial time (core/outbound/compliance.py),
 whose result is the attempt's audit row even when the call is not placed;
-then one asynchronous Originate per call through the outbound trunk.
+then one asynchronous Originate per call through the outbound trunk; with
+several Asterisk nodes, each call on the least busy node that is up.
 
 - progressive: one call per free agent, the agent held (RINGING) first;
 - predictive: more calls than free agents (pacing), agents taken at answer;
@@ -17,6 +18,7 @@ What happens once the customer answers is in dialer_calls.py.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -102,6 +104,7 @@ class Dialer:
         make_prompt: MakePrompt,
         guard: DialGuard,
         trunks: frozenset[str] = frozenset(),
+        pick_node: Callable[[], str] | None = None,
     ) -> None:
         self.store = store
         self.guard = guard
@@ -114,6 +117,9 @@ class Dialer:
         self.trunk = trunk
         self.trunks = trunks or frozenset({trunk} - {""})  # those with a contact
         self.make_prompt = make_prompt
+        # Several nodes ([[pbx.nodes]]): the node each call is placed on (the least
+        # busy node that is up); a single box: None, the one Asterisk.
+        self.pick_node = pick_node
         self.campaigns: dict[int, Campaign] = {}
         self.previews: dict[str, tuple[Campaign, LeadRecord, str]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -326,7 +332,10 @@ class Dialer:
             return None
         dialled = retry.dial(lead.state, now)
         await asyncio.to_thread(self.store.save_lead, lead.id, dialled)
-        attempt = Attempt(call_id, campaign, lead, check.number, 0, now, dialled, agent=agent)
+        node = self.pick_node() if self.pick_node is not None else ""
+        attempt = Attempt(
+            call_id, campaign, lead, check.number, 0, now, dialled, agent=agent, node=node
+        )
         attempt.audit_id = await asyncio.to_thread(
             self.store.add_attempt,
             self._audit_row(campaign, lead, check, call_id, now),
@@ -397,6 +406,7 @@ class Dialer:
             entered_at=now,
             agent=attempt.agent,
             data={"campaign": attempt.campaign.name, "lead_id": str(lead.id)},
+            node=attempt.node,
         )
 
     async def _hold(self, agent: str, call_id: str, now: float) -> bool:
@@ -418,6 +428,7 @@ class Dialer:
             channel_id=attempt.call_id,
             caller_id=f'"{attempt.campaign.name[:20]}" <{settings.caller_id or "anonymous"}>',
             ring_seconds=settings.ring_seconds,
+            node=attempt.node,
             variables=(
                 (Var.CALL_ID.value, attempt.call_id),
                 (Var.AMD.value, "1" if settings.amd else "0"),
@@ -425,8 +436,9 @@ class Dialer:
             ),
         )
         log.info(
-            "dialling %s for %s (lead %s)", attempt.number, attempt.campaign.name, attempt.lead.id
-        )
+            "dialling %s for %s (lead %s)%s", attempt.number, attempt.campaign.name,
+            attempt.lead.id, f" on node {attempt.node}" if attempt.node else "",
+        )  # fmt: skip
         try:
             await self.originator.originate(request)
         except PbxUnavailable as exc:
@@ -440,6 +452,24 @@ class Dialer:
                 settings.ring_seconds + UNCERTAIN_GRACE,
                 ("dial-uncertain", attempt.call_id),
                 lambda: self.calls.give_up(attempt.call_id),
+            )
+
+    def nodes_changed(self, up: dict[str, bool]) -> None:
+        """Several nodes: a node's link went down. Its calls not answered yet are
+        treated as an Originate nobody confirmed (the agents held for them are let go
+        after the ring time, unless the node comes back and says otherwise); new calls
+        go to the other nodes (``pick_node``)."""
+        for attempt in list(self.calls.attempts.values()):
+            if not attempt.node or up.get(attempt.node, True) or attempt.answered_at is not None:
+                continue
+            key = ("dial-uncertain", attempt.call_id)
+            if self.timers.pending(key):
+                continue
+            log.warning("call %s: node %s is down", attempt.call_id, attempt.node)
+            self.timers.after(
+                attempt.campaign.settings.ring_seconds + UNCERTAIN_GRACE,
+                key,
+                functools.partial(self.calls.give_up, attempt.call_id),
             )
 
     # -- preview -------------------------------------------------------------------------------

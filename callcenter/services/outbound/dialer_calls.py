@@ -244,6 +244,7 @@ class DialerCalls:
             offered_at=self.timers.clock(),
             offers=1,
             recording=self.recordings.relative_path(attempt.call_id, attempt.placed_at),
+            node=attempt.node,
         )
 
     def _abandon(self, attempt: Attempt, why: str) -> OutboundDecision:

@@ -40,6 +40,7 @@ class Attempt:
     placed_at: float
     lead_state: LeadState  # the lead as dialled (status dialing, this attempt counted)
     agent: str = ""  # held before dialling (preview, progressive) or taken at answer
+    node: str = ""  # the Asterisk node that places it ([[pbx.nodes]]); '' on one box
     channel: str = ""
     answered_at: float | None = None
     greeted_at: float | None = None  # the greeting is over: AMD's verdict (or the answer)

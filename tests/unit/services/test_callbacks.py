@@ -638,3 +638,17 @@ async def test_a_callback_whose_customer_is_being_called_cannot_be_cancelled(
         await site.callbacks.cancel(callback.id)
     assert refused.value.code == "not-pending"
     assert site.calls.get(call.call_id) is call and site.state("agent1") == "ringing"
+
+
+async def test_with_several_nodes_the_customer_is_dialled_on_the_node_picked(
+    site: Center,
+) -> None:
+    """[[pbx.nodes]]: the customer's Originate names the node picked (the least busy node
+    that is up), which becomes the call's node (its recording, the trunk to the agent)."""
+    site.callback_dialer.pick_node = lambda: "beta"
+    await paused(site, "agent1")
+    call = await waiting(site)
+    await keep_place(site, call)
+    await site.agents.ready("agent1", site.now)
+    dial = last_dial(site)
+    assert (dial.node, dial.endpoint, call.node) == ("beta", f"{NUMBER}@{TRUNK}", "beta")

@@ -593,3 +593,70 @@ async def test_pacing_reads_how_long_each_predictive_call_has_been_ringing(site:
     figures = await site.dialer._figures(running, ["agent1"])
     assert figures.in_flight == 1 and figures.in_flight_ages == (pytest.approx(8.0),)
     assert figures.dials == 1 and figures.resolved == ((pytest.approx(4.0), False),)
+
+
+async def test_with_several_nodes_each_call_is_placed_on_the_node_picked_and_recorded(
+    site: Center,
+) -> None:
+    """[[pbx.nodes]]: the dialer asks which node places each call (the least busy node
+    that is up: adapters/ami/nodes.py); the node goes with the Originate, into the call's
+    record and the live call; an agent rung over the trunk to another node is on that
+    node (the answered event's agent_node)."""
+    turns = iter(["alpha", "beta"])
+    site.dialer.pick_node = lambda: next(turns)
+    cid = campaign(site)
+    leads(site, cid, *NUMBERS[:2])
+    await site.ready("agent1", "agent2")
+    await site.dialer.tick()
+    first, second = placed(site)
+    assert (first.node, second.node) == ("alpha", "beta")
+    assert site.store.calls[first.channel_id].node == "alpha"
+    assert site.store.calls[second.channel_id].node == "beta"
+    await answer(site, first)
+    call = site.calls.get(first.channel_id)
+    assert call is not None and call.node == "alpha"
+    trunk_leg = ("PJSIP/node-beta-00000007", "alpha-1.7")  # agent1's phone is on beta
+    await site.emit(ev.Newchannel(channel=trunk_leg[0], unique_id=trunk_leg[1]))
+    await site.emit(
+        ev.DialBegin(
+            channel=call.channel, unique_id=call.unique_id,
+            dest_channel=trunk_leg[0], dest_unique_id=trunk_leg[1],
+        )
+    )  # fmt: skip
+    await site.dial_end(call, trunk_leg, "ANSWER")
+    answered = site.of(CallAnswered)[-1]
+    assert (answered.agent, answered.agent_node) == ("agent1", "beta")
+
+
+async def test_a_single_box_dialer_names_no_node(site: Center) -> None:
+    cid = campaign(site)
+    leads(site, cid, NUMBERS[0])
+    await site.ready("agent1")
+    await site.dialer.tick()
+    [dial] = placed(site)
+    assert dial.node == "" and site.store.calls[dial.channel_id].node == ""
+
+
+async def test_a_node_that_goes_down_gives_up_its_unanswered_calls_after_the_ring_time(
+    site: Center,
+) -> None:
+    """[[pbx.nodes]]: alpha's link is lost with a call ringing there and one on beta;
+    alpha's is given up as an Originate nobody confirmed (its agent let go), beta's
+    goes on."""
+    turns = iter(["alpha", "beta"])
+    site.dialer.pick_node = lambda: next(turns)
+    cid = campaign(site)
+    leads(site, cid, *NUMBERS[:2])
+    await site.ready("agent1", "agent2")
+    await site.dialer.tick()
+    on_alpha, on_beta = placed(site)
+    site.dialer.nodes_changed({"alpha": False, "beta": True})
+    site.dialer.nodes_changed({"alpha": False, "beta": True})  # told again: one timer
+    await site.advance(20 + UNCERTAIN_GRACE)
+    holders = {site.agents.status(a).call_id: a for a in ("agent1", "agent2")}
+    assert on_alpha.channel_id not in holders  # let go
+    assert site.state(holders[on_beta.channel_id]) == "ringing"
+    assert [row["outcome"] for row in audit(site) if row["call_id"] == on_alpha.channel_id] == [
+        "failed"
+    ]
+    assert on_beta.channel_id in site.dialer_calls.attempts

@@ -387,3 +387,34 @@ async def test_a_caller_found_on_hold_is_the_agent_s_held_call_and_can_be_resume
     assert (call.agent, call.agent_channel) == ("agent2", leg.name)
     await site.call_control.resume("agent2")
     assert site.pbx.redirects[-1] == (caller.name, Context.RESUME.value, "s")
+
+
+async def test_with_several_nodes_a_caller_talking_over_the_trunk_keeps_its_agent_and_node(
+    center: Center,
+) -> None:
+    """[[pbx.nodes]]: the caller on alpha is bridged with the trunk to beta, where the
+    agent's phone is; the agent is the record's, the node the channel's."""
+    site = started(
+        center, {"agent2": AgentStatus(AgentState.ON_CALL, center.now - 100, call_id="talk")}
+    )
+    caller = replace(in_asterisk(site, "talk", Context.CONNECT.value, bridge="b1"), node="alpha")
+    site.pbx.live[-1] = caller
+    trunk = replace(agent_leg(site, "node-beta", "b1"), node="alpha")
+    site.pbx.live[-1] = trunk
+    beta_leg = replace(agent_leg(site, "agent2", "b9", number=91), node="beta")
+    site.pbx.live[-1] = beta_leg
+    stored(site, "talk", caller.unique_id, agent="agent2", answered_at=site.now - 100)
+    site.register("agent2")
+    await site.recovery.run()
+    call = site.calls.get("talk")
+    assert call is not None and call.state is CallState.TALKING
+    assert (call.agent, call.agent_channel, call.node) == ("agent2", trunk.name, "alpha")
+    assert site.state("agent2") == "on_call"
+
+
+async def test_a_call_adopted_without_a_node_keeps_its_record_s(site: Center) -> None:
+    channel = in_asterisk(site, "early", Context.WAIT.value)
+    stored(site, "early", channel.unique_id, node="beta")
+    await site.recovery.run()
+    call = site.calls.get("early")
+    assert call is not None and call.node == "beta"
