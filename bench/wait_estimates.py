@@ -59,6 +59,7 @@ from callcenter.core.acd.waits import (
     WaitHistory,
     agents_now,
     estimate,
+    line_for,
     quantile,
     relative_errors,
 )
@@ -268,11 +269,24 @@ class Day:
             now,
             self.history.pause_fit,
         )
+        line = line_for(
+            self.router,
+            caller.call_id,
+            self.statuses,
+            self.router.is_available,
+            lambda agent: self.history.fit(caller.queue, DEFAULT_EXPECTED_TALK, agent),
+            lambda queue: self.history.fit(queue, DEFAULT_EXPECTED_TALK),
+            lambda queue: self.specs[queue].wrapup,
+            spec.wrapup,
+            now,
+            self.history.pause_fit,
+        )
         ours = estimate(
             self.router.expected_ahead(caller.call_id, now),
             agents,
             answer_delay=self.history.answer_delay(caller.queue),
-            abandon_share=min(self.history.abandon_share(caller.queue), 0.9),
+            line=line,
+            abandon_rate=self.history.abandon_rate(caller.queue),
         )
         self.timings.append(time.perf_counter() - started)
         if ours.seconds is None:
@@ -291,7 +305,7 @@ class Day:
         caller = self.callers[call_id]
         if self.router.remove_call(call_id):
             caller.gone = True
-            self.history.abandoned(caller.queue)
+            self.history.abandoned(caller.queue, now - caller.arrived)
 
     # -- agents -------------------------------------------------------------------------
     def _ring(self, call_id: str, agent: str, now: float) -> None:
@@ -304,7 +318,7 @@ class Day:
         caller = self.callers[call_id]
         caller.answered = now
         ring = now - self.statuses[agent].since
-        self.history.answered(caller.queue, ring)
+        self.history.answered(caller.queue, ring, now - caller.arrived)
         self._state(agent, AgentState.ON_CALL, now, call_id)
         spec = self.specs[caller.queue]
         self._at(now + lognormal(self.rng, spec.talk_mean, spec.talk_cv), "hangup", agent)

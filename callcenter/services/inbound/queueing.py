@@ -14,10 +14,12 @@ from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import (
     DEFAULT_EXPECTED_TALK,
+    TalkFit,
     WaitEstimate,
     WaitHistory,
     agents_now,
     estimate,
+    line_for,
 )
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallEvent, advance
@@ -176,7 +178,7 @@ class Queueing:
 
     def abandoned(self, call: LiveCall, now: float, while_ringing: str = "") -> None:
         position = 1 if while_ringing else self.router.calls_ahead(call.call_id, now) + 1
-        self.history.abandoned(call.queue)
+        self.history.abandoned(call.queue, call.wait(now))
         self.notifier.publish(
             CallAbandoned(
                 at=now,
@@ -219,13 +221,36 @@ class Queueing:
             now,
             self.history.pause_fit,
         )
+        line = line_for(
+            self.router,
+            call.call_id,
+            self.agents.statuses,
+            self.agents.available,
+            lambda agent: self.history.fit(call.queue, expected, agent),
+            self._queue_fit,
+            self._wrapup,
+            wrapup,
+            now,
+            self.history.pause_fit,
+        )
         wait = estimate(
             expected_ahead,
             agents,
             answer_delay=self.history.answer_delay(call.queue),
-            abandon_share=min(self.history.abandon_share(call.queue), 0.9),
+            abandon_rate=self.history.abandon_rate(call.queue),
+            line=line,
         )
         return ahead + 1, wait
+
+    def _queue_fit(self, queue: str) -> TalkFit:
+        settings = self.queues.get(queue)
+        return self.history.fit(
+            queue, settings.expected_talk if settings else DEFAULT_EXPECTED_TALK
+        )
+
+    def _wrapup(self, queue: str) -> float:
+        settings = self.queues.get(queue)
+        return settings.wrapup if settings else 0.0
 
     def announcement(self, call: LiveCall, now: float) -> tuple[int, SpokenWait]:
         """Position and what to say of the wait now; the estimate is logged for accuracy."""
