@@ -48,7 +48,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from callcenter.core.acd.agent_state import AgentStatus
@@ -202,7 +202,8 @@ class Day:
         heapq.heappush(self.events, (at, next(self.seq), kind, who))
 
     def _state(self, agent: str, state: AgentState, now: float, call_id: str | None = None) -> None:
-        self.statuses[agent] = AgentStatus(state, now, call_id=call_id)
+        pending = "break" if agent in self.pause_next else None
+        self.statuses[agent] = AgentStatus(state, now, pending_pause=pending, call_id=call_id)
         self.router.set_available(agent, state is AgentState.READY, now)
 
     def run(self) -> list[Caller]:
@@ -257,7 +258,7 @@ class Day:
 
     def _estimate(self, caller: Caller, now: float) -> None:
         spec = self.specs[caller.queue]
-        started = time.perf_counter()
+        started = time.thread_time()
         eligible = self.router.eligible_over_time(caller.call_id, now)
         ahead = self.router.calls_ahead(caller.call_id, now)
         agents = agents_now(
@@ -288,7 +289,7 @@ class Day:
             line=line,
             abandon_rate=self.history.abandon_rate(caller.queue),
         )
-        self.timings.append(time.perf_counter() - started)
+        self.timings.append(time.thread_time() - started)
         if ours.seconds is None:
             return
         naive = self.naive.estimate(caller.queue, ahead + 1, len(eligible))
@@ -350,7 +351,8 @@ class Day:
         if status.state is AgentState.READY:
             self._pause_now(agent, now)
         elif status.state is not AgentState.PAUSED:
-            self.pause_next.add(agent)  # after this call
+            self.pause_next.add(agent)  # after this call (the product's "pause after")
+            self.statuses[agent] = replace(status, pending_pause="break")
 
     def _pause_now(self, agent: str, now: float) -> None:
         self._state(agent, AgentState.PAUSED, now)

@@ -267,6 +267,8 @@ class AgentNow:
     # Seconds until the agent may take this caller (a relax step of the queue lets them in).
     eligible_in: float = 0.0
     pause: TalkFit | None = None  # for PAUSED: how long pauses of this reason last
+    # A pause asked for after this call (AgentStatus.pending_pause): how long such last.
+    pause_after: TalkFit | None = None
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.elapsed) and self.elapsed >= 0):
@@ -316,7 +318,12 @@ def agents_now(
             continue
         # READY but not free: held for a call about to ring.
         doing = Doing.FREE if free(agent) else _DOING.get(status.state, Doing.RINGING)
-        found.append(AgentNow(doing, elapsed, fit(agent), wrapup, eligible_in))
+        after = None
+        if status.pending_pause is not None and doing is not Doing.FREE:
+            after = pause_fit(status.pending_pause)
+            if after is None:
+                continue  # a pause of unknown length next: nobody knows when they are back
+        found.append(AgentNow(doing, elapsed, fit(agent), wrapup, eligible_in, pause_after=after))
     return found
 
 
@@ -431,14 +438,21 @@ def _draw_waits(
     log, exp, expm1, inv_cdf = math.log, math.exp, math.expm1, _NORMAL.inv_cdf
     whole, part = int(ahead), ahead - int(ahead)
     plans = [_plan(agent, answer_delay) for agent in agents]
+    afters = [agent.pause_after for agent in agents]
+    lognorm = rng.lognormvariate
     # Once an agent frees up, each call ahead keeps them answer + talk + wrap-up.
     cycles = [(agent.talk.mu, agent.talk.sigma, agent.wrapup) for agent in agents]
     waits = []
     for _ in range(draws):
         free = []
         for index, (kind, fixed, mu, sigma, below, wrapup, eligible_in) in enumerate(plans):
+            after = afters[index]
             if kind == _FIXED:
-                free.append((fixed, index))
+                if after is None:
+                    free.append((fixed, index))
+                else:  # then a pause they asked for (fixed is the wrap-up left)
+                    done = fixed + lognorm(after.mu, after.sigma)
+                    free.append((max(done, eligible_in), index))
                 continue
             if below > 0.0:  # a talk (or pause) that has lasted: the rest of the lognormal
                 u = below + uniform() * (1.0 - below)
@@ -454,6 +468,8 @@ def _draw_waits(
                 total = exp(mu + z * sigma)
             # fixed: the ring left (_RINGING); how long the talk or pause has lasted (_LEFT)
             done = fixed + total + wrapup if kind == _RINGING else max(total - fixed, 0.0) + wrapup
+            if after is not None:
+                done += lognorm(after.mu, after.sigma)
             free.append((max(done, eligible_in), index))
         heapq.heapify(free)
         # A fractional call ahead (from an average) counts in that share of the draws.
@@ -487,6 +503,8 @@ def _plan(agent: AgentNow, answer_delay: float) -> Plan:
             return (_FIXED, max(0.0, eligible_in), 0.0, 0.0, 0.0, 0.0, 0.0)
         case Doing.WRAP_UP:
             done = max(wrapup - agent.elapsed, 0.0)
+            if agent.pause_after is not None:  # eligible_in applies after the pause
+                return (_FIXED, done, 0.0, 0.0, 0.0, 0.0, eligible_in)
             return (_FIXED, max(done, eligible_in), 0.0, 0.0, 0.0, 0.0, 0.0)
         case Doing.RINGING:
             ring_left = max(answer_delay - agent.elapsed, 0.0)
@@ -542,6 +560,8 @@ def _deterministic(ahead: float, agents: Sequence[AgentNow], answer_delay: float
             case Doing.PAUSED:
                 assert agent.pause is not None  # checked when made
                 free_in = _median_left(agent.pause, agent.elapsed)
+        if agent.pause_after is not None:
+            free_in += math.exp(agent.pause_after.mu)  # the median pause
         loads.append(AgentLoad(max(free_in, agent.eligible_in), cycle))
     wait = estimate_wait(round(ahead), loads)
     assert wait is not None  # agents is not empty
@@ -642,6 +662,7 @@ def _draw_line(line: Line, answer_delay: float, abandon_rate: float, draws: int)
     rng = random.Random(SEED)
     uniform, lognorm, log = rng.random, rng.lognormvariate, math.log
     plans = [_plan(agent, answer_delay) for agent in line.agents]
+    afters = [agent.pause_after for agent in line.agents]
     rivals = line.rivals
     # agent -> [(rank, from)] of the callers who may take them, most deserving first
     takers: list[list[tuple[int, float]]] = [[] for _ in line.agents]
@@ -654,9 +675,11 @@ def _draw_line(line: Line, answer_delay: float, abandon_rate: float, draws: int)
     cycles = [(r.talk.mu, r.talk.sigma, r.wrapup) for r in rivals]
     waits = []
     for _ in range(draws):
-        free = []
-        for index, plan in enumerate(plans):
-            free.append((_free_in(plan, uniform, lognorm), index))
+        free = [
+            (plan[1] if plan[0] == _FIXED and afters[index] is None else
+             _free_in(plan, uniform, lognorm, afters[index]), index)
+            for index, plan in enumerate(plans)
+        ]  # fmt: skip
         heapq.heapify(free)
         if abandon_rate:
             leave = [-log(1.0 - uniform()) / abandon_rate for _ in rivals]
@@ -691,20 +714,26 @@ def _free_in(
     plan: Plan,
     uniform: Callable[[], float],
     lognorm: Callable[[float, float], float],
+    after: TalkFit | None,
 ) -> float:
     """Seconds until the agent of ``plan`` (``_plan``) frees up, drawn."""
     kind, fixed, mu, sigma, below, plan_wrapup, eligible_in = plan
     if kind == _FIXED:
-        return fixed
-    if below > 0.0:
-        u = below + uniform() * (1.0 - below)
-        u = min(max(u, 1e-12), 1.0 - 1e-12)
-        total = math.exp(mu + sigma * _NORMAL.inv_cdf(u))
+        done = fixed
     else:
-        total = lognorm(mu, sigma)
-    if kind == _RINGING:
-        return max(fixed + total + plan_wrapup, eligible_in)
-    return max(max(total - fixed, 0.0) + plan_wrapup, eligible_in)
+        if below > 0.0:
+            u = below + uniform() * (1.0 - below)
+            u = min(max(u, 1e-12), 1.0 - 1e-12)
+            total = math.exp(mu + sigma * _NORMAL.inv_cdf(u))
+        else:
+            total = lognorm(mu, sigma)
+        if kind == _RINGING:
+            done = fixed + total + plan_wrapup
+        else:
+            done = max(total - fixed, 0.0) + plan_wrapup
+    if after is not None:  # then a pause they asked for
+        done += lognorm(after.mu, after.sigma)
+    return max(done, eligible_in)
 
 
 # -- how good the estimates were ------------------------------------------------------------
