@@ -343,6 +343,9 @@ class Confidence:
 
     min_calls: int = 5
     max_expected_error: float = 0.5  # expected |estimate - actual| / actual
+    # The 90th percentile of |estimate - actual| / actual over the draws: a figure one
+    # caller in ten would find further off than this is not told.
+    max_p90_error: float = math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +353,7 @@ class WaitEstimate:
     seconds: float | None  # None: nobody staffed can take the caller
     expected_error: float | None  # the draws' mean relative error of ``seconds``
     why_not: Why = Why.OK
+    expected_p90: float | None = None  # the draws' 90th percentile relative error
 
     @property
     def reliable(self) -> bool:
@@ -389,23 +393,33 @@ def estimate(
         draws = _draws(len(line.agents) + len(line.rivals))
         if draws:
             waits = sorted(_draw_line(line, answer_delay, abandon_rate, draws))
-            seconds = _best_relative(waits)
-            error = sum(abs(seconds - w) / max(w, RELATIVE_FLOOR) for w in waits) / len(waits)
-            return WaitEstimate(seconds, error, _judge(calls, error, confidence))
+            return _from_draws(waits, calls, confidence)
     draws = _draws(len(agents) + math.ceil(ahead))
     if draws == 0:
         seconds = _deterministic(ahead * (1.0 - abandon_share), agents, answer_delay)
         return WaitEstimate(seconds, None, _judge(calls, None, confidence))
     waits = sorted(_draw_waits(ahead, agents, answer_delay, abandon_share, draws, abandon_rate))
+    return _from_draws(waits, calls, confidence)
+
+
+def _from_draws(waits: list[float], calls: int, confidence: Confidence) -> WaitEstimate:
+    """The figure from sorted draws of the wait, how far off the draws say it is, and
+    whether to stand by it."""
     seconds = _best_relative(waits)
-    error = sum(abs(seconds - w) / max(w, RELATIVE_FLOOR) for w in waits) / len(waits)
-    return WaitEstimate(seconds, error, _judge(calls, error, confidence))
+    errors = sorted(abs(seconds - w) / max(w, RELATIVE_FLOOR) for w in waits)
+    error = sum(errors) / len(errors)
+    p90 = quantile(errors, 0.9)
+    return WaitEstimate(seconds, error, _judge(calls, error, confidence, p90), p90)
 
 
-def _judge(calls: int, error: float | None, confidence: Confidence) -> Why:
+def _judge(
+    calls: int, error: float | None, confidence: Confidence, p90: float | None = None
+) -> Why:
     if calls < confidence.min_calls:
         return Why.FEW_CALLS
     if error is not None and error > confidence.max_expected_error:
+        return Why.SPREAD
+    if p90 is not None and p90 > confidence.max_p90_error:
         return Why.SPREAD
     return Why.OK
 
@@ -610,16 +624,16 @@ def line_for(
     call_id: str,
     statuses: Mapping[str, AgentStatus],
     free: Callable[[str], bool],
-    fit: Callable[[str], TalkFit],
+    work: Callable[[str], tuple[TalkFit, float]],
     queue_fit: Callable[[str], TalkFit],
     wrapup: Callable[[str], float],
-    own_wrapup: float,
     now: float,
     pause_fit: Callable[[str], TalkFit | None] = lambda reason: None,
 ) -> Line | None:
     """The line of ``call_id`` (``estimate(line=...)``), None when it is too long to
-    draw caller by caller. ``fit``: an agent's talk times in this caller's queue;
-    ``queue_fit``, ``wrapup``: a queue's talk times and wrap-up (for callers ahead)."""
+    draw caller by caller. ``work``: the talk times and wrap-up of the call an agent is
+    on or being offered (its queue's, at the agent's pace; a free agent: this caller's
+    queue); ``queue_fit``, ``wrapup``: a queue's, for the callers ahead."""
     ahead = router.rivals(call_id, now)
     if len(ahead) > MAX_RIVALS:
         return None
@@ -638,7 +652,10 @@ def line_for(
         found = {}
         for agent, eligible_in in pairs:
             if agent not in index:
-                made = agents_now([(agent, 0.0)], statuses, free, fit, own_wrapup, now, pause_fit)
+                talk, after = work(agent)
+                made = agents_now(
+                    [(agent, 0.0)], statuses, free, _constant(talk), after, now, pause_fit
+                )
                 if not made:
                     continue  # logged out, or on a pause of unknown length
                 index[agent] = len(names)
@@ -652,6 +669,10 @@ def line_for(
     for eligible, queue in theirs:
         rivals.append(Rival(indexed(eligible), queue_fit(queue), wrapup(queue)))
     return Line(tuple(agents), mine, tuple(rivals))
+
+
+def _constant(talk: TalkFit) -> Callable[[str], TalkFit]:
+    return lambda _agent: talk
 
 
 def _draw_line(line: Line, answer_delay: float, abandon_rate: float, draws: int) -> list[float]:

@@ -226,10 +226,9 @@ class Queueing:
             call.call_id,
             self.agents.statuses,
             self.agents.available,
-            lambda agent: self.history.fit(call.queue, expected, agent),
+            lambda agent: self._work(agent, call.queue),
             self._queue_fit,
             self._wrapup,
-            wrapup,
             now,
             self.history.pause_fit,
         )
@@ -243,10 +242,20 @@ class Queueing:
         return ahead + 1, wait
 
     def _queue_fit(self, queue: str) -> TalkFit:
+        return self.history.fit(queue, self._expected(queue))
+
+    def _work(self, agent: str, queue: str) -> tuple[TalkFit, float]:
+        """Talk times (at the agent's pace) and wrap-up of the call the agent is on or
+        being offered; of ``queue`` when that call is not known."""
+        call_id = self.agents.statuses[agent].call_id
+        current = self.calls.get(call_id) if call_id else None
+        if current is not None and current.queue:
+            queue = current.queue
+        return self.history.fit(queue, self._expected(queue), agent), self._wrapup(queue)
+
+    def _expected(self, queue: str) -> float:
         settings = self.queues.get(queue)
-        return self.history.fit(
-            queue, settings.expected_talk if settings else DEFAULT_EXPECTED_TALK
-        )
+        return settings.expected_talk if settings else DEFAULT_EXPECTED_TALK
 
     def _wrapup(self, queue: str) -> float:
         settings = self.queues.get(queue)
