@@ -19,18 +19,26 @@ states kept as the services keep them (core/acd/agent_state.AgentStatus):
 
 Every caller who has to wait gets an estimate on arrival and every 45 s while
 waiting (as the announcements do), made by the product's estimator
-(core/acd/waits.py: agents_now + estimate, as services/inbound/queueing.py
-calls it) and, at the very same moment, by the naive estimate position x
-average handle time / agents (the average over the calls handled so far,
-180 s before any). When the caller reaches an agent, each estimate is judged
-against the actual wait from that moment: |estimate - actual| / actual (waits
-under 10 s count as 10 s, as in the product's report). Callers who gave up have
-no actual wait and are left out.
+(core/acd/waits.py: line_for + agents_now + estimate, as
+services/inbound/queueing.py calls it) and, at the very same moment, by the
+naive estimate position x average handle time / agents (the average over the
+calls handled so far, 180 s before any). When the caller reaches an agent, each
+estimate is judged against the actual wait from that moment:
+|estimate - actual| / actual (waits under 10 s count as 10 s, as in the
+product's report). Callers who gave up have no actual wait and are left out.
 
-Prints, per queue and overall: median and 90th percentile of that error for
-ours and for the naive estimate, the same for the estimates ours judged
-reliable (the figures callers are told), and the share judged reliable; then
-one JSON object as the last line.
+Prints, per queue and overall: median and 90th percentile of that error over
+all estimates, ours and naive; then over the figures callers were actually told
+(core/queues.spoken_wait with a queue's default announcements: a figure the
+product stands by, a minute or more; shorter or unreliable waits are not
+spoken), ours as computed, ours as spoken in whole minutes, and naive at the
+same moments; how ours' errors follow the error it expected of itself; what a
+stricter confidence would trade; the CPU one estimate takes; then one JSON
+object as the last line. ``--seed`` draws other days.
+
+Scenario ``plain`` (one queue, ten agents, nobody gives up, no pauses) is where
+the estimator's model is exact: its figures are the floor any estimate made
+from what is known at the moment can reach with such talk times.
 """
 
 from __future__ import annotations

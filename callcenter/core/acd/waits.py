@@ -16,17 +16,29 @@ lognormal *given that it has lasted t*: that is what keeps a cold start from
 announcing minutes when agents are about to free up, and what makes a long
 call not end "any second now" (lognormal calls that ran long tend to run on).
 
-The wait itself is the (ahead+1)-th moment an agent frees up (plus the time an
-agent takes to answer), which is a random variable: the estimate draws it a
-fixed number of times with a fixed seed (the same inputs always give the same
-figure) and reports the value that minimises the expected relative error
+The wait itself is a random variable. With the line as it is (``line_for``:
+every caller ahead in service order, each with the agents who may take them and
+from when, across queues and relax steps), a draw frees the agents up in time
+order and gives each to the most deserving caller ahead still waiting who may
+have them, until one goes to this caller: skills and callers of other queues
+count as the router will serve them. A busy agent's current call is drawn with
+the talk times of that call's queue; an agent who asked to pause after the call
+frees up after a pause of that reason. Without a line (too many callers ahead),
+the (ahead+1)-th moment one of this caller's agents frees up is drawn instead.
+Either way the estimate draws the wait a fixed number of times with a fixed seed
+(the same inputs always give the same figure, in about a millisecond of CPU)
+and reports the value that minimises the expected relative error
 |estimate - actual| / actual, the measure the accuracy report uses. The same
-draws say how far off that figure is expected to be; together with how many
-calls the fit rests on, that is the confidence (``Confidence``): callers are
-told a figure only when the product itself would stand by it.
+draws say how far off that figure is expected to be (mean and 90th percentile);
+together with how many calls the fit rests on, that is the confidence
+(``Confidence``): callers are told a figure only when the product itself would
+stand by it.
 
-Abandonment: a share of the calls ahead give up before reaching an agent; the
-queue's recent share of callers who gave up thins the calls ahead.
+Abandonment: callers ahead give up at the queue's measured rate per second of
+waiting (``WaitHistory.abandon_rate``: callers who gave up over seconds waited,
+the hazard of an exponential patience); a caller ahead is skipped if they gave
+up before an agent freed up for them. (The older share of all callers who gave
+up, ``abandon_share``, is still accepted.)
 """
 
 from __future__ import annotations
