@@ -232,9 +232,13 @@ class Day:
             "unpause": self._unpause,
         }
         while self.events:
-            at, _, kind, who = heapq.heappop(self.events)
+            at, seq, kind, who = heapq.heappop(self.events)
             if self.relax_at is not None and self.relax_at <= at:
+                # A relax step is due first; what it starts may come before this event.
+                heapq.heappush(self.events, (at, seq, kind, who))
                 self._relax(self.relax_at)
+                self._arm_relax()
+                continue
             handlers[kind](who, at)
             self._arm_relax()
         return list(self.callers.values())
