@@ -64,6 +64,7 @@ from callcenter.core.acd.model import AgentState, QueueConfig, RelaxStep
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import (
     DEFAULT_EXPECTED_TALK,
+    Line,
     TalkFit,
     WaitHistory,
     agents_now,
@@ -288,17 +289,20 @@ class Day:
             now,
             self.history.pause_fit,
         )
-        line = line_for(
-            self.router,
-            caller.call_id,
-            self.statuses,
-            self.router.is_available,
-            lambda agent: self._work(agent, caller.queue),
-            lambda queue: self.history.fit(queue, DEFAULT_EXPECTED_TALK),
-            lambda queue: self.specs[queue].wrapup,
-            now,
-            self.history.pause_fit,
-        )
+
+        def line() -> Line | None:  # only if a draw needs it
+            return line_for(
+                self.router,
+                caller.call_id,
+                self.statuses,
+                self.router.is_available,
+                lambda agent: self._work(agent, caller.queue),
+                lambda queue: self.history.fit(queue, DEFAULT_EXPECTED_TALK),
+                lambda queue: self.specs[queue].wrapup,
+                now,
+                self.history.pause_fit,
+            )
+
         ours = estimate(
             self.router.expected_ahead(caller.call_id, now),
             agents,

@@ -379,13 +379,15 @@ def estimate(
     abandon_share: float = 0.0,
     confidence: Confidence = Confidence(),
     abandon_rate: float = 0.0,
-    line: Line | None = None,
+    line: Line | Callable[[], Line | None] | None = None,
 ) -> WaitEstimate:
     """The wait of a caller with ``ahead`` calls in front of them, and whether to tell it.
 
     ``agents``: everyone staffed who may take this caller, as they are now
     (``agents_now``: paused agents only when pauses of their reason are known).
-    ``ahead`` may be fractional (Router.expected_ahead).
+    ``ahead`` may be fractional (Router.expected_ahead). ``line``: the line as
+    ``line_for`` gives it, or a function that makes it, called only when a draw
+    needs it (not when a free agent takes the caller at once).
     """
     if not (math.isfinite(ahead) and ahead >= 0):
         raise ValueError(f"ahead must be a finite number >= 0, got {ahead}")
@@ -401,6 +403,8 @@ def estimate(
     free_now = sum(1 for a in agents if a.doing is Doing.FREE and a.eligible_in == 0)
     if ahead < free_now:  # someone takes this caller at once: no model needed
         return WaitEstimate(answer_delay, 0.0)
+    if callable(line):
+        line = line()
     if line is not None and line.mine:
         draws = _draws(len(line.agents) + len(line.rivals))
         if draws:
@@ -602,7 +606,9 @@ def _median_left(talk: TalkFit, elapsed: float) -> float:
 
 
 # -- every caller ahead, with the agents each may take ----------------------------------------
-MAX_RIVALS = 200  # callers ahead drawn one by one at most; beyond, the count estimate
+# Callers ahead and agents a line may hold: beyond, too few draws would fit in the
+# budget (the count estimate instead), so the line is not even built.
+MAX_LINE = DRAW_BUDGET // MIN_DRAWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -647,9 +653,9 @@ def line_for(
     on or being offered (its queue's, at the agent's pace; a free agent: this caller's
     queue); ``queue_fit``, ``wrapup``: a queue's, for the callers ahead."""
     ahead = router.rivals(call_id, now)
-    if len(ahead) > MAX_RIVALS:
-        return None
     mine_over_time = router.eligible_over_time(call_id, now)
+    if len(ahead) + len(mine_over_time) > MAX_LINE:
+        return None
     wanted = {agent for agent, _ in mine_over_time}
     theirs = []
     for rival, queue in ahead:

@@ -14,6 +14,7 @@ from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import (
     DEFAULT_EXPECTED_TALK,
+    Line,
     TalkFit,
     WaitEstimate,
     WaitHistory,
@@ -221,17 +222,20 @@ class Queueing:
             now,
             self.history.pause_fit,
         )
-        line = line_for(
-            self.router,
-            call.call_id,
-            self.agents.statuses,
-            self.agents.available,
-            lambda agent: self._work(agent, call.queue),
-            self._queue_fit,
-            self._wrapup,
-            now,
-            self.history.pause_fit,
-        )
+
+        def line() -> Line | None:  # only if a draw needs it
+            return line_for(
+                self.router,
+                call.call_id,
+                self.agents.statuses,
+                self.agents.available,
+                lambda agent: self._work(agent, call.queue),
+                self._queue_fit,
+                self._wrapup,
+                now,
+                self.history.pause_fit,
+            )
+
         wait = estimate(
             expected_ahead,
             agents,

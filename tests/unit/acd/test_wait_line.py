@@ -241,3 +241,20 @@ def test_the_same_line_gives_the_same_figure() -> None:
     floor.call("b1", "billing", 10.0)
     assert floor.estimate("b1") == floor.estimate("b1")
     assert math.isfinite(floor.estimate("b1"))
+
+
+def test_the_line_is_built_only_when_a_draw_needs_it() -> None:
+    def never() -> Line | None:
+        raise AssertionError("a free agent takes the caller: no line needed")
+
+    wait = estimate(0, [AgentNow(Doing.FREE, 3.0, MINUTE)], line=never)
+    assert wait.seconds == DEFAULT_ANSWER_DELAY
+
+
+def test_a_line_too_long_to_draw_is_not_built() -> None:
+    floor = Floor({"q": QueueConfig("q", {"q": 1})})
+    floor.agent("only", {"q": 1}, talking(30.0))
+    for n in range(200):
+        floor.call(f"c{n}", "q", float(n))
+    assert floor.line("c199") is None
+    assert floor.line("c10") is not None
