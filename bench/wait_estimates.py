@@ -19,18 +19,26 @@ states kept as the services keep them (core/acd/agent_state.AgentStatus):
 
 Every caller who has to wait gets an estimate on arrival and every 45 s while
 waiting (as the announcements do), made by the product's estimator
-(core/acd/waits.py: agents_now + estimate, as services/inbound/queueing.py
-calls it) and, at the very same moment, by the naive estimate position x
-average handle time / agents (the average over the calls handled so far,
-180 s before any). When the caller reaches an agent, each estimate is judged
-against the actual wait from that moment: |estimate - actual| / actual (waits
-under 10 s count as 10 s, as in the product's report). Callers who gave up have
-no actual wait and are left out.
+(core/acd/waits.py: line_for + agents_now + estimate, as
+services/inbound/queueing.py calls it) and, at the very same moment, by the
+naive estimate position x average handle time / agents (the average over the
+calls handled so far, 180 s before any). When the caller reaches an agent, each
+estimate is judged against the actual wait from that moment:
+|estimate - actual| / actual (waits under 10 s count as 10 s, as in the
+product's report). Callers who gave up have no actual wait and are left out.
 
-Prints, per queue and overall: median and 90th percentile of that error for
-ours and for the naive estimate, the same for the estimates ours judged
-reliable (the figures callers are told), and the share judged reliable; then
-one JSON object as the last line.
+Prints, per queue and overall: median and 90th percentile of that error over
+all estimates, ours and naive; then over the figures callers were actually told
+(core/queues.spoken_wait with a queue's default announcements: a figure the
+product stands by, a minute or more; shorter or unreliable waits are not
+spoken), ours as computed, ours as spoken in whole minutes, and naive at the
+same moments; how ours' errors follow the error it expected of itself; what a
+stricter confidence would trade; the CPU one estimate takes; then one JSON
+object as the last line. ``--seed`` draws other days.
+
+Scenario ``plain`` (one queue, ten agents, nobody gives up, no pauses) is where
+the estimator's model is exact: its figures are the floor any estimate made
+from what is known at the moment can reach with such talk times.
 """
 
 from __future__ import annotations
@@ -48,25 +56,30 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.model import AgentState, QueueConfig, RelaxStep
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import (
     DEFAULT_EXPECTED_TALK,
+    Line,
+    TalkFit,
     WaitHistory,
     agents_now,
     estimate,
+    line_for,
     quantile,
     relative_errors,
 )
+from callcenter.core.queues import Announce, spoken_wait
 
 SEED = 20_261_207
 DAY = 8 * 3600.0
 ANNOUNCE_EVERY = 45.0
 GOAL_MEDIAN, GOAL_P90 = 0.20, 0.50
+ANNOUNCE = Announce()  # a queue's announcements as shipped: figures only when reliable
 
 
 @dataclass(frozen=True)
@@ -143,8 +156,11 @@ class Caller:
     queue: str
     arrived: float
     patience: float
-    # (at, ours, reliable, naive, ours' expected error) for each estimate made while waiting
-    estimates: list[tuple[float, float, bool, float, float]] = field(default_factory=list)
+    # (at, ours, reliable, naive, ours' expected error, minutes told or None) for each
+    # estimate made while waiting
+    estimates: list[tuple[float, float, bool, float, float, int | None]] = field(
+        default_factory=list
+    )
     answered: float | None = None
     gone: bool = False
 
@@ -201,7 +217,8 @@ class Day:
         heapq.heappush(self.events, (at, next(self.seq), kind, who))
 
     def _state(self, agent: str, state: AgentState, now: float, call_id: str | None = None) -> None:
-        self.statuses[agent] = AgentStatus(state, now, call_id=call_id)
+        pending = "break" if agent in self.pause_next else None
+        self.statuses[agent] = AgentStatus(state, now, pending_pause=pending, call_id=call_id)
         self.router.set_available(agent, state is AgentState.READY, now)
 
     def run(self) -> list[Caller]:
@@ -216,9 +233,13 @@ class Day:
             "unpause": self._unpause,
         }
         while self.events:
-            at, _, kind, who = heapq.heappop(self.events)
+            at, seq, kind, who = heapq.heappop(self.events)
             if self.relax_at is not None and self.relax_at <= at:
+                # A relax step is due first; what it starts may come before this event.
+                heapq.heappush(self.events, (at, seq, kind, who))
                 self._relax(self.relax_at)
+                self._arm_relax()
+                continue
             handlers[kind](who, at)
             self._arm_relax()
         return list(self.callers.values())
@@ -256,7 +277,7 @@ class Day:
 
     def _estimate(self, caller: Caller, now: float) -> None:
         spec = self.specs[caller.queue]
-        started = time.perf_counter()
+        started = time.thread_time()
         eligible = self.router.eligible_over_time(caller.call_id, now)
         ahead = self.router.calls_ahead(caller.call_id, now)
         agents = agents_now(
@@ -268,18 +289,42 @@ class Day:
             now,
             self.history.pause_fit,
         )
+
+        def line() -> Line | None:  # only if a draw needs it
+            return line_for(
+                self.router,
+                caller.call_id,
+                self.statuses,
+                self.router.is_available,
+                lambda agent: self._work(agent, caller.queue),
+                lambda queue: self.history.fit(queue, DEFAULT_EXPECTED_TALK),
+                lambda queue: self.specs[queue].wrapup,
+                now,
+                self.history.pause_fit,
+            )
+
         ours = estimate(
             self.router.expected_ahead(caller.call_id, now),
             agents,
             answer_delay=self.history.answer_delay(caller.queue),
-            abandon_share=min(self.history.abandon_share(caller.queue), 0.9),
+            line=line,
+            abandon_rate=self.history.abandon_rate(caller.queue),
         )
-        self.timings.append(time.perf_counter() - started)
+        self.timings.append(time.thread_time() - started)
         if ours.seconds is None:
             return
         naive = self.naive.estimate(caller.queue, ahead + 1, len(eligible))
         expected = -1.0 if ours.expected_error is None else ours.expected_error
-        caller.estimates.append((now, ours.seconds, ours.reliable, naive, expected))
+        spoken = spoken_wait(ANNOUNCE, ours.seconds, ours.reliable)
+        told = spoken if isinstance(spoken, int) else None
+        caller.estimates.append((now, ours.seconds, ours.reliable, naive, expected, told))
+
+    def _work(self, agent: str, queue: str) -> tuple[TalkFit, float]:
+        """Talk times and wrap-up of the call the agent is on (else of ``queue``)."""
+        call_id = self.statuses[agent].call_id
+        if call_id is not None:
+            queue = self.callers[call_id].queue
+        return self.history.fit(queue, DEFAULT_EXPECTED_TALK, agent), self.specs[queue].wrapup
 
     def _announce(self, call_id: str, now: float) -> None:
         caller = self.callers[call_id]
@@ -291,7 +336,7 @@ class Day:
         caller = self.callers[call_id]
         if self.router.remove_call(call_id):
             caller.gone = True
-            self.history.abandoned(caller.queue)
+            self.history.abandoned(caller.queue, now - caller.arrived)
 
     # -- agents -------------------------------------------------------------------------
     def _ring(self, call_id: str, agent: str, now: float) -> None:
@@ -304,7 +349,7 @@ class Day:
         caller = self.callers[call_id]
         caller.answered = now
         ring = now - self.statuses[agent].since
-        self.history.answered(caller.queue, ring)
+        self.history.answered(caller.queue, ring, now - caller.arrived)
         self._state(agent, AgentState.ON_CALL, now, call_id)
         spec = self.specs[caller.queue]
         self._at(now + lognormal(self.rng, spec.talk_mean, spec.talk_cv), "hangup", agent)
@@ -316,7 +361,7 @@ class Day:
         talk = now - status.since
         self.history.talk(queue, agent, talk)
         self.naive.record(queue, talk + self.specs[queue].wrapup)
-        self._state(agent, AgentState.WRAP_UP, now)
+        self._state(agent, AgentState.WRAP_UP, now, status.call_id)  # as the product keeps it
         self._at(now + self.specs[queue].wrapup, "free", agent)
 
     def _free(self, agent: str, now: float) -> None:
@@ -336,7 +381,8 @@ class Day:
         if status.state is AgentState.READY:
             self._pause_now(agent, now)
         elif status.state is not AgentState.PAUSED:
-            self.pause_next.add(agent)  # after this call
+            self.pause_next.add(agent)  # after this call (the product's "pause after")
+            self.statuses[agent] = replace(status, pending_pause="break")
 
     def _pause_now(self, agent: str, now: float) -> None:
         self._state(agent, AgentState.PAUSED, now)
@@ -351,7 +397,15 @@ class Day:
 
 
 # -- the report ---------------------------------------------------------------------------
-Row = tuple[float, float, bool, float, float]  # ours, actual, reliable, naive, expected error
+class Row(NamedTuple):
+    """One estimate of a caller who was answered, and the wait that followed."""
+
+    ours: float
+    actual: float
+    reliable: bool
+    naive: float
+    expected: float  # the error ours expected of itself; -1.0: not known
+    spoken: int | None  # the minutes the caller was told (core/queues.spoken_wait); None: none
 
 
 def judged(callers: list[Caller]) -> dict[str, list[Row]]:
@@ -360,8 +414,9 @@ def judged(callers: list[Caller]) -> dict[str, list[Row]]:
     for caller in callers:
         if caller.answered is None:
             continue
-        for at, ours, reliable, naive, expected in caller.estimates:
-            found[caller.queue].append((ours, caller.answered - at, reliable, naive, expected))
+        for at, ours, reliable, naive, expected, spoken in caller.estimates:
+            row = Row(ours, caller.answered - at, reliable, naive, expected, spoken)
+            found[caller.queue].append(row)
     return found
 
 
@@ -370,33 +425,48 @@ def by_confidence(rows: list[Row]) -> list[tuple[str, int, float | None, float |
     bands = ((0.0, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.7), (0.7, math.inf))
     found = []
     for low, high in bands:
-        errors = relative_errors([(o, a) for o, a, _, _, e in rows if low <= e < high])
+        errors = relative_errors([(r.ours, r.actual) for r in rows if low <= r.expected < high])
         label = f"{low:.0%}-{high:.0%}" if math.isfinite(high) else f">= {low:.0%}"
         found.append((label, len(errors), quantile(errors, 0.5), quantile(errors, 0.9)))
     return found
 
 
+def if_told_below(rows: list[Row], limit: float) -> tuple[float, float | None, float | None]:
+    """Were figures told only when ours expected an error up to ``limit`` (and reliable
+    and a minute or more, as today): the share of estimates told, their p50 and p90."""
+    told = [r for r in rows if r.spoken is not None and 0 <= r.expected <= limit]
+    errors = relative_errors([(r.ours, r.actual) for r in told])
+    return len(told) / len(rows) if rows else 0.0, quantile(errors, 0.5), quantile(errors, 0.9)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
 def figures(rows: list[Row]) -> dict[str, Any]:
-    ours = relative_errors([(o, a) for o, a, _, _, _ in rows])
-    naive = relative_errors([(n, a) for _, a, _, n, _ in rows])
-    told = [(o, a, n) for o, a, r, n, _ in rows if r]
-    ours_told = relative_errors([(o, a) for o, a, _ in told])
-    naive_told = relative_errors([(n, a) for _, a, n in told])
-
-    def r(value: float | None) -> float | None:
-        return None if value is None else round(value, 3)
-
+    """All estimates, and the figures callers were told (reliable, a minute or more:
+    core/queues.spoken_wait), those judged as ours gave them and as spoken (whole minutes)."""
+    ours = relative_errors([(r.ours, r.actual) for r in rows])
+    naive = relative_errors([(r.naive, r.actual) for r in rows])
+    told = [r for r in rows if r.spoken is not None]
+    ours_told = relative_errors([(r.ours, r.actual) for r in told])
+    spoken = relative_errors([(60.0 * r.spoken, r.actual) for r in told if r.spoken is not None])
+    naive_told = relative_errors([(r.naive, r.actual) for r in told])
     return {
         "estimates": len(rows),
-        "ours_median": r(quantile(ours, 0.5)),
-        "ours_p90": r(quantile(ours, 0.9)),
-        "naive_median": r(quantile(naive, 0.5)),
-        "naive_p90": r(quantile(naive, 0.9)),
-        "reliable_share": r(len(told) / len(rows)) if rows else None,
-        "told_ours_median": r(quantile(ours_told, 0.5)),
-        "told_ours_p90": r(quantile(ours_told, 0.9)),
-        "told_naive_median": r(quantile(naive_told, 0.5)),
-        "told_naive_p90": r(quantile(naive_told, 0.9)),
+        "ours_median": _round(quantile(ours, 0.5)),
+        "ours_p90": _round(quantile(ours, 0.9)),
+        "naive_median": _round(quantile(naive, 0.5)),
+        "naive_p90": _round(quantile(naive, 0.9)),
+        "reliable_share": _round(sum(1 for r in rows if r.reliable) / len(rows)) if rows else None,
+        "told": len(told),
+        "told_share": _round(len(told) / len(rows)) if rows else None,
+        "told_ours_median": _round(quantile(ours_told, 0.5)),
+        "told_ours_p90": _round(quantile(ours_told, 0.9)),
+        "told_spoken_median": _round(quantile(spoken, 0.5)),
+        "told_spoken_p90": _round(quantile(spoken, 0.9)),
+        "told_naive_median": _round(quantile(naive_told, 0.5)),
+        "told_naive_p90": _round(quantile(naive_told, 0.9)),
     }
 
 
@@ -404,56 +474,80 @@ def pct(value: float | None) -> str:
     return "   -  " if value is None else f"{100 * value:5.1f}%"
 
 
+def met(median: float | None, p90: float | None) -> bool:
+    return median is not None and p90 is not None and median <= GOAL_MEDIAN and p90 <= GOAL_P90
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="mixed")
+    parser.add_argument(
+        "--seed", type=int, default=SEED, help=f"day d is drawn with seed + d (default {SEED})"
+    )
     args = parser.parse_args()
     callers: list[Caller] = []
     timings: list[float] = []
     for day in range(args.days):
-        simulation = Day(SEED + day, SCENARIOS[args.scenario])
+        simulation = Day(args.seed + day, SCENARIOS[args.scenario])
         callers += simulation.run()
         timings += simulation.timings
     rows = judged(callers)
     every = [row for queue in sorted(rows) for row in rows[queue]]
     report = {name: figures(rows[name]) for name in sorted(rows)} | {"all": figures(every)}
-    answered = sum(1 for c in callers if c.answered is not None)
+    answered = [c for c in callers if c.answered is not None]
     gave_up = sum(1 for c in callers if c.gone)
-    waited = [c.answered - c.arrived for c in callers if c.answered is not None]
+    waited = sorted(c.answered - c.arrived for c in answered if c.answered is not None)
+    had_estimate = [c for c in answered if c.estimates]
+    heard = sum(1 for c in had_estimate if any(e[5] is not None for e in c.estimates))
     print(
-        f"{args.days} simulated days of {DAY / 3600:.0f} h: {len(callers)} callers, "
-        f"{answered} answered, {gave_up} gave up; wait p50 {quantile(sorted(waited), 0.5):.0f} s, "
-        f"p90 {quantile(sorted(waited), 0.9):.0f} s"
+        f"{args.days} simulated days of {DAY / 3600:.0f} h (seed {args.seed}): {len(callers)} "
+        f"callers, {len(answered)} answered, {gave_up} gave up; wait p50 "
+        f"{quantile(waited, 0.5):.0f} s, p90 {quantile(waited, 0.9):.0f} s; "
+        f"{len(had_estimate)} answered callers waited for an agent, {heard} of them were told "
+        "a figure"
     )
-    print("|estimate - actual| / actual (all estimates; the ones ours judged reliable)")
     print(
-        f"{'queue':8} {'estimates':>9}   {'ours p50':>8} {'ours p90':>8}   {'naive p50':>9} "
-        f"{'naive p90':>9}   {'reliable':>8}   {'told p50':>8} {'told p90':>8} {'naive':>7} "
-        f"{'naive':>7}"
+        "|estimate - actual| / actual, all estimates (ours | naive), then the figures callers "
+        "were told\n(reliable and a minute or more): ours as computed | as spoken in whole "
+        "minutes | naive at the same moments"
+    )
+    print(
+        f"{'queue':8} {'estimates':>9}  {'ours p50':>8} {'p90':>6}  {'naive':>6} {'p90':>6}  "
+        f"{'told':>6}  {'ours':>6} {'p90':>6}  {'spoken':>6} {'p90':>6}  {'naive':>6} {'p90':>6}"
     )
     for name, f in report.items():
         print(
-            f"{name:8} {f['estimates']:9d}   {pct(f['ours_median']):>8} {pct(f['ours_p90']):>8}"
-            f"   {pct(f['naive_median']):>9} {pct(f['naive_p90']):>9}   "
-            f"{pct(f['reliable_share']):>8}   {pct(f['told_ours_median']):>8} "
-            f"{pct(f['told_ours_p90']):>8} {pct(f['told_naive_median']):>7} "
-            f"{pct(f['told_naive_p90']):>7}"
+            f"{name:8} {f['estimates']:9d}  {pct(f['ours_median']):>8} {pct(f['ours_p90']):>6}  "
+            f"{pct(f['naive_median']):>6} {pct(f['naive_p90']):>6}  {pct(f['told_share']):>6}  "
+            f"{pct(f['told_ours_median']):>6} {pct(f['told_ours_p90']):>6}  "
+            f"{pct(f['told_spoken_median']):>6} {pct(f['told_spoken_p90']):>6}  "
+            f"{pct(f['told_naive_median']):>6} {pct(f['told_naive_p90']):>6}"
         )
     print("ours by the error it expected of itself (the confidence): estimates, p50, p90")
     for label, count, median, p90 in by_confidence(every):
         print(f"  expected {label:>9}: {count:5d}   {pct(median):>7} {pct(p90):>7}")
+    print("were figures told only up to an expected error of: share of estimates told, p50, p90")
+    for limit in (0.2, 0.3, 0.4, 0.5):
+        share, median, p90 = if_told_below(every, limit)
+        print(f"  {limit:.0%}{' (today)' if limit == 0.5 else '':8}: {pct(share)}  "
+              f"{pct(median)} {pct(p90)}")  # fmt: skip
     ordered = sorted(timings)
     ms = {
         "p50": round(1000 * (quantile(ordered, 0.5) or 0), 3),
         "p99": round(1000 * (quantile(ordered, 0.99) or 0), 3),
+        "max": round(1000 * (ordered[-1] if ordered else 0), 3),
     }
-    print(f"one estimate (agents_now + estimate): p50 {ms['p50']} ms, p99 {ms['p99']} ms")
-    whole = report["all"]
-    met = whole["ours_median"] <= GOAL_MEDIAN and whole["ours_p90"] <= GOAL_P90
     print(
-        f"goal (median <= {GOAL_MEDIAN:.0%}, p90 <= {GOAL_P90:.0%}) over all estimates: "
-        + ("met" if met else "NOT met")
+        f"CPU of one estimate (line_for + agents_now + estimate, thread time): p50 {ms['p50']} "
+        f"ms, p99 {ms['p99']} ms, max {ms['max']} ms"
+    )
+    whole = report["all"]
+    goal_all = met(whole["ours_median"], whole["ours_p90"])
+    goal_told = met(whole["told_ours_median"], whole["told_ours_p90"])
+    print(
+        f"goal (median <= {GOAL_MEDIAN:.0%}, p90 <= {GOAL_P90:.0%}): all estimates "
+        f"{'met' if goal_all else 'NOT met'}; figures told {'met' if goal_told else 'NOT met'}"
     )
     print(
         json.dumps(
@@ -461,13 +555,17 @@ def main() -> None:
                 "benchmark": "wait_estimates",
                 "python": platform.python_version(),
                 "days": args.days,
+                "seed": args.seed,
                 "scenario": args.scenario,
                 "callers": len(callers),
-                "answered": answered,
+                "answered": len(answered),
                 "gave_up": gave_up,
+                "waited": len(had_estimate),
+                "told_a_figure": heard,
                 "queues": report,
                 "estimate_ms": ms,
-                "goal_met": met,
+                "goal_met": goal_all,
+                "goal_met_told": goal_told,
             }
         )
     )

@@ -233,6 +233,16 @@ class Router:
 
     # --- for estimates and the wallboard -----------------------------------
 
+    def rivals(self, call_id: str, now: float) -> list[tuple[str, str]]:
+        """(call id, queue) of the waiting calls more deserving than this one, in
+        service order (most deserving first): the calls that go first when an agent
+        both may take frees up (wait estimates)."""
+        me = self._waiting(call_id)
+        my_rank = _rank(me, now)
+        ahead = [c for c in self._calls.values() if _rank(c, now) < my_rank]
+        ahead.sort(key=lambda c: _rank(c, now))
+        return [(c.call_id, c.group.queue) for c in ahead]
+
     def requirements(self, call_id: str, now: float) -> dict[str, int]:
         call = self._waiting(call_id)
         return dict(call.group.requirements(now - call.enqueued_at))

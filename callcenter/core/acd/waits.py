@@ -16,17 +16,29 @@ lognormal *given that it has lasted t*: that is what keeps a cold start from
 announcing minutes when agents are about to free up, and what makes a long
 call not end "any second now" (lognormal calls that ran long tend to run on).
 
-The wait itself is the (ahead+1)-th moment an agent frees up (plus the time an
-agent takes to answer), which is a random variable: the estimate draws it a
-fixed number of times with a fixed seed (the same inputs always give the same
-figure) and reports the value that minimises the expected relative error
+The wait itself is a random variable. With the line as it is (``line_for``:
+every caller ahead in service order, each with the agents who may take them and
+from when, across queues and relax steps), a draw frees the agents up in time
+order and gives each to the most deserving caller ahead still waiting who may
+have them, until one goes to this caller: skills and callers of other queues
+count as the router will serve them. A busy agent's current call is drawn with
+the talk times of that call's queue; an agent who asked to pause after the call
+frees up after a pause of that reason. Without a line (too many callers ahead),
+the (ahead+1)-th moment one of this caller's agents frees up is drawn instead.
+Either way the estimate draws the wait a fixed number of times with a fixed seed
+(the same inputs always give the same figure, in about a millisecond of CPU)
+and reports the value that minimises the expected relative error
 |estimate - actual| / actual, the measure the accuracy report uses. The same
-draws say how far off that figure is expected to be; together with how many
-calls the fit rests on, that is the confidence (``Confidence``): callers are
-told a figure only when the product itself would stand by it.
+draws say how far off that figure is expected to be (mean and 90th percentile);
+together with how many calls the fit rests on, that is the confidence
+(``Confidence``): callers are told a figure only when the product itself would
+stand by it.
 
-Abandonment: a share of the calls ahead give up before reaching an agent; the
-queue's recent share of callers who gave up thins the calls ahead.
+Abandonment: callers ahead give up at the queue's measured rate per second of
+waiting (``WaitHistory.abandon_rate``: callers who gave up over seconds waited,
+the hazard of an exponential patience); a caller ahead is skipped if they gave
+up before an agent freed up for them. (The older share of all callers who gave
+up, ``abandon_share``, is still accepted.)
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from statistics import NormalDist
+from typing import Protocol
 
 from callcenter.core.acd.agent_state import AgentStatus
 from callcenter.core.acd.estimate import AgentLoad, estimate_wait
@@ -50,6 +63,7 @@ MIN_SIGMA = 0.05  # even identical calls are not clockwork
 DEFAULT_ANSWER_DELAY = 3.0  # seconds from an agent freeing up to the caller answered
 PAUSES_KNOWN_AFTER = 3  # pauses of one reason measured before paused agents count
 ALPHA = 0.05  # weight of the newest call once 1/ALPHA calls are known
+HAZARD_ALPHA = 0.01  # the same for the patience curve (few callers give up: a longer memory)
 PERSONAL_AFTER = 5  # calls in a queue before an agent's own pace is used there
 RELATIVE_FLOOR = 10.0  # relative errors are taken against at least this many seconds
 DRAWS = 48  # draws of the wait per estimate (fewer with many agents, see _draws)
@@ -131,6 +145,30 @@ class _Share:
         self.share += max(ALPHA, 1.0 / self.count) * ((1.0 if yes else 0.0) - self.share)
 
 
+class _Hazard:
+    """Exponentially weighted callers who gave up and seconds waited: their ratio is
+    the rate at which a waiting caller gives up (1 / mean patience)."""
+
+    __slots__ = ("count", "gave_up", "seconds")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.gave_up = 0.0
+        self.seconds = 0.0
+
+    def add(self, waited: float, gave_up: bool) -> None:
+        if not (math.isfinite(waited) and waited >= 0):
+            raise ValueError(f"waited must be a finite number >= 0, got {waited}")
+        self.count += 1
+        keep = 1.0 - HAZARD_ALPHA if self.count > 1 / HAZARD_ALPHA else 1.0
+        self.gave_up = keep * self.gave_up + (1.0 if gave_up else 0.0)
+        self.seconds = keep * self.seconds + waited
+
+    @property
+    def rate(self) -> float:
+        return self.gave_up / self.seconds if self.seconds > 0 else 0.0
+
+
 class WaitHistory:
     """What the queues' recent calls say: talk times, answer delays, who gave up.
 
@@ -144,6 +182,7 @@ class WaitHistory:
         self._agent: dict[tuple[str, str], _LogStats] = {}
         self._delay: dict[str, tuple[float, int]] = {}
         self._gave_up: dict[str, _Share] = {}
+        self._patience: dict[str, _Hazard] = {}
         self._pauses: dict[str, _LogStats] = {}
 
     def talk(self, queue: str, agent: str, seconds: float) -> None:
@@ -153,17 +192,23 @@ class WaitHistory:
         self._queue.setdefault(queue, _LogStats()).add(value)
         self._agent.setdefault((agent, queue), _LogStats()).add(value)
 
-    def answered(self, queue: str, delay: float) -> None:
-        """A waiting caller reached an agent ``delay`` s after being offered."""
+    def answered(self, queue: str, delay: float, waited: float | None = None) -> None:
+        """A waiting caller reached an agent ``delay`` s after being offered, after
+        ``waited`` s in line in all (None: not known; the patience curve skips it)."""
         if not (math.isfinite(delay) and delay >= 0):
             raise ValueError(f"answer delay must be a finite number >= 0, got {delay}")
         average, count = self._delay.get(queue, (0.0, 0))
         count += 1
         self._delay[queue] = (average + max(ALPHA, 1.0 / count) * (delay - average), count)
         self._gave_up.setdefault(queue, _Share()).add(False)
+        if waited is not None:
+            self._patience.setdefault(queue, _Hazard()).add(waited, False)
 
-    def abandoned(self, queue: str) -> None:
+    def abandoned(self, queue: str, waited: float | None = None) -> None:
+        """A caller gave up after ``waited`` s in line (None: not known)."""
         self._gave_up.setdefault(queue, _Share()).add(True)
+        if waited is not None:
+            self._patience.setdefault(queue, _Hazard()).add(waited, True)
 
     def paused(self, reason: str, seconds: float) -> None:
         """An agent came back from a pause of ``reason`` that lasted ``seconds``."""
@@ -207,6 +252,12 @@ class WaitHistory:
         share = self._gave_up.get(queue)
         return 0.0 if share is None else share.share
 
+    def abandon_rate(self, queue: str) -> float:
+        """Callers giving up per second spent waiting in the queue (the hazard of an
+        exponential patience): 0.0 until callers who waited were seen."""
+        hazard = self._patience.get(queue)
+        return 0.0 if hazard is None else hazard.rate
+
 
 # -- the agents as they are now ---------------------------------------------------------
 class Doing(StrEnum):
@@ -228,6 +279,8 @@ class AgentNow:
     # Seconds until the agent may take this caller (a relax step of the queue lets them in).
     eligible_in: float = 0.0
     pause: TalkFit | None = None  # for PAUSED: how long pauses of this reason last
+    # A pause asked for after this call (AgentStatus.pending_pause): how long such last.
+    pause_after: TalkFit | None = None
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.elapsed) and self.elapsed >= 0):
@@ -277,7 +330,12 @@ def agents_now(
             continue
         # READY but not free: held for a call about to ring.
         doing = Doing.FREE if free(agent) else _DOING.get(status.state, Doing.RINGING)
-        found.append(AgentNow(doing, elapsed, fit(agent), wrapup, eligible_in))
+        after = None
+        if status.pending_pause is not None and doing is not Doing.FREE:
+            after = pause_fit(status.pending_pause)
+            if after is None:
+                continue  # a pause of unknown length next: nobody knows when they are back
+        found.append(AgentNow(doing, elapsed, fit(agent), wrapup, eligible_in, pause_after=after))
     return found
 
 
@@ -297,6 +355,9 @@ class Confidence:
 
     min_calls: int = 5
     max_expected_error: float = 0.5  # expected |estimate - actual| / actual
+    # The 90th percentile of |estimate - actual| / actual over the draws: a figure one
+    # caller in ten would find further off than this is not told.
+    max_p90_error: float = math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +365,7 @@ class WaitEstimate:
     seconds: float | None  # None: nobody staffed can take the caller
     expected_error: float | None  # the draws' mean relative error of ``seconds``
     why_not: Why = Why.OK
+    expected_p90: float | None = None  # the draws' 90th percentile relative error
 
     @property
     def reliable(self) -> bool:
@@ -316,12 +378,16 @@ def estimate(
     answer_delay: float = DEFAULT_ANSWER_DELAY,
     abandon_share: float = 0.0,
     confidence: Confidence = Confidence(),
+    abandon_rate: float = 0.0,
+    line: Line | Callable[[], Line | None] | None = None,
 ) -> WaitEstimate:
     """The wait of a caller with ``ahead`` calls in front of them, and whether to tell it.
 
     ``agents``: everyone staffed who may take this caller, as they are now
     (``agents_now``: paused agents only when pauses of their reason are known).
-    ``ahead`` may be fractional (Router.expected_ahead).
+    ``ahead`` may be fractional (Router.expected_ahead). ``line``: the line as
+    ``line_for`` gives it, or a function that makes it, called only when a draw
+    needs it (not when a free agent takes the caller at once).
     """
     if not (math.isfinite(ahead) and ahead >= 0):
         raise ValueError(f"ahead must be a finite number >= 0, got {ahead}")
@@ -329,26 +395,47 @@ def estimate(
         raise ValueError(f"answer delay must be a finite number >= 0, got {answer_delay}")
     if not 0 <= abandon_share < 1:
         raise ValueError(f"abandon share must be in [0, 1), got {abandon_share}")
+    if not (math.isfinite(abandon_rate) and abandon_rate >= 0):
+        raise ValueError(f"abandon rate must be a finite number >= 0, got {abandon_rate}")
     if not agents:
         return WaitEstimate(None, None, Why.NOBODY)
     calls = min(agent.talk.calls for agent in agents)
     free_now = sum(1 for a in agents if a.doing is Doing.FREE and a.eligible_in == 0)
     if ahead < free_now:  # someone takes this caller at once: no model needed
         return WaitEstimate(answer_delay, 0.0)
+    if callable(line):
+        line = line()
+    if line is not None and line.mine:
+        draws = _draws(len(line.agents) + len(line.rivals))
+        if draws:
+            waits = sorted(_draw_line(line, answer_delay, abandon_rate, draws))
+            return _from_draws(waits, calls, confidence)
     draws = _draws(len(agents) + math.ceil(ahead))
     if draws == 0:
         seconds = _deterministic(ahead * (1.0 - abandon_share), agents, answer_delay)
         return WaitEstimate(seconds, None, _judge(calls, None, confidence))
-    waits = sorted(_draw_waits(ahead, agents, answer_delay, abandon_share, draws))
+    waits = sorted(_draw_waits(ahead, agents, answer_delay, abandon_share, draws, abandon_rate))
+    return _from_draws(waits, calls, confidence)
+
+
+def _from_draws(waits: list[float], calls: int, confidence: Confidence) -> WaitEstimate:
+    """The figure from sorted draws of the wait, how far off the draws say it is, and
+    whether to stand by it."""
     seconds = _best_relative(waits)
-    error = sum(abs(seconds - w) / max(w, RELATIVE_FLOOR) for w in waits) / len(waits)
-    return WaitEstimate(seconds, error, _judge(calls, error, confidence))
+    errors = sorted(abs(seconds - w) / max(w, RELATIVE_FLOOR) for w in waits)
+    error = sum(errors) / len(errors)
+    p90 = quantile(errors, 0.9)
+    return WaitEstimate(seconds, error, _judge(calls, error, confidence, p90), p90)
 
 
-def _judge(calls: int, error: float | None, confidence: Confidence) -> Why:
+def _judge(
+    calls: int, error: float | None, confidence: Confidence, p90: float | None = None
+) -> Why:
     if calls < confidence.min_calls:
         return Why.FEW_CALLS
     if error is not None and error > confidence.max_expected_error:
+        return Why.SPREAD
+    if p90 is not None and p90 > confidence.max_p90_error:
         return Why.SPREAD
     return Why.OK
 
@@ -370,6 +457,7 @@ def _draw_waits(
     answer_delay: float,
     abandon_share: float,
     draws: int,
+    abandon_rate: float = 0.0,
 ) -> list[float]:
     """``draws`` waits: the hot loop of a caller's queue entry. Each agent's way of
     freeing up is worked out once (``_plan``) and Random.lognormvariate is written
@@ -377,17 +465,24 @@ def _draw_waits(
     ``TalkFit.draw_total`` per agent gives, at a fraction of the calls."""
     rng = random.Random(SEED)
     uniform = rng.random
-    log, exp, inv_cdf = math.log, math.exp, _NORMAL.inv_cdf
+    log, exp, expm1, inv_cdf = math.log, math.exp, math.expm1, _NORMAL.inv_cdf
     whole, part = int(ahead), ahead - int(ahead)
     plans = [_plan(agent, answer_delay) for agent in agents]
+    afters = [agent.pause_after for agent in agents]
+    lognorm = rng.lognormvariate
     # Once an agent frees up, each call ahead keeps them answer + talk + wrap-up.
     cycles = [(agent.talk.mu, agent.talk.sigma, agent.wrapup) for agent in agents]
     waits = []
     for _ in range(draws):
         free = []
         for index, (kind, fixed, mu, sigma, below, wrapup, eligible_in) in enumerate(plans):
+            after = afters[index]
             if kind == _FIXED:
-                free.append((fixed, index))
+                if after is None:
+                    free.append((fixed, index))
+                else:  # then a pause they asked for (fixed is the wrap-up left)
+                    done = fixed + lognorm(after.mu, after.sigma)
+                    free.append((max(done, eligible_in), index))
                 continue
             if below > 0.0:  # a talk (or pause) that has lasted: the rest of the lognormal
                 u = below + uniform() * (1.0 - below)
@@ -403,6 +498,8 @@ def _draw_waits(
                 total = exp(mu + z * sigma)
             # fixed: the ring left (_RINGING); how long the talk or pause has lasted (_LEFT)
             done = fixed + total + wrapup if kind == _RINGING else max(total - fixed, 0.0) + wrapup
+            if after is not None:
+                done += lognorm(after.mu, after.sigma)
             free.append((max(done, eligible_in), index))
         heapq.heapify(free)
         # A fractional call ahead (from an average) counts in that share of the draws.
@@ -411,6 +508,8 @@ def _draw_waits(
             if abandon_share and uniform() < abandon_share:
                 continue  # this caller gives up before an agent frees up for them
             at, index = free[0]
+            if abandon_rate and uniform() < -expm1(-abandon_rate * at):
+                continue  # still waiting when an agent frees up for them? (patience)
             mu, sigma, wrapup = cycles[index]
             while True:
                 u1 = uniform()
@@ -434,6 +533,8 @@ def _plan(agent: AgentNow, answer_delay: float) -> Plan:
             return (_FIXED, max(0.0, eligible_in), 0.0, 0.0, 0.0, 0.0, 0.0)
         case Doing.WRAP_UP:
             done = max(wrapup - agent.elapsed, 0.0)
+            if agent.pause_after is not None:  # eligible_in applies after the pause
+                return (_FIXED, done, 0.0, 0.0, 0.0, 0.0, eligible_in)
             return (_FIXED, max(done, eligible_in), 0.0, 0.0, 0.0, 0.0, 0.0)
         case Doing.RINGING:
             ring_left = max(answer_delay - agent.elapsed, 0.0)
@@ -489,6 +590,8 @@ def _deterministic(ahead: float, agents: Sequence[AgentNow], answer_delay: float
             case Doing.PAUSED:
                 assert agent.pause is not None  # checked when made
                 free_in = _median_left(agent.pause, agent.elapsed)
+        if agent.pause_after is not None:
+            free_in += math.exp(agent.pause_after.mu)  # the median pause
         loads.append(AgentLoad(max(free_in, agent.eligible_in), cycle))
     wait = estimate_wait(round(ahead), loads)
     assert wait is not None  # agents is not empty
@@ -500,6 +603,176 @@ def _median_left(talk: TalkFit, elapsed: float) -> float:
     below = talk.survived(elapsed)
     u = below + (1.0 - below) / 2
     return max(math.exp(talk.mu + talk.sigma * _NORMAL.inv_cdf(u)) - elapsed, 0.0)
+
+
+# -- every caller ahead, with the agents each may take ----------------------------------------
+# Callers ahead and agents a line may hold: beyond, too few draws would fit in the
+# budget (the count estimate instead), so the line is not even built.
+MAX_LINE = DRAW_BUDGET // MIN_DRAWS
+
+
+@dataclass(frozen=True, slots=True)
+class Rival:
+    """A caller more deserving than this one who may take some of the same agents."""
+
+    agents: Mapping[int, float]  # index in the agents -> seconds until they may take the call
+    talk: TalkFit  # talk times in that caller's queue
+    wrapup: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """The line as this caller sees it: every agent who may take this caller or a
+    caller ahead who competes with them (``agents``, with ``eligible_in`` 0.0), the
+    ones who may take this caller and from when (``mine``), and the callers ahead
+    in service order (``rivals``)."""
+
+    agents: tuple[AgentNow, ...]
+    mine: Mapping[int, float]
+    rivals: tuple[Rival, ...]
+
+
+class _Router(Protocol):
+    def eligible_over_time(self, call_id: str, now: float) -> list[tuple[str, float]]: ...
+    def rivals(self, call_id: str, now: float) -> list[tuple[str, str]]: ...
+
+
+def line_for(
+    router: _Router,
+    call_id: str,
+    statuses: Mapping[str, AgentStatus],
+    free: Callable[[str], bool],
+    work: Callable[[str], tuple[TalkFit, float]],
+    queue_fit: Callable[[str], TalkFit],
+    wrapup: Callable[[str], float],
+    now: float,
+    pause_fit: Callable[[str], TalkFit | None] = lambda reason: None,
+) -> Line | None:
+    """The line of ``call_id`` (``estimate(line=...)``), None when it is too long to
+    draw caller by caller. ``work``: the talk times and wrap-up of the call an agent is
+    on or being offered (its queue's, at the agent's pace; a free agent: this caller's
+    queue); ``queue_fit``, ``wrapup``: a queue's, for the callers ahead."""
+    ahead = router.rivals(call_id, now)
+    mine_over_time = router.eligible_over_time(call_id, now)
+    if len(ahead) + len(mine_over_time) > MAX_LINE:
+        return None
+    wanted = {agent for agent, _ in mine_over_time}
+    theirs = []
+    for rival, queue in ahead:
+        eligible = router.eligible_over_time(rival, now)
+        if any(agent in wanted for agent, _ in eligible):
+            theirs.append((eligible, queue))
+    names: list[str] = []
+    index: dict[str, int] = {}
+    agents: list[AgentNow] = []
+
+    def indexed(pairs: list[tuple[str, float]]) -> dict[int, float]:
+        found = {}
+        for agent, eligible_in in pairs:
+            if agent not in index:
+                talk, after = work(agent)
+                made = agents_now(
+                    [(agent, 0.0)], statuses, free, _constant(talk), after, now, pause_fit
+                )
+                if not made:
+                    continue  # logged out, or on a pause of unknown length
+                index[agent] = len(names)
+                names.append(agent)
+                agents.append(made[0])
+            found[index[agent]] = eligible_in
+        return found
+
+    mine = indexed(mine_over_time)
+    rivals = []
+    for eligible, queue in theirs:
+        rivals.append(Rival(indexed(eligible), queue_fit(queue), wrapup(queue)))
+    return Line(tuple(agents), mine, tuple(rivals))
+
+
+def _constant(talk: TalkFit) -> Callable[[str], TalkFit]:
+    return lambda _agent: talk
+
+
+def _draw_line(line: Line, answer_delay: float, abandon_rate: float, draws: int) -> list[float]:
+    """``draws`` waits of the caller at the end of ``line``: each agent frees up as
+    in ``_draw_waits``; then, in time order, each agent who frees up takes the most
+    deserving caller ahead still waiting who may have them, until one is this caller.
+    Callers ahead give up at the queue's rate (an exponential patience)."""
+    rng = random.Random(SEED)
+    uniform, lognorm, log = rng.random, rng.lognormvariate, math.log
+    plans = [_plan(agent, answer_delay) for agent in line.agents]
+    afters = [agent.pause_after for agent in line.agents]
+    rivals = line.rivals
+    # agent -> [(rank, from)] of the callers who may take them, most deserving first
+    takers: list[list[tuple[int, float]]] = [[] for _ in line.agents]
+    for rank, rival in enumerate(rivals):
+        for index, start in rival.agents.items():
+            takers[index].append((rank, start))
+    me = len(rivals)
+    for index, start in line.mine.items():
+        takers[index].append((me, start))
+    cycles = [(r.talk.mu, r.talk.sigma, r.wrapup) for r in rivals]
+    waits = []
+    for _ in range(draws):
+        free = [
+            (plan[1] if plan[0] == _FIXED and afters[index] is None else
+             _free_in(plan, uniform, lognorm, afters[index]), index)
+            for index, plan in enumerate(plans)
+        ]  # fmt: skip
+        heapq.heapify(free)
+        if abandon_rate:
+            leave = [-log(1.0 - uniform()) / abandon_rate for _ in rivals]
+        else:
+            leave = [math.inf] * len(rivals)
+        taken = [False] * len(rivals)
+        while free:
+            at, index = heapq.heappop(free)
+            later = math.inf
+            who = -1
+            for rank, start in takers[index]:
+                if rank < me and (taken[rank] or leave[rank] <= at):
+                    continue
+                if start <= at:
+                    who = rank
+                    break
+                later = min(later, start)
+            if who == me:
+                waits.append(at + answer_delay)
+                break
+            if who < 0:
+                if later < math.inf:
+                    heapq.heappush(free, (later, index))
+                continue
+            taken[who] = True
+            mu, sigma, rival_wrapup = cycles[who]
+            heapq.heappush(free, (at + answer_delay + lognorm(mu, sigma) + rival_wrapup, index))
+    return waits
+
+
+def _free_in(
+    plan: Plan,
+    uniform: Callable[[], float],
+    lognorm: Callable[[float, float], float],
+    after: TalkFit | None,
+) -> float:
+    """Seconds until the agent of ``plan`` (``_plan``) frees up, drawn."""
+    kind, fixed, mu, sigma, below, plan_wrapup, eligible_in = plan
+    if kind == _FIXED:
+        done = fixed
+    else:
+        if below > 0.0:
+            u = below + uniform() * (1.0 - below)
+            u = min(max(u, 1e-12), 1.0 - 1e-12)
+            total = math.exp(mu + sigma * _NORMAL.inv_cdf(u))
+        else:
+            total = lognorm(mu, sigma)
+        if kind == _RINGING:
+            done = fixed + total + plan_wrapup
+        else:
+            done = max(total - fixed, 0.0) + plan_wrapup
+    if after is not None:  # then a pause they asked for
+        done += lognorm(after.mu, after.sigma)
+    return max(done, eligible_in)
 
 
 # -- how good the estimates were ------------------------------------------------------------

@@ -268,7 +268,7 @@ class Offering:
                 transferred=call.transfers > 0,
             )
         )
-        self.history.answered(call.queue, now - (call.offered_at or now))
+        self.history.answered(call.queue, now - (call.offered_at or now), call.wait(now))
 
     async def agent_leg_gone(self, call: LiveCall, now: float) -> None:
         agent = call.agent

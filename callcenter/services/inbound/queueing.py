@@ -14,10 +14,13 @@ from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import (
     DEFAULT_EXPECTED_TALK,
+    Line,
+    TalkFit,
     WaitEstimate,
     WaitHistory,
     agents_now,
     estimate,
+    line_for,
 )
 from callcenter.core.calls.live import CallBook, LiveCall
 from callcenter.core.calls.state import CallEvent, advance
@@ -176,7 +179,7 @@ class Queueing:
 
     def abandoned(self, call: LiveCall, now: float, while_ringing: str = "") -> None:
         position = 1 if while_ringing else self.router.calls_ahead(call.call_id, now) + 1
-        self.history.abandoned(call.queue)
+        self.history.abandoned(call.queue, call.wait(now))
         self.notifier.publish(
             CallAbandoned(
                 at=now,
@@ -219,13 +222,48 @@ class Queueing:
             now,
             self.history.pause_fit,
         )
+
+        def line() -> Line | None:  # only if a draw needs it
+            return line_for(
+                self.router,
+                call.call_id,
+                self.agents.statuses,
+                self.agents.available,
+                lambda agent: self._work(agent, call.queue),
+                self._queue_fit,
+                self._wrapup,
+                now,
+                self.history.pause_fit,
+            )
+
         wait = estimate(
             expected_ahead,
             agents,
             answer_delay=self.history.answer_delay(call.queue),
-            abandon_share=min(self.history.abandon_share(call.queue), 0.9),
+            abandon_rate=self.history.abandon_rate(call.queue),
+            line=line,
         )
         return ahead + 1, wait
+
+    def _queue_fit(self, queue: str) -> TalkFit:
+        return self.history.fit(queue, self._expected(queue))
+
+    def _work(self, agent: str, queue: str) -> tuple[TalkFit, float]:
+        """Talk times (at the agent's pace) and wrap-up of the call the agent is on or
+        being offered; of ``queue`` when that call is not known."""
+        call_id = self.agents.statuses[agent].call_id
+        current = self.calls.get(call_id) if call_id else None
+        if current is not None and current.queue:
+            queue = current.queue
+        return self.history.fit(queue, self._expected(queue), agent), self._wrapup(queue)
+
+    def _expected(self, queue: str) -> float:
+        settings = self.queues.get(queue)
+        return settings.expected_talk if settings else DEFAULT_EXPECTED_TALK
+
+    def _wrapup(self, queue: str) -> float:
+        settings = self.queues.get(queue)
+        return settings.wrapup if settings else 0.0
 
     def announcement(self, call: LiveCall, now: float) -> tuple[int, SpokenWait]:
         """Position and what to say of the wait now; the estimate is logged for accuracy."""
