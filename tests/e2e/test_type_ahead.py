@@ -31,7 +31,8 @@ from callcenter.adapters.db.models import CallEventRow, CallRow
 from callcenter.core.calls.state import CallState
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.sipp import caller_scenario
-from tests.e2e.conftest import CALLER_PORT, CallCenter, PlacedCall
+from tests.e2e.conftest import CALLER_PORT, CallCenter, Pbx, PlacedCall
+from tests.e2e.outage_support import fallback_callers
 from tests.e2e.sites import agent, queue_node, quiet_queue
 
 pytestmark = pytest.mark.e2e
@@ -211,3 +212,40 @@ def test_a_burst_of_callers_pressing_during_the_greeting_all_count(callcenter: C
     assert len(rows) == count
     assert {tuple(r.ivr_path) for r in rows} == {("welcome", "sales")}
     assert {r.queue for r in rows} == {"sales"}
+
+
+def agi_commands(center: CallCenter) -> int:
+    return int(center.get(lambda c: c.agi.commands))
+
+
+def test_the_first_menu_is_the_dialplans_and_its_keys_reach_their_branch(
+    callcenter: CallCenter,
+) -> None:
+    """cc-first (rendered from the flow) answers, plays the greeting and takes the key;
+    the controller is asked once, with the key, and sends no command for that menu."""
+    open_site(callcenter)
+    rendered = callcenter.settings.state_dir / "pbx/etc/generated/first_menus.conf"
+    assert "Read(CC_KEYS,vm-enter-num-to-call&queue-thereare,1,t(),1,2)" in rendered.read_text()
+    before = agi_commands(callcenter)
+    placed = callcenter.place_call([100, "1", 1500], "5552021", end="bye")
+    finish_all([placed])
+    callcenter.wait_no_calls()
+    row, events = the_call(callcenter, "5552021")
+    assert row.ivr_path == ["welcome", "sales"] and row.data["menu.welcome"] == "1"
+    assert [e.kind for e in events][:3] == ["entered", "ivr", "queued"]
+    # No Read and no read-back: the call id with the queue's variables, and the status.
+    assert agi_commands(callcenter) - before <= 2
+    # The record starts when the caller arrived, not after the greeting.
+    assert row.ended_at is not None and row.ended_at - row.entered_at >= 1.5
+
+
+def test_a_caller_whose_controller_is_gone_after_the_first_menu_reaches_the_fallback_queue(
+    callcenter: CallCenter, pbx: Pbx
+) -> None:
+    """The controller's FastAGI stops (its heartbeat still fresh, so the dialplan plays the
+    first menu): the caller keys, the route cannot be reached, the fallback queue takes them."""
+    open_site(callcenter)
+    callcenter.thread.run(callcenter.controller.agi.stop())
+    placed = callcenter.place_call([100, "1", 4000], "5552022", end="bye")
+    wait_for(lambda: fallback_callers(pbx) == 1, 20, "the caller in the fallback queue")
+    finish_all([placed])
