@@ -4,6 +4,8 @@ takes its result over (no answer sent, no command for the menu the dialplan ran)
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -12,6 +14,9 @@ from callcenter.adapters.agi.ivr_runner import IvrRunner
 from callcenter.adapters.agi.routes import AgiCallerLine, CallRoutes
 from callcenter.adapters.agi.session import AgiSession
 from callcenter.adapters.pbx.first_menus import first_menus_conf
+from callcenter.adapters.pbx.publisher import PbxConfigPublisher
+from callcenter.adapters.pbx.render import PbxLayout
+from callcenter.config import Settings
 from callcenter.core.dialplan import Status
 from callcenter.core.ivr import load_flow
 from callcenter.core.ivr.engine import IvrSession
@@ -130,3 +135,53 @@ def test_the_runner_sends_nothing_for_the_menu_the_dialplan_ran() -> None:
 
 def first_menu_answer(status: str, keys: str) -> Answer | None:
     return parse(f"{MENU.token}/{status}/{keys}")
+
+
+# -- publishing: rendered and the dialplan reloaded, only when they changed ----------------------
+class Ami:
+    connected = True
+
+    def __init__(self) -> None:
+        self.reloaded: list[str] = []
+
+    async def reload_module(self, module: str) -> None:
+        self.reloaded.append(module)
+
+
+def publisher(tmp_path: Path, **agi: object) -> tuple[PbxConfigPublisher, Ami]:
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        site_dir=tmp_path / "site",
+        agi=agi,  # type: ignore[arg-type]
+    )
+    layout = PbxLayout(
+        host_dir=tmp_path / "state" / "pbx",
+        inner_dir="/srv/callcenter",
+        mod_dir="/usr/lib/x86_64-linux-gnu/asterisk/modules",
+        data_dir="/usr/share/asterisk",
+        run_user="asterisk",
+        uid=os.getuid(),
+        gid=os.getgid(),
+    )
+    ami = Ami()
+    return PbxConfigPublisher(settings, layout, cast(Any, ami)), ami
+
+
+def test_first_menus_are_published_and_the_dialplan_reloaded_when_they_change(
+    tmp_path: Path,
+) -> None:
+    pub, ami = publisher(tmp_path)
+    asyncio.run(pub.publish_first_menus(MENU, {"5551000": MENU}))
+    asyncio.run(pub.publish_first_menus(MENU, {"5551000": MENU}))
+    assert ami.reloaded == ["pbx_config.so"]
+    text = (tmp_path / "state/pbx/etc/generated/first_menus.conf").read_text()
+    assert text == first_menus_conf(MENU, {"5551000": MENU})
+    asyncio.run(pub.publish_first_menus(None, {}))
+    assert ami.reloaded == ["pbx_config.so", "pbx_config.so"]
+
+
+def test_with_the_option_off_no_menu_is_rendered(tmp_path: Path) -> None:
+    pub, _ = publisher(tmp_path, first_menu_in_dialplan=False)
+    asyncio.run(pub.publish_first_menus(MENU, {"5551000": MENU}))
+    text = (tmp_path / "state/pbx/etc/generated/first_menus.conf").read_text()
+    assert text == first_menus_conf(None, {})
