@@ -236,7 +236,7 @@ def _epoch(text: str) -> float | None:
         value = float(text)
     except ValueError:
         return None
-    return value if value > 0 and value == value and value != float("inf") else None
+    return value if 0 < value < float("inf") else None  # NaN compares false
 
 
 def _valid(raw: str, region: str) -> str | None:
