@@ -170,7 +170,7 @@ def publisher(tmp_path: Path, **agi: object) -> tuple[PbxConfigPublisher, Ami]:
 def test_first_menus_are_published_and_the_dialplan_reloaded_when_they_change(
     tmp_path: Path,
 ) -> None:
-    pub, ami = publisher(tmp_path)
+    pub, ami = publisher(tmp_path, first_menu_in_dialplan=True)
     asyncio.run(pub.publish_first_menus(MENU, {"5551000": MENU}))
     asyncio.run(pub.publish_first_menus(MENU, {"5551000": MENU}))
     assert ami.reloaded == ["pbx_config.so"]
@@ -180,8 +180,8 @@ def test_first_menus_are_published_and_the_dialplan_reloaded_when_they_change(
     assert ami.reloaded == ["pbx_config.so", "pbx_config.so"]
 
 
-def test_with_the_option_off_no_menu_is_rendered(tmp_path: Path) -> None:
-    pub, _ = publisher(tmp_path, first_menu_in_dialplan=False)
+def test_with_the_option_off_the_default_no_menu_is_rendered(tmp_path: Path) -> None:
+    pub, _ = publisher(tmp_path)
     asyncio.run(pub.publish_first_menus(MENU, {"5551000": MENU}))
     text = (tmp_path / "state/pbx/etc/generated/first_menus.conf").read_text()
     assert text == first_menus_conf(None, {})
