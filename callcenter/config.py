@@ -77,11 +77,14 @@ class AgiSettings(_Section):
     port: int = Field(4573, ge=1, le=65535)
     # A FastAGI client must send its whole agi_* header block within this time.
     header_timeout: float = Field(2.0, gt=0)
-    # true: cc-entry answers a caller before asking the controller (post-dial delay
-    # near a plain dialplan's), but a key pressed before the first menu's command
-    # starts is dropped (many under load: README, benchmarks). false (default): the
-    # first menu's Read() answers, so no key after the answer is ever lost.
-    answer_first: bool = False
+    # true: a flow's first menu runs in the dialplan before the controller is asked
+    # (cc-first, rendered from the flows): its Read() answers the caller with no
+    # FastAGI round trip, and the route resumes the flow with its keys (post-dial
+    # delay near a plain dialplan's, half the AGI round trips). false (default): the
+    # controller's first command (the first menu's Read) answers: in the benchmarks
+    # (README) its highest zero-failure rate is higher, as the controller's work comes
+    # before the answer rather than after the key.
+    first_menu_in_dialplan: bool = False
     # Two controllers on two hosts ([ha], [[pbx.nodes]]): every controller's FastAGI
     # address (its [agi] host, on port [agi] port). The nodes' dialplan starts with the
     # first; the active controller tells every node its own (CC_AGI) each second.

@@ -41,6 +41,14 @@ class Var(StrEnum):
     PROMPT = "CC_PROMPT"
     # Scratch: the keys Read() collects for the IVR (adapters/agi/keys.py).
     KEYS = "CC_KEYS"
+    # The flow's first menu run by the dialplan before the controller is asked
+    # (cc-first, core/ivr/first.py): the menu's token, then what came of it
+    # ("token/READSTATUS/keys"), the inbound route's second argument.
+    FIRST_MENU = "CC_FIRST_MENU"
+    FIRST = "CC_FIRST"
+    # When the caller entered cc-entry (epoch seconds, ms): the inbound route's third
+    # argument, so a call's record starts at its arrival, not after the first menu.
+    ARRIVED = "CC_ARRIVED"
     # Scratch: the heartbeat value read in the waiting loop.
     BEAT = "CC_BEAT"
     # How a supervisor's phone spies on an agent (cc-spy): listen, whisper or barge.
@@ -102,7 +110,6 @@ class Global(StrEnum):
     FALLBACK_QUEUE = "CC_FALLBACK_QUEUE"
     HEARTBEAT = "CC_HEARTBEAT"  # epoch seconds, refreshed by the controller every second
     HEARTBEAT_GRACE = "CC_HEARTBEAT_GRACE"  # seconds of silence before callers fall back
-    ANSWER_FIRST = "CC_ANSWER_FIRST"  # "1": cc-entry answers before the inbound route
     # CC_NAILED_<agent>: an always-connected agent's waiting leg (set by cc-nailed,
     # cleared by the controller when it drops; services/inbound/nailed.py).
     NAILED_LINE = "CC_NAILED_"
@@ -149,6 +156,7 @@ class Context(StrEnum):
     VOICEMAIL = "cc-voicemail"
     GOODBYE = "cc-goodbye"
     ENTRY = "cc-entry"
+    FIRST = "cc-first"  # the flows' first menus, rendered (adapters/pbx/first_menus.py)
     SPY = "cc-spy"  # a supervisor's phone, once answered: ChanSpy on the agent (exten)
     CALLBACK = "cc-callback"  # a callback's customer, once answered: AMD, then the agent
     CALLBACK_AGENT = "cc-callback-agent"  # agent first: the agent answered; ring the customer

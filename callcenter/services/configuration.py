@@ -94,5 +94,6 @@ class SiteConfiguration:
         )
         await self.pbx_config.publish_fallback_queues({n: q.wrapup for n, q in queues.items()})
         self.flows.load(flows, queues=set(queues), schedules=set(loaded_schedules))
+        await self.pbx_config.publish_first_menus(*self.flows.first_menus())
         self.agents.load(skills, statuses, static, time.time())
         await self.fallback.resync()  # members of new queues' twins, of new skills

@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from callcenter.core.ivr.errors import FlowError
+from callcenter.core.ivr.first import FirstMenu, first_menu
 from callcenter.core.ivr.flow import Flow
 from callcenter.core.ivr.schema import load_flow
 
@@ -44,6 +45,19 @@ class FlowDirectory:
             for number in dialled:
                 numbers[number] = name
         self.flows, self._by_number, self.errors = flows, numbers, errors
+
+    def first_menus(self) -> tuple[FirstMenu | None, dict[str, FirstMenu | None]]:
+        """What the dialplan may run before asking the controller (core/ivr/first.py):
+        the default flow's first menu, and each dialled number's (None: that flow
+        starts from the controller). A number whose flow was refused takes the
+        default, as ``for_number`` does."""
+        default = self.flows.get(DEFAULT_FLOW)
+        menus = {name: first_menu(flow) for name, flow in self.flows.items()}
+        by_number = {
+            number: menus[name] if name in menus else menus.get(DEFAULT_FLOW)
+            for number, name in self._by_number.items()
+        }
+        return (first_menu(default) if default else None), by_number
 
     def for_number(self, dialled: str) -> Flow | None:
         name = self._by_number.get(dialled, DEFAULT_FLOW)

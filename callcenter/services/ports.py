@@ -17,6 +17,7 @@ from callcenter.core.dialplan import Decision, Status
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import BookCallback, Enqueue, Voicemail
 from callcenter.core.ivr.events import Hangup as IvrHangup
+from callcenter.core.ivr.first import FirstMenu
 from callcenter.core.queues import Announce, SpokenWait
 
 
@@ -207,6 +208,13 @@ class PbxConfig(Protocol):
 
     async def publish_fallback_queues(self, wrapups: Mapping[str, float]) -> None:
         """Each queue's plain twin, with its wrap-up time (core/acd/fallback.py)."""
+        ...
+
+    async def publish_first_menus(
+        self, default: FirstMenu | None, by_number: Mapping[str, FirstMenu | None]
+    ) -> None:
+        """The flows' first menus, run by the dialplan before the controller is asked
+        (core/ivr/first.py): the default flow's, and each dialled number's."""
         ...
 
 

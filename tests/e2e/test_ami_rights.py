@@ -24,6 +24,7 @@ def test_the_controllers_ami_user_holds_no_system_or_command_right(
     run(ami.action("Setvar", Variable="CC_RIGHTS_PROBE", Value="1"))
     assert run(ami.action("Getvar", Variable="CC_RIGHTS_PROBE")).get("value") == "1"
     run(ami.reload_module("res_pjsip.so"))
+    run(ami.reload_module("pbx_config.so"))  # the flows' first menus (cc-first)
     run(ami.action("QueueReload", Parameters="yes"))
 
     refused = []

@@ -14,6 +14,11 @@ controller keeps up); keys were lost once it lagged, which
 bench/inbound_paths.py --press-ms 100 shows. These tests hold the behaviour
 (every timing, the rules for silence and wrong keys, the records) in place.
 
+Each timing runs twice: with the first menu run by the controller (the default) and
+with it run by the dialplan before the controller is asked ([agi]
+first_menu_in_dialplan, cc-first), where the answer and the greeting need no
+FastAGI round trip and the route resumes the flow with the key.
+
 The flow: welcome (vm-enter-num-to-call, queue-thereare; 1 sales, 2 the
 support menu) -> support menu (queue-thereare, vm-enter-num-to-call; 3
 support, 4 billing). Callers wait in their queue (the one agent is on a
@@ -31,7 +36,8 @@ from callcenter.adapters.db.models import CallEventRow, CallRow
 from callcenter.core.calls.state import CallState
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.sipp import caller_scenario
-from tests.e2e.conftest import CALLER_PORT, CallCenter, PlacedCall
+from tests.e2e.conftest import CALLER_PORT, CallCenter, Pbx, PlacedCall
+from tests.e2e.outage_support import fallback_callers
 from tests.e2e.sites import agent, queue_node, quiet_queue
 
 pytestmark = pytest.mark.e2e
@@ -80,11 +86,18 @@ def site() -> dict[str, Any]:
     }
 
 
-def open_site(center: CallCenter) -> None:
-    """Load the site; its one agent is logged in but on a break, so callers wait."""
+def open_site(center: CallCenter, in_dialplan: bool = False) -> None:
+    """Load the site; its one agent is logged in but on a break, so callers wait.
+    ``in_dialplan``: the first menu runs in the dialplan ([agi] first_menu_in_dialplan)."""
     center.load_site(site())
+    if in_dialplan:
+        first_menus_in_dialplan(center)
     center.login("paula")
     center.thread.run(center.controller.agents.pause("paula", "lunch", time.time()))
+
+
+# Every timing, with the first menu run by the controller (the default) and by the dialplan.
+WHERE = pytest.mark.parametrize("in_dialplan", [False, True], ids=["controller", "dialplan"])
 
 
 def waiting(center: CallCenter) -> int:
@@ -142,10 +155,11 @@ ROUTED: dict[str, tuple[list[str | int], str, list[str], dict[str, str], str]] =
 }
 
 
+@WHERE
 def test_keys_pressed_during_between_and_after_prompts_route_the_callers(
-    callcenter: CallCenter,
+    callcenter: CallCenter, in_dialplan: bool
 ) -> None:
-    open_site(callcenter)
+    open_site(callcenter, in_dialplan)
     placed = [
         callcenter.place_call(steps, number, end="bye", port=CALLER_PORT + 10 * i)
         for i, (steps, number, *_rest) in enumerate(ROUTED.values())
@@ -161,8 +175,11 @@ def test_keys_pressed_during_between_and_after_prompts_route_the_callers(
         assert [e.kind for e in events][:3] == ["entered", "ivr", "queued"], case
 
 
-def test_silence_and_wrong_keys_follow_the_menu_rules(callcenter: CallCenter) -> None:
-    open_site(callcenter)
+@WHERE
+def test_silence_and_wrong_keys_follow_the_menu_rules(
+    callcenter: CallCenter, in_dialplan: bool
+) -> None:
+    open_site(callcenter, in_dialplan)
     started = time.monotonic()
     silent = callcenter.place_call([], "5552011", end="await")
     # A wrong key during the greeting, then another wrong key during the retry.
@@ -193,9 +210,12 @@ def test_silence_and_wrong_keys_follow_the_menu_rules(callcenter: CallCenter) ->
     assert (row.data["menu.welcome"], row.queue) == ("1", "sales")
 
 
-def test_a_burst_of_callers_pressing_during_the_greeting_all_count(callcenter: CallCenter) -> None:
+@WHERE
+def test_a_burst_of_callers_pressing_during_the_greeting_all_count(
+    callcenter: CallCenter, in_dialplan: bool
+) -> None:
     """Twenty callers at once, each pressing 0.1 s after the answer: none is lost."""
-    open_site(callcenter)
+    open_site(callcenter, in_dialplan)
     count = 20
     sipp = callcenter.caller(port=CALLER_PORT + 50)
     callers = [("Caller", f"55530{i:02d}") for i in range(count)]
@@ -211,3 +231,49 @@ def test_a_burst_of_callers_pressing_during_the_greeting_all_count(callcenter: C
     assert len(rows) == count
     assert {tuple(r.ivr_path) for r in rows} == {("welcome", "sales")}
     assert {r.queue for r in rows} == {"sales"}
+
+
+def first_menus_in_dialplan(center: CallCenter) -> None:
+    """[agi] first_menu_in_dialplan on for this controller (off by default), then the site
+    loaded again so cc-first is rendered and the dialplan reloaded."""
+    publisher = center.controller.pbx_config
+    agi = publisher.settings.agi.model_copy(update={"first_menu_in_dialplan": True})
+    publisher.settings = publisher.settings.model_copy(update={"agi": agi})
+    center.thread.run(center.controller.reload())
+
+
+def agi_commands(center: CallCenter) -> int:
+    return int(center.get(lambda c: c.agi.commands))
+
+
+def test_the_first_menu_is_the_dialplans_and_its_keys_reach_their_branch(
+    callcenter: CallCenter,
+) -> None:
+    """cc-first (rendered from the flow) answers, plays the greeting and takes the key;
+    the controller is asked once, with the key, and sends no command for that menu."""
+    open_site(callcenter, in_dialplan=True)
+    rendered = callcenter.settings.state_dir / "pbx/etc/generated/first_menus.conf"
+    assert "Read(CC_KEYS,vm-enter-num-to-call&queue-thereare,1,t(),1,2)" in rendered.read_text()
+    before = agi_commands(callcenter)
+    placed = callcenter.place_call([100, "1", 1500], "5552021", end="bye")
+    finish_all([placed])
+    callcenter.wait_no_calls()
+    row, events = the_call(callcenter, "5552021")
+    assert row.ivr_path == ["welcome", "sales"] and row.data["menu.welcome"] == "1"
+    assert [e.kind for e in events][:3] == ["entered", "ivr", "queued"]
+    # No Read and no read-back: the call id with the queue's variables, and the status.
+    assert agi_commands(callcenter) - before <= 2
+    # The record starts when the caller arrived, not after the greeting.
+    assert row.ended_at is not None and row.ended_at - row.entered_at >= 1.5
+
+
+def test_a_caller_whose_controller_is_gone_after_the_first_menu_reaches_the_fallback_queue(
+    callcenter: CallCenter, pbx: Pbx
+) -> None:
+    """The controller's FastAGI stops (its heartbeat still fresh, so the dialplan plays the
+    first menu): the caller keys, the route cannot be reached, the fallback queue takes them."""
+    open_site(callcenter, in_dialplan=True)
+    callcenter.thread.run(callcenter.controller.agi.stop())
+    placed = callcenter.place_call([100, "1", 4000], "5552022", end="bye")
+    wait_for(lambda: fallback_callers(pbx) == 1, 20, "the caller in the fallback queue")
+    finish_all([placed])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.adapters.pbx.first_menus import first_menus_conf
 from callcenter.config import NAME_PATTERN
 from callcenter.core import dialplan as variables
 from callcenter.core.dialplan import (
@@ -22,6 +23,8 @@ from callcenter.core.dialplan import (
     Status,
     Var,
 )
+from callcenter.core.ivr import load_flow
+from callcenter.core.ivr.first import first_menu
 from callcenter.core.outbound.numbers import E164
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
@@ -43,11 +46,31 @@ def dialplan_files() -> list[Path]:
     return files
 
 
+def rendered_dialplan() -> str:
+    """What the controller renders into the dialplan: the flows' first menus (cc-first)."""
+    flow = load_flow(
+        {
+            "name": "main",
+            "start": "welcome",
+            "nodes": {
+                "welcome": {"type": "menu", "prompts": ["beep"], "choices": {"1": "q"}},
+                "q": {"type": "queue", "queue": "sales"},
+            },
+        },
+        queues={"sales"},
+        schedules=set(),
+    )
+    menu = first_menu(flow)
+    return first_menus_conf(menu, {"5551000": menu, "5551001": None})
+
+
 def contexts() -> dict[str, list[str]]:
-    """Context name -> its extension names, across every dialplan file."""
+    """Context name -> its extension names, across every dialplan file and the
+    rendered first menus."""
     found: dict[str, list[str]] = {}
-    for path in dialplan_files():
-        text = _strip_comments(path.read_text())
+    texts = [path.read_text() for path in dialplan_files()] + [rendered_dialplan()]
+    for raw in texts:
+        text = _strip_comments(raw)
         spans = list(_CONTEXT.finditer(text))
         for index, match in enumerate(spans):
             end = spans[index + 1].start() if index + 1 < len(spans) else len(text)
@@ -88,6 +111,12 @@ def test_every_status_has_a_branch_in_cc_route(status: Status) -> None:
     assert re.search(rf"^exten\s*=>\s*{status.value},1,", route_conf, re.M), (
         f"route.conf has no `exten => {status.value},1`"
     )
+
+
+def test_every_cc_name_in_the_rendered_first_menus_is_declared() -> None:
+    used = set(_CC_NAME.findall(_strip_comments(rendered_dialplan())))
+    assert used and used <= declared_names()
+    assert "inbound" in {m["route"] for m in _AGI_ROUTE.finditer(rendered_dialplan())}
 
 
 def test_cc_route_catches_anything_else() -> None:
@@ -137,4 +166,5 @@ def test_names_follow_the_convention() -> None:
 def test_extensions_conf_includes_the_dialplan_and_globals() -> None:
     text = (ASTERISK_TEMPLATES / "extensions.conf").read_text()
     assert "#include dialplan/*.conf" in text
+    assert "#tryinclude generated/first_menus.conf" in text
     assert re.search(r"\[globals\]\s*\n#include generated/globals.conf", text)

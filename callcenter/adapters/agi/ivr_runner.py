@@ -17,6 +17,7 @@ from callcenter.adapters.agi import keys
 from callcenter.adapters.agi.session import AgiHangup, AgiSession, quote
 from callcenter.adapters.db.customers import CustomerRepository
 from callcenter.core.customers import Customer
+from callcenter.core.ivr import first
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import (
     Action,
@@ -59,9 +60,22 @@ class IvrRunner:
         self.customers = customers
         self.fetch = fetch
 
-    async def run(self, agi: AgiSession, ivr: IvrSession) -> IvrRun:
+    async def run(
+        self, agi: AgiSession, ivr: IvrSession, answer: first.Answer | None = None
+    ) -> IvrRun:
+        """Step ``ivr`` to its end. ``answer``: the dialplan ran the flow's first menu
+        (cc-first); the session gets its result without running it again."""
         customer: Customer | None = None
         action: Action = ivr.start()
+        resumed = first.resume(answer, ivr, action)
+        if resumed is not None:
+            action = ivr.feed(resumed)
+        elif answer is not None:
+            log.info(
+                "%s: the dialplan ran menu %s, not this flow's; starting over",
+                agi.channel,
+                answer.token,
+            )
         while not isinstance(action, Enqueue | BookCallback | Voicemail | Hangup):
             try:
                 result, customer = await self._execute(agi, action, customer)

@@ -19,6 +19,7 @@ from callcenter.adapters.agi.ivr_runner import IvrRunner
 from callcenter.adapters.agi.session import AgiHangup, AgiSession
 from callcenter.core.callbacks.policy import CallbackSettings
 from callcenter.core.dialplan import Decision, Status, Var, inherited
+from callcenter.core.ivr import first
 from callcenter.core.ivr.engine import IvrSession
 from callcenter.core.ivr.events import Digits
 from callcenter.core.outbound.numbers import BadNumber, normalise
@@ -36,16 +37,17 @@ class CallRoutes:
         self.runner = runner
         self.via = via
 
-    def _line(self, agi: AgiSession, answered: bool = False) -> AgiCallerLine:
-        return AgiCallerLine(agi, self.runner, self.via, answered)
+    def _line(self, agi: AgiSession) -> AgiCallerLine:
+        return AgiCallerLine(agi, self.runner, self.via)
 
     async def arrived(self, agi: AgiSession) -> Status:
         # The dialled number comes as the route's argument (no round trip); a site
         # dialplan calling the route without it is asked for the variable.
         dialled = agi.args[0] if agi.args else await agi.get_variable(Var.DIALLED)
-        # cc-entry answers before the route (ANSWERED as the second argument): the
-        # caller's post-dial delay does not wait for us; a site's own dialplan may not.
-        answered = agi.args[1:2] == [ANSWERED]
+        # cc-first ran the flow's first menu (its Read answered the caller): what came of
+        # it is the second argument, the arrival time the third (a site's own dialplan
+        # may send neither: the flow then starts here, and the call now).
+        answer = first.parse(agi.args[1]) if len(agi.args) > 1 else None
         arrival = Arrival(
             unique_id=agi.unique_id,
             channel=agi.channel,
@@ -53,8 +55,10 @@ class CallRoutes:
             caller_name=agi.header("calleridname"),
             dialled=dialled or "",
             node=agi.node,
+            arrived_at=_epoch(agi.args[2]) if len(agi.args) > 2 else None,
         )
-        return await self.inbound.arrived(self._line(agi, answered), arrival)
+        line = AgiCallerLine(agi, self.runner, self.via, answer)
+        return await self.inbound.arrived(line, arrival)
 
     async def dial_result(self, agi: AgiSession) -> Status:
         dial_status = agi.args[0] if agi.args else ""
@@ -67,9 +71,6 @@ class CallRoutes:
         return await self.inbound.announce(self._line(agi), agi.unique_id)
 
 
-# The route's second argument when the dialplan answered the caller (cc-entry).
-ANSWERED = "answered"
-
 # Asterisk's own sounds (core set); the offer and thanks are the queue's settings.
 CONFIRM = ("telephone-number",)  # then the digits, then:
 IF_CORRECT = ("if-correct-press",)  # 1; any other key: enter another number
@@ -80,12 +81,17 @@ CONFIRM_SECONDS = 8.0
 
 class AgiCallerLine:
     def __init__(
-        self, agi: AgiSession, runner: IvrRunner, via: Via | None = None, answered: bool = False
+        self,
+        agi: AgiSession,
+        runner: IvrRunner,
+        via: Via | None = None,
+        first_menu: first.Answer | None = None,
     ) -> None:
         self.agi = agi
         self.runner = runner
         self.via = via
-        self.answered = answered  # by the dialplan, before the route ran
+        # The first menu the dialplan ran (cc-first): its Read() answered the caller.
+        self.first_menu = first_menu
 
     async def identify(self, call_id: str, number: str, name: str) -> None:
         # Sent with the next command, in one MSet where the values allow: before the
@@ -98,15 +104,14 @@ class AgiCallerLine:
             self.agi.set_later("CALLERID(name)", name)
 
     async def answer(self) -> None:
-        # cc-entry answered already: nothing to send, and the first menu may be one
-        # GET DATA (keys.py). Otherwise lazily: the first menu's Read() answers the
-        # channel itself, so the caller's first key counts from the very moment the
-        # call is answered.
-        if not self.answered:
+        # cc-first's Read() answered already: nothing to send. Otherwise lazily: the
+        # first menu's Read() answers the channel itself, so the caller's first key
+        # counts from the very moment the call is answered.
+        if self.first_menu is None:
             self.agi.answer_later()
 
     async def run_ivr(self, ivr: IvrSession) -> IvrEnd:
-        run = await self.runner.run(self.agi, ivr)
+        run = await self.runner.run(self.agi, ivr, self.first_menu)
         return IvrEnd(run.final, run.customer.id if run.customer else None)
 
     async def prepare_queue(self, recording: str, moh: str | None, ring_timeout: str) -> None:
@@ -223,6 +228,15 @@ class AgiCallerLine:
     async def _say_digits(self, digits: str, escape: str) -> str:
         result = await self.agi.command(f'SAY DIGITS {digits} "{escape}"')
         return chr(int(result.result)) if result.result.isdigit() and result.result != "0" else ""
+
+
+def _epoch(text: str) -> float | None:
+    """cc-entry's STRFTIME(,,%s.%3q); None when it is not a time."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 < value < float("inf") else None  # NaN compares false
 
 
 def _valid(raw: str, region: str) -> str | None:

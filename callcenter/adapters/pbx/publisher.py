@@ -16,6 +16,7 @@ from callcenter.adapters.ami.nodes import AmiLink
 from callcenter.adapters.pbx.render import PbxLayout, Renderer
 from callcenter.adapters.pbx.secrets import ensure_secret
 from callcenter.config import Settings
+from callcenter.core.ivr.first import FirstMenu
 from callcenter.core.model import SipAccount
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class PbxConfigPublisher:
         self._voicemail_reload_due = False
         self._queues_reload_due = False
         self._agents_reload_due = False
+        self._dialplan_reload_due = False
 
     async def publish_agents(self, accounts: list[SipAccount]) -> None:
         """Agents' endpoints into Asterisk (PJSIP reloaded when they changed, or when
@@ -58,6 +60,17 @@ class PbxConfigPublisher:
         self._queues_reload_due = self._queues_reload_due or changed
         await self.after_resync()
 
+    async def publish_first_menus(
+        self, default: FirstMenu | None, by_number: Mapping[str, FirstMenu | None]
+    ) -> None:
+        """The flows' first menus into the dialplan (cc-first): reloaded when they changed."""
+        if not self.settings.agi.first_menu_in_dialplan:
+            default, by_number = None, {}  # cc-first only sends callers back to cc-entry
+        renderer = self._renderer()
+        changed = await asyncio.to_thread(renderer.render_first_menus, default, by_number)
+        self._dialplan_reload_due = self._dialplan_reload_due or changed
+        await self.after_resync()
+
     async def after_resync(self) -> None:
         """Reloads that could not be done while the AMI link was down."""
         if not self.ami.connected:
@@ -69,6 +82,11 @@ class PbxConfigPublisher:
             if self._voicemail_reload_due:
                 await self.ami.reload_module("app_voicemail.so")
                 self._voicemail_reload_due = False
+            if self._dialplan_reload_due:
+                # The whole dialplan is re-read; runtime globals (the heartbeat) stay
+                # (clearglobalvars = no), and calls in progress keep their place.
+                await self.ami.reload_module("pbx_config.so")
+                self._dialplan_reload_due = False
             if self._queues_reload_due:
                 # QueueReload needs no AMI right; parameters only, as `queue reload parameters`.
                 await self.ami.action("QueueReload", Parameters="yes")
@@ -98,6 +116,12 @@ class NodePublishers:
     async def publish_fallback_queues(self, wrapups: Mapping[str, float]) -> None:
         for publisher in self.publishers:
             await publisher.publish_fallback_queues(wrapups)
+
+    async def publish_first_menus(
+        self, default: FirstMenu | None, by_number: Mapping[str, FirstMenu | None]
+    ) -> None:
+        for publisher in self.publishers:
+            await publisher.publish_first_menus(default, by_number)
 
     async def after_resync(self) -> None:
         for publisher in self.publishers:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from callcenter.adapters.ops.modes import make_state_dir
+from callcenter.adapters.pbx import first_menus
 from callcenter.adapters.pbx.prompts import prompt_files
 from callcenter.adapters.pbx.tls import CERT_NAME, KEY_NAME, TlsError, ensure_certificate
 from callcenter.adapters.pbx.webrtc import WEBRTC_CERT, WEBRTC_KEY, http_conf, wss_transport
@@ -28,6 +29,7 @@ from callcenter.adapters.web.certificate import console_tls
 from callcenter.config import NAME_PATTERN, Settings, SipSettings, TrunkSettings
 from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
 from callcenter.core.dialplan import Context, Global, Var
+from callcenter.core.ivr.first import FirstMenu
 from callcenter.core.model import SipAccount
 from callcenter.core.phone_codes import applicationmap, check_codes, dynamic_features
 from callcenter.core.sip_auth import AGENT_HEADER, PROXY_ENDPOINT, SIP_REALM, is_ha1
@@ -279,7 +281,6 @@ def globals_conf(settings: Settings) -> str:
         Global.AGI_URL: settings.agi.first_url(),
         Global.FALLBACK_QUEUE: "cc-fallback",
         Global.HEARTBEAT_GRACE: "4",
-        Global.ANSWER_FIRST: "1" if settings.agi.answer_first else "0",
         # Defaults for channel variables the controller normally sets per call.
         Var.RING_TIMEOUT: "20",
         Var.MOH: "default",
@@ -385,6 +386,8 @@ class Renderer:
                 agents_conf(accounts or [], self.settings.sip, self.settings.kamailio.phones_via),
             )
         self._write("generated/pjsip_trunks.conf", trunks_conf(self.settings.trunks))
+        if not (self.etc / first_menus.FILE).exists():  # until the controller publishes the flows'
+            self._write(first_menus.FILE, first_menus.first_menus_conf(None, {}))
         if self.settings.pbx.nodes:  # several nodes: the trunks between them
             self._write("generated/pjsip_nodes.conf", nodes_conf(self.settings))
         self._mirror_sounds()
@@ -447,6 +450,15 @@ class Renderer:
             "generated/pjsip_agents.conf",
             agents_conf(accounts, self.settings.sip, self.settings.kamailio.phones_via),
         )
+        return bool(self.changed)
+
+    def render_first_menus(
+        self, default: FirstMenu | None, by_number: Mapping[str, FirstMenu | None]
+    ) -> bool:
+        """Rewrite the flows' first menus (cc-first); True when they changed."""
+        self.changed = []
+        self._make_dirs()
+        self._write(first_menus.FILE, first_menus.first_menus_conf(default, by_number))
         return bool(self.changed)
 
     def render_fallback_queues(self, wrapups: Mapping[str, float]) -> bool:

@@ -54,6 +54,8 @@ class Arrival:
     caller_name: str
     dialled: str
     node: str = ""  # the node it came from ([[pbx.nodes]]); '' on one box
+    # When the dialplan saw the caller (epoch s): before a first menu it ran itself.
+    arrived_at: float | None = None
 
 
 class Inbound:
@@ -88,7 +90,8 @@ class Inbound:
         flow = self.flows.for_number(dialled)
         call = self.calls.by_unique_id(arrival.unique_id)
         if call is None or call.state is not CallState.IVR:
-            call = self._open(arrival, caller.number, caller.name, dialled, flow, now)
+            entered = _entered(arrival.arrived_at, now)
+            call = self._open(arrival, caller.number, caller.name, dialled, flow, entered)
         # else: a caller who came while the controller was down, sent back here from the
         # fallback queue by recovery: same record, and their arrival keeps their place.
         log.info(
@@ -285,3 +288,14 @@ class Inbound:
             return Status.HANGUP
         await line.play(settings.callback.thanks_prompts)
         return Status.HANGUP
+
+
+# A first menu the dialplan ran lasts at most its prompts and timeout; an arrival
+# time older than this (or later than now) is some other clock's: the route's now.
+FIRST_MENU_MAX_SECONDS = 600.0
+
+
+def _entered(arrived_at: float | None, now: float) -> float:
+    if arrived_at is None or not now - FIRST_MENU_MAX_SECONDS <= arrived_at <= now:
+        return now
+    return arrived_at

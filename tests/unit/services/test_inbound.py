@@ -476,3 +476,22 @@ async def test_caller_ids_that_are_no_known_number_stay_as_today(
     await arrives(site, pressing("9"), arrival(site, number=sent))
     [entered] = site.of(CallEntered)
     assert entered.caller == kept
+
+
+# -- the first menu ran in the dialplan ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("ago", "entered_ago"),
+    [(3.5, 3.5), (0.0, 0.0), (-5.0, 0.0), (601.0, 0.0)],
+    ids=["arrival-before-the-menu", "now", "in-the-future", "implausibly-old"],
+)
+async def test_the_record_starts_at_the_dialplans_arrival_time_when_plausible(
+    site: Center, ago: float, entered_ago: float
+) -> None:
+    """cc-entry passes when the caller came (before the first menu it ran itself): the
+    call's record starts then; a time from another clock is not trusted."""
+    now = site.now
+    came = arrival(site)
+    came = Arrival(came.unique_id, came.channel, CALLER, "ADA L", "5000", arrived_at=now - ago)
+    await arrives(site, pressing("1"), came)
+    [entered] = site.of(CallEntered)
+    assert entered.at == pytest.approx(now - entered_ago)
