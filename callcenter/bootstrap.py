@@ -42,6 +42,8 @@ from callcenter.adapters.db.voicemails import VoicemailRepository
 from callcenter.adapters.db.wallboard_history import CallEventHistory
 from callcenter.adapters.http.fetch import fetch_json
 from callcenter.adapters.http.webhooks import WebhookDispatcher
+from callcenter.adapters.kamailio.process import KamailioProcess
+from callcenter.adapters.kamailio.publisher import KamailioAgents
 from callcenter.adapters.metrics.collector import CallCenterMetrics
 from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
@@ -216,6 +218,7 @@ class CallCenter:
         self.wait_history = WaitHistory()
         self.directory = AgentDirectory(self.storage.agents)
         self.pbx_config = build_publisher(settings, self.asterisk, self.ami)
+        self.kamailio_agents = KamailioAgents(KamailioProcess(settings))
         self.agents = AgentService(
             self.router, self.pbx, self.view.table, self.notifier, self.timers
         )
@@ -568,4 +571,7 @@ class CallCenter:
     async def _agents_changed(self, accounts: list[SipAccount]) -> None:
         # An agent added or removed: their endpoint, then their skills and state.
         await self.pbx_config.publish_agents(accounts)
+        # Then Kamailio's digests (phones registering there): a phone let in finds its
+        # AOR on the nodes already.
+        await self.kamailio_agents.publish_agents(accounts)
         await self.configuration.reload()
