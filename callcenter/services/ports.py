@@ -72,6 +72,10 @@ class Origination:
     variables: tuple[tuple[str, str], ...] = ()
     # A trunk (configured name): ``endpoint`` is then a number dialled through it.
     via: str = ""
+    # A channel the new call will be bridged with (a consultation's agent leg): with
+    # several nodes it is placed on that channel's node when that node reaches the
+    # endpoint (NodeLinks.node_beside).
+    near: str = ""
 
 
 class Originator(Protocol):

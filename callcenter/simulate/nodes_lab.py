@@ -75,10 +75,14 @@ class NodesLab(Lab):
     """Namespaces, two product Asterisk nodes, and the configuration of the controller
     that drives both (``settings``; run it with ControllerThread(..., netns=lab.hub))."""
 
-    def __init__(self, tag: str, port_base: int, *, kamailio: bool = False) -> None:
+    def __init__(
+        self, tag: str, port_base: int, *, kamailio: bool = False, extra: tuple[str, ...] = ()
+    ) -> None:
         """``kamailio``: Kamailio before the nodes, the phones registering with it
-        (start it with ``start_kamailio`` once the agents are in the database)."""
+        (start it with ``start_kamailio`` once the agents are in the database).
+        ``extra``: lines at the end of the configuration (e.g. an agent's own section)."""
         self.with_kamailio = kamailio
+        self.extra = extra
         self.namespaces = Namespaces(tag, len(NODE_NAMES))
         self.hub = self.namespaces.proxy
         self.root = Path(tempfile.mkdtemp(prefix=f"cc-nodes-{tag}-"))
@@ -132,6 +136,7 @@ class NodesLab(Lab):
         if self.with_kamailio:
             lines += ["[kamailio]", f"bind = {_toml(KAMAILIO)}", f"port = {SIP_PORT}"]
             lines += ["phones = true", "failover_ms = 1000"]
+        lines += self.extra
         self.config.write_text("\n".join(lines) + "\n")
 
     # -- life ------------------------------------------------------------------------

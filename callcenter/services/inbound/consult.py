@@ -182,6 +182,7 @@ class Consultations:
             ring_seconds=RING_SECONDS,
             variables=tuple(variables),
             via=via,
+            near=agent_channel,  # cc-consult bridges the two: one node (several nodes)
         )
         try:
             await self.originator.originate(request)
