@@ -6,6 +6,9 @@ every phone through Kamailio, and cc-consult bridges the target's leg with the a
 there), answers, and the consultation is completed: the caller talks with the target,
 RTP both ways on that node.
 
+Supervisor: sam's phone (behind Kamailio) listens to bob's call on either node: it is
+rung from the node of bob's call, where ChanSpy finds bob's channel.
+
 Always-connected (nailed) agent: dave's line is called once through Kamailio and waits
 on one node; callers landing on either node are bridged to it, the other node's over
 the inter-node trunk (cc-internode bridges the trunk's leg to the line), with no ring
@@ -29,6 +32,7 @@ from callcenter.adapters.db.site_config import apply_site
 from callcenter.bootstrap import build_storage
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.state import CallState
+from callcenter.services.console.supervision import SpyMode, SpyState
 from callcenter.services.site import parse_site
 from callcenter.simulate.kamailio_lab import Namespaces
 from callcenter.simulate.loop_thread import ControllerThread
@@ -56,10 +60,14 @@ def password(agent: str) -> str:
 
 @contextmanager
 def lab_with(
-    tmp_path: Path, agents: tuple[str, ...], extra: tuple[str, ...] = ()
+    tmp_path: Path,
+    agents: tuple[str, ...],
+    extra: tuple[str, ...] = (),
+    login: tuple[str, ...] | None = None,
 ) -> Iterator[tuple[NodesLab, ControllerThread, Any, dict[str, Softphone], Any]]:
     """The nodes lab with Kamailio, these agents (their phones registered through
-    Kamailio, logged in from them with *1), and the controller."""
+    Kamailio; those of ``login``, all by default, logged in from them with *1), and
+    the controller."""
     with NodesLab(TAG, PORT_BASE, kamailio=True, extra=extra) as lab:
         settings = lab.settings
         upgrade(settings.database_url)
@@ -111,6 +119,8 @@ def lab_with(
                         15,
                         f"{agent}'s registration copied to {name}",
                     )
+                if login is not None and agent not in login:
+                    continue
                 seen = len(phone.events)
                 phone.send("dial", "*1")
                 phone.wait_event("CALL_ESTABLISHED", 10, after=seen)
@@ -269,3 +279,45 @@ def test_always_connected_agent_behind_kamailio_takes_callers_from_both_nodes(
         assert [(c.caller_number, c.agent, c.node, c.outcome) for c in calls] == [
             (f"555830{n}", "dave", node, "completed") for n, node in enumerate(landed, start=1)
         ]
+
+
+def test_supervisor_listens_to_calls_on_either_node_behind_kamailio(tmp_path: Path) -> None:
+    with lab_with(tmp_path, ("bob", "sam"), login=("bob",)) as (lab, thread, controller, phones, _):
+        ready(thread, controller, "bob")
+        speech = greeting_pcap(SPEECH, tmp_path / "voices" / "speech.pcap")
+        landed = []
+        for number in ("5558401", "5558402"):
+            sipp = caller(lab, tmp_path / number)
+            run = sipp.start(through_proxy(caller_scenario([speech], end="await")), [("K", number)])
+            try:
+                call = talking(thread, controller)
+                assert call.agent == "bob"
+                node = call_node(lab, list(NODE_NAMES))
+                seen = len(phones["sam"].events)
+                now = thread.call(controller.timers.clock)
+                session = thread.run(
+                    controller.supervision.start("boss", "sam", "bob", SpyMode.LISTEN, now)
+                )
+                phones["sam"].wait_event("CALL_ESTABLISHED", 15, after=seen)
+                spy = session.id
+
+                def state(spy: str = spy) -> SpyState:
+                    return thread.call(lambda: controller.supervision.get(spy).state)
+
+                wait_for(lambda: state() is SpyState.ACTIVE, 10, "the spy session active")
+                time.sleep(3)  # sam hears the call
+                heard = rtp_counts(lab, node, "sam-")
+                still = state()
+                thread.run(controller.supervision.stop(session.id))
+                phones["bob"].hangup()
+                result = sipp.finish(run, 30)
+            finally:
+                stop_process(run)
+            assert result.successful == 1, result.log[-3000:]
+            # Sam's leg is on the call's node and gets the call's audio.
+            assert heard[1] > 50, (node, heard)
+            assert still is SpyState.ACTIVE, still
+            print(f"measured: call {number} on {node}: sam listening, RTP to sam {heard}")
+            landed.append(node)
+            ready(thread, controller, "bob")
+        assert sorted(landed) == ["alpha", "beta"], landed
