@@ -326,7 +326,9 @@ class CallCenter:
             self.timers.clock, self.settings.transfers.keep_arrival, self.dial_guard,
             lambda: trunk,
         )  # fmt: skip
-        self.consults = Consultations(self.call_control, self.pbx)  # consult, then complete
+        # Consult, then complete (an always-connected target's line on another node is
+        # reached over the inter-node trunk: AmiPbx.via).
+        self.consults = Consultations(self.call_control, self.pbx, self.pbx.via)
         # The same actions by codes pressed on the agent's phone (core/phone_codes.py).
         transfers = self.settings.transfers
         codes = check_codes(transfers.codes) if transfers.phone_codes else {}

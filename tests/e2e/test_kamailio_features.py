@@ -6,6 +6,9 @@ every phone through Kamailio, and cc-consult bridges the target's leg with the a
 there), answers, and the consultation is completed: the caller talks with the target,
 RTP both ways on that node.
 
+Consulting an always-connected agent: dave's line is lent into cc-consult on its own
+node, and reached over the inter-node trunk from the other.
+
 Supervisor: sam's phone (behind Kamailio) listens to bob's call on either node: it is
 rung from the node of bob's call, where ChanSpy finds bob's channel.
 
@@ -64,6 +67,7 @@ def lab_with(
     agents: tuple[str, ...],
     extra: tuple[str, ...] = (),
     login: tuple[str, ...] | None = None,
+    skills: dict[str, dict[str, int]] | None = None,
 ) -> Iterator[tuple[NodesLab, ControllerThread, Any, dict[str, Softphone], Any]]:
     """The nodes lab with Kamailio, these agents (their phones registered through
     Kamailio; those of ``login``, all by default, logged in from them with *1), and
@@ -76,6 +80,7 @@ def lab_with(
         site = direct_queue_site(*agents, queue=queue)
         for entry in site["agents"]:
             entry["password"] = password(entry["username"])
+            entry["skills"] = (skills or {}).get(entry["username"], entry["skills"])
         apply_site(parse_site(site, Path("."), "kamailio features lab"), make_sessions(engine))
         storage = build_storage(settings)
         try:
@@ -321,3 +326,79 @@ def test_supervisor_listens_to_calls_on_either_node_behind_kamailio(tmp_path: Pa
             landed.append(node)
             ready(thread, controller, "bob")
         assert sorted(landed) == ["alpha", "beta"], landed
+
+
+def test_consulting_an_always_connected_agent_on_either_node_behind_kamailio(
+    tmp_path: Path,
+) -> None:
+    """Dave (always-connected, no skill: offered no callers) has his line on one node;
+    bob answers callers landing on both nodes and consults dave: on the line's node
+    the line is lent into cc-consult, on the other it is reached over the inter-node
+    trunk (cc-internode bridges the trunk's leg to the line). Completed, the caller
+    talks with dave; the line is the same throughout, his phone never rung again."""
+    extra = ("[sip.agents.dave]", "nailed = true")
+    with lab_with(tmp_path, ("bob", "dave"), extra, skills={"dave": {}}) as (
+        lab,
+        thread,
+        controller,
+        phones,
+        engine,
+    ):
+        wait_for(
+            lambda: thread.call(lambda: "dave" in controller.nailed.lines),
+            20,
+            "dave's always-connected line up",
+        )
+        ready(thread, controller, "bob", "dave")
+        line = thread.call(lambda: controller.nailed.lines["dave"].channel)
+        line_node = thread.call(lambda: controller.ami.line_nodes["dave"][0])
+        established = phones["dave"].event_types().count("CALL_ESTABLISHED")
+        speech = greeting_pcap(SPEECH, tmp_path / "voices" / "speech.pcap")
+        landed = []
+        for number in ("5558501", "5558502"):
+            sipp = caller(lab, tmp_path / number)
+            run = sipp.start(through_proxy(caller_scenario([speech], end="await")), [("K", number)])
+            try:
+                call = talking(thread, controller)
+                assert call.agent == "bob"
+                node = call_node(lab, list(NODE_NAMES))
+                thread.run(controller.consults.start("bob", "dave"))
+
+                def complete() -> bool:
+                    try:
+                        thread.run(controller.consults.complete("bob"))
+                    except Exception as exc:  # not bridged yet: asked again
+                        if "answered" not in str(exc):
+                            raise
+                        return False
+                    return True
+
+                wait_for(complete, 10, "bob's consultation of dave completed")
+                time.sleep(3)  # the caller and dave talk
+                caller_leg = rtp_counts(lab, node, "Kamailio-")
+                now_with = thread.call(lambda c=call.call_id: controller.calls.get(c).agent)
+                thread.run(controller.pbx.hangup(call.channel))  # the call ends here
+                result = sipp.finish(run, 30)
+            finally:
+                stop_process(run)
+            assert result.successful == 1, result.log[-3000:]
+            assert now_with == "dave"
+            assert caller_leg[0] > 50 and caller_leg[1] > 50, (node, caller_leg)
+            print(
+                f"measured: call {number} on {node}, dave's line on {line_node}"
+                f"{' (over the trunk)' if node != line_node else ' (lent)'}: bob consulted "
+                f"dave, completed; RTP caller {caller_leg}"
+            )
+            landed.append(node)
+            ready(thread, controller, "bob", "dave")
+            assert thread.call(lambda: controller.nailed.lines["dave"].channel) == line
+        assert sorted(landed) == ["alpha", "beta"], landed
+        assert phones["dave"].event_types().count("CALL_ESTABLISHED") == established
+
+        assert controller.records.flush(10)
+        with make_sessions(engine)() as session:
+            calls = list(session.scalars(select(CallRow).order_by(CallRow.entered_at)))
+        assert [(c.caller_number, c.agent, c.outcome) for c in calls] == [
+            ("5558501", "dave", "completed"),
+            ("5558502", "dave", "completed"),
+        ]
