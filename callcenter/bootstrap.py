@@ -42,6 +42,8 @@ from callcenter.adapters.db.voicemails import VoicemailRepository
 from callcenter.adapters.db.wallboard_history import CallEventHistory
 from callcenter.adapters.http.fetch import fetch_json
 from callcenter.adapters.http.webhooks import WebhookDispatcher
+from callcenter.adapters.kamailio.process import KamailioProcess
+from callcenter.adapters.kamailio.publisher import KamailioAgents
 from callcenter.adapters.metrics.collector import CallCenterMetrics
 from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.asterisk import AsteriskProcess
@@ -237,6 +239,7 @@ class CallCenter:
         self.wait_history = WaitHistory()
         self.directory = AgentDirectory(self.storage.agents)
         self.pbx_config = build_publisher(settings, self.asterisk, self.ami)
+        self.kamailio_agents = KamailioAgents(KamailioProcess(settings))
         self.agents = AgentService(
             self.router, self.pbx, self.view.table, self.notifier, self.timers
         )
@@ -344,7 +347,9 @@ class CallCenter:
             self.timers.clock, self.settings.transfers.keep_arrival, self.dial_guard,
             lambda: trunk,
         )  # fmt: skip
-        self.consults = Consultations(self.call_control, self.pbx)  # consult, then complete
+        # Consult, then complete (an always-connected target's line on another node is
+        # reached over the inter-node trunk: AmiPbx.via).
+        self.consults = Consultations(self.call_control, self.pbx, self.pbx.via)
         # The same actions by codes pressed on the agent's phone (core/phone_codes.py).
         transfers = self.settings.transfers
         codes = check_codes(transfers.codes) if transfers.phone_codes else {}
@@ -609,4 +614,7 @@ class CallCenter:
     async def _agents_changed(self, accounts: list[SipAccount]) -> None:
         # An agent added or removed: their endpoint, then their skills and state.
         await self.pbx_config.publish_agents(accounts)
+        # Then Kamailio's digests (phones registering there): a phone let in finds its
+        # AOR on the nodes already.
+        await self.kamailio_agents.publish_agents(accounts)
         await self.configuration.reload()

@@ -77,6 +77,10 @@ class Origination:
     # Several nodes ([[pbx.nodes]]): the node that places the call ('' : where the
     # endpoint's phone is, or the first node; on a single box always '').
     node: str = ""
+    # A channel the new call will be bridged with (a consultation's agent leg): with
+    # several nodes it is placed on that channel's node when that node reaches the
+    # endpoint (NodeLinks.node_beside).
+    near: str = ""
 
 
 class Originator(Protocol):

@@ -87,13 +87,16 @@ class NodesLab(Lab):
         controllers: int = 1,
         *,
         kamailio: bool = False,
+        extra: tuple[str, ...] = (),
     ) -> None:
         """``controllers=2``: two controllers on two "hosts" ([ha], [agi] controllers;
         ``database_url`` then a PostgreSQL both reach: a Unix socket, which no network
         namespace hides), the second in a namespace of its own (``second``).
         ``kamailio``: Kamailio before the nodes, the phones registering with it
-        (start it with ``start_kamailio`` once the agents are in the database)."""
+        (start it with ``start_kamailio`` once the agents are in the database).
+        ``extra``: lines at the end of the configuration (e.g. an agent's own section)."""
         self.with_kamailio = kamailio
+        self.extra = extra
         self.namespaces = Namespaces(tag, len(NODE_NAMES))
         self.hub = self.namespaces.proxy
         self.second = f"{tag}c" if controllers == 2 else ""
@@ -153,6 +156,7 @@ class NodesLab(Lab):
         if self.with_kamailio:
             lines += ["[kamailio]", f"bind = {_toml(KAMAILIO)}", f"port = {SIP_PORT}"]
             lines += ["phones = true", "failover_ms = 1000"]
+        lines += self.extra
         self.config.write_text("\n".join(lines) + "\n")
 
     # -- life ------------------------------------------------------------------------

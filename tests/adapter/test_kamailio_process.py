@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from callcenter.adapters.kamailio.process import KamailioProcess
 from callcenter.adapters.pbx.asterisk import pid_alive
 from callcenter.cli import main
-from callcenter.config import Settings
+from callcenter.config import Settings, load_settings
 from callcenter.core.model import SipAccount
 from callcenter.core.sip_auth import sip_ha1
 
@@ -76,7 +76,8 @@ def test_up_status_down(tmp_path: Path) -> None:
 def test_cli_up_status_down_with_an_agent_from_the_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`callcenter kamailio up` puts the database's agents in the script; `down` stops it."""
+    """`callcenter kamailio up` gives Kamailio the database's agents; an agent added
+    later is reloaded in place by the next `up` (no restart); `down` stops it."""
     for key in [k for k in os.environ if k.startswith("CALLCENTER_")]:
         monkeypatch.delenv(key)
     config = tmp_path / "callcenter.toml"
@@ -96,10 +97,48 @@ def test_cli_up_status_down_with_an_agent_from_the_database(
     try:
         assert up.exit_code == 0, up.output
         assert "kamailio started" in up.output
-        assert 'case "carol":' in (tmp_path / "state/kamailio/kamailio.cfg").read_text()
+        assert "\ncarol:0:0:" in (tmp_path / "state/kamailio/db/agents").read_text()
         status = runner.invoke(main, [*base, "kamailio", "status"])
         assert status.exit_code == 0 and "answers" in status.output, status.output
+        if shutil.which("kamcmd"):
+            process = KamailioProcess(load_settings(config))
+            pid = process.running_pid()
+            assert "carol" in process.rpc("htable.dump", "agents")
+            added = runner.invoke(
+                main, [*base, "agent", "add", "dave", "--name", "Dave", "--extension", "1004"]
+            )
+            assert added.exit_code == 0, added.output
+            again = runner.invoke(main, [*base, "kamailio", "up"])
+            assert again.exit_code == 0 and "agents reloaded" in again.output, again.output
+            assert process.running_pid() == pid  # no restart
+            dump = process.rpc("htable.dump", "agents")
+            assert "carol" in dump and "dave" in dump
     finally:
         down = runner.invoke(main, [*base, "kamailio", "down"])
     assert "stopped" in down.output
     assert runner.invoke(main, [*base, "kamailio", "status"]).exit_code == 1
+
+
+@pytest.mark.skipif(shutil.which("kamcmd") is None, reason="kamcmd not installed")
+def test_agents_published_to_a_running_kamailio(tmp_path: Path) -> None:
+    """What the controller does at each publication of the agents: the table rewritten
+    and the running Kamailio's changed in place, twice within a second too; a removed
+    agent gone from its digests."""
+    process = KamailioProcess(_settings(tmp_path, phones=True))
+    process.up(ACCOUNTS[:1])
+    try:
+        pid = process.running_pid()
+        carol = SipAccount("carol", sip_ha1("carol", "secret-c"), "Carol", "203")
+        assert "set bob, carol" in process.publish_agents([*ACCOUNTS, carol])
+        dump = process.rpc("htable.dump", "agents")
+        assert all(name in dump for name in ("alice", "bob", "carol")), dump
+        assert carol.ha1 in dump
+        # Bob removed and carol given a new password in the same second.
+        renewed = SipAccount("carol", sip_ha1("carol", "new"), "Carol", "203")
+        said = process.publish_agents([ACCOUNTS[0], renewed])
+        assert "set carol; removed bob" in said
+        dump = process.rpc("htable.dump", "agents")
+        assert "bob" not in dump and renewed.ha1 in dump and carol.ha1 not in dump, dump
+        assert process.running_pid() == pid
+    finally:
+        process.down()

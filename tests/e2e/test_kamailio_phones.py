@@ -115,9 +115,10 @@ def talk(
     workdir: Path,
     number: str,
     alive: list[str],
+    agent: str = "bob",
 ) -> tuple[str, SippResult, dict[str, int]]:
-    """A caller through Kamailio talks to bob until bob hangs up: the node it landed
-    on, the caller's result, and the RTP counted on that node's legs."""
+    """A caller through Kamailio talks to ``agent`` until the agent hangs up: the node
+    it landed on, the caller's result, and the RTP counted on that node's legs."""
     speech = greeting_pcap(SPEECH, workdir.parent / "voices" / "speech.pcap")
     caller = SippCaller(
         workdir,
@@ -132,14 +133,14 @@ def talk(
         wait_for(
             lambda: thread.call(lambda: bool(controller.calls.in_state(CallState.TALKING))),
             20,
-            f"caller {number} talking to bob",
+            f"caller {number} talking to {agent}",
         )
         node = call_node(lab, alive)
         assert node, "no node holds the caller's leg"
         time.sleep(3)  # audio flows meanwhile
         caller_in, caller_out = rtp_counts(lab, node, "Kamailio-")
-        agent_in, agent_out = rtp_counts(lab, node, "bob-")
-        phone.hangup()  # bob ends the call from his phone
+        agent_in, agent_out = rtp_counts(lab, node, f"{agent}-")
+        phone.hangup()  # the agent ends the call from the phone
         result = caller.finish(run, 30)
     finally:
         stop_process(run)

@@ -4,12 +4,14 @@ reading of a copied registration (docs/SCALING.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from callcenter.adapters.ami.commands import AmiPbx
 from callcenter.adapters.ami.nodes import NodeLinks
 from callcenter.adapters.kamailio.render import (
     KamailioLayout,
@@ -21,6 +23,7 @@ from callcenter.config import KamailioNode, Settings
 from callcenter.core import pbx_events as ev
 from callcenter.core.model import SipAccount
 from callcenter.core.sip_auth import AGENT_HEADER, PROXY_ENDPOINT, sip_ha1
+from callcenter.services.ports import Origination
 from tests.unit.test_node_links import Link
 from tests.unit.test_render import layout_for, rendered, settings_for
 
@@ -198,3 +201,60 @@ def test_behind_kamailio_an_originate_to_a_phone_avoids_a_dead_node() -> None:
     plain = NodeLinks([Link("alpha", up=False), Link("beta")])
     plain.saw_contact("alpha", "bob", "Reachable")
     assert plain._node_for("Originate", {"Channel": "PJSIP/bob"}) == "alpha"
+
+
+def _origination(endpoint: str, near: str, via: str = "") -> Origination:
+    return Origination(
+        endpoint=endpoint,
+        context="cc-consult",
+        exten="s",
+        action_id="consult-1",
+        channel_id="consult-1",
+        caller_id="x",
+        ring_seconds=30,
+        via=via,
+        near=near,
+    )
+
+
+def test_behind_kamailio_a_consulted_agent_is_rung_from_the_agents_node() -> None:
+    """cc-consult bridges the target's leg with the agent's: one node. Behind Kamailio
+    every node rings every phone, so the Originate goes to the agent's leg's node,
+    wherever the target's registration was seen last."""
+    a, b = Link("alpha"), Link("beta")
+    nodes = NodeLinks([a, b], phones_via_proxy=True)
+    nodes.saw_contact("alpha", "carol", "Reachable")
+    b.feed({"Event": "Newchannel", "Channel": "PJSIP/bob-00000002", "Uniqueid": "beta-1.2"})
+    asyncio.run(AmiPbx(nodes).originate(_origination("carol", "PJSIP/bob-00000002")))
+    assert [name for name, _ in b.sent] == ["Originate"] and a.sent == []
+    # Phones registered with the nodes themselves: where carol's phone is.
+    a, b = Link("alpha"), Link("beta")
+    plain = NodeLinks([a, b])
+    plain.saw_contact("alpha", "carol", "Reachable")
+    b.feed({"Event": "Newchannel", "Channel": "PJSIP/bob-00000002", "Uniqueid": "beta-1.2"})
+    asyncio.run(AmiPbx(plain).originate(_origination("carol", "PJSIP/bob-00000002")))
+    assert [name for name, _ in a.sent] == ["Originate"] and b.sent == []
+
+
+def test_a_consulted_number_is_dialled_from_the_agents_node() -> None:
+    a, b = Link("alpha"), Link("beta")
+    plain = NodeLinks([a, b])
+    b.feed({"Event": "Newchannel", "Channel": "PJSIP/bob-00000002", "Uniqueid": "beta-1.2"})
+    request = _origination("5550100", "PJSIP/bob-00000002", via="carrier")
+    asyncio.run(AmiPbx(plain).originate(request))
+    assert [name for name, _ in b.sent] == ["Originate"] and a.sent == []
+    assert b.sent[0][1]["Channel"] == "PJSIP/5550100@carrier"
+
+
+def test_an_always_connected_line_is_reached_over_the_trunk_to_its_node() -> None:
+    """A caller on beta for dave, whose line waits on alpha: cc-connect on beta rings
+    dave over the trunk to alpha, where cc-internode bridges it to the line."""
+    a, b = Link("alpha"), Link("beta")
+    nodes = NodeLinks([a, b], phones_via_proxy=True)
+    nodes.saw_contact("beta", "dave", "Reachable")
+    line = {"Channel": "PJSIP/dave-00000003", "Uniqueid": "alpha-1.3"}
+    a.feed({"Event": "UserEvent", "UserEvent": "CcNailedUp", "Agent": "dave", **line})
+    assert nodes.via("beta", "dave") == "node-alpha"
+    assert nodes.via("alpha", "dave") == ""  # cc-connect bridges it itself
+    a.feed({"Event": "Hangup", **line})
+    assert nodes.via("beta", "dave") == ""  # no line: rung through Kamailio again

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from callcenter.adapters.kamailio.process import KamailioStatus, node_flags
 from callcenter.adapters.kamailio.render import (
     KamailioLayout,
-    agent_ha1_route,
+    agents_table,
     dispatcher_list,
     render_config,
     trunk_test,
@@ -100,10 +100,13 @@ def test_agents_digest_route() -> None:
         SipAccount("bob", "b" * 32, "Bob", "202"),
         SipAccount("alice", "a" * 32, "Alice", "201"),
     ]
-    route = agent_ha1_route(accounts)
-    assert route.index('case "alice"') < route.index('case "bob"')
-    assert f'$var(ha1) = "{"b" * 32}";' in route
-    assert "switch" not in agent_ha1_route([])  # no agent: no empty switch, nobody matches
+    table = agents_table(accounts)
+    assert table.splitlines() == [
+        "key_name(str) key_type(int) value_type(int) key_value(str) expires(int)",
+        f"alice:0:0:{'a' * 32}:0",
+        f"bob:0:0:{'b' * 32}:0",
+    ]
+    assert len(agents_table([]).splitlines()) == 1  # no agent: the columns, nobody matches
 
 
 @pytest.mark.parametrize(
@@ -115,7 +118,7 @@ def test_agents_digest_route() -> None:
 )
 def test_agents_that_could_break_the_script_are_refused(account: SipAccount) -> None:
     with pytest.raises(RenderError):
-        agent_ha1_route([account])
+        agents_table([account])
 
 
 def test_phones_may_register_from_their_networks_only() -> None:

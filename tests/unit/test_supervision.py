@@ -140,6 +140,8 @@ async def test_listen_originates_to_the_supervisors_phone_into_cc_spy(
     assert (placed.context, placed.exten) == ("cc-spy", "agent1")
     assert placed.action_id == placed.channel_id == session.id
     assert placed.variables == (("CC_SPY_MODE", "listen"),)
+    # Several nodes: placed beside the agent's channel (ChanSpy sees its own node only).
+    assert placed.near == "PJSIP/agent1-00000001"
     assert session.state is SpyState.DIALLING
     assert session.call_id == "c1"
 

@@ -214,10 +214,15 @@ class AmiPbx:
         if request.variables:
             headers["Variable"] = [f"{name}={value}" for name, value in request.variables]
         _no_line_breaks(headers)
+        links = self.ami if isinstance(self.ami, NodeLinks) else None
+        endpoint = str(headers["Channel"]).removeprefix("PJSIP/")
+        node = links.node_beside(request.near, endpoint) if links and request.near else ""
         try:
             if nodes is not None:
                 nodes.originating(request.node, request.channel_id)
                 await nodes.action_on(request.node, "Originate", None, **headers)
+            elif links is not None and node:
+                await links.action_on(node, "Originate", None, **headers)
             else:
                 await self.ami.action("Originate", None, **headers)
         except (AmiNotConnected, AmiTimeout) as exc:

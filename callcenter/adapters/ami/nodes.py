@@ -65,12 +65,15 @@ class NodeLinks:
         self.pending: dict[str, tuple[str, float]] = {}
         self.last_pick = ""
         self.clock: Callable[[], float] = time.monotonic
+        # Always-connected agents' lines (cc-nailed's CcNailedUp): agent -> (node, channel).
+        self.line_nodes: dict[str, tuple[str, str]] = {}
         for link in self.links.values():
             # Subscribed before anything else: the maps are up to date for every handler.
             link.subscribe(ev.Newchannel, self._on_new_channel)
             link.subscribe(ev.Hangup, self._on_hangup)
             link.subscribe(ev.ContactStatus, self._on_contact)
             link.subscribe(ev.OriginateResponse, self._on_originate_response)
+            link.subscribe(ev.UserEvent, self._on_user_event)
 
     # -- where things are ---------------------------------------------------------------
     @property
@@ -84,10 +87,16 @@ class NodeLinks:
         return self.endpoint_nodes.get(endpoint, "")
 
     def via(self, node: str, agent: str) -> str:
-        """The trunk from ``node`` to the node ``agent``'s phone is on ('' if the same)."""
-        if self.phones_via_proxy:
+        """The trunk from ``node`` to the node ``agent``'s phone is on ('' if the same).
+        An always-connected agent: to the node their line waits on (cc-internode there
+        bridges the caller to it), whatever the phones' mode."""
+        line = self.line_nodes.get(agent)
+        if line is not None:
+            there = line[0]
+        elif self.phones_via_proxy:
             return ""  # every node rings every phone through Kamailio
-        there = self.endpoint_nodes.get(agent, "")
+        else:
+            there = self.endpoint_nodes.get(agent, "")
         return f"node-{there}" if node and there and there != node else ""
 
     def load(self) -> dict[str, int]:
@@ -114,6 +123,18 @@ class NodeLinks:
         """An Originate with this channel id is being sent to ``node``."""
         self.pending[channel_id] = (node, self.clock())
 
+    def node_beside(self, channel: str, endpoint: str) -> str:
+        """The node to place a call to ``endpoint`` from so that it can be bridged with
+        ``channel`` (a consultation's target beside the agent's leg): ``channel``'s own
+        node when that node can reach ``endpoint`` (a number through a trunk, which every
+        node has; a phone behind Kamailio), else '' (where the phone registered)."""
+        node = self.channel_nodes.get(channel, "")
+        if not node or not self.links[node].connected:
+            return ""
+        if "@" in endpoint or self.phones_via_proxy:
+            return node
+        return ""
+
     def saw_contact(self, node: str, endpoint: str, status: str) -> None:
         """A phone's contact on ``node`` (an event, or read at resynchronisation)."""
         if status == "Removed":
@@ -137,6 +158,13 @@ class NodeLinks:
     def _on_hangup(self, event: ev.Hangup) -> None:
         if self.channel_nodes.get(event.channel) == event.node:
             del self.channel_nodes[event.channel]
+        for agent, line in list(self.line_nodes.items()):
+            if line == (event.node, event.channel):
+                del self.line_nodes[agent]
+
+    def _on_user_event(self, event: ev.UserEvent) -> None:
+        if event.user_event == "CcNailedUp" and event.get("Agent"):
+            self.line_nodes[event.get("Agent")] = (event.node, event.channel)
 
     def _on_originate_response(self, event: ev.OriginateResponse) -> None:
         self.pending.pop(event.action_id, None)  # the channel is listed, or never was

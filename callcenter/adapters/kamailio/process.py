@@ -23,7 +23,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from callcenter.adapters.kamailio.render import KamailioLayout, module_dir, render_config
+from callcenter.adapters.kamailio.render import (
+    AGENTS_TABLE,
+    KamailioLayout,
+    agents_table,
+    module_dir,
+    render_config,
+)
 from callcenter.adapters.ops.modes import make_state_dir
 from callcenter.adapters.pbx.asterisk import pid_alive
 from callcenter.adapters.pbx.provider import ProviderError
@@ -77,6 +83,11 @@ def sip_ping(
             if len(status) >= 2 and status[1][:1] in b"23456" and call_id.encode() in data:
                 return (time.monotonic() - started) * 1000
         return None
+
+
+def dumped_agents(listing: str) -> dict[str, str]:
+    """Agent -> HA1 from `kamcmd htable.dump agents`."""
+    return dict(re.findall(r"name: (\S+)\s+value: (\S+)", listing))
 
 
 def node_flags(listing: str) -> dict[str, str]:
@@ -149,28 +160,93 @@ class KamailioProcess:
 
     def render(self, accounts: Iterable[SipAccount] = ()) -> bool:
         """Write the configuration; True if a file changed."""
+        return bool(self._render(accounts))
+
+    def _render(self, accounts: Iterable[SipAccount]) -> set[Path]:
+        """Write the configuration; the files that changed."""
         make_state_dir(self.settings.state_dir)
-        self.layout.run_dir.mkdir(parents=True, exist_ok=True)
+        owner = self._owner()
+        for folder in (self.layout.run_dir, self.layout.db_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+            if owner is not None:
+                os.chown(folder, *owner)
+                os.chmod(folder, 0o750)
+        files = render_config(self.settings, self.layout, module_dir(), accounts)
+        return {path for path, text in files.items() if self._write(path, text)}
+
+    def _write(self, path: Path, text: str) -> bool:
+        """Write one file (readable by Kamailio's group only: the agents' digest secrets
+        are among them); False if it held that already."""
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return False
+        except FileNotFoundError:
+            pass
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.chmod(temporary, 0o640)
         owner = self._owner()
         if owner is not None:
-            os.chown(self.layout.run_dir, *owner)
-            os.chmod(self.layout.run_dir, 0o750)
-        changed = False
-        for path, text in render_config(self.settings, self.layout, module_dir(), accounts).items():
-            try:
-                if path.read_text(encoding="utf-8") == text:
-                    continue
-            except FileNotFoundError:
-                pass
-            temporary = path.with_name(path.name + ".tmp")
-            temporary.write_text(text, encoding="utf-8")
-            # The script holds the agents' digest secrets: Kamailio's group reads it.
-            os.chmod(temporary, 0o640)
-            if owner is not None:
-                os.chown(temporary, 0, owner[1])
-            temporary.replace(path)
-            changed = True
-        return changed
+            os.chown(temporary, 0, owner[1])
+        temporary.replace(path)
+        return True
+
+    def publish_agents(self, accounts: Iterable[SipAccount]) -> str:
+        """The agents' digest secrets into the running Kamailio, no restart (the
+        controller calls this each time it publishes the agents to the nodes): the
+        table file rewritten (what Kamailio reads at its start), and Kamailio's own
+        table brought to the same over its RPC: an agent added or given a new password
+        set (``htable.sets``), a removed one deleted with its bindings (its phone is
+        refused at its next REGISTER). Nothing when Kamailio was never provisioned in
+        this state directory; the file alone when it does not run. Raises
+        ProviderError when Kamailio runs and its RPC failed (call again: what
+        Kamailio holds is read each time, so nothing is missed)."""
+        if not self.layout.config.exists():
+            return ""
+        accounts = list(accounts)
+        self._write(self.layout.agents_table, agents_table(accounts))
+        if not self.layout.control_socket.exists():
+            return "kamailio not running: agents' table written"
+        wanted = {a.username: a.ha1.lower() for a in accounts}
+        held = dumped_agents(self.rpc("htable.dump", AGENTS_TABLE))
+        changed = sorted(name for name, ha1 in wanted.items() if held.get(name) != ha1)
+        removed = sorted(set(held) - set(wanted))
+        for name in changed:
+            # s: makes kamcmd send a string even when it looks like a number.
+            self.rpc("htable.sets", AGENTS_TABLE, f"s:{name}", f"s:{wanted[name]}")
+        for name in removed:
+            self.rpc("htable.delete", AGENTS_TABLE, f"s:{name}")
+            # Its bindings here and the copies' expiry times: nothing left to ring.
+            self.rpc("ul.rm", "location", f"s:{name}", check=False)
+            self.rpc("htable.delete", "phones", f"s:{name}", check=False)
+        if not (changed or removed):
+            return ""
+        parts = []
+        if changed:
+            parts.append(f"set {', '.join(changed)}")
+        if removed:
+            parts.append(f"removed {', '.join(removed)} (bindings dropped)")
+        return f"kamailio agents: {'; '.join(parts)}"
+
+    def rpc(self, *command: str, check: bool = True, timeout: float = 5) -> str:
+        """One RPC to the running Kamailio over its control socket (kamcmd)."""
+        kamcmd = shutil.which("kamcmd")
+        if kamcmd is None:
+            raise ProviderError("kamcmd is not installed (the kamailio package has it)")
+        try:
+            result = subprocess.run(
+                [kamcmd, "-s", f"unix:{self.layout.control_socket}", *command],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise ProviderError(f"kamcmd {command[0]}: no answer in {timeout:g}s") from None
+        if check and result.returncode != 0:
+            said = (result.stdout + result.stderr).strip()
+            raise ProviderError(f"kamcmd {' '.join(command)} failed: {said}")
+        return result.stdout
 
     @staticmethod
     def _owner() -> tuple[int, int] | None:
@@ -216,12 +292,18 @@ class KamailioProcess:
 
     # -- commands --------------------------------------------------------------
     def up(self, accounts: Iterable[SipAccount] = ()) -> str:
-        """Start, or restart if the configuration changed (the script is read at start
-        only; the phones' registrations, in memory, are then asked for again)."""
-        changed = self.render(accounts)
+        """Start, or restart if the script or the node list changed (read at start
+        only; the phones' registrations, in memory, are then asked for again). Changed
+        agents alone are changed in place (publish_agents)."""
+        accounts = list(accounts)
+        changed = self._render(accounts)
         self.check()
         pid = self.running_pid()
         if pid is not None:
+            if changed == {self.layout.agents_table}:
+                # The agents alone: changed in place, the registrations kept.
+                said = self.publish_agents(accounts)
+                return f"kamailio running (pid {pid}); agents reloaded ({said})"
             if changed:
                 # The script itself is only read at start: a changed file needs a restart.
                 self._stop_pid(pid)
@@ -294,7 +376,7 @@ class KamailioProcess:
         kamcmd = shutil.which("kamcmd")
         if kamcmd is None:
             return ""
-        socket_path = self.layout.run_dir / "kamailio_ctl"
+        socket_path = self.layout.control_socket
         try:
             result = subprocess.run(
                 [kamcmd, "-s", f"unix:{socket_path}", "dispatcher.list"],

@@ -83,24 +83,23 @@ def phone_test(networks: Iterable[str]) -> str:
     return source_test(networks, "1")
 
 
-def agent_ha1_route(accounts: Iterable[SipAccount]) -> str:
-    """route[AGENT_HA1]: $var(ha1) = the digest secret of the agent named in the
-    request's credentials ($au), empty for anyone else."""
-    lines = ["route[AGENT_HA1] {", '\t$var(ha1) = "";']
-    cases = []
+AGENTS_TABLE = "agents"
+# db_text's header: the columns htable reads (key type 0: a plain key; value type 0: text).
+AGENTS_COLUMNS = "key_name(str) key_type(int) value_type(int) key_value(str) expires(int)"
+
+
+def agents_table(accounts: Iterable[SipAccount]) -> str:
+    """The agents' digest secrets as Kamailio's htable ``agents`` loads them (a db_text
+    table: one ``agent:0:0:ha1:0`` line each), read at Kamailio's start; the
+    controller changes the running table over Kamailio's RPC (process.publish_agents)."""
+    lines = [AGENTS_COLUMNS]
     for account in sorted(accounts, key=lambda a: a.username):
         if not _NAME.fullmatch(account.username):
             raise RenderError(f"agent SIP username {account.username!r} must match {NAME_PATTERN}")
         if not is_ha1(account.ha1):
             raise RenderError(f"agent {account.username}: the SIP digest is not 32 hex digits")
-        cases += [
-            f'\tcase "{account.username}":',
-            f'\t\t$var(ha1) = "{account.ha1.lower()}";',
-            "\t\tbreak;",
-        ]
-    if cases:
-        lines += ["\tswitch ($au) {", *cases, "\t}"]
-    return "\n".join([*lines, "}"])
+        lines.append(f"{account.username}:0:0:{account.ha1.lower()}:0")
+    return "\n".join(lines) + "\n"
 
 
 # What a copied registration may last at a node: Asterisk's AORs refuse under 60 s
@@ -211,6 +210,20 @@ class KamailioLayout:
         return self.directory / LIST_NAME
 
     @property
+    def db_dir(self) -> Path:
+        """db_text's folder: the agents' table."""
+        return self.directory / "db"
+
+    @property
+    def agents_table(self) -> Path:
+        return self.db_dir / AGENTS_TABLE
+
+    @property
+    def control_socket(self) -> Path:
+        """The ctl module's RPC socket (kamcmd)."""
+        return self.run_dir / "kamailio_ctl"
+
+    @property
     def run_dir(self) -> Path:
         return self.directory / "run"
 
@@ -226,8 +239,8 @@ class KamailioLayout:
 def render_config(
     settings: Settings, layout: KamailioLayout, modules: str, accounts: Iterable[SipAccount] = ()
 ) -> dict[Path, str]:
-    """The files Kamailio runs on, by path: its script (with the agents' digest
-    secrets: written readable by Kamailio's group only) and its node list."""
+    """The files Kamailio runs on, by path: its script, its node list and the agents'
+    digest secrets (written readable by Kamailio's group only)."""
     kam = settings.kamailio
     listen = f"{_host(kam.bind)}:{int(kam.port)}"
     family = ipaddress.ip_address(kam.bind).version
@@ -252,7 +265,7 @@ def render_config(
         "TRUNK_TEST": trunk_test(n for trunk in settings.trunks for n in trunk.match),
         "PHONE_TEST": phone_test(settings.sip.agent_networks),
         "REALM": SIP_REALM,
-        "AGENT_DIGESTS": agent_ha1_route(accounts),
+        "AGENTS_DB": _plain(str(layout.db_dir), "state folder"),
         "AGENT_HEADER": AGENT_HEADER,
         "COPY_REGISTRATION": copy_registration_route(nodes if kam.phones else (), listen),
         "FROM_PHONES": from_phones(kam.phones, settings.sip.agent_networks),
@@ -262,6 +275,7 @@ def render_config(
     return {
         layout.config: fill(template, values, CONFIG_NAME),
         layout.dispatcher_list: dispatcher_list(nodes, source),
+        layout.agents_table: agents_table(accounts),
     }
 
 

@@ -145,7 +145,8 @@ class Supervision:
             raise SpyError("phone-offline", f"the phone {phone!r} is not registered")
         if self.table.on_endpoint(phone):
             raise SpyError("phone-busy", f"the phone {phone!r} is on a call")
-        if not any(c.state == "Up" for c in self.table.on_endpoint(agent)):
+        talking = [c.name for c in self.table.on_endpoint(agent) if c.state == "Up"]
+        if not talking:
             raise SpyError("not-on-call", f"{agent} is not on a call")
         session = SpySession(
             id=self.new_id(),
@@ -160,7 +161,7 @@ class Supervision:
         # while this one waits for Asterisk sees it and is refused.
         self._sessions[session.id] = session
         try:
-            await self.originator.originate(self._origination(session))
+            await self.originator.originate(self._origination(session, talking[0]))
         except PbxUnavailable as exc:
             self._end(session, now, "pbx-unavailable")
             raise SpyError("pbx-unavailable", f"Asterisk did not place the call: {exc}") from None
@@ -204,7 +205,9 @@ class Supervision:
         return ""
 
     @staticmethod
-    def _origination(session: SpySession) -> Origination:
+    def _origination(session: SpySession, near: str) -> Origination:
+        """``near``: the agent's channel (ChanSpy finds it on its own node only: with
+        several nodes the supervisor's phone is rung from there when it can be)."""
         return Origination(
             endpoint=session.phone,
             context=Context.SPY,
@@ -214,6 +217,7 @@ class Supervision:
             caller_id=f'"{session.mode.title()} {session.agent}" <spy>',
             ring_seconds=RING_SECONDS,
             variables=((Var.SPY_MODE.value, session.mode.value),),
+            near=near,
         )
 
     # -- what Asterisk reports ------------------------------------------------------------

@@ -82,9 +82,17 @@ class Consult:
 
 
 class Consultations:
-    def __init__(self, control: CallControl, originator: Originator) -> None:
+    def __init__(
+        self,
+        control: CallControl,
+        originator: Originator,
+        via: Callable[[str, str], str] = lambda channel, agent: "",
+    ) -> None:
+        """``via``: the inter-node trunk from a channel's node to an agent's phone or
+        always-connected line ('' on the same node, or on one box: AmiPbx.via)."""
         self.control = control
         self.originator = originator
+        self.via = via
         self._by_agent: dict[str, Consult] = {}
 
     def of(self, agent: str) -> Consult | None:
@@ -157,6 +165,18 @@ class Consultations:
         assert re.fullmatch(CONF_NAME_PATTERN, consult.channel_id)
         lines = control.line_of(target) if kind == "agent" else None
         line = lines.line_of(target) if lines is not None else None
+        if lines is not None and line is not None and kind == "agent":
+            trunk = self.via(agent_channel, target)
+            if trunk:
+                # The line waits on another node: rung over the inter-node trunk from
+                # the agent's node (cc-internode there bridges the trunk's leg to the
+                # line, no ring); the line is busy until it is back in cc-nailed.
+                lines.lend(target)
+                try:
+                    return await self._originate(consult, call, agent, agent_channel, trunk)
+                except CallControlError:
+                    lines.restore(target, None)
+                    raise
         if lines is not None and line is not None:
             lines.lend(target)  # first: no caller is sent to the line while it moves
             try:
@@ -166,6 +186,14 @@ class Consultations:
                 raise
             self._by_agent[agent] = consult
             return consult
+        return await self._originate(consult, call, agent, agent_channel, via)
+
+    async def _originate(
+        self, consult: Consult, call: LiveCall, agent: str, agent_channel: str, via: str
+    ) -> Consult:
+        """Ring the target (a phone, a number, or a line over a trunk) into cc-consult."""
+        control = self.control
+        kind, target = consult.kind, consult.target
         variables = [
             (Var.HOLD_PEER.value, agent_channel),
             (Var.CONSULT_CALLER.value, call.channel),
@@ -182,6 +210,7 @@ class Consultations:
             ring_seconds=RING_SECONDS,
             variables=tuple(variables),
             via=via,
+            near=agent_channel,  # cc-consult bridges the two: one node (several nodes)
         )
         try:
             await self.originator.originate(request)

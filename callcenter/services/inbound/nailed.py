@@ -285,7 +285,11 @@ class NailedLines:
                 self._returning.add(agent)
                 await self._conversation_over(agent, talk)
         for agent, line in list(self.lines.items()):
-            if line.channel == event.channel:
+            # By unique id first: with several nodes a channel name is only unique on
+            # its own node (the agent's own call on the other node may share it).
+            if (line.unique_id or line.channel) == (
+                event.unique_id if line.unique_id else event.channel
+            ):
                 await self._line_dropped(agent)
 
     async def _conversation_over(self, agent: str, talk: Talk) -> None:

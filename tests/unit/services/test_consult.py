@@ -162,6 +162,50 @@ async def test_an_always_connected_target_is_consulted_on_their_line(center: Cen
     assert center.agents.available("bob")
 
 
+async def test_an_always_connected_target_on_another_node_is_reached_over_the_trunk(
+    center: Center,
+) -> None:
+    """Several nodes: bob's line waits on the other node; cc-consult cannot bridge it
+    with ann's leg there, so the trunk to that node is rung from ann's node (where
+    cc-internode bridges it to the line): the line itself is not moved."""
+    bob_line = ("PJSIP/bob-000000ee", "beta-1700000000.901")
+    center.configure([queue("support")], {"ann": {"support": 3}, "bob": {"support": 3}})
+    await center.ready("ann")
+    _call, leg = await talking(center, "ann")
+    center.nailed_agents.add("bob")
+    await center.ready("bob")
+    await center.settle()
+    await line_up(center, "bob", bob_line)
+    asked: list[tuple[str, str]] = []
+
+    def via(channel: str, agent: str) -> str:
+        asked.append((channel, agent))
+        return "node-beta"
+
+    consults = Consultations(center.call_control, center.pbx, via)
+    center.pbx.originations.clear()
+    consult = await consults.start("ann", "bob")
+    assert asked == [(leg[0], "bob")]
+    (placed,) = center.pbx.originations
+    assert (placed.endpoint, placed.via, placed.near) == ("bob", "node-beta", leg[0])
+    assert placed.context == Context.CONSULT.value
+    assert (bob_line[0], Context.CONSULT.value, "s") not in center.pbx.redirects
+    assert consult.line == ""
+    assert not center.agents.available("bob")  # his line is busy until it is back
+    # Cancelled: the trunk's leg is hung up; the line comes back to wait (Bridge's F).
+    trunk_leg = ("PJSIP/node-beta-00000001", consult.channel_id)
+    center.pbx.live = [
+        LiveChannel(
+            unique_id=trunk_leg[1], name=trunk_leg[0], state="Up", context=Context.CONSULT.value,
+            exten="s", application="Bridge", caller_num="bob", linked_id="", bridge_id="b1",
+        )
+    ]  # fmt: skip
+    await consults.cancel("ann")
+    assert ("hangup", trunk_leg[0]) in center.pbx.actions
+    await line_up(center, "bob", bob_line)
+    assert center.agents.available("bob")
+
+
 async def test_cancel_sends_an_always_connected_target_back_to_their_line(
     center: Center,
 ) -> None:

@@ -129,6 +129,20 @@ async def test_a_line_that_drops_pauses_a_ready_agent_and_clears_the_line(
     assert len(center.pbx.originations) == 2
 
 
+async def test_a_channel_of_the_same_name_on_another_node_is_not_the_line(
+    center: Center,
+) -> None:
+    """Several nodes: channel names are unique on their own node only (the agent's
+    login call on beta may be named as the line on alpha); the line is its unique id."""
+    await nailed_ready(center)
+    await line_up(center, line=(LINE[0], "alpha-1700000000.900"))
+    await center.hangup(LINE[0], "beta-1700000000.12")
+    assert "ann" in center.nailed.lines
+    assert center.agents.status("ann").state is AgentState.READY
+    await center.hangup(LINE[0], "alpha-1700000000.900")
+    assert center.agents.status("ann").reason == LINE_DROPPED
+
+
 async def test_a_line_dropped_during_a_call_pauses_the_agent_once_the_call_is_over(
     center: Center,
 ) -> None:
