@@ -318,7 +318,7 @@ class CallCenter:
         self.call_control = CallControl(
             self.calls, self.agents, self.acd, self.pbx, self.queues, self.notifier,
             self.timers.clock, self.settings.transfers.keep_arrival, self.dial_guard,
-            lambda: trunk,
+            lambda: trunk, self.settings.transfers.avoid_sender,
         )  # fmt: skip
         self.consults = Consultations(self.call_control, self.pbx)  # consult, then complete
         # The same actions by codes pressed on the agent's phone (core/phone_codes.py).
