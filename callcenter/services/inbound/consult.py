@@ -24,9 +24,12 @@ conference) it goes back to wait in cc-nailed. An always-connected target is not
 (their phone is on their line): their waiting line is redirected into cc-consult
 (``Consult.line``), and back to cc-nailed on cancel or once the caller is gone.
 
-After a restart (``recover``) a consultation found in Asterisk is ended: the target's
-leg is hung up (a line sent back to cc-nailed) and a caller still on hold is resumed
-with their agent; the records go on as for a held call.
+After a restart (``recover``) a consultation found whole in Asterisk (the caller on hold,
+the agent's leg bridged with the target's) is carried on: complete, cancel and
+conference work as before (cc-hold keeps the caller waiting while the controller is
+silent and the agent is bridged with someone else). One found half-way is ended: the
+target's leg is hung up (a line sent back to cc-nailed) and a caller still on hold is
+resumed with their agent; the records go on as for a held call.
 """
 
 from __future__ import annotations
@@ -169,6 +172,8 @@ class Consultations:
         variables = [
             (Var.HOLD_PEER.value, agent_channel),
             (Var.CONSULT_CALLER.value, call.channel),
+            (Var.CONSULT_TARGET.value, target),
+            (Var.CONSULT_AGENT.value, agent),
         ]
         if kind == "agent" and control.phone_codes:  # the target's codes once it has the call
             variables.append(("DYNAMIC_FEATURES", control.phone_codes))
@@ -198,6 +203,8 @@ class Consultations:
         try:
             await pbx.set_var(line, Var.HOLD_PEER, agent_channel)
             await pbx.set_var(line, Var.CONSULT_CALLER, call.channel)
+            await pbx.set_var(line, Var.CONSULT_TARGET, consult.target)
+            await pbx.set_var(line, Var.CONSULT_AGENT, consult.agent)
             await pbx.redirect(line, Context.CONSULT, "s")
         except PbxUnavailable as exc:
             raise CallControlError("pbx", f"could not reach {consult.target}: {exc}") from exc
@@ -422,7 +429,10 @@ class Consultations:
 
     # -- after a restart -----------------------------------------------------------------
     async def recover(self, channels: list[LiveChannel]) -> None:
-        """Consultations the last controller left: ended, the caller back with the agent."""
+        """Consultations the last controller left: carried on where the agent still talks
+        with the target and the caller still waits on hold (complete, cancel and
+        conference work as before the restart); else ended, the caller back with the
+        agent."""
         calls = {c.channel: c for c in self.control.calls.all()}
         for channel in channels:
             if channel.context not in (Context.CONSULT.value, Context.CONSULT_WAIT.value):
@@ -434,6 +444,10 @@ class Consultations:
             call = calls.get(caller or "")
             if call is not None and any(c.agent_channel == channel.name for c in calls.values()):
                 continue  # a completed consultation: the target's leg is the call's now
+            if call is not None and self._going_on(call, channel, channels):
+                with contextlib.suppress(PbxUnavailable):
+                    await self._adopt(call, channel)
+                    continue
             target = endpoint_of(channel.name) or ""
             lines = self.control.line_of(target)
             line = lines.line_of(target) if lines is not None else None
@@ -457,6 +471,39 @@ class Consultations:
                     self.control.notifier.publish(
                         CallResumed(at=now, call_id=call.call_id, agent=call.agent, held=held)
                     )
+
+    def _going_on(self, call: LiveCall, leg: LiveChannel, channels: list[LiveChannel]) -> bool:
+        """The consultation is whole: the caller on hold, the agent's leg bridged with the
+        target's, and no other consultation known for the agent."""
+        held = any(c.name == call.channel and c.context == Context.HOLD for c in channels)
+        bridged = any(
+            c.name == call.agent_channel and c.bridge_id == leg.bridge_id for c in channels
+        )
+        return (
+            held
+            and bridged
+            and bool(leg.bridge_id)
+            and leg.context == Context.CONSULT
+            and call.state is CallState.TALKING
+            and call.holds.on_hold
+            and call.agent not in self._by_agent
+        )
+
+    async def _adopt(self, call: LiveCall, leg: LiveChannel) -> None:
+        """A consultation found going on after a restart becomes this controller's."""
+        pbx = self.control.pbx
+        target = await pbx.get_var(leg.name, Var.CONSULT_TARGET) or endpoint_of(leg.name) or ""
+        kind = "agent" if target in self.control.agents.statuses else "number"
+        consult = Consult(call.call_id, call.agent, target, leg.unique_id, self.control.clock())
+        consult.kind = kind
+        lines = self.control.line_of(target) if kind == "agent" else None
+        line = lines.line_of(target) if lines is not None else None
+        if lines is not None and line is not None and line.channel == leg.name:
+            consult.line = leg.name
+            lines.lend(target)
+        self._by_agent[call.agent] = consult
+        log.info("call %s: %s consulting %s, carried on after a restart", call.call_id,
+                 call.agent, target)  # fmt: skip
 
     async def _still_held(self, caller: str) -> bool:
         with contextlib.suppress(PbxUnavailable):
