@@ -27,7 +27,9 @@ conference) it goes back to wait in cc-nailed. An always-connected target is not
 After a restart (``recover``) a consultation found whole in Asterisk (the caller on hold,
 the agent's leg bridged with the target's) is carried on: complete, cancel and
 conference work as before (cc-hold keeps the caller waiting while the controller is
-silent and the agent is bridged with someone else). One found half-way is ended: the
+silent and the agent is bridged with someone else), and so is a conference (the caller
+in cc-conference, the agent's and the target's legs in cc-conference-member): the agent
+may leave it. One found half-way is ended: the
 target's leg is hung up (a line sent back to cc-nailed) and a caller still on hold is
 resumed with their agent; the records go on as for a held call.
 """
@@ -435,6 +437,9 @@ class Consultations:
         agent."""
         calls = {c.channel: c for c in self.control.calls.all()}
         for channel in channels:
+            if channel.context == Context.CONFERENCE_MEMBER:
+                await self._conference_found(channel, calls, channels)
+                continue
             if channel.context not in (Context.CONSULT.value, Context.CONSULT_WAIT.value):
                 continue
             try:
@@ -488,6 +493,29 @@ class Consultations:
             and call.holds.on_hold
             and call.agent not in self._by_agent
         )
+
+    async def _conference_found(
+        self, leg: LiveChannel, calls: dict[str, LiveCall], channels: list[LiveChannel]
+    ) -> None:
+        """A conference the last controller left, if ``leg`` is its target's (the agent's
+        leg carries no CC_CONSULT_CALLER): carried on, the agent may leave it; else left
+        alone (ConfBridge ends it with its caller, the marked user)."""
+        try:
+            caller = await self.control.pbx.get_var(leg.name, Var.CONSULT_CALLER)
+        except PbxUnavailable:
+            return
+        call = calls.get(caller or "")
+        if call is None or call.state is not CallState.TALKING or call.agent in self._by_agent:
+            return
+        contexts = {c.name: c.context for c in channels}
+        if (
+            contexts.get(call.channel) != Context.CONFERENCE
+            or contexts.get(call.agent_channel) != Context.CONFERENCE_MEMBER
+        ):
+            return
+        with contextlib.suppress(PbxUnavailable):
+            await self._adopt(call, leg)
+            self._by_agent[call.agent].conference = True
 
     async def _adopt(self, call: LiveCall, leg: LiveChannel) -> None:
         """A consultation found going on after a restart becomes this controller's."""

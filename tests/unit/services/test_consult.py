@@ -239,6 +239,39 @@ async def test_after_a_restart_a_whole_consultation_is_carried_on_then_completed
     assert ("hangup", leg[0]) in center.pbx.actions
 
 
+async def test_after_a_restart_a_conference_is_carried_on_and_the_agent_may_leave(
+    center: Center,
+) -> None:
+    """The caller in cc-conference, ann's and bob's legs in cc-conference-member: the next
+    controller (its recovery adopted the caller as ann's call) takes the conference over."""
+    _, call, leg, channel_id = await _consulting(center)
+    call.holds.stop(center.now)  # in a conference the caller is not on hold
+    target = _target_leg(channel_id, Context.CONFERENCE_MEMBER.value, "conf1")
+    caller = LiveChannel(
+        unique_id=call.unique_id, name=call.channel, state="Up",
+        context=Context.CONFERENCE.value, exten="s", application="ConfBridge",
+        caller_num="", linked_id="", bridge_id="conf1",
+    )  # fmt: skip
+    agent = LiveChannel(
+        unique_id=leg[1], name=leg[0], state="Up", context=Context.CONFERENCE_MEMBER.value,
+        exten="s", application="ConfBridge", caller_num="", linked_id="", bridge_id="conf1",
+    )  # fmt: skip
+    center.pbx.live = [caller, agent, target]
+    center.pbx.variables[(target.name, Var.CONSULT_CALLER.value)] = call.channel
+    center.pbx.variables[(target.name, Var.CONSULT_TARGET.value)] = "bob"
+    center.pbx.actions.clear()
+    restarted = Consultations(center.call_control, center.pbx)
+    await restarted.recover(center.pbx.live)
+    assert center.pbx.actions == []
+    found = restarted.of("ann")
+    assert found is not None and found.conference and found.target == "bob"
+    await refused(restarted.cancel("ann"), "in-conference")
+    await restarted.complete("ann")  # ann leaves: the caller goes on with bob
+    assert call.agent == "bob" and call.agent_channel == target.name
+    [segment] = center.of(CallSegmentEnded)
+    assert (segment.agent, segment.reason, segment.target) == ("ann", "conference-left", "bob")
+
+
 async def test_after_a_restart_a_consultation_with_the_caller_back_is_not_carried_on(
     center: Center,
 ) -> None:
