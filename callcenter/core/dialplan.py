@@ -77,6 +77,8 @@ class Var(StrEnum):
     CONSULT_AGENT = "CC_CONSULT_AGENT"
     # A three-way conference's ConfBridge name (CONF_NAME_PATTERN, checked again there).
     CONF = "CC_CONF"
+    # A party added to a conference (services/inbound/conference.py): the caller's channel.
+    CONF_PARTY = "CC_CONF_PARTY"
     # Feature codes on the agent's phone (core/phone_codes.py): "1" on the agent's leg
     # while a code's Gosub runs (the controller acts once it is cleared); and scratch
     # for the keys cc-hold-agent reads.

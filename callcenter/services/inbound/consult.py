@@ -42,7 +42,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from callcenter.core.calls.live import LiveCall
@@ -75,6 +75,17 @@ POLL = 0.1
 
 
 @dataclass(slots=True)
+class Party:
+    """Someone added to a conference (conference.py)."""
+
+    name: str  # an agent's name or an E.164 number
+    kind: str  # "agent" | "number"
+    channel_id: str  # the party's leg's unique id (ours, given to the Originate)
+    added_at: float
+    line: str = ""  # an always-connected agent's line, lent (not rung)
+
+
+@dataclass(slots=True)
 class Consult:
     call_id: str
     agent: str
@@ -84,6 +95,7 @@ class Consult:
     conference: bool = False  # the caller, the agent and the target in one ConfBridge
     kind: str = "agent"  # or "number": an outside number over the trunk
     line: str = ""  # an always-connected target: their line's channel, lent (not rung)
+    parties: list[Party] = field(default_factory=list)  # added to the conference
 
 
 class Consultations:
@@ -212,8 +224,14 @@ class Consultations:
             raise CallControlError("pbx", f"could not reach {consult.target}: {exc}") from exc
         consult.line = line
 
+    def all(self) -> list[Consult]:
+        return list(self._by_agent.values())
+
     def _busy(self, target: str) -> bool:
-        return any(c.target == target or c.agent == target for c in self._by_agent.values())
+        return any(
+            c.target == target or c.agent == target or any(p.name == target for p in c.parties)
+            for c in self._by_agent.values()
+        )
 
     # -- cancel ----------------------------------------------------------------------------
     async def cancel(self, agent: str) -> LiveCall:
@@ -281,6 +299,10 @@ class Consultations:
         leg = await self._leg(consult)
         if leg is None or leg.state != "Up" or not leg.bridge_id:
             raise CallControlError("not-answered", f"{consult.target} has not answered")
+        if consult.parties:
+            raise CallControlError(
+                "parties-present", "remove the other parties before leaving the conference"
+            )
         target = consult.target
         why = "conference-left" if consult.conference else "consult-complete"
         try:
