@@ -120,3 +120,21 @@ async def test_no_parties_without_a_conference(center: Center) -> None:
     await center.ready("cat")
     parties = ConferenceParties(Consultations(center.call_control, center.pbx), center.pbx)
     await refused(parties.add("ann", "agent", "cat"), "no-conference")
+
+
+async def test_after_a_restart_the_added_parties_are_carried_on(center: Center) -> None:
+    parties, consults, call = await _conference(center)
+    cat = await parties.add("ann", "agent", "cat")
+    conf = consults.of("ann")
+    assert conf is not None
+    conf.parties.clear()  # as a controller started again knows them: not at all
+    cat_leg = _leg(cat.channel_id, "PJSIP/cat-000000aa", Context.CONFERENCE_MEMBER, "conf")
+    center.pbx.variables[(cat_leg.name, Var.CONF_PARTY.value)] = call.channel
+    center.pbx.variables[(cat_leg.name, Var.CONSULT_TARGET.value)] = "cat"
+    await parties.recover([cat_leg])
+    assert [(p.name, p.kind, p.channel_id) for p in parties.of("ann")] == [
+        ("cat", "agent", cat.channel_id)
+    ]
+    center.pbx.live = [cat_leg]
+    await parties.remove("ann", "cat")
+    assert ("hangup", cat_leg.name) in center.pbx.actions
