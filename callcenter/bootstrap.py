@@ -499,6 +499,7 @@ class CallCenter:
                 self.supervision,
                 self.recovery,
                 self.nailed,
+                self.conference,
             ),
         )
         # After every AMI login: agents' endpoints first, then the picture of Asterisk,

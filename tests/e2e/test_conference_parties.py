@@ -4,13 +4,14 @@ Asterisk, a SIPp caller and baresip agents.
 ann consults bob and makes it a conference, then adds cat (her phone rings into the
 same ConfBridge): four parties talk; the caller receives audio (RTP on the wire) and
 cat's leg carries it both ways (Asterisk's counters).
-ann removes cat (her phone hangs up), then leaves: the caller goes on with bob. The
-record has one segment per agent: cat's ``conference-party``, ann's
-``conference-left`` to bob, bob's ``completed``.
+ann removes cat (her phone hangs up); added again, cat hangs up herself; then ann
+leaves: the caller goes on with bob. The record has one segment per agent's part:
+cat's two ``conference-party``, ann's ``conference-left`` to bob, bob's ``completed``.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,17 @@ def test_four_parties_talk_then_one_is_removed_and_the_agent_leaves(
         assert removed["parties"] == []
         cat.wait_event("CALL_CLOSED", 5, after=seen_cat)
         wait_for(lambda: len(_in_conference(center)) == 3, 5, "three again")
+        # Added again, cat hangs up her phone herself: she leaves the list then.
+        seen_cat = len(cat.events)
+        ann_api.post("/api/desktop/conference/add", {"to": "agent", "target": "cat"})
+        cat.wait_event("CALL_INCOMING", 15, after=seen_cat)
+        cat.accept()
+        cat.wait_event("CALL_ESTABLISHED", 5, after=seen_cat)
+        wait_for(lambda: _in_conference(center) == want, 5, "four again")
+        time.sleep(1.0)
+        cat.hangup()
+        wait_for(lambda: center.get(lambda c: c.conference.of("ann")) == [], 5, "cat gone")
+        wait_for(lambda: len(_in_conference(center)) == 3, 5, "three again")
 
         seen_ann = len(ann.events)
         ann_api.post("/api/desktop/conference/leave", {})
@@ -120,7 +132,8 @@ def test_four_parties_talk_then_one_is_removed_and_the_agent_leaves(
     segments = [{**e.detail, "agent": e.agent} for e in events if e.kind == "segment"]
     assert [(s["agent"], s["reason"], s["target"]) for s in segments] == [
         ("cat", "conference-party", ""),
+        ("cat", "conference-party", ""),
         ("ann", "conference-left", "bob"),
         ("bob", "completed", ""),
     ], segments
-    assert segments[0]["talk"] >= 2.0, segments[0]
+    assert segments[0]["talk"] >= 2.0 and 0.5 < segments[1]["talk"] < 5.0, segments

@@ -16,9 +16,9 @@ agent), when they are removed or when the call ends. Outside numbers get no segm
 calls while in the conference (their phone is busy) but stay in their own state (no
 wrap-up after).
 
-Limits: the agent leaves (consult.py ``complete``) only once the added parties are
-removed; a party who hangs up their phone stays listed (and their segment runs) until
-removed or the call ends.
+A party who hangs up their phone (or never answers) leaves the list, their segment
+ending then. Limits: the agent leaves (consult.py ``complete``) only once the added
+parties are removed.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import contextlib
 import logging
 import uuid
 
+from callcenter.core import pbx_events as ev
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.calls.segments import Holds, close_segment
 from callcenter.core.dialplan import Context, Var
@@ -149,9 +150,10 @@ class ConferenceParties:
             await self._end_leg(party)
         except PbxUnavailable as exc:
             raise CallControlError("pbx", f"could not remove {name}: {exc}") from exc
-        consult.parties.remove(party)
-        self._ended(call, party, self.control.clock())
-        self._publish_parties(call, consult)
+        if party in consult.parties:  # else its hang-up was heard meanwhile (on_hangup)
+            consult.parties.remove(party)
+            self._ended(call, party, self.control.clock())
+            self._publish_parties(call, consult)
         return call
 
     async def _end_leg(self, party: Party) -> None:
@@ -170,6 +172,20 @@ class ConferenceParties:
         return channel.unique_id == party.channel_id
 
     # -- records ---------------------------------------------------------------------------
+    def on_hangup(self, event: ev.Hangup) -> None:
+        """A party's leg hung up (they left, or did not answer): their part ends now."""
+        for consult in self.consults.all():
+            for party in list(consult.parties):
+                if party.channel_id != event.unique_id and (
+                    not party.line or party.line != event.channel
+                ):
+                    continue
+                consult.parties.remove(party)
+                call = self.control.calls.get(consult.call_id)
+                self._ended(call, party, self.control.clock(), consult.call_id)
+                if call is not None:
+                    self._publish_parties(call, consult)
+
     def on_completed(self, event: CallCompleted) -> None:
         """The call is over: the parties still in its conference end their part now."""
         for consult in self.consults.all():

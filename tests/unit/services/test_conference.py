@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from callcenter.core import pbx_events as ev
 from callcenter.core.calls.live import LiveCall
 from callcenter.core.dialplan import Context, Var
 from callcenter.core.events import CallCompleted, CallSegmentEnded
@@ -138,3 +139,34 @@ async def test_after_a_restart_the_added_parties_are_carried_on(center: Center) 
     center.pbx.live = [cat_leg]
     await parties.remove("ann", "cat")
     assert ("hangup", cat_leg.name) in center.pbx.actions
+
+
+async def test_a_party_hanging_up_leaves_the_conference_then(center: Center) -> None:
+    parties, _, call = await _conference(center)
+    cat = await parties.add("ann", "agent", "cat")
+    await center.advance(7)
+    parties.on_hangup(ev.Hangup(unique_id=cat.channel_id, channel="PJSIP/cat-000000aa"))
+    assert parties.of("ann") == [] and call.data["conference_parties"] == ""
+    [segment] = [s for s in center.of(CallSegmentEnded) if s.reason == PARTY_REASON]
+    assert (segment.agent, segment.talk) == ("cat", 7.0)
+    parties.on_hangup(ev.Hangup(unique_id=cat.channel_id, channel="PJSIP/cat-000000aa"))
+    assert len(center.of(CallSegmentEnded)) == 1  # once
+
+
+async def test_a_party_s_hang_up_heard_while_removing_them_ends_their_part_once(
+    center: Center,
+) -> None:
+    parties, _, _ = await _conference(center)
+    cat = await parties.add("ann", "agent", "cat")
+    cat_leg = _leg(cat.channel_id, "PJSIP/cat-000000aa", Context.CONFERENCE_MEMBER, "conf")
+    center.pbx.live = [cat_leg]
+    hangup = center.pbx.hangup
+
+    async def heard_at_once(channel: str) -> None:
+        await hangup(channel)
+        parties.on_hangup(ev.Hangup(unique_id=cat.channel_id, channel=channel))
+
+    center.pbx.hangup = heard_at_once  # type: ignore[method-assign]
+    await parties.remove("ann", "cat")
+    assert parties.of("ann") == []
+    assert len([s for s in center.of(CallSegmentEnded) if s.reason == PARTY_REASON]) == 1
