@@ -245,11 +245,14 @@ class Consultations:
         try:
             if leg is not None:
                 await self._end_leg(consult, leg.name)
-            # The agent's leg goes back to cc-hold-agent (Bridge's F option) first.
+            # The agent's leg goes back to cc-hold-agent (Bridge's F option) first: out of
+            # the target's bridge (its context reads cc-hold-agent while still in it).
             await self._until(
                 lambda channels: (
                     any(
-                        c.name == call.agent_channel and c.context == Context.HOLD_AGENT
+                        c.name == call.agent_channel
+                        and c.context == Context.HOLD_AGENT
+                        and not c.bridge_id
                         for c in channels
                     )
                     and not any(self._is_leg(consult, c) for c in channels)
