@@ -62,7 +62,7 @@ from callcenter.core.acd.router import Router
 from callcenter.core.acd.waits import WaitHistory
 from callcenter.core.calls.live import CallBook
 from callcenter.core.dialplan import Global, Route
-from callcenter.core.events import AgentStateChanged
+from callcenter.core.events import AgentStateChanged, CallCompleted
 from callcenter.core.model import SipAccount
 from callcenter.core.phone_codes import check_codes, dynamic_features
 from callcenter.core.voicemail import box_queues
@@ -86,6 +86,7 @@ from callcenter.services.flows import FlowDirectory
 from callcenter.services.inbound.acd import Acd
 from callcenter.services.inbound.arrival import Inbound
 from callcenter.services.inbound.call_control import CallControl
+from callcenter.services.inbound.conference import ConferenceParties
 from callcenter.services.inbound.consult import Consultations
 from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.nailed import NailedLines
@@ -345,11 +346,15 @@ class CallCenter:
         self.call_control = CallControl(
             self.calls, self.agents, self.acd, self.pbx, self.queues, self.notifier,
             self.timers.clock, self.settings.transfers.keep_arrival, self.dial_guard,
-            lambda: trunk,
+            lambda: trunk, self.settings.transfers.avoid_sender,
         )  # fmt: skip
         # Consult, then complete (an always-connected target's line on another node is
         # reached over the inter-node trunk: AmiPbx.via).
         self.consults = Consultations(self.call_control, self.pbx, self.pbx.via)
+        # More parties in a conference, up to [transfers] conference_max in all.
+        self.conference = ConferenceParties(
+            self.consults, self.pbx, self.settings.transfers.conference_max
+        )
         # The same actions by codes pressed on the agent's phone (core/phone_codes.py).
         transfers = self.settings.transfers
         codes = check_codes(transfers.codes) if transfers.phone_codes else {}
@@ -362,7 +367,9 @@ class CallCenter:
         )  # fmt: skip
         self.call_control.lines = self.nailed  # always-connected agents: lines kept
         # After a restart: the lines still up are adopted, consultations ended.
-        self.recovery.after_adoption = (self.nailed.recover, self.consults.recover)
+        self.recovery.after_adoption = (
+            self.nailed.recover, self.consults.recover, self.conference.recover,
+        )  # fmt: skip
         self.agent_features = AgentFeatureRoute(
             self.agents, self.timers.clock, lambda: self.desktop_settings.current.pause_reasons
         )
@@ -527,6 +534,7 @@ class CallCenter:
                 self.supervision,
                 self.recovery,
                 self.nailed,
+                self.conference,
             ),
         )
         # After every AMI login: agents' endpoints first, then the picture of Asterisk,
@@ -560,6 +568,7 @@ class CallCenter:
             ),
         )
         self.notifier.subscribe(AgentStateChanged, self.nailed.on_agent_state)
+        self.notifier.subscribe(CallCompleted, self.conference.on_completed)
         self.notifier.subscribe_all(self.records.submit)
         self.notifier.subscribe_all(lambda event: publish_event(self.hub, event))
         self.notifier.subscribe_all(self.wallboard.on_event)

@@ -489,6 +489,12 @@ class TransferSettings(_Section):
     # A caller an agent transfers to a queue keeps their first arrival time for their
     # place in its line (fairness: a transfer is no reason to wait again from scratch).
     keep_arrival: bool = True
+    # A transferred caller is not offered back to the agent who transferred them for
+    # this many seconds (then they may be, if nobody else took the caller); 0: no
+    # such wait. A call that must never come back: a long time, e.g. 86400.
+    avoid_sender: float = Field(60.0, ge=0)
+    # Parties in a conference at most, the caller counted (services/inbound/conference.py).
+    conference_max: int = Field(5, ge=3, le=10)
     # Call control by feature codes pressed on the agent's phone during a call
     # (core/phone_codes.py): off removes them from Asterisk (no DYNAMIC_FEATURES).
     phone_codes: bool = True

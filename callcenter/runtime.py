@@ -99,6 +99,7 @@ class Controller(CallCenter):
             lead_imports=self.lead_imports, dialer=self.dialer, callbacks=self.callbacks,
             dial_refusals=self.dial_refusals, voicemail=self.voicemail, quality=self.quality,
             sip=self.settings.sip, consults=self.consults,
+            conference=self.conference,
             phone_codes={str(a): code for a, code in self.phone_codes.codes.items()},
         )  # fmt: skip
 

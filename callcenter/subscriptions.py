@@ -26,6 +26,7 @@ from callcenter.services.callbacks.dialer import CallbackDialer
 from callcenter.services.console.desktop import Desktop
 from callcenter.services.console.supervision import Supervision
 from callcenter.services.inbound.acd import Acd
+from callcenter.services.inbound.conference import ConferenceParties
 from callcenter.services.inbound.fallback import FallbackQueues
 from callcenter.services.inbound.nailed import NailedLines
 from callcenter.services.inbound.queue_log import QueueLog
@@ -49,7 +50,9 @@ def ami_table(
     supervision: Supervision,
     recovery: Recovery,
     nailed: NailedLines,
+    conference: ConferenceParties | None = None,
 ) -> Table:
+    parties = (conference.on_hangup,) if conference is not None else ()
     return {
         # The picture of Asterisk: channels, bridges, phones' contacts.
         ev.Newchannel: (view.on_new_channel,),
@@ -78,6 +81,7 @@ def ami_table(
             dialer_calls.on_hangup,
             supervision.hangup,
             nailed.on_hangup,  # after the ACD's: a caller or a line gone
+            *parties,  # a party of a conference hung up
         ),
     }
 

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from callcenter.core.acd.fallback import line_member_agent
+
 # Contact statuses that mean the phone cannot be reached (pjsip_options.c and
 # the contact life cycle); anything else counts as registered.
 GONE = frozenset({"Removed", "Unreachable", "NonQualified-Removed", "Unavailable"})
@@ -19,9 +21,13 @@ _PJSIP_CHANNEL = re.compile(r"^PJSIP/(?P<endpoint>[^/]+)-[0-9a-f]+$")
 
 
 def endpoint_of(channel: str) -> str | None:
-    """``PJSIP/agent1-0000002a`` -> ``agent1``; None for other technologies."""
+    """``PJSIP/agent1-0000002a`` -> ``agent1``; a fallback queue's way to an always-
+    connected agent's line (``Local/agent1@cc-fallback-line-0000001a;1``, core/acd/
+    fallback.py) is that agent's too; None for other channels."""
     match = _PJSIP_CHANNEL.fullmatch(channel)
-    return match.group("endpoint") if match else None
+    if match:
+        return match.group("endpoint")
+    return line_member_agent(channel) if channel.startswith("Local/") else None
 
 
 @dataclass(frozen=True, slots=True)

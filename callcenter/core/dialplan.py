@@ -79,8 +79,14 @@ class Var(StrEnum):
     # A consultation's target leg (dialplan/call_control.conf, cc-consult): the held caller's
     # channel, watched once the agent has left (complete).
     CONSULT_CALLER = "CC_CONSULT_CALLER"
+    # ... and who was consulted (an agent's name or an E.164 number), with the agent who
+    # consulted: what a restarted controller needs to carry on with the consultation.
+    CONSULT_TARGET = "CC_CONSULT_TARGET"
+    CONSULT_AGENT = "CC_CONSULT_AGENT"
     # A three-way conference's ConfBridge name (CONF_NAME_PATTERN, checked again there).
     CONF = "CC_CONF"
+    # A party added to a conference (services/inbound/conference.py): the caller's channel.
+    CONF_PARTY = "CC_CONF_PARTY"
     # Feature codes on the agent's phone (core/phone_codes.py): "1" on the agent's leg
     # while a code's Gosub runs (the controller acts once it is cleared); and scratch
     # for the keys cc-hold-agent reads.

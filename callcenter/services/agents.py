@@ -15,6 +15,7 @@ from typing import Protocol
 
 from callcenter.core.acd.agent_state import AgentStatus, IllegalTransition, transition
 from callcenter.core.acd.agent_state import Event as AgentEvent
+from callcenter.core.acd.fallback import member_interface
 from callcenter.core.acd.model import AgentState
 from callcenter.core.acd.router import Router
 from callcenter.core.channels import ChannelTable
@@ -244,8 +245,12 @@ class AgentService:
             for callback in self._on_available:
                 await callback(agent)
 
+    def fallback_interface(self, agent: str) -> str:
+        """The agent's member interface in Asterisk's plain queues (core/acd/fallback.py)."""
+        return member_interface(agent, self.lines is not None and self.lines.nailed(agent))
+
     async def _sync_fallback(self, agent: str, before: AgentStatus, after: AgentStatus) -> None:
-        interface = f"PJSIP/{agent}"
+        interface = self.fallback_interface(agent)
         try:
             if after.state is AgentState.LOGGED_OUT:
                 await self.pbx.queue_remove(FALLBACK_QUEUE, interface)
@@ -265,7 +270,7 @@ class AgentService:
         """Make the fallback queue's members match the logged-in agents."""
         members = {m.interface: m for m in await self.pbx.queue_members(FALLBACK_QUEUE)}
         for agent, status in self.statuses.items():
-            interface = f"PJSIP/{agent}"
+            interface = self.fallback_interface(agent)
             paused = status.state is AgentState.PAUSED
             member = members.pop(interface, None)
             if status.state is AgentState.LOGGED_OUT:

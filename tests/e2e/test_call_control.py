@@ -23,7 +23,7 @@ from callcenter.core.acd.model import AgentState
 from callcenter.simulate.capture import Capture
 from callcenter.simulate.procs import wait_for
 from tests.e2e.conftest import CALLER_PORT, CallCenter
-from tests.e2e.console import record_figures
+from tests.e2e.console import pause, record_figures
 from tests.e2e.outbound_support import Outbound, outbound_fixture
 from tests.e2e.sites import one_queue_site, quiet_queue
 from tests.e2e.test_api import _login as log_in
@@ -164,15 +164,24 @@ def test_hold_resume_and_blind_transfers_to_an_agent_and_a_queue(
         bob_talk = (time.time(), time.time() + 1.5)
         time.sleep(1.6)
 
-        # Bob sends the caller to the billing queue; ann, ready again, takes them.
+        # Bob sends the caller to the billing queue, which he belongs to; ann is on a
+        # break. Bob, free at once (no wrap-up) and the only one, is passed over
+        # ([transfers] avoid_sender): the caller waits. Ann, ready again, takes them.
         center.wait_available("ann")
+        pause(center, "ann")
         seen_ann, seen_bob = len(ann.events), len(bob.events)
-        asked = time.monotonic()
         api.post(
             "/api/desktop/transfer",
             {"agent": "bob", "to": "queue", "target": "billing", "reason": "wrong queue"},
         )
         bob.wait_event("CALL_CLOSED", 5, after=seen_bob)
+        center.wait_available("bob")
+        time.sleep(3.0)
+        assert not [e for e in bob.events[seen_bob:] if e["type"] == "CALL_INCOMING"]
+        waiting = center.get(lambda c: [(x.state.value, x.queue) for x in c.calls.all()])
+        assert waiting == [("waiting", "billing")], waiting
+        asked = time.monotonic()
+        center.thread.run(center.controller.agents.ready("ann", time.time()))
         to_ann = ann.wait_event("CALL_INCOMING", 15, after=seen_ann)["_at"] - asked
         ann.accept()
         ann.wait_event("CALL_ESTABLISHED", 5, after=seen_ann)

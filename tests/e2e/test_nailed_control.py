@@ -96,7 +96,9 @@ def test_an_always_connected_agent_holds_resumes_and_transfers_on_one_line(
         time.sleep(0.5)
 
         # To another queue: the caller leaves, ann's line waits again, then (the only
-        # agent, no wrap-up) takes the caller from that queue on the same line.
+        # agent, no wrap-up) takes the caller from that queue on the same line (at once:
+        # no passing over the agent who transferred, [transfers] avoid_sender = 0).
+        control.avoid_sender = 0
         center.thread.run(control.to_queue("ann", "billing", reason="wrong queue"))
         wait_for(lambda: _talking(center, 1), 10, "ann takes the transferred caller")
         wait_for(lambda: _bridged(center, line), 5, "the caller on ann's line again")

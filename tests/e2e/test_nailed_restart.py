@@ -1,14 +1,14 @@
-"""Always-connected agents' lines survive the controller: a stop during a
-consultation, then kill -9 during a call, each followed by a restart.
+"""Always-connected agents' lines survive the controller: a stop, then kill -9, during
+a consultation, each followed by a restart.
 
 ann and bob work always-connected. The first controller puts a caller through to
 ann's line; ann consults bob (his line taken into the consultation) and the
 controller stops there. A controller of its own process (so the kill is real) adopts
-both lines and ends the consultation it cannot know the end of: bob's line goes back
-to wait, the caller is back with ann. It is killed while they talk. The controller
-started again adopts the lines and the conversation on ann's: she ends the call from
-the desktop, her line stays, and the next caller reaches her on it. Each phone saw
-one call in all: its line.
+both lines and carries the consultation on (the caller stays on hold meanwhile). It
+is killed too. The controller started again adopts the lines and the consultation:
+ann cancels it, bob's line goes back to wait, the caller is back with ann. She ends
+the call from the desktop, her line stays, and the next caller reaches her on it.
+Each phone saw one call in all: its line.
 """
 
 from __future__ import annotations
@@ -45,11 +45,24 @@ def nailed_center(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallC
         center.stop()
 
 
+def _consulting(center: CallCenter, line: str, bob_line: str) -> bool:
+    """ann's line bridged with bob's in cc-consult, the caller alone in the music."""
+    legs = _legs(center)
+    held = [name for name, (context, _) in legs.items() if context == "cc-hold"]
+    bridge = legs.get(line, ("", ""))[1]
+    return (
+        len(held) == 1
+        and bool(bridge)
+        and legs.get(bob_line) == ("cc-consult", bridge)
+        and legs[held[0]][1] == ""
+    )
+
+
 def _state(center: CallCenter) -> AgentState:
     return center.get(lambda c: c.agents.status("ann").state)  # type: ignore[no-any-return]
 
 
-def test_lines_are_adopted_after_a_stop_and_a_kill_and_a_consultation_is_ended(
+def test_lines_and_a_consultation_are_adopted_after_a_stop_and_a_kill(
     nailed_center: CallCenter, tmp_path: Path
 ) -> None:
     center = nailed_center
@@ -84,12 +97,12 @@ def test_lines_are_adopted_after_a_stop_and_a_kill_and_a_consultation_is_ended(
         process = controller_process(settings, tmp_path)
         try:
             wait_running(tmp_path, process)
-            # This controller called neither phone: it found both lines, ended the
-            # consultation and put the caller back with ann.
-            wait_for(lambda: _bridged(center, line), 10, "the caller back on ann's line")
-            wait_for(lambda: _legs(center).get(bob_line) == ("cc-nailed", ""), 5, "bob's line")
+            # This controller called neither phone: it found both lines and the
+            # consultation still whole (the caller kept on hold while nobody heard the
+            # controller, ann and bob still talking), and carries it on.
             time.sleep(1.0)
-            process.send_signal(signal.SIGKILL)
+            assert _consulting(center, line, bob_line), _legs(center)
+            process.send_signal(signal.SIGKILL)  # during the consultation again
             process.wait(5)
         finally:
             stop_process(process)
@@ -97,6 +110,14 @@ def test_lines_are_adopted_after_a_stop_and_a_kill_and_a_consultation_is_ended(
         center.thread = ControllerThread(settings)
         center.start()
         wait_for(lambda: center.get(lambda c: c.recovery.runs) >= 1, 15, "a recovery run")
+        wait_for(lambda: center.get(lambda c: c.consults.of("ann")), 5, "the consultation")
+        assert _consulting(center, line, bob_line), _legs(center)
+        assert center.get(lambda c: not c.agents.available("bob"))  # his line is lent
+        # Cancel works as before the restarts: bob's line back to wait, the caller back
+        # with ann on her line.
+        center.thread.run(center.controller.consults.cancel("ann"))
+        wait_for(lambda: _bridged(center, line), 10, "the caller back on ann's line")
+        wait_for(lambda: _legs(center).get(bob_line) == ("cc-nailed", ""), 5, "bob's line")
         # The conversation under way is hers again, on the same line.
         wait_for(lambda: _state(center) is AgentState.ON_CALL, 5, "ann on the call")
         assert center.get(lambda c: c.nailed.lines["ann"].channel) == line

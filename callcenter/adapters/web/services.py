@@ -42,6 +42,7 @@ from callcenter.services.console.supervision import Supervision
 from callcenter.services.console.wallboard_snapshot import WallboardOut
 from callcenter.services.directory import AgentDirectory
 from callcenter.services.inbound.call_control import CallControl
+from callcenter.services.inbound.conference import ConferenceParties
 from callcenter.services.inbound.consult import Consultations
 from callcenter.services.inbound.recording import Recordings
 from callcenter.services.outbound.campaigns import Campaigns
@@ -113,6 +114,7 @@ class ConsoleServices:
     quality: Quality  # QA forms and evaluations of recordings (any thread)
     sip: SipSettings = field(default_factory=SipSettings)  # which agents have a browser phone
     consults: Consultations | None = None  # consultation transfers (on the loop)
+    conference: ConferenceParties | None = None  # more parties in a conference (on the loop)
     # The call-control codes keyed on the agent's phone, by action (none: codes off).
     phone_codes: dict[str, str] = field(default_factory=dict)
 

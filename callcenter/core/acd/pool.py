@@ -121,10 +121,15 @@ class AgentPool:
         found = (a for a in self._staffed.candidates(items) if meets_items(agents[a].skills, items))
         return sorted(found)
 
-    def best_available(self, items: Items, strategy: Strategy) -> str | None:
-        """The available agent ``strategy`` prefers for a call needing ``items``."""
+    def best_available(
+        self, items: Items, strategy: Strategy, passed_over: str | None = None
+    ) -> str | None:
+        """The available agent ``strategy`` prefers for a call needing ``items``, other
+        than ``passed_over``."""
         best: tuple[float, float, str] | None = None
         for agent_id in self._available.candidates(items):
+            if agent_id == passed_over:
+                continue
             agent = self._agents[agent_id]
             if not meets_items(agent.skills, items):
                 continue

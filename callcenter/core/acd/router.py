@@ -12,6 +12,11 @@ largest weighted wait ``(now - enqueued_at) * queue.weight``, then the earliest
 "most proficient" sums the agent's levels over the call's current
 requirements (a call relaxed to "anyone" thus goes to the longest idle).
 
+A call may pass over one agent for a while (``avoid``: the agent who just
+transferred it to this queue): neither decision gives it to them before
+``until``; then the call is offered again like a relaxed one, and they may get it
+if nobody else took it meanwhile.
+
 Cost: ``offer_agent`` looks at the head of each group (groups.py) whose floor
 skills the agent holds; ``offer_call`` at the available agents holding the
 call's rarest required skill. Neither ever scans the waiting calls.
@@ -36,6 +41,9 @@ _NO_EXTRA: Mapping[str, int] = MappingProxyType({})
 # Sort key of a call, smallest first: -priority, -weighted wait, enqueued_at, call id.
 _Rank = tuple[int, float, float, str]
 
+# (agent id, until): the agent a call passes over until that time.
+Avoid = tuple[str, float]
+
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
@@ -51,6 +59,11 @@ class _Call:
     enqueued_at: float
     group: Group
     token: int  # tells this stay in line from an earlier one of the same call id
+    avoid: Avoid | None = None
+
+    def avoids(self, agent_id: str, now: float) -> bool:
+        avoid = self.avoid
+        return avoid is not None and avoid[0] == agent_id and now < avoid[1]
 
 
 class Router:
@@ -63,6 +76,10 @@ class Router:
         self._by_priority: dict[int, dict[frozenset[str], list[Group]]] = {}
         self._priorities: list[int] = []  # descending
         self._relax: list[tuple[float, str, int]] = []  # heap of (time, call id, token)
+        # Calls in line passing over an agent (``avoid``), and when each stops: a heap
+        # like ``_relax`` (an offer is due then).
+        self._avoiding: dict[str, _Call] = {}
+        self._avoid_ends: list[tuple[float, str, int]] = []
         self._tokens = itertools.count()
         self._clock = -math.inf  # the latest ``now`` seen, to schedule relaxations
         self.set_queues(queues)
@@ -118,11 +135,13 @@ class Router:
         priority: int,
         enqueued_at: float,
         extra: Mapping[str, int] = _NO_EXTRA,
+        avoid: Avoid | None = None,
     ) -> None:
         """Put a call in line. Higher ``priority`` is served first.
 
         A call coming back after ring-no-answer passes its original
-        ``enqueued_at`` and so goes back to the head of its line.
+        ``enqueued_at`` and so goes back to the head of its line. ``avoid``: the
+        call is not given to that agent before that time.
         """
         if call_id in self._calls:
             raise ValueError(f"call {call_id!r} is already waiting")
@@ -134,15 +153,21 @@ class Router:
         if group is None:
             group = self._new_group(key)
         group.add(enqueued_at, call_id)
-        call = _Call(call_id, enqueued_at, group, next(self._tokens))
+        if avoid is not None and avoid[1] <= self._clock:
+            avoid = None
+        call = _Call(call_id, enqueued_at, group, next(self._tokens), avoid)
         self._calls[call_id] = call
         self._schedule_relax(call, max(self._clock, enqueued_at))
+        if avoid is not None:
+            self._avoiding[call_id] = call
+            heapq.heappush(self._avoid_ends, (avoid[1], call_id, call.token))
 
     def remove_call(self, call_id: str) -> bool:
         """Take a call out of line (abandoned, overflowed...); False if it was not waiting."""
         call = self._calls.pop(call_id, None)
         if call is None:
             return False
+        self._avoiding.pop(call_id, None)
         group = call.group
         group.remove(call.enqueued_at, call_id)
         if not group.calls:
@@ -174,13 +199,19 @@ class Router:
         if not self._agents.is_available(agent_id):
             return None
         skills, held = self._agents.skills(agent_id), self._agents.held(agent_id)
+        avoiding = self._avoiding
         for priority in self._priorities:
             best: tuple[float, float, str] | None = None
             for floor, groups in self._by_priority[priority].items():
                 if not floor <= held:
                     continue
                 for group in groups:
-                    enqueued_at, call_id = group.calls[0]
+                    head: tuple[float, str] | None = group.calls[0]
+                    if avoiding and group.calls[0][1] in avoiding:
+                        head = self._head_for(group, agent_id, now)
+                    if head is None:
+                        continue
+                    enqueued_at, call_id = head
                     wait = now - enqueued_at
                     rank = (-wait * group.weight, enqueued_at, call_id)
                     # The router's hot loop: rank first (heads that lose on rank
@@ -202,15 +233,20 @@ class Router:
         group = call.group
         items = group.requirements(now - call.enqueued_at)
         strategy = self._queues[group.queue].strategy
-        agent_id = self._agents.best_available(items, strategy)
+        avoid = call.avoid
+        passed_over = avoid[0] if avoid is not None and now < avoid[1] else None
+        agent_id = self._agents.best_available(items, strategy, passed_over)
         return None if agent_id is None else self._assign(call, agent_id, now)
 
     def next_relax_at(self) -> float | None:
         """The earliest time some waiting call's requirements relax (for a timer)."""
-        heap = self._relax
-        while heap and not self._live(heap[0]):
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        times = []
+        for heap in (self._relax, self._avoid_ends):
+            while heap and not self._live(heap[0]):
+                heapq.heappop(heap)
+            if heap:
+                times.append(heap[0][0])
+        return min(times, default=None)
 
     def relax_due(self, now: float) -> list[Assignment]:
         """Offer again every call whose requirements relaxed at or before ``now``."""
@@ -222,6 +258,13 @@ class Router:
                 call = self._calls[entry[1]]
                 due.append(call)
                 self._schedule_relax(call, now)
+        while self._avoid_ends and self._avoid_ends[0][0] <= now:
+            entry = heapq.heappop(self._avoid_ends)
+            if self._live(entry):
+                # The agent it passed over may have it now (nobody else took it).
+                call = self._avoiding.pop(entry[1])
+                if all(c is not call for c in due):
+                    due.append(call)
         # Most deserving first, so two relaxed calls wanting one agent are fair.
         due.sort(key=lambda c: _rank(c, now))
         assignments = []
@@ -338,6 +381,14 @@ class Router:
         self.remove_call(call.call_id)
         self._agents.set_available(agent_id, False, now)
         return Assignment(call.call_id, agent_id, call.group.queue, now - call.enqueued_at)
+
+    def _head_for(self, group: Group, agent_id: str, now: float) -> tuple[float, str] | None:
+        """The oldest call of ``group`` that does not pass over the agent now (few
+        calls ever do: the ones just transferred)."""
+        for entry in group.calls:
+            if not self._calls[entry[1]].avoids(agent_id, now):
+                return entry
+        return None
 
     def _waiting(self, call_id: str) -> _Call:
         call = self._calls.get(call_id)

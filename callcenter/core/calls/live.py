@@ -54,6 +54,9 @@ class LiveCall:
     # Where an agent's blind transfer sends the caller, ("queue" | "agent", name), until
     # the caller reaches cc-transfer and the controller places them.
     transfer_to: tuple[str, str] | None = None
+    # (agent, until): the agent who transferred the caller, whom the ACD passes over
+    # until then (core/acd/router.py, ``avoid``).
+    avoid: tuple[str, float] | None = None
     node: str = ""  # the Asterisk node the caller is on ([[pbx.nodes]]); '' on one box
 
     def __post_init__(self) -> None:

@@ -304,7 +304,9 @@ class Acd:
         advance(call, CallEvent.QUEUE)
         call.agent = ""
         enqueued_at = call.enqueued_at or now
-        self.router.enqueue(call.call_id, call.queue, call.priority, enqueued_at, call.extra)
+        self.router.enqueue(
+            call.call_id, call.queue, call.priority, enqueued_at, call.extra, call.avoid
+        )
         if joined:
             position, wait = self.queueing.position_and_estimate(call, now)
             self.queueing.publish_queued(call, enqueued_at, position, wait)

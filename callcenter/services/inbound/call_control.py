@@ -79,6 +79,7 @@ class CallControl:
         keep_arrival: bool = True,
         guard: DialGuard | None = None,
         trunk: Callable[[], str] = lambda: "",
+        avoid_sender: float = 60.0,
     ) -> None:
         self.calls = calls
         self.agents = agents
@@ -90,6 +91,9 @@ class CallControl:
         # A caller transferred to a queue keeps their first arrival time for their place
         # in its line (fairness); False: they join it as if they had just called.
         self.keep_arrival = keep_arrival
+        # The agent who transferred a caller is not offered them back for this long
+        # (then they may be, if nobody else took the caller; 0: no wait).
+        self.avoid_sender = avoid_sender
         # Outside numbers: the dial policy vets each one (refusals audited), then the
         # first outbound trunk with a contact carries the call.
         self.guard = guard
@@ -280,6 +284,7 @@ class CallControl:
         call.joined_at = None
         call.transfers += 1
         call.transferred_from = agent
+        call.avoid = (agent, now + self.avoid_sender) if self.avoid_sender > 0 else None
         call.previous_agents = (*call.previous_agents, agent)
         call.data["transferred_from"] = agent
         changes = {"transferred_from": agent}

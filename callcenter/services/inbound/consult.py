@@ -24,9 +24,14 @@ conference) it goes back to wait in cc-nailed. An always-connected target is not
 (their phone is on their line): their waiting line is redirected into cc-consult
 (``Consult.line``), and back to cc-nailed on cancel or once the caller is gone.
 
-After a restart (``recover``) a consultation found in Asterisk is ended: the target's
-leg is hung up (a line sent back to cc-nailed) and a caller still on hold is resumed
-with their agent; the records go on as for a held call.
+After a restart (``recover``) a consultation found whole in Asterisk (the caller on hold,
+the agent's leg bridged with the target's) is carried on: complete, cancel and
+conference work as before (cc-hold keeps the caller waiting while the controller is
+silent and the agent is bridged with someone else), and so is a conference (the caller
+in cc-conference, the agent's and the target's legs in cc-conference-member): the agent
+may leave it. One found half-way is ended: the
+target's leg is hung up (a line sent back to cc-nailed) and a caller still on hold is
+resumed with their agent; the records go on as for a held call.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from callcenter.core.calls.live import LiveCall
@@ -70,6 +75,17 @@ POLL = 0.1
 
 
 @dataclass(slots=True)
+class Party:
+    """Someone added to a conference (conference.py)."""
+
+    name: str  # an agent's name or an E.164 number
+    kind: str  # "agent" | "number"
+    channel_id: str  # the party's leg's unique id (ours, given to the Originate)
+    added_at: float
+    line: str = ""  # an always-connected agent's line, lent (not rung)
+
+
+@dataclass(slots=True)
 class Consult:
     call_id: str
     agent: str
@@ -79,6 +95,7 @@ class Consult:
     conference: bool = False  # the caller, the agent and the target in one ConfBridge
     kind: str = "agent"  # or "number": an outside number over the trunk
     line: str = ""  # an always-connected target: their line's channel, lent (not rung)
+    parties: list[Party] = field(default_factory=list)  # added to the conference
 
 
 class Consultations:
@@ -197,6 +214,8 @@ class Consultations:
         variables = [
             (Var.HOLD_PEER.value, agent_channel),
             (Var.CONSULT_CALLER.value, call.channel),
+            (Var.CONSULT_TARGET.value, target),
+            (Var.CONSULT_AGENT.value, agent),
         ]
         if kind == "agent" and control.phone_codes:  # the target's codes once it has the call
             variables.append(("DYNAMIC_FEATURES", control.phone_codes))
@@ -227,13 +246,21 @@ class Consultations:
         try:
             await pbx.set_var(line, Var.HOLD_PEER, agent_channel)
             await pbx.set_var(line, Var.CONSULT_CALLER, call.channel)
+            await pbx.set_var(line, Var.CONSULT_TARGET, consult.target)
+            await pbx.set_var(line, Var.CONSULT_AGENT, consult.agent)
             await pbx.redirect(line, Context.CONSULT, "s")
         except PbxUnavailable as exc:
             raise CallControlError("pbx", f"could not reach {consult.target}: {exc}") from exc
         consult.line = line
 
+    def all(self) -> list[Consult]:
+        return list(self._by_agent.values())
+
     def _busy(self, target: str) -> bool:
-        return any(c.target == target or c.agent == target for c in self._by_agent.values())
+        return any(
+            c.target == target or c.agent == target or any(p.name == target for p in c.parties)
+            for c in self._by_agent.values()
+        )
 
     # -- cancel ----------------------------------------------------------------------------
     async def cancel(self, agent: str) -> LiveCall:
@@ -247,11 +274,14 @@ class Consultations:
         try:
             if leg is not None:
                 await self._end_leg(consult, leg.name)
-            # The agent's leg goes back to cc-hold-agent (Bridge's F option) first.
+            # The agent's leg goes back to cc-hold-agent (Bridge's F option) first: out of
+            # the target's bridge (its context reads cc-hold-agent while still in it).
             await self._until(
                 lambda channels: (
                     any(
-                        c.name == call.agent_channel and c.context == Context.HOLD_AGENT
+                        c.name == call.agent_channel
+                        and c.context == Context.HOLD_AGENT
+                        and not c.bridge_id
                         for c in channels
                     )
                     and not any(self._is_leg(consult, c) for c in channels)
@@ -301,6 +331,10 @@ class Consultations:
         leg = await self._leg(consult)
         if leg is None or leg.state != "Up" or not leg.bridge_id:
             raise CallControlError("not-answered", f"{consult.target} has not answered")
+        if consult.parties:
+            raise CallControlError(
+                "parties-present", "remove the other parties before leaving the conference"
+            )
         target = consult.target
         why = "conference-left" if consult.conference else "consult-complete"
         try:
@@ -451,9 +485,15 @@ class Consultations:
 
     # -- after a restart -----------------------------------------------------------------
     async def recover(self, channels: list[LiveChannel]) -> None:
-        """Consultations the last controller left: ended, the caller back with the agent."""
+        """Consultations the last controller left: carried on where the agent still talks
+        with the target and the caller still waits on hold (complete, cancel and
+        conference work as before the restart); else ended, the caller back with the
+        agent."""
         calls = {c.channel: c for c in self.control.calls.all()}
         for channel in channels:
+            if channel.context == Context.CONFERENCE_MEMBER:
+                await self._conference_found(channel, calls, channels)
+                continue
             if channel.context not in (Context.CONSULT.value, Context.CONSULT_WAIT.value):
                 continue
             try:
@@ -463,6 +503,10 @@ class Consultations:
             call = calls.get(caller or "")
             if call is not None and any(c.agent_channel == channel.name for c in calls.values()):
                 continue  # a completed consultation: the target's leg is the call's now
+            if call is not None and self._going_on(call, channel, channels):
+                with contextlib.suppress(PbxUnavailable):
+                    await self._adopt(call, channel)
+                    continue
             target = endpoint_of(channel.name) or ""
             lines = self.control.line_of(target)
             line = lines.line_of(target) if lines is not None else None
@@ -486,6 +530,62 @@ class Consultations:
                     self.control.notifier.publish(
                         CallResumed(at=now, call_id=call.call_id, agent=call.agent, held=held)
                     )
+
+    def _going_on(self, call: LiveCall, leg: LiveChannel, channels: list[LiveChannel]) -> bool:
+        """The consultation is whole: the caller on hold, the agent's leg bridged with the
+        target's, and no other consultation known for the agent."""
+        held = any(c.name == call.channel and c.context == Context.HOLD for c in channels)
+        bridged = any(
+            c.name == call.agent_channel and c.bridge_id == leg.bridge_id for c in channels
+        )
+        return (
+            held
+            and bridged
+            and bool(leg.bridge_id)
+            and leg.context == Context.CONSULT
+            and call.state is CallState.TALKING
+            and call.holds.on_hold
+            and call.agent not in self._by_agent
+        )
+
+    async def _conference_found(
+        self, leg: LiveChannel, calls: dict[str, LiveCall], channels: list[LiveChannel]
+    ) -> None:
+        """A conference the last controller left, if ``leg`` is its target's (the agent's
+        leg carries no CC_CONSULT_CALLER): carried on, the agent may leave it; else left
+        alone (ConfBridge ends it with its caller, the marked user)."""
+        try:
+            caller = await self.control.pbx.get_var(leg.name, Var.CONSULT_CALLER)
+        except PbxUnavailable:
+            return
+        call = calls.get(caller or "")
+        if call is None or call.state is not CallState.TALKING or call.agent in self._by_agent:
+            return
+        contexts = {c.name: c.context for c in channels}
+        if (
+            contexts.get(call.channel) != Context.CONFERENCE
+            or contexts.get(call.agent_channel) != Context.CONFERENCE_MEMBER
+        ):
+            return
+        with contextlib.suppress(PbxUnavailable):
+            await self._adopt(call, leg)
+            self._by_agent[call.agent].conference = True
+
+    async def _adopt(self, call: LiveCall, leg: LiveChannel) -> None:
+        """A consultation found going on after a restart becomes this controller's."""
+        pbx = self.control.pbx
+        target = await pbx.get_var(leg.name, Var.CONSULT_TARGET) or endpoint_of(leg.name) or ""
+        kind = "agent" if target in self.control.agents.statuses else "number"
+        consult = Consult(call.call_id, call.agent, target, leg.unique_id, self.control.clock())
+        consult.kind = kind
+        lines = self.control.line_of(target) if kind == "agent" else None
+        line = lines.line_of(target) if lines is not None else None
+        if lines is not None and line is not None and line.channel == leg.name:
+            consult.line = leg.name
+            lines.lend(target)
+        self._by_agent[call.agent] = consult
+        log.info("call %s: %s consulting %s, carried on after a restart", call.call_id,
+                 call.agent, target)  # fmt: skip
 
     async def _still_held(self, caller: str) -> bool:
         with contextlib.suppress(PbxUnavailable):

@@ -43,7 +43,8 @@ class FallbackQueues:
                 if status.state is AgentState.LOGGED_OUT:
                     continue
                 if eligible(self.agents.skills.get(agent, {}), needs):
-                    members[f"PJSIP/{agent}"] = status.state is AgentState.PAUSED
+                    interface = self.agents.fallback_interface(agent)
+                    members[interface] = status.state is AgentState.PAUSED
         return wanted
 
     def wanted_for(self, agent: str) -> dict[str, bool | None]:
@@ -60,7 +61,7 @@ class FallbackQueues:
         return found
 
     async def on_agent_state(self, event: AgentStateChanged) -> None:
-        interface = f"PJSIP/{event.agent}"
+        interface = self.agents.fallback_interface(event.agent)
         for twin, paused in self.wanted_for(event.agent).items():
             await self._apply(twin, interface, paused, event.reason)
 
@@ -80,7 +81,7 @@ class FallbackQueues:
         have = known.get(interface)
         if have == paused:
             return
-        agent = interface.removeprefix("PJSIP/")
+        agent = interface.removeprefix("PJSIP/").removeprefix("Local/").split("@")[0]
         try:
             if paused is None:
                 await self.pbx.queue_remove(twin, interface)

@@ -86,7 +86,9 @@ class Queueing:
             call.joined_at = now
         call.queue, call.priority, call.extra = settings.name, priority, dict(extra)
         call.enqueued_at = call.enqueued_at or now
-        self.router.enqueue(call.call_id, settings.name, priority, call.enqueued_at, extra)
+        self.router.enqueue(
+            call.call_id, settings.name, priority, call.enqueued_at, extra, call.avoid
+        )
         if not self._staffed(call, settings, now):
             self.router.remove_call(call.call_id)
             return self.overflow(call, settings, settings.on_unstaffed, "unstaffed", now, hops)
@@ -169,8 +171,9 @@ class Queueing:
     def requeue(self, call: LiveCall, now: float) -> None:
         """Back in the router's line with the call's original enqueue time (its place)."""
         self.router.enqueue(
-            call.call_id, call.queue, call.priority, call.enqueued_at or now, call.extra
-        )
+            call.call_id, call.queue, call.priority, call.enqueued_at or now, call.extra,
+            call.avoid,
+        )  # fmt: skip
 
     def leave(self, call: LiveCall) -> None:
         """Out of the line: no more offers, no more timers."""

@@ -64,7 +64,12 @@ WAITING_CONTEXTS = {Context.WAIT.value, Context.ANNOUNCE.value}
 # A caller on hold (cc-hold: their agent's leg named in CC_HOLD_PEER) or taken off
 # hold (cc-resume: bridged with it) is talking with that agent.
 HELD_CONTEXTS = {Context.HOLD.value, Context.RESUME.value}
-OURS = WAITING_CONTEXTS | HELD_CONTEXTS | {Context.CONNECT.value, Context.FALLBACK.value}
+# A caller in a conference (cc-conference) talks with the agent who consulted: their
+# leg is still the caller's CC_HOLD_PEER (set when the consultation held the caller).
+IN_CONFERENCE = Context.CONFERENCE.value
+OURS = WAITING_CONTEXTS | HELD_CONTEXTS | {
+    Context.CONNECT.value, Context.FALLBACK.value, IN_CONFERENCE
+}  # fmt: skip
 OPEN_CALLS_LOOKBACK = 2 * 86400.0  # seconds: how far back unclosed call records are looked for
 LOG_LOOKBACK = 6 * 3600.0  # seconds of channel events read at most (older: "unobserved")
 LOG_MARGIN = 60.0  # seconds read before the last thing the records heard
@@ -250,7 +255,7 @@ class Recovery:
         ]
         agent_channel = partner[0].name if partner else ""
         held = channel.context == Context.HOLD.value
-        if held:
+        if held or channel.context == IN_CONFERENCE:
             agent_channel = await self.pbx.get_var(channel.name, Var.HOLD_PEER) or ""
         agent = endpoint_of(agent_channel) if agent_channel else None
         if agent and agent.startswith(TRUNK_PREFIX) and record is not None:

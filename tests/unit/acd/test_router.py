@@ -470,3 +470,81 @@ def test_expected_ahead_weighs_other_queues_by_the_agents_they_share() -> None:
     assert r.calls_ahead("me", 10.0) == 3
     assert r.expected_ahead("me", 10.0) == pytest.approx(1 + 2 * 0.25)
     assert r.expected_ahead("sales-2", 10.0) == pytest.approx(1.0)
+
+
+# --- a caller transferred to a queue passes over the agent who transferred them -----
+
+
+def test_a_transferred_call_is_not_offered_to_the_agent_who_transferred_it() -> None:
+    r = router(SALES)
+    ready(r, "sender", {"sales": 5}, since=0.0)  # longest idle: would win
+    ready(r, "other", {"sales": 5}, since=5.0)
+    r.enqueue("c1", "sales", 0, 0.0, avoid=("sender", 70.0))
+    assert r.offer_call("c1", 10.0) == Assignment("c1", "other", "sales", 10.0)
+
+
+def test_the_agent_who_transferred_gets_the_next_call_in_line_instead() -> None:
+    r = router(SALES)
+    staffed(r, "sender", {"sales": 5})
+    r.enqueue("c1", "sales", 0, 0.0, avoid=("sender", 70.0))  # the oldest
+    r.enqueue("c2", "sales", 0, 5.0)
+    r.set_available("sender", True, 10.0)
+    assert r.offer_agent("sender", 10.0) == Assignment("c2", "sender", "sales", 5.0)
+    assert r.waiting() == ["c1"]
+
+
+def test_the_agent_who_transferred_is_offered_nothing_when_only_that_call_waits() -> None:
+    r = router(SALES)
+    staffed(r, "sender", {"sales": 5})
+    r.enqueue("c1", "sales", 0, 0.0, avoid=("sender", 70.0))
+    r.set_available("sender", True, 10.0)
+    assert r.offer_agent("sender", 10.0) is None
+    assert r.offer_call("c1", 11.0) is None
+    assert r.waiting() == ["c1"]
+
+
+def test_after_the_window_the_call_goes_back_to_its_sender_if_nobody_took_it() -> None:
+    r = router(SALES)
+    staffed(r, "sender", {"sales": 5})
+    r.enqueue("c1", "sales", 0, 0.0, avoid=("sender", 70.0))
+    r.set_available("sender", True, 10.0)
+    assert r.offer_agent("sender", 10.0) is None
+    assert r.next_relax_at() == 70.0  # the timer that offers it again
+    assert r.relax_due(69.0) == []
+    assert r.relax_due(70.0) == [Assignment("c1", "sender", "sales", 70.0)]
+    assert r.next_relax_at() is None
+
+
+def test_once_the_window_is_over_the_sender_may_take_it_when_free_again() -> None:
+    r = router(SALES)
+    staffed(r, "sender", {"sales": 5})
+    r.enqueue("c1", "sales", 0, 0.0, avoid=("sender", 70.0))
+    assert r.relax_due(70.0) == []  # nobody free then
+    r.set_available("sender", True, 80.0)
+    assert r.offer_agent("sender", 80.0) == Assignment("c1", "sender", "sales", 80.0)
+
+
+def test_the_avoidance_is_kept_when_the_call_comes_back_after_a_ring_no_answer() -> None:
+    r = router(SALES)
+    ready(r, "sender", {"sales": 5}, since=0.0)
+    ready(r, "other", {"sales": 5}, since=5.0)
+    r.enqueue("c1", "sales", 0, 0.0, avoid=("sender", 70.0))
+    assert r.offer_call("c1", 10.0) == Assignment("c1", "other", "sales", 10.0)
+    r.enqueue("c1", "sales", 0, 0.0, avoid=("sender", 70.0))  # "other" did not answer
+    assert r.offer_call("c1", 30.0) is None
+    assert r.offer_agent("sender", 30.0) is None
+
+
+def test_an_avoidance_already_over_is_ignored() -> None:
+    r = router(SALES)
+    ready(r, "sender", {"sales": 5})
+    r.offer_agent("sender", 100.0)  # the router's clock at 100
+    r.enqueue("c1", "sales", 0, 0.0, avoid=("sender", 70.0))
+    assert r.offer_call("c1", 100.0) == Assignment("c1", "sender", "sales", 100.0)
+
+
+def test_a_call_that_left_the_line_ends_its_avoidance() -> None:
+    r = router(SALES)
+    r.enqueue("c1", "sales", 0, 0.0, avoid=("sender", 70.0))
+    r.remove_call("c1")
+    assert r.next_relax_at() is None

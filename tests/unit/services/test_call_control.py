@@ -171,6 +171,42 @@ async def test_without_keep_arrival_the_transferred_caller_joins_the_back_of_the
     assert later.state is CallState.RINGING and first.state is CallState.WAITING
 
 
+async def test_a_caller_transferred_to_the_agent_s_own_queue_does_not_come_back_to_them(
+    center: Center,
+) -> None:
+    # ann sends the caller to a queue she belongs to: the ACD passes her over for
+    # avoid_sender seconds (60), even free and the longest idle, and gives the caller to
+    # the next agent; ann gets the next caller in line instead.
+    center.configure([queue("support", wrapup=5)], {"ann": {"support": 3}, "bob": {"support": 3}})
+    await center.ready("ann")
+    first, leg = await talking(center, "ann")
+    await center.call_control.to_queue("ann", "support", "second opinion")
+    assert await center.transferred(first) == Decision(Status.WAIT)
+    await center.hangup(*leg)  # Asterisk hangs ann's leg up
+    await center.advance(10)  # ann's wrap-up is over: ready, and the only one
+    assert center.state("ann") == "ready" and first.state is CallState.WAITING
+    later = center.caller("+12125550199")
+    await center.enqueue(later, "support")
+    assert later.state is CallState.RINGING and later.agent == "ann"
+    await center.ready("bob")
+    assert first.state is CallState.RINGING and first.agent == "bob"
+
+
+async def test_after_avoid_sender_the_agent_who_transferred_may_take_the_caller_back(
+    center: Center,
+) -> None:
+    center.configure([queue("support", wrapup=5)], {"ann": {"support": 3}})
+    await center.ready("ann")
+    first, leg = await talking(center, "ann")
+    await center.call_control.to_queue("ann", "support")
+    await center.transferred(first)
+    await center.hangup(*leg)
+    await center.advance(50)
+    assert center.state("ann") == "ready" and first.state is CallState.WAITING
+    await center.advance(15)  # 60 s after the transfer: nobody else took the caller
+    assert first.state is CallState.RINGING and first.agent == "ann"
+
+
 async def test_a_transfer_to_an_outside_number_passes_the_dial_policy_first(
     center: Center,
 ) -> None:

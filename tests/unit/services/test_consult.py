@@ -47,6 +47,8 @@ async def _consulting(center: Center) -> tuple[Consultations, LiveCall, tuple[st
     assert dict(request.variables) == {
         Var.HOLD_PEER.value: leg[0],
         Var.CONSULT_CALLER.value: call.channel,
+        Var.CONSULT_TARGET.value: "bob",
+        Var.CONSULT_AGENT.value: "ann",
     }
     assert call.holds.on_hold and call.state is CallState.TALKING
     await refused(consults.start("ann", "bob"), "consulting")
@@ -247,6 +249,88 @@ async def test_after_a_restart_a_consultation_is_ended_and_the_caller_resumed(
     assert ("hangup", target.name) in center.pbx.actions
     assert center.pbx.redirects[-1] == (call.channel, Context.RESUME.value, "s")
     assert not call.holds.on_hold and call.agent == "ann" and leg[0] == call.agent_channel
+
+
+async def test_after_a_restart_a_whole_consultation_is_carried_on_then_completed(
+    center: Center,
+) -> None:
+    """The caller still on hold, ann's leg still bridged with bob's: the next controller
+    takes the consultation over; complete then works as before the restart."""
+    _, call, leg, channel_id = await _consulting(center)
+    target = _target_leg(channel_id, Context.CONSULT.value, "b1")
+    caller = LiveChannel(
+        unique_id=call.unique_id, name=call.channel, state="Up", context=Context.HOLD.value,
+        exten="s", application="Wait", caller_num="", linked_id="", bridge_id="",
+    )  # fmt: skip
+    agent = LiveChannel(
+        unique_id=leg[1], name=leg[0], state="Up", context=Context.HOLD_AGENT.value,
+        exten="s", application="AppDial", caller_num="", linked_id="", bridge_id="b1",
+    )  # fmt: skip
+    center.pbx.live = [target, caller, agent]
+    center.pbx.variables[(target.name, Var.CONSULT_CALLER.value)] = call.channel
+    center.pbx.variables[(target.name, Var.CONSULT_TARGET.value)] = "bob"
+    center.pbx.actions.clear()
+    restarted = Consultations(center.call_control, center.pbx)
+    await restarted.recover(center.pbx.live)
+    assert center.pbx.actions == []  # nothing hung up, nobody resumed
+    found = restarted.of("ann")
+    assert found is not None and (found.target, found.kind, found.channel_id) == (
+        "bob", "agent", channel_id,
+    )  # fmt: skip
+    await refused(restarted.start("ann", "bob"), "consulting")
+    await restarted.complete("ann", "billing")
+    assert call.agent == "bob" and call.agent_channel == target.name
+    assert ("hangup", leg[0]) in center.pbx.actions
+
+
+async def test_after_a_restart_a_conference_is_carried_on_and_the_agent_may_leave(
+    center: Center,
+) -> None:
+    """The caller in cc-conference, ann's and bob's legs in cc-conference-member: the next
+    controller (its recovery adopted the caller as ann's call) takes the conference over."""
+    _, call, leg, channel_id = await _consulting(center)
+    call.holds.stop(center.now)  # in a conference the caller is not on hold
+    target = _target_leg(channel_id, Context.CONFERENCE_MEMBER.value, "conf1")
+    caller = LiveChannel(
+        unique_id=call.unique_id, name=call.channel, state="Up",
+        context=Context.CONFERENCE.value, exten="s", application="ConfBridge",
+        caller_num="", linked_id="", bridge_id="conf1",
+    )  # fmt: skip
+    agent = LiveChannel(
+        unique_id=leg[1], name=leg[0], state="Up", context=Context.CONFERENCE_MEMBER.value,
+        exten="s", application="ConfBridge", caller_num="", linked_id="", bridge_id="conf1",
+    )  # fmt: skip
+    center.pbx.live = [caller, agent, target]
+    center.pbx.variables[(target.name, Var.CONSULT_CALLER.value)] = call.channel
+    center.pbx.variables[(target.name, Var.CONSULT_TARGET.value)] = "bob"
+    center.pbx.actions.clear()
+    restarted = Consultations(center.call_control, center.pbx)
+    await restarted.recover(center.pbx.live)
+    assert center.pbx.actions == []
+    found = restarted.of("ann")
+    assert found is not None and found.conference and found.target == "bob"
+    await refused(restarted.cancel("ann"), "in-conference")
+    await restarted.complete("ann")  # ann leaves: the caller goes on with bob
+    assert call.agent == "bob" and call.agent_channel == target.name
+    [segment] = center.of(CallSegmentEnded)
+    assert (segment.agent, segment.reason, segment.target) == ("ann", "conference-left", "bob")
+
+
+async def test_after_a_restart_a_consultation_with_the_caller_back_is_not_carried_on(
+    center: Center,
+) -> None:
+    """The caller left cc-hold (cc-resume took them back): the consultation is over."""
+    _, call, leg, channel_id = await _consulting(center)
+    target = _target_leg(channel_id, Context.CONSULT.value, "b1")
+    agent = LiveChannel(
+        unique_id=leg[1], name=leg[0], state="Up", context=Context.HOLD_AGENT.value,
+        exten="s", application="AppDial", caller_num="", linked_id="", bridge_id="b1",
+    )  # fmt: skip
+    center.pbx.live = [target, agent]
+    center.pbx.variables[(target.name, Var.CONSULT_CALLER.value)] = call.channel
+    restarted = Consultations(center.call_control, center.pbx)
+    await restarted.recover(center.pbx.live)
+    assert ("hangup", target.name) in center.pbx.actions and restarted.of("ann") is None
 
 
 async def test_after_a_restart_a_caller_already_back_with_the_agent_is_not_resumed_again(

@@ -418,3 +418,21 @@ async def test_a_call_adopted_without_a_node_keeps_its_record_s(site: Center) ->
     await site.recovery.run()
     call = site.calls.get("early")
     assert call is not None and call.node == "beta"
+
+
+async def test_a_caller_found_in_a_conference_is_the_agent_s_call_not_on_hold(
+    center: Center,
+) -> None:
+    site = started(
+        center, {"agent2": AgentStatus(AgentState.ON_CALL, center.now - 100, call_id="conf")}
+    )
+    caller = in_asterisk(site, "conf", Context.CONFERENCE.value)
+    leg = agent_leg(site, "agent2", "")
+    site.pbx.variables[(caller.name, Var.HOLD_PEER.value)] = leg.name
+    stored(site, "conf", caller.unique_id, agent="agent2", answered_at=site.now - 100)
+    site.register("agent2")
+    await site.recovery.run()
+    call = site.calls.get("conf")
+    assert call is not None and call.state is CallState.TALKING and not call.holds.on_hold
+    assert (call.agent, call.agent_channel) == ("agent2", leg.name)
+    assert site.state("agent2") == "on_call"

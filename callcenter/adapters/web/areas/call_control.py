@@ -18,6 +18,7 @@ from callcenter.adapters.web.services import services
 from callcenter.config import NAME_PATTERN
 from callcenter.core.calls.live import LiveCall
 from callcenter.services.inbound.call_control import NOTE_MAX, REASON_MAX
+from callcenter.services.inbound.conference import ConferenceParties
 from callcenter.services.inbound.consult import Consultations
 
 api = APIBlueprint("call_control_api", __name__, url_prefix="/api/desktop", tag="Desktop")
@@ -270,3 +271,78 @@ def conference_leave(json_data: CompleteIn) -> CallControlOut:
 async def _conference_of(consults: Consultations, agent: str) -> bool:
     consult = consults.of(agent)
     return consult is not None and consult.conference
+
+
+class PartyIn(ActIn):
+    to: Literal["agent", "number"]
+    target: str = Field(min_length=1, max_length=40)  # an agent's name or a phone number
+
+
+class RemoveIn(ActIn):
+    party: str = Field(min_length=1, max_length=40)  # as listed: a name or an E.164 number
+
+
+class ConferenceOut(BaseModel):
+    call_id: str
+    agent: str
+    target: str  # the consultation's target, in the conference from its start
+    parties: list[str]  # added since, in order
+    maximum: int  # parties in all at most, the caller counted
+
+
+def _parties() -> ConferenceParties:
+    conference = services().conference
+    if conference is None:
+        abort(503, "conferences are not available")
+    return conference
+
+
+async def _conference_out(conference: ConferenceParties, agent: str) -> ConferenceOut:
+    consult = conference.consults.of(agent)
+    if consult is None or not consult.conference:
+        abort(409, "no conference in progress", extra_data={"code": "no-conference"})
+    return ConferenceOut(
+        call_id=consult.call_id, agent=consult.agent, target=consult.target,
+        parties=[p.name for p in consult.parties], maximum=conference.maximum,
+    )  # fmt: skip
+
+
+@api.post("/conference/add")
+@api.input(PartyIn)
+@api.output(ConferenceOut)
+@api.doc(
+    summary="Add a party to the conference: another agent, or a number (dial policy)",
+    description="The agent's phone rings into the conference (an always-connected agent's "
+    "line joins it without a ring); a number goes out over the trunk once the dial policy "
+    "allowed it. At most [transfers] conference_max parties, the caller counted.",
+    responses={
+        **ANSWERS,
+        409: "No conference, the conference is full, the agent is not ready, or no trunk",
+    },
+)
+@requires("agent")
+def conference_add(json_data: PartyIn) -> ConferenceOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    conference = _parties()
+    if json_data.to == "agent" and not re.fullmatch(NAME_PATTERN, json_data.target):
+        abort(422, "target: not an agent name", extra_data={"code": "bad-target"})
+    console.bridge.run(conference.add(agent, json_data.to, json_data.target))
+    return console.bridge.run(_conference_out(conference, agent))
+
+
+@api.post("/conference/remove")
+@api.input(RemoveIn)
+@api.output(ConferenceOut)
+@api.doc(
+    summary="Remove an added party from the conference (their leg is hung up)",
+    description="An agent party's part of the call ends as a segment (conference-party).",
+    responses={**ANSWERS, 404: "No such party", 409: "No conference in progress"},
+)
+@requires("agent")
+def conference_remove(json_data: RemoveIn) -> ConferenceOut:
+    console = services()
+    agent = _agent(json_data.agent)
+    conference = _parties()
+    console.bridge.run(conference.remove(agent, json_data.party))
+    return console.bridge.run(_conference_out(conference, agent))
