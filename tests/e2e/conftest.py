@@ -376,6 +376,44 @@ def callcenter(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCent
         center.stop()
 
 
+def with_nailed(center: CallCenter, *agents: str) -> CallCenter:
+    """The controller's settings with these agents always-connected (before it starts)."""
+    from callcenter.config import AgentSipSettings
+
+    sip = center.settings.sip
+    own = {**sip.agents, **{a: AgentSipSettings(nailed=True) for a in agents}}
+    center.thread.settings = center.settings.model_copy(
+        update={"sip": sip.model_copy(update={"agents": own})}
+    )
+    return center
+
+
+def nailed_callcenter(
+    pbx: Pbx, e2e_database: str, tmp_path: Path, *agents: str
+) -> Iterator[CallCenter]:
+    """A started controller with these agents always-connected; stopped at the end."""
+    center = with_nailed(_center(pbx, e2e_database, tmp_path), *agents)
+    center.start()
+    try:
+        yield center
+    finally:
+        center.stop()
+
+
+@pytest.fixture
+def nailed_center(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
+    """`callcenter` with ann always-connected."""
+    yield from nailed_callcenter(pbx, e2e_database, tmp_path, "ann")
+
+
+@pytest.fixture
+def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Any]:
+    """Simulated customers behind the trunk (tests/e2e/outbound_support.py)."""
+    from tests.e2e.outbound_support import outbound_fixture
+
+    yield from outbound_fixture(callcenter, tmp_path)
+
+
 @pytest.fixture
 def callcenter_later(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
     """Like `callcenter`, but the in-process controller starts when the test says."""

@@ -11,8 +11,6 @@ talk times, and the reasons.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +22,7 @@ from callcenter.simulate.capture import Capture
 from callcenter.simulate.procs import wait_for
 from tests.e2e.conftest import CALLER_PORT, CallCenter
 from tests.e2e.console import pause, record_figures
-from tests.e2e.outbound_support import Outbound, outbound_fixture
+from tests.e2e.outbound_support import Outbound
 from tests.e2e.sites import one_queue_site, quiet_queue
 from tests.e2e.test_api import _login as log_in
 
@@ -308,11 +306,6 @@ def test_the_caller_hanging_up_during_hold_frees_the_agents_phone(
     ended_by, segment = _completed(center, "+15550179")
     assert ended_by == "caller" and segment["holds"] == 1, segment
     wait_for(lambda: _state(center, "ann") is AgentState.READY, 5, "ann free again")
-
-
-@pytest.fixture
-def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
-    yield from outbound_fixture(callcenter, tmp_path)
 
 
 def test_a_transfer_to_an_outside_number_goes_through_the_dial_policy_and_the_trunk(

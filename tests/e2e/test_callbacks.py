@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +28,7 @@ from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
 from tests.e2e.conftest import CALLER_PORT, CallCenter, PlacedCall
-from tests.e2e.outbound_support import Outbound, outbound_fixture, zone_in_hours
+from tests.e2e.outbound_support import Outbound, zone_in_hours
 from tests.e2e.sites import agent, menu_flow, queue_node
 
 pytestmark = pytest.mark.e2e
@@ -92,11 +90,6 @@ def callback_site(**callback: Any) -> dict[str, Any]:
         ],
         "flows": {"main": {"document": menu_flow({"1": "support", "2": "later"}, NODES)}},
     }
-
-
-@pytest.fixture
-def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
-    yield from outbound_fixture(callcenter, tmp_path)
 
 
 def start_alice(center: CallCenter, site: dict[str, Any]) -> Softphone:

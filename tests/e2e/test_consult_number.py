@@ -7,8 +7,6 @@ outside party and the call is complete for the call center (ended by transfer).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,15 +15,10 @@ from callcenter.adapters.db.models import CallEventRow, CallRow
 from callcenter.core.acd.model import AgentState
 from callcenter.simulate.procs import wait_for
 from tests.e2e.conftest import CallCenter
-from tests.e2e.outbound_support import Outbound, outbound_fixture
+from tests.e2e.outbound_support import Outbound
 from tests.e2e.test_call_control import Api, _legs, _on_call_with_ann, _state
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
-    yield from outbound_fixture(callcenter, tmp_path)
 
 
 def test_a_consultation_with_an_outside_number_then_complete(

@@ -43,11 +43,6 @@ REFUSAL_PROMPT = "Playing 'cannot-complete-as-dialed"
 
 
 @pytest.fixture
-def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
-    yield from outbound_fixture(callcenter, tmp_path)
-
-
-@pytest.fixture
 def customers(console: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
     yield from outbound_fixture(console, tmp_path)
 

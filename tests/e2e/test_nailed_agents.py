@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.config import AgentSipSettings
 from callcenter.core.acd.model import AgentState
 from callcenter.core.calls.state import CallState
 from callcenter.services.inbound.nailed import LINE_DROPPED
 from callcenter.simulate.capture import Capture, Datagram
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.voices import greeting_pcap
-from tests.e2e.conftest import CALLER_PORT, PHONE_PORT, CallCenter, Pbx, _center
+from tests.e2e.conftest import CALLER_PORT, PHONE_PORT, CallCenter
 from tests.e2e.outbound_support import (
     Outbound,
     outbound_fixture,
@@ -38,26 +37,6 @@ pytestmark = pytest.mark.e2e
 CALLER_MEDIA_PORT = CALLER_PORT + 1000  # SIPp's media port (CallCenter.caller)
 TALK_MS = 4000
 SPEECH = "Hello, I am calling about my last invoice, and I would like to pay it by card."
-
-
-def with_nailed(center: CallCenter, *agents: str) -> CallCenter:
-    """The controller's settings with these agents always-connected (before it starts)."""
-    sip = center.settings.sip
-    own = {**sip.agents, **{a: AgentSipSettings(nailed=True) for a in agents}}
-    center.thread.settings = center.settings.model_copy(
-        update={"sip": sip.model_copy(update={"agents": own})}
-    )
-    return center
-
-
-@pytest.fixture
-def nailed_center(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
-    center = with_nailed(_center(pbx, e2e_database, tmp_path), "ann")
-    center.start()
-    try:
-        yield center
-    finally:
-        center.stop()
 
 
 def _state(center: CallCenter, agent: str) -> tuple[AgentState, str]:

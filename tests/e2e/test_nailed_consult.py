@@ -20,10 +20,10 @@ from callcenter.adapters.db.models import CallEventRow, CallRow
 from callcenter.core.acd.model import AgentState
 from callcenter.simulate.capture import Capture
 from callcenter.simulate.procs import wait_for
-from tests.e2e.conftest import CALLER_PORT, CallCenter, Pbx, _center
+from tests.e2e.conftest import CALLER_PORT, CallCenter, Pbx, nailed_callcenter
 from tests.e2e.sites import one_queue_site
 from tests.e2e.test_call_control import _legs
-from tests.e2e.test_nailed_agents import _calls_to, _channels_of, with_nailed
+from tests.e2e.test_nailed_agents import _calls_to, _channels_of
 from tests.e2e.test_nailed_control import _bridged
 
 pytestmark = pytest.mark.e2e
@@ -35,12 +35,7 @@ def _state(center: CallCenter, agent: str) -> AgentState:
 
 @pytest.fixture
 def nailed_pair(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
-    center = with_nailed(_center(pbx, e2e_database, tmp_path), "ann", "bob")
-    center.start()
-    try:
-        yield center
-    finally:
-        center.stop()
+    yield from nailed_callcenter(pbx, e2e_database, tmp_path, "ann", "bob")
 
 
 def test_two_always_connected_agents_consult_cancel_and_complete_on_their_lines(

@@ -13,7 +13,6 @@ hold and the reasons.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +22,12 @@ from callcenter.adapters.db.models import CallEventRow, CallRow
 from callcenter.core.acd.model import AgentState
 from callcenter.simulate.capture import Capture
 from callcenter.simulate.procs import wait_for
-from tests.e2e.conftest import CallCenter, Pbx, _center
+from tests.e2e.conftest import CallCenter
 from tests.e2e.sites import one_queue_site, quiet_queue
 from tests.e2e.test_call_control import _legs
-from tests.e2e.test_nailed_agents import _calls_to, _channels_of, with_nailed
+from tests.e2e.test_nailed_agents import _calls_to, _channels_of
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def nailed_center(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
-    center = with_nailed(_center(pbx, e2e_database, tmp_path), "ann")
-    center.start()
-    try:
-        yield center
-    finally:
-        center.stop()
 
 
 def _site() -> dict[str, Any]:

@@ -12,7 +12,6 @@ line goes back to wait. A controller started again finds the line and ann ready.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,23 +20,13 @@ from callcenter.core.acd.model import AgentState
 from callcenter.simulate.capture import Capture
 from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import wait_for
-from tests.e2e.conftest import CallCenter, Pbx, _center
+from tests.e2e.conftest import CallCenter
 from tests.e2e.outage_support import fallback_callers
 from tests.e2e.sites import one_queue_site
 from tests.e2e.test_call_control import CALLER_MEDIA_PORT, _legs, _packets_to_caller
-from tests.e2e.test_nailed_agents import _calls_to, _channels_of, with_nailed
+from tests.e2e.test_nailed_agents import _calls_to, _channels_of
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def nailed_center(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
-    center = with_nailed(_center(pbx, e2e_database, tmp_path), "ann")
-    center.start()
-    try:
-        yield center
-    finally:
-        center.stop()
 
 
 def test_the_fallback_queue_bridges_a_caller_to_an_always_connected_agent_s_line(

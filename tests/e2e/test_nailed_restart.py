@@ -25,11 +25,11 @@ from callcenter.core.acd.model import AgentState
 from callcenter.simulate.capture import Capture
 from callcenter.simulate.loop_thread import ControllerThread
 from callcenter.simulate.procs import stop_process, wait_for
-from tests.e2e.conftest import CallCenter, Pbx, _center
+from tests.e2e.conftest import CallCenter, Pbx, nailed_callcenter
 from tests.e2e.outage_support import controller_process, wait_running
 from tests.e2e.sites import one_queue_site
 from tests.e2e.test_call_control import _legs
-from tests.e2e.test_nailed_agents import _calls_to, _channels_of, with_nailed
+from tests.e2e.test_nailed_agents import _calls_to, _channels_of
 from tests.e2e.test_nailed_control import _bridged
 
 pytestmark = pytest.mark.e2e
@@ -37,12 +37,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def nailed_center(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
-    center = with_nailed(_center(pbx, e2e_database, tmp_path), "ann", "bob")
-    center.start()
-    try:
-        yield center
-    finally:
-        center.stop()
+    yield from nailed_callcenter(pbx, e2e_database, tmp_path, "ann", "bob")
 
 
 def _consulting(center: CallCenter, line: str, bob_line: str) -> bool:

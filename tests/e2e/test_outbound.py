@@ -9,7 +9,6 @@ hours now; each test keeps to a few leads.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,7 +25,6 @@ from tests.e2e.conftest import CallCenter
 from tests.e2e.outbound_support import (
     Outbound,
     local_now,
-    outbound_fixture,
     window_around,
     zone_elsewhere,
     zone_in_hours,
@@ -35,11 +33,6 @@ from tests.e2e.test_api import _client as api_client
 from tests.e2e.test_api import _login as login
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
-    yield from outbound_fixture(callcenter, tmp_path)
 
 
 def _recorded(center: CallCenter, call_id: str) -> Path:

@@ -12,8 +12,6 @@ campaign's call, set once on the always-connected line in cc-nailed).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +19,8 @@ from callcenter.adapters.db.models import CallbackRow, CallEventRow, CallRow
 from callcenter.core.acd.model import AgentState
 from callcenter.simulate.procs import wait_for
 from callcenter.simulate.softphone import Softphone
-from tests.e2e.conftest import CallCenter, Pbx, _center
-from tests.e2e.outbound_support import Outbound, outbound_fixture, window_around, zone_in_hours
+from tests.e2e.conftest import CallCenter
+from tests.e2e.outbound_support import Outbound, window_around, zone_in_hours
 from tests.e2e.sites import one_queue_site
 from tests.e2e.test_call_control import HELD, _legs
 from tests.e2e.test_callbacks import (
@@ -32,24 +30,9 @@ from tests.e2e.test_callbacks import (
     start_alice,
     wait_talking_to,
 )
-from tests.e2e.test_nailed_agents import _channels_of, with_nailed
+from tests.e2e.test_nailed_agents import _channels_of
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
-    yield from outbound_fixture(callcenter, tmp_path)
-
-
-@pytest.fixture
-def nailed_center(pbx: Pbx, e2e_database: str, tmp_path: Path) -> Iterator[CallCenter]:
-    center = with_nailed(_center(pbx, e2e_database, tmp_path), "ann")
-    center.start()
-    try:
-        yield center
-    finally:
-        center.stop()
 
 
 def _held(center: CallCenter) -> bool:

@@ -13,8 +13,6 @@ import os
 import re
 import signal
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +21,7 @@ from callcenter.core.acd.model import AgentState
 from callcenter.core.pause_reasons import PHONE_OFFLINE
 from callcenter.simulate.procs import wait_for
 from tests.e2e.conftest import CallCenter
-from tests.e2e.outbound_support import Outbound, outbound_fixture, window_around, zone_in_hours
+from tests.e2e.outbound_support import Outbound, window_around, zone_in_hours
 from tests.e2e.sites import one_queue_site
 
 pytestmark = pytest.mark.e2e
@@ -80,11 +78,6 @@ def test_a_dead_phone_is_paused_and_never_rung(callcenter: CallCenter, learnt: s
     events = center.rows(CallEventRow, CallEventRow.call_id == row.id)
     assert [e.agent for e in events if e.kind == "offered"] == ["bob"]
     assert row.agent == "bob" and row.outcome == "completed"
-
-
-@pytest.fixture
-def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
-    yield from outbound_fixture(callcenter, tmp_path)
 
 
 def test_a_customer_whose_held_agent_lost_the_phone_is_put_through_to_another(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ from tests.e2e.outage_support import (
 )
 from tests.e2e.outbound_support import (
     Outbound,
-    outbound_fixture,
     window_around,
     zone_in_hours,
 )
@@ -181,11 +179,6 @@ def test_an_active_controller_whose_lock_session_ends_stops_at_once_and_the_stan
         stop_process(active)
         if standby is not None:
             stop_process(standby)
-
-
-@pytest.fixture
-def outbound(callcenter: CallCenter, tmp_path: Path) -> Iterator[Outbound]:
-    yield from outbound_fixture(callcenter, tmp_path)
 
 
 def _set_campaign(url: str, campaign_id: int, status: str) -> None:
