@@ -179,6 +179,7 @@ class Context(StrEnum):
     NAILED = "cc-nailed"  # an always-connected agent's phone, waiting for callers
     AGENT_LEG = "cc-agent-leg"  # Dial's pre-dial handler on the agent's leg: its codes
     PHONE_CODE = "cc-phone-code"  # the Gosub a feature code runs (features.conf)
+    CONF_CODE = "cc-conf-code"  # a code pressed in a conference (confbridge.conf's menu)
     INTERNODE = "cc-internode"  # another node rings an agent registered here
 
 

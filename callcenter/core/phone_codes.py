@@ -92,6 +92,24 @@ def applicationmap(codes: Mapping[PhoneAction, str], context: str) -> str:
     )
 
 
+# In a conference ConfBridge reads the keys itself (dynamic features do not apply):
+# the codes that act there are a ConfBridge menu on the members' legs (cc-conference-
+# member), each escaping to the dialplan (dialplan_exec) to ask the controller.
+CONFERENCE_ACTIONS = (PhoneAction.COMPLETE,)  # the agent leaves the conference
+CONFERENCE_MENU = "cc_agent_menu"
+
+
+def conference_menu(codes: Mapping[PhoneAction, str], context: str) -> str:
+    """confbridge.conf's menu of the codes that act in a conference."""
+    lines = [f"[{CONFERENCE_MENU}]", "type = menu"]
+    lines += [
+        f"{codes[action]} = dialplan_exec({context},{action.value},1)"
+        for action in CONFERENCE_ACTIONS
+        if action in codes
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def dynamic_features(codes: Mapping[PhoneAction, str]) -> str:
     """The DYNAMIC_FEATURES value that enables every code on a leg."""
     return "#".join(feature_name(action) for action in sorted(codes))

@@ -4,8 +4,8 @@ baresip agents.
 
 ann consults bob by his extension (*3, 1002#) and cancels (*5): the caller is back
 with ann. She consults him again and turns it into a three-way conference (*6);
-she leaves it from the desktop (ConfBridge has no dynamic features), and bob, whose
-leg was given the codes by the consultation's Originate, holds the caller with *1.
+she leaves it with *4 (in ConfBridge, a menu of its own: confbridge.conf), and bob,
+whose leg was given the codes by the consultation's Originate, holds the caller with *1.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from callcenter.adapters.db.models import CallEventRow, CallRow
 from callcenter.core.acd.model import AgentState
 from callcenter.simulate.procs import wait_for
 from tests.e2e.conftest import CallCenter
-from tests.e2e.test_call_control import HELD, Api, _legs, _on_call_with_ann, _state
+from tests.e2e.test_call_control import HELD, _legs, _on_call_with_ann, _state
 from tests.e2e.test_consult import _conference_or_fail, _phone_legs
 from tests.e2e.test_phone_codes import _key_target, _press
 
@@ -56,9 +56,8 @@ def test_codes_cancel_a_consultation_then_make_it_a_conference(callcenter: CallC
     assert len({b for _, b in _phone_legs(center).values()}) == 1, _legs(center)
 
     seen_ann = len(ann.events)
-    left = Api(center).post("/api/desktop/conference/leave", {"agent": "ann"})
-    assert left["agent"] == "bob"
-    ann.wait_event("CALL_CLOSED", 5, after=seen_ann)
+    _press(ann, "*4")  # leave: in ConfBridge, its menu's code (confbridge.conf)
+    ann.wait_event("CALL_CLOSED", 8, after=seen_ann)
     wait_for(lambda: _state(center, "bob") is AgentState.ON_CALL, 5, "bob has the call")
     wait_for(lambda: "cc-resume" in {c for c, _ in _legs(center).values()}, 5, "caller and bob")
 

@@ -12,6 +12,7 @@ from callcenter.core.phone_codes import (
     action_for_keys,
     applicationmap,
     check_codes,
+    conference_menu,
     dynamic_features,
     keyed_target,
 )
@@ -29,6 +30,15 @@ def test_default_codes_are_valid_and_enable_every_action() -> None:
 def test_applicationmap_runs_the_gosub_on_the_pressing_leg() -> None:
     lines = applicationmap({PhoneAction.HOLD: "*1"}, "cc-phone-code")
     assert lines == "cc_hold => *1,self,Gosub(cc-phone-code,hold,1)\n"
+
+
+def test_in_a_conference_only_leaving_is_a_code_and_it_escapes_to_the_dialplan() -> None:
+    menu = conference_menu(check_codes(DEFAULT_CODES), "cc-conf-code")
+    assert menu.splitlines() == [
+        "[cc_agent_menu]",
+        "type = menu",
+        "*4 = dialplan_exec(cc-conf-code,complete,1)",
+    ]
 
 
 @pytest.mark.parametrize(

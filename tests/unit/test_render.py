@@ -340,8 +340,11 @@ def test_phone_codes_render_as_dynamic_features_or_not_at_all(tmp_path: Path) ->
     features = (rendered(tmp_path) / "features.conf").read_text()
     assert "cc_hold => *1,self,Gosub(cc-phone-code,hold,1)" in features
     assert "blindxfer" not in features.split("[featuremap]")[1].split("[")[0]
+    confbridge = (rendered(tmp_path) / "confbridge.conf").read_text()
+    assert "*4 = dialplan_exec(cc-conf-code,complete,1)" in confbridge
     off = settings_for(tmp_path, transfers={"phone_codes": False, "codes": {"hold": "#12"}})
     assert "CC_PHONE_CODES" not in globals_conf(off)
     Renderer(off, layout_for(tmp_path)).render("s3cret", [])
     features = (rendered(tmp_path) / "features.conf").read_text()
     assert "cc_" not in features
+    assert "cc_agent_menu" not in (rendered(tmp_path) / "confbridge.conf").read_text()

@@ -31,7 +31,12 @@ from callcenter.core.acd.fallback import fallback_queue, wrapup_seconds
 from callcenter.core.dialplan import Context, Global, Var
 from callcenter.core.ivr.first import FirstMenu
 from callcenter.core.model import SipAccount
-from callcenter.core.phone_codes import applicationmap, check_codes, dynamic_features
+from callcenter.core.phone_codes import (
+    applicationmap,
+    check_codes,
+    conference_menu,
+    dynamic_features,
+)
 from callcenter.core.sip_auth import AGENT_HEADER, PROXY_ENDPOINT, SIP_REALM, is_ha1
 from callcenter.paths import ASTERISK_TEMPLATES, DIALPLAN_DIR
 
@@ -349,6 +354,7 @@ def placeholders(settings: Settings, layout: PbxLayout, ami_secret: str) -> dict
         "SIP_WSS": wss_transport(settings.sip),
         "HTTP_SERVER": http_conf(settings.sip, f"{layout.inner_dir}/lib/keys"),
         "PHONE_CODES": _phone_codes(settings),
+        "CONFERENCE_MENU": _conference_menu(settings),
     }
 
 
@@ -357,6 +363,14 @@ def _phone_codes(settings: Settings) -> str:
     if not settings.transfers.phone_codes:
         return ""
     return applicationmap(check_codes(settings.transfers.codes), Context.PHONE_CODE)
+
+
+def _conference_menu(settings: Settings) -> str:
+    """The codes that act in a conference, a confbridge.conf menu (cc-conference-member
+    names it only while codes are on: CC_PHONE_CODES)."""
+    if not settings.transfers.phone_codes:
+        return ""
+    return conference_menu(check_codes(settings.transfers.codes), Context.CONF_CODE)
 
 
 class Renderer:
