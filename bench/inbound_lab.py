@@ -109,13 +109,14 @@ announce-position = no
 """
 
 
-def bench_settings(root: Path, database_url: str = "") -> Settings:
-    """``database_url``: the records' database (empty: SQLite in the lab's directory)."""
+def bench_settings(root: Path, database_url: str = "", first_menu: bool = False) -> Settings:
+    """``database_url``: the records' database (empty: SQLite in the lab's directory);
+    ``first_menu``: [agi] first_menu_in_dialplan (the flow's first menu in cc-first)."""
     return Settings(
         state_dir=root / "state",
         site_dir=root / "site",
         ami={"port": AMI_PORT},
-        agi={"port": AGI_PORT},
+        agi={"port": AGI_PORT, "first_menu_in_dialplan": first_menu},
         sip={
             "bind": ASTERISK,
             "port": SIP_PORT,
@@ -185,13 +186,14 @@ class Lab(procs.Lab):
         agent_pools: dict[str, tuple[int, int, int, int]],
         keep: bool = False,
         database_url: str = "",
+        first_menu: bool = False,
     ):
         """``agent_pools``: prefix -> (count, port, ring_ms, talk_ms), one SIPp UAS each;
         ``database_url``: the records' database (empty: SQLite in the lab's directory)."""
         self.pools = agent_pools
         self.keep = keep
         self.root = Path(tempfile.mkdtemp(prefix="cc-bench-"))
-        self.settings = bench_settings(self.root, database_url)
+        self.settings = bench_settings(self.root, database_url, first_menu)
         self.asterisk = AsteriskProcess(self.settings, choose_provider(self.settings.pbx))
         self.events: Counter[str] = Counter()  # controller events by type, counted on its loop
         self.controller_loop = ControllerThread(self.settings, self._count_events)

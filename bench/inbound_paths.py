@@ -259,6 +259,11 @@ def main() -> int:
     parser.add_argument(
         "--no-backlog", action="store_true", help="skip the backlog phase (agent free -> ring)"
     )
+    parser.add_argument(
+        "--first-menu",
+        action="store_true",
+        help="[agi] first_menu_in_dialplan: the flow's first menu runs in the dialplan",
+    )
     args = parser.parse_args()
     PRESS_MS[0] = args.press_ms
     plan = plans(args.quick)
@@ -271,7 +276,7 @@ def main() -> int:
         "a": (plan.agents, 17090 + PORT_SHIFT, 100, 200),
         "d": (plan.backlog_agents, 17091 + PORT_SHIFT, 100, 1000),
     }
-    with Lab(pools, keep=args.keep) as lab:
+    with Lab(pools, keep=args.keep, first_menu=args.first_menu) as lab:
         print(f"lab in {lab.root}: Asterisk pid {lab.asterisk_pid}, SIP {ASTERISK}:{SIP_PORT}")
         lab.staff("a")
         for path in PATHS:  # warm-up: sound files, database, first FastAGI connections
